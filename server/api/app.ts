@@ -1,0 +1,402 @@
+/**
+ * The hub's HTTP API. Routes are thin: they check, store an inbound event, and read views.
+ * Every write goes through the inbox, so the API, the sheet and the Airtable scripts share one path.
+ */
+import crypto from 'node:crypto';
+import Ajv from 'ajv';
+import addFormats from 'ajv-formats';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import * as OpenApiValidator from 'express-openapi-validator';
+import type { HubConfig } from '../config';
+import { ADJUSTMENT_REASONS, RelayInputError, checkRelay, Relay, type Relay as RelayBody } from '../domain/relay';
+import { locationLevelView } from '../domain/views';
+import type { InboxProcessor, Outcome } from '../inbox/processor';
+import type { Logger } from '../log';
+import type { Metrics } from '../metrics';
+import type { RelayVerifier } from '../relay/verify';
+import type { InboxEntry, ItemRecord, Store } from '../store/types';
+import { AppError } from './errors';
+import { openApiDocument } from './openapi';
+
+export interface AppDeps {
+  store: Store;
+  config: Pick<HubConfig, 'adminToken' | 'channels' | 'locations'>;
+  log: Logger;
+  metrics: Metrics;
+  processor: InboxProcessor;
+  verifier: RelayVerifier;
+  clock?: () => Date;
+  /** Check every response against the OpenAPI document (tests turn this on). */
+  validateResponses?: boolean;
+  /** True once the hub is shutting down: /readyz answers 503 and writes are refused. */
+  isShuttingDown?: () => boolean;
+  /** How long a write through the API waits for its booking before answering 202. */
+  waitForBookingMs?: number;
+}
+
+export const MAX_BODY = '1mb';
+
+const ajv = new Ajv({ allErrors: true, strict: false });
+addFormats(ajv);
+const validateRelay = ajv.compile<RelayBody>(Relay);
+
+function safeEqual(a: string, b: string): boolean {
+  const ha = crypto.createHash('sha256').update(a).digest();
+  const hb = crypto.createHash('sha256').update(b).digest();
+  return crypto.timingSafeEqual(ha, hb);
+}
+
+const pageLimit = (req: Request) => Number(req.query.limit ?? 50);
+const cursorOf = (req: Request) => (typeof req.query.cursor === 'string' ? req.query.cursor : undefined);
+const nextCursor = <T>(rows: T[], limit: number, key: (r: T) => string | number) => (rows.length === limit && rows.length > 0 ? String(key(rows[rows.length - 1]!)) : null);
+
+function eventView(e: InboxEntry, withBody = false) {
+  const outcome = (e.outcome ?? null) as (Outcome & { error?: string }) | null;
+  let body: unknown;
+  if (withBody) {
+    try {
+      body = JSON.parse(e.body);
+    } catch {
+      body = e.body;
+    }
+  }
+  return {
+    id: e.id,
+    source: e.source,
+    kind: e.kind,
+    status: e.status,
+    results: outcome?.results ?? [],
+    ...(outcome?.error ? { error: outcome.error } : {}),
+    attempts: e.attempts,
+    receivedAt: e.receivedAt,
+    processedAt: e.processedAt,
+    ...(withBody ? { body } : {}),
+  };
+}
+
+/** Two API requests are the same when they differ only in the time the hub stamped on them. */
+function sameRequest(storedBody: string, relay: RelayBody): boolean {
+  const strip = (r: object) => JSON.stringify({ ...r, occurredAt: undefined, editedAt: undefined });
+  try {
+    return strip(JSON.parse(storedBody) as object) === strip(relay);
+  } catch {
+    return false;
+  }
+}
+
+export function createApp(deps: AppDeps): express.Express {
+  const { store, log, metrics, processor, verifier } = deps;
+  const clock = deps.clock ?? (() => new Date());
+  const shuttingDown = deps.isShuttingDown ?? (() => false);
+  const waitMs = deps.waitForBookingMs ?? 5000;
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('query parser', 'simple');
+
+  app.use((req, res, next) => {
+    const end = metrics.httpDuration.startTimer();
+    res.on('finish', () => {
+      const route = (req.route as { path?: string } | undefined)?.path ?? (res.statusCode === 404 ? 'unmatched' : req.path);
+      end({ method: req.method, route, status: String(res.statusCode) });
+    });
+    next();
+  });
+
+  async function itemViews(items: ItemRecord[]) {
+    const levels = await store.levelsFor(items.map((i) => i.sku));
+    return items.map((item) => {
+      const mine = levels.filter((l) => l.sku === item.sku);
+      const locationIds = [...new Set([...deps.config.locations.map((l) => l.id), ...mine.map((l) => l.locationId)])];
+      const locations = locationIds.map((loc) => {
+        const l = mine.find((m) => m.locationId === loc) ?? { onHand: 0, reserved: 0 };
+        return locationLevelView(loc, l, deps.config.channels);
+      });
+      return {
+        sku: item.sku,
+        title: item.title,
+        lowStockThreshold: item.lowStockThreshold,
+        status: item.status,
+        onHand: locations.reduce((s, l) => s + l.onHand, 0),
+        available: locations.reduce((s, l) => s + l.available, 0),
+        locations,
+        createdAt: item.createdAt,
+        updatedAt: item.updatedAt,
+        archivedAt: item.archivedAt,
+      };
+    });
+  }
+
+  /** Waits until this hub (or another process sharing the store) has processed the event. */
+  async function waitForOutcome(eventId: number): Promise<InboxEntry | null> {
+    const deadline = Date.now() + waitMs;
+    let wake: () => void = () => undefined;
+    const off = processor.onProcessed((id) => {
+      if (id === eventId) wake();
+    });
+    try {
+      while (Date.now() < deadline) {
+        const e = await store.getInbox(eventId);
+        if (e && e.status !== 'received') return e;
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(resolve, Math.min(100, Math.max(0, deadline - Date.now())));
+          wake = () => {
+            clearTimeout(t);
+            resolve();
+          };
+        });
+      }
+      return null;
+    } finally {
+      off();
+    }
+  }
+
+  function acceptedBody(eventId: number, e: InboxEntry | null) {
+    const outcome = (e?.outcome ?? null) as Outcome | null;
+    const status = e?.status ?? 'received';
+    const messages: Record<string, string> = {
+      received: 'Stored; it will be booked in order.',
+      processed: 'Booked.',
+      unmatched: 'Stored, but something in it is unknown to the hub; see results, fix, then retry the event.',
+      rejected: 'Stored, but it cannot be booked; see results.',
+      conflict: 'Stored, but it conflicts with a newer change; nothing was overwritten.',
+      failed: 'Stored, but booking failed; see the event for the error.',
+    };
+    return { eventId, status, results: outcome?.results ?? [], message: messages[status] ?? status };
+  }
+
+  // --- Health, metrics, the document --------------------------------------------------------------
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/readyz', async (_req, res) => {
+    if (shuttingDown()) {
+      res.status(503).json({ status: 'not_ready', reason: 'The hub is shutting down.' });
+      return;
+    }
+    try {
+      await store.ping();
+      res.json({ status: 'ready' });
+    } catch (err) {
+      log.warn({ err }, 'readiness check: store does not answer');
+      res.status(503).json({ status: 'not_ready', reason: 'The database does not answer.' });
+    }
+  });
+  app.get('/metrics', async (_req, res) => {
+    const [inbox, outbox] = await Promise.all([store.countInbox(), store.countOutbox()]);
+    metrics.inboxBacklog.reset();
+    for (const [k, v] of Object.entries(inbox)) metrics.inboxBacklog.set({ status: k }, v);
+    metrics.outboxBacklog.reset();
+    for (const [k, v] of Object.entries(outbox)) metrics.outboxBacklog.set({ status: k }, v);
+    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
+  app.get('/openapi.json', (_req, res) => {
+    res.json(openApiDocument);
+  });
+
+  // --- Signed relays: raw bytes first, signature, then JSON ----------------------------------------
+  app.post('/v1/relay', express.raw({ type: () => true, limit: MAX_BODY }), async (req, res, next) => {
+    try {
+      if (shuttingDown()) throw new AppError(503, 'shutting_down', 'The hub is restarting; send this relay again in a moment.');
+      const raw: Buffer = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+      const verdict = verifier.verify(raw, req.headers);
+      if (!verdict.valid) {
+        metrics.relays.inc({ result: verdict.code });
+        log.warn({ code: verdict.code, ip: req.ip }, 'relay refused: signature');
+        throw new AppError(401, verdict.code, verdict.reason);
+      }
+      if (!req.is('application/json')) {
+        metrics.relays.inc({ result: 'unsupported_media_type' });
+        throw new AppError(415, 'unsupported_media_type', 'A relay must be sent as JSON (Content-Type: application/json).');
+      }
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(raw.toString('utf8'));
+      } catch (err) {
+        metrics.relays.inc({ result: 'malformed_json' });
+        throw new AppError(400, 'malformed_json', `The body is not valid JSON: ${(err as Error).message}`);
+      }
+      if (!validateRelay(parsed)) {
+        metrics.relays.inc({ result: 'invalid_relay' });
+        const details = (validateRelay.errors ?? []).slice(0, 20).map((e) => ({ path: e.instancePath || '/', message: e.message ?? 'is not valid' }));
+        throw new AppError(400, 'invalid_relay', 'The relay does not match any relay kind (cell_edit, edit_batch, adjustment, count, catalog_changed); see details.', details);
+      }
+      try {
+        checkRelay(parsed);
+      } catch (err) {
+        if (err instanceof RelayInputError) {
+          metrics.relays.inc({ result: err.code });
+          throw new AppError(400, err.code, err.message);
+        }
+        throw err;
+      }
+      const stored = await store.insertInbox(
+        {
+          dedupeKey: `relay:${verdict.id}`,
+          source: 'relay',
+          kind: parsed.kind,
+          headers: { 'webhook-id': verdict.id, 'webhook-timestamp': String(verdict.timestamp), 'user-agent': req.get('user-agent') ?? '' },
+          body: raw.toString('utf8'),
+        },
+        clock().toISOString(),
+      );
+      if (!stored) {
+        metrics.relays.inc({ result: 'replayed' });
+        throw new AppError(409, 'relay_replayed', `A relay with webhook-id "${verdict.id}" was received before; it is booked once and not again.`);
+      }
+      metrics.relays.inc({ result: 'accepted' });
+      processor.notify();
+      res.status(202).json(acceptedBody(stored.id, null));
+    } catch (err) {
+      next(err);
+    }
+  });
+
+  // --- Everything else: JSON, admin token, validated against the document ------------------------
+  app.use(express.json({ limit: MAX_BODY }));
+  app.use('/v1', (req, _res, next) => {
+    const h = req.get('authorization') ?? '';
+    const m = /^Bearer (.+)$/i.exec(h);
+    if (!m) return next(new AppError(401, 'unauthorized', 'This call needs the admin token: send "Authorization: Bearer <STOCKRELAY_ADMIN_TOKEN>".'));
+    if (!safeEqual(m[1]!, deps.config.adminToken)) return next(new AppError(401, 'unauthorized', 'The admin token is wrong.'));
+    next();
+  });
+  app.use(
+    OpenApiValidator.middleware({
+      apiSpec: openApiDocument as never,
+      validateRequests: { allowUnknownQueryParameters: false, coerceTypes: true },
+      validateResponses: deps.validateResponses ? { removeAdditional: false } : false,
+      validateSecurity: false,
+      ignorePaths: /^\/v1\/relay$/,
+    }),
+  );
+
+  const wrap = (fn: (req: Request, res: Response) => Promise<void>) => (req: Request, res: Response, next: NextFunction) => {
+    fn(req, res).catch(next);
+  };
+
+  app.get('/v1/locations', wrap(async (_req, res) => {
+    res.json({ locations: await store.listLocations() });
+  }));
+  app.get('/v1/channels', (_req, res) => {
+    res.json({ channels: deps.config.channels });
+  });
+
+  app.get('/v1/items', wrap(async (req, res) => {
+    const limit = pageLimit(req);
+    const status = req.query.status as 'active' | 'archived' | undefined;
+    const items = await store.listItems({ limit, cursor: cursorOf(req), status });
+    res.json({ items: await itemViews(items), nextCursor: nextCursor(items, limit, (i) => i.sku) });
+  }));
+
+  app.get('/v1/items/:sku', wrap(async (req, res) => {
+    const item = await store.getItem(String(req.params.sku));
+    if (!item) throw new AppError(404, 'unknown_sku', `SKU "${String(req.params.sku)}" is not in the catalog.`);
+    res.json((await itemViews([item]))[0]);
+  }));
+
+  app.get('/v1/items/:sku/movements', wrap(async (req, res) => {
+    const sku = String(req.params.sku);
+    if (!(await store.getItem(sku))) throw new AppError(404, 'unknown_sku', `SKU "${sku}" is not in the catalog.`);
+    const limit = pageLimit(req);
+    const rows = await store.listMovements(sku, { limit, cursor: cursorOf(req) });
+    res.json({ movements: rows, nextCursor: nextCursor(rows, limit, (m) => m.id) });
+  }));
+
+  /** Stores an API write as an inbound event (same path as relays) and waits briefly for its booking. */
+  async function submit(req: Request, res: Response, relay: RelayBody) {
+    if (shuttingDown()) throw new AppError(503, 'shutting_down', 'The hub is restarting; send this request again in a moment.');
+    try {
+      checkRelay(relay);
+    } catch (err) {
+      if (err instanceof RelayInputError) throw new AppError(400, err.code, err.message);
+      throw err;
+    }
+    const key = req.get('idempotency-key');
+    const body = JSON.stringify(relay);
+    const dedupeKey = `api:${key ?? crypto.randomUUID()}`;
+    let stored = await store.insertInbox({ dedupeKey, source: 'api', kind: relay.kind, headers: { 'user-agent': req.get('user-agent') ?? '' }, body }, clock().toISOString());
+    if (!stored) {
+      // The same Idempotency-Key again: answer with the first request's outcome, if it was the same request.
+      const prior = await store.inboxByKey(dedupeKey);
+      if (!prior) throw new AppError(409, 'idempotency_key_reused', 'This Idempotency-Key is in use by a request still being stored; try again.');
+      if (!sameRequest(prior.body, relay)) {
+        throw new AppError(409, 'idempotency_key_reused', 'This Idempotency-Key was already used for a different request; use a new key.');
+      }
+      stored = { id: prior.id };
+    }
+    processor.notify();
+    const done = await waitForOutcome(stored.id);
+    res.status(done ? 200 : 202).json(acceptedBody(stored.id, done));
+  }
+
+  app.put('/v1/items/:sku', wrap(async (req, res) => {
+    const b = req.body as { title?: string; lowStockThreshold?: number };
+    await submit(req, res, { kind: 'catalog_changed', added: [{ sku: String(req.params.sku), ...b }], removed: [], occurredAt: clock().toISOString() });
+  }));
+
+  app.post('/v1/items/:sku/adjustments', wrap(async (req, res) => {
+    const b = req.body as { location?: string; quantity: number; reason: (typeof ADJUSTMENT_REASONS)[number]; note?: string; actor?: string };
+    await submit(req, res, { kind: 'adjustment', sku: String(req.params.sku), ...b, occurredAt: clock().toISOString() });
+  }));
+
+  app.post('/v1/items/:sku/counts', wrap(async (req, res) => {
+    const b = req.body as { location?: string; counted: number; note?: string; actor?: string };
+    await submit(req, res, { kind: 'count', sku: String(req.params.sku), ...b, occurredAt: clock().toISOString() });
+  }));
+
+  app.get('/v1/alerts', wrap(async (req, res) => {
+    const limit = pageLimit(req);
+    const rows = await store.listAlerts({ limit, cursor: cursorOf(req), status: req.query.status as 'open' | 'resolved' | undefined });
+    res.json({ alerts: rows, nextCursor: nextCursor(rows, limit, (a) => a.id) });
+  }));
+
+  app.get('/v1/events', wrap(async (req, res) => {
+    const limit = pageLimit(req);
+    const rows = await store.listInbox({ limit, cursor: cursorOf(req), status: req.query.status as InboxEntry['status'] | undefined });
+    res.json({ events: rows.map((e) => eventView(e)), nextCursor: nextCursor(rows, limit, (e) => e.id) });
+  }));
+
+  app.get('/v1/events/:id', wrap(async (req, res) => {
+    const e = await store.getInbox(Number(req.params.id));
+    if (!e) throw new AppError(404, 'unknown_event', `There is no event ${String(req.params.id)}.`);
+    res.json(eventView(e, true));
+  }));
+
+  app.post('/v1/events/:id/retry', wrap(async (req, res) => {
+    const id = Number(req.params.id);
+    const e = await store.getInbox(id);
+    if (!e) throw new AppError(404, 'unknown_event', `There is no event ${id}.`);
+    if (!(await store.requeueInbox(id))) {
+      throw new AppError(409, 'not_retryable', `Event ${id} is ${e.status}; only unmatched, rejected, conflicting or failed events can be retried.`);
+    }
+    processor.notify();
+    res.status(202).json({ eventId: id, status: 'received' });
+  }));
+
+  app.get('/v1/dead-letters', wrap(async (req, res) => {
+    const limit = pageLimit(req);
+    const rows = await store.listOutbox({ limit, cursor: cursorOf(req), status: 'dead' });
+    res.json({
+      deadLetters: rows.map((r) => ({ id: r.id, sink: r.sink, topic: r.topic, attempts: r.attempts, lastError: r.lastError, payload: r.payload, createdAt: r.createdAt, updatedAt: r.updatedAt })),
+      nextCursor: nextCursor(rows, limit, (r) => r.id),
+    });
+  }));
+
+  app.post('/v1/dead-letters/:id/retry', wrap(async (req, res) => {
+    const id = Number(req.params.id);
+    if (!(await store.retryDead(id, clock().toISOString()))) throw new AppError(404, 'unknown_dead_letter', `There is no dead letter ${id}.`);
+    const row = await store.getOutbox(id);
+    res.status(202).json({ id, status: row?.status ?? 'pending' });
+  }));
+
+  app.use((_req, _res, next) => next(new AppError(404, 'not_found', 'There is nothing at this address. The API is described at /openapi.json.')));
+
+  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
+    const e = AppError.from(err);
+    if (e.status >= 500) log.error({ err, method: req.method, path: req.path }, 'request failed');
+    res.status(e.status).json({ error: { code: e.code, message: e.message, ...(e.details ? { details: e.details } : {}) } });
+  });
+
+  return app;
+}

@@ -1,0 +1,399 @@
+/**
+ * The hub's API, described once. Express validates every request against this document
+ * (express-openapi-validator); the relay body is checked against the same `Relay` schema after its
+ * signature is verified; tests validate every response against it.
+ */
+import { Type, type TSchema } from '@sinclair/typebox';
+import { REASONS, SOURCES } from '../domain/ledger';
+import { ADJUSTMENT_REASONS, Relay } from '../domain/relay';
+
+const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
+const Timestamp = Type.String({ format: 'date-time' });
+
+export const ErrorBody = Type.Object(
+  {
+    error: Type.Object({
+      code: Type.String({ description: 'Stable machine-readable code.' }),
+      message: Type.String({ description: 'What went wrong and what to do, in plain words.' }),
+      details: Type.Optional(Type.Array(Type.Object({ path: Type.String(), message: Type.String() }))),
+    }),
+  },
+  { title: 'Error' },
+);
+
+const ChannelLevel = Type.Object({
+  channelId: Type.String(),
+  channelName: Type.String(),
+  platform: Type.String(),
+  channelLocationId: Type.String(),
+  published: Type.Integer({ minimum: 0 }),
+});
+
+const LocationLevel = Type.Object({
+  locationId: Type.String(),
+  onHand: Type.Integer(),
+  reserved: Type.Integer(),
+  available: Type.Integer(),
+  channels: Type.Array(ChannelLevel),
+});
+
+export const ItemView = Type.Object(
+  {
+    sku: Type.String(),
+    title: Nullable(Type.String()),
+    lowStockThreshold: Nullable(Type.Integer()),
+    status: Type.Union([Type.Literal('active'), Type.Literal('archived')]),
+    onHand: Type.Integer({ description: 'Sum over locations.' }),
+    available: Type.Integer({ description: 'Sum over locations.' }),
+    locations: Type.Array(LocationLevel),
+    createdAt: Timestamp,
+    updatedAt: Timestamp,
+    archivedAt: Nullable(Timestamp),
+  },
+  { title: 'Item' },
+);
+
+export const MovementView = Type.Object(
+  {
+    id: Type.Integer(),
+    sku: Type.String(),
+    locationId: Type.String(),
+    quantity: Type.Integer(),
+    reason: Type.Union(REASONS.map((r) => Type.Literal(r))),
+    source: Type.Union(SOURCES.map((s) => Type.Literal(s))),
+    countedQuantity: Nullable(Type.Integer()),
+    channelId: Nullable(Type.String()),
+    externalRef: Nullable(Type.String()),
+    actor: Nullable(Type.String()),
+    note: Nullable(Type.String()),
+    eventId: Nullable(Type.Integer()),
+    idempotencyKey: Type.String(),
+    occurredAt: Timestamp,
+    recordedAt: Timestamp,
+  },
+  { title: 'Movement' },
+);
+
+const CommandResult = Type.Object({
+  sku: Type.String(),
+  location: Type.Optional(Type.String()),
+  result: Type.String(),
+  message: Type.String(),
+  movementId: Type.Optional(Type.Integer()),
+  quantity: Type.Optional(Type.Integer()),
+});
+
+const EventStatus = Type.Union(['received', 'processed', 'unmatched', 'rejected', 'conflict', 'failed'].map((s) => Type.Literal(s)));
+
+export const EventView = Type.Object(
+  {
+    id: Type.Integer(),
+    source: Type.String(),
+    kind: Type.String(),
+    status: EventStatus,
+    results: Type.Array(CommandResult),
+    error: Type.Optional(Type.String()),
+    attempts: Type.Integer(),
+    receivedAt: Timestamp,
+    processedAt: Nullable(Timestamp),
+    body: Type.Optional(Type.Unknown({ description: 'The event as received (only on GET /v1/events/{id}).' })),
+  },
+  { title: 'Event' },
+);
+
+const Accepted = Type.Object(
+  {
+    eventId: Type.Integer(),
+    status: EventStatus,
+    results: Type.Array(CommandResult),
+    message: Type.String(),
+  },
+  { title: 'EventAccepted' },
+);
+
+export const AlertView = Type.Object(
+  {
+    id: Type.Integer(),
+    kind: Type.String(),
+    severity: Type.Union([Type.Literal('info'), Type.Literal('warning'), Type.Literal('critical')]),
+    sku: Nullable(Type.String()),
+    locationId: Nullable(Type.String()),
+    message: Type.String(),
+    status: Type.Union([Type.Literal('open'), Type.Literal('resolved')]),
+    openedAt: Timestamp,
+    resolvedAt: Nullable(Timestamp),
+  },
+  { title: 'Alert' },
+);
+
+export const DeadLetterView = Type.Object(
+  {
+    id: Type.Integer(),
+    sink: Type.String(),
+    topic: Type.String(),
+    attempts: Type.Integer(),
+    lastError: Nullable(Type.String()),
+    payload: Type.Unknown(),
+    createdAt: Timestamp,
+    updatedAt: Timestamp,
+  },
+  { title: 'DeadLetter' },
+);
+
+const Page = <T extends TSchema>(name: string, t: T) =>
+  Type.Object({ [name]: Type.Array(t), nextCursor: Nullable(Type.String({ description: 'Pass as `cursor` to get the next page; null on the last page.' })) });
+
+const json = (schema: TSchema, description: string) => ({ description, content: { 'application/json': { schema } } });
+const err = (description: string) => json(Type.Ref('Error'), description);
+const limit = { name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 500, default: 50 } };
+const cursor = { name: 'cursor', in: 'query', required: false, schema: { type: 'string', maxLength: 200 } };
+const skuParam = { name: 'sku', in: 'path', required: true, schema: { type: 'string', minLength: 1, maxLength: 120 } };
+const idParam = { name: 'id', in: 'path', required: true, schema: { type: 'integer', minimum: 1 } };
+const idempotencyKey = {
+  name: 'Idempotency-Key',
+  in: 'header',
+  required: false,
+  description: 'Send the same key again to repeat a request safely: it is booked once.',
+  schema: { type: 'string', minLength: 1, maxLength: 200 },
+};
+const admin = [{ adminToken: [] }];
+const adminErrors = { '401': err('Missing or wrong admin token.'), '400': err('The request is not valid.') };
+
+export const AdjustmentRequest = Type.Object(
+  {
+    location: Type.Optional(Type.String({ minLength: 1, maxLength: 120 })),
+    quantity: Type.Integer({ not: { const: 0 }, minimum: -1_000_000, maximum: 1_000_000 }),
+    reason: Type.Union(ADJUSTMENT_REASONS.map((r) => Type.Literal(r))),
+    note: Type.Optional(Type.String({ maxLength: 1000 })),
+    actor: Type.Optional(Type.String({ maxLength: 200 })),
+  },
+  { additionalProperties: false, title: 'AdjustmentRequest' },
+);
+
+export const CountRequest = Type.Object(
+  {
+    location: Type.Optional(Type.String({ minLength: 1, maxLength: 120 })),
+    counted: Type.Integer({ minimum: 0, maximum: 100_000_000 }),
+    note: Type.Optional(Type.String({ maxLength: 1000 })),
+    actor: Type.Optional(Type.String({ maxLength: 200 })),
+  },
+  { additionalProperties: false, title: 'CountRequest' },
+);
+
+export const ItemUpdate = Type.Object(
+  {
+    title: Type.Optional(Type.String({ maxLength: 500 })),
+    lowStockThreshold: Type.Optional(Type.Integer({ minimum: 0 })),
+  },
+  { additionalProperties: false, title: 'ItemUpdate' },
+);
+
+function buildDocument() {
+  const doc = {
+    openapi: '3.1.0',
+    info: {
+      title: 'stockrelay hub',
+      version: '0.1.0',
+      description:
+        'The hub keeps one ledger of stock for every channel a supplier sells on. Relays from the sheet add-on and Airtable scripts are signed with the relay secret (Standard Webhooks); every other /v1 call needs the admin token as a bearer token.',
+    },
+    components: {
+      securitySchemes: {
+        adminToken: { type: 'http', scheme: 'bearer', description: 'STOCKRELAY_ADMIN_TOKEN' },
+        relaySignature: {
+          type: 'apiKey',
+          in: 'header',
+          name: 'webhook-signature',
+          description: 'Standard Webhooks: webhook-id, webhook-timestamp and webhook-signature (v1,<base64 HMAC-SHA256 of "id.timestamp.body">) keyed by the relay secret (whsec_…).',
+        },
+      },
+      schemas: {
+        Error: ErrorBody,
+        Relay,
+        Item: ItemView,
+        Movement: MovementView,
+        Event: EventView,
+        EventAccepted: Accepted,
+        Alert: AlertView,
+        DeadLetter: DeadLetterView,
+        AdjustmentRequest,
+        CountRequest,
+        ItemUpdate,
+      },
+    },
+    paths: {
+      '/healthz': {
+        get: { summary: 'The process is alive.', operationId: 'health', responses: { '200': json(Type.Object({ status: Type.Literal('ok') }), 'Alive.') } },
+      },
+      '/readyz': {
+        get: {
+          summary: 'The hub can take traffic: its database answers and it is not shutting down.',
+          operationId: 'ready',
+          responses: {
+            '200': json(Type.Object({ status: Type.Literal('ready') }), 'Ready.'),
+            '503': json(Type.Object({ status: Type.Literal('not_ready'), reason: Type.String() }), 'Not ready.'),
+          },
+        },
+      },
+      '/metrics': {
+        get: { summary: 'Prometheus metrics.', operationId: 'metrics', responses: { '200': { description: 'Prometheus text format.', content: { 'text/plain': { schema: { type: 'string' } } } } } },
+      },
+      '/openapi.json': {
+        get: { summary: 'This document.', operationId: 'openapi', responses: { '200': json(Type.Object({}, { additionalProperties: true }), 'OpenAPI 3.1 document.') } },
+      },
+      '/v1/relay': {
+        post: {
+          summary: 'Receive a signed relay from the sheet add-on or an Airtable script.',
+          description:
+            'The signature is checked over the raw body, the relay is stored, and 202 is answered; booking happens right after. The same webhook-id is never accepted twice.',
+          operationId: 'relay',
+          security: [{ relaySignature: [] }],
+          requestBody: { required: true, content: { 'application/json': { schema: Type.Ref('Relay') } } },
+          responses: {
+            '202': json(Accepted, 'Stored; it will be booked in order.'),
+            '400': err('Malformed JSON, a body that does not match the Relay schema, or a quantity that is not a whole number. Nothing was stored.'),
+            '401': err('Missing, wrong or expired signature. Nothing was stored.'),
+            '409': err('This webhook-id was received before (a replay or a duplicate). Nothing was booked again.'),
+            '413': err('The body is larger than 1 MiB.'),
+            '415': err('The body is not JSON.'),
+          },
+        },
+      },
+      '/v1/locations': {
+        get: { summary: 'Locations.', operationId: 'listLocations', security: admin, responses: { '200': json(Type.Object({ locations: Type.Array(Type.Object({ id: Type.String(), name: Type.String() })) }), 'Locations.'), ...adminErrors } },
+      },
+      '/v1/channels': {
+        get: {
+          summary: 'Channels configured, with their policies.',
+          operationId: 'listChannels',
+          security: admin,
+          responses: {
+            '200': json(
+              Type.Object({
+                channels: Type.Array(
+                  Type.Object({ id: Type.String(), name: Type.String(), platform: Type.String(), locations: Type.Record(Type.String(), Type.String()), buffer: Type.Integer(), cap: Nullable(Type.Integer()), hideAtZero: Type.Boolean() }),
+                ),
+              }),
+              'Channels.',
+            ),
+            ...adminErrors,
+          },
+        },
+      },
+      '/v1/items': {
+        get: {
+          summary: 'Items with their levels per location and the published level on each channel.',
+          operationId: 'listItems',
+          security: admin,
+          parameters: [limit, cursor, { name: 'status', in: 'query', required: false, schema: { type: 'string', enum: ['active', 'archived'] } }],
+          responses: { '200': json(Page('items', Type.Ref('Item')), 'A page of items, by SKU.'), ...adminErrors },
+        },
+      },
+      '/v1/items/{sku}': {
+        get: { summary: 'One item.', operationId: 'getItem', security: admin, parameters: [skuParam], responses: { '200': json(Type.Ref('Item'), 'The item.'), '404': err('No such SKU.'), ...adminErrors } },
+        put: {
+          summary: 'Add an item to the catalog, or change its title or low-stock threshold.',
+          operationId: 'putItem',
+          security: admin,
+          parameters: [skuParam, idempotencyKey],
+          requestBody: { required: true, content: { 'application/json': { schema: Type.Ref('ItemUpdate') } } },
+          responses: { '200': json(Accepted, 'Booked.'), '202': json(Accepted, 'Stored; still being booked.'), ...adminErrors },
+        },
+      },
+      '/v1/items/{sku}/movements': {
+        get: {
+          summary: 'An item’s movements, newest first.',
+          operationId: 'listMovements',
+          security: admin,
+          parameters: [skuParam, limit, cursor],
+          responses: { '200': json(Page('movements', Type.Ref('Movement')), 'A page of movements.'), '404': err('No such SKU.'), ...adminErrors },
+        },
+      },
+      '/v1/items/{sku}/adjustments': {
+        post: {
+          summary: 'Add or remove stock with a reason.',
+          operationId: 'adjust',
+          security: admin,
+          parameters: [skuParam, idempotencyKey],
+          requestBody: { required: true, content: { 'application/json': { schema: Type.Ref('AdjustmentRequest') } } },
+          responses: { '200': json(Accepted, 'Processed (see status and results).'), '202': json(Accepted, 'Stored; still being booked.'), '409': err('This Idempotency-Key was used for a different request.'), ...adminErrors },
+        },
+      },
+      '/v1/items/{sku}/counts': {
+        post: {
+          summary: 'Record a stock count; the difference from on-hand is booked.',
+          operationId: 'count',
+          security: admin,
+          parameters: [skuParam, idempotencyKey],
+          requestBody: { required: true, content: { 'application/json': { schema: Type.Ref('CountRequest') } } },
+          responses: { '200': json(Accepted, 'Processed (see status and results).'), '202': json(Accepted, 'Stored; still being booked.'), '409': err('This Idempotency-Key was used for a different request.'), ...adminErrors },
+        },
+      },
+      '/v1/alerts': {
+        get: {
+          summary: 'Alerts, newest first.',
+          operationId: 'listAlerts',
+          security: admin,
+          parameters: [limit, cursor, { name: 'status', in: 'query', required: false, schema: { type: 'string', enum: ['open', 'resolved'] } }],
+          responses: { '200': json(Page('alerts', Type.Ref('Alert')), 'A page of alerts.'), ...adminErrors },
+        },
+      },
+      '/v1/events': {
+        get: {
+          summary: 'Inbound events (relays, API calls), newest first; filter by status to see what needs attention (unmatched, rejected, conflict, failed).',
+          operationId: 'listEvents',
+          security: admin,
+          parameters: [limit, cursor, { name: 'status', in: 'query', required: false, schema: { type: 'string', enum: ['received', 'processed', 'unmatched', 'rejected', 'conflict', 'failed'] } }],
+          responses: { '200': json(Page('events', Type.Ref('Event')), 'A page of events.'), ...adminErrors },
+        },
+      },
+      '/v1/events/{id}': {
+        get: { summary: 'One inbound event, with its body.', operationId: 'getEvent', security: admin, parameters: [idParam], responses: { '200': json(Type.Ref('Event'), 'The event.'), '404': err('No such event.'), ...adminErrors } },
+      },
+      '/v1/events/{id}/retry': {
+        post: {
+          summary: 'Process an unmatched, rejected, conflicting or failed event again (for example after adding its SKU).',
+          operationId: 'retryEvent',
+          security: admin,
+          parameters: [idParam],
+          responses: { '202': json(Type.Object({ eventId: Type.Integer(), status: Type.Literal('received') }), 'Queued again.'), '404': err('No such event.'), '409': err('The event is not in a state that can be retried.'), ...adminErrors },
+        },
+      },
+      '/v1/dead-letters': {
+        get: {
+          summary: 'Deliveries that failed every retry.',
+          operationId: 'listDeadLetters',
+          security: admin,
+          parameters: [limit, cursor],
+          responses: { '200': json(Page('deadLetters', Type.Ref('DeadLetter')), 'A page of dead letters.'), ...adminErrors },
+        },
+      },
+      '/v1/dead-letters/{id}/retry': {
+        post: {
+          summary: 'Try a dead letter again.',
+          operationId: 'retryDeadLetter',
+          security: admin,
+          parameters: [idParam],
+          responses: { '202': json(Type.Object({ id: Type.Integer(), status: Type.String() }), 'Queued again.'), '404': err('No such dead letter.'), ...adminErrors },
+        },
+      },
+    },
+  };
+  // TypeBox tags its schemas with symbols; the document served and validated is plain JSON.
+  return JSON.parse(JSON.stringify(doc)) as Record<string, unknown>;
+}
+
+/** `Type.Ref('X')` produces `{$ref: 'X'}`; OpenAPI wants `#/components/schemas/X`. */
+function fixRefs(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(fixRefs);
+  if (node && typeof node === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(node)) {
+      out[k] = k === '$ref' && typeof v === 'string' && !v.startsWith('#') ? `#/components/schemas/${v}` : fixRefs(v);
+    }
+    return out;
+  }
+  return node;
+}
+
+export const openApiDocument = fixRefs(buildDocument()) as Record<string, unknown> & { paths: Record<string, unknown>; components: { schemas: Record<string, unknown> } };

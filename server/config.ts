@@ -1,0 +1,285 @@
+/**
+ * Configuration: environment variables for where things are and secrets, and an optional config file
+ * (`STOCKRELAY_CONFIG`, JSON or YAML) for locations, channels, notifications and policies.
+ * Everything is checked at start; a wrong key is named in the error.
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { Type, type Static } from '@sinclair/typebox';
+import Ajv, { type ErrorObject } from 'ajv';
+import addFormats from 'ajv-formats';
+import YAML from 'yaml';
+
+const Id = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$' });
+
+export const PLATFORMS = [
+  'shopify', 'square', 'woocommerce', 'bigcommerce', 'clover', 'lightspeed-x', 'lightspeed-r', 'stripe', 'etsy', 'ebay',
+  'amazon', 'walmart', 'wix', 'squarespace', 'magento', 'prestashop', 'zoho-inventory', 'quickbooks', 'xero', 'odoo',
+  'netsuite', 'sap-b1', 'business-central', 'cin7', 'other',
+] as const;
+
+export const TOPICS = ['level.changed', 'alert.raised'] as const;
+
+export const ConfigFileSchema = Type.Object(
+  {
+    locations: Type.Optional(
+      Type.Array(Type.Object({ id: Id, name: Type.String({ minLength: 1, maxLength: 200 }) }, { additionalProperties: false }), { minItems: 1 }),
+    ),
+    defaultLocation: Type.Optional(Id),
+    channels: Type.Optional(
+      Type.Array(
+        Type.Object(
+          {
+            id: Id,
+            name: Type.String({ minLength: 1, maxLength: 200 }),
+            platform: Type.Union(PLATFORMS.map((p) => Type.Literal(p))),
+            locations: Type.Record(Type.String(), Type.String({ minLength: 1 }), { description: 'Our location id → the platform’s location id.' }),
+            buffer: Type.Optional(Type.Integer({ minimum: 0 })),
+            cap: Type.Optional(Type.Union([Type.Integer({ minimum: 0 }), Type.Null()])),
+            hideAtZero: Type.Optional(Type.Boolean()),
+          },
+          { additionalProperties: false },
+        ),
+      ),
+    ),
+    notify: Type.Optional(
+      Type.Array(
+        Type.Object(
+          {
+            id: Id,
+            url: Type.String({ format: 'uri', pattern: '^https?://' }),
+            secretEnv: Type.Optional(Type.String({ pattern: '^[A-Z_][A-Z0-9_]*$', description: 'Environment variable holding the whsec_ secret used to sign deliveries.' })),
+            topics: Type.Array(Type.Union(TOPICS.map((t) => Type.Literal(t))), { minItems: 1 }),
+          },
+          { additionalProperties: false },
+        ),
+      ),
+    ),
+    alerts: Type.Optional(Type.Object({ defaultLowStockThreshold: Type.Optional(Type.Union([Type.Integer({ minimum: 0 }), Type.Null()])) }, { additionalProperties: false })),
+    dispatch: Type.Optional(
+      Type.Object(
+        {
+          maxAttempts: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
+          baseDelayMs: Type.Optional(Type.Integer({ minimum: 1 })),
+          maxDelayMs: Type.Optional(Type.Integer({ minimum: 1 })),
+          leaseMs: Type.Optional(Type.Integer({ minimum: 1000 })),
+          timeoutMs: Type.Optional(Type.Integer({ minimum: 100 })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type ConfigFile = Static<typeof ConfigFileSchema>;
+
+export interface ChannelConfig {
+  id: string;
+  name: string;
+  platform: (typeof PLATFORMS)[number];
+  locations: Record<string, string>;
+  buffer: number;
+  cap: number | null;
+  hideAtZero: boolean;
+}
+
+export interface NotifyConfig {
+  id: string;
+  url: string;
+  secret: string | null;
+  topics: (typeof TOPICS)[number][];
+}
+
+export interface DispatchConfig {
+  maxAttempts: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
+  leaseMs: number;
+  timeoutMs: number;
+}
+
+export interface HubConfig {
+  port: number;
+  host: string;
+  dataDir: string;
+  databaseUrl: string | undefined;
+  configFile: string | undefined;
+  /** One or more whsec_ secrets; several are accepted while a secret is being rotated. */
+  relaySecrets: string[];
+  adminToken: string;
+  logLevel: string;
+  locations: { id: string; name: string }[];
+  defaultLocation: string;
+  channels: ChannelConfig[];
+  notify: NotifyConfig[];
+  defaultLowStockThreshold: number | null;
+  dispatch: DispatchConfig;
+}
+
+export class ConfigError extends Error {}
+
+const ajv = new Ajv({ allErrors: true, strict: false });
+addFormats(ajv);
+const validateFile = ajv.compile(ConfigFileSchema);
+
+function describeError(e: ErrorObject): string {
+  const where = e.instancePath ? e.instancePath.slice(1).replace(/\//g, '.') : '(top level)';
+  if (e.keyword === 'additionalProperties') return `${where}: unknown key "${String(e.params.additionalProperty)}"`;
+  if (e.keyword === 'enum' || e.keyword === 'const') return `${where}: must be one of ${JSON.stringify(e.params.allowedValues ?? e.params.allowedValue)}`;
+  return `${where}: ${e.message ?? 'is not valid'}`;
+}
+
+/** Parses and checks a config file's text; `name` is used in messages. */
+export function parseConfigFile(text: string, name: string): ConfigFile {
+  let raw: unknown;
+  try {
+    raw = /\.ya?ml$/i.test(name) ? YAML.parse(text) : JSON.parse(text);
+  } catch (err) {
+    throw new ConfigError(`Config file ${name} cannot be read: ${(err as Error).message}`);
+  }
+  if (raw === null || raw === undefined) raw = {};
+  if (!validateFile(raw)) {
+    const seen = new Set<string>();
+    const lines = (validateFile.errors ?? [])
+      .filter((e) => e.keyword !== 'anyOf' && e.keyword !== 'union')
+      .map(describeError)
+      .filter((l) => (seen.has(l) ? false : (seen.add(l), true)));
+    throw new ConfigError(`Config file ${name} has ${lines.length === 1 ? 'a problem' : 'problems'}:\n  - ${lines.join('\n  - ')}`);
+  }
+  return raw as ConfigFile;
+}
+
+function intFromEnv(env: NodeJS.ProcessEnv, key: string, fallback: number, min: number, max: number): number {
+  const v = env[key];
+  if (v === undefined || v === '') return fallback;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min || n > max) throw new ConfigError(`${key} must be a whole number from ${min} to ${max}, got "${v}".`);
+  return n;
+}
+
+interface Secrets {
+  relaySecret: string;
+  adminToken: string;
+}
+
+/**
+ * When no secrets are given in the environment, the hub makes its own on first start and keeps them
+ * in `<data dir>/secrets.json` (readable by the owner only; the data folder is git-ignored).
+ */
+function localSecrets(dataDir: string): Secrets & { file: string; created: boolean } {
+  const file = path.resolve(dataDir, 'secrets.json');
+  if (fs.existsSync(file)) {
+    const s = JSON.parse(fs.readFileSync(file, 'utf8')) as Partial<Secrets>;
+    if (typeof s.relaySecret !== 'string' || typeof s.adminToken !== 'string') throw new ConfigError(`${file} is damaged: it needs "relaySecret" and "adminToken".`);
+    return { relaySecret: s.relaySecret, adminToken: s.adminToken, file, created: false };
+  }
+  fs.mkdirSync(dataDir, { recursive: true });
+  const secrets: Secrets = {
+    relaySecret: `whsec_${crypto.randomBytes(32).toString('base64')}`,
+    adminToken: crypto.randomBytes(24).toString('base64url'),
+  };
+  fs.writeFileSync(file, JSON.stringify(secrets, null, 2) + '\n', { mode: 0o600 });
+  return { ...secrets, file, created: true };
+}
+
+export function checkRelaySecret(secret: string, name: string): string {
+  const m = /^whsec_([A-Za-z0-9+/=]+)$/.exec(secret);
+  if (!m || Buffer.from(m[1] ?? '', 'base64').length < 24) {
+    throw new ConfigError(`${name} must look like "whsec_" followed by at least 24 random bytes in base64 (for example the output of: node -e "console.log('whsec_'+require('crypto').randomBytes(32).toString('base64'))").`);
+  }
+  return secret;
+}
+
+export interface LoadedConfig {
+  config: HubConfig;
+  /** Things worth telling the operator at start (never a secret's value). */
+  notices: string[];
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): LoadedConfig {
+  const notices: string[] = [];
+  const dataDir = path.resolve(env.STOCKRELAY_DATA_DIR || './data');
+  const configFile = env.STOCKRELAY_CONFIG || undefined;
+  let file: ConfigFile = {};
+  if (configFile) {
+    let text: string;
+    try {
+      text = fs.readFileSync(configFile, 'utf8');
+    } catch (err) {
+      throw new ConfigError(`STOCKRELAY_CONFIG names ${configFile}, which cannot be read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+    file = parseConfigFile(text, configFile);
+  }
+
+  const locations = file.locations ?? [{ id: 'main', name: 'Main' }];
+  const locationIds = new Set(locations.map((l) => l.id));
+  if (locationIds.size !== locations.length) throw new ConfigError('Config file: two locations share the same id.');
+  const defaultLocation = file.defaultLocation ?? locations[0]!.id;
+  if (!locationIds.has(defaultLocation)) throw new ConfigError(`Config file: defaultLocation "${defaultLocation}" is not one of the locations (${[...locationIds].join(', ')}).`);
+
+  const channels: ChannelConfig[] = (file.channels ?? []).map((c, i) => {
+    for (const ours of Object.keys(c.locations)) {
+      if (!locationIds.has(ours)) throw new ConfigError(`Config file: channels.${i}.locations names location "${ours}", which is not declared under locations.`);
+    }
+    return { id: c.id, name: c.name, platform: c.platform, locations: c.locations, buffer: c.buffer ?? 0, cap: c.cap ?? null, hideAtZero: c.hideAtZero ?? false };
+  });
+  if (new Set(channels.map((c) => c.id)).size !== channels.length) throw new ConfigError('Config file: two channels share the same id.');
+
+  const notify: NotifyConfig[] = (file.notify ?? []).map((n, i) => {
+    let secret: string | null = null;
+    if (n.secretEnv) {
+      const v = env[n.secretEnv];
+      if (!v) throw new ConfigError(`Config file: notify.${i}.secretEnv names ${n.secretEnv}, which is not set in the environment.`);
+      secret = checkRelaySecret(v, n.secretEnv);
+    }
+    return { id: n.id, url: n.url, secret, topics: n.topics };
+  });
+
+  let relaySecrets: string[];
+  let adminToken: string;
+  if (env.STOCKRELAY_RELAY_SECRET && env.STOCKRELAY_ADMIN_TOKEN) {
+    relaySecrets = env.STOCKRELAY_RELAY_SECRET.split(',').map((s) => checkRelaySecret(s.trim(), 'STOCKRELAY_RELAY_SECRET'));
+    adminToken = env.STOCKRELAY_ADMIN_TOKEN;
+  } else {
+    const local = localSecrets(dataDir);
+    relaySecrets = env.STOCKRELAY_RELAY_SECRET ? env.STOCKRELAY_RELAY_SECRET.split(',').map((s) => checkRelaySecret(s.trim(), 'STOCKRELAY_RELAY_SECRET')) : [local.relaySecret];
+    adminToken = env.STOCKRELAY_ADMIN_TOKEN || local.adminToken;
+    notices.push(
+      local.created
+        ? `No STOCKRELAY_RELAY_SECRET / STOCKRELAY_ADMIN_TOKEN in the environment: generated them in ${local.file}. Give the relay secret to the sheet add-on.`
+        : `Using the relay secret and admin token kept in ${local.file}.`,
+    );
+  }
+  if (adminToken.length < 16) throw new ConfigError('STOCKRELAY_ADMIN_TOKEN must be at least 16 characters long.');
+
+  const d = file.dispatch ?? {};
+  const dispatch: DispatchConfig = {
+    maxAttempts: d.maxAttempts ?? 8,
+    baseDelayMs: d.baseDelayMs ?? 1000,
+    maxDelayMs: d.maxDelayMs ?? 10 * 60_000,
+    leaseMs: d.leaseMs ?? 60_000,
+    timeoutMs: d.timeoutMs ?? 10_000,
+  };
+  if (dispatch.maxDelayMs < dispatch.baseDelayMs) throw new ConfigError('Config file: dispatch.maxDelayMs must not be smaller than dispatch.baseDelayMs.');
+
+  return {
+    config: {
+      port: intFromEnv(env, 'PORT', 8080, 0, 65535),
+      host: env.HOST || '0.0.0.0',
+      dataDir,
+      databaseUrl: env.DATABASE_URL || undefined,
+      configFile,
+      relaySecrets,
+      adminToken,
+      logLevel: env.LOG_LEVEL || 'info',
+      locations,
+      defaultLocation,
+      channels,
+      notify,
+      defaultLowStockThreshold: file.alerts?.defaultLowStockThreshold ?? null,
+      dispatch,
+    },
+    notices,
+  };
+}

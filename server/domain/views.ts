@@ -1,0 +1,39 @@
+import type { ChannelConfig } from '../config';
+import { available, publishedLevel, type Level } from './ledger';
+
+export interface ChannelLevel {
+  channelId: string;
+  channelName: string;
+  platform: string;
+  /** The channel's own id for this location. */
+  channelLocationId: string;
+  /** What the channel should show: clamp(available − buffer, 0, cap). */
+  published: number;
+}
+
+export interface LocationLevelView {
+  locationId: string;
+  onHand: number;
+  reserved: number;
+  available: number;
+  channels: ChannelLevel[];
+}
+
+/** Pure: a location's numbers and what each channel mapped to that location should show. */
+export function locationLevelView(locationId: string, level: Level, channels: ChannelConfig[]): LocationLevelView {
+  return {
+    locationId,
+    onHand: level.onHand,
+    reserved: level.reserved,
+    available: available(level),
+    channels: channels
+      .filter((c) => c.locations[locationId] !== undefined)
+      .map((c) => ({
+        channelId: c.id,
+        channelName: c.name,
+        platform: c.platform,
+        channelLocationId: c.locations[locationId]!,
+        published: publishedLevel(level, { buffer: c.buffer, cap: c.cap }),
+      })),
+  };
+}

@@ -1,0 +1,105 @@
+/**
+ * Builds a whole hub from its config: store, inbox processor, dispatcher, sinks and the HTTP app.
+ * `main.ts` runs one; tests build as many as they like on ephemeral ports.
+ */
+import type { AddressInfo } from 'node:net';
+import type http from 'node:http';
+import { createApp } from './api/app';
+import type { HubConfig } from './config';
+import { InboxProcessor } from './inbox/processor';
+import type { Logger } from './log';
+import { Metrics } from './metrics';
+import { Dispatcher, type Sink } from './outbox/dispatcher';
+import { WebhookSink } from './outbox/webhook-sink';
+import { RelayVerifier } from './relay/verify';
+import { openStore, type StoreOptions } from './store/open';
+import type { Store } from './store/types';
+
+export interface HubOptions {
+  config: HubConfig;
+  log: Logger;
+  clock?: () => Date;
+  random?: () => number;
+  metrics?: Metrics;
+  /** Extra store options (tests pass a PostgreSQL schema of their own). */
+  store?: Partial<StoreOptions>;
+  validateResponses?: boolean;
+  /** Extra sinks beside the configured notification webhooks. */
+  sinks?: Sink[];
+  idleMs?: number;
+}
+
+export interface Hub {
+  store: Store;
+  processor: InboxProcessor;
+  dispatcher: Dispatcher;
+  metrics: Metrics;
+  app: ReturnType<typeof createApp>;
+  /** Starts the workers and listens; resolves with the bound address. */
+  listen(port: number, host: string): Promise<{ url: string; server: http.Server }>;
+  /** Stops taking requests, lets in-flight ones finish, stops the workers, closes the store. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+export async function createHub(opts: HubOptions): Promise<Hub> {
+  const { config, log } = opts;
+  const clock = opts.clock ?? (() => new Date());
+  const metrics = opts.metrics ?? new Metrics();
+  const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, ...opts.store });
+  await store.ensureLocations(config.locations, clock().toISOString());
+
+  const processor = new InboxProcessor(store, config, log.child({ part: 'inbox' }), metrics, clock, opts.idleMs ?? 1000);
+  const sinks: Sink[] = [...config.notify.map((n) => new WebhookSink(n, clock)), ...(opts.sinks ?? [])];
+  const dispatcher = new Dispatcher(store, sinks, config.dispatch, log.child({ part: 'outbox' }), metrics, clock, opts.random ?? Math.random, opts.idleMs ?? 500);
+  processor.onProcessed(() => dispatcher.notify());
+
+  let shuttingDown = false;
+  let server: http.Server | null = null;
+  const app = createApp({
+    store,
+    config,
+    log: log.child({ part: 'api' }),
+    metrics,
+    processor,
+    verifier: new RelayVerifier(config.relaySecrets),
+    clock,
+    validateResponses: opts.validateResponses ?? false,
+    isShuttingDown: () => shuttingDown,
+  });
+
+  return {
+    store,
+    processor,
+    dispatcher,
+    metrics,
+    app,
+    listen(port, host) {
+      processor.start();
+      dispatcher.start();
+      return new Promise((resolve, reject) => {
+        const s = app.listen(port, host, (err?: Error) => {
+          if (err) return reject(err);
+          const addr = s.address() as AddressInfo;
+          const shownHost = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+          resolve({ url: `http://${shownHost}:${addr.port}`, server: s });
+        });
+        s.keepAliveTimeout = 5000;
+        server = s;
+      });
+    },
+    async stop(graceMs = 10_000) {
+      shuttingDown = true;
+      if (server) {
+        const s = server;
+        const closed = new Promise<void>((resolve) => s.close(() => resolve()));
+        s.closeIdleConnections();
+        const timer = setTimeout(() => s.closeAllConnections(), graceMs);
+        await closed;
+        clearTimeout(timer);
+      }
+      await processor.stop();
+      await dispatcher.stop();
+      await store.close();
+    },
+  };
+}

@@ -1,0 +1,55 @@
+/**
+ * `npm start`: runs the hub — API and workers in one process — on its embedded SQLite store, or on
+ * PostgreSQL when DATABASE_URL is set. See README.md for the settings.
+ */
+import { ConfigError, loadConfig } from './config';
+import { createHub } from './hub';
+import { createLogger } from './log';
+import { Metrics } from './metrics';
+
+async function main(): Promise<void> {
+  let loaded;
+  try {
+    loaded = loadConfig(process.env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(`stockrelay cannot start: ${err.message}`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const { config, notices } = loaded;
+  const log = createLogger(config.logLevel);
+  for (const n of notices) log.info(n);
+
+  const hub = await createHub({ config, log, metrics: new Metrics({ defaultMetrics: true }) });
+  const { url } = await hub.listen(config.port, config.host);
+  log.info(
+    { url, store: hub.store.describe(), locations: config.locations.map((l) => l.id), channels: config.channels.map((c) => c.id), notify: config.notify.map((n) => n.id) },
+    `stockrelay hub listening on ${url}`,
+  );
+
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'shutting down: finishing work in hand');
+    hub
+      .stop()
+      .then(() => {
+        log.info('stopped cleanly');
+        process.exit(0);
+      })
+      .catch((err: unknown) => {
+        log.error({ err }, 'shutdown failed');
+        process.exit(1);
+      });
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+main().catch((err: unknown) => {
+  console.error('stockrelay failed to start:', err instanceof Error ? err.message : err);
+  process.exit(1);
+});

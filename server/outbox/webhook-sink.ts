@@ -1,0 +1,51 @@
+/**
+ * Outgoing notifications: a signed POST (Standard Webhooks, same scheme as our relays) to an
+ * integrator's URL for each outbox row. `webhook-id` is stable across retries so the receiver can dedupe.
+ */
+import { Webhook } from 'standardwebhooks';
+import type { NotifyConfig } from '../config';
+import type { OutboxEntry } from '../store/types';
+import { DeliveryError, type Sink } from './dispatcher';
+
+function retryAfterMs(h: string | null, now: number): number | null {
+  if (!h) return null;
+  const secs = Number(h);
+  if (Number.isFinite(secs) && secs >= 0) return secs * 1000;
+  const at = Date.parse(h);
+  return Number.isNaN(at) ? null : Math.max(0, at - now);
+}
+
+export class WebhookSink implements Sink {
+  readonly id: string;
+  private readonly signer: Webhook | null;
+
+  constructor(
+    private readonly cfg: NotifyConfig,
+    private readonly clock: () => Date = () => new Date(),
+  ) {
+    this.id = `notify:${cfg.id}`;
+    this.signer = cfg.secret ? new Webhook(cfg.secret) : null;
+  }
+
+  async deliver(entry: OutboxEntry, signal: AbortSignal): Promise<void> {
+    const now = this.clock();
+    const msgId = `msg_outbox_${entry.id}`;
+    const body = JSON.stringify({ type: entry.topic, timestamp: now.toISOString(), data: entry.payload });
+    const headers: Record<string, string> = { 'content-type': 'application/json', 'user-agent': 'stockrelay' };
+    if (this.signer) {
+      headers['webhook-id'] = msgId;
+      headers['webhook-timestamp'] = String(Math.floor(now.getTime() / 1000));
+      headers['webhook-signature'] = this.signer.sign(msgId, now, body);
+    }
+    let res: Response;
+    try {
+      res = await fetch(this.cfg.url, { method: 'POST', headers, body, signal, redirect: 'error' });
+    } catch (err) {
+      throw new DeliveryError(`Cannot reach ${new URL(this.cfg.url).host}: ${(err as Error).message}`);
+    }
+    await res.arrayBuffer().catch(() => undefined);
+    if (res.ok) return;
+    const after = retryAfterMs(res.headers.get('retry-after'), now.getTime());
+    throw new DeliveryError(`${new URL(this.cfg.url).host} answered HTTP ${res.status}.`, after, res.status === 410);
+  }
+}

@@ -1,0 +1,140 @@
+import { sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import type { Dialect } from './types';
+
+/**
+ * Versioned migrations, one list for both stores. A migration never changes once released: add a
+ * new one. Kysely's Migrator records which ran (table `kysely_migration`) and runs them in a lock.
+ */
+function migrations(dialect: Dialect): Record<string, Migration> {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  type AnyDb = Kysely<any>;
+  const idColumn = (db: AnyDb, table: string) =>
+    dialect === 'postgres'
+      ? db.schema.createTable(table).addColumn('id', 'bigint', (c) => c.primaryKey().generatedAlwaysAsIdentity())
+      : db.schema.createTable(table).addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement());
+
+  return {
+    '0001_ledger_inbox_outbox': {
+      async up(db: AnyDb) {
+        await db.schema
+          .createTable('locations')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('name', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .execute();
+
+        await db.schema
+          .createTable('items')
+          .addColumn('sku', 'text', (c) => c.primaryKey())
+          .addColumn('title', 'text')
+          .addColumn('low_stock_threshold', 'integer')
+          .addColumn('status', 'text', (c) => c.notNull().check(sql`status in ('active', 'archived')`))
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addColumn('updated_at', 'text', (c) => c.notNull())
+          .addColumn('archived_at', 'text')
+          .execute();
+
+        await idColumn(db, 'movements')
+          .addColumn('idempotency_key', 'text', (c) => c.notNull().unique())
+          .addColumn('sku', 'text', (c) => c.notNull().references('items.sku'))
+          .addColumn('location_id', 'text', (c) => c.notNull().references('locations.id'))
+          .addColumn('quantity', 'integer', (c) => c.notNull())
+          .addColumn('reason', 'text', (c) => c.notNull())
+          .addColumn('source', 'text', (c) => c.notNull())
+          .addColumn('channel_id', 'text')
+          .addColumn('external_ref', 'text')
+          .addColumn('counted_quantity', 'integer')
+          .addColumn('actor', 'text')
+          .addColumn('note', 'text')
+          .addColumn('event_id', 'bigint')
+          .addColumn('occurred_at', 'text', (c) => c.notNull())
+          .addColumn('recorded_at', 'text', (c) => c.notNull())
+          .addCheckConstraint('movements_quantity_nonzero', sql`quantity <> 0 or reason = 'count'`)
+          .addCheckConstraint('movements_count_recorded', sql`reason <> 'count' or counted_quantity >= 0`)
+          .execute();
+        await sql`create index movements_by_item on movements (sku, id)`.execute(db);
+        await sql`create index movements_by_event on movements (event_id)`.execute(db);
+
+        await db.schema
+          .createTable('stock_levels')
+          .addColumn('sku', 'text', (c) => c.notNull().references('items.sku'))
+          .addColumn('location_id', 'text', (c) => c.notNull().references('locations.id'))
+          .addColumn('on_hand', 'integer', (c) => c.notNull())
+          .addColumn('reserved', 'integer', (c) => c.notNull())
+          .addColumn('last_movement_id', 'bigint', (c) => c.notNull())
+          .addColumn('updated_at', 'text', (c) => c.notNull())
+          .addPrimaryKeyConstraint('stock_levels_pk', ['sku', 'location_id'])
+          .execute();
+
+        await idColumn(db, 'inbox')
+          .addColumn('dedupe_key', 'text', (c) => c.notNull().unique())
+          .addColumn('source', 'text', (c) => c.notNull())
+          .addColumn('kind', 'text', (c) => c.notNull())
+          .addColumn('headers', 'text', (c) => c.notNull())
+          .addColumn('body', 'text', (c) => c.notNull())
+          .addColumn('status', 'text', (c) => c.notNull())
+          .addColumn('outcome', 'text')
+          .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('received_at', 'text', (c) => c.notNull())
+          .addColumn('processed_at', 'text')
+          .execute();
+        await sql`create index inbox_by_status on inbox (status, id)`.execute(db);
+
+        await idColumn(db, 'outbox')
+          .addColumn('sink', 'text', (c) => c.notNull())
+          .addColumn('topic', 'text', (c) => c.notNull())
+          .addColumn('coalesce_key', 'text')
+          .addColumn('payload', 'text', (c) => c.notNull())
+          .addColumn('status', 'text', (c) => c.notNull())
+          .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('next_attempt_at', 'text', (c) => c.notNull())
+          .addColumn('locked_until', 'text')
+          .addColumn('last_error', 'text')
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addColumn('updated_at', 'text', (c) => c.notNull())
+          .execute();
+        await sql`create index outbox_due on outbox (status, next_attempt_at, id)`.execute(db);
+        // One pending row per coalesce key: a newer booking replaces the payload of the waiting row.
+        await sql`create unique index outbox_one_pending_per_key on outbox (coalesce_key) where status = 'pending'`.execute(db);
+
+        await idColumn(db, 'alerts')
+          .addColumn('kind', 'text', (c) => c.notNull())
+          .addColumn('severity', 'text', (c) => c.notNull())
+          .addColumn('sku', 'text')
+          .addColumn('location_id', 'text')
+          .addColumn('message', 'text', (c) => c.notNull())
+          .addColumn('status', 'text', (c) => c.notNull())
+          .addColumn('opened_at', 'text', (c) => c.notNull())
+          .addColumn('resolved_at', 'text')
+          .execute();
+        await sql`create index alerts_by_status on alerts (status, id)`.execute(db);
+
+        // Movements are append-only: no code path may update or delete one, and the database refuses too.
+        const refusal = 'movements are append-only: book a correcting movement instead';
+        if (dialect === 'postgres') {
+          await sql
+            .raw(
+              `create function stockrelay_movements_append_only() returns trigger language plpgsql as $$
+               begin raise exception '${refusal}'; end $$`,
+            )
+            .execute(db);
+          await sql`create trigger movements_append_only before update or delete on movements
+                    for each row execute function stockrelay_movements_append_only()`.execute(db);
+          await sql`create trigger movements_no_truncate before truncate on movements
+                    for each statement execute function stockrelay_movements_append_only()`.execute(db);
+        } else {
+          await sql
+            .raw(`create trigger movements_no_update before update on movements begin select raise(abort, '${refusal}'); end`)
+            .execute(db);
+          await sql
+            .raw(`create trigger movements_no_delete before delete on movements begin select raise(abort, '${refusal}'); end`)
+            .execute(db);
+        }
+      },
+    },
+  };
+}
+
+export function migrationProvider(dialect: Dialect): MigrationProvider {
+  return { getMigrations: () => Promise.resolve(migrations(dialect)) };
+}

@@ -1,0 +1,84 @@
+import type { Generated } from 'kysely';
+
+/**
+ * Table shapes shared by the SQLite and PostgreSQL stores. Timestamps are ISO-8601 UTC strings
+ * (`Date.toISOString()`), identical in both stores and ordered correctly as text.
+ */
+export interface Database {
+  locations: { id: string; name: string; created_at: string };
+  items: {
+    sku: string;
+    title: string | null;
+    low_stock_threshold: number | null;
+    status: 'active' | 'archived';
+    created_at: string;
+    updated_at: string;
+    archived_at: string | null;
+  };
+  movements: {
+    id: Generated<number>;
+    idempotency_key: string;
+    sku: string;
+    location_id: string;
+    quantity: number;
+    reason: string;
+    source: string;
+    channel_id: string | null;
+    external_ref: string | null;
+    counted_quantity: number | null;
+    actor: string | null;
+    note: string | null;
+    event_id: number | null;
+    occurred_at: string;
+    recorded_at: string;
+  };
+  stock_levels: {
+    sku: string;
+    location_id: string;
+    on_hand: number;
+    reserved: number;
+    last_movement_id: number;
+    updated_at: string;
+  };
+  inbox: {
+    id: Generated<number>;
+    dedupe_key: string;
+    source: string;
+    kind: string;
+    headers: string;
+    body: string;
+    status: InboxStatus;
+    outcome: string | null;
+    attempts: number;
+    received_at: string;
+    processed_at: string | null;
+  };
+  outbox: {
+    id: Generated<number>;
+    sink: string;
+    topic: string;
+    coalesce_key: string | null;
+    payload: string;
+    status: OutboxStatus;
+    attempts: number;
+    next_attempt_at: string;
+    locked_until: string | null;
+    last_error: string | null;
+    created_at: string;
+    updated_at: string;
+  };
+  alerts: {
+    id: Generated<number>;
+    kind: string;
+    severity: string;
+    sku: string | null;
+    location_id: string | null;
+    message: string;
+    status: 'open' | 'resolved';
+    opened_at: string;
+    resolved_at: string | null;
+  };
+}
+
+export type InboxStatus = 'received' | 'processed' | 'unmatched' | 'rejected' | 'conflict' | 'failed';
+export type OutboxStatus = 'pending' | 'working' | 'done' | 'dead' | 'superseded';

@@ -1,0 +1,562 @@
+import { Kysely, Migrator, sql, type Selectable, type Transaction } from 'kysely';
+import { MovementError, countDelta, effectOf, validateMovement, type Movement, type MovementInput, type Reason, type Source } from '../domain/ledger';
+import { migrationProvider } from './migrations';
+import type { Database } from './schema';
+import type {
+  AlertRecord,
+  BookResult,
+  CountInput,
+  Dialect,
+  InboxEntry,
+  InboxStatus,
+  ItemRecord,
+  LevelRecord,
+  LocationRecord,
+  OutboxEntry,
+  OutboxStatus,
+  Page,
+  Store,
+  StoreOps,
+} from './types';
+
+const toItem = (r: Selectable<Database['items']>): ItemRecord => ({
+  sku: r.sku,
+  title: r.title,
+  lowStockThreshold: r.low_stock_threshold,
+  status: r.status,
+  createdAt: r.created_at,
+  updatedAt: r.updated_at,
+  archivedAt: r.archived_at,
+});
+
+const toMovement = (r: Selectable<Database['movements']>): Movement => ({
+  id: Number(r.id),
+  idempotencyKey: r.idempotency_key,
+  sku: r.sku,
+  locationId: r.location_id,
+  quantity: r.quantity,
+  reason: r.reason as Reason,
+  source: r.source as Source,
+  channelId: r.channel_id,
+  externalRef: r.external_ref,
+  countedQuantity: r.counted_quantity,
+  actor: r.actor,
+  note: r.note,
+  eventId: r.event_id === null ? null : Number(r.event_id),
+  occurredAt: r.occurred_at,
+  recordedAt: r.recorded_at,
+});
+
+const toLevel = (r: Selectable<Database['stock_levels']>): LevelRecord => ({
+  sku: r.sku,
+  locationId: r.location_id,
+  onHand: r.on_hand,
+  reserved: r.reserved,
+  updatedAt: r.updated_at,
+});
+
+const toInbox = (r: Selectable<Database['inbox']>): InboxEntry => ({
+  id: Number(r.id),
+  dedupeKey: r.dedupe_key,
+  source: r.source,
+  kind: r.kind,
+  headers: JSON.parse(r.headers) as Record<string, string>,
+  body: r.body,
+  status: r.status,
+  outcome: r.outcome === null ? null : (JSON.parse(r.outcome) as unknown),
+  attempts: r.attempts,
+  receivedAt: r.received_at,
+  processedAt: r.processed_at,
+});
+
+const toOutbox = (r: Selectable<Database['outbox']>): OutboxEntry => ({
+  id: Number(r.id),
+  sink: r.sink,
+  topic: r.topic,
+  coalesceKey: r.coalesce_key,
+  payload: JSON.parse(r.payload) as unknown,
+  status: r.status,
+  attempts: r.attempts,
+  nextAttemptAt: r.next_attempt_at,
+  lockedUntil: r.locked_until,
+  lastError: r.last_error,
+  createdAt: r.created_at,
+  updatedAt: r.updated_at,
+});
+
+const toAlert = (r: Selectable<Database['alerts']>): AlertRecord => ({
+  id: Number(r.id),
+  kind: r.kind,
+  severity: r.severity as AlertRecord['severity'],
+  sku: r.sku,
+  locationId: r.location_id,
+  message: r.message,
+  status: r.status as AlertRecord['status'],
+  openedAt: r.opened_at,
+  resolvedAt: r.resolved_at,
+});
+
+const addMs = (iso: string, ms: number) => new Date(Date.parse(iso) + ms).toISOString();
+
+/** The operations, bound either to the whole database or to one open transaction. */
+class SqlOps implements StoreOps {
+  constructor(
+    protected readonly db: Kysely<Database>,
+    readonly dialect: Dialect,
+  ) {}
+
+  /** Runs `fn` inside a transaction, joining the current one if there is one. */
+  protected inTx<T>(fn: (ops: SqlOps) => Promise<T>): Promise<T> {
+    if (this.db.isTransaction) return fn(this);
+    return this.db.transaction().execute((trx: Transaction<Database>) => fn(new SqlOps(trx, this.dialect)));
+  }
+
+  async ensureLocations(locations: LocationRecord[], now: string): Promise<void> {
+    for (const l of locations) {
+      await this.db
+        .insertInto('locations')
+        .values({ id: l.id, name: l.name, created_at: now })
+        .onConflict((oc) => oc.column('id').doUpdateSet({ name: l.name }))
+        .execute();
+    }
+  }
+
+  async listLocations(): Promise<LocationRecord[]> {
+    return this.db.selectFrom('locations').select(['id', 'name']).orderBy('id').execute();
+  }
+
+  async getLocation(id: string): Promise<LocationRecord | null> {
+    return (await this.db.selectFrom('locations').select(['id', 'name']).where('id', '=', id).executeTakeFirst()) ?? null;
+  }
+
+  async getItem(sku: string): Promise<ItemRecord | null> {
+    const r = await this.db.selectFrom('items').selectAll().where('sku', '=', sku).executeTakeFirst();
+    return r ? toItem(r) : null;
+  }
+
+  async upsertItem(item: { sku: string; title?: string | null; lowStockThreshold?: number | null }, now: string): Promise<ItemRecord> {
+    const update: Partial<Database['items']> = { status: 'active', archived_at: null, updated_at: now };
+    if (item.title !== undefined) update.title = item.title;
+    if (item.lowStockThreshold !== undefined) update.low_stock_threshold = item.lowStockThreshold;
+    const r = await this.db
+      .insertInto('items')
+      .values({
+        sku: item.sku,
+        title: item.title ?? null,
+        low_stock_threshold: item.lowStockThreshold ?? null,
+        status: 'active',
+        created_at: now,
+        updated_at: now,
+        archived_at: null,
+      })
+      .onConflict((oc) => oc.column('sku').doUpdateSet(update))
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    return toItem(r);
+  }
+
+  async archiveItem(sku: string, now: string): Promise<ItemRecord | null> {
+    const r = await this.db
+      .updateTable('items')
+      .set({ status: 'archived', archived_at: now, updated_at: now })
+      .where('sku', '=', sku)
+      .where('status', '=', 'active')
+      .returningAll()
+      .executeTakeFirst();
+    return r ? toItem(r) : this.getItem(sku);
+  }
+
+  async listItems(page: Page & { status?: 'active' | 'archived' | undefined }): Promise<ItemRecord[]> {
+    let q = this.db.selectFrom('items').selectAll().orderBy('sku').limit(page.limit);
+    if (page.cursor !== undefined) q = q.where('sku', '>', String(page.cursor));
+    if (page.status) q = q.where('status', '=', page.status);
+    return (await q.execute()).map(toItem);
+  }
+
+  async getLevel(sku: string, locationId: string): Promise<LevelRecord | null> {
+    const r = await this.db.selectFrom('stock_levels').selectAll().where('sku', '=', sku).where('location_id', '=', locationId).executeTakeFirst();
+    return r ? toLevel(r) : null;
+  }
+
+  async levelsFor(skus: string[]): Promise<LevelRecord[]> {
+    if (skus.length === 0) return [];
+    const rows = await this.db.selectFrom('stock_levels').selectAll().where('sku', 'in', skus).orderBy('sku').orderBy('location_id').execute();
+    return rows.map(toLevel);
+  }
+
+  async movementByKey(key: string): Promise<Movement | null> {
+    const r = await this.db.selectFrom('movements').selectAll().where('idempotency_key', '=', key).executeTakeFirst();
+    return r ? toMovement(r) : null;
+  }
+
+  book(input: MovementInput, now: string): Promise<BookResult> {
+    const invalid = validateMovement(input);
+    if (invalid) return Promise.reject(invalid);
+    return this.inTx((ops) => ops.insertMovement(input, now));
+  }
+
+  bookAll(inputs: MovementInput[], now: string): Promise<BookResult[]> {
+    for (const m of inputs) {
+      const invalid = validateMovement(m);
+      if (invalid) return Promise.reject(invalid);
+    }
+    return this.inTx(async (ops) => {
+      const results: BookResult[] = [];
+      for (const m of inputs) results.push(await ops.insertMovement(m, now));
+      return results;
+    });
+  }
+
+  bookCount(input: CountInput, now: string): Promise<BookResult> {
+    if (!Number.isSafeInteger(input.counted) || input.counted < 0) {
+      return Promise.reject(new MovementError('invalid_count', 'A stock count must be a whole number of zero or more.'));
+    }
+    return this.inTx(async (ops) => {
+      const existing = await ops.movementByKey(input.idempotencyKey);
+      if (existing) return { movement: existing, duplicate: true };
+      const level = await ops.lockLevel(input.sku, input.locationId, now);
+      const { counted, ...rest } = input;
+      const movement: MovementInput = { ...rest, reason: 'count', quantity: countDelta(level.onHand, counted), countedQuantity: counted };
+      const invalid = validateMovement(movement);
+      if (invalid) throw invalid;
+      return ops.insertMovement(movement, now);
+    });
+  }
+
+  /** Makes sure the level row exists and locks it until the transaction ends (PostgreSQL). */
+  private async lockLevel(sku: string, locationId: string, now: string): Promise<LevelRecord> {
+    await this.db
+      .insertInto('stock_levels')
+      .values({ sku, location_id: locationId, on_hand: 0, reserved: 0, last_movement_id: 0, updated_at: now })
+      .onConflict((oc) => oc.columns(['sku', 'location_id']).doNothing())
+      .execute();
+    let q = this.db.selectFrom('stock_levels').selectAll().where('sku', '=', sku).where('location_id', '=', locationId);
+    if (this.dialect === 'postgres') q = q.forUpdate();
+    return toLevel(await q.executeTakeFirstOrThrow());
+  }
+
+  private async insertMovement(m: MovementInput, now: string): Promise<BookResult> {
+    const inserted = await this.db
+      .insertInto('movements')
+      .values({
+        idempotency_key: m.idempotencyKey,
+        sku: m.sku,
+        location_id: m.locationId,
+        quantity: m.quantity,
+        reason: m.reason,
+        source: m.source,
+        channel_id: m.channelId ?? null,
+        external_ref: m.externalRef ?? null,
+        counted_quantity: m.countedQuantity ?? null,
+        actor: m.actor ?? null,
+        note: m.note ?? null,
+        event_id: m.eventId ?? null,
+        occurred_at: m.occurredAt,
+        recorded_at: now,
+      })
+      .onConflict((oc) => oc.column('idempotency_key').doNothing())
+      .returningAll()
+      .executeTakeFirst();
+    if (!inserted) {
+      const first = await this.movementByKey(m.idempotencyKey);
+      if (!first) throw new Error(`movement ${m.idempotencyKey} conflicted but cannot be read back`);
+      return { movement: first, duplicate: true };
+    }
+    const movement = toMovement(inserted);
+    const e = effectOf(m);
+    await this.db
+      .insertInto('stock_levels')
+      .values({ sku: m.sku, location_id: m.locationId, on_hand: e.onHand, reserved: e.reserved, last_movement_id: movement.id, updated_at: now })
+      .onConflict((oc) =>
+        oc.columns(['sku', 'location_id']).doUpdateSet({
+          on_hand: sql`stock_levels.on_hand + ${e.onHand}`,
+          reserved: sql`stock_levels.reserved + ${e.reserved}`,
+          last_movement_id: movement.id,
+          updated_at: now,
+        }),
+      )
+      .execute();
+    return { movement, duplicate: false };
+  }
+
+  async listMovements(sku: string, page: Page): Promise<Movement[]> {
+    let q = this.db.selectFrom('movements').selectAll().where('sku', '=', sku).orderBy('id', 'desc').limit(page.limit);
+    if (page.cursor !== undefined) q = q.where('id', '<', Number(page.cursor));
+    return (await q.execute()).map(toMovement);
+  }
+
+  async recomputeLevels(): Promise<LevelRecord[]> {
+    const rows = await this.db
+      .selectFrom('movements')
+      .select(['sku', 'location_id'])
+      .select(sql<number>`coalesce(sum(case when reason in ('reservation', 'release') then 0 else quantity end), 0)`.as('on_hand'))
+      .select(sql<number>`coalesce(sum(case when reason in ('reservation', 'release') then quantity else 0 end), 0)`.as('reserved'))
+      .groupBy(['sku', 'location_id'])
+      .orderBy('sku')
+      .orderBy('location_id')
+      .execute();
+    return rows.map((r) => ({ sku: r.sku, locationId: r.location_id, onHand: Number(r.on_hand), reserved: Number(r.reserved), updatedAt: '' }));
+  }
+
+  async insertInbox(
+    e: { dedupeKey: string; source: string; kind: string; headers: Record<string, string>; body: string },
+    now: string,
+  ): Promise<{ id: number } | null> {
+    const r = await this.db
+      .insertInto('inbox')
+      .values({
+        dedupe_key: e.dedupeKey,
+        source: e.source,
+        kind: e.kind,
+        headers: JSON.stringify(e.headers),
+        body: e.body,
+        status: 'received',
+        outcome: null,
+        attempts: 0,
+        received_at: now,
+        processed_at: null,
+      })
+      .onConflict((oc) => oc.column('dedupe_key').doNothing())
+      .returning('id')
+      .executeTakeFirst();
+    return r ? { id: Number(r.id) } : null;
+  }
+
+  async claimInbox(): Promise<InboxEntry | null> {
+    let q = this.db.selectFrom('inbox').selectAll().where('status', '=', 'received').orderBy('id').limit(1);
+    if (this.dialect === 'postgres') q = q.forUpdate().skipLocked();
+    const r = await q.executeTakeFirst();
+    if (!r) return null;
+    await this.db.updateTable('inbox').set({ attempts: sql`attempts + 1` }).where('id', '=', r.id).execute();
+    return toInbox({ ...r, attempts: r.attempts + 1 });
+  }
+
+  async finishInbox(id: number, status: InboxStatus, outcome: unknown, now: string): Promise<void> {
+    await this.db
+      .updateTable('inbox')
+      .set({ status, outcome: outcome === undefined ? null : JSON.stringify(outcome), processed_at: now })
+      .where('id', '=', id)
+      .execute();
+  }
+
+  async getInbox(id: number): Promise<InboxEntry | null> {
+    const r = await this.db.selectFrom('inbox').selectAll().where('id', '=', id).executeTakeFirst();
+    return r ? toInbox(r) : null;
+  }
+
+  async inboxByKey(dedupeKey: string): Promise<InboxEntry | null> {
+    const r = await this.db.selectFrom('inbox').selectAll().where('dedupe_key', '=', dedupeKey).executeTakeFirst();
+    return r ? toInbox(r) : null;
+  }
+
+  async listInbox(page: Page & { status?: InboxStatus | undefined }): Promise<InboxEntry[]> {
+    let q = this.db.selectFrom('inbox').selectAll().orderBy('id', 'desc').limit(page.limit);
+    if (page.cursor !== undefined) q = q.where('id', '<', Number(page.cursor));
+    if (page.status) q = q.where('status', '=', page.status);
+    return (await q.execute()).map(toInbox);
+  }
+
+  async requeueInbox(id: number): Promise<boolean> {
+    const r = await this.db
+      .updateTable('inbox')
+      .set({ status: 'received', processed_at: null })
+      .where('id', '=', id)
+      .where('status', 'in', ['unmatched', 'rejected', 'conflict', 'failed'])
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) > 0;
+  }
+
+  async countInbox(): Promise<Record<string, number>> {
+    const rows = await this.db.selectFrom('inbox').select(['status']).select((eb) => eb.fn.countAll<number>().as('n')).groupBy('status').execute();
+    return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
+  }
+
+  async enqueue(e: { sink: string; topic: string; coalesceKey?: string | null; payload: unknown }, now: string): Promise<void> {
+    const payload = JSON.stringify(e.payload);
+    await this.db
+      .insertInto('outbox')
+      .values({
+        sink: e.sink,
+        topic: e.topic,
+        coalesce_key: e.coalesceKey ?? null,
+        payload,
+        status: 'pending',
+        attempts: 0,
+        next_attempt_at: now,
+        locked_until: null,
+        last_error: null,
+        created_at: now,
+        updated_at: now,
+      })
+      // The predicate is a literal: SQLite matches it against the partial index's own text.
+      .onConflict((oc) => oc.column('coalesce_key').where(sql<boolean>`status = 'pending'`).doUpdateSet({ payload, topic: e.topic, updated_at: now }))
+      .execute();
+  }
+
+  claimOutbox(limit: number, leaseMs: number, now: string): Promise<OutboxEntry[]> {
+    return this.inTx(async (ops) => {
+      const db = ops.db;
+      let q = db
+        .selectFrom('outbox as o')
+        .select('o.id')
+        .where((eb) =>
+          eb.or([
+            eb.and([eb('o.status', '=', 'pending'), eb('o.next_attempt_at', '<=', now)]),
+            eb.and([eb('o.status', '=', 'working'), eb('o.locked_until', '<', now)]),
+          ]),
+        )
+        // Never deliver a newer state of a key while an older one is still on its way.
+        .where(({ not, exists, selectFrom }) =>
+          not(
+            exists(
+              selectFrom('outbox as w')
+                .select('w.id')
+                .whereRef('w.coalesce_key', '=', 'o.coalesce_key')
+                .whereRef('w.id', '<>', 'o.id')
+                .where('w.status', '=', 'working')
+                .where('w.locked_until', '>=', now),
+            ),
+          ),
+        )
+        .orderBy('o.id')
+        .limit(limit);
+      if (ops.dialect === 'postgres') q = q.forUpdate().skipLocked();
+      const ids = (await q.execute()).map((r) => r.id);
+      if (ids.length === 0) return [];
+      const rows = await db
+        .updateTable('outbox')
+        .set({ status: 'working', locked_until: addMs(now, leaseMs), attempts: sql`attempts + 1`, updated_at: now })
+        .where('id', 'in', ids)
+        .returningAll()
+        .execute();
+      return rows.map(toOutbox).sort((a, b) => a.id - b.id);
+    });
+  }
+
+  async completeOutbox(id: number, now: string): Promise<void> {
+    await this.db.updateTable('outbox').set({ status: 'done', locked_until: null, last_error: null, updated_at: now }).where('id', '=', id).execute();
+  }
+
+  failOutbox(id: number, error: string, retryAt: string | null, now: string): Promise<OutboxStatus> {
+    return this.inTx(async (ops) => {
+      const row = await ops.db.selectFrom('outbox').select(['coalesce_key']).where('id', '=', id).executeTakeFirst();
+      let status: OutboxStatus = retryAt === null ? 'dead' : 'pending';
+      if (row?.coalesce_key) {
+        const newer = await ops.db
+          .selectFrom('outbox')
+          .select('id')
+          .where('coalesce_key', '=', row.coalesce_key)
+          .where('status', '=', 'pending')
+          .where('id', '<>', id)
+          .executeTakeFirst();
+        // A newer state is already waiting: it will be delivered instead of this one.
+        if (newer) status = 'superseded';
+      }
+      await ops.db
+        .updateTable('outbox')
+        .set({ status, next_attempt_at: retryAt ?? now, locked_until: null, last_error: error.slice(0, 2000), updated_at: now })
+        .where('id', '=', id)
+        .execute();
+      return status;
+    });
+  }
+
+  async listOutbox(page: Page & { status?: OutboxStatus | undefined }): Promise<OutboxEntry[]> {
+    let q = this.db.selectFrom('outbox').selectAll().orderBy('id', 'desc').limit(page.limit);
+    if (page.cursor !== undefined) q = q.where('id', '<', Number(page.cursor));
+    if (page.status) q = q.where('status', '=', page.status);
+    return (await q.execute()).map(toOutbox);
+  }
+
+  async getOutbox(id: number): Promise<OutboxEntry | null> {
+    const r = await this.db.selectFrom('outbox').selectAll().where('id', '=', id).executeTakeFirst();
+    return r ? toOutbox(r) : null;
+  }
+
+  retryDead(id: number, now: string): Promise<boolean> {
+    return this.inTx(async (ops) => {
+      const row = await ops.db.selectFrom('outbox').select(['coalesce_key']).where('id', '=', id).where('status', '=', 'dead').executeTakeFirst();
+      if (!row) return false;
+      if (row.coalesce_key) {
+        const newer = await ops.db.selectFrom('outbox').select('id').where('coalesce_key', '=', row.coalesce_key).where('status', '=', 'pending').executeTakeFirst();
+        if (newer) {
+          // The waiting row already carries a newer state; this one is no longer worth sending.
+          await ops.db.updateTable('outbox').set({ status: 'superseded', updated_at: now }).where('id', '=', id).execute();
+          return true;
+        }
+      }
+      await ops.db.updateTable('outbox').set({ status: 'pending', attempts: 0, next_attempt_at: now, updated_at: now }).where('id', '=', id).execute();
+      return true;
+    });
+  }
+
+  async countOutbox(): Promise<Record<string, number>> {
+    const rows = await this.db.selectFrom('outbox').select(['status']).select((eb) => eb.fn.countAll<number>().as('n')).groupBy('status').execute();
+    return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
+  }
+
+  async openAlert(
+    a: { kind: string; severity: AlertRecord['severity']; sku: string | null; locationId: string | null; message: string },
+    now: string,
+  ): Promise<AlertRecord | null> {
+    let q = this.db.selectFrom('alerts').select('id').where('status', '=', 'open').where('kind', '=', a.kind);
+    q = a.sku === null ? q.where('sku', 'is', null) : q.where('sku', '=', a.sku);
+    q = a.locationId === null ? q.where('location_id', 'is', null) : q.where('location_id', '=', a.locationId);
+    if (await q.executeTakeFirst()) return null;
+    const r = await this.db
+      .insertInto('alerts')
+      .values({ kind: a.kind, severity: a.severity, sku: a.sku, location_id: a.locationId, message: a.message, status: 'open', opened_at: now, resolved_at: null })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    return toAlert(r);
+  }
+
+  async resolveAlerts(sku: string, locationId: string | null, kinds: string[], now: string): Promise<number> {
+    if (kinds.length === 0) return 0;
+    let q = this.db.updateTable('alerts').set({ status: 'resolved', resolved_at: now }).where('status', '=', 'open').where('sku', '=', sku).where('kind', 'in', kinds);
+    q = locationId === null ? q.where('location_id', 'is', null) : q.where('location_id', '=', locationId);
+    return Number((await q.executeTakeFirst()).numUpdatedRows);
+  }
+
+  async listAlerts(page: Page & { status?: 'open' | 'resolved' | undefined }): Promise<AlertRecord[]> {
+    let q = this.db.selectFrom('alerts').selectAll().orderBy('id', 'desc').limit(page.limit);
+    if (page.cursor !== undefined) q = q.where('id', '<', Number(page.cursor));
+    if (page.status) q = q.where('status', '=', page.status);
+    return (await q.execute()).map(toAlert);
+  }
+}
+
+export class SqlStore extends SqlOps implements Store {
+  constructor(
+    db: Kysely<Database>,
+    dialect: Dialect,
+    private readonly description: string,
+  ) {
+    super(db, dialect);
+  }
+
+  async migrate(): Promise<void> {
+    const migrator = new Migrator({ db: this.db, provider: migrationProvider(this.dialect) });
+    const { error, results } = await migrator.migrateToLatest();
+    if (error) {
+      const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
+      throw new Error(`Database migration ${failed} failed: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+
+  transaction<T>(fn: (tx: StoreOps) => Promise<T>): Promise<T> {
+    return this.inTx(fn);
+  }
+
+  async ping(): Promise<void> {
+    await sql`select 1`.execute(this.db);
+  }
+
+  async close(): Promise<void> {
+    await this.db.destroy();
+  }
+
+  describe(): string {
+    return this.description;
+  }
+}

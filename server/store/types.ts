@@ -1,0 +1,156 @@
+import type { Movement, MovementInput } from '../domain/ledger';
+import type { InboxStatus, OutboxStatus } from './schema';
+
+export type Dialect = 'sqlite' | 'postgres';
+export type { InboxStatus, OutboxStatus };
+
+export interface LocationRecord {
+  id: string;
+  name: string;
+}
+
+export interface ItemRecord {
+  sku: string;
+  title: string | null;
+  lowStockThreshold: number | null;
+  status: 'active' | 'archived';
+  createdAt: string;
+  updatedAt: string;
+  archivedAt: string | null;
+}
+
+export interface LevelRecord {
+  sku: string;
+  locationId: string;
+  onHand: number;
+  reserved: number;
+  updatedAt: string;
+}
+
+export interface InboxEntry {
+  id: number;
+  dedupeKey: string;
+  source: string;
+  kind: string;
+  headers: Record<string, string>;
+  body: string;
+  status: InboxStatus;
+  outcome: unknown;
+  attempts: number;
+  receivedAt: string;
+  processedAt: string | null;
+}
+
+export interface OutboxEntry {
+  id: number;
+  sink: string;
+  topic: string;
+  coalesceKey: string | null;
+  payload: unknown;
+  status: OutboxStatus;
+  attempts: number;
+  nextAttemptAt: string;
+  lockedUntil: string | null;
+  lastError: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface AlertRecord {
+  id: number;
+  kind: string;
+  severity: 'info' | 'warning' | 'critical';
+  sku: string | null;
+  locationId: string | null;
+  message: string;
+  status: 'open' | 'resolved';
+  openedAt: string;
+  resolvedAt: string | null;
+}
+
+export interface BookResult {
+  movement: Movement;
+  /** True when the idempotency key was already booked: `movement` is the first booking, unchanged. */
+  duplicate: boolean;
+}
+
+export interface CountInput extends Omit<MovementInput, 'quantity' | 'reason' | 'countedQuantity'> {
+  counted: number;
+}
+
+export interface Page {
+  limit: number;
+  /** Return rows with an id (or key) strictly before / after this cursor. */
+  cursor?: string | number | undefined;
+}
+
+/** Everything the hub does with its data. Both stores implement it; `test/store.conformance.ts` checks both. */
+export interface StoreOps {
+  readonly dialect: Dialect;
+
+  ensureLocations(locations: LocationRecord[], now: string): Promise<void>;
+  listLocations(): Promise<LocationRecord[]>;
+  getLocation(id: string): Promise<LocationRecord | null>;
+
+  getItem(sku: string): Promise<ItemRecord | null>;
+  /** Creates the item, or updates the given fields; an archived item becomes active again. */
+  upsertItem(item: { sku: string; title?: string | null; lowStockThreshold?: number | null }, now: string): Promise<ItemRecord>;
+  archiveItem(sku: string, now: string): Promise<ItemRecord | null>;
+  /** Ordered by SKU; `cursor` is the last SKU of the previous page. */
+  listItems(page: Page & { status?: 'active' | 'archived' | undefined }): Promise<ItemRecord[]>;
+
+  getLevel(sku: string, locationId: string): Promise<LevelRecord | null>;
+  levelsFor(skus: string[]): Promise<LevelRecord[]>;
+  /** Books one movement; the same idempotency key twice books once and returns the first. */
+  book(input: MovementInput, now: string): Promise<BookResult>;
+  /** Books several movements in one transaction (a transfer's two legs). */
+  bookAll(inputs: MovementInput[], now: string): Promise<BookResult[]>;
+  /** Books an absolute count as the delta from on-hand at this moment, recording the count. */
+  bookCount(input: CountInput, now: string): Promise<BookResult>;
+  movementByKey(key: string): Promise<Movement | null>;
+  /** Newest first; `cursor` is the id of the last movement of the previous page. */
+  listMovements(sku: string, page: Page): Promise<Movement[]>;
+  /** Levels recomputed from the movements alone, to check the projection against. */
+  recomputeLevels(): Promise<LevelRecord[]>;
+
+  /** Stores a raw inbound event; null when its dedupe key was seen before (a replay or duplicate). */
+  insertInbox(e: { dedupeKey: string; source: string; kind: string; headers: Record<string, string>; body: string }, now: string): Promise<{ id: number } | null>;
+  /** Inside a transaction: locks and returns the oldest entry waiting to be processed. */
+  claimInbox(): Promise<InboxEntry | null>;
+  finishInbox(id: number, status: InboxStatus, outcome: unknown, now: string): Promise<void>;
+  getInbox(id: number): Promise<InboxEntry | null>;
+  inboxByKey(dedupeKey: string): Promise<InboxEntry | null>;
+  listInbox(page: Page & { status?: InboxStatus | undefined }): Promise<InboxEntry[]>;
+  /** Puts an unmatched, rejected, conflicting or failed entry back in the queue. */
+  requeueInbox(id: number): Promise<boolean>;
+  countInbox(): Promise<Record<string, number>>;
+
+  /** Adds a row to the outbox; with a coalesce key, replaces the payload of the row still waiting. */
+  enqueue(e: { sink: string; topic: string; coalesceKey?: string | null; payload: unknown }, now: string): Promise<void>;
+  /** Claims up to `limit` due rows for `leaseMs`; a row whose lease ran out is due again. */
+  claimOutbox(limit: number, leaseMs: number, now: string): Promise<OutboxEntry[]>;
+  completeOutbox(id: number, now: string): Promise<void>;
+  /** Reschedules the row at `retryAt`, or makes it a dead letter when `retryAt` is null. */
+  failOutbox(id: number, error: string, retryAt: string | null, now: string): Promise<OutboxStatus>;
+  listOutbox(page: Page & { status?: OutboxStatus | undefined }): Promise<OutboxEntry[]>;
+  getOutbox(id: number): Promise<OutboxEntry | null>;
+  /** Puts a dead letter back in the queue, due now. */
+  retryDead(id: number, now: string): Promise<boolean>;
+  countOutbox(): Promise<Record<string, number>>;
+
+  /** Opens an alert unless one of the same kind is already open for the item and location. */
+  openAlert(a: { kind: string; severity: AlertRecord['severity']; sku: string | null; locationId: string | null; message: string }, now: string): Promise<AlertRecord | null>;
+  /** Resolves open alerts of these kinds for the item and location; returns how many. */
+  resolveAlerts(sku: string, locationId: string | null, kinds: string[], now: string): Promise<number>;
+  listAlerts(page: Page & { status?: 'open' | 'resolved' | undefined }): Promise<AlertRecord[]>;
+}
+
+export interface Store extends StoreOps {
+  migrate(): Promise<void>;
+  /** Runs `fn` in one database transaction; everything it books commits or rolls back together. */
+  transaction<T>(fn: (tx: StoreOps) => Promise<T>): Promise<T>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+  /** A short description for logs, without credentials. */
+  describe(): string;
+}
