@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import pg from 'pg';
 import type { Database as Schema } from './schema';
 import { SqlStore } from './sql-store';
@@ -57,7 +57,12 @@ async function openPostgres(url: string, schema: string | undefined, poolSize: n
     ...(schema ? { options: `-c search_path=${schema}` } : {}),
   });
   const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
-  const store = new SqlStore(db, 'postgres', `PostgreSQL ${redactUrl(url)}${schema ? ` (schema ${schema})` : ''}`);
+  const current = (await sql<{ s: string | null }>`select current_schema() as s`.execute(db)).rows[0]?.s;
+  if (!current) {
+    await db.destroy();
+    throw new Error('PostgreSQL has no current schema for this connection: set search_path, or STOCKRELAY_PG_SCHEMA.');
+  }
+  const store = new SqlStore(db, 'postgres', `PostgreSQL ${redactUrl(url)} (schema ${current})`, current);
   await store.migrate();
   return store;
 }

@@ -96,6 +96,9 @@ const toAlert = (r: Selectable<Database['alerts']>): AlertRecord => ({
   resolvedAt: r.resolved_at,
 });
 
+/** Advisory lock class for the inbox ("stoc" as an int4); the second key is the schema, so hubs in different schemas never wait on each other. */
+const INBOX_LOCK_CLASS = 0x73746f63;
+
 const addMs = (iso: string, ms: number) => new Date(Date.parse(iso) + ms).toISOString();
 
 /** The operations, bound either to the whole database or to one open transaction. */
@@ -323,9 +326,13 @@ class SqlOps implements StoreOps {
   }
 
   async claimInbox(): Promise<InboxEntry | null> {
-    let q = this.db.selectFrom('inbox').selectAll().where('status', '=', 'received').orderBy('id').limit(1);
-    if (this.dialect === 'postgres') q = q.forUpdate().skipLocked();
-    const r = await q.executeTakeFirst();
+    if (this.dialect === 'postgres') {
+      // Events are booked strictly in the order received (a count or a sheet edit depends on what came
+      // before), so one transaction at a time, in any hub process, holds the inbox. The lock ends with it.
+      const got = await sql<{ ok: boolean }>`select pg_try_advisory_xact_lock(${INBOX_LOCK_CLASS}::int4, hashtext(current_schema())) as ok`.execute(this.db);
+      if (!got.rows[0]?.ok) return null;
+    }
+    const r = await this.db.selectFrom('inbox').selectAll().where('status', '=', 'received').orderBy('id').limit(1).executeTakeFirst();
     if (!r) return null;
     await this.db.updateTable('inbox').set({ attempts: sql`attempts + 1` }).where('id', '=', r.id).execute();
     return toInbox({ ...r, attempts: r.attempts + 1 });
@@ -531,12 +538,14 @@ export class SqlStore extends SqlOps implements Store {
     db: Kysely<Database>,
     dialect: Dialect,
     private readonly description: string,
+    /** PostgreSQL: the schema the store lives in, so the migrator never mistakes another schema's tables for ours. */
+    private readonly schema?: string,
   ) {
     super(db, dialect);
   }
 
   async migrate(): Promise<void> {
-    const migrator = new Migrator({ db: this.db, provider: migrationProvider(this.dialect) });
+    const migrator = new Migrator({ db: this.db, provider: migrationProvider(this.dialect), ...(this.schema ? { migrationTableSchema: this.schema } : {}) });
     const { error, results } = await migrator.migrateToLatest();
     if (error) {
       const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';

@@ -1,0 +1,132 @@
+/**
+ * Test harness: a whole hub on 127.0.0.1 with a fresh store (SQLite in a temp folder, or a fresh
+ * PostgreSQL schema), and a client that signs relays the way the add-on does.
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { loadConfig, type HubConfig } from '../../server/config';
+import { createHub, type Hub, type HubOptions } from '../../server/hub';
+import { createLogger } from '../../server/log';
+import { signRelay } from '../../server/relay/verify';
+
+export const RELAY_SECRET = `whsec_${Buffer.from('stockrelay-test-relay-secret-0123456789').toString('base64')}`;
+export const ADMIN_TOKEN = 'test-admin-token-0123456789';
+
+export type StoreKind = 'sqlite' | 'postgres';
+
+/** The PostgreSQL address for tests; a PostgreSQL test fails (never skips) without it. */
+export function databaseUrl(): string {
+  const url = process.env.DATABASE_URL;
+  if (!url) throw new Error('DATABASE_URL is not set: PostgreSQL tests need it, e.g. DATABASE_URL=postgres://postgres@127.0.0.1:5432/test (.ci/run sets it).');
+  return url;
+}
+
+export function tempDir(prefix = 'sr-'): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+export function freshSchema(prefix = 't'): string {
+  return `${prefix}_${crypto.randomBytes(6).toString('hex')}`;
+}
+
+export async function dropSchema(schema: string): Promise<void> {
+  const c = new pg.Client({ connectionString: databaseUrl() });
+  await c.connect();
+  try {
+    await c.query(`drop schema if exists ${schema} cascade`);
+  } finally {
+    await c.end();
+  }
+}
+
+/** A config as `loadConfig` would build it from this environment and an optional config file object. */
+export function testConfig(kind: StoreKind, file: object = {}, env: Record<string, string> = {}): HubConfig {
+  const dir = tempDir();
+  let configFile: string | undefined;
+  if (Object.keys(file).length > 0) {
+    configFile = path.join(dir, 'stockrelay.json');
+    fs.writeFileSync(configFile, JSON.stringify(file));
+  }
+  return loadConfig({
+    STOCKRELAY_DATA_DIR: dir,
+    STOCKRELAY_RELAY_SECRET: RELAY_SECRET,
+    STOCKRELAY_ADMIN_TOKEN: ADMIN_TOKEN,
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    ...(kind === 'postgres' ? { DATABASE_URL: databaseUrl() } : {}),
+    ...(configFile ? { STOCKRELAY_CONFIG: configFile } : {}),
+    ...env,
+  }).config;
+}
+
+export interface TestHub {
+  hub: Hub;
+  url: string;
+  config: HubConfig;
+  /** POSTs a signed relay; returns status and JSON body. */
+  relay(body: unknown, opts?: { id?: string; secret?: string; at?: Date; headers?: Record<string, string>; raw?: string }): Promise<{ status: number; body: any }>;
+  /** Calls the admin API with the bearer token. */
+  api(method: string, p: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any }>;
+  /** Waits until every stored event is processed and the outbox has nothing due. */
+  settle(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startHub(kind: StoreKind, opts: { file?: object; env?: Record<string, string>; hub?: Partial<HubOptions> } = {}): Promise<TestHub> {
+  const config = testConfig(kind, opts.file ?? {}, opts.env ?? {});
+  const schema = kind === 'postgres' ? freshSchema('hub') : undefined;
+  const hub = await createHub({
+    config,
+    log: createLogger(config.logLevel),
+    validateResponses: true,
+    idleMs: 50,
+    ...opts.hub,
+    store: { ...(schema ? { pgSchema: schema } : {}), ...opts.hub?.store },
+  });
+  const { url } = await hub.listen(0, '127.0.0.1');
+
+  const call = async (method: string, p: string, init: { body?: string; headers?: Record<string, string> }) => {
+    const res = await fetch(url + p, { method, body: init.body ?? null, headers: init.headers ?? {} });
+    const text = await res.text();
+    let parsed: unknown = text;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      /* not JSON: keep the text */
+    }
+    return { status: res.status, body: parsed as any };
+  };
+
+  return {
+    hub,
+    url,
+    config,
+    relay(body, o = {}) {
+      const raw = o.raw ?? JSON.stringify(body);
+      const id = o.id ?? `msg_${crypto.randomUUID()}`;
+      const headers = { 'content-type': 'application/json', ...signRelay(o.secret ?? RELAY_SECRET, id, raw, o.at ?? new Date()), ...o.headers };
+      return call('POST', '/v1/relay', { body: raw, headers });
+    },
+    api(method, p, body, headers = {}) {
+      return call(method, p, {
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        headers: { authorization: `Bearer ${ADMIN_TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+      });
+    },
+    async settle() {
+      for (let i = 0; i < 200; i++) {
+        await hub.processor.drain();
+        await hub.dispatcher.drain();
+        const counts = await hub.store.countInbox();
+        if (!counts.received) return;
+      }
+      throw new Error('the hub did not settle');
+    },
+    async close() {
+      await hub.stop(1000);
+      if (schema) await dropSchema(schema);
+    },
+  };
+}
