@@ -97,7 +97,11 @@ export function createApp(deps: AppDeps): express.Express {
     const end = metrics.httpDuration.startTimer();
     res.on('finish', () => {
       const route = (req.route as { path?: string } | undefined)?.path ?? (res.statusCode === 404 ? 'unmatched' : req.path);
-      end({ method: req.method, route, status: String(res.statusCode) });
+      const seconds = end({ method: req.method, route, status: String(res.statusCode) });
+      const line = { method: req.method, path: req.path, status: res.statusCode, ms: Math.round(seconds * 1000) };
+      if (res.statusCode >= 500) log.error(line, 'request');
+      else if (res.statusCode >= 400) log.info(line, 'request refused');
+      else log.debug(line, 'request');
     });
     next();
   });
