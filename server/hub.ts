@@ -98,7 +98,7 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
         clearTimeout(timer);
       }
       await processor.stop();
-      await dispatcher.stop();
+      await dispatcher.stop(Math.min(graceMs, 5000));
       await store.close();
     },
   };

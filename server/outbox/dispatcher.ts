@@ -56,7 +56,13 @@ export class Dispatcher {
   /** Claims and delivers one batch of due rows; returns how many were attempted. */
   async runOnce(): Promise<number> {
     const batch = await this.store.claimOutbox(this.batchSize, this.cfg.leaseMs, this.clock().toISOString());
-    for (const entry of batch) await this.deliver(entry);
+    for (const entry of batch) {
+      if (this.inFlight.signal.aborted) {
+        await this.store.failOutbox(entry.id, 'Not attempted: the hub was shutting down.', this.clock().toISOString(), this.clock().toISOString());
+        continue;
+      }
+      await this.deliver(entry);
+    }
     return batch.length;
   }
 
@@ -81,6 +87,11 @@ export class Dispatcher {
       await this.store.completeOutbox(entry.id, now());
       this.metrics.deliveries.inc({ sink: entry.sink, result: 'delivered' });
     } catch (err) {
+      if (this.inFlight.signal.aborted) {
+        // Cut short by a shutdown, not a failure of the receiver: due again at once, after the restart.
+        await this.store.failOutbox(entry.id, 'Interrupted: the hub was shutting down.', now(), now());
+        return;
+      }
       const e = err instanceof DeliveryError ? err : new DeliveryError(timeout.aborted ? `No answer within ${this.cfg.timeoutMs} ms.` : (err as Error).message);
       const giveUp = e.permanent || entry.attempts >= this.cfg.maxAttempts;
       const retryAt = giveUp ? null : new Date(this.clock().getTime() + backoffMs(entry.attempts, this.cfg, this.random, e.retryAfterMs)).toISOString();
@@ -119,11 +130,20 @@ export class Dispatcher {
     })();
   }
 
-  /** Stops taking new rows; a delivery in flight finishes (or its lease lets another worker retry it). */
-  async stop(): Promise<void> {
+  /**
+   * Stops taking new rows. Deliveries in flight get `graceMs` to finish; after that they are cut
+   * short and their rows are due again at once, for the next start (or another hub process).
+   */
+  async stop(graceMs = 5000): Promise<void> {
     this.running = false;
     this.wake?.();
-    await this.loop;
+    if (this.loop) {
+      let timer: NodeJS.Timeout | undefined;
+      const grace = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), graceMs)));
+      if ((await Promise.race([this.loop.then(() => 'done' as const), grace])) === 'late') this.inFlight.abort();
+      clearTimeout(timer);
+      await this.loop;
+    }
     this.loop = null;
   }
 }
