@@ -104,6 +104,8 @@ export interface HubConfig {
   host: string;
   dataDir: string;
   databaseUrl: string | undefined;
+  /** PostgreSQL schema for the hub's tables (STOCKRELAY_PG_SCHEMA); the connection's own when unset. */
+  pgSchema: string | undefined;
   configFile: string | undefined;
   /** One or more whsec_ secrets; several are accepted while a secret is being rotated. */
   relaySecrets: string[];
@@ -251,6 +253,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LoadedConfig {
         : `Using the relay secret and admin token kept in ${local.file}.`,
     );
   }
+  const pgSchema = env.STOCKRELAY_PG_SCHEMA || undefined;
+  if (pgSchema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(pgSchema)) {
+    throw new ConfigError(`STOCKRELAY_PG_SCHEMA must be a lower-case PostgreSQL name (letters, digits and _, not starting with a digit), got "${pgSchema}".`);
+  }
+
   if (adminToken.length < 16) throw new ConfigError('STOCKRELAY_ADMIN_TOKEN must be at least 16 characters long.');
 
   const d = file.dispatch ?? {};
@@ -269,6 +276,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LoadedConfig {
       host: env.HOST || '0.0.0.0',
       dataDir,
       databaseUrl: env.DATABASE_URL || undefined,
+      pgSchema,
       configFile,
       relaySecrets,
       adminToken,

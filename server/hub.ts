@@ -45,7 +45,7 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
   const { config, log } = opts;
   const clock = opts.clock ?? (() => new Date());
   const metrics = opts.metrics ?? new Metrics();
-  const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, ...opts.store });
+  const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, pgSchema: config.pgSchema, ...opts.store });
   await store.ensureLocations(config.locations, clock().toISOString());
 
   const processor = new InboxProcessor(store, config, log.child({ part: 'inbox' }), metrics, clock, opts.idleMs ?? 1000);

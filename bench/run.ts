@@ -1,0 +1,260 @@
+/**
+ * `npm run bench`: measures the hub as a shop would run it — `dist/server/main.js` in its own process —
+ * driven from this process over loopback. Prints a table and writes bench/results/latest.json.
+ *
+ * Per store (SQLite always; PostgreSQL too when DATABASE_URL is set):
+ *   - relay ingest: signed relays answered per second, and answer latency p50/p95/p99;
+ *   - booking: relays booked per second, from the first sent to the last booked;
+ *   - notification: level.changed webhooks delivered to a receiver on loopback;
+ *   - edit-to-webhook latency: one relay at a time on an idle hub, until its level.changed arrives;
+ *   - the hub process's peak resident memory (VmHWM).
+ *
+ * Settings: BENCH_RELAYS (default 5000), BENCH_CONCURRENCY (32), BENCH_SKUS (200), BENCH_LATENCY_SAMPLES (50).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { signRelay } from '../server/relay/verify';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const RELAYS = Number(process.env.BENCH_RELAYS ?? 5000);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
+const SKUS = Number(process.env.BENCH_SKUS ?? 200);
+const LATENCY_SAMPLES = Number(process.env.BENCH_LATENCY_SAMPLES ?? 50);
+const SECRET = `whsec_${crypto.randomBytes(32).toString('base64')}`;
+const ADMIN = crypto.randomBytes(24).toString('base64url');
+
+interface Result {
+  store: string;
+  relays: number;
+  concurrency: number;
+  ingestPerSec: number;
+  ingestLatencyMs: { p50: number; p95: number; p99: number; max: number };
+  bookedPerSec: number;
+  webhooksDelivered: number;
+  editToWebhookMs: { p50: number; p95: number; max: number };
+  hubPeakRssMiB: number;
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+const round = (n: number, d = 1) => Math.round(n * 10 ** d) / 10 ** d;
+
+/** A notification receiver on loopback that remembers when each SKU last reached each level. */
+function startReceiver(): Promise<{ port: number; count: () => number; waitFor: (sku: string, onHand: number) => Promise<number>; close: () => Promise<void> }> {
+  let delivered = 0;
+  const waiters: { sku: string; onHand: number; resolve: (t: number) => void }[] = [];
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (d: Buffer) => chunks.push(d));
+    req.on('end', () => {
+      const msg = JSON.parse(Buffer.concat(chunks).toString()) as { type: string; data: { sku: string; onHand: number } };
+      if (msg.type === 'level.changed') {
+        delivered++;
+        const now = performance.now();
+        for (let i = waiters.length - 1; i >= 0; i--) {
+          const w = waiters[i]!;
+          if (w.sku === msg.data.sku && w.onHand === msg.data.onHand) {
+            waiters.splice(i, 1);
+            w.resolve(now);
+          }
+        }
+      }
+      res.writeHead(204).end();
+    });
+  });
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () =>
+      resolve({
+        port: (server.address() as AddressInfo).port,
+        count: () => delivered,
+        waitFor: (sku, onHand) => new Promise((r) => waiters.push({ sku, onHand, resolve: r })),
+        close: () => new Promise((r) => server.close(() => r())),
+      }),
+    ),
+  );
+}
+
+function startHub(env: NodeJS.ProcessEnv): Promise<{ proc: ChildProcess; url: string }> {
+  const proc = spawn(process.execPath, [path.join(ROOT, 'dist/server/main.js')], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    let buf = '';
+    proc.on('exit', (code) => reject(new Error(`the hub exited with ${code} before listening`)));
+    proc.stdout!.on('data', (d: Buffer) => {
+      buf += d.toString();
+      const lines = buf.split('\n');
+      buf = lines.pop() ?? '';
+      for (const line of lines) {
+        try {
+          const rec = JSON.parse(line) as { url?: string; msg?: string };
+          if (rec.url && rec.msg?.startsWith('stockrelay hub listening')) resolve({ proc, url: rec.url });
+        } catch {
+          /* not a log line */
+        }
+      }
+    });
+  });
+}
+
+function peakRssMiB(pid: number): number {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? NaN);
+  return round(kb / 1024);
+}
+
+async function call(url: string, method: string, p: string, body?: unknown): Promise<any> {
+  const res = await fetch(url + p, {
+    method,
+    headers: { authorization: `Bearer ${ADMIN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    body: body === undefined ? null : JSON.stringify(body),
+  });
+  if (res.status >= 300) throw new Error(`${method} ${p} answered ${res.status}: ${await res.text()}`);
+  return res.json();
+}
+
+async function sendRelay(url: string, body: object): Promise<number> {
+  const raw = JSON.stringify(body);
+  const res = await fetch(`${url}/v1/relay`, { method: 'POST', body: raw, headers: { 'content-type': 'application/json', ...signRelay(SECRET, `msg_${crypto.randomUUID()}`, raw, new Date()) } });
+  await res.arrayBuffer();
+  return res.status;
+}
+
+const adjustment = (sku: string, quantity: number) => ({ kind: 'adjustment', sku, quantity, reason: 'restock', occurredAt: new Date().toISOString() });
+
+async function benchStore(label: string, storeEnv: Record<string, string>): Promise<Result> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sr-bench-'));
+  const receiver = await startReceiver();
+  const configFile = path.join(dataDir, 'stockrelay.json');
+  fs.writeFileSync(configFile, JSON.stringify({ notify: [{ id: 'bench', url: `http://127.0.0.1:${receiver.port}/hook`, topics: ['level.changed'] }] }));
+  const { proc, url } = await startHub({
+    PATH: process.env.PATH,
+    HOST: '127.0.0.1',
+    PORT: '0',
+    LOG_LEVEL: 'info',
+    STOCKRELAY_DATA_DIR: dataDir,
+    STOCKRELAY_CONFIG: configFile,
+    STOCKRELAY_RELAY_SECRET: SECRET,
+    STOCKRELAY_ADMIN_TOKEN: ADMIN,
+    ...storeEnv,
+  });
+  try {
+    const skus = Array.from({ length: SKUS }, (_, i) => `BENCH-${String(i).padStart(4, '0')}`);
+    await sendRelay(url, { kind: 'catalog_changed', added: skus.map((sku) => ({ sku })), removed: [], occurredAt: new Date().toISOString() });
+    await waitIdle(url);
+
+    // Ingest and booking: RELAYS signed adjustments, CONCURRENCY in flight.
+    const latencies: number[] = [];
+    let next = 0;
+    const started = performance.now();
+    await Promise.all(
+      Array.from({ length: CONCURRENCY }, async () => {
+        while (next < RELAYS) {
+          const i = next++;
+          const t0 = performance.now();
+          const status = await sendRelay(url, adjustment(skus[i % SKUS]!, 1));
+          latencies.push(performance.now() - t0);
+          if (status !== 202) throw new Error(`relay ${i} answered ${status}`);
+        }
+      }),
+    );
+    const ingestSecs = (performance.now() - started) / 1000;
+    await waitIdle(url);
+    const bookedSecs = (performance.now() - started) / 1000;
+    latencies.sort((a, b) => a - b);
+
+    // Edit-to-webhook latency on an idle hub: one relay at a time until its level.changed arrives.
+    const lastSku = skus[0]!;
+    let onHand = (await call(url, 'GET', `/v1/items/${lastSku}`)).onHand as number;
+    const e2e: number[] = [];
+    for (let n = 0; n < LATENCY_SAMPLES; n++) {
+      onHand += 1;
+      const arrived = receiver.waitFor(lastSku, onHand);
+      const t0 = performance.now();
+      await sendRelay(url, adjustment(lastSku, 1));
+      e2e.push((await arrived) - t0);
+    }
+    e2e.sort((a, b) => a - b);
+
+    return {
+      store: label,
+      relays: RELAYS,
+      concurrency: CONCURRENCY,
+      ingestPerSec: round(RELAYS / ingestSecs),
+      ingestLatencyMs: { p50: round(percentile(latencies, 50), 2), p95: round(percentile(latencies, 95), 2), p99: round(percentile(latencies, 99), 2), max: round(latencies.at(-1)!, 2) },
+      bookedPerSec: round(RELAYS / bookedSecs),
+      webhooksDelivered: receiver.count(),
+      editToWebhookMs: { p50: round(percentile(e2e, 50), 2), p95: round(percentile(e2e, 95), 2), max: round(e2e.at(-1)!, 2) },
+      hubPeakRssMiB: peakRssMiB(proc.pid!),
+    };
+  } finally {
+    proc.removeAllListeners('exit');
+    proc.kill('SIGTERM');
+    await new Promise((r) => proc.once('exit', r));
+    await receiver.close();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+/** Waits until no stored event is waiting to be booked. */
+async function waitIdle(url: string): Promise<void> {
+  for (;;) {
+    const { events } = (await call(url, 'GET', '/v1/events?status=received&limit=1')) as { events: unknown[] };
+    if (events.length === 0) return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+async function main(): Promise<void> {
+  const results: Result[] = [];
+  results.push(await benchStore('sqlite', {}));
+  const schema = `bench_${crypto.randomBytes(4).toString('hex')}`;
+  if (process.env.DATABASE_URL) {
+    try {
+      results.push(await benchStore('postgres', { DATABASE_URL: process.env.DATABASE_URL, STOCKRELAY_PG_SCHEMA: schema }));
+    } finally {
+      const c = new pg.Client({ connectionString: process.env.DATABASE_URL });
+      await c.connect();
+      await c.query(`drop schema if exists ${schema} cascade`);
+      await c.end();
+    }
+  } else {
+    console.log('DATABASE_URL is not set: PostgreSQL is not measured.');
+  }
+
+  const rows = results.map((r) => ({
+    store: r.store,
+    'relays/s answered': r.ingestPerSec,
+    'answer p50 ms': r.ingestLatencyMs.p50,
+    'p95 ms': r.ingestLatencyMs.p95,
+    'p99 ms': r.ingestLatencyMs.p99,
+    'booked/s': r.bookedPerSec,
+    'webhooks sent': r.webhooksDelivered,
+    'edit→webhook p50 ms': r.editToWebhookMs.p50,
+    'edit→webhook p95 ms': r.editToWebhookMs.p95,
+    'hub peak RSS MiB': r.hubPeakRssMiB,
+  }));
+  console.table(rows);
+
+  const out = {
+    at: new Date().toISOString(),
+    machine: { node: process.version, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? 'unknown', memGiB: round(os.totalmem() / 2 ** 30) },
+    settings: { relays: RELAYS, concurrency: CONCURRENCY, skus: SKUS, latencySamples: LATENCY_SAMPLES },
+    results,
+  };
+  const dir = path.join(ROOT, 'bench', 'results');
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, 'latest.json'), JSON.stringify(out, null, 2) + '\n');
+  console.log(`Written to ${path.relative(process.cwd(), path.join(dir, 'latest.json'))}`);
+}
+
+main().catch((err: unknown) => {
+  console.error('bench failed:', err);
+  process.exit(1);
+});

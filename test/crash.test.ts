@@ -1,0 +1,252 @@
+/**
+ * Crash safety of the whole hub process: a burst of 1,000 signed relays, the hub killed with SIGKILL
+ * twice — once mid-burst and once while it is working through the backlog after a restart — and the
+ * sender resending whatever it did not get a 2xx for (as the add-on's queue does), plus some it did.
+ *
+ * What must hold afterwards: every relay the hub answered 2xx for is booked exactly once, every relay
+ * resent after a failure is booked exactly once, a resent relay that was already stored is answered
+ * 409 relay_replayed, the level projection equals the movements, and the latest level of every item
+ * reached the notification receiver. Runs on both stores, against the real `server/main.ts`.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { signRelay } from '../server/relay/verify';
+import { openStore } from '../server/store/open';
+import { ADMIN_TOKEN, RELAY_SECRET, databaseUrl, dropSchema, freshSchema, tempDir, type StoreKind } from './helpers/hub';
+
+const TOTAL = 1000;
+const SKUS = 10;
+const CONCURRENCY = 16;
+const ROOT = path.resolve(__dirname, '..');
+
+interface Child {
+  proc: ChildProcess;
+  url: string;
+  exited: Promise<number | null>;
+}
+
+/** Starts `server/main.ts` as its own process and waits for the line that says where it listens. */
+function startChild(env: NodeJS.ProcessEnv): Promise<Child> {
+  const proc = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
+  let stderr = '';
+  proc.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  return new Promise((resolve, reject) => {
+    let buf = '';
+    const timer = setTimeout(() => reject(new Error(`the hub did not start in 30 s: ${stderr}`)), 30_000);
+    proc.stdout!.on('data', (d: Buffer) => {
+      buf += d.toString();
+      let nl: number;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        try {
+          const rec = JSON.parse(line) as { url?: string; msg?: string };
+          if (rec.url && rec.msg?.startsWith('stockrelay hub listening')) {
+            clearTimeout(timer);
+            resolve({ proc, url: rec.url, exited });
+          }
+        } catch {
+          /* not a log line */
+        }
+      }
+    });
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`the hub exited with ${code} before listening: ${stderr}`));
+    });
+  });
+}
+
+function relayBody(i: number): string {
+  return JSON.stringify({ kind: 'adjustment', sku: `CR-${i % SKUS}`, quantity: 1, reason: 'restock', note: `crash test relay ${i}`, occurredAt: new Date().toISOString() });
+}
+
+/** Sends relay `i`; resolves with the HTTP status, or 0 when no answer came (connection refused or cut). */
+async function sendRelay(url: string, i: number): Promise<number> {
+  const body = relayBody(i);
+  const headers = { 'content-type': 'application/json', ...signRelay(RELAY_SECRET, `msg_crash_${i}`, body, new Date()) };
+  try {
+    const res = await fetch(`${url}/v1/relay`, { method: 'POST', body, headers });
+    await res.arrayBuffer();
+    return res.status;
+  } catch {
+    return 0;
+  }
+}
+
+async function api(url: string, p: string, init: { method?: string; body?: unknown } = {}): Promise<{ status: number; body: any }> {
+  const res = await fetch(url + p, {
+    method: init.method ?? 'GET',
+    headers: { authorization: `Bearer ${ADMIN_TOKEN}`, ...(init.body ? { 'content-type': 'application/json' } : {}) },
+    body: init.body ? JSON.stringify(init.body) : null,
+  });
+  return { status: res.status, body: await res.json() };
+}
+
+/**
+ * Sends the given relays with a few in flight at a time; calls `onAck` after each 2xx and stops
+ * handing out new ones once `stop()` says so. Returns the status of every relay that was sent.
+ */
+async function burst(url: string, ids: number[], onAck: (acked: number) => void, stop: () => boolean): Promise<Map<number, number>> {
+  const statuses = new Map<number, number>();
+  let next = 0;
+  let acked = 0;
+  const worker = async () => {
+    while (next < ids.length && !stop()) {
+      const i = ids[next++]!;
+      const status = await sendRelay(url, i);
+      statuses.set(i, status);
+      if (status >= 200 && status < 300) onAck(++acked);
+    }
+  };
+  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+  return statuses;
+}
+
+async function waitUntil(what: string, check: () => Promise<boolean>, ms = 60_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out waiting until ${what}`);
+}
+
+describe.each<StoreKind>(['sqlite', 'postgres'])('crash safety on %s', (kind) => {
+  const dataDir = tempDir('sr-crash-');
+  const schema = kind === 'postgres' ? freshSchema('crash') : undefined;
+  /** The latest level.changed payload the receiver got for each SKU. */
+  const delivered = new Map<string, number[]>();
+  let receiver: http.Server;
+  let env: NodeJS.ProcessEnv;
+
+  beforeAll(async () => {
+    receiver = http.createServer((req, res) => {
+      let body = '';
+      req.on('data', (d: Buffer) => (body += d.toString()));
+      req.on('end', () => {
+        const msg = JSON.parse(body) as { type: string; data: { sku: string; onHand: number } };
+        if (msg.type === 'level.changed') delivered.set(msg.data.sku, [...(delivered.get(msg.data.sku) ?? []), msg.data.onHand]);
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', () => r()));
+    const port = (receiver.address() as AddressInfo).port;
+    const configFile = path.join(dataDir, 'stockrelay.json');
+    fs.writeFileSync(
+      configFile,
+      JSON.stringify({
+        notify: [{ id: 'erp', url: `http://127.0.0.1:${port}/hook`, topics: ['level.changed'] }],
+        // A short lease, so a delivery cut off by the kill is retried soon after the restart.
+        dispatch: { leaseMs: 1500, baseDelayMs: 50, maxDelayMs: 500 },
+      }),
+    );
+    env = {
+      PATH: process.env.PATH,
+      HOST: '127.0.0.1',
+      PORT: '0',
+      LOG_LEVEL: 'info',
+      STOCKRELAY_DATA_DIR: dataDir,
+      STOCKRELAY_CONFIG: configFile,
+      STOCKRELAY_RELAY_SECRET: RELAY_SECRET,
+      STOCKRELAY_ADMIN_TOKEN: ADMIN_TOKEN,
+      ...(kind === 'postgres' ? { DATABASE_URL: databaseUrl(), STOCKRELAY_PG_SCHEMA: schema } : {}),
+    };
+  });
+
+  afterAll(async () => {
+    await new Promise<void>((r) => receiver.close(() => r()));
+    if (schema) await dropSchema(schema);
+  });
+
+  test('1,000 relays, two SIGKILLs, resends: every relay booked exactly once and the latest levels delivered', async () => {
+    const all = Array.from({ length: TOTAL }, (_, i) => i);
+    const ackedAt = new Map<number, string>();
+    const record = (statuses: Map<number, number>, phase: string) => {
+      // A 409 relay_replayed means the hub had stored it before the answer was lost: it counts as delivered.
+      for (const [i, s] of statuses) if (((s >= 200 && s < 300) || s === 409) && !ackedAt.has(i)) ackedAt.set(i, phase);
+    };
+
+    // Run 1: create the items, then the burst; killed without warning after 300 acknowledgements.
+    let hub = await startChild(env);
+    for (let s = 0; s < SKUS; s++) expect((await api(hub.url, `/v1/items/CR-${s}`, { method: 'PUT', body: { title: `Crash ${s}` } })).status).toBe(200);
+    let killed = false;
+    const first = await burst(hub.url, all, (n) => {
+      if (n === 300 && !killed) {
+        killed = true;
+        hub.proc.kill('SIGKILL');
+      }
+    }, () => killed);
+    await hub.exited;
+    record(first, 'first');
+    expect(killed).toBe(true);
+
+    // Run 2: the sender resends everything it has no 2xx for; killed again while it is catching up.
+    hub = await startChild(env);
+    const backlog1 = (await api(hub.url, '/v1/events?status=received&limit=100')).body.events.length;
+    const unacked = all.filter((i) => !ackedAt.has(i));
+    killed = false;
+    const second = await burst(hub.url, unacked, (n) => {
+      if (n === 150 && !killed) {
+        killed = true;
+        hub.proc.kill('SIGKILL');
+      }
+    }, () => killed);
+    await hub.exited;
+    record(second, 'second');
+
+    // Run 3: resend the rest, and 50 that were already acknowledged (a sender that lost the answer).
+    hub = await startChild(env);
+    const rest = all.filter((i) => !ackedAt.has(i));
+    const third = await burst(hub.url, rest, () => undefined, () => false);
+    record(third, 'third');
+    expect([...third].filter(([, s]) => s !== 202 && s !== 409)).toEqual([]);
+    const again = [...ackedAt.keys()].filter((_, n) => n % 20 === 0).slice(0, 50);
+    const replays = await burst(hub.url, again, () => undefined, () => false);
+    expect([...replays.values()].every((s) => s === 409)).toBe(true);
+    expect(ackedAt.size).toBe(TOTAL);
+    if (process.env.CRASH_TEST_VERBOSE) {
+      const phases = [...ackedAt.values()].reduce<Record<string, number>>((acc, p) => ((acc[p] = (acc[p] ?? 0) + 1), acc), {});
+      console.log({ kind, backlogAfterFirstKill: backlog1, phases, third: [...third.values()].filter((s) => s === 409).length });
+    }
+
+    // Everything stored gets processed; the receiver gets each item's final level.
+    await waitUntil('every relay is processed', async () => (await api(hub.url, '/v1/events?status=received&limit=1')).body.events.length === 0);
+    const items = (await api(hub.url, '/v1/items?limit=100')).body.items as { sku: string; onHand: number }[];
+    const expected = new Map<string, number>();
+    for (const i of all) expected.set(`CR-${i % SKUS}`, (expected.get(`CR-${i % SKUS}`) ?? 0) + 1);
+    expect(Object.fromEntries(items.map((it) => [it.sku, it.onHand]))).toEqual(Object.fromEntries(expected));
+    await waitUntil('the latest level of every item is delivered', async () =>
+      [...expected].every(([sku, onHand]) => delivered.get(sku)?.includes(onHand) ?? false),
+    );
+
+    hub.proc.kill('SIGTERM');
+    expect(await hub.exited).toBe(0);
+
+    // Straight from the store: one processed event and one movement per relay, projection == movements.
+    const store = await openStore(kind === 'postgres' ? { databaseUrl: databaseUrl(), pgSchema: schema } : { dataDir });
+    try {
+      for (const i of all) {
+        const ev = await store.inboxByKey(`relay:msg_crash_${i}`);
+        expect(ev?.status).toBe('processed');
+      }
+      const notes = new Map<string, number>();
+      for (let s = 0; s < SKUS; s++) {
+        const moves = await store.listMovements(`CR-${s}`, { limit: 1000 });
+        for (const m of moves) notes.set(m.note ?? '', (notes.get(m.note ?? '') ?? 0) + 1);
+      }
+      expect(notes.size).toBe(TOTAL);
+      expect([...notes.values()].every((n) => n === 1)).toBe(true);
+      const byKey = (l: { sku: string; locationId: string }) => `${l.sku}@${l.locationId}`;
+      const projected = (await store.levelsFor(Array.from({ length: SKUS }, (_, s) => `CR-${s}`))).map((l) => [byKey(l), l.onHand, l.reserved]);
+      const recomputed = (await store.recomputeLevels()).map((l) => [byKey(l), l.onHand, l.reserved]);
+      expect(new Set(projected.map(String))).toEqual(new Set(recomputed.map(String)));
+    } finally {
+      await store.close();
+    }
+  });
+});
