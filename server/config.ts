@@ -10,6 +10,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import Ajv, { type ErrorObject } from 'ajv';
 import addFormats from 'ajv-formats';
 import YAML from 'yaml';
+import { connectorFor } from './connectors';
 
 const Id = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$' });
 
@@ -37,7 +38,13 @@ export const ConfigFileSchema = Type.Object(
             locations: Type.Record(Type.String(), Type.String({ minLength: 1 }), { description: 'Our location id → the platform’s location id.' }),
             buffer: Type.Optional(Type.Integer({ minimum: 0 })),
             cap: Type.Optional(Type.Union([Type.Integer({ minimum: 0 }), Type.Null()])),
-            hideAtZero: Type.Optional(Type.Boolean()),
+            hideAtZero: Type.Optional(Type.Boolean({ description: 'Hide the listing when its published level reaches zero.' })),
+            relistOnRestock: Type.Optional(Type.Boolean({ description: 'Show a hidden listing again when stock comes back.' })),
+            baseUrl: Type.Optional(Type.String({ format: 'uri', pattern: '^https?://', description: 'The platform API address; for the platform’s sandbox, or an emulator.' })),
+            settings: Type.Optional(Type.Record(Type.String(), Type.Union([Type.String(), Type.Number(), Type.Boolean()]), { description: 'Platform settings (shop domain, API version, notification URL, …).' })),
+            credentials: Type.Optional(
+              Type.Record(Type.String(), Type.String({ pattern: '^[A-Z_][A-Z0-9_]*$' }), { description: 'Credential name → the environment variable that holds it. Secrets never go in this file.' }),
+            ),
           },
           { additionalProperties: false },
         ),
@@ -82,6 +89,11 @@ export interface ChannelConfig {
   buffer: number;
   cap: number | null;
   hideAtZero: boolean;
+  relistOnRestock: boolean;
+  baseUrl: string | null;
+  settings: Record<string, string | number | boolean>;
+  /** Credential values read from the environment. Never logged, never returned by the API. */
+  credentials: Record<string, string>;
 }
 
 export interface NotifyConfig {
@@ -224,7 +236,35 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LoadedConfig {
     for (const ours of Object.keys(c.locations)) {
       if (!locationIds.has(ours)) throw new ConfigError(`Config file: channels.${i}.locations names location "${ours}", which is not declared under locations.`);
     }
-    return { id: c.id, name: c.name, platform: c.platform, locations: c.locations, buffer: c.buffer ?? 0, cap: c.cap ?? null, hideAtZero: c.hideAtZero ?? false };
+    const credentials: Record<string, string> = {};
+    for (const [name, envName] of Object.entries(c.credentials ?? {})) {
+      const v = env[envName];
+      if (!v) throw new ConfigError(`Config file: channels.${i}.credentials.${name} names ${envName}, which is not set in the environment.`);
+      credentials[name] = v;
+    }
+    const settings = c.settings ?? {};
+    const def = connectorFor(c.platform);
+    if (def) {
+      for (const name of def.credentials) {
+        if (!(name in credentials)) throw new ConfigError(`Config file: channels.${i} (${c.platform}) needs credentials.${name}: the name of the environment variable holding it.`);
+      }
+      for (const name of def.requiredSettings) {
+        if (settings[name] === undefined || settings[name] === '') throw new ConfigError(`Config file: channels.${i} (${c.platform}) needs settings.${name}.`);
+      }
+    }
+    return {
+      id: c.id,
+      name: c.name,
+      platform: c.platform,
+      locations: c.locations,
+      buffer: c.buffer ?? 0,
+      cap: c.cap ?? null,
+      hideAtZero: c.hideAtZero ?? false,
+      relistOnRestock: c.relistOnRestock ?? c.hideAtZero ?? false,
+      baseUrl: c.baseUrl ?? null,
+      settings,
+      credentials,
+    };
   });
   if (new Set(channels.map((c) => c.id)).size !== channels.length) throw new ConfigError('Config file: two channels share the same id.');
 

@@ -13,6 +13,8 @@ import { Dispatcher, type Sink } from './outbox/dispatcher';
 import { WebhookSink } from './outbox/webhook-sink';
 import { RelayVerifier } from './relay/verify';
 import { openStore, type StoreOptions } from './store/open';
+import { ChannelRegistry } from './channels/registry';
+import { ChannelSink } from './channels/sink';
 import type { Store } from './store/types';
 
 export interface HubOptions {
@@ -31,6 +33,7 @@ export interface HubOptions {
 
 export interface Hub {
   store: Store;
+  channels: ChannelRegistry;
   processor: InboxProcessor;
   dispatcher: Dispatcher;
   metrics: Metrics;
@@ -48,8 +51,13 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
   const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, pgSchema: config.pgSchema, ...opts.store });
   await store.ensureLocations(config.locations, clock().toISOString());
 
-  const processor = new InboxProcessor(store, config, log.child({ part: 'inbox' }), metrics, clock, opts.idleMs ?? 1000);
-  const sinks: Sink[] = [...config.notify.map((n) => new WebhookSink(n, clock)), ...(opts.sinks ?? [])];
+  const channels = new ChannelRegistry(config.channels, { clock });
+  const processor = new InboxProcessor(store, config, log.child({ part: 'inbox' }), metrics, clock, opts.idleMs ?? 1000, channels);
+  const sinks: Sink[] = [
+    ...config.notify.map((n) => new WebhookSink(n, clock)),
+    ...channels.all().map((ch) => new ChannelSink(ch, store, clock)),
+    ...(opts.sinks ?? []),
+  ];
   const dispatcher = new Dispatcher(store, sinks, config.dispatch, log.child({ part: 'outbox' }), metrics, clock, opts.random ?? Math.random, opts.idleMs ?? 500);
   processor.onProcessed(() => dispatcher.notify());
 
@@ -62,6 +70,7 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
     metrics,
     processor,
     verifier: new RelayVerifier(config.relaySecrets),
+    channels,
     clock,
     validateResponses: opts.validateResponses ?? false,
     isShuttingDown: () => shuttingDown,
@@ -69,6 +78,7 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
 
   return {
     store,
+    channels,
     processor,
     dispatcher,
     metrics,

@@ -17,6 +17,8 @@ import type { RelayVerifier } from '../relay/verify';
 import type { InboxEntry, ItemRecord, Store } from '../store/types';
 import { AppError } from './errors';
 import { openApiDocument } from './openapi';
+import type { ChannelRegistry } from '../channels/registry';
+import { ConnectorError } from '../connectors/types';
 
 export interface AppDeps {
   store: Store;
@@ -30,6 +32,8 @@ export interface AppDeps {
   validateResponses?: boolean;
   /** True once the hub is shutting down: /readyz answers 503 and writes are refused. */
   isShuttingDown?: () => boolean;
+  /** Connected channels: their webhooks are received at /v1/webhooks/{channelId}. */
+  channels?: ChannelRegistry | undefined;
   /** How long a write through the API waits for its booking before answering 202. */
   waitForBookingMs?: number;
 }
@@ -256,6 +260,44 @@ export function createApp(deps: AppDeps): express.Express {
     }
   });
 
+  // --- Channel webhooks: raw bytes, the platform's own signature, stored, answered at once ---------
+  app.post('/v1/webhooks/:channelId', express.raw({ type: () => true, limit: MAX_BODY }), async (req, res, next) => {
+    try {
+      const channelId = String(req.params.channelId);
+      const ch = deps.channels?.get(channelId);
+      if (!ch) throw new AppError(404, 'unknown_channel', `No connected channel has the id "${channelId}". Check the webhook address configured on the platform.`);
+      if (shuttingDown()) throw new AppError(503, 'shutting_down', 'The hub is restarting; the platform will deliver this again.');
+      const raw: Buffer = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+      const verdict = ch.connector.verify(raw, req.headers);
+      if (!verdict.valid) {
+        metrics.relays.inc({ result: 'webhook_refused' });
+        log.warn({ channel: channelId, reason: verdict.reason, ip: req.ip }, 'channel webhook refused: signature');
+        throw new AppError(401, 'invalid_signature', `${ch.config.name}: ${verdict.reason} Nothing was stored.`);
+      }
+      const kept: Record<string, string> = { 'x-stockrelay-channel': channelId };
+      for (const [name, value] of Object.entries(req.headers)) {
+        if (!name.startsWith('x-') || /signature|hmac|auth|token|secret/i.test(name) || value === undefined) continue;
+        kept[name] = Array.isArray(value) ? value.join(', ') : value;
+      }
+      if (verdict.occurredAt) kept['x-stockrelay-occurred-at'] = verdict.occurredAt;
+      const stored = await store.insertInbox(
+        { dedupeKey: `channel:${channelId}:${verdict.eventId}`, source: 'channel', kind: verdict.topic, headers: kept, body: raw.toString('utf8') },
+        clock().toISOString(),
+      );
+      if (!stored) {
+        metrics.relays.inc({ result: 'webhook_duplicate' });
+        // 2xx, so the platform stops retrying a delivery we already hold.
+        res.status(200).json({ status: 'duplicate', message: `Event ${verdict.eventId} was received before; it is booked once.` });
+        return;
+      }
+      metrics.relays.inc({ result: 'webhook_accepted' });
+      processor.notify();
+      res.status(200).json({ status: 'received', eventId: stored.id });
+    } catch (err) {
+      next(err);
+    }
+  });
+
   // --- Everything else: JSON, admin token, validated against the document ------------------------
   app.use(express.json({ limit: MAX_BODY }));
   app.use('/v1', (req, _res, next) => {
@@ -271,7 +313,7 @@ export function createApp(deps: AppDeps): express.Express {
       validateRequests: { allowUnknownQueryParameters: false, coerceTypes: true },
       validateResponses: deps.validateResponses ? { removeAdditional: false } : false,
       validateSecurity: false,
-      ignorePaths: /^\/v1\/relay$/,
+      ignorePaths: /^\/v1\/(relay|webhooks\/[^/]+)$/,
     }),
   );
 
@@ -282,9 +324,45 @@ export function createApp(deps: AppDeps): express.Express {
   app.get('/v1/locations', wrap(async (_req, res) => {
     res.json({ locations: await store.listLocations() });
   }));
-  app.get('/v1/channels', (_req, res) => {
-    res.json({ channels: deps.config.channels });
+  const channelView = (c: HubConfig['channels'][number]) => ({
+    id: c.id,
+    name: c.name,
+    platform: c.platform,
+    locations: c.locations,
+    buffer: c.buffer,
+    cap: c.cap,
+    hideAtZero: c.hideAtZero,
+    relistOnRestock: c.relistOnRestock,
+    connected: deps.channels?.get(c.id) !== undefined,
   });
+  app.get('/v1/channels', (_req, res) => {
+    res.json({ channels: deps.config.channels.map(channelView) });
+  });
+  const connected = (id: string) => {
+    const ch = deps.channels?.get(id);
+    if (!ch) {
+      const known = deps.config.channels.find((c) => c.id === id);
+      throw known
+        ? new AppError(409, 'channel_not_connected', `Channel "${id}" uses ${known.platform}, which this hub has no connector for yet.`)
+        : new AppError(404, 'unknown_channel', `No channel has the id "${id}".`);
+    }
+    return ch;
+  };
+  app.post('/v1/channels/:channelId/discover', wrap(async (req, res) => {
+    const ch = connected(String(req.params.channelId));
+    try {
+      const report = await deps.channels!.discover(ch.config.id, store, () => clock().toISOString());
+      res.json(report);
+    } catch (err) {
+      if (err instanceof ConnectorError) throw new AppError(502, 'channel_unreachable', `${ch.config.name} could not be read: ${err.message}`);
+      throw err;
+    }
+  }));
+  app.get('/v1/channels/:channelId/listings', wrap(async (req, res) => {
+    const ch = connected(String(req.params.channelId));
+    const [listings, levels] = await Promise.all([store.listListings(ch.config.id), store.listChannelLevels(ch.config.id)]);
+    res.json({ listings, levels });
+  }));
 
   app.get('/v1/items', wrap(async (req, res) => {
     const limit = pageLimit(req);

@@ -53,6 +53,18 @@ export const ItemView = Type.Object(
   { title: 'Item' },
 );
 
+const ListingRefView = Type.Object({ productId: Type.String(), variantId: Type.String(), inventoryItemId: Type.Optional(Type.String()) });
+const PlatformListingView = Type.Object({ sku: Nullable(Type.String()), title: Type.String(), ref: ListingRefView });
+export const DiscoveryReport = Type.Object(
+  {
+    matched: Type.Array(Type.Object({ sku: Type.String(), ref: ListingRefView, title: Type.String() })),
+    unmatched: Type.Array(PlatformListingView, { description: 'Listings with no SKU, or a SKU not in the catalog.' }),
+    duplicated: Type.Array(Type.Object({ sku: Type.String(), listings: Type.Array(PlatformListingView) }), { description: 'SKUs listed more than once: not mapped until fixed on the platform.' }),
+    missing: Type.Array(Type.String(), { description: 'Catalog SKUs the channel does not list.' }),
+  },
+  { title: 'DiscoveryReport' },
+);
+
 export const MovementView = Type.Object(
   {
     id: Type.Integer(),
@@ -157,6 +169,7 @@ const idempotencyKey = {
   schema: { type: 'string', minLength: 1, maxLength: 200 },
 };
 const admin = [{ adminToken: [] }];
+const channelParam = { name: 'channelId', in: 'path', required: true, schema: { type: 'string' } };
 const adminErrors = { '401': err('Missing or wrong admin token.'), '400': err('The request is not valid.') };
 
 export const AdjustmentRequest = Type.Object(
@@ -219,6 +232,7 @@ function buildDocument() {
         AdjustmentRequest,
         CountRequest,
         ItemUpdate,
+        DiscoveryReport,
       },
     },
     paths: {
@@ -259,6 +273,80 @@ function buildDocument() {
           },
         },
       },
+      '/v1/webhooks/{channelId}': {
+        post: {
+          summary: 'Receive a webhook from a connected platform (Shopify, Square, WooCommerce, …).',
+          description:
+            'Give the platform this address for the channel. The platform’s own signature is checked over the raw body, the event is stored under the platform’s event id, and 200 is answered; booking happens right after. A delivery received before is answered 200 with status "duplicate" and booked once.',
+          operationId: 'channelWebhook',
+          security: [],
+          parameters: [{ name: 'channelId', in: 'path', required: true, schema: { type: 'string' } }],
+          requestBody: { required: true, content: { '*/*': { schema: {} } } },
+          responses: {
+            '200': json(Type.Object({ status: Type.Union([Type.Literal('received'), Type.Literal('duplicate')]), eventId: Type.Optional(Type.Integer()), message: Type.Optional(Type.String()) }), 'Stored (or held already).'),
+            '401': err('The platform signature is missing or wrong. Nothing was stored.'),
+            '404': err('No connected channel has this id.'),
+            '413': err('The body is larger than 1 MiB.'),
+          },
+        },
+      },
+      '/v1/channels/{channelId}/discover': {
+        post: {
+          summary: 'Catalog discovery: list the channel’s products, match them to our SKUs by SKU, and keep the map.',
+          description: 'SKUs the platform lists twice, listings without a SKU or with one not in the catalog, and catalog SKUs the platform does not list are reported, never guessed at.',
+          operationId: 'discoverChannel',
+          security: admin,
+          parameters: [channelParam],
+          responses: {
+            '200': json(Type.Ref('DiscoveryReport'), 'The report; matched SKUs are now mapped.'),
+            '404': err('No such channel.'),
+            '409': err('The channel’s platform has no connector yet.'),
+            '502': err('The platform could not be read.'),
+            ...adminErrors,
+          },
+        },
+      },
+      '/v1/channels/{channelId}/listings': {
+        get: {
+          summary: 'The channel’s SKU map, and what was last pushed to and seen on the channel per item and location.',
+          operationId: 'channelListings',
+          security: admin,
+          parameters: [channelParam],
+          responses: {
+            '200': json(
+              Type.Object({
+                listings: Type.Array(
+                  Type.Object({
+                    channelId: Type.String(),
+                    sku: Type.String(),
+                    productId: Type.String(),
+                    variantId: Type.String(),
+                    inventoryItemId: Nullable(Type.String()),
+                    title: Type.String(),
+                    hidden: Type.Boolean(),
+                    updatedAt: Timestamp,
+                  }),
+                ),
+                levels: Type.Array(
+                  Type.Object({
+                    channelId: Type.String(),
+                    sku: Type.String(),
+                    locationId: Type.String(),
+                    pushed: Nullable(Type.Integer()),
+                    pushedAt: Nullable(Timestamp),
+                    observed: Nullable(Type.Integer()),
+                    observedAt: Nullable(Timestamp),
+                  }),
+                ),
+              }),
+              'Listings and levels.',
+            ),
+            '404': err('No such channel.'),
+            '409': err('The channel’s platform has no connector yet.'),
+            ...adminErrors,
+          },
+        },
+      },
       '/v1/locations': {
         get: { summary: 'Locations.', operationId: 'listLocations', security: admin, responses: { '200': json(Type.Object({ locations: Type.Array(Type.Object({ id: Type.String(), name: Type.String() })) }), 'Locations.'), ...adminErrors } },
       },
@@ -271,7 +359,17 @@ function buildDocument() {
             '200': json(
               Type.Object({
                 channels: Type.Array(
-                  Type.Object({ id: Type.String(), name: Type.String(), platform: Type.String(), locations: Type.Record(Type.String(), Type.String()), buffer: Type.Integer(), cap: Nullable(Type.Integer()), hideAtZero: Type.Boolean() }),
+                  Type.Object({
+                    id: Type.String(),
+                    name: Type.String(),
+                    platform: Type.String(),
+                    locations: Type.Record(Type.String(), Type.String()),
+                    buffer: Type.Integer(),
+                    cap: Nullable(Type.Integer()),
+                    hideAtZero: Type.Boolean(),
+                    relistOnRestock: Type.Boolean(),
+                    connected: Type.Boolean({ description: 'False when the hub has no connector for the platform yet.' }),
+                  }),
                 ),
               }),
               'Channels.',

@@ -117,7 +117,21 @@ export type Edit = Static<typeof EditBatchRelay>['edits'][number];
 /** What booking a relay means, step by step; the processor carries it out in one transaction. */
 export type Command =
   | { type: 'count'; key: string; sku: string; location: string | null; counted: number; expectedOnHand: number | null; source: Source; actor: string | null; note: string | null; occurredAt: string }
-  | { type: 'adjust'; key: string; sku: string; location: string | null; quantity: number; reason: Reason; source: Source; actor: string | null; note: string | null; occurredAt: string }
+  | {
+      type: 'adjust';
+      key: string;
+      sku: string;
+      location: string | null;
+      quantity: number;
+      reason: Reason;
+      source: Source;
+      actor: string | null;
+      note: string | null;
+      occurredAt: string;
+      /** Set when a channel reported it: which channel, and its order or refund id. */
+      channelId?: string;
+      externalRef?: string;
+    }
   | { type: 'set_item'; sku: string; title?: string | null; lowStockThreshold?: number | null }
   | { type: 'add_item'; sku: string; title?: string; lowStockThreshold?: number }
   | { type: 'archive_item'; sku: string };

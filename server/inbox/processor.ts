@@ -8,6 +8,10 @@ import { locationLevelView } from '../domain/views';
 import type { Logger } from '../log';
 import type { Metrics } from '../metrics';
 import type { InboxEntry, InboxStatus, Store, StoreOps } from '../store/types';
+import { planFacts } from '../channels/plan';
+import { resolveLines, type ChannelRegistry } from '../channels/registry';
+import { TranslateError, type FactLine } from '../connectors/types';
+import { publishedLevel } from '../domain/ledger';
 
 export type CommandResult = {
   sku: string;
@@ -56,6 +60,7 @@ export class InboxProcessor {
     private readonly metrics: Metrics,
     private readonly clock: () => Date = () => new Date(),
     private readonly idleMs = 1000,
+    private readonly channels: ChannelRegistry | null = null,
   ) {}
 
   /** Processes the oldest waiting entry; false when there was none. */
@@ -153,6 +158,7 @@ export class InboxProcessor {
   }
 
   private async handle(tx: StoreOps, entry: InboxEntry): Promise<Outcome> {
+    if (entry.source === 'channel') return this.handleChannel(tx, entry);
     let commands: Command[];
     try {
       const relay = JSON.parse(entry.body) as Relay;
@@ -165,6 +171,41 @@ export class InboxProcessor {
     const results: CommandResult[] = [];
     for (const cmd of commands) {
       results.push(await this.apply(tx, cmd, entry.id, touched));
+    }
+    await this.followUp(tx, touched);
+    return { status: statusOf(results), results };
+  }
+
+  /** A verified channel webhook: translate, resolve to our SKUs and locations, book. */
+  private async handleChannel(tx: StoreOps, entry: InboxEntry): Promise<Outcome> {
+    const channelId = entry.headers['x-stockrelay-channel'] ?? '';
+    const ch = this.channels?.get(channelId);
+    if (!ch) return { status: 'rejected', results: [{ sku: '', result: 'rejected', message: `Channel "${channelId}" is no longer configured; nothing was booked.` }] };
+    let facts;
+    try {
+      facts = ch.connector.translate(entry.kind, JSON.parse(entry.body) as unknown, entry.headers);
+    } catch (err) {
+      const why = err instanceof TranslateError || err instanceof SyntaxError ? err.message : `unexpected: ${(err as Error).message}`;
+      return { status: 'rejected', results: [{ sku: '', result: 'rejected', message: `The ${ch.config.name} event "${entry.kind}" cannot be read: ${why}` }] };
+    }
+    const lines: Pick<FactLine, 'sku' | 'ref' | 'locationId'>[] = [];
+    for (const f of facts) {
+      if (f.type === 'sale' || f.type === 'refund' || f.type === 'cancellation') lines.push(...f.lines);
+      else if (f.type === 'level_observed') lines.push({ sku: f.sku, ref: f.ref, locationId: f.locationId });
+    }
+    const resolve = await resolveLines(tx, ch.config, lines);
+    const touched = new Map<string, { sku: string; location: string }>();
+    const results: CommandResult[] = [];
+    for (const p of planFacts(facts, { channelId: ch.config.id, channelName: ch.config.name, resolve })) {
+      if (p.kind === 'command') results.push(await this.apply(tx, p.command, entry.id, touched));
+      else if (p.kind === 'unresolved') results.push({ sku: p.line.sku ?? '', result: 'unmatched', message: `${ch.config.name} reported ${p.what}. Map it (catalog discovery), then retry this event.` });
+      else if (p.kind === 'not_booked') results.push({ sku: p.sku ?? '', result: 'unchanged', message: p.message });
+      else if (p.sku && p.location) {
+        await tx.recordChannelLevel(ch.config.id, p.sku, p.location, 'observed', p.available, this.now());
+        results.push({ sku: p.sku, location: p.location, result: 'unchanged', message: `${ch.config.name} shows ${p.available}; recorded, not booked (levels a channel reports are compared, not booked).` });
+      } else {
+        results.push({ sku: p.sku ?? '', result: 'unchanged', message: `${ch.config.name} reported a level for a listing that is not mapped to our catalog; ignored.` });
+      }
     }
     await this.followUp(tx, touched);
     return { status: statusOf(results), results };
@@ -206,7 +247,8 @@ export class InboxProcessor {
     if (existing) {
       return { sku: cmd.sku, location, result: 'duplicate', message: 'Already booked.', movementId: existing.id, quantity: existing.quantity };
     }
-    const base = { sku: cmd.sku, locationId: location, source: cmd.source, idempotencyKey: cmd.key, occurredAt: cmd.occurredAt, actor: cmd.actor, note: cmd.note, eventId };
+    const fromChannel = cmd.type === 'adjust' && cmd.channelId ? { channelId: cmd.channelId, externalRef: cmd.externalRef ?? null } : {};
+    const base = { sku: cmd.sku, locationId: location, source: cmd.source, idempotencyKey: cmd.key, occurredAt: cmd.occurredAt, actor: cmd.actor, note: cmd.note, eventId, ...fromChannel };
     try {
       let booked;
       if (cmd.type === 'count') {
@@ -261,6 +303,17 @@ export class InboxProcessor {
       }
       const view = locationLevelView(location, level, this.config.channels);
       await this.fanOut(tx, 'level.changed', `level:${sku}:${location}`, { sku, ...view, at: now }, now);
+      await this.pushToChannels(tx, sku, location, level, now);
+    }
+  }
+
+  /** One `level.push` per connected channel that lists the item at this location, coalesced per item and location. */
+  private async pushToChannels(tx: StoreOps, sku: string, location: string, level: { onHand: number; reserved: number }, now: string): Promise<void> {
+    for (const ch of this.channels?.all() ?? []) {
+      if (ch.config.locations[location] === undefined) continue;
+      if (!(await tx.listingForSku(ch.config.id, sku))) continue;
+      const published = publishedLevel(level, { buffer: ch.config.buffer, cap: ch.config.cap });
+      await tx.enqueue({ sink: `channel:${ch.config.id}`, topic: 'level.push', coalesceKey: `push:${ch.config.id}:${sku}:${location}`, payload: { sku, location, level: published } }, now);
     }
   }
 

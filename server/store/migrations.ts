@@ -132,6 +132,38 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         }
       },
     },
+    '0002_channel_listings_and_levels': {
+      async up(db: AnyDb) {
+        // Which platform listing stands for which SKU on each channel, found by catalog discovery.
+        await db.schema
+          .createTable('channel_listings')
+          .addColumn('channel_id', 'text', (c) => c.notNull())
+          .addColumn('sku', 'text', (c) => c.notNull())
+          .addColumn('product_id', 'text', (c) => c.notNull())
+          .addColumn('variant_id', 'text', (c) => c.notNull())
+          .addColumn('inventory_item_id', 'text')
+          .addColumn('title', 'text', (c) => c.notNull())
+          .addColumn('hidden', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('updated_at', 'text', (c) => c.notNull())
+          .addPrimaryKeyConstraint('channel_listings_pk', ['channel_id', 'sku'])
+          .execute();
+        await sql`create index channel_listings_by_variant on channel_listings (channel_id, variant_id)`.execute(db);
+        await sql`create index channel_listings_by_inventory_item on channel_listings (channel_id, inventory_item_id)`.execute(db);
+
+        // What we last pushed to, and last saw on, each channel per item and location.
+        await db.schema
+          .createTable('channel_levels')
+          .addColumn('channel_id', 'text', (c) => c.notNull())
+          .addColumn('sku', 'text', (c) => c.notNull())
+          .addColumn('location_id', 'text', (c) => c.notNull())
+          .addColumn('pushed', 'integer')
+          .addColumn('pushed_at', 'text')
+          .addColumn('observed', 'integer')
+          .addColumn('observed_at', 'text')
+          .addPrimaryKeyConstraint('channel_levels_pk', ['channel_id', 'sku', 'location_id'])
+          .execute();
+      },
+    },
   };
 }
 

@@ -78,6 +78,25 @@ export interface Database {
     opened_at: string;
     resolved_at: string | null;
   };
+  channel_listings: {
+    channel_id: string;
+    sku: string;
+    product_id: string;
+    variant_id: string;
+    inventory_item_id: string | null;
+    title: string;
+    hidden: number;
+    updated_at: string;
+  };
+  channel_levels: {
+    channel_id: string;
+    sku: string;
+    location_id: string;
+    pushed: number | null;
+    pushed_at: string | null;
+    observed: number | null;
+    observed_at: string | null;
+  };
 }
 
 export type InboxStatus = 'received' | 'processed' | 'unmatched' | 'rejected' | 'conflict' | 'failed';

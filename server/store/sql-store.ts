@@ -5,6 +5,8 @@ import type { Database } from './schema';
 import type {
   AlertRecord,
   BookResult,
+  ChannelLevelRecord,
+  ChannelListingRecord,
   CountInput,
   Dialect,
   InboxEntry,
@@ -45,6 +47,27 @@ const toMovement = (r: Selectable<Database['movements']>): Movement => ({
   eventId: r.event_id === null ? null : Number(r.event_id),
   occurredAt: r.occurred_at,
   recordedAt: r.recorded_at,
+});
+
+const toListing = (r: Selectable<Database['channel_listings']>): ChannelListingRecord => ({
+  channelId: r.channel_id,
+  sku: r.sku,
+  productId: r.product_id,
+  variantId: r.variant_id,
+  inventoryItemId: r.inventory_item_id,
+  title: r.title,
+  hidden: Number(r.hidden) === 1,
+  updatedAt: r.updated_at,
+});
+
+const toChannelLevel = (r: Selectable<Database['channel_levels']>): ChannelLevelRecord => ({
+  channelId: r.channel_id,
+  sku: r.sku,
+  locationId: r.location_id,
+  pushed: r.pushed,
+  pushedAt: r.pushed_at,
+  observed: r.observed,
+  observedAt: r.observed_at,
 });
 
 const toLevel = (r: Selectable<Database['stock_levels']>): LevelRecord => ({
@@ -530,6 +553,81 @@ class SqlOps implements StoreOps {
     if (page.cursor !== undefined) q = q.where('id', '<', Number(page.cursor));
     if (page.status) q = q.where('status', '=', page.status);
     return (await q.execute()).map(toAlert);
+  }
+
+  replaceListings(
+    channelId: string,
+    listings: { sku: string; productId: string; variantId: string; inventoryItemId: string | null; title: string }[],
+    now: string,
+  ): Promise<void> {
+    return this.inTx(async (tx) => {
+      const keep = listings.map((l) => l.sku);
+      let del = tx.db.deleteFrom('channel_listings').where('channel_id', '=', channelId);
+      if (keep.length > 0) del = del.where('sku', 'not in', keep);
+      await del.execute();
+      for (const l of listings) {
+        await tx.db
+          .insertInto('channel_listings')
+          .values({ channel_id: channelId, sku: l.sku, product_id: l.productId, variant_id: l.variantId, inventory_item_id: l.inventoryItemId, title: l.title, hidden: 0, updated_at: now })
+          .onConflict((oc) =>
+            oc.columns(['channel_id', 'sku']).doUpdateSet({ product_id: l.productId, variant_id: l.variantId, inventory_item_id: l.inventoryItemId, title: l.title, updated_at: now }),
+          )
+          .execute();
+      }
+    });
+  }
+
+  async listListings(channelId: string): Promise<ChannelListingRecord[]> {
+    return (await this.db.selectFrom('channel_listings').selectAll().where('channel_id', '=', channelId).orderBy('sku').execute()).map(toListing);
+  }
+
+  async listingForSku(channelId: string, sku: string): Promise<ChannelListingRecord | null> {
+    const r = await this.db.selectFrom('channel_listings').selectAll().where('channel_id', '=', channelId).where('sku', '=', sku).executeTakeFirst();
+    return r ? toListing(r) : null;
+  }
+
+  async listingForRef(channelId: string, ref: { productId?: string | undefined; variantId?: string | undefined; inventoryItemId?: string | undefined }): Promise<ChannelListingRecord | null> {
+    const by = async (column: 'variant_id' | 'inventory_item_id' | 'product_id', value: string) => {
+      const rows = await this.db.selectFrom('channel_listings').selectAll().where('channel_id', '=', channelId).where(column, '=', value).limit(2).execute();
+      return rows.length === 1 ? toListing(rows[0]!) : null;
+    };
+    if (ref.variantId) return by('variant_id', ref.variantId);
+    if (ref.inventoryItemId) return by('inventory_item_id', ref.inventoryItemId);
+    if (ref.productId) return by('product_id', ref.productId);
+    return null;
+  }
+
+  async setListingHidden(channelId: string, sku: string, hidden: boolean, now: string): Promise<void> {
+    await this.db.updateTable('channel_listings').set({ hidden: hidden ? 1 : 0, updated_at: now }).where('channel_id', '=', channelId).where('sku', '=', sku).execute();
+  }
+
+  async getChannelLevel(channelId: string, sku: string, locationId: string): Promise<ChannelLevelRecord | null> {
+    const r = await this.db
+      .selectFrom('channel_levels')
+      .selectAll()
+      .where('channel_id', '=', channelId)
+      .where('sku', '=', sku)
+      .where('location_id', '=', locationId)
+      .executeTakeFirst();
+    return r ? toChannelLevel(r) : null;
+  }
+
+  async recordChannelLevel(channelId: string, sku: string, locationId: string, kind: 'pushed' | 'observed', level: number, now: string): Promise<void> {
+    const set = kind === 'pushed' ? { pushed: level, pushed_at: now } : { observed: level, observed_at: now };
+    await this.db
+      .insertInto('channel_levels')
+      .values({ channel_id: channelId, sku, location_id: locationId, pushed: null, pushed_at: null, observed: null, observed_at: null, ...set })
+      .onConflict((oc) => oc.columns(['channel_id', 'sku', 'location_id']).doUpdateSet(set))
+      .execute();
+  }
+
+  async listChannelLevels(channelId: string, skus?: string[]): Promise<ChannelLevelRecord[]> {
+    let q = this.db.selectFrom('channel_levels').selectAll().where('channel_id', '=', channelId).orderBy('sku').orderBy('location_id');
+    if (skus) {
+      if (skus.length === 0) return [];
+      q = q.where('sku', 'in', skus);
+    }
+    return (await q.execute()).map(toChannelLevel);
   }
 }
 

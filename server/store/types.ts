@@ -68,6 +68,28 @@ export interface AlertRecord {
   resolvedAt: string | null;
 }
 
+export interface ChannelListingRecord {
+  channelId: string;
+  sku: string;
+  productId: string;
+  variantId: string;
+  inventoryItemId: string | null;
+  title: string;
+  hidden: boolean;
+  updatedAt: string;
+}
+
+/** What we last pushed to a channel and last saw on it, for one item at one of our locations. */
+export interface ChannelLevelRecord {
+  channelId: string;
+  sku: string;
+  locationId: string;
+  pushed: number | null;
+  pushedAt: string | null;
+  observed: number | null;
+  observedAt: string | null;
+}
+
 export interface BookResult {
   movement: Movement;
   /** True when the idempotency key was already booked: `movement` is the first booking, unchanged. */
@@ -143,6 +165,18 @@ export interface StoreOps {
   /** Resolves open alerts of these kinds for the item and location; returns how many. */
   resolveAlerts(sku: string, locationId: string | null, kinds: string[], now: string): Promise<number>;
   listAlerts(page: Page & { status?: 'open' | 'resolved' | undefined }): Promise<AlertRecord[]>;
+
+  /** Replaces a channel's SKU → listing map with the result of catalog discovery (hidden flags kept). */
+  replaceListings(channelId: string, listings: { sku: string; productId: string; variantId: string; inventoryItemId: string | null; title: string }[], now: string): Promise<void>;
+  listListings(channelId: string): Promise<ChannelListingRecord[]>;
+  listingForSku(channelId: string, sku: string): Promise<ChannelListingRecord | null>;
+  /** Finds the listing by the most specific platform id given: variant, then inventory item, then product (if unique). */
+  listingForRef(channelId: string, ref: { productId?: string | undefined; variantId?: string | undefined; inventoryItemId?: string | undefined }): Promise<ChannelListingRecord | null>;
+  setListingHidden(channelId: string, sku: string, hidden: boolean, now: string): Promise<void>;
+  getChannelLevel(channelId: string, sku: string, locationId: string): Promise<ChannelLevelRecord | null>;
+  /** Records the level we set on the channel (`pushed`) or saw there (`observed`). */
+  recordChannelLevel(channelId: string, sku: string, locationId: string, kind: 'pushed' | 'observed', level: number, now: string): Promise<void>;
+  listChannelLevels(channelId: string, skus?: string[]): Promise<ChannelLevelRecord[]>;
 }
 
 export interface Store extends StoreOps {

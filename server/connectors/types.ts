@@ -1,0 +1,184 @@
+/**
+ * The one shape every platform connector has. A connector lives in `server/connectors/<platform>/`
+ * and exports a `ConnectorDefinition`; the hub knows platforms only through this file.
+ * See docs/connectors.md for how to add one.
+ */
+
+/** How a connector can change a level on the platform, safest first. */
+export type PushMode =
+  /** The platform refuses the write if the level is no longer what we last saw (Shopify `changeFromQuantity`). */
+  | 'compare_and_set'
+  /** A relative change with an idempotency key, safe to retry (Square ADJUSTMENT, BigCommerce relative). */
+  | 'idempotent_delta'
+  /** An absolute value, last writer wins; always followed by a read-back (WooCommerce `stock_quantity`). */
+  | 'absolute_set';
+
+export type RateLimitModel =
+  | { kind: 'cost_bucket'; restorePerSecond: number; bucketSize: number; description: string }
+  | { kind: 'requests_per_window'; requests: number; windowMs: number; description: string }
+  | { kind: 'leaky_bucket'; dripPerSecond: number; bucketSize: number; description: string }
+  /** The platform publishes no limit: back off on 429 only. */
+  | { kind: 'unpublished'; description: string };
+
+export interface ConnectorCapabilities {
+  platform: string;
+  /** Push modes this connector uses, safest first; the first one is used when it applies. */
+  push: PushMode[];
+  /** Whether the platform keeps stock per location. */
+  locations: boolean;
+  /** Whether a listing can be hidden at zero and relisted on restock, and how. */
+  hideRelist: { supported: boolean; how: string };
+  /** Platform topics that arrive by webhook, and the ones that must be polled. */
+  webhooks: string[];
+  polled: string[];
+  rateLimit: RateLimitModel;
+  /** Most level changes in one push request. */
+  maxBatch: number;
+}
+
+/** The platform's ids for one sellable thing (a variant). */
+export interface ListingRef {
+  productId: string;
+  variantId: string;
+  /** Where the platform keeps stock on a separate object (Shopify InventoryItem). */
+  inventoryItemId?: string | undefined;
+}
+
+/** One sellable thing as the platform lists it. */
+export interface PlatformListing {
+  sku: string | null;
+  title: string;
+  ref: ListingRef;
+}
+
+export interface DiscoveryReport {
+  /** Our SKU → the platform's ids, for every SKU listed exactly once. */
+  matched: { sku: string; ref: ListingRef; title: string }[];
+  /** Listings whose SKU is empty or not in our catalog. */
+  unmatched: PlatformListing[];
+  /** SKUs the platform lists more than once: not mapped until staff fix them. */
+  duplicated: { sku: string; listings: PlatformListing[] }[];
+  /** Our SKUs the platform does not list. */
+  missing: string[];
+}
+
+export type Headers = Record<string, string | string[] | undefined>;
+
+export type VerifyResult =
+  | {
+      valid: true;
+      /** The platform's own id for this delivery or event; the inbox dedupes on it. */
+      eventId: string;
+      /** The platform's topic or event type, e.g. `orders/create`, `inventory.count.updated`. */
+      topic: string;
+      /** When the platform says the event happened, if it says. */
+      occurredAt: string | null;
+    }
+  | { valid: false; reason: string };
+
+/** A line of a sale, refund or cancellation, identified as the platform identifies it. */
+export interface FactLine {
+  /** The platform's line id, stable across redeliveries; part of the booking's idempotency key. */
+  lineId: string;
+  sku: string | null;
+  ref: Partial<ListingRef>;
+  quantity: number;
+  /** The platform's location id, when the platform says where. */
+  locationId: string | null;
+}
+
+/** Domain facts a connector's pure `translate` finds in one verified event. */
+export type ChannelFact =
+  | { type: 'sale'; orderId: string; occurredAt: string; lines: FactLine[] }
+  /** Money refunded; `restock` says per line whether the goods went back on the shelf. */
+  | { type: 'refund'; refundId: string; orderId: string; occurredAt: string; lines: (FactLine & { restock: boolean })[] }
+  | { type: 'cancellation'; orderId: string; occurredAt: string; lines: (FactLine & { restock: boolean })[] }
+  /** The platform reports a level (after a sale, a push of ours, or someone's edit on the platform). */
+  | { type: 'level_observed'; sku: string | null; ref: Partial<ListingRef>; locationId: string | null; available: number; occurredAt: string }
+  | { type: 'listing_changed'; listings: PlatformListing[]; occurredAt: string };
+
+export interface PushTarget {
+  sku: string;
+  ref: ListingRef;
+  /** The platform's location id. */
+  locationId: string;
+  /** The level the channel should show. */
+  level: number;
+  /** The level we last saw on the channel, for compare-and-set and for deltas; null if never read. */
+  expected: number | null;
+  /** Stable for this target, so a retried push is not applied twice. */
+  idempotencyKey: string;
+}
+
+export type PushOutcome =
+  | { sku: string; locationId: string; status: 'applied'; level: number }
+  /** Compare-and-set refused: the channel's level moved since we read it; `observed` is what it is now. */
+  | { sku: string; locationId: string; status: 'stale'; observed: number | null }
+  | { sku: string; locationId: string; status: 'failed'; message: string };
+
+export interface LevelReading {
+  sku: string;
+  ref: ListingRef;
+  locationId: string;
+  available: number;
+}
+
+/** A connector call that failed; `retryable` says whether trying again later may help. */
+export class ConnectorError extends Error {
+  constructor(
+    message: string,
+    readonly retryable: boolean,
+    readonly retryAfterMs: number | null = null,
+    readonly status: number | null = null,
+  ) {
+    super(message);
+    this.name = 'ConnectorError';
+  }
+}
+
+export interface Connector {
+  readonly capabilities: ConnectorCapabilities;
+  /** Checks a webhook delivery over its raw bytes; never throws on bad input. */
+  verify(raw: Buffer, headers: Headers): VerifyResult;
+  /** Pure: the facts in one verified event. Throws `TranslateError` on a body it cannot read. */
+  translate(topic: string, body: unknown, headers: Headers): ChannelFact[];
+  /** Sets levels on the platform with the safest mode it offers; one outcome per target. */
+  push(targets: PushTarget[], signal?: AbortSignal): Promise<PushOutcome[]>;
+  /** Reads the platform's levels, for reconciliation and after absolute sets. */
+  read(items: { sku: string; ref: ListingRef; locationId: string }[], signal?: AbortSignal): Promise<LevelReading[]>;
+  /** Hides the listing from buyers (at zero), and shows it again (on restock). */
+  hide(ref: ListingRef, signal?: AbortSignal): Promise<void>;
+  relist(ref: ListingRef, signal?: AbortSignal): Promise<void>;
+  /** Every listing on the platform, for catalog discovery (see `matchCatalog`). */
+  listCatalog(signal?: AbortSignal): Promise<PlatformListing[]>;
+}
+
+export class TranslateError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'TranslateError';
+  }
+}
+
+/** What a connector is built from: its channel's settings and secrets, already checked. */
+export interface ConnectorContext {
+  channelId: string;
+  /** The platform's API address; the connector's default when the config gives none. */
+  baseUrl: string | null;
+  /** Platform settings from the config file (shop domain, API version, notification URL, …). */
+  settings: Record<string, unknown>;
+  /** Secrets read from the environment variables the config names. Never logged. */
+  credentials: Record<string, string>;
+  fetch?: typeof fetch;
+  clock?: () => Date;
+}
+
+export interface ConnectorDefinition {
+  platform: string;
+  /** Credential names the config must map to environment variables, e.g. `accessToken`. */
+  credentials: readonly string[];
+  /** Settings the config must give, e.g. `shopDomain`; checked at start. */
+  requiredSettings: readonly string[];
+  capabilities: ConnectorCapabilities;
+  create(ctx: ConnectorContext): Connector;
+}
