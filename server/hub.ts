@@ -15,6 +15,7 @@ import { RelayVerifier } from './relay/verify';
 import { openStore, type StoreOptions } from './store/open';
 import { ChannelRegistry } from './channels/registry';
 import { ChannelSink } from './channels/sink';
+import type { ConnectorDefinition } from './connectors/types';
 import type { Store } from './store/types';
 
 export interface HubOptions {
@@ -29,6 +30,8 @@ export interface HubOptions {
   /** Extra sinks beside the configured notification webhooks. */
   sinks?: Sink[];
   idleMs?: number;
+  /** Connector definitions beside the built-in ones (a platform of your own, or a test double). */
+  connectors?: ConnectorDefinition[];
 }
 
 export interface Hub {
@@ -51,7 +54,7 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
   const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, pgSchema: config.pgSchema, ...opts.store });
   await store.ensureLocations(config.locations, clock().toISOString());
 
-  const channels = new ChannelRegistry(config.channels, { clock });
+  const channels = new ChannelRegistry(config.channels, { clock, ...(opts.connectors ? { definitions: opts.connectors } : {}) });
   const processor = new InboxProcessor(store, config, log.child({ part: 'inbox' }), metrics, clock, opts.idleMs ?? 1000, channels);
   const sinks: Sink[] = [
     ...config.notify.map((n) => new WebhookSink(n, clock)),

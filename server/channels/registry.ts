@@ -5,7 +5,7 @@
 import type { ChannelConfig } from '../config';
 import { connectorFor } from '../connectors';
 import { matchCatalog } from '../connectors/catalog';
-import type { Connector, DiscoveryReport, FactLine } from '../connectors/types';
+import type { Connector, ConnectorDefinition, DiscoveryReport, FactLine } from '../connectors/types';
 import type { StoreOps } from '../store/types';
 
 export interface ConnectedChannel {
@@ -16,9 +16,9 @@ export interface ConnectedChannel {
 export class ChannelRegistry {
   private readonly channels = new Map<string, ConnectedChannel>();
 
-  constructor(configs: ChannelConfig[], opts: { fetch?: typeof fetch; clock?: () => Date } = {}) {
+  constructor(configs: ChannelConfig[], opts: { fetch?: typeof fetch; clock?: () => Date; definitions?: ConnectorDefinition[] } = {}) {
     for (const config of configs) {
-      const def = connectorFor(config.platform);
+      const def = opts.definitions?.find((d) => d.platform === config.platform) ?? connectorFor(config.platform);
       if (!def) continue;
       const connector = def.create({
         channelId: config.id,
