@@ -16,6 +16,7 @@ import { openStore, type StoreOptions } from './store/open';
 import { ChannelRegistry } from './channels/registry';
 import { ChannelSink } from './channels/sink';
 import type { ConnectorDefinition } from './connectors/types';
+import type { Sandbox } from './sandbox';
 import type { Store } from './store/types';
 
 export interface HubOptions {
@@ -30,12 +31,18 @@ export interface HubOptions {
   /** Extra sinks beside the configured notification webhooks. */
   sinks?: Sink[];
   idleMs?: number;
+  /** Sandbox mode: emulators running beside the hub (server/sandbox.ts). */
+  sandbox?: Sandbox;
   /** Connector definitions beside the built-in ones (a platform of your own, or a test double). */
   connectors?: ConnectorDefinition[];
 }
 
 export interface Hub {
   store: Store;
+  /** The admin token the API expects (the sandbox seeds through the API with it). */
+  readonly adminToken: string;
+  /** Queues a push of every listed item's current level to every channel; returns how many. */
+  resyncChannels(): Promise<number>;
   channels: ChannelRegistry;
   processor: InboxProcessor;
   dispatcher: Dispatcher;
@@ -74,6 +81,7 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
     processor,
     verifier: new RelayVerifier(config.relaySecrets),
     channels,
+    sandbox: opts.sandbox,
     clock,
     validateResponses: opts.validateResponses ?? false,
     isShuttingDown: () => shuttingDown,
@@ -81,6 +89,12 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
 
   return {
     store,
+    adminToken: config.adminToken,
+    async resyncChannels() {
+      const n = await processor.resyncChannels();
+      dispatcher.notify();
+      return n;
+    },
     channels,
     processor,
     dispatcher,

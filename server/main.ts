@@ -6,6 +6,7 @@ import { ConfigError, loadConfig } from './config';
 import { createHub } from './hub';
 import { createLogger } from './log';
 import { Metrics } from './metrics';
+import { freePort, startSandbox, type Sandbox } from './sandbox';
 
 async function main(): Promise<void> {
   let loaded;
@@ -18,12 +19,27 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  const { config, notices } = loaded;
+  let { config } = loaded;
+  const { notices } = loaded;
   const log = createLogger(config.logLevel);
   for (const n of notices) log.info(n);
 
-  const hub = await createHub({ config, log, metrics: new Metrics({ defaultMetrics: true }) });
+  // No channel configured: run against the built-in emulators, and say so loudly.
+  let sandbox: Sandbox | undefined;
+  if (config.channels.length === 0 && process.env.STOCKRELAY_SANDBOX !== 'off') {
+    const port = config.port === 0 ? await freePort() : config.port;
+    ({ sandbox, config } = await startSandbox(config, port, log));
+    log.warn(
+      'SANDBOX MODE: no channel is configured (STOCKRELAY_CONFIG), so the hub runs against built-in emulators of Shopify, Square and WooCommerce with a demo catalog. Nothing reaches a real shop. Try: npm run stockrelay -- simulate sale --channel square --sku ART-0001',
+    );
+  }
+
+  const hub = await createHub({ config, log, metrics: new Metrics({ defaultMetrics: true }), ...(sandbox ? { sandbox } : {}) });
   const { url } = await hub.listen(config.port, config.host);
+  if (sandbox) {
+    await sandbox.seed(hub, `http://127.0.0.1:${config.port}`);
+    log.info({ channels: sandbox.channels.map((c) => c.config.id) }, 'sandbox: demo catalog mapped on every channel and levels pushed');
+  }
   log.info(
     { url, store: hub.store.describe(), locations: config.locations.map((l) => l.id), channels: config.channels.map((c) => c.id), notify: config.notify.map((n) => n.id) },
     `stockrelay hub listening on ${url}`,
@@ -36,6 +52,7 @@ async function main(): Promise<void> {
     log.info({ signal }, 'shutting down: finishing work in hand');
     hub
       .stop()
+      .then(() => sandbox?.stop())
       .then(() => {
         log.info('stopped cleanly');
         process.exit(0);

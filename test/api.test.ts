@@ -144,7 +144,7 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('hub API on %s', (kind) => {
   });
 
   test('health, readiness, metrics and the OpenAPI document are served', async () => {
-    expect((await call('GET', '/healthz', '/healthz')).body).toEqual({ status: 'ok' });
+    expect((await call('GET', '/healthz', '/healthz')).body).toEqual({ status: 'ok', mode: 'live' });
     expect((await call('GET', '/readyz', '/readyz')).body).toEqual({ status: 'ready' });
     const metrics = await fetch(`${t.url}/metrics`);
     const text = await metrics.text();

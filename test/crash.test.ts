@@ -154,6 +154,8 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('crash safety on %s', (kind) =>
       STOCKRELAY_CONFIG: configFile,
       STOCKRELAY_RELAY_SECRET: RELAY_SECRET,
       STOCKRELAY_ADMIN_TOKEN: ADMIN_TOKEN,
+      // The crash test has no channels; it must not run the sandbox's emulators and demo catalog.
+      STOCKRELAY_SANDBOX: 'off',
       ...(kind === 'postgres' ? { DATABASE_URL: databaseUrl(), STOCKRELAY_PG_SCHEMA: schema } : {}),
     };
   });

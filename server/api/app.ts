@@ -19,6 +19,7 @@ import { AppError } from './errors';
 import { openApiDocument } from './openapi';
 import type { ChannelRegistry } from '../channels/registry';
 import { ConnectorError } from '../connectors/types';
+import type { Sandbox } from '../sandbox';
 
 export interface AppDeps {
   store: Store;
@@ -34,6 +35,8 @@ export interface AppDeps {
   isShuttingDown?: () => boolean;
   /** Connected channels: their webhooks are received at /v1/webhooks/{channelId}. */
   channels?: ChannelRegistry | undefined;
+  /** Sandbox mode: the emulators running beside the hub (see server/sandbox.ts). */
+  sandbox?: Sandbox | undefined;
   /** How long a write through the API waits for its booking before answering 202. */
   waitForBookingMs?: number;
 }
@@ -175,7 +178,11 @@ export function createApp(deps: AppDeps): express.Express {
 
   // --- Health, metrics, the document --------------------------------------------------------------
   app.get('/healthz', (_req, res) => {
-    res.json({ status: 'ok' });
+    res.json(
+      deps.sandbox
+        ? { status: 'ok', mode: 'sandbox', message: 'SANDBOX MODE: no channel is configured, so the hub runs against built-in emulators of Shopify, Square and WooCommerce. Nothing reaches a real shop.' }
+        : { status: 'ok', mode: 'live' },
+    );
   });
   app.get('/readyz', async (_req, res) => {
     if (shuttingDown()) {
@@ -320,6 +327,52 @@ export function createApp(deps: AppDeps): express.Express {
   const wrap = (fn: (req: Request, res: Response) => Promise<void>) => (req: Request, res: Response, next: NextFunction) => {
     fn(req, res).catch(next);
   };
+
+  // --- Sandbox mode only: drive the emulators ------------------------------------------------------
+  const sandboxChannel = (id: string) => {
+    if (!deps.sandbox) throw new AppError(404, 'not_sandbox', 'The hub is not in sandbox mode: these calls exist only when no channel is configured.');
+    const ch = deps.sandbox.channels.find((c) => c.config.id === id);
+    if (!ch) throw new AppError(404, 'unknown_channel', `The sandbox has no channel "${id}"; it has ${deps.sandbox.channels.map((c) => c.config.id).join(', ')}.`);
+    return ch;
+  };
+  app.get('/v1/sandbox', wrap(async (_req, res) => {
+    if (!deps.sandbox) throw new AppError(404, 'not_sandbox', 'The hub is not in sandbox mode.');
+    res.json({ channels: deps.sandbox.channels.map((c) => ({ id: c.config.id, name: c.config.name, platform: c.config.platform, emulatorUrl: c.config.baseUrl ?? '', locations: c.config.locations })) });
+  }));
+  app.get('/v1/sandbox/levels/:sku', wrap(async (req, res) => {
+    if (!deps.sandbox) throw new AppError(404, 'not_sandbox', 'The hub is not in sandbox mode.');
+    const sku = String(req.params.sku);
+    const item = await store.getItem(sku);
+    if (!item) throw new AppError(404, 'unknown_sku', `SKU "${sku}" is not in the catalog.`);
+    const [view] = await itemViews([item]);
+    res.json({
+      sku,
+      hub: view!.locations.map((l) => ({ locationId: l.locationId, onHand: l.onHand, available: l.available })),
+      channels: deps.sandbox.channels.map((c) => ({
+        channelId: c.config.id,
+        name: c.config.name,
+        levels: Object.entries(c.config.locations).map(([ours, theirs]) => ({ locationId: ours, level: c.emulator.level(sku, theirs) })),
+      })),
+    });
+  }));
+  app.post('/v1/sandbox/channels/:channelId/sales', wrap(async (req, res) => {
+    const ch = sandboxChannel(String(req.params.channelId));
+    const b = req.body as { sku: string; quantity: number; location?: string };
+    const theirs = b.location === undefined ? Object.values(ch.config.locations)[0] : ch.config.locations[b.location];
+    if (theirs === undefined) throw new AppError(400, 'unknown_location', `${ch.config.name} does not sell from location "${b.location}".`);
+    if (ch.emulator.level(b.sku, theirs) === null) throw new AppError(404, 'unknown_sku', `${ch.config.name} does not list "${b.sku}".`);
+    const { orderId } = await ch.emulator.sell({ sku: b.sku, quantity: b.quantity, locationId: theirs });
+    ch.lastOrders.set(b.sku, orderId);
+    res.status(201).json({ orderId });
+  }));
+  app.post('/v1/sandbox/channels/:channelId/refunds', wrap(async (req, res) => {
+    const ch = sandboxChannel(String(req.params.channelId));
+    const b = req.body as { orderId?: string; sku?: string; restock: boolean; quantity?: number };
+    const orderId = b.orderId ?? (b.sku ? ch.lastOrders.get(b.sku) : undefined);
+    if (!orderId) throw new AppError(400, 'no_order', `Name the order to refund (orderId), or a SKU sold on ${ch.config.name} through the sandbox.`);
+    const { refundId } = await ch.emulator.refund({ orderId, restock: b.restock, ...(b.quantity === undefined ? {} : { quantity: b.quantity }) });
+    res.status(201).json({ refundId, orderId });
+  }));
 
   app.get('/v1/locations', wrap(async (_req, res) => {
     res.json({ locations: await store.listLocations() });

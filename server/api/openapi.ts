@@ -237,7 +237,11 @@ function buildDocument() {
     },
     paths: {
       '/healthz': {
-        get: { summary: 'The process is alive.', operationId: 'health', responses: { '200': json(Type.Object({ status: Type.Literal('ok') }), 'Alive.') } },
+        get: {
+          summary: 'The process is alive; says whether it runs in sandbox mode.',
+          operationId: 'health',
+          responses: { '200': json(Type.Object({ status: Type.Literal('ok'), mode: Type.Union([Type.Literal('live'), Type.Literal('sandbox')]), message: Type.Optional(Type.String()) }), 'Alive.') },
+        },
       },
       '/readyz': {
         get: {
@@ -345,6 +349,68 @@ function buildDocument() {
             '409': err('The channel’s platform has no connector yet.'),
             ...adminErrors,
           },
+        },
+      },
+      '/v1/sandbox': {
+        get: {
+          summary: 'Sandbox mode only: the emulated channels running beside the hub.',
+          operationId: 'sandbox',
+          security: admin,
+          responses: {
+            '200': json(Type.Object({ channels: Type.Array(Type.Object({ id: Type.String(), name: Type.String(), platform: Type.String(), emulatorUrl: Type.String(), locations: Type.Record(Type.String(), Type.String()) })) }), 'The emulated channels.'),
+            '404': err('Not in sandbox mode.'),
+            ...adminErrors,
+          },
+        },
+      },
+      '/v1/sandbox/levels/{sku}': {
+        get: {
+          summary: 'Sandbox mode only: an item’s levels in the hub and on every emulated channel.',
+          operationId: 'sandboxLevels',
+          security: admin,
+          parameters: [skuParam],
+          responses: {
+            '200': json(
+              Type.Object({
+                sku: Type.String(),
+                hub: Type.Array(Type.Object({ locationId: Type.String(), onHand: Type.Integer(), available: Type.Integer() })),
+                channels: Type.Array(Type.Object({ channelId: Type.String(), name: Type.String(), levels: Type.Array(Type.Object({ locationId: Type.String(), level: Nullable(Type.Integer()) })) })),
+              }),
+              'Levels.',
+            ),
+            '404': err('Not in sandbox mode, or no such SKU.'),
+            ...adminErrors,
+          },
+        },
+      },
+      '/v1/sandbox/channels/{channelId}/sales': {
+        post: {
+          summary: 'Sandbox mode only: make a sale on an emulated channel (as a customer or the shop’s POS would).',
+          operationId: 'sandboxSale',
+          security: admin,
+          parameters: [channelParam],
+          requestBody: {
+            required: true,
+            content: { 'application/json': { schema: Type.Object({ sku: Type.String({ minLength: 1 }), quantity: Type.Integer({ minimum: 1, maximum: 1000 }), location: Type.Optional(Type.String()) }, { additionalProperties: false }) } },
+          },
+          responses: { '201': json(Type.Object({ orderId: Type.String() }), 'Sold; the platform sends its webhooks.'), '404': err('Not in sandbox mode, or unknown channel or SKU.'), ...adminErrors },
+        },
+      },
+      '/v1/sandbox/channels/{channelId}/refunds': {
+        post: {
+          summary: 'Sandbox mode only: refund a sale made on an emulated channel, with or without restock.',
+          operationId: 'sandboxRefund',
+          security: admin,
+          parameters: [channelParam],
+          requestBody: {
+            required: true,
+            content: {
+              'application/json': {
+                schema: Type.Object({ orderId: Type.Optional(Type.String()), sku: Type.Optional(Type.String()), restock: Type.Boolean(), quantity: Type.Optional(Type.Integer({ minimum: 1 })) }, { additionalProperties: false }),
+              },
+            },
+          },
+          responses: { '201': json(Type.Object({ refundId: Type.String(), orderId: Type.String() }), 'Refunded; the platform sends its webhooks.'), '404': err('Not in sandbox mode, or unknown channel.'), ...adminErrors },
         },
       },
       '/v1/locations': {

@@ -140,6 +140,12 @@ export interface Connector {
   readonly capabilities: ConnectorCapabilities;
   /** Checks a webhook delivery over its raw bytes; never throws on bad input. */
   verify(raw: Buffer, headers: Headers): VerifyResult;
+  /**
+   * Optional, for platforms whose webhooks are thin (a Square order event carries no line items):
+   * fetches what `translate` needs and returns the body to translate instead. Called by the inbox
+   * processor just before `translate`; return the body unchanged when nothing is missing.
+   */
+  expand?(topic: string, body: unknown, signal?: AbortSignal): Promise<unknown>;
   /** Pure: the facts in one verified event. Throws `TranslateError` on a body it cannot read. */
   translate(topic: string, body: unknown, headers: Headers): ChannelFact[];
   /** Sets levels on the platform with the safest mode it offers; one outcome per target. */

@@ -10,7 +10,7 @@ import type { Metrics } from '../metrics';
 import type { InboxEntry, InboxStatus, Store, StoreOps } from '../store/types';
 import { planFacts } from '../channels/plan';
 import { resolveLines, type ChannelRegistry } from '../channels/registry';
-import { TranslateError, type FactLine } from '../connectors/types';
+import { ConnectorError, TranslateError, type FactLine } from '../connectors/types';
 import { publishedLevel } from '../domain/ledger';
 
 export type CommandResult = {
@@ -183,8 +183,12 @@ export class InboxProcessor {
     if (!ch) return { status: 'rejected', results: [{ sku: '', result: 'rejected', message: `Channel "${channelId}" is no longer configured; nothing was booked.` }] };
     let facts;
     try {
-      facts = ch.connector.translate(entry.kind, JSON.parse(entry.body) as unknown, entry.headers);
+      let body = JSON.parse(entry.body) as unknown;
+      if (ch.connector.expand) body = await ch.connector.expand(entry.kind, body, AbortSignal.timeout(10_000));
+      facts = ch.connector.translate(entry.kind, body, entry.headers);
     } catch (err) {
+      // The platform did not answer while fetching what a thin event leaves out: try again later.
+      if (err instanceof ConnectorError) throw err;
       const why = err instanceof TranslateError || err instanceof SyntaxError ? err.message : `unexpected: ${(err as Error).message}`;
       return { status: 'rejected', results: [{ sku: '', result: 'rejected', message: `The ${ch.config.name} event "${entry.kind}" cannot be read: ${why}` }] };
     }
@@ -305,6 +309,32 @@ export class InboxProcessor {
       await this.fanOut(tx, 'level.changed', `level:${sku}:${location}`, { sku, ...view, at: now }, now);
       await this.pushToChannels(tx, sku, location, level, now);
     }
+  }
+
+  /**
+   * Queues a push of the current published level of every listed item, on every channel, at every
+   * mapped location: after catalog discovery, or when a channel may have drifted.
+   */
+  async resyncChannels(): Promise<number> {
+    let queued = 0;
+    for (const ch of this.channels?.all() ?? []) {
+      const listings = await this.store.listListings(ch.config.id);
+      for (let i = 0; i < listings.length; i += 200) {
+        const slice = listings.slice(i, i + 200);
+        await this.store.transaction(async (tx) => {
+          const levels = await tx.levelsFor(slice.map((l) => l.sku));
+          for (const listing of slice) {
+            for (const location of Object.keys(ch.config.locations)) {
+              const level = levels.find((l) => l.sku === listing.sku && l.locationId === location) ?? { onHand: 0, reserved: 0 };
+              const published = publishedLevel(level, { buffer: ch.config.buffer, cap: ch.config.cap });
+              await tx.enqueue({ sink: `channel:${ch.config.id}`, topic: 'level.push', coalesceKey: `push:${ch.config.id}:${listing.sku}:${location}`, payload: { sku: listing.sku, location, level: published } }, this.now());
+              queued++;
+            }
+          }
+        });
+      }
+    }
+    return queued;
   }
 
   /** One `level.push` per connected channel that lists the item at this location, coalesced per item and location. */

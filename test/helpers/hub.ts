@@ -120,7 +120,10 @@ export async function startHub(kind: StoreKind, opts: { file?: object; env?: Rec
         await hub.processor.drain();
         await hub.dispatcher.drain();
         const counts = await hub.store.countInbox();
-        if (!counts.received) return;
+        // A delivery the background dispatcher has in hand is not finished yet either.
+        const outbox = await hub.store.countOutbox();
+        if (!counts.received && !outbox.working) return;
+        if (outbox.working) await new Promise((r) => setTimeout(r, 10));
       }
       throw new Error('the hub did not settle');
     },

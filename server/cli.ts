@@ -1,0 +1,210 @@
+/**
+ * `npm run stockrelay -- <command>`: talk to a running hub from the shell.
+ *
+ *   simulate sale     make a sale on a sandbox channel and show every channel's level before and after
+ *   simulate return   refund the last sandbox sale of a SKU (with or without restock)
+ *   simulate restock  add stock in the hub (as the sheet would) and watch it reach every channel
+ *   levels            one item's levels in the hub and on every sandbox channel
+ *   discover          match a channel's catalog to ours and print the report
+ *   config-schema     print the JSON Schema of the config file
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { Command, InvalidArgumentError } from 'commander';
+import { ConfigFileSchema } from './config';
+
+interface Globals {
+  hub: string;
+  token?: string;
+}
+
+class CliError extends Error {}
+
+function adminToken(opts: Globals): string {
+  if (opts.token) return opts.token;
+  if (process.env.STOCKRELAY_ADMIN_TOKEN) return process.env.STOCKRELAY_ADMIN_TOKEN;
+  const file = path.resolve(process.env.STOCKRELAY_DATA_DIR || './data', 'secrets.json');
+  try {
+    return (JSON.parse(fs.readFileSync(file, 'utf8')) as { adminToken: string }).adminToken;
+  } catch {
+    throw new CliError(`No admin token: pass --token, set STOCKRELAY_ADMIN_TOKEN, or run this from the folder where the hub keeps ${path.relative(process.cwd(), file)}.`);
+  }
+}
+
+async function call(opts: Globals, method: string, p: string, body?: unknown): Promise<unknown> {
+  let res: Response;
+  try {
+    res = await fetch(opts.hub.replace(/\/$/, '') + p, {
+      method,
+      headers: { authorization: `Bearer ${adminToken(opts)}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      body: body === undefined ? null : JSON.stringify(body),
+    });
+  } catch {
+    throw new CliError(`The hub does not answer at ${opts.hub}. Start it with "npm start", or pass --hub <url>.`);
+  }
+  const text = await res.text();
+  let parsed: unknown = text;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    /* keep the text */
+  }
+  if (res.status >= 400) throw new CliError((parsed as { error?: { message?: string } } | null)?.error?.message ?? `The hub answered ${res.status}: ${text}`);
+  return parsed;
+}
+
+const positive = (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a whole number of 1 or more.');
+  return n;
+};
+
+interface LevelsView {
+  sku: string;
+  hub: { locationId: string; onHand: number; available: number }[];
+  channels: { channelId: string; name: string; levels: { locationId: string; level: number | null }[] }[];
+}
+
+function levelsTable(before: LevelsView, after?: LevelsView): string {
+  const rows: string[][] = [['where', 'location', after ? 'before' : 'level', ...(after ? ['after'] : [])]];
+  for (const l of before.hub) {
+    const a = after?.hub.find((x) => x.locationId === l.locationId);
+    rows.push(['hub (available)', l.locationId, String(l.available), ...(after ? [String(a?.available ?? '-')] : [])]);
+  }
+  for (const c of before.channels) {
+    for (const l of c.levels) {
+      const a = after?.channels.find((x) => x.channelId === c.channelId)?.levels.find((x) => x.locationId === l.locationId);
+      rows.push([c.name, l.locationId, String(l.level ?? '-'), ...(after ? [String(a?.level ?? '-')] : [])]);
+    }
+  }
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+  return [line(rows[0]!), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.slice(1).map(line)].join('\n');
+}
+
+/** Polls until every channel shows what the hub publishes (or the time is up), then returns the levels. */
+async function settled(opts: Globals, sku: string, changedFrom: LevelsView, waitMs: number): Promise<{ view: LevelsView; ms: number }> {
+  const start = Date.now();
+  let view: LevelsView = changedFrom;
+  while (Date.now() - start < waitMs) {
+    await new Promise((r) => setTimeout(r, 100));
+    view = (await call(opts, 'GET', `/v1/sandbox/levels/${encodeURIComponent(sku)}`)) as LevelsView;
+    const hubChanged = JSON.stringify(view.hub) !== JSON.stringify(changedFrom.hub);
+    const converged = view.channels.every((c) => c.levels.every((l) => l.level === null || l.level === view.hub.find((h) => h.locationId === l.locationId)?.available));
+    if (hubChanged && converged) break;
+  }
+  return { view, ms: Date.now() - start };
+}
+
+export function buildCli(): Command {
+  const program = new Command('stockrelay')
+    .description('Talk to a running stockrelay hub.')
+    .option('--hub <url>', 'the hub address', process.env.STOCKRELAY_HUB_URL ?? 'http://127.0.0.1:8080')
+    .option('--token <token>', 'the admin token (default: STOCKRELAY_ADMIN_TOKEN, or data/secrets.json)')
+    .showHelpAfterError();
+
+  const globals = (): Globals => program.opts<Globals>();
+  const simulate = program.command('simulate').description('Sandbox mode: make things happen on the emulated channels and watch every level follow.');
+
+  simulate
+    .command('sale')
+    .description('Sell on one channel (its POS or web store) and show every channel before and after.')
+    .requiredOption('--channel <id>', 'sandbox channel: square, shopify or woocommerce')
+    .requiredOption('--sku <sku>', 'the item sold')
+    .option('--quantity <n>', 'how many', positive, 1)
+    .option('--location <id>', 'our location the sale is made at (default: the channel’s first)')
+    .option('--wait <ms>', 'how long to wait for every channel to follow', positive, 5000)
+    .action(async (o: { channel: string; sku: string; quantity: number; location?: string; wait: number }) => {
+      const g = globals();
+      const before = (await call(g, 'GET', `/v1/sandbox/levels/${encodeURIComponent(o.sku)}`)) as LevelsView;
+      const { orderId } = (await call(g, 'POST', `/v1/sandbox/channels/${o.channel}/sales`, { sku: o.sku, quantity: o.quantity, ...(o.location ? { location: o.location } : {}) })) as { orderId: string };
+      const { view, ms } = await settled(g, o.sku, before, o.wait);
+      console.log(`Sold ${o.quantity} × ${o.sku} on ${o.channel} (order ${orderId}). Every channel followed in ${ms} ms:\n`);
+      console.log(levelsTable(before, view));
+    });
+
+  simulate
+    .command('return')
+    .description('Refund the last sandbox sale of a SKU on a channel, putting the goods back unless --no-restock.')
+    .requiredOption('--channel <id>', 'sandbox channel')
+    .requiredOption('--sku <sku>', 'the item returned')
+    .option('--order <id>', 'the order to refund (default: the last one made with "simulate sale")')
+    .option('--no-restock', 'money back only: the goods do not go back on the shelf')
+    .option('--wait <ms>', 'how long to wait for every channel to follow', positive, 5000)
+    .action(async (o: { channel: string; sku: string; order?: string; restock: boolean; wait: number }) => {
+      const g = globals();
+      const before = (await call(g, 'GET', `/v1/sandbox/levels/${encodeURIComponent(o.sku)}`)) as LevelsView;
+      const r = (await call(g, 'POST', `/v1/sandbox/channels/${o.channel}/refunds`, { sku: o.sku, restock: o.restock, ...(o.order ? { orderId: o.order } : {}) })) as { refundId: string; orderId: string };
+      const { view, ms } = o.restock ? await settled(g, o.sku, before, o.wait) : { view: before, ms: 0 };
+      console.log(`Refunded order ${r.orderId} on ${o.channel} (refund ${r.refundId}, ${o.restock ? 'restocked' : 'not restocked: no stock moves'}).${o.restock ? ` Every channel followed in ${ms} ms:` : ''}\n`);
+      console.log(levelsTable(before, view));
+    });
+
+  simulate
+    .command('restock')
+    .description('Add stock in the hub, as a staff edit in the sheet would, and watch it reach every channel.')
+    .requiredOption('--sku <sku>', 'the item')
+    .option('--quantity <n>', 'how many arrived', positive, 1)
+    .option('--location <id>', 'our location', 'gallery')
+    .option('--wait <ms>', 'how long to wait for every channel to follow', positive, 5000)
+    .action(async (o: { sku: string; quantity: number; location: string; wait: number }) => {
+      const g = globals();
+      const before = (await call(g, 'GET', `/v1/sandbox/levels/${encodeURIComponent(o.sku)}`)) as LevelsView;
+      await call(g, 'POST', `/v1/items/${encodeURIComponent(o.sku)}/adjustments`, { location: o.location, quantity: o.quantity, reason: 'restock', note: 'stockrelay simulate restock' });
+      const { view, ms } = await settled(g, o.sku, before, o.wait);
+      console.log(`Restocked ${o.quantity} × ${o.sku} at ${o.location}. Every channel followed in ${ms} ms:\n`);
+      console.log(levelsTable(before, view));
+    });
+
+  program
+    .command('levels')
+    .description('One item’s levels in the hub and on every sandbox channel.')
+    .requiredOption('--sku <sku>', 'the item')
+    .action(async (o: { sku: string }) => {
+      console.log(levelsTable((await call(globals(), 'GET', `/v1/sandbox/levels/${encodeURIComponent(o.sku)}`)) as LevelsView));
+    });
+
+  program
+    .command('discover')
+    .description('Match a channel’s catalog to ours by SKU and print what matched, what is duplicated, unmatched or missing.')
+    .requiredOption('--channel <id>', 'the channel')
+    .action(async (o: { channel: string }) => {
+      const r = (await call(globals(), 'POST', `/v1/channels/${encodeURIComponent(o.channel)}/discover`)) as {
+        matched: { sku: string }[];
+        duplicated: { sku: string; listings: unknown[] }[];
+        unmatched: { sku: string | null; title: string }[];
+        missing: string[];
+      };
+      console.log(`${r.matched.length} SKU(s) mapped.`);
+      for (const d of r.duplicated) console.log(`  listed ${d.listings.length} times (not mapped until fixed on the platform): ${d.sku}`);
+      for (const u of r.unmatched) console.log(`  on the platform but not in the catalog: ${u.sku || '(no SKU)'} — ${u.title}`);
+      for (const m of r.missing) console.log(`  in the catalog but not on the platform: ${m}`);
+    });
+
+  program
+    .command('config-schema')
+    .description('Print the JSON Schema of the config file (STOCKRELAY_CONFIG), for editors and CI checks.')
+    .action(() => {
+      console.log(JSON.stringify(configJsonSchema(), null, 2));
+    });
+
+  return program;
+}
+
+/** The config file's JSON Schema as committed in docs/config.schema.json. */
+export function configJsonSchema(): object {
+  return {
+    $schema: 'http://json-schema.org/draft-07/schema#',
+    title: 'stockrelay config file',
+    ...JSON.parse(JSON.stringify(ConfigFileSchema)),
+  };
+}
+
+if (require.main === module) {
+  buildCli()
+    .parseAsync(process.argv)
+    .catch((err: unknown) => {
+      console.error(err instanceof CliError ? err.message : `stockrelay: ${(err as Error).message}`);
+      process.exit(1);
+    });
+}
