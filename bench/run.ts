@@ -142,6 +142,7 @@ async function benchStore(label: string, storeEnv: Record<string, string>): Prom
     STOCKRELAY_CONFIG: configFile,
     STOCKRELAY_RELAY_SECRET: SECRET,
     STOCKRELAY_ADMIN_TOKEN: ADMIN,
+    STOCKRELAY_SANDBOX: 'off',
     ...storeEnv,
   });
   try {
