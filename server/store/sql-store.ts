@@ -262,6 +262,16 @@ class SqlOps implements StoreOps {
   }
 
   private async insertMovement(m: MovementInput, now: string): Promise<BookResult> {
+    if (this.dialect === 'postgres') {
+      // Lock the level row before the movement takes its id, so that per item and location the ids
+      // follow the order in which bookings change the level: replaying movements by id then gives
+      // every count the on-hand it corrected from. (SQLite has one writer, so it holds already.)
+      await this.db
+        .insertInto('stock_levels')
+        .values({ sku: m.sku, location_id: m.locationId, on_hand: 0, reserved: 0, last_movement_id: 0, updated_at: now })
+        .onConflict((oc) => oc.columns(['sku', 'location_id']).doUpdateSet({ updated_at: sql`stock_levels.updated_at` }))
+        .execute();
+    }
     const inserted = await this.db
       .insertInto('movements')
       .values({
@@ -435,7 +445,8 @@ class SqlOps implements StoreOps {
             eb.and([eb('o.status', '=', 'working'), eb('o.locked_until', '<', now)]),
           ]),
         )
-        // Never deliver a newer state of a key while an older one is still on its way.
+        // Never deliver a newer state of a key while an older one is still on its way (or due again
+        // after its worker died), and never two rows of one key at once.
         .where(({ not, exists, selectFrom }) =>
           not(
             exists(
@@ -443,8 +454,12 @@ class SqlOps implements StoreOps {
                 .select('w.id')
                 .whereRef('w.coalesce_key', '=', 'o.coalesce_key')
                 .whereRef('w.id', '<>', 'o.id')
-                .where('w.status', '=', 'working')
-                .where('w.locked_until', '>=', now),
+                .where((eb) =>
+                  eb.or([
+                    eb.and([eb('w.status', '=', 'working'), eb('w.locked_until', '>=', now)]),
+                    eb.and([eb('w.id', '<', eb.ref('o.id')), eb('w.status', 'in', ['pending', 'working'])]),
+                  ]),
+                ),
             ),
           ),
         )

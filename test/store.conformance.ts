@@ -1,0 +1,444 @@
+/**
+ * The store conformance suite: one set of tests that every store must pass, run unchanged against
+ * SQLite (store.sqlite.test.ts) and PostgreSQL (store.postgres.test.ts). It states the contract of
+ * `server/store/types.ts`: idempotent booking, counts as deltas, append-only movements, a projection
+ * equal to the movements, the inbox claim, the outbox lease and coalescing, alerts, channel maps.
+ */
+import fc from 'fast-check';
+import type { MovementInput } from '../server/domain/ledger';
+import type { Store } from '../server/store/types';
+
+export interface OpenedStore {
+  store: Store;
+  /** Runs one raw SQL statement on a separate connection to the same database. */
+  raw(statement: string): Promise<void>;
+  /** A second store on the same database (another hub process). */
+  second(): Promise<Store>;
+  cleanup(): Promise<void>;
+}
+
+const T0 = '2026-11-22T10:00:00.000Z';
+const at = (ms: number) => new Date(Date.parse(T0) + ms).toISOString();
+
+let keySeq = 0;
+const move = (over: Partial<MovementInput> = {}): MovementInput => ({
+  sku: 'SKU-1',
+  locationId: 'main',
+  quantity: 1,
+  reason: 'restock',
+  source: 'api',
+  idempotencyKey: `k-${++keySeq}-${Math.random().toString(36).slice(2)}`,
+  occurredAt: T0,
+  ...over,
+});
+
+export function describeStoreConformance(name: string, open: () => Promise<OpenedStore>): void {
+  describe(`store conformance: ${name}`, () => {
+    let o: OpenedStore;
+    let store: Store;
+
+    beforeEach(async () => {
+      o = await open();
+      store = o.store;
+      await store.ensureLocations(
+        [
+          { id: 'main', name: 'Main' },
+          { id: 'back', name: 'Back room' },
+        ],
+        T0,
+      );
+      await store.upsertItem({ sku: 'SKU-1', title: 'One' }, T0);
+      await store.upsertItem({ sku: 'SKU-2', title: 'Two' }, T0);
+    });
+    afterEach(async () => {
+      await o.cleanup();
+    });
+
+    describe('setup', () => {
+      test('migrating again changes nothing, ping answers, and the description holds no password', async () => {
+        await store.migrate();
+        await store.ping();
+        expect(await store.getItem('SKU-1')).toMatchObject({ sku: 'SKU-1', title: 'One' });
+        expect(store.describe()).not.toMatch(/:[^/@:]+@/);
+      });
+
+      test('locations are created, renamed on ensure, listed by id', async () => {
+        await store.ensureLocations([{ id: 'main', name: 'Main shop' }], T0);
+        expect(await store.listLocations()).toEqual([
+          { id: 'back', name: 'Back room' },
+          { id: 'main', name: 'Main shop' },
+        ]);
+        expect(await store.getLocation('nowhere')).toBeNull();
+      });
+    });
+
+    describe('items', () => {
+      test('upsert creates, updates only the fields given, archive hides, upsert brings it back', async () => {
+        const updated = await store.upsertItem({ sku: 'SKU-1', lowStockThreshold: 3 }, at(1000));
+        expect(updated).toMatchObject({ title: 'One', lowStockThreshold: 3, status: 'active', createdAt: T0, updatedAt: at(1000) });
+        expect(await store.archiveItem('SKU-1', at(2000))).toMatchObject({ status: 'archived', archivedAt: at(2000) });
+        expect(await store.archiveItem('NOPE', at(2000))).toBeNull();
+        expect(await store.upsertItem({ sku: 'SKU-1' }, at(3000))).toMatchObject({ status: 'active', archivedAt: null, title: 'One' });
+      });
+
+      test('items page by SKU with a cursor, and filter by status', async () => {
+        for (const s of ['A', 'B', 'C', 'D']) await store.upsertItem({ sku: s }, T0);
+        await store.archiveItem('C', T0);
+        const first = await store.listItems({ limit: 2 });
+        expect(first.map((i) => i.sku)).toEqual(['A', 'B']);
+        const next = await store.listItems({ limit: 10, cursor: 'B' });
+        expect(next.map((i) => i.sku)).toEqual(['C', 'D', 'SKU-1', 'SKU-2']);
+        expect((await store.listItems({ limit: 10, status: 'archived' })).map((i) => i.sku)).toEqual(['C']);
+        expect((await store.listItems({ limit: 10, status: 'active' })).map((i) => i.sku)).not.toContain('C');
+      });
+    });
+
+    describe('booking', () => {
+      test('a movement is booked and the level projection follows', async () => {
+        const r = await store.book(move({ quantity: 5 }), T0);
+        expect(r.duplicate).toBe(false);
+        expect(r.movement).toMatchObject({ sku: 'SKU-1', locationId: 'main', quantity: 5, reason: 'restock', recordedAt: T0 });
+        expect(await store.getLevel('SKU-1', 'main')).toMatchObject({ onHand: 5, reserved: 0 });
+        expect(await store.movementByKey(r.movement.idempotencyKey)).toEqual(r.movement);
+      });
+
+      test('the same idempotency key twice books once and returns the first movement, even with another quantity', async () => {
+        const first = await store.book(move({ idempotencyKey: 'same', quantity: 2 }), T0);
+        const again = await store.book(move({ idempotencyKey: 'same', quantity: 9 }), at(1000));
+        expect(again).toEqual({ movement: first.movement, duplicate: true });
+        expect((await store.getLevel('SKU-1', 'main'))!.onHand).toBe(2);
+      });
+
+      test('50 concurrent bookings with one key book exactly one movement, and all see its id', async () => {
+        const results = await Promise.all(Array.from({ length: 50 }, () => store.book(move({ idempotencyKey: 'race', quantity: 1 }), T0)));
+        expect(new Set(results.map((r) => r.movement.id)).size).toBe(1);
+        expect(results.filter((r) => !r.duplicate)).toHaveLength(1);
+        expect((await store.getLevel('SKU-1', 'main'))!.onHand).toBe(1);
+        expect(await store.listMovements('SKU-1', { limit: 100 })).toHaveLength(1);
+      });
+
+      test('50 concurrent bookings with different keys all land: on-hand is their sum', async () => {
+        await Promise.all(Array.from({ length: 50 }, (_, i) => store.book(move({ quantity: i + 1 }), T0)));
+        expect((await store.getLevel('SKU-1', 'main'))!.onHand).toBe((50 * 51) / 2);
+      });
+
+      test('an invalid movement is refused with a MovementError and books nothing', async () => {
+        for (const bad of [move({ quantity: 0 }), move({ quantity: 1.5 }), move({ reason: 'gift' as never }), move({ reason: 'reservation', quantity: -1 }), move({ idempotencyKey: '' })]) {
+          await expect(store.book(bad, T0)).rejects.toMatchObject({ code: expect.any(String) });
+        }
+        expect(await store.getLevel('SKU-1', 'main')).toBeNull();
+      });
+
+      test('a count books the difference from on-hand at that moment and records the number counted', async () => {
+        await store.book(move({ quantity: 7 }), T0);
+        const r = await store.bookCount({ sku: 'SKU-1', locationId: 'main', source: 'sheet', idempotencyKey: 'count-1', occurredAt: T0, counted: 4 }, T0);
+        expect(r.movement).toMatchObject({ reason: 'count', quantity: -3, countedQuantity: 4 });
+        expect((await store.getLevel('SKU-1', 'main'))!.onHand).toBe(4);
+        const same = await store.bookCount({ sku: 'SKU-1', locationId: 'main', source: 'sheet', idempotencyKey: 'count-1', occurredAt: T0, counted: 100 }, T0);
+        expect(same).toEqual({ movement: r.movement, duplicate: true });
+        const zero = await store.bookCount({ sku: 'SKU-1', locationId: 'main', source: 'sheet', idempotencyKey: 'count-2', occurredAt: T0, counted: 4 }, T0);
+        expect(zero.movement).toMatchObject({ quantity: 0, countedQuantity: 4 });
+        await expect(store.bookCount({ sku: 'SKU-1', locationId: 'main', source: 'sheet', idempotencyKey: 'count-3', occurredAt: T0, counted: -1 }, T0)).rejects.toMatchObject({ code: 'invalid_count' });
+      });
+
+      test('counts racing with sales end where the last count says, plus the sales booked after it', async () => {
+        await store.book(move({ quantity: 20 }), T0);
+        const ops = Array.from({ length: 20 }, (_, i) =>
+          i % 5 === 0
+            ? store.bookCount({ sku: 'SKU-1', locationId: 'main', source: 'sheet', idempotencyKey: `c-${i}`, occurredAt: T0, counted: 10 }, T0)
+            : store.book(move({ quantity: -1, reason: 'sale' }), T0),
+        );
+        await Promise.all(ops);
+        const moves = (await store.listMovements('SKU-1', { limit: 100 })).reverse();
+        const lastCount = moves.map((m) => m.reason).lastIndexOf('count');
+        const salesAfter = moves.slice(lastCount + 1).filter((m) => m.reason === 'sale').length;
+        expect((await store.getLevel('SKU-1', 'main'))!.onHand).toBe(10 - salesAfter);
+        // Every count, whenever it ran, recorded the on-hand it corrected from.
+        let onHand = 0;
+        for (const m of moves) {
+          if (m.reason === 'count') expect(onHand + m.quantity).toBe(m.countedQuantity);
+          onHand += m.quantity;
+        }
+      });
+
+      test('reservations and releases move reserved, not on-hand', async () => {
+        await store.book(move({ quantity: 5 }), T0);
+        await store.book(move({ reason: 'reservation', quantity: 2 }), T0);
+        await store.book(move({ reason: 'release', quantity: -1 }), T0);
+        expect(await store.getLevel('SKU-1', 'main')).toMatchObject({ onHand: 5, reserved: 1 });
+      });
+
+      test('bookAll is all or nothing: a transfer with an unknown location books neither leg', async () => {
+        await store.book(move({ quantity: 5 }), T0);
+        await expect(
+          store.bookAll([move({ quantity: -2, reason: 'transfer' }), move({ quantity: 2, reason: 'transfer', locationId: 'nowhere' })], T0),
+        ).rejects.toBeDefined();
+        expect((await store.getLevel('SKU-1', 'main'))!.onHand).toBe(5);
+        const [out, into] = await store.bookAll([move({ quantity: -2, reason: 'transfer' }), move({ quantity: 2, reason: 'transfer', locationId: 'back' })], T0);
+        expect([out!.movement.quantity, into!.movement.quantity]).toEqual([-2, 2]);
+        expect((await store.getLevel('SKU-1', 'back'))!.onHand).toBe(2);
+      });
+
+      test('a transaction that throws rolls back every booking made inside it', async () => {
+        await expect(
+          store.transaction(async (tx) => {
+            await tx.book(move({ quantity: 3, idempotencyKey: 'inside' }), T0);
+            await tx.enqueue({ sink: 's', topic: 't', payload: {} }, T0);
+            throw new Error('boom');
+          }),
+        ).rejects.toThrow('boom');
+        expect(await store.movementByKey('inside')).toBeNull();
+        expect(await store.getLevel('SKU-1', 'main')).toBeNull();
+        expect(await store.listOutbox({ limit: 10 })).toEqual([]);
+      });
+
+      test('the database itself refuses to update, delete or truncate a movement', async () => {
+        const r = await store.book(move({ quantity: 3 }), T0);
+        await expect(o.raw(`update movements set quantity = 99 where id = ${r.movement.id}`)).rejects.toThrow(/append-only/);
+        await expect(o.raw(`delete from movements where id = ${r.movement.id}`)).rejects.toThrow(/append-only/);
+        expect(await store.movementByKey(r.movement.idempotencyKey)).toEqual(r.movement);
+      });
+
+      test('movements page newest first by id cursor', async () => {
+        const ids: number[] = [];
+        for (let i = 0; i < 5; i++) ids.push((await store.book(move({ quantity: i + 1 }), T0)).movement.id);
+        const page1 = await store.listMovements('SKU-1', { limit: 2 });
+        expect(page1.map((m) => m.id)).toEqual([ids[4], ids[3]]);
+        const page2 = await store.listMovements('SKU-1', { limit: 10, cursor: ids[3] });
+        expect(page2.map((m) => m.id)).toEqual([ids[2], ids[1], ids[0]]);
+        expect(await store.listMovements('SKU-2', { limit: 10 })).toEqual([]);
+      });
+
+      test('property: after any sequence of bookings and counts the projection equals the levels recomputed from movements', async () => {
+        const op = fc.oneof(
+          fc.record({ kind: fc.constant('move' as const), sku: fc.constantFrom('SKU-1', 'SKU-2'), loc: fc.constantFrom('main', 'back'), reason: fc.constantFrom('sale', 'restock', 'adjustment', 'reservation', 'release'), q: fc.integer({ min: 1, max: 9 }), key: fc.integer({ min: 0, max: 15 }) }),
+          fc.record({ kind: fc.constant('count' as const), sku: fc.constantFrom('SKU-1', 'SKU-2'), loc: fc.constantFrom('main', 'back'), counted: fc.integer({ min: 0, max: 30 }), key: fc.integer({ min: 0, max: 15 }) }),
+        );
+        let run = 0;
+        await fc.assert(
+          fc.asyncProperty(fc.array(op, { maxLength: 25 }), async (ops) => {
+            run++;
+            for (const x of ops) {
+              const key = `p${run}-${x.key}`;
+              if (x.kind === 'count') {
+                await store.bookCount({ sku: x.sku, locationId: x.loc, source: 'sheet', idempotencyKey: key, occurredAt: T0, counted: x.counted }, T0);
+              } else {
+                const quantity = x.reason === 'sale' || x.reason === 'release' ? -x.q : x.q;
+                await store.book(move({ sku: x.sku, locationId: x.loc, reason: x.reason as MovementInput['reason'], quantity, idempotencyKey: key }), T0);
+              }
+            }
+            // A level row of all zeros and no row at all mean the same: nothing there.
+            const strip = (ls: { sku: string; locationId: string; onHand: number; reserved: number }[]) =>
+              ls.filter((l) => l.onHand !== 0 || l.reserved !== 0).map((l) => `${l.sku}@${l.locationId}=${l.onHand}/${l.reserved}`).sort();
+            expect(strip(await store.levelsFor(['SKU-1', 'SKU-2']))).toEqual(strip(await store.recomputeLevels()));
+          }),
+          { numRuns: 15 },
+        );
+      });
+    });
+
+    describe('inbox', () => {
+      const event = (key: string) => ({ dedupeKey: key, source: 'relay', kind: 'adjustment', headers: { 'webhook-id': key }, body: `{"n":"${key}"}` });
+
+      test('an event is stored once per dedupe key; a second insert returns null', async () => {
+        const first = await store.insertInbox(event('e-1'), T0);
+        expect(first).toEqual({ id: expect.any(Number) });
+        expect(await store.insertInbox(event('e-1'), at(5))).toBeNull();
+        expect(await store.inboxByKey('e-1')).toMatchObject({ id: first!.id, status: 'received', headers: { 'webhook-id': 'e-1' }, body: '{"n":"e-1"}', attempts: 0 });
+      });
+
+      test('claims come oldest first, count attempts, and a finished entry is not claimed again', async () => {
+        const a = await store.insertInbox(event('a'), T0);
+        const b = await store.insertInbox(event('b'), T0);
+        const claimed = await store.transaction(async (tx) => {
+          const e = await tx.claimInbox();
+          await tx.finishInbox(e!.id, 'processed', { ok: true }, at(1));
+          return e;
+        });
+        expect(claimed).toMatchObject({ id: a!.id, attempts: 1 });
+        expect(await store.getInbox(a!.id)).toMatchObject({ status: 'processed', outcome: { ok: true }, processedAt: at(1) });
+        const nextOne = await store.transaction((tx) => tx.claimInbox());
+        expect(nextOne!.id).toBe(b!.id);
+      });
+
+      test('a claim rolled back leaves the entry waiting for the next claim', async () => {
+        const a = await store.insertInbox(event('rb'), T0);
+        await expect(
+          store.transaction(async (tx) => {
+            await tx.claimInbox();
+            throw new Error('crash while booking');
+          }),
+        ).rejects.toThrow();
+        expect(await store.getInbox(a!.id)).toMatchObject({ status: 'received', attempts: 0 });
+      });
+
+      test('only one transaction at a time holds the inbox, so events are booked in the order received', async () => {
+        await store.insertInbox(event('x1'), T0);
+        await store.insertInbox(event('x2'), T0);
+        const other = await o.second();
+        try {
+          let release!: () => void;
+          const held = new Promise<void>((r) => (release = r));
+          let firstClaimed!: () => void;
+          const claimedSignal = new Promise<void>((r) => (firstClaimed = r));
+          const first = store.transaction(async (tx) => {
+            const e = await tx.claimInbox();
+            firstClaimed();
+            await held;
+            await tx.finishInbox(e!.id, 'processed', null, T0);
+            return e!.dedupeKey;
+          });
+          await claimedSignal;
+          if (store.dialect === 'postgres') {
+            // Another process's claim gets nothing while the first holds the inbox (advisory lock).
+            expect(await other.transaction((tx) => tx.claimInbox())).toBeNull();
+            release();
+          } else {
+            // SQLite has one writer (the hub runs one process on it): a second claim waits for the
+            // first transaction to end, then takes the next entry.
+            const second = store.transaction((tx) => tx.claimInbox());
+            release();
+            expect((await second)?.dedupeKey).toBe('x2');
+          }
+          expect(await first).toBe('x1');
+        } finally {
+          await other.close();
+        }
+      });
+
+      test('list pages newest first and filters by status; requeue only for entries that need fixing', async () => {
+        const ids: number[] = [];
+        for (const k of ['l1', 'l2', 'l3']) ids.push((await store.insertInbox(event(k), T0))!.id);
+        await store.finishInbox(ids[0]!, 'unmatched', null, T0);
+        await store.finishInbox(ids[1]!, 'processed', null, T0);
+        expect((await store.listInbox({ limit: 2 })).map((e) => e.id)).toEqual([ids[2], ids[1]]);
+        expect((await store.listInbox({ limit: 10, cursor: ids[1] })).map((e) => e.id)).toEqual([ids[0]]);
+        expect((await store.listInbox({ limit: 10, status: 'unmatched' })).map((e) => e.id)).toEqual([ids[0]]);
+        expect(await store.countInbox()).toEqual({ received: 1, unmatched: 1, processed: 1 });
+        expect(await store.requeueInbox(ids[1]!)).toBe(false);
+        expect(await store.requeueInbox(ids[0]!)).toBe(true);
+        expect(await store.getInbox(ids[0]!)).toMatchObject({ status: 'received', processedAt: null });
+      });
+    });
+
+    describe('outbox', () => {
+      test('a coalesce key keeps one waiting row: a newer payload replaces the waiting one', async () => {
+        await store.enqueue({ sink: 's', topic: 'level.changed', coalesceKey: 'k', payload: { n: 1 } }, T0);
+        await store.enqueue({ sink: 's', topic: 'level.changed', coalesceKey: 'k', payload: { n: 2 } }, at(1));
+        await store.enqueue({ sink: 's', topic: 'alert.raised', payload: { a: 1 } }, at(2));
+        await store.enqueue({ sink: 's', topic: 'alert.raised', payload: { a: 2 } }, at(3));
+        const rows = await store.listOutbox({ limit: 10 });
+        expect(rows).toHaveLength(3);
+        expect(rows.find((r) => r.coalesceKey === 'k')!.payload).toEqual({ n: 2 });
+      });
+
+      test('a row being delivered is not changed: a newer state queues behind it and waits until it is done', async () => {
+        await store.enqueue({ sink: 's', topic: 't', coalesceKey: 'k', payload: { n: 1 } }, T0);
+        const [working] = await store.claimOutbox(10, 60_000, T0);
+        await store.enqueue({ sink: 's', topic: 't', coalesceKey: 'k', payload: { n: 2 } }, at(1));
+        expect((await store.getOutbox(working!.id))!.payload).toEqual({ n: 1 });
+        expect(await store.claimOutbox(10, 60_000, at(2))).toEqual([]);
+        await store.completeOutbox(working!.id, at(3));
+        const [next] = await store.claimOutbox(10, 60_000, at(4));
+        expect(next!.payload).toEqual({ n: 2 });
+      });
+
+      test('claims respect the limit and the due time, and a lease that ran out makes the row due again', async () => {
+        for (let i = 0; i < 3; i++) await store.enqueue({ sink: 's', topic: 't', payload: { i } }, T0);
+        const batch = await store.claimOutbox(2, 1000, T0);
+        expect(batch.map((r) => (r.payload as { i: number }).i)).toEqual([0, 1]);
+        expect(batch[0]).toMatchObject({ status: 'working', attempts: 1, lockedUntil: at(1000) });
+        const rest = await store.claimOutbox(10, 1000, at(10));
+        expect(rest.map((r) => (r.payload as { i: number }).i)).toEqual([2]);
+        // The worker holding the first two died; after its lease they are claimed again.
+        expect(await store.claimOutbox(10, 1000, at(500))).toEqual([]);
+        const again = await store.claimOutbox(10, 1000, at(1500));
+        expect(again.map((r) => (r.payload as { i: number }).i)).toEqual([0, 1, 2]);
+        expect(again[0]!.attempts).toBe(2);
+      });
+
+      test('a row whose worker died is delivered before the newer state of its key, never beside it', async () => {
+        await store.enqueue({ sink: 's', topic: 't', coalesceKey: 'k', payload: { n: 1 } }, T0);
+        await store.claimOutbox(10, 1000, T0);
+        await store.enqueue({ sink: 's', topic: 't', coalesceKey: 'k', payload: { n: 2 } }, at(1));
+        const [first, ...others] = await store.claimOutbox(10, 1000, at(5000));
+        expect(first!.payload).toEqual({ n: 1 });
+        expect(others).toEqual([]);
+        await store.completeOutbox(first!.id, at(5001));
+        expect((await store.claimOutbox(10, 1000, at(5002)))[0]!.payload).toEqual({ n: 2 });
+      });
+
+      test('a failure reschedules, a final failure makes a dead letter, and a retried dead letter is due now', async () => {
+        await store.enqueue({ sink: 's', topic: 't', payload: {} }, T0);
+        const [row] = await store.claimOutbox(1, 1000, T0);
+        expect(await store.failOutbox(row!.id, 'HTTP 500', at(60_000), at(1))).toBe('pending');
+        expect(await store.claimOutbox(1, 1000, at(30_000))).toEqual([]);
+        const [again] = await store.claimOutbox(1, 1000, at(60_000));
+        expect(await store.failOutbox(again!.id, 'HTTP 500 again', null, at(60_001))).toBe('dead');
+        expect(await store.getOutbox(row!.id)).toMatchObject({ status: 'dead', lastError: 'HTTP 500 again', attempts: 2 });
+        expect(await store.countOutbox()).toEqual({ dead: 1 });
+        expect(await store.retryDead(row!.id, at(70_000))).toBe(true);
+        expect(await store.retryDead(row!.id, at(70_000))).toBe(false);
+        expect((await store.claimOutbox(1, 1000, at(70_000)))[0]).toMatchObject({ id: row!.id, attempts: 1 });
+      });
+
+      test('a failed row with a newer state waiting is superseded, not retried', async () => {
+        await store.enqueue({ sink: 's', topic: 't', coalesceKey: 'k', payload: { n: 1 } }, T0);
+        const [row] = await store.claimOutbox(1, 1000, T0);
+        await store.enqueue({ sink: 's', topic: 't', coalesceKey: 'k', payload: { n: 2 } }, at(1));
+        expect(await store.failOutbox(row!.id, 'timeout', at(10), at(2))).toBe('superseded');
+        const [next] = await store.claimOutbox(5, 1000, at(20));
+        expect(next!.payload).toEqual({ n: 2 });
+      });
+
+      test('completed rows are done and listed by status', async () => {
+        await store.enqueue({ sink: 's', topic: 't', payload: {} }, T0);
+        const [row] = await store.claimOutbox(1, 1000, T0);
+        await store.completeOutbox(row!.id, at(1));
+        expect(await store.listOutbox({ limit: 10, status: 'done' })).toHaveLength(1);
+        expect(await store.listOutbox({ limit: 10, status: 'pending' })).toEqual([]);
+      });
+    });
+
+    describe('alerts', () => {
+      test('one open alert per kind, item and location; resolving counts; listing filters by status', async () => {
+        const a = await store.openAlert({ kind: 'low_stock', severity: 'warning', sku: 'SKU-1', locationId: 'main', message: 'low' }, T0);
+        expect(a).toMatchObject({ kind: 'low_stock', status: 'open', openedAt: T0 });
+        expect(await store.openAlert({ kind: 'low_stock', severity: 'warning', sku: 'SKU-1', locationId: 'main', message: 'low again' }, T0)).toBeNull();
+        await store.openAlert({ kind: 'low_stock', severity: 'warning', sku: 'SKU-1', locationId: 'back', message: 'low there' }, T0);
+        expect(await store.resolveAlerts('SKU-1', 'main', ['low_stock', 'oversold'], at(1))).toBe(1);
+        expect(await store.resolveAlerts('SKU-1', 'main', [], at(1))).toBe(0);
+        expect((await store.listAlerts({ limit: 10, status: 'resolved' })).map((x) => x.locationId)).toEqual(['main']);
+        expect((await store.listAlerts({ limit: 10, status: 'open' })).map((x) => x.locationId)).toEqual(['back']);
+        expect(await store.openAlert({ kind: 'low_stock', severity: 'warning', sku: 'SKU-1', locationId: 'main', message: 'low once more' }, at(2))).not.toBeNull();
+      });
+    });
+
+    describe('channel maps', () => {
+      test('discovery replaces the SKU map, keeps hidden flags, and finds listings by any platform id', async () => {
+        await store.replaceListings('web', [
+          { sku: 'SKU-1', productId: 'p1', variantId: 'v1', inventoryItemId: 'i1', title: 'One' },
+          { sku: 'SKU-2', productId: 'p2', variantId: 'v2', inventoryItemId: null, title: 'Two' },
+        ], T0);
+        await store.setListingHidden('web', 'SKU-1', true, at(1));
+        await store.replaceListings('web', [{ sku: 'SKU-1', productId: 'p1', variantId: 'v1b', inventoryItemId: 'i1', title: 'One' }], at(2));
+        expect(await store.listListings('web')).toEqual([expect.objectContaining({ sku: 'SKU-1', variantId: 'v1b', hidden: true })]);
+        expect((await store.listingForRef('web', { variantId: 'v1b' }))?.sku).toBe('SKU-1');
+        expect((await store.listingForRef('web', { inventoryItemId: 'i1' }))?.sku).toBe('SKU-1');
+        expect((await store.listingForRef('web', { productId: 'p1' }))?.sku).toBe('SKU-1');
+        expect(await store.listingForRef('web', { variantId: 'v2' })).toBeNull();
+        expect(await store.listingForRef('other', { variantId: 'v1b' })).toBeNull();
+        expect(await store.listingForSku('web', 'SKU-2')).toBeNull();
+      });
+
+      test('what was pushed and what was seen are kept apart per channel, item and location', async () => {
+        await store.recordChannelLevel('web', 'SKU-1', 'main', 'pushed', 5, T0);
+        await store.recordChannelLevel('web', 'SKU-1', 'main', 'observed', 4, at(1));
+        await store.recordChannelLevel('web', 'SKU-1', 'main', 'pushed', 3, at(2));
+        expect(await store.getChannelLevel('web', 'SKU-1', 'main')).toEqual({ channelId: 'web', sku: 'SKU-1', locationId: 'main', pushed: 3, pushedAt: at(2), observed: 4, observedAt: at(1) });
+        expect(await store.listChannelLevels('web', [])).toEqual([]);
+        expect(await store.listChannelLevels('web', ['SKU-1'])).toHaveLength(1);
+      });
+    });
+  });
+}
