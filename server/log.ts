@@ -5,7 +5,7 @@ export type { Logger };
 /** Paths that may carry a secret anywhere in a log line; pino replaces their values. */
 export const REDACT_PATHS = [
   'secret', '*.secret', 'secrets', '*.secrets', 'relaySecret', '*.relaySecret', 'relaySecrets', '*.relaySecrets',
-  'adminToken', '*.adminToken', 'token', '*.token', 'password', '*.password', 'databaseUrl', '*.databaseUrl',
+  'adminToken', '*.adminToken', 'credentials', '*.credentials', '*.*.credentials', 'token', '*.token', 'password', '*.password', 'databaseUrl', '*.databaseUrl',
   'headers.authorization', '*.headers.authorization', 'headers["webhook-signature"]', '*.headers["webhook-signature"]',
   'req.headers.authorization', 'req.headers["webhook-signature"]',
 ];
