@@ -16,7 +16,7 @@ describeStoreConformance('PostgreSQL', async () => {
       const c = new pg.Client({ connectionString: databaseUrl(), options: `-c search_path=${schema}` });
       await c.connect();
       try {
-        await c.query(statement);
+        return (await c.query(statement)).rowCount ?? 0;
       } finally {
         await c.end();
       }

@@ -15,7 +15,7 @@ describeStoreConformance('SQLite', async () => {
     async raw(statement) {
       const db = new Database(path.join(dataDir, 'stockrelay.sqlite'));
       try {
-        db.exec(statement);
+        return db.prepare(statement).run().changes;
       } finally {
         db.close();
       }

@@ -646,6 +646,12 @@ class SqlOps implements StoreOps {
   }
 }
 
+/** PostgreSQL: a schema (3F000) or table (42P01) that disappeared while the catalog was being read. */
+function isVanishedObject(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === '3F000' || code === '42P01';
+}
+
 export class SqlStore extends SqlOps implements Store {
   constructor(
     db: Kysely<Database>,
@@ -659,7 +665,14 @@ export class SqlStore extends SqlOps implements Store {
 
   async migrate(): Promise<void> {
     const migrator = new Migrator({ db: this.db, provider: migrationProvider(this.dialect), ...(this.schema ? { migrationTableSchema: this.schema } : {}) });
-    const { error, results } = await migrator.migrateToLatest();
+    let { error, results } = await migrator.migrateToLatest();
+    // Kysely looks for its own tables across every schema of the database; another application
+    // dropping one of its schemas at that very moment makes the lookup fail (undefined schema or
+    // table). Nothing of ours ran: look again.
+    for (let tries = 0; error && tries < 3 && isVanishedObject(error); tries++) {
+      await new Promise((r) => setTimeout(r, 50 * (tries + 1)));
+      ({ error, results } = await migrator.migrateToLatest());
+    }
     if (error) {
       const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
       throw new Error(`Database migration ${failed} failed: ${error instanceof Error ? error.message : String(error)}`);

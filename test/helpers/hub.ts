@@ -122,8 +122,9 @@ export async function startHub(kind: StoreKind, opts: { file?: object; env?: Rec
         const counts = await hub.store.countInbox();
         // A delivery the background dispatcher has in hand is not finished yet either.
         const outbox = await hub.store.countOutbox();
-        if (!counts.received && !outbox.working) return;
-        if (outbox.working) await new Promise((r) => setTimeout(r, 10));
+        const due = (await hub.store.listOutbox({ limit: 50, status: 'pending' })).some((r) => Date.parse(r.nextAttemptAt) <= Date.now());
+        if (!counts.received && !outbox.working && !due) return;
+        await new Promise((r) => setTimeout(r, 10));
       }
       throw new Error('the hub did not settle');
     },
