@@ -7,6 +7,7 @@ import { createHub } from './hub';
 import { createLogger } from './log';
 import { Metrics } from './metrics';
 import { freePort, startSandbox, type Sandbox } from './sandbox';
+import { SANDBOX_PLATFORMS } from './sandbox-platforms';
 
 async function main(): Promise<void> {
   let loaded;
@@ -26,7 +27,8 @@ async function main(): Promise<void> {
 
   // No channel configured: run against the built-in emulators, and say so loudly.
   let sandbox: Sandbox | undefined;
-  if (config.channels.length === 0 && process.env.STOCKRELAY_SANDBOX !== 'off') {
+  // (Until the emulators of issue #3 are plugged into server/sandbox-platforms.ts there is nothing to run.)
+  if (config.channels.length === 0 && process.env.STOCKRELAY_SANDBOX !== 'off' && SANDBOX_PLATFORMS.length > 0) {
     const port = config.port === 0 ? await freePort() : config.port;
     ({ sandbox, config } = await startSandbox(config, port, log));
     log.warn(
