@@ -41,7 +41,13 @@ export class WebhookSink implements Sink {
     try {
       res = await fetch(this.cfg.url, { method: 'POST', headers, body, signal, redirect: 'error' });
     } catch (err) {
-      throw new DeliveryError(`Cannot reach ${new URL(this.cfg.url).host}: ${(err as Error).message}`);
+      const host = new URL(this.cfg.url).host;
+      if (signal.aborted) throw new DeliveryError(`${host} did not answer in time.`);
+      // fetch says only "fetch failed"; the reason (connect ECONNREFUSED …, unexpected redirect) is its
+      // cause. Its messages may quote the URL with user:password in it: keep those out.
+      const cause = (err as { cause?: { message?: unknown } }).cause;
+      const why = typeof cause?.message === 'string' ? cause.message : (err as Error).message;
+      throw new DeliveryError(`Cannot reach ${host}: ${why.replace(/\/\/[^/?#\s@]*@/g, '//')}`);
     }
     await res.arrayBuffer().catch(() => undefined);
     if (res.ok) return;
