@@ -242,6 +242,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LoadedConfig {
       if (!v) throw new ConfigError(`Config file: channels.${i}.credentials.${name} names ${envName}, which is not set in the environment.`);
       credentials[name] = v;
     }
+    // The schema's "uri" format lets through addresses no client can use, such as "http://".
+    if (c.baseUrl !== undefined && !URL.canParse(c.baseUrl)) throw new ConfigError(`Config file: channels.${i}.baseUrl is not a usable URL (it needs a host).`);
     const settings = c.settings ?? {};
     const def = connectorFor(c.platform);
     if (def) {
@@ -269,6 +271,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LoadedConfig {
   if (new Set(channels.map((c) => c.id)).size !== channels.length) throw new ConfigError('Config file: two channels share the same id.');
 
   const notify: NotifyConfig[] = (file.notify ?? []).map((n, i) => {
+    if (!URL.canParse(n.url)) throw new ConfigError(`Config file: notify.${i}.url is not a usable URL (it needs a host).`);
     let secret: string | null = null;
     if (n.secretEnv) {
       const v = env[n.secretEnv];

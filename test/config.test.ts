@@ -1,21 +1,31 @@
 /**
- * Configuration and logs: a config file in JSON or YAML is checked key by key and a mistake is named;
- * secrets come from the environment (or are generated into a file only the owner can read) and never
- * appear in notices, logs or the API.
+ * Configuration (server/config.ts): a config file in JSON or YAML is checked key by key and a
+ * mistake is named by its key path; secrets come from the environment, or are generated once into
+ * `<dataDir>/secrets.json` (owner-only) and reused, and never appear in notices or errors; bad
+ * environment values are refused with what was expected. Log redaction is in test/log.test.ts.
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import { ConfigError, loadConfig, parseConfigFile } from '../server/config';
-import { createLogger } from '../server/log';
-import { ADMIN_TOKEN, RELAY_SECRET, startHub, tempDir } from './helpers/hub';
+import { ADMIN_TOKEN, RELAY_SECRET, tempDir } from './helpers/hub';
 
 const SECRET_B = `whsec_${Buffer.from('a-second-relay-secret-for-rotation-0123').toString('base64')}`;
+const NOTIFY_SECRET = `whsec_${Buffer.from('notify-secret-for-the-config-tests-0123').toString('base64')}`;
 const env = (extra: Record<string, string> = {}) => ({ STOCKRELAY_DATA_DIR: tempDir(), STOCKRELAY_RELAY_SECRET: RELAY_SECRET, STOCKRELAY_ADMIN_TOKEN: ADMIN_TOKEN, ...extra });
 const fileWith = (name: string, text: string) => {
   const f = path.join(tempDir(), name);
   fs.writeFileSync(f, text);
   return f;
+};
+/** The ConfigError `fn` throws (fails the test when it throws nothing or something else). */
+const configError = (fn: () => unknown): ConfigError => {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof ConfigError) return err;
+    throw err;
+  }
+  throw new Error('expected a ConfigError, nothing was thrown');
 };
 
 describe('config file', () => {
@@ -29,29 +39,127 @@ describe('config file', () => {
     expect(a.defaultLocation).toBe('gallery');
   });
 
-  test.each([
-    ['an unknown key', { colour: 'blue' }, /\(top level\): unknown key "colour"/],
-    ['a wrong type', { channels: [{ id: 'p', name: 'P', platform: 'other', locations: {}, buffer: 'two' }] }, /channels\.0\.buffer: must be integer/],
-    ['a negative buffer', { channels: [{ id: 'p', name: 'P', platform: 'other', locations: {}, buffer: -1 }] }, /channels\.0\.buffer: must be >= 0/],
-    ['an unknown platform', { channels: [{ id: 'p', name: 'P', platform: 'myspace', locations: {} }] }, /channels\.0\.platform: must be one of/],
-    ['a notification URL that is not http', { notify: [{ id: 'n', url: 'ftp://x.example', topics: ['level.changed'] }] }, /notify\.0\.url/],
-    ['a secret value where a variable name belongs', { channels: [{ id: 'p', name: 'P', platform: 'other', locations: {}, credentials: { token: 'shpat_abc' } }] }, /channels\.0\.credentials\.token/],
-  ])('%s is refused, naming the key', (_what, obj, message) => {
-    expect(() => parseConfigFile(JSON.stringify(obj), 'stockrelay.json')).toThrow(ConfigError);
-    expect(() => parseConfigFile(JSON.stringify(obj), 'stockrelay.json')).toThrow(message);
+  test('a full config (locations, notify with its secret variable, alerts, dispatch) gives the same HubConfig from .json, .yaml and .yml', () => {
+    const obj = {
+      locations: [
+        { id: 'gallery', name: 'Gallery' },
+        { id: 'warehouse', name: 'Warehouse' },
+      ],
+      defaultLocation: 'warehouse',
+      notify: [{ id: 'erp', url: 'https://erp.example/hooks/stock', secretEnv: 'ERP_HOOK_SECRET', topics: ['level.changed', 'alert.raised'] }],
+      alerts: { defaultLowStockThreshold: 4 },
+      dispatch: { maxAttempts: 5, baseDelayMs: 250, maxDelayMs: 60000, leaseMs: 30000, timeoutMs: 5000 },
+    };
+    const yaml = [
+      '# stockrelay config',
+      'locations:',
+      '  - id: gallery',
+      '    name: Gallery',
+      '  - id: warehouse',
+      '    name: Warehouse',
+      'defaultLocation: warehouse',
+      'notify:',
+      '  - id: erp',
+      '    url: https://erp.example/hooks/stock',
+      '    secretEnv: ERP_HOOK_SECRET',
+      '    topics: [level.changed, alert.raised]',
+      'alerts:',
+      '  defaultLowStockThreshold: 4',
+      'dispatch: { maxAttempts: 5, baseDelayMs: 250, maxDelayMs: 60000, leaseMs: 30000, timeoutMs: 5000 }',
+      '',
+    ].join('\n');
+    const load = (f: string) => loadConfig(env({ STOCKRELAY_CONFIG: f, ERP_HOOK_SECRET: NOTIFY_SECRET })).config;
+    const fromJson = load(fileWith('stockrelay.json', JSON.stringify(obj)));
+    for (const name of ['stockrelay.yaml', 'stockrelay.yml', 'STOCKRELAY.YAML']) {
+      const c = load(fileWith(name, yaml));
+      expect({ ...c, dataDir: '', configFile: '' }).toEqual({ ...fromJson, dataDir: '', configFile: '' });
+    }
+    expect(fromJson).toMatchObject({
+      locations: obj.locations,
+      defaultLocation: 'warehouse',
+      notify: [{ id: 'erp', url: 'https://erp.example/hooks/stock', secret: NOTIFY_SECRET, topics: ['level.changed', 'alert.raised'] }],
+      defaultLowStockThreshold: 4,
+      dispatch: obj.dispatch,
+    });
+    expect(parseConfigFile(yaml, 'x.yml')).toEqual(obj);
   });
 
-  test('broken YAML, an unreadable file and a location map naming an undeclared location are explained', () => {
+  test('without a config file, or with an empty YAML file, the defaults apply: one location "main", no channels, no notifications, dispatch 8 attempts', () => {
+    for (const c of [loadConfig(env()).config, loadConfig(env({ STOCKRELAY_CONFIG: fileWith('empty.yaml', '') })).config]) {
+      expect(c).toMatchObject({ locations: [{ id: 'main', name: 'Main' }], defaultLocation: 'main', channels: [], notify: [], defaultLowStockThreshold: null });
+      expect(c.dispatch).toEqual({ maxAttempts: 8, baseDelayMs: 1000, maxDelayMs: 600_000, leaseMs: 60_000, timeoutMs: 10_000 });
+    }
+  });
+
+  test.each([
+    ['an unknown key', { colour: 'blue' }, /\(top level\): unknown key "colour"/],
+    ['an unknown key inside a channel', { channels: [{ id: 'p', name: 'P', platform: 'other', locations: {}, colour: 'blue' }] }, /channels\.0: unknown key "colour"/],
+    ['an unknown key under dispatch', { dispatch: { retries: 3 } }, /dispatch: unknown key "retries"/],
+    ['a wrong type', { channels: [{ id: 'p', name: 'P', platform: 'other', locations: {}, buffer: 'two' }] }, /channels\.0\.buffer: must be integer/],
+    ['a number given as a string under dispatch', { dispatch: { maxAttempts: '3' } }, /dispatch\.maxAttempts: must be integer/],
+    ['a negative buffer', { channels: [{ id: 'p', name: 'P', platform: 'other', locations: {}, buffer: -1 }] }, /channels\.0\.buffer: must be >= 0/],
+    ['an unknown platform', { channels: [{ id: 'p', name: 'P', platform: 'myspace', locations: {} }] }, /channels\.0\.platform: must be one of/],
+    ['an unknown notification topic', { notify: [{ id: 'n', url: 'https://x.example', topics: ['stock.moved'] }] }, /notify\.0\.topics\.0: must be one of/],
+    ['a notification URL that is not http', { notify: [{ id: 'n', url: 'ftp://x.example', topics: ['level.changed'] }] }, /notify\.0\.url/],
+    ['a notification URL that is not a URL', { notify: [{ id: 'n', url: 'not a url', topics: ['level.changed'] }] }, /notify\.0\.url: must match/],
+    ['a channel baseUrl without a scheme', { channels: [{ id: 'p', name: 'P', platform: 'other', locations: {}, baseUrl: 'localhost:8080' }] }, /channels\.0\.baseUrl: must match pattern/],
+    ['a location id with spaces', { locations: [{ id: 'back room', name: 'Back room' }] }, /locations\.0\.id: must match pattern/],
+    ['a secret value where a variable name belongs', { channels: [{ id: 'p', name: 'P', platform: 'other', locations: {}, credentials: { token: 'shpat_abc' } }] }, /channels\.0\.credentials\.token/],
+    ['a notify secret value where a variable name belongs', { notify: [{ id: 'n', url: 'https://x.example', secretEnv: 'whsec_abc', topics: ['level.changed'] }] }, /notify\.0\.secretEnv: must match pattern/],
+  ])('%s is refused with a ConfigError naming the key path', (_what, obj, message) => {
+    const e = configError(() => parseConfigFile(JSON.stringify(obj), 'stockrelay.json'));
+    expect(e.message).toMatch(/^Config file stockrelay\.json has (a problem|problems):/);
+    expect(e.message).toMatch(message);
+  });
+
+  test('the same mistakes in YAML are named by the same key paths, and several mistakes are all listed', () => {
+    expect(configError(() => parseConfigFile('locations:\n  - id: main\n    name: Main\n    colour: red\n', 'c.yaml')).message).toMatch(/locations\.0: unknown key "colour"/);
+    expect(configError(() => parseConfigFile('alerts:\n  defaultLowStockThreshold: lots\n', 'c.yml')).message).toMatch(/alerts\.defaultLowStockThreshold: must be integer/);
+    expect(configError(() => parseConfigFile('- 1\n- 2\n', 'c.yaml')).message).toMatch(/\(top level\): must be object/);
+    const many = configError(() => parseConfigFile(JSON.stringify({ colour: 1, dispatch: { maxAttempts: 0 }, notify: [{ id: 'n', url: 'https://x.example', topics: [] }] }), 'c.json')).message;
+    expect(many).toMatch(/has problems:/);
+    expect(many).toMatch(/\(top level\): unknown key "colour"/);
+    expect(many).toMatch(/dispatch\.maxAttempts: must be >= 1/);
+    expect(many).toMatch(/notify\.0\.topics: must NOT have fewer than 1 items/);
+  });
+
+  test('a URL that passes the "uri" format but has no host ("http://") is refused at load time, naming notify.0.url or channels.0.baseUrl', () => {
+    const notify = fileWith('c.json', JSON.stringify({ notify: [{ id: 'n', url: 'http://', topics: ['level.changed'] }] }));
+    expect(configError(() => loadConfig(env({ STOCKRELAY_CONFIG: notify }))).message).toMatch(/notify\.0\.url/);
+    const channel = fileWith('c.json', JSON.stringify({ channels: [{ id: 'p', name: 'P', platform: 'other', locations: {}, baseUrl: 'https://' }] }));
+    expect(configError(() => loadConfig(env({ STOCKRELAY_CONFIG: channel }))).message).toMatch(/channels\.0\.baseUrl/);
+  });
+
+  test('broken YAML, unparseable JSON, an unreadable file and a location map naming an undeclared location are explained', () => {
     expect(() => parseConfigFile('locations: [\n', 'c.yaml')).toThrow(/c\.yaml cannot be read/);
+    expect(configError(() => parseConfigFile('{"locations": [', 'c.json')).message).toMatch(/^Config file c\.json cannot be read: /);
     expect(() => loadConfig(env({ STOCKRELAY_CONFIG: '/nonexistent/stockrelay.yaml' }))).toThrow(/STOCKRELAY_CONFIG names \/nonexistent\/stockrelay\.yaml, which cannot be read: ENOENT/);
     const f = fileWith('c.json', JSON.stringify({ channels: [{ id: 'p', name: 'P', platform: 'other', locations: { attic: 'X' } }] }));
     expect(() => loadConfig(env({ STOCKRELAY_CONFIG: f }))).toThrow(/channels\.0\.locations names location "attic"/);
+  });
+
+  test('cross-field mistakes name what is wrong: duplicate ids, an unknown defaultLocation, maxDelayMs below baseDelayMs', () => {
+    const load = (obj: object) => configError(() => loadConfig(env({ STOCKRELAY_CONFIG: fileWith('c.json', JSON.stringify(obj)) }))).message;
+    expect(load({ locations: [{ id: 'a', name: 'A' }, { id: 'a', name: 'A again' }] })).toMatch(/two locations share the same id/);
+    expect(load({ defaultLocation: 'attic' })).toMatch(/defaultLocation "attic" is not one of the locations \(main\)/);
+    expect(load({ dispatch: { baseDelayMs: 5000, maxDelayMs: 1000 } })).toMatch(/dispatch\.maxDelayMs must not be smaller than dispatch\.baseDelayMs/);
+    const ch = { name: 'P', platform: 'other', locations: {} };
+    expect(load({ channels: [{ id: 'p', ...ch }, { id: 'p', ...ch }] })).toMatch(/two channels share the same id/);
   });
 
   test('a credential is read from the variable the file names; a missing variable is named, its value never', () => {
     const f = fileWith('c.json', JSON.stringify({ channels: [{ id: 'p', name: 'P', platform: 'other', locations: {}, credentials: { token: 'POS_TOKEN' } }] }));
     expect(loadConfig(env({ STOCKRELAY_CONFIG: f, POS_TOKEN: 'tok-123456' })).config.channels[0]!.credentials).toEqual({ token: 'tok-123456' });
     expect(() => loadConfig(env({ STOCKRELAY_CONFIG: f }))).toThrow('Config file: channels.0.credentials.token names POS_TOKEN, which is not set in the environment.');
+  });
+
+  test('a notify secretEnv that is unset is named; one holding a malformed secret is refused naming the variable, without echoing its value', () => {
+    const f = fileWith('c.json', JSON.stringify({ notify: [{ id: 'erp', url: 'https://erp.example/h', secretEnv: 'ERP_HOOK_SECRET', topics: ['level.changed'] }] }));
+    expect(() => loadConfig(env({ STOCKRELAY_CONFIG: f }))).toThrow('Config file: notify.0.secretEnv names ERP_HOOK_SECRET, which is not set in the environment.');
+    const bad = configError(() => loadConfig(env({ STOCKRELAY_CONFIG: f, ERP_HOOK_SECRET: 'plain-password-hunter2' }))).message;
+    expect(bad).toMatch(/^ERP_HOOK_SECRET must look like "whsec_"/);
+    expect(bad).not.toContain('hunter2');
+    expect(loadConfig(env({ STOCKRELAY_CONFIG: f, ERP_HOOK_SECRET: NOTIFY_SECRET })).config.notify).toEqual([{ id: 'erp', url: 'https://erp.example/h', secret: NOTIFY_SECRET, topics: ['level.changed'] }]);
   });
 });
 
@@ -63,8 +171,26 @@ describe('environment', () => {
     expect(() => loadConfig(env({ STOCKRELAY_PG_SCHEMA: 'Robert"); drop' }))).toThrow(/STOCKRELAY_PG_SCHEMA must be a lower-case PostgreSQL name/);
   });
 
-  test('several relay secrets, comma-separated, are all accepted while rotating', () => {
+  test.each([['70000'], ['8080.5'], ['-1'], ['80a']])('PORT=%s is a ConfigError naming PORT and the range', (port) => {
+    expect(configError(() => loadConfig(env({ PORT: port }))).message).toBe(`PORT must be a whole number from 0 to 65535, got "${port}".`);
+  });
+
+  test('PORT, HOST, LOG_LEVEL, DATABASE_URL and STOCKRELAY_PG_SCHEMA are taken as given; an empty PORT means the default 8080', () => {
+    const c = loadConfig(env({ PORT: '3000', HOST: '127.0.0.1', LOG_LEVEL: 'debug', DATABASE_URL: 'postgres://u@127.0.0.1:5432/db', STOCKRELAY_PG_SCHEMA: 'shop_1' })).config;
+    expect(c).toMatchObject({ port: 3000, host: '127.0.0.1', logLevel: 'debug', databaseUrl: 'postgres://u@127.0.0.1:5432/db', pgSchema: 'shop_1' });
+    expect(loadConfig(env({ PORT: '' })).config.port).toBe(8080);
+  });
+
+  test('several relay secrets, comma-separated (spaces allowed), are all accepted while rotating', () => {
     expect(loadConfig(env({ STOCKRELAY_RELAY_SECRET: `${RELAY_SECRET}, ${SECRET_B}` })).config.relaySecrets).toEqual([RELAY_SECRET, SECRET_B]);
+    expect(loadConfig(env({ STOCKRELAY_RELAY_SECRET: ` ${SECRET_B} ,${RELAY_SECRET} ` })).config.relaySecrets).toEqual([SECRET_B, RELAY_SECRET]);
+  });
+
+  test('one malformed secret in a rotation list is refused naming STOCKRELAY_RELAY_SECRET; the message quotes none of the secrets', () => {
+    const tooShort = `whsec_${Buffer.from('short').toString('base64')}`;
+    const msg = configError(() => loadConfig(env({ STOCKRELAY_RELAY_SECRET: `${RELAY_SECRET},${tooShort}` }))).message;
+    expect(msg).toMatch(/^STOCKRELAY_RELAY_SECRET must look like "whsec_" followed by at least 24 random bytes/);
+    for (const s of [RELAY_SECRET.slice(6), tooShort.slice(6)]) expect(msg).not.toContain(s);
   });
 
   test('without secrets in the environment they are generated once into secrets.json (owner-only), reused, and never shown', () => {
@@ -72,54 +198,39 @@ describe('environment', () => {
     const first = loadConfig({ STOCKRELAY_DATA_DIR: dir });
     const file = path.join(dir, 'secrets.json');
     expect(fs.statSync(file).mode & 0o777).toBe(0o600);
+    expect(JSON.parse(fs.readFileSync(file, 'utf8'))).toEqual({ relaySecret: first.config.relaySecrets[0], adminToken: first.config.adminToken });
+    expect(first.config.relaySecrets[0]).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/);
+    expect(first.config.adminToken.length).toBeGreaterThanOrEqual(16);
     const second = loadConfig({ STOCKRELAY_DATA_DIR: dir });
     expect(second.config.relaySecrets).toEqual(first.config.relaySecrets);
     expect(second.config.adminToken).toBe(first.config.adminToken);
+    expect(first.notices).toEqual([expect.stringMatching(/generated them in .*secrets\.json/)]);
     expect(first.notices.join(' ')).toContain(file);
+    expect(second.notices).toEqual([`Using the relay secret and admin token kept in ${file}.`]);
     for (const n of [...first.notices, ...second.notices]) {
       expect(n).not.toContain(first.config.adminToken);
       expect(n).not.toContain(first.config.relaySecrets[0]!.slice(6));
     }
-  });
-});
-
-describe('logs', () => {
-  const capture = () => {
-    const lines: string[] = [];
-    const dest = new Writable({
-      write(chunk: Buffer, _enc, cb) {
-        lines.push(...chunk.toString().split('\n').filter(Boolean));
-        cb();
-      },
-    });
-    return { lines, dest };
-  };
-
-  test('secrets at the known places are replaced before a line is written', () => {
-    const { lines, dest } = capture();
-    const log = createLogger('info', dest);
-    log.info({ relaySecret: RELAY_SECRET, adminToken: ADMIN_TOKEN, headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'webhook-signature': 'v1,abc' }, channel: { credentials: { token: 'tok-1' } }, databaseUrl: 'postgres://u:pw@h/db' }, 'x');
-    const out = lines.join('\n');
-    for (const secret of [RELAY_SECRET, ADMIN_TOKEN, 'v1,abc', 'tok-1', 'pw@']) expect(out).not.toContain(secret);
-    expect(out).toContain('[redacted]');
+    // A different data folder gets secrets of its own.
+    expect(loadConfig({ STOCKRELAY_DATA_DIR: tempDir() }).config.adminToken).not.toBe(first.config.adminToken);
   });
 
-  test('a whole hub logging at debug, fed relays and admin calls, good and forged, never writes a secret', async () => {
-    const { lines, dest } = capture();
-    const t = await startHub('sqlite', { hub: { log: createLogger('debug', dest) } });
-    try {
-      await t.api('PUT', '/v1/items/LOG-1', { title: 'x' });
-      const ok = await t.relay({ kind: 'adjustment', sku: 'LOG-1', quantity: 2, reason: 'restock', occurredAt: new Date().toISOString() });
-      expect(ok.status).toBe(202);
-      await t.relay({ kind: 'adjustment', sku: 'LOG-1', quantity: 2, reason: 'restock', occurredAt: new Date().toISOString() }, { secret: SECRET_B });
-      await t.api('GET', '/v1/items', undefined, { authorization: 'Bearer wrong-token-0123456789' });
-      await t.settle();
-    } finally {
-      await t.close();
-    }
-    const out = lines.join('\n');
-    expect(lines.length).toBeGreaterThan(3);
-    for (const secret of [RELAY_SECRET.slice(6), SECRET_B.slice(6), ADMIN_TOKEN, 'wrong-token-0123456789']) expect(out).not.toContain(secret);
-    expect(out).not.toMatch(/v1,[A-Za-z0-9+/=]{20,}/);
+  test('with only the relay secret in the environment, the env secret is used and the admin token comes from secrets.json (and the other way round)', () => {
+    const dir = tempDir();
+    const a = loadConfig({ STOCKRELAY_DATA_DIR: dir, STOCKRELAY_RELAY_SECRET: RELAY_SECRET });
+    const kept = JSON.parse(fs.readFileSync(path.join(dir, 'secrets.json'), 'utf8')) as { relaySecret: string; adminToken: string };
+    expect(a.config.relaySecrets).toEqual([RELAY_SECRET]);
+    expect(a.config.adminToken).toBe(kept.adminToken);
+    const b = loadConfig({ STOCKRELAY_DATA_DIR: dir, STOCKRELAY_ADMIN_TOKEN: ADMIN_TOKEN });
+    expect(b.config.adminToken).toBe(ADMIN_TOKEN);
+    expect(b.config.relaySecrets).toEqual([kept.relaySecret]);
+    for (const n of [...a.notices, ...b.notices]) for (const s of [RELAY_SECRET.slice(6), ADMIN_TOKEN, kept.adminToken, kept.relaySecret.slice(6)]) expect(n).not.toContain(s);
+  });
+
+  test('a damaged secrets.json is a ConfigError naming the file and what it needs, quoting none of its content', () => {
+    const dir = tempDir();
+    fs.writeFileSync(path.join(dir, 'secrets.json'), JSON.stringify({ relaySecret: 'whsec_partly-there-0123456789' }));
+    const msg = configError(() => loadConfig({ STOCKRELAY_DATA_DIR: dir })).message;
+    expect(msg).toBe(`${path.join(dir, 'secrets.json')} is damaged: it needs "relaySecret" and "adminToken".`);
   });
 });

@@ -14,7 +14,7 @@ import { Metrics } from '../server/metrics';
 import { DeliveryError, Dispatcher } from '../server/outbox/dispatcher';
 import { WebhookSink } from '../server/outbox/webhook-sink';
 import { openStore } from '../server/store/open';
-import type { OutboxEntry, Store } from '../server/store/types';
+import type { OutboxEntry } from '../server/store/types';
 import { tempDir } from './helpers/hub';
 
 const SECRET = `whsec_${Buffer.from('notify-secret-for-the-webhook-sink-tests').toString('base64')}`;
