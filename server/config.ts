@@ -290,10 +290,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LoadedConfig {
     const local = localSecrets(dataDir);
     relaySecrets = env.STOCKRELAY_RELAY_SECRET ? env.STOCKRELAY_RELAY_SECRET.split(',').map((s) => checkRelaySecret(s.trim(), 'STOCKRELAY_RELAY_SECRET')) : [local.relaySecret];
     adminToken = env.STOCKRELAY_ADMIN_TOKEN || local.adminToken;
+    const fromFile = [env.STOCKRELAY_RELAY_SECRET ? null : 'the relay secret', env.STOCKRELAY_ADMIN_TOKEN ? null : 'the admin token'].filter(Boolean).join(' and ');
+    const missing = [env.STOCKRELAY_RELAY_SECRET ? null : 'STOCKRELAY_RELAY_SECRET', env.STOCKRELAY_ADMIN_TOKEN ? null : 'STOCKRELAY_ADMIN_TOKEN'].filter(Boolean).join(' and ');
     notices.push(
       local.created
-        ? `No STOCKRELAY_RELAY_SECRET / STOCKRELAY_ADMIN_TOKEN in the environment: generated them in ${local.file}. Give the relay secret to the sheet add-on.`
-        : `Using the relay secret and admin token kept in ${local.file}.`,
+        ? `No ${missing} in the environment: using ${fromFile} generated in ${local.file}.${env.STOCKRELAY_RELAY_SECRET ? '' : ' Give the relay secret to the sheet add-on.'}`
+        : `Using ${fromFile} kept in ${local.file}.`,
     );
   }
   const pgSchema = env.STOCKRELAY_PG_SCHEMA || undefined;

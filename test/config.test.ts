@@ -204,9 +204,13 @@ describe('environment', () => {
     const second = loadConfig({ STOCKRELAY_DATA_DIR: dir });
     expect(second.config.relaySecrets).toEqual(first.config.relaySecrets);
     expect(second.config.adminToken).toBe(first.config.adminToken);
-    expect(first.notices).toEqual([expect.stringMatching(/generated them in .*secrets\.json/)]);
+    expect(first.notices).toEqual([expect.stringMatching(/using the relay secret and the admin token generated in .*secrets\.json\. Give the relay secret to the sheet add-on\./)]);
     expect(first.notices.join(' ')).toContain(file);
-    expect(second.notices).toEqual([`Using the relay secret and admin token kept in ${file}.`]);
+    expect(second.notices).toEqual([`Using the relay secret and the admin token kept in ${file}.`]);
+    // With the relay secret in the environment, only the admin token comes from the file, and the notice says so.
+    const third = loadConfig({ STOCKRELAY_DATA_DIR: dir, STOCKRELAY_RELAY_SECRET: RELAY_SECRET });
+    expect(third.notices).toEqual([`Using the admin token kept in ${file}.`]);
+    expect(third.config.relaySecrets).toEqual([RELAY_SECRET]);
     for (const n of [...first.notices, ...second.notices]) {
       expect(n).not.toContain(first.config.adminToken);
       expect(n).not.toContain(first.config.relaySecrets[0]!.slice(6));

@@ -370,6 +370,18 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
         expect((await store.claimOutbox(10, 1000, at(5002)))[0]!.payload).toEqual({ n: 2 });
       });
 
+      test('a worker whose lease ran out can neither complete nor fail the row another worker has taken over', async () => {
+        await store.enqueue({ sink: 's', topic: 't', payload: {} }, T0);
+        const [slow] = await store.claimOutbox(1, 1000, T0);
+        const [fresh] = await store.claimOutbox(1, 1000, at(1500));
+        expect(fresh!.id).toBe(slow!.id);
+        expect(await store.completeOutbox(slow!.id, at(1600), slow!.lockedUntil)).toBe(false);
+        expect(await store.failOutbox(slow!.id, 'late failure', at(9000), at(1600), slow!.lockedUntil)).toBe('working');
+        expect(await store.getOutbox(slow!.id)).toMatchObject({ status: 'working', lockedUntil: fresh!.lockedUntil, lastError: null });
+        expect(await store.completeOutbox(fresh!.id, at(1700), fresh!.lockedUntil)).toBe(true);
+        expect((await store.getOutbox(slow!.id))!.status).toBe('done');
+      });
+
       test('a failure reschedules, a final failure makes a dead letter, and a retried dead letter is due now', async () => {
         await store.enqueue({ sink: 's', topic: 't', payload: {} }, T0);
         const [row] = await store.claimOutbox(1, 1000, T0);

@@ -145,9 +145,11 @@ describe('what the receiver gets', () => {
     }
   });
 
-  test('without a secret configured the POST is sent unsigned (no webhook-signature header)', async () => {
+  test('without a secret configured the POST is sent unsigned, still with webhook-id and webhook-timestamp to dedupe on', async () => {
     await new WebhookSink(notify({ secret: null })).deliver(entry(1), AbortSignal.timeout(5000));
     expect(received[0]!.headers['webhook-signature']).toBeUndefined();
+    expect(received[0]!.headers['webhook-id']).toBe('msg_outbox_1');
+    expect(received[0]!.headers['webhook-timestamp']).toMatch(/^\d+$/);
     expect(JSON.parse(received[0]!.body)).toMatchObject({ type: 'level.changed', data: { sku: 'A-1' } });
   });
 });

@@ -84,18 +84,20 @@ export class Dispatcher {
     const timeout = AbortSignal.timeout(this.cfg.timeoutMs);
     try {
       await sink.deliver(entry, AbortSignal.any([timeout, this.inFlight.signal]));
-      await this.store.completeOutbox(entry.id, now());
+      if (!(await this.store.completeOutbox(entry.id, now(), entry.lockedUntil))) {
+        this.log.warn({ sink: entry.sink, outbox: entry.id }, 'delivered after the lease ran out; another worker had taken the row over');
+      }
       this.metrics.deliveries.inc({ sink: entry.sink, result: 'delivered' });
     } catch (err) {
       if (this.inFlight.signal.aborted) {
         // Cut short by a shutdown, not a failure of the receiver: due again at once, after the restart.
-        await this.store.failOutbox(entry.id, 'Interrupted: the hub was shutting down.', now(), now());
+        await this.store.failOutbox(entry.id, 'Interrupted: the hub was shutting down.', now(), now(), entry.lockedUntil);
         return;
       }
       const e = err instanceof DeliveryError ? err : new DeliveryError(timeout.aborted ? `No answer within ${this.cfg.timeoutMs} ms.` : (err as Error).message);
       const giveUp = e.permanent || entry.attempts >= this.cfg.maxAttempts;
       const retryAt = giveUp ? null : new Date(this.clock().getTime() + backoffMs(entry.attempts, this.cfg, this.random, e.retryAfterMs)).toISOString();
-      const status = await this.store.failOutbox(entry.id, e.message, retryAt, now());
+      const status = await this.store.failOutbox(entry.id, e.message, retryAt, now(), entry.lockedUntil);
       this.metrics.deliveries.inc({ sink: entry.sink, result: status === 'dead' ? 'dead' : 'failed' });
       const line = { sink: entry.sink, outbox: entry.id, attempt: entry.attempts, status, retryAt, error: e.message };
       if (status === 'dead') this.log.error(line, 'delivery gave up: dead letter');

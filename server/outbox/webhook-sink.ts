@@ -31,12 +31,14 @@ export class WebhookSink implements Sink {
     const now = this.clock();
     const msgId = `msg_outbox_${entry.id}`;
     const body = JSON.stringify({ type: entry.topic, timestamp: now.toISOString(), data: entry.payload });
-    const headers: Record<string, string> = { 'content-type': 'application/json', 'user-agent': 'stockrelay' };
-    if (this.signer) {
-      headers['webhook-id'] = msgId;
-      headers['webhook-timestamp'] = String(Math.floor(now.getTime() / 1000));
-      headers['webhook-signature'] = this.signer.sign(msgId, now, body);
-    }
+    // webhook-id and webhook-timestamp go out signed or not, so every receiver can dedupe retries.
+    const headers: Record<string, string> = {
+      'content-type': 'application/json',
+      'user-agent': 'stockrelay',
+      'webhook-id': msgId,
+      'webhook-timestamp': String(Math.floor(now.getTime() / 1000)),
+    };
+    if (this.signer) headers['webhook-signature'] = this.signer.sign(msgId, now, body);
     let res: Response;
     try {
       res = await fetch(this.cfg.url, { method: 'POST', headers, body, signal, redirect: 'error' });

@@ -478,13 +478,18 @@ class SqlOps implements StoreOps {
     });
   }
 
-  async completeOutbox(id: number, now: string): Promise<void> {
-    await this.db.updateTable('outbox').set({ status: 'done', locked_until: null, last_error: null, updated_at: now }).where('id', '=', id).execute();
+  async completeOutbox(id: number, now: string, lease?: string | null): Promise<boolean> {
+    let q = this.db.updateTable('outbox').set({ status: 'done', locked_until: null, last_error: null, updated_at: now }).where('id', '=', id);
+    if (lease) q = q.where('status', '=', 'working').where('locked_until', '=', lease);
+    return Number((await q.executeTakeFirst()).numUpdatedRows) > 0;
   }
 
-  failOutbox(id: number, error: string, retryAt: string | null, now: string): Promise<OutboxStatus> {
+  failOutbox(id: number, error: string, retryAt: string | null, now: string, lease?: string | null): Promise<OutboxStatus> {
     return this.inTx(async (ops) => {
-      const row = await ops.db.selectFrom('outbox').select(['coalesce_key']).where('id', '=', id).executeTakeFirst();
+      const row = await ops.db.selectFrom('outbox').select(['coalesce_key', 'status', 'locked_until']).where('id', '=', id).executeTakeFirst();
+      // A worker whose lease ran out while it was busy no longer owns the row: another one may be
+      // delivering it now. Leave it alone.
+      if (lease && row && (row.status !== 'working' || row.locked_until !== lease)) return row.status;
       let status: OutboxStatus = retryAt === null ? 'dead' : 'pending';
       if (row?.coalesce_key) {
         const newer = await ops.db

@@ -151,9 +151,16 @@ export interface StoreOps {
   enqueue(e: { sink: string; topic: string; coalesceKey?: string | null; payload: unknown }, now: string): Promise<void>;
   /** Claims up to `limit` due rows for `leaseMs`; a row whose lease ran out is due again. */
   claimOutbox(limit: number, leaseMs: number, now: string): Promise<OutboxEntry[]>;
-  completeOutbox(id: number, now: string): Promise<void>;
-  /** Reschedules the row at `retryAt`, or makes it a dead letter when `retryAt` is null. */
-  failOutbox(id: number, error: string, retryAt: string | null, now: string): Promise<OutboxStatus>;
+  /**
+   * Marks the row delivered. With `lease` (the `lockedUntil` of the claim), only while that claim
+   * still holds the row; false when it no longer did (its lease ran out and another worker took it).
+   */
+  completeOutbox(id: number, now: string, lease?: string | null): Promise<boolean>;
+  /**
+   * Reschedules the row at `retryAt`, or makes it a dead letter when `retryAt` is null. With `lease`,
+   * only while that claim still holds the row; otherwise nothing changes and the current status is returned.
+   */
+  failOutbox(id: number, error: string, retryAt: string | null, now: string, lease?: string | null): Promise<OutboxStatus>;
   listOutbox(page: Page & { status?: OutboxStatus | undefined }): Promise<OutboxEntry[]>;
   getOutbox(id: number): Promise<OutboxEntry | null>;
   /** Puts a dead letter back in the queue, due now. */
