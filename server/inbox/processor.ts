@@ -92,6 +92,9 @@ export class InboxProcessor {
         await this.store.finishInbox(claimedId, 'failed', { status: 'failed', error: (err as Error).message, results: [] }, this.now());
         this.metrics.inboxProcessed.inc({ status: 'failed' });
         this.emit(claimedId);
+      } else {
+        // Give a platform or database that stumbled a moment before the same entry is tried again.
+        await new Promise((r) => setTimeout(r, Math.min(5000, 100 * 2 ** (n - 1))));
       }
       return true;
     }
