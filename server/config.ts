@@ -167,7 +167,7 @@ export function parseConfigFile(text: string, name: string): ConfigFile {
 function intFromEnv(env: NodeJS.ProcessEnv, key: string, fallback: number, min: number, max: number): number {
   const v = env[key];
   if (v === undefined || v === '') return fallback;
-  const n = Number(v);
+  const n = /^\d+$/.test(v) ? Number(v) : Number.NaN;
   if (!Number.isInteger(n) || n < min || n > max) throw new ConfigError(`${key} must be a whole number from ${min} to ${max}, got "${v}".`);
   return n;
 }

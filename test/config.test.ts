@@ -171,7 +171,7 @@ describe('environment', () => {
     expect(() => loadConfig(env({ STOCKRELAY_PG_SCHEMA: 'Robert"); drop' }))).toThrow(/STOCKRELAY_PG_SCHEMA must be a lower-case PostgreSQL name/);
   });
 
-  test.each([['70000'], ['8080.5'], ['-1'], ['80a']])('PORT=%s is a ConfigError naming PORT and the range', (port) => {
+  test.each([['70000'], ['8080.5'], ['-1'], ['80a'], [' 80'], ['0x50'], ['8e3']])('PORT=%s is a ConfigError naming PORT and the range', (port) => {
     expect(configError(() => loadConfig(env({ PORT: port }))).message).toBe(`PORT must be a whole number from 0 to 65535, got "${port}".`);
   });
 

@@ -6,7 +6,7 @@
  * asserts on wall-clock timings.
  */
 import fc from 'fast-check';
-import { DeliveryError, Dispatcher, backoffMs, type Sink } from '../server/outbox/dispatcher';
+import { DeliveryError, Dispatcher, MAX_RETRY_AFTER_MS, backoffMs, type Sink } from '../server/outbox/dispatcher';
 import type { DispatchConfig } from '../server/config';
 import { createLogger } from '../server/log';
 import { Metrics } from '../server/metrics';
@@ -18,6 +18,12 @@ const cfg: DispatchConfig = { maxAttempts: 4, baseDelayMs: 100, maxDelayMs: 1000
 const silent = createLogger('silent');
 
 describe('backoffMs', () => {
+  test('a Retry-After longer than a day is honoured for a day, not for ever', () => {
+    const c = { baseDelayMs: 1000, maxDelayMs: 60_000 };
+    expect(backoffMs(1, c, () => 0, 10 * 365 * 24 * 3600 * 1000)).toBe(MAX_RETRY_AFTER_MS);
+    expect(backoffMs(1, c, () => 0, 90_000)).toBe(90_000);
+  });
+
   test('for any attempt, draw and settings the delay is a whole number in [0, min(max, base·2^attempt)]', () => {
     fc.assert(
       fc.property(

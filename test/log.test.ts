@@ -72,6 +72,21 @@ describe('createLogger', () => {
     expect(c.config).toEqual({ databaseUrl: '[redacted]', adminToken: '[redacted]', relaySecrets: '[redacted]' });
   });
 
+  test('a whole hub config logged by mistake shows no notify secret, channel credential, relay secret or admin token', () => {
+    const lines: string[] = [];
+    const log = createLogger('info', { write: (l: string) => void lines.push(l) } as never);
+    const config = {
+      relaySecrets: ['whsec_top'],
+      adminToken: 'admin-top-secret-123',
+      notify: [{ id: 'erp', url: 'https://erp.example/h', secret: 'whsec_notify' }],
+      channels: [{ id: 'web', credentials: { accessToken: 'shpat_channel' } }],
+    };
+    log.info({ config }, 'config');
+    log.info({ wrapper: { config } }, 'nested');
+    const out = lines.join('');
+    for (const secret of ['whsec_top', 'admin-top-secret-123', 'whsec_notify', 'shpat_channel']) expect(out).not.toContain(secret);
+  });
+
   test('the level is honoured: debug lines are dropped at info, nothing is written at silent', () => {
     const info = capture();
     createLogger('info', info.dest).debug('hidden');

@@ -25,11 +25,14 @@ export interface Sink {
   deliver(entry: OutboxEntry, signal: AbortSignal): Promise<void>;
 }
 
+export const MAX_RETRY_AFTER_MS = 24 * 60 * 60 * 1000;
+
 /** Full jitter: a random delay between 0 and the exponential cap, never below what the receiver asked. */
 export function backoffMs(attempt: number, cfg: Pick<DispatchConfig, 'baseDelayMs' | 'maxDelayMs'>, random: () => number, retryAfterMs: number | null = null): number {
   const cap = Math.min(cfg.maxDelayMs, cfg.baseDelayMs * 2 ** Math.max(0, attempt - 1));
   const jittered = Math.floor(random() * cap);
-  return Math.max(jittered, retryAfterMs ?? 0);
+  // A receiver may ask for a pause, but not for one longer than a day.
+  return Math.max(jittered, Math.min(retryAfterMs ?? 0, MAX_RETRY_AFTER_MS));
 }
 
 export class Dispatcher {
