@@ -11,7 +11,6 @@
  *
  * Settings: BENCH_RELAYS (default 5000), BENCH_CONCURRENCY (32), BENCH_SKUS (200), BENCH_LATENCY_SAMPLES (50).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -20,6 +19,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { signRelay } from '../server/relay/verify';
+import { startHubProcess } from './hub-process';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const RELAYS = Number(process.env.BENCH_RELAYS ?? 5000);
@@ -82,25 +82,8 @@ function startReceiver(): Promise<{ port: number; count: () => number; waitFor: 
   );
 }
 
-function startHub(env: NodeJS.ProcessEnv): Promise<{ proc: ChildProcess; url: string }> {
-  const proc = spawn(process.execPath, [path.join(ROOT, 'dist/server/main.js')], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'inherit'] });
-  return new Promise((resolve, reject) => {
-    let buf = '';
-    proc.on('exit', (code) => reject(new Error(`the hub exited with ${code} before listening`)));
-    proc.stdout!.on('data', (d: Buffer) => {
-      buf += d.toString();
-      const lines = buf.split('\n');
-      buf = lines.pop() ?? '';
-      for (const line of lines) {
-        try {
-          const rec = JSON.parse(line) as { url?: string; msg?: string };
-          if (rec.url && rec.msg?.startsWith('stockrelay hub listening')) resolve({ proc, url: rec.url });
-        } catch {
-          /* not a log line */
-        }
-      }
-    });
-  });
+function startHub(env: NodeJS.ProcessEnv) {
+  return startHubProcess([path.join(ROOT, 'dist/server/main.js')], { cwd: ROOT, env });
 }
 
 function peakRssMiB(pid: number): number {
@@ -133,7 +116,7 @@ async function benchStore(label: string, storeEnv: Record<string, string>): Prom
   const receiver = await startReceiver();
   const configFile = path.join(dataDir, 'stockrelay.json');
   fs.writeFileSync(configFile, JSON.stringify({ notify: [{ id: 'bench', url: `http://127.0.0.1:${receiver.port}/hook`, topics: ['level.changed'] }] }));
-  const { proc, url } = await startHub({
+  const { proc, url, exited } = await startHub({
     PATH: process.env.PATH,
     HOST: '127.0.0.1',
     PORT: '0',
@@ -195,9 +178,8 @@ async function benchStore(label: string, storeEnv: Record<string, string>): Prom
       hubPeakRssMiB: peakRssMiB(proc.pid!),
     };
   } finally {
-    proc.removeAllListeners('exit');
     proc.kill('SIGTERM');
-    await new Promise((r) => proc.once('exit', r));
+    await exited;
     await receiver.close();
     fs.rmSync(dataDir, { recursive: true, force: true });
   }

@@ -8,11 +8,11 @@
  * 409 relay_replayed, the level projection equals the movements, and the latest level of every item
  * reached the notification receiver. Runs on both stores, against the real `server/main.ts`.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import { startHubProcess, type HubProcess } from '../bench/hub-process';
 import { signRelay } from '../server/relay/verify';
 import { openStore } from '../server/store/open';
 import { ADMIN_TOKEN, RELAY_SECRET, databaseUrl, dropSchema, freshSchema, tempDir, type StoreKind } from './helpers/hub';
@@ -22,44 +22,8 @@ const SKUS = 10;
 const CONCURRENCY = 16;
 const ROOT = path.resolve(__dirname, '..');
 
-interface Child {
-  proc: ChildProcess;
-  url: string;
-  exited: Promise<number | null>;
-}
-
 /** Starts `server/main.ts` as its own process and waits for the line that says where it listens. */
-function startChild(env: NodeJS.ProcessEnv): Promise<Child> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
-  let stderr = '';
-  proc.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  return new Promise((resolve, reject) => {
-    let buf = '';
-    const timer = setTimeout(() => reject(new Error(`the hub did not start in 30 s: ${stderr}`)), 30_000);
-    proc.stdout!.on('data', (d: Buffer) => {
-      buf += d.toString();
-      let nl: number;
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, nl);
-        buf = buf.slice(nl + 1);
-        try {
-          const rec = JSON.parse(line) as { url?: string; msg?: string };
-          if (rec.url && rec.msg?.startsWith('stockrelay hub listening')) {
-            clearTimeout(timer);
-            resolve({ proc, url: rec.url, exited });
-          }
-        } catch {
-          /* not a log line */
-        }
-      }
-    });
-    void exited.then((code) => {
-      clearTimeout(timer);
-      reject(new Error(`the hub exited with ${code} before listening: ${stderr}`));
-    });
-  });
-}
+const startChild = (env: NodeJS.ProcessEnv): Promise<HubProcess> => startHubProcess(['--import', 'tsx', 'server/main.ts'], { cwd: ROOT, env });
 
 function relayBody(i: number): string {
   return JSON.stringify({ kind: 'adjustment', sku: `CR-${i % SKUS}`, quantity: 1, reason: 'restock', note: `crash test relay ${i}`, occurredAt: new Date().toISOString() });

@@ -1,0 +1,48 @@
+/**
+ * Runs the hub as its own process, as `npm start` does, and waits for the log line that says where it
+ * listens. Used by the benchmark (built JavaScript) and by the crash test (TypeScript through tsx).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+
+export interface HubProcess {
+  proc: ChildProcess;
+  url: string;
+  /** Resolves with the exit code when the process ends. */
+  exited: Promise<number | null>;
+}
+
+export function startHubProcess(args: string[], opts: { cwd: string; env: NodeJS.ProcessEnv; timeoutMs?: number }): Promise<HubProcess> {
+  const proc = spawn(process.execPath, args, { cwd: opts.cwd, env: opts.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
+  let stderr = '';
+  proc.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  return new Promise((resolve, reject) => {
+    let buf = '';
+    let started = false;
+    const timer = setTimeout(() => reject(new Error(`the hub did not start in ${opts.timeoutMs ?? 30_000} ms: ${stderr}`)), opts.timeoutMs ?? 30_000);
+    // Keep reading stdout for the whole life of the process, so a full pipe never stalls the hub.
+    proc.stdout!.on('data', (d: Buffer) => {
+      if (started) return;
+      buf += d.toString();
+      const lines = buf.split('\n');
+      buf = lines.pop() ?? '';
+      for (const line of lines) {
+        try {
+          const rec = JSON.parse(line) as { url?: string; msg?: string };
+          if (rec.url && rec.msg?.startsWith('stockrelay hub listening')) {
+            started = true;
+            clearTimeout(timer);
+            resolve({ proc, url: rec.url, exited });
+            return;
+          }
+        } catch {
+          /* not a log line */
+        }
+      }
+    });
+    void exited.then((code) => {
+      clearTimeout(timer);
+      if (!started) reject(new Error(`the hub exited with ${code} before listening: ${stderr}`));
+    });
+  });
+}
