@@ -11,6 +11,25 @@ export interface HubProcess {
   exited: Promise<number | null>;
 }
 
+/**
+ * The environment of a hub process on loopback with its own data folder and config file: any free
+ * port, info logs (the listening line is read from them), no sandbox.
+ */
+export function hubProcessEnv(o: { dataDir: string; configFile: string; relaySecret: string; adminToken: string; extra?: Record<string, string | undefined> }): NodeJS.ProcessEnv {
+  return {
+    PATH: process.env.PATH,
+    HOST: '127.0.0.1',
+    PORT: '0',
+    LOG_LEVEL: 'info',
+    STOCKRELAY_DATA_DIR: o.dataDir,
+    STOCKRELAY_CONFIG: o.configFile,
+    STOCKRELAY_RELAY_SECRET: o.relaySecret,
+    STOCKRELAY_ADMIN_TOKEN: o.adminToken,
+    STOCKRELAY_SANDBOX: 'off',
+    ...o.extra,
+  };
+}
+
 export function startHubProcess(args: string[], opts: { cwd: string; env: NodeJS.ProcessEnv; timeoutMs?: number }): Promise<HubProcess> {
   const proc = spawn(process.execPath, args, { cwd: opts.cwd, env: opts.env, stdio: ['ignore', 'pipe', 'pipe'] });
   const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));

@@ -19,7 +19,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { signRelay } from '../server/relay/verify';
-import { startHubProcess } from './hub-process';
+import { hubProcessEnv, startHubProcess } from './hub-process';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const RELAYS = Number(process.env.BENCH_RELAYS ?? 5000);
@@ -116,18 +116,7 @@ async function benchStore(label: string, storeEnv: Record<string, string>): Prom
   const receiver = await startReceiver();
   const configFile = path.join(dataDir, 'stockrelay.json');
   fs.writeFileSync(configFile, JSON.stringify({ notify: [{ id: 'bench', url: `http://127.0.0.1:${receiver.port}/hook`, topics: ['level.changed'] }] }));
-  const { proc, url, exited } = await startHub({
-    PATH: process.env.PATH,
-    HOST: '127.0.0.1',
-    PORT: '0',
-    LOG_LEVEL: 'info',
-    STOCKRELAY_DATA_DIR: dataDir,
-    STOCKRELAY_CONFIG: configFile,
-    STOCKRELAY_RELAY_SECRET: SECRET,
-    STOCKRELAY_ADMIN_TOKEN: ADMIN,
-    STOCKRELAY_SANDBOX: 'off',
-    ...storeEnv,
-  });
+  const { proc, url, exited } = await startHub(hubProcessEnv({ dataDir, configFile, relaySecret: SECRET, adminToken: ADMIN, extra: storeEnv }));
   try {
     const skus = Array.from({ length: SKUS }, (_, i) => `BENCH-${String(i).padStart(4, '0')}`);
     await sendRelay(url, { kind: 'catalog_changed', added: skus.map((sku) => ({ sku })), removed: [], occurredAt: new Date().toISOString() });

@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { startHubProcess, type HubProcess } from '../bench/hub-process';
+import { hubProcessEnv, startHubProcess, type HubProcess } from '../bench/hub-process';
 import { signRelay } from '../server/relay/verify';
 import { openStore } from '../server/store/open';
 import { ADMIN_TOKEN, RELAY_SECRET, databaseUrl, dropSchema, freshSchema, tempDir, type StoreKind } from './helpers/hub';
@@ -109,19 +109,13 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('crash safety on %s', (kind) =>
         dispatch: { leaseMs: 1500, baseDelayMs: 50, maxDelayMs: 500 },
       }),
     );
-    env = {
-      PATH: process.env.PATH,
-      HOST: '127.0.0.1',
-      PORT: '0',
-      LOG_LEVEL: 'info',
-      STOCKRELAY_DATA_DIR: dataDir,
-      STOCKRELAY_CONFIG: configFile,
-      STOCKRELAY_RELAY_SECRET: RELAY_SECRET,
-      STOCKRELAY_ADMIN_TOKEN: ADMIN_TOKEN,
-      // The crash test has no channels; it must not run the sandbox's emulators and demo catalog.
-      STOCKRELAY_SANDBOX: 'off',
-      ...(kind === 'postgres' ? { DATABASE_URL: databaseUrl(), STOCKRELAY_PG_SCHEMA: schema } : {}),
-    };
+    env = hubProcessEnv({
+      dataDir,
+      configFile,
+      relaySecret: RELAY_SECRET,
+      adminToken: ADMIN_TOKEN,
+      extra: kind === 'postgres' ? { DATABASE_URL: databaseUrl(), STOCKRELAY_PG_SCHEMA: schema } : {},
+    });
   });
 
   afterAll(async () => {
