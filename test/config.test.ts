@@ -147,6 +147,13 @@ describe('config file', () => {
     expect(load({ channels: [{ id: 'p', ...ch }, { id: 'p', ...ch }] })).toMatch(/two channels share the same id/);
   });
 
+  test('a channel of a connected platform must name every credential and setting its connector needs', () => {
+    const f = fileWith('c.json', JSON.stringify({ channels: [{ id: 'web', name: 'Web', platform: 'shopify', locations: {} }] }));
+    expect(() => loadConfig(env({ STOCKRELAY_CONFIG: f }))).toThrow('Config file: channels.0 (shopify) needs credentials.accessToken: the name of the environment variable holding it.');
+    const g = fileWith('c.json', JSON.stringify({ channels: [{ id: 'web', name: 'Web', platform: 'shopify', locations: {}, credentials: { accessToken: 'SHOP_TOKEN', webhookSecret: 'SHOP_HOOK' } }] }));
+    expect(() => loadConfig(env({ STOCKRELAY_CONFIG: g, SHOP_TOKEN: 'shpat_x', SHOP_HOOK: 'y' }))).toThrow('Config file: channels.0 (shopify) needs settings.shopDomain.');
+  });
+
   test('a credential is read from the variable the file names; a missing variable is named, its value never', () => {
     const f = fileWith('c.json', JSON.stringify({ channels: [{ id: 'p', name: 'P', platform: 'other', locations: {}, credentials: { token: 'POS_TOKEN' } }] }));
     expect(loadConfig(env({ STOCKRELAY_CONFIG: f, POS_TOKEN: 'tok-123456' })).config.channels[0]!.credentials).toEqual({ token: 'tok-123456' });

@@ -25,7 +25,7 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('relays on %s', (kind) => {
 
   beforeAll(async () => {
     t = await startHub(kind, {
-      file: { locations: [{ id: 'gallery', name: 'Gallery' }, { id: 'warehouse', name: 'Warehouse' }], channels: [{ id: 'web', name: 'Web shop', platform: 'shopify', locations: { gallery: 'gid://shopify/Location/1' }, buffer: 1, cap: 5 }] },
+      file: { locations: [{ id: 'gallery', name: 'Gallery' }, { id: 'warehouse', name: 'Warehouse' }], channels: [{ id: 'web', name: 'Web shop', platform: 'other', locations: { gallery: 'gid://shopify/Location/1' }, buffer: 1, cap: 5 }] },
       env: { STOCKRELAY_RELAY_SECRET: `${RELAY_SECRET},${ROTATED_SECRET}` },
     });
     const r = await t.relay({ kind: 'catalog_changed', added: [{ sku: 'ART-1', title: 'Seven Sisters, acrylic on linen' }, { sku: 'ART-2' }, { sku: 'GONE-1' }], removed: [], occurredAt: now() });

@@ -1,0 +1,49 @@
+/**
+ * Shopify (Admin GraphQL API) connector: compare-and-set pushes with `inventorySetQuantities`
+ * (`changeFromQuantity`), idempotent deltas with `inventoryAdjustQuantities` as the second mode,
+ * levels read through `nodes(ids:)` on InventoryLevel, hide/relist through product status, catalog
+ * discovery through `productVariants`, and HMAC-signed webhooks. See README.md in this folder.
+ */
+import type { Connector, ConnectorCapabilities, ConnectorContext, ConnectorDefinition } from '../types';
+import { MAX_BATCH, ShopifyClient } from './client';
+import { SHOPIFY_TOPICS, translate } from './translate';
+import { verifyShopifyWebhook } from './verify';
+
+export const capabilities: ConnectorCapabilities = {
+  platform: 'shopify',
+  push: ['compare_and_set', 'idempotent_delta'],
+  locations: true,
+  hideRelist: { supported: true, how: 'productUpdate sets the product status to DRAFT (hidden from every sales channel) and back to ACTIVE; it acts on the whole product, all its variants.' },
+  webhooks: [...SHOPIFY_TOPICS],
+  polled: [],
+  rateLimit: {
+    kind: 'cost_bucket',
+    restorePerSecond: 100,
+    bucketSize: 2000,
+    description: 'GraphQL Admin API calculated query cost: a leaky bucket per app and shop, restored 100 points/s on Standard (200 Advanced, 1000 Plus, 2000 Enterprise); a single query may not cost more than 1000. Each answer reports extensions.cost.throttleStatus; an empty bucket answers THROTTLED.',
+  },
+  maxBatch: MAX_BATCH,
+};
+
+export function createShopifyConnector(ctx: ConnectorContext): Connector {
+  const client = new ShopifyClient(ctx);
+  const secret = ctx.credentials.webhookSecret;
+  return {
+    capabilities: { ...capabilities, push: client.pushMode === 'idempotent_delta' ? ['idempotent_delta', 'compare_and_set'] : capabilities.push },
+    verify: (raw, headers) => verifyShopifyWebhook(raw, headers, secret),
+    translate,
+    push: (targets, signal) => client.push(targets, signal),
+    read: (items, signal) => client.read(items, signal),
+    hide: (ref, signal) => client.setProductStatus(ref, 'DRAFT', signal),
+    relist: (ref, signal) => client.setProductStatus(ref, 'ACTIVE', signal),
+    listCatalog: (signal) => client.listCatalog(signal),
+  };
+}
+
+export const definition: ConnectorDefinition = {
+  platform: 'shopify',
+  credentials: ['accessToken', 'webhookSecret'],
+  requiredSettings: ['shopDomain'],
+  capabilities,
+  create: createShopifyConnector,
+};
