@@ -40,6 +40,11 @@ export const ConfigFileSchema = Type.Object(
             cap: Type.Optional(Type.Union([Type.Integer({ minimum: 0 }), Type.Null()])),
             hideAtZero: Type.Optional(Type.Boolean({ description: 'Hide the listing when its published level reaches zero.' })),
             relistOnRestock: Type.Optional(Type.Boolean({ description: 'Show a hidden listing again when stock comes back.' })),
+            reconcile: Type.Optional(
+              Type.Union([Type.Literal('adopt'), Type.Literal('correct'), Type.Literal('flag')], {
+                description: 'What reconciliation does with a level changed on the platform that nobody explains: adopt it as an adjustment from this channel (default), correct the channel to our number, or only flag it (docs/reconcile.md).',
+              }),
+            ),
             baseUrl: Type.Optional(Type.String({ format: 'uri', pattern: '^https?://', description: 'The platform API address; for the platform’s sandbox, or an emulator.' })),
             settings: Type.Optional(Type.Record(Type.String(), Type.Union([Type.String(), Type.Number(), Type.Boolean()]), { description: 'Platform settings (shop domain, API version, notification URL, …).' })),
             credentials: Type.Optional(
@@ -58,9 +63,27 @@ export const ConfigFileSchema = Type.Object(
             url: Type.String({ format: 'uri', pattern: '^https?://' }),
             secretEnv: Type.Optional(Type.String({ pattern: '^[A-Z_][A-Z0-9_]*$', description: 'Environment variable holding the whsec_ secret used to sign deliveries.' })),
             topics: Type.Array(Type.Union(TOPICS.map((t) => Type.Literal(t))), { minItems: 1 }),
+            format: Type.Optional(
+              Type.Union([Type.Literal('standard'), Type.Literal('slack')], {
+                description: 'standard (default): signed JSON {type, timestamp, data}. slack: {"text": "…"} for a Slack (or Mattermost, Teams-compatible) incoming webhook URL; alert.raised only makes sense there.',
+              }),
+            ),
           },
           { additionalProperties: false },
         ),
+      ),
+    ),
+    engine: Type.Optional(
+      Type.Object(
+        {
+          reconcileEveryMs: Type.Optional(
+            Type.Integer({ minimum: 0, description: 'How often every channel is read back and compared (docs/reconcile.md); 0 turns the schedule off. Default 15 minutes.' }),
+          ),
+          attributionWindowMs: Type.Optional(
+            Type.Integer({ minimum: 0, maximum: 3_600_000, description: 'How long a level a channel reports may wait for the order that explains it before it is booked as a change made on that channel (docs/attribution.md).' }),
+          ),
+        },
+        { additionalProperties: false },
       ),
     ),
     alerts: Type.Optional(Type.Object({ defaultLowStockThreshold: Type.Optional(Type.Union([Type.Integer({ minimum: 0 }), Type.Null()])) }, { additionalProperties: false })),
@@ -72,6 +95,8 @@ export const ConfigFileSchema = Type.Object(
           maxDelayMs: Type.Optional(Type.Integer({ minimum: 1 })),
           leaseMs: Type.Optional(Type.Integer({ minimum: 1000 })),
           timeoutMs: Type.Optional(Type.Integer({ minimum: 100 })),
+          suspendAfter: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: 'Failed requests in a row before a channel is suspended (and an alert raised).' })),
+          suspendMs: Type.Optional(Type.Integer({ minimum: 1000, description: 'First suspension of a failing channel; doubles on every failed try, up to 15 minutes.' })),
         },
         { additionalProperties: false },
       ),
@@ -90,6 +115,8 @@ export interface ChannelConfig {
   cap: number | null;
   hideAtZero: boolean;
   relistOnRestock: boolean;
+  /** docs/reconcile.md: adopt, correct or flag a change made on the platform. */
+  reconcile: 'adopt' | 'correct' | 'flag';
   baseUrl: string | null;
   settings: Record<string, string | number | boolean>;
   /** Credential values read from the environment. Never logged, never returned by the API. */
@@ -101,6 +128,7 @@ export interface NotifyConfig {
   url: string;
   secret: string | null;
   topics: (typeof TOPICS)[number][];
+  format: 'standard' | 'slack';
 }
 
 export interface DispatchConfig {
@@ -109,6 +137,9 @@ export interface DispatchConfig {
   maxDelayMs: number;
   leaseMs: number;
   timeoutMs: number;
+  /** Failed requests in a row before a channel is suspended (docs/dispatch.md). */
+  suspendAfter?: number;
+  suspendMs?: number;
 }
 
 export interface HubConfig {
@@ -128,6 +159,10 @@ export interface HubConfig {
   channels: ChannelConfig[];
   notify: NotifyConfig[];
   defaultLowStockThreshold: number | null;
+  /** docs/attribution.md: how long an unexplained channel level waits for its order. */
+  attributionWindowMs: number;
+  /** docs/reconcile.md: 0 = only on demand. */
+  reconcileEveryMs: number;
   dispatch: DispatchConfig;
 }
 
@@ -263,6 +298,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LoadedConfig {
       cap: c.cap ?? null,
       hideAtZero: c.hideAtZero ?? false,
       relistOnRestock: c.relistOnRestock ?? c.hideAtZero ?? false,
+      reconcile: c.reconcile ?? 'adopt',
       baseUrl: c.baseUrl ?? null,
       settings,
       credentials,
@@ -278,7 +314,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LoadedConfig {
       if (!v) throw new ConfigError(`Config file: notify.${i}.secretEnv names ${n.secretEnv}, which is not set in the environment.`);
       secret = checkRelaySecret(v, n.secretEnv);
     }
-    return { id: n.id, url: n.url, secret, topics: n.topics };
+    return { id: n.id, url: n.url, secret, topics: n.topics, format: n.format ?? 'standard' };
   });
 
   let relaySecrets: string[];
@@ -312,6 +348,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LoadedConfig {
     maxDelayMs: d.maxDelayMs ?? 10 * 60_000,
     leaseMs: d.leaseMs ?? 60_000,
     timeoutMs: d.timeoutMs ?? 10_000,
+    suspendAfter: d.suspendAfter ?? 5,
+    suspendMs: d.suspendMs ?? 30_000,
   };
   if (dispatch.maxDelayMs < dispatch.baseDelayMs) throw new ConfigError('Config file: dispatch.maxDelayMs must not be smaller than dispatch.baseDelayMs.');
 
@@ -331,6 +369,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LoadedConfig {
       channels,
       notify,
       defaultLowStockThreshold: file.alerts?.defaultLowStockThreshold ?? null,
+      attributionWindowMs: file.engine?.attributionWindowMs ?? 15_000,
+      reconcileEveryMs: file.engine?.reconcileEveryMs ?? 15 * 60_000,
       dispatch,
     },
     notices,

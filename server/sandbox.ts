@@ -83,6 +83,7 @@ export async function startSandbox(config: HubConfig, hubPort: number, log: Logg
         cap: null,
         hideAtZero: p.hideAtZero,
         relistOnRestock: p.hideAtZero,
+        reconcile: 'adopt',
         baseUrl,
         settings: p.settings({ webhookUrl, baseUrl }),
         credentials,

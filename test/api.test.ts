@@ -16,7 +16,7 @@ import { ADMIN_TOKEN, RELAY_SECRET, startHub, type StoreKind, type TestHub } fro
 describe.each<StoreKind>(['sqlite', 'postgres'])('hub API on %s', (kind) => {
   let t: TestHub;
   beforeAll(async () => {
-    t = await startHub(kind, { file: { locations: [{ id: 'gallery', name: 'Gallery' }], channels: [{ id: 'pos', name: 'Square — gallery POS', platform: 'square', locations: { gallery: 'L1' } }] } });
+    t = await startHub(kind, { file: { locations: [{ id: 'gallery', name: 'Gallery' }], channels: [{ id: 'pos', name: 'Clover — gallery POS', platform: 'clover', locations: { gallery: 'L1' } }] } });
   });
   afterAll(() => t?.close());
 
@@ -51,7 +51,7 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('hub API on %s', (kind) => {
 
     const item = await call('GET', '/v1/items/DVD-42', '/v1/items/{sku}');
     expect(item.body).toMatchObject({ sku: 'DVD-42', title: 'Walkabout (1971), DVD', onHand: 12, available: 12, lowStockThreshold: 2 });
-    expect(item.body.locations[0].channels).toEqual([{ channelId: 'pos', channelName: 'Square — gallery POS', platform: 'square', channelLocationId: 'L1', published: 12 }]);
+    expect(item.body.locations[0].channels).toEqual([{ channelId: 'pos', channelName: 'Clover — gallery POS', platform: 'clover', channelLocationId: 'L1', published: 12 }]);
 
     const seen: number[] = [];
     let cursor: string | null = null;

@@ -87,7 +87,7 @@ describe('config file', () => {
   test('without a config file, or with an empty YAML file, the defaults apply: one location "main", no channels, no notifications, dispatch 8 attempts', () => {
     for (const c of [loadConfig(env()).config, loadConfig(env({ STOCKRELAY_CONFIG: fileWith('empty.yaml', '') })).config]) {
       expect(c).toMatchObject({ locations: [{ id: 'main', name: 'Main' }], defaultLocation: 'main', channels: [], notify: [], defaultLowStockThreshold: null });
-      expect(c.dispatch).toEqual({ maxAttempts: 8, baseDelayMs: 1000, maxDelayMs: 600_000, leaseMs: 60_000, timeoutMs: 10_000 });
+      expect(c.dispatch).toEqual({ maxAttempts: 8, baseDelayMs: 1000, maxDelayMs: 600_000, leaseMs: 60_000, timeoutMs: 10_000, suspendAfter: 5, suspendMs: 30_000 });
     }
   });
 
@@ -166,7 +166,7 @@ describe('config file', () => {
     const bad = configError(() => loadConfig(env({ STOCKRELAY_CONFIG: f, ERP_HOOK_SECRET: 'plain-password-hunter2' }))).message;
     expect(bad).toMatch(/^ERP_HOOK_SECRET must look like "whsec_"/);
     expect(bad).not.toContain('hunter2');
-    expect(loadConfig(env({ STOCKRELAY_CONFIG: f, ERP_HOOK_SECRET: NOTIFY_SECRET })).config.notify).toEqual([{ id: 'erp', url: 'https://erp.example/h', secret: NOTIFY_SECRET, topics: ['level.changed'] }]);
+    expect(loadConfig(env({ STOCKRELAY_CONFIG: f, ERP_HOOK_SECRET: NOTIFY_SECRET })).config.notify).toEqual([{ id: 'erp', url: 'https://erp.example/h', secret: NOTIFY_SECRET, topics: ['level.changed'], format: 'standard' }]);
   });
 });
 

@@ -103,14 +103,14 @@ describe('sandbox mode and the CLI', () => {
     ['pos', new StandInEmulator('POS-GALLERY')],
     ['web', new StandInEmulator('WEB-GALLERY')],
   ]);
-  const channelConfigs: Omit<ChannelConfig, 'credentials' | 'settings' | 'baseUrl' | 'relistOnRestock'>[] = [
+  const channelConfigs: Omit<ChannelConfig, 'credentials' | 'settings' | 'baseUrl' | 'relistOnRestock' | 'reconcile'>[] = [
     { id: 'pos', name: 'Gallery POS', platform: 'other', locations: { main: 'POS-GALLERY' }, buffer: 0, cap: null, hideAtZero: false },
     { id: 'web', name: 'Web store', platform: 'other', locations: { main: 'WEB-GALLERY' }, buffer: 0, cap: null, hideAtZero: false },
   ];
 
   beforeAll(async () => {
     const channels: SandboxChannel[] = channelConfigs.map((c) => ({
-      config: { ...c, credentials: {}, settings: {}, baseUrl: null, relistOnRestock: false },
+      config: { ...c, credentials: {}, settings: {}, baseUrl: null, relistOnRestock: false, reconcile: 'adopt' },
       emulator: emulators.get(c.id)!,
       lastOrders: new Map(),
     }));

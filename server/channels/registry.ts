@@ -65,18 +65,26 @@ export class ChannelRegistry {
 /** Our location for a platform location id, by the channel's location map. */
 export function ourLocation(channel: ChannelConfig, platformLocationId: string | null): string | null {
   const mapped = Object.entries(channel.locations);
-  if (platformLocationId === null) return mapped.length === 1 ? mapped[0]![0] : (mapped[0]?.[0] ?? null);
+  if (platformLocationId === null) return mapped[0]?.[0] ?? null;
   return mapped.find(([, theirs]) => theirs === platformLocationId)?.[0] ?? null;
 }
 
-/** Resolves fact lines to our SKUs (by SKU when it is in the catalog, else by the listing map) and locations. */
+export type LineToResolve = Pick<FactLine, 'sku' | 'ref' | 'locationId'> & { quantity?: number; sold?: boolean };
+
+/**
+ * Resolves fact lines to our SKUs (by the listing map, else by SKU when it is in the catalog) and
+ * locations. A sale that does not say where it was fulfilled from (a web order on a channel with
+ * several locations) is booked where the platform would have taken it: the first of the channel's
+ * mapped locations, in config order, with the quantity available; else the first one.
+ */
 export async function resolveLines(
   tx: StoreOps,
   channel: ChannelConfig,
-  lines: Pick<FactLine, 'sku' | 'ref' | 'locationId'>[],
-): Promise<(line: Pick<FactLine, 'sku' | 'ref' | 'locationId'>) => { sku: string | null; location: string | null }> {
-  const keyOf = (l: Pick<FactLine, 'sku' | 'ref' | 'locationId'>) => JSON.stringify([l.sku, l.ref.productId, l.ref.variantId, l.ref.inventoryItemId, l.locationId]);
+  lines: LineToResolve[],
+): Promise<(line: LineToResolve) => { sku: string | null; location: string | null }> {
+  const keyOf = (l: LineToResolve) => JSON.stringify([l.sku, l.ref.productId, l.ref.variantId, l.ref.inventoryItemId, l.locationId, l.sold ? (l.quantity ?? 0) : null]);
   const resolved = new Map<string, { sku: string | null; location: string | null }>();
+  const mapped = Object.keys(channel.locations);
   for (const l of lines) {
     const k = keyOf(l);
     if (resolved.has(k)) continue;
@@ -84,7 +92,17 @@ export async function resolveLines(
     const listing = await tx.listingForRef(channel.id, l.ref);
     if (listing) sku = listing.sku;
     else if (l.sku && (await tx.getItem(l.sku))) sku = l.sku;
-    resolved.set(k, { sku, location: ourLocation(channel, l.locationId) });
+    let location = ourLocation(channel, l.locationId);
+    if (l.locationId === null && l.sold && sku && mapped.length > 1) {
+      for (const ours of mapped) {
+        const level = await tx.getLevel(sku, ours);
+        if (level && level.onHand - level.reserved >= (l.quantity ?? 1)) {
+          location = ours;
+          break;
+        }
+      }
+    }
+    resolved.set(k, { sku, location });
   }
   return (l) => resolved.get(keyOf(l)) ?? { sku: null, location: null };
 }

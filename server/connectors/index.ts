@@ -3,9 +3,11 @@
  * exporting a `ConnectorDefinition`, a line here, and its tests (see docs/connectors.md).
  */
 import { definition as shopify } from './shopify';
+import { definition as square } from './square';
+import { definition as woocommerce } from './woocommerce';
 import type { ConnectorDefinition } from './types';
 
-const definitions: ConnectorDefinition[] = [shopify];
+const definitions: ConnectorDefinition[] = [shopify, square, woocommerce];
 
 export const CONNECTORS: ReadonlyMap<string, ConnectorDefinition> = new Map(definitions.map((d) => [d.platform, d]));
 

@@ -14,7 +14,8 @@ export type PushMode =
   | 'absolute_set';
 
 export type RateLimitModel =
-  | { kind: 'cost_bucket'; restorePerSecond: number; bucketSize: number; description: string }
+  /** `requestCost`: points one push request is charged (Shopify: about 10 for an inventory mutation). */
+  | { kind: 'cost_bucket'; restorePerSecond: number; bucketSize: number; requestCost?: number; description: string }
   | { kind: 'requests_per_window'; requests: number; windowMs: number; description: string }
   | { kind: 'leaky_bucket'; dripPerSecond: number; bucketSize: number; description: string }
   /** The platform publishes no limit: back off on 429 only. */
@@ -140,6 +141,12 @@ export interface Connector {
   readonly capabilities: ConnectorCapabilities;
   /** Checks a webhook delivery over its raw bytes; never throws on bad input. */
   verify(raw: Buffer, headers: Headers): VerifyResult;
+  /**
+   * Optional: whether an unverified delivery is the platform's address check (WooCommerce posts an
+   * unsigned `webhook_id=N` when a webhook is saved and warns the owner unless it gets a 2xx). A
+   * ping is answered 200 and nothing is stored; it must carry no event.
+   */
+  isPing?(raw: Buffer, headers: Headers): boolean;
   /**
    * Optional, for platforms whose webhooks are thin (a Square order event carries no line items):
    * fetches what `translate` needs and returns the body to translate instead. Called by the inbox

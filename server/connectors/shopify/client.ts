@@ -166,6 +166,29 @@ export class ShopifyClient {
     return this.token ? msg.split(this.token).join('[redacted]') : msg;
   }
 
+  /**
+   * A read that pages through a large shop (catalog discovery, level reads): when Shopify throttles
+   * it, wait as long as Shopify's cost bucket says and go on, rather than fail the whole listing.
+   * Pushes are not paced here: the dispatcher paces them by the same bucket.
+   */
+  async callPaced<T>(query: string, variables: Record<string, unknown>, signal?: AbortSignal): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.call<T>(query, variables, signal);
+      } catch (err) {
+        const wait = err instanceof ConnectorError && err.retryable ? err.retryAfterMs : null;
+        if (wait === null || wait > 30_000 || attempt >= 10) throw err;
+        await new Promise<void>((resolve, reject) => {
+          const timer = setTimeout(resolve, wait);
+          signal?.addEventListener('abort', () => {
+            clearTimeout(timer);
+            reject(signal.reason as Error);
+          }, { once: true });
+        });
+      }
+    }
+  }
+
   /** One GraphQL call; every failure becomes a ConnectorError saying whether a retry may help. */
   async call<T>(query: string, variables: Record<string, unknown>, signal?: AbortSignal): Promise<T> {
     signal?.throwIfAborted();
@@ -350,7 +373,7 @@ export class ShopifyClient {
     const out: PlatformListing[] = [];
     let after: string | null = null;
     for (let page = 0; page < 100_000; page++) {
-      const data: Page = await this.call<Page>(CATALOG_QUERY, { first: this.pageSize, after }, signal);
+      const data: Page = await this.callPaced<Page>(CATALOG_QUERY, { first: this.pageSize, after }, signal);
       for (const v of data.productVariants.nodes) {
         const productTitle = v.product?.title ?? '';
         const variantTitle = v.title && v.title !== 'Default Title' ? v.title : '';

@@ -98,6 +98,8 @@ export class ShopifyEmulator implements Emulator {
   readonly deliveries: DeliveryRecord[] = [];
   faults: { api: ApiFaults; webhooks: WebhookFaults } = { api: {}, webhooks: {} };
   readonly shopDomain: string;
+  /** How many calls were answered THROTTLED (the cost bucket was empty). */
+  throttled = 0;
 
   private readonly token: string;
   private readonly secret: string;
@@ -509,6 +511,7 @@ export class ShopifyEmulator implements Emulator {
     }
     this.refill();
     if (this.available < requested) {
+      this.throttled++;
       return {
         errors: [{ message: 'Throttled', extensions: { code: 'THROTTLED', documentation: 'https://shopify.dev/api/usage/rate-limits' } }],
         extensions: { cost: { requestedQueryCost: requested, actualQueryCost: null, throttleStatus: this.throttleStatus() } },

@@ -20,6 +20,7 @@ export const capabilities: ConnectorCapabilities = {
     kind: 'cost_bucket',
     restorePerSecond: 100,
     bucketSize: 2000,
+    requestCost: 10,
     description: 'GraphQL Admin API calculated query cost: a leaky bucket per app and shop, restored 100 points/s on Standard (200 Advanced, 1000 Plus, 2000 Enterprise); a single query may not cost more than 1000. Each answer reports extensions.cost.throttleStatus; an empty bucket answers THROTTLED.',
   },
   maxBatch: MAX_BATCH,

@@ -1,0 +1,467 @@
+/**
+ * The Square connector's calls to the Square REST API through the official `square` SDK (v46,
+ * `SquareClient`): inventory changes and counts, the catalog list and orders. Every request carries
+ * the channel's `Square-Version` (default: the version of the OpenAPI document the emulator checks
+ * against) and the call's AbortSignal; the SDK's own retries are off (the hub's dispatcher retries).
+ * Every failure becomes a ConnectorError that says whether a retry may help and never contains the
+ * access token.
+ */
+import crypto from 'node:crypto';
+import { SquareClient, SquareError, SquareTimeoutError, serialization } from 'square';
+import {
+  ConnectorError,
+  type ConnectorContext,
+  type LevelReading,
+  type ListingRef,
+  type PlatformListing,
+  type PushOutcome,
+  type PushTarget,
+} from '../types';
+
+export const DEFAULT_BASE_URL = 'https://connect.squareup.com';
+/** The Square-Version of `../shared/specs/square/openapi.json`, which the emulator checks requests against. */
+export const DEFAULT_SQUARE_VERSION = '2025-08-20';
+/** Square-Version from which InventoryAdjustment.location_id is retired (from/to_location_id instead). */
+export const LOCATION_ID_RETIRED = '2026-07-15';
+/** BatchChangeInventory takes at most 100 changes per request. */
+export const MAX_BATCH = 100;
+/** Catalog object ids per BatchRetrieveInventoryCounts request (kept well under Square's limits). */
+const READ_CHUNK = 100;
+/** An idempotency key is remembered with its occurred_at this long (Square refuses occurred_at older than 24 h). */
+const MEMO_MS = 20 * 60 * 60 * 1000;
+
+type SquareErrorBody = { category?: string; code?: string; detail?: string; field?: string };
+
+interface Planned {
+  index: number;
+  target: PushTarget;
+  variationId: string;
+  /** ADJUSTMENT (a delta, when the hub knows the level it last saw) or PHYSICAL_COUNT (absolute). */
+  kind: 'ADJUSTMENT' | 'PHYSICAL_COUNT';
+  delta: number;
+}
+
+export function parseRetryAfter(v: string | null | undefined): number | null {
+  if (!v) return null;
+  const s = Number(v);
+  if (Number.isFinite(s) && s >= 0) return Math.ceil(s * 1000);
+  const d = Date.parse(v);
+  return Number.isNaN(d) ? null : Math.max(0, d - Date.now());
+}
+
+/** A deterministic idempotency key shaped like a UUID: the same request always gets the same key. */
+export function requestKey(parts: unknown): string {
+  const h = crypto.createHash('sha256').update(JSON.stringify(parts)).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${((parseInt(h.slice(16, 18), 16) & 0x3f) | 0x80).toString(16)}${h.slice(18, 20)}-${h.slice(20, 32)}`;
+}
+
+function chunks<T>(xs: T[], n: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < xs.length; i += n) out.push(xs.slice(i, i + n));
+  return out;
+}
+
+/** `locationIds` as a list (YAML list or "A,B"), or null for every location. */
+function locationList(v: unknown): string[] | null {
+  if (v === undefined || v === null || v === '') return null;
+  const list = Array.isArray(v) ? v : typeof v === 'string' ? v.split(',') : null;
+  if (!list || list.some((x) => typeof x !== 'string' || x.trim() === '')) {
+    throw new ConnectorError('The Square setting locationIds must be a list of Square location ids (or one comma-separated string).', false);
+  }
+  return (list as string[]).map((x) => x.trim());
+}
+
+/** The index of the change a Square error is about (`changes[3].adjustment.quantity` → 3). */
+function changeIndex(field: string | undefined): number | null {
+  const m = field ? /changes\[(\d+)\]/.exec(field) : null;
+  return m ? Number(m[1]) : null;
+}
+
+export class SquareConnectorClient {
+  readonly squareVersion: string;
+  readonly notificationUrl: string;
+  readonly locationIds: string[] | null;
+  readonly restockReturns: boolean;
+  readonly salesFromPayments: boolean;
+  private readonly client: SquareClient;
+  private readonly token: string;
+  private readonly timeoutSeconds: number;
+  private readonly clock: () => Date;
+  /** occurred_at sent with each idempotency key, so a retried request is byte-identical. */
+  private readonly sentAt = new Map<string, { occurredAt: string; at: number }>();
+
+  constructor(ctx: ConnectorContext) {
+    const token = ctx.credentials.accessToken;
+    if (!token) throw new ConnectorError('The Square channel needs the credential accessToken (a personal access token or OAuth token with INVENTORY_READ, INVENTORY_WRITE, ITEMS_READ and ORDERS_READ).', false);
+    const url = ctx.settings.notificationUrl;
+    if (typeof url !== 'string' || !/^https?:\/\/[^/\s]+/i.test(url.trim())) {
+      throw new ConnectorError('The Square channel needs the setting notificationUrl: the exact webhook URL configured in the Square Developer Dashboard (Square signs it with each body).', false);
+    }
+    const version = ctx.settings.squareVersion ?? DEFAULT_SQUARE_VERSION;
+    if (typeof version !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(version)) throw new ConnectorError(`The Square setting squareVersion must be a date like ${DEFAULT_SQUARE_VERSION}.`, false);
+    if (version >= LOCATION_ID_RETIRED) {
+      throw new ConnectorError(`The Square setting squareVersion ${version} is too new for this connector: it writes inventory adjustments with location_id, which Square retired in ${LOCATION_ID_RETIRED} (use ${DEFAULT_SQUARE_VERSION}).`, false);
+    }
+    const timeout = ctx.settings.timeoutSeconds ?? 30;
+    if (typeof timeout !== 'number' || !Number.isFinite(timeout) || timeout < 1 || timeout > 600) throw new ConnectorError('The Square setting timeoutSeconds must be a number of seconds from 1 to 600.', false);
+    const restock = ctx.settings.restockReturns ?? true;
+    if (typeof restock !== 'boolean') throw new ConnectorError('The Square setting restockReturns must be true or false.', false);
+    const fromPayments = ctx.settings.salesFromPayments ?? true;
+    if (typeof fromPayments !== 'boolean') throw new ConnectorError('The Square setting salesFromPayments must be true or false.', false);
+    const base = (ctx.baseUrl ?? DEFAULT_BASE_URL).trim().replace(/\/+$/, '');
+    if (!/^https?:\/\/[^/\s]+/i.test(base)) throw new ConnectorError('The Square channel baseUrl must be an http(s) address, e.g. https://connect.squareup.com.', false);
+
+    this.token = token;
+    // Kept exactly as configured: the signature covers these bytes (only surrounding spaces go).
+    this.notificationUrl = url.trim();
+    this.squareVersion = version;
+    this.locationIds = locationList(ctx.settings.locationIds);
+    this.restockReturns = restock;
+    this.salesFromPayments = fromPayments;
+    this.timeoutSeconds = timeout;
+    this.clock = ctx.clock ?? (() => new Date());
+    this.client = new SquareClient({
+      token,
+      baseUrl: base,
+      timeoutInSeconds: timeout,
+      maxRetries: 0,
+      logging: { silent: true },
+      ...(ctx.fetch ? { fetch: ctx.fetch } : {}),
+    });
+  }
+
+  private options(signal?: AbortSignal): SquareClient.RequestOptions {
+    return { maxRetries: 0, headers: { 'Square-Version': this.squareVersion }, ...(signal ? { abortSignal: signal } : {}) };
+  }
+
+  private scrub(msg: string): string {
+    return this.token ? msg.split(this.token).join('[redacted]') : msg;
+  }
+
+  /** One SDK call; every failure becomes a ConnectorError (an abort is rethrown as the signal's reason). */
+  private async call<T>(what: string, run: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    signal?.throwIfAborted();
+    try {
+      const out = await run();
+      signal?.throwIfAborted();
+      return out;
+    } catch (err) {
+      signal?.throwIfAborted();
+      throw this.failure(err, what);
+    }
+  }
+
+  /** Square's error list of a failed call, if it answered with one. */
+  static errorsOf(err: unknown): SquareErrorBody[] {
+    if (!(err instanceof SquareError) || typeof err.body !== 'object' || err.body === null) return [];
+    const list = (err.body as { errors?: unknown }).errors;
+    return Array.isArray(list) ? (list.filter((e) => typeof e === 'object' && e !== null) as SquareErrorBody[]) : [];
+  }
+
+  failure(err: unknown, what: string): ConnectorError {
+    if (err instanceof ConnectorError) return err;
+    // The SDK aborts a request that outlives timeoutInSeconds with the reason "timeout"; Node's fetch
+    // rejects with that reason, which the SDK reports as an unknown error caused by it (or, from
+    // other fetch implementations, as SquareTimeoutError / an AbortError). The passthrough fetch
+    // throws the reason itself.
+    const timedOut = (e: unknown) => e === 'timeout' || (e instanceof Error && (e.name === 'AbortError' || e.name === 'TimeoutError'));
+    if (err instanceof SquareTimeoutError || timedOut(err) || (err instanceof SquareError && err.statusCode === undefined && timedOut(err.cause))) {
+      return new ConnectorError(`Square did not answer within ${this.timeoutSeconds} s while trying to ${what}; it will be retried.`, true);
+    }
+    if (!(err instanceof SquareError) || err.statusCode === undefined) {
+      // Node's fetch fails with TypeError("fetch failed") whose cause carries the system code (ECONNREFUSED, …).
+      let why = 'network error';
+      for (let e: unknown = err, depth = 0; e && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
+        const code = (e as { code?: unknown }).code;
+        if (typeof code === 'string') {
+          why = code;
+          break;
+        }
+        if (e instanceof Error && !(e instanceof SquareError) && e.message) why = e.message;
+      }
+      return new ConnectorError(this.scrub(`Square could not be reached while trying to ${what} (${why}); it will be retried.`), true);
+    }
+    return this.httpFailure(err.statusCode, SquareConnectorClient.errorsOf(err), err.rawResponse?.headers.get('retry-after') ?? null, what);
+  }
+
+  /** A Square error answer as a ConnectorError: 429 and 5xx retryable, the rest not. */
+  private httpFailure(status: number, errors: SquareErrorBody[], retryAfterHeader: string | null, what: string): ConnectorError {
+    const said = errors.length > 0 ? ` (${errors.map((e) => `${e.code ?? 'ERROR'}${e.detail ? `: ${e.detail}` : ''}${e.field ? ` [${e.field}]` : ''}`).join('; ')})` : '';
+    const retryAfter = parseRetryAfter(retryAfterHeader);
+    let e: ConnectorError;
+    if (status === 429) {
+      e = new ConnectorError(`Square is rate limiting this application (HTTP 429 RATE_LIMITED) while trying to ${what}${retryAfter !== null ? `; retry in ${Math.ceil(retryAfter / 1000)} s` : ''}.`, true, retryAfter, 429);
+    } else if (status === 401) {
+      e = new ConnectorError(`Square refused the access token (HTTP 401)${said} while trying to ${what}: check the accessToken credential of this channel (and that it is for this environment, production or sandbox).`, false, null, 401);
+    } else if (status === 403) {
+      e = new ConnectorError(`Square refused the request (HTTP 403)${said} while trying to ${what}: the token lacks a permission (INVENTORY_READ, INVENTORY_WRITE, ITEMS_READ, ORDERS_READ) or the location is not this seller's.`, false, null, 403);
+    } else if (status === 404) {
+      e = new ConnectorError(`Square does not know this object (HTTP 404)${said} while trying to ${what}; run catalog discovery again.`, false, null, 404);
+    } else if (status >= 500 || status === 408) {
+      e = new ConnectorError(`Square had a server error (HTTP ${status})${said} while trying to ${what}; it will be retried.`, true, retryAfter, status);
+    } else {
+      e = new ConnectorError(`Square rejected the request (HTTP ${status})${said} while trying to ${what}.`, false, null, status);
+    }
+    return new ConnectorError(this.scrub(e.message), e.retryable, e.retryAfterMs, e.status);
+  }
+
+  /**
+   * POST /v2/inventory/changes/batch-create through the SDK's passthrough `fetch` (its auth, base
+   * URL, timeout and abort), with the body in Square's wire shape of the pinned Square-Version: the
+   * SDK's typed model (API 2026-09-16) no longer has `InventoryAdjustment.location_id`, retired in
+   * 2026-07-15, which the pinned version requires. Resolves with Square's errors on a 4xx.
+   */
+  private async batchChange(body: Record<string, unknown>, signal?: AbortSignal): Promise<{ ok: true } | { ok: false; status: number; errors: SquareErrorBody[]; error: ConnectorError }> {
+    const what = 'change inventory';
+    signal?.throwIfAborted();
+    let res: Response;
+    let text: string;
+    try {
+      res = await this.client.fetch(
+        '/v2/inventory/changes/batch-create',
+        { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) },
+        { maxRetries: 0, headers: { 'Square-Version': this.squareVersion }, ...(signal ? { abortSignal: signal } : {}) },
+      );
+      text = await res.text();
+    } catch (err) {
+      signal?.throwIfAborted();
+      throw this.failure(err, what);
+    }
+    signal?.throwIfAborted();
+    let parsed: unknown = null;
+    try {
+      parsed = text ? JSON.parse(text) : null;
+    } catch {
+      parsed = null;
+    }
+    const errors = typeof parsed === 'object' && parsed !== null && Array.isArray((parsed as { errors?: unknown }).errors) ? ((parsed as { errors: SquareErrorBody[] }).errors ?? []) : [];
+    if (res.ok) {
+      if (parsed === null || typeof parsed !== 'object') throw new ConnectorError('Square answered the inventory change without JSON.', true, null, res.status);
+      return { ok: true };
+    }
+    return { ok: false, status: res.status, errors, error: this.httpFailure(res.status, errors, res.headers.get('retry-after'), what) };
+  }
+
+  private locationAllowed(locationId: string): boolean {
+    return this.locationIds === null || this.locationIds.includes(locationId);
+  }
+
+  // ---------------------------------------------------------------- read
+
+  /** IN_STOCK quantity per `variation|location`, for the given variations at the given locations. */
+  private async readMap(variationIds: string[], locationIds: string[], signal?: AbortSignal): Promise<Map<string, number>> {
+    const out = new Map<string, number>();
+    const locs = [...new Set(locationIds)];
+    for (const part of chunks([...new Set(variationIds)], READ_CHUNK)) {
+      await this.call(
+        'read inventory counts',
+        async () => {
+          let page = await this.client.inventory.batchGetCounts({ catalogObjectIds: part, locationIds: locs, states: ['IN_STOCK'] }, this.options(signal));
+          for (let n = 0; n < 100_000; n++) {
+            for (const c of page.data) {
+              if (c.state !== 'IN_STOCK' || !c.catalogObjectId || !c.locationId) continue;
+              const q = Number(c.quantity);
+              if (Number.isFinite(q)) out.set(`${c.catalogObjectId}|${c.locationId}`, Math.floor(q));
+            }
+            if (!page.hasNextPage()) break;
+            page = await page.getNextPage();
+          }
+        },
+        signal,
+      );
+    }
+    return out;
+  }
+
+  async read(items: { sku: string; ref: ListingRef; locationId: string }[], signal?: AbortSignal): Promise<LevelReading[]> {
+    const usable = items.filter((it) => typeof it.ref.variantId === 'string' && it.ref.variantId !== '' && this.locationAllowed(it.locationId));
+    if (usable.length === 0) return [];
+    const levels = await this.readMap(
+      usable.map((u) => u.ref.variantId),
+      usable.map((u) => u.locationId),
+      signal,
+    );
+    const out: LevelReading[] = [];
+    for (const it of usable) {
+      const q = levels.get(`${it.ref.variantId}|${it.locationId}`);
+      // A variation with no count at a location is not tracked there: left out, as Square leaves it out.
+      if (q !== undefined) out.push({ sku: it.sku, ref: it.ref, locationId: it.locationId, available: q });
+    }
+    return out;
+  }
+
+  // ---------------------------------------------------------------- push
+
+  /**
+   * Idempotent deltas first: a target whose last seen level is known becomes an ADJUSTMENT of
+   * level − expected (NONE → IN_STOCK to add, IN_STOCK → WASTE to remove; zero: nothing sent). A target
+   * never read becomes a PHYSICAL_COUNT (absolute) followed by a read-back. Up to 100 changes per
+   * request, one idempotency key per request derived from the targets' keys and the exact changes.
+   */
+  async push(targets: PushTarget[], signal?: AbortSignal): Promise<PushOutcome[]> {
+    const outcomes: (PushOutcome | undefined)[] = new Array(targets.length);
+    const planned: Planned[] = [];
+    targets.forEach((target, index) => {
+      const fail = (message: string) => (outcomes[index] = { sku: target.sku, locationId: target.locationId, status: 'failed', message });
+      const variationId = target.ref.variantId;
+      if (typeof variationId !== 'string' || variationId === '') return fail('This listing has no Square item variation id; run catalog discovery again.');
+      if (!target.locationId) return fail('No Square location id is mapped for this location.');
+      if (!this.locationAllowed(target.locationId)) return fail(`Square location ${target.locationId} is not one of this channel's locationIds.`);
+      if (!Number.isInteger(target.level) || target.level < 0) return fail(`The level ${target.level} is not a whole number of units of 0 or more.`);
+      if (target.expected !== null) {
+        const delta = target.level - target.expected;
+        if (!Number.isInteger(delta)) return fail(`The last seen level ${target.expected} is not a whole number.`);
+        if (delta === 0) {
+          outcomes[index] = { sku: target.sku, locationId: target.locationId, status: 'applied', level: target.level };
+          return;
+        }
+        planned.push({ index, target, variationId, kind: 'ADJUSTMENT', delta });
+      } else {
+        planned.push({ index, target, variationId, kind: 'PHYSICAL_COUNT', delta: 0 });
+      }
+    });
+    for (const part of chunks(planned, MAX_BATCH)) await this.sendChanges(part, outcomes, signal);
+    return outcomes.map((o, i) => o ?? { sku: targets[i]!.sku, locationId: targets[i]!.locationId, status: 'failed', message: 'No answer from Square for this change.' });
+  }
+
+  /** One change in Square's wire shape (snake_case), as the pinned Square-Version reads it. */
+  private change(p: Planned, occurredAt: string): Record<string, unknown> {
+    const reference_id = p.target.idempotencyKey.slice(0, 255);
+    if (p.kind === 'PHYSICAL_COUNT') {
+      return {
+        type: 'PHYSICAL_COUNT',
+        physical_count: { reference_id, catalog_object_id: p.variationId, location_id: p.target.locationId, state: 'IN_STOCK', quantity: String(p.target.level), occurred_at: occurredAt },
+      };
+    }
+    const add = p.delta > 0;
+    return {
+      type: 'ADJUSTMENT',
+      adjustment: {
+        reference_id,
+        catalog_object_id: p.variationId,
+        location_id: p.target.locationId,
+        from_state: add ? 'NONE' : 'IN_STOCK',
+        to_state: add ? 'IN_STOCK' : 'WASTE',
+        quantity: String(Math.abs(p.delta)),
+        occurred_at: occurredAt,
+      },
+    };
+  }
+
+  /** The occurred_at first sent with this key (so a retry is the same request), or now. */
+  private occurredAtFor(key: string): string {
+    const now = this.clock().getTime();
+    for (const [k, v] of this.sentAt) if (now - v.at > MEMO_MS) this.sentAt.delete(k);
+    const seen = this.sentAt.get(key);
+    if (seen) return seen.occurredAt;
+    const occurredAt = new Date(now).toISOString();
+    this.sentAt.set(key, { occurredAt, at: now });
+    if (this.sentAt.size > 10_000) this.sentAt.delete(this.sentAt.keys().next().value as string);
+    return occurredAt;
+  }
+
+  private async sendChanges(part: Planned[], outcomes: (PushOutcome | undefined)[], signal?: AbortSignal): Promise<void> {
+    let rest = part;
+    const readBack: Planned[] = [];
+    for (let round = 0; rest.length > 0 && round < 3; round++) {
+      const key = requestKey([
+        'stockrelay-square-push',
+        rest.map((p) => p.target.idempotencyKey),
+        rest.map((p) => [p.kind, p.variationId, p.target.locationId, p.kind === 'ADJUSTMENT' ? p.delta : p.target.level]),
+      ]);
+      const occurredAt = this.occurredAtFor(key);
+      const answer = await this.batchChange({ idempotency_key: key, changes: rest.map((p) => this.change(p, occurredAt)), ignore_unchanged_counts: true }, signal);
+      if (!answer.ok) {
+        if (answer.status !== 400) throw answer.error;
+        const errors = answer.errors;
+        if (errors.some((e) => e.code === 'IDEMPOTENCY_KEY_REUSED')) {
+          // This key was used before with another occurred_at (a retry after a restart): the first
+          // request was applied or refused; what Square shows now tells which.
+          readBack.push(...rest);
+          rest = [];
+          break;
+        }
+        const refused = new Map<number, string>();
+        for (const e of errors) {
+          const i = changeIndex(e.field);
+          if (i !== null && i < rest.length) refused.set(i, `${e.code ?? 'ERROR'}${e.detail ? `: ${e.detail}` : ''}`);
+        }
+        if (refused.size === 0) {
+          for (const p of rest) outcomes[p.index] = { sku: p.target.sku, locationId: p.target.locationId, status: 'failed', message: answer.error.message };
+          return;
+        }
+        rest.forEach((p, i) => {
+          const msg = refused.get(i);
+          if (msg !== undefined) outcomes[p.index] = { sku: p.target.sku, locationId: p.target.locationId, status: 'failed', message: `Square refused the change: ${msg}` };
+        });
+        // Square applies a batch all or nothing: the others are sent again, under a new key.
+        rest = rest.filter((_, i) => !refused.has(i));
+        continue;
+      }
+      for (const p of rest) {
+        if (p.kind === 'PHYSICAL_COUNT') readBack.push(p);
+        else outcomes[p.index] = { sku: p.target.sku, locationId: p.target.locationId, status: 'applied', level: p.target.level };
+      }
+      rest = [];
+    }
+    for (const p of rest) outcomes[p.index] = { sku: p.target.sku, locationId: p.target.locationId, status: 'failed', message: 'Square kept refusing the batch this change was in.' };
+    if (readBack.length === 0) return;
+    // An absolute count is last-writer-wins: read it back, and report a level that differs (a sale
+    // landed at the same moment) as stale rather than as applied.
+    const now = await this.readMap(
+      readBack.map((p) => p.variationId),
+      readBack.map((p) => p.target.locationId),
+      signal,
+    );
+    for (const p of readBack) {
+      const observed = now.get(`${p.variationId}|${p.target.locationId}`) ?? null;
+      outcomes[p.index] =
+        observed === p.target.level ? { sku: p.target.sku, locationId: p.target.locationId, status: 'applied', level: p.target.level } : { sku: p.target.sku, locationId: p.target.locationId, status: 'stale', observed };
+    }
+  }
+
+  // ---------------------------------------------------------------- catalog
+
+  async listCatalog(signal?: AbortSignal): Promise<PlatformListing[]> {
+    const out: PlatformListing[] = [];
+    await this.call(
+      'list the catalog',
+      async () => {
+        let page = await this.client.catalog.list({ types: 'ITEM' }, this.options(signal));
+        for (let n = 0; n < 100_000; n++) {
+          for (const obj of page.data) {
+            if (obj.type !== 'ITEM' || obj.isDeleted) continue;
+            const itemName = obj.itemData?.name?.trim() ?? '';
+            for (const v of obj.itemData?.variations ?? []) {
+              if (v.type !== 'ITEM_VARIATION' || v.isDeleted) continue;
+              const data = v.itemVariationData;
+              const variationName = data?.name?.trim() ?? '';
+              const sku = data?.sku?.trim() ?? '';
+              out.push({
+                sku: sku !== '' ? sku : null,
+                title: variationName !== '' && variationName !== 'Regular' ? `${itemName} — ${variationName}` : itemName,
+                ref: { productId: obj.id, variantId: v.id },
+              });
+            }
+          }
+          if (!page.hasNextPage()) break;
+          page = await page.getNextPage();
+        }
+      },
+      signal,
+    );
+    return out;
+  }
+
+  // ---------------------------------------------------------------- orders
+
+  /** The order in Square's wire JSON (snake_case, as webhooks carry it), or null if Square has none with this id. */
+  async fetchOrder(orderId: string, locationId: string | null, signal?: AbortSignal): Promise<Record<string, unknown> | null> {
+    const res = await this.call('fetch an order', () => this.client.orders.batchGet({ orderIds: [orderId], ...(locationId ? { locationId } : {}) }, this.options(signal)), signal);
+    const order = (res.orders ?? []).find((o) => o.id === orderId);
+    if (!order) return null;
+    const wire = serialization.Order.jsonOrThrow(order, { unrecognizedObjectKeys: 'passthrough', omitUndefined: true, skipValidation: true });
+    // Through JSON once, so 64-bit numbers (catalog_version) are plain numbers like a webhook body's.
+    return JSON.parse(JSON.stringify(wire, (_k, v: unknown) => (typeof v === 'bigint' ? Number(v) : v))) as Record<string, unknown>;
+  }
+}

@@ -1,0 +1,104 @@
+/**
+ * Square (REST API, official `square` SDK) connector: idempotent deltas (ADJUSTMENT changes with an
+ * idempotency key) and, for a level never read, absolute PHYSICAL_COUNT sets followed by a
+ * read-back; levels read with BatchRetrieveInventoryCounts; catalog discovery over ITEM objects
+ * and their variations; thin order and refund webhooks expanded by fetching the order; webhooks
+ * signed over the notification URL and body. No hide/relist (see `capabilities.hideRelist`).
+ * See README.md in this folder.
+ */
+import { ConnectorError, type Connector, type ConnectorCapabilities, type ConnectorContext, type ConnectorDefinition } from '../types';
+import { MAX_BATCH, SquareConnectorClient } from './client';
+import { EXPANDED_ORDER_KEY, SQUARE_TOPICS, createTranslate } from './translate';
+import { verifySquareWebhook } from './verify';
+
+const NO_HIDE =
+  'Not supported. Square marks a tracked variation sold out by itself when its count reaches 0 and lifts it on restock (ItemVariationLocationOverrides.sold_out is read-only: writes are ignored), so the POS and Square Online already stop selling it. The only real "hide" is archiving the whole item (CatalogItem.is_archived) through UpsertCatalogObject, which replaces the entire item with its variations, needs the current version and can drop fields a client does not know: too destructive to do automatically.';
+
+export const capabilities: ConnectorCapabilities = {
+  platform: 'square',
+  push: ['idempotent_delta', 'absolute_set'],
+  locations: true,
+  hideRelist: { supported: false, how: NO_HIDE },
+  webhooks: [...SQUARE_TOPICS],
+  polled: [],
+  rateLimit: {
+    kind: 'unpublished',
+    description: 'Square publishes no fixed quota; bursts are answered HTTP 429 with error code RATE_LIMITED (Retry-After honoured when sent). Back off with jitter.',
+  },
+  maxBatch: MAX_BATCH,
+};
+
+type Obj = Record<string, unknown>;
+
+function isObj(v: unknown): v is Obj {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** The order a thin event is about, and its location when the event says. */
+function orderOf(topic: string, body: unknown, salesFromPayments: boolean): { orderId: string; locationId: string | null } | null {
+  if (!isObj(body) || !isObj(body.data) || !isObj(body.data.object)) return null;
+  const object = body.data.object;
+  const str = (v: unknown) => (typeof v === 'string' && v.trim() !== '' ? v.trim() : null);
+  if (topic === 'order.created' || topic === 'order.updated') {
+    const thin = object[topic === 'order.created' ? 'order_created' : 'order_updated'];
+    if (!isObj(thin)) return null;
+    const orderId = str(thin.order_id) ?? str(body.data.id);
+    return orderId ? { orderId, locationId: str(thin.location_id) } : null;
+  }
+  if (topic === 'payment.updated' && salesFromPayments) {
+    const payment = object.payment;
+    if (!isObj(payment) || payment.status !== 'COMPLETED') return null;
+    const orderId = str(payment.order_id);
+    return orderId ? { orderId, locationId: str(payment.location_id) } : null;
+  }
+  if (topic === 'refund.created' || topic === 'refund.updated') {
+    const refund = object.refund;
+    // Only a completed refund becomes a fact; a pending one needs no fetch.
+    if (!isObj(refund) || refund.status !== 'COMPLETED') return null;
+    const orderId = str(refund.order_id);
+    return orderId ? { orderId, locationId: str(refund.location_id) } : null;
+  }
+  return null;
+}
+
+export function createSquareConnector(ctx: ConnectorContext): Connector {
+  const client = new SquareConnectorClient(ctx);
+  const signatureKey = ctx.credentials.webhookSignatureKey;
+  const translate = createTranslate({ restockReturns: client.restockReturns, locationIds: client.locationIds, salesFromPayments: client.salesFromPayments });
+  const unsupported = async (): Promise<void> => {
+    throw new ConnectorError(`Square listings are not hidden or relisted by stockrelay. ${NO_HIDE}`, false);
+  };
+  return {
+    capabilities,
+    verify: (raw, headers) => verifySquareWebhook(raw, headers, signatureKey, client.notificationUrl),
+    /**
+     * Order and refund events are thin, and a completed payment names its order: the order (lines,
+     * returns, tenders) is fetched with BatchRetrieveOrders and attached under `stockrelay_order`. Other topics, pending refunds,
+     * bodies that name no order and orders at a location outside `locationIds` are returned
+     * unchanged; an order Square does not have leaves the body unchanged too, and translate then
+     * says the order could not be read.
+     */
+    async expand(topic, body, signal) {
+      const which = orderOf(topic, body, client.salesFromPayments);
+      if (!which || !isObj(body)) return body;
+      // An order at a location this channel does not cover gives no facts: no need to fetch it.
+      if (which.locationId !== null && client.locationIds !== null && !client.locationIds.includes(which.locationId)) return body;
+      const order = await client.fetchOrder(which.orderId, which.locationId, signal);
+      return order ? { ...body, [EXPANDED_ORDER_KEY]: order } : body;
+    },
+    translate,
+    push: (targets, signal) => client.push(targets, signal),
+    read: (items, signal) => client.read(items, signal),
+    hide: unsupported,
+    relist: unsupported,
+    listCatalog: (signal) => client.listCatalog(signal),
+  };
+}
+
+export const definition: ConnectorDefinition = {
+  platform: 'square',
+  credentials: ['accessToken', 'webhookSignatureKey'],
+  requiredSettings: ['notificationUrl'],
+  capabilities,
+  create: createSquareConnector,
+};

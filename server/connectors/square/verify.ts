@@ -1,0 +1,87 @@
+/**
+ * Square webhook authentication: `x-square-hmacsha256-signature` is
+ * base64(HMAC-SHA256(signature key, notification URL + raw body)), where the notification URL is
+ * exactly the URL given to Square for the subscription (byte for byte: scheme, host, port, path and
+ * query as configured; never rebuilt from the request, which a proxy may have rewritten). The event
+ * id, type and time come from the verified body (`event_id`, `type`, `created_at`).
+ * Checked over the raw bytes in constant time; never throws.
+ */
+import crypto from 'node:crypto';
+import type { Headers, VerifyResult } from '../types';
+
+export const SIGNATURE_HEADER = 'x-square-hmacsha256-signature';
+
+/** One header value, case-insensitive; a header given twice with different values counts as absent. */
+export function headerValue(headers: Headers | null | undefined, name: string): string | null {
+  if (!headers || typeof headers !== 'object') return null;
+  const wanted = name.toLowerCase();
+  for (const [key, value] of Object.entries(headers)) {
+    if (key.toLowerCase() !== wanted) continue;
+    if (typeof value === 'string') return value.trim();
+    if (Array.isArray(value)) {
+      const distinct = [...new Set(value.filter((v): v is string => typeof v === 'string').map((v) => v.trim()))];
+      return distinct.length === 1 ? distinct[0]! : null;
+    }
+    return null;
+  }
+  return null;
+}
+
+function digest(raw: Buffer | string, signatureKey: string, notificationUrl: string): Buffer {
+  return crypto
+    .createHmac('sha256', signatureKey)
+    .update(notificationUrl, 'utf8')
+    .update(typeof raw === 'string' ? Buffer.from(raw, 'utf8') : raw)
+    .digest();
+}
+
+/** The signature Square would send for this body (used by the emulator and by tests). */
+export function signSquareWebhook(raw: Buffer | string, signatureKey: string, notificationUrl: string): string {
+  return digest(raw, signatureKey, notificationUrl).toString('base64');
+}
+
+/** Whether `signature` is Square's signature of these bytes for this key and URL; constant time. */
+export function squareSignatureMatches(raw: Buffer, signature: string, signatureKey: string, notificationUrl: string): boolean {
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(signature)) return false;
+  const given = Buffer.from(signature, 'base64');
+  const expected = digest(raw, signatureKey, notificationUrl);
+  return given.length === expected.length && crypto.timingSafeEqual(given, expected);
+}
+
+export function verifySquareWebhook(raw: Buffer, headers: Headers, signatureKey: string | undefined, notificationUrl: string | undefined): VerifyResult {
+  try {
+    if (typeof signatureKey !== 'string' || signatureKey === '') {
+      return { valid: false, reason: 'No webhook signature key is configured for this Square channel (credential webhookSignatureKey).' };
+    }
+    if (typeof notificationUrl !== 'string' || notificationUrl === '') {
+      return { valid: false, reason: 'No notification URL is configured for this Square channel (setting notificationUrl): Square signs the URL with the body.' };
+    }
+    if (!Buffer.isBuffer(raw)) return { valid: false, reason: 'The request body was not kept as raw bytes.' };
+    const given = headerValue(headers, SIGNATURE_HEADER);
+    if (!given) return { valid: false, reason: 'The request has no x-square-hmacsha256-signature header.' };
+    if (!/^[A-Za-z0-9+/]+={0,2}$/.test(given)) return { valid: false, reason: 'The x-square-hmacsha256-signature header is not base64.' };
+    if (!squareSignatureMatches(raw, given, signatureKey, notificationUrl)) {
+      return {
+        valid: false,
+        reason: 'The x-square-hmacsha256-signature does not match the notification URL and body: not sent by Square with this signature key, altered on the way, or the notificationUrl setting differs from the URL configured in the Square Developer Dashboard.',
+      };
+    }
+    let body: unknown;
+    try {
+      body = JSON.parse(raw.toString('utf8'));
+    } catch {
+      return { valid: false, reason: 'The signed Square notification is not JSON.' };
+    }
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) return { valid: false, reason: 'The signed Square notification is not a JSON object.' };
+    const b = body as Record<string, unknown>;
+    const eventId = typeof b.event_id === 'string' && b.event_id.trim() !== '' ? b.event_id.trim() : null;
+    if (!eventId) return { valid: false, reason: 'The Square notification has no event_id, so a redelivery could not be recognised.' };
+    const topic = typeof b.type === 'string' && b.type.trim() !== '' ? b.type.trim() : null;
+    if (!topic) return { valid: false, reason: 'The Square notification has no type.' };
+    const created = typeof b.created_at === 'string' ? Date.parse(b.created_at) : Number.NaN;
+    const occurredAt = Number.isNaN(created) ? null : new Date(created).toISOString();
+    return { valid: true, eventId, topic, occurredAt };
+  } catch {
+    return { valid: false, reason: 'The webhook could not be checked.' };
+  }
+}

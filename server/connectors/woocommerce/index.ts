@@ -1,0 +1,61 @@
+/**
+ * WooCommerce (REST API v3) connector: absolute `stock_quantity` sets (the only write WooCommerce
+ * offers) guarded by a read before and a read-back after, batches of up to 100, hide/relist through
+ * catalog visibility (variations: enabled/disabled), catalog discovery over products and their
+ * variations, and HMAC-signed webhooks. WooCommerce has no locations: the one pseudo location is
+ * `default`. See README.md in this folder.
+ */
+import type { Connector, ConnectorCapabilities, ConnectorContext, ConnectorDefinition } from '../types';
+import { MAX_BATCH, WooClient } from './client';
+import { WOO_TOPICS, translate, wooId } from './translate';
+import { isWooPing, verifyWooWebhook } from './verify';
+
+export { WOO_LOCATION } from './translate';
+
+export const capabilities: ConnectorCapabilities = {
+  platform: 'woocommerce',
+  push: ['absolute_set'],
+  locations: false,
+  hideRelist: {
+    supported: true,
+    how: 'A simple product gets catalog_visibility "hidden" (out of the shop and search; still reachable by its link) and "visible" again; a variation is disabled (status "private") and enabled (status "publish"). Stock 0 with manage_stock already makes an item out of stock and unpurchasable.',
+  },
+  webhooks: [...WOO_TOPICS],
+  polled: [],
+  rateLimit: {
+    kind: 'unpublished',
+    description: 'WooCommerce has no REST rate limit of its own; the store\'s host or firewall may answer HTTP 429, whose Retry-After is honoured. Failed webhook deliveries are not retried by WooCommerce (the webhook is disabled after more than 5 consecutive failures), so reconciliation reads matter.',
+  },
+  maxBatch: MAX_BATCH,
+};
+
+export function createWooConnector(ctx: ConnectorContext): Connector {
+  const client = new WooClient(ctx);
+  const secret = ctx.credentials.webhookSecret;
+  return {
+    capabilities,
+    verify: (raw, headers) => verifyWooWebhook(raw, headers, secret),
+    isPing: isWooPing,
+    /** action.woocommerce_order_refunded carries only {action, arg: order id}: fetch the order. */
+    async expand(topic, body, signal) {
+      if (topic !== 'action.woocommerce_order_refunded' || typeof body !== 'object' || body === null) return body;
+      const orderId = wooId((body as { arg?: unknown }).arg);
+      if (!orderId) return body;
+      return (await client.getOrder(orderId, signal)) ?? body;
+    },
+    translate,
+    push: (targets, signal) => client.push(targets, signal),
+    read: (items, signal) => client.read(items, signal),
+    hide: (ref, signal) => client.setVisible(ref, false, signal),
+    relist: (ref, signal) => client.setVisible(ref, true, signal),
+    listCatalog: (signal) => client.listCatalog(signal),
+  };
+}
+
+export const definition: ConnectorDefinition = {
+  platform: 'woocommerce',
+  credentials: ['consumerKey', 'consumerSecret', 'webhookSecret'],
+  requiredSettings: [],
+  capabilities,
+  create: createWooConnector,
+};

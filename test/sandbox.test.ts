@@ -1,0 +1,290 @@
+/**
+ * What a newcomer gets from `npm start` with no channel configured: the hub beside the emulators of
+ * every sandbox platform, the demo catalog mapped and pushed. And the promise of the product, end to
+ * end through the real connectors and emulators, for every pair of channels: a sale on one channel
+ * is booked once and reaches every other channel once; a refund with restock brings it back; a refund
+ * without restock books nothing to stock; the platforms' echo webhooks start no push loop.
+ */
+import { DEMO_CATALOG } from '../server/sandbox';
+import { SANDBOX_PLATFORMS } from '../server/sandbox-platforms';
+import { startStockrelay, type Started } from '../server/start';
+import { createLogger } from '../server/log';
+import type { Movement } from '../server/domain/ledger';
+import { ADMIN_TOKEN, settleHub, testConfig } from './helpers/hub';
+import { WebhookSink } from './connectors/helpers/shopify-sink';
+import type { SquareEmulator } from '../server/connectors/square/emulator';
+
+let s: Started;
+/** The shop's Slack channel: alerts arrive here as {"text"}. */
+let ops: WebhookSink;
+const slackLines = () => ops.received.map((r) => (JSON.parse(r.raw.toString('utf8')) as { text: string }).text);
+
+async function api(method: string, p: string, body?: unknown): Promise<{ status: number; body: any }> {
+  const res = await fetch(s.url + p, {
+    method,
+    headers: { authorization: `Bearer ${ADMIN_TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : null };
+}
+
+/** Lets every emulator send what it holds and the hub book and push it, until nothing moves any more. */
+async function quiesce(): Promise<void> {
+  let last = -1;
+  for (let i = 0; i < 200; i++) {
+    await Promise.all(s.sandbox!.channels.map((c) => c.emulator.flushWebhooks()));
+    await settleHub(s.hub);
+    // A push answered "stale" (the platform moved since we read it) is tried again shortly: wait for it.
+    if ((await s.hub.store.countOutbox()).pending) {
+      await new Promise((r) => setTimeout(r, 50));
+      continue;
+    }
+    const seen = s.sandbox!.channels.reduce((n, c) => n + c.emulator.requests.length, 0) + ((await s.hub.store.countInbox()).processed ?? 0);
+    if (seen === last) return;
+    last = seen;
+  }
+  const open: unknown[] = [];
+  for (const c of s.sandbox!.channels) open.push(...(await s.hub.store.listChannelLevels(c.config.id)).filter((l) => l.pendingSince));
+  const waiting = (await s.hub.store.listOutbox({ limit: 20, status: 'pending' })).map((r) => [r.sink, r.payload, r.lastError]);
+  throw new Error(`the sandbox did not come to rest: ${JSON.stringify({ open, waiting })}`);
+}
+
+type Levels = { hub: Record<string, number>; channels: Record<string, Record<string, number | null>> };
+
+async function levels(sku: string): Promise<Levels> {
+  const r = await api('GET', `/v1/sandbox/levels/${sku}`);
+  expect(r.status).toBe(200);
+  const body = r.body as { hub: { locationId: string; available: number }[]; channels: { channelId: string; levels: { locationId: string; level: number | null }[] }[] };
+  return {
+    hub: Object.fromEntries(body.hub.map((l) => [l.locationId, l.available])),
+    channels: Object.fromEntries(body.channels.map((c) => [c.channelId, Object.fromEntries(c.levels.map((l) => [l.locationId, l.level]))])),
+  };
+}
+
+/** Every channel shows the hub's available level at every location it maps (buffer 0 in the sandbox). */
+function expectChannelsFollow(v: Levels): void {
+  for (const [channel, byLocation] of Object.entries(v.channels)) {
+    for (const [location, level] of Object.entries(byLocation)) {
+      expect({ channel, location, level }).toEqual({ channel, location, level: Math.max(0, v.hub[location] ?? 0) });
+    }
+  }
+}
+
+async function movements(sku: string): Promise<Movement[]> {
+  const r = await api('GET', `/v1/items/${sku}/movements?limit=500`);
+  expect(r.status).toBe(200);
+  return r.body.movements as Movement[];
+}
+
+beforeAll(async () => {
+  // Short backoff and suspension, so the outage test below runs in a second or two.
+  ops = new WebhookSink();
+  const opsUrl = await ops.start();
+  const config = testConfig(
+    'sqlite',
+    { dispatch: { baseDelayMs: 20, maxDelayMs: 200, suspendAfter: 3, suspendMs: 1000 }, notify: [{ id: 'ops', url: opsUrl, topics: ['alert.raised'], format: 'slack' }] },
+    { PORT: '0', HOST: '127.0.0.1' },
+  );
+  s = await startStockrelay(config, createLogger('silent'), {}, { idleMs: 50, validateResponses: true });
+  await quiesce();
+});
+
+afterAll(async () => {
+  await s?.stop();
+  await ops?.stop();
+});
+
+const CHANNELS = SANDBOX_PLATFORMS.map((p) => p.channelId);
+
+describe('npm start with no channel configured', () => {
+  it('runs the hub in sandbox mode beside an emulator of every sandbox platform', async () => {
+    const health = await fetch(`${s.url}/healthz`).then((r) => r.json());
+    expect(health).toMatchObject({ mode: 'sandbox' });
+    const channels = await api('GET', '/v1/channels');
+    expect(channels.body.channels.map((c: { id: string; platform: string; connected: boolean }) => [c.id, c.platform, c.connected])).toEqual(
+      SANDBOX_PLATFORMS.map((p) => [p.channelId, p.platform, true]),
+    );
+    // The made-up credentials are never shown.
+    expect(JSON.stringify(channels.body)).not.toMatch(/sandbox-(accessToken|webhookSecret|consumerSecret|webhookSignatureKey)-/);
+  });
+
+  it('maps the whole demo catalog on every channel and pushes every level', async () => {
+    for (const id of CHANNELS) {
+      const listings = await api('GET', `/v1/channels/${id}/listings`);
+      expect(listings.status).toBe(200);
+      expect(listings.body.listings.map((l: { sku: string }) => l.sku).sort()).toEqual(DEMO_CATALOG.map((i) => i.sku).sort());
+    }
+    for (const item of DEMO_CATALOG) {
+      const v = await levels(item.sku);
+      for (const [location, counted] of Object.entries(item.stock)) expect(v.hub[location]).toBe(counted);
+      expectChannelsFollow(v);
+    }
+  });
+});
+
+describe.each(CHANNELS)('a sale on %s', (seller) => {
+  const others = CHANNELS.filter((c) => c !== seller);
+  const sku = 'CRD-0101';
+
+  it(`is booked once and reaches ${others.join(' and ')} once; a refund with restock brings it back`, async () => {
+    const before = await levels(sku);
+    const movesBefore = (await movements(sku)).length;
+    const pushesBefore = Object.fromEntries(s.sandbox!.channels.map((c) => [c.config.id, c.emulator.requests.length]));
+
+    const sale = await api('POST', `/v1/sandbox/channels/${seller}/sales`, { sku, quantity: 2, location: 'gallery' });
+    expect(sale.status).toBe(201);
+    await quiesce();
+
+    const after = await levels(sku);
+    expect(after.hub.gallery).toBe(before.hub.gallery! - 2);
+    expect(after.hub.warehouse).toBe(before.hub.warehouse);
+    expectChannelsFollow(after);
+    const booked = (await movements(sku)).slice(0, (await movements(sku)).length - movesBefore);
+    expect(booked.map((m) => [m.reason, m.quantity, m.locationId, m.channelId])).toEqual([['sale', -2, 'gallery', seller]]);
+    // Every other channel was written to; the seller's own echo of the new level changed nothing more.
+    for (const c of others) expect(s.sandbox!.channels.find((x) => x.config.id === c)!.emulator.requests.length).toBeGreaterThan(pushesBefore[c]!);
+
+    const refund = await api('POST', `/v1/sandbox/channels/${seller}/refunds`, { orderId: sale.body.orderId, restock: true });
+    expect(refund.status).toBe(201);
+    await quiesce();
+
+    const back = await levels(sku);
+    expect(back.hub).toEqual(before.hub);
+    expectChannelsFollow(back);
+    const all = await movements(sku);
+    // Newest first: the sale, then the return (one movement, or one per unit where the platform
+    // reports restocks as a running count, as WooCommerce does).
+    const returned = all.slice(0, all.length - movesBefore - 1);
+    expect(returned.length).toBeGreaterThanOrEqual(1);
+    expect(returned.every((m) => m.reason === 'return' && m.locationId === 'gallery' && m.channelId === seller)).toBe(true);
+    expect(returned.reduce((n, m) => n + m.quantity, 0)).toBe(2);
+  });
+
+  it('a refund without restock gives money back and moves no stock anywhere', async () => {
+    const sale = await api('POST', `/v1/sandbox/channels/${seller}/sales`, { sku, quantity: 1, location: 'gallery' });
+    await quiesce();
+    const sold = await levels(sku);
+    const moves = (await movements(sku)).length;
+    const refund = await api('POST', `/v1/sandbox/channels/${seller}/refunds`, { orderId: sale.body.orderId, restock: false });
+    expect(refund.status).toBe(201);
+    await quiesce();
+    expect(await levels(sku)).toEqual(sold);
+    expect((await movements(sku)).length).toBe(moves);
+  });
+});
+
+describe('the one-of-a-kind artwork', () => {
+  it('sold on one channel leaves every channel, and is back on every channel after a return', async () => {
+    const sku = 'ART-0002';
+    const seller = CHANNELS[0]!;
+    const sale = await api('POST', `/v1/sandbox/channels/${seller}/sales`, { sku, quantity: 1 });
+    expect(sale.status).toBe(201);
+    await quiesce();
+    const gone = await levels(sku);
+    expect(gone.hub.gallery).toBe(0);
+    expectChannelsFollow(gone);
+    // Channels that hide at zero took the listing down.
+    const hiding = s.sandbox!.channels.filter((c) => c.config.hideAtZero).map((c) => c.config.id);
+    for (const id of hiding) {
+      const listing = (await api('GET', `/v1/channels/${id}/listings`)).body.listings.find((l: { sku: string }) => l.sku === sku);
+      expect({ id, hidden: listing.hidden }).toEqual({ id, hidden: true });
+    }
+    await api('POST', `/v1/sandbox/channels/${seller}/refunds`, { orderId: sale.body.orderId, restock: true });
+    await quiesce();
+    const back = await levels(sku);
+    expect(back.hub.gallery).toBe(1);
+    expectChannelsFollow(back);
+    for (const id of hiding) {
+      const listing = (await api('GET', `/v1/channels/${id}/listings`)).body.listings.find((l: { sku: string }) => l.sku === sku);
+      expect({ id, hidden: listing.hidden }).toEqual({ id, hidden: false });
+    }
+  });
+
+  it('echoes of our own pushes start no loop: at rest, nothing more is sent to any platform', async () => {
+    await quiesce();
+    const counts = s.sandbox!.channels.map((c) => c.emulator.requests.length);
+    const processed = (await s.hub.store.countInbox()).processed ?? 0;
+    await new Promise((r) => setTimeout(r, 300));
+    await quiesce();
+    expect(s.sandbox!.channels.map((c) => c.emulator.requests.length)).toEqual(counts);
+    expect((await s.hub.store.countInbox()).processed ?? 0).toBe(processed);
+  });
+});
+
+describe('a channel that goes down', () => {
+  it('is suspended with an alert while the others carry on, keeps its updates queued, and catches up when it answers again', async () => {
+    const sku = 'PNT-0301';
+    const victim = s.sandbox!.channels.find((c) => c.config.id === 'woocommerce')!;
+    const seller = CHANNELS.find((c) => c !== victim.config.id)!;
+    await quiesce();
+    const before = await levels(sku);
+    victim.emulator.faults.api.failNext = 1_000_000;
+
+    for (let i = 0; i < 3; i++) {
+      await api('POST', `/v1/sandbox/channels/${seller}/sales`, { sku, quantity: 1, location: 'gallery' });
+      await Promise.all(s.sandbox!.channels.map((c) => c.emulator.flushWebhooks()));
+      await settleHub(s.hub);
+    }
+    // Wait for the failures to add up to a suspension.
+    let view: { id: string; suspendedUntil: string | null }[] = [];
+    for (let i = 0; i < 100; i++) {
+      await settleHub(s.hub);
+      view = (await api('GET', '/v1/channels')).body.channels;
+      if (view.find((c) => c.id === 'woocommerce')!.suspendedUntil) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(view.find((c) => c.id === 'woocommerce')!.suspendedUntil).not.toBeNull();
+    const alerts = (await api('GET', '/v1/alerts?status=open')).body.alerts as { kind: string; channelId: string | null; message: string }[];
+    expect(alerts.filter((a) => a.kind === 'channel_failing').map((a) => a.channelId)).toEqual(['woocommerce']);
+    // …and it reached the shop's Slack channel.
+    await settleHub(s.hub);
+    expect(slackLines().filter((l) => l.includes('Online shop (WooCommerce) failed'))).toEqual([expect.stringMatching(/^:rotating_light: \*stockrelay critical\*: Online shop \(WooCommerce\) failed 3 times in a row/)]);
+    // The other channels followed every sale; the one that is down still shows the old level.
+    const during = await levels(sku);
+    expect(during.hub.gallery).toBe(before.hub.gallery! - 3);
+    for (const c of CHANNELS.filter((c) => c !== 'woocommerce')) expect(during.channels[c]!.gallery).toBe(during.hub.gallery);
+    expect(during.channels.woocommerce!.gallery).toBe(before.hub.gallery);
+    // Nothing was given up.
+    expect((await api('GET', '/v1/dead-letters')).body.deadLetters ?? []).toEqual([]);
+
+    victim.emulator.faults.api.failNext = 0;
+    for (let i = 0; i < 200; i++) {
+      await settleHub(s.hub);
+      if ((await levels(sku)).channels.woocommerce!.gallery === during.hub.gallery) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await quiesce();
+    expectChannelsFollow(await levels(sku));
+    const after = (await api('GET', '/v1/alerts?status=open')).body.alerts as { kind: string }[];
+    expect(after.filter((a) => a.kind === 'channel_failing')).toEqual([]);
+    expect((await api('GET', '/v1/channels')).body.channels.find((c: { id: string }) => c.id === 'woocommerce').suspendedUntil).toBeNull();
+  });
+});
+
+describe('the one-off piece sold on two channels at the same moment', () => {
+  it('is oversold by one, physically unavoidably; the alert names both orders and reaches Slack', async () => {
+    const sku = 'ART-0003';
+    const [a, b] = [CHANNELS[0]!, CHANNELS[1]!];
+    // Both sales happen before either platform's webhook reaches the hub.
+    const first = await api('POST', `/v1/sandbox/channels/${a}/sales`, { sku, quantity: 1, location: 'gallery' });
+    const second = await api('POST', `/v1/sandbox/channels/${b}/sales`, { sku, quantity: 1, location: 'gallery' });
+    expect([first.status, second.status]).toEqual([201, 201]);
+    await quiesce();
+    expect((await levels(sku)).hub.gallery).toBe(-1);
+    const oversold = ((await api('GET', '/v1/alerts?status=open')).body.alerts as { kind: string; sku: string; message: string }[]).find((x) => x.kind === 'oversold' && x.sku === sku)!;
+    expect(oversold.message).toContain(`order ${first.body.orderId}`);
+    expect(oversold.message).toContain(`order ${second.body.orderId}`);
+    expect(slackLines().some((l) => l.includes(`${sku} is oversold at gallery`))).toBe(true);
+  });
+});
+
+describe('what the platforms received', () => {
+  it("every request the Square connector sent in these tests matched Square's OpenAPI document", () => {
+    const square = s.sandbox!.channels.find((c) => c.config.platform === 'square')!.emulator as SquareEmulator;
+    expect(square.specLoaded).toBe(true);
+    expect(square.requests.length).toBeGreaterThan(0);
+    expect(square.specViolations).toEqual([]);
+    expect(square.internalErrors).toEqual([]);
+  });
+});
