@@ -1,11 +1,13 @@
+#!/usr/bin/env node
 /**
- * `npm run stockrelay -- <command>`: talk to a running hub from the shell.
+ * `npx stockrelay <command>` (or `npm run stockrelay -- <command>`): talk to a running hub from the shell.
  *
  *   simulate sale     make a sale on a sandbox channel and show every channel's level before and after
  *   simulate return   refund the last sandbox sale of a SKU (with or without restock)
  *   simulate restock  add stock in the hub (as the sheet would) and watch it reach every channel
  *   levels            one item's levels in the hub and on every sandbox channel
  *   discover          match a channel's catalog to ours and print the report
+ *   reconcile         read every channel back, fix or flag each difference (--dry-run to look only)
  *   config-schema     print the JSON Schema of the config file
  */
 import fs from 'node:fs';
@@ -77,9 +79,15 @@ function levelsTable(before: LevelsView, after?: LevelsView): string {
       rows.push([c.name, l.locationId, String(l.level ?? '-'), ...(after ? [String(a?.level ?? '-')] : [])]);
     }
   }
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  return table(rows[0]!, rows.slice(1));
+}
+
+/** A plain-text table: a header, a rule, then the rows, columns padded to fit. */
+function table(header: string[], body: string[][]): string {
+  const rows = [header, ...body];
+  const widths = header.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
-  return [line(rows[0]!), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.slice(1).map(line)].join('\n');
+  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].join('\n');
 }
 
 /** Polls until every channel shows what the hub publishes (or the time is up), then returns the levels. */
@@ -99,7 +107,7 @@ async function settled(opts: Globals, sku: string, changedFrom: LevelsView, wait
 export function buildCli(): Command {
   const program = new Command('stockrelay')
     .description('Talk to a running stockrelay hub.')
-    .option('--hub <url>', 'the hub address', process.env.STOCKRELAY_HUB_URL ?? 'http://127.0.0.1:8080')
+    .option('--hub <url>', 'the hub address (STOCKRELAY_HUB_URL, else 127.0.0.1 on PORT)', process.env.STOCKRELAY_HUB_URL ?? `http://127.0.0.1:${process.env.PORT || 8080}`)
     .option('--token <token>', 'the admin token (default: STOCKRELAY_ADMIN_TOKEN, or data/secrets.json)')
     .showHelpAfterError();
 
@@ -112,7 +120,7 @@ export function buildCli(): Command {
     .requiredOption('--channel <id>', 'sandbox channel: square, shopify or woocommerce')
     .requiredOption('--sku <sku>', 'the item sold')
     .option('--quantity <n>', 'how many', positive, 1)
-    .option('--location <id>', 'our location the sale is made at (default: the channel’s first)')
+    .option('--location <id>', 'our location the sale is made at, as at a POS (default: where the platform fulfils a web order from)')
     .option('--wait <ms>', 'how long to wait for every channel to follow', positive, 5000)
     .action(async (o: { channel: string; sku: string; quantity: number; location?: string; wait: number }) => {
       const g = globals();
@@ -179,6 +187,30 @@ export function buildCli(): Command {
       for (const d of r.duplicated) console.log(`  listed ${d.listings.length} times (not mapped until fixed on the platform): ${d.sku}`);
       for (const u of r.unmatched) console.log(`  on the platform but not in the catalog: ${u.sku || '(no SKU)'} — ${u.title}`);
       for (const m of r.missing) console.log(`  in the catalog but not on the platform: ${m}`);
+    });
+
+  program
+    .command('reconcile')
+    .description('Read every channel back, compare with what the hub publishes, and fix or flag each difference (see docs/reconcile.md).')
+    .option('--channel <id>', 'only this channel')
+    .option('--dry-run', 'only say what would be done; change nothing')
+    .action(async (o: { channel?: string; dryRun?: boolean }) => {
+      const r = (await call(globals(), 'POST', '/v1/reconcile', { ...(o.channel ? { channel: o.channel } : {}), dryRun: o.dryRun === true })) as {
+        channels: { name: string; checked: number; error: string | null; notListed: string[]; differences: { sku: string; location: string; channelShows: number | null; published: number; explanation: string; action: string }[] }[];
+      };
+      for (const c of r.channels) {
+        const head = `${c.name}: ${c.checked} level(s) checked, ${c.differences.length} different${o.dryRun ? ' (dry run: nothing changed)' : ''}.`;
+        console.log(c.error ? `${head} ${c.error}` : head);
+        if (c.differences.length > 0) {
+          console.log(
+            table(
+              ['sku', 'location', 'channel shows', 'published', 'why', 'action'],
+              c.differences.map((d) => [d.sku, d.location, String(d.channelShows ?? '—'), String(d.published), d.explanation.replace(/_/g, ' '), d.action]),
+            ),
+          );
+        }
+        if (c.notListed.length > 0) console.log(`  not listed on ${c.name}: ${c.notListed.slice(0, 20).join(', ')}${c.notListed.length > 20 ? ` and ${c.notListed.length - 20} more` : ''}`);
+      }
     });
 
   program

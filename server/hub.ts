@@ -15,6 +15,8 @@ import { RelayVerifier } from './relay/verify';
 import { openStore, type StoreOptions } from './store/open';
 import { ChannelRegistry } from './channels/registry';
 import { ChannelSink } from './channels/sink';
+import { reconcile, type ReconcileReport } from './channels/reconcile';
+import type { AlertRecord } from './store/types';
 import type { ConnectorDefinition } from './connectors/types';
 import type { Sandbox } from './sandbox';
 import type { Store } from './store/types';
@@ -43,6 +45,8 @@ export interface Hub {
   readonly adminToken: string;
   /** Queues a push of every listed item's current level to every channel; returns how many. */
   resyncChannels(): Promise<number>;
+  /** Reads every channel (or one) back and acts on the differences (docs/reconcile.md). */
+  reconcile(opts?: { channelId?: string | undefined; dryRun?: boolean | undefined }): Promise<ReconcileReport>;
   channels: ChannelRegistry;
   processor: InboxProcessor;
   dispatcher: Dispatcher;
@@ -65,13 +69,36 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
   const processor = new InboxProcessor(store, config, log.child({ part: 'inbox' }), metrics, clock, opts.idleMs ?? 1000, channels);
   const sinks: Sink[] = [
     ...config.notify.map((n) => new WebhookSink(n, clock)),
-    ...channels.all().map((ch) => new ChannelSink(ch, store, clock)),
+    ...channels.all().map((ch) => new ChannelSink(ch, store, clock, config.attributionWindowMs)),
     ...(opts.sinks ?? []),
   ];
-  const dispatcher = new Dispatcher(store, sinks, config.dispatch, log.child({ part: 'outbox' }), metrics, clock, opts.random ?? Math.random, opts.idleMs ?? 500);
+  /** Alerts opened outside a booking (a failing channel, a drift found by reconciliation) go to the notification webhooks too. */
+  const announceAlert = async (alert: AlertRecord): Promise<void> => {
+    const now = clock().toISOString();
+    for (const n of config.notify) {
+      if (n.topics.includes('alert.raised')) await store.enqueue({ sink: `notify:${n.id}`, topic: 'alert.raised', coalesceKey: null, payload: { alert } }, now);
+    }
+  };
+  const dispatcher = new Dispatcher(store, sinks, config.dispatch, log.child({ part: 'outbox' }), metrics, clock, opts.random ?? Math.random, opts.idleMs ?? 500, 20, {
+    ...(config.dispatch.suspendAfter ? { suspendAfter: config.dispatch.suspendAfter } : {}),
+    ...(config.dispatch.suspendMs ? { suspendMs: config.dispatch.suspendMs } : {}),
+    onAlert: (a) => announceAlert(a),
+  });
   processor.onProcessed(() => dispatcher.notify());
 
   let shuttingDown = false;
+  let reconcileTimer: NodeJS.Timeout | null = null;
+  let reconciling: Promise<ReconcileReport> | null = null;
+  /** One reconciliation at a time: a second request while one runs gets the same report. */
+  const runReconcile = (opts: { channelId?: string | undefined; dryRun?: boolean | undefined } = {}): Promise<ReconcileReport> => {
+    if (reconciling && !opts.dryRun && opts.channelId === undefined) return reconciling;
+    const run = reconcile({ store, channels, clock, wake: () => { processor.notify(); dispatcher.notify(); }, onAlert: (a) => announceAlert(a) }, opts);
+    if (!opts.dryRun && opts.channelId === undefined) {
+      reconciling = run;
+      void run.finally(() => (reconciling = null)).catch(() => undefined);
+    }
+    return run;
+  };
   let server: http.Server | null = null;
   const app = createApp({
     store,
@@ -85,11 +112,14 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
     clock,
     validateResponses: opts.validateResponses ?? false,
     isShuttingDown: () => shuttingDown,
+    channelSuspendedUntil: (id) => dispatcher.suspendedUntil(`channel:${id}`),
+    reconcile: (o) => runReconcile(o),
   });
 
   return {
     store,
     adminToken: config.adminToken,
+    reconcile: runReconcile,
     async resyncChannels() {
       const n = await processor.resyncChannels();
       dispatcher.notify();
@@ -103,6 +133,17 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
     listen(port, host) {
       processor.start();
       dispatcher.start();
+      if (config.reconcileEveryMs > 0 && channels.all().length > 0 && !reconcileTimer) {
+        reconcileTimer = setInterval(() => {
+          runReconcile()
+            .then((r) => {
+              const found = r.channels.reduce((n, c) => n + c.differences.length, 0);
+              log.info({ part: 'reconcile', checked: r.channels.reduce((n, c) => n + c.checked, 0), differences: found, errors: r.channels.filter((c) => c.error).map((c) => c.error) }, 'reconciliation done');
+            })
+            .catch((err: unknown) => log.error({ err }, 'reconciliation failed'));
+        }, config.reconcileEveryMs);
+        reconcileTimer.unref();
+      }
       return new Promise((resolve, reject) => {
         const s = app.listen(port, host, (err?: Error) => {
           if (err) return reject(err);
@@ -116,6 +157,8 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
     },
     async stop(graceMs = 10_000) {
       shuttingDown = true;
+      if (reconcileTimer) clearInterval(reconcileTimer);
+      reconcileTimer = null;
       if (server) {
         const s = server;
         const closed = new Promise<void>((resolve) => s.close(() => resolve()));

@@ -449,9 +449,41 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
         await store.recordChannelLevel('web', 'SKU-1', 'main', 'pushed', 5, T0);
         await store.recordChannelLevel('web', 'SKU-1', 'main', 'observed', 4, at(1));
         await store.recordChannelLevel('web', 'SKU-1', 'main', 'pushed', 3, at(2));
-        expect(await store.getChannelLevel('web', 'SKU-1', 'main')).toEqual({ channelId: 'web', sku: 'SKU-1', locationId: 'main', pushed: 3, pushedAt: at(2), observed: 4, observedAt: at(1) });
+        // A push the channel applied is also what the hub now expects it to show.
+        expect(await store.getChannelLevel('web', 'SKU-1', 'main')).toEqual({
+          channelId: 'web',
+          sku: 'SKU-1',
+          locationId: 'main',
+          pushed: 3,
+          pushedAt: at(2),
+          observed: 4,
+          observedAt: at(1),
+          expected: 3,
+          observedPlatformAt: null,
+          pendingSince: null,
+          drift: 0,
+          driftThrough: null,
+        });
         expect(await store.listChannelLevels('web', [])).toEqual([]);
         expect(await store.listChannelLevels('web', ['SKU-1'])).toHaveLength(1);
+      });
+
+      test('attribution state: fields set one by one, discrepancies listed by age, and a push that matches the observation closes its discrepancy', async () => {
+        await store.updateChannelLevel('pos', 'SKU-1', 'main', { expected: 5, observed: 3, observedPlatformAt: at(1), pendingSince: at(1) });
+        await store.updateChannelLevel('pos', 'SKU-2', 'main', { expected: 2, observed: 1, pendingSince: at(5) });
+        await store.updateChannelLevel('pos', 'SKU-3', 'main', { drift: -2, driftThrough: at(3) });
+        expect(await store.getChannelLevel('pos', 'SKU-3', 'main')).toMatchObject({ drift: -2, driftThrough: at(3), expected: null, pendingSince: null });
+        expect((await store.listDiscrepancies(at(1), 10)).map((l) => l.sku)).toEqual(['SKU-1']);
+        expect((await store.listDiscrepancies(at(9), 10)).map((l) => l.sku)).toEqual(['SKU-1', 'SKU-2']);
+        expect((await store.listDiscrepancies(at(9), 1)).map((l) => l.sku)).toEqual(['SKU-1']);
+        // A push of another level leaves the discrepancy open; a push of the observed level closes it.
+        await store.recordChannelLevel('pos', 'SKU-1', 'main', 'pushed', 4, at(6));
+        expect(await store.getChannelLevel('pos', 'SKU-1', 'main')).toMatchObject({ expected: 4, pendingSince: at(1) });
+        await store.recordChannelLevel('pos', 'SKU-1', 'main', 'pushed', 3, at(7));
+        expect(await store.getChannelLevel('pos', 'SKU-1', 'main')).toMatchObject({ expected: 3, observed: 3, pendingSince: null });
+        expect((await store.listDiscrepancies(at(9), 10)).map((l) => l.sku)).toEqual(['SKU-2']);
+        await store.updateChannelLevel('pos', 'SKU-2', 'main', { pendingSince: null });
+        expect(await store.listDiscrepancies(at(9), 10)).toEqual([]);
       });
     });
   });

@@ -75,7 +75,7 @@ const entry = (id: number, over: Partial<OutboxEntry> = {}): OutboxEntry => ({
   updatedAt: '2026-11-22T10:00:00.000Z',
   ...over,
 });
-const notify = (over: Partial<NotifyConfig> = {}): NotifyConfig => ({ id: 'erp', url, secret: SECRET, topics: ['level.changed', 'alert.raised'], ...over });
+const notify = (over: Partial<NotifyConfig> = {}): NotifyConfig => ({ id: 'erp', url, secret: SECRET, topics: ['level.changed', 'alert.raised'], format: 'standard', ...over });
 
 /** Delivers and returns the DeliveryError it must fail with. */
 async function failure(sink: WebhookSink, e: OutboxEntry = entry(1), signal: AbortSignal = AbortSignal.timeout(5000)): Promise<DeliveryError> {
@@ -151,6 +151,12 @@ describe('what the receiver gets', () => {
     expect(received[0]!.headers['webhook-id']).toBe('msg_outbox_1');
     expect(received[0]!.headers['webhook-timestamp']).toMatch(/^\d+$/);
     expect(JSON.parse(received[0]!.body)).toMatchObject({ type: 'level.changed', data: { sku: 'A-1' } });
+  });
+
+  test('format "slack": the body is Slack’s incoming-webhook {"text"}, one readable line per alert', async () => {
+    const alert = { id: 7, kind: 'channel_failing', severity: 'critical', sku: null, locationId: null, channelId: 'web', message: 'Web store failed 5 times in a row (last: HTTP 503).', status: 'open', openedAt: '2026-11-23T10:00:00.000Z', resolvedAt: null };
+    await new WebhookSink(notify({ secret: null, format: 'slack' })).deliver(entry(2, { topic: 'alert.raised', payload: { alert } }), AbortSignal.timeout(5000));
+    expect(JSON.parse(received[0]!.body)).toEqual({ text: ':rotating_light: *stockrelay critical*: Web store failed 5 times in a row (last: HTTP 503).' });
   });
 });
 

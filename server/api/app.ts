@@ -20,6 +20,7 @@ import { openApiDocument } from './openapi';
 import type { ChannelRegistry } from '../channels/registry';
 import { ConnectorError } from '../connectors/types';
 import type { Sandbox } from '../sandbox';
+import type { ReconcileReport } from '../channels/reconcile';
 
 export interface AppDeps {
   store: Store;
@@ -39,6 +40,10 @@ export interface AppDeps {
   sandbox?: Sandbox | undefined;
   /** How long a write through the API waits for its booking before answering 202. */
   waitForBookingMs?: number;
+  /** When a failing channel's pushes resume, or null when it is not suspended (docs/dispatch.md). */
+  channelSuspendedUntil?: (channelId: string) => string | null;
+  /** docs/reconcile.md */
+  reconcile?: (opts: { channelId?: string | undefined; dryRun?: boolean | undefined }) => Promise<ReconcileReport>;
 }
 
 export const MAX_BODY = '1mb';
@@ -276,6 +281,16 @@ export function createApp(deps: AppDeps): express.Express {
       if (shuttingDown()) throw new AppError(503, 'shutting_down', 'The hub is restarting; the platform will deliver this again.');
       const raw: Buffer = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
       const verdict = ch.connector.verify(raw, req.headers);
+      if (!verdict.valid && ch.connector.isPing?.(raw, req.headers)) {
+        log.info({ channel: channelId }, 'channel webhook address check answered');
+        res.status(200).json({ status: 'ping', message: `${ch.config.name}: this address receives the channel's webhooks.` });
+        return;
+      }
+      if (!verdict.valid && ch.connector.isPing?.(raw, req.headers)) {
+        log.info({ channel: channelId }, 'channel webhook address check answered');
+        res.status(200).json({ status: 'ping', message: `${ch.config.name}: this address receives the channel's webhooks.` });
+        return;
+      }
       if (!verdict.valid) {
         metrics.relays.inc({ result: 'webhook_refused' });
         log.warn({ channel: channelId, reason: verdict.reason, ip: req.ip }, 'channel webhook refused: signature');
@@ -358,10 +373,11 @@ export function createApp(deps: AppDeps): express.Express {
   app.post('/v1/sandbox/channels/:channelId/sales', wrap(async (req, res) => {
     const ch = sandboxChannel(String(req.params.channelId));
     const b = req.body as { sku: string; quantity: number; location?: string };
-    const theirs = b.location === undefined ? Object.values(ch.config.locations)[0] : ch.config.locations[b.location];
-    if (theirs === undefined) throw new AppError(400, 'unknown_location', `${ch.config.name} does not sell from location "${b.location}".`);
-    if (ch.emulator.level(b.sku, theirs) === null) throw new AppError(404, 'unknown_sku', `${ch.config.name} does not list "${b.sku}".`);
-    const { orderId } = await ch.emulator.sell({ sku: b.sku, quantity: b.quantity, locationId: theirs });
+    // Without a location the platform decides where the order is fulfilled from (a web order), as it would.
+    const theirs = b.location === undefined ? undefined : ch.config.locations[b.location];
+    if (b.location !== undefined && theirs === undefined) throw new AppError(400, 'unknown_location', `${ch.config.name} does not sell from location "${b.location}".`);
+    if (Object.values(ch.config.locations).every((l) => ch.emulator.level(b.sku, l) === null)) throw new AppError(404, 'unknown_sku', `${ch.config.name} does not list "${b.sku}".`);
+    const { orderId } = await ch.emulator.sell({ sku: b.sku, quantity: b.quantity, ...(theirs === undefined ? {} : { locationId: theirs }) });
     ch.lastOrders.set(b.sku, orderId);
     res.status(201).json({ orderId });
   }));
@@ -387,6 +403,7 @@ export function createApp(deps: AppDeps): express.Express {
     hideAtZero: c.hideAtZero,
     relistOnRestock: c.relistOnRestock,
     connected: deps.channels?.get(c.id) !== undefined,
+    suspendedUntil: deps.channelSuspendedUntil?.(c.id) ?? null,
   });
   app.get('/v1/channels', (_req, res) => {
     res.json({ channels: deps.config.channels.map(channelView) });
@@ -401,6 +418,12 @@ export function createApp(deps: AppDeps): express.Express {
     }
     return ch;
   };
+  app.post('/v1/reconcile', wrap(async (req, res) => {
+    const b = (req.body ?? {}) as { channel?: string; dryRun?: boolean };
+    if (!deps.reconcile || !deps.channels || deps.channels.all().length === 0) throw new AppError(409, 'no_channels', 'No channel is connected: there is nothing to reconcile.');
+    if (b.channel !== undefined) connected(b.channel);
+    res.json(await deps.reconcile({ channelId: b.channel, dryRun: b.dryRun ?? false }));
+  }));
   app.post('/v1/channels/:channelId/discover', wrap(async (req, res) => {
     const ch = connected(String(req.params.channelId));
     try {

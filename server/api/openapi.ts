@@ -130,6 +130,7 @@ export const AlertView = Type.Object(
     severity: Type.Union([Type.Literal('info'), Type.Literal('warning'), Type.Literal('critical')]),
     sku: Nullable(Type.String()),
     locationId: Nullable(Type.String()),
+    channelId: Nullable(Type.String({ description: 'The channel an alert is about as a whole (failing, suspended); null for stock alerts.' })),
     message: Type.String(),
     status: Type.Union([Type.Literal('open'), Type.Literal('resolved')]),
     openedAt: Timestamp,
@@ -287,10 +288,57 @@ function buildDocument() {
           parameters: [{ name: 'channelId', in: 'path', required: true, schema: { type: 'string' } }],
           requestBody: { required: true, content: { '*/*': { schema: {} } } },
           responses: {
-            '200': json(Type.Object({ status: Type.Union([Type.Literal('received'), Type.Literal('duplicate')]), eventId: Type.Optional(Type.Integer()), message: Type.Optional(Type.String()) }), 'Stored (or held already).'),
+            '200': json(Type.Object({ status: Type.Union([Type.Literal('received'), Type.Literal('duplicate'), Type.Literal('ping')]), eventId: Type.Optional(Type.Integer()), message: Type.Optional(Type.String()) }), 'Stored (or held already); "ping" for a platform’s unsigned address check (WooCommerce), which stores nothing.'),
             '401': err('The platform signature is missing or wrong. Nothing was stored.'),
             '404': err('No connected channel has this id.'),
             '413': err('The body is larger than 1 MiB.'),
+          },
+        },
+      },
+      '/v1/reconcile': {
+        post: {
+          summary: 'Reconciliation: read every channel (or one) back, compare with the published levels, explain and act on each difference.',
+          description:
+            'Each difference is explained (push_pending, awaiting_explanation, failed_push, missed_push, external_change, unreadable) and acted on by the channel’s `reconcile` policy (adopt, correct, flag); see docs/reconcile.md. With dryRun nothing is changed. Runs on its own every engine.reconcileEveryMs too.',
+          operationId: 'reconcile',
+          security: admin,
+          requestBody: {
+            required: false,
+            content: { 'application/json': { schema: Type.Object({ channel: Type.Optional(Type.String({ minLength: 1 })), dryRun: Type.Optional(Type.Boolean()) }, { additionalProperties: false }) } },
+          },
+          responses: {
+            '200': json(
+              Type.Object({
+                runId: Type.String(),
+                dryRun: Type.Boolean(),
+                startedAt: Timestamp,
+                finishedAt: Timestamp,
+                channels: Type.Array(
+                  Type.Object({
+                    channelId: Type.String(),
+                    name: Type.String(),
+                    checked: Type.Integer(),
+                    notListed: Type.Array(Type.String()),
+                    error: Nullable(Type.String()),
+                    differences: Type.Array(
+                      Type.Object({
+                        sku: Type.String(),
+                        location: Type.String(),
+                        channelShows: Nullable(Type.Integer()),
+                        published: Type.Integer(),
+                        expected: Nullable(Type.Integer()),
+                        explanation: Type.Union(['push_pending', 'awaiting_explanation', 'failed_push', 'missed_push', 'external_change', 'unreadable'].map((e) => Type.Literal(e))),
+                        action: Type.Union(['none', 'push', 'adopt', 'flag'].map((e) => Type.Literal(e))),
+                      }),
+                    ),
+                  }),
+                ),
+              }),
+              'What was found, and done (or would be, in a dry run).',
+            ),
+            '404': err('No such channel.'),
+            '409': err('No channel is connected, or the channel’s platform has no connector yet.'),
+            ...adminErrors,
           },
         },
       },
@@ -435,6 +483,7 @@ function buildDocument() {
                     hideAtZero: Type.Boolean(),
                     relistOnRestock: Type.Boolean(),
                     connected: Type.Boolean({ description: 'False when the hub has no connector for the platform yet.' }),
+                    suspendedUntil: Nullable(Timestamp),
                   }),
                 ),
               }),

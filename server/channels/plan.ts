@@ -18,18 +18,18 @@ export type PlannedFact =
   | { kind: 'command'; command: Command }
   | { kind: 'unresolved'; what: string; line: FactLine }
   | { kind: 'not_booked'; sku: string | null; message: string }
-  | { kind: 'observed'; sku: string | null; location: string | null; available: number; line: Partial<FactLine> };
+  | { kind: 'observed'; sku: string | null; location: string | null; available: number; occurredAt: string | null; line: Partial<FactLine> };
 
 export interface PlanContext {
   channelId: string;
   channelName: string;
-  resolve(line: Pick<FactLine, 'sku' | 'ref' | 'locationId'>): ResolvedLine;
+  resolve(line: Pick<FactLine, 'sku' | 'ref' | 'locationId'> & { quantity?: number; sold?: boolean }): ResolvedLine;
 }
 
 export function planFacts(facts: ChannelFact[], ctx: PlanContext): PlannedFact[] {
   const out: PlannedFact[] = [];
   const line = (l: FactLine, key: string, quantity: number, reason: 'sale' | 'return', ref: string, occurredAt: string, note: string) => {
-    const r = ctx.resolve(l);
+    const r = ctx.resolve(reason === 'sale' ? { ...l, sold: true } : l);
     if (!r.sku) return out.push({ kind: 'unresolved', what: `a line (platform id ${l.ref.variantId ?? l.ref.productId ?? l.lineId}${l.sku ? `, SKU "${l.sku}"` : ''}) that matches no item of the catalog`, line: l });
     if (!r.location) return out.push({ kind: 'unresolved', what: `a line for ${r.sku} at platform location "${l.locationId ?? '(none)'}", which is not mapped to one of our locations`, line: l });
     out.push({
@@ -67,7 +67,7 @@ export function planFacts(facts: ChannelFact[], ctx: PlanContext): PlannedFact[]
         break;
       case 'level_observed': {
         const r = ctx.resolve({ sku: f.sku, ref: f.ref, locationId: f.locationId });
-        out.push({ kind: 'observed', sku: r.sku, location: r.location, available: f.available, line: { sku: f.sku, ref: f.ref, locationId: f.locationId } });
+        out.push({ kind: 'observed', sku: r.sku, location: r.location, available: f.available, occurredAt: f.occurredAt || null, line: { sku: f.sku, ref: f.ref, locationId: f.locationId } });
         break;
       }
       case 'listing_changed':

@@ -1,12 +1,15 @@
 /**
  * Delivers `level.push` outbox rows to a channel through its connector: the published level for one
- * item at one of our locations. Records what was pushed, hides at zero and relists on restock when
- * the channel's policy says so. (Per-channel batching and rate limiting build on this in the engine.)
+ * item at one of our locations. Rows are pushed in batches of up to the platform's `maxBatch`, at the
+ * platform's pace (docs/dispatch.md). Records what was pushed, hides at zero and relists on restock
+ * when the channel's policy says so.
  */
-import { DeliveryError, type Sink } from '../outbox/dispatcher';
+import { DeliveryError, type EntryResult, type Sink } from '../outbox/dispatcher';
+import { limiterFor, type Limiter } from '../outbox/rate-limit';
 import type { OutboxEntry, Store } from '../store/types';
 import { ConnectorError, type PushTarget } from '../connectors/types';
 import type { ConnectedChannel } from './registry';
+import { observe, stateOf } from './attribution';
 
 export interface LevelPush {
   sku: string;
@@ -14,66 +17,147 @@ export interface LevelPush {
   level: number;
 }
 
+/** A connector error as the dispatcher understands it: pacing, retryable, or final. */
+export function deliveryErrorOf(name: string, err: ConnectorError): DeliveryError {
+  const paced = err.retryable && (err.status === 429 || (err.retryAfterMs !== null && err.status !== null && err.status < 500));
+  return new DeliveryError(`${name}: ${err.message}`, err.retryAfterMs, !err.retryable, { rateLimited: paced });
+}
+
 export class ChannelSink implements Sink {
   readonly id: string;
+  readonly maxBatch: number;
+  readonly limiter: Limiter;
+  readonly channel: { id: string; name: string };
 
   constructor(
-    private readonly channel: ConnectedChannel,
+    private readonly connected: ConnectedChannel,
     private readonly store: Store,
     private readonly clock: () => Date = () => new Date(),
+    private readonly attributionWindowMs = 15_000,
   ) {
-    this.id = `channel:${channel.config.id}`;
+    this.id = `channel:${connected.config.id}`;
+    this.channel = { id: connected.config.id, name: connected.config.name };
+    this.maxBatch = Math.max(1, connected.connector.capabilities.maxBatch);
+    this.limiter = limiterFor(connected.connector.capabilities.rateLimit);
   }
 
   async deliver(entry: OutboxEntry, signal: AbortSignal): Promise<void> {
-    const { config, connector } = this.channel;
-    const push = entry.payload as LevelPush;
-    const platformLocation = config.locations[push.location];
-    const listing = await this.store.listingForSku(config.id, push.sku);
-    // Nothing to push: the channel does not list this SKU (discovery reports it) or this location.
-    if (!listing || platformLocation === undefined) return;
+    const [r] = await this.deliverBatch([entry], signal);
+    if (r) throw r;
+  }
 
-    const known = await this.store.getChannelLevel(config.id, push.sku, push.location);
-    const expected = latest(known);
-    const target: PushTarget = {
-      sku: push.sku,
-      ref: { productId: listing.productId, variantId: listing.variantId, ...(listing.inventoryItemId ? { inventoryItemId: listing.inventoryItemId } : {}) },
-      locationId: platformLocation,
-      level: push.level,
-      expected,
-      idempotencyKey: `stockrelay-${config.id}-${entry.id}-${expected ?? 'x'}`,
-    };
-    let outcome;
+  async deliverBatch(entries: OutboxEntry[], signal: AbortSignal): Promise<EntryResult[]> {
+    const { config, connector } = this.connected;
+    const results: EntryResult[] = entries.map(() => null);
+    const pending: { k: number; push: LevelPush; target: PushTarget; hidden: boolean }[] = [];
+    for (const [k, entry] of entries.entries()) {
+      const push = entry.payload as LevelPush;
+      const platformLocation = config.locations[push.location];
+      const listing = await this.store.listingForSku(config.id, push.sku);
+      // Nothing to push: the channel does not list this SKU (discovery reports it) or this location.
+      if (!listing || platformLocation === undefined) continue;
+      const known = await this.store.getChannelLevel(config.id, push.sku, push.location);
+      if (known?.pendingSince) {
+        // The channel reported a level nobody has explained yet: pushing now would overwrite it
+        // before we know whether it was a sale or an edit there (docs/attribution.md).
+        // Looked at again shortly: the order that explains it usually comes within a second.
+        const left = Math.min(250, Math.max(50, this.attributionWindowMs - (this.clock().getTime() - Date.parse(known.pendingSince))));
+        results[k] = new DeliveryError(`${config.name} reported a level for ${push.sku} that is not explained yet; this update waits for it.`, left, false, { benign: true });
+        continue;
+      }
+      // The channel itself confirmed it shows this level already: nothing to send.
+      if (known && known.expected === push.level && known.observed === push.level) continue;
+      const expected = known?.expected ?? latest(known);
+      pending.push({
+        k,
+        push,
+        hidden: listing.hidden,
+        target: {
+          sku: push.sku,
+          ref: { productId: listing.productId, variantId: listing.variantId, ...(listing.inventoryItemId ? { inventoryItemId: listing.inventoryItemId } : {}) },
+          locationId: platformLocation,
+          level: push.level,
+          expected,
+          idempotencyKey: `stockrelay-${config.id}-${entry.id}-${expected ?? 'x'}`,
+        },
+      });
+    }
+    if (pending.length === 0) return results;
+
+    let outcomes;
     try {
-      [outcome] = await connector.push([target], signal);
+      outcomes = await connector.push(
+        pending.map((p) => p.target),
+        signal,
+      );
     } catch (err) {
-      if (err instanceof ConnectorError) throw new DeliveryError(`${config.name}: ${err.message}`, err.retryAfterMs, !err.retryable);
+      if (err instanceof ConnectorError) throw deliveryErrorOf(config.name, err);
       throw err;
     }
     const now = this.clock().toISOString();
-    if (!outcome) throw new DeliveryError(`${config.name} gave no answer for ${push.sku}.`);
-    if (outcome.status === 'stale') {
-      if (outcome.observed !== null) await this.store.recordChannelLevel(config.id, push.sku, push.location, 'observed', outcome.observed, now);
-      throw new DeliveryError(`${config.name} changed ${push.sku} since we last read it (now ${outcome.observed ?? 'unknown'}); pushing again with the fresh number.`);
+    for (const p of pending) {
+      const outcome = outcomes.find((o) => o.sku === p.target.sku && o.locationId === p.target.locationId);
+      if (!outcome) {
+        results[p.k] = new DeliveryError(`${config.name} gave no answer for ${p.push.sku}.`);
+        continue;
+      }
+      if (outcome.status === 'stale') {
+        // The channel moved since we last knew its level: a sale there whose order has not reached
+        // us, or an edit. It is treated as a level the channel reported (docs/attribution.md): if
+        // nothing explains it within the window it is booked as a change made there, and only then
+        // is our number pushed — never over a sale the channel made.
+        if (outcome.observed !== null) {
+          const known = await this.store.getChannelLevel(config.id, p.push.sku, p.push.location);
+          const { state } = observe(stateOf(known), outcome.observed, null, now);
+          await this.store.updateChannelLevel(config.id, p.push.sku, p.push.location, { expected: state.expected, observed: state.observed, observedAt: now, pendingSince: state.pendingSince });
+        }
+        results[p.k] = new DeliveryError(`${config.name} changed ${p.push.sku} since we last read it (now ${outcome.observed ?? 'unknown'}); this update waits until that change is explained or booked.`, 50, false, { benign: true });
+        continue;
+      }
+      if (outcome.status === 'failed') {
+        results[p.k] = new DeliveryError(`${config.name} refused ${p.push.sku}: ${outcome.message}`, null, true);
+        continue;
+      }
+      await this.store.recordChannelLevel(config.id, p.push.sku, p.push.location, 'pushed', outcome.level, now);
+      try {
+        await this.hideOrRelist(p.push, p.target, p.hidden, signal);
+      } catch (err) {
+        results[p.k] = err as Error;
+      }
     }
-    if (outcome.status === 'failed') throw new DeliveryError(`${config.name} refused ${push.sku}: ${outcome.message}`, null, true);
-    await this.store.recordChannelLevel(config.id, push.sku, push.location, 'pushed', outcome.level, now);
+    return results;
+  }
 
-    const caps = connector.capabilities.hideRelist.supported;
-    if (caps && config.hideAtZero && push.level === 0 && !listing.hidden) {
+  private async hideOrRelist(push: LevelPush, target: PushTarget, hidden: boolean, signal: AbortSignal): Promise<void> {
+    const { config, connector } = this.connected;
+    if (!connector.capabilities.hideRelist.supported) return;
+    const now = () => this.clock().toISOString();
+    // A listing is hidden only when it is at zero at every location of the channel we publish to
+    // (the platforms hide a whole product, not one location's stock).
+    if (config.hideAtZero && push.level === 0 && !hidden && (await this.zeroEverywhereElse(push))) {
       await this.wrap(() => connector.hide(target.ref, signal));
-      await this.store.setListingHidden(config.id, push.sku, true, now);
-    } else if (caps && config.relistOnRestock && push.level > 0 && listing.hidden) {
+      await this.store.setListingHidden(config.id, push.sku, true, now());
+    } else if (config.relistOnRestock && push.level > 0 && hidden) {
       await this.wrap(() => connector.relist(target.ref, signal));
-      await this.store.setListingHidden(config.id, push.sku, false, now);
+      await this.store.setListingHidden(config.id, push.sku, false, now());
     }
+  }
+
+  private async zeroEverywhereElse(push: LevelPush): Promise<boolean> {
+    const { config } = this.connected;
+    for (const ours of Object.keys(config.locations)) {
+      if (ours === push.location) continue;
+      const level = latest(await this.store.getChannelLevel(config.id, push.sku, ours));
+      if (level === null || level > 0) return false;
+    }
+    return true;
   }
 
   private async wrap(fn: () => Promise<void>): Promise<void> {
     try {
       await fn();
     } catch (err) {
-      if (err instanceof ConnectorError) throw new DeliveryError(`${this.channel.config.name}: ${err.message}`, err.retryAfterMs, !err.retryable);
+      if (err instanceof ConnectorError) throw deliveryErrorOf(this.connected.config.name, err);
       throw err;
     }
   }

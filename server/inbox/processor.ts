@@ -9,9 +9,19 @@ import type { Logger } from '../log';
 import type { Metrics } from '../metrics';
 import type { InboxEntry, InboxStatus, Store, StoreOps } from '../store/types';
 import { planFacts } from '../channels/plan';
-import { resolveLines, type ChannelRegistry } from '../channels/registry';
-import { ConnectorError, TranslateError, type FactLine } from '../connectors/types';
+import { resolveLines, type ChannelRegistry, type LineToResolve } from '../channels/registry';
+import { ConnectorError, TranslateError } from '../connectors/types';
 import { publishedLevel } from '../domain/ledger';
+import { bookedOnChannel, observe, stateOf, windowEnded } from '../channels/attribution';
+import type { ChannelConfig } from '../config';
+
+/** An engine event: the attribution window of a channel level discrepancy ended (docs/attribution.md). */
+interface WindowEvent {
+  channelId: string;
+  sku: string;
+  location: string;
+  pendingSince: string;
+}
 
 export type CommandResult = {
   sku: string;
@@ -27,7 +37,7 @@ export interface Outcome {
   results: CommandResult[];
 }
 
-type ProcessorConfig = Pick<HubConfig, 'defaultLocation' | 'channels' | 'notify' | 'defaultLowStockThreshold'>;
+type ProcessorConfig = Pick<HubConfig, 'defaultLocation' | 'channels' | 'notify' | 'defaultLowStockThreshold'> & { attributionWindowMs?: number };
 
 const ALERT_TEXT: Record<StockAlertKind, { severity: 'warning' | 'critical'; text: (sku: string, loc: string, available: number) => string }> = {
   oversold: { severity: 'critical', text: (s, l, a) => `${s} is oversold at ${l}: ${-a} more sold or reserved than on hand.` },
@@ -113,8 +123,30 @@ export class InboxProcessor {
   /** Processes everything waiting now; returns how many entries were handled. */
   async drain(): Promise<number> {
     let n = 0;
-    while (await this.processNext()) n++;
-    return n;
+    for (;;) {
+      while (await this.processNext()) n++;
+      if ((await this.openWindows()) === 0) return n;
+    }
+  }
+
+  /**
+   * Turns channel level discrepancies whose attribution window has ended into engine events, booked
+   * in inbox order like everything else (deduped: one per discrepancy). Returns how many were added.
+   */
+  async openWindows(): Promise<number> {
+    if (!this.channels) return 0;
+    const window = this.config.attributionWindowMs ?? 15_000;
+    const due = await this.store.listDiscrepancies(new Date(this.clock().getTime() - window).toISOString(), 100);
+    let added = 0;
+    for (const d of due) {
+      const body: WindowEvent = { channelId: d.channelId, sku: d.sku, location: d.locationId, pendingSince: d.pendingSince! };
+      const stored = await this.store.insertInbox(
+        { dedupeKey: `engine:window:${d.channelId}:${d.sku}:${d.locationId}:${d.pendingSince}`, source: 'engine', kind: 'attribution_window', headers: {}, body: JSON.stringify(body) },
+        this.now(),
+      );
+      if (stored) added++;
+    }
+    return added;
   }
 
   /** Tells a running processor that new work arrived. */
@@ -134,6 +166,11 @@ export class InboxProcessor {
           if (worked) continue;
         } catch (err) {
           this.log.error({ err }, 'inbox processor cannot reach the store; retrying');
+        }
+        try {
+          if ((await this.openWindows()) > 0) continue;
+        } catch (err) {
+          this.log.error({ err }, 'inbox processor cannot look for channel discrepancies; retrying');
         }
         if (!this.running || this.pendingWake) continue;
         await new Promise<void>((resolve) => {
@@ -162,6 +199,15 @@ export class InboxProcessor {
 
   private async handle(tx: StoreOps, entry: InboxEntry): Promise<Outcome> {
     if (entry.source === 'channel') return this.handleChannel(tx, entry);
+    if (entry.source === 'engine' && entry.kind === 'attribution_window') return this.handleWindow(tx, entry);
+    if (entry.source === 'engine' && entry.kind === 'reconcile_observed') {
+      // Reconciliation read a level nobody explains: treated as if the channel had reported it.
+      const b = JSON.parse(entry.body) as { channelId: string; sku: string; location: string; level: number };
+      const ch = this.channels?.get(b.channelId);
+      if (!ch) return { status: 'rejected', results: [{ sku: b.sku, result: 'rejected', message: `Channel "${b.channelId}" is no longer configured.` }] };
+      const r = await this.observeLevel(tx, ch.config, b.sku, b.location, b.level, null);
+      return { status: 'processed', results: [r] };
+    }
     let commands: Command[];
     try {
       const relay = JSON.parse(entry.body) as Relay;
@@ -195,27 +241,139 @@ export class InboxProcessor {
       const why = err instanceof TranslateError || err instanceof SyntaxError ? err.message : `unexpected: ${(err as Error).message}`;
       return { status: 'rejected', results: [{ sku: '', result: 'rejected', message: `The ${ch.config.name} event "${entry.kind}" cannot be read: ${why}` }] };
     }
-    const lines: Pick<FactLine, 'sku' | 'ref' | 'locationId'>[] = [];
+    const lines: LineToResolve[] = [];
     for (const f of facts) {
-      if (f.type === 'sale' || f.type === 'refund' || f.type === 'cancellation') lines.push(...f.lines);
+      if (f.type === 'sale') lines.push(...f.lines.map((l) => ({ ...l, sold: true })));
+      else if (f.type === 'refund' || f.type === 'cancellation') lines.push(...f.lines);
       else if (f.type === 'level_observed') lines.push({ sku: f.sku, ref: f.ref, locationId: f.locationId });
     }
     const resolve = await resolveLines(tx, ch.config, lines);
     const touched = new Map<string, { sku: string; location: string }>();
     const results: CommandResult[] = [];
     for (const p of planFacts(facts, { channelId: ch.config.id, channelName: ch.config.name, resolve })) {
-      if (p.kind === 'command') results.push(await this.apply(tx, p.command, entry.id, touched));
+      if (p.kind === 'command') {
+        const r = await this.apply(tx, p.command, entry.id, touched);
+        results.push(r);
+        if (r.result === 'booked' && p.command.type === 'adjust' && r.location) results.push(...(await this.attributeBooked(tx, ch.config, p.command, r.location, entry.id, touched)));
+      }
       else if (p.kind === 'unresolved') results.push({ sku: p.line.sku ?? '', result: 'unmatched', message: `${ch.config.name} reported ${p.what}. Map it (catalog discovery), then retry this event.` });
       else if (p.kind === 'not_booked') results.push({ sku: p.sku ?? '', result: 'unchanged', message: p.message });
       else if (p.sku && p.location) {
-        await tx.recordChannelLevel(ch.config.id, p.sku, p.location, 'observed', p.available, this.now());
-        results.push({ sku: p.sku, location: p.location, result: 'unchanged', message: `${ch.config.name} shows ${p.available}; recorded, not booked (levels a channel reports are compared, not booked).` });
+        results.push(await this.observeLevel(tx, ch.config, p.sku, p.location, p.available, p.occurredAt));
       } else {
         results.push({ sku: p.sku ?? '', result: 'unchanged', message: `${ch.config.name} reported a level for a listing that is not mapped to our catalog; ignored.` });
       }
     }
     await this.followUp(tx, touched);
     return { status: statusOf(results), results };
+  }
+
+  /** A level the channel reports: compared with what we expect it to show (docs/attribution.md). */
+  private async observeLevel(tx: StoreOps, ch: ChannelConfig, sku: string, location: string, available: number, platformAt: string | null): Promise<CommandResult> {
+    const now = this.now();
+    const { verdict, state } = observe(stateOf(await tx.getChannelLevel(ch.id, sku, location)), available, platformAt, now);
+    if (verdict !== 'stale') {
+      await tx.updateChannelLevel(ch.id, sku, location, { expected: state.expected, observed: state.observed, observedAt: now, observedPlatformAt: state.observedPlatformAt, pendingSince: state.pendingSince });
+    }
+    const message = {
+      stale: `${ch.name} reported ${available}, older than a level it reported since; ignored.`,
+      adopted: `${ch.name} shows ${available}; taken as its current level.`,
+      explained: `${ch.name} shows ${available}, as expected (our own update, or a sale already booked); nothing to do.`,
+      unexplained: `${ch.name} shows ${available} where ${state.expected} was expected; waiting up to ${Math.round((this.config.attributionWindowMs ?? 15_000) / 1000)} s for the order or refund that explains it before booking it as a change made on ${ch.name}.`,
+    }[verdict];
+    return { sku, location, result: 'unchanged', message };
+  }
+
+  /**
+   * A sale or restock from a channel was booked: the channel changed its own count. If that change
+   * was already booked as unexplained drift (the order came late), the movement is reversed so stock
+   * moves once.
+   */
+  private async attributeBooked(tx: StoreOps, ch: ChannelConfig, cmd: Extract<Command, { type: 'adjust' }>, location: string, eventId: number, touched: Map<string, { sku: string; location: string }>): Promise<CommandResult[]> {
+    const record = await tx.getChannelLevel(ch.id, cmd.sku, location);
+    if (!record) return [];
+    const { reverse, state } = bookedOnChannel(stateOf(record), cmd.quantity, cmd.occurredAt);
+    await tx.updateChannelLevel(ch.id, cmd.sku, location, { expected: state.expected, pendingSince: state.pendingSince, drift: state.drift });
+    if (!reverse) return [];
+    const r = await this.apply(
+      tx,
+      {
+        type: 'adjust',
+        key: `reattributed:${cmd.key}`,
+        sku: cmd.sku,
+        location,
+        quantity: -cmd.quantity,
+        reason: 'adjustment',
+        source: 'channel',
+        actor: null,
+        note: `Already counted: ${ch.name} reported this change of its stock before the order arrived, and it was booked then as a change made on ${ch.name}.`,
+        occurredAt: cmd.occurredAt,
+        channelId: ch.id,
+        ...(cmd.externalRef ? { externalRef: cmd.externalRef } : {}),
+      },
+      eventId,
+      touched,
+    );
+    return [r];
+  }
+
+  /** The attribution window of a discrepancy ended: confirm by reading the channel, then book or clear. */
+  private async handleWindow(tx: StoreOps, entry: InboxEntry): Promise<Outcome> {
+    const w = JSON.parse(entry.body) as WindowEvent;
+    const ch = this.channels?.get(w.channelId);
+    const record = await tx.getChannelLevel(w.channelId, w.sku, w.location);
+    if (!ch || !record || record.pendingSince !== w.pendingSince) {
+      return { status: 'processed', results: [{ sku: w.sku, location: w.location, result: 'unchanged', message: 'Explained before its window ended; nothing to book.' }] };
+    }
+    let read: number | null = null;
+    let readNote = '';
+    const listing = await tx.listingForSku(ch.config.id, w.sku);
+    const platformLocation = ch.config.locations[w.location];
+    if (listing && platformLocation !== undefined) {
+      try {
+        const ref = { productId: listing.productId, variantId: listing.variantId, ...(listing.inventoryItemId ? { inventoryItemId: listing.inventoryItemId } : {}) };
+        const got = await ch.connector.read([{ sku: w.sku, ref, locationId: platformLocation }], AbortSignal.timeout(10_000));
+        read = got.find((g) => g.sku === w.sku && g.locationId === platformLocation)?.available ?? null;
+      } catch (err) {
+        readNote = ` (${ch.config.name} could not be read: ${(err as Error).message}; the level it reported was used)`;
+      }
+    }
+    const now = this.now();
+    const before = stateOf(record);
+    const { book, repush, state } = windowEnded(before, read, now, record.pushed);
+    await tx.updateChannelLevel(w.channelId, w.sku, w.location, { expected: state.expected, observed: state.observed, pendingSince: state.pendingSince, drift: state.drift, driftThrough: state.driftThrough });
+    if (repush) {
+      const level = (await tx.getLevel(w.sku, w.location)) ?? { onHand: 0, reserved: 0 };
+      await this.pushToChannels(tx, w.sku, w.location, level, now);
+      return {
+        status: 'processed',
+        results: [{ sku: w.sku, location: w.location, result: 'unchanged', message: `${ch.config.name} still shows ${state.observed}, the number we last sent it, although sales were booked since (our update crossed one of them); our current number is sent again.` }],
+      };
+    }
+    if (book === null) {
+      return { status: 'processed', results: [{ sku: w.sku, location: w.location, result: 'unchanged', message: `${ch.config.name} shows ${state.observed ?? 'no level'}, as expected after all${readNote}; nothing to book.` }] };
+    }
+    const touched = new Map<string, { sku: string; location: string }>();
+    const r = await this.apply(
+      tx,
+      {
+        type: 'adjust',
+        key: `drift:${w.channelId}:${w.sku}:${w.location}:${w.pendingSince}`,
+        sku: w.sku,
+        location: w.location,
+        quantity: book,
+        reason: 'adjustment',
+        source: 'channel',
+        actor: null,
+        note: `${ch.config.name} shows ${state.expected} where ${before.expected} was expected, and no order or refund explains it: booked as a change made on ${ch.config.name} (a count or an edit there)${readNote}.`,
+        occurredAt: now,
+        channelId: w.channelId,
+      },
+      entry.id,
+      touched,
+    );
+    await this.followUp(tx, touched);
+    return { status: statusOf([r]), results: [r] };
   }
 
   private async apply(tx: StoreOps, cmd: Command, eventId: number, touched: Map<string, { sku: string; location: string }>): Promise<CommandResult> {
@@ -305,13 +463,24 @@ export class InboxProcessor {
       await tx.resolveAlerts(sku, location, STOCK_ALERT_KINDS.filter((k) => k !== kind), now);
       if (kind) {
         const view = locationLevelView(location, level, []);
-        const opened = await tx.openAlert({ kind, severity: ALERT_TEXT[kind].severity, sku, locationId: location, message: ALERT_TEXT[kind].text(sku, location, view.available) }, now);
+        let message = ALERT_TEXT[kind].text(sku, location, view.available);
+        if (kind === 'oversold') message += await this.ordersInvolved(tx, sku, location);
+        const opened = await tx.openAlert({ kind, severity: ALERT_TEXT[kind].severity, sku, locationId: location, message }, now);
         if (opened) await this.fanOut(tx, 'alert.raised', null, { alert: opened }, now);
       }
       const view = locationLevelView(location, level, this.config.channels);
       await this.fanOut(tx, 'level.changed', `level:${sku}:${location}`, { sku, ...view, at: now }, now);
       await this.pushToChannels(tx, sku, location, level, now);
     }
+  }
+
+  /** For an oversold alert: the latest sales of the item at that location, with their channel and order. */
+  private async ordersInvolved(tx: StoreOps, sku: string, location: string): Promise<string> {
+    const recent = (await tx.listMovements(sku, { limit: 20 })).filter((m) => m.locationId === location && m.reason === 'sale').slice(0, 5);
+    if (recent.length === 0) return '';
+    const names = new Map(this.config.channels.map((c) => [c.id, c.name]));
+    const list = recent.map((m) => `${m.externalRef ? `order ${m.externalRef}` : `movement ${m.id}`} (${m.channelId ? (names.get(m.channelId) ?? m.channelId) : m.source}, ${-m.quantity} at ${m.occurredAt})`);
+    return ` Latest sales: ${list.join('; ')}.`;
   }
 
   /**

@@ -6,7 +6,8 @@
 import type { DispatchConfig } from '../config';
 import type { Logger } from '../log';
 import type { Metrics } from '../metrics';
-import type { OutboxEntry, Store } from '../store/types';
+import type { AlertRecord, OutboxEntry, Store } from '../store/types';
+import type { Limiter } from './rate-limit';
 
 export class DeliveryError extends Error {
   constructor(
@@ -15,14 +16,58 @@ export class DeliveryError extends Error {
     readonly retryAfterMs: number | null = null,
     /** Retrying cannot help (the receiver said the endpoint is gone): dead-letter at once. */
     readonly permanent = false,
+    readonly flags: {
+      /** The receiver is pacing us (429, THROTTLED): pause the sink, give the attempt back. */
+      rateLimited?: boolean;
+      /** Not a failure of the receiver (a compare-and-set found a newer level): retry soon, do not count it against the channel. */
+      benign?: boolean;
+    } = {},
   ) {
     super(message);
   }
 }
 
+/** A sink's answer for one entry of a batch: null when delivered. */
+export type EntryResult = Error | null;
+
 export interface Sink {
   readonly id: string;
   deliver(entry: OutboxEntry, signal: AbortSignal): Promise<void>;
+  /**
+   * Optional: delivers several rows in one request (at most `maxBatch`), answering per entry, in
+   * order. Throwing fails the whole batch with that error.
+   */
+  deliverBatch?(entries: OutboxEntry[], signal: AbortSignal): Promise<EntryResult[]>;
+  readonly maxBatch?: number;
+  /** The receiver's pace (docs/dispatch.md); absent: no pace of our own. */
+  readonly limiter?: Limiter;
+  /**
+   * A sales channel: its rows are level pushes, retried for ever on retryable errors (never dead
+   * letters), and the channel is suspended with an alert after repeated failures.
+   */
+  readonly channel?: { id: string; name: string };
+}
+
+export interface DispatcherOptions {
+  /** Waits this long; a fake clock's sleep advances it. */
+  sleep?: (ms: number) => Promise<void>;
+  /** Failed batches in a row before a channel is suspended. */
+  suspendAfter?: number;
+  /** First suspension; doubles on every failed probe. */
+  suspendMs?: number;
+  maxSuspendMs?: number;
+  /** A sink whose limiter would make its next request wait longer than this is not claimed this round. */
+  maxPaceWaitMs?: number;
+  /** Called with every alert the dispatcher opens (to send it to the notification webhooks). */
+  onAlert?: (alert: AlertRecord) => Promise<void>;
+}
+
+interface SinkState {
+  pausedUntil: number;
+  failures: number;
+  suspendedUntil: number;
+  suspensions: number;
+  alerted: boolean;
 }
 
 export const MAX_RETRY_AFTER_MS = 24 * 60 * 60 * 1000;
@@ -37,10 +82,17 @@ export function backoffMs(attempt: number, cfg: Pick<DispatchConfig, 'baseDelayM
 
 export class Dispatcher {
   private readonly sinks = new Map<string, Sink>();
+  private readonly state = new Map<string, SinkState>();
   private running = false;
   private loop: Promise<void> | null = null;
   private wake: (() => void) | null = null;
   private readonly inFlight = new AbortController();
+  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly suspendAfter: number;
+  private readonly suspendMs: number;
+  private readonly maxSuspendMs: number;
+  private readonly maxPaceWaitMs: number;
+  private readonly onAlert: ((alert: AlertRecord) => Promise<void>) | null;
 
   constructor(
     private readonly store: Store,
@@ -52,21 +104,62 @@ export class Dispatcher {
     private readonly random: () => number = Math.random,
     private readonly idleMs = 500,
     private readonly batchSize = 20,
+    opts: DispatcherOptions = {},
   ) {
-    for (const s of sinks) this.sinks.set(s.id, s);
+    for (const s of sinks) {
+      this.sinks.set(s.id, s);
+      this.state.set(s.id, { pausedUntil: 0, failures: 0, suspendedUntil: 0, suspensions: 0, alerted: false });
+    }
+    this.sleep = opts.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+    this.suspendAfter = opts.suspendAfter ?? 5;
+    this.suspendMs = opts.suspendMs ?? 30_000;
+    this.maxSuspendMs = opts.maxSuspendMs ?? 15 * 60_000;
+    this.maxPaceWaitMs = opts.maxPaceWaitMs ?? 2_000;
+    this.onAlert = opts.onAlert ?? null;
   }
 
-  /** Claims and delivers one batch of due rows; returns how many were attempted. */
+  /** Whether a sink's rows are held back now (paused by a 429, suspended, or too far ahead of its pace). */
+  private held(sink: Sink, nowMs: number): boolean {
+    const st = this.state.get(sink.id)!;
+    if (st.pausedUntil > nowMs || st.suspendedUntil > nowMs) return true;
+    return sink.limiter ? sink.limiter.waitMs(sink.limiter.requestCost, nowMs) > this.maxPaceWaitMs : false;
+  }
+
+  /** When a suspended channel is tried again, or null when it is not suspended. */
+  suspendedUntil(sinkId: string): string | null {
+    const st = this.state.get(sinkId);
+    return st && st.suspendedUntil > this.clock().getTime() ? new Date(st.suspendedUntil).toISOString() : null;
+  }
+
+  /**
+   * Claims and delivers one round of due rows; returns how many were attempted. Sinks that take
+   * batches get their own claim (up to two batches' worth); the rest share one claim. Sinks are
+   * delivered concurrently, each one's rows in order.
+   */
   async runOnce(): Promise<number> {
-    const batch = await this.store.claimOutbox(this.batchSize, this.cfg.leaseMs, this.clock().toISOString());
-    for (const entry of batch) {
-      if (this.inFlight.signal.aborted) {
-        await this.store.failOutbox(entry.id, 'Not attempted: the hub was shutting down.', this.clock().toISOString(), this.clock().toISOString());
-        continue;
-      }
-      await this.deliver(entry);
+    const nowMs = this.clock().getTime();
+    const now = new Date(nowMs).toISOString();
+    const held = [...this.sinks.values()].filter((s) => this.held(s, nowMs)).map((s) => s.id);
+    const batching = [...this.sinks.values()].filter((s) => s.deliverBatch && !held.includes(s.id));
+    const work: Promise<unknown>[] = [];
+    let total = 0;
+    // Each sink's deliveries start as soon as its rows are claimed and run beside the next claims;
+    // a failure of one (the store stumbling) is logged and never left unhandled: its rows stay
+    // claimed until their lease runs out and are delivered then.
+    const run = (sink: Sink | undefined, rows: OutboxEntry[], id: string) =>
+      work.push(this.deliverRows(sink, rows, id).catch((err: unknown) => this.log.error({ err, sink: id }, 'delivering a batch failed; its rows are retried when their lease ends')));
+    for (const sink of batching) {
+      const rows = await this.store.claimOutbox(Math.max(1, sink.maxBatch ?? 1) * 2, this.cfg.leaseMs, now, { sinks: [sink.id] });
+      total += rows.length;
+      if (rows.length > 0) run(sink, rows, sink.id);
     }
-    return batch.length;
+    const others = await this.store.claimOutbox(this.batchSize, this.cfg.leaseMs, now, { excludeSinks: [...held, ...batching.map((s) => s.id)] });
+    total += others.length;
+    const bySink = new Map<string, OutboxEntry[]>();
+    for (const e of others) bySink.set(e.sink, [...(bySink.get(e.sink) ?? []), e]);
+    for (const [id, rows] of bySink) run(this.sinks.get(id), rows, id);
+    await Promise.all(work);
+    return total;
   }
 
   /** Runs until nothing is due now. */
@@ -76,35 +169,137 @@ export class Dispatcher {
     return total;
   }
 
-  private async deliver(entry: OutboxEntry): Promise<void> {
-    const sink = this.sinks.get(entry.sink);
+  private async deliverRows(sink: Sink | undefined, rows: OutboxEntry[], id = sink?.id ?? ''): Promise<void> {
     const now = () => this.clock().toISOString();
     if (!sink) {
-      await this.store.failOutbox(entry.id, `No sink "${entry.sink}" is configured any more; this row cannot be delivered.`, null, now());
-      this.metrics.deliveries.inc({ sink: entry.sink, result: 'dead' });
+      for (const entry of rows) {
+        await this.store.failOutbox(entry.id, `No sink "${id}" is configured any more; this row cannot be delivered.`, null, now());
+        this.metrics.deliveries.inc({ sink: id, result: 'dead' });
+      }
       return;
     }
-    const timeout = AbortSignal.timeout(this.cfg.timeoutMs);
-    try {
-      await sink.deliver(entry, AbortSignal.any([timeout, this.inFlight.signal]));
-      if (!(await this.store.completeOutbox(entry.id, now(), entry.lockedUntil))) {
-        this.log.warn({ sink: entry.sink, outbox: entry.id }, 'delivered after the lease ran out; another worker had taken the row over');
-      }
-      this.metrics.deliveries.inc({ sink: entry.sink, result: 'delivered' });
-    } catch (err) {
-      if (this.inFlight.signal.aborted) {
-        // Cut short by a shutdown, not a failure of the receiver: due again at once, after the restart.
-        await this.store.failOutbox(entry.id, 'Interrupted: the hub was shutting down.', now(), now(), entry.lockedUntil);
+    const size = sink.deliverBatch ? Math.max(1, sink.maxBatch ?? 1) : 1;
+    for (let i = 0; i < rows.length; i += size) {
+      const batch = rows.slice(i, i + size);
+      if (this.inFlight.signal.aborted || this.held(sink, this.clock().getTime())) {
+        // Shutting down, or a 429 / suspension came in while this round was under way: put the rest back.
+        for (const entry of rows.slice(i)) {
+          const st = this.state.get(sink.id)!;
+          const at = new Date(Math.max(this.clock().getTime(), st.pausedUntil, st.suspendedUntil)).toISOString();
+          await this.store.failOutbox(entry.id, this.inFlight.signal.aborted ? 'Not attempted: the hub was shutting down.' : 'Held back: the channel is paused.', at, now(), entry.lockedUntil, { refundAttempt: true });
+        }
         return;
       }
-      const e = err instanceof DeliveryError ? err : new DeliveryError(timeout.aborted ? `No answer within ${this.cfg.timeoutMs} ms.` : (err as Error).message);
-      const giveUp = e.permanent || entry.attempts >= this.cfg.maxAttempts;
-      const retryAt = giveUp ? null : new Date(this.clock().getTime() + backoffMs(entry.attempts, this.cfg, this.random, e.retryAfterMs)).toISOString();
-      const status = await this.store.failOutbox(entry.id, e.message, retryAt, now(), entry.lockedUntil);
+      await this.deliverBatch(sink, batch);
+    }
+  }
+
+  private async deliverBatch(sink: Sink, batch: OutboxEntry[]): Promise<void> {
+    const now = () => this.clock().toISOString();
+    if (sink.limiter) {
+      const wait = sink.limiter.waitMs(sink.limiter.requestCost, this.clock().getTime());
+      if (wait > 0) await this.sleep(wait);
+      sink.limiter.take(sink.limiter.requestCost, this.clock().getTime());
+    }
+    const timeout = AbortSignal.timeout(this.cfg.timeoutMs);
+    const signal = AbortSignal.any([timeout, this.inFlight.signal]);
+    let results: EntryResult[];
+    try {
+      if (sink.deliverBatch) {
+        results = await sink.deliverBatch(batch, signal);
+        if (results.length !== batch.length) throw new DeliveryError(`The sink answered ${results.length} results for ${batch.length} rows.`);
+      } else {
+        await sink.deliver(batch[0]!, signal);
+        results = [null];
+      }
+    } catch (err) {
+      results = batch.map(() => (this.inFlight.signal.aborted ? err : timeout.aborted && !(err instanceof DeliveryError) ? new DeliveryError(`No answer within ${this.cfg.timeoutMs} ms.`) : err) as Error);
+    }
+
+    const st = this.state.get(sink.id)!;
+    let delivered = 0;
+    let failed: DeliveryError | null = null;
+    for (const [k, entry] of batch.entries()) {
+      const r = results[k] ?? null;
+      if (r === null) {
+        delivered++;
+        if (!(await this.store.completeOutbox(entry.id, now(), entry.lockedUntil))) {
+          this.log.warn({ sink: entry.sink, outbox: entry.id }, 'delivered after the lease ran out; another worker had taken the row over');
+        }
+        this.metrics.deliveries.inc({ sink: entry.sink, result: 'delivered' });
+        continue;
+      }
+      if (this.inFlight.signal.aborted) {
+        // Cut short by a shutdown, not a failure of the receiver: due again at once, after the restart.
+        await this.store.failOutbox(entry.id, 'Interrupted: the hub was shutting down.', now(), now(), entry.lockedUntil, { refundAttempt: true });
+        continue;
+      }
+      const e = r instanceof DeliveryError ? r : new DeliveryError(r.message);
+      if (e.flags.rateLimited) {
+        const until = this.clock().getTime() + Math.min(Math.max(e.retryAfterMs ?? 1000, 0), MAX_RETRY_AFTER_MS);
+        st.pausedUntil = Math.max(st.pausedUntil, until);
+        await this.store.failOutbox(entry.id, e.message, new Date(st.pausedUntil).toISOString(), now(), entry.lockedUntil, { refundAttempt: true });
+        this.metrics.deliveries.inc({ sink: entry.sink, result: 'paced' });
+        this.log.info({ sink: entry.sink, outbox: entry.id, until: new Date(st.pausedUntil).toISOString() }, 'receiver asked us to slow down; paused');
+        continue;
+      }
+      if (!e.permanent && !e.flags.benign) failed = e;
+      const forever = sink.channel !== undefined && !e.permanent;
+      const giveUp = e.permanent || (!forever && entry.attempts >= this.cfg.maxAttempts);
+      // A benign retry (fresh numbers, or waiting for an explanation) comes back when the sink says.
+      const delay = e.flags.benign && e.retryAfterMs !== null ? e.retryAfterMs : backoffMs(e.flags.benign ? 1 : entry.attempts, this.cfg, this.random, e.retryAfterMs);
+      const retryAt = giveUp ? null : new Date(this.clock().getTime() + delay).toISOString();
+      const status = await this.store.failOutbox(entry.id, e.message, retryAt, now(), entry.lockedUntil, e.flags.benign ? { refundAttempt: true } : {});
       this.metrics.deliveries.inc({ sink: entry.sink, result: status === 'dead' ? 'dead' : 'failed' });
       const line = { sink: entry.sink, outbox: entry.id, attempt: entry.attempts, status, retryAt, error: e.message };
       if (status === 'dead') this.log.error(line, 'delivery gave up: dead letter');
+      else if (e.flags.benign) this.log.info(line, 'delivery will be tried again with fresh numbers');
       else this.log.warn(line, 'delivery failed; will retry');
+    }
+
+    if (!sink.channel) return;
+    // Delivered anything, or answered every entry (a refusal or a newer level is an answer): the channel works.
+    if (delivered > 0 || failed === null) await this.channelAnswered(sink);
+    else await this.channelFailed(sink, failed);
+  }
+
+  private async channelAnswered(sink: Sink): Promise<void> {
+    const st = this.state.get(sink.id)!;
+    const was = st.alerted;
+    st.failures = 0;
+    st.suspensions = 0;
+    st.suspendedUntil = 0;
+    if (was) {
+      st.alerted = false;
+      await this.store.resolveChannelAlerts(sink.channel!.id, ['channel_failing'], this.clock().toISOString());
+      this.log.info({ channel: sink.channel!.id }, `${sink.channel!.name} answers again: pushes resumed`);
+    }
+  }
+
+  private async channelFailed(sink: Sink, e: DeliveryError): Promise<void> {
+    const st = this.state.get(sink.id)!;
+    st.failures++;
+    // A failed probe after a suspension suspends again at once, for twice as long.
+    if (st.failures < this.suspendAfter && st.suspensions === 0) return;
+    const ms = Math.min(this.maxSuspendMs, this.suspendMs * 2 ** st.suspensions);
+    st.suspensions++;
+    st.suspendedUntil = this.clock().getTime() + ms;
+    const until = new Date(st.suspendedUntil).toISOString();
+    this.log.error({ channel: sink.channel!.id, failures: st.failures, until, error: e.message }, `${sink.channel!.name} keeps failing: pushes suspended, still queued`);
+    if (!st.alerted) {
+      st.alerted = true;
+      const opened = await this.store.openAlert(
+        {
+          kind: 'channel_failing',
+          severity: 'critical',
+          sku: null,
+          locationId: null,
+          channelId: sink.channel!.id,
+          message: `${sink.channel!.name} failed ${st.failures} times in a row (last: ${e.message}). Its stock updates are held and kept up to date meanwhile; the hub tries again on its own and sends the latest levels when it answers.`,
+        },
+        this.clock().toISOString(),
+      );
+      if (opened) await this.onAlert?.(opened);
     }
   }
 

@@ -15,6 +15,19 @@ function retryAfterMs(h: string | null, now: number): number | null {
   return Number.isNaN(at) ? null : Math.max(0, at - now);
 }
 
+const SEVERITY_MARK: Record<string, string> = { critical: ':rotating_light:', warning: ':warning:', info: ':information_source:' };
+
+/** One line a person reads in a chat channel (Slack incoming-webhook `text`, mrkdwn). */
+export function slackText(topic: string, payload: unknown): string {
+  const p = (payload ?? {}) as { alert?: { kind?: string; severity?: string; message?: string; status?: string }; sku?: string; locationId?: string; available?: number };
+  if (topic === 'alert.raised' && p.alert) {
+    const mark = SEVERITY_MARK[p.alert.severity ?? 'info'] ?? '';
+    return `${mark} *stockrelay ${p.alert.status === 'resolved' ? 'resolved' : p.alert.severity ?? 'alert'}*: ${p.alert.message ?? p.alert.kind ?? ''}`.trim();
+  }
+  if (topic === 'level.changed') return `stockrelay: ${p.sku ?? '?'} at ${p.locationId ?? '?'} — ${p.available ?? '?'} available.`;
+  return `stockrelay: ${topic}`;
+}
+
 export class WebhookSink implements Sink {
   readonly id: string;
   private readonly signer: Webhook | null;
@@ -30,7 +43,7 @@ export class WebhookSink implements Sink {
   async deliver(entry: OutboxEntry, signal: AbortSignal): Promise<void> {
     const now = this.clock();
     const msgId = `msg_outbox_${entry.id}`;
-    const body = JSON.stringify({ type: entry.topic, timestamp: now.toISOString(), data: entry.payload });
+    const body = this.cfg.format === 'slack' ? JSON.stringify({ text: slackText(entry.topic, entry.payload) }) : JSON.stringify({ type: entry.topic, timestamp: now.toISOString(), data: entry.payload });
     // webhook-id and webhook-timestamp go out signed or not, so every receiver can dedupe retries.
     const headers: Record<string, string> = {
       'content-type': 'application/json',

@@ -164,6 +164,24 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           .execute();
       },
     },
+    '0003_alert_channel': {
+      async up(db: AnyDb) {
+        // Alerts about a channel as a whole (failing, suspended) name it; stock alerts leave it null.
+        await db.schema.alterTable('alerts').addColumn('channel_id', 'text').execute();
+      },
+    },
+    '0004_channel_level_attribution': {
+      async up(db: AnyDb) {
+        // What the hub believes each channel shows, the newest observation by the platform's clock,
+        // an open discrepancy, and unexplained drift already booked (docs/attribution.md).
+        await db.schema.alterTable('channel_levels').addColumn('expected', 'integer').execute();
+        await db.schema.alterTable('channel_levels').addColumn('observed_platform_at', 'text').execute();
+        await db.schema.alterTable('channel_levels').addColumn('pending_since', 'text').execute();
+        await db.schema.alterTable('channel_levels').addColumn('drift', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+        await db.schema.alterTable('channel_levels').addColumn('drift_through', 'text').execute();
+        await sql`create index channel_levels_pending on channel_levels (pending_since)`.execute(db);
+      },
+    },
   };
 }
 

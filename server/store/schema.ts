@@ -73,6 +73,7 @@ export interface Database {
     severity: string;
     sku: string | null;
     location_id: string | null;
+    channel_id: string | null;
     message: string;
     status: 'open' | 'resolved';
     opened_at: string;
@@ -96,6 +97,11 @@ export interface Database {
     pushed_at: string | null;
     observed: number | null;
     observed_at: string | null;
+    expected: number | null;
+    observed_platform_at: string | null;
+    pending_since: string | null;
+    drift: Generated<number>;
+    drift_through: string | null;
   };
 }
 

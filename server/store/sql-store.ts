@@ -4,6 +4,7 @@ import { migrationProvider } from './migrations';
 import type { Database } from './schema';
 import type {
   AlertRecord,
+  ChannelLevelPatch,
   BookResult,
   ChannelLevelRecord,
   ChannelListingRecord,
@@ -68,7 +69,24 @@ const toChannelLevel = (r: Selectable<Database['channel_levels']>): ChannelLevel
   pushedAt: r.pushed_at,
   observed: r.observed,
   observedAt: r.observed_at,
+  expected: r.expected ?? null,
+  observedPlatformAt: r.observed_platform_at ?? null,
+  pendingSince: r.pending_since ?? null,
+  drift: Number(r.drift ?? 0),
+  driftThrough: r.drift_through ?? null,
 });
+
+const CHANNEL_LEVEL_COLUMNS = {
+  pushed: 'pushed',
+  pushedAt: 'pushed_at',
+  observed: 'observed',
+  observedAt: 'observed_at',
+  expected: 'expected',
+  observedPlatformAt: 'observed_platform_at',
+  pendingSince: 'pending_since',
+  drift: 'drift',
+  driftThrough: 'drift_through',
+} as const;
 
 const toLevel = (r: Selectable<Database['stock_levels']>): LevelRecord => ({
   sku: r.sku,
@@ -113,6 +131,7 @@ const toAlert = (r: Selectable<Database['alerts']>): AlertRecord => ({
   severity: r.severity as AlertRecord['severity'],
   sku: r.sku,
   locationId: r.location_id,
+  channelId: r.channel_id ?? null,
   message: r.message,
   status: r.status as AlertRecord['status'],
   openedAt: r.opened_at,
@@ -433,7 +452,9 @@ class SqlOps implements StoreOps {
       .execute();
   }
 
-  claimOutbox(limit: number, leaseMs: number, now: string): Promise<OutboxEntry[]> {
+  claimOutbox(limit: number, leaseMs: number, now: string, filter: { sinks?: string[]; excludeSinks?: string[] } = {}): Promise<OutboxEntry[]> {
+    const exclude = filter.excludeSinks ?? [];
+    if (filter.sinks && filter.sinks.length === 0) return Promise.resolve([]);
     return this.inTx(async (ops) => {
       const db = ops.db;
       let q = db
@@ -465,6 +486,8 @@ class SqlOps implements StoreOps {
         )
         .orderBy('o.id')
         .limit(limit);
+      if (exclude.length > 0) q = q.where('o.sink', 'not in', exclude);
+      if (filter.sinks) q = q.where('o.sink', 'in', filter.sinks);
       if (ops.dialect === 'postgres') q = q.forUpdate().skipLocked();
       const ids = (await q.execute()).map((r) => r.id);
       if (ids.length === 0) return [];
@@ -484,7 +507,20 @@ class SqlOps implements StoreOps {
     return Number((await q.executeTakeFirst()).numUpdatedRows) > 0;
   }
 
-  failOutbox(id: number, error: string, retryAt: string | null, now: string, lease?: string | null): Promise<OutboxStatus> {
+  async failOutbox(id: number, error: string, retryAt: string | null, now: string, lease?: string | null, opts: { refundAttempt?: boolean } = {}): Promise<OutboxStatus> {
+    // A newer state of the same key may be enqueued between our look and our update (PostgreSQL,
+    // read committed): the one-pending-per-key index then refuses the update. Looking again finds
+    // that newer row, and this one is superseded.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.failOutboxOnce(id, error, retryAt, now, lease, opts);
+      } catch (err) {
+        if (attempt >= 3 || !isUniqueViolation(err)) throw err;
+      }
+    }
+  }
+
+  private failOutboxOnce(id: number, error: string, retryAt: string | null, now: string, lease: string | null | undefined, opts: { refundAttempt?: boolean }): Promise<OutboxStatus> {
     return this.inTx(async (ops) => {
       const row = await ops.db.selectFrom('outbox').select(['coalesce_key', 'status', 'locked_until']).where('id', '=', id).executeTakeFirst();
       // A worker whose lease ran out while it was busy no longer owns the row: another one may be
@@ -504,11 +540,23 @@ class SqlOps implements StoreOps {
       }
       await ops.db
         .updateTable('outbox')
-        .set({ status, next_attempt_at: retryAt ?? now, locked_until: null, last_error: error.slice(0, 2000), updated_at: now })
+        .set({
+          status,
+          next_attempt_at: retryAt ?? now,
+          locked_until: null,
+          last_error: error.slice(0, 2000),
+          updated_at: now,
+          ...(opts.refundAttempt ? { attempts: sql<number>`case when attempts > 0 then attempts - 1 else 0 end` } : {}),
+        })
         .where('id', '=', id)
         .execute();
       return status;
     });
+  }
+
+  async latestOutboxFor(coalesceKey: string): Promise<OutboxEntry | null> {
+    const r = await this.db.selectFrom('outbox').selectAll().where('coalesce_key', '=', coalesceKey).orderBy('id', 'desc').limit(1).executeTakeFirst();
+    return r ? toOutbox(r) : null;
   }
 
   async listOutbox(page: Page & { status?: OutboxStatus | undefined }): Promise<OutboxEntry[]> {
@@ -546,16 +594,18 @@ class SqlOps implements StoreOps {
   }
 
   async openAlert(
-    a: { kind: string; severity: AlertRecord['severity']; sku: string | null; locationId: string | null; message: string },
+    a: { kind: string; severity: AlertRecord['severity']; sku: string | null; locationId: string | null; channelId?: string | null; message: string },
     now: string,
   ): Promise<AlertRecord | null> {
+    const channelId = a.channelId ?? null;
     let q = this.db.selectFrom('alerts').select('id').where('status', '=', 'open').where('kind', '=', a.kind);
     q = a.sku === null ? q.where('sku', 'is', null) : q.where('sku', '=', a.sku);
     q = a.locationId === null ? q.where('location_id', 'is', null) : q.where('location_id', '=', a.locationId);
+    q = channelId === null ? q.where('channel_id', 'is', null) : q.where('channel_id', '=', channelId);
     if (await q.executeTakeFirst()) return null;
     const r = await this.db
       .insertInto('alerts')
-      .values({ kind: a.kind, severity: a.severity, sku: a.sku, location_id: a.locationId, message: a.message, status: 'open', opened_at: now, resolved_at: null })
+      .values({ kind: a.kind, severity: a.severity, sku: a.sku, location_id: a.locationId, channel_id: channelId, message: a.message, status: 'open', opened_at: now, resolved_at: null })
       .returningAll()
       .executeTakeFirstOrThrow();
     return toAlert(r);
@@ -566,6 +616,19 @@ class SqlOps implements StoreOps {
     let q = this.db.updateTable('alerts').set({ status: 'resolved', resolved_at: now }).where('status', '=', 'open').where('sku', '=', sku).where('kind', 'in', kinds);
     q = locationId === null ? q.where('location_id', 'is', null) : q.where('location_id', '=', locationId);
     return Number((await q.executeTakeFirst()).numUpdatedRows);
+  }
+
+  async resolveChannelAlerts(channelId: string, kinds: string[], now: string): Promise<number> {
+    if (kinds.length === 0) return 0;
+    const r = await this.db
+      .updateTable('alerts')
+      .set({ status: 'resolved', resolved_at: now })
+      .where('status', '=', 'open')
+      .where('channel_id', '=', channelId)
+      .where('sku', 'is', null)
+      .where('kind', 'in', kinds)
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows);
   }
 
   async listAlerts(page: Page & { status?: 'open' | 'resolved' | undefined }): Promise<AlertRecord[]> {
@@ -633,12 +696,37 @@ class SqlOps implements StoreOps {
   }
 
   async recordChannelLevel(channelId: string, sku: string, locationId: string, kind: 'pushed' | 'observed', level: number, now: string): Promise<void> {
-    const set = kind === 'pushed' ? { pushed: level, pushed_at: now } : { observed: level, observed_at: now };
+    // A push the channel applied is what it shows now: the expected level follows it.
+    // Its echo may have been booked first: a discrepancy the push explains is closed with it.
+    const set =
+      kind === 'pushed'
+        ? { pushed: level, pushed_at: now, expected: level, pending_since: sql<string | null>`case when channel_levels.observed = ${level} then null else channel_levels.pending_since end` }
+        : { observed: level, observed_at: now };
+    const values = kind === 'pushed' ? { pushed: level, pushed_at: now, expected: level } : { observed: level, observed_at: now };
+    await this.db
+      .insertInto('channel_levels')
+      .values({ channel_id: channelId, sku, location_id: locationId, pushed: null, pushed_at: null, observed: null, observed_at: null, ...values })
+      .onConflict((oc) => oc.columns(['channel_id', 'sku', 'location_id']).doUpdateSet(set))
+      .execute();
+  }
+
+  async updateChannelLevel(channelId: string, sku: string, locationId: string, patch: ChannelLevelPatch): Promise<void> {
+    const set: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(patch)) {
+      const col = CHANNEL_LEVEL_COLUMNS[k as keyof typeof CHANNEL_LEVEL_COLUMNS];
+      if (col && v !== undefined) set[col] = v;
+    }
+    if (Object.keys(set).length === 0) return;
     await this.db
       .insertInto('channel_levels')
       .values({ channel_id: channelId, sku, location_id: locationId, pushed: null, pushed_at: null, observed: null, observed_at: null, ...set })
       .onConflict((oc) => oc.columns(['channel_id', 'sku', 'location_id']).doUpdateSet(set))
       .execute();
+  }
+
+  async listDiscrepancies(openedBefore: string, limit: number): Promise<ChannelLevelRecord[]> {
+    const rows = await this.db.selectFrom('channel_levels').selectAll().where('pending_since', '<=', openedBefore).orderBy('pending_since').limit(limit).execute();
+    return rows.map(toChannelLevel);
   }
 
   async listChannelLevels(channelId: string, skus?: string[]): Promise<ChannelLevelRecord[]> {
@@ -649,6 +737,12 @@ class SqlOps implements StoreOps {
     }
     return (await q.execute()).map(toChannelLevel);
   }
+}
+
+/** A unique index refused a write: PostgreSQL 23505, SQLite SQLITE_CONSTRAINT_UNIQUE. */
+function isUniqueViolation(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE';
 }
 
 /** PostgreSQL: a schema (3F000) or table (42P01) that disappeared while the catalog was being read. */

@@ -62,6 +62,8 @@ export interface AlertRecord {
   severity: 'info' | 'warning' | 'critical';
   sku: string | null;
   locationId: string | null;
+  /** The channel an alert is about as a whole (failing, suspended); null for stock alerts. */
+  channelId: string | null;
   message: string;
   status: 'open' | 'resolved';
   openedAt: string;
@@ -88,7 +90,19 @@ export interface ChannelLevelRecord {
   pushedAt: string | null;
   observed: number | null;
   observedAt: string | null;
+  /** The level the hub believes the channel shows (docs/attribution.md). */
+  expected: number | null;
+  /** The platform's own time of the newest observation. */
+  observedPlatformAt: string | null;
+  /** Set while an observation differs from `expected` and waits for its explanation. */
+  pendingSince: string | null;
+  /** Level changes of the channel booked as unexplained and not yet matched to an order. */
+  drift: number;
+  /** The time the drift was last booked; only orders made by then can explain it. */
+  driftThrough: string | null;
 }
+
+export type ChannelLevelPatch = Partial<Omit<ChannelLevelRecord, 'channelId' | 'sku' | 'locationId'>>;
 
 export interface BookResult {
   movement: Movement;
@@ -150,7 +164,7 @@ export interface StoreOps {
   /** Adds a row to the outbox; with a coalesce key, replaces the payload of the row still waiting. */
   enqueue(e: { sink: string; topic: string; coalesceKey?: string | null; payload: unknown }, now: string): Promise<void>;
   /** Claims up to `limit` due rows for `leaseMs`; a row whose lease ran out is due again. */
-  claimOutbox(limit: number, leaseMs: number, now: string): Promise<OutboxEntry[]>;
+  claimOutbox(limit: number, leaseMs: number, now: string, filter?: { sinks?: string[]; excludeSinks?: string[] }): Promise<OutboxEntry[]>;
   /**
    * Marks the row delivered. With `lease` (the `lockedUntil` of the claim), only while that claim
    * still holds the row; false when it no longer did (its lease ran out and another worker took it).
@@ -159,16 +173,21 @@ export interface StoreOps {
   /**
    * Reschedules the row at `retryAt`, or makes it a dead letter when `retryAt` is null. With `lease`,
    * only while that claim still holds the row; otherwise nothing changes and the current status is returned.
+   * `refundAttempt`: the receiver only asked us to wait (429); the attempt the claim counted is given back.
    */
-  failOutbox(id: number, error: string, retryAt: string | null, now: string, lease?: string | null): Promise<OutboxStatus>;
+  failOutbox(id: number, error: string, retryAt: string | null, now: string, lease?: string | null, opts?: { refundAttempt?: boolean }): Promise<OutboxStatus>;
   listOutbox(page: Page & { status?: OutboxStatus | undefined }): Promise<OutboxEntry[]>;
   getOutbox(id: number): Promise<OutboxEntry | null>;
   /** Puts a dead letter back in the queue, due now. */
   retryDead(id: number, now: string): Promise<boolean>;
   countOutbox(): Promise<Record<string, number>>;
+  /** The newest outbox row with this coalesce key, whatever its status. */
+  latestOutboxFor(coalesceKey: string): Promise<OutboxEntry | null>;
 
-  /** Opens an alert unless one of the same kind is already open for the item and location. */
-  openAlert(a: { kind: string; severity: AlertRecord['severity']; sku: string | null; locationId: string | null; message: string }, now: string): Promise<AlertRecord | null>;
+  /** Opens an alert unless one of the same kind is already open for the item, location and channel. */
+  openAlert(a: { kind: string; severity: AlertRecord['severity']; sku: string | null; locationId: string | null; channelId?: string | null; message: string }, now: string): Promise<AlertRecord | null>;
+  /** Resolves the open alerts of these kinds about a channel as a whole; returns how many. */
+  resolveChannelAlerts(channelId: string, kinds: string[], now: string): Promise<number>;
   /** Resolves open alerts of these kinds for the item and location; returns how many. */
   resolveAlerts(sku: string, locationId: string | null, kinds: string[], now: string): Promise<number>;
   listAlerts(page: Page & { status?: 'open' | 'resolved' | undefined }): Promise<AlertRecord[]>;
@@ -184,6 +203,10 @@ export interface StoreOps {
   /** Records the level we set on the channel (`pushed`) or saw there (`observed`). */
   recordChannelLevel(channelId: string, sku: string, locationId: string, kind: 'pushed' | 'observed', level: number, now: string): Promise<void>;
   listChannelLevels(channelId: string, skus?: string[]): Promise<ChannelLevelRecord[]>;
+  /** Sets these fields of a channel level row (creating it). */
+  updateChannelLevel(channelId: string, sku: string, locationId: string, patch: ChannelLevelPatch): Promise<void>;
+  /** Channel levels with a discrepancy open since `openedBefore` or earlier. */
+  listDiscrepancies(openedBefore: string, limit: number): Promise<ChannelLevelRecord[]>;
 }
 
 export interface Store extends StoreOps {

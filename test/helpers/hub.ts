@@ -74,6 +74,21 @@ export interface TestHub {
   close(): Promise<void>;
 }
 
+/** Waits until every stored event is processed and the outbox has nothing due or in hand. */
+export async function settleHub(hub: Hub): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    await hub.processor.drain();
+    await hub.dispatcher.drain();
+    const counts = await hub.store.countInbox();
+    // A delivery the background dispatcher has in hand is not finished yet either.
+    const outbox = await hub.store.countOutbox();
+    const due = (await hub.store.listOutbox({ limit: 50, status: 'pending' })).some((r) => Date.parse(r.nextAttemptAt) <= Date.now());
+    if (!counts.received && !outbox.working && !due) return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error('the hub did not settle');
+}
+
 export async function startHub(kind: StoreKind, opts: { file?: object; env?: Record<string, string>; hub?: Partial<HubOptions> } = {}): Promise<TestHub> {
   const config = testConfig(kind, opts.file ?? {}, opts.env ?? {});
   const schema = kind === 'postgres' ? freshSchema('hub') : undefined;
@@ -115,19 +130,7 @@ export async function startHub(kind: StoreKind, opts: { file?: object; env?: Rec
         headers: { authorization: `Bearer ${ADMIN_TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
       });
     },
-    async settle() {
-      for (let i = 0; i < 200; i++) {
-        await hub.processor.drain();
-        await hub.dispatcher.drain();
-        const counts = await hub.store.countInbox();
-        // A delivery the background dispatcher has in hand is not finished yet either.
-        const outbox = await hub.store.countOutbox();
-        const due = (await hub.store.listOutbox({ limit: 50, status: 'pending' })).some((r) => Date.parse(r.nextAttemptAt) <= Date.now());
-        if (!counts.received && !outbox.working && !due) return;
-        await new Promise((r) => setTimeout(r, 10));
-      }
-      throw new Error('the hub did not settle');
-    },
+    settle: () => settleHub(hub),
     async close() {
       await hub.stop(1000);
       if (schema) await dropSchema(schema);

@@ -1,0 +1,91 @@
+/**
+ * Pure: what a level a channel reports, a movement booked from that channel, and the end of an
+ * attribution window mean for what the hub believes the channel shows (docs/attribution.md).
+ * No store, no clock of its own: the inbox processor applies the answers inside its transaction.
+ */
+
+export interface AttributionState {
+  /** The level the hub believes the channel shows; null when it never pushed nor saw one. */
+  expected: number | null;
+  /** The last level the channel reported. */
+  observed: number | null;
+  /** The platform's time of that report. */
+  observedPlatformAt: string | null;
+  /** When the open discrepancy was first seen; null when none is open. */
+  pendingSince: string | null;
+  /** Unexplained changes booked from this channel and not yet matched to an order. */
+  drift: number;
+  /** The platform's time of the observation the drift was last booked from: only orders made by then can explain it. */
+  driftThrough: string | null;
+}
+
+export const EMPTY_STATE: AttributionState = { expected: null, observed: null, observedPlatformAt: null, pendingSince: null, drift: 0, driftThrough: null };
+
+export type ObservationVerdict =
+  /** Older, by the platform's clock, than a report we already hold: ignored. */
+  | 'stale'
+  /** First sight of this level: adopted as what the channel shows. */
+  | 'adopted'
+  /** Equal to what we expected (our push echoed, or a sale already booked): nothing to do. */
+  | 'explained'
+  /** Different from what we expected: waiting for its explanation. */
+  | 'unexplained';
+
+/** A level the channel reported, at the platform's time `platformAt` (null when it gives none). */
+export function observe(state: AttributionState, level: number, platformAt: string | null, now: string): { verdict: ObservationVerdict; state: AttributionState } {
+  if (platformAt && state.observedPlatformAt && Date.parse(platformAt) < Date.parse(state.observedPlatformAt)) {
+    return { verdict: 'stale', state };
+  }
+  const seen = { ...state, observed: level, observedPlatformAt: platformAt ?? state.observedPlatformAt };
+  if (state.expected === null) return { verdict: 'adopted', state: { ...seen, expected: level, pendingSince: null } };
+  if (level === state.expected) return { verdict: 'explained', state: { ...seen, pendingSince: null } };
+  return { verdict: 'unexplained', state: { ...seen, pendingSince: state.pendingSince ?? now } };
+}
+
+/**
+ * A sale (negative) or restock (positive) made on this channel at `occurredAt` and booked now: the
+ * platform changed its own count by `delta`. When that change was already booked as unexplained
+ * drift — the order came after its window ended, and it was made before the level the drift was
+ * booked from — the caller books the movement and a reversal of it.
+ */
+export function bookedOnChannel(state: AttributionState, delta: number, occurredAt: string | null): { reverse: boolean; state: AttributionState } {
+  const explainsDrift =
+    delta !== 0 &&
+    Math.sign(state.drift) === Math.sign(delta) &&
+    Math.abs(state.drift) >= Math.abs(delta) &&
+    (state.driftThrough === null || occurredAt === null || Date.parse(occurredAt) <= Date.parse(state.driftThrough));
+  if (explainsDrift) {
+    return { reverse: true, state: { ...state, drift: state.drift - delta } };
+  }
+  const expected = state.expected === null ? null : state.expected + delta;
+  const settled = state.pendingSince !== null && expected !== null && expected === state.observed;
+  return { reverse: false, state: { ...state, expected, pendingSince: settled ? null : state.pendingSince } };
+}
+
+/**
+ * The window of an open discrepancy ended and the channel's level was read (`read`, null when it
+ * could not be read for this item) at `now`. Returns the unexplained change to book (null: nothing),
+ * and whether the channel needs our number again.
+ *
+ * A channel that shows exactly the level we last pushed to it has not changed since: our
+ * expectation moved because of sales booked after that push. On a platform without compare-and-set
+ * (WooCommerce) that is our own write landing over a sale made between our read and our write; the
+ * sale is already booked from its order, so nothing is booked and the channel is sent our number.
+ */
+export function windowEnded(state: AttributionState, read: number | null, now: string, lastPushed: number | null = null): { book: number | null; repush: boolean; state: AttributionState } {
+  if (state.pendingSince === null) return { book: null, repush: false, state };
+  const actual = read ?? state.observed;
+  if (actual === null || state.expected === null || actual === state.expected) {
+    return { book: null, repush: false, state: { ...state, pendingSince: null, ...(actual !== null ? { observed: actual } : {}) } };
+  }
+  if (actual === lastPushed) {
+    return { book: null, repush: true, state: { ...state, expected: actual, observed: actual, pendingSince: null } };
+  }
+  const change = actual - state.expected;
+  return { book: change, repush: false, state: { ...state, expected: actual, observed: actual, pendingSince: null, drift: state.drift + change, driftThrough: now } };
+}
+
+/** The attribution fields of a stored channel level row. */
+export function stateOf(r: { expected: number | null; observed: number | null; observedPlatformAt: string | null; pendingSince: string | null; drift: number; driftThrough: string | null } | null): AttributionState {
+  return r ? { expected: r.expected, observed: r.observed, observedPlatformAt: r.observedPlatformAt, pendingSince: r.pendingSince, drift: r.drift, driftThrough: r.driftThrough } : EMPTY_STATE;
+}

@@ -1,0 +1,89 @@
+/**
+ * A channel's pace, by the platform's own rate-limit model (docs/dispatch.md). The dispatcher asks
+ * how long a request of a given cost would have to wait, and takes the cost when it sends. Time is
+ * passed in, so the simulation and the tests run it on a fake clock.
+ */
+import type { RateLimitModel } from '../connectors/types';
+
+export interface Limiter {
+  /** Milliseconds until a request of this cost may be sent (0: now). */
+  waitMs(cost: number, nowMs: number): number;
+  /** Records a request of this cost sent now. */
+  take(cost: number, nowMs: number): void;
+  /** What one push request costs in this model's unit. */
+  readonly requestCost: number;
+  readonly description: string;
+}
+
+/** Points refilled continuously up to a cap (Shopify's cost bucket, a leaky bucket). */
+class BucketLimiter implements Limiter {
+  private tokens: number;
+  private at: number | null = null;
+  constructor(
+    private readonly size: number,
+    private readonly perSecond: number,
+    readonly requestCost: number,
+    readonly description: string,
+  ) {
+    this.tokens = size;
+  }
+  private refill(nowMs: number): void {
+    if (this.at !== null && nowMs > this.at) this.tokens = Math.min(this.size, this.tokens + ((nowMs - this.at) / 1000) * this.perSecond);
+    if (this.at === null || nowMs > this.at) this.at = nowMs;
+  }
+  waitMs(cost: number, nowMs: number): number {
+    this.refill(nowMs);
+    const need = Math.min(cost, this.size) - this.tokens;
+    return need <= 0 ? 0 : Math.ceil((need / this.perSecond) * 1000);
+  }
+  take(cost: number, nowMs: number): void {
+    this.refill(nowMs);
+    this.tokens -= Math.min(cost, this.size);
+  }
+}
+
+/** At most `requests` in any window of `windowMs` (BigCommerce, Airtable's 5 per second). */
+class WindowLimiter implements Limiter {
+  private readonly sent: number[] = [];
+  readonly requestCost = 1;
+  constructor(
+    private readonly requests: number,
+    private readonly windowMs: number,
+    readonly description: string,
+  ) {}
+  private prune(nowMs: number): void {
+    while (this.sent.length > 0 && this.sent[0]! <= nowMs - this.windowMs) this.sent.shift();
+  }
+  waitMs(_cost: number, nowMs: number): number {
+    this.prune(nowMs);
+    if (this.sent.length < this.requests) return 0;
+    return this.sent[this.sent.length - this.requests]! + this.windowMs - nowMs;
+  }
+  take(_cost: number, nowMs: number): void {
+    this.prune(nowMs);
+    this.sent.push(nowMs);
+  }
+}
+
+/** The platform publishes no pace: send at will, and let its 429s (with Retry-After) slow us. */
+class NoLimiter implements Limiter {
+  readonly requestCost = 1;
+  constructor(readonly description: string) {}
+  waitMs(): number {
+    return 0;
+  }
+  take(): void {}
+}
+
+export function limiterFor(model: RateLimitModel): Limiter {
+  switch (model.kind) {
+    case 'cost_bucket':
+      return new BucketLimiter(model.bucketSize, model.restorePerSecond, model.requestCost ?? 10, model.description);
+    case 'leaky_bucket':
+      return new BucketLimiter(model.bucketSize, model.dripPerSecond, 1, model.description);
+    case 'requests_per_window':
+      return new WindowLimiter(model.requests, model.windowMs, model.description);
+    case 'unpublished':
+      return new NoLimiter(model.description);
+  }
+}
