@@ -1,0 +1,230 @@
+/**
+ * The parts of Apps Script the add-on uses, as small interfaces. The bundle passes the real
+ * services (`main.ts`); tests pass in-memory fakes (`test/addon/fakes`). `gas-types-check.ts`
+ * proves, against @types/google-apps-script, that the real services fit these interfaces.
+ * Enum values (button, protection type) pass through as `unknown`.
+ */
+import type { UtilitiesLike as SignUtilities } from './relay/sign';
+
+export interface UtilitiesLike extends SignUtilities {
+  getUuid(): string;
+}
+
+export interface MenuLike {
+  addItem(caption: string, functionName: string): MenuLike;
+  addSeparator(): MenuLike;
+  addToUi(): void;
+}
+
+export interface PromptResponseLike {
+  getSelectedButton(): unknown;
+  getResponseText(): string;
+}
+
+export interface UiLike {
+  Button: { OK: unknown; CANCEL: unknown; CLOSE: unknown };
+  ButtonSet: { OK: unknown; OK_CANCEL: unknown };
+  createAddonMenu(): MenuLike;
+  alert(title: string, prompt: string, buttons: unknown): unknown;
+  prompt(title: string, prompt: string, buttons: unknown): PromptResponseLike;
+  showSidebar(userInterface: HtmlOutputLike): void;
+}
+
+export interface DeveloperMetadataLocationLike {
+  getRow(): RangeLike | null;
+}
+
+export interface DeveloperMetadataLike {
+  getKey(): string;
+  getValue(): string | null;
+  setValue(value: string): DeveloperMetadataLike;
+  getLocation(): DeveloperMetadataLocationLike;
+  remove(): void;
+}
+
+export interface DeveloperMetadataFinderLike {
+  withKey(key: string): DeveloperMetadataFinderLike;
+  find(): DeveloperMetadataLike[];
+}
+
+export interface ProtectionLike {
+  getDescription(): string;
+  setDescription(description: string): ProtectionLike;
+  setWarningOnly(warningOnly: boolean): ProtectionLike;
+  getRange(): RangeLike;
+  remove(): void;
+}
+
+export interface DataValidationLike {
+  getHelpText(): string;
+}
+
+export interface DataValidationBuilderLike {
+  requireNumberGreaterThanOrEqualTo(number: number): DataValidationBuilderLike;
+  setAllowInvalid(allowInvalidData: boolean): DataValidationBuilderLike;
+  setHelpText(helpText: string): DataValidationBuilderLike;
+  build(): DataValidationLike;
+}
+
+export interface RangeLike {
+  getRow(): number;
+  getColumn(): number;
+  getNumRows(): number;
+  getNumColumns(): number;
+  getSheet(): SheetLike;
+  getA1Notation(): string;
+  getValue(): unknown;
+  getValues(): unknown[][];
+  setValue(value: unknown): RangeLike;
+  setValues(values: unknown[][]): RangeLike;
+  getNote(): string;
+  setNote(note: string | null): RangeLike;
+  setFontWeight(fontWeight: string | null): RangeLike;
+  setDataValidation(rule: DataValidationLike | null): RangeLike;
+  getDataValidation(): DataValidationLike | null;
+  protect(): ProtectionLike;
+  addDeveloperMetadata(key: string, value: string): RangeLike;
+  getDeveloperMetadata(): DeveloperMetadataLike[];
+}
+
+export interface SheetLike {
+  getName(): string;
+  getSheetId(): number;
+  getLastRow(): number;
+  getLastColumn(): number;
+  getMaxRows(): number;
+  getMaxColumns(): number;
+  getRange(a1Notation: string): RangeLike;
+  getRange(row: number, column: number, numRows: number, numColumns: number): RangeLike;
+  setFrozenRows(rows: number): void;
+  getProtections(type: unknown): ProtectionLike[];
+  protect(): ProtectionLike;
+  createDeveloperMetadataFinder(): DeveloperMetadataFinderLike;
+}
+
+export interface SpreadsheetLike {
+  getId(): string;
+  getSheetByName(name: string): SheetLike | null;
+  insertSheet(sheetName: string): SheetLike;
+  getActiveSheet(): SheetLike;
+  getActiveRange(): RangeLike | null;
+  toast(msg: string, title: string, timeoutSeconds: number): void;
+}
+
+export interface SpreadsheetAppLike {
+  ProtectionType: { RANGE: unknown; SHEET: unknown };
+  getActiveSpreadsheet(): SpreadsheetLike | null;
+  getUi(): UiLike;
+  newDataValidation(): DataValidationBuilderLike;
+}
+
+export interface HttpResponseLike {
+  getResponseCode(): number;
+  getContentText(): string;
+}
+
+export interface FetchParams {
+  method?: 'get' | 'post';
+  contentType?: string;
+  payload?: string;
+  headers?: Record<string, string>;
+  muteHttpExceptions?: boolean;
+  followRedirects?: boolean;
+}
+
+export interface UrlFetchAppLike {
+  fetch(url: string, params: FetchParams): HttpResponseLike;
+}
+
+export interface PropertiesLike {
+  getProperty(key: string): string | null;
+  getProperties(): Record<string, string>;
+  setProperty(key: string, value: string): PropertiesLike;
+  setProperties(properties: Record<string, string>): PropertiesLike;
+  deleteProperty(key: string): PropertiesLike;
+}
+
+export interface PropertiesServiceLike {
+  getDocumentProperties(): PropertiesLike | null;
+}
+
+export interface LockLike {
+  tryLock(timeoutInMillis: number): boolean;
+  releaseLock(): void;
+}
+
+export interface LockServiceLike {
+  getDocumentLock(): LockLike | null;
+}
+
+export interface TriggerLike {
+  getHandlerFunction(): string;
+  getUniqueId(): string;
+}
+
+export interface SpreadsheetTriggerBuilderLike {
+  onEdit(): SpreadsheetTriggerBuilderLike;
+  onChange(): SpreadsheetTriggerBuilderLike;
+  create(): TriggerLike;
+}
+
+export interface ClockTriggerBuilderLike {
+  everyMinutes(minutes: number): ClockTriggerBuilderLike;
+  create(): TriggerLike;
+}
+
+export interface TriggerBuilderLike {
+  forSpreadsheet(key: string): SpreadsheetTriggerBuilderLike;
+  timeBased(): ClockTriggerBuilderLike;
+}
+
+export interface ScriptAppLike {
+  getProjectTriggers(): TriggerLike[];
+  deleteTrigger(trigger: TriggerLike): void;
+  newTrigger(functionName: string): TriggerBuilderLike;
+}
+
+export interface HtmlOutputLike {
+  setTitle(title: string): HtmlOutputLike;
+}
+
+export interface HtmlServiceLike {
+  createHtmlOutputFromFile(filename: string): HtmlOutputLike;
+}
+
+export interface UserLike {
+  getEmail(): string;
+}
+
+export interface SessionLike {
+  getActiveUser(): UserLike;
+  getEffectiveUser(): UserLike;
+}
+
+/** Every service the add-on touches; one object so tests can swap all of them at once. */
+export interface Services {
+  spreadsheetApp: SpreadsheetAppLike;
+  urlFetchApp: UrlFetchAppLike;
+  propertiesService: PropertiesServiceLike;
+  lockService: LockServiceLike;
+  scriptApp: ScriptAppLike;
+  utilities: UtilitiesLike;
+  htmlService: HtmlServiceLike;
+  session: SessionLike;
+  /** The clock (tests pass a fixed one). */
+  now(): Date;
+}
+
+/** The installable onEdit event, as far as it is used. */
+export interface EditEvent {
+  range: RangeLike;
+  value?: unknown;
+  oldValue?: unknown;
+  user?: UserLike;
+}
+
+/** The installable onChange event: INSERT_ROW, REMOVE_ROW, INSERT_COLUMN, EDIT, FORMAT, OTHER, … */
+export interface ChangeEvent {
+  changeType?: string;
+  user?: UserLike;
+}

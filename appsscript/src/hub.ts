@@ -1,0 +1,121 @@
+/**
+ * Talking to the hub over UrlFetchApp: signed relays (POST /v1/relay) and admin reads (GET /v1/…).
+ * Every failure becomes a sentence a shop owner can act on.
+ */
+import type { UrlFetchAppLike, UtilitiesLike } from './gas';
+import { signRelay } from './relay/sign';
+import type { Settings } from './settings';
+
+/** What happened to one attempt to deliver a relay. */
+export type SendOutcome =
+  | { result: 'delivered'; status: number }
+  /** Try again later with the same webhook-id (hub down, 5xx, 429, 409 other than a replay). */
+  | { result: 'retry'; status: number | null; message: string }
+  /** The hub refused it for good (4xx): keep it aside with the hub's words. */
+  | { result: 'failed'; status: number; code: string; message: string };
+
+/** The hub's error body: `{error: {code, message}}`. */
+export function hubError(text: string): { code: string; message: string } | null {
+  try {
+    const body = JSON.parse(text) as { error?: { code?: unknown; message?: unknown } };
+    if (body && body.error && typeof body.error.message === 'string') {
+      return { code: typeof body.error.code === 'string' ? body.error.code : 'error', message: body.error.message };
+    }
+  } catch {
+    /* not JSON */
+  }
+  return null;
+}
+
+/** Pure: how to treat the hub's answer to a relay. */
+export function classifyRelayAnswer(status: number, text: string): SendOutcome {
+  const err = hubError(text);
+  if (status >= 200 && status < 300) return { result: 'delivered', status };
+  if (status === 409 && err?.code === 'relay_replayed') return { result: 'delivered', status };
+  if (status === 409 || status === 429 || status >= 500) {
+    const why = status === 429 ? 'the hub asked to slow down' : status === 409 ? 'the hub is busy with a conflicting request' : `the hub answered ${status}`;
+    return { result: 'retry', status, message: err ? `${why}: ${err.message}` : `${why}.` };
+  }
+  if (status >= 400) return { result: 'failed', status, code: err?.code ?? `http_${status}`, message: err?.message ?? `The hub refused the change (HTTP ${status}).` };
+  return { result: 'failed', status, code: `http_${status}`, message: `The hub answered with an unexpected HTTP ${status}; check the hub’s address.` };
+}
+
+export class HubError extends Error {
+  constructor(
+    message: string,
+    readonly status: number | null,
+    readonly code: string,
+  ) {
+    super(message);
+  }
+}
+
+function unreachable(url: string, err: unknown): string {
+  const detail = err instanceof Error ? err.message : String(err);
+  return `The hub at ${url} did not answer (${detail.replace(/^Exception:\s*/, '')}). It may be down or restarting; changes made meanwhile are kept and sent when it is back.`;
+}
+
+export class HubClient {
+  constructor(
+    private readonly fetcher: UrlFetchAppLike,
+    private readonly settings: Settings,
+    private readonly utilities: UtilitiesLike,
+    private readonly now: () => Date,
+  ) {}
+
+  get url(): string {
+    return this.settings.hubUrl;
+  }
+
+  /** Sends one relay; `id` is its webhook-id, the same on every attempt. Never throws. */
+  sendRelay(id: string, body: string): SendOutcome {
+    let headers;
+    try {
+      headers = signRelay(this.settings.relaySecret, id, this.now().getTime() / 1000, body, this.utilities);
+    } catch (err) {
+      return { result: 'failed', status: 0, code: 'bad_secret', message: err instanceof Error ? err.message : String(err) };
+    }
+    try {
+      const res = this.fetcher.fetch(`${this.settings.hubUrl}/v1/relay`, {
+        method: 'post',
+        contentType: 'application/json',
+        payload: body,
+        headers: { ...headers },
+        muteHttpExceptions: true,
+        followRedirects: false,
+      });
+      return classifyRelayAnswer(res.getResponseCode(), res.getContentText());
+    } catch (err) {
+      return { result: 'retry', status: null, message: unreachable(this.settings.hubUrl, err) };
+    }
+  }
+
+  /** GET an admin endpoint; throws HubError with a plain message. */
+  get<T>(path: string): T {
+    let res;
+    try {
+      res = this.fetcher.fetch(`${this.settings.hubUrl}${path}`, {
+        method: 'get',
+        headers: { authorization: `Bearer ${this.settings.adminToken}`, accept: 'application/json' },
+        muteHttpExceptions: true,
+        followRedirects: false,
+      });
+    } catch (err) {
+      throw new HubError(unreachable(this.settings.hubUrl, err), null, 'unreachable');
+    }
+    const status = res.getResponseCode();
+    const text = res.getContentText();
+    if (status >= 200 && status < 300) {
+      try {
+        return JSON.parse(text) as T;
+      } catch {
+        throw new HubError(`The hub answered ${path} with something that is not JSON; check the hub’s address.`, status, 'not_json');
+      }
+    }
+    const err = hubError(text);
+    if (status === 401) throw new HubError('The hub refused the admin token. Choose Connect to hub and paste the token again.', status, err?.code ?? 'unauthorized');
+    if (status === 503) throw new HubError(`The hub is restarting (503)${err ? `: ${err.message}` : ''}. Try again in a minute.`, status, err?.code ?? 'unavailable');
+    if (status >= 500) throw new HubError(`The hub had a problem (${status})${err ? `: ${err.message}` : ''}. Try again in a minute.`, status, err?.code ?? 'server_error');
+    throw new HubError(err?.message ?? `The hub answered ${status} for ${path}.`, status, err?.code ?? `http_${status}`);
+  }
+}

@@ -1,0 +1,347 @@
+/**
+ * What the sidebar asks the server side for, through google.script.run. The client is typed from
+ * `SidebarApi` (a renamed function breaks the build, not the sidebar); everything crossing over is
+ * plain JSON. Each section carries its own error in plain words, so one failing read does not
+ * blank the others.
+ */
+import { CATALOG, HEADER_ROW, readLayout, rowFromValues } from './catalog';
+import type { Context } from './context';
+import { HubError, type HubClient } from './hub';
+import type { FailedRelay } from './queue';
+import { NOT_CONNECTED } from './settings';
+import { LOG_TABS } from './setup';
+import { triggersInstalled } from './triggers';
+
+/** The reasons the hub takes for an adjustment (server/domain/relay.ts ADJUSTMENT_REASONS; a test keeps them equal). */
+export const ADJUSTMENT_REASONS = ['adjustment', 'restock', 'receipt', 'return', 'sale', 'exchange'] as const;
+export type AdjustmentReason = (typeof ADJUSTMENT_REASONS)[number];
+
+export interface ChannelLevelView {
+  channelId: string;
+  channelName: string;
+  published: number;
+  /** What was last pushed to the channel, and when; what the channel last showed. */
+  pushed: number | null;
+  pushedAt: string | null;
+  observed: number | null;
+  observedAt: string | null;
+}
+
+export interface LocationView {
+  locationId: string;
+  onHand: number;
+  available: number;
+  channels: ChannelLevelView[];
+}
+
+export interface ItemSection {
+  sku: string;
+  title: string | null;
+  status: string;
+  locations: LocationView[];
+}
+
+export interface MovementLine {
+  when: string;
+  location: string;
+  quantity: number;
+  reason: string;
+  source: string;
+  channel: string | null;
+  actor: string | null;
+  note: string | null;
+  reference: string | null;
+}
+
+export interface AlertLine {
+  severity: string;
+  kind: string;
+  sku: string | null;
+  location: string | null;
+  channel: string | null;
+  message: string;
+  openedAt: string;
+}
+
+export interface ChannelHealth {
+  id: string;
+  name: string;
+  platform: string;
+  health: 'ok' | 'failing' | 'suspended' | 'not connected';
+  detail: string;
+}
+
+export interface Section<T> {
+  data: T;
+  error: string | null;
+}
+
+export interface SidebarState {
+  connected: boolean;
+  hubUrl: string | null;
+  notice: string | null;
+  row: { sheet: string; row: number; sku: string | null; title: string | null } | null;
+  item: Section<ItemSection | null>;
+  movements: Section<MovementLine[]>;
+  alerts: Section<AlertLine[]>;
+  channels: Section<ChannelHealth[]>;
+  queue: { waiting: number; oldestWaiting: string | null; lastError: string | null; failed: Pick<FailedRelay, 'id' | 'summary' | 'status' | 'code' | 'message' | 'failedAt'>[] };
+  conflicts: { headers: string[]; rows: string[][]; note: string };
+  locations: string[];
+  reasons: string[];
+  triggers: string[];
+}
+
+export interface AdjustForm {
+  sku: string;
+  location: string;
+  quantity: number | string;
+  reason: string;
+  note: string;
+}
+
+export interface AdjustResult {
+  ok: boolean;
+  message: string;
+  waiting: number;
+}
+
+/** The functions the sidebar calls; `app.ts` implements them and the bundle exposes them. */
+export interface SidebarApi {
+  sidebarState(): SidebarState;
+  sidebarAdjust(form: AdjustForm): AdjustResult;
+  sidebarDismissFailed(id: string | null): SidebarState['queue'];
+  sidebarSendWaiting(): { message: string; queue: SidebarState['queue'] };
+}
+
+const errorText = (err: unknown) => (err instanceof HubError || err instanceof Error ? err.message : String(err));
+
+function section<T>(fallback: T, fn: () => T): Section<T> {
+  try {
+    return { data: fn(), error: null };
+  } catch (err) {
+    return { data: fallback, error: errorText(err) };
+  }
+}
+
+/** The Catalog row under the cursor (null when the cursor is elsewhere). */
+export function rowUnderCursor(ctx: Context): SidebarState['row'] {
+  const ss = ctx.spreadsheet();
+  const range = ss.getActiveRange();
+  if (!range) return null;
+  const sheet = range.getSheet();
+  if (sheet.getName() !== CATALOG) return { sheet: sheet.getName(), row: range.getRow(), sku: null, title: null };
+  const row = range.getRow();
+  if (row <= HEADER_ROW) return { sheet: CATALOG, row, sku: null, title: null };
+  const layout = readLayout(sheet);
+  if (layout.lastColumn < 1) return { sheet: CATALOG, row, sku: null, title: null };
+  const r = rowFromValues(row, sheet.getRange(row, 1, 1, layout.lastColumn).getValues()[0] ?? [], layout);
+  return { sheet: CATALOG, row, sku: r.sku || null, title: r.title };
+}
+
+export function queueView(ctx: Context): SidebarState['queue'] {
+  const box = ctx.outbox();
+  const waiting = box.waiting();
+  return {
+    waiting: waiting.length,
+    oldestWaiting: waiting[0]?.queuedAt ?? null,
+    lastError: waiting[0]?.lastError ?? null,
+    failed: box
+      .failed()
+      .slice()
+      .reverse()
+      .map((f) => ({ id: f.id, summary: f.summary, status: f.status, code: f.code, message: f.message, failedAt: f.failedAt })),
+  };
+}
+
+interface ApiItem {
+  sku: string;
+  title: string | null;
+  status: string;
+  locations: { locationId: string; onHand: number; available: number; channels: { channelId: string; channelName: string; published: number }[] }[];
+}
+interface ApiListings {
+  levels: { sku: string; locationId: string; pushed: number | null; pushedAt: string | null; observed: number | null; observedAt: string | null }[];
+}
+interface ApiChannel {
+  id: string;
+  name: string;
+  platform: string;
+  connected: boolean;
+  suspendedUntil: string | null;
+}
+interface ApiAlert {
+  kind: string;
+  severity: string;
+  sku: string | null;
+  locationId: string | null;
+  channelId: string | null;
+  message: string;
+  openedAt: string;
+}
+interface ApiMovement {
+  locationId: string;
+  quantity: number;
+  reason: string;
+  source: string;
+  channelId: string | null;
+  actor: string | null;
+  note: string | null;
+  externalRef: string | null;
+  occurredAt: string;
+}
+
+function readItem(hub: HubClient, sku: string): ItemSection | null {
+  let item: ApiItem;
+  try {
+    item = hub.get<ApiItem>(`/v1/items/${encodeURIComponent(sku)}`);
+  } catch (err) {
+    if (err instanceof HubError && err.status === 404) throw new HubError(`The hub does not know ${sku} yet: choose Sync now to send new rows.`, 404, 'unknown_sku');
+    throw err;
+  }
+  // The last push per channel: one read per channel that lists the item.
+  const levels = new Map<string, ApiListings['levels'][number]>();
+  const channelIds = [...new Set(item.locations.flatMap((l) => l.channels.map((c) => c.channelId)))];
+  for (const id of channelIds) {
+    try {
+      const res = hub.get<ApiListings>(`/v1/channels/${encodeURIComponent(id)}/listings`);
+      for (const l of res.levels) if (l.sku === sku) levels.set(`${id}\u0001${l.locationId}`, l);
+    } catch {
+      /* a channel without connector: its published level is still shown, without the last push */
+    }
+  }
+  return {
+    sku: item.sku,
+    title: item.title,
+    status: item.status,
+    locations: item.locations.map((l) => ({
+      locationId: l.locationId,
+      onHand: l.onHand,
+      available: l.available,
+      channels: l.channels.map((c) => {
+        const lv = levels.get(`${c.channelId}\u0001${l.locationId}`);
+        return { channelId: c.channelId, channelName: c.channelName, published: c.published, pushed: lv?.pushed ?? null, pushedAt: lv?.pushedAt ?? null, observed: lv?.observed ?? null, observedAt: lv?.observedAt ?? null };
+      }),
+    })),
+  };
+}
+
+function conflictsTab(ctx: Context): SidebarState['conflicts'] {
+  const note = 'Conflicts are shown here as the hub writes them; accepting or rejecting one from the sidebar is not available yet — fix the Catalog cell or adjust stock, then mark the row done.';
+  const sheet = ctx.spreadsheet().getSheetByName('Conflicts');
+  if (!sheet || sheet.getLastRow() < 1 || sheet.getLastColumn() < 1) return { headers: LOG_TABS.Conflicts!, rows: [], note };
+  const values = sheet.getRange(1, 1, sheet.getLastRow(), sheet.getLastColumn()).getValues();
+  const text = (v: unknown) => (v instanceof Date ? v.toISOString() : v === null || v === undefined ? '' : String(v));
+  const [headers = [], ...rows] = values.map((r) => r.map(text));
+  const statusCol = headers.findIndex((h) => h.trim().toLowerCase() === 'status');
+  const open = rows.filter((r) => r.some((c) => c !== '') && (statusCol < 0 || !/^(resolved|done|accepted|rejected)$/i.test(r[statusCol] ?? '')));
+  return { headers, rows: open.slice(-20).reverse(), note };
+}
+
+export function sidebarState(ctx: Context): SidebarState {
+  const hub = ctx.hub();
+  const row = section(null as SidebarState['row'], () => rowUnderCursor(ctx));
+  const sku = row.data?.sku ?? null;
+  const catalog = ctx.spreadsheet().getSheetByName(CATALOG);
+  const sheetLocations = catalog ? readLayout(catalog).onHand.map((o) => o.location ?? '') : [];
+  const state: SidebarState = {
+    connected: hub !== null,
+    hubUrl: hub?.url ?? null,
+    notice: hub ? null : NOT_CONNECTED,
+    row: row.data,
+    item: { data: null, error: null },
+    movements: { data: [], error: null },
+    alerts: { data: [], error: null },
+    channels: { data: [], error: null },
+    queue: queueView(ctx),
+    conflicts: conflictsTab(ctx),
+    locations: sheetLocations,
+    reasons: [...ADJUSTMENT_REASONS],
+    triggers: section([] as string[], () => triggersInstalled(ctx)).data,
+  };
+  if (!hub) return state;
+
+  const channelNames = new Map<string, string>();
+  state.channels = section([] as ChannelHealth[], () => {
+    const res = hub.get<{ channels: ApiChannel[] }>('/v1/channels');
+    res.channels.forEach((c) => channelNames.set(c.id, c.name));
+    const now = ctx.now().getTime();
+    return res.channels.map((c): ChannelHealth => {
+      const base = { id: c.id, name: c.name, platform: c.platform };
+      if (!c.connected) return { ...base, health: 'not connected', detail: 'The hub has no connector for this platform yet.' };
+      if (c.suspendedUntil && Date.parse(c.suspendedUntil) > now) return { ...base, health: 'suspended', detail: `Paused by the hub until ${c.suspendedUntil} (the platform refused or limited it).` };
+      return { ...base, health: 'ok', detail: 'Connected.' };
+    });
+  });
+  state.alerts = section([] as AlertLine[], () => {
+    const res = hub.get<{ alerts: ApiAlert[] }>('/v1/alerts?status=open&limit=50');
+    return res.alerts.map((a) => ({ severity: a.severity, kind: a.kind, sku: a.sku, location: a.locationId, channel: a.channelId ? (channelNames.get(a.channelId) ?? a.channelId) : null, message: a.message, openedAt: a.openedAt }));
+  });
+  // A channel with an open alert about it as a whole is failing; a suspended one says until when.
+  for (const ch of state.channels.data) {
+    const alert = state.alerts.data.find((a) => a.channel === ch.name && !a.sku);
+    if (alert && ch.health === 'ok') {
+      ch.health = /suspend/i.test(alert.kind) ? 'suspended' : 'failing';
+      ch.detail = alert.message;
+    }
+  }
+  if (sku) {
+    state.item = section(null as ItemSection | null, () => readItem(hub, sku));
+    if (state.item.data) state.locations = [...new Set([...state.item.data.locations.map((l) => l.locationId), ...state.locations.filter(Boolean)])];
+    state.movements = section([] as MovementLine[], () => {
+      if (state.item.error && /does not know/.test(state.item.error)) return [];
+      const res = hub.get<{ movements: ApiMovement[] }>(`/v1/items/${encodeURIComponent(sku)}/movements?limit=15`);
+      return res.movements.map((m) => ({
+        when: m.occurredAt,
+        location: m.locationId,
+        quantity: m.quantity,
+        reason: m.reason,
+        source: m.source,
+        channel: m.channelId ? (channelNames.get(m.channelId) ?? m.channelId) : null,
+        actor: m.actor,
+        note: m.note,
+        reference: m.externalRef,
+      }));
+    });
+  }
+  return state;
+}
+
+/** Pure: checks the adjust form; returns the relay body's fields or a message saying what to fix. */
+export function checkAdjustForm(form: AdjustForm): { ok: true; quantity: number; reason: AdjustmentReason; note: string | null; location: string | null; sku: string } | { ok: false; message: string } {
+  const sku = String(form.sku ?? '').trim();
+  if (!sku) return { ok: false, message: 'Put the cursor on a Catalog row with a SKU first.' };
+  const qText = String(form.quantity ?? '').trim();
+  if (!/^[+-]?\d+$/.test(qText)) return { ok: false, message: `"${qText}" is not a whole number: type how many units to add (like 3) or remove (like -2).` };
+  const quantity = Number(qText);
+  if (quantity === 0) return { ok: false, message: 'An adjustment of 0 changes nothing: type how many units to add or remove.' };
+  if (Math.abs(quantity) > 1_000_000) return { ok: false, message: 'That is more than a million units: check the number.' };
+  if (!(ADJUSTMENT_REASONS as readonly string[]).includes(form.reason)) return { ok: false, message: `Choose a reason (${ADJUSTMENT_REASONS.join(', ')}).` };
+  const note = String(form.note ?? '').trim();
+  if (note.length > 1000) return { ok: false, message: 'The note is longer than 1,000 characters: shorten it.' };
+  const location = String(form.location ?? '').trim();
+  return { ok: true, sku, quantity, reason: form.reason as AdjustmentReason, note: note || null, location: location || null };
+}
+
+export function sidebarAdjust(ctx: Context, form: AdjustForm): AdjustResult {
+  const checked = checkAdjustForm(form);
+  if (!checked.ok) return { ok: false, message: checked.message, waiting: ctx.outbox().waiting().length };
+  const actor = ctx.actor();
+  const body = {
+    kind: 'adjustment',
+    origin: 'sidebar',
+    sku: checked.sku,
+    ...(checked.location ? { location: checked.location } : {}),
+    quantity: checked.quantity,
+    reason: checked.reason,
+    ...(checked.note ? { note: checked.note } : {}),
+    ...(actor ? { actor } : {}),
+    occurredAt: ctx.now().toISOString(),
+  };
+  const signed = checked.quantity > 0 ? `+${checked.quantity}` : String(checked.quantity);
+  const what = `${checked.sku}: ${signed} (${checked.reason})${checked.location ? ` at ${checked.location}` : ''}`;
+  const res = ctx.relay(body, what);
+  if (res.status === 'delivered') return { ok: true, message: `Sent: ${what}. The hub books it in a moment.`, waiting: res.waiting };
+  if (res.status === 'queued') return { ok: true, message: `Kept, not sent yet: ${what}. ${res.message}`, waiting: res.waiting };
+  return { ok: false, message: res.message, waiting: res.waiting };
+}

@@ -1,0 +1,296 @@
+/**
+ * The sidebar's browser code (inlined into Sidebar.html by the build). It calls the server side
+ * only through `call()`, typed from `SidebarApi`, and every call has a failure handler: the
+ * spinner always stops and an error is said in plain words. Data is put in the page as text only.
+ */
+import type { AdjustForm, AlertLine, ChannelHealth, ItemSection, MovementLine, SidebarApi, SidebarState } from '../sidebar-api';
+
+type Runner = {
+  withSuccessHandler(fn: (value: unknown) => void): Runner;
+  withFailureHandler(fn: (error: unknown) => void): Runner;
+} & { [K in keyof SidebarApi]: (...args: Parameters<SidebarApi[K]>) => void };
+
+declare const google: { script: { run: Runner } };
+
+const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
+
+let busy = 0;
+function setBusy(delta: number, text?: string): void {
+  busy = Math.max(0, busy + delta);
+  if (text) $('busy-text').textContent = text;
+  $('busy').hidden = busy === 0;
+}
+
+/** Turns what google.script.run reports into a sentence. */
+export function plainError(err: unknown): string {
+  const raw = err instanceof Error ? err.message : typeof err === 'string' ? err : err && typeof err === 'object' && 'message' in err ? String((err as { message: unknown }).message) : String(err);
+  const text = raw.replace(/^(Exception|Error|ScriptError):\s*/i, '').trim();
+  if (/NetworkError|HTTP 0|Failed to fetch/i.test(text)) return 'The connection to Google was lost. Check the internet connection, then press Refresh.';
+  if (/authori[sz]ation is required|permission/i.test(text)) return 'stockrelay needs your permission again: close the sidebar and choose Extensions › stockrelay › Open sidebar.';
+  if (/timed? ?out|exceeded maximum execution time/i.test(text)) return 'The hub took too long to answer. Press Refresh to try again.';
+  return text || 'Something went wrong, and Apps Script did not say what. Press Refresh to try again.';
+}
+
+/** Calls a server function; resolves with its result or rejects with its error (never hangs the spinner). */
+export function call<K extends keyof SidebarApi>(name: K, ...args: Parameters<SidebarApi[K]>): Promise<ReturnType<SidebarApi[K]>> {
+  return new Promise((resolve, reject) => {
+    const runner = google.script.run.withSuccessHandler((v) => resolve(v as ReturnType<SidebarApi[K]>)).withFailureHandler(reject);
+    (runner[name] as (...a: unknown[]) => void)(...args);
+  });
+}
+
+async function withSpinner<T>(text: string, fn: () => Promise<T>): Promise<T> {
+  setBusy(+1, text);
+  try {
+    return await fn();
+  } finally {
+    setBusy(-1);
+  }
+}
+
+function showError(message: string | null): void {
+  const el = $('error');
+  el.textContent = message ?? '';
+  el.hidden = !message;
+}
+
+function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: { class?: string; text?: string; title?: string } = {}, ...children: (Node | string | null)[]): HTMLElementTagNameMap[K] {
+  const node = document.createElement(tag);
+  if (attrs.class) node.className = attrs.class;
+  if (attrs.text !== undefined) node.textContent = attrs.text;
+  if (attrs.title) node.title = attrs.title;
+  for (const c of children) if (c !== null) node.append(c);
+  return node;
+}
+
+function fill(id: string, ...nodes: (Node | null)[]): void {
+  const target = $(id);
+  target.replaceChildren(...nodes.filter((n): n is Node => n !== null));
+}
+
+const when = (iso: string | null) => {
+  if (!iso) return '—';
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  return d.toLocaleString(undefined, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
+};
+
+const signed = (n: number) => (n > 0 ? `+${n}` : String(n));
+
+function sectionError(message: string | null): HTMLElement | null {
+  return message ? el('div', { class: 'banner error', text: message }) : null;
+}
+
+function renderLevels(item: ItemSection | null, error: string | null): void {
+  if (!item) {
+    fill('levels', sectionError(error));
+    return;
+  }
+  const blocks = item.locations.map((l) => {
+    const rows = l.channels.map((c) =>
+      el(
+        'tr',
+        {},
+        el('td', { text: c.channelName }),
+        el('td', { class: 'num', text: String(c.published) }),
+        el('td', { class: 'small', text: c.pushedAt ? `${c.pushed ?? '—'} · ${when(c.pushedAt)}` : 'not pushed yet' }),
+      ),
+    );
+    const table = rows.length
+      ? el('table', {}, el('thead', {}, el('tr', {}, el('th', { text: 'Channel' }), el('th', { class: 'num', text: 'Shows' }), el('th', { text: 'Last sync' }))), el('tbody', {}, ...rows))
+      : el('div', { class: 'small', text: 'No channel sells from this location.' });
+    return el(
+      'div',
+      { class: 'loc' },
+      el('div', { class: 'loc-head' }, el('span', { text: l.locationId })),
+      el('div', { class: 'pair' }, el('div', {}, el('span', { text: 'On hand' }), el('b', { class: 'big', text: String(l.onHand) })), el('div', {}, el('span', { text: 'Available' }), el('b', { class: 'big', text: String(l.available) }))),
+      table,
+    );
+  });
+  fill('levels', sectionError(error), item.status === 'archived' ? el('div', { class: 'banner notice', text: 'This item is archived on the hub (its row was removed).' }) : null, ...blocks);
+}
+
+function renderMovements(list: MovementLine[], error: string | null, hasSku: boolean): void {
+  if (!hasSku) return fill('movements', el('div', { class: 'hint', text: 'Movements of the selected item appear here.' }));
+  if (!list.length) return fill('movements', sectionError(error) ?? el('div', { class: 'hint', text: 'No movements yet.' }));
+  const items = list.map((m) => {
+    const from = m.channel ? `${m.source} · ${m.channel}` : m.source;
+    return el(
+      'li',
+      {},
+      el('b', { class: m.quantity >= 0 ? 'pos' : 'neg', text: signed(m.quantity) }),
+      ` ${m.reason} at ${m.location}`,
+      el('div', { class: 'small', text: [when(m.when), m.actor, `from ${from}`, m.reference].filter(Boolean).join(' · ') }),
+      m.note ? el('div', { class: 'small', text: `“${m.note}”` }) : null,
+    );
+  });
+  fill('movements', sectionError(error), el('ul', { class: 'list' }, ...items));
+}
+
+function renderAlerts(list: AlertLine[], error: string | null, sku: string | null): void {
+  if (!list.length) return fill('alerts', sectionError(error) ?? el('div', { class: 'hint', text: 'No open alerts.' }));
+  const sorted = [...list].sort((a, b) => Number(b.sku === sku) - Number(a.sku === sku));
+  const items = sorted.slice(0, 10).map((a) =>
+    el('li', {}, el('span', { class: `pill ${a.severity}`, text: a.severity }), ` ${a.message}`, el('div', { class: 'small', text: `${when(a.openedAt)}${a.sku ? ` · ${a.sku}` : ''}${a.channel ? ` · ${a.channel}` : ''}` })),
+  );
+  fill('alerts', sectionError(error), el('ul', { class: 'list' }, ...items), list.length > 10 ? el('div', { class: 'small', text: `…and ${list.length - 10} more on the Alerts tab.` }) : null);
+}
+
+function renderQueue(q: SidebarState['queue'], connected: boolean): void {
+  const head = el(
+    'div',
+    {},
+    el('b', { text: q.waiting === 0 ? 'Nothing waiting' : `${q.waiting} change${q.waiting === 1 ? '' : 's'} waiting` }),
+    q.waiting ? el('div', { class: 'small', text: `Oldest from ${when(q.oldestWaiting)}.${q.lastError ? ` Last try: ${q.lastError}` : ''}` }) : null,
+  );
+  const send = connected && q.waiting ? el('button', { text: 'Send now' }) : null;
+  send?.addEventListener('click', () => void sendWaiting());
+  const failed = q.failed.map((f) => {
+    const dismiss = el('button', { text: 'Dismiss', title: 'Remove from this list' });
+    dismiss.addEventListener('click', () => void dismissFailed(f.id));
+    return el('li', {}, el('span', { class: 'pill critical', text: `refused ${f.status || ''}`.trim() }), ` ${f.summary}`, el('div', { class: 'small', text: `${when(f.failedAt)} · ${f.message}` }), dismiss);
+  });
+  fill('queue', head, send, failed.length ? el('div', { class: 'small', text: 'Refused by the hub (not sent again):' }) : null, failed.length ? el('ul', { class: 'list' }, ...failed) : null);
+}
+
+function renderChannels(list: ChannelHealth[], error: string | null): void {
+  if (!list.length) return fill('channels', sectionError(error) ?? el('div', { class: 'hint', text: 'No channels on the hub yet.' }));
+  const items = list.map((c) => el('li', {}, el('span', { class: `pill ${c.health.replace(' ', '-')}`, text: c.health }), ` ${c.name} `, el('span', { class: 'small', text: `(${c.platform})` }), el('div', { class: 'small', text: c.detail })));
+  fill('channels', sectionError(error), el('ul', { class: 'list' }, ...items));
+}
+
+function renderConflicts(c: SidebarState['conflicts']): void {
+  const note = el('div', { class: 'small', text: c.note });
+  if (!c.rows.length) return fill('conflicts', el('div', { class: 'hint', text: 'No open conflicts.' }), note);
+  const at = (name: string) => c.headers.findIndex((h) => h.trim().toLowerCase() === name);
+  const sku = at('sku');
+  const loc = at('location');
+  const items = c.rows.map((r) => {
+    const rest = c.headers.map((h, i) => (i === sku || i === loc || !r[i] ? '' : `${h}: ${r[i]}`)).filter(Boolean);
+    return el('li', {}, el('b', { text: `${sku >= 0 ? r[sku] : '?'}${loc >= 0 && r[loc] ? ` at ${r[loc]}` : ''}` }), el('div', { class: 'small', text: rest.join(' · ') }));
+  });
+  fill('conflicts', el('ul', { class: 'list' }, ...items), note);
+}
+
+function renderForm(state: SidebarState): void {
+  const loc = $<HTMLSelectElement>('adj-loc');
+  const chosen = loc.value;
+  loc.replaceChildren(...(state.locations.length ? state.locations : ['']).map((l) => el('option', { text: l || '(the hub’s default)' })));
+  [...loc.options].forEach((o, i) => (o.value = state.locations[i] ?? ''));
+  if (state.locations.includes(chosen)) loc.value = chosen;
+  const reason = $<HTMLSelectElement>('adj-reason');
+  if (reason.options.length !== state.reasons.length) {
+    reason.replaceChildren(...state.reasons.map((r) => el('option', { text: r })));
+  }
+  const can = state.connected && !!state.row?.sku;
+  $<HTMLButtonElement>('adj-send').disabled = !can;
+  $('adjust-section').classList.toggle('disabled', !can);
+}
+
+let current: SidebarState | null = null;
+
+export function render(state: SidebarState): void {
+  current = state;
+  const notice = $('notice');
+  notice.textContent = state.notice ?? '';
+  notice.hidden = !state.notice;
+  const row = state.row;
+  const sku = row?.sku ?? null;
+  $('row-title').textContent = sku ? `${sku}${row?.title ? ` — ${row.title}` : ''}` : 'No item selected';
+  $('row-hint').textContent = !row
+    ? 'Put the cursor on a row of the Catalog tab, then press Refresh.'
+    : sku
+      ? `Catalog row ${row.row}`
+      : row.sheet !== 'Catalog'
+        ? `The cursor is on the ${row.sheet} tab: select a row of the Catalog tab.`
+        : `Row ${row.row} has no SKU.`;
+  renderLevels(state.item.data, state.item.error);
+  renderMovements(state.movements.data, state.movements.error, !!sku);
+  renderAlerts(state.alerts.data, state.alerts.error, sku);
+  renderQueue(state.queue, state.connected);
+  renderChannels(state.channels.data, state.channels.error);
+  renderConflicts(state.conflicts);
+  renderForm(state);
+  $('footer').textContent = state.connected ? `Hub: ${state.hubUrl}${state.triggers.length < 3 ? ' · triggers not installed: edits are not sent (menu › Install triggers)' : ''}` : '';
+}
+
+export async function load(): Promise<void> {
+  try {
+    const state = await withSpinner('Reading from the hub…', () => call('sidebarState'));
+    showError(null);
+    render(state);
+  } catch (err) {
+    showError(`Could not read the stock for this row. ${plainError(err)}`);
+  }
+}
+
+async function sendWaiting(): Promise<void> {
+  try {
+    const res = await withSpinner('Sending what is waiting…', () => call('sidebarSendWaiting'));
+    showError(null);
+    renderQueue(res.queue, current?.connected ?? true);
+    $('adj-result').textContent = res.message;
+  } catch (err) {
+    showError(`Could not send what is waiting. ${plainError(err)}`);
+  }
+}
+
+async function dismissFailed(id: string): Promise<void> {
+  try {
+    const queue = await withSpinner('Removing…', () => call('sidebarDismissFailed', id));
+    renderQueue(queue, current?.connected ?? true);
+  } catch (err) {
+    showError(`Could not remove it from the list. ${plainError(err)}`);
+  }
+}
+
+async function adjust(ev: Event): Promise<void> {
+  ev.preventDefault();
+  const result = $('adj-result');
+  const sku = current?.row?.sku;
+  if (!sku) {
+    result.className = 'result bad';
+    result.textContent = 'Put the cursor on a Catalog row with a SKU first, then press Refresh.';
+    return;
+  }
+  const form: AdjustForm = {
+    sku,
+    location: $<HTMLSelectElement>('adj-loc').value,
+    quantity: $<HTMLInputElement>('adj-qty').value,
+    reason: $<HTMLSelectElement>('adj-reason').value,
+    note: $<HTMLInputElement>('adj-note').value,
+  };
+  const button = $<HTMLButtonElement>('adj-send');
+  button.disabled = true;
+  try {
+    const res = await withSpinner('Sending the adjustment…', () => call('sidebarAdjust', form));
+    result.className = `result ${res.ok ? 'good' : 'bad'}`;
+    result.textContent = res.message;
+    if (res.ok) {
+      $<HTMLInputElement>('adj-qty').value = '';
+      $<HTMLInputElement>('adj-note').value = '';
+      await load();
+    }
+  } catch (err) {
+    result.className = 'result bad';
+    result.textContent = `The adjustment was not sent. ${plainError(err)}`;
+  } finally {
+    button.disabled = !(current?.connected && current.row?.sku);
+  }
+}
+
+let lastFocusLoad = 0;
+function start(): void {
+  $('refresh').addEventListener('click', () => void load());
+  $('adjust').addEventListener('submit', (ev) => void adjust(ev));
+  // Coming back to the sidebar after moving the cursor reads the new row (at most every 3 s).
+  window.addEventListener('focus', () => {
+    if (Date.now() - lastFocusLoad < 3000 || busy > 0) return;
+    lastFocusLoad = Date.now();
+    void load();
+  });
+  void load();
+}
+
+if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start);
+else start();

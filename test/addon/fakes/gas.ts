@@ -1,0 +1,681 @@
+/**
+ * In-memory fakes of the Apps Script services the add-on uses, strict where Apps Script is strict:
+ * setValues needs the range's exact shape, developer metadata only goes on whole rows, a property
+ * value over 9 KB or a store over 500 KB is refused, everyMinutes takes only 1, 5, 10, 15 or 30.
+ * Rows are objects that carry their cells and metadata, so inserting, deleting and sorting rows
+ * moves metadata with the row exactly as Sheets does.
+ */
+import crypto from 'node:crypto';
+import type {
+  ClockTriggerBuilderLike,
+  DataValidationBuilderLike,
+  DataValidationLike,
+  DeveloperMetadataLike,
+  EditEvent,
+  FetchParams,
+  HtmlOutputLike,
+  HttpResponseLike,
+  LockLike,
+  MenuLike,
+  PromptResponseLike,
+  PropertiesLike,
+  ProtectionLike,
+  RangeLike,
+  Services,
+  SheetLike,
+  SpreadsheetLike,
+  SpreadsheetTriggerBuilderLike,
+  TriggerLike,
+  UiLike,
+  UserLike,
+  UtilitiesLike,
+} from '../../../appsscript/src/gas';
+
+// ---------------------------------------------------------------- Spreadsheet
+
+interface Cell {
+  value: unknown;
+  note: string;
+  validation: FakeValidation | null;
+}
+
+class FakeRow {
+  cells: Cell[] = [];
+  metadata: FakeMetadata[] = [];
+  cell(col: number): Cell {
+    return (this.cells[col - 1] ??= { value: '', note: '', validation: null });
+  }
+}
+
+class FakeMetadata implements DeveloperMetadataLike {
+  constructor(
+    private readonly sheet: FakeSheet,
+    readonly row: FakeRow,
+    private readonly key: string,
+    private value: string,
+  ) {}
+  getKey() {
+    return this.key;
+  }
+  getValue() {
+    return this.value;
+  }
+  setValue(v: string) {
+    this.value = v;
+    return this;
+  }
+  getLocation() {
+    return {
+      getRow: () => {
+        const i = this.sheet.rows.indexOf(this.row);
+        return i < 0 ? null : this.sheet.getRange(`${i + 1}:${i + 1}`);
+      },
+    };
+  }
+  remove() {
+    this.row.metadata = this.row.metadata.filter((m) => m !== this);
+  }
+}
+
+export class FakeValidation implements DataValidationLike {
+  constructor(
+    readonly criteria: string,
+    readonly args: unknown[],
+    readonly allowInvalid: boolean,
+    readonly helpText: string,
+  ) {}
+  getHelpText() {
+    return this.helpText;
+  }
+}
+
+class FakeValidationBuilder implements DataValidationBuilderLike {
+  private criteria = '';
+  private args: unknown[] = [];
+  private allowInvalid = true;
+  private helpText = '';
+  requireNumberGreaterThanOrEqualTo(n: number) {
+    this.criteria = 'NUMBER_GREATER_THAN_OR_EQUAL_TO';
+    this.args = [n];
+    return this;
+  }
+  setAllowInvalid(b: boolean) {
+    this.allowInvalid = b;
+    return this;
+  }
+  setHelpText(t: string) {
+    this.helpText = t;
+    return this;
+  }
+  build() {
+    if (!this.criteria) throw new Error('Exception: a data validation rule needs a criterion.');
+    return new FakeValidation(this.criteria, this.args, this.allowInvalid, this.helpText);
+  }
+}
+
+export class FakeProtection implements ProtectionLike {
+  description = '';
+  warningOnly = false;
+  constructor(
+    readonly sheet: FakeSheet,
+    readonly type: 'RANGE' | 'SHEET',
+    readonly range: FakeRange,
+  ) {}
+  getDescription() {
+    return this.description;
+  }
+  setDescription(d: string) {
+    this.description = d;
+    return this;
+  }
+  setWarningOnly(w: boolean) {
+    this.warningOnly = w;
+    return this;
+  }
+  getRange() {
+    return this.range;
+  }
+  remove() {
+    this.sheet.protections = this.sheet.protections.filter((p) => p !== this);
+  }
+}
+
+const colLetters = (n: number): string => {
+  let s = '';
+  for (; n > 0; n = Math.floor((n - 1) / 26)) s = String.fromCharCode(65 + ((n - 1) % 26)) + s;
+  return s;
+};
+const colNumber = (letters: string): number => [...letters.toUpperCase()].reduce((n, ch) => n * 26 + ch.charCodeAt(0) - 64, 0);
+
+export class FakeRange implements RangeLike {
+  constructor(
+    readonly sheet: FakeSheet,
+    readonly row: number,
+    readonly col: number,
+    readonly numRows: number,
+    readonly numCols: number,
+    readonly wholeRow = false,
+  ) {
+    if (row < 1 || col < 1 || numRows < 1 || numCols < 1) throw new Error(`Exception: The coordinates of the range are outside the dimensions of the sheet (${row},${col},${numRows},${numCols}).`);
+  }
+  getRow() {
+    return this.row;
+  }
+  getColumn() {
+    return this.col;
+  }
+  getNumRows() {
+    return this.numRows;
+  }
+  getNumColumns() {
+    return this.numCols;
+  }
+  getSheet() {
+    return this.sheet;
+  }
+  getA1Notation() {
+    if (this.wholeRow) return `${this.row}:${this.row + this.numRows - 1}`;
+    const a = `${colLetters(this.col)}${this.row}`;
+    return this.numRows === 1 && this.numCols === 1 ? a : `${a}:${colLetters(this.col + this.numCols - 1)}${this.row + this.numRows - 1}`;
+  }
+  private each(fn: (cell: Cell, r: number, c: number) => void) {
+    for (let r = 0; r < this.numRows; r++) for (let c = 0; c < this.numCols; c++) fn(this.sheet.row(this.row + r).cell(this.col + c), r, c);
+  }
+  getValue() {
+    return this.sheet.row(this.row).cell(this.col).value;
+  }
+  getValues() {
+    const out: unknown[][] = Array.from({ length: this.numRows }, () => new Array(this.numCols).fill(''));
+    this.each((cell, r, c) => (out[r]![c] = cell.value));
+    return out;
+  }
+  setValue(v: unknown) {
+    this.each((cell) => (cell.value = sheetValue(v)));
+    this.sheet.ss.log.push({ op: 'setValue', a1: this.getA1Notation(), value: v });
+    return this;
+  }
+  setValues(values: unknown[][]) {
+    if (values.length !== this.numRows || values.some((r) => r.length !== this.numCols)) {
+      throw new Error(`Exception: The number of rows or columns in the data does not match the range (${values.length}x${values[0]?.length ?? 0} for ${this.numRows}x${this.numCols}).`);
+    }
+    this.sheet.growTo(this.row + this.numRows - 1, this.col + this.numCols - 1);
+    this.each((cell, r, c) => (cell.value = sheetValue(values[r]![c])));
+    return this;
+  }
+  getNote() {
+    return this.sheet.row(this.row).cell(this.col).note;
+  }
+  setNote(note: string | null) {
+    this.each((cell) => (cell.note = note ?? ''));
+    return this;
+  }
+  setFontWeight() {
+    return this;
+  }
+  setDataValidation(rule: DataValidationLike | null) {
+    this.each((cell) => (cell.validation = rule as FakeValidation | null));
+    return this;
+  }
+  getDataValidation() {
+    return this.sheet.row(this.row).cell(this.col).validation;
+  }
+  protect() {
+    const p = new FakeProtection(this.sheet, 'RANGE', this);
+    this.sheet.protections.push(p);
+    return p;
+  }
+  addDeveloperMetadata(key: string, value: string) {
+    if (!this.wholeRow || this.numRows !== 1) throw new Error('Exception: Adding developer metadata to arbitrary ranges is not currently supported. Developer metadata may only be added to the top-level spreadsheet, an individual sheet, or an entire row or column.');
+    const row = this.sheet.row(this.row);
+    row.metadata.push(new FakeMetadata(this.sheet, row, key, value));
+    return this;
+  }
+  getDeveloperMetadata() {
+    if (!this.wholeRow) return [];
+    const out: DeveloperMetadataLike[] = [];
+    for (let r = this.row; r < this.row + this.numRows; r++) out.push(...this.sheet.row(r).metadata);
+    return out;
+  }
+}
+
+/** What Sheets stores when a value is typed or set: numeric text becomes a number. */
+export function sheetValue(v: unknown): unknown {
+  if (v === null || v === undefined) return '';
+  if (typeof v === 'string' && /^\s*[+-]?(\d+(\.\d*)?|\.\d+)\s*$/.test(v)) return Number(v);
+  return v;
+}
+
+export class FakeSheet implements SheetLike {
+  rows: FakeRow[] = [];
+  protections: FakeProtection[] = [];
+  frozenRows = 0;
+  maxRows = 1000;
+  maxColumns = 26;
+  constructor(
+    readonly ss: FakeSpreadsheet,
+    private readonly name: string,
+    private readonly id: number,
+  ) {}
+  row(n: number): FakeRow {
+    while (this.rows.length < n) this.rows.push(new FakeRow());
+    return this.rows[n - 1]!;
+  }
+  growTo(rows: number, cols: number) {
+    this.maxRows = Math.max(this.maxRows, rows);
+    this.maxColumns = Math.max(this.maxColumns, cols);
+  }
+  getName() {
+    return this.name;
+  }
+  getSheetId() {
+    return this.id;
+  }
+  getLastRow() {
+    for (let i = this.rows.length - 1; i >= 0; i--) if (this.rows[i]!.cells.some((c) => c && c.value !== '')) return i + 1;
+    return 0;
+  }
+  getLastColumn() {
+    let last = 0;
+    for (const r of this.rows) r.cells.forEach((c, i) => c && c.value !== '' && (last = Math.max(last, i + 1)));
+    return last;
+  }
+  getMaxRows() {
+    return this.maxRows;
+  }
+  getMaxColumns() {
+    return this.maxColumns;
+  }
+  getRange(a: string | number, col?: number, numRows?: number, numCols?: number): FakeRange {
+    if (typeof a === 'number') return new FakeRange(this, a, col!, numRows ?? 1, numCols ?? 1);
+    const whole = /^(\d+):(\d+)$/.exec(a);
+    if (whole) return new FakeRange(this, Number(whole[1]), 1, Number(whole[2]) - Number(whole[1]) + 1, this.maxColumns, true);
+    const m = /^([A-Z]+)(\d+)(?::([A-Z]+)(\d+))?$/i.exec(a);
+    if (!m) throw new Error(`Exception: Range not found: ${a}`);
+    const c1 = colNumber(m[1]!);
+    const r1 = Number(m[2]);
+    const c2 = m[3] ? colNumber(m[3]) : c1;
+    const r2 = m[4] ? Number(m[4]) : r1;
+    return new FakeRange(this, r1, c1, r2 - r1 + 1, c2 - c1 + 1);
+  }
+  setFrozenRows(n: number) {
+    this.frozenRows = n;
+  }
+  getProtections(type: unknown) {
+    return this.protections.filter((p) => p.type === type);
+  }
+  protect() {
+    const existing = this.protections.find((p) => p.type === 'SHEET');
+    if (existing) return existing; // Sheets returns the sheet's protection if there is one
+    const p = new FakeProtection(this, 'SHEET', this.getRange(1, 1, this.maxRows, this.maxColumns));
+    this.protections.push(p);
+    return p;
+  }
+  createDeveloperMetadataFinder() {
+    let key: string | null = null;
+    const finder = {
+      withKey: (k: string) => {
+        key = k;
+        return finder;
+      },
+      find: () => this.rows.flatMap((r) => r.metadata).filter((m) => key === null || m.getKey() === key),
+    };
+    return finder;
+  }
+
+  // ---- test helpers: what staff do by hand
+  /** Row values as the test sees them (row 1 = headers). */
+  values(): unknown[][] {
+    const last = this.getLastRow();
+    const cols = this.getLastColumn();
+    return last === 0 ? [] : this.getRange(1, 1, last, Math.max(cols, 1)).getValues();
+  }
+  insertRowsBefore(row: number, count = 1) {
+    this.row(row);
+    this.rows.splice(row - 1, 0, ...Array.from({ length: count }, () => new FakeRow()));
+    this.maxRows += count;
+  }
+  deleteRows(row: number, count = 1) {
+    this.rows.splice(row - 1, count);
+    this.maxRows -= count;
+  }
+  /** Data > Sort range: rows 2…last by a column. */
+  sortByColumn(col: number, ascending = true) {
+    const last = this.getLastRow();
+    const body = this.rows.slice(1, last);
+    body.sort((a, b) => {
+      const x = String(a.cell(col).value);
+      const y = String(b.cell(col).value);
+      return (ascending ? 1 : -1) * x.localeCompare(y);
+    });
+    this.rows.splice(1, body.length, ...body);
+  }
+  /** The SKU metadata per row, as {row: sku}. */
+  skuMetadata(key = 'stockrelay.sku'): Record<number, string[]> {
+    const out: Record<number, string[]> = {};
+    this.rows.forEach((r, i) => {
+      const mine = r.metadata.filter((m) => m.getKey() === key).map((m) => m.getValue() ?? '');
+      if (mine.length) out[i + 1] = mine;
+    });
+    return out;
+  }
+}
+
+export class FakeSpreadsheet implements SpreadsheetLike {
+  sheets: FakeSheet[] = [];
+  toasts: { message: string; title: string; seconds: number }[] = [];
+  log: { op: string; a1: string; value: unknown }[] = [];
+  active: FakeRange | null = null;
+  private nextId = 1;
+  constructor(private readonly id = 'ss_fake_1') {}
+  getId() {
+    return this.id;
+  }
+  getSheetByName(name: string) {
+    return this.sheets.find((s) => s.getName() === name) ?? null;
+  }
+  insertSheet(name: string) {
+    if (this.getSheetByName(name)) throw new Error(`Exception: A sheet with the name "${name}" already exists. Please enter another name.`);
+    const s = new FakeSheet(this, name, this.nextId++);
+    this.sheets.push(s);
+    return s;
+  }
+  getActiveSheet() {
+    return this.active?.sheet ?? this.sheets[0]!;
+  }
+  getActiveRange() {
+    return this.active;
+  }
+  toast(message: string, title: string, seconds: number) {
+    this.toasts.push({ message, title, seconds });
+  }
+  select(sheet: string, a1: string) {
+    this.active = this.getSheetByName(sheet)!.getRange(a1);
+  }
+}
+
+// ---------------------------------------------------------------- UI
+
+export class FakeUi implements UiLike {
+  Button = { OK: 'OK', CANCEL: 'CANCEL', CLOSE: 'CLOSE' };
+  ButtonSet = { OK: 'OK', OK_CANCEL: 'OK_CANCEL' };
+  menus: { items: ({ caption: string; fn: string } | null)[] }[] = [];
+  alerts: { title: string; text: string }[] = [];
+  prompts: { title: string; text: string }[] = [];
+  answers: (string | null)[] = [];
+  sidebars: HtmlOutputLike[] = [];
+  createAddonMenu(): MenuLike {
+    const items: ({ caption: string; fn: string } | null)[] = [];
+    const menu: MenuLike = {
+      addItem: (caption, fn) => (items.push({ caption, fn }), menu),
+      addSeparator: () => (items.push(null), menu),
+      addToUi: () => void this.menus.push({ items }),
+    };
+    return menu;
+  }
+  alert(title: string, text: string) {
+    this.alerts.push({ title, text });
+    return this.Button.OK;
+  }
+  /** Answers come from `answers` in order; null is the Cancel button. */
+  prompt(title: string, text: string): PromptResponseLike {
+    this.prompts.push({ title, text });
+    if (this.answers.length === 0) throw new Error(`test: no scripted answer for the prompt "${title}"`);
+    const a = this.answers.shift()!;
+    return { getSelectedButton: () => (a === null ? this.Button.CANCEL : this.Button.OK), getResponseText: () => a ?? '' };
+  }
+  showSidebar(html: HtmlOutputLike) {
+    this.sidebars.push(html);
+  }
+  lastAlert() {
+    return this.alerts[this.alerts.length - 1];
+  }
+}
+
+// ---------------------------------------------------------------- Properties and locks
+
+export const VALUE_LIMIT = 9 * 1024;
+export const STORE_LIMIT = 500 * 1024;
+const bytes = (s: string) => Buffer.byteLength(s, 'utf8');
+
+export class FakeProperties implements PropertiesLike {
+  readonly map = new Map<string, string>();
+  /** Called on every write (to check the lock is held). */
+  onWrite: (key: string) => void = () => {};
+  getProperty(k: string) {
+    return this.map.get(k) ?? null;
+  }
+  getProperties() {
+    return Object.fromEntries(this.map);
+  }
+  private check(next: Map<string, string>) {
+    for (const [k, v] of next) {
+      if (bytes(v) > VALUE_LIMIT) throw new Error(`Exception: Argument too large: value (${k}: ${bytes(v)} bytes)`);
+    }
+    let total = 0;
+    for (const [k, v] of next) total += bytes(k) + bytes(v);
+    if (total > STORE_LIMIT) throw new Error('Exception: You have exceeded the property storage quota. Please remove some properties and try again.');
+  }
+  setProperty(k: string, v: string) {
+    return this.setProperties({ [k]: v });
+  }
+  setProperties(props: Record<string, string>) {
+    const next = new Map(this.map);
+    for (const [k, v] of Object.entries(props)) next.set(k, String(v));
+    this.check(next);
+    for (const [k, v] of Object.entries(props)) {
+      this.onWrite(k);
+      this.map.set(k, String(v));
+    }
+    return this;
+  }
+  deleteProperty(k: string) {
+    this.onWrite(k);
+    this.map.delete(k);
+    return this;
+  }
+  totalBytes() {
+    let t = 0;
+    for (const [k, v] of this.map) t += bytes(k) + bytes(v);
+    return t;
+  }
+}
+
+export class FakeLock implements LockLike {
+  held = false;
+  acquired = 0;
+  /** Another execution holds the lock: tryLock fails. */
+  heldElsewhere = false;
+  tryLock() {
+    if (this.heldElsewhere) return false;
+    if (this.held) throw new Error('test: the add-on asked for the document lock it already holds (it should be re-entrant in code)');
+    this.held = true;
+    this.acquired++;
+    return true;
+  }
+  releaseLock() {
+    this.held = false;
+  }
+}
+
+// ---------------------------------------------------------------- Triggers
+
+export interface FakeTrigger extends TriggerLike {
+  type: 'ON_EDIT' | 'ON_CHANGE' | 'CLOCK';
+  source: string | null;
+  minutes: number | null;
+}
+
+export class FakeScriptApp {
+  triggers: FakeTrigger[] = [];
+  private next = 1;
+  getProjectTriggers() {
+    return [...this.triggers];
+  }
+  deleteTrigger(t: TriggerLike) {
+    const before = this.triggers.length;
+    this.triggers = this.triggers.filter((x) => x.getUniqueId() !== t.getUniqueId());
+    if (before === this.triggers.length) throw new Error('Exception: the trigger does not exist');
+  }
+  newTrigger(handler: string) {
+    const make = (type: FakeTrigger['type'], source: string | null, minutes: number | null): FakeTrigger => {
+      const id = String(this.next++);
+      const t: FakeTrigger = { type, source, minutes, getHandlerFunction: () => handler, getUniqueId: () => id };
+      this.triggers.push(t);
+      return t;
+    };
+    return {
+      forSpreadsheet: (key: string): SpreadsheetTriggerBuilderLike => {
+        let type: FakeTrigger['type'] | null = null;
+        const b: SpreadsheetTriggerBuilderLike = {
+          onEdit: () => ((type = 'ON_EDIT'), b),
+          onChange: () => ((type = 'ON_CHANGE'), b),
+          create: () => {
+            if (!type) throw new Error('Exception: choose an event for the trigger');
+            return make(type, key, null);
+          },
+        };
+        return b;
+      },
+      timeBased: (): ClockTriggerBuilderLike => {
+        let minutes: number | null = null;
+        const b: ClockTriggerBuilderLike = {
+          everyMinutes: (n: number) => {
+            if (![1, 5, 10, 15, 30].includes(n)) throw new Error('Exception: The value you passed to everyMinutes must be 1, 5, 10, 15 or 30.');
+            minutes = n;
+            return b;
+          },
+          create: () => {
+            if (minutes === null) throw new Error('Exception: choose how often the trigger runs');
+            return make('CLOCK', null, minutes);
+          },
+        };
+        return b;
+      },
+    };
+  }
+  count(handler: string) {
+    return this.triggers.filter((t) => t.getHandlerFunction() === handler).length;
+  }
+}
+
+// ---------------------------------------------------------------- Utilities, HTTP
+
+const toSigned = (buf: Uint8Array) => Array.from(buf, (b) => (b > 127 ? b - 256 : b));
+const toBuffer = (bytes: number[]) => Buffer.from(bytes.map((b) => (b < 0 ? b + 256 : b)));
+
+export const fakeUtilities: UtilitiesLike = {
+  base64Decode: (s) => toSigned(Buffer.from(s, 'base64')),
+  base64Encode: (b) => toBuffer(b).toString('base64'),
+  computeHmacSha256Signature: (value, key) => toSigned(crypto.createHmac('sha256', toBuffer(key)).update(toBuffer(value)).digest()),
+  newBlob: (data) => ({ getBytes: () => toSigned(Buffer.from(data, 'utf8')) }),
+  getUuid: () => crypto.randomUUID(),
+};
+
+export interface HttpRequest {
+  url: string;
+  method: string;
+  headers: Record<string, string>;
+  body: string;
+}
+
+export interface HttpAnswer {
+  status: number;
+  body: string;
+}
+
+/** A hub in a function: answers each request, or throws as UrlFetchApp does when nothing answers. */
+export type HttpHandler = (req: HttpRequest) => HttpAnswer;
+
+export class FakeUrlFetchApp {
+  requests: HttpRequest[] = [];
+  constructor(public handler: HttpHandler) {}
+  fetch(url: string, params: FetchParams): HttpResponseLike {
+    const headers: Record<string, string> = {};
+    for (const [k, v] of Object.entries(params.headers ?? {})) headers[k.toLowerCase()] = v;
+    if (params.contentType) headers['content-type'] = params.contentType;
+    const req: HttpRequest = { url, method: (params.method ?? 'get').toUpperCase(), headers, body: params.payload ?? '' };
+    this.requests.push(req);
+    const res = this.handler(req);
+    if (!params.muteHttpExceptions && res.status >= 400) throw new Error(`Exception: Request failed for ${url} returned code ${res.status}.`);
+    return { getResponseCode: () => res.status, getContentText: () => res.body };
+  }
+  relays(): { id: string; body: any }[] {
+    return this.requests.filter((r) => r.url.endsWith('/v1/relay')).map((r) => ({ id: r.headers['webhook-id']!, body: JSON.parse(r.body) }));
+  }
+}
+
+export const unreachable: HttpHandler = (req) => {
+  throw new Error(`Exception: Address unavailable: ${req.url}`);
+};
+
+// ---------------------------------------------------------------- All together
+
+export interface FakeEnv {
+  services: Services;
+  ss: FakeSpreadsheet;
+  ui: FakeUi;
+  props: FakeProperties;
+  lock: FakeLock;
+  scriptApp: FakeScriptApp;
+  fetch: FakeUrlFetchApp;
+  user: { email: string };
+  htmlFiles: string[];
+}
+
+export function fakeEnv(opts: { handler?: HttpHandler; now?: () => Date; email?: string; noDocument?: boolean } = {}): FakeEnv {
+  const ss = new FakeSpreadsheet();
+  const ui = new FakeUi();
+  const props = new FakeProperties();
+  const lock = new FakeLock();
+  const scriptApp = new FakeScriptApp();
+  const fetch = new FakeUrlFetchApp(opts.handler ?? unreachable);
+  const user = { email: opts.email ?? 'mia@gallery.example' };
+  const htmlFiles: string[] = [];
+  const userObj: UserLike = { getEmail: () => user.email };
+  const services: Services = {
+    spreadsheetApp: {
+      ProtectionType: { RANGE: 'RANGE', SHEET: 'SHEET' },
+      getActiveSpreadsheet: () => (opts.noDocument ? null : ss),
+      getUi: () => ui,
+      newDataValidation: () => new FakeValidationBuilder(),
+    },
+    urlFetchApp: fetch,
+    propertiesService: { getDocumentProperties: () => (opts.noDocument ? null : props) },
+    lockService: { getDocumentLock: () => (opts.noDocument ? null : lock) },
+    scriptApp,
+    utilities: fakeUtilities,
+    htmlService: {
+      createHtmlOutputFromFile: (name: string) => {
+        htmlFiles.push(name);
+        const out: HtmlOutputLike & { title: string; name: string } = { name, title: '', setTitle: (t: string) => ((out.title = t), out) };
+        return out;
+      },
+    },
+    session: { getActiveUser: () => userObj, getEffectiveUser: () => userObj },
+    now: opts.now ?? (() => new Date()),
+  };
+  return { services, ss, ui, props, lock, scriptApp, fetch, user, htmlFiles };
+}
+
+/**
+ * Types into the sheet as a person would and builds the onEdit event Apps Script sends:
+ * a single cell gets `value` and `oldValue` (as text; no oldValue when the cell was empty),
+ * several cells get neither.
+ */
+export function typeInto(env: FakeEnv, sheetName: string, a1: string, values: unknown[][] | unknown): EditEvent {
+  const sheet = env.ss.getSheetByName(sheetName)!;
+  const range = sheet.getRange(a1);
+  const grid = Array.isArray(values) ? (values as unknown[][]) : [[values]];
+  const single = range.getNumRows() === 1 && range.getNumColumns() === 1;
+  const old = range.getValue();
+  range.setValues(grid);
+  const user: UserLike = { getEmail: () => env.user.email };
+  if (!single) return { range, user };
+  const text = (v: unknown) => (v === '' || v === null || v === undefined ? undefined : String(v));
+  const e: EditEvent = { range, user };
+  const nv = text(grid[0]![0]);
+  const ov = text(old);
+  if (nv !== undefined) e.value = nv;
+  if (ov !== undefined) e.oldValue = ov;
+  return e;
+}
