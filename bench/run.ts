@@ -9,7 +9,12 @@
  *   - edit-to-webhook latency: one relay at a time on an idle hub, until its level.changed arrives;
  *   - the hub process's peak resident memory (VmHWM).
  *
- * Settings: BENCH_RELAYS (default 5000), BENCH_CONCURRENCY (32), BENCH_SKUS (200), BENCH_LATENCY_SAMPLES (50).
+ * Then the sync engine against the Shopify and WooCommerce emulators (bench/sync.ts): propagation of a
+ * sale to the other channel, API calls per sale in a burst, 429s, hub CPU per sale.
+ *
+ * Settings: BENCH_RELAYS (default 5000), BENCH_CONCURRENCY (32), BENCH_SKUS (200), BENCH_LATENCY_SAMPLES (50);
+ * SYNC_RATE (20), SYNC_STEADY (200), SYNC_BURST (1000), SYNC_BURST_SKUS (50); BENCH_ONLY=relays|sync;
+ * BENCH_SYNC_PG=0 measures the sync engine on SQLite only.
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -20,6 +25,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { signRelay } from '../server/relay/verify';
 import { hubProcessEnv, startHubProcess } from './hub-process';
+import { benchSync, type SyncResult } from './sync';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const RELAYS = Number(process.env.BENCH_RELAYS ?? 5000);
@@ -183,22 +189,41 @@ async function waitIdle(url: string): Promise<void> {
   }
 }
 
-async function main(): Promise<void> {
-  const results: Result[] = [];
-  results.push(await benchStore('sqlite', {}));
+/** Runs `fn` on a fresh PostgreSQL schema, dropped afterwards. */
+async function onPostgres<T>(fn: (env: Record<string, string>) => Promise<T>): Promise<T> {
   const schema = `bench_${crypto.randomBytes(4).toString('hex')}`;
-  if (process.env.DATABASE_URL) {
-    try {
-      results.push(await benchStore('postgres', { DATABASE_URL: process.env.DATABASE_URL, STOCKRELAY_PG_SCHEMA: schema }));
-    } finally {
-      const c = new pg.Client({ connectionString: process.env.DATABASE_URL });
-      await c.connect();
-      await c.query(`drop schema if exists ${schema} cascade`);
-      await c.end();
-    }
-  } else {
-    console.log('DATABASE_URL is not set: PostgreSQL is not measured.');
+  try {
+    return await fn({ DATABASE_URL: process.env.DATABASE_URL!, STOCKRELAY_PG_SCHEMA: schema });
+  } finally {
+    const c = new pg.Client({ connectionString: process.env.DATABASE_URL });
+    await c.connect();
+    await c.query(`drop schema if exists ${schema} cascade`);
+    await c.end();
   }
+}
+
+async function main(): Promise<void> {
+  const only = process.env.BENCH_ONLY; // "relays" or "sync"
+  const results: Result[] = [];
+  const sync: SyncResult[] = [];
+  if (only !== 'sync') {
+    results.push(await benchStore('sqlite', {}));
+    if (process.env.DATABASE_URL) results.push(await onPostgres((env) => benchStore('postgres', env)));
+  }
+  const syncFailures: { store: string; error: string }[] = [];
+  // A run whose channels do not converge is a finding, not a crash: it is printed and kept in the results.
+  const trySync = async (store: string, fn: () => Promise<SyncResult>) => {
+    try {
+      sync.push(await fn());
+    } catch (err) {
+      syncFailures.push({ store, error: (err as Error).message });
+    }
+  };
+  if (only !== 'relays') {
+    await trySync('sqlite', () => benchSync('sqlite', {}));
+    if (process.env.DATABASE_URL && process.env.BENCH_SYNC_PG !== '0') await trySync('postgres', () => onPostgres((env) => benchSync('postgres', env)));
+  }
+  if (!process.env.DATABASE_URL) console.log('DATABASE_URL is not set: PostgreSQL is not measured.');
 
   const rows = results.map((r) => ({
     store: r.store,
@@ -212,18 +237,43 @@ async function main(): Promise<void> {
     'edit→webhook p95 ms': r.editToWebhookMs.p95,
     'hub peak RSS MiB': r.hubPeakRssMiB,
   }));
-  console.table(rows);
+  if (rows.length > 0) console.table(rows);
+  if (sync.length > 0) {
+    console.log(
+      `Sync engine: Shopify and WooCommerce emulators answering in ${sync[0]!.emulatorLatencyMs} ms, Shopify's cost bucket enforced; a burst is ${sync[0]!.burst.sales} sales across ${sync[0]!.burst.skus} SKUs.`,
+    );
+    console.table(
+      sync.map((r) => ({
+        store: r.store,
+        'sales/s': r.steady.perSecond,
+        'propagation p50 ms': r.steady.propagationMs.p50,
+        'p95 ms': r.steady.propagationMs.p95,
+        'p99 ms': r.steady.propagationMs.p99,
+        'burst s': r.burst.seconds,
+        'API calls per sale': r.burst.callsPerSale,
+        'calls per channel per SKU': r.burst.callsPerChannelPerSku,
+        '429 / THROTTLED': r.burst.rateLimited,
+        'hub CPU ms per sale': r.hubCpuMsPerSale,
+        'hub peak RSS MiB': r.hubPeakRssMiB,
+      })),
+    );
+  }
 
+  for (const f of syncFailures) console.log(`Sync engine on ${f.store} FAILED: ${f.error}`);
   const out = {
     at: new Date().toISOString(),
     machine: { node: process.version, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? 'unknown', memGiB: round(os.totalmem() / 2 ** 30) },
     settings: { relays: RELAYS, concurrency: CONCURRENCY, skus: SKUS, latencySamples: LATENCY_SAMPLES },
     results,
+    sync,
+    syncFailures,
   };
   const dir = path.join(ROOT, 'bench', 'results');
   fs.mkdirSync(dir, { recursive: true });
   fs.writeFileSync(path.join(dir, 'latest.json'), JSON.stringify(out, null, 2) + '\n');
   console.log(`Written to ${path.relative(process.cwd(), path.join(dir, 'latest.json'))}`);
+  // The figures are written either way; a run whose channels did not converge still fails.
+  if (syncFailures.length > 0) process.exitCode = 1;
 }
 
 main().catch((err: unknown) => {
