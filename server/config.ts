@@ -87,6 +87,33 @@ export const ConfigFileSchema = Type.Object(
       ),
     ),
     alerts: Type.Optional(Type.Object({ defaultLowStockThreshold: Type.Optional(Type.Union([Type.Integer({ minimum: 0 }), Type.Null()])) }, { additionalProperties: false })),
+    sheets: Type.Optional(
+      Type.Object(
+        {
+          spreadsheetId: Type.String({ pattern: '^[A-Za-z0-9_-]{10,200}$', description: 'The Google Sheet the hub writes back to: the long id in its address, between /d/ and /edit.' }),
+          credentialsEnv: Type.Optional(
+            Type.String({ pattern: '^[A-Z_][A-Z0-9_]*$', description: 'Environment variable holding the service account key (its JSON, or the path of its .json file). Secrets never go in this file.' }),
+          ),
+          credentialsFile: Type.Optional(Type.String({ minLength: 1, description: 'Path of the service account key file (.json), kept outside the repository. Use this or credentialsEnv.' })),
+          baseUrl: Type.Optional(Type.String({ format: 'uri', pattern: '^https?://', description: 'The Sheets API address; only for tests against a fake (default https://sheets.googleapis.com/).' })),
+          tokenUrl: Type.Optional(Type.String({ format: 'uri', pattern: '^https?://', description: 'Google’s OAuth token address; only for tests against a fake (default: the key’s token_uri).' })),
+          tabs: Type.Optional(
+            Type.Object(
+              {
+                catalog: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+                movements: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+                orders: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+                alerts: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+                conflicts: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+              },
+              { additionalProperties: false, description: 'Tab names, when yours differ from Catalog, Movements, Orders, Alerts and Conflicts.' },
+            ),
+          ),
+          writesPerMinute: Type.Optional(Type.Integer({ minimum: 1, maximum: 60, description: 'Write requests per minute to the sheet (Google allows 60 per minute per user; default 60).' })),
+        },
+        { additionalProperties: false, description: 'Write-back to the Google Sheet through the Sheets API, as a service account the sheet is shared with (docs/sheets.md).' },
+      ),
+    ),
     dispatch: Type.Optional(
       Type.Object(
         {
@@ -142,6 +169,23 @@ export interface DispatchConfig {
   suspendMs?: number;
 }
 
+/** A Google service account key, as read from its .json file. Never logged, never returned by the API. */
+export interface ServiceAccountKey {
+  clientEmail: string;
+  privateKey: string;
+  privateKeyId: string | null;
+  tokenUri: string | null;
+}
+
+export interface SheetsConfig {
+  spreadsheetId: string;
+  credentials: ServiceAccountKey;
+  baseUrl: string | null;
+  tokenUrl: string | null;
+  tabs: { catalog: string; movements: string; orders: string; alerts: string; conflicts: string };
+  writesPerMinute: number;
+}
+
 export interface HubConfig {
   port: number;
   host: string;
@@ -164,6 +208,8 @@ export interface HubConfig {
   /** docs/reconcile.md: 0 = only on demand. */
   reconcileEveryMs: number;
   dispatch: DispatchConfig;
+  /** Write-back to the Google Sheet (docs/sheets.md); null when not configured. */
+  sheets: SheetsConfig | null;
 }
 
 export class ConfigError extends Error {}
@@ -238,6 +284,54 @@ export function checkRelaySecret(secret: string, name: string): string {
     throw new ConfigError(`${name} must look like "whsec_" followed by at least 24 random bytes in base64 (for example the output of: node -e "console.log('whsec_'+require('crypto').randomBytes(32).toString('base64'))").`);
   }
   return secret;
+}
+
+/**
+ * Reads a service account key: JSON text, or the path of a .json file. Messages name where it came
+ * from, never what it holds.
+ */
+export function readServiceAccountKey(value: string, where: string): ServiceAccountKey {
+  let text = value.trim();
+  if (!text.startsWith('{')) {
+    try {
+      text = fs.readFileSync(text, 'utf8');
+    } catch (err) {
+      throw new ConfigError(`${where} names a key file that cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'}). Give the path of the .json key of the service account, or the key itself.`);
+    }
+  }
+  let raw: Record<string, unknown>;
+  try {
+    raw = JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    throw new ConfigError(`${where}: the service account key is not valid JSON. Download the key again (Google Cloud console › IAM › Service accounts › Keys › Add key › JSON).`);
+  }
+  if (raw === null || typeof raw !== 'object' || raw.type !== 'service_account') throw new ConfigError(`${where}: this is not a service account key (its "type" should be "service_account").`);
+  const email = raw.client_email;
+  const key = raw.private_key;
+  if (typeof email !== 'string' || !/^[^@\s]+@[^@\s]+$/.test(email)) throw new ConfigError(`${where}: the service account key has no client_email.`);
+  if (typeof key !== 'string' || !key.includes('PRIVATE KEY')) throw new ConfigError(`${where}: the service account key has no private_key.`);
+  return { clientEmail: email, privateKey: key, privateKeyId: typeof raw.private_key_id === 'string' ? raw.private_key_id : null, tokenUri: typeof raw.token_uri === 'string' ? raw.token_uri : null };
+}
+
+function sheetsConfig(file: ConfigFile, env: NodeJS.ProcessEnv): SheetsConfig | null {
+  const s = file.sheets;
+  if (!s) return null;
+  if ((s.credentialsEnv === undefined) === (s.credentialsFile === undefined)) throw new ConfigError('Config file: sheets needs exactly one of credentialsEnv (the environment variable holding the service account key) and credentialsFile (the path of its .json file).');
+  let credentials: ServiceAccountKey;
+  if (s.credentialsEnv !== undefined) {
+    const v = env[s.credentialsEnv];
+    if (!v) throw new ConfigError(`Config file: sheets.credentialsEnv names ${s.credentialsEnv}, which is not set in the environment.`);
+    credentials = readServiceAccountKey(v, s.credentialsEnv);
+  } else {
+    credentials = readServiceAccountKey(s.credentialsFile!.trim().startsWith('{') ? `./${s.credentialsFile!}` : s.credentialsFile!, 'sheets.credentialsFile');
+  }
+  for (const k of ['baseUrl', 'tokenUrl'] as const) {
+    if (s[k] !== undefined && !URL.canParse(s[k])) throw new ConfigError(`Config file: sheets.${k} is not a usable URL (it needs a host).`);
+  }
+  const t = s.tabs ?? {};
+  const tabs = { catalog: t.catalog ?? 'Catalog', movements: t.movements ?? 'Movements', orders: t.orders ?? 'Orders', alerts: t.alerts ?? 'Alerts', conflicts: t.conflicts ?? 'Conflicts' };
+  if (new Set(Object.values(tabs)).size !== 5) throw new ConfigError('Config file: sheets.tabs names the same tab twice.');
+  return { spreadsheetId: s.spreadsheetId, credentials, baseUrl: s.baseUrl ?? null, tokenUrl: s.tokenUrl ?? null, tabs, writesPerMinute: s.writesPerMinute ?? 60 };
 }
 
 export interface LoadedConfig {
@@ -372,6 +466,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LoadedConfig {
       attributionWindowMs: file.engine?.attributionWindowMs ?? 15_000,
       reconcileEveryMs: file.engine?.reconcileEveryMs ?? 15 * 60_000,
       dispatch,
+      sheets: sheetsConfig(file, env),
     },
     notices,
   };

@@ -7,6 +7,7 @@ import type http from 'node:http';
 import { createApp } from './api/app';
 import type { HubConfig } from './config';
 import { InboxProcessor } from './inbox/processor';
+import { InboxWriter } from './inbox/writer';
 import type { Logger } from './log';
 import { Metrics } from './metrics';
 import { Dispatcher, type Sink } from './outbox/dispatcher';
@@ -19,6 +20,9 @@ import { reconcile, type ReconcileReport } from './channels/reconcile';
 import type { AlertRecord } from './store/types';
 import type { ConnectorDefinition } from './connectors/types';
 import type { Sandbox } from './sandbox';
+import { createSheetsApi, type SheetsApi } from './sheets/client';
+import { SheetsSink } from './sheets/sink';
+import { SheetWriteBack } from './sheets/write-back';
 import type { Store } from './store/types';
 
 export interface HubOptions {
@@ -37,6 +41,8 @@ export interface HubOptions {
   sandbox?: Sandbox;
   /** Connector definitions beside the built-in ones (a platform of your own, or a test double). */
   connectors?: ConnectorDefinition[];
+  /** The sheet write-back's client and pace, for tests (a tighter quota than Google's to prove it is kept). */
+  sheets?: { api?: SheetsApi; quota?: { requests: number; windowMs: number }; maxBatch?: number };
 }
 
 export interface Hub {
@@ -45,6 +51,8 @@ export interface Hub {
   readonly adminToken: string;
   /** Queues a push of every listed item's current level to every channel; returns how many. */
   resyncChannels(): Promise<number>;
+  /** The sheet write-back (docs/sheets.md), when the config file has a `sheets` section. */
+  sheets: SheetsSink | null;
   /** Reads every channel (or one) back and acts on the differences (docs/reconcile.md). */
   reconcile(opts?: { channelId?: string | undefined; dryRun?: boolean | undefined }): Promise<ReconcileReport>;
   channels: ChannelRegistry;
@@ -67,14 +75,29 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
 
   const channels = new ChannelRegistry(config.channels, { clock, ...(opts.connectors ? { definitions: opts.connectors } : {}) });
   const processor = new InboxProcessor(store, config, log.child({ part: 'inbox' }), metrics, clock, opts.idleMs ?? 1000, channels);
+  const writeBack = config.sheets ? new SheetWriteBack(config) : null;
+  const sheets =
+    config.sheets && writeBack
+      ? new SheetsSink(config.sheets, store, opts.sheets?.api ?? createSheetsApi(config.sheets), {
+          clock,
+          log: log.child({ part: 'sheets' }),
+          channelNames: writeBack.channelNames(),
+          defaultLocation: config.defaultLocation,
+          ...(opts.sheets?.quota ? { quota: opts.sheets.quota } : {}),
+          ...(opts.sheets?.maxBatch ? { maxBatch: opts.sheets.maxBatch } : {}),
+        })
+      : null;
+  if (writeBack) processor.observeBookings(writeBack);
   const sinks: Sink[] = [
     ...config.notify.map((n) => new WebhookSink(n, clock)),
     ...channels.all().map((ch) => new ChannelSink(ch, store, clock, config.attributionWindowMs)),
+    ...(sheets ? [sheets] : []),
     ...(opts.sinks ?? []),
   ];
   /** Alerts opened outside a booking (a failing channel, a drift found by reconciliation) go to the notification webhooks too. */
   const announceAlert = async (alert: AlertRecord): Promise<void> => {
     const now = clock().toISOString();
+    if (writeBack) await writeBack.alert(store, alert, now);
     for (const n of config.notify) {
       if (n.topics.includes('alert.raised')) await store.enqueue({ sink: `notify:${n.id}`, topic: 'alert.raised', coalesceKey: null, payload: { alert } }, now);
     }
@@ -100,7 +123,10 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
     return run;
   };
   let server: http.Server | null = null;
+  const inboxWriter = new InboxWriter(store);
+  processor.yieldWhile(() => inboxWriter.arriving());
   const app = createApp({
+    inboxWriter,
     store,
     config,
     log: log.child({ part: 'api' }),
@@ -118,6 +144,7 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
 
   return {
     store,
+    sheets,
     adminToken: config.adminToken,
     reconcile: runReconcile,
     async resyncChannels() {

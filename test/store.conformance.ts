@@ -249,6 +249,30 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
         expect(await store.inboxByKey('e-1')).toMatchObject({ id: first!.id, status: 'received', headers: { 'webhook-id': 'e-1' }, body: '{"n":"e-1"}', attempts: 0 });
       });
 
+      test('a batch is stored in its order, once per key: a key seen before or earlier in the batch gives null', async () => {
+        const before = await store.insertInbox(event('bt-old'), T0);
+        const got = await store.insertInboxBatch([event('bt-1'), event('bt-old'), event('bt-2'), event('bt-1'), event('bt-3')], at(1));
+        expect(got.map((g) => (g ? 'stored' : 'duplicate'))).toEqual(['stored', 'duplicate', 'stored', 'duplicate', 'stored']);
+        const ids = [got[0]!.id, got[2]!.id, got[4]!.id];
+        expect(ids[0]).toBeGreaterThan(before!.id);
+        expect([...ids].sort((x, y) => x - y)).toEqual(ids);
+        // Kept: the first copy of each key, as sent; the earlier event untouched.
+        expect(await store.inboxByKey('bt-1')).toMatchObject({ id: ids[0], status: 'received', body: '{"n":"bt-1"}', receivedAt: at(1) });
+        expect(await store.inboxByKey('bt-old')).toMatchObject({ id: before!.id, receivedAt: T0 });
+        expect(await store.insertInboxBatch([], at(2))).toEqual([]);
+      });
+
+      test('a batch is all or nothing: a row the database refuses stores none of the batch', async () => {
+        const bad = { ...event('bt-bad'), body: null as unknown as string };
+        const outcome = await store.insertInboxBatch([event('bt-ok'), bad], at(1)).then(
+          (stored) => ({ stored }),
+          (err: Error) => ({ error: err.message }),
+        );
+        expect(outcome).toEqual({ error: expect.stringMatching(/NOT NULL|null value/i) });
+        expect(await store.inboxByKey('bt-ok')).toBeNull();
+        expect(await store.inboxByKey('bt-bad')).toBeNull();
+      });
+
       test('claims come oldest first, count attempts, and a finished entry is not claimed again', async () => {
         const a = await store.insertInbox(event('a'), T0);
         const b = await store.insertInbox(event('b'), T0);
@@ -463,6 +487,9 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
           pendingSince: null,
           drift: 0,
           driftThrough: null,
+          bookedDelta: 0,
+          pushing: null,
+          pushingBookedDelta: null,
         });
         expect(await store.listChannelLevels('web', [])).toEqual([]);
         expect(await store.listChannelLevels('web', ['SKU-1'])).toHaveLength(1);
@@ -484,6 +511,63 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
         expect((await store.listDiscrepancies(at(9), 10)).map((l) => l.sku)).toEqual(['SKU-2']);
         await store.updateChannelLevel('pos', 'SKU-2', 'main', { pendingSince: null });
         expect(await store.listDiscrepancies(at(9), 10)).toEqual([]);
+      });
+    });
+
+    describe('a push and a sale crossing (docs/attribution.md)', () => {
+      test("the channel's own sales booked while a push was on its way are counted on top of the level pushed", async () => {
+        await store.recordChannelLevel('web', 'SKU-1', 'main', 'pushed', 10, T0, 0);
+        // The push of 9 is built (the row read: bookedDelta 0); the channel applies it; a customer then
+        // buys one there, and that sale is booked before the push's answer is recorded.
+        const built = await store.getChannelLevel('web', 'SKU-1', 'main');
+        await store.updateChannelLevel('web', 'SKU-1', 'main', { expected: 9, bookedDelta: built!.bookedDelta - 1 });
+        await store.recordChannelLevel('web', 'SKU-1', 'main', 'pushed', 9, at(1), built!.bookedDelta);
+        // The channel shows 8: that is what the hub must expect, or the sale's level report reads as an edit.
+        expect(await store.getChannelLevel('web', 'SKU-1', 'main')).toMatchObject({ pushed: 9, expected: 8, bookedDelta: -1 });
+        // Its level report arrives (8, an open discrepancy): the next push answered closes it only when it explains it.
+        await store.updateChannelLevel('web', 'SKU-1', 'main', { observed: 8, pendingSince: at(2) });
+        await store.recordChannelLevel('web', 'SKU-1', 'main', 'pushed', 8, at(3), -1);
+        expect(await store.getChannelLevel('web', 'SKU-1', 'main')).toMatchObject({ expected: 8, pendingSince: null });
+      });
+
+      test('a push on its way is written down before it is sent, and its answer clears it', async () => {
+        await store.updateChannelLevel('web', 'SKU-2', 'main', { bookedDelta: -3, pushing: 6, pushingBookedDelta: -3 });
+        expect(await store.getChannelLevel('web', 'SKU-2', 'main')).toMatchObject({ pushing: 6, pushingBookedDelta: -3 });
+        await store.recordChannelLevel('web', 'SKU-2', 'main', 'pushed', 6, at(1), -3);
+        expect(await store.getChannelLevel('web', 'SKU-2', 'main')).toMatchObject({ pushed: 6, expected: 6, pushing: null, pushingBookedDelta: null });
+      });
+    });
+
+    describe('conflicts', () => {
+      const conflict = (key: string, sku = 'SKU-1') => ({ key, eventId: 7, sku, locationId: 'main', sheetShowed: 10, typed: 12, hubHad: 8, source: 'sheet', actor: 'mia@example.com', editedAt: T0 });
+
+      test('a conflict is stored once per edit key, even when recorded twice at once', async () => {
+        const [a, b] = await Promise.all([store.recordConflict(conflict('edit-1'), at(1)), store.recordConflict(conflict('edit-1'), at(2))]);
+        expect([a.created, b.created].sort()).toEqual([false, true]);
+        expect(a.conflict.id).toBe(b.conflict.id);
+        expect(await store.getConflict(a.conflict.id)).toEqual({ ...conflict('edit-1'), id: a.conflict.id, foundAt: a.created ? at(1) : at(2), status: 'open', resolvedAt: null, resolvedBy: null, movementId: null, resolution: null });
+        expect(await store.conflictByKey('edit-1')).toEqual(await store.getConflict(a.conflict.id));
+        expect(await store.conflictByKey('nope')).toBeNull();
+      });
+
+      test('a conflict is decided once; listed newest first by status and SKU', async () => {
+        const one = (await store.recordConflict(conflict('e-1'), at(1))).conflict;
+        const two = (await store.recordConflict(conflict('e-2', 'SKU-2'), at(2))).conflict;
+        expect(await store.resolveConflict(one.id, { status: 'accepted', resolvedBy: 'owner', movementId: 5, resolution: 'Accepted.' }, at(3))).toBe(true);
+        expect(await store.resolveConflict(one.id, { status: 'rejected', resolvedBy: 'someone else', movementId: null, resolution: 'Rejected.' }, at(4))).toBe(false);
+        expect(await store.getConflict(one.id)).toMatchObject({ status: 'accepted', resolvedBy: 'owner', movementId: 5, resolvedAt: at(3), resolution: 'Accepted.' });
+        expect((await store.listConflicts({ limit: 10 })).map((c) => c.id)).toEqual([two.id, one.id]);
+        expect((await store.listConflicts({ limit: 10, status: 'open' })).map((c) => c.id)).toEqual([two.id]);
+        expect((await store.listConflicts({ limit: 10, sku: 'SKU-1' })).map((c) => c.id)).toEqual([one.id]);
+        expect((await store.listConflicts({ limit: 1, cursor: two.id })).map((c) => c.id)).toEqual([one.id]);
+      });
+
+      test('the movements of one event, oldest first', async () => {
+        await store.book(move({ quantity: 3, eventId: 41 }), T0);
+        await store.book(move({ quantity: -1, reason: 'sale', eventId: 42 }), T0);
+        await store.book(move({ quantity: 2, eventId: 41 }), T0);
+        expect((await store.movementsByEvent(41)).map((m) => m.quantity)).toEqual([3, 2]);
+        expect(await store.movementsByEvent(43)).toEqual([]);
       });
     });
   });

@@ -13,7 +13,7 @@ import { BusyError } from './queue';
 import { shadowFromRows, writeShadow } from './shadow';
 import { KEYS, NOT_CONNECTED, checkAdminToken, checkHubUrl, checkRelaySecret, loadSettings, saveSettings, type Settings } from './settings';
 import { describeSetup, setUpSheets } from './setup';
-import { queueView, sidebarAdjust, sidebarState, type AdjustForm, type SidebarApi } from './sidebar-api';
+import { queueView, sidebarAdjust, sidebarDecideConflict, sidebarState, type AdjustForm, type SidebarApi } from './sidebar-api';
 import { relayCatalogChanges } from './structure';
 import { installTriggers, removeTriggers } from './triggers';
 
@@ -149,6 +149,7 @@ export function createAddon(services: () => Services): Addon {
       c.outbox().dismissFailed(id);
       return queueView(c);
     },
+    sidebarDecideConflict: (id: number, decision: 'accept' | 'reject') => sidebarDecideConflict(ctx(), id, decision),
     sidebarSendWaiting: () => {
       const c = ctx();
       const sender = c.sender();

@@ -33,6 +33,7 @@ export const ENTRY_POINTS = [
   'sidebarAdjust',
   'sidebarDismissFailed',
   'sidebarSendWaiting',
+  'sidebarDecideConflict',
 ] as const;
 
 export type EntryPoint = (typeof ENTRY_POINTS)[number];

@@ -92,11 +92,21 @@ export class HubClient {
 
   /** GET an admin endpoint; throws HubError with a plain message. */
   get<T>(path: string): T {
+    return this.admin<T>('get', path, null);
+  }
+
+  /** POST JSON to an admin endpoint; throws HubError with the hub's own message. */
+  post<T>(path: string, body: unknown): T {
+    return this.admin<T>('post', path, body);
+  }
+
+  private admin<T>(method: 'get' | 'post', path: string, body: unknown): T {
     let res;
     try {
       res = this.fetcher.fetch(`${this.settings.hubUrl}${path}`, {
-        method: 'get',
+        method,
         headers: { authorization: `Bearer ${this.settings.adminToken}`, accept: 'application/json' },
+        ...(method === 'post' ? { contentType: 'application/json', payload: JSON.stringify(body ?? {}) } : {}),
         muteHttpExceptions: true,
         followRedirects: false,
       });

@@ -56,3 +56,4 @@ export const sidebarState = addon.sidebarState;
 export const sidebarAdjust = addon.sidebarAdjust;
 export const sidebarDismissFailed = addon.sidebarDismissFailed;
 export const sidebarSendWaiting = addon.sidebarSendWaiting;
+export const sidebarDecideConflict = addon.sidebarDecideConflict;

@@ -9,7 +9,6 @@ import type { Context } from './context';
 import { HubError, type HubClient } from './hub';
 import type { FailedRelay } from './queue';
 import { NOT_CONNECTED } from './settings';
-import { LOG_TABS } from './setup';
 import { triggersInstalled } from './triggers';
 
 /** The reasons the hub takes for an adjustment (server/domain/relay.ts ADJUSTMENT_REASONS; a test keeps them equal). */
@@ -71,6 +70,34 @@ export interface ChannelHealth {
   detail: string;
 }
 
+/** One open conflict (docs/conflicts.md); `id` is null when it was read from the Conflicts tab, not the hub. */
+export interface ConflictLine {
+  id: number | null;
+  sku: string;
+  location: string;
+  sheetShowed: string;
+  typed: string;
+  hubHad: string;
+  /** The hub's on hand now (only when read from the hub). */
+  hubNow: string | null;
+  who: string;
+  foundAt: string;
+}
+
+export interface ConflictsView {
+  items: ConflictLine[];
+  /** True when the items came from the hub and can be accepted or rejected here. */
+  canDecide: boolean;
+  error: string | null;
+  note: string;
+}
+
+export interface DecisionResult {
+  ok: boolean;
+  message: string;
+  conflicts: ConflictsView;
+}
+
 export interface Section<T> {
   data: T;
   error: string | null;
@@ -86,7 +113,7 @@ export interface SidebarState {
   alerts: Section<AlertLine[]>;
   channels: Section<ChannelHealth[]>;
   queue: { waiting: number; oldestWaiting: string | null; lastError: string | null; failed: Pick<FailedRelay, 'id' | 'summary' | 'status' | 'code' | 'message' | 'failedAt'>[] };
-  conflicts: { headers: string[]; rows: string[][]; note: string };
+  conflicts: ConflictsView;
   locations: string[];
   reasons: string[];
   triggers: string[];
@@ -112,6 +139,7 @@ export interface SidebarApi {
   sidebarAdjust(form: AdjustForm): AdjustResult;
   sidebarDismissFailed(id: string | null): SidebarState['queue'];
   sidebarSendWaiting(): { message: string; queue: SidebarState['queue'] };
+  sidebarDecideConflict(id: number, decision: 'accept' | 'reject'): DecisionResult;
 }
 
 const errorText = (err: unknown) => (err instanceof HubError || err instanceof Error ? err.message : String(err));
@@ -226,16 +254,73 @@ function readItem(hub: HubClient, sku: string): ItemSection | null {
   };
 }
 
-function conflictsTab(ctx: Context): SidebarState['conflicts'] {
-  const note = 'Conflicts are shown here as the hub writes them; accepting or rejecting one from the sidebar is not available yet — fix the Catalog cell or adjust stock, then mark the row done.';
+const DECIDE_NOTE = 'Accept: the number typed becomes the count, and anything sold since it was typed is kept. Reject: the hub’s number stays and is written back into the Catalog cell.';
+
+interface ApiConflict {
+  id: number;
+  sku: string;
+  locationId: string;
+  sheetShowed: number | null;
+  typed: number;
+  hubHad: number;
+  hubNow: number;
+  actor: string | null;
+  foundAt: string;
+}
+
+/** The open conflicts: from the hub (with Accept and Reject), else as the Conflicts tab shows them. */
+export function conflictsView(ctx: Context, hub: HubClient | null, sku: string | null): ConflictsView {
+  let error: string | null = null;
+  if (hub) {
+    try {
+      const res = hub.get<{ conflicts: ApiConflict[] }>('/v1/conflicts?status=open&limit=50');
+      const items = res.conflicts.map(
+        (c): ConflictLine => ({ id: c.id, sku: c.sku, location: c.locationId, sheetShowed: c.sheetShowed === null ? 'unknown' : String(c.sheetShowed), typed: String(c.typed), hubHad: String(c.hubHad), hubNow: String(c.hubNow), who: c.actor ?? '', foundAt: c.foundAt }),
+      );
+      // The selected item's first.
+      items.sort((a, b) => Number(b.sku === sku) - Number(a.sku === sku));
+      return { items: items.slice(0, 20), canDecide: true, error: null, note: DECIDE_NOTE };
+    } catch (err) {
+      error = errorText(err);
+    }
+  }
+  return { items: conflictsTab(ctx), canDecide: false, error, note: hub ? 'Shown from the Conflicts tab until the hub answers again.' : 'Shown from the Conflicts tab; connect to the hub to accept or reject them.' };
+}
+
+function conflictsTab(ctx: Context): ConflictLine[] {
   const sheet = ctx.spreadsheet().getSheetByName('Conflicts');
-  if (!sheet || sheet.getLastRow() < 1 || sheet.getLastColumn() < 1) return { headers: LOG_TABS.Conflicts!, rows: [], note };
+  if (!sheet || sheet.getLastRow() < 1 || sheet.getLastColumn() < 1) return [];
   const values = sheet.getRange(1, 1, sheet.getLastRow(), sheet.getLastColumn()).getValues();
   const text = (v: unknown) => (v instanceof Date ? v.toISOString() : v === null || v === undefined ? '' : String(v));
   const [headers = [], ...rows] = values.map((r) => r.map(text));
-  const statusCol = headers.findIndex((h) => h.trim().toLowerCase() === 'status');
-  const open = rows.filter((r) => r.some((c) => c !== '') && (statusCol < 0 || !/^(resolved|done|accepted|rejected)$/i.test(r[statusCol] ?? '')));
-  return { headers, rows: open.slice(-20).reverse(), note };
+  const col = (name: string) => headers.findIndex((h) => h.trim().toLowerCase() === name);
+  const at = (r: string[], name: string) => (col(name) >= 0 ? (r[col(name)] ?? '') : '');
+  const open = rows.filter((r) => r.some((c) => c !== '') && !/^(resolved|done|accepted|rejected)/i.test(at(r, 'status')));
+  // The hub puts the newest at the top.
+  return open.slice(0, 20).map((r) => ({ id: null, sku: at(r, 'sku'), location: at(r, 'location'), sheetShowed: at(r, 'sheet showed'), typed: at(r, 'typed'), hubHad: at(r, 'hub has'), hubNow: null, who: at(r, 'who'), foundAt: at(r, 'found') }));
+}
+
+/** Accept or reject one conflict on the hub; says what happened in the hub's own words. */
+export function sidebarDecideConflict(ctx: Context, id: number, decision: 'accept' | 'reject'): DecisionResult {
+  const hub = ctx.hub();
+  const sku = (() => {
+    try {
+      return rowUnderCursor(ctx)?.sku ?? null;
+    } catch {
+      return null;
+    }
+  })();
+  if (!hub) return { ok: false, message: NOT_CONNECTED, conflicts: conflictsView(ctx, null, sku) };
+  if (!Number.isSafeInteger(id) || id < 1 || (decision !== 'accept' && decision !== 'reject')) {
+    return { ok: false, message: 'That conflict cannot be found: press Refresh and try again.', conflicts: conflictsView(ctx, hub, sku) };
+  }
+  const actor = ctx.actor();
+  try {
+    const res = hub.post<{ message: string }>(`/v1/conflicts/${id}/${decision}`, { origin: 'sidebar', ...(actor ? { actor } : {}) });
+    return { ok: true, message: res.message, conflicts: conflictsView(ctx, hub, sku) };
+  } catch (err) {
+    return { ok: false, message: errorText(err), conflicts: conflictsView(ctx, hub, sku) };
+  }
 }
 
 export function sidebarState(ctx: Context): SidebarState {
@@ -254,11 +339,12 @@ export function sidebarState(ctx: Context): SidebarState {
     alerts: { data: [], error: null },
     channels: { data: [], error: null },
     queue: queueView(ctx),
-    conflicts: conflictsTab(ctx),
+    conflicts: { items: [], canDecide: false, error: null, note: '' },
     locations: sheetLocations,
     reasons: [...ADJUSTMENT_REASONS],
     triggers: section([] as string[], () => triggersInstalled(ctx)).data,
   };
+  state.conflicts = conflictsView(ctx, hub, sku);
   if (!hub) return state;
 
   const channelNames = new Map<string, string>();

@@ -11,10 +11,12 @@ import type { HubConfig } from '../config';
 import { ADJUSTMENT_REASONS, RelayInputError, checkRelay, Relay, type Relay as RelayBody } from '../domain/relay';
 import { locationLevelView } from '../domain/views';
 import type { InboxProcessor, Outcome } from '../inbox/processor';
+import { InboxWriter } from '../inbox/writer';
 import type { Logger } from '../log';
 import type { Metrics } from '../metrics';
 import type { RelayVerifier } from '../relay/verify';
-import type { InboxEntry, ItemRecord, Store } from '../store/types';
+import type { ConflictRecord, InboxEntry, ItemRecord, Store } from '../store/types';
+import { CONFLICT_DECISION, type ConflictDecisionBody } from '../inbox/conflict-decision';
 import { AppError } from './errors';
 import { openApiDocument } from './openapi';
 import type { ChannelRegistry } from '../channels/registry';
@@ -42,6 +44,8 @@ export interface AppDeps {
   waitForBookingMs?: number;
   /** When a failing channel's pushes resume, or null when it is not suspended (docs/dispatch.md). */
   channelSuspendedUntil?: (channelId: string) => string | null;
+  /** Stores relays and channel webhooks by group commit (server/inbox/writer.ts); one of its own when absent. */
+  inboxWriter?: InboxWriter;
   /** docs/reconcile.md */
   reconcile?: (opts: { channelId?: string | undefined; dryRun?: boolean | undefined }) => Promise<ReconcileReport>;
 }
@@ -101,6 +105,8 @@ export function createApp(deps: AppDeps): express.Express {
   const clock = deps.clock ?? (() => new Date());
   const shuttingDown = deps.isShuttingDown ?? (() => false);
   const waitMs = deps.waitForBookingMs ?? 5000;
+  // Relays and channel webhooks are stored by group commit: one transaction for all that arrive together.
+  const inbox = deps.inboxWriter ?? new InboxWriter(store);
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
@@ -250,7 +256,7 @@ export function createApp(deps: AppDeps): express.Express {
         }
         throw err;
       }
-      const stored = await store.insertInbox(
+      const stored = await inbox.insert(
         {
           dedupeKey: `relay:${verdict.id}`,
           source: 'relay',
@@ -302,7 +308,7 @@ export function createApp(deps: AppDeps): express.Express {
         kept[name] = Array.isArray(value) ? value.join(', ') : value;
       }
       if (verdict.occurredAt) kept['x-stockrelay-occurred-at'] = verdict.occurredAt;
-      const stored = await store.insertInbox(
+      const stored = await inbox.insert(
         { dedupeKey: `channel:${channelId}:${verdict.eventId}`, source: 'channel', kind: verdict.topic, headers: kept, body: raw.toString('utf8') },
         clock().toISOString(),
       );
@@ -508,6 +514,52 @@ export function createApp(deps: AppDeps): express.Express {
     const rows = await store.listAlerts({ limit, cursor: cursorOf(req), status: req.query.status as 'open' | 'resolved' | undefined });
     res.json({ alerts: rows, nextCursor: nextCursor(rows, limit, (a) => a.id) });
   }));
+
+  // --- Conflicts: sheet edits that met a newer change (docs/conflicts.md) ----------------------------
+  async function conflictViews(rows: ConflictRecord[]) {
+    const levels = await store.levelsFor([...new Set(rows.map((c) => c.sku))]);
+    return rows.map((c) => ({ ...c, hubNow: levels.find((l) => l.sku === c.sku && l.locationId === c.locationId)?.onHand ?? 0 }));
+  }
+  app.get('/v1/conflicts', wrap(async (req, res) => {
+    const limit = pageLimit(req);
+    const status = (req.query.status as string | undefined) ?? 'open';
+    const rows = await store.listConflicts({ limit, cursor: cursorOf(req), status: status === 'all' ? undefined : (status as ConflictRecord['status']), sku: req.query.sku as string | undefined });
+    res.json({ conflicts: await conflictViews(rows), nextCursor: nextCursor(rows, limit, (c) => c.id) });
+  }));
+  app.get('/v1/conflicts/:id', wrap(async (req, res) => {
+    const c = await store.getConflict(Number(req.params.id));
+    if (!c) throw new AppError(404, 'unknown_conflict', `There is no conflict ${String(req.params.id)}.`);
+    res.json((await conflictViews([c]))[0]);
+  }));
+  /** Accept or reject: stored as an inbound event, booked in order, answered when booked. */
+  const decide = (decision: 'accept' | 'reject') =>
+    wrap(async (req, res) => {
+      if (shuttingDown()) throw new AppError(503, 'shutting_down', 'The hub is restarting; try again in a moment.');
+      const id = Number(req.params.id);
+      const b = (req.body ?? {}) as { actor?: string; note?: string; origin?: 'sidebar' | 'api' };
+      const done = decision === 'accept' ? 'accepted' : 'rejected';
+      const answer = async (status: number, c: ConflictRecord, eventId: number | null, message: string) => {
+        res.status(status).json({ conflict: (await conflictViews([c]))[0], eventId, message });
+      };
+      const before = await store.getConflict(id);
+      if (!before) throw new AppError(404, 'unknown_conflict', `There is no conflict ${id}; nothing was changed.`);
+      if (before.status === done) return answer(200, before, null, `Conflict ${id} was already ${done}${before.resolvedBy ? ` by ${before.resolvedBy}` : ''}; nothing more was done.`);
+      if (before.status !== 'open') throw new AppError(409, 'conflict_decided', `Conflict ${id} was already ${before.status}${before.resolvedBy ? ` by ${before.resolvedBy}` : ''}, so it cannot be ${done} now; nothing was changed.`);
+      const body: ConflictDecisionBody = { conflictId: id, decision, actor: b.actor ?? null, note: b.note ?? null, origin: b.origin ?? 'api', decidedAt: clock().toISOString() };
+      const dedupeKey = `conflict:${id}:${decision}`;
+      const stored = (await store.insertInbox({ dedupeKey, source: 'api', kind: CONFLICT_DECISION, headers: { 'user-agent': req.get('user-agent') ?? '' }, body: JSON.stringify(body) }, clock().toISOString())) ?? (await store.inboxByKey(dedupeKey));
+      if (!stored) throw new AppError(409, 'busy', 'This decision is being stored by another request; try again.');
+      processor.notify();
+      const e = await waitForOutcome(stored.id);
+      const after = (await store.getConflict(id))!;
+      if (!e) return answer(202, after, stored.id, 'Stored; it will be booked in order in a moment.');
+      if (after.status === done) return answer(200, after, stored.id, after.resolution ?? `Conflict ${id} ${done}.`);
+      if (after.status !== 'open') throw new AppError(409, 'conflict_decided', `Conflict ${id} was ${after.status} meanwhile${after.resolvedBy ? ` by ${after.resolvedBy}` : ''}; nothing was changed.`);
+      const why = ((e.outcome ?? null) as Outcome | null)?.results[0]?.message ?? e.status;
+      throw new AppError(409, 'not_booked', `Conflict ${id} could not be ${done}: ${why}`);
+    });
+  app.post('/v1/conflicts/:id/accept', decide('accept'));
+  app.post('/v1/conflicts/:id/reject', decide('reject'));
 
   app.get('/v1/events', wrap(async (req, res) => {
     const limit = pageLimit(req);

@@ -93,6 +93,7 @@ const CommandResult = Type.Object({
   message: Type.String(),
   movementId: Type.Optional(Type.Integer()),
   quantity: Type.Optional(Type.Integer()),
+  conflictId: Type.Optional(Type.Integer({ description: 'A sheet edit that became a conflict, or the conflict a decision was about.' })),
 });
 
 const EventStatus = Type.Union(['received', 'processed', 'unmatched', 'rejected', 'conflict', 'failed'].map((s) => Type.Literal(s)));
@@ -137,6 +138,48 @@ export const AlertView = Type.Object(
     resolvedAt: Nullable(Timestamp),
   },
   { title: 'Alert' },
+);
+
+export const ConflictView = Type.Object(
+  {
+    id: Type.Integer(),
+    key: Type.String({ description: 'The edit’s own booking key.' }),
+    eventId: Nullable(Type.Integer({ description: 'The inbound event (relay) that carried the edit.' })),
+    sku: Type.String(),
+    locationId: Type.String(),
+    sheetShowed: Nullable(Type.Integer({ description: 'What the cell showed before the edit (null: unknown).' })),
+    typed: Type.Integer({ description: 'What was typed.' }),
+    hubHad: Type.Integer({ description: 'The hub’s on hand when the conflict was found.' }),
+    hubNow: Type.Integer({ description: 'The hub’s on hand now.' }),
+    source: Type.String(),
+    actor: Nullable(Type.String()),
+    editedAt: Timestamp,
+    foundAt: Timestamp,
+    status: Type.Union([Type.Literal('open'), Type.Literal('accepted'), Type.Literal('rejected')]),
+    resolvedAt: Nullable(Timestamp),
+    resolvedBy: Nullable(Type.String()),
+    movementId: Nullable(Type.Integer({ description: 'The count booked when it was accepted.' })),
+    resolution: Nullable(Type.String({ description: 'What was done, in words.' })),
+  },
+  { title: 'Conflict' },
+);
+
+export const ConflictDecisionRequest = Type.Object(
+  {
+    actor: Type.Optional(Type.String({ maxLength: 200, description: 'Who decided (an email address or a name).' })),
+    note: Type.Optional(Type.String({ maxLength: 1000 })),
+    origin: Type.Optional(Type.Union([Type.Literal('sidebar'), Type.Literal('api')], { description: 'Where the decision was made; recorded as the source of the count an accept books.' })),
+  },
+  { additionalProperties: false, title: 'ConflictDecisionRequest' },
+);
+
+const ConflictDecided = Type.Object(
+  {
+    conflict: Type.Ref('Conflict'),
+    eventId: Nullable(Type.Integer({ description: 'The inbound event that carried the decision; null when nothing new was stored.' })),
+    message: Type.String(),
+  },
+  { title: 'ConflictDecided' },
 );
 
 export const DeadLetterView = Type.Object(
@@ -230,6 +273,8 @@ function buildDocument() {
         EventAccepted: Accepted,
         Alert: AlertView,
         DeadLetter: DeadLetterView,
+        Conflict: ConflictView,
+        ConflictDecisionRequest,
         AdjustmentRequest,
         CountRequest,
         ItemUpdate,
@@ -549,6 +594,59 @@ function buildDocument() {
           security: admin,
           parameters: [limit, cursor, { name: 'status', in: 'query', required: false, schema: { type: 'string', enum: ['open', 'resolved'] } }],
           responses: { '200': json(Page('alerts', Type.Ref('Alert')), 'A page of alerts.'), ...adminErrors },
+        },
+      },
+      '/v1/conflicts': {
+        get: {
+          summary: 'Sheet edits that met a newer change (a sale landed while someone typed): open ones by default, newest first (docs/conflicts.md).',
+          operationId: 'listConflicts',
+          security: admin,
+          parameters: [
+            limit,
+            cursor,
+            { name: 'status', in: 'query', required: false, schema: { type: 'string', enum: ['open', 'accepted', 'rejected', 'all'], default: 'open' } },
+            { name: 'sku', in: 'query', required: false, schema: { type: 'string', minLength: 1, maxLength: 120 } },
+          ],
+          responses: { '200': json(Page('conflicts', Type.Ref('Conflict')), 'A page of conflicts.'), ...adminErrors },
+        },
+      },
+      '/v1/conflicts/{id}': {
+        get: { summary: 'One conflict.', operationId: 'getConflict', security: admin, parameters: [idParam], responses: { '200': json(Type.Ref('Conflict'), 'The conflict.'), '404': err('No such conflict.'), ...adminErrors } },
+      },
+      '/v1/conflicts/{id}/accept': {
+        post: {
+          summary: 'Accept a conflict: the number typed is booked as the count (anything booked since the conflict was found is kept on top).',
+          description: 'Booked in order with every other change. Accepting an accepted conflict again changes nothing and answers 200.',
+          operationId: 'acceptConflict',
+          security: admin,
+          parameters: [idParam],
+          requestBody: { required: false, content: { 'application/json': { schema: Type.Ref('ConflictDecisionRequest') } } },
+          responses: {
+            '200': json(ConflictDecided, 'Accepted (now, or before).'),
+            '202': json(ConflictDecided, 'Stored; still being booked.'),
+            '404': err('No such conflict. Nothing was changed.'),
+            '409': err('The conflict was rejected already, or the count cannot be booked. Nothing was changed.'),
+            '503': err('The hub is restarting.'),
+            ...adminErrors,
+          },
+        },
+      },
+      '/v1/conflicts/{id}/reject': {
+        post: {
+          summary: 'Reject a conflict: the hub’s number stands and is written back to the sheet; nothing is booked.',
+          description: 'Rejecting a rejected conflict again changes nothing and answers 200.',
+          operationId: 'rejectConflict',
+          security: admin,
+          parameters: [idParam],
+          requestBody: { required: false, content: { 'application/json': { schema: Type.Ref('ConflictDecisionRequest') } } },
+          responses: {
+            '200': json(ConflictDecided, 'Rejected (now, or before).'),
+            '202': json(ConflictDecided, 'Stored; still being booked.'),
+            '404': err('No such conflict. Nothing was changed.'),
+            '409': err('The conflict was accepted already. Nothing was changed.'),
+            '503': err('The hub is restarting.'),
+            ...adminErrors,
+          },
         },
       },
       '/v1/events': {

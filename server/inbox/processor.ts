@@ -12,8 +12,10 @@ import { planFacts } from '../channels/plan';
 import { resolveLines, type ChannelRegistry, type LineToResolve } from '../channels/registry';
 import { ConnectorError, TranslateError } from '../connectors/types';
 import { publishedLevel } from '../domain/ledger';
-import { bookedOnChannel, observe, stateOf, windowEnded } from '../channels/attribution';
+import { bookedOnChannel, changedOnChannelSince, landedLevel, observe, stateOf, windowEnded } from '../channels/attribution';
 import type { ChannelConfig } from '../config';
+import type { BookingObserver } from './observer';
+import { CONFLICT_DECISION, decideConflict } from './conflict-decision';
 
 /** An engine event: the attribution window of a channel level discrepancy ended (docs/attribution.md). */
 interface WindowEvent {
@@ -30,6 +32,8 @@ export type CommandResult = {
   message: string;
   movementId?: number;
   quantity?: number;
+  /** A sheet edit that became a conflict, or a conflict decided (docs/conflicts.md). */
+  conflictId?: number;
 };
 
 export interface Outcome {
@@ -62,6 +66,11 @@ export class InboxProcessor {
   /** Unexpected errors per entry; after a few the entry is set aside as `failed` so the queue moves on. */
   private readonly errors = new Map<number, number>();
   private readonly listeners = new Set<(eventId: number) => void>();
+  private observer: BookingObserver | null = null;
+  /** Entries still to be tried one per transaction after a batch failed. */
+  private singles = 0;
+  /** True while webhooks and relays are arriving (a burst): booking then leaves the thread half the time. */
+  private busy: () => boolean = () => false;
 
   constructor(
     private readonly store: Store,
@@ -71,10 +80,56 @@ export class InboxProcessor {
     private readonly clock: () => Date = () => new Date(),
     private readonly idleMs = 1000,
     private readonly channels: ChannelRegistry | null = null,
+    private readonly batch: { max: number; ms: number } = { max: 50, ms: 25 },
   ) {}
 
-  /** Processes the oldest waiting entry; false when there was none. */
+  /**
+   * Processes the oldest waiting entries, in order, several in one transaction (one commit for all;
+   * on SQLite, one fsync): up to `batch.max` entries, or fewer once `batch.ms` of work is spent.
+   * False when nothing was waiting. If anything in the batch fails, nothing of it is kept and its
+   * entries are tried again one per transaction, so only the failing entry counts a failure.
+   */
   async processNext(): Promise<boolean> {
+    if (this.batch.max <= 1 || this.singles > 0) {
+      if (this.singles > 0) this.singles--;
+      return this.processOne();
+    }
+    let claimed = 0;
+    try {
+      const started = performance.now();
+      const done = await this.store.transaction(async (tx) => {
+        const out: { entry: InboxEntry; outcome: Outcome }[] = [];
+        while (out.length < this.batch.max && (out.length === 0 || performance.now() - started < this.batch.ms)) {
+          const entry = await tx.claimInbox();
+          if (!entry) break;
+          claimed++;
+          const outcome = await this.handle(tx, entry);
+          await this.observer?.afterEvent(tx, entry, outcome, this.now());
+          await tx.finishInbox(entry.id, outcome.status, outcome, this.now());
+          out.push({ entry, outcome });
+        }
+        return out;
+      });
+      for (const d of done) this.finished(d.entry, d.outcome);
+      return done.length > 0;
+    } catch (err) {
+      if (claimed === 0) throw err;
+      this.log.warn({ err, entries: claimed }, 'a batch of inbound events failed and was undone; trying them one at a time');
+      this.singles = claimed;
+      return true;
+    }
+  }
+
+  private finished(entry: InboxEntry, outcome: Outcome): void {
+    this.errors.delete(entry.id);
+    this.metrics.inboxProcessed.inc({ status: outcome.status });
+    this.emit(entry.id);
+    const level = outcome.status === 'processed' ? 'debug' : 'info';
+    this.log[level]({ event: entry.id, kind: entry.kind, status: outcome.status, results: outcome.results }, 'inbound event processed');
+  }
+
+  /** Processes the oldest waiting entry alone in its transaction; false when there was none. */
+  private async processOne(): Promise<boolean> {
     let claimedId: number | null = null;
     try {
       const done = await this.store.transaction(async (tx) => {
@@ -82,15 +137,12 @@ export class InboxProcessor {
         if (!entry) return null;
         claimedId = entry.id;
         const outcome = await this.handle(tx, entry);
+        await this.observer?.afterEvent(tx, entry, outcome, this.now());
         await tx.finishInbox(entry.id, outcome.status, outcome, this.now());
         return { entry, outcome };
       });
       if (!done) return false;
-      this.errors.delete(done.entry.id);
-      this.metrics.inboxProcessed.inc({ status: done.outcome.status });
-      this.emit(done.entry.id);
-      const level = done.outcome.status === 'processed' ? 'debug' : 'info';
-      this.log[level]({ event: done.entry.id, kind: done.entry.kind, status: done.outcome.status, results: done.outcome.results }, 'inbound event processed');
+      this.finished(done.entry, done.outcome);
       return true;
     } catch (err) {
       if (claimedId === null) throw err;
@@ -108,6 +160,20 @@ export class InboxProcessor {
       }
       return true;
     }
+  }
+
+  /**
+   * While `busy()` is true, each batch is followed by a pause as long as the batch took, so answering
+   * the platforms (which give up after a few seconds and deliver again) keeps at least half of the
+   * hub's thread during a burst; booking catches up when it is over (docs/inbox-outbox.md).
+   */
+  yieldWhile(busy: () => boolean): void {
+    this.busy = busy;
+  }
+
+  /** Follows every booking inside its transaction (the sheet write-back). */
+  observeBookings(observer: BookingObserver): void {
+    this.observer = observer;
   }
 
   /** Calls `fn` with the id of every event this processor finishes; returns a function to stop listening. */
@@ -162,7 +228,9 @@ export class InboxProcessor {
       while (this.running) {
         this.pendingWake = false;
         try {
+          const started = performance.now();
           const worked = await this.processNext();
+          if (worked && this.busy()) await new Promise((r) => setTimeout(r, Math.min(50, Math.max(1, performance.now() - started))));
           if (worked) continue;
         } catch (err) {
           this.log.error({ err }, 'inbox processor cannot reach the store; retrying');
@@ -200,6 +268,12 @@ export class InboxProcessor {
   private async handle(tx: StoreOps, entry: InboxEntry): Promise<Outcome> {
     if (entry.source === 'channel') return this.handleChannel(tx, entry);
     if (entry.source === 'engine' && entry.kind === 'attribution_window') return this.handleWindow(tx, entry);
+    if (entry.source === 'api' && entry.kind === CONFLICT_DECISION) {
+      const touched = new Map<string, { sku: string; location: string }>();
+      const outcome = await decideConflict(tx, entry, this.now(), (cmd) => this.apply(tx, cmd, entry.id, touched));
+      await this.followUp(tx, touched);
+      return outcome;
+    }
     if (entry.source === 'engine' && entry.kind === 'reconcile_observed') {
       // Reconciliation read a level nobody explains: treated as if the channel had reported it.
       const b = JSON.parse(entry.body) as { channelId: string; sku: string; location: string; level: number };
@@ -271,9 +345,20 @@ export class InboxProcessor {
   /** A level the channel reports: compared with what we expect it to show (docs/attribution.md). */
   private async observeLevel(tx: StoreOps, ch: ChannelConfig, sku: string, location: string, available: number, platformAt: string | null): Promise<CommandResult> {
     const now = this.now();
-    const { verdict, state } = observe(stateOf(await tx.getChannelLevel(ch.id, sku, location)), available, platformAt, now);
+    const record = await tx.getChannelLevel(ch.id, sku, location);
+    // The level a push whose answer never came would show: reported, it means that push landed.
+    const landed = record ? landedLevel(record) : null;
+    const pushLanded = landed !== null && available === landed;
+    const { verdict, state } = observe(pushLanded ? { ...stateOf(record), expected: landed } : stateOf(record), available, platformAt, now);
     if (verdict !== 'stale') {
-      await tx.updateChannelLevel(ch.id, sku, location, { expected: state.expected, observed: state.observed, observedAt: now, observedPlatformAt: state.observedPlatformAt, pendingSince: state.pendingSince });
+      await tx.updateChannelLevel(ch.id, sku, location, {
+        expected: state.expected,
+        observed: state.observed,
+        observedAt: now,
+        observedPlatformAt: state.observedPlatformAt,
+        pendingSince: state.pendingSince,
+        ...(pushLanded ? { pushed: record!.pushing, pushedAt: now, pushing: null, pushingBookedDelta: null } : {}),
+      });
     }
     const message = {
       stale: `${ch.name} reported ${available}, older than a level it reported since; ignored.`,
@@ -293,7 +378,8 @@ export class InboxProcessor {
     const record = await tx.getChannelLevel(ch.id, cmd.sku, location);
     if (!record) return [];
     const { reverse, state } = bookedOnChannel(stateOf(record), cmd.quantity, cmd.occurredAt);
-    await tx.updateChannelLevel(ch.id, cmd.sku, location, { expected: state.expected, pendingSince: state.pendingSince, drift: state.drift });
+    // A change already booked as drift moved expected then; a new one is counted for the pushes in flight.
+    await tx.updateChannelLevel(ch.id, cmd.sku, location, { expected: state.expected, pendingSince: state.pendingSince, drift: state.drift, ...(reverse ? {} : { bookedDelta: record.bookedDelta + cmd.quantity }) });
     if (!reverse) return [];
     const r = await this.apply(
       tx,
@@ -339,8 +425,18 @@ export class InboxProcessor {
       }
     }
     const now = this.now();
+    // A push whose answer was lost (a crash, a timeout) and that landed: the channel shows our number.
+    const landed = landedLevel(record);
+    const actual = read ?? record.observed;
+    if (landed !== null && actual === landed) {
+      await tx.updateChannelLevel(w.channelId, w.sku, w.location, { expected: landed, observed: actual, pendingSince: null, pushed: record.pushing, pushedAt: now, pushing: null, pushingBookedDelta: null });
+      return { status: 'processed', results: [{ sku: w.sku, location: w.location, result: 'unchanged', message: `${ch.config.name} shows ${actual}, the number we sent it (its answer never reached us); nothing to book.` }] };
+    }
     const before = stateOf(record);
-    const { book, repush, state } = windowEnded(before, read, now, record.pushed);
+    // Still showing our last number means our update crossed sales made before it landed, unless the
+    // channel changed on its own since (a count there plus a sale can come back to that number).
+    const changedSincePush = record.pushedAt !== null && changedOnChannelSince(await tx.listMovements(w.sku, { limit: 50 }), w.channelId, w.location, record.pushedAt);
+    const { book, repush, state } = windowEnded(before, read, now, changedSincePush ? null : record.pushed);
     await tx.updateChannelLevel(w.channelId, w.sku, w.location, { expected: state.expected, observed: state.observed, pendingSince: state.pendingSince, drift: state.drift, driftThrough: state.driftThrough });
     if (repush) {
       const level = (await tx.getLevel(w.sku, w.location)) ?? { onHand: 0, reserved: 0 };
@@ -418,13 +514,23 @@ export class InboxProcessor {
       let booked;
       if (cmd.type === 'count') {
         if (cmd.expectedOnHand !== null) {
+          // An edit that was a conflict and has been decided since is not booked again (docs/conflicts.md).
+          const decided = await tx.conflictByKey(cmd.key);
+          if (decided && decided.status !== 'open') {
+            return { sku: cmd.sku, location, result: 'unchanged', conflictId: decided.id, message: `This edit was conflict ${decided.id}, ${decided.status} since; nothing more to book.` };
+          }
           const current = (await tx.getLevel(cmd.sku, location))?.onHand ?? 0;
           if (current !== cmd.expectedOnHand) {
+            const { conflict } = await tx.recordConflict(
+              { key: cmd.key, eventId, sku: cmd.sku, locationId: location, sheetShowed: cmd.expectedOnHand, typed: cmd.counted, hubHad: current, source: cmd.source, actor: cmd.actor, editedAt: cmd.occurredAt },
+              now,
+            );
             return {
               sku: cmd.sku,
               location,
               result: 'conflict',
-              message: `The cell showed ${cmd.expectedOnHand} when it was changed to ${cmd.counted}, but the hub has ${current} on hand now (something sold or changed meanwhile). Nothing was overwritten: choose which number is right.`,
+              conflictId: conflict.id,
+              message: `The cell showed ${cmd.expectedOnHand} when it was changed to ${cmd.counted}, but the hub has ${current} on hand now (something sold or changed meanwhile). Nothing was overwritten: choose which number is right (conflict ${conflict.id}).`,
             };
           }
         }
@@ -520,6 +626,7 @@ export class InboxProcessor {
   }
 
   private async fanOut(tx: StoreOps, topic: 'level.changed' | 'alert.raised', coalesceKey: string | null, payload: unknown, now: string): Promise<void> {
+    await this.observer?.announced(tx, topic, payload, now);
     for (const sink of this.config.notify) {
       if (!sink.topics.includes(topic)) continue;
       await tx.enqueue({ sink: `notify:${sink.id}`, topic, coalesceKey: coalesceKey ? `${coalesceKey}:${sink.id}` : null, payload }, now);

@@ -182,6 +182,45 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await sql`create index channel_levels_pending on channel_levels (pending_since)`.execute(db);
       },
     },
+    '0005_channel_level_booked_delta': {
+      async up(db: AnyDb) {
+        // The running sum of the stock changes booked from each channel at each location (its sales
+        // and restocks): a push's answer is recorded as the level pushed plus what the channel sold
+        // while the push was on its way (docs/attribution.md, "A push and a sale crossing").
+        await db.schema.alterTable('channel_levels').addColumn('booked_delta', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+        // A push on its way: the level sent and booked_delta then, written before the request and
+        // cleared by a definite answer. If the answer is lost (a crash, a timeout) and the channel then
+        // reports exactly that level, the push landed: nothing to book (docs/attribution.md).
+        await db.schema.alterTable('channel_levels').addColumn('pushing', 'integer').execute();
+        await db.schema.alterTable('channel_levels').addColumn('pushing_booked_delta', 'integer').execute();
+      },
+    },
+    '0006_conflicts': {
+      async up(db: AnyDb) {
+        // A sheet edit whose old value no longer matched the hub: kept, with both numbers, until
+        // someone accepts or rejects it (docs/conflicts.md). `key` is the edit's own booking key.
+        await idColumn(db, 'conflicts')
+          .addColumn('key', 'text', (c) => c.notNull().unique())
+          .addColumn('event_id', 'bigint')
+          .addColumn('sku', 'text', (c) => c.notNull())
+          .addColumn('location_id', 'text', (c) => c.notNull())
+          .addColumn('sheet_showed', 'integer')
+          .addColumn('typed', 'integer', (c) => c.notNull())
+          .addColumn('hub_had', 'integer', (c) => c.notNull())
+          .addColumn('source', 'text', (c) => c.notNull())
+          .addColumn('actor', 'text')
+          .addColumn('edited_at', 'text', (c) => c.notNull())
+          .addColumn('found_at', 'text', (c) => c.notNull())
+          .addColumn('status', 'text', (c) => c.notNull().check(sql`status in ('open', 'accepted', 'rejected')`))
+          .addColumn('resolved_at', 'text')
+          .addColumn('resolved_by', 'text')
+          .addColumn('movement_id', 'bigint')
+          .addColumn('resolution', 'text')
+          .execute();
+        await sql`create index conflicts_by_status on conflicts (status, id)`.execute(db);
+        await sql`create index conflicts_by_item on conflicts (sku, location_id, status)`.execute(db);
+      },
+    },
   };
 }
 

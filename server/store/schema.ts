@@ -102,6 +102,28 @@ export interface Database {
     pending_since: string | null;
     drift: Generated<number>;
     drift_through: string | null;
+    booked_delta: Generated<number>;
+    pushing: number | null;
+    pushing_booked_delta: number | null;
+  };
+  conflicts: {
+    id: Generated<number>;
+    key: string;
+    event_id: number | null;
+    sku: string;
+    location_id: string;
+    sheet_showed: number | null;
+    typed: number;
+    hub_had: number;
+    source: string;
+    actor: string | null;
+    edited_at: string;
+    found_at: string;
+    status: 'open' | 'accepted' | 'rejected';
+    resolved_at: string | null;
+    resolved_by: string | null;
+    movement_id: number | null;
+    resolution: string | null;
   };
 }
 

@@ -8,6 +8,8 @@ import type {
   BookResult,
   ChannelLevelRecord,
   ChannelListingRecord,
+  ConflictInput,
+  ConflictRecord,
   CountInput,
   Dialect,
   InboxEntry,
@@ -74,6 +76,9 @@ const toChannelLevel = (r: Selectable<Database['channel_levels']>): ChannelLevel
   pendingSince: r.pending_since ?? null,
   drift: Number(r.drift ?? 0),
   driftThrough: r.drift_through ?? null,
+  bookedDelta: Number(r.booked_delta ?? 0),
+  pushing: r.pushing ?? null,
+  pushingBookedDelta: r.pushing_booked_delta ?? null,
 });
 
 const CHANNEL_LEVEL_COLUMNS = {
@@ -86,6 +91,9 @@ const CHANNEL_LEVEL_COLUMNS = {
   pendingSince: 'pending_since',
   drift: 'drift',
   driftThrough: 'drift_through',
+  bookedDelta: 'booked_delta',
+  pushing: 'pushing',
+  pushingBookedDelta: 'pushing_booked_delta',
 } as const;
 
 const toLevel = (r: Selectable<Database['stock_levels']>): LevelRecord => ({
@@ -136,6 +144,26 @@ const toAlert = (r: Selectable<Database['alerts']>): AlertRecord => ({
   status: r.status as AlertRecord['status'],
   openedAt: r.opened_at,
   resolvedAt: r.resolved_at,
+});
+
+const toConflict = (r: Selectable<Database['conflicts']>): ConflictRecord => ({
+  id: Number(r.id),
+  key: r.key,
+  eventId: r.event_id === null ? null : Number(r.event_id),
+  sku: r.sku,
+  locationId: r.location_id,
+  sheetShowed: r.sheet_showed,
+  typed: r.typed,
+  hubHad: r.hub_had,
+  source: r.source,
+  actor: r.actor,
+  editedAt: r.edited_at,
+  foundAt: r.found_at,
+  status: r.status,
+  resolvedAt: r.resolved_at,
+  resolvedBy: r.resolved_by,
+  movementId: r.movement_id === null ? null : Number(r.movement_id),
+  resolution: r.resolution,
 });
 
 /** Advisory lock class for the inbox ("stoc" as an int4); the second key is the schema, so hubs in different schemas never wait on each other. */
@@ -375,6 +403,48 @@ class SqlOps implements StoreOps {
       .returning('id')
       .executeTakeFirst();
     return r ? { id: Number(r.id) } : null;
+  }
+
+  async insertInboxBatch(
+    events: { dedupeKey: string; source: string; kind: string; headers: Record<string, string>; body: string }[],
+    now: string,
+  ): Promise<({ id: number } | null)[]> {
+    if (events.length === 0) return [];
+    // A key given twice in one batch is stored once, for its first occurrence.
+    const firstAt = new Map<string, number>();
+    events.forEach((e, i) => {
+      if (!firstAt.has(e.dedupeKey)) firstAt.set(e.dedupeKey, i);
+    });
+    const unique = events.filter((e, i) => firstAt.get(e.dedupeKey) === i);
+    const ids = new Map<string, number>();
+    return this.inTx(async (tx) => {
+      const db = tx.db;
+      // Rows of one statement get ids in the order of its VALUES list; chunks keep each statement
+      // under both dialects' limits on bound parameters.
+      for (let i = 0; i < unique.length; i += 100) {
+        const rows = await db
+          .insertInto('inbox')
+          .values(
+            unique.slice(i, i + 100).map((e) => ({
+              dedupe_key: e.dedupeKey,
+              source: e.source,
+              kind: e.kind,
+              headers: JSON.stringify(e.headers),
+              body: e.body,
+              status: 'received' as const,
+              outcome: null,
+              attempts: 0,
+              received_at: now,
+              processed_at: null,
+            })),
+          )
+          .onConflict((oc) => oc.column('dedupe_key').doNothing())
+          .returning(['id', 'dedupe_key'])
+          .execute();
+        for (const r of rows) ids.set(r.dedupe_key, Number(r.id));
+      }
+      return events.map((e, i) => (firstAt.get(e.dedupeKey) === i && ids.has(e.dedupeKey) ? { id: ids.get(e.dedupeKey)! } : null));
+    });
   }
 
   async claimInbox(): Promise<InboxEntry | null> {
@@ -685,22 +755,24 @@ class SqlOps implements StoreOps {
   }
 
   async getChannelLevel(channelId: string, sku: string, locationId: string): Promise<ChannelLevelRecord | null> {
-    const r = await this.db
-      .selectFrom('channel_levels')
-      .selectAll()
-      .where('channel_id', '=', channelId)
-      .where('sku', '=', sku)
-      .where('location_id', '=', locationId)
-      .executeTakeFirst();
+    let q = this.db.selectFrom('channel_levels').selectAll().where('channel_id', '=', channelId).where('sku', '=', sku).where('location_id', '=', locationId);
+    // Read inside a transaction to be changed: on PostgreSQL the row stays locked until it ends, so a
+    // push's answer recorded meanwhile waits for it instead of being lost or losing this update.
+    // (SQLite runs one transaction at a time and other statements wait for it anyway.)
+    if (this.dialect === 'postgres' && this.db.isTransaction) q = q.forUpdate();
+    const r = await q.executeTakeFirst();
     return r ? toChannelLevel(r) : null;
   }
 
-  async recordChannelLevel(channelId: string, sku: string, locationId: string, kind: 'pushed' | 'observed', level: number, now: string): Promise<void> {
-    // A push the channel applied is what it shows now: the expected level follows it.
+  async recordChannelLevel(channelId: string, sku: string, locationId: string, kind: 'pushed' | 'observed', level: number, now: string, bookedDeltaAtSend?: number): Promise<void> {
+    // A push the channel applied is what it showed then: the expected level follows it, plus the
+    // channel's own sales and restocks booked since the push was built (they happened on top of it).
     // Its echo may have been booked first: a discrepancy the push explains is closed with it.
+    // One statement, so nothing booked meanwhile can slip between the read and the write.
+    const expected = bookedDeltaAtSend === undefined ? sql<number>`${level}` : sql<number>`${level} + channel_levels.booked_delta - ${bookedDeltaAtSend}`;
     const set =
       kind === 'pushed'
-        ? { pushed: level, pushed_at: now, expected: level, pending_since: sql<string | null>`case when channel_levels.observed = ${level} then null else channel_levels.pending_since end` }
+        ? { pushed: level, pushed_at: now, expected, pushing: null, pushing_booked_delta: null, pending_since: sql<string | null>`case when channel_levels.observed = ${expected} then null else channel_levels.pending_since end` }
         : { observed: level, observed_at: now };
     const values = kind === 'pushed' ? { pushed: level, pushed_at: now, expected: level } : { observed: level, observed_at: now };
     await this.db
@@ -727,6 +799,67 @@ class SqlOps implements StoreOps {
   async listDiscrepancies(openedBefore: string, limit: number): Promise<ChannelLevelRecord[]> {
     const rows = await this.db.selectFrom('channel_levels').selectAll().where('pending_since', '<=', openedBefore).orderBy('pending_since').limit(limit).execute();
     return rows.map(toChannelLevel);
+  }
+
+  async movementsByEvent(eventId: number): Promise<Movement[]> {
+    return (await this.db.selectFrom('movements').selectAll().where('event_id', '=', eventId).orderBy('id').execute()).map(toMovement);
+  }
+
+  async recordConflict(c: ConflictInput, now: string): Promise<{ conflict: ConflictRecord; created: boolean }> {
+    const r = await this.db
+      .insertInto('conflicts')
+      .values({
+        key: c.key,
+        event_id: c.eventId,
+        sku: c.sku,
+        location_id: c.locationId,
+        sheet_showed: c.sheetShowed,
+        typed: c.typed,
+        hub_had: c.hubHad,
+        source: c.source,
+        actor: c.actor,
+        edited_at: c.editedAt,
+        found_at: now,
+        status: 'open',
+        resolved_at: null,
+        resolved_by: null,
+        movement_id: null,
+        resolution: null,
+      })
+      .onConflict((oc) => oc.column('key').doNothing())
+      .returningAll()
+      .executeTakeFirst();
+    if (r) return { conflict: toConflict(r), created: true };
+    const first = await this.db.selectFrom('conflicts').selectAll().where('key', '=', c.key).executeTakeFirstOrThrow();
+    return { conflict: toConflict(first), created: false };
+  }
+
+  async getConflict(id: number): Promise<ConflictRecord | null> {
+    const r = await this.db.selectFrom('conflicts').selectAll().where('id', '=', id).executeTakeFirst();
+    return r ? toConflict(r) : null;
+  }
+
+  async conflictByKey(key: string): Promise<ConflictRecord | null> {
+    const r = await this.db.selectFrom('conflicts').selectAll().where('key', '=', key).executeTakeFirst();
+    return r ? toConflict(r) : null;
+  }
+
+  async listConflicts(page: Page & { status?: ConflictRecord['status'] | undefined; sku?: string | undefined }): Promise<ConflictRecord[]> {
+    let q = this.db.selectFrom('conflicts').selectAll().orderBy('id', 'desc').limit(page.limit);
+    if (page.cursor !== undefined) q = q.where('id', '<', Number(page.cursor));
+    if (page.status) q = q.where('status', '=', page.status);
+    if (page.sku !== undefined) q = q.where('sku', '=', page.sku);
+    return (await q.execute()).map(toConflict);
+  }
+
+  async resolveConflict(id: number, r: { status: 'accepted' | 'rejected'; resolvedBy: string | null; movementId: number | null; resolution: string }, now: string): Promise<boolean> {
+    const res = await this.db
+      .updateTable('conflicts')
+      .set({ status: r.status, resolved_at: now, resolved_by: r.resolvedBy, movement_id: r.movementId, resolution: r.resolution })
+      .where('id', '=', id)
+      .where('status', '=', 'open')
+      .executeTakeFirst();
+    return Number(res.numUpdatedRows) > 0;
   }
 
   async listChannelLevels(channelId: string, skus?: string[]): Promise<ChannelLevelRecord[]> {

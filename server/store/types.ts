@@ -98,11 +98,45 @@ export interface ChannelLevelRecord {
   pendingSince: string | null;
   /** Level changes of the channel booked as unexplained and not yet matched to an order. */
   drift: number;
+  /** Running sum of the stock changes booked from this channel here (its sales, its restocks). */
+  bookedDelta: number;
+  /** A push sent whose answer has not been recorded (null: none): the level sent, and bookedDelta then. */
+  pushing: number | null;
+  pushingBookedDelta: number | null;
   /** The time the drift was last booked; only orders made by then can explain it. */
   driftThrough: string | null;
 }
 
 export type ChannelLevelPatch = Partial<Omit<ChannelLevelRecord, 'channelId' | 'sku' | 'locationId'>>;
+
+/** A sheet edit whose old value no longer matched the hub, kept until someone decides (docs/conflicts.md). */
+export interface ConflictRecord {
+  id: number;
+  /** The edit's own booking key: the same edit found again is the same conflict. */
+  key: string;
+  eventId: number | null;
+  sku: string;
+  locationId: string;
+  /** What the cell showed before the edit (null: unknown). */
+  sheetShowed: number | null;
+  /** What was typed. */
+  typed: number;
+  /** The hub's on hand when the conflict was found. */
+  hubHad: number;
+  source: string;
+  actor: string | null;
+  editedAt: string;
+  foundAt: string;
+  status: 'open' | 'accepted' | 'rejected';
+  resolvedAt: string | null;
+  resolvedBy: string | null;
+  /** The count booked when it was accepted. */
+  movementId: number | null;
+  /** What was done, in words. */
+  resolution: string | null;
+}
+
+export type ConflictInput = Pick<ConflictRecord, 'key' | 'eventId' | 'sku' | 'locationId' | 'sheetShowed' | 'typed' | 'hubHad' | 'source' | 'actor' | 'editedAt'>;
 
 export interface BookResult {
   movement: Movement;
@@ -151,6 +185,12 @@ export interface StoreOps {
 
   /** Stores a raw inbound event; null when its dedupe key was seen before (a replay or duplicate). */
   insertInbox(e: { dedupeKey: string; source: string; kind: string; headers: Record<string, string>; body: string }, now: string): Promise<{ id: number } | null>;
+  /**
+   * Stores several raw inbound events in one transaction (one commit, one fsync), in the order given,
+   * so their ids follow that order. For each: its id, or null when its dedupe key was seen before,
+   * including earlier in the same batch. All or nothing: on an error none is stored.
+   */
+  insertInboxBatch(events: { dedupeKey: string; source: string; kind: string; headers: Record<string, string>; body: string }[], now: string): Promise<({ id: number } | null)[]>;
   /** Inside a transaction: locks and returns the oldest entry waiting to be processed. */
   claimInbox(): Promise<InboxEntry | null>;
   finishInbox(id: number, status: InboxStatus, outcome: unknown, now: string): Promise<void>;
@@ -201,12 +241,29 @@ export interface StoreOps {
   setListingHidden(channelId: string, sku: string, hidden: boolean, now: string): Promise<void>;
   getChannelLevel(channelId: string, sku: string, locationId: string): Promise<ChannelLevelRecord | null>;
   /** Records the level we set on the channel (`pushed`) or saw there (`observed`). */
-  recordChannelLevel(channelId: string, sku: string, locationId: string, kind: 'pushed' | 'observed', level: number, now: string): Promise<void>;
+  /**
+   * A push the channel applied (`pushed`) or a level it showed (`observed`). For a push,
+   * `bookedDeltaAtSend` is the row's `bookedDelta` read when the push was built: the channel's own
+   * sales and restocks booked since then happened on top of the pushed level, so expected becomes
+   * `level + (bookedDelta now − bookedDeltaAtSend)`.
+   */
+  recordChannelLevel(channelId: string, sku: string, locationId: string, kind: 'pushed' | 'observed', level: number, now: string, bookedDeltaAtSend?: number): Promise<void>;
   listChannelLevels(channelId: string, skus?: string[]): Promise<ChannelLevelRecord[]>;
   /** Sets these fields of a channel level row (creating it). */
   updateChannelLevel(channelId: string, sku: string, locationId: string, patch: ChannelLevelPatch): Promise<void>;
   /** Channel levels with a discrepancy open since `openedBefore` or earlier. */
   listDiscrepancies(openedBefore: string, limit: number): Promise<ChannelLevelRecord[]>;
+
+  /** The movements one inbound event booked, oldest first. */
+  movementsByEvent(eventId: number): Promise<Movement[]>;
+  /** Stores a conflict; the same key again returns the one stored first (`created` false). */
+  recordConflict(c: ConflictInput, now: string): Promise<{ conflict: ConflictRecord; created: boolean }>;
+  getConflict(id: number): Promise<ConflictRecord | null>;
+  conflictByKey(key: string): Promise<ConflictRecord | null>;
+  /** Newest first; `cursor` is the id of the last conflict of the previous page. */
+  listConflicts(page: Page & { status?: ConflictRecord['status'] | undefined; sku?: string | undefined }): Promise<ConflictRecord[]>;
+  /** Closes an open conflict; false when it was not open (already decided). */
+  resolveConflict(id: number, r: { status: 'accepted' | 'rejected'; resolvedBy: string | null; movementId: number | null; resolution: string }, now: string): Promise<boolean>;
 }
 
 export interface Store extends StoreOps {

@@ -35,8 +35,12 @@ test('the sidebar shows the row under the cursor: levels per location, each chan
     ['Etsy shop', 'not connected'],
   ]);
   expect(s.channels.data[1]!.detail).toMatch(/refused the last 5 pushes/);
-  expect(s.conflicts.rows).toEqual([['2026-11-22 10:15', 'ART-0001', 'gallery', '4', '6', '3', 'mia@gallery.example', 'open', '17']]);
-  expect(s.conflicts.note).toMatch(/not available yet/);
+  expect(s.conflicts).toEqual({
+    items: [{ id: 17, sku: 'ART-0001', location: 'gallery', sheetShowed: '4', typed: '6', hubHad: '3', hubNow: '3', who: 'mia@gallery.example', foundAt: '2026-11-22T10:15:00.000Z' }],
+    canDecide: true,
+    error: null,
+    note: expect.stringMatching(/^Accept: the number typed becomes the count/),
+  });
   expect(s.locations).toEqual(['gallery', 'warehouse']);
   expect(s.reasons).toEqual([...ADJUSTMENT_REASONS]);
   expect(s.queue).toEqual({ waiting: 0, oldestWaiting: null, lastError: null, failed: [] });
@@ -136,4 +140,38 @@ test('Send now from the sidebar flushes what is waiting and reports', () => {
   expect(still.message).toMatch(/1 still waiting/);
   hub.mode = 'up';
   expect(addon.sidebarSendWaiting()).toMatchObject({ message: 'Sent 1 change(s); nothing is waiting.', queue: { waiting: 0 } });
+});
+
+test('a conflict is accepted from the sidebar: one POST to the hub, as the sidebar and the person; the hub’s words come back', () => {
+  const { hub, addon, env } = furnishedRig();
+  const res = addon.sidebarDecideConflict(17, 'accept');
+  expect(res).toMatchObject({ ok: true, message: 'Accepted: 6 typed is taken as the count.', conflicts: { items: [], canDecide: true } });
+  expect(hub.decisions).toEqual([{ id: 17, decision: 'accept', body: { origin: 'sidebar', actor: 'mia@gallery.example' } }]);
+  const post = env.fetch.requests.find((r) => r.method === 'POST' && r.url.endsWith('/v1/conflicts/17/accept'))!;
+  expect(post.headers['authorization']).toMatch(/^Bearer /);
+});
+
+test('a refused decision is said in the hub’s words and changes nothing here', () => {
+  const { hub, addon } = furnishedRig();
+  hub.conflicts[0]!.status = 'accepted';
+  hub.conflicts.push({ ...hub.conflicts[0]!, id: 18, status: 'open' });
+  const res = addon.sidebarDecideConflict(17, 'reject');
+  expect(res.ok).toBe(false);
+  expect(res.message).toBe('Conflict 17 was already accepted, so it cannot be rejected now; nothing was changed.');
+  expect(res.conflicts.items.map((c) => c.id)).toEqual([18]);
+  const unknown = addon.sidebarDecideConflict(99, 'accept');
+  expect(unknown).toMatchObject({ ok: false, message: 'There is no conflict 99; nothing was changed.' });
+  expect(addon.sidebarDecideConflict(Number.NaN, 'accept')).toMatchObject({ ok: false, message: /cannot be found: press Refresh/ });
+});
+
+test('with the hub down the conflicts are shown from the Conflicts tab, read-only, and the sidebar says why', () => {
+  const { hub, addon } = furnishedRig();
+  hub.readStatus = 'down';
+  const s = addon.sidebarState();
+  expect(s.conflicts.canDecide).toBe(false);
+  expect(s.conflicts.error).toMatch(/^The hub at https:\/\/hub\.stock\.test did not answer/);
+  expect(s.conflicts.items).toEqual([{ id: null, sku: 'ART-0001', location: 'gallery', sheetShowed: '4', typed: '6', hubHad: '3', hubNow: null, who: 'mia@gallery.example', foundAt: '2026-11-22 10:15' }]);
+  const res = addon.sidebarDecideConflict(17, 'accept');
+  expect(res.ok).toBe(false);
+  expect(res.message).toMatch(/did not answer/);
 });

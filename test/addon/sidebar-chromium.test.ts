@@ -111,13 +111,27 @@ test('the sidebar renders the row under the cursor: levels per location, channel
   expect(await page.innerText('#alerts')).toMatch(/ART-0001 is low at gallery/);
   expect(await page.innerText('#channels')).toMatch(/failing\s*Web store[\s\S]*refused the last 5 pushes[\s\S]*not connected\s*Etsy shop/);
   expect(await page.innerText('#queue')).toMatch(/Nothing waiting/);
-  expect(await page.innerText('#conflicts')).toMatch(/ART-0001 at gallery\s*Found: 2026-11-22 10:15 · Sheet showed: 4 · Typed: 6 · Hub has: 3[\s\S]*not available yet/);
+  expect(await page.innerText('#conflicts')).toMatch(/ART-0001 at gallery\s*Found: .+ · Sheet showed: 4 · Typed: 6 · Hub has: 3 · by mia@gallery\.example\s*Accept 6\s*Reject[\s\S]*Accept: the number typed becomes the count/);
   expect(await page.innerText('#footer')).toBe('Hub: https://hub.stock.test');
   expect(await page.$$eval('#adj-loc option', (o) => o.map((x) => (x as any).value))).toEqual(['gallery', 'warehouse']);
   expect(await page.isVisible('#error')).toBe(false);
   expect(await page.evaluate(() => (window as any).__withoutFailureHandler)).toBe(0);
   fs.mkdirSync(path.dirname(SCREENSHOT), { recursive: true });
   await page.screenshot({ path: SCREENSHOT, fullPage: true });
+  await page.close();
+});
+
+test('a conflict is accepted with one click: the hub’s answer is shown, the conflict leaves the list, the spinner goes', async () => {
+  const { addon, hub } = furnishedRig();
+  const { page } = await open(addon);
+  await page.waitForSelector('#conflicts button');
+  await spinnerHidden(page);
+  await page.click('#conflicts button:has-text("Accept 6")');
+  await page.waitForFunction(() => document.querySelector('#conflicts .result') !== null);
+  await spinnerHidden(page);
+  expect(await page.innerText('#conflicts')).toMatch(/Accepted: 6 typed is taken as the count\.[\s\S]*No open conflicts/);
+  expect(hub.decisions).toEqual([{ id: 17, decision: 'accept', body: { origin: 'sidebar', actor: 'mia@gallery.example' } }]);
+  expect(await page.isVisible('#error')).toBe(false);
   await page.close();
 });
 

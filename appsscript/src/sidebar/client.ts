@@ -3,7 +3,7 @@
  * only through `call()`, typed from `SidebarApi`, and every call has a failure handler: the
  * spinner always stops and an error is said in plain words. Data is put in the page as text only.
  */
-import type { AdjustForm, AlertLine, ChannelHealth, ItemSection, MovementLine, SidebarApi, SidebarState } from '../sidebar-api';
+import type { AdjustForm, AlertLine, ChannelHealth, ConflictsView, ItemSection, MovementLine, SidebarApi, SidebarState } from '../sidebar-api';
 
 type Runner = {
   withSuccessHandler(fn: (value: unknown) => void): Runner;
@@ -159,17 +159,34 @@ function renderChannels(list: ChannelHealth[], error: string | null): void {
   fill('channels', sectionError(error), el('ul', { class: 'list' }, ...items));
 }
 
-function renderConflicts(c: SidebarState['conflicts']): void {
+function renderConflicts(c: ConflictsView, message: { ok: boolean; text: string } | null = null): void {
   const note = el('div', { class: 'small', text: c.note });
-  if (!c.rows.length) return fill('conflicts', el('div', { class: 'hint', text: 'No open conflicts.' }), note);
-  const at = (name: string) => c.headers.findIndex((h) => h.trim().toLowerCase() === name);
-  const sku = at('sku');
-  const loc = at('location');
-  const items = c.rows.map((r) => {
-    const rest = c.headers.map((h, i) => (i === sku || i === loc || !r[i] ? '' : `${h}: ${r[i]}`)).filter(Boolean);
-    return el('li', {}, el('b', { text: `${sku >= 0 ? r[sku] : '?'}${loc >= 0 && r[loc] ? ` at ${r[loc]}` : ''}` }), el('div', { class: 'small', text: rest.join(' · ') }));
+  const said = message ? el('div', { class: `result ${message.ok ? 'good' : 'bad'}`, text: message.text }) : null;
+  if (!c.items.length) return fill('conflicts', said, sectionError(c.error), el('div', { class: 'hint', text: 'No open conflicts.' }), note);
+  const items = c.items.map((k) => {
+    const numbers = [`Found: ${k.id === null ? k.foundAt : when(k.foundAt)}`, `Sheet showed: ${k.sheetShowed}`, `Typed: ${k.typed}`, `Hub has: ${k.hubHad}`, k.hubNow !== null && k.hubNow !== k.hubHad ? `now ${k.hubNow}` : '', k.who ? `by ${k.who}` : ''].filter(Boolean);
+    const li = el('li', {}, el('b', { text: `${k.sku || '?'}${k.location ? ` at ${k.location}` : ''}` }), el('div', { class: 'small', text: numbers.join(' · ') }));
+    if (c.canDecide && k.id !== null) {
+      const id = k.id;
+      const accept = el('button', { text: `Accept ${k.typed}`, title: 'The number typed becomes the count; what sold since is kept.' });
+      const reject = el('button', { text: 'Reject', title: 'The hub’s number stays and is written back to the sheet.' });
+      accept.addEventListener('click', () => void decideConflict(id, 'accept'));
+      reject.addEventListener('click', () => void decideConflict(id, 'reject'));
+      li.append(accept, ' ', reject);
+    }
+    return li;
   });
-  fill('conflicts', el('ul', { class: 'list' }, ...items), note);
+  fill('conflicts', said, sectionError(c.error), el('ul', { class: 'list' }, ...items), note);
+}
+
+async function decideConflict(id: number, decision: 'accept' | 'reject'): Promise<void> {
+  try {
+    const res = await withSpinner(decision === 'accept' ? 'Accepting…' : 'Rejecting…', () => call('sidebarDecideConflict', id, decision));
+    showError(null);
+    renderConflicts(res.conflicts, { ok: res.ok, text: res.message });
+  } catch (err) {
+    showError(`Could not ${decision} the conflict. ${plainError(err)}`);
+  }
 }
 
 function renderForm(state: SidebarState): void {

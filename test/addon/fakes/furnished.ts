@@ -41,6 +41,9 @@ export function furnish(hub: ScriptedHub): void {
     { id: 3, sku: 'ART-0001', locationId: 'gallery', quantity: -1, reason: 'sale', source: 'channel', channelId: 'square-pos', actor: null, note: null, externalRef: 'order #1042', occurredAt: '2026-11-22T10:13:00.000Z' },
     { id: 2, sku: 'ART-0001', locationId: 'gallery', quantity: 3, reason: 'count', source: 'sheet', channelId: null, actor: 'mia@gallery.example', note: 'edited in Catalog row 2', externalRef: null, occurredAt: '2026-11-22T09:40:00.000Z' },
   ];
+  hub.conflicts = [
+    { id: 17, sku: 'ART-0001', locationId: 'gallery', sheetShowed: 4, typed: 6, hubHad: 3, hubNow: 3, actor: 'mia@gallery.example', foundAt: '2026-11-22T10:15:00.000Z', status: 'open', resolvedBy: null },
+  ];
   hub.alerts = [
     { id: 1, kind: 'low_stock', severity: 'warning', sku: 'ART-0001', locationId: 'gallery', channelId: null, message: 'ART-0001 is low at gallery: 3 available (threshold 3).', status: 'open', openedAt: '2026-11-22T10:13:05.000Z', resolvedAt: null },
     { id: 2, kind: 'channel_failing', severity: 'critical', sku: null, locationId: null, channelId: 'shopify-web', message: 'Web store refused the last 5 pushes (401: check the access token).', status: 'open', openedAt: '2026-11-22T10:00:00.000Z', resolvedAt: null },

@@ -34,6 +34,10 @@ export class ScriptedHub {
   listings: Record<string, { levels: { sku: string; locationId: string; pushed: number | null; pushedAt: string | null; observed: number | null; observedAt: string | null }[]; listings: { sku: string }[] }> = {};
   movements: Record<string, unknown[]> = {};
   alerts: unknown[] = [];
+  /** Conflicts as GET /v1/conflicts lists them; accept and reject change their status as the hub does. */
+  conflicts: { id: number; sku: string; locationId: string; sheetShowed: number | null; typed: number; hubHad: number; hubNow: number; actor: string | null; foundAt: string; status: 'open' | 'accepted' | 'rejected'; resolvedBy: string | null }[] = [];
+  /** Bodies of the conflict decisions received. */
+  decisions: { id: number; decision: string; body: any }[] = [];
   /** Read endpoints answer this status instead (to test errors). */
   readStatus: number | 'down' | null = null;
   private readonly verifier = new RelayVerifier([RELAY_SECRET]);
@@ -51,6 +55,21 @@ export class ScriptedHub {
     if (p === '/v1/locations') return json(200, { locations: this.locations });
     if (p === '/v1/channels') return json(200, { channels: this.channels.map((c) => ({ ...c, locations: {}, buffer: 0, cap: null, hideAtZero: true, relistOnRestock: true })) });
     if (p === '/v1/alerts') return json(200, { alerts: this.alerts, nextCursor: null });
+    if (p === '/v1/conflicts' && req.method.toLowerCase() === 'get') {
+      const status = url.searchParams.get('status') ?? 'open';
+      return json(200, { conflicts: this.conflicts.filter((c) => status === 'all' || c.status === status), nextCursor: null });
+    }
+    if ((m = /^\/v1\/conflicts\/(\d+)\/(accept|reject)$/.exec(p)) && req.method.toLowerCase() === 'post') {
+      const c = this.conflicts.find((x) => x.id === Number(m![1]));
+      if (!c) return error(404, 'unknown_conflict', `There is no conflict ${m[1]}; nothing was changed.`);
+      const done = m[2] === 'accept' ? 'accepted' : 'rejected';
+      const body = JSON.parse(req.body || '{}') as { actor?: string };
+      this.decisions.push({ id: c.id, decision: m[2]!, body });
+      if (c.status !== 'open' && c.status !== done) return error(409, 'conflict_decided', `Conflict ${c.id} was already ${c.status}, so it cannot be ${done} now; nothing was changed.`);
+      c.status = done;
+      c.resolvedBy = body.actor ?? null;
+      return json(200, { conflict: c, eventId: 99, message: done === 'accepted' ? `Accepted: ${c.typed} typed is taken as the count.` : `Rejected: the hub’s number stands (${c.hubNow} on hand).` });
+    }
     if ((m = /^\/v1\/channels\/([^/]+)\/listings$/.exec(p))) {
       const l = this.listings[decodeURIComponent(m[1]!)];
       return l ? json(200, { listings: l.listings, levels: l.levels }) : error(404, 'not_found', 'No such channel.');

@@ -1,0 +1,165 @@
+/**
+ * Pure: what the hub writes into the sheet, laid out by the headers the sheet has now. Columns are
+ * found by header name (the add-on's own reading of them, appsscript/src/catalog.ts), so staff may
+ * reorder columns or add their own; a cell the hub has nothing to say about is `null`, which the
+ * Sheets API skips (it never clears a cell the hub does not own).
+ */
+import { parseHeader } from '../../appsscript/src/catalog';
+import type { Movement } from '../domain/ledger';
+import type { AlertRecord, ConflictRecord, ItemRecord, LevelRecord } from '../store/types';
+
+export type Cell = string | number | null;
+
+/** `2026-11-23 10:15:02 UTC`: readable in a cell, and sorts as text. */
+export function sheetTime(iso: string | null): string {
+  if (!iso) return '';
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? iso : `${d.toISOString().slice(0, 19).replace('T', ' ')} UTC`;
+}
+
+/** A1 notation for a tab name: quoted, with quotes doubled. */
+export const quoteTab = (tab: string) => `'${tab.replace(/'/g, "''")}'`;
+
+export interface CatalogRowInput {
+  item: ItemRecord;
+  levels: LevelRecord[];
+  /** Open conflicts of the item: their On hand cell keeps what was typed, the Sync note says why. */
+  conflicts: ConflictRecord[];
+  defaultLocation: string;
+  now: string;
+}
+
+/** The Catalog row of one item, as wide as the headers; null where the hub writes nothing. */
+export function catalogRow(headers: unknown[], r: CatalogRowInput): Cell[] {
+  const level = (loc: string) => r.levels.find((l) => l.locationId === loc) ?? { onHand: 0, reserved: 0 };
+  const row: Cell[] = headers.map(() => null);
+  const seen = new Set<string>();
+  headers.forEach((h, i) => {
+    const c = parseHeader(h);
+    if (!c) return;
+    // A header used twice: only the first is written (the add-on reads only the first, too).
+    const tag = `${c.role}:${'location' in c ? (c.location ?? '') : ''}`;
+    if (seen.has(tag)) return;
+    seen.add(tag);
+    switch (c.role) {
+      case 'on_hand': {
+        const loc = c.location ?? r.defaultLocation;
+        // While a conflict is open the cell keeps what was typed: nothing typed is lost (docs/conflicts.md).
+        if (r.conflicts.some((k) => k.locationId === loc)) return;
+        row[i] = level(loc).onHand;
+        return;
+      }
+      case 'available': {
+        const l = level(c.location ?? r.defaultLocation);
+        row[i] = l.onHand - l.reserved;
+        return;
+      }
+      case 'status':
+        row[i] = r.item.status;
+        return;
+      case 'last_synced':
+        row[i] = sheetTime(r.now);
+        return;
+      case 'sync_note':
+        row[i] = syncNote(r.conflicts);
+        return;
+      default:
+        return;
+    }
+  });
+  return row;
+}
+
+export function syncNote(conflicts: ConflictRecord[]): string {
+  if (conflicts.length === 0) return '';
+  return conflicts
+    .map((c) => `Conflict at ${c.locationId}: ${c.typed} was typed over ${c.sheetShowed ?? 'an unknown number'}, but the hub has ${c.hubHad} (something sold or changed meanwhile). Accept or reject it in the sidebar (conflict ${c.id}).`)
+    .join(' ');
+}
+
+/** Lays out named values under a log tab's headers (matched without regard to case). */
+export function logRow(headers: unknown[], values: Record<string, Cell>): Cell[] {
+  const byName = new Map(Object.entries(values).map(([k, v]) => [k.toLowerCase(), v]));
+  const used = new Set<string>();
+  return headers.map((h) => {
+    const k = typeof h === 'string' ? h.trim().toLowerCase() : '';
+    if (!k || used.has(k) || !byName.has(k)) return null;
+    used.add(k);
+    return byName.get(k) ?? null;
+  });
+}
+
+export function movementValues(m: Movement, channelName: string | null): Record<string, Cell> {
+  return {
+    When: sheetTime(m.occurredAt),
+    SKU: m.sku,
+    Location: m.locationId,
+    Change: m.quantity,
+    Reason: m.reason,
+    From: m.source,
+    Channel: channelName ?? '',
+    Who: m.actor ?? '',
+    Note: m.note ?? '',
+    Reference: m.externalRef ?? '',
+  };
+}
+
+const ORDER_STATUS: Record<string, string> = { sale: 'sold', return: 'returned', exchange: 'exchanged' };
+
+/** Movements that belong in the Orders tab: a channel's order or refund. */
+export const isOrderMovement = (m: Movement) => m.channelId !== null && m.externalRef !== null && m.reason in ORDER_STATUS;
+
+export function orderValues(m: Movement, channelName: string | null): Record<string, Cell> {
+  return {
+    When: sheetTime(m.occurredAt),
+    Channel: channelName ?? m.channelId ?? '',
+    Order: m.externalRef ?? '',
+    SKU: m.sku,
+    Location: m.locationId,
+    // Units that left (a sale) are positive; units that came back are negative.
+    Quantity: -m.quantity,
+    Status: ORDER_STATUS[m.reason] ?? m.reason,
+    Note: m.note ?? '',
+  };
+}
+
+const ALERT_WHAT: Record<string, string> = {
+  out_of_stock: 'Out of stock',
+  low_stock: 'Low stock',
+  oversold: 'Oversold',
+  channel_failing: 'Channel failing',
+  drift: 'Stock changed on a channel',
+};
+
+export function alertValues(a: AlertRecord, channelName: string | null): Record<string, Cell> {
+  return {
+    Opened: sheetTime(a.openedAt),
+    Severity: a.severity,
+    What: ALERT_WHAT[a.kind] ?? a.kind.replace(/_/g, ' '),
+    SKU: a.sku ?? '',
+    Location: a.locationId ?? '',
+    Channel: channelName ?? a.channelId ?? '',
+    Message: a.message,
+    Status: a.status,
+    Resolved: sheetTime(a.resolvedAt),
+  };
+}
+
+export function conflictStatus(c: ConflictRecord): string {
+  if (c.status === 'open') return 'open';
+  return `${c.status}${c.resolvedBy ? ` by ${c.resolvedBy}` : ''} ${sheetTime(c.resolvedAt)}`.trim();
+}
+
+export function conflictValues(c: ConflictRecord): Record<string, Cell> {
+  return {
+    Found: sheetTime(c.foundAt),
+    SKU: c.sku,
+    Location: c.locationId,
+    'Sheet showed': c.sheetShowed ?? '',
+    Typed: c.typed,
+    'Hub has': c.hubHad,
+    Who: c.actor ?? '',
+    Status: conflictStatus(c),
+    Event: c.eventId ?? '',
+  };
+}

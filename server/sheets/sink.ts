@@ -1,0 +1,338 @@
+/**
+ * The sheet write-back, as a sink of the outbox (docs/sheets.md, "What the hub writes"): durable,
+ * coalesced and retried like every other delivery. One batch of outbox rows becomes at most four
+ * write requests, each paced by the sheet's limiter:
+ *   1. new conflicts: one `spreadsheets.batchUpdate` that inserts their rows at the top of the
+ *      Conflicts tab and tags each with developer metadata `stockrelay.conflict` = its id;
+ *   2. Catalog rows and conflict statuses: one `values.batchUpdateByDataFilter`, each row found by
+ *      its developer metadata (`stockrelay.sku`, put there by the add-on), never by row number;
+ *   3–5. Movements, Orders, Alerts: one `values.append` each.
+ * Values are sent RAW: text stays text (a note starting with "=" never becomes a formula).
+ */
+import type { SheetsConfig } from '../config';
+import type { Movement } from '../domain/ledger';
+import type { Logger } from '../log';
+import { DeliveryError, type EntryResult, type Sink } from '../outbox/dispatcher';
+import type { Limiter } from '../outbox/rate-limit';
+import type { AlertRecord, OutboxEntry, Store } from '../store/types';
+import { SKU_METADATA_KEY } from '../../appsscript/src/catalog';
+import type { SheetsApi } from './client';
+import { SheetsLimiter } from './limiter';
+import { alertValues, catalogRow, conflictStatus, conflictValues, logRow, movementValues, orderValues, quoteTab, type Cell } from './rows';
+
+export const SHEETS_SINK = 'sheets';
+export const CONFLICT_METADATA_KEY = 'stockrelay.conflict';
+
+export type SheetTopic = 'sheet.row' | 'sheet.movement' | 'sheet.order' | 'sheet.alert' | 'sheet.conflict' | 'sheet.conflict_status';
+
+interface Layout {
+  sheetIds: Map<string, number>;
+  headers: Map<string, unknown[]>;
+  readAt: number;
+}
+
+export interface SheetsSinkOptions {
+  clock?: () => Date;
+  sleep?: (ms: number) => Promise<void>;
+  log?: Logger | null;
+  /** Write requests per window; defaults to the config's writesPerMinute per 60 s. */
+  quota?: { requests: number; windowMs: number };
+  maxBatch?: number;
+  /** Channel id → name, for the Channel columns. */
+  channelNames?: Map<string, string>;
+  defaultLocation: string;
+  /** How long the tabs' headers are trusted before being read again. */
+  layoutTtlMs?: number;
+}
+
+const LAYOUT_TTL_MS = 5 * 60_000;
+const MAX_THROTTLE_MS = 64_000;
+
+/** Anything in an error that looks like a token or a signed assertion is blanked. */
+const scrubSecrets = (s: string) => s.replace(/eyJ[\w-]+\.[\w-]+\.[\w-]+/g, '[redacted]').replace(/ya29\.[\w.-]+/g, '[redacted]').replace(/Bearer\s+\S+/gi, 'Bearer [redacted]');
+
+export class SheetsSink implements Sink {
+  readonly id = SHEETS_SINK;
+  readonly maxBatch: number;
+  /**
+   * What the dispatcher sees of the pace: it does not claim rows while the next write would wait
+   * long, and waits before a batch; the sink itself takes each write's turn, right before sending it.
+   */
+  readonly limiter: Limiter;
+  readonly pace: SheetsLimiter;
+  /**
+   * Treated like a sales channel by the dispatcher: its rows are retried for ever (never dead
+   * letters: a Movements row must not be dropped because the sheet was unshared for an afternoon),
+   * and after repeated failures it is suspended with an alert that says why.
+   */
+  readonly channel = { id: 'google-sheet', name: 'The Google Sheet' };
+  /** Write requests sent (for the tests and the metrics of API economy). */
+  writes = 0;
+  private layout: Layout | null = null;
+  /** Failures about the whole spreadsheet (sign-in, sharing, its id): the rest of a batch would fail the same way. */
+  private readonly wholeSheet = new WeakSet<DeliveryError>();
+  private throttled = 0;
+  private readonly clock: () => Date;
+  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly log: Logger | null;
+  private readonly names: Map<string, string>;
+
+  constructor(
+    private readonly cfg: SheetsConfig,
+    private readonly store: Store,
+    private readonly api: SheetsApi,
+    private readonly opts: SheetsSinkOptions,
+  ) {
+    const quota = opts.quota ?? { requests: cfg.writesPerMinute, windowMs: 60_000 };
+    const pace = new SheetsLimiter(quota.requests, quota.windowMs);
+    this.pace = pace;
+    this.limiter = { requestCost: 1, description: pace.description, waitMs: (cost, nowMs) => pace.waitMs(cost, nowMs), take: () => undefined };
+    this.maxBatch = opts.maxBatch ?? 500;
+    this.clock = opts.clock ?? (() => new Date());
+    this.sleep = opts.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+    this.log = opts.log ?? null;
+    this.names = opts.channelNames ?? new Map();
+  }
+
+  async deliver(entry: OutboxEntry, signal: AbortSignal): Promise<void> {
+    const [r] = await this.deliverBatch([entry], signal);
+    if (r) throw r;
+  }
+
+  async deliverBatch(entries: OutboxEntry[], signal: AbortSignal): Promise<EntryResult[]> {
+    const results: EntryResult[] = entries.map(() => null);
+    let layout: Layout;
+    try {
+      layout = await this.readLayout(signal);
+    } catch (err) {
+      const e = this.deliveryError(err);
+      return entries.map(() => e);
+    }
+    // Every write waits its turn; the turn is taken with no wait between the last look and the send,
+    // so two batches in flight at once (two hub loops) still keep the pace.
+    const write = async <T>(fn: () => Promise<T>): Promise<T> => {
+      for (let wait = this.pace.waitMs(1, this.clock().getTime()); wait > 0; wait = this.pace.waitMs(1, this.clock().getTime())) await this.sleep(wait);
+      if (signal.aborted) throw new DeliveryError('Not sent: the hub was shutting down, or the batch ran out of time while waiting its turn.');
+      this.pace.take(1, this.clock().getTime());
+      this.writes++;
+      const r = await fn();
+      this.throttled = 0;
+      return r;
+    };
+    let stopped: DeliveryError | null = null;
+    const step = async (topics: SheetTopic[], fn: (ks: number[]) => Promise<void>) => {
+      const ks = entries.flatMap((e, k) => (topics.includes(e.topic as SheetTopic) ? [k] : []));
+      if (ks.length === 0) return;
+      if (stopped) {
+        for (const k of ks) results[k] = stopped;
+        return;
+      }
+      try {
+        await fn(ks);
+      } catch (err) {
+        const e = this.deliveryError(err);
+        for (const k of ks) if (results[k] === null) results[k] = e;
+        // Google asked us to slow down, or refuses the whole spreadsheet: nothing more is sent from this batch.
+        if (e.flags.rateLimited || this.wholeSheet.has(e)) stopped = e;
+      }
+    };
+    const { tabs, spreadsheetId } = this.cfg;
+    const opts = { signal, retry: false };
+
+    await step(['sheet.conflict'], async (ks) => {
+      const conflicts = (await Promise.all(ks.map((k) => this.store.getConflict((entries[k]!.payload as { conflictId: number }).conflictId)))).filter((c) => c !== null);
+      if (conflicts.length === 0) return;
+      const sheetId = this.tab(layout, tabs.conflicts);
+      const headers = layout.headers.get(tabs.conflicts) ?? [];
+      // Newest first, right under the header row; each row tagged with its conflict's id.
+      conflicts.sort((a, b) => b.id - a.id);
+      const rows = conflicts.map((c) => ({ values: logRow(headers, conflictValues(c)).map(cellData) }));
+      await write(() =>
+        this.api.spreadsheets.batchUpdate(
+          {
+            spreadsheetId,
+            requestBody: {
+              requests: [
+                { insertDimension: { range: { sheetId, dimension: 'ROWS', startIndex: 1, endIndex: 1 + rows.length }, inheritFromBefore: false } },
+                { updateCells: { start: { sheetId, rowIndex: 1, columnIndex: 0 }, rows, fields: 'userEnteredValue' } },
+                ...conflicts.map((c, i) => ({
+                  createDeveloperMetadata: {
+                    developerMetadata: { metadataKey: CONFLICT_METADATA_KEY, metadataValue: String(c.id), visibility: 'DOCUMENT', location: { dimensionRange: { sheetId, dimension: 'ROWS', startIndex: 1 + i, endIndex: 2 + i } } },
+                  },
+                })),
+              ],
+            },
+          },
+          opts,
+        ),
+      );
+    });
+
+    await step(['sheet.row', 'sheet.conflict_status'], async (ks) => {
+      const data: { dataFilter: object; majorDimension: 'ROWS'; values: Cell[][] }[] = [];
+      const rowKs = ks.filter((k) => entries[k]!.topic === 'sheet.row');
+      const statusKs = ks.filter((k) => entries[k]!.topic === 'sheet.conflict_status');
+      const now = this.clock().toISOString();
+      if (rowKs.length > 0) {
+        const headers = layout.headers.get(tabs.catalog);
+        if (!layout.sheetIds.has(tabs.catalog) || !headers || headers.length === 0) throw missingTab(tabs.catalog);
+        const skus = [...new Set(rowKs.map((k) => (entries[k]!.payload as { sku: string }).sku))];
+        const [levels, open] = await Promise.all([this.store.levelsFor(skus), this.store.listConflicts({ limit: 1000, status: 'open' })]);
+        for (const sku of skus) {
+          const item = await this.store.getItem(sku);
+          if (!item) continue;
+          const row = trimNulls(catalogRow(headers, { item, levels: levels.filter((l) => l.sku === sku), conflicts: open.filter((c) => c.sku === sku), defaultLocation: this.opts.defaultLocation, now }));
+          if (row.length === 0) continue;
+          data.push({ dataFilter: { developerMetadataLookup: { metadataKey: SKU_METADATA_KEY, metadataValue: sku, locationType: 'ROW' } }, majorDimension: 'ROWS', values: [row] });
+        }
+      }
+      if (statusKs.length > 0) {
+        const headers = layout.headers.get(tabs.conflicts) ?? [];
+        for (const k of statusKs) {
+          const c = await this.store.getConflict((entries[k]!.payload as { conflictId: number }).conflictId);
+          if (!c) continue;
+          const row = trimNulls(logRow(headers, { Status: conflictStatus(c) }));
+          if (row.length > 0) data.push({ dataFilter: { developerMetadataLookup: { metadataKey: CONFLICT_METADATA_KEY, metadataValue: String(c.id), locationType: 'ROW' } }, majorDimension: 'ROWS', values: [row] });
+        }
+      }
+      if (data.length === 0) return;
+      const res = await write(() => this.api.spreadsheets.values.batchUpdateByDataFilter({ spreadsheetId, requestBody: { valueInputOption: 'RAW', data } }, opts));
+      const found = new Set((res.data.responses ?? []).filter((r) => r.updatedRange).map((r) => `${r.dataFilter?.developerMetadataLookup?.metadataKey}\u0000${r.dataFilter?.developerMetadataLookup?.metadataValue}`));
+      const missing = data.map((d) => (d.dataFilter as { developerMetadataLookup: { metadataKey: string; metadataValue: string } }).developerMetadataLookup).filter((l) => !found.has(`${l.metadataKey}\u0000${l.metadataValue}`));
+      // A row the add-on has not tagged yet ("Sync now" tags every row) is written on its next change.
+      if (missing.length > 0) this.log?.info({ sink: this.id, untagged: missing.slice(0, 20).map((l) => l.metadataValue), count: missing.length }, 'no sheet row carries these ids yet; written on their next change');
+    });
+
+    const append = async (tab: string, rows: Cell[][]) => {
+      if (rows.length === 0) return;
+      await write(() =>
+        this.api.spreadsheets.values.append(
+          { spreadsheetId, range: `${quoteTab(tab)}!A1`, valueInputOption: 'RAW', insertDataOption: 'INSERT_ROWS', requestBody: { majorDimension: 'ROWS', values: rows } },
+          opts,
+        ),
+      );
+    };
+    const headersOf = (tab: string) => {
+      const h = layout.headers.get(tab);
+      if (!layout.sheetIds.has(tab) || !h || h.length === 0) throw missingTab(tab);
+      return h;
+    };
+    const channel = (id: string | null) => (id ? (this.names.get(id) ?? id) : null);
+    await step(['sheet.movement'], async (ks) => {
+      const h = headersOf(tabs.movements);
+      await append(tabs.movements, ks.map((k) => { const m = (entries[k]!.payload as { movement: Movement }).movement; return logRow(h, movementValues(m, channel(m.channelId))); }));
+    });
+    await step(['sheet.order'], async (ks) => {
+      const h = headersOf(tabs.orders);
+      await append(tabs.orders, ks.map((k) => { const m = (entries[k]!.payload as { movement: Movement }).movement; return logRow(h, orderValues(m, channel(m.channelId))); }));
+    });
+    await step(['sheet.alert'], async (ks) => {
+      const h = headersOf(tabs.alerts);
+      await append(tabs.alerts, ks.map((k) => { const a = (entries[k]!.payload as { alert: AlertRecord }).alert; return logRow(h, alertValues(a, channel(a.channelId))); }));
+    });
+
+    // A topic this sink does not know: refused for good, so it shows as a dead letter.
+    entries.forEach((e, k) => {
+      if (!['sheet.row', 'sheet.movement', 'sheet.order', 'sheet.alert', 'sheet.conflict', 'sheet.conflict_status'].includes(e.topic)) results[k] = new DeliveryError(`The sheet write-back does not know "${e.topic}".`, null, true);
+    });
+    return results;
+  }
+
+  private tab(layout: Layout, name: string): number {
+    const id = layout.sheetIds.get(name);
+    if (id === undefined || (layout.headers.get(name) ?? []).length === 0) throw missingTab(name);
+    return id;
+  }
+
+  /** The tabs and their header rows: two reads, kept for a few minutes. */
+  private async readLayout(signal: AbortSignal): Promise<Layout> {
+    const now = this.clock().getTime();
+    if (this.layout && now - this.layout.readAt < (this.opts.layoutTtlMs ?? LAYOUT_TTL_MS)) return this.layout;
+    const { spreadsheetId, tabs } = this.cfg;
+    const opts = { signal, retry: false };
+    const meta = await this.api.spreadsheets.get({ spreadsheetId, fields: 'sheets.properties(sheetId,title)' }, opts);
+    const sheetIds = new Map<string, number>();
+    for (const s of meta.data.sheets ?? []) if (s.properties?.title && typeof s.properties.sheetId === 'number') sheetIds.set(s.properties.title, s.properties.sheetId);
+    const present = Object.values(tabs).filter((t) => sheetIds.has(t));
+    const headers = new Map<string, unknown[]>();
+    if (present.length > 0) {
+      const got = await this.api.spreadsheets.values.batchGet({ spreadsheetId, ranges: present.map((t) => `${quoteTab(t)}!1:1`), majorDimension: 'ROWS' }, opts);
+      present.forEach((t, i) => headers.set(t, (got.data.valueRanges?.[i]?.values?.[0] as unknown[] | undefined) ?? []));
+    }
+    this.layout = { sheetIds, headers, readAt: now };
+    return this.layout;
+  }
+
+  /** Any failure as the dispatcher understands it, in words a shop owner can act on; never a secret. */
+  private deliveryError(err: unknown): DeliveryError {
+    if (err instanceof DeliveryError) return err;
+    const e = this.describe(err);
+    const status = (err as { response?: { status?: unknown } }).response?.status;
+    if (status === 401 || status === 403 || status === 404 || typeof ((err as { response?: { data?: { error?: unknown } } }).response?.data?.error) === 'string') this.wholeSheet.add(e);
+    return e;
+  }
+
+  private describe(err: unknown): DeliveryError {
+    const e = err as { status?: number; code?: string | number; message?: string; response?: { status?: number; data?: unknown; headers?: unknown } };
+    const status = typeof e.response?.status === 'number' ? e.response.status : typeof e.status === 'number' ? e.status : null;
+    const data = e.response?.data as { error?: { message?: unknown } | string; error_description?: unknown } | undefined;
+    const google = typeof data?.error === 'object' && typeof data.error?.message === 'string' ? data.error.message : typeof data?.error_description === 'string' ? data.error_description : null;
+    const said = google ? ` Google said: ${scrubSecrets(google)}` : '';
+    const email = this.cfg.credentials.clientEmail;
+    if (typeof data?.error === 'string') {
+      // Google's token endpoint refused to sign the service account in (invalid_grant: a deleted key…).
+      return new DeliveryError(`Google refused to sign in the service account ${email} (${scrubSecrets(data.error)}${google ? `: ${scrubSecrets(google)}` : ''}): check that its key is still active (Google Cloud console › IAM › Service accounts › Keys).`);
+    }
+    if (status === 429) {
+      this.throttled++;
+      const after = retryAfterMs(e.response?.headers, this.clock().getTime());
+      const ms = after ?? Math.min(MAX_THROTTLE_MS, 1000 * 2 ** (this.throttled - 1));
+      return new DeliveryError(`Google Sheets asked the hub to slow down (429); writing resumes in ${Math.ceil(ms / 1000)} s.${said}`, ms, false, { rateLimited: true });
+    }
+    if (status === 400) this.layout = null;
+    if (status === 400) return new DeliveryError(`Google Sheets refused the write (400).${said} Check that the tabs are set up (Extensions › stockrelay › Set up sheets).`);
+    if (status === 401) {
+      // The access token was refused (revoked, or the key was replaced): the next attempt signs in afresh.
+      const auth = (this.api as { context?: { _options?: { auth?: unknown } } }).context?._options?.auth;
+      if (auth && typeof auth === 'object' && 'credentials' in auth) {
+        const held = auth as { credentials: { expiry_date?: number | null } };
+        held.credentials = { ...held.credentials, expiry_date: 1 };
+      }
+      return new DeliveryError(`Google refused the service account ${email} (401): check its key.${said}`);
+    }
+    if (status === 403) return new DeliveryError(`The service account ${email} may not edit the spreadsheet (403): share the sheet with that address as an Editor.${said}`);
+    if (status === 404) return new DeliveryError(`Google Sheets has no spreadsheet ${this.cfg.spreadsheetId} (404): check sheets.spreadsheetId in the config file.${said}`);
+    if (status !== null) return new DeliveryError(`Google Sheets answered HTTP ${status}.${said}`, retryAfterMs(e.response?.headers, this.clock().getTime()));
+    // No HTTP answer: the token exchange failed (its message is Google's), or the network did.
+    const cause = (err as { cause?: { code?: unknown; message?: unknown } }).cause;
+    const code = typeof e.code === 'string' && /^E[A-Z]+$/.test(e.code) ? e.code : typeof cause?.code === 'string' && /^E[A-Z]+$/.test(cause.code) ? cause.code : null;
+    const what = code ? `cannot reach Google (${code})` : scrubSecrets(e.message ?? 'unknown error') + (typeof cause?.message === 'string' ? ` (${scrubSecrets(cause.message)})` : '');
+    return new DeliveryError(`The sheet write-back failed: ${what}.`);
+  }
+}
+
+function retryAfterMs(headers: unknown, nowMs: number): number | null {
+  if (!headers) return null;
+  const h = headers as { get?: (k: string) => string | null } & Record<string, unknown>;
+  const v = typeof h.get === 'function' ? h.get('retry-after') : (h['retry-after'] as string | undefined);
+  if (!v) return null;
+  const secs = Number(v);
+  if (Number.isFinite(secs) && secs >= 0) return secs * 1000;
+  const at = Date.parse(v);
+  return Number.isNaN(at) ? null : Math.max(0, at - nowMs);
+}
+
+function missingTab(tab: string): DeliveryError {
+  return new DeliveryError(`The sheet has no “${tab}” tab with its headers: open the sheet and choose Extensions › stockrelay › Set up sheets.`);
+}
+
+function trimNulls(row: Cell[]): Cell[] {
+  let end = row.length;
+  while (end > 0 && row[end - 1] === null) end--;
+  return row.slice(0, end);
+}
+
+function cellData(v: Cell): { userEnteredValue?: { stringValue: string } | { numberValue: number } } {
+  if (v === null) return {};
+  return typeof v === 'number' ? { userEnteredValue: { numberValue: v } } : { userEnteredValue: { stringValue: v } };
+}

@@ -1,0 +1,59 @@
+/**
+ * What a booking asks of the sheet: outbox rows for the sheets sink, written in the booking's own
+ * transaction (so nothing booked is missing from the sheet, and nothing unbooked appears in it).
+ * Catalog rows are coalesced per SKU: a burst of sales of one item is one row write, with the
+ * latest numbers, read when it is delivered.
+ */
+import type { HubConfig } from '../config';
+import type { BookingObserver } from '../inbox/observer';
+import type { Outcome } from '../inbox/processor';
+import type { AlertRecord, InboxEntry, StoreOps } from '../store/types';
+import { isOrderMovement } from './rows';
+import { SHEETS_SINK, type SheetTopic } from './sink';
+
+const enqueue = (tx: StoreOps, topic: SheetTopic, coalesceKey: string | null, payload: unknown, now: string) => tx.enqueue({ sink: SHEETS_SINK, topic, coalesceKey, payload }, now);
+
+export class SheetWriteBack implements BookingObserver {
+  constructor(private readonly config: Pick<HubConfig, 'channels'>) {}
+
+  async afterEvent(tx: StoreOps, entry: InboxEntry, outcome: Outcome, now: string): Promise<void> {
+    const booked = new Set(outcome.results.filter((r) => r.result === 'booked' && r.movementId !== undefined).map((r) => r.movementId!));
+    if (booked.size > 0) {
+      for (const m of await tx.movementsByEvent(entry.id)) {
+        if (!booked.has(m.id)) continue;
+        await enqueue(tx, 'sheet.movement', null, { movement: m }, now);
+        if (isOrderMovement(m)) await enqueue(tx, 'sheet.order', null, { movement: m }, now);
+      }
+    }
+    for (const r of outcome.results) {
+      // What changed the row (a level change announces itself through `announced` too).
+      if (r.sku && (r.result === 'booked' || r.result === 'updated' || r.result === 'conflict' || r.conflictId !== undefined)) await this.row(tx, r.sku, now);
+      if (r.conflictId === undefined) continue;
+      if (r.result === 'conflict') {
+        // One row per conflict in the Conflicts tab, however often its event is retried.
+        if (!(await tx.latestOutboxFor(`sheet:conflict:${r.conflictId}`))) await enqueue(tx, 'sheet.conflict', `sheet:conflict:${r.conflictId}`, { conflictId: r.conflictId }, now);
+      } else {
+        await enqueue(tx, 'sheet.conflict_status', `sheet:conflict-status:${r.conflictId}`, { conflictId: r.conflictId }, now);
+      }
+    }
+  }
+
+  async announced(tx: StoreOps, topic: 'level.changed' | 'alert.raised', payload: unknown, now: string): Promise<void> {
+    if (topic === 'level.changed') await this.row(tx, (payload as { sku: string }).sku, now);
+    else await this.alert(tx, (payload as { alert: AlertRecord }).alert, now);
+  }
+
+  /** An alert opened outside a booking (a failing channel, a drift found by reconciliation). */
+  alert(tx: StoreOps, alert: AlertRecord, now: string): Promise<void> {
+    return enqueue(tx, 'sheet.alert', null, { alert }, now);
+  }
+
+  private row(tx: StoreOps, sku: string, now: string): Promise<void> {
+    return enqueue(tx, 'sheet.row', `sheet:row:${sku}`, { sku }, now);
+  }
+
+  /** Channel names for the Channel columns. */
+  channelNames(): Map<string, string> {
+    return new Map(this.config.channels.map((c) => [c.id, c.name]));
+  }
+}
