@@ -5,7 +5,7 @@
  * emulator, with the emulator's webhooks caught and delivered to the hub in the order each test
  * chooses (twice, reversed, or not at all).
  */
-import { EMPTY_STATE, bookedOnChannel, observe, windowEnded, type AttributionState } from '../server/channels/attribution';
+import { EMPTY_STATE, bookedOnChannel, landedLevel, observe, windowEnded, type AttributionState } from '../server/channels/attribution';
 import { ShopifyEmulator } from '../server/connectors/shopify/emulator';
 import type { Movement } from '../server/domain/ledger';
 import { startHub, type TestHub } from './helpers/hub';
@@ -14,6 +14,13 @@ import { WebhookSink, type Received } from './connectors/helpers/shopify-sink';
 const T = (s: number) => new Date(Date.UTC(2026, 10, 23, 10, 0, s)).toISOString();
 
 describe('the rule', () => {
+  test('a push whose answer was lost: the level it makes the channel show is the level sent plus the channel’s own sales booked since', () => {
+    expect(landedLevel({ pushing: null, pushingBookedDelta: null, bookedDelta: -4 })).toBeNull();
+    // Sent 9 when the channel had sold 4 in all; it sold 2 more since (booked): it shows 7 if the push landed.
+    expect(landedLevel({ pushing: 9, pushingBookedDelta: -4, bookedDelta: -6 })).toBe(7);
+    expect(landedLevel({ pushing: 9, pushingBookedDelta: -4, bookedDelta: -4 })).toBe(9);
+  });
+
   const known = (expected: number): AttributionState => ({ ...EMPTY_STATE, expected, observed: expected, observedPlatformAt: T(0) });
 
   test('a level equal to what we expect (our echo, or a sale already booked) is explained; another one waits', () => {
@@ -227,6 +234,22 @@ describe('through the hub, the Shopify connector and its emulator', () => {
       await t.settle();
     }
     expect(emu.level(sku, LOC)).toBe(8);
+  });
+
+  test('a count typed in the shop’s admin and a sale there inside the window, leaving the shop at the number we last pushed, are both booked (simulation seed 76)', async () => {
+    const sku = await item(5);
+    // 5 pushed; someone counts 6 in the admin, then one sells: the shop shows 5 again, by coincidence.
+    await emu.setLevel({ sku, locationId: LOC, available: 6 });
+    await emu.sell({ sku, quantity: 1, locationId: LOC });
+    await deliverAll();
+    await afterWindow();
+    const mine = (await movements(sku)).filter((m) => m.channelId === 'shop');
+    expect(mine.map((m) => [m.reason, m.quantity]).sort()).toEqual([
+      ['adjustment', 1],
+      ['sale', -1],
+    ]);
+    expect(await onHand(sku)).toBe(5);
+    expect(emu.level(sku, LOC)).toBe(5);
   });
 
   test('a push never overwrites a sale the shop made after we last read it: the stale compare waits for the sale to be booked, then our number goes out', async () => {

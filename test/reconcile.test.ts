@@ -137,3 +137,35 @@ test('bad requests: an unknown channel, or a body with a typo, are refused and c
   expect((await t.api('POST', '/v1/reconcile', { channel: 'nope' })).status).toBe(404);
   expect((await t.api('POST', '/v1/reconcile', { dryrun: true })).status).toBe(400);
 });
+
+test('a lost sale booked as a change made on the channel, then a lost refund with restock bringing it back to our old number: adopted, not pushed over (simulation seed 70)', async () => {
+  await t.api('PUT', '/v1/items/REC-4', { title: 'REC-4' });
+  woo.seed([{ sku: 'REC-4', title: 'REC-4', levels: { [WOO_LOCATION]: 0 } }]);
+  shop.seed([{ sku: 'REC-4', title: 'REC-4', levels: { [SHOP_LOC]: 0 } }]);
+  for (const c of ['woo', 'shop']) expect((await t.api('POST', `/v1/channels/${c}/discover`)).status).toBe(200);
+  await t.api('POST', '/v1/items/REC-4/counts', { location: 'gallery', counted: 5 });
+  await quiesce();
+  // A sale whose webhooks are all lost: found by reconciliation and booked as a change made there.
+  woo.faults.webhooks.drop = 1;
+  const { orderId } = await woo.sell({ sku: 'REC-4', quantity: 1 });
+  await woo.flushWebhooks();
+  woo.faults.webhooks.drop = 0;
+  await run();
+  await quiesce();
+  await new Promise((r) => setTimeout(r, WINDOW + 50));
+  await quiesce();
+  expect(await onHand('REC-4')).toBe(4);
+  // The buyer brings it back; that refund's webhooks are lost too. The shop shows 5, the number we pushed first.
+  woo.faults.webhooks.drop = 1;
+  await woo.refund({ orderId, restock: true });
+  await woo.flushWebhooks();
+  woo.faults.webhooks.drop = 0;
+  expect(woo.level('REC-4', WOO_LOCATION)).toBe(5);
+  const r = await run();
+  expect(of(r, 'woo').differences).toEqual([expect.objectContaining({ sku: 'REC-4', channelShows: 5, published: 4, explanation: 'external_change', action: 'adopt' })]);
+  await quiesce();
+  await new Promise((r) => setTimeout(r, WINDOW + 50));
+  await quiesce();
+  expect(await onHand('REC-4')).toBe(5);
+  expect([woo.level('REC-4', WOO_LOCATION), shop.level('REC-4', SHOP_LOC)]).toEqual([5, 5]);
+});

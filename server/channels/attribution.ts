@@ -85,6 +85,33 @@ export function windowEnded(state: AttributionState, read: number | null, now: s
   return { book: change, repush: false, state: { ...state, expected: actual, observed: actual, pendingSince: null, drift: state.drift + change, driftThrough: now } };
 }
 
+/**
+ * Whether the channel changed its own count after our last push to it (at `pushedAt`): a sale, a
+ * return or an adjustment booked from that channel, at that location, made after the push. Until it
+ * has, a channel still showing the number we pushed has not moved since (our update may have crossed
+ * sales made before it landed); once it has, showing our number again is a coincidence of changes
+ * made there — a count typed in its dashboard and a sale, a lost sale and a restocked refund — and
+ * proves nothing (simulation seeds 70 and 76, docs/simulation.md).
+ */
+export function changedOnChannelSince(
+  movements: readonly { channelId: string | null; locationId: string; reason: string; occurredAt: string }[],
+  channelId: string,
+  location: string,
+  pushedAt: string | null,
+): boolean {
+  if (pushedAt === null) return false;
+  const after = Date.parse(pushedAt);
+  return movements.some((m) => m.channelId === channelId && m.locationId === location && (m.reason === 'sale' || m.reason === 'return' || m.reason === 'adjustment') && Date.parse(m.occurredAt) > after);
+}
+
+/**
+ * The level a push sent but never answered (a crash, a timeout) would make the channel show now: the
+ * level sent plus the channel's own sales and restocks booked since. Null when no push is on its way.
+ */
+export function landedLevel(r: { pushing: number | null; pushingBookedDelta: number | null; bookedDelta: number }): number | null {
+  return r.pushing === null ? null : r.pushing + r.bookedDelta - (r.pushingBookedDelta ?? r.bookedDelta);
+}
+
 /** The attribution fields of a stored channel level row. */
 export function stateOf(r: { expected: number | null; observed: number | null; observedPlatformAt: string | null; pendingSince: string | null; drift: number; driftThrough: string | null } | null): AttributionState {
   return r ? { expected: r.expected, observed: r.observed, observedPlatformAt: r.observedPlatformAt, pendingSince: r.pendingSince, drift: r.drift, driftThrough: r.driftThrough } : EMPTY_STATE;

@@ -7,6 +7,7 @@ import crypto from 'node:crypto';
 import { publishedLevel } from '../domain/ledger';
 import type { AlertRecord, Store } from '../store/types';
 import type { ChannelRegistry, ConnectedChannel } from './registry';
+import { changedOnChannelSince } from './attribution';
 
 export type Explanation = 'push_pending' | 'awaiting_explanation' | 'failed_push' | 'missed_push' | 'external_change' | 'unreadable';
 export type Action = 'none' | 'push' | 'adopt' | 'flag';
@@ -121,7 +122,8 @@ async function reconcileChannel(deps: ReconcileDeps, ch: ConnectedChannel, runId
       else if (last && (last.status === 'pending' || last.status === 'working')) explanation = 'push_pending';
       else if (known?.pendingSince) explanation = 'awaiting_explanation';
       else if (last?.status === 'dead') explanation = 'failed_push';
-      else if (known && (shows === known.expected || shows === known.pushed)) explanation = 'missed_push';
+      // Showing what we last pushed is a missed push only if the channel did not change on its own since.
+      else if (known && (shows === known.expected || (shows === known.pushed && !changedOnChannelSince(await store.listMovements(w.sku, { limit: 50 }), cfg.id, w.location, known.pushedAt)))) explanation = 'missed_push';
       else explanation = 'external_change';
 
       let action: Action = 'none';

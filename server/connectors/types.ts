@@ -109,6 +109,8 @@ export interface PushTarget {
   expected: number | null;
   /** Stable for this target, so a retried push is not applied twice. */
   idempotencyKey: string;
+  /** An earlier attempt of this same push may have reached the platform (its answer was lost: a timeout, a crash). */
+  retry?: boolean;
 }
 
 export type PushOutcome =

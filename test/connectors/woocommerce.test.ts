@@ -198,9 +198,17 @@ describe('push (absolute set, read before and read back after)', () => {
     const c = connector();
     await c.push([target('ART-002', 6, 1)]);
     const before = emu.requests.length;
-    expect(await c.push([target('ART-002', 6, 1)])).toEqual([{ sku: 'ART-002', locationId: LOC, status: 'applied', level: 6 }]);
+    expect(await c.push([{ ...target('ART-002', 6, 1), retry: true }])).toEqual([{ sku: 'ART-002', locationId: LOC, status: 'applied', level: 6 }]);
     expect(calls().slice(before)).toEqual(['GET /products']);
     expect(await c.push([target('ART-002', 2, null)])).toEqual([{ sku: 'ART-002', locationId: LOC, status: 'applied', level: 2 }]);
+  });
+
+  it('a first push finding the store already at its level, but moved there from the level we knew, is stale: the store changed on its own (simulation seeds 22, 51)', async () => {
+    // We knew 3; a restock on the store (its webhook lost) made it 4, which is also what we now publish.
+    await emu.setLevel({ sku: 'ART-001', available: 4 });
+    const before = emu.requests.length;
+    expect(await connector().push([target('ART-001', 4, 3)])).toEqual([{ sku: 'ART-001', locationId: LOC, status: 'stale', observed: 4 }]);
+    expect(emu.requests.slice(before).map((r) => r.method)).toEqual(['GET']);
   });
 
   it('250 simple targets go as POST /products/batch of 100, 100 and 50 updates; all applied', async () => {

@@ -261,7 +261,9 @@ export class WooClient {
         continue;
       }
       const now = before.get(idOf(p)) ?? null;
-      if (now === level) outcomes[p.index] = { sku, locationId, status: 'applied', level };
+      // Already there: our own earlier attempt landed, or nothing moved. Not when the store moved to it
+      // from another level on its own (a restock whose webhook was lost): that is a change to explain.
+      if (now === level && (expected === null || now === expected || p.target.retry)) outcomes[p.index] = { sku, locationId, status: 'applied', level };
       else if (now !== null && expected !== null && now !== expected) outcomes[p.index] = { sku, locationId, status: 'stale', observed: now };
       else write.push(p);
     }
