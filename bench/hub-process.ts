@@ -31,7 +31,9 @@ export function hubProcessEnv(o: { dataDir: string; configFile: string; relaySec
 }
 
 export function startHubProcess(args: string[], opts: { cwd: string; env: NodeJS.ProcessEnv; timeoutMs?: number }): Promise<HubProcess> {
-  const proc = spawn(process.execPath, args, { cwd: opts.cwd, env: opts.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  // BENCH_HUB_NODE_ARGS: extra Node flags for the hub, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile it.
+  const nodeArgs = (process.env.BENCH_HUB_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const proc = spawn(process.execPath, [...nodeArgs, ...args], { cwd: opts.cwd, env: opts.env, stdio: ['ignore', 'pipe', 'pipe'] });
   const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
   let stderr = '';
   proc.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));

@@ -2,7 +2,9 @@
  * `npm run bench`: measures the hub as a shop would run it — `dist/server/main.js` in its own process —
  * driven from this process over loopback. Prints a table and writes bench/results/latest.json.
  *
- * Per store (SQLite always; PostgreSQL too when DATABASE_URL is set):
+ * First the webhook ingest (bench/ingest.ts): genuine signed Shopify webhooks accepted per second,
+ * that is verified and committed, and booked per second. Then per store (SQLite always; PostgreSQL too
+ * when DATABASE_URL is set):
  *   - relay ingest: signed relays answered per second, and answer latency p50/p95/p99;
  *   - booking: relays booked per second, from the first sent to the last booked;
  *   - notification: level.changed webhooks delivered to a receiver on loopback;
@@ -13,7 +15,8 @@
  * sale to the other channel, API calls per sale in a burst, 429s, hub CPU per sale.
  *
  * Settings: BENCH_RELAYS (default 5000), BENCH_CONCURRENCY (32), BENCH_SKUS (200), BENCH_LATENCY_SAMPLES (50);
- * SYNC_RATE (20), SYNC_STEADY (200), SYNC_BURST (1000), SYNC_BURST_SKUS (50); BENCH_ONLY=relays|sync;
+ * SYNC_RATE (20), SYNC_STEADY (200), SYNC_BURST (1000), SYNC_BURST_SKUS (50); INGEST_SALES (2500), INGEST_SKUS (50),
+ * INGEST_CONCURRENCY (32); BENCH_ONLY=ingest|relays|sync;
  * BENCH_SYNC_PG=0 measures the sync engine on SQLite only.
  */
 import crypto from 'node:crypto';
@@ -25,7 +28,9 @@ import path from 'node:path';
 import pg from 'pg';
 import { signRelay } from '../server/relay/verify';
 import { hubProcessEnv, startHubProcess } from './hub-process';
+import { peakRssMiB, percentile, round } from './measure';
 import { benchSync, type SyncResult } from './sync';
+import { benchIngest, type IngestResult } from './ingest';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const RELAYS = Number(process.env.BENCH_RELAYS ?? 5000);
@@ -46,12 +51,6 @@ interface Result {
   editToWebhookMs: { p50: number; p95: number; max: number };
   hubPeakRssMiB: number;
 }
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-}
-const round = (n: number, d = 1) => Math.round(n * 10 ** d) / 10 ** d;
 
 /** A notification receiver on loopback that remembers when each SKU last reached each level. */
 function startReceiver(): Promise<{ port: number; count: () => number; waitFor: (sku: string, onHand: number) => Promise<number>; close: () => Promise<void> }> {
@@ -90,12 +89,6 @@ function startReceiver(): Promise<{ port: number; count: () => number; waitFor: 
 
 function startHub(env: NodeJS.ProcessEnv) {
   return startHubProcess([path.join(ROOT, 'dist/server/main.js')], { cwd: ROOT, env });
-}
-
-function peakRssMiB(pid: number): number {
-  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? NaN);
-  return round(kb / 1024);
 }
 
 async function call(url: string, method: string, p: string, body?: unknown): Promise<any> {
@@ -203,10 +196,15 @@ async function onPostgres<T>(fn: (env: Record<string, string>) => Promise<T>): P
 }
 
 async function main(): Promise<void> {
-  const only = process.env.BENCH_ONLY; // "relays" or "sync"
+  const only = process.env.BENCH_ONLY; // "ingest", "relays" or "sync"
   const results: Result[] = [];
+  const ingest: IngestResult[] = [];
+  if (!only || only === 'ingest') {
+    ingest.push(await benchIngest('sqlite', {}));
+    if (process.env.DATABASE_URL) ingest.push(await onPostgres((env) => benchIngest('postgres', env)));
+  }
   const sync: SyncResult[] = [];
-  if (only !== 'sync') {
+  if (!only || only === 'relays') {
     results.push(await benchStore('sqlite', {}));
     if (process.env.DATABASE_URL) results.push(await onPostgres((env) => benchStore('postgres', env)));
   }
@@ -219,12 +217,28 @@ async function main(): Promise<void> {
       syncFailures.push({ store, error: (err as Error).message });
     }
   };
-  if (only !== 'relays') {
+  if (!only || only === 'sync') {
     await trySync('sqlite', () => benchSync('sqlite', {}));
     if (process.env.DATABASE_URL && process.env.BENCH_SYNC_PG !== '0') await trySync('postgres', () => onPostgres((env) => benchSync('postgres', env)));
   }
   if (!process.env.DATABASE_URL) console.log('DATABASE_URL is not set: PostgreSQL is not measured.');
 
+  if (ingest.length > 0) {
+    console.log(`Webhook ingest: ${ingest[0]!.webhooks} signed Shopify webhooks from emulator sales, ${ingest[0]!.concurrency} in flight; accepted = verified and committed.`);
+    console.table(
+      ingest.map((r) => ({
+        store: r.store,
+        'accepted/s': r.acceptedPerSec,
+        'answer p50 ms': r.answerMs.p50,
+        'p95 ms': r.answerMs.p95,
+        'p99 ms': r.answerMs.p99,
+        'booked/s': r.bookedPerSec,
+        'every sale booked once': r.ledgerChecked,
+        'hub CPU ms per webhook': r.hubCpuMsPerWebhook,
+        'hub peak RSS MiB': r.hubPeakRssMiB,
+      })),
+    );
+  }
   const rows = results.map((r) => ({
     store: r.store,
     'relays/s answered': r.ingestPerSec,
@@ -264,6 +278,7 @@ async function main(): Promise<void> {
     at: new Date().toISOString(),
     machine: { node: process.version, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? 'unknown', memGiB: round(os.totalmem() / 2 ** 30) },
     settings: { relays: RELAYS, concurrency: CONCURRENCY, skus: SKUS, latencySamples: LATENCY_SAMPLES },
+    ingest,
     results,
     sync,
     syncFailures,

@@ -20,6 +20,7 @@ import { WOO_LOCATION } from '../server/connectors/woocommerce/translate';
 import type { Emulator } from '../server/connectors/emulator';
 import { signRelay } from '../server/relay/verify';
 import { hubProcessEnv, startHubProcess } from './hub-process';
+import { cpuMs, peakRssMiB, percentile, realisticLatency, round, sleep } from './measure';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const RATE = Number(process.env.SYNC_RATE ?? 20);
@@ -36,28 +37,6 @@ export interface SyncResult {
   burst: { sales: number; skus: number; seconds: number; apiCalls: Record<string, number>; callsPerSale: number; callsPerChannelPerSku: number; rateLimited: number };
   hubCpuMsPerSale: number;
   hubPeakRssMiB: number;
-}
-
-const round = (n: number, d = 1) => Math.round(n * 10 ** d) / 10 ** d;
-function percentile(sorted: number[], p: number): number {
-  return sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-}
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Every API answer of the emulator is held 50–150 ms, drawn afresh per call. */
-function realisticLatency(emu: Emulator): void {
-  Object.defineProperty(emu.faults.api, 'latencyMs', { get: () => 50 + Math.random() * 100, configurable: true, enumerable: true });
-}
-
-function cpuMs(pid: number): number {
-  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  // utime and stime are fields 14 and 15 of /proc/<pid>/stat (1-based), in clock ticks (100/s).
-  return (Number(fields[11]) + Number(fields[12])) * 10;
-}
-
-function peakRssMiB(pid: number): number {
-  const kb = Number(/VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN);
-  return round(kb / 1024);
 }
 
 export async function benchSync(label: string, storeEnv: Record<string, string>): Promise<SyncResult> {
@@ -115,7 +94,10 @@ export async function benchSync(label: string, storeEnv: Record<string, string>)
       if (Date.now() > until) {
         const off = skus.filter((s) => channels.some((c) => c.emu.level(s, c.loc) !== level(s)));
         const detail = await Promise.all(off.slice(0, 5).map(async (s) => `${s}: want ${level(s)}, hub ${JSON.stringify((await call('GET', `/v1/items/${s}`)).locations?.[0])}, ${channels.map((c) => `${c.id} ${c.emu.level(s, c.loc)}`).join(', ')}`));
-        throw new Error(`the channels did not converge (${off.length} SKUs off): ${detail.join(' | ')}`);
+        // The ledger of the first SKU off, to tell a missed or doubled booking from a push not made.
+        const ledger = off.length > 0 ? ((await call('GET', `/v1/items/${off[0]}/movements?limit=200`)) as { movements: { reason: string; quantity: number; channelId: string | null; note: string | null; eventId: number | null }[] }).movements : [];
+        const odd = ledger.filter((m) => m.reason !== 'sale').map((m) => `${m.reason} ${m.quantity} ${m.channelId ?? ''} event ${m.eventId}: ${(m.note ?? '').slice(0, 120)}`);
+        throw new Error(`the channels did not converge (${off.length} SKUs off): ${detail.join(' | ')} || ${off[0]}: ${ledger.length} movements, ${ledger.filter((m) => m.reason === 'sale').length} sales; the others: ${odd.join(' ; ')}`);
       }
       await sleep(20);
     }

@@ -49,7 +49,7 @@ export class ChannelSink implements Sink {
   async deliverBatch(entries: OutboxEntry[], signal: AbortSignal): Promise<EntryResult[]> {
     const { config, connector } = this.connected;
     const results: EntryResult[] = entries.map(() => null);
-    const pending: { k: number; push: LevelPush; target: PushTarget; hidden: boolean }[] = [];
+    const pending: { k: number; push: LevelPush; target: PushTarget; hidden: boolean; bookedDelta: number }[] = [];
     for (const [k, entry] of entries.entries()) {
       const push = entry.payload as LevelPush;
       const platformLocation = config.locations[push.location];
@@ -72,6 +72,7 @@ export class ChannelSink implements Sink {
         k,
         push,
         hidden: listing.hidden,
+        bookedDelta: known?.bookedDelta ?? 0,
         target: {
           sku: push.sku,
           ref: { productId: listing.productId, variantId: listing.variantId, ...(listing.inventoryItemId ? { inventoryItemId: listing.inventoryItemId } : {}) },
@@ -79,11 +80,17 @@ export class ChannelSink implements Sink {
           level: push.level,
           expected,
           idempotencyKey: `stockrelay-${config.id}-${entry.id}-${expected ?? 'x'}`,
+          ...(entry.attempts > 1 ? { retry: true } : {}),
         },
       });
     }
     if (pending.length === 0) return results;
 
+    // Written before the request: if its answer is lost, the level the channel then reports tells
+    // whether it landed (docs/attribution.md, "A push whose answer was lost").
+    for (const p of pending) {
+      await this.store.updateChannelLevel(config.id, p.push.sku, p.push.location, { pushing: p.push.level, pushingBookedDelta: p.bookedDelta });
+    }
     let outcomes;
     try {
       outcomes = await connector.push(
@@ -107,18 +114,25 @@ export class ChannelSink implements Sink {
         // nothing explains it within the window it is booked as a change made there, and only then
         // is our number pushed — never over a sale the channel made.
         if (outcome.observed !== null) {
-          const known = await this.store.getChannelLevel(config.id, p.push.sku, p.push.location);
-          const { state } = observe(stateOf(known), outcome.observed, null, now);
-          await this.store.updateChannelLevel(config.id, p.push.sku, p.push.location, { expected: state.expected, observed: state.observed, observedAt: now, pendingSince: state.pendingSince });
+          const observed = outcome.observed;
+          // Read and written in one transaction: a booking of the inbox cannot come in between.
+          await this.store.transaction(async (tx) => {
+            const known = await tx.getChannelLevel(config.id, p.push.sku, p.push.location);
+            const { state } = observe(stateOf(known), observed, null, now);
+            await tx.updateChannelLevel(config.id, p.push.sku, p.push.location, { expected: state.expected, observed: state.observed, observedAt: now, pendingSince: state.pendingSince, pushing: null, pushingBookedDelta: null });
+          });
+        } else {
+          await this.store.updateChannelLevel(config.id, p.push.sku, p.push.location, { pushing: null, pushingBookedDelta: null });
         }
         results[p.k] = new DeliveryError(`${config.name} changed ${p.push.sku} since we last read it (now ${outcome.observed ?? 'unknown'}); this update waits until that change is explained or booked.`, 50, false, { benign: true });
         continue;
       }
       if (outcome.status === 'failed') {
+        await this.store.updateChannelLevel(config.id, p.push.sku, p.push.location, { pushing: null, pushingBookedDelta: null });
         results[p.k] = new DeliveryError(`${config.name} refused ${p.push.sku}: ${outcome.message}`, null, true);
         continue;
       }
-      await this.store.recordChannelLevel(config.id, p.push.sku, p.push.location, 'pushed', outcome.level, now);
+      await this.store.recordChannelLevel(config.id, p.push.sku, p.push.location, 'pushed', outcome.level, now, p.bookedDelta);
       try {
         await this.hideOrRelist(p.push, p.target, p.hidden, signal);
       } catch (err) {

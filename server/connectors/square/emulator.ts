@@ -392,25 +392,20 @@ export class SquareEmulator implements Emulator {
     this.orders.set(id, order);
     const key = `${v.id}|${locationId}|IN_STOCK`;
     this.setCount(v.id, locationId, 'IN_STOCK', (this.counts.get(key)?.quantity ?? 0) - sale.quantity, at);
+    this.announceCompleted(id, locationId, at, { id: paymentId, amount: total }, [v.id]);
+    return { orderId: id };
+  }
+
+  /** The webhooks of an order completed at the POS: the order's, its card payment's, and the counts that moved. */
+  private announceCompleted(id: string, locationId: string, at: string, payment: { id: string; amount: number } | null, moved: string[]): void {
     this.emit('order.created', { type: 'order_created', id, object: { order_created: { created_at: at, location_id: locationId, order_id: id, state: 'OPEN', version: 1 } } });
     this.emit('order.updated', { type: 'order_updated', id, object: { order_updated: { created_at: at, location_id: locationId, order_id: id, state: 'COMPLETED', updated_at: at, version: 2 } } });
-    const payment: Json = {
-      id: paymentId,
-      created_at: at,
-      updated_at: at,
-      amount_money: this.money(total),
-      total_money: this.money(total),
-      approved_money: this.money(total),
-      status: 'COMPLETED',
-      source_type: 'CARD',
-      location_id: locationId,
-      order_id: id,
-      receipt_number: paymentId.slice(0, 4),
-      version_token: this.uid(),
-    };
-    this.emit('payment.updated', { type: 'payment', id: paymentId, object: { payment } });
-    this.emit('inventory.count.updated', { type: 'inventory_counts', id: crypto.randomUUID(), object: { inventory_counts: [this.countBody(v.id, locationId)] } });
-    return { orderId: id };
+    if (payment) {
+      const money = this.money(payment.amount);
+      const body: Json = { id: payment.id, created_at: at, updated_at: at, amount_money: money, total_money: money, approved_money: money, status: 'COMPLETED', source_type: 'CARD', location_id: locationId, order_id: id, receipt_number: payment.id.slice(0, 4), version_token: this.uid() };
+      this.emit('payment.updated', { type: 'payment', id: payment.id, object: { payment: body } });
+    }
+    this.emit('inventory.count.updated', { type: 'inventory_counts', id: crypto.randomUUID(), object: { inventory_counts: moved.map((v) => this.countBody(v, locationId)) } });
   }
 
   /**
@@ -474,6 +469,83 @@ export class SquareEmulator implements Emulator {
       this.emit('inventory.count.updated', { type: 'inventory_counts', id: crypto.randomUUID(), object: { inventory_counts: [this.countBody(v.id, locationId)] } });
     }
     return { refundId };
+  }
+
+  /**
+   * An exchange at the POS: the customer brings back units of an earlier sale and takes another item.
+   * Square makes one COMPLETED order that both returns (`returns[]`, itemized, restocked by default)
+   * and sells (`line_items`), paid for the difference; it sends that order's webhooks, the payment's
+   * and one `inventory.count.updated` per variation that moved.
+   */
+  async exchange(x: { orderId: string; returnQuantity?: number; restock?: boolean; sku: string; quantity: number }): Promise<{ orderId: string }> {
+    const source = this.orders.get(x.orderId);
+    if (!source) throw new Error(`The emulated Square account has no order ${x.orderId}.`);
+    const line = (source.line_items as Json[] | undefined)?.find((l) => l.item_type === 'ITEM');
+    if (!line) throw new Error(`Order ${x.orderId} has no itemized line to exchange.`);
+    const lineKey = `${x.orderId}|${String(line.uid)}`;
+    const returnQuantity = x.returnQuantity ?? Number(line.quantity) - (this.returned.get(lineKey) ?? 0);
+    if (returnQuantity <= 0 || returnQuantity + (this.returned.get(lineKey) ?? 0) > Number(line.quantity)) throw new Error(`Order ${x.orderId} has no ${returnQuantity} unit(s) left to return.`);
+    const out = this.variationBySku(x.sku);
+    if (!out) throw new Error(`The emulated Square account does not list SKU ${x.sku}.`);
+    this.returned.set(lineKey, (this.returned.get(lineKey) ?? 0) + returnQuantity);
+    const back = this.variations.get(String(line.catalog_object_id))!;
+    const locationId = String(source.location_id);
+    const at = this.now();
+    const id = this.orderId();
+    const credit = back.price * returnQuantity;
+    const total = out.price * x.quantity;
+    const due = Math.max(0, total - credit);
+    const paymentId = this.orderId();
+    const order: Json = {
+      id,
+      location_id: locationId,
+      source: { name: 'Square Point of Sale' },
+      line_items: [
+        {
+          uid: this.uid(),
+          name: this.items.get(out.itemId)!.name,
+          quantity: String(x.quantity),
+          catalog_object_id: out.id,
+          catalog_version: out.version,
+          variation_name: out.name,
+          item_type: 'ITEM',
+          base_price_money: this.money(out.price),
+          gross_sales_money: this.money(total),
+          total_tax_money: this.money(0),
+          total_discount_money: this.money(0),
+          total_money: this.money(total),
+        },
+      ],
+      returns: [
+        {
+          uid: this.uid(),
+          source_order_id: x.orderId,
+          return_line_items: [
+            { uid: this.uid(), source_line_item_uid: line.uid, name: line.name, quantity: String(returnQuantity), catalog_object_id: back.id, catalog_version: back.version, variation_name: back.name, item_type: 'ITEM', base_price_money: this.money(back.price), total_money: this.money(credit) },
+          ],
+        },
+      ],
+      return_amounts: { total_money: this.money(credit), tax_money: this.money(0), discount_money: this.money(0), tip_money: this.money(0), service_charge_money: this.money(0) },
+      net_amounts: { total_money: this.money(due), tax_money: this.money(0), discount_money: this.money(0), tip_money: this.money(0), service_charge_money: this.money(0) },
+      ...(due > 0 ? { tenders: [{ id: paymentId, location_id: locationId, transaction_id: id, created_at: at, amount_money: this.money(due), type: 'CARD', payment_id: paymentId }] } : {}),
+      created_at: at,
+      updated_at: at,
+      closed_at: at,
+      state: 'COMPLETED',
+      version: 2,
+      total_money: this.money(due),
+      total_tax_money: this.money(0),
+      total_discount_money: this.money(0),
+    };
+    this.orders.set(id, order);
+    const outKey = `${out.id}|${locationId}|IN_STOCK`;
+    this.setCount(out.id, locationId, 'IN_STOCK', (this.counts.get(outKey)?.quantity ?? 0) - x.quantity, at);
+    if (x.restock ?? true) {
+      const backKey = `${back.id}|${locationId}|IN_STOCK`;
+      this.setCount(back.id, locationId, 'IN_STOCK', (this.counts.get(backKey)?.quantity ?? 0) + returnQuantity, at);
+    }
+    this.announceCompleted(id, locationId, at, due > 0 ? { id: paymentId, amount: due } : null, [out.id, ...((x.restock ?? true) && back.id !== out.id ? [back.id] : [])]);
+    return { orderId: id };
   }
 
   /** Someone counts stock in the Square Dashboard: only `inventory.count.updated`. */
