@@ -13,6 +13,7 @@ import type { Movement } from '../server/domain/ledger';
 import { ADMIN_TOKEN, settleHub, testConfig } from './helpers/hub';
 import { WebhookSink } from './connectors/helpers/shopify-sink';
 import type { SquareEmulator } from '../server/connectors/square/emulator';
+import type { ShopifyEmulator } from '../server/connectors/shopify/emulator';
 
 let s: Started;
 /** The shop's Slack channel: alerts arrive here as {"text"}. */
@@ -309,6 +310,60 @@ describe('an exchange at the gallery POS', () => {
     expect(returned.map((m) => [m.reason, m.quantity, m.locationId, m.channelId])).toEqual([['return', 1, 'gallery', square.config.id]]);
     expect(sold.map((m) => [m.reason, m.quantity, m.locationId, m.channelId])).toEqual([['sale', -1, 'gallery', square.config.id]]);
     expect(returned[0]!.eventId).toBe(sold[0]!.eventId);
+  });
+});
+
+describe('an exchange on the web store', () => {
+  it('is a return plus a sale: the returned brush goes back on the shelf, the exchanged one leaves, once each, on every channel; the level webhooks book nothing more', async () => {
+    const shopify = s.sandbox!.channels.find((c) => c.config.platform === 'shopify')!;
+    const emu = shopify.emulator as ShopifyEmulator;
+    const [back, out] = ['BRU-0201', 'BRU-0202'];
+    // A web order (no location): Shopify ships it from the first location stocking it, the hub books it there too.
+    const sale = await api('POST', `/v1/sandbox/channels/${shopify.config.id}/sales`, { sku: back, quantity: 2 });
+    expect(sale.status).toBe(201);
+    await quiesce();
+    const soldFrom = (await movements(back))[0]!;
+    expect([soldFrom.reason, soldFrom.quantity, soldFrom.channelId]).toEqual(['sale', -2, shopify.config.id]);
+    const before = { back: await levels(back), out: await levels(out) };
+    const moves = { back: (await movements(back)).length, out: (await movements(out)).length };
+    const inboxBefore = (await s.hub.store.countInbox()).processed ?? 0;
+
+    // Shopify native exchange: one sable brush comes back (restocked), a flat brush goes out on the same order.
+    await emu.exchange({ orderId: sale.body.orderId, returnQuantity: 1, sku: out, quantity: 1 });
+    await quiesce();
+
+    const after = { back: await levels(back), out: await levels(out) };
+    const returned = (await movements(back)).slice(0, (await movements(back)).length - moves.back);
+    const sold = (await movements(out)).slice(0, (await movements(out)).length - moves.out);
+    expect(returned.map((m) => [m.reason, m.quantity, m.locationId, m.channelId])).toEqual([['return', 1, soldFrom.locationId, shopify.config.id]]);
+    expect(sold).toHaveLength(1);
+    expect(sold.map((m) => [m.reason, m.quantity, m.channelId])).toEqual([['sale', -1, shopify.config.id]]);
+    const outAt = sold[0]!.locationId;
+    expect(after.back.hub[soldFrom.locationId]).toBe(before.back.hub[soldFrom.locationId]! + 1);
+    expect(after.out.hub[outAt]).toBe(before.out.hub[outAt]! - 1);
+    for (const loc of Object.keys(before.back.hub).filter((l) => l !== soldFrom.locationId)) expect(after.back.hub[loc]).toBe(before.back.hub[loc]);
+    for (const loc of Object.keys(before.out.hub).filter((l) => l !== outAt)) expect(after.out.hub[loc]).toBe(before.out.hub[loc]);
+    // Shopify's own levels agree with the hub where the units moved.
+    const shopLoc = (ours: string) => shopify.config.locations[ours]!;
+    expect(emu.level(back, shopLoc(soldFrom.locationId))).toBe(after.back.hub[soldFrom.locationId]);
+    expect(emu.level(out, shopLoc(outAt))).toBe(after.out.hub[outAt]);
+    expectChannelsFollow(after.back);
+    expectChannelsFollow(after.out);
+    // refunds/create, returns/process and the two level webhooks all reached the hub and were processed.
+    expect(emu.deliveries.filter((d) => d.topic === 'returns/process').map((d) => d.status)).toEqual([200]);
+    expect(((await s.hub.store.countInbox()).processed ?? 0) - inboxBefore).toBeGreaterThanOrEqual(4);
+    // No adjustment: the level webhooks were explained by the return and the sale, none waits for an explanation.
+    expect([...returned, ...sold].some((m) => m.reason !== 'return' && m.reason !== 'sale')).toBe(false);
+    const shopLevels = await s.hub.store.listChannelLevels(shopify.config.id, [back, out]);
+    expect(shopLevels.filter((l) => l.pendingSince !== null || l.drift !== 0).map((l) => [l.sku, l.locationId, l.observed, l.expected, l.drift])).toEqual([]);
+
+    // The same returns/process notified again (a new event id) books nothing more: same exchange line id.
+    emu.redeliverLast('returns/process');
+    await quiesce();
+    expect(emu.deliveries.filter((d) => d.topic === 'returns/process').map((d) => d.status)).toEqual([200, 200]);
+    expect((await movements(out)).length).toBe(moves.out + 1);
+    expect((await movements(back)).length).toBe(moves.back + 1);
+    expect(await levels(out)).toEqual(after.out);
   });
 });
 

@@ -9,7 +9,7 @@ import { matchCatalog } from '../../server/connectors/catalog';
 import { ConnectorError, TranslateError, type Connector, type PushTarget } from '../../server/connectors/types';
 import { definition, createShopifyConnector } from '../../server/connectors/shopify';
 import { ShopifyEmulator } from '../../server/connectors/shopify/emulator';
-import { translate } from '../../server/connectors/shopify/translate';
+import { EXPANDED_RETURN_KEY, translate } from '../../server/connectors/shopify/translate';
 import { signShopifyWebhook, verifyShopifyWebhook } from '../../server/connectors/shopify/verify';
 import { WebhookSink } from './helpers/shopify-sink';
 
@@ -74,7 +74,7 @@ describe('definition', () => {
     expect(definition.capabilities.push).toEqual(['compare_and_set', 'idempotent_delta']);
     expect(definition.capabilities.maxBatch).toBe(250);
     expect(definition.capabilities.rateLimit.kind).toBe('cost_bucket');
-    expect(definition.capabilities.webhooks).toEqual(['orders/create', 'orders/cancelled', 'refunds/create', 'inventory_levels/update']);
+    expect(definition.capabilities.webhooks).toEqual(['orders/create', 'orders/cancelled', 'refunds/create', 'inventory_levels/update', 'returns/process']);
   });
 
   it('refuses an API version older than 2026-01 and a malformed one, naming the setting', () => {
@@ -474,6 +474,57 @@ describe('translate (documented payloads)', () => {
   });
 });
 
+describe('translate returns/process (native exchanges)', () => {
+  // The webhook names the Return; `expand` attaches the Return as GraphQL answers it.
+  const webhook = { id: 3300000042, admin_graphql_api_id: 'gid://shopify/Return/3300000042', order_id: 450789469 };
+  const headers = { 'x-shopify-triggered-at': '2026-03-02T10:00:00Z' };
+  const theReturn = (nodes: unknown[]) => ({ id: 'gid://shopify/Return/3300000042', status: 'CLOSED', order: { id: 'gid://shopify/Order/450789469' }, exchangeLineItems: { nodes } });
+  const exchangeLine = { id: 'gid://shopify/ExchangeLineItem/6600000007', quantity: 2, processedQuantity: 2, variantId: 'gid://shopify/ProductVariant/808950810', lineItems: [{ id: 'gid://shopify/LineItem/1300000099', sku: 'IPOD2008BLUE' }] };
+
+  it('the exchanged-out items of the Return are a sale on the original order: variant ref, SKU, processedQuantity, exchange line id, no location', () => {
+    expect(translate('returns/process', { ...webhook, [EXPANDED_RETURN_KEY]: theReturn([exchangeLine]) }, headers)).toEqual([
+      {
+        type: 'sale',
+        orderId: 'gid://shopify/Order/450789469',
+        occurredAt: '2026-03-02T10:00:00.000Z',
+        lines: [{ lineId: 'gid://shopify/ExchangeLineItem/6600000007', sku: 'IPOD2008BLUE', ref: { variantId: 'gid://shopify/ProductVariant/808950810' }, quantity: 2, locationId: null }],
+      },
+    ]);
+  });
+
+  it('a redelivery translates identically (stable line ids, so the hub books once)', () => {
+    const body = () => JSON.parse(JSON.stringify({ ...webhook, [EXPANDED_RETURN_KEY]: theReturn([exchangeLine]) })) as unknown;
+    const a = translate('returns/process', body(), headers);
+    const b = translate('returns/process', body(), { 'x-shopify-triggered-at': '2026-03-02T11:30:00Z' });
+    expect(b.map((f) => (f.type === 'sale' ? [f.orderId, f.lines] : null))).toEqual(a.map((f) => (f.type === 'sale' ? [f.orderId, f.lines] : null)));
+  });
+
+  it('quantity is processedQuantity when given (0 → no line), else quantity; one line per exchange line item', () => {
+    const lines = [
+      { ...exchangeLine, id: 'gid://shopify/ExchangeLineItem/1', processedQuantity: 1 },
+      { ...exchangeLine, id: 'gid://shopify/ExchangeLineItem/2', processedQuantity: 0 },
+      { id: 'gid://shopify/ExchangeLineItem/3', quantity: 3, variantId: 'gid://shopify/ProductVariant/5', lineItems: [] },
+    ];
+    const [sale] = translate('returns/process', { ...webhook, [EXPANDED_RETURN_KEY]: theReturn(lines) }, headers);
+    expect(sale).toMatchObject({ type: 'sale', lines: [{ lineId: 'gid://shopify/ExchangeLineItem/1', quantity: 1 }, { lineId: 'gid://shopify/ExchangeLineItem/3', quantity: 3, sku: null, ref: { variantId: 'gid://shopify/ProductVariant/5' } }] });
+  });
+
+  it('a return without exchange items (a plain return: its units come through refunds/create) and custom exchange items give no facts', () => {
+    expect(translate('returns/process', { ...webhook, [EXPANDED_RETURN_KEY]: theReturn([]) }, headers)).toEqual([]);
+    const custom = { id: 'gid://shopify/ExchangeLineItem/9', quantity: 1, processedQuantity: 1, variantId: null, lineItems: [{ id: 'gid://shopify/LineItem/9', sku: null }] };
+    expect(translate('returns/process', { ...webhook, [EXPANDED_RETURN_KEY]: theReturn([custom]) }, headers)).toEqual([]);
+  });
+
+  it('a webhook whose Return was not fetched, or a Return that is unreadable, throws TranslateError', () => {
+    expect(() => translate('returns/process', webhook, headers)).toThrow(TranslateError);
+    expect(() => translate('returns/process', webhook, headers)).toThrow(/gid:\/\/shopify\/Return\/3300000042 could not be read/);
+    expect(() => translate('returns/process', { ...webhook, [EXPANDED_RETURN_KEY]: { ...theReturn([]), exchangeLineItems: { nodes: 'x' } } }, headers)).toThrow(TranslateError);
+    expect(() => translate('returns/process', { ...webhook, [EXPANDED_RETURN_KEY]: theReturn([{ ...exchangeLine, id: null }]) }, headers)).toThrow(TranslateError);
+    expect(() => translate('returns/process', { ...webhook, [EXPANDED_RETURN_KEY]: theReturn([{ ...exchangeLine, processedQuantity: -1 }]) }, headers)).toThrow(TranslateError);
+    expect(() => translate('returns/process', { [EXPANDED_RETURN_KEY]: { ...theReturn([exchangeLine]), order: null } }, headers)).toThrow(/names no order/);
+  });
+});
+
 describe('emulator webhooks', () => {
   function facts(i: number) {
     const r = sink.received[i]!;
@@ -560,6 +611,60 @@ describe('emulator webhooks', () => {
     expect(sink.received).toHaveLength(1);
     await connector().read([{ sku: 'ART-001', ref: emu.listing('ART-001')!, locationId: LOC1 }]);
     expect(Date.now() - t0).toBeGreaterThanOrEqual(240);
+  });
+
+  it('an exchange sends refunds/create for the returned units, returns/process, and both levels; expand reads the Return and translate gives the sale', async () => {
+    const { orderId } = await emu.sell({ sku: 'ART-001', quantity: 2 });
+    await settle();
+    sink.clear();
+    const { returnId } = await emu.exchange({ orderId, returnQuantity: 1, sku: 'ART-002', quantity: 1 });
+    await settle();
+    expect([...sink.topics()].sort()).toEqual(['inventory_levels/update', 'inventory_levels/update', 'refunds/create', 'returns/process']);
+    const byTopic = (t: string) => sink.received.map((_, i) => i).filter((i) => sink.topics()[i] === t);
+    expect(facts(byTopic('refunds/create')[0]!)).toEqual([expect.objectContaining({ type: 'refund', orderId, lines: [expect.objectContaining({ sku: 'ART-001', quantity: 1, restock: true, locationId: LOC1 })] })]);
+    // The returns/process webhook verifies like any other and names the Return; expand fetches it through GraphQL.
+    const r = sink.received[byTopic('returns/process')[0]!]!;
+    const c = connector();
+    const v = c.verify(r.raw, r.headers as Record<string, string>);
+    expect(v).toMatchObject({ valid: true, topic: 'returns/process' });
+    const body = JSON.parse(r.raw.toString('utf8')) as Record<string, unknown>;
+    expect(body.admin_graphql_api_id).toBe(returnId);
+    // Unexpanded, the body alone does not say what went out.
+    expect(() => translate('returns/process', body, r.headers as Record<string, string>)).toThrow(TranslateError);
+    const expanded = await c.expand!('returns/process', body);
+    const sale = c.translate('returns/process', expanded, r.headers as Record<string, string>);
+    expect(sale).toEqual([{ type: 'sale', orderId, occurredAt: expect.any(String), lines: [{ lineId: expect.stringMatching(/^gid:\/\/shopify\/ExchangeLineItem\/\d+$/), sku: 'ART-002', ref: { variantId: emu.listing('ART-002')!.variantId }, quantity: 1, locationId: null }] }]);
+    expect(graphqlCalls().at(-1)).toEqual({ query: expect.stringContaining('return(id: $id)'), variables: { id: returnId } });
+    // A redelivery is fetched and translated the same.
+    expect(c.translate('returns/process', await c.expand!('returns/process', body), r.headers as Record<string, string>)).toEqual(sale);
+    const levels = byTopic('inventory_levels/update').map((i) => facts(i)[0]);
+    expect(levels).toEqual(expect.arrayContaining([
+      expect.objectContaining({ type: 'level_observed', available: 4, locationId: LOC1, ref: { inventoryItemId: emu.listing('ART-001')!.inventoryItemId } }),
+      expect.objectContaining({ type: 'level_observed', available: 0, locationId: LOC1, ref: { inventoryItemId: emu.listing('ART-002')!.inventoryItemId } }),
+    ]));
+    expect(emu.level('ART-001', LOC1)).toBe(4);
+    expect(emu.level('ART-002', LOC1)).toBe(0);
+  });
+
+  it('expand leaves other topics alone; an unknown Return stays unexpanded and translate says it could not be read', async () => {
+    const c = connector();
+    const order = { id: 1 };
+    expect(await c.expand!('orders/create', order)).toBe(order);
+    expect(emu.requests).toHaveLength(0);
+    const body = { id: 999, admin_graphql_api_id: 'gid://shopify/Return/999', order_id: 1 };
+    const same = await c.expand!('returns/process', body);
+    expect(same).toEqual(body);
+    expect(() => c.translate('returns/process', same, { 'x-shopify-triggered-at': '2026-03-02T10:00:00Z' })).toThrow(TranslateError);
+  });
+
+  it('an exchange without restock refunds without restocking and still sends the exchanged item out', async () => {
+    const { orderId } = await emu.sell({ sku: 'ART-001', quantity: 1 });
+    await emu.exchange({ orderId, restock: false, sku: 'ART-002', quantity: 1 });
+    await settle();
+    expect(emu.level('ART-001', LOC1)).toBe(4);
+    expect(emu.level('ART-002', LOC1)).toBe(0);
+    const refundAt = sink.topics().indexOf('refunds/create');
+    expect(facts(refundAt)).toEqual([expect.objectContaining({ type: 'refund', lines: [expect.objectContaining({ restock: false, quantity: 1 })] })]);
   });
 
   it('records every API request with method, path and parsed body, including refused ones', async () => {

@@ -36,6 +36,20 @@ const CATALOG_QUERY = `query StockrelayCatalog($first: Int!, $after: String) {
   }
 }`;
 
+/** Page size for a Return's exchange line items; a Return with more is read only up to this many. */
+export const RETURN_EXCHANGE_PAGE = 250;
+
+const RETURN_QUERY = `query StockrelayReturn($id: ID!) {
+  return(id: $id) {
+    id
+    status
+    order { id }
+    exchangeLineItems(first: ${RETURN_EXCHANGE_PAGE}) {
+      nodes { id quantity processedQuantity variantId lineItems { id sku } }
+    }
+  }
+}`;
+
 const PRODUCT_STATUS_MUTATION = `mutation StockrelayProductStatus($product: ProductUpdateInput!) {
   productUpdate(product: $product) {
     product { id status }
@@ -363,6 +377,18 @@ export class ShopifyClient {
     const data = await this.call<Payload>(PRODUCT_STATUS_MUTATION, { product: { id: ref.productId, status } }, signal);
     const errs = data.productUpdate?.userErrors ?? [];
     if (errs.length > 0) throw new ConnectorError(`Shopify refused to set product ${ref.productId} to ${status}: ${errs.map((e) => e.message).join('; ')}`, false);
+  }
+
+  // ---------------------------------------------------------------- returns
+
+  /**
+   * The Return a `returns/process` webhook names, with its exchange line items (the units going out
+   * in a native exchange), as GraphQL answers it; null when Shopify has no such Return. Needs the
+   * `read_returns` access scope.
+   */
+  async fetchReturn(returnId: string, signal?: AbortSignal): Promise<Record<string, unknown> | null> {
+    const data = await this.call<{ return: Record<string, unknown> | null }>(RETURN_QUERY, { id: returnId }, signal);
+    return data.return ?? null;
   }
 
   // ---------------------------------------------------------------- catalog

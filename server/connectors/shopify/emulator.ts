@@ -59,6 +59,20 @@ interface Order {
   lines: OrderLine[];
   cancelled: boolean;
 }
+interface ExchangeLine {
+  id: number;
+  variantId: number;
+  quantity: number;
+  processedQuantity: number;
+  /** The order lines the exchange added to the original order. */
+  lineIds: number[];
+}
+interface ReturnRecord {
+  id: number;
+  orderId: number;
+  status: 'OPEN' | 'CLOSED';
+  exchange: ExchangeLine[];
+}
 interface Delivery {
   topic: string;
   body: string;
@@ -117,10 +131,12 @@ export class ShopifyEmulator implements Emulator {
   private readonly variants = new Map<number, Variant>();
   private readonly levels = new Map<string, number>();
   private readonly orders = new Map<number, Order>();
+  private readonly returns = new Map<number, ReturnRecord>();
   private readonly idempotency = new Map<string, { hash: string; answer: Json }>();
   private readonly held: Delivery[] = [];
+  private readonly lastPayload = new Map<string, Json>();
   private readonly inflight = new Set<Promise<void>>();
-  private nextId = { product: 7_100_000_001, variant: 4_400_000_001, item: 4_500_000_001, order: 5_500_000_001, line: 13_000_000_001, refund: 900_000_001, refundLine: 1_058_000_001, group: 77_000_001 };
+  private nextId = { product: 7_100_000_001, variant: 4_400_000_001, item: 4_500_000_001, order: 5_500_000_001, line: 13_000_000_001, refund: 900_000_001, refundLine: 1_058_000_001, group: 77_000_001, ret: 3_300_000_001, exchangeLine: 6_600_000_001 };
   private orderNumber = 1001;
 
   constructor(opts: ShopifyEmulatorOptions) {
@@ -264,6 +280,45 @@ export class ShopifyEmulator implements Emulator {
     for (const r of restocked) this.enqueue('inventory_levels/update', this.levelBody(r.item, r.loc));
   }
 
+  /**
+   * A native exchange on an earlier order: the customer sends back units of its first line and gets
+   * `quantity` of `sku` instead. As Shopify does, no new order is made: the exchange items are added
+   * to the original order and kept on a Return (`exchangeLineItems`). It sends the refund of the
+   * returned units (`refunds/create`, `restock_type` "return" when restocked, the default), then
+   * `returns/process` naming the Return, then `inventory_levels/update` for each variant that moved.
+   * The exchange item ships from the first location stocking it, as a web order does. The Return
+   * is served by `return(id:)`.
+   */
+  async exchange(x: { orderId: string; returnQuantity?: number; restock?: boolean; sku: string; quantity: number }): Promise<{ returnId: string }> {
+    const order = this.orders.get(num(x.orderId, 'Order') ?? Number(x.orderId));
+    if (!order) throw new Error(`The emulated shop has no order ${x.orderId}.`);
+    const line = order.lines[0]!;
+    const returnQuantity = x.returnQuantity ?? line.quantity - line.refunded;
+    if (returnQuantity <= 0 || returnQuantity > line.quantity - line.refunded) throw new Error(`Order ${x.orderId} has no ${returnQuantity} unit(s) left to return.`);
+    const out = [...this.variants.values()].find((v) => v.sku === x.sku);
+    if (!out) throw new Error(`The emulated shop does not list SKU ${x.sku}.`);
+    if (!Number.isInteger(x.quantity) || x.quantity <= 0) throw new Error('An exchange sends out at least one unit.');
+    const refund = this.makeRefund(order, [{ line, quantity: returnQuantity }], (x.restock ?? true) ? 'return' : 'no_restock');
+    const stockLoc = this.locationIds.find((l) => (this.levels.get(`${out.inventoryItemId}|${l}`) ?? 0) >= x.quantity) ?? this.locationIds[0]!;
+    const added: OrderLine = { id: this.nextId.line++, variantId: out.id, quantity: x.quantity, refunded: 0, locationId: stockLoc };
+    order.lines.push(added);
+    const key = `${out.inventoryItemId}|${stockLoc}`;
+    this.levels.set(key, (this.levels.get(key) ?? 0) - x.quantity);
+    const ret: ReturnRecord = {
+      id: this.nextId.ret++,
+      orderId: order.id,
+      status: 'CLOSED',
+      exchange: [{ id: this.nextId.exchangeLine++, variantId: out.id, quantity: x.quantity, processedQuantity: x.quantity, lineIds: [added.id] }],
+    };
+    this.returns.set(ret.id, ret);
+    const now = new Date().toISOString();
+    this.enqueue('refunds/create', refund.body);
+    this.enqueue('returns/process', { id: ret.id, admin_graphql_api_id: gid('Return', ret.id), order_id: order.id, admin_graphql_api_order_id: gid('Order', order.id), status: 'closed', processed_at: now });
+    for (const c of refund.restocked) this.enqueue('inventory_levels/update', this.levelBody(c.item, c.loc));
+    this.enqueue('inventory_levels/update', this.levelBody(out.inventoryItemId, stockLoc));
+    return { returnId: gid('Return', ret.id) };
+  }
+
   async setLevel(change: { sku: string; locationId?: string; available: number }): Promise<void> {
     const v = [...this.variants.values()].find((x) => x.sku === change.sku);
     if (!v) throw new Error(`The emulated shop does not list SKU ${change.sku}.`);
@@ -364,8 +419,19 @@ export class ShopifyEmulator implements Emulator {
 
   // ------------------------------------------------------------------ webhooks
 
+  /**
+   * Sends the last webhook of a topic again as a new event (new X-Shopify-Event-Id and webhook id),
+   * as when the same change is notified twice: the hub must book it once by its line ids.
+   */
+  redeliverLast(topic: string): void {
+    const payload = this.lastPayload.get(topic);
+    if (!payload) throw new Error(`The emulated shop has sent no ${topic} webhook yet.`);
+    this.enqueue(topic, payload);
+  }
+
   private enqueue(topic: string, payload: Json): void {
     if (!this.webhookUrl) return;
+    this.lastPayload.set(topic, payload);
     const body = JSON.stringify(payload);
     const eventId = crypto.randomUUID();
     const delivery: Delivery = {
@@ -490,7 +556,9 @@ export class ShopifyEmulator implements Emulator {
 
   private execute(version: string, query: string, variables: Json): Json {
     const q = query.replace(/#[^\n]*/g, '');
-    const op = /\binventorySetQuantities\s*\(/.test(q)
+    const op = /\breturn\s*\(\s*id\s*:/.test(q)
+      ? 'return'
+      : /\binventorySetQuantities\s*\(/.test(q)
       ? 'set'
       : /\binventoryAdjustQuantities\s*\(/.test(q)
         ? 'adjust'
@@ -527,7 +595,11 @@ export class ShopifyEmulator implements Emulator {
       }
       if (op === 'set') data = { inventorySetQuantities: this.once(key, variables, () => this.setQuantities(version, variables.input)) };
       else if (op === 'adjust') data = { inventoryAdjustQuantities: this.once(key, variables, () => this.adjustQuantities(version, variables.input)) };
-      else if (op === 'productUpdate') data = { productUpdate: this.productUpdate(variables.product ?? variables.input) };
+      else if (op === 'return') {
+        const ret = this.returnNode(variables.id);
+        actual = 1 + (ret ? 1 + (ret.exchangeLineItems as { nodes: unknown[] }).nodes.length : 0);
+        data = { return: ret };
+      } else if (op === 'productUpdate') data = { productUpdate: this.productUpdate(variables.product ?? variables.input) };
       else if (op === 'productVariants') {
         const page = this.productVariants(variables.first, variables.after);
         actual = 2 + 3 * page.nodes.length;
@@ -662,6 +734,32 @@ export class ShopifyEmulator implements Emulator {
         return { id: gid('ProductVariant', v.id), sku: v.sku, title: v.title, product: { id: gid('Product', p.id), title: p.title }, inventoryItem: { id: gid('InventoryItem', v.inventoryItemId) } };
       }),
       pageInfo: { hasNextPage: start + first < all.length, endCursor: last ? Buffer.from(JSON.stringify({ last_id: last.id, last_value: String(last.id) })).toString('base64') : null },
+    };
+  }
+
+  /** `return(id:)` with the fields the connector selects; null for an unknown Return. */
+  private returnNode(id: unknown): Json | null {
+    if (typeof id !== 'string') throw new GraphQLFailure('Variable $id of type ID! was provided invalid value.', 'INVALID_VARIABLE');
+    const n = num(id, 'Return');
+    const ret = n !== null ? this.returns.get(n) : undefined;
+    if (!ret) return null;
+    const order = this.orders.get(ret.orderId)!;
+    return {
+      id: gid('Return', ret.id),
+      status: ret.status,
+      order: { id: gid('Order', ret.orderId) },
+      exchangeLineItems: {
+        nodes: ret.exchange.map((e) => ({
+          id: gid('ExchangeLineItem', e.id),
+          quantity: e.quantity,
+          processedQuantity: e.processedQuantity,
+          variantId: gid('ProductVariant', e.variantId),
+          lineItems: e.lineIds.map((lid) => {
+            const l = order.lines.find((x) => x.id === lid)!;
+            return { id: gid('LineItem', l.id), sku: this.variants.get(l.variantId)?.sku ?? null };
+          }),
+        })),
+      },
     };
   }
 

@@ -2,11 +2,12 @@
  * Shopify (Admin GraphQL API) connector: compare-and-set pushes with `inventorySetQuantities`
  * (`changeFromQuantity`), idempotent deltas with `inventoryAdjustQuantities` as the second mode,
  * levels read through `nodes(ids:)` on InventoryLevel, hide/relist through product status, catalog
- * discovery through `productVariants`, and HMAC-signed webhooks. See README.md in this folder.
+ * discovery through `productVariants`, and HMAC-signed webhooks; a `returns/process` webhook is
+ * expanded with the Return (exchange line items) read through GraphQL. See README.md in this folder.
  */
 import type { Connector, ConnectorCapabilities, ConnectorContext, ConnectorDefinition } from '../types';
 import { MAX_BATCH, ShopifyClient } from './client';
-import { SHOPIFY_TOPICS, translate } from './translate';
+import { EXPANDED_RETURN_KEY, SHOPIFY_TOPICS, returnIdOf, translate } from './translate';
 import { verifyShopifyWebhook } from './verify';
 
 export const capabilities: ConnectorCapabilities = {
@@ -32,6 +33,18 @@ export function createShopifyConnector(ctx: ConnectorContext): Connector {
   return {
     capabilities: { ...capabilities, push: client.pushMode === 'idempotent_delta' ? ['idempotent_delta', 'compare_and_set'] : capabilities.push },
     verify: (raw, headers) => verifyShopifyWebhook(raw, headers, secret),
+    /**
+     * `returns/process` names a Return only: the Return (its exchange line items) is read with
+     * `return(id:)` and attached under `stockrelay_return`. Other topics are returned unchanged; so
+     * is a body naming no Return, or one Shopify does not have (translate then says it could not be read).
+     */
+    async expand(topic, body, signal) {
+      if (topic !== 'returns/process' || typeof body !== 'object' || body === null || Array.isArray(body)) return body;
+      const returnId = returnIdOf(body);
+      if (!returnId) return body;
+      const ret = await client.fetchReturn(returnId, signal);
+      return ret ? { ...body, [EXPANDED_RETURN_KEY]: ret } : body;
+    },
     translate,
     push: (targets, signal) => client.push(targets, signal),
     read: (items, signal) => client.read(items, signal),

@@ -12,12 +12,22 @@
  * `restock_type: "cancel"`, sent as `refunds/create` and also embedded in the `orders/cancelled` body
  * (`refunds[]`). Both translate to the same refund fact (same refund id, same line ids), so the hub
  * books the restock once whichever arrives first; the cancellation fact itself never restocks.
+ *
+ * Exchanges: a native exchange updates the original order and keeps its items on the Return
+ * (`exchangeLineItems`). The returned units arrive as `refunds/create` like any return; for the
+ * units going out, the connector's `expand` fetches the Return named by a `returns/process` webhook
+ * (GraphQL shape) and attaches it under `stockrelay_return`; it translates to a `sale` on the
+ * original order, one line per exchange line item (its gid is the line id, so a redelivery books
+ * once), with no location (as a web order: the hub books it where the platform would take it).
  */
 import { TranslateError, type ChannelFact, type FactLine, type Headers, type ListingRef } from '../types';
 import { toGid } from './ids';
 import { headerValue } from './verify';
 
-export const SHOPIFY_TOPICS = ['orders/create', 'orders/cancelled', 'refunds/create', 'inventory_levels/update'] as const;
+export const SHOPIFY_TOPICS = ['orders/create', 'orders/cancelled', 'refunds/create', 'inventory_levels/update', 'returns/process'] as const;
+
+/** Where `expand` attaches the Return (Admin GraphQL shape) fetched for a `returns/process` webhook. */
+export const EXPANDED_RETURN_KEY = 'stockrelay_return';
 
 type Obj = Record<string, unknown>;
 
@@ -152,6 +162,46 @@ function levelFact(body: Obj, headers: Headers): ChannelFact[] {
   ];
 }
 
+/** The Return a `returns/process` webhook is about: its `admin_graphql_api_id`, else its numeric `id`. */
+export function returnIdOf(body: unknown): string | null {
+  return isObj(body) ? gidFrom(body, 'Return') : null;
+}
+
+/**
+ * The exchanged-out units of a processed Return (GraphQL shape: `{ id, order { id },
+ * exchangeLineItems { nodes { id quantity processedQuantity variantId lineItems { id sku } } } }`) as
+ * a sale on the original order. Quantity: `processedQuantity` when given (0 → no line), else `quantity`.
+ */
+function exchangeFact(body: Obj, headers: Headers): ChannelFact[] {
+  const ret = body[EXPANDED_RETURN_KEY];
+  const named = returnIdOf(body) ?? 'named by the webhook';
+  if (!isObj(ret)) throw new TranslateError(`The Shopify return ${named} could not be read (the Return was not fetched or Shopify does not have it).`);
+  const returnId = typeof ret.id === 'string' && ret.id !== '' ? ret.id : named;
+  const order = isObj(ret.order) ? ret.order : {};
+  const orderId = toGid('Order', order.id) ?? toGid('Order', body.order_id);
+  if (!orderId) throw new TranslateError(`Shopify return ${returnId} names no order.`);
+  const conn = ret.exchangeLineItems;
+  const items: unknown = isObj(conn) ? conn.nodes : (conn ?? []);
+  if (!Array.isArray(items)) throw new TranslateError(`Shopify return ${returnId}: exchangeLineItems is not a list.`);
+  const lines: FactLine[] = [];
+  for (const [i, raw] of items.entries()) {
+    const what = `Shopify return ${returnId}: exchange line ${i + 1}`;
+    if (!isObj(raw)) throw new TranslateError(`${what} is not an object.`);
+    const lineId = toGid('ExchangeLineItem', raw.id);
+    if (!lineId) throw new TranslateError(`${what} has no id.`);
+    const quantity = raw.processedQuantity !== null && raw.processedQuantity !== undefined ? quantityOf(raw.processedQuantity, what) : quantityOf(raw.quantity, what);
+    if (quantity === 0) continue;
+    const orderLines = Array.isArray(raw.lineItems) ? raw.lineItems.filter(isObj) : [];
+    const sku = orderLines.map((l) => skuOf(l.sku)).find((x) => x !== null) ?? null;
+    const variantId = toGid('ProductVariant', raw.variantId);
+    // A custom item (no variant, no SKU) is not stock.
+    if (!variantId && !sku) continue;
+    lines.push({ lineId, sku, ref: variantId ? { variantId } : {}, quantity, locationId: null });
+  }
+  if (lines.length === 0) return [];
+  return [{ type: 'sale', orderId, occurredAt: when(headers, body.processed_at, body.updated_at), lines }];
+}
+
 export function translate(topic: string, body: unknown, headers: Headers): ChannelFact[] {
   if (!isObj(body)) throw new TranslateError(`The Shopify ${topic} event body is not a JSON object.`);
   switch (topic) {
@@ -180,6 +230,8 @@ export function translate(topic: string, body: unknown, headers: Headers): Chann
     }
     case 'inventory_levels/update':
       return levelFact(body, headers);
+    case 'returns/process':
+      return exchangeFact(body, headers);
     default:
       return [];
   }
