@@ -98,6 +98,11 @@ export class ChannelSink implements Sink {
         signal,
       );
     } catch (err) {
+      // The platform answered with an error: the push did not land. Only a push left without any
+      // answer (a timeout, a dropped connection, a crash) stays written down as possibly landed.
+      if (err instanceof ConnectorError && err.status !== null) {
+        for (const p of pending) await this.store.updateChannelLevel(config.id, p.push.sku, p.push.location, { pushing: null, pushingBookedDelta: null });
+      }
       if (err instanceof ConnectorError) throw deliveryErrorOf(config.name, err);
       throw err;
     }

@@ -349,20 +349,11 @@ export class InboxProcessor {
   /** A level the channel reports: compared with what we expect it to show (docs/attribution.md). */
   private async observeLevel(tx: StoreOps, ch: ChannelConfig, sku: string, location: string, available: number, platformAt: string | null): Promise<CommandResult> {
     const now = this.now();
-    const record = await tx.getChannelLevel(ch.id, sku, location);
-    // The level a push whose answer never came would show: reported, it means that push landed.
-    const landed = record ? landedLevel(record) : null;
-    const pushLanded = landed !== null && available === landed;
-    const { verdict, state } = observe(pushLanded ? { ...stateOf(record), expected: landed } : stateOf(record), available, platformAt, now);
+    // A report equal to what a push whose answer never came would show is not taken for that push
+    // here: it waits like any other, and the window's read decides (simulation seeds 306, 330, 489).
+    const { verdict, state } = observe(stateOf(await tx.getChannelLevel(ch.id, sku, location)), available, platformAt, now);
     if (verdict !== 'stale') {
-      await tx.updateChannelLevel(ch.id, sku, location, {
-        expected: state.expected,
-        observed: state.observed,
-        observedAt: now,
-        observedPlatformAt: state.observedPlatformAt,
-        pendingSince: state.pendingSince,
-        ...(pushLanded ? { pushed: record!.pushing, pushedAt: now, pushing: null, pushingBookedDelta: null } : {}),
-      });
+      await tx.updateChannelLevel(ch.id, sku, location, { expected: state.expected, observed: state.observed, observedAt: now, observedPlatformAt: state.observedPlatformAt, pendingSince: state.pendingSince });
     }
     const message = {
       stale: `${ch.name} reported ${available}, older than a level it reported since; ignored.`,
