@@ -2,7 +2,9 @@
  * Runs the hub as its own process, as `npm start` does, and waits for the log line that says where it
  * listens. Used by the benchmark (built JavaScript) and by the crash test (TypeScript through tsx).
  */
+import crypto from 'node:crypto';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { signRelay } from '../server/relay/verify';
 
 export interface HubProcess {
   proc: ChildProcess;
@@ -66,4 +68,26 @@ export function startHubProcess(args: string[], opts: { cwd: string; env: NodeJS
       if (!started) reject(new Error(`the hub exited with ${code} before listening: ${stderr}`));
     });
   });
+}
+
+/** Calls to a running hub: the admin API, signed relays, and waiting until every stored event is booked. */
+export function hubClient(url: string, adminToken: string, relaySecret: string) {
+  const call = async (method: string, p: string, body?: unknown): Promise<any> => {
+    const res = await fetch(url + p, { method, headers: { authorization: `Bearer ${adminToken}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) }, body: body === undefined ? null : JSON.stringify(body) });
+    if (res.status >= 300) throw new Error(`${method} ${p} answered ${res.status}: ${await res.text()}`);
+    return res.json();
+  };
+  const relay = async (body: object): Promise<void> => {
+    const raw = JSON.stringify(body);
+    const res = await fetch(`${url}/v1/relay`, { method: 'POST', body: raw, headers: { 'content-type': 'application/json', ...signRelay(relaySecret, `msg_${crypto.randomUUID()}`, raw, new Date()) } });
+    if (res.status !== 202) throw new Error(`relay answered ${res.status}: ${await res.text()}`);
+  };
+  const waitBooked = async (): Promise<void> => {
+    for (;;) {
+      const { events } = (await call('GET', '/v1/events?status=received&limit=1')) as { events: unknown[] };
+      if (events.length === 0) return;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  };
+  return { call, relay, waitBooked };
 }

@@ -17,8 +17,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { ShopifyEmulator } from '../server/connectors/shopify/emulator';
-import { signRelay } from '../server/relay/verify';
-import { hubProcessEnv, startHubProcess } from './hub-process';
+import { hubClient, hubProcessEnv, startHubProcess } from './hub-process';
 import { cpuMs, peakRssMiB, percentile, realisticLatency, round, sleep } from './measure';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -86,23 +85,7 @@ export async function benchIngest(label: string, storeEnv: Record<string, string
     cwd: ROOT,
     env: hubProcessEnv({ dataDir, configFile, relaySecret: secret, adminToken: admin, extra: { ...storeEnv, ...creds } }),
   });
-  const call = async (method: string, p: string, body?: unknown): Promise<any> => {
-    const res = await fetch(url + p, { method, headers: { authorization: `Bearer ${admin}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) }, body: body === undefined ? null : JSON.stringify(body) });
-    if (res.status >= 300) throw new Error(`${method} ${p} answered ${res.status}: ${await res.text()}`);
-    return res.json();
-  };
-  const relay = async (body: object) => {
-    const raw = JSON.stringify(body);
-    const res = await fetch(`${url}/v1/relay`, { method: 'POST', body: raw, headers: { 'content-type': 'application/json', ...signRelay(secret, `msg_${crypto.randomUUID()}`, raw, new Date()) } });
-    if (res.status !== 202) throw new Error(`relay answered ${res.status}: ${await res.text()}`);
-  };
-  const waitBooked = async () => {
-    for (;;) {
-      const { events } = (await call('GET', '/v1/events?status=received&limit=1')) as { events: unknown[] };
-      if (events.length === 0) return;
-      await sleep(20);
-    }
-  };
+  const { call, relay, waitBooked } = hubClient(url, admin, secret);
 
   try {
     // The catalog on both sides, the starting level booked and pushed.

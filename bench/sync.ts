@@ -18,8 +18,7 @@ import { ShopifyEmulator } from '../server/connectors/shopify/emulator';
 import { WooEmulator } from '../server/connectors/woocommerce/emulator';
 import { WOO_LOCATION } from '../server/connectors/woocommerce/translate';
 import type { Emulator } from '../server/connectors/emulator';
-import { signRelay } from '../server/relay/verify';
-import { hubProcessEnv, startHubProcess } from './hub-process';
+import { hubClient, hubProcessEnv, startHubProcess } from './hub-process';
 import { cpuMs, peakRssMiB, percentile, realisticLatency, round, sleep } from './measure';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -75,16 +74,7 @@ export async function benchSync(label: string, storeEnv: Record<string, string>)
     for (const line of d.toString().split('\n')) if (/"level":(50|60)/.test(line)) hubErrors.push(line.slice(0, 500));
     if (hubErrors.length > 50) hubErrors.splice(0, hubErrors.length - 50);
   });
-  const call = async (method: string, p: string, body?: unknown): Promise<any> => {
-    const res = await fetch(url + p, { method, headers: { authorization: `Bearer ${admin}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) }, body: body === undefined ? null : JSON.stringify(body) });
-    if (res.status >= 300) throw new Error(`${method} ${p} answered ${res.status}: ${await res.text()}`);
-    return res.json();
-  };
-  const relay = async (body: object) => {
-    const raw = JSON.stringify(body);
-    const res = await fetch(`${url}/v1/relay`, { method: 'POST', body: raw, headers: { 'content-type': 'application/json', ...signRelay(secret, `msg_${crypto.randomUUID()}`, raw, new Date()) } });
-    if (res.status !== 202) throw new Error(`relay answered ${res.status}: ${await res.text()}`);
-  };
+  const { call, relay, waitBooked } = hubClient(url, admin, secret);
   /** Waits until every channel shows `level` for every SKU given (or throws after `ms`). */
   const converged = async (skus: string[], level: (sku: string) => number, ms: number) => {
     const until = Date.now() + ms;
@@ -112,11 +102,7 @@ export async function benchSync(label: string, storeEnv: Record<string, string>)
     const at = new Date().toISOString();
     await relay({ kind: 'catalog_changed', added: all.map((sku) => ({ sku, title: sku })), removed: [], occurredAt: at });
     // The catalog must be booked before discovery can match it.
-    for (;;) {
-      const { events } = (await call('GET', '/v1/events?status=received&limit=1')) as { events: unknown[] };
-      if (events.length === 0) break;
-      await sleep(20);
-    }
+    await waitBooked();
     for (const c of channels) await call('POST', `/v1/channels/${c.id}/discover`);
     await relay({ kind: 'edit_batch', editedAt: at, actor: 'bench', edits: all.map((sku) => ({ sku, field: 'on_hand', location: 'gallery', oldValue: 0, newValue: START_LEVEL })) });
     await converged(all, () => START_LEVEL, 120_000);

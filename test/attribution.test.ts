@@ -9,7 +9,7 @@ import { EMPTY_STATE, bookedOnChannel, landedLevel, observe, windowEnded, type A
 import { ShopifyEmulator } from '../server/connectors/shopify/emulator';
 import type { Movement } from '../server/domain/ledger';
 import { startHub, type TestHub } from './helpers/hub';
-import { WebhookSink, type Received } from './connectors/helpers/shopify-sink';
+import { WebhookSink, type Received } from './connectors/helpers/webhook-sink';
 
 const T = (s: number) => new Date(Date.UTC(2026, 10, 23, 10, 0, s)).toISOString();
 

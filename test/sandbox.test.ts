@@ -11,7 +11,7 @@ import { startStockrelay, type Started } from '../server/start';
 import { createLogger } from '../server/log';
 import type { Movement } from '../server/domain/ledger';
 import { ADMIN_TOKEN, settleHub, testConfig } from './helpers/hub';
-import { WebhookSink } from './connectors/helpers/shopify-sink';
+import { WebhookSink } from './connectors/helpers/webhook-sink';
 import type { SquareEmulator } from '../server/connectors/square/emulator';
 import type { ShopifyEmulator } from '../server/connectors/shopify/emulator';
 

@@ -88,9 +88,10 @@ export class ChannelSink implements Sink {
 
     // Written before the request: if its answer is lost, the level the channel then reports tells
     // whether it landed (docs/attribution.md, "A push whose answer was lost").
-    for (const p of pending) {
-      await this.store.updateChannelLevel(config.id, p.push.sku, p.push.location, { pushing: p.push.level, pushingBookedDelta: p.bookedDelta });
-    }
+    // One transaction for the whole batch: one commit, not one per row.
+    await this.store.transaction(async (tx) => {
+      for (const p of pending) await tx.updateChannelLevel(config.id, p.push.sku, p.push.location, { pushing: p.push.level, pushingBookedDelta: p.bookedDelta });
+    });
     let outcomes;
     try {
       outcomes = await connector.push(
@@ -101,7 +102,9 @@ export class ChannelSink implements Sink {
       // The platform answered with an error: the push did not land. Only a push left without any
       // answer (a timeout, a dropped connection, a crash) stays written down as possibly landed.
       if (err instanceof ConnectorError && err.status !== null) {
-        for (const p of pending) await this.store.updateChannelLevel(config.id, p.push.sku, p.push.location, { pushing: null, pushingBookedDelta: null });
+        await this.store.transaction(async (tx) => {
+          for (const p of pending) await tx.updateChannelLevel(config.id, p.push.sku, p.push.location, { pushing: null, pushingBookedDelta: null });
+        });
       }
       if (err instanceof ConnectorError) throw deliveryErrorOf(config.name, err);
       throw err;

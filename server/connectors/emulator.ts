@@ -4,6 +4,28 @@
  * rate-limit model, and sends the webhooks the platform would send, signed the same way.
  * Emulators are a product feature (the sandbox that `npm start` runs) as well as the tests' fakes.
  */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/** An HTTP server listening on 127.0.0.1 (`port` 0: any free one). */
+export async function listenOnLoopback(handler: http.RequestListener, port = 0): Promise<http.Server> {
+  const server = http.createServer(handler);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => resolve());
+  });
+  return server;
+}
+
+export function loopbackUrl(server: http.Server): string {
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+/** Closes a server at once, open keep-alive connections included. */
+export async function closeServer(server: http.Server): Promise<void> {
+  server.closeAllConnections();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+}
 
 export interface EmulatorProduct {
   sku: string;
@@ -55,4 +77,92 @@ export interface Emulator {
   flushWebhooks(): Promise<void>;
   /** Every API request received, for tests: method, path and parsed body. */
   readonly requests: { method: string; path: string; body: unknown }[];
+}
+
+/** One webhook as a platform sends it; `id` names the delivery (event id or delivery id). */
+export interface OutgoingWebhook {
+  topic: string;
+  id: string;
+  body: string;
+  headers: Record<string, string>;
+}
+
+export interface WebhookDeliveryRecord {
+  topic: string;
+  id: string;
+  status: number | 'error' | 'dropped';
+}
+
+/**
+ * How every emulator sends its webhooks: the fault modes (drop, duplicate, hold and reverse, delay),
+ * the platform's own retries, a log of every attempt, and a way to wait until all are sent.
+ * The emulator passes its own `dispatch` step to `send`, so a test can catch webhooks there.
+ */
+export class WebhookSender {
+  readonly deliveries: WebhookDeliveryRecord[] = [];
+  private readonly held: OutgoingWebhook[] = [];
+  private readonly inflight = new Set<Promise<void>>();
+
+  constructor(
+    private readonly opts: {
+      url: () => string | null;
+      faults: () => WebhookFaults;
+      random: () => number;
+      /** Tries per webhook: the platform retries a failed delivery (quickly, here). */
+      attempts: number;
+      /** The headers of a given try (Square numbers its retries). */
+      headersFor?: (w: OutgoingWebhook, attempt: number) => Record<string, string>;
+    },
+  ) {}
+
+  /** Queues a webhook through the fault modes; `dispatch` sends one. */
+  send(w: OutgoingWebhook, dispatch: (w: OutgoingWebhook) => void): void {
+    const f = this.opts.faults();
+    if (f.drop && this.opts.random() < f.drop) {
+      this.deliveries.push({ topic: w.topic, id: w.id, status: 'dropped' });
+      return;
+    }
+    const copies = f.duplicate && this.opts.random() < f.duplicate ? 2 : 1;
+    for (let i = 0; i < copies; i++) {
+      if (f.reorderWindow && f.reorderWindow > 1) {
+        this.held.push(w);
+        if (this.held.length >= f.reorderWindow) this.releaseHeld(dispatch);
+      } else {
+        dispatch(w);
+      }
+    }
+  }
+
+  /** POSTs one webhook to the subscribed address, with the configured delay and retries. */
+  deliver(w: OutgoingWebhook): void {
+    const url = this.opts.url();
+    if (!url) return;
+    const delay = this.opts.faults().delayMs ?? 0;
+    const p = (async () => {
+      if (delay > 0) await new Promise((r) => setTimeout(r, delay));
+      for (let attempt = 0; attempt < this.opts.attempts; attempt++) {
+        if (attempt > 0) await new Promise((r) => setTimeout(r, 20 * attempt));
+        try {
+          const res = await fetch(url, { method: 'POST', headers: this.opts.headersFor?.(w, attempt) ?? w.headers, body: w.body });
+          await res.arrayBuffer().catch(() => undefined);
+          this.deliveries.push({ topic: w.topic, id: w.id, status: res.status });
+          if (res.ok) return;
+        } catch {
+          this.deliveries.push({ topic: w.topic, id: w.id, status: 'error' });
+        }
+      }
+    })();
+    this.inflight.add(p);
+    void p.finally(() => this.inflight.delete(p));
+  }
+
+  /** Sends what is held back, then waits until every webhook in flight is answered (or given up). */
+  async flush(dispatch: (w: OutgoingWebhook) => void): Promise<void> {
+    if (this.held.length > 0) this.releaseHeld(dispatch);
+    while (this.inflight.size > 0) await Promise.all([...this.inflight]);
+  }
+
+  private releaseHeld(dispatch: (w: OutgoingWebhook) => void): void {
+    for (const w of this.held.splice(0, this.held.length).reverse()) dispatch(w);
+  }
 }

@@ -11,7 +11,7 @@ import { definition, createShopifyConnector } from '../../server/connectors/shop
 import { ShopifyEmulator } from '../../server/connectors/shopify/emulator';
 import { EXPANDED_RETURN_KEY, translate } from '../../server/connectors/shopify/translate';
 import { signShopifyWebhook, verifyShopifyWebhook } from '../../server/connectors/shopify/verify';
-import { WebhookSink } from './helpers/shopify-sink';
+import { WebhookSink } from './helpers/webhook-sink';
 
 const TOKEN = 'shpat_emulator_token_0123456789';
 const SECRET = 'shopify-app-client-secret-for-tests';

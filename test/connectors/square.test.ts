@@ -16,7 +16,7 @@ import { SquareEmulator } from '../../server/connectors/square/emulator';
 import { SquareSpec } from '../../server/connectors/square/spec';
 import { EXPANDED_ORDER_KEY, SQUARE_TOPICS, createTranslate, translate } from '../../server/connectors/square/translate';
 import { signSquareWebhook, squareSignatureMatches, verifySquareWebhook } from '../../server/connectors/square/verify';
-import { SquareWebhookSink } from './helpers/square-sink';
+import { TOPIC_OF, WebhookSink } from './helpers/webhook-sink';
 
 const TOKEN = 'EAAAl-square-emulator-access-token-0123456789';
 const KEY = 'square-webhook-signature-key-for-tests';
@@ -29,7 +29,7 @@ const vectors = JSON.parse(fs.readFileSync(path.join(__dirname, '../../../shared
 
 let emu: SquareEmulator;
 let baseUrl: string;
-let sink: SquareWebhookSink;
+let sink: WebhookSink;
 let hookUrl: string;
 
 function connector(
@@ -83,7 +83,7 @@ async function factsOf(i: number, c: Connector = connector()): Promise<{ topic: 
 beforeEach(async () => {
   emu = new SquareEmulator({ accessToken: TOKEN, webhookSignatureKey: KEY, locations: [LOC1, LOC2] });
   baseUrl = await emu.start();
-  sink = new SquareWebhookSink();
+  sink = new WebhookSink('/v1/webhooks/square-pos', TOPIC_OF.square);
   hookUrl = await sink.start();
   emu.subscribe(hookUrl);
   emu.seed([

@@ -12,7 +12,7 @@ import { definition, createWooConnector } from '../../server/connectors/woocomme
 import { WooEmulator, phpJson } from '../../server/connectors/woocommerce/emulator';
 import { translate } from '../../server/connectors/woocommerce/translate';
 import { isWooPing, signWooWebhook, verifyWooWebhook, wpSpecialcharsDecode } from '../../server/connectors/woocommerce/verify';
-import { WooWebhookSink } from './helpers/woocommerce-sink';
+import { TOPIC_OF, WebhookSink } from './helpers/webhook-sink';
 
 const CK = 'ck_0123456789abcdef0123456789abcdef01234567';
 const CS = 'cs_89abcdef0123456789abcdef0123456789abcdef';
@@ -21,7 +21,7 @@ const LOC = 'default';
 
 let emu: WooEmulator;
 let baseUrl: string;
-let sink: WooWebhookSink;
+let sink: WebhookSink;
 let sinkAddress: string;
 
 function connector(credentials: Record<string, string> = {}, settings: Record<string, unknown> = {}, url: string | null = baseUrl): Connector {
@@ -43,7 +43,7 @@ const calls = () => emu.requests.map((r) => `${r.method} ${r.path.replace('/wp-j
 beforeEach(async () => {
   emu = new WooEmulator({ consumerKey: CK, consumerSecret: CS, webhookSecret: WHSEC });
   baseUrl = await emu.start();
-  sink = new WooWebhookSink();
+  sink = new WebhookSink('/v1/webhooks/woo-web', TOPIC_OF.woocommerce);
   sinkAddress = await sink.start();
   emu.subscribe(sinkAddress);
   emu.seed([

@@ -12,8 +12,7 @@
  */
 import crypto from 'node:crypto';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import type { ApiFaults, Emulator, EmulatorProduct, WebhookFaults } from '../emulator';
+import { WebhookSender, closeServer, listenOnLoopback, loopbackUrl, type ApiFaults, type Emulator, type EmulatorProduct, type OutgoingWebhook, type WebhookDeliveryRecord, type WebhookFaults } from '../emulator';
 import { DEFAULT_API_VERSION } from './client';
 import { gidNumber } from './ids';
 import { signShopifyWebhook } from './verify';
@@ -73,16 +72,6 @@ interface ReturnRecord {
   status: 'OPEN' | 'CLOSED';
   exchange: ExchangeLine[];
 }
-interface Delivery {
-  topic: string;
-  body: string;
-  headers: Record<string, string>;
-}
-export interface DeliveryRecord {
-  topic: string;
-  eventId: string;
-  status: number | 'error' | 'dropped';
-}
 
 const MAX_QUERY_COST = 1000;
 const MAX_INPUT = 250;
@@ -109,7 +98,6 @@ const num = (id: unknown, type: string): number | null => {
 export class ShopifyEmulator implements Emulator {
   readonly platform = 'shopify';
   readonly requests: { method: string; path: string; body: unknown }[] = [];
-  readonly deliveries: DeliveryRecord[] = [];
   faults: { api: ApiFaults; webhooks: WebhookFaults } = { api: {}, webhooks: {} };
   readonly shopDomain: string;
   /** How many calls were answered THROTTLED (the cost bucket was empty). */
@@ -133,11 +121,15 @@ export class ShopifyEmulator implements Emulator {
   private readonly orders = new Map<number, Order>();
   private readonly returns = new Map<number, ReturnRecord>();
   private readonly idempotency = new Map<string, { hash: string; answer: Json }>();
-  private readonly held: Delivery[] = [];
   private readonly lastPayload = new Map<string, Json>();
-  private readonly inflight = new Set<Promise<void>>();
+  private readonly webhooks = new WebhookSender({ url: () => this.webhookUrl, faults: () => this.faults.webhooks, random: () => this.random(), attempts: 3 });
   private nextId = { product: 7_100_000_001, variant: 4_400_000_001, item: 4_500_000_001, order: 5_500_000_001, line: 13_000_000_001, refund: 900_000_001, refundLine: 1_058_000_001, group: 77_000_001, ret: 3_300_000_001, exchangeLine: 6_600_000_001 };
   private orderNumber = 1001;
+
+  /** Every delivery attempt of a webhook (and every one dropped), for tests. */
+  get deliveries(): readonly WebhookDeliveryRecord[] {
+    return this.webhooks.deliveries;
+  }
 
   constructor(opts: ShopifyEmulatorOptions) {
     this.token = opts.accessToken;
@@ -154,21 +146,15 @@ export class ShopifyEmulator implements Emulator {
   // ------------------------------------------------------------------ lifecycle
 
   async start(port = 0): Promise<string> {
-    const server = http.createServer((req, res) => void this.handle(req, res));
+    const server = await listenOnLoopback((req, res) => void this.handle(req, res), port);
     this.server = server;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, '127.0.0.1', () => resolve());
-    });
-    return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    return loopbackUrl(server);
   }
 
   async stop(): Promise<void> {
     const s = this.server;
     this.server = null;
-    if (!s) return;
-    s.closeAllConnections();
-    await new Promise<void>((resolve) => s.close(() => resolve()));
+    if (s) await closeServer(s);
   }
 
   subscribe(url: string): void {
@@ -434,8 +420,9 @@ export class ShopifyEmulator implements Emulator {
     this.lastPayload.set(topic, payload);
     const body = JSON.stringify(payload);
     const eventId = crypto.randomUUID();
-    const delivery: Delivery = {
+    const delivery: OutgoingWebhook = {
       topic,
+      id: eventId,
       body,
       headers: {
         'content-type': 'application/json',
@@ -449,53 +436,16 @@ export class ShopifyEmulator implements Emulator {
         'x-shopify-triggered-at': new Date().toISOString(),
       },
     };
-    const f = this.faults.webhooks;
-    if (f.drop && this.random() < f.drop) {
-      this.deliveries.push({ topic, eventId, status: 'dropped' });
-      return;
-    }
-    const copies = f.duplicate && this.random() < f.duplicate ? 2 : 1;
-    for (let i = 0; i < copies; i++) {
-      if (f.reorderWindow && f.reorderWindow > 1) {
-        this.held.push(delivery);
-        if (this.held.length >= f.reorderWindow) this.releaseHeld();
-      } else {
-        this.dispatch(delivery);
-      }
-    }
+    this.webhooks.send(delivery, (w) => this.dispatch(w));
   }
 
-  private releaseHeld(): void {
-    const batch = this.held.splice(0, this.held.length).reverse();
-    for (const d of batch) this.dispatch(d);
-  }
-
-  private dispatch(d: Delivery): void {
-    const url = this.webhookUrl;
-    if (!url) return;
-    const delay = this.faults.webhooks.delayMs ?? 0;
-    const p = (async () => {
-      if (delay > 0) await new Promise((r) => setTimeout(r, delay));
-      // Shopify retries a failed delivery (8 times over 4 hours); the emulator tries 3 times quickly.
-      for (let attempt = 0; attempt < 3; attempt++) {
-        try {
-          const res = await fetch(url, { method: 'POST', headers: d.headers, body: d.body });
-          await res.arrayBuffer().catch(() => undefined);
-          this.deliveries.push({ topic: d.topic, eventId: d.headers['x-shopify-event-id']!, status: res.status });
-          if (res.ok) return;
-        } catch {
-          this.deliveries.push({ topic: d.topic, eventId: d.headers['x-shopify-event-id']!, status: 'error' });
-        }
-        await new Promise((r) => setTimeout(r, 20 * (attempt + 1)));
-      }
-    })();
-    this.inflight.add(p);
-    void p.finally(() => this.inflight.delete(p));
+  /** Sends one webhook (Shopify retries a failed delivery 8 times over 4 hours; the emulator 3 times, quickly). */
+  private dispatch(w: OutgoingWebhook): void {
+    this.webhooks.deliver(w);
   }
 
   async flushWebhooks(): Promise<void> {
-    if (this.held.length > 0) this.releaseHeld();
-    while (this.inflight.size > 0) await Promise.all([...this.inflight]);
+    await this.webhooks.flush((w) => this.dispatch(w));
   }
 
   // ------------------------------------------------------------------ HTTP

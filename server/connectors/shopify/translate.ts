@@ -22,7 +22,7 @@
  */
 import { TranslateError, type ChannelFact, type FactLine, type Headers, type ListingRef } from '../types';
 import { toGid } from './ids';
-import { headerValue } from './verify';
+import { headerValue } from '../types';
 
 export const SHOPIFY_TOPICS = ['orders/create', 'orders/cancelled', 'refunds/create', 'inventory_levels/update', 'returns/process'] as const;
 

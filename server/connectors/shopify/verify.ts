@@ -3,23 +3,8 @@
  * raw body)). Checked over the raw bytes in constant time; never throws.
  */
 import crypto from 'node:crypto';
-import type { Headers, VerifyResult } from '../types';
+import { headerValue, type Headers, type VerifyResult } from '../types';
 
-/** One header value, case-insensitive; a header given twice with different values counts as absent. */
-export function headerValue(headers: Headers | null | undefined, name: string): string | null {
-  if (!headers || typeof headers !== 'object') return null;
-  const wanted = name.toLowerCase();
-  for (const [key, value] of Object.entries(headers)) {
-    if (key.toLowerCase() !== wanted) continue;
-    if (typeof value === 'string') return value.trim();
-    if (Array.isArray(value)) {
-      const distinct = [...new Set(value.filter((v): v is string => typeof v === 'string').map((v) => v.trim()))];
-      return distinct.length === 1 ? distinct[0]! : null;
-    }
-    return null;
-  }
-  return null;
-}
 
 /** The signature Shopify would send for this body (used by the emulator and by tests of our own). */
 export function signShopifyWebhook(raw: Buffer | string, secret: string): string {

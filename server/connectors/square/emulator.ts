@@ -27,8 +27,7 @@
  */
 import crypto from 'node:crypto';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import type { ApiFaults, Emulator, EmulatorProduct, WebhookFaults } from '../emulator';
+import { WebhookSender, closeServer, listenOnLoopback, loopbackUrl, type ApiFaults, type Emulator, type EmulatorProduct, type OutgoingWebhook, type WebhookDeliveryRecord, type WebhookFaults } from '../emulator';
 import { DEFAULT_SQUARE_VERSION } from './client';
 import { SquareSpec, findSpecPath, type MatchedOperation } from './spec';
 import { SIGNATURE_HEADER, signSquareWebhook } from './verify';
@@ -74,18 +73,6 @@ interface Count {
   calculatedAt: string;
 }
 
-interface Delivery {
-  topic: string;
-  eventId: string;
-  body: string;
-  headers: Record<string, string>;
-}
-
-export interface DeliveryRecord {
-  topic: string;
-  eventId: string;
-  status: number | 'error' | 'dropped';
-}
 
 export interface SpecViolation {
   kind: 'request' | 'response' | 'webhook';
@@ -133,7 +120,6 @@ function decimal(v: unknown): number | null {
 export class SquareEmulator implements Emulator {
   readonly platform = 'square';
   readonly requests: { method: string; path: string; body: unknown; query: string; squareVersion: string | null }[] = [];
-  readonly deliveries: DeliveryRecord[] = [];
   readonly specViolations: SpecViolation[] = [];
   /** Bugs of the emulator itself (an exception while answering), for tests to assert empty. */
   readonly internalErrors: string[] = [];
@@ -162,8 +148,18 @@ export class SquareEmulator implements Emulator {
   /** Units returned so far per `order|line uid`. */
   private readonly returned = new Map<string, number>();
   private readonly idempotency = new Map<string, { hash: string; answer: Json }>();
-  private readonly held: Delivery[] = [];
-  private readonly inflight = new Set<Promise<void>>();
+  private readonly webhooks = new WebhookSender({
+    url: () => this.webhookUrl,
+    faults: () => this.faults.webhooks,
+    random: () => this.random(),
+    attempts: 3,
+    headersFor: (w, attempt) => ({ ...w.headers, 'square-retry-number': String(attempt) }),
+  });
+
+  /** Every delivery attempt of a webhook (and every one dropped), for tests. */
+  get deliveries(): readonly WebhookDeliveryRecord[] {
+    return this.webhooks.deliveries;
+  }
 
   constructor(opts: SquareEmulatorOptions) {
     this.token = opts.accessToken;
@@ -181,21 +177,15 @@ export class SquareEmulator implements Emulator {
   // ------------------------------------------------------------------ lifecycle
 
   async start(port = 0): Promise<string> {
-    const server = http.createServer((req, res) => void this.handle(req, res));
+    const server = await listenOnLoopback((req, res) => void this.handle(req, res), port);
     this.server = server;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, '127.0.0.1', () => resolve());
-    });
-    return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    return loopbackUrl(server);
   }
 
   async stop(): Promise<void> {
     const s = this.server;
     this.server = null;
-    if (!s) return;
-    s.closeAllConnections();
-    await new Promise<void>((resolve) => s.close(() => resolve()));
+    if (s) await closeServer(s);
   }
 
   /** Where webhooks go, and the notification URL they are signed with (as in the Developer Dashboard). */
@@ -570,9 +560,9 @@ export class SquareEmulator implements Emulator {
     const url = this.webhookUrl;
     if (!url) return;
     const body = JSON.stringify(payload);
-    const delivery: Delivery = {
+    const delivery: OutgoingWebhook = {
       topic: type,
-      eventId,
+      id: eventId,
       body,
       headers: {
         'content-type': 'application/json',
@@ -583,53 +573,16 @@ export class SquareEmulator implements Emulator {
         [SIGNATURE_HEADER]: signSquareWebhook(body, this.signatureKey, url),
       },
     };
-    const f = this.faults.webhooks;
-    if (f.drop && this.random() < f.drop) {
-      this.deliveries.push({ topic: type, eventId, status: 'dropped' });
-      return;
-    }
-    const copies = f.duplicate && this.random() < f.duplicate ? 2 : 1;
-    for (let i = 0; i < copies; i++) {
-      if (f.reorderWindow && f.reorderWindow > 1) {
-        this.held.push(delivery);
-        if (this.held.length >= f.reorderWindow) this.releaseHeld();
-      } else {
-        this.dispatch(delivery);
-      }
-    }
+    this.webhooks.send(delivery, (w) => this.dispatch(w));
   }
 
-  private releaseHeld(): void {
-    const batch = this.held.splice(0, this.held.length).reverse();
-    for (const d of batch) this.dispatch(d);
-  }
-
-  private dispatch(d: Delivery): void {
-    const url = this.webhookUrl;
-    if (!url) return;
-    const delay = this.faults.webhooks.delayMs ?? 0;
-    const p = (async () => {
-      if (delay > 0) await new Promise((r) => setTimeout(r, delay));
-      // Square retries a failed delivery with backoff for up to 24 hours; the emulator tries 3 times quickly.
-      for (let attempt = 0; attempt < 3; attempt++) {
-        try {
-          const res = await fetch(url, { method: 'POST', headers: { ...d.headers, 'square-retry-number': String(attempt) }, body: d.body });
-          await res.arrayBuffer().catch(() => undefined);
-          this.deliveries.push({ topic: d.topic, eventId: d.eventId, status: res.status });
-          if (res.ok) return;
-        } catch {
-          this.deliveries.push({ topic: d.topic, eventId: d.eventId, status: 'error' });
-        }
-        await new Promise((r) => setTimeout(r, 20 * (attempt + 1)));
-      }
-    })();
-    this.inflight.add(p);
-    void p.finally(() => this.inflight.delete(p));
+  /** Sends one webhook (Square retries a failed delivery with backoff for up to 24 hours; the emulator 3 times, quickly). */
+  private dispatch(w: OutgoingWebhook): void {
+    this.webhooks.deliver(w);
   }
 
   async flushWebhooks(): Promise<void> {
-    if (this.held.length > 0) this.releaseHeld();
-    while (this.inflight.size > 0) await Promise.all([...this.inflight]);
+    await this.webhooks.flush((w) => this.dispatch(w));
   }
 
   // ------------------------------------------------------------------ HTTP

@@ -7,25 +7,10 @@
  * Checked over the raw bytes in constant time; never throws.
  */
 import crypto from 'node:crypto';
-import type { Headers, VerifyResult } from '../types';
+import { headerValue, type Headers, type VerifyResult } from '../types';
 
 export const SIGNATURE_HEADER = 'x-square-hmacsha256-signature';
 
-/** One header value, case-insensitive; a header given twice with different values counts as absent. */
-export function headerValue(headers: Headers | null | undefined, name: string): string | null {
-  if (!headers || typeof headers !== 'object') return null;
-  const wanted = name.toLowerCase();
-  for (const [key, value] of Object.entries(headers)) {
-    if (key.toLowerCase() !== wanted) continue;
-    if (typeof value === 'string') return value.trim();
-    if (Array.isArray(value)) {
-      const distinct = [...new Set(value.filter((v): v is string => typeof v === 'string').map((v) => v.trim()))];
-      return distinct.length === 1 ? distinct[0]! : null;
-    }
-    return null;
-  }
-  return null;
-}
 
 function digest(raw: Buffer | string, signatureKey: string, notificationUrl: string): Buffer {
   return crypto

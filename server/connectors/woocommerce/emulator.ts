@@ -21,8 +21,7 @@
  */
 import crypto from 'node:crypto';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import type { ApiFaults, Emulator, EmulatorProduct, WebhookFaults } from '../emulator';
+import { WebhookSender, closeServer, listenOnLoopback, loopbackUrl, type ApiFaults, type Emulator, type EmulatorProduct, type OutgoingWebhook, type WebhookDeliveryRecord, type WebhookFaults } from '../emulator';
 import { WOO_LOCATION } from './translate';
 import { signWooWebhook } from './verify';
 
@@ -85,17 +84,6 @@ interface Order {
   refunds: Refund[];
 }
 
-interface Delivery {
-  topic: string;
-  body: string;
-  headers: Record<string, string>;
-}
-
-export interface DeliveryRecord {
-  topic: string;
-  deliveryId: string;
-  status: number | 'error' | 'dropped';
-}
 
 type Json = Record<string, unknown>;
 
@@ -133,7 +121,6 @@ function rfc3986(s: string): string {
 export class WooEmulator implements Emulator {
   readonly platform = 'woocommerce';
   readonly requests: { method: string; path: string; body: unknown; query: Record<string, string> }[] = [];
-  readonly deliveries: DeliveryRecord[] = [];
   faults: { api: ApiFaults; webhooks: WebhookFaults } = { api: {}, webhooks: {} };
   /** Called right after a REST write changed a stock level (tests use it to land a sale in between). */
   afterStockWrite: ((sku: string) => void) | null = null;
@@ -151,8 +138,12 @@ export class WooEmulator implements Emulator {
   private readonly products = new Map<number, Product>();
   private readonly orders = new Map<number, Order>();
   private readonly nonces = new Map<string, number>();
-  private readonly held: Delivery[] = [];
-  private readonly inflight = new Set<Promise<void>>();
+  private readonly webhooks = new WebhookSender({ url: () => this.webhookUrl, faults: () => this.faults.webhooks, random: () => this.random(), attempts: 1 });
+
+  /** Every delivery attempt of a webhook (and every one dropped), for tests. */
+  get deliveries(): readonly WebhookDeliveryRecord[] {
+    return this.webhooks.deliveries;
+  }
   private nextId = { post: 100, item: 1000, meta: 5000, webhook: 1 };
 
   constructor(opts: WooEmulatorOptions) {
@@ -166,22 +157,16 @@ export class WooEmulator implements Emulator {
   // ------------------------------------------------------------------ lifecycle
 
   async start(port = 0): Promise<string> {
-    const server = http.createServer((req, res) => void this.handle(req, res));
+    const server = await listenOnLoopback((req, res) => void this.handle(req, res), port);
     this.server = server;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, '127.0.0.1', () => resolve());
-    });
-    this.baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    this.baseUrl = loopbackUrl(server);
     return this.baseUrl;
   }
 
   async stop(): Promise<void> {
     const s = this.server;
     this.server = null;
-    if (!s) return;
-    s.closeAllConnections();
-    await new Promise<void>((resolve) => s.close(() => resolve()));
+    if (s) await closeServer(s);
   }
 
   /** Creates one active webhook per topic the connector uses, all delivering to this URL. */
@@ -534,8 +519,9 @@ export class WooEmulator implements Emulator {
     const [resource, event] = topic.split('.') as [string, string];
     // wp_hash($webhook_id . strtotime('now')): an md5 HMAC, the same within one second.
     const deliveryId = crypto.createHmac('md5', this.salt).update(`${webhookId}${Math.floor(Date.now() / 1000)}`).digest('hex');
-    const delivery: Delivery = {
+    const delivery: OutgoingWebhook = {
       topic,
+      id: deliveryId,
       body,
       headers: {
         'content-type': 'application/json',
@@ -549,50 +535,16 @@ export class WooEmulator implements Emulator {
         'x-wc-webhook-delivery-id': deliveryId,
       },
     };
-    const f = this.faults.webhooks;
-    if (f.drop && this.random() < f.drop) {
-      this.deliveries.push({ topic, deliveryId, status: 'dropped' });
-      return;
-    }
-    const copies = f.duplicate && this.random() < f.duplicate ? 2 : 1;
-    for (let i = 0; i < copies; i++) {
-      if (f.reorderWindow && f.reorderWindow > 1) {
-        this.held.push(delivery);
-        if (this.held.length >= f.reorderWindow) this.releaseHeld();
-      } else {
-        this.dispatch(delivery);
-      }
-    }
+    this.webhooks.send(delivery, (w) => this.dispatch(w));
   }
 
-  private releaseHeld(): void {
-    const batch = this.held.splice(0, this.held.length).reverse();
-    for (const d of batch) this.dispatch(d);
-  }
-
-  private dispatch(d: Delivery): void {
-    const url = this.webhookUrl;
-    if (!url) return;
-    const delay = this.faults.webhooks.delayMs ?? 0;
-    const p = (async () => {
-      if (delay > 0) await new Promise((r) => setTimeout(r, delay));
-      // WooCommerce sends once and does not retry a failed delivery (it counts failures and
-      // disables the webhook after more than 5 in a row).
-      try {
-        const res = await fetch(url, { method: 'POST', headers: d.headers, body: d.body });
-        await res.arrayBuffer().catch(() => undefined);
-        this.deliveries.push({ topic: d.topic, deliveryId: d.headers['x-wc-webhook-delivery-id']!, status: res.status });
-      } catch {
-        this.deliveries.push({ topic: d.topic, deliveryId: d.headers['x-wc-webhook-delivery-id']!, status: 'error' });
-      }
-    })();
-    this.inflight.add(p);
-    void p.finally(() => this.inflight.delete(p));
+  /** Sends one webhook: WooCommerce sends once and does not retry a failed delivery (it counts failures and disables the webhook after more than 5 in a row). */
+  private dispatch(w: OutgoingWebhook): void {
+    this.webhooks.deliver(w);
   }
 
   async flushWebhooks(): Promise<void> {
-    if (this.held.length > 0) this.releaseHeld();
-    while (this.inflight.size > 0) await Promise.all([...this.inflight]);
+    await this.webhooks.flush((w) => this.dispatch(w));
   }
 
   // ------------------------------------------------------------------ HTTP
