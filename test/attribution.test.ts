@@ -3,13 +3,16 @@
  * echoes; an edit on the platform booked as an adjustment from that channel; a late order
  * re-attributed. First the pure rule, then through the real hub, the Shopify connector and its
  * emulator, with the emulator's webhooks caught and delivered to the hub in the order each test
- * chooses (twice, reversed, or not at all).
+ * chooses (twice, reversed, or not at all); last, through the WooCommerce connector, whose absolute
+ * sets and whole-second times make "the store still shows our number" ambiguous.
  */
 import { EMPTY_STATE, bookedOnChannel, landedLevel, observe, windowEnded, type AttributionState } from '../server/channels/attribution';
 import { ShopifyEmulator } from '../server/connectors/shopify/emulator';
+import { WooEmulator } from '../server/connectors/woocommerce/emulator';
+import { WOO_LOCATION } from '../server/connectors/woocommerce/translate';
 import type { Movement } from '../server/domain/ledger';
 import { startHub, type TestHub } from './helpers/hub';
-import { WebhookSink, type Received } from './connectors/helpers/webhook-sink';
+import { TOPIC_OF, WebhookSink, type Received } from './connectors/helpers/webhook-sink';
 
 const T = (s: number) => new Date(Date.UTC(2026, 10, 23, 10, 0, s)).toISOString();
 
@@ -308,5 +311,122 @@ describe('through the hub, the Shopify connector and its emulator', () => {
     expect((await t.hub.store.listChannelLevels('shop', skus)).filter((l) => l.pendingSince !== null || l.expected !== 6)).toEqual([]);
     // Batched: 1,000 levels went out in 4 requests of 250, not 1,000.
     expect(pushRequests).toBe(4);
+  });
+});
+
+describe('through the hub, the WooCommerce connector and its emulator', () => {
+  const KEY = 'ck_attribution';
+  const SECRET = 'cs_attribution';
+  const HOOK = 'attribution-woo-webhook-secret';
+  const WINDOW = 300;
+  let t: TestHub;
+  let woo: WooEmulator;
+  let caught: WebhookSink;
+  let n = 0;
+
+  beforeAll(async () => {
+    woo = new WooEmulator({ consumerKey: KEY, consumerSecret: SECRET, webhookSecret: HOOK });
+    const base = await woo.start();
+    caught = new WebhookSink('/v1/webhooks/woo', TOPIC_OF.woocommerce);
+    woo.subscribe(await caught.start());
+    t = await startHub('sqlite', {
+      file: {
+        locations: [{ id: 'gallery', name: 'Gallery' }],
+        engine: { attributionWindowMs: WINDOW, reconcileEveryMs: 0 },
+        channels: [{ id: 'woo', name: 'WooCommerce', platform: 'woocommerce', baseUrl: base, locations: { gallery: WOO_LOCATION }, credentials: { consumerKey: 'ATTR_WOO_KEY', consumerSecret: 'ATTR_WOO_SECRET', webhookSecret: 'ATTR_WOO_HOOK' } }],
+      },
+      env: { ATTR_WOO_KEY: KEY, ATTR_WOO_SECRET: SECRET, ATTR_WOO_HOOK: HOOK },
+    });
+  });
+  afterAll(async () => {
+    await t?.close();
+    await caught?.stop();
+    await woo?.stop();
+  });
+
+  const topic = TOPIC_OF.woocommerce;
+  const level = (sku: string) => woo.level(sku, WOO_LOCATION);
+  const movements = async (sku: string) => (await t.api('GET', `/v1/items/${sku}/movements?limit=100`)).body.movements as Movement[];
+  const onHand = async (sku: string) => (await t.api('GET', `/v1/items/${sku}`)).body.locations.find((l: { locationId: string }) => l.locationId === 'gallery').onHand as number;
+  /** Waits for the start of the next wall-clock second (WooCommerce stamps everything in whole seconds). */
+  const nextSecond = () => new Promise((r) => setTimeout(r, 1000 - (Date.now() % 1000) + 5));
+
+  async function take(): Promise<Received[]> {
+    await woo.flushWebhooks();
+    return caught.received.splice(0);
+  }
+
+  async function deliver(list: Received[]): Promise<void> {
+    for (const r of list) {
+      const headers: Record<string, string> = {};
+      for (const [k, v] of Object.entries(r.headers)) if (k.startsWith('x-') || k === 'content-type') headers[k] = String(v);
+      const res = await fetch(`${t.url}/v1/webhooks/woo`, { method: 'POST', body: r.raw, headers });
+      expect(res.status).toBe(200);
+    }
+    await t.settle();
+  }
+
+  async function deliverAll(): Promise<void> {
+    for (let i = 0; i < 20; i++) {
+      const got = await take();
+      if (got.length === 0) return;
+      await deliver(got);
+    }
+    throw new Error('the store kept sending');
+  }
+
+  async function item(stock: number): Promise<string> {
+    const sku = `WATTR-${++n}`;
+    woo.seed([{ sku, title: sku, levels: { [WOO_LOCATION]: 0 } }]);
+    await t.api('PUT', `/v1/items/${sku}`, { title: sku });
+    expect((await t.api('POST', '/v1/channels/woo/discover')).status).toBe(200);
+    await t.api('POST', `/v1/items/${sku}/counts`, { location: 'gallery', counted: stock });
+    await t.settle();
+    await deliverAll();
+    expect(level(sku)).toBe(stock);
+    return sku;
+  }
+
+  test('a sale in the same second as our push, then a count typed in the store bringing it back to that push’s number: the count is booked, not pushed over (simulation seed 512)', async () => {
+    // The rule "the store still shows the number we pushed, so our write crossed a sale" must not
+    // take the count for that: the store itself reported the sale on top of our push. The order's
+    // time (date_created_gmt, whole seconds) cannot tell, as the sale is stamped before our push.
+    let sku = '';
+    let sold: Received[] = [];
+    for (let attempt = 0; attempt < 5; attempt++) {
+      sku = await item(5);
+      await nextSecond();
+      // A delivery of 1 from the sheet: we push 6 early in a second…
+      await t.api('POST', `/v1/items/${sku}/adjustments`, { location: 'gallery', quantity: 1, reason: 'receipt' });
+      await t.settle();
+      expect(level(sku)).toBe(6);
+      await deliverAll();
+      // …and a buyer takes 2 a moment later, in the same second.
+      await woo.sell({ sku, quantity: 2 });
+      sold = await take();
+      const order = JSON.parse(sold.find((r) => topic(r) === 'order.created')!.raw.toString('utf8')) as { date_created_gmt: string };
+      const pushedAt = (await t.hub.store.getChannelLevel('woo', sku, 'gallery'))!.pushedAt!;
+      if (order.date_created_gmt === pushedAt.slice(0, 19)) break;
+      sold = [];
+    }
+    expect(sold.length).toBeGreaterThan(0); // the machine was too slow to keep a push and a sale in one second
+    // The level first, then the order that explains it.
+    await deliver([...sold.filter((r) => topic(r) === 'product.updated'), ...sold.filter((r) => topic(r) === 'order.created')]);
+    expect(await onHand(sku)).toBe(4);
+    expect(level(sku)).toBe(4);
+
+    // Later, someone counts 6 in the WooCommerce admin: by coincidence the number we pushed.
+    await nextSecond();
+    await woo.setLevel({ sku, available: 6 });
+    await deliverAll();
+    await new Promise((r) => setTimeout(r, WINDOW + 50));
+    await t.settle();
+    await deliverAll();
+    expect((await movements(sku)).filter((m) => m.channelId === 'woo').map((m) => [m.reason, m.quantity]).sort()).toEqual([
+      ['adjustment', 2],
+      ['sale', -2],
+    ]);
+    expect(await onHand(sku)).toBe(6);
+    expect(level(sku)).toBe(6);
   });
 });

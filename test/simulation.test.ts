@@ -8,6 +8,7 @@
  * A failing seed's message holds the one-line command that reruns it exactly, and its operations.
  */
 import { formatFailure, runSeed } from './simulation/harness';
+import type { Op } from './simulation/scenario';
 import { databaseUrl } from './helpers/hub';
 
 function seeds(spec: string | undefined, fallback: string): number[] {
@@ -28,9 +29,24 @@ const POSTGRES = seeds(process.env.SIM_PG_SEEDS, '10');
  * Seeds that find an engine bug not fixed yet (docs/simulation.md, "Found and not fixed"). Each must
  * still fail, with this violation; once it passes, the bug is fixed and the seed comes off the list.
  */
-const KNOWN: Record<number, { violation: RegExp; bug: string }> = {
-  // Seed 512 (outside the default 1–200) fails on seconds-resolution WooCommerce times; see docs/simulation.md.
-};
+const KNOWN: Record<number, { violation: RegExp; bug: string }> = {};
+
+/**
+ * Seeds outside the default range whose failure found an engine bug that is fixed now
+ * (docs/simulation.md, "What it found"): run every time, with the shortest operations `--shrink`
+ * found for them.
+ */
+const PINNED: { seed: number; bug: string; shrunk?: Op[] }[] = [
+  {
+    seed: 512,
+    bug: 'a WooCommerce sale in the same second as our push, then a count typed there bringing it back to that push’s number, taken for our push crossing the sale',
+    shrunk: [
+      { op: 'sell', channel: 'woo', sku: 'SIM-2', loc: 'gallery', qty: 3, dt: 198 },
+      { op: 'refund', channel: 'woo', sale: 2, restock: false, partial: false, dt: 297 },
+      { op: 'platformCount', channel: 'woo', sku: 'SIM-2', loc: 'gallery', counted: 3, dt: 122 },
+    ],
+  },
+];
 
 async function check(seed: number, store: 'sqlite' | 'postgres'): Promise<void> {
   const r = await runSeed(seed, store === 'postgres' ? { store, databaseUrl: databaseUrl() } : {});
@@ -58,6 +74,19 @@ describe('the harness itself', () => {
     expect(r.ok).toBe(false);
     expect(r.violations.join('\n')).toMatch(/SIM-1@gallery on hand is \d+ in the ledger, \d+ by what happened/);
   });
+});
+
+describe('pinned seeds (bugs they found, fixed)', () => {
+  for (const p of PINNED) {
+    test(`seed ${p.seed}: ${p.bug}`, () => check(p.seed, 'sqlite'));
+    const ops = p.shrunk;
+    if (ops) {
+      test(`seed ${p.seed}, shrunk to ${ops.length} operations`, async () => {
+        const r = await runSeed(p.seed, { ops });
+        if (!r.ok) throw new Error(formatFailure(r));
+      });
+    }
+  }
 });
 
 describe('simulation on SQLite', () => {

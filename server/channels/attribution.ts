@@ -71,6 +71,9 @@ export function bookedOnChannel(state: AttributionState, delta: number, occurred
  * expectation moved because of sales booked after that push. On a platform without compare-and-set
  * (WooCommerce) that is our own write landing over a sale made between our read and our write; the
  * sale is already booked from its order, so nothing is booked and the channel is sent our number.
+ * `lastPushed` is the last number of ours the channel is known to show (a push it applied, or one
+ * the sink found already there: then a sale it reported on top of our push has moved it on), and the
+ * caller passes null once the channel is known to have changed on its own since (changedOnChannelSince).
  */
 export function windowEnded(state: AttributionState, read: number | null, now: string, lastPushed: number | null = null): { book: number | null; repush: boolean; state: AttributionState } {
   if (state.pendingSince === null) return { book: null, repush: false, state };
@@ -92,6 +95,12 @@ export function windowEnded(state: AttributionState, read: number | null, now: s
  * sales made before it landed); once it has, showing our number again is a coincidence of changes
  * made there — a count typed in its dashboard and a sale, a lost sale and a restocked refund — and
  * proves nothing (simulation seeds 70 and 76, docs/simulation.md).
+ *
+ * This can prove "after", never "before": a platform's order time may be in whole seconds
+ * (WooCommerce's `date_created_gmt`: a sale 200 ms after our push carries the second before it) and
+ * need not be when its stock moved (WooCommerce reduces stock at payment). A sale the channel itself
+ * reported on top of our push is known otherwise: the sink then records the channel's confirmed
+ * level as our last push (simulation seed 512, docs/attribution.md).
  */
 export function changedOnChannelSince(
   movements: readonly { channelId: string | null; locationId: string; reason: string; occurredAt: string }[],

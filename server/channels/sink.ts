@@ -65,8 +65,15 @@ export class ChannelSink implements Sink {
         results[k] = new DeliveryError(`${config.name} reported a level for ${push.sku} that is not explained yet; this update waits for it.`, left, false, { benign: true });
         continue;
       }
-      // The channel itself confirmed it shows this level already: nothing to send.
-      if (known && known.expected === push.level && known.observed === push.level) continue;
+      // The channel itself confirmed it shows this level already: nothing to send. It is recorded
+      // as pushed all the same, as a push the platform answers "already there" is: our number is
+      // what the channel shows now, and the number it showed after an earlier push of ours is no
+      // longer one it can come back to without changing on its own (docs/attribution.md, "Our
+      // number still showing").
+      if (known && known.expected === push.level && known.observed === push.level) {
+        if (known.pushed !== push.level) await this.store.updateChannelLevel(config.id, push.sku, push.location, { pushed: push.level, pushedAt: this.clock().toISOString() });
+        continue;
+      }
       const expected = known?.expected ?? latest(known);
       pending.push({
         k,

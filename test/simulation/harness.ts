@@ -389,6 +389,7 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
       stats.webhooksDelivered++;
       if (res.status !== 200) return fail(`step ${stepNo}: ${ch} webhook ${d.topic} answered ${res.status} ${JSON.stringify(body)}`);
       if (body.status === 'received' && typeof body.eventId === 'number') acked.push({ ch, topic: d.topic, eventId: body.eventId, step: stepNo });
+      if (opts.trace) console.log(`    ${clock.iso()} ${ch} webhook ${d.topic}${traceBody(d.body)} → ${body.status ?? res.status}${typeof body.eventId === 'number' ? ` (event ${body.eventId})` : ''}`);
     };
     /** Hands over what the platforms sent since last time; some are held back (delayed) by the fault mode. */
     const pump = async (holdBack = true): Promise<number> => {
@@ -794,6 +795,18 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
   }
   digest.update(JSON.stringify({ ...stats, virtualMs: stats.virtualMs }));
   return { seed, store: kind, ok: violations.length === 0, violations, scenario, stats, fingerprint: digest.digest('hex').slice(0, 16), wallMs: Math.round(performance.now() - started) };
+}
+
+/** For --trace: what a webhook body says about stock, in a few words. */
+function traceBody(raw: string): string {
+  try {
+    const b = JSON.parse(raw) as Record<string, unknown>;
+    if ('stock_quantity' in b) return ` stock_quantity ${String(b.stock_quantity)}, date_modified_gmt ${String(b.date_modified_gmt)}`;
+    if ('line_items' in b) return ` order ${String(b.id)} ${String(b.status)}, date_modified_gmt ${String(b.date_modified_gmt)}`;
+    return '';
+  } catch {
+    return '';
+  }
 }
 
 /** The one line that reruns a seed exactly. */
