@@ -10,6 +10,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import Ajv, { type ErrorObject } from 'ajv';
 import addFormats from 'ajv-formats';
 import YAML from 'yaml';
+import { AirtableConfigError, AirtableSection, airtableConfig, type AirtableConfig } from './airtable/config';
 import { connectorFor } from './connectors';
 
 const Id = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$' });
@@ -114,6 +115,7 @@ export const ConfigFileSchema = Type.Object(
         { additionalProperties: false, description: 'Write-back to the Google Sheet through the Sheets API, as a service account the sheet is shared with (docs/sheets.md).' },
       ),
     ),
+    airtable: Type.Optional(AirtableSection),
     dispatch: Type.Optional(
       Type.Object(
         {
@@ -210,6 +212,8 @@ export interface HubConfig {
   dispatch: DispatchConfig;
   /** Write-back to the Google Sheet (docs/sheets.md); null when not configured. */
   sheets: SheetsConfig | null;
+  /** Write-back to an Airtable base, and its webhook (docs/airtable.md); null when not configured. */
+  airtable: AirtableConfig | null;
 }
 
 export class ConfigError extends Error {}
@@ -332,6 +336,15 @@ function sheetsConfig(file: ConfigFile, env: NodeJS.ProcessEnv): SheetsConfig | 
   const tabs = { catalog: t.catalog ?? 'Catalog', movements: t.movements ?? 'Movements', orders: t.orders ?? 'Orders', alerts: t.alerts ?? 'Alerts', conflicts: t.conflicts ?? 'Conflicts' };
   if (new Set(Object.values(tabs)).size !== 5) throw new ConfigError('Config file: sheets.tabs names the same tab twice.');
   return { spreadsheetId: s.spreadsheetId, credentials, baseUrl: s.baseUrl ?? null, tokenUrl: s.tokenUrl ?? null, tabs, writesPerMinute: s.writesPerMinute ?? 60 };
+}
+
+function withConfigError<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof AirtableConfigError) throw new ConfigError(err.message);
+    throw err;
+  }
 }
 
 export interface LoadedConfig {
@@ -467,6 +480,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LoadedConfig {
       reconcileEveryMs: file.engine?.reconcileEveryMs ?? 15 * 60_000,
       dispatch,
       sheets: sheetsConfig(file, env),
+      airtable: withConfigError(() => airtableConfig(file.airtable, env, locationIds)),
     },
     notices,
   };

@@ -24,6 +24,10 @@ import { createSheetsApi, type SheetsApi } from './sheets/client';
 import { SheetsSink } from './sheets/sink';
 import { SheetWriteBack } from './sheets/write-back';
 import type { Store } from './store/types';
+import { createAirtableApi, type AirtableApi } from './airtable/client';
+import { AirtableSink } from './airtable/sink';
+import { AirtableWriteBack } from './airtable/write-back';
+import { AirtableWebhooks } from './airtable/webhooks';
 
 export interface HubOptions {
   config: HubConfig;
@@ -43,6 +47,8 @@ export interface HubOptions {
   connectors?: ConnectorDefinition[];
   /** The sheet write-back's client and pace, for tests (a tighter quota than Google's to prove it is kept). */
   sheets?: { api?: SheetsApi; quota?: { requests: number; windowMs: number }; maxBatch?: number };
+  /** The Airtable write-back's client and pace, for tests. */
+  airtable?: { api?: AirtableApi; quota?: { requests: number; windowMs: number }; refreshEveryMs?: number };
 }
 
 export interface Hub {
@@ -53,6 +59,10 @@ export interface Hub {
   resyncChannels(): Promise<number>;
   /** The sheet write-back (docs/sheets.md), when the config file has a `sheets` section. */
   sheets: SheetsSink | null;
+  /** The Airtable write-back (docs/airtable.md), when the config file has an `airtable` section. */
+  airtable: AirtableSink | null;
+  /** The Airtable webhook (created, refreshed, read by cursor), when `airtable.webhook` is configured. */
+  airtableWebhooks: AirtableWebhooks | null;
   /** Reads every channel (or one) back and acts on the differences (docs/reconcile.md). */
   reconcile(opts?: { channelId?: string | undefined; dryRun?: boolean | undefined }): Promise<ReconcileReport>;
   channels: ChannelRegistry;
@@ -88,16 +98,35 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
         })
       : null;
   if (writeBack) processor.observeBookings(writeBack);
+  const airtableBack = config.airtable ? new AirtableWriteBack(config.airtable) : null;
+  const airtableApi = config.airtable ? (opts.airtable?.api ?? createAirtableApi(config.airtable)) : null;
+  const airtable =
+    config.airtable && airtableApi
+      ? new AirtableSink(config.airtable, store, airtableApi, {
+          clock,
+          log: log.child({ part: 'airtable' }),
+          channelNames: new Map(config.channels.map((c) => [c.id, c.name])),
+          defaultLocation: config.defaultLocation,
+          ...(opts.airtable?.quota ? { quota: opts.airtable.quota } : {}),
+        })
+      : null;
+  if (airtableBack) processor.observeBookings(airtableBack);
+  const airtableWebhooks =
+    config.airtable?.webhook && airtableApi && airtable
+      ? new AirtableWebhooks(config.airtable, airtableApi, store, { clock, log: log.child({ part: 'airtable-webhook' }), pace: airtable.pace, wake: () => processor.notify(), ...(opts.airtable?.refreshEveryMs ? { refreshEveryMs: opts.airtable.refreshEveryMs } : {}) })
+      : null;
   const sinks: Sink[] = [
     ...config.notify.map((n) => new WebhookSink(n, clock)),
     ...channels.all().map((ch) => new ChannelSink(ch, store, clock, config.attributionWindowMs)),
     ...(sheets ? [sheets] : []),
+    ...(airtable ? [airtable] : []),
     ...(opts.sinks ?? []),
   ];
   /** Alerts opened outside a booking (a failing channel, a drift found by reconciliation) go to the notification webhooks too. */
   const announceAlert = async (alert: AlertRecord): Promise<void> => {
     const now = clock().toISOString();
     if (writeBack) await writeBack.alert(store, alert, now);
+    if (airtableBack) await airtableBack.alert(store, alert, now);
     for (const n of config.notify) {
       if (n.topics.includes('alert.raised')) await store.enqueue({ sink: `notify:${n.id}`, topic: 'alert.raised', coalesceKey: null, payload: { alert } }, now);
     }
@@ -122,6 +151,9 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
     }
     return run;
   };
+  processor.onReconcileRequested(() => {
+    runReconcile().catch((err: unknown) => log.error({ err }, 'reconciliation asked for by a sync request failed'));
+  });
   let server: http.Server | null = null;
   const inboxWriter = new InboxWriter(store);
   processor.yieldWhile(() => inboxWriter.arriving());
@@ -140,11 +172,14 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
     isShuttingDown: () => shuttingDown,
     channelSuspendedUntil: (id) => dispatcher.suspendedUntil(`channel:${id}`),
     reconcile: (o) => runReconcile(o),
+    airtableWebhooks,
   });
 
   return {
     store,
     sheets,
+    airtable,
+    airtableWebhooks,
     adminToken: config.adminToken,
     reconcile: runReconcile,
     async resyncChannels() {
@@ -160,6 +195,7 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
     listen(port, host) {
       processor.start();
       dispatcher.start();
+      airtableWebhooks?.start();
       if (config.reconcileEveryMs > 0 && channels.all().length > 0 && !reconcileTimer) {
         reconcileTimer = setInterval(() => {
           runReconcile()
@@ -194,6 +230,7 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
         await closed;
         clearTimeout(timer);
       }
+      await airtableWebhooks?.stop();
       await processor.stop();
       await dispatcher.stop(Math.min(graceMs, 5000));
       await store.close();

@@ -22,6 +22,7 @@ import { openApiDocument } from './openapi';
 import type { ChannelRegistry } from '../channels/registry';
 import { ConnectorError } from '../connectors/types';
 import type { Sandbox } from '../sandbox';
+import type { AirtableWebhooks } from '../airtable/webhooks';
 import type { ReconcileReport } from '../channels/reconcile';
 
 export interface AppDeps {
@@ -46,6 +47,8 @@ export interface AppDeps {
   channelSuspendedUntil?: (channelId: string) => string | null;
   /** Stores relays and channel webhooks by group commit (server/inbox/writer.ts); one of its own when absent. */
   inboxWriter?: InboxWriter;
+  /** The Airtable webhook (docs/airtable.md), when configured. */
+  airtableWebhooks?: AirtableWebhooks | null;
   /** docs/reconcile.md */
   reconcile?: (opts: { channelId?: string | undefined; dryRun?: boolean | undefined }) => Promise<ReconcileReport>;
 }
@@ -231,6 +234,13 @@ export function createApp(deps: AppDeps): express.Express {
         log.warn({ code: verdict.code, ip: req.ip }, 'relay refused: signature');
         throw new AppError(401, verdict.code, verdict.reason);
       }
+      // From here on every answer, success or refusal, carries the hub's signature (docs/airtable.md).
+      const send = res.send.bind(res);
+      res.send = ((body?: unknown) => {
+        if (typeof body === 'string') res.set(verdict.signAnswer(body, clock()));
+        else if (Buffer.isBuffer(body)) res.set(verdict.signAnswer(body.toString('utf8'), clock()));
+        return send(body);
+      }) as typeof res.send;
       if (!req.is('application/json')) {
         metrics.relays.inc({ result: 'unsupported_media_type' });
         throw new AppError(415, 'unsupported_media_type', 'A relay must be sent as JSON (Content-Type: application/json).');
@@ -245,7 +255,7 @@ export function createApp(deps: AppDeps): express.Express {
       if (!validateRelay(parsed)) {
         metrics.relays.inc({ result: 'invalid_relay' });
         const details = (validateRelay.errors ?? []).slice(0, 20).map((e) => ({ path: e.instancePath || '/', message: e.message ?? 'is not valid' }));
-        throw new AppError(400, 'invalid_relay', 'The relay does not match any relay kind (cell_edit, edit_batch, adjustment, count, catalog_changed); see details.', details);
+        throw new AppError(400, 'invalid_relay', 'The relay does not match any relay kind (cell_edit, edit_batch, adjustment, count, catalog_changed, sync_request); see details.', details);
       }
       try {
         checkRelay(parsed);
@@ -279,6 +289,26 @@ export function createApp(deps: AppDeps): express.Express {
   });
 
   // --- Channel webhooks: raw bytes, the platform's own signature, stored, answered at once ---------
+  // --- Airtable's webhook ping: MAC checked over the raw bytes, then the payloads are read by cursor --
+  app.post('/v1/airtable/webhook', express.raw({ type: () => true, limit: MAX_BODY }), async (req, res, next) => {
+    try {
+      const hooks = deps.airtableWebhooks;
+      if (!hooks) throw new AppError(404, 'no_airtable_webhook', 'This hub has no Airtable webhook configured (airtable.webhook in the config file).');
+      if (shuttingDown()) throw new AppError(503, 'shutting_down', 'The hub is restarting; Airtable will ping again.');
+      const raw: Buffer = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+      const verdict = await hooks.verifyPing(raw, req.get('x-airtable-content-mac'));
+      if (!verdict.ok) {
+        metrics.relays.inc({ result: 'webhook_refused' });
+        log.warn({ status: verdict.status, ip: req.ip }, 'Airtable ping refused');
+        throw new AppError(verdict.status, verdict.status === 401 ? 'bad_signature' : verdict.status === 400 ? 'malformed_json' : 'unknown_webhook', verdict.reason);
+      }
+      void hooks.pull().catch((err: unknown) => log.warn({ err: (err as Error).message }, 'Airtable payloads could not be read; the next ping or the hourly check reads them'));
+      res.status(200).json({ status: 'received', message: 'Checked; the changes are read from Airtable now.' });
+    } catch (err) {
+      next(err);
+    }
+  });
+
   app.post('/v1/webhooks/:channelId', express.raw({ type: () => true, limit: MAX_BODY }), async (req, res, next) => {
     try {
       const channelId = String(req.params.channelId);

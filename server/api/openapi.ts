@@ -340,6 +340,23 @@ function buildDocument() {
           },
         },
       },
+      '/v1/airtable/webhook': {
+        post: {
+          summary: 'Receive Airtable’s webhook ping (the script-free way for changes in the base to reach the hub).',
+          description:
+            'The hub creates this webhook on the base itself when `airtable.webhook.notificationUrl` is configured (docs/airtable.md). The ping carries no data: its X-Airtable-Content-MAC is checked against the webhook’s secret, 200 is answered, and the hub then reads the payloads by cursor.',
+          operationId: 'airtableWebhook',
+          security: [],
+          requestBody: { required: true, content: { '*/*': { schema: {} } } },
+          responses: {
+            '200': json(Type.Object({ status: Type.Literal('received'), message: Type.String() }), 'Checked; the payloads are read right after.'),
+            '400': err('The ping is not JSON.'),
+            '401': err('The MAC is missing or wrong. Nothing was read.'),
+            '404': err('No Airtable webhook is configured, or the ping names another webhook.'),
+            '413': err('The body is larger than 1 MiB.'),
+          },
+        },
+      },
       '/v1/reconcile': {
         post: {
           summary: 'Reconciliation: read every channel (or one) back, compare with the published levels, explain and act on each difference.',

@@ -5,7 +5,7 @@
  * two different webhooks carrying the same order, is booked once. Levels a channel reports are not
  * booked here: they are recorded as observations (the engine attributes them, docs/connectors.md).
  */
-import type { Command } from '../domain/relay';
+import type { BookingCommand } from '../domain/relay';
 import type { ChannelFact, FactLine } from '../connectors/types';
 
 /** A fact line whose SKU and location the hub has resolved (null when it could not). */
@@ -15,7 +15,7 @@ export interface ResolvedLine {
 }
 
 export type PlannedFact =
-  | { kind: 'command'; command: Command }
+  | { kind: 'command'; command: BookingCommand }
   | { kind: 'unresolved'; what: string; line: FactLine }
   | { kind: 'not_booked'; sku: string | null; message: string }
   | { kind: 'observed'; sku: string | null; location: string | null; available: number; occurredAt: string | null; line: Partial<FactLine> };

@@ -26,8 +26,9 @@ const EditFields = {
   location: Type.Optional(LocationId),
   oldValue: CellValue,
   newValue: CellValue,
-  sheet: Type.Optional(Type.String({ maxLength: 200 })),
+  sheet: Type.Optional(Type.String({ maxLength: 200, description: 'The tab (or Airtable table) the edit was made in.' })),
   row: Type.Optional(Type.Integer({ minimum: 1 })),
+  record: Type.Optional(Type.String({ maxLength: 40, description: 'The Airtable record id, when the edit was made in Airtable.' })),
 };
 
 export const CellEditRelay = Type.Object(
@@ -105,7 +106,23 @@ export const CatalogChangedRelay = Type.Object(
   { additionalProperties: false, title: 'CatalogChangedRelay', description: 'Rows added to or removed from the catalog.' },
 );
 
-export const Relay = Type.Union([CellEditRelay, EditBatchRelay, AdjustmentRelay, CountRelay, CatalogChangedRelay], {
+export const SyncRequestRelay = Type.Object(
+  {
+    kind: Type.Literal('sync_request'),
+    origin: Type.Optional(Origin),
+    skus: Type.Optional(Type.Array(Sku, { minItems: 1, maxItems: 5000, description: 'Only these items; every listed item when left out.' })),
+    reconcile: Type.Optional(Type.Boolean({ description: 'Also read every channel back and act on the differences (docs/reconcile.md).' })),
+    actor: Type.Optional(Actor),
+    requestedAt: When,
+  },
+  {
+    additionalProperties: false,
+    title: 'SyncRequestRelay',
+    description: 'Asks the hub to send its current numbers again: to every channel, to the sheet and to Airtable. Books nothing.',
+  },
+);
+
+export const Relay = Type.Union([CellEditRelay, EditBatchRelay, AdjustmentRelay, CountRelay, CatalogChangedRelay, SyncRequestRelay], {
   title: 'Relay',
   description: 'A change relayed by the sheet add-on or an Airtable script, signed with the relay secret.',
 });
@@ -115,7 +132,7 @@ export type CellEditRelay = Static<typeof CellEditRelay>;
 export type Edit = Static<typeof EditBatchRelay>['edits'][number];
 
 /** What booking a relay means, step by step; the processor carries it out in one transaction. */
-export type Command =
+export type BookingCommand =
   | { type: 'count'; key: string; sku: string; location: string | null; counted: number; expectedOnHand: number | null; source: Source; actor: string | null; note: string | null; occurredAt: string }
   | {
       type: 'adjust';
@@ -135,6 +152,9 @@ export type Command =
   | { type: 'set_item'; sku: string; title?: string | null; lowStockThreshold?: number | null }
   | { type: 'add_item'; sku: string; title?: string; lowStockThreshold?: number }
   | { type: 'archive_item'; sku: string };
+
+/** A booking step, or a sync request (books nothing: the current numbers go again to every channel and write-back). */
+export type Command = BookingCommand | { type: 'resync'; skus: string[] | null; reconcile: boolean };
 
 export class RelayInputError extends Error {
   constructor(
@@ -192,7 +212,7 @@ function editCommand(e: Edit, key: string, relay: { origin?: Source | undefined;
         expectedOnHand: parseOldQuantity(e.oldValue),
         source,
         actor: relay.actor ?? null,
-        note: e.sheet ? `edited in ${e.sheet}${e.row ? ` row ${e.row}` : ''}` : null,
+        note: e.sheet ? `edited in ${e.sheet}${e.row ? ` row ${e.row}` : ''}${e.record ? ` record ${e.record}` : ''}` : null,
         occurredAt: relay.editedAt,
       };
     case 'low_stock_threshold':
@@ -249,5 +269,7 @@ export function planRelay(input: Relay, key: string, source?: Source): Command[]
         ...relay.added.map((a): Command => ({ type: 'add_item', sku: a.sku, ...(a.title !== undefined ? { title: a.title } : {}), ...(a.lowStockThreshold !== undefined ? { lowStockThreshold: a.lowStockThreshold } : {}) })),
         ...relay.removed.map((sku): Command => ({ type: 'archive_item', sku })),
       ];
+    case 'sync_request':
+      return [{ type: 'resync', skus: relay.skus ? [...new Set(relay.skus)] : null, reconcile: relay.reconcile ?? false }];
   }
 }

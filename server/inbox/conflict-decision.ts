@@ -7,7 +7,7 @@
  *   booked, so nothing that happened after the conflict is overwritten.
  * - reject: the hub's number stands; nothing is booked and the sheet cell is written back.
  */
-import type { Command } from '../domain/relay';
+import type { BookingCommand } from '../domain/relay';
 import type { ConflictRecord, InboxEntry, StoreOps } from '../store/types';
 import type { CommandResult, Outcome } from './processor';
 
@@ -29,7 +29,7 @@ export function acceptedCount(c: Pick<ConflictRecord, 'typed' | 'hubHad'>, hubNo
 
 const who = (actor: string | null) => (actor ? ` by ${actor}` : '');
 
-export async function decideConflict(tx: StoreOps, entry: InboxEntry, now: string, book: (cmd: Command) => Promise<CommandResult>): Promise<Outcome> {
+export async function decideConflict(tx: StoreOps, entry: InboxEntry, now: string, book: (cmd: BookingCommand) => Promise<CommandResult>): Promise<Outcome> {
   const d = JSON.parse(entry.body) as ConflictDecisionBody;
   const c = await tx.getConflict(d.conflictId);
   if (!c) return { status: 'rejected', results: [{ sku: '', result: 'rejected', message: `There is no conflict ${d.conflictId}.` }] };

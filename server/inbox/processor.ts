@@ -3,7 +3,7 @@
  */
 import type { HubConfig } from '../config';
 import { MovementError, stockAlertFor, type StockAlertKind } from '../domain/ledger';
-import { RelayInputError, planRelay, type Command, type Relay } from '../domain/relay';
+import { RelayInputError, planRelay, type BookingCommand, type Command, type Relay } from '../domain/relay';
 import { locationLevelView } from '../domain/views';
 import type { Logger } from '../log';
 import type { Metrics } from '../metrics';
@@ -66,7 +66,8 @@ export class InboxProcessor {
   /** Unexpected errors per entry; after a few the entry is set aside as `failed` so the queue moves on. */
   private readonly errors = new Map<number, number>();
   private readonly listeners = new Set<(eventId: number) => void>();
-  private observer: BookingObserver | null = null;
+  private readonly observers: BookingObserver[] = [];
+  private reconcileRequested: (() => void) | null = null;
   /** Entries still to be tried one per transaction after a batch failed. */
   private singles = 0;
   /** True while webhooks and relays are arriving (a burst): booking then leaves the thread half the time. */
@@ -104,7 +105,7 @@ export class InboxProcessor {
           if (!entry) break;
           claimed++;
           const outcome = await this.handle(tx, entry);
-          await this.observer?.afterEvent(tx, entry, outcome, this.now());
+          for (const o of this.observers) await o.afterEvent(tx, entry, outcome, this.now());
           await tx.finishInbox(entry.id, outcome.status, outcome, this.now());
           out.push({ entry, outcome });
         }
@@ -137,7 +138,7 @@ export class InboxProcessor {
         if (!entry) return null;
         claimedId = entry.id;
         const outcome = await this.handle(tx, entry);
-        await this.observer?.afterEvent(tx, entry, outcome, this.now());
+        for (const o of this.observers) await o.afterEvent(tx, entry, outcome, this.now());
         await tx.finishInbox(entry.id, outcome.status, outcome, this.now());
         return { entry, outcome };
       });
@@ -171,9 +172,14 @@ export class InboxProcessor {
     this.busy = busy;
   }
 
-  /** Follows every booking inside its transaction (the sheet write-back). */
+  /** Follows every booking inside its transaction (the sheet and Airtable write-backs). */
   observeBookings(observer: BookingObserver): void {
-    this.observer = observer;
+    this.observers.push(observer);
+  }
+
+  /** What a sync request asking for a reconciliation calls (the hub runs one; docs/reconcile.md). */
+  onReconcileRequested(fn: () => void): void {
+    this.reconcileRequested = fn;
   }
 
   /** Calls `fn` with the id of every event this processor finishes; returns a function to stop listening. */
@@ -297,7 +303,8 @@ export class InboxProcessor {
     const touched = new Map<string, { sku: string; location: string }>();
     const results: CommandResult[] = [];
     for (const cmd of commands) {
-      results.push(await this.apply(tx, cmd, entry.id, touched));
+      if (cmd.type === 'resync') results.push(...(await this.resync(tx, cmd, touched)));
+      else results.push(await this.apply(tx, cmd, entry.id, touched));
     }
     await this.followUp(tx, touched);
     return { status: statusOf(results), results };
@@ -369,7 +376,7 @@ export class InboxProcessor {
    * was already booked as unexplained drift (the order came late), the movement is reversed so stock
    * moves once.
    */
-  private async attributeBooked(tx: StoreOps, ch: ChannelConfig, cmd: Extract<Command, { type: 'adjust' }>, location: string, eventId: number, touched: Map<string, { sku: string; location: string }>): Promise<CommandResult[]> {
+  private async attributeBooked(tx: StoreOps, ch: ChannelConfig, cmd: Extract<BookingCommand, { type: 'adjust' }>, location: string, eventId: number, touched: Map<string, { sku: string; location: string }>): Promise<CommandResult[]> {
     const record = await tx.getChannelLevel(ch.id, cmd.sku, location);
     if (!record) return [];
     const { reverse, state } = bookedOnChannel(stateOf(record), cmd.quantity, cmd.occurredAt);
@@ -467,7 +474,7 @@ export class InboxProcessor {
     return { status: statusOf([r]), results: [r] };
   }
 
-  private async apply(tx: StoreOps, cmd: Command, eventId: number, touched: Map<string, { sku: string; location: string }>): Promise<CommandResult> {
+  private async apply(tx: StoreOps, cmd: BookingCommand, eventId: number, touched: Map<string, { sku: string; location: string }>): Promise<CommandResult> {
     const now = this.now();
     if (cmd.type === 'add_item') {
       const before = await tx.getItem(cmd.sku);
@@ -490,6 +497,10 @@ export class InboxProcessor {
       return { sku: cmd.sku, result: 'rejected', message: `SKU "${cmd.sku}" was removed from the catalog on ${item.archivedAt ?? 'an earlier date'}; nothing was booked.` };
     }
     if (cmd.type === 'set_item') {
+      // Setting what is already there changes nothing and writes nothing back (an Airtable automation
+      // sends the title with every change of a record; its echo must end here).
+      const same = (!('title' in cmd) || cmd.title === item.title) && (!('lowStockThreshold' in cmd) || cmd.lowStockThreshold === item.lowStockThreshold);
+      if (same) return { sku: cmd.sku, result: 'unchanged', message: 'Item details were already so.' };
       await tx.upsertItem({ sku: cmd.sku, ...('title' in cmd ? { title: cmd.title } : {}), ...('lowStockThreshold' in cmd ? { lowStockThreshold: cmd.lowStockThreshold } : {}) }, now);
       await this.touchItem(tx, cmd.sku, touched);
       return { sku: cmd.sku, result: 'updated', message: 'Item details updated.' };
@@ -547,6 +558,47 @@ export class InboxProcessor {
       if (err instanceof MovementError) return { sku: cmd.sku, location, result: 'rejected', message: err.message };
       throw err;
     }
+  }
+
+  /**
+   * A sync request: books nothing; every item asked for is followed up as if it had changed, so its
+   * current numbers go again to every channel (coalesced like any push) and to the write-backs.
+   */
+  private async resync(tx: StoreOps, cmd: Extract<Command, { type: 'resync' }>, touched: Map<string, { sku: string; location: string }>): Promise<CommandResult[]> {
+    const results: CommandResult[] = [];
+    let items: { sku: string; status: string }[] = [];
+    if (cmd.skus) {
+      for (const sku of cmd.skus) {
+        const item = await tx.getItem(sku);
+        if (item) items.push(item);
+        else results.push({ sku, result: 'unmatched', message: `SKU "${sku}" is not in the catalog; nothing to send.` });
+      }
+    } else {
+      for (let cursor: string | undefined; ; ) {
+        const page = await tx.listItems({ limit: 500, cursor, status: 'active' });
+        items.push(...page);
+        if (page.length < 500) break;
+        cursor = page[page.length - 1]!.sku;
+      }
+    }
+    items = items.filter((item) => {
+      if (item.status === 'active') return true;
+      results.push({ sku: item.sku, result: 'unchanged', message: `SKU "${item.sku}" was removed from the catalog; nothing to send.` });
+      return false;
+    });
+    for (const item of items) {
+      await this.touchItem(tx, item.sku, touched);
+      if (![...touched.values()].some((t) => t.sku === item.sku)) touched.set(`${item.sku}\u0000${this.config.defaultLocation}`, { sku: item.sku, location: this.config.defaultLocation });
+    }
+    const where = 'to every channel and write-back';
+    if (items.length > 0) results.push({ sku: cmd.skus && items.length === 1 ? items[0]!.sku : '', result: 'unchanged', message: `Current numbers of ${items.length} item${items.length === 1 ? '' : 's'} sent again ${where}.` });
+    if (cmd.reconcile && this.reconcileRequested) {
+      const run = this.reconcileRequested;
+      // After this booking commits: a reconciliation reads the channels and books through the inbox itself.
+      setImmediate(run);
+      results.push({ sku: '', result: 'unchanged', message: 'Every channel will be read back and compared (reconciliation).' });
+    }
+    return results;
   }
 
   private async touchItem(tx: StoreOps, sku: string, touched: Map<string, { sku: string; location: string }>): Promise<void> {
@@ -621,7 +673,7 @@ export class InboxProcessor {
   }
 
   private async fanOut(tx: StoreOps, topic: 'level.changed' | 'alert.raised', coalesceKey: string | null, payload: unknown, now: string): Promise<void> {
-    await this.observer?.announced(tx, topic, payload, now);
+    for (const o of this.observers) await o.announced(tx, topic, payload, now);
     for (const sink of this.config.notify) {
       if (!sink.topics.includes(topic)) continue;
       await tx.enqueue({ sink: `notify:${sink.id}`, topic, coalesceKey: coalesceKey ? `${coalesceKey}:${sink.id}` : null, payload }, now);

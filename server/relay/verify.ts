@@ -7,7 +7,7 @@
 import { Webhook, WebhookVerificationError } from 'standardwebhooks';
 
 export type VerifyResult =
-  | { valid: true; id: string; timestamp: number }
+  | { valid: true; id: string; timestamp: number; /** Signs the hub's answer with the secret that verified the request. */ signAnswer: (body: string, at: Date) => Record<string, string> }
   | { valid: false; code: 'missing_signature' | 'bad_signature' | 'stale_timestamp' | 'bad_headers'; reason: string };
 
 const header = (headers: Record<string, string | string[] | undefined>, name: string): string | undefined => {
@@ -38,7 +38,7 @@ export class RelayVerifier {
     for (const hook of this.hooks) {
       try {
         hook.verify(rawBody, { 'webhook-id': id, 'webhook-timestamp': ts, 'webhook-signature': sig }, { jsonParse: false });
-        return { valid: true, id, timestamp: Number(ts) };
+        return { valid: true, id, timestamp: Number(ts), signAnswer: (body, at) => answerHeaders(hook, id, body, at) };
       } catch (err) {
         lastError = err instanceof WebhookVerificationError || err instanceof Error ? err.message : String(err);
         if (/timestamp/i.test(lastError)) {
@@ -53,6 +53,15 @@ export class RelayVerifier {
     }
     return { valid: false, code: 'bad_signature', reason: 'The signature does not match: the relay secret on the sender differs from the hub’s, or the body was changed on the way.' };
   }
+}
+
+/**
+ * The hub's answer to a verified relay is signed the same way, over the request's webhook-id, the
+ * hub's time and the exact answer text: a client (the Airtable scripts) can tell a real answer from
+ * one made up on the way (a proxy, a captive portal, a mistyped address).
+ */
+function answerHeaders(hook: Webhook, id: string, body: string, at: Date): Record<string, string> {
+  return { 'webhook-id': id, 'webhook-timestamp': String(Math.floor(at.getTime() / 1000)), 'webhook-signature': hook.sign(id, at, body) };
 }
 
 /** Signs a body the way the add-on and the Airtable scripts do; used by our own clients and tests. */

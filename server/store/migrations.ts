@@ -221,6 +221,19 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await sql`create index conflicts_by_item on conflicts (sku, location_id, status)`.execute(db);
       },
     },
+    '0007_hub_state': {
+      async up(db: AnyDb) {
+        // Small named records the hub keeps between runs: the Airtable webhook it created, its MAC
+        // secret and the cursor of the next payload to read (docs/airtable.md). Written in the same
+        // transaction as the events read, so a restart neither skips nor repeats a payload.
+        await db.schema
+          .createTable('hub_state')
+          .addColumn('key', 'text', (c) => c.primaryKey())
+          .addColumn('value', 'text', (c) => c.notNull())
+          .addColumn('updated_at', 'text', (c) => c.notNull())
+          .execute();
+      },
+    },
   };
 }
 

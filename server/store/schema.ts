@@ -125,6 +125,11 @@ export interface Database {
     movement_id: number | null;
     resolution: string | null;
   };
+  hub_state: {
+    key: string;
+    value: string;
+    updated_at: string;
+  };
 }
 
 export type InboxStatus = 'received' | 'processed' | 'unmatched' | 'rejected' | 'conflict' | 'failed';

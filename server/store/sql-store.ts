@@ -834,6 +834,20 @@ class SqlOps implements StoreOps {
     return { conflict: toConflict(first), created: false };
   }
 
+  async getState<T>(key: string): Promise<T | null> {
+    const r = await this.db.selectFrom('hub_state').select('value').where('key', '=', key).executeTakeFirst();
+    return r ? (JSON.parse(r.value) as T) : null;
+  }
+
+  async setState(key: string, value: unknown, now: string): Promise<void> {
+    const text = JSON.stringify(value);
+    await this.db
+      .insertInto('hub_state')
+      .values({ key, value: text, updated_at: now })
+      .onConflict((oc) => oc.column('key').doUpdateSet({ value: text, updated_at: now }))
+      .execute();
+  }
+
   async getConflict(id: number): Promise<ConflictRecord | null> {
     const r = await this.db.selectFrom('conflicts').selectAll().where('id', '=', id).executeTakeFirst();
     return r ? toConflict(r) : null;

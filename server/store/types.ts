@@ -259,6 +259,9 @@ export interface StoreOps {
   /** Stores a conflict; the same key again returns the one stored first (`created` false). */
   recordConflict(c: ConflictInput, now: string): Promise<{ conflict: ConflictRecord; created: boolean }>;
   getConflict(id: number): Promise<ConflictRecord | null>;
+  /** A small named record kept between runs (JSON), or null. */
+  getState<T>(key: string): Promise<T | null>;
+  setState(key: string, value: unknown, now: string): Promise<void>;
   conflictByKey(key: string): Promise<ConflictRecord | null>;
   /** Newest first; `cursor` is the id of the last conflict of the previous page. */
   listConflicts(page: Page & { status?: ConflictRecord['status'] | undefined; sku?: string | undefined }): Promise<ConflictRecord[]>;

@@ -1,0 +1,45 @@
+/**
+ * What a booking asks of the Airtable base: outbox rows for the Airtable sink, written in the
+ * booking's own transaction, like the sheet's (server/sheets/write-back.ts). Catalog records are
+ * coalesced per SKU: a burst of sales of one item is one record write with the latest numbers.
+ */
+import type { BookingObserver } from '../inbox/observer';
+import type { Outcome } from '../inbox/processor';
+import { isOrderMovement } from '../sheets/rows';
+import type { AlertRecord, InboxEntry, StoreOps } from '../store/types';
+import type { AirtableConfig } from './config';
+import { AIRTABLE_SINK, type AirtableTopic } from './sink';
+
+const enqueue = (tx: StoreOps, topic: AirtableTopic, coalesceKey: string | null, payload: unknown, now: string) => tx.enqueue({ sink: AIRTABLE_SINK, topic, coalesceKey, payload }, now);
+
+export class AirtableWriteBack implements BookingObserver {
+  constructor(private readonly cfg: AirtableConfig) {}
+
+  async afterEvent(tx: StoreOps, entry: InboxEntry, outcome: Outcome, now: string): Promise<void> {
+    const booked = new Set(outcome.results.filter((r) => r.result === 'booked' && r.movementId !== undefined).map((r) => r.movementId!));
+    if (booked.size > 0) {
+      for (const m of await tx.movementsByEvent(entry.id)) {
+        if (!booked.has(m.id)) continue;
+        if (this.cfg.tables.movements) await enqueue(tx, 'airtable.movement', null, { movement: m }, now);
+        if (this.cfg.tables.orders && isOrderMovement(m)) await enqueue(tx, 'airtable.order', null, { movement: m }, now);
+      }
+    }
+    for (const r of outcome.results) {
+      if (r.sku && (r.result === 'booked' || r.result === 'updated' || r.result === 'conflict' || r.conflictId !== undefined)) await this.record(tx, r.sku, now);
+    }
+  }
+
+  async announced(tx: StoreOps, topic: 'level.changed' | 'alert.raised', payload: unknown, now: string): Promise<void> {
+    if (topic === 'level.changed') await this.record(tx, (payload as { sku: string }).sku, now);
+    else await this.alert(tx, (payload as { alert: AlertRecord }).alert, now);
+  }
+
+  /** An alert opened outside a booking (a failing channel, a drift found by reconciliation). */
+  async alert(tx: StoreOps, alert: AlertRecord, now: string): Promise<void> {
+    if (this.cfg.tables.alerts) await enqueue(tx, 'airtable.alert', `airtable:alert:${alert.id}`, { alert }, now);
+  }
+
+  private record(tx: StoreOps, sku: string, now: string): Promise<void> {
+    return enqueue(tx, 'airtable.record', `airtable:record:${sku}`, { sku }, now);
+  }
+}
