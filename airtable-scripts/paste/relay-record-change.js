@@ -1,0 +1,457 @@
+/*
+ * stockrelay · relay-record-change
+ * Paste this whole file into an Airtable automation's "Run a script" action.
+ *
+ * Sends a change made to a Catalog record to your stockrelay hub, signed with the relay secret: a
+ * new SKU, a count typed into On hand, a new Title or Low stock at, or Archived checked. When On
+ * hand equals Hub on hand the change is the hub’s own write-back: no count is sent.
+ *
+ * Trigger:
+ *   "When a record is updated" on the Catalog table, watching On hand, Title, Low stock at and
+ *   Archived; for new records also "When a record is created" (or one "When a record matches
+ *   conditions": SKU is not empty) running this same script.
+ *
+ * Input variables (left of the script editor, "+ Add input variable"; names exactly as here):
+ *   hubUrl       Required. The hub’s address, like https://stock.example.com (without /v1/relay).
+ *   relaySecret  Required. The hub’s relay secret, whsec_… (data/secrets.json or
+ *                STOCKRELAY_RELAY_SECRET on the hub). Anyone who can edit this automation can read
+ *                it.
+ *   recordId     Required. Value: blue + → the trigger’s record → Airtable record ID.
+ *   table        The catalog table’s name (default Catalog).
+ *   location     The hub location On hand counts (default: the hub’s default location).
+ *   actor        Who changed it: e.g. the record’s "Last modified by" → email.
+ *   relayFields  Which changes to send: any of On hand, Title, Low stock at (default all).
+ *   skuField, titleField, onHandField, lowStockField, archivedField, hubOnHandField
+ *                Only if your fields are not named SKU, Title, On hand, Low stock at, Archived, Hub
+ *                on hand: your field’s name.
+ *
+ * Outputs, for the automation's later steps: status (sent | already sent | nothing to send |
+ * failed), message (one sentence), eventId (when the hub gave one). A failed run also stops with
+ * its message, so it shows as failed in the automation's run history.
+ *
+ * Built by airtable-scripts/build.ts from airtable-scripts/src; change the sources, not this file.
+ */
+/* global input, output, base */
+// airtable-scripts/src/airtable.ts
+function randomHex(bytes) {
+  const buf = new Uint8Array(bytes);
+  if (typeof crypto !== "undefined" && typeof crypto.getRandomValues === "function") crypto.getRandomValues(buf);
+  else for (let i = 0; i < bytes; i++) buf[i] = Math.floor(Math.random() * 256);
+  return Array.from(buf, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+function airtableEnv() {
+  const timers = typeof setTimeout === "function" && typeof clearTimeout === "function";
+  return {
+    input,
+    output,
+    base,
+    fetch: (url, init) => fetch(url, init),
+    subtle: crypto.subtle,
+    now: () => Date.now(),
+    sleep: (ms) => {
+      if (timers) return new Promise((resolve) => setTimeout(resolve, ms));
+      const end = Date.now() + ms;
+      let now = Date.now();
+      while (now < end) now = Date.now();
+      return Promise.resolve();
+    },
+    startTimer: (fn, ms) => {
+      if (!timers) return null;
+      const handle = setTimeout(fn, ms);
+      return () => clearTimeout(handle);
+    },
+    randomHex
+  };
+}
+
+// airtable-scripts/src/sign.ts
+var ANSWER_TOLERANCE_SECONDS = 5 * 60;
+function base64ToBytes(b64) {
+  const bin = atob(b64);
+  const out = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  return out;
+}
+function bytesToBase64(bytes) {
+  let bin = "";
+  for (const b of bytes) bin += String.fromCharCode(b);
+  return btoa(bin);
+}
+function secretKey(secret) {
+  const m = /^whsec_([A-Za-z0-9+/=]+)$/.exec(secret.trim());
+  if (!m) throw new Error('The relay secret should start with "whsec_". Copy it again from the hub (data/secrets.json or STOCKRELAY_RELAY_SECRET).');
+  return base64ToBytes(m[1]);
+}
+async function mac(secret, id, ts, body, subtle) {
+  const key = await subtle.importKey("raw", secretKey(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+  return new Uint8Array(await subtle.sign("HMAC", key, new TextEncoder().encode(`${id}.${ts}.${body}`)));
+}
+async function signRelay(secret, id, timestampSeconds, body, subtle = crypto.subtle) {
+  const ts = String(Math.floor(timestampSeconds));
+  return { "webhook-id": id, "webhook-timestamp": ts, "webhook-signature": `v1,${bytesToBase64(await mac(secret, id, ts, body, subtle))}` };
+}
+function sameBytes(a, b) {
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= a[i] ^ b[i];
+  return diff === 0;
+}
+async function verifyAnswer(secret, requestId, headers, body, nowSeconds, subtle = crypto.subtle) {
+  if (!headers.id || !headers.timestamp || !headers.signature) {
+    return { valid: false, code: "unsigned", reason: "the answer carries no webhook signature" };
+  }
+  if (headers.id !== requestId) {
+    return { valid: false, code: "other_request", reason: `the answer is signed for another request (${headers.id.slice(0, 60)})` };
+  }
+  if (!/^\d{1,12}$/.test(headers.timestamp) || Math.abs(nowSeconds - Number(headers.timestamp)) > ANSWER_TOLERANCE_SECONDS) {
+    return { valid: false, code: "stale", reason: "the answer’s webhook-timestamp is more than 5 minutes away from this clock" };
+  }
+  const expected = await mac(secret, requestId, headers.timestamp, body, subtle);
+  for (const part of headers.signature.split(" ")) {
+    const [version, value] = part.split(",", 2);
+    if (version !== "v1" || !value) continue;
+    let given;
+    try {
+      given = base64ToBytes(value);
+    } catch {
+      continue;
+    }
+    if (sameBytes(given, expected)) return { valid: true };
+  }
+  return { valid: false, code: "bad_signature", reason: "the answer’s signature does not match the relay secret" };
+}
+
+// airtable-scripts/src/hub.ts
+var MAX_ATTEMPTS = 3;
+var RETRY_WAITS_MS = [1e3, 3e3];
+var ATTEMPT_TIMEOUT_MS = 8e3;
+var RUN_BUDGET_MS = 24e3;
+var MIN_ATTEMPT_MS = 2e3;
+function hubError(text) {
+  try {
+    const body = JSON.parse(text);
+    const e = body?.error;
+    if (!e || typeof e.message !== "string") return null;
+    const details = Array.isArray(e.details) ? e.details : [];
+    const first = details[0];
+    const detail = first && typeof first.message === "string" ? ` (${typeof first.path === "string" ? `${first.path} ` : ""}${first.message})` : "";
+    return { code: typeof e.code === "string" ? e.code : "error", message: `${e.message}${detail}` };
+  } catch {
+    return null;
+  }
+}
+function accepted(text) {
+  try {
+    const body = JSON.parse(text);
+    return {
+      eventId: typeof body.eventId === "number" ? body.eventId : null,
+      status: typeof body.status === "string" ? body.status : null,
+      message: typeof body.message === "string" ? body.message : null
+    };
+  } catch {
+    return { eventId: null, status: null, message: null };
+  }
+}
+function networkReason(err, timeoutMs) {
+  const e = err;
+  if (e && e.name === "AbortError") return `no answer within ${Math.round(timeoutMs / 1e3)} seconds`;
+  const cause = e?.cause && typeof e.cause.code === "string" ? ` (${e.cause.code})` : "";
+  return `${typeof e?.message === "string" ? e.message : String(err)}${cause}`;
+}
+async function attempt(env, req, timeoutMs) {
+  const url = `${req.hubUrl}/v1/relay`;
+  let headers;
+  try {
+    headers = await signRelay(req.secret, req.id, env.now() / 1e3, req.body, env.subtle);
+  } catch (err) {
+    return { final: { result: "failed", message: err instanceof Error ? err.message : String(err) } };
+  }
+  const controller = typeof AbortController === "function" ? new AbortController() : null;
+  let expire = () => void 0;
+  const timedOut = new Promise((_resolve, reject) => expire = reject);
+  const stop = env.startTimer(() => {
+    controller?.abort();
+    expire(Object.assign(new Error("timed out"), { name: "AbortError" }));
+  }, timeoutMs);
+  try {
+    let res;
+    let text;
+    try {
+      const init = { method: "POST", headers: { "content-type": "application/json", ...headers }, body: req.body, ...controller ? { signal: controller.signal } : {} };
+      res = await Promise.race([env.fetch(url, init), timedOut]);
+      text = await Promise.race([res.text(), timedOut]);
+    } catch (err2) {
+      return { retry: `the hub at ${req.hubUrl} did not answer: ${networkReason(err2, timeoutMs)}` };
+    }
+    const status = res.status;
+    const err = hubError(text);
+    const where = res.redirected && res.url ? `${url} (redirected to ${res.url})` : url;
+    if (status >= 200 && status < 300 || status === 409 && err?.code === "relay_replayed") {
+      const verdict = await verifyAnswer(
+        req.secret,
+        req.id,
+        { id: res.headers.get("webhook-id"), timestamp: res.headers.get("webhook-timestamp"), signature: res.headers.get("webhook-signature") },
+        text,
+        env.now() / 1e3,
+        env.subtle
+      );
+      if (!verdict.valid) {
+        return {
+          final: {
+            result: "failed",
+            message: `The answer did not come from your hub (${verdict.reason}). Check hubUrl: ${where} answered ${status}, but only the hub holding your relay secret can sign its answer; a proxy, a login page or a wrong address cannot. The change may not have reached the hub. ${req.retryHint}`
+          }
+        };
+      }
+      if (status === 409) return { final: { result: "already sent" } };
+      const a = accepted(text);
+      return { final: { result: "sent", eventId: a.eventId, hubStatus: a.status, hubMessage: a.message } };
+    }
+    if (status >= 500) return { retry: `the hub answered ${status}${err ? `: ${err.message}` : ""}` };
+    if (status === 401) {
+      const hint = err?.code === "stale_timestamp" ? "" : " Copy the relay secret (whsec_…) from the hub again into the relaySecret input variable.";
+      return { final: { result: "failed", message: err ? `The hub refused this relay’s signature: ${err.message}${hint}` : `${where} answered 401 without the hub’s explanation: check hubUrl.${hint}` } };
+    }
+    if (status >= 400 && err) return { final: { result: "failed", message: `The hub refused the change (${err.code}): ${err.message}` } };
+    return { final: { result: "failed", message: `${where} answered HTTP ${status}, which is not an answer from the hub: check hubUrl (the hub’s own address, like https://stock.example.com).` } };
+  } finally {
+    stop?.();
+  }
+}
+async function sendRelay(env, req) {
+  let last = "no attempt could be made in the time left";
+  let tried = 0;
+  for (let n = 1; n <= MAX_ATTEMPTS; n++) {
+    const left = req.deadline - env.now();
+    if (left < MIN_ATTEMPT_MS) break;
+    tried = n;
+    const a = await attempt(env, req, Math.min(ATTEMPT_TIMEOUT_MS, left));
+    if ("final" in a) return a.final;
+    last = a.retry;
+    const wait = RETRY_WAITS_MS[n - 1];
+    if (n === MAX_ATTEMPTS || wait === void 0 || env.now() + wait + MIN_ATTEMPT_MS > req.deadline) break;
+    await env.sleep(wait);
+  }
+  const attempts = tried === 1 ? "one attempt" : `${tried} attempts`;
+  return { result: "failed", message: `The change did not reach the hub after ${attempts}: ${last}. ${req.retryHint}` };
+}
+
+// airtable-scripts/src/script.ts
+var ScriptFailure = class extends Error {
+};
+function withoutSecrets(text) {
+  return text.replace(/whsec_[A-Za-z0-9+/=]+/g, "whsec_…");
+}
+async function runScript(env, body) {
+  let outcome;
+  try {
+    outcome = await body();
+  } catch (err) {
+    const message = err instanceof ScriptFailure ? err.message : `Something unexpected went wrong: ${err instanceof Error ? err.message : String(err)}`;
+    outcome = { status: "failed", message };
+  }
+  outcome = { ...outcome, message: withoutSecrets(outcome.message) };
+  env.output.set("status", outcome.status);
+  env.output.set("message", outcome.message);
+  if (outcome.eventId !== void 0 && outcome.eventId !== null) env.output.set("eventId", outcome.eventId);
+  if (outcome.status === "failed") throw new Error(outcome.message);
+  return outcome;
+}
+function readInputs(env) {
+  const config = env.input.config();
+  const values = config && typeof config === "object" ? config : {};
+  const text = (name) => {
+    const v = values[name];
+    if (v === null || v === void 0) return "";
+    if (Array.isArray(v)) return v.map((x) => String(x ?? "").trim()).filter(Boolean).join(", ");
+    return String(v).trim();
+  };
+  const required = (name, how) => {
+    const v = text(name);
+    if (!v) throw new ScriptFailure(`The input variable "${name}" is missing or empty. Add it on the left of the script editor: ${how}`);
+    return v;
+  };
+  return {
+    text,
+    or: (name, fallback) => text(name) || fallback,
+    required,
+    hubUrl() {
+      const raw = required("hubUrl", "the hub’s address, like https://stock.example.com.");
+      const url = raw.replace(/\/+$/, "").replace(/\/v1\/relay$/, "");
+      if (!/^https?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/.test(url)) {
+        throw new ScriptFailure(`hubUrl should be the hub’s address starting with https://, like https://stock.example.com (it is "${raw.slice(0, 200)}").`);
+      }
+      return url;
+    },
+    relaySecret: () => required("relaySecret", "the hub’s relay secret (whsec_…), from data/secrets.json or STOCKRELAY_RELAY_SECRET on the hub."),
+    actor: () => text("actor").slice(0, 200) || void 0
+  };
+}
+function getTable(env, name) {
+  try {
+    return env.base.getTable(name);
+  } catch {
+    throw new ScriptFailure(`This base has no table called "${name}". Set the "table" input variable to your table’s name.`);
+  }
+}
+function hasField(table, name) {
+  try {
+    table.getField(name);
+    return true;
+  } catch {
+    return false;
+  }
+}
+function requireField(table, name, renameInput) {
+  if (!hasField(table, name)) {
+    const rename = renameInput ? `, or set the "${renameInput}" input variable to its name` : "";
+    throw new ScriptFailure(`The ${table.name} table has no field called "${name}". Name your field "${name}"${rename}.`);
+  }
+  return name;
+}
+function wholeNumber(value) {
+  if (value === null || value === void 0 || value === "") return { kind: "empty" };
+  if (typeof value === "number") return Number.isSafeInteger(value) ? { kind: "number", value } : { kind: "invalid", shown: String(value) };
+  if (typeof value === "string") {
+    const t = value.trim();
+    if (t === "") return { kind: "empty" };
+    if (/^[+-]?\d{1,15}$/.test(t)) return { kind: "number", value: Number(t) };
+    return { kind: "invalid", shown: t.slice(0, 80) };
+  }
+  return { kind: "invalid", shown: typeof value === "object" ? JSON.stringify(value).slice(0, 80) : String(value) };
+}
+function runDeadline(env) {
+  return env.now() + RUN_BUDGET_MS;
+}
+function uniqueId(env, prefix) {
+  return `${prefix}-${env.randomHex(8)}`;
+}
+function send(env, req) {
+  const { relay, ...rest } = req;
+  return sendRelay(env, { ...rest, body: JSON.stringify(relay) });
+}
+function eventLabel(d) {
+  return d.result === "sent" && d.eventId !== null ? ` (event ${d.eventId})` : "";
+}
+
+// airtable-scripts/src/record-change.ts
+var CATALOG_FIELDS = {
+  sku: { name: "SKU", input: "skuField", required: true },
+  title: { name: "Title", input: "titleField", required: false },
+  onHand: { name: "On hand", input: "onHandField", required: true },
+  lowStock: { name: "Low stock at", input: "lowStockField", required: false },
+  archived: { name: "Archived", input: "archivedField", required: false },
+  hubOnHand: { name: "Hub on hand", input: "hubOnHandField", required: true }
+};
+var RETRY_HINT = "Change the record again once the hub is back, or re-run this automation.";
+function relayFields(inputs) {
+  const raw = inputs.text("relayFields");
+  if (!raw) return /* @__PURE__ */ new Set(["on_hand", "title", "low_stock_threshold"]);
+  const names = { onhand: "on_hand", title: "title", lowstockat: "low_stock_threshold", lowstock: "low_stock_threshold", lowstockthreshold: "low_stock_threshold" };
+  const out = /* @__PURE__ */ new Set();
+  for (const part of raw.split(",")) {
+    const key = part.toLowerCase().replace(/[\s_-]+/g, "");
+    if (!key) continue;
+    const f = names[key];
+    if (!f) throw new ScriptFailure(`relayFields lists "${part.trim()}"; use any of: On hand, Title, Low stock at.`);
+    out.add(f);
+  }
+  return out;
+}
+function resolveFields(table, inputs) {
+  const out = {};
+  for (const key of Object.keys(CATALOG_FIELDS)) {
+    const f = CATALOG_FIELDS[key];
+    const name = inputs.or(f.input, f.name);
+    if (f.required) out[key] = requireField(table, name, f.input);
+    else if (hasField(table, name)) out[key] = name;
+  }
+  return out;
+}
+function quantity(record, field, sku) {
+  const v = wholeNumber(record.getCellValue(field));
+  if (v.kind === "empty") return null;
+  if (v.kind === "invalid") throw new ScriptFailure(`${field} of SKU ${sku} is "${v.shown}", not a whole number. Type a number of units, like 12; nothing was sent.`);
+  if (v.value < 0) throw new ScriptFailure(`${field} of SKU ${sku} is ${v.value}: it cannot be negative. Type the number of units, like 12; nothing was sent.`);
+  return v.value;
+}
+function sentMessage(what, d) {
+  const hub = d.result === "sent" && d.hubMessage ? ` ${d.hubMessage}` : "";
+  return `Sent to the hub${eventLabel(d)}: ${what}.${hub}`;
+}
+function outcomeOf(d, what) {
+  if (d.result === "sent") return { status: "sent", message: sentMessage(what, d), eventId: d.eventId };
+  if (d.result === "already sent") return { status: "already sent", message: `The hub already had this change (${what}); it is booked once.` };
+  return { status: "failed", message: d.message };
+}
+function relayRecordChange(env) {
+  return runScript(env, async () => {
+    const inputs = readInputs(env);
+    const hubUrl = inputs.hubUrl();
+    const secret = inputs.relaySecret();
+    const recordId = inputs.required("recordId", 'its value is the trigger’s record → "Airtable record ID".');
+    const tableName = inputs.or("table", "Catalog");
+    const location = inputs.text("location") || void 0;
+    const actor = inputs.actor();
+    const sending = relayFields(inputs);
+    const deadline = runDeadline(env);
+    const table = getTable(env, tableName);
+    const fields = resolveFields(table, inputs);
+    const record = await table.selectRecordAsync(recordId, { fields: Object.values(fields) });
+    if (!record) throw new ScriptFailure(`The ${table.name} table has no record ${recordId}: it was deleted, or recordId is not the trigger’s record id.`);
+    const sku = record.getCellValueAsString(fields.sku).trim();
+    if (!sku) return { status: "nothing to send", message: `Record ${recordId} has no SKU yet; it is sent to the hub once its SKU is filled in.` };
+    const now = new Date(env.now()).toISOString();
+    const target = { hubUrl, secret, deadline };
+    const id = uniqueId(env, `airtable-${record.id}`);
+    if (fields.archived && record.getCellValue(fields.archived) === true) {
+      const relay2 = { kind: "catalog_changed", origin: "airtable", added: [], removed: [sku], ...actor ? { actor } : {}, occurredAt: now };
+      return outcomeOf(await send(env, { ...target, id, relay: relay2, retryHint: RETRY_HINT }), `SKU ${sku} archived`);
+    }
+    const onHand = quantity(record, fields.onHand, sku);
+    const lowStock = fields.lowStock ? quantity(record, fields.lowStock, sku) : null;
+    const title = fields.title ? record.getCellValueAsString(fields.title).trim() : "";
+    const hubCell = record.getCellValue(fields.hubOnHand);
+    const hubOnHand = wholeNumber(hubCell);
+    const onHandEdit = (oldValue, newValue) => ({ sku, field: "on_hand", ...location ? { location } : {}, oldValue, newValue, sheet: table.name, record: record.id });
+    if (hubOnHand.kind === "empty") {
+      const added = { sku, ...title ? { title: title.slice(0, 500) } : {}, ...lowStock !== null ? { lowStockThreshold: lowStock } : {} };
+      const relay2 = { kind: "catalog_changed", origin: "airtable", added: [added], removed: [], ...actor ? { actor } : {}, occurredAt: now };
+      const first = await send(env, { ...target, id, relay: relay2, retryHint: RETRY_HINT });
+      if (first.result === "failed") return outcomeOf(first, `SKU ${sku} added`);
+      if (onHand === null || !sending.has("on_hand")) return outcomeOf(first, `SKU ${sku} added`);
+      const count = { kind: "edit_batch", origin: "airtable", edits: [onHandEdit(null, onHand)], ...actor ? { actor } : {}, editedAt: now };
+      const second = await send(env, { ...target, id: `${id}-on-hand`, relay: count, retryHint: RETRY_HINT });
+      const addedText = first.result === "sent" ? `SKU ${sku} was added to the hub${eventLabel(first)}` : `SKU ${sku} was already added to the hub`;
+      if (second.result === "failed") return { status: "failed", message: `${addedText}, but its ${fields.onHand} was not sent: ${second.message}` };
+      const out2 = outcomeOf(second, `SKU ${sku} added, ${fields.onHand} ${onHand}`);
+      return second.result === "sent" ? { ...out2, message: `${addedText}, then its ${fields.onHand} ${onHand}${eventLabel(second)}.${second.hubMessage ? ` ${second.hubMessage}` : ""}` } : out2;
+    }
+    const edits = [];
+    const said = [];
+    let unsentNote = "";
+    if (sending.has("on_hand")) {
+      if (onHand === null) unsentNote = `${fields.onHand} is empty, so it was not sent.`;
+      else if (hubOnHand.kind === "number" && hubOnHand.value === onHand) unsentNote = `${fields.onHand} ${onHand} is what the hub last wrote, so it was not sent again.`;
+      else {
+        edits.push(onHandEdit(hubOnHand.kind === "number" ? hubOnHand.value : String(hubCell).slice(0, 1e3), onHand));
+        said.push(`${fields.onHand} ${hubOnHand.kind === "number" ? `${hubOnHand.value} → ` : ""}${onHand}`);
+      }
+    }
+    if (sending.has("title") && fields.title) {
+      edits.push({ sku, field: "title", oldValue: null, newValue: title ? title.slice(0, 1e3) : null, sheet: table.name, record: record.id });
+      said.push(fields.title);
+    }
+    if (sending.has("low_stock_threshold") && fields.lowStock) {
+      edits.push({ sku, field: "low_stock_threshold", oldValue: null, newValue: lowStock, sheet: table.name, record: record.id });
+      said.push(fields.lowStock);
+    }
+    if (edits.length === 0) return { status: "nothing to send", message: `SKU ${sku}: nothing to send. ${unsentNote}`.trim() };
+    const relay = { kind: "edit_batch", origin: "airtable", edits, ...actor ? { actor } : {}, editedAt: now };
+    const out = outcomeOf(await send(env, { ...target, id, relay, retryHint: RETRY_HINT }), `SKU ${sku}, ${said.join(", ")}`);
+    return unsentNote && out.status !== "failed" ? { ...out, message: `${out.message} ${unsentNote}` } : out;
+  });
+}
+
+// airtable-scripts/src/relay-record-change.ts
+await relayRecordChange(airtableEnv());
