@@ -5,15 +5,8 @@
 import { Webhook } from 'standardwebhooks';
 import type { NotifyConfig } from '../config';
 import type { OutboxEntry } from '../store/types';
+import { parseRetryAfter } from '../util';
 import { DeliveryError, type Sink } from './dispatcher';
-
-function retryAfterMs(h: string | null, now: number): number | null {
-  if (!h) return null;
-  const secs = Number(h);
-  if (Number.isFinite(secs) && secs >= 0) return secs * 1000;
-  const at = Date.parse(h);
-  return Number.isNaN(at) ? null : Math.max(0, at - now);
-}
 
 const SEVERITY_MARK: Record<string, string> = { critical: ':rotating_light:', warning: ':warning:', info: ':information_source:' };
 
@@ -66,7 +59,7 @@ export class WebhookSink implements Sink {
     }
     await res.arrayBuffer().catch(() => undefined);
     if (res.ok) return;
-    const after = retryAfterMs(res.headers.get('retry-after'), now.getTime());
+    const after = parseRetryAfter(res.headers.get('retry-after'), now.getTime());
     throw new DeliveryError(`${new URL(this.cfg.url).host} answered HTTP ${res.status}.`, after, res.status === 410);
   }
 }

@@ -14,6 +14,7 @@ import type { Movement } from '../domain/ledger';
 import type { Logger } from '../log';
 import { DeliveryError, type EntryResult, type Sink } from '../outbox/dispatcher';
 import type { Limiter } from '../outbox/rate-limit';
+import { parseRetryAfter } from '../util';
 import type { AlertRecord, OutboxEntry, Store } from '../store/types';
 import { SKU_METADATA_KEY } from '../../appsscript/src/catalog';
 import type { SheetsApi } from './client';
@@ -311,15 +312,11 @@ export class SheetsSink implements Sink {
   }
 }
 
+/** Retry-After from a gaxios answer's headers (a Headers object, or a plain record in older versions). */
 function retryAfterMs(headers: unknown, nowMs: number): number | null {
   if (!headers) return null;
   const h = headers as { get?: (k: string) => string | null } & Record<string, unknown>;
-  const v = typeof h.get === 'function' ? h.get('retry-after') : (h['retry-after'] as string | undefined);
-  if (!v) return null;
-  const secs = Number(v);
-  if (Number.isFinite(secs) && secs >= 0) return secs * 1000;
-  const at = Date.parse(v);
-  return Number.isNaN(at) ? null : Math.max(0, at - nowMs);
+  return parseRetryAfter(typeof h.get === 'function' ? h.get('retry-after') : (h['retry-after'] as string | undefined), nowMs);
 }
 
 function missingTab(tab: string): DeliveryError {

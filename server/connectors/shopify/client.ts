@@ -4,7 +4,6 @@
  * when the channel gives a `baseUrl` (a sandbox or the emulator on http://127.0.0.1), the client's
  * `customFetchApi` hook sends the same request, path and headers to that address instead.
  */
-import crypto from 'node:crypto';
 import { createAdminApiClient, type AdminApiClient } from '@shopify/admin-api-client';
 import {
   ConnectorError,
@@ -15,6 +14,7 @@ import {
   type PushOutcome,
   type PushTarget,
 } from '../types';
+import { chunks, parseRetryAfter, requestKey } from '../../util';
 import { inventoryLevelGid } from './ids';
 
 export const DEFAULT_API_VERSION = '2026-04';
@@ -87,18 +87,6 @@ interface ThrottleStatus {
   restoreRate: number;
 }
 
-/** A deterministic idempotency key shaped like a UUID: the same request always gets the same key. */
-export function requestKey(parts: unknown): string {
-  const h = crypto.createHash('sha256').update(JSON.stringify(parts)).digest('hex');
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${((parseInt(h.slice(16, 18), 16) & 0x3f) | 0x80).toString(16)}${h.slice(18, 20)}-${h.slice(20, 32)}`;
-}
-
-function chunks<T>(xs: T[], n: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < xs.length; i += n) out.push(xs.slice(i, i + n));
-  return out;
-}
-
 /** The index of the quantity a user error is about (`["input","quantities","3","quantity"]` → 3). */
 function indexOf(field: string[] | null | undefined, list: string): number | null {
   if (!Array.isArray(field)) return null;
@@ -110,14 +98,6 @@ function indexOf(field: string[] | null | undefined, list: string): number | nul
 
 function versionAtLeast(version: string, min: string): boolean {
   return version === 'unstable' || version >= min;
-}
-
-function parseRetryAfter(v: string | null | undefined): number | null {
-  if (!v) return null;
-  const s = Number(v);
-  if (Number.isFinite(s) && s >= 0) return Math.ceil(s * 1000);
-  const d = Date.parse(v);
-  return Number.isNaN(d) ? null : Math.max(0, d - Date.now());
 }
 
 interface Pending {

@@ -6,7 +6,6 @@
  * Every failure becomes a ConnectorError that says whether a retry may help and never contains the
  * access token.
  */
-import crypto from 'node:crypto';
 import { SquareClient, SquareError, SquareTimeoutError, serialization } from 'square';
 import {
   ConnectorError,
@@ -17,6 +16,7 @@ import {
   type PushOutcome,
   type PushTarget,
 } from '../types';
+import { chunks, parseRetryAfter, requestKey } from '../../util';
 
 export const DEFAULT_BASE_URL = 'https://connect.squareup.com';
 /** The Square-Version of `../shared/specs/square/openapi.json`, which the emulator checks requests against. */
@@ -39,26 +39,6 @@ interface Planned {
   /** ADJUSTMENT (a delta, when the hub knows the level it last saw) or PHYSICAL_COUNT (absolute). */
   kind: 'ADJUSTMENT' | 'PHYSICAL_COUNT';
   delta: number;
-}
-
-export function parseRetryAfter(v: string | null | undefined): number | null {
-  if (!v) return null;
-  const s = Number(v);
-  if (Number.isFinite(s) && s >= 0) return Math.ceil(s * 1000);
-  const d = Date.parse(v);
-  return Number.isNaN(d) ? null : Math.max(0, d - Date.now());
-}
-
-/** A deterministic idempotency key shaped like a UUID: the same request always gets the same key. */
-export function requestKey(parts: unknown): string {
-  const h = crypto.createHash('sha256').update(JSON.stringify(parts)).digest('hex');
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${((parseInt(h.slice(16, 18), 16) & 0x3f) | 0x80).toString(16)}${h.slice(18, 20)}-${h.slice(20, 32)}`;
-}
-
-function chunks<T>(xs: T[], n: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < xs.length; i += n) out.push(xs.slice(i, i + n));
-  return out;
 }
 
 /** `locationIds` as a list (YAML list or "A,B"), or null for every location. */

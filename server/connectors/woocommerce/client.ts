@@ -18,6 +18,7 @@ import {
   type PushOutcome,
   type PushTarget,
 } from '../types';
+import { chunks, parseRetryAfter } from '../../util';
 import { WOO_LOCATION, wooId } from './translate';
 
 /** WooCommerce refuses more than 100 objects per batch request (`woocommerce_rest_batch_items_limit`). */
@@ -42,20 +43,6 @@ interface WooProduct {
   manage_stock?: boolean | 'parent';
   stock_quantity?: number | null;
   attributes?: { name?: string; option?: string }[];
-}
-
-function chunks<T>(xs: T[], n: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < xs.length; i += n) out.push(xs.slice(i, i + n));
-  return out;
-}
-
-export function parseRetryAfter(v: string | null | undefined): number | null {
-  if (!v) return null;
-  const s = Number(v);
-  if (Number.isFinite(s) && s >= 0) return Math.ceil(s * 1000);
-  const d = Date.parse(v);
-  return Number.isNaN(d) ? null : Math.max(0, d - Date.now());
 }
 
 /** A listing's WooCommerce ids: simple products have variantId = productId. */

@@ -1,0 +1,30 @@
+/**
+ * Small things several parts of the hub need the same way: reading a Retry-After header, and
+ * cutting a list into requests of a platform's maximum size, and idempotency keys.
+ */
+import crypto from 'node:crypto';
+
+/**
+ * A Retry-After header (RFC 9110: seconds, or an HTTP date) in milliseconds from `nowMs`; null when
+ * absent or unreadable. A date already past is 0.
+ */
+export function parseRetryAfter(value: string | null | undefined, nowMs: number = Date.now()): number | null {
+  if (!value) return null;
+  const secs = Number(value);
+  if (Number.isFinite(secs) && secs >= 0) return Math.ceil(secs * 1000);
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? null : Math.max(0, at - nowMs);
+}
+
+/** `xs` in consecutive pieces of at most `n`. */
+export function chunks<T>(xs: readonly T[], n: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < xs.length; i += n) out.push(xs.slice(i, i + n));
+  return out;
+}
+
+/** A deterministic idempotency key shaped like a UUID: the same request always gets the same key. */
+export function requestKey(parts: unknown): string {
+  const h = crypto.createHash('sha256').update(JSON.stringify(parts)).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${((parseInt(h.slice(16, 18), 16) & 0x3f) | 0x80).toString(16)}${h.slice(18, 20)}-${h.slice(20, 32)}`;
+}
