@@ -10,12 +10,12 @@
  */
 import type { Movement } from '../domain/ledger';
 import type { Logger } from '../log';
-import { DeliveryError, type EntryResult, type Sink } from '../outbox/dispatcher';
-import type { Limiter } from '../outbox/rate-limit';
-import { SheetsLimiter } from '../sheets/limiter';
+import { DeliveryError, notSentInTime, type EntryResult, type Sink } from '../outbox/dispatcher';
+import { SpacedWindowLimiter, type Limiter } from '../outbox/rate-limit';
 import { alertValues, isOrderMovement, movementValues, orderValues, syncNote, type Cell } from '../sheets/rows';
 import type { AlertRecord, OutboxEntry, Store } from '../store/types';
-import { AirtableHttpError, type AirtableApi, type Fields } from './client';
+import { chunks } from '../util';
+import type { AirtableApi, Fields } from './client';
 import { MERGE_FIELD, type AirtableConfig, type AirtableTableKey } from './config';
 
 export const AIRTABLE_SINK = 'airtable';
@@ -42,7 +42,7 @@ export class AirtableSink implements Sink {
   readonly id = AIRTABLE_SINK;
   readonly maxBatch: number;
   readonly limiter: Limiter;
-  readonly pace: SheetsLimiter;
+  readonly pace: SpacedWindowLimiter;
   /** Retried for ever and suspended with an alert like a channel: a movement record must not be dropped. */
   readonly channel = { id: 'airtable', name: 'The Airtable base' };
   /** Write requests sent (tests and the economy figures). */
@@ -59,11 +59,10 @@ export class AirtableSink implements Sink {
     private readonly opts: AirtableSinkOptions,
   ) {
     // Airtable counts requests as they arrive; ours leave on our clock, and a slow one followed by a
-    // quick one can land closer together than they left. The window is kept 20% longer than a second.
-    const quota = opts.quota ?? { requests: cfg.requestsPerSecond, windowMs: 1200 };
-    this.pace = new SheetsLimiter(quota.requests, quota.windowMs);
-    const pace = this.pace;
-    this.limiter = { requestCost: 1, description: pace.description, waitMs: (cost, nowMs) => pace.waitMs(cost, nowMs), take: () => undefined };
+    // quick one can land closer together than they left: the window is kept 20% longer than a second.
+    const quota = opts.quota ?? { requests: cfg.requestsPerSecond, windowMs: 1000 };
+    this.pace = new SpacedWindowLimiter(quota.requests, quota.windowMs, 0.2);
+    this.limiter = this.pace.dispatcherView();
     // 50 rows: a few requests of 10, done in about a second at Airtable's pace, well inside a batch's time limit.
     this.maxBatch = opts.maxBatch ?? 50;
     this.clock = opts.clock ?? (() => new Date());
@@ -96,18 +95,14 @@ export class AirtableSink implements Sink {
         if (seen) seen.ks.push(k);
         else byKey.set(keyValue, { fields, ks: [k] });
       }
-      const groups = [...byKey.values()];
-      for (let i = 0; i < groups.length; i += RECORDS_PER_REQUEST) {
-        const chunk = groups.slice(i, i + RECORDS_PER_REQUEST);
+      for (const chunk of chunks([...byKey.values()], RECORDS_PER_REQUEST)) {
         const chunkKs = chunk.flatMap((g) => g.ks);
         if (stopped) {
           for (const k of chunkKs) results[k] = stopped;
           continue;
         }
         try {
-          for (let wait = this.pace.waitMs(1, this.clock().getTime()); wait > 0; wait = this.pace.waitMs(1, this.clock().getTime())) await this.sleep(wait);
-          if (signal.aborted) throw new DeliveryError('Not sent: the hub was shutting down, or the batch ran out of time while waiting its turn.');
-          this.pace.take(1, this.clock().getTime());
+          if (!(await this.pace.waitTurn(() => this.clock().getTime(), this.sleep, signal))) throw notSentInTime();
           this.requests++;
           await this.api.upsert(table.table, table.fields.get(MERGE_FIELD[key])!, chunk.map((g) => g.fields));
         } catch (err) {
@@ -132,24 +127,21 @@ export class AirtableSink implements Sink {
       if (!item) return null;
       const level = levels.find((l) => l.sku === sku && l.locationId === this.location) ?? { onHand: 0, reserved: 0 };
       const conflicts = open.filter((c) => c.sku === sku && c.locationId === this.location);
+      const archived = item.status === 'archived';
       const values: Record<string, Cell | boolean> = {
         SKU: sku,
-        'Hub on hand': level.onHand,
+        // An archived item's Hub on hand is cleared: unticking Archived then reads as a new record to the
+        // automation script, which adds the item back (airtable-scripts/src/record-change.ts).
+        'Hub on hand': archived ? null : level.onHand,
         Available: level.onHand - level.reserved,
         'Last synced': now,
         'Sync note': syncNote(conflicts),
       };
       // While a conflict is open, On hand keeps what was typed (docs/conflicts.md); the note says why.
-      if (conflicts.length === 0) values['On hand'] = level.onHand;
+      if (conflicts.length === 0 && !archived) values['On hand'] = level.onHand;
       if (this.cfg.writeTitles && item.title !== null) values.Title = item.title;
       // Only ever ticked by the hub: unticking is left to people, so a write-back crossing their tick cannot undo it.
-      // An archived item's Hub on hand is cleared: unticking Archived then reads as a new record to the
-      // automation script, which adds the item back (airtable-scripts/src/record-change.ts).
-      if (item.status === 'archived') {
-        values.Archived = true;
-        values['Hub on hand'] = null;
-        delete values['On hand'];
-      }
+      if (archived) values.Archived = true;
       return mapFields(catalog.fields, values);
     });
 
@@ -203,4 +195,3 @@ function mapFields(fields: Map<string, string>, values: Record<string, Cell | bo
   return out;
 }
 
-export { AirtableHttpError };

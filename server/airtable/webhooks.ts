@@ -15,7 +15,7 @@
 import crypto from 'node:crypto';
 import type { Logger } from '../log';
 import type { Relay } from '../domain/relay';
-import type { SheetsLimiter } from '../sheets/limiter';
+import type { SpacedWindowLimiter } from '../outbox/rate-limit';
 import type { Store } from '../store/types';
 import { AirtableHttpError, type AirtableApi } from './client';
 import type { AirtableConfig } from './config';
@@ -79,7 +79,7 @@ export class AirtableWebhooks {
     private readonly cfg: AirtableConfig,
     private readonly api: AirtableApi,
     private readonly store: Store,
-    private readonly opts: { clock?: () => Date; log?: Logger | null; pace: SheetsLimiter; wake: () => void; refreshEveryMs?: number },
+    private readonly opts: { clock?: () => Date; log?: Logger | null; pace: SpacedWindowLimiter; wake: () => void; refreshEveryMs?: number },
   ) {
     this.key = `airtable.webhook:${cfg.baseId}`;
     this.clock = opts.clock ?? (() => new Date());
@@ -317,8 +317,7 @@ export class AirtableWebhooks {
 
   /** A webhook-API call, in its turn under the base's pace. */
   private async call<T>(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<T> {
-    for (let wait = this.opts.pace.waitMs(1, this.clock().getTime()); wait > 0; wait = this.opts.pace.waitMs(1, this.clock().getTime())) await new Promise((r) => setTimeout(r, wait));
-    this.opts.pace.take(1, this.clock().getTime());
+    await this.opts.pace.waitTurn(() => this.clock().getTime(), (ms) => new Promise((r) => setTimeout(r, ms)));
     return this.api.call<T>(method, path, body);
   }
 }

@@ -3,7 +3,7 @@
  * booking's own transaction, like the sheet's (server/sheets/write-back.ts). Catalog records are
  * coalesced per SKU: a burst of sales of one item is one record write with the latest numbers.
  */
-import type { BookingObserver } from '../inbox/observer';
+import { bookedMovements, changedSkus, type BookingObserver } from '../inbox/observer';
 import type { Outcome } from '../inbox/processor';
 import { isOrderMovement } from '../sheets/rows';
 import type { AlertRecord, InboxEntry, StoreOps } from '../store/types';
@@ -16,17 +16,11 @@ export class AirtableWriteBack implements BookingObserver {
   constructor(private readonly cfg: AirtableConfig) {}
 
   async afterEvent(tx: StoreOps, entry: InboxEntry, outcome: Outcome, now: string): Promise<void> {
-    const booked = new Set(outcome.results.filter((r) => r.result === 'booked' && r.movementId !== undefined).map((r) => r.movementId!));
-    if (booked.size > 0) {
-      for (const m of await tx.movementsByEvent(entry.id)) {
-        if (!booked.has(m.id)) continue;
-        if (this.cfg.tables.movements) await enqueue(tx, 'airtable.movement', null, { movement: m }, now);
-        if (this.cfg.tables.orders && isOrderMovement(m)) await enqueue(tx, 'airtable.order', null, { movement: m }, now);
-      }
+    for (const m of await bookedMovements(tx, entry, outcome)) {
+      if (this.cfg.tables.movements) await enqueue(tx, 'airtable.movement', null, { movement: m }, now);
+      if (this.cfg.tables.orders && isOrderMovement(m)) await enqueue(tx, 'airtable.order', null, { movement: m }, now);
     }
-    for (const r of outcome.results) {
-      if (r.sku && (r.result === 'booked' || r.result === 'updated' || r.result === 'conflict' || r.conflictId !== undefined)) await this.record(tx, r.sku, now);
-    }
+    for (const sku of changedSkus(outcome)) await this.record(tx, sku, now);
   }
 
   async announced(tx: StoreOps, topic: 'level.changed' | 'alert.raised', payload: unknown, now: string): Promise<void> {

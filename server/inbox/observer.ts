@@ -1,8 +1,9 @@
 /**
- * What follows a booking besides the channel pushes and notifications: the sheet write-back
- * (server/sheets/) subscribes here. Every call happens inside the booking's own transaction, so
+ * What follows a booking besides the channel pushes and notifications: the sheet and Airtable
+ * write-backs (server/sheets/, server/airtable/) subscribe here. Every call happens inside the booking's own transaction, so
  * what it enqueues in the outbox commits or rolls back with the booking (docs/inbox-outbox.md).
  */
+import type { Movement } from '../domain/ledger';
 import type { InboxEntry, StoreOps } from '../store/types';
 import type { Outcome } from './processor';
 
@@ -11,4 +12,20 @@ export interface BookingObserver {
   afterEvent(tx: StoreOps, entry: InboxEntry, outcome: Outcome, now: string): Promise<void>;
   /** Every level change and alert the processor announces (the same as the notification webhooks get). */
   announced(tx: StoreOps, topic: 'level.changed' | 'alert.raised', payload: unknown, now: string): Promise<void>;
+}
+
+/** The movements this event booked just now (not those it found booked before: a redelivery writes nothing twice). */
+export async function bookedMovements(tx: StoreOps, entry: InboxEntry, outcome: Outcome): Promise<Movement[]> {
+  const booked = new Set(outcome.results.filter((r) => r.result === 'booked' && r.movementId !== undefined).map((r) => r.movementId!));
+  if (booked.size === 0) return [];
+  return (await tx.movementsByEvent(entry.id)).filter((m) => booked.has(m.id));
+}
+
+/** The items whose row or record shows something this event changed (a level, a detail, a conflict). */
+export function changedSkus(outcome: Outcome): string[] {
+  const skus = new Set<string>();
+  for (const r of outcome.results) {
+    if (r.sku && (r.result === 'booked' || r.result === 'updated' || r.result === 'conflict' || r.conflictId !== undefined)) skus.add(r.sku);
+  }
+  return [...skus];
 }

@@ -15,6 +15,7 @@ import { publishedLevel } from '../domain/ledger';
 import { bookedOnChannel, changedOnChannelSince, landedLevel, observe, stateOf, windowEnded } from '../channels/attribution';
 import type { ChannelConfig } from '../config';
 import type { BookingObserver } from './observer';
+import { chunks } from '../util';
 import { CONFLICT_DECISION, decideConflict } from './conflict-decision';
 
 /** An engine event: the attribution window of a channel level discrepancy ended (docs/attribution.md). */
@@ -586,9 +587,13 @@ export class InboxProcessor {
       results.push({ sku: item.sku, result: 'unchanged', message: `SKU "${item.sku}" was removed from the catalog; nothing to send.` });
       return false;
     });
-    for (const item of items) {
-      await this.touchItem(tx, item.sku, touched);
-      if (![...touched.values()].some((t) => t.sku === item.sku)) touched.set(`${item.sku}\u0000${this.config.defaultLocation}`, { sku: item.sku, location: this.config.defaultLocation });
+    // Every location the item has stock records at; an item never counted anywhere, at the default location.
+    for (const part of chunks(items, 500)) {
+      const levels = await tx.levelsFor(part.map((i) => i.sku));
+      for (const { sku } of part) {
+        const locations = levels.filter((l) => l.sku === sku).map((l) => l.locationId);
+        for (const location of locations.length > 0 ? locations : [this.config.defaultLocation]) touched.set(`${sku}\u0000${location}`, { sku, location });
+      }
     }
     const where = 'to every channel and write-back';
     if (items.length > 0) results.push({ sku: cmd.skus && items.length === 1 ? items[0]!.sku : '', result: 'unchanged', message: `Current numbers of ${items.length} item${items.length === 1 ? '' : 's'} sent again ${where}.` });

@@ -27,6 +27,11 @@ export class DeliveryError extends Error {
   }
 }
 
+/** A paced sink's request whose turn never came: the hub was stopping, or the batch's time ran out. */
+export function notSentInTime(): DeliveryError {
+  return new DeliveryError('Not sent: the hub was shutting down, or the batch ran out of time while waiting its turn.');
+}
+
 /** A sink's answer for one entry of a batch: null when delivered. */
 export type EntryResult = Error | null;
 

@@ -87,3 +87,63 @@ export function limiterFor(model: RateLimitModel): Limiter {
       return new NoLimiter(model.description);
   }
 }
+
+/**
+ * The pace of writes to one Google spreadsheet (60 a minute) or one Airtable base (5 a second): at most
+ * `requests` in any window, and never two closer than window / requests, so the allowance is spread
+ * over the window (a burst of changes waits a moment and goes as one batch) rather than spent at its
+ * start. The window is kept `margin` longer than the quota's, because our clock and the service's
+ * count do not agree to the millisecond (a request sent on time may arrive late, the next one early).
+ * Time is passed in (fake clocks in tests).
+ *
+ * Such a sink takes each request's turn itself, right before sending it (`waitTurn`), so two batches
+ * in flight at once still keep the pace; the dispatcher only looks (`dispatcherView`) to decide
+ * whether to claim rows now.
+ */
+export class SpacedWindowLimiter implements Limiter {
+  readonly requestCost = 1;
+  readonly description: string;
+  private readonly sent: number[] = [];
+  private readonly spacingMs: number;
+  private readonly windowMs: number;
+
+  constructor(
+    readonly requests: number,
+    quotaWindowMs: number,
+    margin = 0.05,
+  ) {
+    this.windowMs = Math.ceil(quotaWindowMs * (1 + margin));
+    this.spacingMs = Math.ceil(this.windowMs / requests);
+    this.description = `${requests} requests per ${quotaWindowMs / 1000} s, one every ${this.spacingMs} ms at most`;
+  }
+
+  private prune(nowMs: number): void {
+    while (this.sent.length > 0 && this.sent[0]! <= nowMs - this.windowMs) this.sent.shift();
+  }
+
+  waitMs(_cost: number, nowMs: number): number {
+    this.prune(nowMs);
+    const last = this.sent[this.sent.length - 1];
+    const spacing = last === undefined ? 0 : last + this.spacingMs - nowMs;
+    const window = this.sent.length < this.requests ? 0 : this.sent[this.sent.length - this.requests]! + this.windowMs - nowMs;
+    return Math.max(0, spacing, window);
+  }
+
+  take(_cost: number, nowMs: number): void {
+    this.prune(nowMs);
+    this.sent.push(nowMs);
+  }
+
+  /** Waits for the next request's turn and takes it; false (turn not taken) when `signal` ended the wait. */
+  async waitTurn(nowMs: () => number, sleep: (ms: number) => Promise<void>, signal?: AbortSignal): Promise<boolean> {
+    for (let wait = this.waitMs(1, nowMs()); wait > 0; wait = this.waitMs(1, nowMs())) await sleep(wait);
+    if (signal?.aborted) return false;
+    this.take(1, nowMs());
+    return true;
+  }
+
+  /** What the dispatcher sees: how long the next request would wait. It takes nothing; the sink does. */
+  dispatcherView(): Limiter {
+    return { requestCost: 1, description: this.description, waitMs: (cost, nowMs) => this.waitMs(cost, nowMs), take: () => undefined };
+  }
+}

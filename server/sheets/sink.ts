@@ -12,13 +12,12 @@
 import type { SheetsConfig } from '../config';
 import type { Movement } from '../domain/ledger';
 import type { Logger } from '../log';
-import { DeliveryError, type EntryResult, type Sink } from '../outbox/dispatcher';
-import type { Limiter } from '../outbox/rate-limit';
+import { DeliveryError, notSentInTime, type EntryResult, type Sink } from '../outbox/dispatcher';
+import { SpacedWindowLimiter, type Limiter } from '../outbox/rate-limit';
 import { parseRetryAfter } from '../util';
 import type { AlertRecord, OutboxEntry, Store } from '../store/types';
 import { SKU_METADATA_KEY } from '../../appsscript/src/catalog';
 import type { SheetsApi } from './client';
-import { SheetsLimiter } from './limiter';
 import { alertValues, catalogRow, conflictStatus, conflictValues, logRow, movementValues, orderValues, quoteTab, type Cell } from './rows';
 
 export const SHEETS_SINK = 'sheets';
@@ -60,7 +59,7 @@ export class SheetsSink implements Sink {
    * long, and waits before a batch; the sink itself takes each write's turn, right before sending it.
    */
   readonly limiter: Limiter;
-  readonly pace: SheetsLimiter;
+  readonly pace: SpacedWindowLimiter;
   /**
    * Treated like a sales channel by the dispatcher: its rows are retried for ever (never dead
    * letters: a Movements row must not be dropped because the sheet was unshared for an afternoon),
@@ -85,9 +84,8 @@ export class SheetsSink implements Sink {
     private readonly opts: SheetsSinkOptions,
   ) {
     const quota = opts.quota ?? { requests: cfg.writesPerMinute, windowMs: 60_000 };
-    const pace = new SheetsLimiter(quota.requests, quota.windowMs);
-    this.pace = pace;
-    this.limiter = { requestCost: 1, description: pace.description, waitMs: (cost, nowMs) => pace.waitMs(cost, nowMs), take: () => undefined };
+    this.pace = new SpacedWindowLimiter(quota.requests, quota.windowMs);
+    this.limiter = this.pace.dispatcherView();
     this.maxBatch = opts.maxBatch ?? 500;
     this.clock = opts.clock ?? (() => new Date());
     this.sleep = opts.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
@@ -112,9 +110,7 @@ export class SheetsSink implements Sink {
     // Every write waits its turn; the turn is taken with no wait between the last look and the send,
     // so two batches in flight at once (two hub loops) still keep the pace.
     const write = async <T>(fn: () => Promise<T>): Promise<T> => {
-      for (let wait = this.pace.waitMs(1, this.clock().getTime()); wait > 0; wait = this.pace.waitMs(1, this.clock().getTime())) await this.sleep(wait);
-      if (signal.aborted) throw new DeliveryError('Not sent: the hub was shutting down, or the batch ran out of time while waiting its turn.');
-      this.pace.take(1, this.clock().getTime());
+      if (!(await this.pace.waitTurn(() => this.clock().getTime(), this.sleep, signal))) throw notSentInTime();
       this.writes++;
       const r = await fn();
       this.throttled = 0;

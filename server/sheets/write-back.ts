@@ -5,7 +5,7 @@
  * latest numbers, read when it is delivered.
  */
 import type { HubConfig } from '../config';
-import type { BookingObserver } from '../inbox/observer';
+import { bookedMovements, changedSkus, type BookingObserver } from '../inbox/observer';
 import type { Outcome } from '../inbox/processor';
 import type { AlertRecord, InboxEntry, StoreOps } from '../store/types';
 import { isOrderMovement } from './rows';
@@ -17,17 +17,12 @@ export class SheetWriteBack implements BookingObserver {
   constructor(private readonly config: Pick<HubConfig, 'channels'>) {}
 
   async afterEvent(tx: StoreOps, entry: InboxEntry, outcome: Outcome, now: string): Promise<void> {
-    const booked = new Set(outcome.results.filter((r) => r.result === 'booked' && r.movementId !== undefined).map((r) => r.movementId!));
-    if (booked.size > 0) {
-      for (const m of await tx.movementsByEvent(entry.id)) {
-        if (!booked.has(m.id)) continue;
-        await enqueue(tx, 'sheet.movement', null, { movement: m }, now);
-        if (isOrderMovement(m)) await enqueue(tx, 'sheet.order', null, { movement: m }, now);
-      }
+    for (const m of await bookedMovements(tx, entry, outcome)) {
+      await enqueue(tx, 'sheet.movement', null, { movement: m }, now);
+      if (isOrderMovement(m)) await enqueue(tx, 'sheet.order', null, { movement: m }, now);
     }
+    for (const sku of changedSkus(outcome)) await this.row(tx, sku, now);
     for (const r of outcome.results) {
-      // What changed the row (a level change announces itself through `announced` too).
-      if (r.sku && (r.result === 'booked' || r.result === 'updated' || r.result === 'conflict' || r.conflictId !== undefined)) await this.row(tx, r.sku, now);
       if (r.conflictId === undefined) continue;
       if (r.result === 'conflict') {
         // One row per conflict in the Conflicts tab, however often its event is retried.

@@ -1,10 +1,10 @@
 /**
- * The sheet's pace on a fake clock: Google allows 60 write requests per minute per user.
+ * The sheet's pace on a fake clock (SpacedWindowLimiter): Google allows 60 write requests per minute per user.
  */
-import { SheetsLimiter } from '../../server/sheets/limiter';
+import { SpacedWindowLimiter } from '../../server/outbox/rate-limit';
 
 test('500 writes wanted at once go out at most 60 in any minute, spread a second apart', () => {
-  const limiter = new SheetsLimiter(60, 60_000);
+  const limiter = new SpacedWindowLimiter(60, 60_000);
   let now = 1_000_000;
   const sent: number[] = [];
   for (let i = 0; i < 500; i++) {
@@ -25,7 +25,7 @@ test('500 writes wanted at once go out at most 60 in any minute, spread a second
 });
 
 test('the first write of a quiet sheet goes at once', () => {
-  const limiter = new SheetsLimiter(60, 60_000);
+  const limiter = new SpacedWindowLimiter(60, 60_000);
   expect(limiter.waitMs(1, 5)).toBe(0);
   limiter.take(1, 5);
   expect(limiter.waitMs(1, 5)).toBe(1050);
