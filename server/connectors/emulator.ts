@@ -166,3 +166,54 @@ export class WebhookSender {
     for (const w of this.held.splice(0, this.held.length).reverse()) dispatch(w);
   }
 }
+
+/**
+ * What the three emulators share: the loopback server's life, the address webhooks go to, and the
+ * step that sends one webhook (`dispatch`: the simulation replaces it on an instance to catch each
+ * webhook as the platform sends it, and delivers them itself).
+ */
+export abstract class LoopbackEmulator {
+  private server: http.Server | null = null;
+  protected webhookUrl: string | null = null;
+  /** The emulator's own address once started (links in WooCommerce's answers use it). */
+  protected baseUrl = 'http://127.0.0.1';
+  protected abstract readonly webhooks: WebhookSender;
+  protected abstract handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void>;
+
+  async start(port = 0): Promise<string> {
+    const server = await listenOnLoopback((req, res) => void this.handle(req, res), port);
+    this.server = server;
+    this.baseUrl = loopbackUrl(server);
+    return this.baseUrl;
+  }
+
+  async stop(): Promise<void> {
+    const s = this.server;
+    this.server = null;
+    if (s) await closeServer(s);
+  }
+
+  /** Where webhooks go (and, for Square, the notification URL they are signed with, as in its Developer Dashboard). */
+  subscribe(url: string): void {
+    this.webhookUrl = url;
+  }
+
+  /** Every delivery attempt of a webhook (and every one dropped), for tests. */
+  get deliveries(): readonly WebhookDeliveryRecord[] {
+    return this.webhooks.deliveries;
+  }
+
+  async flushWebhooks(): Promise<void> {
+    await this.webhooks.flush((w) => this.dispatch(w));
+  }
+
+  /** Queues a webhook through the fault modes. */
+  protected queueWebhook(w: OutgoingWebhook): void {
+    this.webhooks.send(w, (x) => this.dispatch(x));
+  }
+
+  /** Sends one webhook. */
+  protected dispatch(w: OutgoingWebhook): void {
+    this.webhooks.deliver(w);
+  }
+}

@@ -12,7 +12,7 @@
  */
 import crypto from 'node:crypto';
 import http from 'node:http';
-import { WebhookSender, closeServer, listenOnLoopback, loopbackUrl, type ApiFaults, type Emulator, type EmulatorProduct, type OutgoingWebhook, type WebhookDeliveryRecord, type WebhookFaults } from '../emulator';
+import { LoopbackEmulator, WebhookSender, type ApiFaults, type Emulator, type EmulatorProduct, type OutgoingWebhook, type WebhookFaults } from '../emulator';
 import { DEFAULT_API_VERSION } from './client';
 import { gidNumber } from './ids';
 import { signShopifyWebhook } from './verify';
@@ -95,7 +95,7 @@ const num = (id: unknown, type: string): number | null => {
   return n ? Number(n) : null;
 };
 
-export class ShopifyEmulator implements Emulator {
+export class ShopifyEmulator extends LoopbackEmulator implements Emulator {
   readonly platform = 'shopify';
   readonly requests: { method: string; path: string; body: unknown }[] = [];
   faults: { api: ApiFaults; webhooks: WebhookFaults } = { api: {}, webhooks: {} };
@@ -112,8 +112,6 @@ export class ShopifyEmulator implements Emulator {
   private available: number;
   private lastRefill = Date.now();
 
-  private server: http.Server | null = null;
-  private webhookUrl: string | null = null;
   private readonly locationIds: number[] = [];
   private readonly products = new Map<number, Product>();
   private readonly variants = new Map<number, Variant>();
@@ -122,16 +120,14 @@ export class ShopifyEmulator implements Emulator {
   private readonly returns = new Map<number, ReturnRecord>();
   private readonly idempotency = new Map<string, { hash: string; answer: Json }>();
   private readonly lastPayload = new Map<string, Json>();
-  private readonly webhooks = new WebhookSender({ url: () => this.webhookUrl, faults: () => this.faults.webhooks, random: () => this.random(), attempts: 3 });
+  // Shopify retries a failed delivery 8 times over 4 hours; the emulator 3 times, quickly.
+  protected readonly webhooks = new WebhookSender({ url: () => this.webhookUrl, faults: () => this.faults.webhooks, random: () => this.random(), attempts: 3 });
   private nextId = { product: 7_100_000_001, variant: 4_400_000_001, item: 4_500_000_001, order: 5_500_000_001, line: 13_000_000_001, refund: 900_000_001, refundLine: 1_058_000_001, group: 77_000_001, ret: 3_300_000_001, exchangeLine: 6_600_000_001 };
   private orderNumber = 1001;
 
-  /** Every delivery attempt of a webhook (and every one dropped), for tests. */
-  get deliveries(): readonly WebhookDeliveryRecord[] {
-    return this.webhooks.deliveries;
-  }
 
   constructor(opts: ShopifyEmulatorOptions) {
+    super();
     this.token = opts.accessToken;
     this.secret = opts.webhookSecret;
     this.shopDomain = opts.shopDomain ?? 'stockrelay-demo.myshopify.com';
@@ -145,21 +141,6 @@ export class ShopifyEmulator implements Emulator {
 
   // ------------------------------------------------------------------ lifecycle
 
-  async start(port = 0): Promise<string> {
-    const server = await listenOnLoopback((req, res) => void this.handle(req, res), port);
-    this.server = server;
-    return loopbackUrl(server);
-  }
-
-  async stop(): Promise<void> {
-    const s = this.server;
-    this.server = null;
-    if (s) await closeServer(s);
-  }
-
-  subscribe(url: string): void {
-    this.webhookUrl = url;
-  }
 
   /** Resizes the cost bucket (and fills it). */
   setBucket(size: number, restorePerSecond: number): void {
@@ -436,21 +417,13 @@ export class ShopifyEmulator implements Emulator {
         'x-shopify-triggered-at': new Date().toISOString(),
       },
     };
-    this.webhooks.send(delivery, (w) => this.dispatch(w));
+    this.queueWebhook(delivery);
   }
 
-  /** Sends one webhook (Shopify retries a failed delivery 8 times over 4 hours; the emulator 3 times, quickly). */
-  private dispatch(w: OutgoingWebhook): void {
-    this.webhooks.deliver(w);
-  }
-
-  async flushWebhooks(): Promise<void> {
-    await this.webhooks.flush((w) => this.dispatch(w));
-  }
 
   // ------------------------------------------------------------------ HTTP
 
-  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  protected async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
     const raw = Buffer.concat(chunks).toString('utf8');

@@ -27,7 +27,7 @@
  */
 import crypto from 'node:crypto';
 import http from 'node:http';
-import { WebhookSender, closeServer, listenOnLoopback, loopbackUrl, type ApiFaults, type Emulator, type EmulatorProduct, type OutgoingWebhook, type WebhookDeliveryRecord, type WebhookFaults } from '../emulator';
+import { LoopbackEmulator, WebhookSender, type ApiFaults, type Emulator, type EmulatorProduct, type OutgoingWebhook, type WebhookFaults } from '../emulator';
 import { DEFAULT_SQUARE_VERSION } from './client';
 import { SquareSpec, findSpecPath, type MatchedOperation } from './spec';
 import { SIGNATURE_HEADER, signSquareWebhook } from './verify';
@@ -117,7 +117,7 @@ function decimal(v: unknown): number | null {
   return Number(v);
 }
 
-export class SquareEmulator implements Emulator {
+export class SquareEmulator extends LoopbackEmulator implements Emulator {
   readonly platform = 'square';
   readonly requests: { method: string; path: string; body: unknown; query: string; squareVersion: string | null }[] = [];
   readonly specViolations: SpecViolation[] = [];
@@ -137,8 +137,6 @@ export class SquareEmulator implements Emulator {
   private readonly spec: SquareSpec | null;
   private readonly salt = crypto.randomBytes(8).toString('hex');
   private seq = 0;
-  private server: http.Server | null = null;
-  private webhookUrl: string | null = null;
   private readonly locationIds: string[] = [];
   private readonly items = new Map<string, Item>();
   private readonly variations = new Map<string, Variation>();
@@ -148,20 +146,18 @@ export class SquareEmulator implements Emulator {
   /** Units returned so far per `order|line uid`. */
   private readonly returned = new Map<string, number>();
   private readonly idempotency = new Map<string, { hash: string; answer: Json }>();
-  private readonly webhooks = new WebhookSender({
+  protected readonly webhooks = new WebhookSender({
     url: () => this.webhookUrl,
     faults: () => this.faults.webhooks,
     random: () => this.random(),
+    // Square retries a failed delivery with backoff for up to 24 hours; the emulator 3 times, quickly.
     attempts: 3,
     headersFor: (w, attempt) => ({ ...w.headers, 'square-retry-number': String(attempt) }),
   });
 
-  /** Every delivery attempt of a webhook (and every one dropped), for tests. */
-  get deliveries(): readonly WebhookDeliveryRecord[] {
-    return this.webhooks.deliveries;
-  }
 
   constructor(opts: SquareEmulatorOptions) {
+    super();
     this.token = opts.accessToken;
     this.signatureKey = opts.webhookSignatureKey;
     this.merchantId = opts.merchantId ?? 'ML7RSTOCKRELAY';
@@ -176,22 +172,6 @@ export class SquareEmulator implements Emulator {
 
   // ------------------------------------------------------------------ lifecycle
 
-  async start(port = 0): Promise<string> {
-    const server = await listenOnLoopback((req, res) => void this.handle(req, res), port);
-    this.server = server;
-    return loopbackUrl(server);
-  }
-
-  async stop(): Promise<void> {
-    const s = this.server;
-    this.server = null;
-    if (s) await closeServer(s);
-  }
-
-  /** Where webhooks go, and the notification URL they are signed with (as in the Developer Dashboard). */
-  subscribe(url: string): void {
-    this.webhookUrl = url;
-  }
 
   // ------------------------------------------------------------------ ids and time
 
@@ -573,21 +553,13 @@ export class SquareEmulator implements Emulator {
         [SIGNATURE_HEADER]: signSquareWebhook(body, this.signatureKey, url),
       },
     };
-    this.webhooks.send(delivery, (w) => this.dispatch(w));
+    this.queueWebhook(delivery);
   }
 
-  /** Sends one webhook (Square retries a failed delivery with backoff for up to 24 hours; the emulator 3 times, quickly). */
-  private dispatch(w: OutgoingWebhook): void {
-    this.webhooks.deliver(w);
-  }
-
-  async flushWebhooks(): Promise<void> {
-    await this.webhooks.flush((w) => this.dispatch(w));
-  }
 
   // ------------------------------------------------------------------ HTTP
 
-  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  protected async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
     const raw = Buffer.concat(chunks).toString('utf8');

@@ -21,7 +21,7 @@
  */
 import crypto from 'node:crypto';
 import http from 'node:http';
-import { WebhookSender, closeServer, listenOnLoopback, loopbackUrl, type ApiFaults, type Emulator, type EmulatorProduct, type OutgoingWebhook, type WebhookDeliveryRecord, type WebhookFaults } from '../emulator';
+import { LoopbackEmulator, WebhookSender, type ApiFaults, type Emulator, type EmulatorProduct, type OutgoingWebhook, type WebhookFaults } from '../emulator';
 import { WOO_LOCATION } from './translate';
 import { signWooWebhook } from './verify';
 
@@ -118,7 +118,7 @@ function rfc3986(s: string): string {
   return encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
 
-export class WooEmulator implements Emulator {
+export class WooEmulator extends LoopbackEmulator implements Emulator {
   readonly platform = 'woocommerce';
   readonly requests: { method: string; path: string; body: unknown; query: Record<string, string> }[] = [];
   faults: { api: ApiFaults; webhooks: WebhookFaults } = { api: {}, webhooks: {} };
@@ -131,22 +131,16 @@ export class WooEmulator implements Emulator {
   private readonly random: () => number;
   private readonly batchLimit: number;
   private readonly salt = crypto.randomBytes(16).toString('hex');
-  private baseUrl = 'http://127.0.0.1';
-  private server: http.Server | null = null;
-  private webhookUrl: string | null = null;
   private readonly webhookIds = new Map<string, number>();
   private readonly products = new Map<number, Product>();
   private readonly orders = new Map<number, Order>();
   private readonly nonces = new Map<string, number>();
-  private readonly webhooks = new WebhookSender({ url: () => this.webhookUrl, faults: () => this.faults.webhooks, random: () => this.random(), attempts: 1 });
-
-  /** Every delivery attempt of a webhook (and every one dropped), for tests. */
-  get deliveries(): readonly WebhookDeliveryRecord[] {
-    return this.webhooks.deliveries;
-  }
+  // WooCommerce sends once and does not retry a failed delivery (it counts failures and disables the webhook after more than 5 in a row).
+  protected readonly webhooks = new WebhookSender({ url: () => this.webhookUrl, faults: () => this.faults.webhooks, random: () => this.random(), attempts: 1 });
   private nextId = { post: 100, item: 1000, meta: 5000, webhook: 1 };
 
   constructor(opts: WooEmulatorOptions) {
+    super();
     this.key = opts.consumerKey;
     this.secret = opts.consumerSecret;
     this.webhookSecret = opts.webhookSecret;
@@ -156,22 +150,9 @@ export class WooEmulator implements Emulator {
 
   // ------------------------------------------------------------------ lifecycle
 
-  async start(port = 0): Promise<string> {
-    const server = await listenOnLoopback((req, res) => void this.handle(req, res), port);
-    this.server = server;
-    this.baseUrl = loopbackUrl(server);
-    return this.baseUrl;
-  }
-
-  async stop(): Promise<void> {
-    const s = this.server;
-    this.server = null;
-    if (s) await closeServer(s);
-  }
-
   /** Creates one active webhook per topic the connector uses, all delivering to this URL. */
-  subscribe(url: string): void {
-    this.webhookUrl = url;
+  override subscribe(url: string): void {
+    super.subscribe(url);
     for (const t of WEBHOOK_TOPICS) if (!this.webhookIds.has(t)) this.webhookIds.set(t, this.nextId.webhook++);
   }
 
@@ -535,21 +516,12 @@ export class WooEmulator implements Emulator {
         'x-wc-webhook-delivery-id': deliveryId,
       },
     };
-    this.webhooks.send(delivery, (w) => this.dispatch(w));
-  }
-
-  /** Sends one webhook: WooCommerce sends once and does not retry a failed delivery (it counts failures and disables the webhook after more than 5 in a row). */
-  private dispatch(w: OutgoingWebhook): void {
-    this.webhooks.deliver(w);
-  }
-
-  async flushWebhooks(): Promise<void> {
-    await this.webhooks.flush((w) => this.dispatch(w));
+    this.queueWebhook(delivery);
   }
 
   // ------------------------------------------------------------------ HTTP
 
-  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  protected async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
     const raw = Buffer.concat(chunks).toString('utf8');
