@@ -91,8 +91,10 @@ describe.each(['sqlite', 'postgres'] as const)('sheet write-back on %s', (kind) 
   test('a sheet that keeps refusing (unshared) is suspended with an alert saying what to do; nothing is dropped, and it all lands once shared again', async () => {
     r = await sheetRig(kind, { file: { dispatch: { suspendAfter: 2, suspendMs: 1000, baseDelayMs: 50, maxDelayMs: 200 } }, fakeQuota: { writes: 60, windowMs: 6000 }, hub: { sheets: { quota: { requests: 60, windowMs: 6000 } } } });
     const { fake } = r;
-    fake.failNextWrites = [403, 403, 403, 403];
-    // (each batch stops at its first 403: two failed batches suspend the write-back, two failed probes follow)
+    // Unshared: every write is refused until the sheet is shared again (each batch stops at its first
+    // 403; two failed batches in a row suspend the write-back). A fixed number of refusals would make the
+    // test depend on how the rows happen to be split into batches on a loaded machine.
+    fake.failNextWrites = Array.from({ length: 10_000 }, () => 403);
     await r.sell('ART-4', 3, 'order-77');
     const until = async (what: () => Promise<boolean> | boolean) => {
       const deadline = Date.now() + 30_000;
@@ -105,6 +107,9 @@ describe.each(['sqlite', 'postgres'] as const)('sheet write-back on %s', (kind) 
     const sheetAlert = async (status: string) => ((await r.t.api('GET', `/v1/alerts?status=${status}`)).body.alerts as any[]).find((a) => a.kind === 'channel_failing' && a.channelId === 'google-sheet');
     await until(async () => (await sheetAlert('open')) !== undefined);
     expect((await sheetAlert('open')).message).toMatch(/^The Google Sheet failed 2 times in a row \(last: The service account .* may not edit the spreadsheet \(403\): share the sheet with that address as an Editor/);
+    expect(r.catalogRow('ART-4')['On hand · gallery']).not.toBe(7);
+    // Shared again: the next probe lands, the write-back resumes and everything queued is written once.
+    fake.failNextWrites = [];
     await until(() => r.catalogRow('ART-4')['On hand · gallery'] === 7);
     await until(async () => (await sheetAlert('resolved')) !== undefined);
     expect(fake.read('Movements').slice(1).filter((m) => m[9] === 'order-77')).toHaveLength(1);
