@@ -21,7 +21,11 @@ export const PLATFORMS = [
   'netsuite', 'sap-b1', 'business-central', 'cin7', 'other',
 ] as const;
 
-export const TOPICS = ['level.changed', 'alert.raised'] as const;
+const ShortPolicySchema = Type.Union([Type.Literal('reject'), Type.Literal('waitlist'), Type.Literal('split'), Type.Literal('split_waitlist')], {
+  description: 'When a purchase order cannot be filled whole from available stock: reject it (with the reason), waitlist it whole (first in, first out), split (reserve what is there, drop the rest), or split_waitlist (reserve what is there, the rest waits). Default waitlist.',
+});
+
+export const TOPICS = ['level.changed', 'alert.raised', 'purchase_order.changed'] as const;
 
 export const ConfigFileSchema = Type.Object(
   {
@@ -87,6 +91,60 @@ export const ConfigFileSchema = Type.Object(
         { additionalProperties: false },
       ),
     ),
+    orders: Type.Optional(
+      Type.Object(
+        {
+          currencies: Type.Optional(
+            Type.Array(Type.String({ pattern: '^[A-Z]{3}$' }), {
+              minItems: 1,
+              uniqueItems: true,
+              description: 'The currencies you sell in (ISO 4217, e.g. ["AUD"]); the first is your main one for reports. An order in another currency is kept but flagged, and an alert is raised. Leave out to accept any.',
+            }),
+          ),
+          keepContactDetails: Type.Optional(
+            Type.Boolean({ description: 'Keep the buyer’s name and email in the transaction log (default false: only the platform’s customer id is kept). Card data is never kept.' }),
+          ),
+        },
+        { additionalProperties: false, description: 'The merged transaction log (docs/orders.md).' },
+      ),
+    ),
+    purchaseOrders: Type.Optional(
+      Type.Object(
+        {
+          onShort: Type.Optional(ShortPolicySchema),
+          customers: Type.Optional(
+            Type.Record(Type.String({ minLength: 1, maxLength: 200 }), Type.Object({ onShort: ShortPolicySchema }, { additionalProperties: false }), {
+              description: 'A different policy for some customers, by the customer name as it appears on their purchase orders.',
+            }),
+          ),
+        },
+        { additionalProperties: false, description: 'Purchase orders from your customers (docs/orders.md): what happens when stock is short.' },
+      ),
+    ),
+    supplierOrders: Type.Optional(
+      Type.Object(
+        {
+          onDelay: Type.Optional(
+            Type.Union([Type.Literal('hide'), Type.Literal('keep_listed')], {
+              description: 'When a supplier marks an order delayed or backordered, items of it that are out of stock are hidden on every channel that can hide (hide), or kept listed even where the channel hides at zero (keep_listed). Default keep_listed. Each supplier order may say otherwise.',
+            }),
+          ),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    reorder: Type.Optional(
+      Type.Object(
+        {
+          windowDays: Type.Optional(Type.Integer({ minimum: 1, maximum: 365, description: 'Days of sales history the sales rate is taken from (default 28). Days an item was out of stock are left out.' })),
+          leadTimeDays: Type.Optional(Type.Integer({ minimum: 0, maximum: 365, description: 'Days from ordering to receiving, for items that do not set their own (default 14).' })),
+          safetyStock: Type.Optional(Type.Integer({ minimum: 0, description: 'Units kept in hand beyond the expected sales during the lead time, for items that do not set their own (default 0).' })),
+          reviewDays: Type.Optional(Type.Integer({ minimum: 0, maximum: 365, description: 'Days of sales a suggested order should cover beyond the reorder point (default 14).' })),
+          checkEveryMs: Type.Optional(Type.Integer({ minimum: 0, description: 'How often the hub checks days of cover against lead time and raises reorder alerts (default 1 hour; 0: only when asked).' })),
+        },
+        { additionalProperties: false, description: 'Reorder suggestions (docs/orders.md).' },
+      ),
+    ),
     alerts: Type.Optional(Type.Object({ defaultLowStockThreshold: Type.Optional(Type.Union([Type.Integer({ minimum: 0 }), Type.Null()])) }, { additionalProperties: false })),
     sheets: Type.Optional(
       Type.Object(
@@ -106,8 +164,9 @@ export const ConfigFileSchema = Type.Object(
                 orders: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
                 alerts: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
                 conflicts: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+                purchaseOrders: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
               },
-              { additionalProperties: false, description: 'Tab names, when yours differ from Catalog, Movements, Orders, Alerts and Conflicts.' },
+              { additionalProperties: false, description: 'Tab names, when yours differ from Catalog, Movements, Orders, Alerts, Conflicts and Purchase Orders.' },
             ),
           ),
           writesPerMinute: Type.Optional(Type.Integer({ minimum: 1, maximum: 60, description: 'Write requests per minute to the sheet (Google allows 60 per minute per user; default 60).' })),
@@ -184,7 +243,7 @@ export interface SheetsConfig {
   credentials: ServiceAccountKey;
   baseUrl: string | null;
   tokenUrl: string | null;
-  tabs: { catalog: string; movements: string; orders: string; alerts: string; conflicts: string };
+  tabs: { catalog: string; movements: string; orders: string; alerts: string; conflicts: string; purchaseOrders: string };
   writesPerMinute: number;
 }
 
@@ -214,6 +273,31 @@ export interface HubConfig {
   sheets: SheetsConfig | null;
   /** Write-back to an Airtable base, and its webhook (docs/airtable.md); null when not configured. */
   airtable: AirtableConfig | null;
+  orders: OrdersConfig;
+  purchaseOrders: PurchaseOrdersConfig;
+  supplierOrders: { onDelay: 'hide' | 'keep_listed' };
+  reorder: ReorderConfig;
+}
+
+export type ShortPolicy = 'reject' | 'waitlist' | 'split' | 'split_waitlist';
+
+export interface OrdersConfig {
+  /** Accepted currencies, main first; empty: any. */
+  currencies: string[];
+  keepContactDetails: boolean;
+}
+
+export interface PurchaseOrdersConfig {
+  onShort: ShortPolicy;
+  customers: Record<string, { onShort: ShortPolicy }>;
+}
+
+export interface ReorderConfig {
+  windowDays: number;
+  leadTimeDays: number;
+  safetyStock: number;
+  reviewDays: number;
+  checkEveryMs: number;
 }
 
 export class ConfigError extends Error {}
@@ -333,8 +417,8 @@ function sheetsConfig(file: ConfigFile, env: NodeJS.ProcessEnv): SheetsConfig | 
     if (s[k] !== undefined && !URL.canParse(s[k])) throw new ConfigError(`Config file: sheets.${k} is not a usable URL (it needs a host).`);
   }
   const t = s.tabs ?? {};
-  const tabs = { catalog: t.catalog ?? 'Catalog', movements: t.movements ?? 'Movements', orders: t.orders ?? 'Orders', alerts: t.alerts ?? 'Alerts', conflicts: t.conflicts ?? 'Conflicts' };
-  if (new Set(Object.values(tabs)).size !== 5) throw new ConfigError('Config file: sheets.tabs names the same tab twice.');
+  const tabs = { catalog: t.catalog ?? 'Catalog', movements: t.movements ?? 'Movements', orders: t.orders ?? 'Orders', alerts: t.alerts ?? 'Alerts', conflicts: t.conflicts ?? 'Conflicts', purchaseOrders: t.purchaseOrders ?? 'Purchase Orders' };
+  if (new Set(Object.values(tabs)).size !== 6) throw new ConfigError('Config file: sheets.tabs names the same tab twice.');
   return { spreadsheetId: s.spreadsheetId, credentials, baseUrl: s.baseUrl ?? null, tokenUrl: s.tokenUrl ?? null, tabs, writesPerMinute: s.writesPerMinute ?? 60 };
 }
 
@@ -481,6 +565,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LoadedConfig {
       dispatch,
       sheets: sheetsConfig(file, env),
       airtable: withConfigError(() => airtableConfig(file.airtable, env, locationIds)),
+      orders: { currencies: file.orders?.currencies ?? [], keepContactDetails: file.orders?.keepContactDetails ?? false },
+      purchaseOrders: { onShort: file.purchaseOrders?.onShort ?? 'waitlist', customers: file.purchaseOrders?.customers ?? {} },
+      supplierOrders: { onDelay: file.supplierOrders?.onDelay ?? 'keep_listed' },
+      reorder: {
+        windowDays: file.reorder?.windowDays ?? 28,
+        leadTimeDays: file.reorder?.leadTimeDays ?? 14,
+        safetyStock: file.reorder?.safetyStock ?? 0,
+        reviewDays: file.reorder?.reviewDays ?? 14,
+        checkEveryMs: file.reorder?.checkEveryMs ?? 60 * 60_000,
+      },
     },
     notices,
   };

@@ -2,6 +2,7 @@
  * Builds a whole hub from its config: store, inbox processor, dispatcher, sinks and the HTTP app.
  * `main.ts` runs one; tests build as many as they like on ephemeral ports.
  */
+import { checkReorder } from './orders/reports';
 import type { AddressInfo } from 'node:net';
 import type http from 'node:http';
 import { createApp } from './api/app';
@@ -140,6 +141,7 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
 
   let shuttingDown = false;
   let reconcileTimer: NodeJS.Timeout | null = null;
+  let reorderTimer: NodeJS.Timeout | null = null;
   let reconciling: Promise<ReconcileReport> | null = null;
   /** One reconciliation at a time: a second request while one runs gets the same report. */
   const runReconcile = (opts: { channelId?: string | undefined; dryRun?: boolean | undefined } = {}): Promise<ReconcileReport> => {
@@ -207,6 +209,17 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
         }, config.reconcileEveryMs);
         reconcileTimer.unref();
       }
+      // Days of cover against lead time (docs/orders.md): a reorder alert, shown in the sheet too.
+      if (config.reorder.checkEveryMs > 0 && !reorderTimer) {
+        reorderTimer = setInterval(() => {
+          checkReorder(store, config, clock(), async (tx, alert) => {
+            if (writeBack) await writeBack.alert(tx, alert as AlertRecord, clock().toISOString());
+          })
+            .then((opened) => log.info({ part: 'reorder', opened }, 'reorder check done'))
+            .catch((err: unknown) => log.error({ err }, 'reorder check failed'));
+        }, config.reorder.checkEveryMs);
+        reorderTimer.unref();
+      }
       return new Promise((resolve, reject) => {
         const s = app.listen(port, host, (err?: Error) => {
           if (err) return reject(err);
@@ -222,6 +235,8 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
       shuttingDown = true;
       if (reconcileTimer) clearInterval(reconcileTimer);
       reconcileTimer = null;
+      if (reorderTimer) clearInterval(reorderTimer);
+      reorderTimer = null;
       if (server) {
         const s = server;
         const closed = new Promise<void>((resolve) => s.close(() => resolve()));

@@ -4,7 +4,7 @@
  * coalesced per SKU: a burst of sales of one item is one record write with the latest numbers.
  */
 import { bookedMovements, changedSkus, type BookingObserver } from '../inbox/observer';
-import type { Outcome } from '../inbox/processor';
+import type { AnnouncedTopic, Outcome } from '../inbox/processor';
 import { isOrderMovement } from '../sheets/rows';
 import type { AlertRecord, InboxEntry, StoreOps } from '../store/types';
 import type { AirtableConfig } from './config';
@@ -23,9 +23,9 @@ export class AirtableWriteBack implements BookingObserver {
     for (const sku of changedSkus(outcome)) await this.record(tx, sku, now);
   }
 
-  async announced(tx: StoreOps, topic: 'level.changed' | 'alert.raised', payload: unknown, now: string): Promise<void> {
+  async announced(tx: StoreOps, topic: AnnouncedTopic, payload: unknown, now: string): Promise<void> {
     if (topic === 'level.changed') await this.record(tx, (payload as { sku: string }).sku, now);
-    else await this.alert(tx, (payload as { alert: AlertRecord }).alert, now);
+    else if (topic === 'alert.raised') await this.alert(tx, (payload as { alert: AlertRecord }).alert, now);
   }
 
   /** An alert opened outside a booking (a failing channel, a drift found by reconciliation). */

@@ -19,6 +19,7 @@ import type { ConflictRecord, InboxEntry, ItemRecord, Store } from '../store/typ
 import { CONFLICT_DECISION, type ConflictDecisionBody } from '../inbox/conflict-decision';
 import { AppError } from './errors';
 import { openApiDocument } from './openapi';
+import { registerOrderRoutes } from './order-routes';
 import type { ChannelRegistry } from '../channels/registry';
 import { ConnectorError } from '../connectors/types';
 import type { Sandbox } from '../sandbox';
@@ -27,7 +28,7 @@ import type { ReconcileReport } from '../channels/reconcile';
 
 export interface AppDeps {
   store: Store;
-  config: Pick<HubConfig, 'adminToken' | 'channels' | 'locations'>;
+  config: Pick<HubConfig, 'adminToken' | 'channels' | 'locations'> & Partial<Pick<HubConfig, 'orders' | 'reorder'>>;
   log: Logger;
   metrics: Metrics;
   processor: InboxProcessor;
@@ -590,6 +591,8 @@ export function createApp(deps: AppDeps): express.Express {
     });
   app.post('/v1/conflicts/:id/accept', decide('accept'));
   app.post('/v1/conflicts/:id/reject', decide('reject'));
+
+  registerOrderRoutes(app, { store, config: deps.config, processor, clock, shuttingDown, waitForOutcome });
 
   app.get('/v1/events', wrap(async (req, res) => {
     const limit = pageLimit(req);

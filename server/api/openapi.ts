@@ -6,6 +6,7 @@
 import { Type, type TSchema } from '@sinclair/typebox';
 import { REASONS, SOURCES } from '../domain/ledger';
 import { ADJUSTMENT_REASONS, Relay } from '../domain/relay';
+import { PurchaseOrderRequest, ReceiptRequest, SupplierOrderRequest, SupplierStatusRequest, orderPaths } from './orders-openapi';
 
 const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
 const Timestamp = Type.String({ format: 'date-time' });
@@ -279,9 +280,14 @@ function buildDocument() {
         CountRequest,
         ItemUpdate,
         DiscoveryReport,
+        PurchaseOrderRequest,
+        SupplierOrderRequest,
+        ReceiptRequest,
+        SupplierStatusRequest,
       },
     },
     paths: {
+      ...orderPaths({ json, err, limit, cursor, admin, adminErrors, idempotencyKey }),
       '/healthz': {
         get: {
           summary: 'The process is alive; says whether it runs in sandbox mode.',

@@ -15,6 +15,8 @@ export interface LevelPush {
   sku: string;
   location: string;
   level: number;
+  /** Set while a supplier order for the item is late: hide at zero, or keep listed (docs/orders.md). */
+  hold?: 'hide' | 'keep_listed';
 }
 
 /** A connector error as the dispatcher understands it: pacing, retryable, or final. */
@@ -72,6 +74,15 @@ export class ChannelSink implements Sink {
       // number still showing").
       if (known && known.expected === push.level && known.observed === push.level) {
         if (known.pushed !== push.level) await this.store.updateChannelLevel(config.id, push.sku, push.location, { pushed: push.level, pushedAt: this.clock().toISOString() });
+        // The level stays, but a supplier's delay may still change whether the listing shows.
+        if (this.visibilityChange(push, listing.hidden)) {
+          const ref = { productId: listing.productId, variantId: listing.variantId, ...(listing.inventoryItemId ? { inventoryItemId: listing.inventoryItemId } : {}) };
+          try {
+            await this.hideOrRelist(push, ref, listing.hidden, signal);
+          } catch (err) {
+            results[k] = err as Error;
+          }
+        }
         continue;
       }
       const expected = known?.expected ?? latest(known);
@@ -149,7 +160,7 @@ export class ChannelSink implements Sink {
       }
       await this.store.recordChannelLevel(config.id, p.push.sku, p.push.location, 'pushed', outcome.level, now, p.bookedDelta);
       try {
-        await this.hideOrRelist(p.push, p.target, p.hidden, signal);
+        await this.hideOrRelist(p.push, p.target.ref, p.hidden, signal);
       } catch (err) {
         results[p.k] = err as Error;
       }
@@ -157,17 +168,34 @@ export class ChannelSink implements Sink {
     return results;
   }
 
-  private async hideOrRelist(push: LevelPush, target: PushTarget, hidden: boolean, signal: AbortSignal): Promise<void> {
+  /**
+   * Whether the listing should be hidden or shown again at this level. The channel's own policy
+   * decides, unless a late supplier order holds the item (docs/orders.md): `hide` hides it at zero
+   * even where the channel keeps zero-stock listings, `keep_listed` keeps it shown (and shows it
+   * again) even where the channel hides at zero.
+   */
+  private visibilityChange(push: LevelPush, hidden: boolean): 'hide' | 'relist' | null {
     const { config, connector } = this.connected;
-    if (!connector.capabilities.hideRelist.supported) return;
+    if (!connector.capabilities.hideRelist.supported) return null;
+    const hideAtZero = push.hold === 'hide' ? true : push.hold === 'keep_listed' ? false : config.hideAtZero;
+    if (push.level === 0 && !hidden && hideAtZero) return 'hide';
+    if (!hidden) return null;
+    if (push.level === 0) return push.hold === 'keep_listed' ? 'relist' : null;
+    // Back in stock: relisted by the channel's policy; a listing only a hold could have hidden comes back too.
+    return config.relistOnRestock || !config.hideAtZero ? 'relist' : null;
+  }
+
+  private async hideOrRelist(push: LevelPush, ref: PushTarget['ref'], hidden: boolean, signal: AbortSignal): Promise<void> {
+    const { config, connector } = this.connected;
     const now = () => this.clock().toISOString();
+    const change = this.visibilityChange(push, hidden);
     // A listing is hidden only when it is at zero at every location of the channel we publish to
     // (the platforms hide a whole product, not one location's stock).
-    if (config.hideAtZero && push.level === 0 && !hidden && (await this.zeroEverywhereElse(push))) {
-      await this.wrap(() => connector.hide(target.ref, signal));
+    if (change === 'hide' && (await this.zeroEverywhereElse(push))) {
+      await this.wrap(() => connector.hide(ref, signal));
       await this.store.setListingHidden(config.id, push.sku, true, now());
-    } else if (config.relistOnRestock && push.level > 0 && hidden) {
-      await this.wrap(() => connector.relist(target.ref, signal));
+    } else if (change === 'relist') {
+      await this.wrap(() => connector.relist(ref, signal));
       await this.store.setListingHidden(config.id, push.sku, false, now());
     }
   }

@@ -122,12 +122,62 @@ export const SyncRequestRelay = Type.Object(
   },
 );
 
-export const Relay = Type.Union([CellEditRelay, EditBatchRelay, AdjustmentRelay, CountRelay, CatalogChangedRelay, SyncRequestRelay], {
+const PoNumber = Type.String({ minLength: 1, maxLength: 60, description: 'The purchase order’s number, unique among your purchase orders.' });
+const PoCustomer = Type.String({ minLength: 1, maxLength: 200, description: 'Who ordered: the customer’s name or account.' });
+
+/** One line of a customer's purchase order. */
+export const PurchaseOrderLine = Type.Object(
+  {
+    line: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000, description: 'Line number; lines are numbered 1, 2, … in the order given when left out.' })),
+    sku: Sku,
+    quantity: Type.Integer({ minimum: 1, maximum: 1_000_000, description: 'Units ordered: a whole number, 1 or more.' }),
+    location: Type.Optional(LocationId),
+  },
+  { additionalProperties: false },
+);
+
+/** What a customer's purchase order says, however it arrives (API, sheet tab, connector). */
+export const PurchaseOrderFields = {
+  number: PoNumber,
+  customer: PoCustomer,
+  lines: Type.Array(PurchaseOrderLine, { minItems: 1, maxItems: 500 }),
+  neededBy: Type.Optional(Type.String({ format: 'date', description: 'When the customer needs the goods (YYYY-MM-DD).' })),
+  note: Type.Optional(Note),
+  actor: Type.Optional(Actor),
+};
+
+export const PurchaseOrderRelay = Type.Object(
+  {
+    kind: Type.Literal('purchase_order'),
+    origin: Type.Optional(Origin),
+    ...PurchaseOrderFields,
+    sheet: Type.Optional(Type.String({ maxLength: 200, description: 'The tab the purchase order was typed in; its rows get the status back.' })),
+    submittedAt: When,
+  },
+  { additionalProperties: false, title: 'PurchaseOrderRelay', description: 'A purchase order from a customer, to be matched against available stock (docs/orders.md).' },
+);
+
+export const PurchaseOrderCancelRelay = Type.Object(
+  {
+    kind: Type.Literal('purchase_order_cancel'),
+    origin: Type.Optional(Origin),
+    number: PoNumber,
+    reason: Type.Optional(Note),
+    actor: Type.Optional(Actor),
+    cancelledAt: When,
+  },
+  { additionalProperties: false, title: 'PurchaseOrderCancelRelay', description: 'Cancels a customer’s purchase order: what it reserved is released.' },
+);
+
+export const Relay = Type.Union([CellEditRelay, EditBatchRelay, AdjustmentRelay, CountRelay, CatalogChangedRelay, SyncRequestRelay, PurchaseOrderRelay, PurchaseOrderCancelRelay], {
   title: 'Relay',
   description: 'A change relayed by the sheet add-on or an Airtable script, signed with the relay secret.',
 });
 
 export type Relay = Static<typeof Relay>;
+export type PurchaseOrderRelay = Static<typeof PurchaseOrderRelay>;
+export type PurchaseOrderCancelRelay = Static<typeof PurchaseOrderCancelRelay>;
+export const isPurchaseOrderRelay = (r: Relay): r is PurchaseOrderRelay | PurchaseOrderCancelRelay => r.kind === 'purchase_order' || r.kind === 'purchase_order_cancel';
 export type CellEditRelay = Static<typeof CellEditRelay>;
 export type Edit = Static<typeof EditBatchRelay>['edits'][number];
 
@@ -191,6 +241,15 @@ function parseOldQuantity(value: string | number | null): number | null {
  * Throws RelayInputError; the caller answers 400 and stores nothing.
  */
 export function checkRelay(relay: Relay): void {
+  if (relay.kind === 'purchase_order') {
+    const seen = new Set<number>();
+    relay.lines.forEach((l, i) => {
+      const n = l.line ?? i + 1;
+      if (seen.has(n)) throw new RelayInputError('duplicate_line', `Purchase order ${relay.number} has line ${n} twice; number each line once.`);
+      seen.add(n);
+    });
+    return;
+  }
   const edits: Edit[] = relay.kind === 'cell_edit' ? [relay] : relay.kind === 'edit_batch' ? relay.edits : [];
   edits.forEach((e, i) => {
     const where = relay.kind === 'edit_batch' ? `Edit ${i + 1} (SKU ${e.sku}, ${e.field})` : `SKU ${e.sku}, ${e.field}`;
@@ -271,5 +330,9 @@ export function planRelay(input: Relay, key: string, source?: Source): Command[]
       ];
     case 'sync_request':
       return [{ type: 'resync', skus: relay.skus ? [...new Set(relay.skus)] : null, reconcile: relay.reconcile ?? false }];
+    case 'purchase_order':
+    case 'purchase_order_cancel':
+      // Purchase orders are matched, not booked line by line (server/orders/purchase-orders.ts).
+      throw new RelayInputError('not_a_stock_change', 'A purchase order is handled by the purchase order desk, not as a stock change.');
   }
 }

@@ -5,13 +5,13 @@
  */
 import type { Movement } from '../domain/ledger';
 import type { InboxEntry, StoreOps } from '../store/types';
-import type { Outcome } from './processor';
+import type { AnnouncedTopic, Outcome } from './processor';
 
 export interface BookingObserver {
   /** After an inbound event was handled, before its transaction commits. */
   afterEvent(tx: StoreOps, entry: InboxEntry, outcome: Outcome, now: string): Promise<void>;
   /** Every level change and alert the processor announces (the same as the notification webhooks get). */
-  announced(tx: StoreOps, topic: 'level.changed' | 'alert.raised', payload: unknown, now: string): Promise<void>;
+  announced(tx: StoreOps, topic: AnnouncedTopic, payload: unknown, now: string): Promise<void>;
 }
 
 /** The movements this event booked just now (not those it found booked before: a redelivery writes nothing twice). */

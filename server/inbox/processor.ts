@@ -17,6 +17,15 @@ import type { ChannelConfig } from '../config';
 import type { BookingObserver } from './observer';
 import { chunks } from '../util';
 import { CONFLICT_DECISION, decideConflict } from './conflict-decision';
+import { isPurchaseOrderRelay } from '../domain/relay';
+import { guardReturns, recordOrderFacts } from '../orders/log';
+import { cancelPurchaseOrder, fulfilPurchaseOrder, reevaluate, submitPurchaseOrder, type Desk, type PurchaseOrderInput, type PurchaseOrderView } from '../orders/purchase-orders';
+import { createSupplierOrder, receiveSupplierOrder, updateSupplierOrderStatus, type ReceiptInput, type StatusInput, type SupplierDesk, type SupplierOrderInput } from '../orders/supplier-orders';
+import type { Source } from '../domain/ledger';
+
+/** Inbound events of the order desks (docs/orders.md), stored by the API with source `api`. */
+export const ORDER_DESK_KINDS = ['purchase_order', 'purchase_order_cancel', 'purchase_order_fulfil', 'supplier_order', 'supplier_receipt', 'supplier_status'] as const;
+export type AnnouncedTopic = 'level.changed' | 'alert.raised' | 'purchase_order.changed' | 'order.recorded';
 
 /** An engine event: the attribution window of a channel level discrepancy ended (docs/attribution.md). */
 interface WindowEvent {
@@ -42,7 +51,21 @@ export interface Outcome {
   results: CommandResult[];
 }
 
-type ProcessorConfig = Pick<HubConfig, 'defaultLocation' | 'channels' | 'notify' | 'defaultLowStockThreshold'> & { attributionWindowMs?: number };
+const ORDER_FLAG_TEXT: Record<string, string> = {
+  currency_not_accepted: 'order_currency',
+  refund_exceeds_order: 'refund_exceeds_order',
+  refund_currency_differs: 'refund_exceeds_order',
+  return_exceeds_sold: 'return_exceeds_sold',
+};
+
+type ProcessorConfig = Pick<HubConfig, 'defaultLocation' | 'channels' | 'notify' | 'defaultLowStockThreshold'> &
+  Partial<Pick<HubConfig, 'orders' | 'purchaseOrders' | 'supplierOrders'>> & { attributionWindowMs?: number };
+
+const DEFAULT_ORDERS: Pick<HubConfig, 'orders' | 'purchaseOrders' | 'supplierOrders'> = {
+  orders: { currencies: [], keepContactDetails: false },
+  purchaseOrders: { onShort: 'waitlist', customers: {} },
+  supplierOrders: { onDelay: 'keep_listed' },
+};
 
 const ALERT_TEXT: Record<StockAlertKind, { severity: 'warning' | 'critical'; text: (sku: string, loc: string, available: number) => string }> = {
   oversold: { severity: 'critical', text: (s, l, a) => `${s} is oversold at ${l}: ${-a} more sold or reserved than on hand.` },
@@ -293,9 +316,11 @@ export class InboxProcessor {
       const r = await this.observeLevel(tx, ch.config, b.sku, b.location, b.level, null);
       return { status: 'processed', results: [r] };
     }
+    if (entry.source === 'api' && (ORDER_DESK_KINDS as readonly string[]).includes(entry.kind)) return this.handleOrderDesk(tx, entry);
     let commands: Command[];
     try {
       const relay = JSON.parse(entry.body) as Relay;
+      if (isPurchaseOrderRelay(relay)) return this.handleOrderDesk(tx, entry, relay);
       commands = planRelay(relay, entry.dedupeKey, entry.source === 'api' ? 'api' : undefined);
     } catch (err) {
       const message = err instanceof RelayInputError ? err.message : `The event cannot be read: ${(err as Error).message}`;
@@ -327,6 +352,9 @@ export class InboxProcessor {
       const why = err instanceof TranslateError || err instanceof SyntaxError ? err.message : `unexpected: ${(err as Error).message}`;
       return { status: 'rejected', results: [{ sku: '', result: 'rejected', message: `The ${ch.config.name} event "${entry.kind}" cannot be read: ${why}` }] };
     }
+    // A refund that would put back more than the order sold is cut to what was sold (docs/orders.md).
+    const guarded = await guardReturns(tx, ch.config.id, facts);
+    facts = guarded.facts;
     const lines: LineToResolve[] = [];
     for (const f of facts) {
       if (f.type === 'sale') lines.push(...f.lines.map((l) => ({ ...l, sold: true })));
@@ -350,7 +378,76 @@ export class InboxProcessor {
         results.push({ sku: p.sku ?? '', result: 'unchanged', message: `${ch.config.name} reported a level for a listing that is not mapped to our catalog; ignored.` });
       }
     }
+    // The transaction log: the order's money and states, linked to what was just booked.
+    const logged = await recordOrderFacts(tx, { channelId: ch.config.id, channelName: ch.config.name, config: this.orderConfig().orders, eventId: entry.id, now: this.now() }, facts, guarded.notes);
+    for (const n of logged.notes) {
+      results.push({ sku: '', result: 'unchanged', message: n.message });
+      if (n.flag) {
+        const opened = await tx.openAlert({ kind: ORDER_FLAG_TEXT[n.flag] ?? 'order_flagged', severity: 'warning', sku: null, locationId: null, channelId: ch.config.id, message: n.message }, this.now());
+        if (opened) await this.fanOut(tx, 'alert.raised', null, { alert: opened }, this.now());
+      }
+    }
+    for (const e of logged.created) await this.announce(tx, 'order.recorded', { orderEventId: e.id, orderId: e.orderId }, this.now());
     await this.followUp(tx, touched);
+    return { status: statusOf(results), results };
+  }
+
+  private orderConfig(): Pick<HubConfig, 'orders' | 'purchaseOrders' | 'supplierOrders'> {
+    return { orders: this.config.orders ?? DEFAULT_ORDERS.orders, purchaseOrders: this.config.purchaseOrders ?? DEFAULT_ORDERS.purchaseOrders, supplierOrders: this.config.supplierOrders ?? DEFAULT_ORDERS.supplierOrders };
+  }
+
+  private desk(tx: StoreOps, entry: InboxEntry, touched: Map<string, { sku: string; location: string }>): Desk & SupplierDesk {
+    const now = this.now();
+    return {
+      tx,
+      now,
+      eventId: entry.id,
+      config: { ...this.orderConfig(), defaultLocation: this.config.defaultLocation },
+      book: (cmd) => this.apply(tx, cmd, entry.id, touched),
+      announce: (view: PurchaseOrderView) => this.fanOut(tx, 'purchase_order.changed', null, { purchaseOrder: view, at: now }, now),
+      touch: (sku) => this.touchItem(tx, sku, touched),
+    };
+  }
+
+  /** Purchase orders and supplier orders, from the API or the sheet (docs/orders.md). */
+  private async handleOrderDesk(tx: StoreOps, entry: InboxEntry, relay?: Relay): Promise<Outcome> {
+    const touched = new Map<string, { sku: string; location: string }>();
+    const desk = this.desk(tx, entry, touched);
+    let results: CommandResult[];
+    try {
+      if (relay?.kind === 'purchase_order') {
+        const input: PurchaseOrderInput = { ...relay, origin: relay.origin ?? 'sheet', submittedAt: relay.submittedAt };
+        results = await submitPurchaseOrder(desk, input);
+      } else if (relay?.kind === 'purchase_order_cancel') {
+        results = await cancelPurchaseOrder(desk, { number: relay.number, reason: relay.reason, actor: relay.actor, origin: relay.origin ?? 'sheet' });
+      } else {
+        const body = JSON.parse(entry.body) as Record<string, unknown>;
+        const origin = (body.origin as Source | undefined) ?? 'api';
+        switch (entry.kind) {
+          case 'purchase_order':
+            results = await submitPurchaseOrder(desk, { ...(body as unknown as PurchaseOrderInput), origin });
+            break;
+          case 'purchase_order_cancel':
+            results = await cancelPurchaseOrder(desk, { number: String(body.number), reason: body.reason as string | undefined, actor: body.actor as string | undefined, origin });
+            break;
+          case 'purchase_order_fulfil':
+            results = await fulfilPurchaseOrder(desk, { number: String(body.number), actor: body.actor as string | undefined, origin });
+            break;
+          case 'supplier_order':
+            results = await createSupplierOrder(desk, body as unknown as SupplierOrderInput);
+            break;
+          case 'supplier_receipt':
+            results = await receiveSupplierOrder(desk, body as unknown as ReceiptInput, origin);
+            break;
+          default:
+            results = await updateSupplierOrderStatus(desk, body as unknown as StatusInput);
+        }
+      }
+    } catch (err) {
+      if (err instanceof SyntaxError) return { status: 'rejected', results: [{ sku: '', result: 'rejected', message: `The request cannot be read: ${err.message}` }] };
+      throw err;
+    }
+    await this.followUp(tx, touched, entry);
     return { status: statusOf(results), results };
   }
 
@@ -443,7 +540,7 @@ export class InboxProcessor {
     await tx.updateChannelLevel(w.channelId, w.sku, w.location, { expected: state.expected, observed: state.observed, pendingSince: state.pendingSince, drift: state.drift, driftThrough: state.driftThrough });
     if (repush) {
       const level = (await tx.getLevel(w.sku, w.location)) ?? { onHand: 0, reserved: 0 };
-      await this.pushToChannels(tx, w.sku, w.location, level, now);
+      await this.pushToChannels(tx, w.sku, w.location, level, now, (await tx.getItem(w.sku))?.listingHold ?? null);
       return {
         status: 'processed',
         results: [{ sku: w.sku, location: w.location, result: 'unchanged', message: `${ch.config.name} still shows ${state.observed}, the number we last sent it, although sales were booked since (our update crossed one of them); our current number is sent again.` }],
@@ -611,8 +708,14 @@ export class InboxProcessor {
   }
 
   /** Alerts and outbox rows for every item × location whose numbers may have changed. */
-  private async followUp(tx: StoreOps, touched: Map<string, { sku: string; location: string }>): Promise<void> {
+  private async followUp(tx: StoreOps, touched: Map<string, { sku: string; location: string }>, entry?: InboxEntry): Promise<void> {
     const now = this.now();
+    if (touched.size > 0) {
+      // Stock that came back serves the purchase orders waiting for it, first in, first out.
+      const skus = new Set([...touched.values()].map((t) => t.sku));
+      const fake: InboxEntry = entry ?? ({ id: 0 } as InboxEntry);
+      await reevaluate(this.desk(tx, fake, touched), skus);
+    }
     for (const { sku, location } of touched.values()) {
       const level = (await tx.getLevel(sku, location)) ?? { onHand: 0, reserved: 0 };
       const item = await tx.getItem(sku);
@@ -628,7 +731,7 @@ export class InboxProcessor {
       }
       const view = locationLevelView(location, level, this.config.channels);
       await this.fanOut(tx, 'level.changed', `level:${sku}:${location}`, { sku, ...view, at: now }, now);
-      await this.pushToChannels(tx, sku, location, level, now);
+      await this.pushToChannels(tx, sku, location, level, now, item?.listingHold ?? null);
     }
   }
 
@@ -657,7 +760,8 @@ export class InboxProcessor {
             for (const location of Object.keys(ch.config.locations)) {
               const level = levels.find((l) => l.sku === listing.sku && l.locationId === location) ?? { onHand: 0, reserved: 0 };
               const published = publishedLevel(level, { buffer: ch.config.buffer, cap: ch.config.cap });
-              await tx.enqueue({ sink: `channel:${ch.config.id}`, topic: 'level.push', coalesceKey: `push:${ch.config.id}:${listing.sku}:${location}`, payload: { sku: listing.sku, location, level: published } }, this.now());
+              const hold = (await tx.getItem(listing.sku))?.listingHold ?? null;
+              await tx.enqueue({ sink: `channel:${ch.config.id}`, topic: 'level.push', coalesceKey: `push:${ch.config.id}:${listing.sku}:${location}`, payload: { sku: listing.sku, location, level: published, ...(hold ? { hold } : {}) } }, this.now());
               queued++;
             }
           }
@@ -668,16 +772,22 @@ export class InboxProcessor {
   }
 
   /** One `level.push` per connected channel that lists the item at this location, coalesced per item and location. */
-  private async pushToChannels(tx: StoreOps, sku: string, location: string, level: { onHand: number; reserved: number }, now: string): Promise<void> {
+  private async pushToChannels(tx: StoreOps, sku: string, location: string, level: { onHand: number; reserved: number }, now: string, hold: 'hide' | 'keep_listed' | null): Promise<void> {
     for (const ch of this.channels?.all() ?? []) {
       if (ch.config.locations[location] === undefined) continue;
       if (!(await tx.listingForSku(ch.config.id, sku))) continue;
       const published = publishedLevel(level, { buffer: ch.config.buffer, cap: ch.config.cap });
-      await tx.enqueue({ sink: `channel:${ch.config.id}`, topic: 'level.push', coalesceKey: `push:${ch.config.id}:${sku}:${location}`, payload: { sku, location, level: published } }, now);
+      // `hold`: a late supplier order decides what the listing does at zero (docs/orders.md).
+      await tx.enqueue({ sink: `channel:${ch.config.id}`, topic: 'level.push', coalesceKey: `push:${ch.config.id}:${sku}:${location}`, payload: { sku, location, level: published, ...(hold ? { hold } : {}) } }, now);
     }
   }
 
-  private async fanOut(tx: StoreOps, topic: 'level.changed' | 'alert.raised', coalesceKey: string | null, payload: unknown, now: string): Promise<void> {
+  /** Tells the observers (sheet, Airtable) only; not a notification topic. */
+  private async announce(tx: StoreOps, topic: AnnouncedTopic, payload: unknown, now: string): Promise<void> {
+    for (const o of this.observers) await o.announced(tx, topic, payload, now);
+  }
+
+  private async fanOut(tx: StoreOps, topic: 'level.changed' | 'alert.raised' | 'purchase_order.changed', coalesceKey: string | null, payload: unknown, now: string): Promise<void> {
     for (const o of this.observers) await o.announced(tx, topic, payload, now);
     for (const sink of this.config.notify) {
       if (!sink.topics.includes(topic)) continue;

@@ -18,6 +18,10 @@ export function slackText(topic: string, payload: unknown): string {
     return `${mark} *stockrelay ${p.alert.status === 'resolved' ? 'resolved' : p.alert.severity ?? 'alert'}*: ${p.alert.message ?? p.alert.kind ?? ''}`.trim();
   }
   if (topic === 'level.changed') return `stockrelay: ${p.sku ?? '?'} at ${p.locationId ?? '?'} — ${p.available ?? '?'} available.`;
+  const po = (payload as { purchaseOrder?: { number?: string; customer?: string; status?: string; reason?: string | null } } | null)?.purchaseOrder;
+  if (topic === 'purchase_order.changed' && po) {
+    return `stockrelay: purchase order ${po.number ?? '?'} from ${po.customer ?? '?'} is ${(po.status ?? '?').replace(/_/g, ' ')}${po.reason ? ` — ${po.reason}` : ''}`;
+  }
   return `stockrelay: ${topic}`;
 }
 

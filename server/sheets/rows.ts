@@ -4,6 +4,10 @@
  * reorder columns or add their own; a cell the hub has nothing to say about is `null`, which the
  * Sheets API skips (it never clears a cell the hub does not own).
  */
+import type { PurchaseOrderView } from '../orders/purchase-orders';
+import { STATUS_TEXT } from '../orders/purchase-orders';
+import { formatMinor } from '../orders/money';
+import type { StoreOps } from '../store/types';
 import { parseHeader } from '../../appsscript/src/catalog';
 import type { Movement } from '../domain/ledger';
 import type { AlertRecord, ConflictRecord, ItemRecord, LevelRecord } from '../store/types';
@@ -162,4 +166,60 @@ export function conflictValues(c: ConflictRecord): Record<string, Cell> {
     Status: conflictStatus(c),
     Event: c.eventId ?? '',
   };
+}
+
+/** The hub-written columns of a Purchase Orders row (docs/orders.md); other cells are left as typed. */
+export function purchaseOrderStatusValues(po: PurchaseOrderView, line: PurchaseOrderView['lines'][number]): Record<string, Cell> {
+  return {
+    Status: STATUS_TEXT[po.status],
+    Reserved: line.reserved,
+    Waiting: line.waiting,
+    Reason: po.reason ?? '',
+    Updated: sheetTime(po.updatedAt),
+  };
+}
+
+const STEP_TEXT: Record<string, string> = { placed: 'sold', paid: 'paid', fulfilled: 'fulfilled', updated: 'updated', refund: 'refunded', return: 'returned', exchange: 'exchanged', cancellation: 'cancelled' };
+
+/** Orders tab rows for one step of an order from the transaction log: one per line it concerns. */
+export async function orderStepRows(store: StoreOps, orderId: number, orderEventId: number, channel: (id: string | null) => string | null): Promise<Record<string, Cell>[]> {
+  const ops = store.orders();
+  const order = await ops.getOrder(orderId);
+  if (!order) return [];
+  const [events, lines, moved] = await Promise.all([ops.orderEvents([orderId]), ops.orderLines(orderId), ops.linkedMovements([orderId])]);
+  const step = events.find((e) => e.id === orderEventId);
+  if (!step) return [];
+  const cur = order.currency;
+  const amount = (n: number | null) => (n === null || cur === null ? '' : formatMinor(n, cur));
+  const base = {
+    When: sheetTime(step.occurredAt),
+    Channel: channel(order.channelId) ?? order.channelId,
+    Order: order.number ?? order.externalId,
+    Status: STEP_TEXT[step.kind] ?? step.kind,
+    Currency: cur ?? '',
+    'Order total': amount(order.total),
+    Payment: order.paymentStatus,
+    Fulfilment: order.fulfilmentStatus,
+    Flags: [...new Set([...order.flags, ...step.flags])].join(' '),
+  };
+  const stepLines = (step.detail.lines as { lineId: string; quantity: number; restock?: boolean }[] | undefined) ?? [];
+  if (stepLines.length === 0) return [{ ...base, SKU: '', Location: '', Quantity: '', 'Unit price': '', 'Line total': '', Amount: step.amount === null ? '' : amount(step.amount), Note: '' }];
+  const out: Record<string, Cell>[] = [];
+  for (const sl of stepLines) {
+    const line = lines.find((l) => l.lineId === sl.lineId);
+    const m = moved.find((x) => x.orderEventId === step.id && (line?.sku ? x.sku === line.sku : true));
+    const back = step.kind === 'refund' || step.kind === 'return' || step.kind === 'cancellation';
+    out.push({
+      ...base,
+      SKU: m?.sku ?? line?.sku ?? '',
+      Location: m?.locationId ?? '',
+      // Units that left are positive; units that came back are negative.
+      Quantity: back ? -sl.quantity : sl.quantity,
+      'Unit price': line ? amount(line.unitPrice) : '',
+      'Line total': line && !back ? amount(line.total) : '',
+      Amount: out.length === 0 && step.amount !== null ? amount(step.amount) : '',
+      Note: back && sl.restock === false ? 'money only, not restocked' : (m?.note ?? ''),
+    });
+  }
+  return out;
 }

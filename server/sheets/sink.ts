@@ -18,12 +18,15 @@ import { parseRetryAfter } from '../util';
 import type { AlertRecord, OutboxEntry, Store } from '../store/types';
 import { SKU_METADATA_KEY } from '../../appsscript/src/catalog';
 import type { SheetsApi } from './client';
-import { alertValues, catalogRow, conflictStatus, conflictValues, logRow, movementValues, orderValues, quoteTab, type Cell } from './rows';
+import { alertValues, catalogRow, conflictStatus, conflictValues, logRow, movementValues, orderStepRows, orderValues, purchaseOrderStatusValues, quoteTab, type Cell } from './rows';
+import type { PurchaseOrderView } from '../orders/purchase-orders';
 
 export const SHEETS_SINK = 'sheets';
 export const CONFLICT_METADATA_KEY = 'stockrelay.conflict';
 
-export type SheetTopic = 'sheet.row' | 'sheet.movement' | 'sheet.order' | 'sheet.alert' | 'sheet.conflict' | 'sheet.conflict_status';
+export type SheetTopic = 'sheet.row' | 'sheet.movement' | 'sheet.order' | 'sheet.alert' | 'sheet.conflict' | 'sheet.conflict_status' | 'sheet.po';
+/** Put on each Purchase Orders row by the add-on: `<PO number>#<line>`. */
+export const PO_LINE_METADATA_KEY = 'stockrelay.po_line';
 
 interface Layout {
   sheetIds: Map<string, number>;
@@ -165,10 +168,22 @@ export class SheetsSink implements Sink {
       );
     });
 
-    await step(['sheet.row', 'sheet.conflict_status'], async (ks) => {
+    await step(['sheet.row', 'sheet.conflict_status', 'sheet.po'], async (ks) => {
       const data: { dataFilter: object; majorDimension: 'ROWS'; values: Cell[][] }[] = [];
       const rowKs = ks.filter((k) => entries[k]!.topic === 'sheet.row');
       const statusKs = ks.filter((k) => entries[k]!.topic === 'sheet.conflict_status');
+      const poKs = ks.filter((k) => entries[k]!.topic === 'sheet.po');
+      if (poKs.length > 0) {
+        const headers = layout.headers.get(tabs.purchaseOrders);
+        if (!layout.sheetIds.has(tabs.purchaseOrders) || !headers || headers.length === 0) throw missingTab(tabs.purchaseOrders);
+        for (const k of poKs) {
+          const po = (entries[k]!.payload as { purchaseOrder: PurchaseOrderView }).purchaseOrder;
+          for (const line of po.lines) {
+            const row = trimNulls(logRow(headers, purchaseOrderStatusValues(po, line)));
+            if (row.length > 0) data.push({ dataFilter: { developerMetadataLookup: { metadataKey: PO_LINE_METADATA_KEY, metadataValue: `${po.number}#${line.line}`, locationType: 'ROW' } }, majorDimension: 'ROWS', values: [row] });
+          }
+        }
+      }
       const now = this.clock().toISOString();
       if (rowKs.length > 0) {
         const headers = layout.headers.get(tabs.catalog);
@@ -221,7 +236,15 @@ export class SheetsSink implements Sink {
     });
     await step(['sheet.order'], async (ks) => {
       const h = headersOf(tabs.orders);
-      await append(tabs.orders, ks.map((k) => { const m = (entries[k]!.payload as { movement: Movement }).movement; return logRow(h, orderValues(m, channel(m.channelId))); }));
+      const rows: Cell[][] = [];
+      for (const k of ks) {
+        const p = entries[k]!.payload as { movement?: Movement; orderEventId?: number; orderId?: number };
+        if (p.movement) rows.push(logRow(h, orderValues(p.movement, channel(p.movement.channelId))));
+        else if (p.orderEventId !== undefined && p.orderId !== undefined) {
+          for (const values of await orderStepRows(this.store, p.orderId, p.orderEventId, channel)) rows.push(logRow(h, values));
+        }
+      }
+      await append(tabs.orders, rows);
     });
     await step(['sheet.alert'], async (ks) => {
       const h = headersOf(tabs.alerts);
@@ -230,7 +253,7 @@ export class SheetsSink implements Sink {
 
     // A topic this sink does not know: refused for good, so it shows as a dead letter.
     entries.forEach((e, k) => {
-      if (!['sheet.row', 'sheet.movement', 'sheet.order', 'sheet.alert', 'sheet.conflict', 'sheet.conflict_status'].includes(e.topic)) results[k] = new DeliveryError(`The sheet write-back does not know "${e.topic}".`, null, true);
+      if (!['sheet.row', 'sheet.movement', 'sheet.order', 'sheet.alert', 'sheet.conflict', 'sheet.conflict_status', 'sheet.po'].includes(e.topic)) results[k] = new DeliveryError(`The sheet write-back does not know "${e.topic}".`, null, true);
     });
     return results;
   }

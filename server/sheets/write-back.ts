@@ -6,7 +6,8 @@
  */
 import type { HubConfig } from '../config';
 import { bookedMovements, changedSkus, type BookingObserver } from '../inbox/observer';
-import type { Outcome } from '../inbox/processor';
+import type { AnnouncedTopic, Outcome } from '../inbox/processor';
+import type { PurchaseOrderView } from '../orders/purchase-orders';
 import type { AlertRecord, InboxEntry, StoreOps } from '../store/types';
 import { isOrderMovement } from './rows';
 import { SHEETS_SINK, type SheetTopic } from './sink';
@@ -19,7 +20,9 @@ export class SheetWriteBack implements BookingObserver {
   async afterEvent(tx: StoreOps, entry: InboxEntry, outcome: Outcome, now: string): Promise<void> {
     for (const m of await bookedMovements(tx, entry, outcome)) {
       await enqueue(tx, 'sheet.movement', null, { movement: m }, now);
-      if (isOrderMovement(m)) await enqueue(tx, 'sheet.order', null, { movement: m }, now);
+      // Orders of channels come from the transaction log ('order.recorded'); a PO shipped or a
+      // stock change with an order reference made elsewhere is still listed by its movement.
+      if (isOrderMovement(m) && m.source !== 'channel') await enqueue(tx, 'sheet.order', null, { movement: m }, now);
     }
     for (const sku of changedSkus(outcome)) await this.row(tx, sku, now);
     for (const r of outcome.results) {
@@ -33,9 +36,15 @@ export class SheetWriteBack implements BookingObserver {
     }
   }
 
-  async announced(tx: StoreOps, topic: 'level.changed' | 'alert.raised', payload: unknown, now: string): Promise<void> {
+  async announced(tx: StoreOps, topic: AnnouncedTopic, payload: unknown, now: string): Promise<void> {
     if (topic === 'level.changed') await this.row(tx, (payload as { sku: string }).sku, now);
-    else await this.alert(tx, (payload as { alert: AlertRecord }).alert, now);
+    else if (topic === 'alert.raised') await this.alert(tx, (payload as { alert: AlertRecord }).alert, now);
+    else if (topic === 'order.recorded') await enqueue(tx, 'sheet.order', null, payload, now);
+    else if (topic === 'purchase_order.changed') {
+      const po = (payload as { purchaseOrder: PurchaseOrderView }).purchaseOrder;
+      // Only a PO typed in the sheet has rows there; the latest status of each PO is what is written.
+      if (po.origin === 'sheet') await enqueue(tx, 'sheet.po', po.stored ? `sheet:po:${po.number}` : null, { purchaseOrder: po }, now);
+    }
   }
 
   /** An alert opened outside a booking (a failing channel, a drift found by reconciliation). */

@@ -234,6 +234,132 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           .execute();
       },
     },
+    '0008_orders_purchase_orders': {
+      async up(db: AnyDb) {
+        // The merged transaction log (docs/orders.md): one row per channel order, its priced lines,
+        // what happened to it (placed, paid, refunded, cancelled…) and the movements each step booked.
+        // Money is integer minor units with the currency, never a float.
+        await idColumn(db, 'orders')
+          .addColumn('channel_id', 'text', (c) => c.notNull())
+          .addColumn('external_id', 'text', (c) => c.notNull())
+          .addColumn('number', 'text')
+          .addColumn('currency', 'text')
+          .addColumn('subtotal', 'bigint')
+          .addColumn('discount', 'bigint')
+          .addColumn('tax', 'bigint')
+          .addColumn('shipping', 'bigint')
+          .addColumn('total', 'bigint')
+          .addColumn('refunded', 'bigint', (c) => c.notNull().defaultTo(0))
+          .addColumn('payment_status', 'text', (c) => c.notNull())
+          .addColumn('fulfilment_status', 'text', (c) => c.notNull())
+          .addColumn('status', 'text', (c) => c.notNull())
+          .addColumn('customer_ref', 'text')
+          .addColumn('contact', 'text')
+          .addColumn('flags', 'text', (c) => c.notNull().defaultTo(''))
+          .addColumn('placed_at', 'text', (c) => c.notNull())
+          .addColumn('updated_at', 'text', (c) => c.notNull())
+          .addColumn('recorded_at', 'text', (c) => c.notNull())
+          .addUniqueConstraint('orders_channel_external', ['channel_id', 'external_id'])
+          .execute();
+        await sql`create index orders_by_placed on orders (placed_at, id)`.execute(db);
+        await db.schema
+          .createTable('order_lines')
+          .addColumn('order_id', 'bigint', (c) => c.notNull().references('orders.id'))
+          .addColumn('line_id', 'text', (c) => c.notNull())
+          .addColumn('sku', 'text')
+          .addColumn('title', 'text')
+          .addColumn('quantity', 'integer', (c) => c.notNull())
+          .addColumn('unit_price', 'bigint')
+          .addColumn('discount', 'bigint', (c) => c.notNull().defaultTo(0))
+          .addColumn('tax', 'bigint', (c) => c.notNull().defaultTo(0))
+          .addColumn('total', 'bigint')
+          .addColumn('returned', 'integer', (c) => c.notNull().defaultTo(0))
+          .addPrimaryKeyConstraint('order_lines_pk', ['order_id', 'line_id'])
+          .execute();
+        await sql`create index order_lines_by_sku on order_lines (sku, order_id)`.execute(db);
+        await idColumn(db, 'order_events')
+          .addColumn('order_id', 'bigint', (c) => c.notNull().references('orders.id'))
+          .addColumn('kind', 'text', (c) => c.notNull())
+          .addColumn('external_id', 'text', (c) => c.notNull())
+          .addColumn('currency', 'text')
+          .addColumn('amount', 'bigint')
+          .addColumn('detail', 'text', (c) => c.notNull())
+          .addColumn('flags', 'text', (c) => c.notNull().defaultTo(''))
+          .addColumn('event_id', 'bigint')
+          .addColumn('occurred_at', 'text', (c) => c.notNull())
+          .addColumn('recorded_at', 'text', (c) => c.notNull())
+          .addUniqueConstraint('order_events_once', ['order_id', 'kind', 'external_id'])
+          .execute();
+        await sql`create index order_events_by_time on order_events (occurred_at, id)`.execute(db);
+        await db.schema
+          .createTable('order_movements')
+          .addColumn('movement_id', 'bigint', (c) => c.primaryKey())
+          .addColumn('order_id', 'bigint', (c) => c.notNull().references('orders.id'))
+          .addColumn('order_event_id', 'bigint', (c) => c.notNull().references('order_events.id'))
+          .execute();
+        await sql`create index order_movements_by_order on order_movements (order_id)`.execute(db);
+
+        // Purchase orders from customers (B2B): matched against available stock by policy.
+        await idColumn(db, 'purchase_orders')
+          .addColumn('number', 'text', (c) => c.notNull().unique())
+          .addColumn('customer', 'text', (c) => c.notNull())
+          .addColumn('origin', 'text', (c) => c.notNull())
+          .addColumn('policy', 'text', (c) => c.notNull())
+          .addColumn('status', 'text', (c) => c.notNull())
+          .addColumn('reason', 'text')
+          .addColumn('needed_by', 'text')
+          .addColumn('note', 'text')
+          .addColumn('actor', 'text')
+          .addColumn('sheet', 'text')
+          .addColumn('event_id', 'bigint')
+          .addColumn('submitted_at', 'text', (c) => c.notNull())
+          .addColumn('updated_at', 'text', (c) => c.notNull())
+          .execute();
+        await sql`create index purchase_orders_by_status on purchase_orders (status, id)`.execute(db);
+        await db.schema
+          .createTable('purchase_order_lines')
+          .addColumn('po_id', 'bigint', (c) => c.notNull().references('purchase_orders.id'))
+          .addColumn('line', 'integer', (c) => c.notNull())
+          .addColumn('sku', 'text', (c) => c.notNull())
+          .addColumn('location_id', 'text', (c) => c.notNull())
+          .addColumn('ordered', 'integer', (c) => c.notNull())
+          .addColumn('reserved', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('dropped', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('fulfilled', 'integer', (c) => c.notNull().defaultTo(0))
+          .addPrimaryKeyConstraint('purchase_order_lines_pk', ['po_id', 'line'])
+          .execute();
+
+        // Purchase orders to suppliers (stock on its way in).
+        await idColumn(db, 'supplier_orders')
+          .addColumn('number', 'text', (c) => c.notNull().unique())
+          .addColumn('supplier', 'text', (c) => c.notNull())
+          .addColumn('status', 'text', (c) => c.notNull())
+          .addColumn('expected_at', 'text')
+          .addColumn('on_delay', 'text', (c) => c.notNull())
+          .addColumn('reason', 'text')
+          .addColumn('note', 'text')
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addColumn('updated_at', 'text', (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createTable('supplier_order_lines')
+          .addColumn('order_id', 'bigint', (c) => c.notNull().references('supplier_orders.id'))
+          .addColumn('line', 'integer', (c) => c.notNull())
+          .addColumn('sku', 'text', (c) => c.notNull())
+          .addColumn('location_id', 'text', (c) => c.notNull())
+          .addColumn('ordered', 'integer', (c) => c.notNull())
+          .addColumn('received', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('expected_at', 'text')
+          .addPrimaryKeyConstraint('supplier_order_lines_pk', ['order_id', 'line'])
+          .execute();
+        await sql`create index supplier_order_lines_by_sku on supplier_order_lines (sku)`.execute(db);
+
+        // Reorder settings per item, and what a late supplier order asks of the listings.
+        await db.schema.alterTable('items').addColumn('lead_time_days', 'integer').execute();
+        await db.schema.alterTable('items').addColumn('safety_stock', 'integer').execute();
+        await db.schema.alterTable('items').addColumn('listing_hold', 'text').execute();
+      },
+    },
   };
 }
 

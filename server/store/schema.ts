@@ -10,6 +10,10 @@ export interface Database {
     sku: string;
     title: string | null;
     low_stock_threshold: number | null;
+    lead_time_days: number | null;
+    safety_stock: number | null;
+    /** What a late supplier order asks of the listings at zero: 'hide', 'keep_listed', or null. */
+    listing_hold: string | null;
     status: 'active' | 'archived';
     created_at: string;
     updated_at: string;
@@ -129,6 +133,105 @@ export interface Database {
     key: string;
     value: string;
     updated_at: string;
+  };
+  orders: {
+    id: Generated<number>;
+    channel_id: string;
+    external_id: string;
+    number: string | null;
+    currency: string | null;
+    subtotal: number | string | null;
+    discount: number | string | null;
+    tax: number | string | null;
+    shipping: number | string | null;
+    total: number | string | null;
+    refunded: number | string;
+    payment_status: string;
+    fulfilment_status: string;
+    status: string;
+    customer_ref: string | null;
+    contact: string | null;
+    flags: string;
+    placed_at: string;
+    updated_at: string;
+    recorded_at: string;
+  };
+  order_lines: {
+    order_id: number | string;
+    line_id: string;
+    sku: string | null;
+    title: string | null;
+    quantity: number;
+    unit_price: number | string | null;
+    discount: number | string;
+    tax: number | string;
+    total: number | string | null;
+    returned: number;
+  };
+  order_events: {
+    id: Generated<number>;
+    order_id: number | string;
+    kind: string;
+    external_id: string;
+    currency: string | null;
+    amount: number | string | null;
+    detail: string;
+    flags: string;
+    event_id: number | string | null;
+    occurred_at: string;
+    recorded_at: string;
+  };
+  order_movements: {
+    movement_id: number | string;
+    order_id: number | string;
+    order_event_id: number | string;
+  };
+  purchase_orders: {
+    id: Generated<number>;
+    number: string;
+    customer: string;
+    origin: string;
+    policy: string;
+    status: string;
+    reason: string | null;
+    needed_by: string | null;
+    note: string | null;
+    actor: string | null;
+    sheet: string | null;
+    event_id: number | string | null;
+    submitted_at: string;
+    updated_at: string;
+  };
+  purchase_order_lines: {
+    po_id: number | string;
+    line: number;
+    sku: string;
+    location_id: string;
+    ordered: number;
+    reserved: number;
+    dropped: number;
+    fulfilled: number;
+  };
+  supplier_orders: {
+    id: Generated<number>;
+    number: string;
+    supplier: string;
+    status: string;
+    expected_at: string | null;
+    on_delay: string;
+    reason: string | null;
+    note: string | null;
+    created_at: string;
+    updated_at: string;
+  };
+  supplier_order_lines: {
+    order_id: number | string;
+    line: number;
+    sku: string;
+    location_id: string;
+    ordered: number;
+    received: number;
+    expected_at: string | null;
   };
 }
 

@@ -1,6 +1,7 @@
 import { Kysely, Migrator, sql, type Selectable, type Transaction } from 'kysely';
 import { MovementError, countDelta, effectOf, validateMovement, type Movement, type MovementInput, type Reason, type Source } from '../domain/ledger';
 import { migrationProvider } from './migrations';
+import { OrderOps } from './order-ops';
 import type { Database } from './schema';
 import type {
   AlertRecord,
@@ -28,6 +29,9 @@ const toItem = (r: Selectable<Database['items']>): ItemRecord => ({
   sku: r.sku,
   title: r.title,
   lowStockThreshold: r.low_stock_threshold,
+  leadTimeDays: r.lead_time_days ?? null,
+  safetyStock: r.safety_stock ?? null,
+  listingHold: (r.listing_hold ?? null) as ItemRecord['listingHold'],
   status: r.status,
   createdAt: r.created_at,
   updatedAt: r.updated_at,
@@ -178,6 +182,10 @@ class SqlOps implements StoreOps {
     readonly dialect: Dialect,
   ) {}
 
+  orders(): OrderOps {
+    return new OrderOps(this.db, this.dialect);
+  }
+
   /** Runs `fn` inside a transaction, joining the current one if there is one. */
   protected inTx<T>(fn: (ops: SqlOps) => Promise<T>): Promise<T> {
     if (this.db.isTransaction) return fn(this);
@@ -207,16 +215,21 @@ class SqlOps implements StoreOps {
     return r ? toItem(r) : null;
   }
 
-  async upsertItem(item: { sku: string; title?: string | null; lowStockThreshold?: number | null }, now: string): Promise<ItemRecord> {
+  async upsertItem(item: { sku: string; title?: string | null; lowStockThreshold?: number | null; leadTimeDays?: number | null; safetyStock?: number | null }, now: string): Promise<ItemRecord> {
     const update: Partial<Database['items']> = { status: 'active', archived_at: null, updated_at: now };
     if (item.title !== undefined) update.title = item.title;
     if (item.lowStockThreshold !== undefined) update.low_stock_threshold = item.lowStockThreshold;
+    if (item.leadTimeDays !== undefined) update.lead_time_days = item.leadTimeDays;
+    if (item.safetyStock !== undefined) update.safety_stock = item.safetyStock;
     const r = await this.db
       .insertInto('items')
       .values({
         sku: item.sku,
         title: item.title ?? null,
         low_stock_threshold: item.lowStockThreshold ?? null,
+        lead_time_days: item.leadTimeDays ?? null,
+        safety_stock: item.safetyStock ?? null,
+        listing_hold: null,
         status: 'active',
         created_at: now,
         updated_at: now,

@@ -1,5 +1,6 @@
 import type { Movement, MovementInput } from '../domain/ledger';
 import type { InboxStatus, OutboxStatus } from './schema';
+import type { OrderOps } from './order-ops';
 
 export type Dialect = 'sqlite' | 'postgres';
 export type { InboxStatus, OutboxStatus };
@@ -13,6 +14,12 @@ export interface ItemRecord {
   sku: string;
   title: string | null;
   lowStockThreshold: number | null;
+  /** Days from ordering to receiving, for reorder suggestions (null: the config's default). */
+  leadTimeDays: number | null;
+  /** Units to keep in hand beyond expected sales during the lead time (null: the config's default). */
+  safetyStock: number | null;
+  /** Set while a supplier order for the item is late: what its listings do at zero (docs/orders.md). */
+  listingHold: 'hide' | 'keep_listed' | null;
   status: 'active' | 'archived';
   createdAt: string;
   updatedAt: string;
@@ -157,6 +164,8 @@ export interface Page {
 /** Everything the hub does with its data. Both stores implement it; `test/store.conformance.ts` checks both. */
 export interface StoreOps {
   readonly dialect: Dialect;
+  /** Orders, purchase orders and supplier orders, in the same connection or transaction (docs/orders.md). */
+  orders(): OrderOps;
 
   ensureLocations(locations: LocationRecord[], now: string): Promise<void>;
   listLocations(): Promise<LocationRecord[]>;
@@ -164,7 +173,7 @@ export interface StoreOps {
 
   getItem(sku: string): Promise<ItemRecord | null>;
   /** Creates the item, or updates the given fields; an archived item becomes active again. */
-  upsertItem(item: { sku: string; title?: string | null; lowStockThreshold?: number | null }, now: string): Promise<ItemRecord>;
+  upsertItem(item: { sku: string; title?: string | null; lowStockThreshold?: number | null; leadTimeDays?: number | null; safetyStock?: number | null }, now: string): Promise<ItemRecord>;
   archiveItem(sku: string, now: string): Promise<ItemRecord | null>;
   /** Ordered by SKU; `cursor` is the last SKU of the previous page. */
   listItems(page: Page & { status?: 'active' | 'archived' | undefined }): Promise<ItemRecord[]>;

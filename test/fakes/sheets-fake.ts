@@ -135,10 +135,11 @@ export class SheetsFake {
     this.tabs.push({ sheetId: this.nextSheetId++, title, rows: [{ cells: [...headers], meta: [] }], columnCount: Math.max(26, headers.length) });
   }
 
-  /** Adds a row at the bottom; with a SKU, tags it `stockrelay.sku` as the add-on does. */
-  addRow(title: string, cells: CellValue[], sku?: string): void {
+  /** Adds a row at the bottom; with a SKU, tags it `stockrelay.sku` as the add-on does (or with `tag`, that key and value). */
+  addRow(title: string, cells: CellValue[], sku?: string, tag?: { key: string; value: string }): void {
     const tab = this.tab(title);
-    tab.rows.push({ cells: [...cells], meta: sku ? [{ metadataId: this.nextMetaId++, metadataKey: 'stockrelay.sku', metadataValue: sku, visibility: 'DOCUMENT' }] : [] });
+    const meta = tag ?? (sku ? { key: 'stockrelay.sku', value: sku } : null);
+    tab.rows.push({ cells: [...cells], meta: meta ? [{ metadataId: this.nextMetaId++, metadataKey: meta.key, metadataValue: meta.value, visibility: 'DOCUMENT' }] : [] });
   }
 
   /** Sorts the data rows (below the header) by a column, as "Sort sheet" does; metadata moves with its row. */

@@ -56,6 +56,9 @@ export interface E2eHub {
     rowWithSku(sku: string): Promise<number>;
     sortRows(tab: string, column: number, order: 'ASCENDING' | 'DESCENDING'): Promise<void>;
     insertRows(tab: string, at: number, count: number): Promise<void>;
+    /** A row staff typed, tagged by the add-on with `key` = `value` (a Purchase Orders line). */
+    addTaggedRow(tab: string, cells: Cell[], key: string, value: string): Promise<void>;
+    rowWithMeta(tab: string, key: string, value: string): Promise<number>;
     /** Requests the fake received (from index `from`): path, status, body, API client headers. */
     requests(from?: number): Promise<{ path: string; status: number; body: unknown; write: boolean; apiClient: string; userAgent: string }[]>;
   };
@@ -117,6 +120,8 @@ export async function startE2eHub(kind: 'sqlite' | 'postgres'): Promise<E2eHub> 
       rowWithSku: (sku) => call('rowWithSku', { sku }),
       sortRows: (tab, column, order) => call('sortRows', { tab, column, order }),
       insertRows: (tab, at, count) => call('insertRows', { tab, at, count }),
+      addTaggedRow: (tab, cells, key, value) => call('addTaggedRow', { tab, cells, key, value }),
+      rowWithMeta: (tab, key, value) => call('rowWithMeta', { tab, key, value }),
       requests: (from = 0) => call('requests', { from }),
     },
     async close() {
@@ -192,6 +197,8 @@ async function childMain(kind: 'sqlite' | 'postgres'): Promise<void> {
     rowWithSku: (a: { sku: string }) => fake.rowWithMeta('Catalog', 'stockrelay.sku', a.sku),
     sortRows: (a: { tab: string; column: number; order: 'ASCENDING' | 'DESCENDING' }) => fake.sortRows(a.tab, a.column, a.order),
     insertRows: (a: { tab: string; at: number; count: number }) => fake.insertRows(a.tab, a.at, a.count),
+    addTaggedRow: (a: { tab: string; cells: Cell[]; key: string; value: string }) => fake.addRow(a.tab, a.cells, undefined, { key: a.key, value: a.value }),
+    rowWithMeta: (a: { tab: string; key: string; value: string }) => fake.rowWithMeta(a.tab, a.key, a.value),
     requests: (a: { from: number }) =>
       fake.requests.slice(a.from).map((q) => ({ path: q.path, status: q.status, body: q.body, write: q.write, apiClient: String(q.headers['x-goog-api-client'] ?? ''), userAgent: String(q.headers['user-agent'] ?? '') })),
   };

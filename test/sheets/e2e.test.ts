@@ -23,10 +23,19 @@
  *     WooCommerce) holds the hub's new available level for that SKU and location, the other location
  *     untouched; the write-back shows the new level in the SKU's Catalog row and a Movements row.
  *
+ * (c) Issue 7: "a PO that cannot be filled is waitlisted, a restock on an emulator channel approves
+ *     it and the sheet row shows Approved; an order with a partial refund and restock appears once in
+ *     the log with both movements linked". What is SENT: a signed `purchase_order` relay as the
+ *     add-on sends it (its row tagged `stockrelay.po_line`), then a refund with restock made on the
+ *     Square emulator. What is KEPT: the PO waitlisted while nothing is available, then approved with
+ *     the returned unit reserved (available 0 on every channel); the row's Status "Approved"; the
+ *     Square order once in the transaction log with its sale and return movements.
+ *
  * SQLite and PostgreSQL each run the whole story on a fresh hub.
  */
 import { createAddon } from '../../appsscript/src/app';
 import { ADMIN_TOKEN, RELAY_SECRET } from '../helpers/hub';
+import { signRelay } from '../../server/relay/verify';
 import { fakeEnv, typeInto } from '../addon/fakes/gas';
 import { SyncHttp } from '../addon/fakes/sync-http';
 import { E2E_CATALOG_HEADERS, startE2eHub, type Cell, type E2eHub } from './e2e-hub';
@@ -225,5 +234,42 @@ describe.each(['sqlite', 'postgres'] as const)('the sheet, the hub and the emula
     for (const status of ['failed', 'unmatched', 'conflict', 'rejected', 'received']) {
       expect({ status, events: (await api('GET', `/v1/events?status=${status}`)).body.events }).toEqual({ status, events: [] });
     }
+  });
+
+  test('(c) a purchase order that cannot be filled waits; a restock on the Square emulator approves it and its sheet row shows "Approved"; the order is once in the log with both movements', async () => {
+    const sku = 'ART-0002'; // one of a kind, at the gallery
+    await h.quiesce();
+    // Sold at the gallery register (the sandbox drives Square's emulator, which sends its own webhooks).
+    const sold = await api('POST', '/v1/sandbox/channels/square/sales', { sku, quantity: 1, location: 'gallery' });
+    expect(sold.status).toBe(201);
+    await h.quiesce();
+    expect((await hubLevels(sku)).gallery).toEqual({ onHand: 0, available: 0 });
+
+    // A customer's purchase order typed in the Purchase Orders tab; the add-on tags the row and relays it, signed.
+    await h.sheet.addTaggedRow('Purchase Orders', ['PO-E2E-1', 'Acme Pty Ltd', sku, 1, 'gallery'], 'stockrelay.po_line', 'PO-E2E-1#1');
+    const raw = JSON.stringify({ kind: 'purchase_order', origin: 'sheet', number: 'PO-E2E-1', customer: 'Acme Pty Ltd', lines: [{ line: 1, sku, quantity: 1, location: 'gallery' }], sheet: 'Purchase Orders', submittedAt: new Date().toISOString() });
+    const relayed = await fetch(`${h.url}/v1/relay`, { method: 'POST', body: raw, headers: { 'content-type': 'application/json', ...signRelay(RELAY_SECRET, `msg_${Date.now()}`, raw, new Date()) } });
+    expect(relayed.status).toBeLessThan(300);
+    await h.quiesce();
+    const row = await h.sheet.rowWithMeta('Purchase Orders', 'stockrelay.po_line', 'PO-E2E-1#1');
+    expect(await h.sheet.record('Purchase Orders', row)).toMatchObject({ 'PO number': 'PO-E2E-1', Status: 'Waitlisted', Reserved: 0, Waiting: 1 });
+
+    // The buyer brings the painting back at the gallery: a refund with restock on Square's emulator.
+    const back = await api('POST', '/v1/sandbox/channels/square/refunds', { sku, restock: true });
+    expect(back.status).toBe(201);
+    await h.quiesce();
+
+    // Back on hand, at once reserved for the waiting purchase order: no channel offers it to anyone else.
+    expect((await hubLevels(sku)).gallery).toEqual({ onHand: 1, available: 0 });
+    expect((await api('GET', '/v1/purchase-orders/PO-E2E-1')).body).toMatchObject({ status: 'approved', lines: [{ sku, reserved: 1, waiting: 0 }] });
+    expect(await h.sheet.record('Purchase Orders', row)).toMatchObject({ 'PO number': 'PO-E2E-1', Customer: 'Acme Pty Ltd', SKU: sku, Status: 'Approved', Reserved: 1, Waiting: 0 });
+    await expectEveryChannelFollows(sku);
+
+    // The Square order is one entry of the transaction log, with its sale and its return linked.
+    const orders = (await api('GET', `/v1/orders?channel=square&sku=${sku}`)).body.orders as { externalId: string; events: { kind: string }[]; movements: { reason: string; quantity: number }[] }[];
+    const mine = orders.filter((o) => o.externalId === sold.body.orderId);
+    expect(mine).toHaveLength(1);
+    expect(mine[0]!.events.map((e) => e.kind)).toEqual(['placed', 'return']);
+    expect(mine[0]!.movements.map((m) => [m.reason, m.quantity])).toEqual([['sale', -1], ['return', 1]]);
   });
 });

@@ -11,7 +11,7 @@ import { startHub, type StoreKind, type TestHub } from '../helpers/hub';
 
 export const SPREADSHEET_ID = '1StockrelayTestSheet_abcdefghij';
 export const CLIENT_EMAIL = 'stockrelay-hub@shop-inventory-test.iam.gserviceaccount.com';
-const CHANNEL_SECRET = 'sheets-test-channel-secret-0123456789';
+export const CHANNEL_SECRET = 'sheets-test-channel-secret-0123456789';
 
 export const CATALOG_HEADERS = ['SKU', 'Title', 'On hand · gallery', 'My notes', 'Available · gallery', 'Low-stock threshold', 'Buffer', 'Status', 'Last synced', 'Sync note'];
 export const LOG_HEADERS: Record<string, string[]> = {
@@ -19,6 +19,7 @@ export const LOG_HEADERS: Record<string, string[]> = {
   Orders: ['When', 'Channel', 'Order', 'SKU', 'Location', 'Quantity', 'Status', 'Note'],
   Alerts: ['Opened', 'Severity', 'What', 'SKU', 'Location', 'Channel', 'Message', 'Status', 'Resolved'],
   Conflicts: ['Found', 'SKU', 'Location', 'Sheet showed', 'Typed', 'Hub has', 'Who', 'Status', 'Event'],
+  'Purchase Orders': ['PO number', 'Customer', 'SKU', 'Quantity', 'Location', 'Needed by', 'Status', 'Reserved', 'Waiting', 'Reason', 'Updated'],
 };
 
 /** A service account key as Google hands it out (JSON), with a fresh RSA key. */
