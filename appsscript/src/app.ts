@@ -9,11 +9,13 @@ import { handleEdit } from './edits';
 import { MENU_ITEMS, type EntryPoint } from './entries';
 import type { ChangeEvent, EditEvent, Services } from './gas';
 import { HubError } from './hub';
+import { cancelSelectedPurchaseOrder, describeSend, sendPurchaseOrders } from './purchase-orders';
 import { BusyError } from './queue';
 import { shadowFromRows, writeShadow } from './shadow';
 import { KEYS, NOT_CONNECTED, checkAdminToken, checkHubUrl, checkRelaySecret, loadSettings, saveSettings, type Settings } from './settings';
 import { describeSetup, setUpSheets } from './setup';
 import { queueView, sidebarAdjust, sidebarDecideConflict, sidebarState, type AdjustForm, type SidebarApi } from './sidebar-api';
+import { describeRefresh, refreshReports } from './refresh';
 import { relayCatalogChanges } from './structure';
 import { installTriggers, removeTriggers } from './triggers';
 
@@ -31,9 +33,14 @@ export interface Addon extends SidebarApi {
   menuOpenSidebar(): void;
   menuSyncNow(): void;
   menuCheckCatalog(): void;
+  menuSendPurchaseOrders(): void;
+  menuCancelPurchaseOrder(): void;
+  menuRefreshDashboard(): void;
   onSheetEdit(e: EditEvent): void;
   onSheetChange(e: ChangeEvent): void;
   flushQueue(): void;
+  /** The daily time-driven trigger: refreshes the Dashboard and Reorder tabs; problems go to the log only. */
+  refreshDashboardDaily(): void;
 }
 
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
@@ -78,7 +85,7 @@ export function createAddon(services: () => Services): Addon {
       const r = installTriggers(c);
       const parts = [r.created.length ? `Installed: ${r.created.join(', ')}.` : 'All triggers were installed already.'];
       if (r.removed) parts.push(`Removed ${r.removed} duplicate trigger(s).`);
-      parts.push('Edits in the Catalog tab now reach the hub, and anything waiting is sent every minute.');
+      parts.push('Edits in the Catalog tab now reach the hub, anything waiting is sent every minute, and the Dashboard and Reorder tabs are refreshed every morning.');
       return parts.join(' ');
     }),
 
@@ -96,6 +103,17 @@ export function createAddon(services: () => Services): Addon {
     menuSyncNow: menu('Sync now', (c) => syncNow(c)),
 
     menuCheckCatalog: menu('Check catalog', (c) => checkCatalog(c)),
+
+    menuSendPurchaseOrders: menu('Send new purchase orders', (c) => describeSend(sendPurchaseOrders(c))),
+
+    menuCancelPurchaseOrder: menu('Cancel selected purchase order', (c) => cancelSelectedPurchaseOrder(c)),
+
+    menuRefreshDashboard: menu('Refresh dashboard', (c) => {
+      const r = describeRefresh(refreshReports(c));
+      if (r.failed) return r.text;
+      c.toast(r.text, 8);
+      return null;
+    }),
 
     onSheetEdit: (e: EditEvent) => {
       const c = ctx();
@@ -139,6 +157,22 @@ export function createAddon(services: () => Services): Addon {
       } catch (err) {
         if (err instanceof BusyError) return; // another execution is sending: it will get there
         throw err;
+      }
+    },
+
+    refreshDashboardDaily: () => {
+      let c: Context;
+      try {
+        c = ctx();
+        if (!c.settings()) return; // not connected yet: nothing to read
+      } catch {
+        return; // no document in this context
+      }
+      try {
+        const r = describeRefresh(refreshReports(c));
+        if (r.failed) console.error(`stockrelay daily refresh: ${r.text}`);
+      } catch (err) {
+        console.error(`stockrelay daily refresh: ${message(err)}`);
       }
     },
 

@@ -29,6 +29,15 @@ export class Context {
     return ss;
   }
 
+  /** The spreadsheet's time zone (dates in cells are midnight there); UTC when it cannot be read. */
+  timeZone(): string {
+    try {
+      return this.spreadsheet().getSpreadsheetTimeZone() || 'Etc/UTC';
+    } catch {
+      return 'Etc/UTC';
+    }
+  }
+
   properties(): PropertiesLike {
     const p = this.services.propertiesService.getDocumentProperties();
     if (!p) throw new Error('This spreadsheet’s storage cannot be reached from here: open the spreadsheet and use the Extensions menu.');

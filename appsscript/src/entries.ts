@@ -14,6 +14,11 @@ export const MENU_ITEMS = [
   { caption: 'Open sidebar', fn: 'menuOpenSidebar' },
   { caption: 'Sync now', fn: 'menuSyncNow' },
   { caption: 'Check catalog', fn: 'menuCheckCatalog' },
+  null,
+  { caption: 'Send new purchase orders', fn: 'menuSendPurchaseOrders' },
+  { caption: 'Cancel selected purchase order', fn: 'menuCancelPurchaseOrder' },
+  null,
+  { caption: 'Refresh dashboard', fn: 'menuRefreshDashboard' },
 ] as const;
 
 export const ENTRY_POINTS = [
@@ -26,9 +31,13 @@ export const ENTRY_POINTS = [
   'menuOpenSidebar',
   'menuSyncNow',
   'menuCheckCatalog',
+  'menuSendPurchaseOrders',
+  'menuCancelPurchaseOrder',
+  'menuRefreshDashboard',
   'onSheetEdit',
   'onSheetChange',
   'flushQueue',
+  'refreshDashboardDaily',
   'sidebarState',
   'sidebarAdjust',
   'sidebarDismissFailed',

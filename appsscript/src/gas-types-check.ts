@@ -14,4 +14,5 @@ export const realServices: Omit<Services, 'now'> = {
   utilities: Utilities,
   htmlService: HtmlService,
   session: Session,
+  charts: Charts,
 };

@@ -8,6 +8,8 @@ import type { UtilitiesLike as SignUtilities } from './relay/sign';
 
 export interface UtilitiesLike extends SignUtilities {
   getUuid(): string;
+  /** Formats a date in a time zone with a SimpleDateFormat pattern ("yyyy-MM-dd"). */
+  formatDate(date: Date, timeZone: string, format: string): string;
 }
 
 export interface MenuLike {
@@ -22,8 +24,8 @@ export interface PromptResponseLike {
 }
 
 export interface UiLike {
-  Button: { OK: unknown; CANCEL: unknown; CLOSE: unknown };
-  ButtonSet: { OK: unknown; OK_CANCEL: unknown };
+  Button: { OK: unknown; CANCEL: unknown; CLOSE: unknown; YES: unknown; NO: unknown };
+  ButtonSet: { OK: unknown; OK_CANCEL: unknown; YES_NO: unknown };
   createAddonMenu(): MenuLike;
   alert(title: string, prompt: string, buttons: unknown): unknown;
   prompt(title: string, prompt: string, buttons: unknown): PromptResponseLike;
@@ -77,6 +79,9 @@ export interface RangeLike {
   getValues(): unknown[][];
   setValue(value: unknown): RangeLike;
   setValues(values: unknown[][]): RangeLike;
+  /** Clears contents and formats (not notes, validation or protections). */
+  clear(): RangeLike;
+  setNumberFormat(numberFormat: string): RangeLike;
   getNote(): string;
   setNote(note: string | null): RangeLike;
   setFontWeight(fontWeight: string | null): RangeLike;
@@ -85,6 +90,36 @@ export interface RangeLike {
   protect(): ProtectionLike;
   addDeveloperMetadata(key: string, value: string): RangeLike;
   getDeveloperMetadata(): DeveloperMetadataLike[];
+}
+
+/** Where an embedded chart is anchored (its top-left cell). */
+export interface ContainerInfoLike {
+  getAnchorRow(): number;
+  getAnchorColumn(): number;
+}
+
+export interface ChartOptionsLike {
+  get(option: string): unknown;
+}
+
+/** `sheet.newChart()` or `chart.modify()`: nothing changes in the sheet until insertChart/updateChart. */
+export interface EmbeddedChartBuilderLike {
+  addRange(range: RangeLike): EmbeddedChartBuilderLike;
+  clearRanges(): EmbeddedChartBuilderLike;
+  /** A value of Charts.ChartType. */
+  setChartType(type: unknown): EmbeddedChartBuilderLike;
+  setNumHeaders(headers: number): EmbeddedChartBuilderLike;
+  setOption(option: string, value: unknown): EmbeddedChartBuilderLike;
+  setPosition(anchorRowPos: number, anchorColPos: number, offsetX: number, offsetY: number): EmbeddedChartBuilderLike;
+  build(): EmbeddedChartLike;
+}
+
+export interface EmbeddedChartLike {
+  getChartId(): number | null;
+  getContainerInfo(): ContainerInfoLike;
+  getOptions(): ChartOptionsLike;
+  getRanges(): RangeLike[];
+  modify(): EmbeddedChartBuilderLike;
 }
 
 export interface SheetLike {
@@ -100,6 +135,11 @@ export interface SheetLike {
   getProtections(type: unknown): ProtectionLike[];
   protect(): ProtectionLike;
   createDeveloperMetadataFinder(): DeveloperMetadataFinderLike;
+  newChart(): EmbeddedChartBuilderLike;
+  getCharts(): EmbeddedChartLike[];
+  insertChart(chart: EmbeddedChartLike): void;
+  updateChart(chart: EmbeddedChartLike): void;
+  removeChart(chart: EmbeddedChartLike): void;
 }
 
 export interface SpreadsheetLike {
@@ -108,6 +148,8 @@ export interface SpreadsheetLike {
   insertSheet(sheetName: string): SheetLike;
   getActiveSheet(): SheetLike;
   getActiveRange(): RangeLike | null;
+  /** The spreadsheet's time zone (File › Settings), e.g. "Australia/Sydney": dates in cells are midnight there. */
+  getSpreadsheetTimeZone(): string;
   toast(msg: string, title: string, timeoutSeconds: number): void;
 }
 
@@ -170,6 +212,9 @@ export interface SpreadsheetTriggerBuilderLike {
 
 export interface ClockTriggerBuilderLike {
   everyMinutes(minutes: number): ClockTriggerBuilderLike;
+  everyDays(days: number): ClockTriggerBuilderLike;
+  atHour(hour: number): ClockTriggerBuilderLike;
+  inTimezone(timezone: string): ClockTriggerBuilderLike;
   create(): TriggerLike;
 }
 
@@ -192,6 +237,11 @@ export interface HtmlServiceLike {
   createHtmlOutputFromFile(filename: string): HtmlOutputLike;
 }
 
+/** The Charts service: only its ChartType enum is used (values pass through as `unknown`). */
+export interface ChartsLike {
+  ChartType: { LINE: unknown; COLUMN: unknown; BAR: unknown };
+}
+
 export interface UserLike {
   getEmail(): string;
 }
@@ -211,6 +261,7 @@ export interface Services {
   utilities: UtilitiesLike;
   htmlService: HtmlServiceLike;
   session: SessionLike;
+  charts: ChartsLike;
   /** The clock (tests pass a fixed one). */
   now(): Date;
 }

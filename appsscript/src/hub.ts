@@ -6,9 +6,41 @@ import type { UrlFetchAppLike, UtilitiesLike } from './gas';
 import { signRelay } from './relay/sign';
 import type { Settings } from './settings';
 
+/** The hub's answer to a relay it took: `{eventId, status, results: [{sku, result, message}], message}`. */
+export interface RelayAnswer {
+  eventId?: number;
+  /** received (stored, booked in order), processed (booked), unmatched, rejected, conflict, failed. */
+  status?: string;
+  results?: { sku?: string; result?: string; message?: string }[];
+  message?: string;
+}
+
+/** Event statuses that mean all is well (or will be): anything else has a problem to show. */
+const FINE_STATUSES = ['received', 'processed'];
+/** Results that are a problem to show people. */
+const PROBLEM_RESULTS = ['unmatched', 'rejected', 'conflict', 'failed'];
+
+/** Pure: the first problem in the hub's answer to a relay, in its own words; null when all is well. */
+export function relayProblem(answer: RelayAnswer | undefined): string | null {
+  if (!answer || typeof answer.status !== 'string' || FINE_STATUSES.includes(answer.status)) return null;
+  const results = Array.isArray(answer.results) ? answer.results : [];
+  const bad = results.find((r) => r && typeof r.message === 'string' && r.message && PROBLEM_RESULTS.includes(String(r.result))) ?? results.find((r) => r && typeof r.message === 'string' && r.message);
+  return bad?.message ?? answer.message ?? `The hub stored it, but its status is "${answer.status}".`;
+}
+
+function parseAnswer(text: string): RelayAnswer | undefined {
+  try {
+    const body = JSON.parse(text) as unknown;
+    return body && typeof body === 'object' && !Array.isArray(body) ? (body as RelayAnswer) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** What happened to one attempt to deliver a relay. */
 export type SendOutcome =
-  | { result: 'delivered'; status: number }
+  /** `answer`: the hub's JSON answer when it sent one (not for a replay). */
+  | { result: 'delivered'; status: number; answer?: RelayAnswer }
   /** Try again later with the same webhook-id (hub down, 5xx, 429, 409 other than a replay). */
   | { result: 'retry'; status: number | null; message: string }
   /** The hub refused it for good (4xx): keep it aside with the hub's words. */
@@ -30,7 +62,10 @@ export function hubError(text: string): { code: string; message: string } | null
 /** Pure: how to treat the hub's answer to a relay. */
 export function classifyRelayAnswer(status: number, text: string): SendOutcome {
   const err = hubError(text);
-  if (status >= 200 && status < 300) return { result: 'delivered', status };
+  if (status >= 200 && status < 300) {
+    const answer = parseAnswer(text);
+    return answer ? { result: 'delivered', status, answer } : { result: 'delivered', status };
+  }
   if (status === 409 && err?.code === 'relay_replayed') return { result: 'delivered', status };
   if (status === 409 || status === 429 || status >= 500) {
     const why = status === 429 ? 'the hub asked to slow down' : status === 409 ? 'the hub is busy with a conflicting request' : `the hub answered ${status}`;

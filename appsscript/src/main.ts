@@ -5,6 +5,7 @@
  */
 import { createAddon } from './app';
 import type {
+  ChartsLike,
   HtmlServiceLike,
   LockServiceLike,
   PropertiesServiceLike,
@@ -25,6 +26,7 @@ declare const ScriptApp: ScriptAppLike;
 declare const Utilities: UtilitiesLike;
 declare const HtmlService: HtmlServiceLike;
 declare const Session: SessionLike;
+declare const Charts: ChartsLike;
 
 const services = (): Services => ({
   spreadsheetApp: SpreadsheetApp,
@@ -35,6 +37,7 @@ const services = (): Services => ({
   utilities: Utilities,
   htmlService: HtmlService,
   session: Session,
+  charts: Charts,
   now: () => new Date(),
 });
 
@@ -49,9 +52,13 @@ export const menuRemoveTriggers = addon.menuRemoveTriggers;
 export const menuOpenSidebar = addon.menuOpenSidebar;
 export const menuSyncNow = addon.menuSyncNow;
 export const menuCheckCatalog = addon.menuCheckCatalog;
+export const menuSendPurchaseOrders = addon.menuSendPurchaseOrders;
+export const menuCancelPurchaseOrder = addon.menuCancelPurchaseOrder;
+export const menuRefreshDashboard = addon.menuRefreshDashboard;
 export const onSheetEdit = addon.onSheetEdit;
 export const onSheetChange = addon.onSheetChange;
 export const flushQueue = addon.flushQueue;
+export const refreshDashboardDaily = addon.refreshDashboardDaily;
 export const sidebarState = addon.sidebarState;
 export const sidebarAdjust = addon.sidebarAdjust;
 export const sidebarDismissFailed = addon.sidebarDismissFailed;

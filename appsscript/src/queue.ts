@@ -6,7 +6,7 @@
  * Everything runs under the document lock: two edits a second apart cannot overtake each other.
  */
 import type { LockLike } from './gas';
-import type { SendOutcome } from './hub';
+import type { RelayAnswer, SendOutcome } from './hub';
 import { StorageFullError, type ChunkedStore } from './store';
 
 export interface QueuedRelay {
@@ -37,6 +37,8 @@ export interface SubmitResult {
   /** Relays still waiting after this one was handled. */
   waiting: number;
   message: string;
+  /** The hub's answer, when this relay was delivered at once. */
+  answer?: RelayAnswer;
 }
 
 export interface FlushResult {
@@ -126,7 +128,7 @@ export class RelayOutbox {
         return { status: 'queued', waiting: left.length, message: waitingMessage(left.length) };
       }
       const outcome = send(entry.id, entry.body);
-      if (outcome.result === 'delivered') return { status: 'delivered', waiting: 0, message: 'Sent to the hub.' };
+      if (outcome.result === 'delivered') return { status: 'delivered', waiting: 0, message: 'Sent to the hub.', ...(outcome.answer ? { answer: outcome.answer } : {}) };
       if (outcome.result === 'failed') {
         this.recordFailed(entry, outcome);
         return { status: 'failed', waiting: 0, message: `The hub refused the change: ${outcome.message}` };

@@ -1,5 +1,5 @@
 /**
- * "Set up sheets": the Catalog, Movements, Orders, Alerts and Conflicts tabs with their headers,
+ * "Set up sheets": the Catalog, Movements, Orders, Alerts, Conflicts and Purchase Orders tabs with their headers,
  * validation on the quantity columns and warning-only protection on what the hub writes.
  * Running it again changes nothing that is already right: missing headers are added at the end,
  * staff's own columns and any column order are kept, protections are not doubled.
@@ -7,12 +7,13 @@
 import { CATALOG, COMPUTED_ROLES, HEADER_ROW, QUANTITY_ROLES, availableHeader, catalogHeaders, onHandHeader, parseHeader, readLayout, readRows, tagAllRows } from './catalog';
 import type { Context } from './context';
 import type { SheetLike } from './gas';
+import { PO_HEADERS, PO_HUB_COLUMNS, PURCHASE_ORDERS, readPoLayout, samePoHeader } from './purchase-orders';
 import { shadowFromRows, writeShadow } from './shadow';
 
 /** The tabs the hub appends to; people read them, the hub writes them. */
 export const LOG_TABS: Record<string, string[]> = {
   Movements: ['When', 'SKU', 'Location', 'Change', 'Reason', 'From', 'Channel', 'Who', 'Note', 'Reference'],
-  Orders: ['When', 'Channel', 'Order', 'SKU', 'Location', 'Quantity', 'Status', 'Note'],
+  Orders: ['When', 'Channel', 'Order', 'SKU', 'Location', 'Quantity', 'Status', 'Note', 'Unit price', 'Line total', 'Amount', 'Currency', 'Order total', 'Payment', 'Fulfilment', 'Flags'],
   Alerts: ['Opened', 'Severity', 'What', 'SKU', 'Location', 'Channel', 'Message', 'Status', 'Resolved'],
   Conflicts: ['Found', 'SKU', 'Location', 'Sheet showed', 'Typed', 'Hub has', 'Who', 'Status', 'Event'],
 };
@@ -114,6 +115,21 @@ export function setUpSheets(ctx: Context): SetupReport {
     const mine = sheet.getProtections(ctx.services.spreadsheetApp.ProtectionType.SHEET).filter((p) => p.getDescription().startsWith(PROTECTION_PREFIX));
     if (mine.length === 0) sheet.protect().setDescription(COMPUTED_DESCRIPTION).setWarningOnly(true);
     else mine.slice(1).forEach((p) => p.remove());
+  }
+
+  // Purchase Orders: staff type the orders; the hub writes Status, Reserved, Waiting, Reason and Updated.
+  const po = ensureSheet(ctx, PURCHASE_ORDERS, report);
+  const poAdded = ensureHeaders(po, PO_HEADERS, samePoHeader);
+  if (poAdded.length) report.headersAdded[PURCHASE_ORDERS] = poAdded;
+  for (const p of po.getProtections(ctx.services.spreadsheetApp.ProtectionType.RANGE)) {
+    if (p.getDescription().startsWith(PROTECTION_PREFIX)) p.remove();
+  }
+  const poLayout = readPoLayout(po);
+  const poRows = Math.max(po.getMaxRows() - HEADER_ROW, 1);
+  const poFields = { Status: poLayout.status, Reserved: poLayout.reserved, Waiting: poLayout.waiting, Reason: poLayout.reason, Updated: poLayout.updated } as Record<string, number | undefined>;
+  for (const header of PO_HUB_COLUMNS) {
+    const col = poFields[header];
+    if (col !== undefined) po.getRange(HEADER_ROW, col, poRows + 1, 1).protect().setDescription(`${COMPUTED_DESCRIPTION} (${header})`).setWarningOnly(true);
   }
 
   ctx.locked(() => {

@@ -1,6 +1,7 @@
 /**
  * Installable triggers: simple triggers cannot reach the hub (no UrlFetchApp), so the add-on
- * installs onEdit, onChange and a one-minute timer. Installing again leaves exactly one of each.
+ * installs onEdit, onChange, a one-minute timer and a daily timer that refreshes the Dashboard and
+ * Reorder tabs early in the morning (the spreadsheet's time zone). Installing again leaves exactly one of each.
  * Handlers are not named onEdit/onChange, so Apps Script never also runs them as simple triggers.
  */
 import type { Context } from './context';
@@ -10,9 +11,12 @@ export const TRIGGERS = [
   { handler: 'onSheetEdit', kind: 'edit' },
   { handler: 'onSheetChange', kind: 'change' },
   { handler: 'flushQueue', kind: 'clock' },
+  { handler: 'refreshDashboardDaily', kind: 'daily' },
 ] as const;
 
 export const FLUSH_EVERY_MINUTES = 1;
+/** The daily refresh runs between this hour and the next, in the spreadsheet's time zone. */
+export const DAILY_REFRESH_HOUR = 6;
 
 export interface TriggerReport {
   created: string[];
@@ -37,7 +41,8 @@ export function installTriggers(ctx: Context): TriggerReport {
     }
     if (t.kind === 'edit') app.newTrigger(t.handler).forSpreadsheet(ssId).onEdit().create();
     else if (t.kind === 'change') app.newTrigger(t.handler).forSpreadsheet(ssId).onChange().create();
-    else app.newTrigger(t.handler).timeBased().everyMinutes(FLUSH_EVERY_MINUTES).create();
+    else if (t.kind === 'clock') app.newTrigger(t.handler).timeBased().everyMinutes(FLUSH_EVERY_MINUTES).create();
+    else app.newTrigger(t.handler).timeBased().everyDays(1).atHour(DAILY_REFRESH_HOUR).inTimezone(ctx.timeZone()).create();
     report.created.push(t.handler);
   }
   return report;
@@ -58,3 +63,4 @@ export function triggersInstalled(ctx: Context): string[] {
     .map((x) => x.getHandlerFunction())
     .filter((h) => ours.has(h));
 }
+

@@ -38,6 +38,7 @@ function load(env: ReturnType<typeof fakeEnv>) {
     Utilities: s.utilities,
     HtmlService: s.htmlService,
     Session: s.session,
+    Charts: s.charts,
   };
   const context = vm.createContext(globals);
   vm.runInContext(code, context, { filename: 'Code.js' });
@@ -58,7 +59,8 @@ test('every entry point is a top-level function declaration of Code.js', () => {
   for (const name of ENTRY_POINTS) expect(typeof g[name]).toBe('function');
   // menu items and trigger handlers all name one of them
   for (const item of MENU_ITEMS) if (item) expect(ENTRY_POINTS).toContain(item.fn);
-  for (const handler of ['onSheetEdit', 'onSheetChange', 'flushQueue']) expect(ENTRY_POINTS).toContain(handler);
+  for (const handler of ['onSheetEdit', 'onSheetChange', 'flushQueue', 'refreshDashboardDaily']) expect(ENTRY_POINTS).toContain(handler);
+  for (const name of ['menuSendPurchaseOrders', 'menuCancelPurchaseOrder', 'menuRefreshDashboard', 'refreshDashboardDaily']) expect(typeof g[name]).toBe('function');
 });
 
 test('onOpen, run from the bundle, builds the menu with every item', () => {
@@ -67,7 +69,18 @@ test('onOpen, run from the bundle, builds the menu with every item', () => {
   g.onOpen({ authMode: 'NONE' });
   expect(env.ui.menus).toHaveLength(1);
   const items = env.ui.menus[0]!.items;
-  expect(items.filter(Boolean).map((i) => i!.caption)).toEqual(['Connect to hub', 'Set up sheets', 'Install triggers', 'Remove triggers', 'Open sidebar', 'Sync now', 'Check catalog']);
+  expect(items.filter(Boolean).map((i) => i!.caption)).toEqual([
+    'Connect to hub',
+    'Set up sheets',
+    'Install triggers',
+    'Remove triggers',
+    'Open sidebar',
+    'Sync now',
+    'Check catalog',
+    'Send new purchase orders',
+    'Cancel selected purchase order',
+    'Refresh dashboard',
+  ]);
   for (const i of items) if (i) expect(typeof g[i.fn]).toBe('function');
 });
 
@@ -81,11 +94,37 @@ test('an edit run through the bundle reaches the hub signed; triggers install fr
   expect(hub.stored.map((s) => s.body)).toEqual([expect.objectContaining({ kind: 'cell_edit', sku: 'ART-0001', oldValue: 4, newValue: 5 })]);
   g.menuInstallTriggers();
   g.menuInstallTriggers();
-  expect(env.scriptApp.triggers.map((t) => t.getHandlerFunction()).sort()).toEqual(['flushQueue', 'onSheetChange', 'onSheetEdit']);
+  expect(env.scriptApp.triggers.map((t) => t.getHandlerFunction()).sort()).toEqual(['flushQueue', 'onSheetChange', 'onSheetEdit', 'refreshDashboardDaily']);
   env.ss.select('Catalog', 'A2');
   const state = g.sidebarState();
   expect(state.row.sku).toBe('ART-0001');
-  expect(state.triggers).toHaveLength(3);
+  expect(state.triggers).toHaveLength(4);
+});
+
+test('purchase orders and the dashboard run through the bundle: money formatting and the Charts service are there', () => {
+  const hub = new ScriptedHub();
+  hub.dashboard = {
+    from: '2026-11-29',
+    to: '2026-12-05',
+    currency: 'AUD',
+    days: [{ day: '2026-11-29', units: 12, orders: 5, returned: 1, revenue: [{ currency: 'AUD', amount: 123450 }] }],
+    channels: [{ channelId: 'shopify-web', name: 'Web store', units: 12, orders: 5, revenue: [{ currency: 'AUD', amount: 123450 }] }],
+    skus: [{ sku: 'ART-1', title: 'Red desert', units: 12, returned: 1, revenue: [{ currency: 'AUD', amount: 123450 }] }],
+    totals: { units: 12, orders: 5, returned: 1, returnsRate: 0.08, sellThrough: 0.4, revenue: [{ currency: 'AUD', amount: 123450 }] },
+  };
+  hub.reorder = { generatedAt: '2026-12-05T06:00:00.000Z', windowDays: 28, items: [] };
+  const env = fakeEnv({ handler: hub.handler });
+  saveSettings(env.props, { hubUrl: HUB_URL, relaySecret: RELAY_SECRET, adminToken: ADMIN_TOKEN });
+  const g = load(env);
+  g.menuRefreshDashboard();
+  const dash = env.ss.getSheetByName('Dashboard')!;
+  expect(dash.values()[6]!.slice(0, 2)).toEqual(['Revenue', '1,234.50 AUD']);
+  expect(dash.charts.map((c) => c.summary().type)).toEqual(['LINE', 'COLUMN', 'BAR']);
+
+  g.menuSetUpSheets();
+  env.ss.getSheetByName('Purchase Orders')!.getRange(2, 1, 1, 4).setValues([['PO-1', 'Acme Pty Ltd', 'ART-1', 2]]);
+  g.menuSendPurchaseOrders();
+  expect(hub.stored.at(-1)!.body).toMatchObject({ kind: 'purchase_order', number: 'PO-1', lines: [{ line: 1, sku: 'ART-1', quantity: 2 }] });
 });
 
 test('appsscript.json: V8, the listed scopes only, no addOns section', () => {

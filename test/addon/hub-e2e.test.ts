@@ -93,3 +93,36 @@ test('a staff edit is booked by the real hub; edits made while it is down are se
   const last = (await api(hub, '/v1/items/ART-0001/movements?limit=1')).body.movements[0];
   expect(last).toMatchObject({ quantity: -2, reason: 'adjustment', source: 'sidebar', note: 'frame cracked', actor: 'mia@gallery.example' });
 });
+
+test('purchase orders typed in the sheet are matched by the real hub and the Dashboard and Reorder tabs fill from it', async () => {
+  const hub = await startHubProcess(tempDir('sr-addon-po-'));
+  hubs.push(hub);
+  const env = fakeEnv({ handler: http.handler() });
+  const addon = createAddon(() => env.services);
+  env.ui.answers = [hub.url, RELAY_SECRET, ADMIN_TOKEN];
+  addon.menuConnect();
+  addon.menuSetUpSheets();
+  addon.onSheetEdit(typeInto(env, 'Catalog', 'A2', 'ART-0002'));
+  addon.onSheetEdit(typeInto(env, 'Catalog', 'C2', '2'));
+  await hub.settle();
+
+  // Two orders typed in the Purchase Orders tab: one the stock covers, one it does not (waitlisted by default).
+  const po = env.ss.getSheetByName('Purchase Orders')!;
+  po.getRange(2, 1, 2, 4).setValues([
+    ['PO-1', 'Acme Pty Ltd', 'ART-0002', 2],
+    ['PO-2', 'Bright Shop', 'ART-0002', 1],
+  ]);
+  addon.menuSendPurchaseOrders();
+  await hub.settle();
+  expect((await api(hub, '/v1/purchase-orders/PO-1')).body).toMatchObject({ status: 'approved', origin: 'sheet', lines: [{ sku: 'ART-0002', reserved: 2 }] });
+  expect((await api(hub, '/v1/purchase-orders/PO-2')).body).toMatchObject({ status: 'waitlisted', lines: [{ sku: 'ART-0002', reserved: 0, waiting: 1 }] });
+  expect((await api(hub, '/v1/items/ART-0002')).body).toMatchObject({ onHand: 2, available: 0 });
+
+  // The dashboard and reorder figures come from the real hub's reports.
+  addon.menuRefreshDashboard();
+  expect(env.ss.toasts.at(-1)!.message).toMatch(/^Dashboard refreshed/);
+  expect(env.ss.getSheetByName('Dashboard')!.getCharts()).toHaveLength(3);
+  const reorder = env.ss.getSheetByName('Reorder')!.values();
+  expect(reorder[0]!.slice(0, 3)).toEqual(['SKU', 'Title', 'Available']);
+  expect(reorder.slice(1).map((r) => r[0])).toContain('ART-0002');
+});

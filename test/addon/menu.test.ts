@@ -17,7 +17,22 @@ test('onOpen and onInstall build the stockrelay menu with every item, in order',
   addon.onInstall({});
   expect(env.ui.menus).toHaveLength(2);
   const items = env.ui.menus[0]!.items;
-  expect(items.map((i) => i?.caption ?? '—')).toEqual(['Connect to hub', 'Set up sheets', '—', 'Install triggers', 'Remove triggers', '—', 'Open sidebar', 'Sync now', 'Check catalog']);
+  expect(items.map((i) => i?.caption ?? '—')).toEqual([
+    'Connect to hub',
+    'Set up sheets',
+    '—',
+    'Install triggers',
+    'Remove triggers',
+    '—',
+    'Open sidebar',
+    'Sync now',
+    'Check catalog',
+    '—',
+    'Send new purchase orders',
+    'Cancel selected purchase order',
+    '—',
+    'Refresh dashboard',
+  ]);
   for (const i of items) if (i) expect(typeof (addon as any)[i.fn]).toBe('function');
   expect(items).toEqual(MENU_ITEMS.map((m) => (m ? { caption: m.caption, fn: m.fn } : null)));
 });
@@ -95,14 +110,14 @@ describe('Connect to hub', () => {
 describe('Set up sheets', () => {
   const protections = (s: FakeSheet) => s.protections.map((p) => `${p.type} ${p.range.getA1Notation()} ${p.description} warning=${p.warningOnly}`).sort();
 
-  test('creates the five tabs with headers from the hub’s locations, validation and protected computed columns', () => {
+  test('creates the six tabs with headers from the hub’s locations, validation and protected computed columns', () => {
     const { env, hub, addon } = rig();
     hub.locations = [
       { id: 'gallery', name: 'Gallery' },
       { id: 'warehouse', name: 'Warehouse' },
     ];
     addon.menuSetUpSheets();
-    expect(env.ss.sheets.map((s) => s.getName())).toEqual(['Catalog', 'Movements', 'Orders', 'Alerts', 'Conflicts']);
+    expect(env.ss.sheets.map((s) => s.getName())).toEqual(['Catalog', 'Movements', 'Orders', 'Alerts', 'Conflicts', 'Purchase Orders']);
     const cat = env.ss.getSheetByName('Catalog')!;
     expect(cat.values()[0]).toEqual(['SKU', 'Title', 'On hand · gallery', 'On hand · warehouse', 'Available · gallery', 'Available · warehouse', 'Low-stock threshold', 'Buffer', 'Status', 'Last synced', 'Sync note']);
     expect(cat.frozenRows).toBe(1);
@@ -121,7 +136,33 @@ describe('Set up sheets', () => {
       expect(s.values()[0]!.length).toBeGreaterThan(5);
       expect(protections(s)).toEqual([expect.stringMatching(/^SHEET .* stockrelay: written by the hub warning=true$/)]);
     }
-    expect(env.ui.lastAlert()!.text).toMatch(/Created the Catalog, Movements, Orders, Alerts, Conflicts tabs/);
+    // Purchase Orders: staff type the order columns; the hub's columns are protected warning-only, one range each.
+    const po = env.ss.getSheetByName('Purchase Orders')!;
+    expect(po.values()[0]).toEqual(['PO number', 'Customer', 'SKU', 'Quantity', 'Location', 'Needed by', 'Status', 'Reserved', 'Waiting', 'Reason', 'Updated']);
+    expect(po.frozenRows).toBe(1);
+    expect(protections(po)).toEqual([
+      'RANGE G1:G1000 stockrelay: written by the hub (Status) warning=true',
+      'RANGE H1:H1000 stockrelay: written by the hub (Reserved) warning=true',
+      'RANGE I1:I1000 stockrelay: written by the hub (Waiting) warning=true',
+      'RANGE J1:J1000 stockrelay: written by the hub (Reason) warning=true',
+      'RANGE K1:K1000 stockrelay: written by the hub (Updated) warning=true',
+    ]);
+    expect(env.ui.lastAlert()!.text).toMatch(/Created the Catalog, Movements, Orders, Alerts, Conflicts, Purchase Orders tabs/);
+  });
+
+  test('a Purchase Orders tab of the staff’s own keeps its columns; the missing ones are added and protected where they are', () => {
+    const { env, addon } = rig();
+    const po = env.ss.insertSheet('Purchase Orders');
+    po.getRange(1, 1, 2, 5).setValues([
+      ['Customer', 'PO Number', 'sku', 'Qty', 'Our notes'],
+      ['Acme Pty Ltd', 'PO-1', 'ART-1', 2, 'rush'],
+    ]);
+    addon.menuSetUpSheets();
+    expect(po.values()[0]).toEqual(['Customer', 'PO Number', 'sku', 'Qty', 'Our notes', 'Location', 'Needed by', 'Status', 'Reserved', 'Waiting', 'Reason', 'Updated']);
+    expect(po.values()[1]).toEqual(['Acme Pty Ltd', 'PO-1', 'ART-1', 2, 'rush', '', '', '', '', '', '', '']);
+    expect(protections(po).map((p) => p.split(' ')[1])).toEqual(['H1:H1000', 'I1:I1000', 'J1:J1000', 'K1:K1000', 'L1:L1000']);
+    addon.menuSetUpSheets();
+    expect(po.protections).toHaveLength(5);
   });
 
   test('running it again changes nothing; staff’s own columns and order are kept and rows get their SKU metadata', () => {
@@ -140,7 +181,7 @@ describe('Set up sheets', () => {
     expect(cat.values()[0]).toEqual(first.headers);
     expect(env.ss.sheets.map(protections)).toEqual(first.protections);
     expect(cat.skuMetadata()).toEqual(first.meta);
-    expect(env.ss.sheets).toHaveLength(5);
+    expect(env.ss.sheets).toHaveLength(6);
     expect(env.ui.lastAlert()!.text).toMatch(/^All tabs were there already\. Locations: gallery\.$/);
     expect(readShadow(new ChunkedStore(env.props))).toEqual({ [shadowKey('ART-0001', 'gallery')]: 4, [shadowKey('ART-0002', 'gallery')]: 2 });
   });
@@ -153,12 +194,15 @@ describe('Set up sheets', () => {
 });
 
 describe('triggers', () => {
-  test('installing twice leaves exactly one onEdit, one onChange and one one-minute timer; removing leaves none', () => {
+  test('installing twice leaves exactly one onEdit, one onChange, one one-minute timer and one daily refresh; removing leaves none', () => {
     const { env, addon } = rig();
+    env.ss.timeZone = 'Australia/Sydney';
     addon.menuInstallTriggers();
+    expect(env.ui.lastAlert()!.text).toMatch(/Dashboard and Reorder tabs are refreshed every morning/);
     addon.menuInstallTriggers();
     const t = env.scriptApp.triggers.map((x) => `${x.getHandlerFunction()} ${x.type} ${x.source ?? ''} ${x.minutes ?? ''}`.trim()).sort();
-    expect(t).toEqual(['flushQueue CLOCK  1', 'onSheetChange ON_CHANGE ss_fake_1', 'onSheetEdit ON_EDIT ss_fake_1']);
+    expect(t).toEqual(['flushQueue CLOCK  1', 'onSheetChange ON_CHANGE ss_fake_1', 'onSheetEdit ON_EDIT ss_fake_1', 'refreshDashboardDaily CLOCK']);
+    expect(env.scriptApp.triggers.find((x) => x.getHandlerFunction() === 'refreshDashboardDaily')).toMatchObject({ days: 1, hour: 6, timeZone: 'Australia/Sydney', minutes: null });
     expect(env.ui.lastAlert()!.text).toMatch(/^All triggers were installed already\./);
     addon.menuRemoveTriggers();
     expect(env.scriptApp.triggers).toEqual([]);
@@ -175,6 +219,7 @@ describe('triggers', () => {
     expect(env.scriptApp.count('onSheetEdit')).toBe(1);
     expect(env.scriptApp.count('onSheetChange')).toBe(1);
     expect(env.scriptApp.count('flushQueue')).toBe(1);
+    expect(env.scriptApp.count('refreshDashboardDaily')).toBe(1);
     expect(env.scriptApp.count('myOwnReport')).toBe(1);
     addon.menuRemoveTriggers();
     expect(env.scriptApp.triggers.map((x) => x.getHandlerFunction())).toEqual(['myOwnReport']);

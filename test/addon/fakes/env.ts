@@ -13,9 +13,9 @@ export interface Rig {
   addon: Addon;
 }
 
-export function rig(opts: { connected?: boolean; handler?: HttpHandler; hubUrl?: string } = {}): Rig {
+export function rig(opts: { connected?: boolean; handler?: HttpHandler; hubUrl?: string; now?: () => Date } = {}): Rig {
   const hub = new ScriptedHub();
-  const env = fakeEnv({ handler: opts.handler ?? hub.handler });
+  const env = fakeEnv({ handler: opts.handler ?? hub.handler, ...(opts.now ? { now: opts.now } : {}) });
   if (opts.connected !== false) saveSettings(env.props, { hubUrl: opts.hubUrl ?? HUB_URL, relaySecret: RELAY_SECRET, adminToken: ADMIN_TOKEN });
   return { env, hub, addon: createAddon(() => env.services) };
 }

@@ -7,11 +7,14 @@
  */
 import crypto from 'node:crypto';
 import type {
+  ChartOptionsLike,
   ClockTriggerBuilderLike,
   DataValidationBuilderLike,
   DataValidationLike,
   DeveloperMetadataLike,
   EditEvent,
+  EmbeddedChartBuilderLike,
+  EmbeddedChartLike,
   FetchParams,
   HtmlOutputLike,
   HttpResponseLike,
@@ -37,13 +40,15 @@ interface Cell {
   value: unknown;
   note: string;
   validation: FakeValidation | null;
+  numberFormat: string;
+  bold: boolean;
 }
 
 class FakeRow {
   cells: Cell[] = [];
   metadata: FakeMetadata[] = [];
   cell(col: number): Cell {
-    return (this.cells[col - 1] ??= { value: '', note: '', validation: null });
+    return (this.cells[col - 1] ??= { value: '', note: '', validation: null, numberFormat: '', bold: false });
   }
 }
 
@@ -209,8 +214,28 @@ export class FakeRange implements RangeLike {
     this.each((cell) => (cell.note = note ?? ''));
     return this;
   }
-  setFontWeight() {
+  setFontWeight(w: string | null) {
+    this.each((cell) => (cell.bold = w === 'bold'));
     return this;
+  }
+  clear() {
+    this.each((cell) => {
+      cell.value = '';
+      cell.numberFormat = '';
+      cell.bold = false;
+    });
+    this.sheet.ss.log.push({ op: 'clear', a1: this.getA1Notation(), value: null });
+    return this;
+  }
+  setNumberFormat(f: string) {
+    this.each((cell) => (cell.numberFormat = f));
+    return this;
+  }
+  getNumberFormat() {
+    return this.sheet.row(this.row).cell(this.col).numberFormat;
+  }
+  isBold() {
+    return this.sheet.row(this.row).cell(this.col).bold;
   }
   setDataValidation(rule: DataValidationLike | null) {
     this.each((cell) => (cell.validation = rule as FakeValidation | null));
@@ -245,8 +270,93 @@ export function sheetValue(v: unknown): unknown {
   return v;
 }
 
+// ---------------------------------------------------------------- Embedded charts
+
+/** An embedded chart as Sheets keeps it: what getCharts returns is a copy; modify().build() + updateChart changes it. */
+export class FakeChart implements EmbeddedChartLike {
+  constructor(
+    readonly sheet: FakeSheet,
+    readonly id: number | null,
+    readonly type: unknown,
+    readonly ranges: FakeRange[],
+    readonly options: Record<string, unknown>,
+    readonly anchor: { row: number; column: number; offsetX: number; offsetY: number },
+    readonly numHeaders: number,
+  ) {}
+  getChartId() {
+    return this.id;
+  }
+  getContainerInfo() {
+    return { getAnchorRow: () => this.anchor.row, getAnchorColumn: () => this.anchor.column };
+  }
+  getOptions(): ChartOptionsLike {
+    return { get: (o: string) => this.options[o] ?? null };
+  }
+  getRanges() {
+    return [...this.ranges];
+  }
+  modify() {
+    return new FakeChartBuilder(this.sheet, this);
+  }
+  /** For assertions: the chart in plain data. */
+  summary() {
+    return { type: this.type, title: this.options['title'], ranges: this.ranges.map((r) => r.getA1Notation()), anchor: [this.anchor.row, this.anchor.column] };
+  }
+}
+
+export class FakeChartBuilder implements EmbeddedChartBuilderLike {
+  private type: unknown;
+  private ranges: FakeRange[];
+  private options: Record<string, unknown>;
+  private anchor: FakeChart['anchor'];
+  private numHeaders: number;
+  constructor(
+    private readonly sheet: FakeSheet,
+    private readonly from: FakeChart | null,
+  ) {
+    this.type = from?.type ?? null;
+    this.ranges = [...(from?.ranges ?? [])];
+    this.options = { ...(from?.options ?? {}) };
+    this.anchor = { ...(from?.anchor ?? { row: 1, column: 1, offsetX: 0, offsetY: 0 }) };
+    this.numHeaders = from?.numHeaders ?? -1;
+  }
+  addRange(range: RangeLike) {
+    if (!(range instanceof FakeRange) || range.sheet !== this.sheet) throw new Error('Exception: the range must be on the chart’s sheet.');
+    this.ranges.push(range);
+    return this;
+  }
+  clearRanges() {
+    this.ranges = [];
+    return this;
+  }
+  setChartType(type: unknown) {
+    if (!['LINE', 'COLUMN', 'BAR'].includes(String(type))) throw new Error(`Exception: unknown chart type ${String(type)}`);
+    this.type = type;
+    return this;
+  }
+  setNumHeaders(n: number) {
+    this.numHeaders = n;
+    return this;
+  }
+  setOption(option: string, value: unknown) {
+    this.options[option] = value;
+    return this;
+  }
+  setPosition(row: number, column: number, offsetX: number, offsetY: number) {
+    if (row < 1 || column < 1) throw new Error('Exception: the chart’s anchor must be a cell of the sheet.');
+    this.anchor = { row, column, offsetX, offsetY };
+    return this;
+  }
+  build() {
+    if (this.type === null) throw new Error('Exception: a chart needs a chart type.');
+    return new FakeChart(this.sheet, this.from?.id ?? null, this.type, [...this.ranges], { ...this.options }, { ...this.anchor }, this.numHeaders);
+  }
+}
+
 export class FakeSheet implements SheetLike {
   rows: FakeRow[] = [];
+  charts: FakeChart[] = [];
+  private nextChartId = 1;
   protections: FakeProtection[] = [];
   frozenRows = 0;
   maxRows = 1000;
@@ -322,6 +432,31 @@ export class FakeSheet implements SheetLike {
     return finder;
   }
 
+  newChart() {
+    return new FakeChartBuilder(this, null);
+  }
+  getCharts() {
+    return [...this.charts];
+  }
+  insertChart(chart: EmbeddedChartLike) {
+    const c = chart as FakeChart;
+    if (c.id !== null) throw new Error('Exception: this chart is in the sheet already; use updateChart.');
+    if (c.ranges.length === 0) throw new Error('Exception: a chart needs data: add a range.');
+    this.charts.push(new FakeChart(this, this.nextChartId++, c.type, c.ranges, c.options, c.anchor, c.numHeaders));
+  }
+  updateChart(chart: EmbeddedChartLike) {
+    const c = chart as FakeChart;
+    const i = this.charts.findIndex((x) => x.id === c.id);
+    if (c.id === null || i < 0) throw new Error('Exception: the chart to update is not in this sheet.');
+    if (c.ranges.length === 0) throw new Error('Exception: a chart needs data: add a range.');
+    this.charts[i] = c;
+  }
+  removeChart(chart: EmbeddedChartLike) {
+    const before = this.charts.length;
+    this.charts = this.charts.filter((x) => x.id !== chart.getChartId());
+    if (before === this.charts.length) throw new Error('Exception: the chart is not in this sheet.');
+  }
+
   // ---- test helpers: what staff do by hand
   /** Row values as the test sees them (row 1 = headers). */
   values(): unknown[][] {
@@ -365,6 +500,8 @@ export class FakeSpreadsheet implements SpreadsheetLike {
   toasts: { message: string; title: string; seconds: number }[] = [];
   log: { op: string; a1: string; value: unknown }[] = [];
   active: FakeRange | null = null;
+  /** File › Settings › Time zone. */
+  timeZone = 'Etc/UTC';
   private nextId = 1;
   constructor(private readonly id = 'ss_fake_1') {}
   getId() {
@@ -385,6 +522,9 @@ export class FakeSpreadsheet implements SpreadsheetLike {
   getActiveRange() {
     return this.active;
   }
+  getSpreadsheetTimeZone() {
+    return this.timeZone;
+  }
   toast(message: string, title: string, seconds: number) {
     this.toasts.push({ message, title, seconds });
   }
@@ -396,12 +536,14 @@ export class FakeSpreadsheet implements SpreadsheetLike {
 // ---------------------------------------------------------------- UI
 
 export class FakeUi implements UiLike {
-  Button = { OK: 'OK', CANCEL: 'CANCEL', CLOSE: 'CLOSE' };
-  ButtonSet = { OK: 'OK', OK_CANCEL: 'OK_CANCEL' };
+  Button = { OK: 'OK', CANCEL: 'CANCEL', CLOSE: 'CLOSE', YES: 'YES', NO: 'NO' };
+  ButtonSet = { OK: 'OK', OK_CANCEL: 'OK_CANCEL', YES_NO: 'YES_NO' };
   menus: { items: ({ caption: string; fn: string } | null)[] }[] = [];
   alerts: { title: string; text: string }[] = [];
   prompts: { title: string; text: string }[] = [];
   answers: (string | null)[] = [];
+  /** Answers to Yes/No questions, in order (true: Yes). */
+  confirms: boolean[] = [];
   sidebars: HtmlOutputLike[] = [];
   createAddonMenu(): MenuLike {
     const items: ({ caption: string; fn: string } | null)[] = [];
@@ -412,8 +554,12 @@ export class FakeUi implements UiLike {
     };
     return menu;
   }
-  alert(title: string, text: string) {
+  alert(title: string, text: string, buttons?: unknown) {
     this.alerts.push({ title, text });
+    if (buttons === this.ButtonSet.YES_NO) {
+      if (this.confirms.length === 0) throw new Error(`test: no scripted Yes/No answer for "${title}"`);
+      return this.confirms.shift() ? this.Button.YES : this.Button.NO;
+    }
     return this.Button.OK;
   }
   /** Answers come from `answers` in order; null is the Cancel button. */
@@ -503,6 +649,9 @@ export interface FakeTrigger extends TriggerLike {
   type: 'ON_EDIT' | 'ON_CHANGE' | 'CLOCK';
   source: string | null;
   minutes: number | null;
+  days?: number | null;
+  hour?: number | null;
+  timeZone?: string | null;
 }
 
 export class FakeScriptApp {
@@ -538,15 +687,35 @@ export class FakeScriptApp {
       },
       timeBased: (): ClockTriggerBuilderLike => {
         let minutes: number | null = null;
+        let days: number | null = null;
+        let hour: number | null = null;
+        let timeZone: string | null = null;
         const b: ClockTriggerBuilderLike = {
           everyMinutes: (n: number) => {
             if (![1, 5, 10, 15, 30].includes(n)) throw new Error('Exception: The value you passed to everyMinutes must be 1, 5, 10, 15 or 30.');
             minutes = n;
             return b;
           },
+          everyDays: (n: number) => {
+            if (!Number.isInteger(n) || n < 1) throw new Error('Exception: everyDays needs a whole number of days, 1 or more.');
+            days = n;
+            return b;
+          },
+          atHour: (h: number) => {
+            if (!Number.isInteger(h) || h < 0 || h > 23) throw new Error('Exception: atHour takes an hour from 0 to 23.');
+            hour = h;
+            return b;
+          },
+          inTimezone: (tz: string) => {
+            timeZone = tz;
+            return b;
+          },
           create: () => {
-            if (minutes === null) throw new Error('Exception: choose how often the trigger runs');
-            return make('CLOCK', null, minutes);
+            if ((minutes === null) === (days === null)) throw new Error('Exception: choose how often the trigger runs (every minutes or every days, not both)');
+            if (hour !== null && days === null) throw new Error('Exception: atHour needs everyDays or everyWeeks.');
+            const t = make('CLOCK', null, minutes);
+            Object.assign(t, { days, hour, timeZone });
+            return t;
           },
         };
         return b;
@@ -569,7 +738,36 @@ export const fakeUtilities: UtilitiesLike = {
   computeHmacSha256Signature: (value, key) => toSigned(crypto.createHmac('sha256', toBuffer(key)).update(toBuffer(value)).digest()),
   newBlob: (data) => ({ getBytes: () => toSigned(Buffer.from(data, 'utf8')) }),
   getUuid: () => crypto.randomUUID(),
+  formatDate: (date, timeZone, format) => formatDate(date, timeZone, format),
 };
+
+/** Utilities.formatDate for the patterns the add-on uses: yyyy, MMM, MM, dd, d, HH, mm. */
+export function formatDate(date: Date, timeZone: string, format: string): string {
+  const parts = Object.fromEntries(
+    new Intl.DateTimeFormat('en-GB', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' })
+      .formatToParts(date)
+      .map((p) => [p.type, p.value]),
+  ) as Record<string, string>;
+  const months = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+  return format.replace(/yyyy|MMM|MM|dd|d|HH|mm/g, (t) => {
+    switch (t) {
+      case 'yyyy':
+        return parts.year!;
+      case 'MMM':
+        return months[Number(parts.month) - 1]!;
+      case 'MM':
+        return parts.month!;
+      case 'dd':
+        return parts.day!;
+      case 'd':
+        return String(Number(parts.day));
+      case 'HH':
+        return parts.hour!;
+      default:
+        return parts.minute!;
+    }
+  });
+}
 
 export interface HttpRequest {
   url: string;
@@ -652,6 +850,7 @@ export function fakeEnv(opts: { handler?: HttpHandler; now?: () => Date; email?:
       },
     },
     session: { getActiveUser: () => userObj, getEffectiveUser: () => userObj },
+    charts: { ChartType: { LINE: 'LINE', COLUMN: 'COLUMN', BAR: 'BAR' } },
     now: opts.now ?? (() => new Date()),
   };
   return { services, ss, ui, props, lock, scriptApp, fetch, user, htmlFiles };

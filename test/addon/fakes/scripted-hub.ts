@@ -38,6 +38,14 @@ export class ScriptedHub {
   conflicts: { id: number; sku: string; locationId: string; sheetShowed: number | null; typed: number; hubHad: number; hubNow: number; actor: string | null; foundAt: string; status: 'open' | 'accepted' | 'rejected'; resolvedBy: string | null }[] = [];
   /** Bodies of the conflict decisions received. */
   decisions: { id: number; decision: string; body: any }[] = [];
+  /** GET /v1/reports/dashboard answers this (null: 404, as a hub without reports would). */
+  dashboard: unknown = null;
+  /** GET /v1/reorder answers this (null: 404). */
+  reorder: unknown = null;
+  /** The query strings the dashboard was asked with. */
+  dashboardQueries: string[] = [];
+  /** How a stored relay is answered (the hub's `{eventId, status, results, message}`); default: received. */
+  relayAnswer: ((body: any, eventId: number) => unknown) | null = null;
   /** Read endpoints answer this status instead (to test errors). */
   readStatus: number | 'down' | null = null;
   private readonly verifier = new RelayVerifier([RELAY_SECRET]);
@@ -54,6 +62,11 @@ export class ScriptedHub {
     let m: RegExpExecArray | null;
     if (p === '/v1/locations') return json(200, { locations: this.locations });
     if (p === '/v1/channels') return json(200, { channels: this.channels.map((c) => ({ ...c, locations: {}, buffer: 0, cap: null, hideAtZero: true, relistOnRestock: true })) });
+    if (p === '/v1/reports/dashboard') {
+      this.dashboardQueries.push(url.search);
+      return this.dashboard === null ? error(404, 'not_found', `No route ${p}`) : json(200, this.dashboard);
+    }
+    if (p === '/v1/reorder') return this.reorder === null ? error(404, 'not_found', `No route ${p}`) : json(200, this.reorder);
     if (p === '/v1/alerts') return json(200, { alerts: this.alerts, nextCursor: null });
     if (p === '/v1/conflicts' && req.method.toLowerCase() === 'get') {
       const status = url.searchParams.get('status') ?? 'open';
@@ -107,8 +120,9 @@ export class ScriptedHub {
       if (!v.valid) return error(401, v.code, v.reason);
       if (this.seen.has(v.id)) return error(409, 'relay_replayed', 'This webhook-id was received before.');
       this.seen.add(v.id);
-      this.stored.push({ id: v.id, body: JSON.parse(req.body) });
-      return json(202, { eventId: this.stored.length, status: 'received', results: [], message: 'Stored.' });
+      const body = JSON.parse(req.body);
+      this.stored.push({ id: v.id, body });
+      return json(202, this.relayAnswer?.(body, this.stored.length) ?? { eventId: this.stored.length, status: 'received', results: [], message: 'Stored.' });
     })();
     this.attempts.push({ id, status: answer.status });
     return answer;
