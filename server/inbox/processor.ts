@@ -23,6 +23,13 @@ import { cancelPurchaseOrder, fulfilPurchaseOrder, reevaluate, submitPurchaseOrd
 import { createSupplierOrder, receiveSupplierOrder, updateSupplierOrderStatus, type ReceiptInput, type StatusInput, type SupplierDesk, type SupplierOrderInput } from '../orders/supplier-orders';
 import type { Source } from '../domain/ledger';
 
+/** An item and location whose numbers may have changed; `raised`: some stock became available. */
+interface Touched {
+  sku: string;
+  location: string;
+  raised?: boolean;
+}
+
 /** Inbound events of the order desks (docs/orders.md), stored by the API with source `api`. */
 export const ORDER_DESK_KINDS = ['purchase_order', 'purchase_order_cancel', 'purchase_order_fulfil', 'supplier_order', 'supplier_receipt', 'supplier_status'] as const;
 export type AnnouncedTopic = 'level.changed' | 'alert.raised' | 'purchase_order.changed' | 'order.recorded';
@@ -642,7 +649,12 @@ export class InboxProcessor {
       } else {
         booked = await tx.book({ ...base, quantity: cmd.quantity, reason: cmd.reason }, now);
       }
-      touched.set(`${cmd.sku}\u0000${location}`, { sku: cmd.sku, location });
+      // Stock that became available may serve a waiting purchase order (followUp); a sale cannot.
+      const m = booked.movement;
+      const raised = !booked.duplicate && ((m.reason === 'release' && m.quantity < 0) || (m.reason !== 'reservation' && m.reason !== 'release' && m.quantity > 0));
+      const key = `${cmd.sku}\u0000${location}`;
+      const entry: Touched = { sku: cmd.sku, location, raised: raised || ((touched.get(key) as Touched | undefined)?.raised ?? false) };
+      touched.set(key, entry);
       if (!booked.duplicate) this.metrics.movements.inc({ reason: booked.movement.reason });
       return {
         sku: cmd.sku,
@@ -710,9 +722,10 @@ export class InboxProcessor {
   /** Alerts and outbox rows for every item × location whose numbers may have changed. */
   private async followUp(tx: StoreOps, touched: Map<string, { sku: string; location: string }>, entry?: InboxEntry): Promise<void> {
     const now = this.now();
-    if (touched.size > 0) {
+    const raised = [...touched.values()].filter((t) => (t as Touched).raised);
+    if (raised.length > 0) {
       // Stock that came back serves the purchase orders waiting for it, first in, first out.
-      const skus = new Set([...touched.values()].map((t) => t.sku));
+      const skus = new Set(raised.map((t) => t.sku));
       const fake: InboxEntry = entry ?? ({ id: 0 } as InboxEntry);
       await reevaluate(this.desk(tx, fake, touched), skus);
     }
