@@ -32,6 +32,45 @@ export interface EmulatorProduct {
   title: string;
   /** Units available per platform location id. */
   levels: Record<string, number>;
+  /** Price of one unit in minor units of the emulator's currency (2500 when not given). */
+  price?: number;
+}
+
+/** The price of a listing nobody priced: 25.00 in a two-decimal currency, the same on every emulator. */
+export const DEFAULT_PRICE = 2500;
+
+/**
+ * A tax rate given as a decimal percentage ("10", "7.25") in parts per million, so the emulators
+ * compute tax with integers only.
+ */
+export function percentPpm(percent: string): number {
+  const m = /^(\d+)(?:\.(\d{1,4}))?$/.exec(percent.trim());
+  if (!m) throw new Error(`"${percent}" is not a tax rate in percent (e.g. "10" or "7.25").`);
+  return Number(m[1]) * 10_000 + Number((m[2] ?? '').padEnd(4, '0'));
+}
+
+/** `amount × ppm / 1 000 000`, rounded half up, in minor units (what a platform charges as tax on `amount`). */
+export function applyPpm(amount: number, ppm: number): number {
+  const n = BigInt(amount) * BigInt(ppm);
+  return Number((n + 500_000n) / 1_000_000n);
+}
+
+/**
+ * The share of `total` (minor units, for `units` units) that units `from` … `from + count − 1` carry:
+ * floored shares whose sum over every unit is exactly `total`, so partial refunds add up to the line.
+ */
+export function unitShare(total: number, units: number, from: number, count: number): number {
+  if (units <= 0) return 0;
+  const upTo = (k: number) => Number((BigInt(total) * BigInt(k)) / BigInt(units));
+  return upTo(Math.min(units, from + count)) - upTo(from);
+}
+
+/** What the emulators accept on a sale besides the SKU and quantity. */
+export interface SaleMoney {
+  /** A fixed discount on the line, in minor units. */
+  discount?: number;
+  /** A tax rate in percent ("10") for this sale; the emulator's own rate when not given. */
+  taxRate?: string;
 }
 
 export interface WebhookFaults {
@@ -67,7 +106,7 @@ export interface Emulator {
   locations(): string[];
   level(sku: string, locationId: string): number | null;
   /** A sale made on the platform (at its POS or web store): emits the order and inventory webhooks. */
-  sell(sale: { sku: string; quantity: number; locationId?: string }): Promise<{ orderId: string }>;
+  sell(sale: { sku: string; quantity: number; locationId?: string } & SaleMoney): Promise<{ orderId: string }>;
   /** A refund of an earlier sale, with or without putting the goods back. */
   refund(refund: { orderId: string; restock: boolean; quantity?: number }): Promise<{ refundId: string }>;
   /** Someone changes stock in the platform's own dashboard: emits the inventory webhook only. */

@@ -118,6 +118,7 @@ export interface OrderLineDetail {
 export interface OrderDetails {
   /** ISO 4217, e.g. "AUD". */
   currency: string;
+  /** Goods after line discounts, before shipping and tax (tax included only where the platform's prices include it). */
   subtotal: number;
   discount: number;
   tax: number;
@@ -144,7 +145,10 @@ export interface RefundMoney {
 export type ChannelFact =
   /** `order`: the order's money and states, when the event carries them. */
   | { type: 'sale'; orderId: string; occurredAt: string; lines: FactLine[]; order?: OrderDetails | undefined }
-  /** Money refunded; `restock` says per line whether the goods went back on the shelf. */
+  /**
+   * Money refunded; `restock` says per line whether the goods went back on the shelf. `money`: how
+   * much went back; null when the platform says nothing did, undefined when it does not say.
+   */
   | { type: 'refund'; refundId: string; orderId: string; occurredAt: string; lines: (FactLine & { restock: boolean })[]; money?: RefundMoney | null | undefined }
   | { type: 'cancellation'; orderId: string; occurredAt: string; lines: (FactLine & { restock: boolean })[]; order?: OrderDetails | undefined }
   /**

@@ -74,7 +74,7 @@ describe('definition', () => {
     expect(definition.capabilities.push).toEqual(['compare_and_set', 'idempotent_delta']);
     expect(definition.capabilities.maxBatch).toBe(250);
     expect(definition.capabilities.rateLimit.kind).toBe('cost_bucket');
-    expect(definition.capabilities.webhooks).toEqual(['orders/create', 'orders/cancelled', 'refunds/create', 'inventory_levels/update', 'returns/process']);
+    expect(definition.capabilities.webhooks).toEqual(['orders/create', 'orders/paid', 'orders/fulfilled', 'orders/updated', 'orders/cancelled', 'refunds/create', 'inventory_levels/update', 'returns/process']);
   });
 
   it('refuses an API version older than 2026-01 and a malformed one, naming the setting', () => {
@@ -533,17 +533,18 @@ describe('emulator webhooks', () => {
     return translate(v.topic, JSON.parse(r.raw.toString('utf8')), r.headers as Record<string, string>);
   }
 
-  it('a POS sale of 2 × ART-001 sends signed orders/create and inventory_levels/update that verify and translate to the sale and the new level', async () => {
+  it('a POS sale of 2 × ART-001 sends signed orders/create, orders/paid and inventory_levels/update that verify and translate to the sale, the payment and the new level', async () => {
     const { orderId } = await emu.sell({ sku: 'ART-001', quantity: 2, locationId: LOC1 });
     await settle();
-    expect(sink.topics()).toEqual(['orders/create', 'inventory_levels/update']);
+    expect(sink.topics()).toEqual(['orders/create', 'orders/paid', 'inventory_levels/update']);
     const h = sink.received[0]!.headers;
     expect(h['x-shopify-shop-domain']).toBe('gallery-shop.myshopify.com');
     expect(h['x-shopify-api-version']).toBe('2026-04');
     expect(h['x-shopify-webhook-id']).toBeDefined();
     const [sale] = facts(0);
     expect(sale).toMatchObject({ type: 'sale', orderId, lines: [{ sku: 'ART-001', quantity: 2, locationId: LOC1, ref: { variantId: emu.listing('ART-001')!.variantId } }] });
-    expect(facts(1)).toEqual([expect.objectContaining({ type: 'level_observed', available: 3, locationId: LOC1, ref: { inventoryItemId: emu.listing('ART-001')!.inventoryItemId } })]);
+    expect(facts(1)).toEqual([expect.objectContaining({ type: 'order_updated', orderId, change: 'paid' })]);
+    expect(facts(2)).toEqual([expect.objectContaining({ type: 'level_observed', available: 3, locationId: LOC1, ref: { inventoryItemId: emu.listing('ART-001')!.inventoryItemId } })]);
     expect(emu.level('ART-001', LOC1)).toBe(3);
   });
 
@@ -552,9 +553,9 @@ describe('emulator webhooks', () => {
     await emu.refund({ orderId, restock: true, quantity: 1 });
     await emu.refund({ orderId, restock: false, quantity: 1 });
     await settle();
-    expect(sink.topics()).toEqual(['orders/create', 'inventory_levels/update', 'refunds/create', 'inventory_levels/update', 'refunds/create']);
-    expect(facts(2)).toEqual([expect.objectContaining({ type: 'refund', orderId, lines: [expect.objectContaining({ sku: 'ART-001', quantity: 1, restock: true, locationId: LOC1 })] })]);
-    expect(facts(4)).toEqual([expect.objectContaining({ type: 'refund', lines: [expect.objectContaining({ restock: false, locationId: null })] })]);
+    expect(sink.topics()).toEqual(['orders/create', 'orders/paid', 'inventory_levels/update', 'refunds/create', 'inventory_levels/update', 'refunds/create']);
+    expect(facts(3)).toEqual([expect.objectContaining({ type: 'refund', orderId, lines: [expect.objectContaining({ sku: 'ART-001', quantity: 1, restock: true, locationId: LOC1 })] })]);
+    expect(facts(5)).toEqual([expect.objectContaining({ type: 'refund', lines: [expect.objectContaining({ restock: false, locationId: null })] })]);
     expect(emu.level('ART-001', LOC1)).toBe(4);
   });
 
@@ -562,9 +563,9 @@ describe('emulator webhooks', () => {
     const { orderId } = await emu.sell({ sku: 'ART-002', quantity: 1 });
     await emu.cancel({ orderId, restock: true });
     await settle();
-    expect(sink.topics()).toEqual(['orders/create', 'inventory_levels/update', 'refunds/create', 'orders/cancelled', 'inventory_levels/update']);
-    const refund = facts(2)[0]!;
-    const cancelled = facts(3);
+    expect(sink.topics()).toEqual(['orders/create', 'orders/paid', 'inventory_levels/update', 'refunds/create', 'orders/cancelled', 'inventory_levels/update']);
+    const refund = facts(3)[0]!;
+    const cancelled = facts(4);
     expect(cancelled[1]).toEqual(refund);
     expect(emu.level('ART-002', LOC1)).toBe(1);
   });
@@ -596,7 +597,8 @@ describe('emulator webhooks', () => {
     sink.clear();
 
     emu.faults.webhooks = { reorderWindow: 2 };
-    await emu.sell({ sku: 'ART-001', quantity: 1 });
+    // An unpaid order: orders/create and the level only (no orders/paid), so the window holds exactly the pair.
+    await emu.sell({ sku: 'ART-001', quantity: 1, paid: false });
     await settle();
     expect(sink.topics()).toEqual(['inventory_levels/update', 'orders/create']);
   });

@@ -814,7 +814,15 @@ describe('expand', () => {
     expect(bodies('/v2/orders/batch-retrieve')).toEqual([{ order_ids: [orderId], location_id: LOC1 }]);
     expect(body[EXPANDED_ORDER_KEY]).toEqual(emu.order(orderId));
     expect(JSON.parse(JSON.stringify(body))).toEqual(body);
-    expect(facts).toEqual([{ type: 'sale', orderId, occurredAt: expect.any(String), lines: [{ lineId: expect.any(String), sku: null, ref: { variantId: emu.listing('ART-001')!.variantId }, quantity: 2, locationId: LOC1 }] }]);
+    expect(facts).toEqual([
+      {
+        type: 'sale',
+        orderId,
+        occurredAt: expect.any(String),
+        lines: [{ lineId: expect.any(String), sku: null, ref: { variantId: emu.listing('ART-001')!.variantId }, quantity: 2, locationId: LOC1 }],
+        order: expect.objectContaining({ currency: 'AUD', total: 5000, paymentStatus: 'paid' }),
+      },
+    ]);
   });
 
   it('leaves other topics, pending refunds and orders Square does not have unchanged (translate then says it could not read the order)', async () => {
@@ -862,10 +870,15 @@ describe('emulator behaviour and webhooks', () => {
     expect(envelopes[1]!.data.object.order_updated).toEqual({ created_at: expect.any(String), location_id: LOC1, order_id: orderId, state: 'COMPLETED', updated_at: expect.any(String), version: 2 });
     expect(envelopes[2]!.data.object.payment).toMatchObject({ status: 'COMPLETED', order_id: orderId, location_id: LOC1 });
     const results = await Promise.all(sink.received.map((_, i) => factsOf(i)));
-    expect(results[0]!.facts).toEqual(results[1]!.facts);
+    const stock = (i: number) => results[i]!.facts.filter((f) => f.type !== 'order_updated');
+    expect(stock(1)).toEqual(results[0]!.facts);
+    expect(results[0]!.facts).toHaveLength(1);
     expect(results[0]!.facts[0]).toMatchObject({ type: 'sale', orderId, lines: [{ quantity: 2, locationId: LOC1 }] });
     // The payment names the order: the same sale again, same keys (booked once).
-    expect(results[2]!.facts).toEqual(results[0]!.facts);
+    expect(stock(2)).toEqual(results[0]!.facts);
+    // The two updates also tell the log the order changed (never stock), before the repeated sale.
+    expect(results[1]!.facts.map((f) => f.type === 'order_updated' && f.change)).toEqual(['updated', false]);
+    expect(results[2]!.facts.map((f) => f.type === 'order_updated' && f.change)).toEqual(['paid', false]);
     expect(results[3]!.facts).toEqual([expect.objectContaining({ type: 'level_observed', available: 3, locationId: LOC1, ref: { variantId: emu.listing('ART-001')!.variantId } })]);
     expect(emu.level('ART-001', LOC1)).toBe(3);
     const order = emu.order(orderId)!;
@@ -886,20 +899,28 @@ describe('emulator behaviour and webhooks', () => {
     expect(updated.body.data.object.refund).toMatchObject({ id: refundId, status: 'COMPLETED' });
     expect(emu.order(returnOrderId)).toMatchObject({ state: 'COMPLETED', returns: [{ source_order_id: orderId }] });
     expect(updated.facts).toEqual([
-      { type: 'refund', refundId: returnOrderId, orderId, occurredAt: expect.any(String), lines: [{ lineId: expect.any(String), sku: null, ref: { variantId: emu.listing('ART-001')!.variantId }, quantity: 1, locationId: LOC1, restock: true }] },
+      {
+        type: 'refund',
+        refundId: returnOrderId,
+        orderId,
+        occurredAt: expect.any(String),
+        lines: [{ lineId: expect.any(String), sku: null, ref: { variantId: emu.listing('ART-001')!.variantId }, quantity: 1, locationId: LOC1, restock: true }],
+        money: { currency: 'AUD', amount: 2500 },
+      },
     ]);
     expect((await factsOf(2)).facts).toEqual([expect.objectContaining({ type: 'level_observed', available: 4 })]);
     expect(emu.level('ART-001', LOC1)).toBe(4);
   });
 
-  it('a refund without restock is money only: refund events, no level, no fact', async () => {
+  it('a refund without restock is money only: refund events, no level, a refund fact with its money and no line to book', async () => {
     const { orderId } = await emu.sell({ sku: 'ART-002', quantity: 1 });
     await settle();
     sink.clear();
     await emu.refund({ orderId, restock: false });
     await settle();
     expect(sink.topics()).toEqual(['refund.created', 'refund.updated']);
-    expect((await factsOf(1)).facts).toEqual([]);
+    const updated = await factsOf(1);
+    expect(updated.facts).toEqual([{ type: 'refund', refundId: String(updated.body.data.object.refund.order_id), orderId, occurredAt: expect.any(String), lines: [], money: { currency: 'AUD', amount: 2500 } }]);
     expect(emu.level('ART-002', LOC1)).toBe(0);
     await expect(emu.refund({ orderId, restock: true })).rejects.toThrow(/no 0 unit/);
   });

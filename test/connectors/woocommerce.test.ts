@@ -602,15 +602,21 @@ describe('emulator webhooks', () => {
     const viaOrder = await facts(1);
     const viaAction = await facts(2);
     expect(viaAction).toEqual(viaOrder);
-    expect(viaOrder[1]).toEqual(expect.objectContaining({ type: 'refund', orderId, lines: [expect.objectContaining({ sku: 'ART-001', quantity: 1, restock: true })] }));
+    const restocks = viaOrder.find((f) => f.type === 'refund' && f.refundId === `order-${orderId}-refund-restocks`);
+    expect(restocks).toEqual(expect.objectContaining({ type: 'refund', orderId, lines: [expect.objectContaining({ sku: 'ART-001', quantity: 1, restock: true })] }));
     expect(emu.level('ART-001', LOC)).toBe(4);
     sink.clear();
     await emu.refund({ orderId, restock: false, quantity: 1 });
     await emu.flushWebhooks();
     expect(sink.topics()).toEqual(['order.updated', 'action.woocommerce_order_refunded']);
     const after = await facts(0);
-    expect(after.map((f) => f.type)).toEqual(['sale', 'refund']);
-    expect((after[1] as Extract<ChannelFact, { type: 'refund' }>).lines).toHaveLength(1);
+    // The update, the sale again, the restocked unit (still one), and each refund's money on its own.
+    expect(after.map((f) => f.type)).toEqual(['order_updated', 'sale', 'refund', 'refund', 'refund']);
+    expect((after[2] as Extract<ChannelFact, { type: 'refund' }>).lines).toHaveLength(1);
+    expect(after.slice(3).map((f) => f.type === 'refund' && [f.lines.length, f.money])).toEqual([
+      [0, { currency: 'AUD', amount: 2500 }],
+      [0, { currency: 'AUD', amount: 2500 }],
+    ]);
     expect(emu.level('ART-001', LOC)).toBe(4);
   });
 
@@ -620,8 +626,9 @@ describe('emulator webhooks', () => {
     await emu.flushWebhooks();
     expect(sink.topics()).toEqual(['order.created', 'product.updated', 'product.updated', 'order.updated']);
     const f = await facts(3);
-    expect(f.map((x) => x.type)).toEqual(['sale', 'cancellation']);
-    expect((f[1] as Extract<ChannelFact, { type: 'cancellation' }>).lines).toEqual([expect.objectContaining({ quantity: 1, restock: true })]);
+    expect(f.map((x) => x.type)).toEqual(['order_updated', 'sale', 'cancellation']);
+    expect((f[2] as Extract<ChannelFact, { type: 'cancellation' }>).lines).toEqual([expect.objectContaining({ quantity: 1, restock: true })]);
+    expect(f[0]).toMatchObject({ type: 'order_updated', change: 'updated', order: { paymentStatus: 'voided', fulfilmentStatus: 'cancelled' } });
     expect(emu.level('ART-002', LOC)).toBe(1);
   });
 

@@ -9,10 +9,25 @@
  * It is not a GraphQL engine: it recognises each operation by its root field and reads its
  * arguments from `variables` (the connector passes everything as variables), and answers with the
  * fields the connector selects.
+ *
+ * Money, as the REST order webhooks carry it: amounts are decimal strings in the shop currency
+ * (`currency` option, AUD by default) with that currency's decimals ("25.00", "2500" for JPY,
+ * "25.000" for KWD), and every `*_set` repeats them as shop and presentment money. Each variant has a
+ * price (2500 minor units unless given); a sale may carry a fixed line `discount` (a
+ * `discount_allocations` entry; the deprecated `total_discount` stays "0.00", as Shopify sends it),
+ * a tax rate (`taxRate` option or per sale, in percent; tax = (price × quantity − discount) × rate,
+ * rounded half up, per line, prices exclusive of tax) and `shipping` (untaxed). The order totals are
+ * the sums of its lines: `total_line_items_price`, `total_discounts`, `subtotal_price` (after
+ * discounts), `total_tax`, `total_shipping_price_set`, `total_price` = subtotal + tax + shipping.
+ * A refund's `transactions` give back the refunded units' share of the line (net of discount) and of
+ * its tax, split so that partial refunds add up to the line exactly; a cancellation with restock also
+ * gives back the shipping. A paid order sends `orders/paid` after `orders/create`; `fulfil` sends
+ * `orders/fulfilled` and `orders/updated`.
  */
 import crypto from 'node:crypto';
 import http from 'node:http';
-import { LoopbackEmulator, WebhookSender, type ApiFaults, type Emulator, type EmulatorProduct, type OutgoingWebhook, type WebhookFaults } from '../emulator';
+import { formatMinor } from '../../orders/money';
+import { DEFAULT_PRICE, LoopbackEmulator, WebhookSender, applyPpm, percentPpm, unitShare, type ApiFaults, type Emulator, type EmulatorProduct, type OutgoingWebhook, type SaleMoney, type WebhookFaults } from '../emulator';
 import { DEFAULT_API_VERSION } from './client';
 import { gidNumber } from './ids';
 import { signShopifyWebhook } from './verify';
@@ -29,6 +44,10 @@ export interface ShopifyEmulatorOptions {
   bucket?: { size: number; restorePerSecond: number };
   /** Random source for webhook faults (0 ≤ x < 1), for reproducible runs. */
   random?: () => number;
+  /** The shop currency (ISO 4217), AUD by default. */
+  currency?: string;
+  /** Tax on every sale, in percent ("10"); none by default. */
+  taxRate?: string;
 }
 
 interface Variant {
@@ -37,6 +56,8 @@ interface Variant {
   inventoryItemId: number;
   sku: string | null;
   title: string;
+  /** One unit, in minor units of the shop currency. */
+  price: number;
 }
 interface Product {
   id: number;
@@ -49,14 +70,28 @@ interface OrderLine {
   quantity: number;
   refunded: number;
   locationId: number;
+  /** One unit, the discount on the whole line, and the tax on the whole line after the discount. */
+  price: number;
+  discount: number;
+  tax: number;
+  /** The tax rate in parts per million (0: untaxed). */
+  taxPpm: number;
 }
 interface Order {
   id: number;
   number: number;
   locationId: number | null;
   createdAt: string;
+  updatedAt: string;
   lines: OrderLine[];
-  cancelled: boolean;
+  cancelledAt: string | null;
+  shipping: number;
+  shippingRefunded: boolean;
+  financialStatus: 'pending' | 'paid' | 'partially_refunded' | 'refunded' | 'voided';
+  fulfilled: boolean;
+  /** Money given back so far, and the refunds (REST bodies) the order carries. */
+  refundedAmount: number;
+  refunds: Json[];
 }
 interface ExchangeLine {
   id: number;
@@ -124,6 +159,8 @@ export class ShopifyEmulator extends LoopbackEmulator implements Emulator {
   protected readonly webhooks = new WebhookSender({ url: () => this.webhookUrl, faults: () => this.faults.webhooks, random: () => this.random(), attempts: 3 });
   private nextId = { product: 7_100_000_001, variant: 4_400_000_001, item: 4_500_000_001, order: 5_500_000_001, line: 13_000_000_001, refund: 900_000_001, refundLine: 1_058_000_001, group: 77_000_001, ret: 3_300_000_001, exchangeLine: 6_600_000_001 };
   private orderNumber = 1001;
+  readonly currency: string;
+  private readonly taxPpm: number;
 
 
   constructor(opts: ShopifyEmulatorOptions) {
@@ -136,6 +173,8 @@ export class ShopifyEmulator extends LoopbackEmulator implements Emulator {
     this.bucketSize = opts.bucket?.size ?? 2000;
     this.restoreRate = opts.bucket?.restorePerSecond ?? 100;
     this.available = this.bucketSize;
+    this.currency = opts.currency ?? 'AUD';
+    this.taxPpm = opts.taxRate !== undefined ? percentPpm(opts.taxRate) : 0;
     for (const l of opts.locations ?? ['gid://shopify/Location/1001', 'gid://shopify/Location/1002']) this.addLocation(l);
   }
 
@@ -166,16 +205,17 @@ export class ShopifyEmulator extends LoopbackEmulator implements Emulator {
   seed(products: EmulatorProduct[]): void {
     for (const p of products) {
       const existing = [...this.variants.values()].find((v) => v.sku === p.sku);
-      const v = existing ?? this.addListing({ sku: p.sku, title: p.title, levels: {} });
+      const v = existing ?? this.addListing({ sku: p.sku, title: p.title, levels: {}, ...(p.price !== undefined ? { price: p.price } : {}) });
+      if (p.price !== undefined) v.price = p.price;
       for (const [loc, q] of Object.entries(p.levels)) this.levels.set(`${v.inventoryItemId}|${this.addLocation(loc)}`, q);
     }
   }
 
   /** Adds one product with one variant as given (an empty or repeated SKU included), without webhooks. */
-  addListing(l: { sku: string | null; title: string; variantTitle?: string; levels?: Record<string, number>; status?: Product['status'] }): Variant {
+  addListing(l: { sku: string | null; title: string; variantTitle?: string; levels?: Record<string, number>; status?: Product['status']; price?: number }): Variant {
     const product: Product = { id: this.nextId.product++, title: l.title, status: l.status ?? 'ACTIVE' };
     this.products.set(product.id, product);
-    const v: Variant = { id: this.nextId.variant++, productId: product.id, inventoryItemId: this.nextId.item++, sku: l.sku, title: l.variantTitle ?? 'Default Title' };
+    const v: Variant = { id: this.nextId.variant++, productId: product.id, inventoryItemId: this.nextId.item++, sku: l.sku, title: l.variantTitle ?? 'Default Title', price: l.price ?? DEFAULT_PRICE };
     this.variants.set(v.id, v);
     for (const loc of this.locationIds) this.levels.set(`${v.inventoryItemId}|${loc}`, 0);
     for (const [loc, q] of Object.entries(l.levels ?? {})) this.levels.set(`${v.inventoryItemId}|${this.addLocation(loc)}`, q);
@@ -202,7 +242,11 @@ export class ShopifyEmulator extends LoopbackEmulator implements Emulator {
 
   // ------------------------------------------------------------------ things that happen on the shop
 
-  async sell(sale: { sku: string; quantity: number; locationId?: string }): Promise<{ orderId: string }> {
+  /**
+   * A sale: `discount` (minor units, on the line), `taxRate` (percent; the shop's when not given),
+   * `shipping` (minor units, web orders) and `paid: false` (a pending payment: no `orders/paid`).
+   */
+  async sell(sale: { sku: string; quantity: number; locationId?: string; shipping?: number; paid?: boolean } & SaleMoney): Promise<{ orderId: string }> {
     const v = [...this.variants.values()].find((x) => x.sku === sale.sku);
     if (!v) throw new Error(`The emulated shop does not list SKU ${sale.sku}.`);
     const pos = sale.locationId !== undefined ? this.addLocation(sale.locationId) : null;
@@ -210,13 +254,52 @@ export class ShopifyEmulator extends LoopbackEmulator implements Emulator {
     // location is decided later; the order itself says nothing).
     const stockLoc = pos ?? this.locationIds.find((l) => (this.levels.get(`${v.inventoryItemId}|${l}`) ?? 0) >= sale.quantity) ?? this.locationIds[0]!;
     const now = new Date().toISOString();
-    const order: Order = { id: this.nextId.order++, number: this.orderNumber++, locationId: pos, createdAt: now, cancelled: false, lines: [{ id: this.nextId.line++, variantId: v.id, quantity: sale.quantity, refunded: 0, locationId: stockLoc }] };
+    const taxPpm = sale.taxRate !== undefined ? percentPpm(sale.taxRate) : this.taxPpm;
+    const paid = sale.paid ?? true;
+    const order: Order = {
+      id: this.nextId.order++,
+      number: this.orderNumber++,
+      locationId: pos,
+      createdAt: now,
+      updatedAt: now,
+      cancelledAt: null,
+      shipping: sale.shipping ?? 0,
+      shippingRefunded: false,
+      financialStatus: paid ? 'paid' : 'pending',
+      fulfilled: false,
+      refundedAmount: 0,
+      refunds: [],
+      lines: [this.newLine(v, sale.quantity, stockLoc, sale.discount ?? 0, taxPpm)],
+    };
     this.orders.set(order.id, order);
     const key = `${v.inventoryItemId}|${stockLoc}`;
     this.levels.set(key, (this.levels.get(key) ?? 0) - sale.quantity);
     this.enqueue('orders/create', this.orderBody(order));
+    if (paid) this.enqueue('orders/paid', this.orderBody(order));
     this.enqueue('inventory_levels/update', this.levelBody(v.inventoryItemId, stockLoc));
     return { orderId: gid('Order', order.id) };
+  }
+
+  private newLine(v: Variant, quantity: number, locationId: number, discount: number, taxPpm: number): OrderLine {
+    const net = v.price * quantity - discount;
+    if (discount < 0 || net < 0) throw new Error(`A discount of ${discount} does not fit a line of ${v.price * quantity}.`);
+    return { id: this.nextId.line++, variantId: v.id, quantity, refunded: 0, locationId, price: v.price, discount, tax: applyPpm(net, taxPpm), taxPpm };
+  }
+
+  /** Marks every line fulfilled: `orders/fulfilled` then `orders/updated`, as Shopify sends them. */
+  async fulfil(f: { orderId: string }): Promise<void> {
+    const order = this.orders.get(num(f.orderId, 'Order') ?? Number(f.orderId));
+    if (!order) throw new Error(`The emulated shop has no order ${f.orderId}.`);
+    order.fulfilled = true;
+    order.updatedAt = new Date().toISOString();
+    this.enqueue('orders/fulfilled', this.orderBody(order));
+    this.enqueue('orders/updated', this.orderBody(order));
+  }
+
+  /** The order as the shop keeps it (REST shape), for tests. */
+  order(orderId: string): Json | null {
+    const order = this.orders.get(num(orderId, 'Order') ?? Number(orderId));
+    return order ? this.orderBody(order) : null;
   }
 
   async refund(r: { orderId: string; restock: boolean; quantity?: number }): Promise<{ refundId: string }> {
@@ -234,16 +317,18 @@ export class ShopifyEmulator extends LoopbackEmulator implements Emulator {
   async cancel(c: { orderId: string; restock: boolean }): Promise<void> {
     const order = this.orders.get(num(c.orderId, 'Order') ?? Number(c.orderId));
     if (!order) throw new Error(`The emulated shop has no order ${c.orderId}.`);
-    order.cancelled = true;
-    const refunds: Json[] = [];
+    order.cancelledAt = new Date().toISOString();
+    order.updatedAt = order.cancelledAt;
     const restocked: { item: number; loc: number }[] = [];
     if (c.restock) {
-      const refund = this.makeRefund(order, order.lines.map((line) => ({ line, quantity: line.quantity - line.refunded })), 'cancel');
-      refunds.push(refund.body);
+      // The cancellation's refund gives back what is left of the order, shipping included.
+      const refund = this.makeRefund(order, order.lines.map((line) => ({ line, quantity: line.quantity - line.refunded })), 'cancel', true);
       restocked.push(...refund.restocked);
       this.enqueue('refunds/create', refund.body);
     }
-    this.enqueue('orders/cancelled', { ...this.orderBody(order), cancelled_at: new Date().toISOString(), cancel_reason: 'customer', refunds });
+    // An order cancelled before it was paid: Shopify voids the payment it was waiting for.
+    if (order.financialStatus === 'pending') order.financialStatus = 'voided';
+    this.enqueue('orders/cancelled', { ...this.orderBody(order), cancel_reason: 'customer' });
     for (const r of restocked) this.enqueue('inventory_levels/update', this.levelBody(r.item, r.loc));
   }
 
@@ -267,7 +352,7 @@ export class ShopifyEmulator extends LoopbackEmulator implements Emulator {
     if (!Number.isInteger(x.quantity) || x.quantity <= 0) throw new Error('An exchange sends out at least one unit.');
     const refund = this.makeRefund(order, [{ line, quantity: returnQuantity }], (x.restock ?? true) ? 'return' : 'no_restock');
     const stockLoc = this.locationIds.find((l) => (this.levels.get(`${out.inventoryItemId}|${l}`) ?? 0) >= x.quantity) ?? this.locationIds[0]!;
-    const added: OrderLine = { id: this.nextId.line++, variantId: out.id, quantity: x.quantity, refunded: 0, locationId: stockLoc };
+    const added = this.newLine(out, x.quantity, stockLoc, 0, this.taxPpm);
     order.lines.push(added);
     const key = `${out.inventoryItemId}|${stockLoc}`;
     this.levels.set(key, (this.levels.get(key) ?? 0) - x.quantity);
@@ -294,11 +379,16 @@ export class ShopifyEmulator extends LoopbackEmulator implements Emulator {
     this.enqueue('inventory_levels/update', this.levelBody(v.inventoryItemId, loc));
   }
 
-  private makeRefund(order: Order, parts: { line: OrderLine; quantity: number }[], restockType: 'return' | 'cancel' | 'no_restock'): { body: Json; restocked: { item: number; loc: number }[] } {
+  private makeRefund(order: Order, parts: { line: OrderLine; quantity: number }[], restockType: 'return' | 'cancel' | 'no_restock', withShipping = false): { body: Json; restocked: { item: number; loc: number }[] } {
     const id = this.nextId.refund++;
     const now = new Date().toISOString();
     const restocked: { item: number; loc: number }[] = [];
+    let back = 0;
     const lines = parts.map(({ line, quantity }) => {
+      // The refunded units' share of the line (net of its discount) and of its tax.
+      const subtotal = unitShare(line.price * line.quantity - line.discount, line.quantity, line.refunded, quantity);
+      const tax = unitShare(line.tax, line.quantity, line.refunded, quantity);
+      back += subtotal + tax;
       line.refunded += quantity;
       const v = this.variants.get(line.variantId)!;
       if (restockType !== 'no_restock') {
@@ -312,15 +402,54 @@ export class ShopifyEmulator extends LoopbackEmulator implements Emulator {
         location_id: restockType === 'no_restock' ? null : line.locationId,
         quantity,
         restock_type: restockType,
-        subtotal: 0,
-        total_tax: 0,
+        // REST sends these two as JSON numbers.
+        subtotal: Number(this.fmt(subtotal)),
+        total_tax: Number(this.fmt(tax)),
+        subtotal_set: this.set(subtotal),
+        total_tax_set: this.set(tax),
         line_item: this.lineBody(line),
       };
     });
-    return {
-      body: { id, admin_graphql_api_id: gid('Refund', id), order_id: order.id, created_at: now, processed_at: now, note: null, user_id: null, restock: restockType !== 'no_restock', refund_line_items: lines, transactions: [], order_adjustments: [] },
-      restocked,
-    };
+    const adjustments: Json[] = [];
+    if (withShipping && order.shipping > 0 && !order.shippingRefunded) {
+      order.shippingRefunded = true;
+      back += order.shipping;
+      adjustments.push({ id: this.nextId.refundLine++, order_id: order.id, refund_id: id, amount: this.fmt(-order.shipping), tax_amount: this.fmt(0), kind: 'shipping_refund', reason: 'Shipping refund', amount_set: this.set(-order.shipping), tax_amount_set: this.set(0) });
+    }
+    const transactions: Json[] = [];
+    if (back > 0 && order.financialStatus !== 'pending' && order.financialStatus !== 'voided') {
+      const txId = this.nextId.refundLine++;
+      transactions.push({ id: txId, admin_graphql_api_id: gid('OrderTransaction', txId), order_id: order.id, kind: 'refund', gateway: 'manual', status: 'success', message: null, created_at: now, processed_at: now, test: true, amount: this.fmt(back), currency: this.currency });
+      order.refundedAmount += back;
+      order.financialStatus = order.refundedAmount >= this.totals(order).total ? 'refunded' : 'partially_refunded';
+    }
+    order.updatedAt = now;
+    const body: Json = { id, admin_graphql_api_id: gid('Refund', id), order_id: order.id, created_at: now, processed_at: now, note: null, user_id: null, restock: restockType !== 'no_restock', refund_line_items: lines, transactions, order_adjustments: adjustments };
+    order.refunds.push(body);
+    return { body, restocked };
+  }
+
+  private fmt(amount: number): string {
+    return formatMinor(amount, this.currency);
+  }
+
+  /** An amount as Shopify's `*_set`: the same in shop and presentment money (one currency here). */
+  private set(amount: number): Json {
+    const money = { amount: this.fmt(amount), currency_code: this.currency };
+    return { shop_money: money, presentment_money: { ...money } };
+  }
+
+  private totals(order: Order): { lineItems: number; discounts: number; subtotal: number; tax: number; total: number } {
+    let lineItems = 0;
+    let discounts = 0;
+    let tax = 0;
+    for (const l of order.lines) {
+      lineItems += l.price * l.quantity;
+      discounts += l.discount;
+      tax += l.tax;
+    }
+    const subtotal = lineItems - discounts;
+    return { lineItems, discounts, subtotal, tax, total: subtotal + tax + order.shipping };
   }
 
   private lineBody(line: OrderLine): Json {
@@ -337,39 +466,72 @@ export class ShopifyEmulator extends LoopbackEmulator implements Emulator {
       name: p.title,
       quantity: line.quantity,
       current_quantity: line.quantity - line.refunded,
-      price: '0.00',
+      price: this.fmt(line.price),
+      price_set: this.set(line.price),
+      total_discount: this.fmt(0),
+      total_discount_set: this.set(0),
+      discount_allocations: line.discount > 0 ? [{ amount: this.fmt(line.discount), amount_set: this.set(line.discount), discount_application_index: 0 }] : [],
       gift_card: false,
       requires_shipping: true,
-      fulfillable_quantity: line.quantity - line.refunded,
-      fulfillment_status: null,
+      fulfillable_quantity: this.orderOf(line)?.fulfilled ? 0 : line.quantity - line.refunded,
+      fulfillment_status: this.orderOf(line)?.fulfilled ? 'fulfilled' : null,
       fulfillment_service: 'manual',
       product_exists: true,
-      taxable: true,
+      taxable: line.taxPpm > 0,
       properties: [],
-      tax_lines: [],
+      tax_lines: line.taxPpm > 0 ? [{ title: 'Tax', price: this.fmt(line.tax), price_set: this.set(line.tax), rate: line.taxPpm / 1_000_000, channel_liable: false }] : [],
     };
   }
 
+  private orderOf(line: OrderLine): Order | undefined {
+    for (const o of this.orders.values()) if (o.lines.includes(line)) return o;
+    return undefined;
+  }
+
   private orderBody(order: Order): Json {
+    const t = this.totals(order);
+    const taxPpm = order.lines.find((l) => l.taxPpm > 0)?.taxPpm ?? 0;
+    const discounted = order.lines.find((l) => l.discount > 0);
+    // A web order has a customer; a POS sale here is a walk-in.
+    const customer = order.locationId === null ? { id: 207119551, admin_graphql_api_id: 'gid://shopify/Customer/207119551', email: 'sam.buyer@example.com', first_name: 'Sam', last_name: 'Buyer', currency: this.currency } : null;
     return {
       id: order.id,
       admin_graphql_api_id: gid('Order', order.id),
       name: `#${order.number}`,
       order_number: order.number,
       number: order.number - 1000,
+      email: customer?.email ?? '',
+      contact_email: customer?.email ?? null,
       created_at: order.createdAt,
-      updated_at: new Date().toISOString(),
+      updated_at: order.updatedAt,
       processed_at: order.createdAt,
-      cancelled_at: null,
+      cancelled_at: order.cancelledAt,
       cancel_reason: null,
-      currency: 'AUD',
-      financial_status: 'paid',
-      fulfillment_status: null,
+      currency: this.currency,
+      presentment_currency: this.currency,
+      taxes_included: false,
+      total_line_items_price: this.fmt(t.lineItems),
+      total_line_items_price_set: this.set(t.lineItems),
+      total_discounts: this.fmt(t.discounts),
+      total_discounts_set: this.set(t.discounts),
+      subtotal_price: this.fmt(t.subtotal),
+      subtotal_price_set: this.set(t.subtotal),
+      total_tax: this.fmt(t.tax),
+      total_tax_set: this.set(t.tax),
+      total_shipping_price_set: this.set(order.shipping),
+      total_price: this.fmt(t.total),
+      total_price_set: this.set(t.total),
+      tax_lines: taxPpm > 0 ? [{ title: 'Tax', price: this.fmt(t.tax), price_set: this.set(t.tax), rate: taxPpm / 1_000_000, channel_liable: false }] : [],
+      discount_applications: discounted ? [{ target_type: 'line_item', type: 'manual', value: this.fmt(discounted.discount), value_type: 'fixed_amount', allocation_method: 'one', target_selection: 'explicit', title: 'Discount', description: 'Discount' }] : [],
+      financial_status: order.financialStatus,
+      fulfillment_status: order.fulfilled ? 'fulfilled' : null,
       location_id: order.locationId,
       source_name: order.locationId !== null ? 'pos' : 'web',
       test: true,
+      customer,
       line_items: order.lines.map((l) => this.lineBody(l)),
-      refunds: [],
+      shipping_lines: order.shipping > 0 ? [{ id: order.id, title: 'Standard', code: 'Standard', source: 'shopify', price: this.fmt(order.shipping), price_set: this.set(order.shipping), discounted_price: this.fmt(order.shipping), discounted_price_set: this.set(order.shipping), tax_lines: [], discount_allocations: [] }] : [],
+      refunds: order.refunds,
       fulfillments: [],
     };
   }

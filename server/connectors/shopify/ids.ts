@@ -3,7 +3,7 @@
  * the GraphQL Admin API and catalog discovery use gids, so every id leaving this connector is a gid.
  */
 
-export type GidType = 'Product' | 'ProductVariant' | 'InventoryItem' | 'Location' | 'Order' | 'LineItem' | 'Refund' | 'RefundLineItem' | 'InventoryLevel' | 'Return' | 'ExchangeLineItem';
+export type GidType = 'Product' | 'ProductVariant' | 'InventoryItem' | 'Location' | 'Order' | 'LineItem' | 'Refund' | 'RefundLineItem' | 'InventoryLevel' | 'Return' | 'ExchangeLineItem' | 'Customer';
 
 /** A gid for a numeric id (number or digit string); an existing gid of that type is returned unchanged. */
 export function toGid(type: GidType, id: unknown): string | null {

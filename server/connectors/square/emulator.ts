@@ -24,10 +24,21 @@
  * `inventory.count.updated`. Webhooks are `{merchant_id, type, event_id, created_at, data:{type, id,
  * object}}`, signed base64(HMAC-SHA256(signature key, notification URL + body)) in
  * `x-square-hmacsha256-signature`, the notification URL being the one given to `subscribe`.
+ *
+ * Money is Square's Money objects (`{amount, currency}`, amount in the currency's minor unit; the
+ * `currency` option, AUD by default). A variation has a price (2500 unless given); a sale may carry a
+ * fixed line discount (`discounts[]` FIXED_AMOUNT, LINE_ITEM scope, `applied_discounts` on the line)
+ * and a tax rate (`taxRate` option or per sale, in percent: an ADDITIVE LINE_ITEM tax in `taxes[]`,
+ * `applied_taxes` on the line, tax = (gross − discount) × rate rounded half up). The line carries
+ * `base_price_money`, `variation_total_price_money` = `gross_sales_money` = price × quantity,
+ * `total_discount_money`, `total_tax_money` and `total_money` = gross − discount + tax; the order its
+ * sums, `net_amount_due_money` 0 and one tender for its total. A refund gives back the returned
+ * units' share of the line's `total_money` (split so partial refunds add up to the line), in the
+ * return order's `return_amounts` and `refunds[].amount_money`.
  */
 import crypto from 'node:crypto';
 import http from 'node:http';
-import { LoopbackEmulator, WebhookSender, type ApiFaults, type Emulator, type EmulatorProduct, type OutgoingWebhook, type WebhookFaults } from '../emulator';
+import { DEFAULT_PRICE, LoopbackEmulator, WebhookSender, applyPpm, percentPpm, unitShare, type ApiFaults, type Emulator, type EmulatorProduct, type OutgoingWebhook, type SaleMoney, type WebhookFaults } from '../emulator';
 import { DEFAULT_SQUARE_VERSION } from './client';
 import { SquareSpec, findSpecPath, type MatchedOperation } from './spec';
 import { SIGNATURE_HEADER, signSquareWebhook } from './verify';
@@ -47,6 +58,8 @@ export interface SquareEmulatorOptions {
   catalogPageSize?: number;
   /** Where the OpenAPI document is; found next to the repository by default. */
   specPath?: string;
+  /** Tax on every sale, in percent ("10"); none by default. */
+  taxRate?: string;
 }
 
 interface Variation {
@@ -130,7 +143,8 @@ export class SquareEmulator extends LoopbackEmulator implements Emulator {
 
   private readonly token: string;
   private readonly signatureKey: string;
-  private readonly currency: string;
+  readonly currency: string;
+  private readonly taxRate: string | null;
   private readonly random: () => number;
   private readonly countsPageSize: number;
   private readonly catalogPageSize: number;
@@ -162,6 +176,8 @@ export class SquareEmulator extends LoopbackEmulator implements Emulator {
     this.signatureKey = opts.webhookSignatureKey;
     this.merchantId = opts.merchantId ?? 'ML7RSTOCKRELAY';
     this.currency = opts.currency ?? 'AUD';
+    this.taxRate = opts.taxRate ?? null;
+    if (this.taxRate !== null) percentPpm(this.taxRate);
     this.random = opts.random ?? Math.random;
     this.countsPageSize = opts.countsPageSize ?? 1000;
     this.catalogPageSize = opts.catalogPageSize ?? 100;
@@ -215,7 +231,7 @@ export class SquareEmulator extends LoopbackEmulator implements Emulator {
     const item: Item = { id: this.id(24), name: spec.name, version: Date.now(), updatedAt: at, variationIds: [] };
     this.items.set(item.id, item);
     spec.variations.forEach((v, i) => {
-      const variation: Variation = { id: this.id(24), itemId: item.id, name: v.name ?? 'Regular', sku: v.sku, version: item.version, ordinal: i, price: v.price ?? 2500, updatedAt: at };
+      const variation: Variation = { id: this.id(24), itemId: item.id, name: v.name ?? 'Regular', sku: v.sku, version: item.version, ordinal: i, price: v.price ?? DEFAULT_PRICE, updatedAt: at };
       this.variations.set(variation.id, variation);
       item.variationIds.push(variation.id);
       for (const [loc, q] of Object.entries(v.levels ?? {})) this.setCount(variation.id, this.addLocation(loc), 'IN_STOCK', q, at);
@@ -224,8 +240,8 @@ export class SquareEmulator extends LoopbackEmulator implements Emulator {
   }
 
   /** One item with one variation ("Regular" unless named), as Shopify's `addListing`. */
-  addListing(l: { sku: string | null; title: string; variationName?: string; levels?: Record<string, number> }): { itemId: string; variationId: string } {
-    const { itemId, variationIds } = this.addItem({ name: l.title, variations: [{ name: l.variationName ?? 'Regular', sku: l.sku, ...(l.levels ? { levels: l.levels } : {}) }] });
+  addListing(l: { sku: string | null; title: string; variationName?: string; levels?: Record<string, number>; price?: number }): { itemId: string; variationId: string } {
+    const { itemId, variationIds } = this.addItem({ name: l.title, variations: [{ name: l.variationName ?? 'Regular', sku: l.sku, ...(l.levels ? { levels: l.levels } : {}), ...(l.price !== undefined ? { price: l.price } : {}) }] });
     return { itemId, variationId: variationIds[0]! };
   }
 
@@ -234,8 +250,9 @@ export class SquareEmulator extends LoopbackEmulator implements Emulator {
       const existing = this.variationBySku(p.sku);
       if (existing) {
         for (const [loc, q] of Object.entries(p.levels)) this.setCount(existing.id, this.addLocation(loc), 'IN_STOCK', q, this.now());
+        if (p.price !== undefined) existing.price = p.price;
       } else {
-        this.addItem({ name: p.title, variations: [{ sku: p.sku, levels: p.levels }] });
+        this.addItem({ name: p.title, variations: [{ sku: p.sku, levels: p.levels, ...(p.price !== undefined ? { price: p.price } : {}) }] });
       }
     }
   }
@@ -318,37 +335,27 @@ export class SquareEmulator extends LoopbackEmulator implements Emulator {
 
   // ------------------------------------------------------------------ things that happen on Square
 
-  /** A sale at the POS (or online, paid): a COMPLETED order, the stock moved IN_STOCK → SOLD. */
-  async sell(sale: { sku: string; quantity: number; locationId?: string }): Promise<{ orderId: string }> {
+  /**
+   * A sale at the POS (or online, paid): a COMPLETED order, the stock moved IN_STOCK → SOLD. A fixed
+   * line `discount` (minor units) and a `taxRate` (percent; the emulator's when not given) are optional.
+   */
+  async sell(sale: { sku: string; quantity: number; locationId?: string } & SaleMoney): Promise<{ orderId: string }> {
     const v = this.variationBySku(sale.sku);
     if (!v) throw new Error(`The emulated Square account does not list SKU ${sale.sku}.`);
     const locationId =
       sale.locationId !== undefined ? this.addLocation(sale.locationId) : (this.locationIds.find((l) => (this.counts.get(`${v.id}|${l}|IN_STOCK`)?.quantity ?? 0) >= sale.quantity) ?? this.locationIds[0]!);
-    const item = this.items.get(v.itemId)!;
     const at = this.now();
     const id = this.orderId();
     const paymentId = this.orderId();
-    const total = v.price * sale.quantity;
+    const priced = this.pricedLine(v, sale.quantity, sale.discount ?? 0, sale.taxRate ?? this.taxRate);
+    const total = priced.total;
     const order: Json = {
       id,
       location_id: locationId,
       source: { name: 'Square Point of Sale' },
-      line_items: [
-        {
-          uid: this.uid(),
-          name: item.name,
-          quantity: String(sale.quantity),
-          catalog_object_id: v.id,
-          catalog_version: v.version,
-          variation_name: v.name,
-          item_type: 'ITEM',
-          base_price_money: this.money(v.price),
-          gross_sales_money: this.money(total),
-          total_tax_money: this.money(0),
-          total_discount_money: this.money(0),
-          total_money: this.money(total),
-        },
-      ],
+      line_items: [priced.line],
+      ...(priced.taxes.length > 0 ? { taxes: priced.taxes } : {}),
+      ...(priced.discounts.length > 0 ? { discounts: priced.discounts } : {}),
       tenders: [{ id: paymentId, location_id: locationId, transaction_id: id, created_at: at, amount_money: this.money(total), type: 'CARD', payment_id: paymentId }],
       created_at: at,
       updated_at: at,
@@ -356,14 +363,60 @@ export class SquareEmulator extends LoopbackEmulator implements Emulator {
       state: 'COMPLETED',
       version: 2,
       total_money: this.money(total),
-      total_tax_money: this.money(0),
-      total_discount_money: this.money(0),
+      total_tax_money: this.money(priced.tax),
+      total_discount_money: this.money(priced.discount),
+      total_tip_money: this.money(0),
+      total_service_charge_money: this.money(0),
+      net_amount_due_money: this.money(0),
     };
     this.orders.set(id, order);
     const key = `${v.id}|${locationId}|IN_STOCK`;
     this.setCount(v.id, locationId, 'IN_STOCK', (this.counts.get(key)?.quantity ?? 0) - sale.quantity, at);
     this.announceCompleted(id, locationId, at, { id: paymentId, amount: total }, [v.id]);
     return { orderId: id };
+  }
+
+  /**
+   * An itemized line as Square prices it, with the order-level tax and discount it references:
+   * gross = price × quantity, tax = (gross − discount) × rate (ADDITIVE, rounded half up),
+   * total = gross − discount + tax.
+   */
+  private pricedLine(v: Variation, quantity: number, discount: number, taxRate: string | null): { line: Json; taxes: Json[]; discounts: Json[]; tax: number; discount: number; total: number } {
+    const gross = v.price * quantity;
+    if (discount < 0 || discount > gross) throw new Error(`A discount of ${discount} does not fit a line of ${gross}.`);
+    const tax = taxRate !== null ? applyPpm(gross - discount, percentPpm(taxRate)) : 0;
+    const total = gross - discount + tax;
+    const taxes: Json[] = taxRate !== null ? [{ uid: this.uid(), name: 'Tax', percentage: taxRate, type: 'ADDITIVE', scope: 'LINE_ITEM', applied_money: this.money(tax) }] : [];
+    const discounts: Json[] = discount > 0 ? [{ uid: this.uid(), name: 'Discount', type: 'FIXED_AMOUNT', amount_money: this.money(discount), applied_money: this.money(discount), scope: 'LINE_ITEM' }] : [];
+    const line: Json = {
+      uid: this.uid(),
+      name: this.items.get(v.itemId)!.name,
+      quantity: String(quantity),
+      catalog_object_id: v.id,
+      catalog_version: v.version,
+      variation_name: v.name,
+      item_type: 'ITEM',
+      ...(taxes.length > 0 ? { applied_taxes: taxes.map((t) => ({ uid: this.uid(), tax_uid: t.uid, applied_money: this.money(tax) })) } : {}),
+      ...(discounts.length > 0 ? { applied_discounts: discounts.map((d) => ({ uid: this.uid(), discount_uid: d.uid, applied_money: this.money(discount) })) } : {}),
+      base_price_money: this.money(v.price),
+      variation_total_price_money: this.money(gross),
+      gross_sales_money: this.money(gross),
+      total_tax_money: this.money(tax),
+      total_discount_money: this.money(discount),
+      total_money: this.money(total),
+    };
+    return { line, taxes, discounts, tax, discount, total };
+  }
+
+  /** The share of an order line's money that `quantity` returned units carry, after `before` units already came back. */
+  private returnedShare(line: Json, before: number, quantity: number): { total: number; tax: number; discount: number } {
+    const sold = Number(line.quantity);
+    const amount = (k: string) => (typeof (line[k] as Json | undefined)?.amount === 'number' ? ((line[k] as Json).amount as number) : 0);
+    return {
+      total: unitShare(amount('total_money'), sold, before, quantity),
+      tax: unitShare(amount('total_tax_money'), sold, before, quantity),
+      discount: unitShare(amount('total_discount_money'), sold, before, quantity),
+    };
   }
 
   /** The webhooks of an order completed at the POS: the order's, its card payment's, and the counts that moved. */
@@ -392,14 +445,16 @@ export class SquareEmulator extends LoopbackEmulator implements Emulator {
     if (!line) throw new Error(`Order ${r.orderId} has no itemized line to refund.`);
     const lineKey = `${r.orderId}|${String(line.uid)}`;
     const sold = Number(line.quantity);
-    const quantity = r.quantity ?? sold - (this.returned.get(lineKey) ?? 0);
-    if (quantity <= 0 || quantity + (this.returned.get(lineKey) ?? 0) > sold) throw new Error(`Order ${r.orderId} has no ${quantity} unit(s) left to refund.`);
-    this.returned.set(lineKey, (this.returned.get(lineKey) ?? 0) + quantity);
+    const before = this.returned.get(lineKey) ?? 0;
+    const quantity = r.quantity ?? sold - before;
+    if (quantity <= 0 || quantity + before > sold) throw new Error(`Order ${r.orderId} has no ${quantity} unit(s) left to refund.`);
+    this.returned.set(lineKey, before + quantity);
+    const share = this.returnedShare(line, before, quantity);
     const v = this.variations.get(String(line.catalog_object_id))!;
     const locationId = String(order.location_id);
     const tender = (order.tenders as Json[])[0]!;
     const at = this.now();
-    const amount = v.price * quantity;
+    const amount = share.total;
     const returnOrderId = this.orderId();
     const refundId = `${String(tender.payment_id)}_${this.id(49, 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789')}`;
     const returnLine: Json = r.restock
@@ -413,6 +468,10 @@ export class SquareEmulator extends LoopbackEmulator implements Emulator {
           variation_name: v.name,
           item_type: 'ITEM',
           base_price_money: this.money(v.price),
+          variation_total_price_money: this.money(v.price * quantity),
+          gross_return_money: this.money(v.price * quantity),
+          total_tax_money: this.money(share.tax),
+          total_discount_money: this.money(share.discount),
           total_money: this.money(amount),
         }
       : { uid: this.uid(), name: 'Custom Amount', quantity: '1', item_type: 'CUSTOM_AMOUNT', base_price_money: this.money(amount), total_money: this.money(amount) };
@@ -421,7 +480,7 @@ export class SquareEmulator extends LoopbackEmulator implements Emulator {
       location_id: locationId,
       source: { name: 'Square Point of Sale' },
       returns: [{ uid: this.uid(), source_order_id: r.orderId, return_line_items: [returnLine] }],
-      return_amounts: { total_money: this.money(amount), tax_money: this.money(0), discount_money: this.money(0), tip_money: this.money(0), service_charge_money: this.money(0) },
+      return_amounts: { total_money: this.money(amount), tax_money: this.money(r.restock ? share.tax : 0), discount_money: this.money(r.restock ? share.discount : 0), tip_money: this.money(0), service_charge_money: this.money(0) },
       refunds: [{ id: refundId, location_id: locationId, transaction_id: r.orderId, tender_id: tender.id, created_at: at, reason: 'Returned goods', amount_money: this.money(amount), status: 'APPROVED' }],
       created_at: at,
       updated_at: at,
@@ -457,55 +516,60 @@ export class SquareEmulator extends LoopbackEmulator implements Emulator {
     if (returnQuantity <= 0 || returnQuantity + (this.returned.get(lineKey) ?? 0) > Number(line.quantity)) throw new Error(`Order ${x.orderId} has no ${returnQuantity} unit(s) left to return.`);
     const out = this.variationBySku(x.sku);
     if (!out) throw new Error(`The emulated Square account does not list SKU ${x.sku}.`);
-    this.returned.set(lineKey, (this.returned.get(lineKey) ?? 0) + returnQuantity);
+    const returnedBefore = this.returned.get(lineKey) ?? 0;
+    this.returned.set(lineKey, returnedBefore + returnQuantity);
     const back = this.variations.get(String(line.catalog_object_id))!;
     const locationId = String(source.location_id);
     const at = this.now();
     const id = this.orderId();
-    const credit = back.price * returnQuantity;
-    const total = out.price * x.quantity;
-    const due = Math.max(0, total - credit);
+    // The returned units' share of what was paid for them is the credit; the new line is priced as a sale.
+    const credit = this.returnedShare(line, returnedBefore, returnQuantity);
+    const priced = this.pricedLine(out, x.quantity, 0, this.taxRate);
+    const total = priced.total;
+    const due = Math.max(0, total - credit.total);
     const paymentId = this.orderId();
     const order: Json = {
       id,
       location_id: locationId,
       source: { name: 'Square Point of Sale' },
-      line_items: [
-        {
-          uid: this.uid(),
-          name: this.items.get(out.itemId)!.name,
-          quantity: String(x.quantity),
-          catalog_object_id: out.id,
-          catalog_version: out.version,
-          variation_name: out.name,
-          item_type: 'ITEM',
-          base_price_money: this.money(out.price),
-          gross_sales_money: this.money(total),
-          total_tax_money: this.money(0),
-          total_discount_money: this.money(0),
-          total_money: this.money(total),
-        },
-      ],
+      line_items: [priced.line],
+      ...(priced.taxes.length > 0 ? { taxes: priced.taxes } : {}),
       returns: [
         {
           uid: this.uid(),
           source_order_id: x.orderId,
           return_line_items: [
-            { uid: this.uid(), source_line_item_uid: line.uid, name: line.name, quantity: String(returnQuantity), catalog_object_id: back.id, catalog_version: back.version, variation_name: back.name, item_type: 'ITEM', base_price_money: this.money(back.price), total_money: this.money(credit) },
+            {
+              uid: this.uid(),
+              source_line_item_uid: line.uid,
+              name: line.name,
+              quantity: String(returnQuantity),
+              catalog_object_id: back.id,
+              catalog_version: back.version,
+              variation_name: back.name,
+              item_type: 'ITEM',
+              base_price_money: this.money(back.price),
+              total_tax_money: this.money(credit.tax),
+              total_discount_money: this.money(credit.discount),
+              total_money: this.money(credit.total),
+            },
           ],
         },
       ],
-      return_amounts: { total_money: this.money(credit), tax_money: this.money(0), discount_money: this.money(0), tip_money: this.money(0), service_charge_money: this.money(0) },
-      net_amounts: { total_money: this.money(due), tax_money: this.money(0), discount_money: this.money(0), tip_money: this.money(0), service_charge_money: this.money(0) },
+      return_amounts: { total_money: this.money(credit.total), tax_money: this.money(credit.tax), discount_money: this.money(credit.discount), tip_money: this.money(0), service_charge_money: this.money(0) },
+      net_amounts: { total_money: this.money(total - credit.total), tax_money: this.money(priced.tax - credit.tax), discount_money: this.money(-credit.discount), tip_money: this.money(0), service_charge_money: this.money(0) },
       ...(due > 0 ? { tenders: [{ id: paymentId, location_id: locationId, transaction_id: id, created_at: at, amount_money: this.money(due), type: 'CARD', payment_id: paymentId }] } : {}),
       created_at: at,
       updated_at: at,
       closed_at: at,
       state: 'COMPLETED',
       version: 2,
-      total_money: this.money(due),
-      total_tax_money: this.money(0),
+      total_money: this.money(total),
+      total_tax_money: this.money(priced.tax),
       total_discount_money: this.money(0),
+      total_tip_money: this.money(0),
+      total_service_charge_money: this.money(0),
+      net_amount_due_money: this.money(0),
     };
     this.orders.set(id, order);
     const outKey = `${out.id}|${locationId}|IN_STOCK`;

@@ -18,10 +18,23 @@
  *   webhook id + unix second, as wp_hash(id . time) is.
  * WooCommerce has no rate limit of its own: `faults.api.rateLimitNext` plays the store's host
  * answering 429 with Retry-After (a plain-text body, before WordPress runs).
+ *
+ * Money as the REST order carries it: decimal strings in the store currency (`currency` option, AUD
+ * by default) with that currency's decimals (the store's "Number of decimals" setting, which the
+ * REST `dp` defaults to): "25.00", "2500" for JPY, "25.000" for KWD. Each product or variation has a
+ * price (2500 minor units unless given). A sale may carry a coupon-like fixed `discount` on its line,
+ * a tax rate (`taxRate` option or per sale, in percent, prices exclusive of tax) and `shipping`
+ * (untaxed): line `subtotal` = price × quantity, `total` = subtotal − discount, `subtotal_tax` and
+ * `total_tax` = rate × subtotal / total rounded half up, `price` = total ÷ quantity as a float (as
+ * WooCommerce computes it); order `discount_total`, `discount_tax`, `shipping_total`, `cart_tax`,
+ * `total_tax` and `total` = Σ line totals + shipping + tax. A refund gives back the refunded units'
+ * share of the line total and tax (partial refunds add up to the line), listed in `refunds[]` as
+ * `{id, reason, total: "-…"}`.
  */
 import crypto from 'node:crypto';
 import http from 'node:http';
-import { LoopbackEmulator, WebhookSender, type ApiFaults, type Emulator, type EmulatorProduct, type OutgoingWebhook, type WebhookFaults } from '../emulator';
+import { formatMinor } from '../../orders/money';
+import { DEFAULT_PRICE, LoopbackEmulator, WebhookSender, applyPpm, percentPpm, unitShare, type ApiFaults, type Emulator, type EmulatorProduct, type OutgoingWebhook, type SaleMoney, type WebhookFaults } from '../emulator';
 import { WOO_LOCATION } from './translate';
 import { signWooWebhook } from './verify';
 
@@ -33,6 +46,10 @@ export interface WooEmulatorOptions {
   random?: () => number;
   /** The batch limit (WooCommerce's default, filter woocommerce_rest_batch_items_limit, is 100). */
   batchLimit?: number;
+  /** The store currency (ISO 4217), AUD by default. */
+  currency?: string;
+  /** Tax on every sale, in percent ("10"); none by default. */
+  taxRate?: string;
 }
 
 type ProductType = 'simple' | 'variable' | 'variation' | 'grouped' | 'external';
@@ -50,6 +67,8 @@ interface Product {
   attributes: { name: string; option: string }[];
   created: Date;
   modified: Date;
+  /** One unit, in minor units of the store currency. */
+  price: number;
 }
 
 interface Meta {
@@ -62,7 +81,10 @@ interface OrderLine {
   id: number;
   productId: number;
   quantity: number;
+  /** One unit, the fixed discount on the line, the tax rate (parts per million; 0 untaxed). */
   price: number;
+  discount: number;
+  taxPpm: number;
   meta: Meta[];
 }
 
@@ -72,6 +94,8 @@ interface Refund {
   reason: string;
   lines: { id: number; orderLineId: number; quantity: number }[];
   restocked: boolean;
+  /** What went back to the buyer, in minor units. */
+  amount: number;
 }
 
 interface Order {
@@ -82,6 +106,7 @@ interface Order {
   paid: Date | null;
   lines: OrderLine[];
   refunds: Refund[];
+  shipping: number;
 }
 
 
@@ -138,6 +163,8 @@ export class WooEmulator extends LoopbackEmulator implements Emulator {
   // WooCommerce sends once and does not retry a failed delivery (it counts failures and disables the webhook after more than 5 in a row).
   protected readonly webhooks = new WebhookSender({ url: () => this.webhookUrl, faults: () => this.faults.webhooks, random: () => this.random(), attempts: 1 });
   private nextId = { post: 100, item: 1000, meta: 5000, webhook: 1 };
+  readonly currency: string;
+  private readonly taxRate: string | null;
 
   constructor(opts: WooEmulatorOptions) {
     super();
@@ -146,6 +173,9 @@ export class WooEmulator extends LoopbackEmulator implements Emulator {
     this.webhookSecret = opts.webhookSecret;
     this.random = opts.random ?? Math.random;
     this.batchLimit = opts.batchLimit ?? 100;
+    this.currency = opts.currency ?? 'AUD';
+    this.taxRate = opts.taxRate ?? null;
+    if (this.taxRate !== null) percentPpm(this.taxRate);
   }
 
   // ------------------------------------------------------------------ lifecycle
@@ -171,14 +201,15 @@ export class WooEmulator extends LoopbackEmulator implements Emulator {
           existing.manageStock = true;
           existing.stock = q;
         }
+        if (p.price !== undefined) existing.price = p.price;
       } else {
-        this.addProduct({ sku: p.sku, name: p.title, stock: q ?? null });
+        this.addProduct({ sku: p.sku, name: p.title, stock: q ?? null, ...(p.price !== undefined ? { price: p.price } : {}) });
       }
     }
   }
 
   /** Adds a product (simple unless said otherwise) without webhooks. */
-  addProduct(p: { sku: string; name: string; stock?: number | null; type?: Exclude<ProductType, 'variation'>; catalogVisibility?: Product['catalogVisibility'] }): Product {
+  addProduct(p: { sku: string; name: string; stock?: number | null; type?: Exclude<ProductType, 'variation'>; catalogVisibility?: Product['catalogVisibility']; price?: number }): Product {
     const now = new Date();
     const prod: Product = {
       id: this.nextId.post++,
@@ -193,13 +224,14 @@ export class WooEmulator extends LoopbackEmulator implements Emulator {
       attributes: [],
       created: now,
       modified: now,
+      price: p.price ?? DEFAULT_PRICE,
     };
     this.products.set(prod.id, prod);
     return prod;
   }
 
   /** Adds a variable product and its variations (each with its own SKU and stock). */
-  addVariable(p: { name: string; sku?: string; attribute?: string; variations: { sku: string; option: string; stock?: number | null }[] }): { parent: Product; variations: Product[] } {
+  addVariable(p: { name: string; sku?: string; attribute?: string; variations: { sku: string; option: string; stock?: number | null; price?: number }[] }): { parent: Product; variations: Product[] } {
     const parent = this.addProduct({ sku: p.sku ?? '', name: p.name, stock: null, type: 'variable' });
     const variations = p.variations.map((v) => {
       const now = new Date();
@@ -216,6 +248,7 @@ export class WooEmulator extends LoopbackEmulator implements Emulator {
         attributes: [{ name: p.attribute ?? 'Size', option: v.option }],
         created: now,
         modified: now,
+        price: v.price ?? DEFAULT_PRICE,
       };
       this.products.set(prod.id, prod);
       return prod;
@@ -260,19 +293,23 @@ export class WooEmulator extends LoopbackEmulator implements Emulator {
    * A checkout (or a manual order) in the store. Status processing by default; processing,
    * completed and on-hold reduce stock (and record `_reduced_stock` on the line), pending does not.
    */
-  async sell(sale: { sku: string; quantity: number; locationId?: string; status?: 'processing' | 'completed' | 'on-hold' | 'pending' }): Promise<{ orderId: string }> {
+  async sell(sale: { sku: string; quantity: number; locationId?: string; status?: 'processing' | 'completed' | 'on-hold' | 'pending'; shipping?: number } & SaleMoney): Promise<{ orderId: string }> {
     const p = this.bySku(sale.sku);
     if (!p) throw new Error(`The emulated store does not list SKU ${sale.sku}.`);
     const now = new Date();
     const status = sale.status ?? 'processing';
+    const discount = sale.discount ?? 0;
+    if (discount < 0 || discount > p.price * sale.quantity) throw new Error(`A discount of ${discount} does not fit a line of ${p.price * sale.quantity}.`);
+    const rate = sale.taxRate ?? this.taxRate;
     const order: Order = {
       id: this.nextId.post++,
       status,
       created: now,
       modified: now,
       paid: status === 'processing' || status === 'completed' ? now : null,
-      lines: [{ id: this.nextId.item++, productId: p.id, quantity: sale.quantity, price: 25, meta: [] }],
+      lines: [{ id: this.nextId.item++, productId: p.id, quantity: sale.quantity, price: p.price, discount, taxPpm: rate !== null ? percentPpm(rate) : 0, meta: [] }],
       refunds: [],
+      shipping: sale.shipping ?? 0,
     };
     this.orders.set(order.id, order);
     const touched = REDUCING.has(status) ? this.reduceStock(order) : [];
@@ -326,7 +363,10 @@ export class WooEmulator extends LoopbackEmulator implements Emulator {
     const line = order.lines[0]!;
     const refunded = order.refunds.reduce((n, x) => n + x.lines.filter((l) => l.orderLineId === line.id).reduce((a, l) => a + l.quantity, 0), 0);
     const quantity = r.quantity ?? line.quantity - refunded;
-    const refund: Refund = { id: this.nextId.post++, created: new Date(), reason: '', restocked: r.restock, lines: [{ id: this.nextId.item++, orderLineId: line.id, quantity }] };
+    // The refunded units' share of the line total and of its tax.
+    const m = this.lineMoney(line);
+    const amount = unitShare(m.total, line.quantity, refunded, quantity) + unitShare(m.totalTax, line.quantity, refunded, quantity);
+    const refund: Refund = { id: this.nextId.post++, created: new Date(), reason: '', restocked: r.restock, lines: [{ id: this.nextId.item++, orderLineId: line.id, quantity }], amount };
     order.refunds.push(refund);
     const touched: Product[] = [];
     if (r.restock) {
@@ -384,8 +424,8 @@ export class WooEmulator extends LoopbackEmulator implements Emulator {
       description: '',
       short_description: '',
       sku: p.sku,
-      price: '25.00',
-      regular_price: '25.00',
+      price: this.fmt(p.price),
+      regular_price: this.fmt(p.price),
       sale_price: '',
       purchasable: true,
       manage_stock: p.manageStock,
@@ -410,8 +450,8 @@ export class WooEmulator extends LoopbackEmulator implements Emulator {
       description: '',
       permalink: `${this.baseUrl}/product/${v.parentId}/?attribute_size=${encodeURIComponent(v.attributes[0]?.option ?? '')}`,
       sku: v.sku,
-      price: '25.00',
-      regular_price: '25.00',
+      price: this.fmt(v.price),
+      regular_price: this.fmt(v.price),
       status: v.status,
       purchasable: v.status === 'publish',
       manage_stock: v.manageStock,
@@ -425,33 +465,54 @@ export class WooEmulator extends LoopbackEmulator implements Emulator {
     };
   }
 
+  private fmt(amount: number): string {
+    return formatMinor(amount, this.currency);
+  }
+
+  /** A line as WooCommerce totals it: subtotal before the discount, total after, and the tax on each. */
+  private lineMoney(l: OrderLine): { subtotal: number; subtotalTax: number; total: number; totalTax: number } {
+    const subtotal = l.price * l.quantity;
+    const total = subtotal - l.discount;
+    return { subtotal, subtotalTax: applyPpm(subtotal, l.taxPpm), total, totalTax: applyPpm(total, l.taxPpm) };
+  }
+
   private orderBody(o: Order): Json {
-    const total = o.lines.reduce((n, l) => n + l.price * l.quantity, 0);
+    const lines = o.lines.map((l) => ({ l, m: this.lineMoney(l) }));
+    const itemsTotal = lines.reduce((n, x) => n + x.m.total, 0);
+    const discount = lines.reduce((n, x) => n + x.l.discount, 0);
+    const cartTax = lines.reduce((n, x) => n + x.m.totalTax, 0);
+    const discountTax = lines.reduce((n, x) => n + x.m.subtotalTax - x.m.totalTax, 0);
+    const taxPpm = o.lines.find((l) => l.taxPpm > 0)?.taxPpm ?? 0;
+    const total = itemsTotal + o.shipping + cartTax;
     return {
       id: o.id,
       parent_id: 0,
       status: o.status,
-      currency: 'AUD',
+      currency: this.currency,
       version: '9.9.0',
       prices_include_tax: false,
       date_created: wooDate(o.created),
       date_modified: wooDate(o.modified),
-      discount_total: '0.00',
-      shipping_total: '0.00',
-      total: total.toFixed(2),
-      total_tax: '0.00',
+      discount_total: this.fmt(discount),
+      discount_tax: this.fmt(discountTax),
+      shipping_total: this.fmt(o.shipping),
+      shipping_tax: this.fmt(0),
+      cart_tax: this.fmt(cartTax),
+      total: this.fmt(total),
+      total_tax: this.fmt(cartTax),
       customer_id: 0,
       order_key: `wc_order_${o.id}`,
       billing: { first_name: 'Sam', last_name: 'Buyer', email: 'sam@example.com' },
       shipping: {},
-      payment_method: 'cod',
-      payment_method_title: 'Cash on delivery',
+      payment_method: 'stripe',
+      payment_method_title: 'Stripe',
       created_via: 'checkout',
       date_paid: wooDate(o.paid),
       date_completed: null,
       cart_hash: '',
+      number: String(o.id),
       meta_data: [],
-      line_items: o.lines.map((l) => {
+      line_items: lines.map(({ l, m }) => {
         const p = this.products.get(l.productId);
         const isVar = p?.type === 'variation';
         return {
@@ -461,23 +522,24 @@ export class WooEmulator extends LoopbackEmulator implements Emulator {
           variation_id: isVar ? p.id : 0,
           quantity: l.quantity,
           tax_class: '',
-          subtotal: (l.price * l.quantity).toFixed(2),
-          subtotal_tax: '0.00',
-          total: (l.price * l.quantity).toFixed(2),
-          total_tax: '0.00',
-          taxes: [],
-          meta_data: l.meta.map((m) => ({ id: m.id, key: m.key, value: m.value, display_key: m.key, display_value: m.value })),
+          subtotal: this.fmt(m.subtotal),
+          subtotal_tax: this.fmt(m.subtotalTax),
+          total: this.fmt(m.total),
+          total_tax: this.fmt(m.totalTax),
+          taxes: l.taxPpm > 0 ? [{ id: 1, total: this.fmt(m.totalTax), subtotal: this.fmt(m.subtotalTax) }] : [],
+          meta_data: l.meta.map((x) => ({ id: x.id, key: x.key, value: x.value, display_key: x.key, display_value: x.value })),
           sku: p?.sku ?? null,
-          price: l.price,
+          // WooCommerce's own arithmetic: get_total() / get_quantity(), a PHP float.
+          price: l.quantity ? Number(this.fmt(m.total)) / l.quantity : 0,
           image: { id: '', src: '' },
           parent_name: isVar ? (this.products.get(p.parentId)?.name ?? null) : null,
         };
       }),
-      tax_lines: [],
-      shipping_lines: [],
+      tax_lines: taxPpm > 0 ? [{ id: 1, rate_code: `${this.currency}-TAX-1`, rate_id: 1, label: 'Tax', compound: false, tax_total: this.fmt(cartTax), shipping_tax_total: this.fmt(0), rate_percent: taxPpm / 10_000, meta_data: [] }] : [],
+      shipping_lines: o.shipping > 0 ? [{ id: o.id * 10 + 1, method_title: 'Flat rate', method_id: 'flat_rate', instance_id: '1', total: this.fmt(o.shipping), total_tax: this.fmt(0), taxes: [], meta_data: [] }] : [],
       fee_lines: [],
-      coupon_lines: [],
-      refunds: o.refunds.map((r) => ({ id: r.id, reason: r.reason, total: `-${(r.lines.reduce((n, l) => n + l.quantity, 0) * 25).toFixed(2)}` })),
+      coupon_lines: discount > 0 ? [{ id: o.id * 10 + 2, code: 'discount', discount: this.fmt(discount), discount_tax: this.fmt(discountTax), meta_data: [] }] : [],
+      refunds: o.refunds.map((r) => ({ id: r.id, reason: r.reason, total: `-${this.fmt(r.amount)}` })),
       payment_url: `${this.baseUrl}/checkout/order-pay/${o.id}/`,
       is_editable: false,
       needs_payment: false,

@@ -32,8 +32,39 @@
  * Products (product.updated): a level observed (`stock_quantity`) when the product or variation
  * manages stock; nothing otherwise. The emulator and WooCommerce send this after every stock change,
  * ours included (the echo).
+ *
+ * Money (the transaction log). Amounts are decimal strings in the order's `currency`, with the
+ * store's number of decimals (the REST `dp` default is `wc_get_price_decimals()`), turned into minor
+ * units by `toMinor`; a line's `price` is a raw float (line total ÷ quantity) and is not read. The
+ * sale and the cancellation carry `order`; if an amount cannot be read it is left out and the stock
+ * facts stay exactly as without it (a sale is never lost to money). Fields:
+ * - order: subtotal = Σ line `total` (after discounts, before tax: WooCommerce keeps line totals
+ *   without tax even when prices are entered with tax), discount = `discount_total`, tax =
+ *   `total_tax` (cart and shipping tax), shipping = `shipping_total`, total = `total`;
+ * - line: unitPrice = `subtotal` ÷ quantity when it divides exactly (else null: WooCommerce keeps no
+ *   unit price), discount = `subtotal` − `total`, tax = `total_tax`, total = `total`; every line is
+ *   listed, `lineId` = the order item id as in the sale;
+ * - refunds: WooCommerce's order body lists each refund as `{id, reason, total: "-5.00"}`: each gives
+ *   a refund fact of its own, `refundId` = the refund's id, no lines (the restocked units are the
+ *   separate `order-<id>-refund-restocks` fact above, which carries no money), `money` = −total, dated
+ *   with the order's `date_modified_gmt` (the body has no refund date; a later delivery carries a
+ *   later one, the log keeps the first);
+ * - paymentStatus: refunds reaching `total` or status refunded → refunded; some refunds →
+ *   partially_refunded; completed → paid; processing or on-hold → paid with `date_paid`, else
+ *   pending (cash on delivery is processing before it is paid); pending, checkout-draft → pending;
+ *   cancelled, failed → voided (no money was taken); others → unknown;
+ * - fulfilmentStatus: completed → fulfilled; cancelled → cancelled; refunded → returned when every
+ *   unit was restocked (`_restock_refunded_items`), else unknown; processing, on-hold, pending,
+ *   failed → unfulfilled; others → unknown;
+ * - customerRef = `customer_id` (0 = guest → null); contact = billing first and last name and
+ *   billing email; number = `number` when it differs from the id.
+ * order_updated: order.updated (and the refunded action, once expanded) gives one ("updated") for an
+ * order whose money can be read, first, before the repeated stock facts (which book nothing again);
+ * order.created gives one ("created") only when no sale carries the order (pending, failed).
+ * checkout-draft and trash orders give none.
  */
-import { TranslateError, type ChannelFact, type FactLine, type Headers, type ListingRef } from '../types';
+import { contactOf, currencyOf, fullName, minor, minorOrZero, readOrUndefined, sum, withOrder, MoneyUnreadable } from '../money';
+import { TranslateError, type ChannelFact, type FactLine, type FulfilmentStatus, type Headers, type ListingRef, type OrderDetails, type OrderLineDetail, type PaymentStatus } from '../types';
 
 export const WOO_LOCATION = 'default';
 export const WOO_TOPICS = ['order.created', 'order.updated', 'product.updated', 'action.woocommerce_order_refunded'] as const;
@@ -114,18 +145,142 @@ function stockLines(order: Obj, what: string): StockLine[] {
   return out;
 }
 
-function orderFacts(order: Obj): ChannelFact[] {
+/** Statuses whose order is not (yet) an order anyone placed: no order_updated. */
+const NOT_PLACED = new Set(['checkout-draft', 'trash', 'auto-draft']);
+
+/** Money given back so far: the sum of the order's `refunds[].total` (negative strings), as a positive amount. */
+function refundedOf(order: Obj, currency: string): number {
+  const refunds = Array.isArray(order.refunds) ? order.refunds : [];
+  return sum(refunds.map((r, k) => Math.abs(minor(isObj(r) ? r.total : undefined, currency, `WooCommerce refund ${k + 1}`))));
+}
+
+function paymentOf(order: Obj, status: string, currency: string, total: number): PaymentStatus {
+  const refunded = refundedOf(order, currency);
+  if (status === 'refunded' || (refunded > 0 && refunded >= total)) return 'refunded';
+  if (refunded > 0) return 'partially_refunded';
+  const paid = gmt(order.date_paid_gmt) ?? gmt(order.date_paid);
+  switch (status) {
+    case 'completed':
+      return 'paid';
+    case 'processing':
+    case 'on-hold':
+      return paid ? 'paid' : 'pending';
+    case 'pending':
+    case 'checkout-draft':
+      return 'pending';
+    case 'cancelled':
+    case 'failed':
+      return 'voided';
+    default:
+      return 'unknown';
+  }
+}
+
+function fulfilmentOf(order: Obj, status: string): FulfilmentStatus {
+  switch (status) {
+    case 'completed':
+      return 'fulfilled';
+    case 'cancelled':
+      return 'cancelled';
+    case 'refunded': {
+      const items = (Array.isArray(order.line_items) ? order.line_items : []).filter(isObj);
+      const back = items.length > 0 && items.every((l) => typeof l.quantity === 'number' && metaCount(l, '_restock_refunded_items') >= l.quantity);
+      return back ? 'returned' : 'unknown';
+    }
+    case 'processing':
+    case 'on-hold':
+    case 'pending':
+    case 'failed':
+      return 'unfulfilled';
+    default:
+      return 'unknown';
+  }
+}
+
+function lineDetail(raw: unknown, i: number, currency: string): OrderLineDetail {
+  const what = `WooCommerce order line ${i + 1}`;
+  if (!isObj(raw)) throw new MoneyUnreadable(what);
+  const lineId = wooId(raw.id);
+  const quantity = raw.quantity;
+  if (!lineId || typeof quantity !== 'number' || !Number.isInteger(quantity) || quantity < 0) throw new MoneyUnreadable(what);
+  const subtotal = minor(raw.subtotal, currency, `${what}: subtotal`);
+  const total = minor(raw.total, currency, `${what}: total`);
+  return {
+    lineId,
+    sku: skuOf(raw.sku),
+    title: typeof raw.name === 'string' && raw.name !== '' ? raw.name : null,
+    quantity,
+    // WooCommerce keeps no unit price: the line subtotal ÷ quantity when it divides exactly.
+    unitPrice: quantity > 0 && subtotal % quantity === 0 ? subtotal / quantity : null,
+    discount: subtotal - total,
+    tax: minorOrZero(raw.total_tax, currency, `${what}: total_tax`),
+    total,
+  };
+}
+
+/** The money and states of a REST order body, or undefined when an amount cannot be read. */
+export function orderDetailsOf(order: Obj, status: string, fallbackAt: string): OrderDetails | undefined {
+  return readOrUndefined(() => {
+    const currency = currencyOf(order.currency, 'The WooCommerce order currency');
+    const total = minor(order.total, currency, 'WooCommerce total');
+    const lines = (Array.isArray(order.line_items) ? order.line_items : []).map((raw, i) => lineDetail(raw, i, currency));
+    const billing = isObj(order.billing) ? order.billing : {};
+    const id = wooId(order.id);
+    const number = typeof order.number === 'string' && order.number.trim() !== '' && order.number.trim() !== id ? order.number.trim() : null;
+    return {
+      currency,
+      subtotal: sum(lines.map((l) => l.total)),
+      discount: minorOrZero(order.discount_total, currency, 'WooCommerce discount_total'),
+      tax: minorOrZero(order.total_tax, currency, 'WooCommerce total_tax'),
+      shipping: minorOrZero(order.shipping_total, currency, 'WooCommerce shipping_total'),
+      total,
+      paymentStatus: paymentOf(order, status, currency, total),
+      fulfilmentStatus: fulfilmentOf(order, status),
+      customerRef: wooId(order.customer_id),
+      contact: contactOf(fullName(billing.first_name, billing.last_name), billing.email),
+      number,
+      placedAt: gmt(order.date_created_gmt) ?? gmt(order.date_created) ?? fallbackAt,
+      lines,
+    };
+  });
+}
+
+/** One money-only refund fact per entry of the order's `refunds[]` whose amount can be read. */
+function refundMoneyFacts(order: Obj, orderId: string, currency: string, occurredAt: string): ChannelFact[] {
+  const facts: ChannelFact[] = [];
+  for (const r of Array.isArray(order.refunds) ? order.refunds : []) {
+    if (!isObj(r)) continue;
+    const refundId = wooId(r.id);
+    const amount = readOrUndefined(() => Math.abs(minor(r.total, currency, `WooCommerce refund ${String(r.id)}`)));
+    if (refundId && amount !== undefined) facts.push({ type: 'refund', refundId, orderId, occurredAt, lines: [], money: { currency, amount } });
+  }
+  return facts;
+}
+
+function orderFacts(order: Obj, change: 'created' | 'updated'): ChannelFact[] {
   const orderId = wooId(order.id);
   if (!orderId) throw new TranslateError('The WooCommerce order has no id.');
   const what = `WooCommerce order ${orderId}`;
   if (typeof order.status !== 'string') throw new TranslateError(`${what} has no status.`);
   const status = order.status.startsWith('wc-') ? order.status.slice(3) : order.status;
   const cancelled = status === 'cancelled';
-  if (!SOLD.has(status) && !cancelled) return [];
+  // When the order last changed: what its order_updated and refunds are dated with.
+  const modified = gmt(order.date_modified_gmt) ?? gmt(order.date_modified) ?? gmt(order.date_created_gmt) ?? gmt(order.date_created);
+  /** The stock facts with the money ones around them: the order_updated first, the refunds' money last. */
+  const withMoneyFacts = (stock: ChannelFact[], details: OrderDetails | undefined): ChannelFact[] => {
+    if (!details || !modified || NOT_PLACED.has(status)) return stock;
+    const carried = stock.some((f) => f.type === 'sale' || f.type === 'cancellation');
+    // The update first: the log compares its states with those it had before this event.
+    const update: ChannelFact[] = change === 'updated' || !carried ? [{ type: 'order_updated', orderId, occurredAt: modified, change, order: details }] : [];
+    return [...update, ...stock, ...refundMoneyFacts(order, orderId, details.currency, modified)];
+  };
+  const readDetails = (at: string | null) => (at ? orderDetailsOf(order, status, at) : undefined);
+  if (!SOLD.has(status) && !cancelled) return withMoneyFacts([], readDetails(modified));
   const lines = stockLines(order, what);
-  if (lines.length === 0) return [];
+  if (lines.length === 0) return withMoneyFacts([], readDetails(modified));
   const created = when(what, order.date_created_gmt, order.date_created);
-  const facts: ChannelFact[] = [{ type: 'sale', orderId, occurredAt: created, lines: lines.map((l) => l.line) }];
+  const details = readDetails(created);
+  const facts: ChannelFact[] = [withOrder({ type: 'sale' as const, orderId, occurredAt: created, lines: lines.map((l) => l.line) }, details)];
 
   const restockLines: (FactLine & { restock: boolean })[] = [];
   for (const l of lines) {
@@ -143,9 +298,12 @@ function orderFacts(order: Obj): ChannelFact[] {
         return { ...l.line, quantity: left, restock: metaCount(l.raw, '_reduced_stock') === 0 };
       })
       .filter((l) => l.quantity > 0);
-    if (cancelLines.length > 0) facts.push({ type: 'cancellation', orderId, occurredAt: when(what, order.date_modified_gmt, order.date_modified, order.date_created_gmt), lines: cancelLines });
+    if (cancelLines.length > 0) {
+      const occurredAt = when(what, order.date_modified_gmt, order.date_modified, order.date_created_gmt);
+      facts.push(withOrder({ type: 'cancellation' as const, orderId, occurredAt, lines: cancelLines }, details));
+    }
   }
-  return facts;
+  return withMoneyFacts(facts, details);
 }
 
 function productFacts(p: Obj): ChannelFact[] {
@@ -173,13 +331,14 @@ export function translate(topic: string, body: unknown, _headers: Headers): Chan
   if (!isObj(body)) throw new TranslateError(`The WooCommerce ${topic} event body is not a JSON object.`);
   switch (topic) {
     case 'order.created':
+      return orderFacts(body, 'created');
     case 'order.updated':
     case 'order.restored':
-      return orderFacts(body);
+      return orderFacts(body, 'updated');
     case 'action.woocommerce_order_refunded':
       // The action payload is only {action, arg: order id}; `expand` replaces it with the order.
       if (!Array.isArray(body.line_items) && 'arg' in body) return [];
-      return orderFacts(body);
+      return orderFacts(body, 'updated');
     case 'product.updated':
       return productFacts(body);
     default:

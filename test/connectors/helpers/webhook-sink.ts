@@ -3,6 +3,7 @@
  * connector tests of every platform: it answers `status` (200 unless a test says otherwise).
  */
 import http from 'node:http';
+import type { ChannelFact, VerifyResult } from '../../../server/connectors/types';
 import type { AddressInfo } from 'node:net';
 
 export interface Received {
@@ -41,6 +42,17 @@ export class WebhookSink {
     });
     await new Promise<void>((r) => this.server!.listen(0, '127.0.0.1', () => r()));
     return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}${this.path}`;
+  }
+
+  /** Every delivery so far, checked with `verify` (a forged one throws) and translated, with its body. */
+  translated<B>(verify: (raw: Buffer, headers: Record<string, string>) => VerifyResult, translate: (topic: string, body: B, headers: Record<string, string>) => ChannelFact[]): { topic: string; body: B; facts: ChannelFact[] }[] {
+    return this.received.map((r) => {
+      const headers = r.headers as Record<string, string>;
+      const v = verify(r.raw, headers);
+      if (!v.valid) throw new Error(v.reason);
+      const body = JSON.parse(r.raw.toString('utf8')) as B;
+      return { topic: v.topic, body, facts: translate(v.topic, body, headers) };
+    });
   }
 
   /** The topics received, in order. */
