@@ -242,6 +242,29 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('channels on %s', (kind) => {
     expect(platform.hidden.has('v1')).toBe(false);
   });
 
+  test('a late supplier order decides what the listing does at zero: kept listed while late (keep_listed), hidden by the channel policy once back on track', async () => {
+    const created = await t.api('POST', '/v1/supplier-orders', { number: 'SUP-9', supplier: 'Frame Co', expectedAt: '2026-12-20', onDelay: 'keep_listed', lines: [{ sku: 'ART-1', quantity: 5, location: 'gallery' }] });
+    expect(created.status).toBe(201);
+    const late = await t.api('POST', '/v1/supplier-orders/SUP-9/status', { status: 'delayed', expectedAt: '2027-01-10', reason: 'kiln broke' });
+    expect(late.status).toBe(200);
+    // Sold down to the channel's buffer: the channel shows 0, but buyers still see the listing.
+    await t.api('POST', '/v1/items/ART-1/counts', { location: 'gallery', counted: 1 });
+    await t.settle();
+    expect(platform.levels.get('ART-1@GAL')).toBe(0);
+    expect(platform.hidden.has('v1')).toBe(false);
+    // The supplier is back on track: the hold is lifted and the channel's own policy (hide at zero) applies.
+    await t.api('POST', '/v1/supplier-orders/SUP-9/status', { status: 'open' });
+    await t.settle();
+    expect(platform.hidden.has('v1')).toBe(true);
+    // Goods arrive: booked as a receipt, and the listing is shown again with the new level.
+    const received = await t.api('POST', '/v1/supplier-orders/SUP-9/receipts', { receiptId: 'slip-9', lines: [{ line: 1, quantity: 5 }] });
+    expect(received.status).toBe(200);
+    await t.settle();
+    expect(platform.levels.get('ART-1@GAL')).toBe(5);
+    expect(platform.hidden.has('v1')).toBe(false);
+    expect((await t.api('GET', '/v1/supplier-orders/SUP-9')).body).toMatchObject({ status: 'received', lines: [{ received: 5 }] });
+  });
+
   test('a push that fails is retried by the outbox and lands', async () => {
     platform.failNextPush = 1;
     await t.api('POST', '/v1/items/ART-1/adjustments', { location: 'gallery', quantity: -1, reason: 'adjustment' });

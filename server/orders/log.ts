@@ -60,16 +60,16 @@ export async function guardReturns(tx: StoreOps, channelId: string, facts: Chann
     const taking = new Map<string, number>();
     const kept: (FactLine & { restock: boolean })[] = [];
     for (const l of f.lines) {
-      const known = lines.get(l.lineId);
+      const known = orderLineOf(lines, l.lineId);
       const key = f.type === 'refund' ? refundKey(channelId, f.refundId, l.lineId) : cancelKey(channelId, f.orderId, l.lineId);
       // Already booked (a redelivery): booking dedupes it, nothing to check.
       if (!known || !l.restock || (await tx.movementByKey(key))) {
         kept.push(l);
         continue;
       }
-      const left = known.quantity - known.returned - (taking.get(l.lineId) ?? 0);
+      const left = known.quantity - known.returned - (taking.get(known.lineId) ?? 0);
       const allowed = Math.max(0, Math.min(l.quantity, left));
-      taking.set(l.lineId, (taking.get(l.lineId) ?? 0) + allowed);
+      taking.set(known.lineId, (taking.get(known.lineId) ?? 0) + allowed);
       if (allowed < l.quantity) {
         notes.push({
           orderRef: f.orderId,
@@ -82,6 +82,14 @@ export async function guardReturns(tx: StoreOps, channelId: string, facts: Chann
     out.push({ ...f, lines: kept });
   }
   return { facts: out, notes };
+}
+
+/**
+ * The order line a refund line is about: the same id, or the line its id extends (WooCommerce
+ * restock lines are `<item>:restock:<n>`).
+ */
+export function orderLineOf<T extends { lineId: string }>(lines: Map<string, T>, lineId: string): T | undefined {
+  return lines.get(lineId) ?? lines.get(lineId.split(':')[0]!);
 }
 
 const ORDER_STATUS_AFTER_REFUND = (refunded: number, total: number | null) => (total !== null && refunded >= total ? 'refunded' : 'partially_refunded');
@@ -140,7 +148,8 @@ export async function recordOrderFacts(tx: StoreOps, ctx: LogContext, facts: Cha
         const kind: OrderEventKind = restocked.length > 0 ? 'return' : 'refund';
         const prior = await ops.orderEvent(order.id, kind, f.refundId);
         const flags: string[] = [];
-        const amount = f.money?.amount ?? null;
+        // money null: the platform says nothing went back; undefined: it did not say how much.
+        const amount = f.money === null ? 0 : (f.money?.amount ?? null);
         if (!prior && f.money) {
           if (order.currency && f.money.currency !== order.currency) {
             flags.push('refund_currency_differs');
@@ -159,14 +168,15 @@ export async function recordOrderFacts(tx: StoreOps, ctx: LogContext, facts: Cha
           kind,
           f.refundId,
           f.occurredAt,
-          f.money?.currency ?? null,
+          f.money === null ? order.currency : (f.money?.currency ?? null),
           amount,
           { lines: f.lines.map((l) => ({ lineId: l.lineId, quantity: l.quantity, restock: l.restock })) },
           restocked.map((l) => refundKey(ctx.channelId, f.refundId, l.lineId)),
           flags,
         );
         if (!prior && created.includes(event)) {
-          for (const l of f.lines) if (l.quantity > 0) await ops.addReturned(order.id, l.lineId, l.quantity);
+          const known = new Map((await ops.orderLines(order.id)).map((x) => [x.lineId, x]));
+          for (const l of f.lines) if (l.quantity > 0) await ops.addReturned(order.id, orderLineOf(known, l.lineId)?.lineId ?? l.lineId, l.quantity);
           const refunded = order.refunded + (amount ?? 0);
           await ops.updateOrder(order.id, { refunded, status: order.status === 'cancelled' ? 'cancelled' : ORDER_STATUS_AFTER_REFUND(refunded, order.total), ...(flags.length ? { flags: [...order.flags, ...flags] } : {}) }, ctx.now);
         }
@@ -177,7 +187,8 @@ export async function recordOrderFacts(tx: StoreOps, ctx: LogContext, facts: Cha
         const prior = await ops.orderEvent(order.id, 'cancellation', f.orderId);
         await add(order, 'cancellation', f.orderId, f.occurredAt, f.order?.currency ?? order.currency, null, { lines: f.lines.map((l) => ({ lineId: l.lineId, quantity: l.quantity, restock: l.restock })) }, f.lines.filter((l) => l.restock).map((l) => cancelKey(ctx.channelId, f.orderId, l.lineId)));
         if (!prior) {
-          for (const l of f.lines) if (l.restock && l.quantity > 0) await ops.addReturned(order.id, l.lineId, l.quantity);
+          const known = new Map((await ops.orderLines(order.id)).map((x) => [x.lineId, x]));
+          for (const l of f.lines) if (l.restock && l.quantity > 0) await ops.addReturned(order.id, orderLineOf(known, l.lineId)?.lineId ?? l.lineId, l.quantity);
           await ops.updateOrder(order.id, { status: 'cancelled', fulfilmentStatus: 'cancelled', ...(f.order ? { paymentStatus: f.order.paymentStatus } : {}) }, ctx.now);
         }
         break;

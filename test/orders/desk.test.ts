@@ -12,6 +12,10 @@ import { WebhookSink } from '../connectors/helpers/webhook-sink';
 jest.setTimeout(120_000);
 
 const PO_TAB = 'Purchase Orders';
+/** Times relative to now, so the reports' windows (last 7 and 28 days) hold them whenever this runs. */
+const DAY = 86_400_000;
+const daysAgo = (days: number, hour: number) => new Date(Math.floor(Date.now() / DAY) * DAY - days * DAY + hour * 3_600_000).toISOString();
+const dateAgo = (days: number) => daysAgo(days, 0).slice(0, 10);
 
 function order(id: string, lines: { lineId: string; sku: string; quantity: number; unit: number }[], currency = 'AUD'): OrderDetails {
   const subtotal = lines.reduce((n, l) => n + l.unit * l.quantity, 0);
@@ -28,7 +32,7 @@ function order(id: string, lines: { lineId: string; sku: string; quantity: numbe
     customerRef: 'cust-42',
     contact: { name: 'Kim Buyer', email: 'kim@example.com' },
     number: `#${id}`,
-    placedAt: '2026-12-01T10:00:00.000Z',
+    placedAt: daysAgo(5, 10),
     lines: lines.map((l) => ({ lineId: l.lineId, sku: l.sku, title: `Painting ${l.sku}`, quantity: l.quantity, unitPrice: l.unit, discount: 0, tax: Math.round((l.unit * l.quantity) / 10), total: l.unit * l.quantity })),
   };
 }
@@ -71,10 +75,10 @@ describe.each(['sqlite', 'postgres'] as const)('orders, purchase orders and reor
 
   test('an order with a partial refund and restock appears once in the log, amounts exact, with both movements linked; exports and the Orders tab carry it', async () => {
     const details = order('1001', [{ lineId: 'l1', sku: 'ART-1', quantity: 2, unit: 12_550 }]);
-    const sale: ChannelFact = { type: 'sale', orderId: '1001', occurredAt: '2026-12-01T10:00:00.000Z', lines: [{ lineId: 'l1', sku: 'ART-1', ref: {}, quantity: 2, locationId: 'GAL' }], order: details };
+    const sale: ChannelFact = { type: 'sale', orderId: '1001', occurredAt: daysAgo(5, 10), lines: [{ lineId: 'l1', sku: 'ART-1', ref: {}, quantity: 2, locationId: 'GAL' }], order: details };
     await webhook([sale]);
     await webhook([sale]); // the same sale delivered again
-    const refund: ChannelFact = { type: 'refund', refundId: 'r-1', orderId: '1001', occurredAt: '2026-12-02T09:00:00.000Z', lines: [{ lineId: 'l1', sku: 'ART-1', ref: {}, quantity: 1, locationId: 'GAL', restock: true }], money: { currency: 'AUD', amount: 13_805 } };
+    const refund: ChannelFact = { type: 'refund', refundId: 'r-1', orderId: '1001', occurredAt: daysAgo(4, 9), lines: [{ lineId: 'l1', sku: 'ART-1', ref: {}, quantity: 1, locationId: 'GAL', restock: true }], money: { currency: 'AUD', amount: 13_805 } };
     await webhook([refund]);
 
     expect((await level('ART-1')).onHand).toBe(4);
@@ -90,7 +94,7 @@ describe.each(['sqlite', 'postgres'] as const)('orders, purchase orders and reor
     expect(o.events[0].movementIds).toEqual([o.movements[0].id]);
     expect(o.events[1].movementIds).toEqual([o.movements[1].id]);
 
-    const csv = await fetch(`${rig.t.url}/v1/orders/export?from=2026-12-01&to=2026-12-02&format=csv`, { headers: { authorization: `Bearer ${rig.t.config.adminToken}` } });
+    const csv = await fetch(`${rig.t.url}/v1/orders/export?from=${dateAgo(5)}&to=${dateAgo(4)}&format=csv`, { headers: { authorization: `Bearer ${rig.t.config.adminToken}` } });
     expect(csv.headers.get('content-type')).toMatch(/text\/csv/);
     const rows = (await csv.text()).trim().split('\r\n');
     expect(rows[0]).toMatch(/^occurred_at,channel,order_id/);
@@ -117,7 +121,7 @@ describe.each(['sqlite', 'postgres'] as const)('orders, purchase orders and reor
     // Every movement names the event that caused it, with a digest of its stored body.
     for (const m of audit.movements) expect(m.event).toEqual(expect.objectContaining({ id: expect.any(Number), sha256: expect.stringMatching(/^[0-9a-f]{64}$/) }));
     expect(audit.movements.filter((m) => m.orderId !== null).length).toBeGreaterThanOrEqual(2);
-    const bad = await api('GET', '/v1/audit?from=2026-12-05&to=2026-12-01');
+    const bad = await api('GET', `/v1/audit?from=${dateAgo(1)}&to=${dateAgo(5)}`);
     expect(bad.status).toBe(400);
   });
 
@@ -139,7 +143,7 @@ describe.each(['sqlite', 'postgres'] as const)('orders, purchase orders and reor
     expect(later.body.purchaseOrder.status).toBe('waitlisted');
 
     // A customer returns 4 of ART-2 on the channel, restocked: 9 on hand, and PO-7 (8) comes first.
-    await webhook([{ type: 'refund', refundId: 'r-2001', orderId: '2001', occurredAt: '2026-12-03T11:00:00.000Z', lines: [{ lineId: 'a', sku: 'ART-2', ref: {}, quantity: 4, locationId: 'GAL', restock: true }], money: null }]);
+    await webhook([{ type: 'refund', refundId: 'r-2001', orderId: '2001', occurredAt: daysAgo(3, 11), lines: [{ lineId: 'a', sku: 'ART-2', ref: {}, quantity: 4, locationId: 'GAL', restock: true }], money: null }]);
     await rig.settle();
     po = (await api('GET', '/v1/purchase-orders/PO-7')).body;
     expect(po).toMatchObject({ status: 'approved', lines: [{ reserved: 8, waiting: 0 }] });
@@ -207,15 +211,15 @@ describe.each(['sqlite', 'postgres'] as const)('orders, purchase orders and reor
   });
 
   test('a refund larger than the order, and an order in a currency the supplier does not use, are flagged; stock is not over-returned', async () => {
-    await webhook([{ type: 'sale', orderId: '3001', occurredAt: '2026-12-04T10:00:00.000Z', lines: [{ lineId: 'l1', sku: 'ART-4', ref: {}, quantity: 1, locationId: 'GAL' }], order: order('3001', [{ lineId: 'l1', sku: 'ART-4', quantity: 1, unit: 1000 }]) }]);
+    await webhook([{ type: 'sale', orderId: '3001', occurredAt: daysAgo(2, 10), lines: [{ lineId: 'l1', sku: 'ART-4', ref: {}, quantity: 1, locationId: 'GAL' }], order: order('3001', [{ lineId: 'l1', sku: 'ART-4', quantity: 1, unit: 1000 }]) }]);
     const afterSale = await level('ART-4');
-    await webhook([{ type: 'refund', refundId: 'r-3001', orderId: '3001', occurredAt: '2026-12-04T11:00:00.000Z', lines: [{ lineId: 'l1', sku: 'ART-4', ref: {}, quantity: 3, locationId: 'GAL', restock: true }], money: { currency: 'AUD', amount: 5000 } }]);
+    await webhook([{ type: 'refund', refundId: 'r-3001', orderId: '3001', occurredAt: daysAgo(2, 11), lines: [{ lineId: 'l1', sku: 'ART-4', ref: {}, quantity: 3, locationId: 'GAL', restock: true }], money: { currency: 'AUD', amount: 5000 } }]);
     // Only the one unit sold comes back.
     expect((await level('ART-4')).onHand).toBe(afterSale.onHand + 1);
     const o = (await api('GET', '/v1/orders?channel=pos')).body.orders.find((x: { externalId: string }) => x.externalId === '3001');
     expect(o.flags).toEqual(expect.arrayContaining(['refund_exceeds_order', 'return_exceeds_sold']));
 
-    await webhook([{ type: 'sale', orderId: '3002', occurredAt: '2026-12-04T12:00:00.000Z', lines: [{ lineId: 'l1', sku: 'ART-4', ref: {}, quantity: 1, locationId: 'GAL' }], order: order('3002', [{ lineId: 'l1', sku: 'ART-4', quantity: 1, unit: 900 }], 'USD') }]);
+    await webhook([{ type: 'sale', orderId: '3002', occurredAt: daysAgo(2, 12), lines: [{ lineId: 'l1', sku: 'ART-4', ref: {}, quantity: 1, locationId: 'GAL' }], order: order('3002', [{ lineId: 'l1', sku: 'ART-4', quantity: 1, unit: 900 }], 'USD') }]);
     const usd = (await api('GET', '/v1/orders?channel=pos')).body.orders.find((x: { externalId: string }) => x.externalId === '3002');
     expect(usd).toMatchObject({ currency: 'USD', flags: ['currency_not_accepted'] });
     const alerts = (await api('GET', '/v1/alerts?status=open')).body.alerts.map((a: { kind: string }) => a.kind);
@@ -223,11 +227,11 @@ describe.each(['sqlite', 'postgres'] as const)('orders, purchase orders and reor
   });
 
   test('supplier orders: receipts are booked once, a delay holds the listing, reorder suggests and the dashboard reports', async () => {
-    const created = await api('POST', '/v1/supplier-orders', { number: 'SUP-1', supplier: 'Paper Mill', expectedAt: '2026-12-20', onDelay: 'hide', lines: [{ sku: 'ART-1', quantity: 10 }] });
+    const created = await api('POST', '/v1/supplier-orders', { number: 'SUP-1', supplier: 'Paper Mill', expectedAt: dateAgo(-14), onDelay: 'hide', lines: [{ sku: 'ART-1', quantity: 10 }] });
     expect(created.status).toBe(201);
-    const delayed = await api('POST', '/v1/supplier-orders/SUP-1/status', { status: 'backordered', expectedAt: '2027-01-15', reason: 'mill closed' });
+    const delayed = await api('POST', '/v1/supplier-orders/SUP-1/status', { status: 'backordered', expectedAt: dateAgo(-40), reason: 'mill closed' });
     expect(delayed.status).toBe(200);
-    expect(delayed.body.supplierOrder).toMatchObject({ status: 'backordered', expectedAt: '2027-01-15' });
+    expect(delayed.body.supplierOrder).toMatchObject({ status: 'backordered', expectedAt: dateAgo(-40) });
     expect((await rig.t.hub.store.getItem('ART-1'))!.listingHold).toBe('hide');
     const before = (await level('ART-1')).onHand;
     for (let i = 0; i < 2; i++) {
@@ -244,5 +248,19 @@ describe.each(['sqlite', 'postgres'] as const)('orders, purchase orders and reor
     expect(dash.totals.units).toBeGreaterThan(0);
     const unknown = await api('POST', '/v1/supplier-orders', { number: 'SUP-2', supplier: 'X', lines: [{ sku: 'NOPE', quantity: 1 }] });
     expect(unknown.status).toBe(422);
+
+    // ART-4 sold in the last days; with a 60-day lead time its stock will not last until a new delivery.
+    const set = await api('PUT', '/v1/items/ART-4/reorder', { leadTimeDays: 60, safetyStock: 1 });
+    expect(set.body).toEqual({ sku: 'ART-4', leadTimeDays: 60, safetyStock: 1 });
+    const art4 = (await api('GET', '/v1/reorder')).body.items.find((i: { sku: string }) => i.sku === 'ART-4');
+    expect(art4).toMatchObject({ leadTimeDays: 60, safetyStock: 1, belowLeadTime: true });
+    expect(art4.velocityPerDay).toBeGreaterThan(0);
+    expect(art4.suggestedQuantity).toBeGreaterThan(0);
+    const check = await api('POST', '/v1/reorder/check');
+    expect(check.body.opened).toBeGreaterThanOrEqual(1);
+    const reorderAlerts = (await api('GET', '/v1/alerts?status=open')).body.alerts.filter((a: { kind: string; sku: string }) => a.kind === 'reorder' && a.sku === 'ART-4');
+    expect(reorderAlerts).toEqual([expect.objectContaining({ message: expect.stringContaining('less than its 60-day lead time') })]);
+    // Checked again, the same alert stays open once.
+    expect((await api('POST', '/v1/reorder/check')).body.opened).toBe(0);
   });
 });
