@@ -1,6 +1,6 @@
 /**
- * Webhook ingest measured end to end: genuine signed Shopify webhooks (`orders/create` and
- * `inventory_levels/update`, made by sales on the Shopify emulator and captured), sent to the hub
+ * Webhook ingest measured end to end: genuine signed Shopify webhooks (`orders/create`,
+ * `orders/paid` and `inventory_levels/update`, made by sales on the Shopify emulator and captured), sent to the hub
  * process INGEST_CONCURRENCY at a time (default 32). Measures:
  *   - accepted/s: webhooks answered 200 "received", i.e. verified and durably stored (the hub answers
  *     only after the commit that holds the event);
@@ -8,7 +8,7 @@
  *   - booked/s: until every stored event has been booked (the sales deducted, the level reports
  *     attributed), with the emulator answering the hub's pushes in 50–150 ms;
  *   - a check that the ledger deducted every sale once.
- * INGEST_SALES (default 2,500 sales, so 5,000 webhooks) across INGEST_SKUS SKUs (default 50).
+ * INGEST_SALES (default 2,500 sales, so 7,500 webhooks) across INGEST_SKUS SKUs (default 50).
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -107,11 +107,13 @@ export async function benchIngest(label: string, storeEnv: Record<string, string
     // The webhooks: made by real sales on the emulator, captured, then sent to the hub.
     shop.subscribe(sink.url);
     for (let i = 0; i < SALES; i++) await shop.sell({ sku: skus[i % SKUS]!, quantity: 1, locationId: SHOP_LOC });
-    for (let i = 0; sink.got.length < SALES * 2 && i < 3000; i++) {
+    // Each paid sale: orders/create, orders/paid and inventory_levels/update.
+    const perSale = 3;
+    for (let i = 0; sink.got.length < SALES * perSale && i < 3000; i++) {
       await shop.flushWebhooks();
       await sleep(10);
     }
-    if (sink.got.length !== SALES * 2) throw new Error(`the emulator sent ${sink.got.length} webhooks, not ${SALES * 2}`);
+    if (sink.got.length !== SALES * perSale) throw new Error(`the emulator sent ${sink.got.length} webhooks, not ${SALES * perSale}`);
     shop.subscribe(`${url}/v1/webhooks/shop`);
     realisticLatency(shop);
 

@@ -7,6 +7,7 @@
 import type { OrdersConfig } from '../config';
 import type { ChannelFact, FactLine, OrderDetails } from '../connectors/types';
 import type { OrderEventKind, OrderEventRecord, OrderLineRecord, OrderOps, OrderRecord } from '../store/order-ops';
+import type { Movement } from '../domain/ledger';
 import type { StoreOps } from '../store/types';
 
 export interface LogContext {
@@ -102,43 +103,48 @@ export async function recordOrderFacts(tx: StoreOps, ctx: LogContext, facts: Cha
   const flagged = new Map<string, string[]>();
   for (const n of earlier) if (n.flag) flagged.set(n.orderRef, [...(flagged.get(n.orderRef) ?? []), n.flag]);
 
+  // What this event booked, read once; a key booked by an earlier delivery is looked up on its own.
+  let bookedNow: Map<string, Movement> | null = null;
+  const movementFor = async (key: string): Promise<Movement | null> => {
+    bookedNow ??= new Map((await tx.movementsByEvent(ctx.eventId)).map((m) => [m.idempotencyKey, m]));
+    return bookedNow.get(key) ?? (await tx.movementByKey(key));
+  };
   const add = async (order: OrderRecord, kind: OrderEventKind, externalId: string, occurredAt: string, currency: string | null, amount: number | null, detail: Record<string, unknown>, keys: string[], flags: string[] = []) => {
     const { event, created: isNew } = await ops.addOrderEvent({ orderId: order.id, kind, externalId, currency, amount, detail, flags, eventId: ctx.eventId, occurredAt }, ctx.now);
+    const ids: number[] = [];
     for (const key of keys) {
-      const m = await tx.movementByKey(key);
-      if (m) await ops.linkMovement(order.id, event.id, m.id);
+      const m = await movementFor(key);
+      if (m) ids.push(m.id);
     }
+    await ops.linkMovements(order.id, event.id, ids);
     if (isNew) created.push(event);
-    return event;
+    return { event, isNew };
   };
 
   for (const f of facts) {
     switch (f.type) {
       case 'sale': {
         const { order, isNew } = await ensureOrder(ops, ctx, f.orderId, f.occurredAt, f.order, notes);
-        const before = isNew ? new Set<string>() : new Set((await ops.orderLines(order.id)).map((l) => l.lineId));
+        const known = isNew ? new Map<string, OrderLineRecord>() : new Map((await ops.orderLines(order.id)).map((l) => [l.lineId, l]));
+        const fresh = f.lines.filter((l) => !known.has(l.lineId));
         // Our SKU as the booking resolved it (a Square line names a catalog object, not a SKU).
-        const resolved = new Map<string, string>();
-        for (const l of f.lines) {
-          const m = await tx.movementByKey(saleKey(ctx.channelId, f.orderId, l.lineId));
-          if (m) resolved.set(l.lineId, m.sku);
+        const skus = new Map<string, string>();
+        for (const l of known.values()) if (l.sku) skus.set(l.lineId, l.sku);
+        for (const l of fresh) {
+          const m = await movementFor(saleKey(ctx.channelId, f.orderId, l.lineId));
+          if (m) skus.set(l.lineId, m.sku);
         }
-        await ops.upsertOrderLines(order.id, linesOf(f.lines, f.order, resolved));
-        const keys = f.lines.map((l) => saleKey(ctx.channelId, f.orderId, l.lineId));
-        const placed = await ops.orderEvent(order.id, 'placed', f.orderId);
-        if (!placed) {
-          await add(order, 'placed', f.orderId, f.order?.placedAt ?? f.occurredAt, f.order?.currency ?? null, f.order?.total ?? null, { lines: f.lines.map((l) => ({ lineId: l.lineId, quantity: l.quantity })) }, keys);
-        } else {
-          const added = f.lines.filter((l) => !before.has(l.lineId));
-          // New lines on an order already placed: what an exchange adds (Shopify returns/process).
-          if (added.length > 0) {
-            await add(order, 'exchange', `lines:${added.map((l) => l.lineId).sort().join(',')}`, f.occurredAt, null, null, { lines: added.map((l) => ({ lineId: l.lineId, quantity: l.quantity })) }, added.map((l) => saleKey(ctx.channelId, f.orderId, l.lineId)));
-          } else {
-            for (const key of keys) {
-              const m = await tx.movementByKey(key);
-              if (m) await ops.linkMovement(order.id, placed.id, m.id);
-            }
-          }
+        // The same lines again (a redelivery, an update repeating the order): only newer prices to keep.
+        if (fresh.length === 0) {
+          if (f.order) await ops.upsertOrderLines(order.id, linesOf(f.lines, f.order, skus));
+          break;
+        }
+        await ops.upsertOrderLines(order.id, linesOf(f.order ? f.lines : fresh, f.order, skus));
+        const lineDetail = (ls: FactLine[]) => ({ lines: ls.map((l) => ({ lineId: l.lineId, quantity: l.quantity })) });
+        const placed = await add(order, 'placed', f.orderId, f.order?.placedAt ?? f.occurredAt, f.order?.currency ?? null, f.order?.total ?? null, lineDetail(fresh), fresh.map((l) => saleKey(ctx.channelId, f.orderId, l.lineId)));
+        // New lines on an order placed before: what an exchange adds (Shopify returns/process).
+        if (!placed.isNew) {
+          await add(order, 'exchange', `lines:${fresh.map((l) => l.lineId).sort().join(',')}`, f.occurredAt, null, null, lineDetail(fresh), fresh.map((l) => saleKey(ctx.channelId, f.orderId, l.lineId)));
         }
         break;
       }
@@ -163,7 +169,7 @@ export async function recordOrderFacts(tx: StoreOps, ctx: LogContext, facts: Cha
             });
           }
         }
-        const event = await add(
+        const step = await add(
           order,
           kind,
           f.refundId,
@@ -174,9 +180,19 @@ export async function recordOrderFacts(tx: StoreOps, ctx: LogContext, facts: Cha
           restocked.map((l) => refundKey(ctx.channelId, f.refundId, l.lineId)),
           flags,
         );
-        if (!prior && created.includes(event)) {
+        if (!prior && step.isNew) {
           const known = new Map((await ops.orderLines(order.id)).map((x) => [x.lineId, x]));
-          for (const l of f.lines) if (l.quantity > 0) await ops.addReturned(order.id, orderLineOf(known, l.lineId)?.lineId ?? l.lineId, l.quantity);
+          for (const l of f.lines) {
+            if (l.quantity <= 0) continue;
+            // Square names a return line by its own id: its booking's SKU finds the order line.
+            let line = orderLineOf(known, l.lineId);
+            if (!line) {
+              const sku = (await movementFor(refundKey(ctx.channelId, f.refundId, l.lineId)))?.sku ?? l.sku;
+              const same = [...known.values()].filter((x) => sku !== null && x.sku === sku);
+              if (same.length === 1) line = same[0];
+            }
+            if (line) await ops.addReturned(order.id, line.lineId, l.quantity);
+          }
           const refunded = order.refunded + (amount ?? 0);
           await ops.updateOrder(order.id, { refunded, status: order.status === 'cancelled' ? 'cancelled' : ORDER_STATUS_AFTER_REFUND(refunded, order.total), ...(flags.length ? { flags: [...order.flags, ...flags] } : {}) }, ctx.now);
         }
@@ -194,13 +210,18 @@ export async function recordOrderFacts(tx: StoreOps, ctx: LogContext, facts: Cha
         break;
       }
       case 'order_updated': {
-        const prior = await ops.orderByExternal(ctx.channelId, f.orderId);
-        const { order } = await ensureOrder(ops, ctx, f.orderId, f.occurredAt, f.order, notes);
-        await ops.upsertOrderLines(order.id, linesOf([], f.order));
-        const was = prior ?? { paymentStatus: 'unknown', fulfilmentStatus: 'unknown' };
+        const { order, before } = await ensureOrder(ops, ctx, f.orderId, f.occurredAt, f.order, notes);
+        // Newer prices for lines a sale recorded; lines themselves come only from sale facts, so a
+        // line first seen here is still recorded as sold (or exchanged) when its sale fact comes.
+        if (before && f.order.lines.length > 0) {
+          const known = new Map((await ops.orderLines(order.id)).map((l) => [l.lineId, l]));
+          const priced = linesOf([], { ...f.order, lines: f.order.lines.filter((l) => known.has(l.lineId)) }, new Map([...known].flatMap(([id, l]) => (l.sku ? [[id, l.sku] as [string, string]] : []))));
+          await ops.upsertOrderLines(order.id, priced);
+        }
+        const was = before ?? { paymentStatus: 'unknown', fulfilmentStatus: 'unknown' };
         if (f.order.paymentStatus === 'paid' && was.paymentStatus !== 'paid') await add(order, 'paid', 'paid', f.occurredAt, f.order.currency, f.order.total, { change: f.change }, []);
         else if (f.order.fulfilmentStatus === 'fulfilled' && was.fulfilmentStatus !== 'fulfilled') await add(order, 'fulfilled', 'fulfilled', f.occurredAt, null, null, { change: f.change }, []);
-        else if (prior && (f.order.paymentStatus !== was.paymentStatus || f.order.fulfilmentStatus !== was.fulfilmentStatus)) {
+        else if (before && (f.order.paymentStatus !== was.paymentStatus || f.order.fulfilmentStatus !== was.fulfilmentStatus)) {
           await add(order, 'updated', `${f.order.paymentStatus}/${f.order.fulfilmentStatus}`, f.occurredAt, null, null, { change: f.change, paymentStatus: f.order.paymentStatus, fulfilmentStatus: f.order.fulfilmentStatus }, []);
         }
         break;
@@ -216,8 +237,11 @@ export async function recordOrderFacts(tx: StoreOps, ctx: LogContext, facts: Cha
   return { created, notes };
 }
 
-/** The order as the log keeps it, created on first sight (from a sale, or from a refund that came first). */
-async function ensureOrder(ops: OrderOps, ctx: LogContext, orderId: string, occurredAt: string, details: OrderDetails | undefined, notes: LogNote[]): Promise<{ order: OrderRecord; isNew: boolean }> {
+/**
+ * The order as the log keeps it, created on first sight (from a sale, or from a refund that came
+ * first). `before`: the order as it was, when it was known already.
+ */
+async function ensureOrder(ops: OrderOps, ctx: LogContext, orderId: string, occurredAt: string, details: OrderDetails | undefined, notes: LogNote[]): Promise<{ order: OrderRecord; isNew: boolean; before: OrderRecord | null }> {
   const existing = await ops.orderByExternal(ctx.channelId, orderId);
   const flags: string[] = [];
   if (details && ctx.config.currencies.length > 0 && !ctx.config.currencies.includes(details.currency) && !existing?.flags.includes('currency_not_accepted')) {
@@ -245,11 +269,12 @@ async function ensureOrder(ops: OrderOps, ctx: LogContext, orderId: string, occu
     : null;
   if (existing) {
     // A later event may bring the money an earlier one lacked, or newer states; the first placed time stays.
-    if (money && existing.status !== 'cancelled') {
-      await ops.updateOrder(existing.id, { ...money, ...(flags.length ? { flags: [...existing.flags, ...flags] } : {}) }, ctx.now);
-      return { order: (await ops.getOrder(existing.id))!, isNew: false };
-    }
-    return { order: existing, isNew: false };
+    if (!money || existing.status === 'cancelled') return { order: existing, isNew: false, before: existing };
+    const patch = { ...money, ...(flags.length ? { flags: [...existing.flags, ...flags] } : {}) };
+    const changed = Object.entries(patch).some(([k, v]) => JSON.stringify(v) !== JSON.stringify((existing as unknown as Record<string, unknown>)[k]));
+    if (!changed) return { order: existing, isNew: false, before: existing };
+    await ops.updateOrder(existing.id, patch, ctx.now);
+    return { order: { ...existing, ...patch, updatedAt: ctx.now }, isNew: false, before: existing };
   }
   const order = await ops.insertOrder(
     {
@@ -273,7 +298,7 @@ async function ensureOrder(ops: OrderOps, ctx: LogContext, orderId: string, occu
     },
     ctx.now,
   );
-  return { order, isNew: true };
+  return { order, isNew: true, before: null };
 }
 
 /** The priced lines: from the order details where the platform sent them, else quantities only. */
@@ -285,7 +310,7 @@ function linesOf(lines: FactLine[], details: OrderDetails | undefined, resolved:
     out.set(l.lineId, { lineId: l.lineId, sku: resolved.get(l.lineId) ?? p?.sku ?? l.sku, title: p?.title ?? null, quantity: l.quantity, unitPrice: p?.unitPrice ?? null, discount: p?.discount ?? 0, tax: p?.tax ?? 0, total: p?.total ?? null });
   }
   for (const p of priced.values()) {
-    if (!out.has(p.lineId)) out.set(p.lineId, { lineId: p.lineId, sku: p.sku, title: p.title, quantity: p.quantity, unitPrice: p.unitPrice, discount: p.discount, tax: p.tax, total: p.total });
+    if (!out.has(p.lineId)) out.set(p.lineId, { lineId: p.lineId, sku: resolved.get(p.lineId) ?? p.sku, title: p.title, quantity: p.quantity, unitPrice: p.unitPrice, discount: p.discount, tax: p.tax, total: p.total });
   }
   return [...out.values()];
 }

@@ -276,13 +276,24 @@ export class OrderOps {
 
   /** Adds lines not yet known and updates the priced fields of known ones; `returned` is kept. */
   async upsertOrderLines(orderId: number, lines: Omit<OrderLineRecord, 'returned'>[]): Promise<void> {
-    for (const l of lines) {
-      await this.db
-        .insertInto('order_lines')
-        .values({ order_id: orderId, line_id: l.lineId, sku: l.sku, title: l.title, quantity: l.quantity, unit_price: l.unitPrice, discount: l.discount, tax: l.tax, total: l.total, returned: 0 })
-        .onConflict((oc) => oc.columns(['order_id', 'line_id']).doUpdateSet({ sku: l.sku, title: l.title, quantity: l.quantity, unit_price: l.unitPrice, discount: l.discount, tax: l.tax, total: l.total }))
-        .execute();
-    }
+    if (lines.length === 0) return;
+    // One statement for every line; a line known already gets the newer prices, `returned` is kept.
+    await this.db
+      .insertInto('order_lines')
+      .values(lines.map((l) => ({ order_id: orderId, line_id: l.lineId, sku: l.sku, title: l.title, quantity: l.quantity, unit_price: l.unitPrice, discount: l.discount, tax: l.tax, total: l.total, returned: 0 })))
+      .onConflict((oc) =>
+        oc.columns(['order_id', 'line_id']).doUpdateSet((eb) => ({
+          // A platform that names no SKU (Square) never blanks the one the booking resolved.
+          sku: sql<string | null>`coalesce(excluded.sku, order_lines.sku)`,
+          title: eb.ref('excluded.title'),
+          quantity: eb.ref('excluded.quantity'),
+          unit_price: eb.ref('excluded.unit_price'),
+          discount: eb.ref('excluded.discount'),
+          tax: eb.ref('excluded.tax'),
+          total: eb.ref('excluded.total'),
+        })),
+      )
+      .execute();
   }
 
   async addReturned(orderId: number, lineId: string, quantity: number): Promise<void> {
@@ -296,8 +307,6 @@ export class OrderOps {
 
   /** Records one step of an order; the same step again (same kind and platform id) returns the first. */
   async addOrderEvent(e: Omit<OrderEventRecord, 'id' | 'recordedAt'>, now: string): Promise<{ event: OrderEventRecord; created: boolean }> {
-    const prior = await this.orderEvent(e.orderId, e.kind, e.externalId);
-    if (prior) return { event: prior, created: false };
     const r = await this.db
       .insertInto('order_events')
       .values({
@@ -312,9 +321,11 @@ export class OrderOps {
         occurred_at: e.occurredAt,
         recorded_at: now,
       })
+      .onConflict((oc) => oc.columns(['order_id', 'kind', 'external_id']).doNothing())
       .returningAll()
-      .executeTakeFirstOrThrow();
-    return { event: toEvent(r), created: true };
+      .executeTakeFirst();
+    if (r) return { event: toEvent(r), created: true };
+    return { event: (await this.orderEvent(e.orderId, e.kind, e.externalId))!, created: false };
   }
 
   async orderEvents(orderIds: number[]): Promise<OrderEventRecord[]> {
@@ -322,8 +333,14 @@ export class OrderOps {
     return (await this.db.selectFrom('order_events').selectAll().where('order_id', 'in', orderIds).orderBy('occurred_at').orderBy('id').execute()).map(toEvent);
   }
 
-  async linkMovement(orderId: number, orderEventId: number, movementId: number): Promise<void> {
-    await this.db.insertInto('order_movements').values({ movement_id: movementId, order_id: orderId, order_event_id: orderEventId }).onConflict((oc) => oc.column('movement_id').doNothing()).execute();
+  /** Links movements to the order step that booked them; a movement linked already keeps its link. */
+  async linkMovements(orderId: number, orderEventId: number, movementIds: number[]): Promise<void> {
+    if (movementIds.length === 0) return;
+    await this.db
+      .insertInto('order_movements')
+      .values(movementIds.map((id) => ({ movement_id: id, order_id: orderId, order_event_id: orderEventId })))
+      .onConflict((oc) => oc.column('movement_id').doNothing())
+      .execute();
   }
 
   /** The movements linked to these orders, with the step each belongs to. */

@@ -266,11 +266,11 @@ describe.each(['sqlite', 'postgres'] as const)('the sheet, the hub and the emula
     await expectEveryChannelFollows(sku);
 
     // The Square order is one entry of the transaction log, with its sale and its return linked.
-    const orders = (await api('GET', `/v1/orders?channel=square&sku=${sku}`)).body.orders as { externalId: string; currency: string; total: number; refunded: number; status: string; events: { kind: string; amount: number | null }[]; movements: { reason: string; quantity: number }[] }[];
+    const orders = (await api('GET', `/v1/orders?channel=square&sku=${sku}`)).body.orders as { externalId: string; lines: unknown[]; currency: string; total: number; refunded: number; status: string; events: { kind: string; amount: number | null }[]; movements: { reason: string; quantity: number }[] }[];
     const mine = orders.filter((o) => o.externalId === sold.body.orderId);
     expect(mine).toHaveLength(1);
     // Square's money, in cents as Square sends it: the whole order refunded.
-    expect(mine[0]).toMatchObject({ currency: 'AUD', status: 'refunded' });
+    expect(mine[0]).toMatchObject({ currency: 'AUD', status: 'refunded', lines: [{ sku, quantity: 1, returned: 1 }] });
     expect(mine[0]!.total).toBeGreaterThan(0);
     expect(mine[0]!.refunded).toBe(mine[0]!.total);
     expect(mine[0]!.events.map((e) => e.amount)).toEqual([mine[0]!.total, mine[0]!.total]);
