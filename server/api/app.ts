@@ -20,6 +20,7 @@ import { CONFLICT_DECISION, type ConflictDecisionBody } from '../inbox/conflict-
 import { AppError } from './errors';
 import { openApiDocument } from './openapi';
 import { registerOrderRoutes } from './order-routes';
+import { cursorOf, nextCursor, pageLimit, wrap } from './http';
 import type { ChannelRegistry } from '../channels/registry';
 import { ConnectorError } from '../connectors/types';
 import type { Sandbox } from '../sandbox';
@@ -66,9 +67,6 @@ function safeEqual(a: string, b: string): boolean {
   return crypto.timingSafeEqual(ha, hb);
 }
 
-const pageLimit = (req: Request) => Number(req.query.limit ?? 50);
-const cursorOf = (req: Request) => (typeof req.query.cursor === 'string' ? req.query.cursor : undefined);
-const nextCursor = <T>(rows: T[], limit: number, key: (r: T) => string | number) => (rows.length === limit && rows.length > 0 ? String(key(rows[rows.length - 1]!)) : null);
 
 function eventView(e: InboxEntry, withBody = false) {
   const outcome = (e.outcome ?? null) as (Outcome & { error?: string }) | null;
@@ -376,9 +374,6 @@ export function createApp(deps: AppDeps): express.Express {
     }),
   );
 
-  const wrap = (fn: (req: Request, res: Response) => Promise<void>) => (req: Request, res: Response, next: NextFunction) => {
-    fn(req, res).catch(next);
-  };
 
   // --- Sandbox mode only: drive the emulators ------------------------------------------------------
   const sandboxChannel = (id: string) => {

@@ -5,13 +5,14 @@
  */
 import crypto from 'node:crypto';
 import type express from 'express';
-import type { Request, Response, NextFunction } from 'express';
+import type { Request, Response } from 'express';
 import type { HubConfig } from '../config';
 import type { InboxEntry, Store } from '../store/types';
 import type { InboxProcessor, Outcome } from '../inbox/processor';
 import { AppError } from './errors';
 import { auditExport, checkReorder, dashboard, expandOrders, orderPage, reorderReport, salesReport, transactionExport } from '../orders/reports';
 import { viewOf } from '../orders/purchase-orders';
+import { cursorOf, nextCursor, pageLimit, wrap } from './http';
 
 export interface OrderRouteDeps {
   store: Store;
@@ -22,10 +23,6 @@ export interface OrderRouteDeps {
   waitForOutcome(eventId: number): Promise<InboxEntry | null>;
 }
 
-type Handler = (req: Request, res: Response) => Promise<void>;
-const wrap = (fn: Handler) => (req: Request, res: Response, next: NextFunction) => {
-  fn(req, res).catch(next);
-};
 const q = (req: Request, name: string) => (typeof req.query[name] === 'string' && req.query[name] !== '' ? (req.query[name] as string) : undefined);
 const digest = (v: unknown) => crypto.createHash('sha256').update(JSON.stringify(v)).digest('hex').slice(0, 32);
 
@@ -87,11 +84,10 @@ export function registerOrderRoutes(app: express.Express, deps: OrderRouteDeps):
 
   // --- The transaction log ------------------------------------------------------------------------
   app.get('/v1/orders', wrap(async (req, res) => {
-    const limit = Number(req.query.limit ?? 50);
-    const cursor = q(req, 'cursor');
+    const cursor = cursorOf(req);
     res.json(
       await orderPage(store, {
-        limit,
+        limit: pageLimit(req),
         cursor: cursor !== undefined ? Number(cursor) : undefined,
         from: instant(q(req, 'from'), 'from'),
         to: until(q(req, 'to')),
@@ -154,10 +150,10 @@ export function registerOrderRoutes(app: express.Express, deps: OrderRouteDeps):
   }));
 
   app.get('/v1/purchase-orders', wrap(async (req, res) => {
-    const limit = Number(req.query.limit ?? 50);
-    const cursor = q(req, 'cursor');
+    const limit = pageLimit(req);
+    const cursor = cursorOf(req);
     const rows = await store.orders().listPurchaseOrders({ limit, cursor: cursor !== undefined ? Number(cursor) : undefined, status: q(req, 'status'), customer: q(req, 'customer') });
-    res.json({ purchaseOrders: rows.map(viewOf), nextCursor: rows.length === limit && rows.length > 0 ? String(rows[rows.length - 1]!.id) : null });
+    res.json({ purchaseOrders: rows.map(viewOf), nextCursor: nextCursor(rows, limit, (r) => r.id) });
   }));
 
   app.get('/v1/purchase-orders/:number', wrap(async (req, res) => {
@@ -210,10 +206,10 @@ export function registerOrderRoutes(app: express.Express, deps: OrderRouteDeps):
   }));
 
   app.get('/v1/supplier-orders', wrap(async (req, res) => {
-    const limit = Number(req.query.limit ?? 50);
-    const cursor = q(req, 'cursor');
+    const limit = pageLimit(req);
+    const cursor = cursorOf(req);
     const rows = await store.orders().listSupplierOrders({ limit, cursor: cursor !== undefined ? Number(cursor) : undefined, status: q(req, 'status') });
-    res.json({ supplierOrders: rows, nextCursor: rows.length === limit && rows.length > 0 ? String(rows[rows.length - 1]!.id) : null });
+    res.json({ supplierOrders: rows, nextCursor: nextCursor(rows, limit, (r) => r.id) });
   }));
 
   app.get('/v1/supplier-orders/:number', wrap(async (req, res) => {

@@ -26,6 +26,11 @@ export interface PlanContext {
   resolve(line: Pick<FactLine, 'sku' | 'ref' | 'locationId'> & { quantity?: number; sold?: boolean }): ResolvedLine;
 }
 
+/** The booking keys of a channel's lines: the ledger dedupes on them, the transaction log links by them. */
+export const saleKey = (channelId: string, orderId: string, lineId: string) => `sale:${channelId}:${orderId}:${lineId}`;
+export const refundKey = (channelId: string, refundId: string, lineId: string) => `refund:${channelId}:${refundId}:${lineId}`;
+export const cancelKey = (channelId: string, orderId: string, lineId: string) => `cancel:${channelId}:${orderId}:${lineId}`;
+
 export function planFacts(facts: ChannelFact[], ctx: PlanContext): PlannedFact[] {
   const out: PlannedFact[] = [];
   const line = (l: FactLine, key: string, quantity: number, reason: 'sale' | 'return', ref: string, occurredAt: string, note: string) => {
@@ -42,7 +47,7 @@ export function planFacts(facts: ChannelFact[], ctx: PlanContext): PlannedFact[]
       case 'sale':
         for (const l of f.lines) {
           if (l.quantity <= 0) continue;
-          line(l, `sale:${ctx.channelId}:${f.orderId}:${l.lineId}`, -l.quantity, 'sale', f.orderId, f.occurredAt, `Sold on ${ctx.channelName} (order ${f.orderId}).`);
+          line(l, saleKey(ctx.channelId, f.orderId, l.lineId), -l.quantity, 'sale', f.orderId, f.occurredAt, `Sold on ${ctx.channelName} (order ${f.orderId}).`);
         }
         break;
       case 'refund':
@@ -52,7 +57,7 @@ export function planFacts(facts: ChannelFact[], ctx: PlanContext): PlannedFact[]
             out.push({ kind: 'not_booked', sku: ctx.resolve(l).sku ?? l.sku, message: `Refund ${f.refundId} on ${ctx.channelName} (order ${f.orderId}) without restock: money only, no stock booked.` });
             continue;
           }
-          line(l, `refund:${ctx.channelId}:${f.refundId}:${l.lineId}`, l.quantity, 'return', f.refundId, f.occurredAt, `Returned on ${ctx.channelName} (refund ${f.refundId}, order ${f.orderId}).`);
+          line(l, refundKey(ctx.channelId, f.refundId, l.lineId), l.quantity, 'return', f.refundId, f.occurredAt, `Returned on ${ctx.channelName} (refund ${f.refundId}, order ${f.orderId}).`);
         }
         break;
       case 'cancellation':
@@ -62,7 +67,7 @@ export function planFacts(facts: ChannelFact[], ctx: PlanContext): PlannedFact[]
             out.push({ kind: 'not_booked', sku: ctx.resolve(l).sku ?? l.sku, message: `Order ${f.orderId} cancelled on ${ctx.channelName} without restock: no stock booked.` });
             continue;
           }
-          line(l, `cancel:${ctx.channelId}:${f.orderId}:${l.lineId}`, l.quantity, 'return', f.orderId, f.occurredAt, `Order ${f.orderId} cancelled on ${ctx.channelName}; goods back in stock.`);
+          line(l, cancelKey(ctx.channelId, f.orderId, l.lineId), l.quantity, 'return', f.orderId, f.occurredAt, `Order ${f.orderId} cancelled on ${ctx.channelName}; goods back in stock.`);
         }
         break;
       case 'level_observed': {

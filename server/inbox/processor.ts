@@ -58,7 +58,8 @@ export interface Outcome {
   results: CommandResult[];
 }
 
-const ORDER_FLAG_TEXT: Record<string, string> = {
+/** The alert kind each flag of the transaction log raises. */
+const ORDER_FLAG_ALERT: Record<string, string> = {
   currency_not_accepted: 'order_currency',
   refund_exceeds_order: 'refund_exceeds_order',
   refund_currency_differs: 'refund_exceeds_order',
@@ -310,9 +311,9 @@ export class InboxProcessor {
     if (entry.source === 'channel') return this.handleChannel(tx, entry);
     if (entry.source === 'engine' && entry.kind === 'attribution_window') return this.handleWindow(tx, entry);
     if (entry.source === 'api' && entry.kind === CONFLICT_DECISION) {
-      const touched = new Map<string, { sku: string; location: string }>();
+      const touched = new Map<string, Touched>();
       const outcome = await decideConflict(tx, entry, this.now(), (cmd) => this.apply(tx, cmd, entry.id, touched));
-      await this.followUp(tx, touched);
+      await this.followUp(tx, touched, entry.id);
       return outcome;
     }
     if (entry.source === 'engine' && entry.kind === 'reconcile_observed') {
@@ -333,13 +334,13 @@ export class InboxProcessor {
       const message = err instanceof RelayInputError ? err.message : `The event cannot be read: ${(err as Error).message}`;
       return { status: 'rejected', results: [{ sku: '', result: 'rejected', message }] };
     }
-    const touched = new Map<string, { sku: string; location: string }>();
+    const touched = new Map<string, Touched>();
     const results: CommandResult[] = [];
     for (const cmd of commands) {
       if (cmd.type === 'resync') results.push(...(await this.resync(tx, cmd, touched)));
       else results.push(await this.apply(tx, cmd, entry.id, touched));
     }
-    await this.followUp(tx, touched);
+    await this.followUp(tx, touched, entry.id);
     return { status: statusOf(results), results };
   }
 
@@ -369,7 +370,7 @@ export class InboxProcessor {
       else if (f.type === 'level_observed') lines.push({ sku: f.sku, ref: f.ref, locationId: f.locationId });
     }
     const resolve = await resolveLines(tx, ch.config, lines);
-    const touched = new Map<string, { sku: string; location: string }>();
+    const touched = new Map<string, Touched>();
     const results: CommandResult[] = [];
     for (const p of planFacts(facts, { channelId: ch.config.id, channelName: ch.config.name, resolve })) {
       if (p.kind === 'command') {
@@ -390,12 +391,12 @@ export class InboxProcessor {
     for (const n of logged.notes) {
       results.push({ sku: '', result: 'unchanged', message: n.message });
       if (n.flag) {
-        const opened = await tx.openAlert({ kind: ORDER_FLAG_TEXT[n.flag] ?? 'order_flagged', severity: 'warning', sku: null, locationId: null, channelId: ch.config.id, message: n.message }, this.now());
+        const opened = await tx.openAlert({ kind: ORDER_FLAG_ALERT[n.flag] ?? 'order_flagged', severity: 'warning', sku: null, locationId: null, channelId: ch.config.id, message: n.message }, this.now());
         if (opened) await this.fanOut(tx, 'alert.raised', null, { alert: opened }, this.now());
       }
     }
     for (const e of logged.created) await this.announce(tx, 'order.recorded', { orderEventId: e.id, orderId: e.orderId }, this.now());
-    await this.followUp(tx, touched);
+    await this.followUp(tx, touched, entry.id);
     return { status: statusOf(results), results };
   }
 
@@ -403,14 +404,14 @@ export class InboxProcessor {
     return { orders: this.config.orders ?? DEFAULT_ORDERS.orders, purchaseOrders: this.config.purchaseOrders ?? DEFAULT_ORDERS.purchaseOrders, supplierOrders: this.config.supplierOrders ?? DEFAULT_ORDERS.supplierOrders };
   }
 
-  private desk(tx: StoreOps, entry: InboxEntry, touched: Map<string, { sku: string; location: string }>): Desk & SupplierDesk {
+  private desk(tx: StoreOps, eventId: number, touched: Map<string, Touched>): Desk & SupplierDesk {
     const now = this.now();
     return {
       tx,
       now,
-      eventId: entry.id,
+      eventId,
       config: { ...this.orderConfig(), defaultLocation: this.config.defaultLocation },
-      book: (cmd) => this.apply(tx, cmd, entry.id, touched),
+      book: (cmd) => this.apply(tx, cmd, eventId, touched),
       announce: (view: PurchaseOrderView) => this.fanOut(tx, 'purchase_order.changed', null, { purchaseOrder: view, at: now }, now),
       touch: (sku) => this.touchItem(tx, sku, touched),
     };
@@ -418,8 +419,8 @@ export class InboxProcessor {
 
   /** Purchase orders and supplier orders, from the API or the sheet (docs/orders.md). */
   private async handleOrderDesk(tx: StoreOps, entry: InboxEntry, relay?: Relay): Promise<Outcome> {
-    const touched = new Map<string, { sku: string; location: string }>();
-    const desk = this.desk(tx, entry, touched);
+    const touched = new Map<string, Touched>();
+    const desk = this.desk(tx, entry.id, touched);
     let results: CommandResult[];
     try {
       if (relay?.kind === 'purchase_order') {
@@ -454,7 +455,7 @@ export class InboxProcessor {
       if (err instanceof SyntaxError) return { status: 'rejected', results: [{ sku: '', result: 'rejected', message: `The request cannot be read: ${err.message}` }] };
       throw err;
     }
-    await this.followUp(tx, touched, entry);
+    await this.followUp(tx, touched, entry.id);
     return { status: statusOf(results), results };
   }
 
@@ -481,7 +482,7 @@ export class InboxProcessor {
    * was already booked as unexplained drift (the order came late), the movement is reversed so stock
    * moves once.
    */
-  private async attributeBooked(tx: StoreOps, ch: ChannelConfig, cmd: Extract<BookingCommand, { type: 'adjust' }>, location: string, eventId: number, touched: Map<string, { sku: string; location: string }>): Promise<CommandResult[]> {
+  private async attributeBooked(tx: StoreOps, ch: ChannelConfig, cmd: Extract<BookingCommand, { type: 'adjust' }>, location: string, eventId: number, touched: Map<string, Touched>): Promise<CommandResult[]> {
     const record = await tx.getChannelLevel(ch.id, cmd.sku, location);
     if (!record) return [];
     const { reverse, state } = bookedOnChannel(stateOf(record), cmd.quantity, cmd.occurredAt);
@@ -556,7 +557,7 @@ export class InboxProcessor {
     if (book === null) {
       return { status: 'processed', results: [{ sku: w.sku, location: w.location, result: 'unchanged', message: `${ch.config.name} shows ${state.observed ?? 'no level'}, as expected after all${readNote}; nothing to book.` }] };
     }
-    const touched = new Map<string, { sku: string; location: string }>();
+    const touched = new Map<string, Touched>();
     const r = await this.apply(
       tx,
       {
@@ -575,11 +576,11 @@ export class InboxProcessor {
       entry.id,
       touched,
     );
-    await this.followUp(tx, touched);
+    await this.followUp(tx, touched, entry.id);
     return { status: statusOf([r]), results: [r] };
   }
 
-  private async apply(tx: StoreOps, cmd: BookingCommand, eventId: number, touched: Map<string, { sku: string; location: string }>): Promise<CommandResult> {
+  private async apply(tx: StoreOps, cmd: BookingCommand, eventId: number, touched: Map<string, Touched>): Promise<CommandResult> {
     const now = this.now();
     if (cmd.type === 'add_item') {
       const before = await tx.getItem(cmd.sku);
@@ -653,8 +654,7 @@ export class InboxProcessor {
       const m = booked.movement;
       const raised = !booked.duplicate && ((m.reason === 'release' && m.quantity < 0) || (m.reason !== 'reservation' && m.reason !== 'release' && m.quantity > 0));
       const key = `${cmd.sku}\u0000${location}`;
-      const entry: Touched = { sku: cmd.sku, location, raised: raised || ((touched.get(key) as Touched | undefined)?.raised ?? false) };
-      touched.set(key, entry);
+      touched.set(key, { sku: cmd.sku, location, raised: raised || (touched.get(key)?.raised ?? false) });
       if (!booked.duplicate) this.metrics.movements.inc({ reason: booked.movement.reason });
       return {
         sku: cmd.sku,
@@ -674,7 +674,7 @@ export class InboxProcessor {
    * A sync request: books nothing; every item asked for is followed up as if it had changed, so its
    * current numbers go again to every channel (coalesced like any push) and to the write-backs.
    */
-  private async resync(tx: StoreOps, cmd: Extract<Command, { type: 'resync' }>, touched: Map<string, { sku: string; location: string }>): Promise<CommandResult[]> {
+  private async resync(tx: StoreOps, cmd: Extract<Command, { type: 'resync' }>, touched: Map<string, Touched>): Promise<CommandResult[]> {
     const results: CommandResult[] = [];
     let items: { sku: string; status: string }[] = [];
     if (cmd.skus) {
@@ -715,19 +715,18 @@ export class InboxProcessor {
     return results;
   }
 
-  private async touchItem(tx: StoreOps, sku: string, touched: Map<string, { sku: string; location: string }>): Promise<void> {
+  private async touchItem(tx: StoreOps, sku: string, touched: Map<string, Touched>): Promise<void> {
     for (const l of await tx.levelsFor([sku])) touched.set(`${sku}\u0000${l.locationId}`, { sku, location: l.locationId });
   }
 
   /** Alerts and outbox rows for every item × location whose numbers may have changed. */
-  private async followUp(tx: StoreOps, touched: Map<string, { sku: string; location: string }>, entry?: InboxEntry): Promise<void> {
+  private async followUp(tx: StoreOps, touched: Map<string, Touched>, eventId: number): Promise<void> {
     const now = this.now();
-    const raised = [...touched.values()].filter((t) => (t as Touched).raised);
+    const raised = [...touched.values()].filter((t) => t.raised);
     if (raised.length > 0) {
-      // Stock that came back serves the purchase orders waiting for it, first in, first out.
-      const skus = new Set(raised.map((t) => t.sku));
-      const fake: InboxEntry = entry ?? ({ id: 0 } as InboxEntry);
-      await reevaluate(this.desk(tx, fake, touched), skus);
+      // Stock that came back serves the purchase orders waiting for it, first in, first out; the
+      // reservations are booked as part of the same event.
+      await reevaluate(this.desk(tx, eventId, touched), new Set(raised.map((t) => t.sku)));
     }
     for (const { sku, location } of touched.values()) {
       const level = (await tx.getLevel(sku, location)) ?? { onHand: 0, reserved: 0 };

@@ -9,6 +9,7 @@ import type { ChannelFact, FactLine, OrderDetails } from '../connectors/types';
 import type { OrderEventKind, OrderEventRecord, OrderLineRecord, OrderOps, OrderRecord } from '../store/order-ops';
 import type { Movement } from '../domain/ledger';
 import type { StoreOps } from '../store/types';
+import { cancelKey, refundKey, saleKey } from '../channels/plan';
 
 export interface LogContext {
   channelId: string;
@@ -32,10 +33,6 @@ export interface LogResult {
   notes: LogNote[];
 }
 
-/** The booking keys planFacts gives each line (server/channels/plan.ts): the log links movements by them. */
-export const saleKey = (channelId: string, orderId: string, lineId: string) => `sale:${channelId}:${orderId}:${lineId}`;
-export const refundKey = (channelId: string, refundId: string, lineId: string) => `refund:${channelId}:${refundId}:${lineId}`;
-export const cancelKey = (channelId: string, orderId: string, lineId: string) => `cancel:${channelId}:${orderId}:${lineId}`;
 
 /**
  * A refund or cancellation that would put back more units of a line than the order sold (less what

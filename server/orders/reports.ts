@@ -5,9 +5,10 @@
  */
 import crypto from 'node:crypto';
 import type { HubConfig } from '../config';
-import type { OrderEventRecord, OrderQuery, OrderRecord } from '../store/order-ops';
+import type { OrderQuery, OrderRecord } from '../store/order-ops';
 import type { Store, StoreOps } from '../store/types';
 import { formatMinor } from './money';
+import { nextCursor } from '../api/http';
 import { reorderWindow, suggestReorder, type ReorderSuggestion } from './reorder';
 
 export interface Money {
@@ -25,7 +26,7 @@ const addMoney = (list: Money[], currency: string, amount: number) => {
 export async function orderPage(store: StoreOps, q: OrderQuery) {
   const ops = store.orders();
   const orders = await ops.listOrders(q);
-  return { orders: await expandOrders(store, orders), nextCursor: orders.length === q.limit && orders.length > 0 ? String(orders[orders.length - 1]!.id) : null };
+  return { orders: await expandOrders(store, orders), nextCursor: nextCursor(orders, q.limit, (o) => o.id) };
 }
 
 export async function expandOrders(store: StoreOps, orders: OrderRecord[]) {
@@ -300,8 +301,9 @@ export async function checkReorder(store: Store, config: Pick<HubConfig, 'reorde
   const report = await reorderReport(store, config, now);
   let opened = 0;
   const at = now.toISOString();
-  for (const r of report.items) {
-    await store.transaction(async (tx) => {
+  // One transaction for the whole check: one commit, however many items.
+  await store.transaction(async (tx) => {
+    for (const r of report.items) {
       if (r.belowLeadTime) {
         const message = `${r.sku}${r.title ? ` (${r.title})` : ''} has about ${r.daysOfCover ?? 0} days of stock left at ${r.velocityPerDay}/day, less than its ${r.leadTimeDays}-day lead time.${r.incoming > 0 ? ` ${r.incoming} are on order.` : ''} Suggested order: ${r.suggestedQuantity}.`;
         const a = await tx.openAlert({ kind: 'reorder', severity: 'warning', sku: r.sku, locationId: null, message }, at);
@@ -312,9 +314,8 @@ export async function checkReorder(store: Store, config: Pick<HubConfig, 'reorde
       } else {
         await tx.resolveAlerts(r.sku, null, ['reorder'], at);
       }
-    });
-  }
+    }
+  });
   return opened;
 }
 
-export type { OrderEventRecord };

@@ -17,6 +17,7 @@ import { SpacedWindowLimiter, type Limiter } from '../outbox/rate-limit';
 import { parseRetryAfter } from '../util';
 import type { AlertRecord, OutboxEntry, Store } from '../store/types';
 import { SKU_METADATA_KEY } from '../../appsscript/src/catalog';
+import { PO_LINE_METADATA_KEY } from '../../appsscript/src/purchase-orders';
 import type { SheetsApi } from './client';
 import { alertValues, catalogRow, conflictStatus, conflictValues, logRow, movementValues, orderStepRows, orderValues, purchaseOrderStatusValues, quoteTab, type Cell } from './rows';
 import type { PurchaseOrderView } from '../orders/purchase-orders';
@@ -24,9 +25,8 @@ import type { PurchaseOrderView } from '../orders/purchase-orders';
 export const SHEETS_SINK = 'sheets';
 export const CONFLICT_METADATA_KEY = 'stockrelay.conflict';
 
-export type SheetTopic = 'sheet.row' | 'sheet.movement' | 'sheet.order' | 'sheet.alert' | 'sheet.conflict' | 'sheet.conflict_status' | 'sheet.po';
-/** Put on each Purchase Orders row by the add-on: `<PO number>#<line>`. */
-export const PO_LINE_METADATA_KEY = 'stockrelay.po_line';
+const SHEET_TOPICS = ['sheet.row', 'sheet.movement', 'sheet.order', 'sheet.alert', 'sheet.conflict', 'sheet.conflict_status', 'sheet.po'] as const;
+export type SheetTopic = (typeof SHEET_TOPICS)[number];
 
 interface Layout {
   sheetIds: Map<string, number>;
@@ -253,7 +253,7 @@ export class SheetsSink implements Sink {
 
     // A topic this sink does not know: refused for good, so it shows as a dead letter.
     entries.forEach((e, k) => {
-      if (!['sheet.row', 'sheet.movement', 'sheet.order', 'sheet.alert', 'sheet.conflict', 'sheet.conflict_status', 'sheet.po'].includes(e.topic)) results[k] = new DeliveryError(`The sheet write-back does not know "${e.topic}".`, null, true);
+      if (!(SHEET_TOPICS as readonly string[]).includes(e.topic)) results[k] = new DeliveryError(`The sheet write-back does not know "${e.topic}".`, null, true);
     });
     return results;
   }
