@@ -106,6 +106,10 @@ export async function benchSync(label: string, storeEnv: Record<string, string>)
     for (const c of channels) await call('POST', `/v1/channels/${c.id}/discover`);
     await relay({ kind: 'edit_batch', editedAt: at, actor: 'bench', edits: all.map((sku) => ({ sku, field: 'on_hand', location: 'gallery', oldValue: 0, newValue: START_LEVEL })) });
     await converged(all, () => START_LEVEL, 120_000);
+    // The channels echo every push of the setup back (one webhook per SKU and channel, 2 × 250): the
+    // steady phase starts once the hub has booked them, so it measures sales, not the setup's backlog.
+    for (const c of channels) await c.emu.flushWebhooks();
+    await waitBooked();
     for (const c of channels) realisticLatency(c.emu);
 
     // Steady: RATE sales per second, each of its own SKU, alternating channels; timed until the
