@@ -70,9 +70,28 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
         ]);
         expect(await store.getLocation('nowhere')).toBeNull();
       });
+
+      test('a location asked for inside a transaction is found again after it (kept once seen), an unknown one is not kept', async () => {
+        expect(await store.transaction((tx) => tx.getLocation('main'))).toEqual({ id: 'main', name: 'Main' });
+        expect(await store.transaction((tx) => tx.getLocation('later'))).toBeNull();
+        await store.ensureLocations([{ id: 'later', name: 'Added later' }], at(1));
+        expect(await store.transaction((tx) => tx.getLocation('later'))).toEqual({ id: 'later', name: 'Added later' });
+        expect(await store.getLocation('main')).toEqual({ id: 'main', name: 'Main' });
+      });
     });
 
     describe('items', () => {
+      test('an item and its level at one location are read together; none where there is none', async () => {
+        await store.book({ sku: 'SKU-1', locationId: 'main', quantity: 4, reason: 'receipt', source: 'api', idempotencyKey: 'ia-1', occurredAt: T0 }, at(1));
+        expect(await store.itemAt('SKU-1', 'main')).toEqual({
+          item: expect.objectContaining({ sku: 'SKU-1', title: 'One', status: 'active' }),
+          level: { sku: 'SKU-1', locationId: 'main', onHand: 4, reserved: 0, updatedAt: at(1) },
+        });
+        expect(await store.itemAt('SKU-1', 'back')).toEqual({ item: expect.objectContaining({ sku: 'SKU-1' }), level: null });
+        expect(await store.itemAt('NOPE', 'main')).toEqual({ item: null, level: null });
+        expect(await store.transaction((tx) => tx.itemAt('SKU-1', 'main'))).toEqual(await store.itemAt('SKU-1', 'main'));
+      });
+
       test('upsert creates, updates only the fields given, archive hides, upsert brings it back', async () => {
         const updated = await store.upsertItem({ sku: 'SKU-1', lowStockThreshold: 3 }, at(1000));
         expect(updated).toMatchObject({ title: 'One', lowStockThreshold: 3, status: 'active', createdAt: T0, updatedAt: at(1000) });
@@ -358,6 +377,29 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
         expect(rows.find((r) => r.coalesceKey === 'k')!.payload).toEqual({ n: 2 });
       });
 
+      test('several rows in one go: in order, one waiting row per key (the last given wins), a waiting row of the same key is replaced', async () => {
+        await store.enqueue({ sink: 's', topic: 'level.push', coalesceKey: 'a', payload: { n: 0 } }, T0);
+        await store.enqueueAll(
+          [
+            { sink: 's', topic: 'level.push', coalesceKey: 'a', payload: { n: 1 } },
+            { sink: 's', topic: 'level.push', coalesceKey: 'b', payload: { n: 1 } },
+            { sink: 's', topic: 'alert.raised', payload: { x: 1 } },
+            { sink: 's', topic: 'level.push', coalesceKey: 'b', payload: { n: 2 } },
+            { sink: 't', topic: 'alert.raised', payload: { x: 2 } },
+          ],
+          at(1),
+        );
+        await store.enqueueAll([], at(2));
+        const rows = (await store.listOutbox({ limit: 10 })).sort((x, y) => x.id - y.id);
+        expect(rows.map((r) => [r.sink, r.coalesceKey, r.payload])).toEqual([
+          ['s', 'a', { n: 1 }],
+          ['s', null, { x: 1 }],
+          ['s', 'b', { n: 2 }],
+          ['t', null, { x: 2 }],
+        ]);
+        expect(rows[0]!.updatedAt).toBe(at(1));
+      });
+
       test('a row being delivered is not changed: a newer state queues behind it and waits until it is done', async () => {
         await store.enqueue({ sink: 's', topic: 't', coalesceKey: 'k', payload: { n: 1 } }, T0);
         const [working] = await store.claimOutbox(10, 60_000, T0);
@@ -467,6 +509,12 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
         expect(await store.listingForRef('web', { variantId: 'v2' })).toBeNull();
         expect(await store.listingForRef('other', { variantId: 'v1b' })).toBeNull();
         expect(await store.listingForSku('web', 'SKU-2')).toBeNull();
+        await store.replaceListings('shop', [{ sku: 'SKU-1', productId: 'q1', variantId: 'w1', inventoryItemId: null, title: 'One' }], at(3));
+        expect((await store.listingsForSku('SKU-1')).map((l) => [l.channelId, l.variantId])).toEqual([
+          ['shop', 'w1'],
+          ['web', 'v1b'],
+        ]);
+        expect(await store.listingsForSku('SKU-2')).toEqual([]);
       });
 
       test('what was pushed and what was seen are kept apart per channel, item and location', async () => {

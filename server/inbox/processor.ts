@@ -7,7 +7,7 @@ import { RelayInputError, planRelay, type BookingCommand, type Command, type Rel
 import { locationLevelView } from '../domain/views';
 import type { Logger } from '../log';
 import type { Metrics } from '../metrics';
-import type { InboxEntry, InboxStatus, Store, StoreOps } from '../store/types';
+import type { InboxEntry, InboxStatus, OutboxInput, Store, StoreOps } from '../store/types';
 import { planFacts } from '../channels/plan';
 import { resolveLines, type ChannelRegistry, type LineToResolve } from '../channels/registry';
 import { ConnectorError, TranslateError } from '../connectors/types';
@@ -21,7 +21,7 @@ import { isPurchaseOrderRelay } from '../domain/relay';
 import { guardReturns, recordOrderFacts } from '../orders/log';
 import { cancelPurchaseOrder, fulfilPurchaseOrder, reevaluate, submitPurchaseOrder, type Desk, type PurchaseOrderInput, type PurchaseOrderView } from '../orders/purchase-orders';
 import { createSupplierOrder, receiveSupplierOrder, updateSupplierOrderStatus, type ReceiptInput, type StatusInput, type SupplierDesk, type SupplierOrderInput } from '../orders/supplier-orders';
-import type { Source } from '../domain/ledger';
+import type { Movement, Source } from '../domain/ledger';
 
 /** An item and location whose numbers may have changed; `raised`: some stock became available. */
 interface Touched {
@@ -102,7 +102,16 @@ export class InboxProcessor {
   private reconcileRequested: (() => void) | null = null;
   /** Entries still to be tried one per transaction after a batch failed. */
   private singles = 0;
-  /** True while webhooks and relays are arriving (a burst): booking then leaves the thread half the time. */
+  /** Per event being handled: the movements it booked or found booked, by idempotency key. */
+  private readonly bookedBy = new Map<number, Map<string, Movement>>();
+  /**
+   * SQLite runs each statement on the hub's own thread, so a batch holds it from start to commit;
+   * PostgreSQL gives it back at every statement, and answering webhooks goes on in between.
+   */
+  private get blocksThread(): boolean {
+    return this.store.dialect === 'sqlite';
+  }
+  /** True while webhooks and relays are arriving (a burst): booking on SQLite then leaves the thread half the time. */
   private busy: () => boolean = () => false;
 
   constructor(
@@ -266,10 +275,10 @@ export class InboxProcessor {
       while (this.running) {
         this.pendingWake = false;
         try {
-          // The thread time a batch costs (on PostgreSQL most of its wall time is waiting for the database).
+          // The thread time a batch costs.
           const cpu = process.cpuUsage();
           const worked = await this.processNext();
-          if (worked && this.busy()) {
+          if (worked && this.blocksThread && this.busy()) {
             const used = process.cpuUsage(cpu);
             await new Promise((r) => setTimeout(r, Math.min(50, Math.max(1, (used.user + used.system) / 1000))));
           }
@@ -308,6 +317,15 @@ export class InboxProcessor {
   }
 
   private async handle(tx: StoreOps, entry: InboxEntry): Promise<Outcome> {
+    this.bookedBy.set(entry.id, new Map());
+    try {
+      return await this.handleEntry(tx, entry);
+    } finally {
+      this.bookedBy.delete(entry.id);
+    }
+  }
+
+  private async handleEntry(tx: StoreOps, entry: InboxEntry): Promise<Outcome> {
     if (entry.source === 'channel') return this.handleChannel(tx, entry);
     if (entry.source === 'engine' && entry.kind === 'attribution_window') return this.handleWindow(tx, entry);
     if (entry.source === 'api' && entry.kind === CONFLICT_DECISION) {
@@ -387,7 +405,12 @@ export class InboxProcessor {
       }
     }
     // The transaction log: the order's money and states, linked to what was just booked.
-    const logged = await recordOrderFacts(tx, { channelId: ch.config.id, channelName: ch.config.name, config: this.orderConfig().orders, eventId: entry.id, now: this.now() }, facts, guarded.notes);
+    const logged = await recordOrderFacts(
+      tx,
+      { channelId: ch.config.id, channelName: ch.config.name, config: this.orderConfig().orders, eventId: entry.id, now: this.now(), booked: this.bookedBy.get(entry.id) },
+      facts,
+      guarded.notes,
+    );
     for (const n of logged.notes) {
       results.push({ sku: '', result: 'unchanged', message: n.message });
       if (n.flag) {
@@ -547,8 +570,9 @@ export class InboxProcessor {
     const { book, repush, state } = windowEnded(before, read, now, changedSincePush ? null : record.pushed);
     await tx.updateChannelLevel(w.channelId, w.sku, w.location, { expected: state.expected, observed: state.observed, pendingSince: state.pendingSince, drift: state.drift, driftThrough: state.driftThrough });
     if (repush) {
-      const level = (await tx.getLevel(w.sku, w.location)) ?? { onHand: 0, reserved: 0 };
-      await this.pushToChannels(tx, w.sku, w.location, level, now, (await tx.getItem(w.sku))?.listingHold ?? null);
+      const { item, level } = await tx.itemAt(w.sku, w.location);
+      const listedOn = new Set((await tx.listingsForSku(w.sku)).map((l) => l.channelId));
+      await tx.enqueueAll(this.pushesFor(listedOn, w.sku, w.location, level ?? { onHand: 0, reserved: 0 }, item?.listingHold ?? null), now);
       return {
         status: 'processed',
         results: [{ sku: w.sku, location: w.location, result: 'unchanged', message: `${ch.config.name} still shows ${state.observed}, the number we last sent it, although sales were booked since (our update crossed one of them); our current number is sent again.` }],
@@ -616,9 +640,14 @@ export class InboxProcessor {
     if (!(await tx.getLocation(location))) {
       return { sku: cmd.sku, location, result: 'unmatched', message: `Location "${location}" is not known to the hub. Declare it in the config file, then retry this event.` };
     }
-    const existing = await tx.movementByKey(cmd.key);
-    if (existing) {
-      return { sku: cmd.sku, location, result: 'duplicate', message: 'Already booked.', movementId: existing.id, quantity: existing.quantity };
+    // A count is checked first: booked again, it must not become a conflict. Any other movement's
+    // booking finds its own key already booked (one statement fewer on every sale).
+    if (cmd.type === 'count') {
+      const existing = await tx.movementByKey(cmd.key);
+      if (existing) {
+        this.bookedBy.get(eventId)?.set(existing.idempotencyKey, existing);
+        return { sku: cmd.sku, location, result: 'duplicate', message: 'Already booked.', movementId: existing.id, quantity: existing.quantity };
+      }
     }
     const fromChannel = cmd.type === 'adjust' && cmd.channelId ? { channelId: cmd.channelId, externalRef: cmd.externalRef ?? null } : {};
     const base = { sku: cmd.sku, locationId: location, source: cmd.source, idempotencyKey: cmd.key, occurredAt: cmd.occurredAt, actor: cmd.actor, note: cmd.note, eventId, ...fromChannel };
@@ -652,6 +681,8 @@ export class InboxProcessor {
       }
       // Stock that became available may serve a waiting purchase order (followUp); a sale cannot.
       const m = booked.movement;
+      this.bookedBy.get(eventId)?.set(m.idempotencyKey, m);
+      if (booked.duplicate) return { sku: cmd.sku, location, result: 'duplicate', message: 'Already booked.', movementId: m.id, quantity: m.quantity };
       const raised = !booked.duplicate && ((m.reason === 'release' && m.quantity < 0) || (m.reason !== 'reservation' && m.reason !== 'release' && m.quantity > 0));
       const key = `${cmd.sku}\u0000${location}`;
       touched.set(key, { sku: cmd.sku, location, raised: raised || (touched.get(key)?.raised ?? false) });
@@ -728,9 +759,12 @@ export class InboxProcessor {
       // reservations are booked as part of the same event.
       await reevaluate(this.desk(tx, eventId, touched), new Set(raised.map((t) => t.sku)));
     }
+    const listings = new Map<string, Set<string>>();
+    const pushes: OutboxInput[] = [];
     for (const { sku, location } of touched.values()) {
-      const level = (await tx.getLevel(sku, location)) ?? { onHand: 0, reserved: 0 };
-      const item = await tx.getItem(sku);
+      const found = await tx.itemAt(sku, location);
+      const level = found.level ?? { onHand: 0, reserved: 0 };
+      const item = found.item;
       const threshold = item?.lowStockThreshold ?? this.config.defaultLowStockThreshold;
       const kind = stockAlertFor(level, threshold);
       await tx.resolveAlerts(sku, location, STOCK_ALERT_KINDS.filter((k) => k !== kind), now);
@@ -743,8 +777,10 @@ export class InboxProcessor {
       }
       const view = locationLevelView(location, level, this.config.channels);
       await this.fanOut(tx, 'level.changed', `level:${sku}:${location}`, { sku, ...view, at: now }, now);
-      await this.pushToChannels(tx, sku, location, level, now, item?.listingHold ?? null);
+      if (!listings.has(sku)) listings.set(sku, new Set((await tx.listingsForSku(sku)).map((l) => l.channelId)));
+      pushes.push(...this.pushesFor(listings.get(sku)!, sku, location, level, item?.listingHold ?? null));
     }
+    await tx.enqueueAll(pushes, now);
   }
 
   /** For an oversold alert: the latest sales of the item at that location, with their channel and order. */
@@ -783,15 +819,16 @@ export class InboxProcessor {
     return queued;
   }
 
-  /** One `level.push` per connected channel that lists the item at this location, coalesced per item and location. */
-  private async pushToChannels(tx: StoreOps, sku: string, location: string, level: { onHand: number; reserved: number }, now: string, hold: 'hide' | 'keep_listed' | null): Promise<void> {
+  /** One `level.push` per connected channel that lists the item (`listedOn`) at this location, coalesced per item and location. */
+  private pushesFor(listedOn: Set<string>, sku: string, location: string, level: { onHand: number; reserved: number }, hold: 'hide' | 'keep_listed' | null): OutboxInput[] {
+    const out: OutboxInput[] = [];
     for (const ch of this.channels?.all() ?? []) {
-      if (ch.config.locations[location] === undefined) continue;
-      if (!(await tx.listingForSku(ch.config.id, sku))) continue;
+      if (ch.config.locations[location] === undefined || !listedOn.has(ch.config.id)) continue;
       const published = publishedLevel(level, { buffer: ch.config.buffer, cap: ch.config.cap });
       // `hold`: a late supplier order decides what the listing does at zero (docs/orders.md).
-      await tx.enqueue({ sink: `channel:${ch.config.id}`, topic: 'level.push', coalesceKey: `push:${ch.config.id}:${sku}:${location}`, payload: { sku, location, level: published, ...(hold ? { hold } : {}) } }, now);
+      out.push({ sink: `channel:${ch.config.id}`, topic: 'level.push', coalesceKey: `push:${ch.config.id}:${sku}:${location}`, payload: { sku, location, level: published, ...(hold ? { hold } : {}) } });
     }
+    return out;
   }
 
   /** Tells the observers (sheet, Airtable) only; not a notification topic. */

@@ -18,6 +18,8 @@ export interface LogContext {
   /** The inbound event being handled. */
   eventId: number;
   now: string;
+  /** What handling this event booked or found booked so far, by idempotency key (saves reading it back). */
+  booked?: ReadonlyMap<string, Movement>;
 }
 
 export interface LogNote {
@@ -100,8 +102,8 @@ export async function recordOrderFacts(tx: StoreOps, ctx: LogContext, facts: Cha
   const flagged = new Map<string, string[]>();
   for (const n of earlier) if (n.flag) flagged.set(n.orderRef, [...(flagged.get(n.orderRef) ?? []), n.flag]);
 
-  // What this event booked, read once; a key booked by an earlier delivery is looked up on its own.
-  let bookedNow: Map<string, Movement> | null = null;
+  // What this event booked (given by the processor, or read once); anything else is looked up on its own.
+  let bookedNow: ReadonlyMap<string, Movement> | null = ctx.booked ?? null;
   const movementFor = async (key: string): Promise<Movement | null> => {
     bookedNow ??= new Map((await tx.movementsByEvent(ctx.eventId)).map((m) => [m.idempotencyKey, m]));
     return bookedNow.get(key) ?? (await tx.movementByKey(key));

@@ -19,6 +19,7 @@ import type {
   LevelRecord,
   LocationRecord,
   OutboxEntry,
+  OutboxInput,
   OutboxStatus,
   Page,
   Store,
@@ -176,10 +177,20 @@ const INBOX_LOCK_CLASS = 0x73746f63;
 const addMs = (iso: string, ms: number) => new Date(Date.parse(iso) + ms).toISOString();
 
 /** The operations, bound either to the whole database or to one open transaction. */
+/**
+ * What every connection and transaction of one store shares: the locations seen so far. Locations
+ * come from the config file and are never removed, so one that exists once stays; only names can
+ * change, at startup (ensureLocations). Saves a query on every booking.
+ */
+interface Shared {
+  locations: Map<string, LocationRecord>;
+}
+
 class SqlOps implements StoreOps {
   constructor(
     protected readonly db: Kysely<Database>,
     readonly dialect: Dialect,
+    protected readonly shared: Shared = { locations: new Map() },
   ) {}
 
   orders(): OrderOps {
@@ -189,7 +200,7 @@ class SqlOps implements StoreOps {
   /** Runs `fn` inside a transaction, joining the current one if there is one. */
   protected inTx<T>(fn: (ops: SqlOps) => Promise<T>): Promise<T> {
     if (this.db.isTransaction) return fn(this);
-    return this.db.transaction().execute((trx: Transaction<Database>) => fn(new SqlOps(trx, this.dialect)));
+    return this.db.transaction().execute((trx: Transaction<Database>) => fn(new SqlOps(trx, this.dialect, this.shared)));
   }
 
   async ensureLocations(locations: LocationRecord[], now: string): Promise<void> {
@@ -199,6 +210,7 @@ class SqlOps implements StoreOps {
         .values({ id: l.id, name: l.name, created_at: now })
         .onConflict((oc) => oc.column('id').doUpdateSet({ name: l.name }))
         .execute();
+      this.shared.locations.delete(l.id);
     }
   }
 
@@ -207,7 +219,13 @@ class SqlOps implements StoreOps {
   }
 
   async getLocation(id: string): Promise<LocationRecord | null> {
-    return (await this.db.selectFrom('locations').select(['id', 'name']).where('id', '=', id).executeTakeFirst()) ?? null;
+    const known = this.shared.locations.get(id);
+    if (known) return known;
+    const r = (await this.db.selectFrom('locations').select(['id', 'name']).where('id', '=', id).executeTakeFirst()) ?? null;
+    // Only ensureLocations writes locations, at startup and outside any booking's transaction, so a
+    // location read here is committed (and cannot be undone later).
+    if (r) this.shared.locations.set(id, r);
+    return r;
   }
 
   async getItem(sku: string): Promise<ItemRecord | null> {
@@ -262,6 +280,20 @@ class SqlOps implements StoreOps {
   async getLevel(sku: string, locationId: string): Promise<LevelRecord | null> {
     const r = await this.db.selectFrom('stock_levels').selectAll().where('sku', '=', sku).where('location_id', '=', locationId).executeTakeFirst();
     return r ? toLevel(r) : null;
+  }
+
+  async itemAt(sku: string, locationId: string): Promise<{ item: ItemRecord | null; level: LevelRecord | null }> {
+    const r = await this.db
+      .selectFrom('items as i')
+      .leftJoin('stock_levels as l', (j) => j.onRef('l.sku', '=', 'i.sku').on('l.location_id', '=', locationId))
+      .selectAll('i')
+      .select(['l.on_hand', 'l.reserved', 'l.updated_at as level_updated_at'])
+      .where('i.sku', '=', sku)
+      .executeTakeFirst();
+    // No item row (never in the catalog): its level, if any, is still asked for on its own.
+    if (!r) return { item: null, level: await this.getLevel(sku, locationId) };
+    const level = r.on_hand === null ? null : { sku, locationId, onHand: r.on_hand, reserved: r.reserved ?? 0, updatedAt: r.level_updated_at ?? '' };
+    return { item: toItem(r), level };
   }
 
   async levelsFor(skus: string[]): Promise<LevelRecord[]> {
@@ -461,16 +493,21 @@ class SqlOps implements StoreOps {
   }
 
   async claimInbox(): Promise<InboxEntry | null> {
+    // One statement: the oldest waiting entry, its attempt counted. The status is checked again on
+    // the row itself, so an entry another hub finished meanwhile is not taken.
+    let q = this.db
+      .updateTable('inbox')
+      .set({ attempts: sql`attempts + 1` })
+      .where('id', '=', (eb) => eb.selectFrom('inbox').select('id').where('status', '=', 'received').orderBy('id').limit(1))
+      .where('status', '=', 'received');
     if (this.dialect === 'postgres') {
       // Events are booked strictly in the order received (a count or a sheet edit depends on what came
-      // before), so one transaction at a time, in any hub process, holds the inbox. The lock ends with it.
-      const got = await sql<{ ok: boolean }>`select pg_try_advisory_xact_lock(${INBOX_LOCK_CLASS}::int4, hashtext(current_schema())) as ok`.execute(this.db);
-      if (!got.rows[0]?.ok) return null;
+      // before), so one transaction at a time, in any hub process, holds the inbox. The lock ends with
+      // the transaction; it is tried only on the entry found, last, so an empty inbox takes no lock.
+      q = q.where(sql<boolean>`pg_try_advisory_xact_lock(${INBOX_LOCK_CLASS}::int4, hashtext(current_schema()))`);
     }
-    const r = await this.db.selectFrom('inbox').selectAll().where('status', '=', 'received').orderBy('id').limit(1).executeTakeFirst();
-    if (!r) return null;
-    await this.db.updateTable('inbox').set({ attempts: sql`attempts + 1` }).where('id', '=', r.id).execute();
-    return toInbox({ ...r, attempts: r.attempts + 1 });
+    const r = await q.returningAll().executeTakeFirst();
+    return r ? toInbox(r) : null;
   }
 
   async finishInbox(id: number, status: InboxStatus, outcome: unknown, now: string): Promise<void> {
@@ -513,25 +550,41 @@ class SqlOps implements StoreOps {
     return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
   }
 
-  async enqueue(e: { sink: string; topic: string; coalesceKey?: string | null; payload: unknown }, now: string): Promise<void> {
-    const payload = JSON.stringify(e.payload);
-    await this.db
-      .insertInto('outbox')
-      .values({
+  async enqueue(e: OutboxInput, now: string): Promise<void> {
+    await this.enqueueAll([e], now);
+  }
+
+  async enqueueAll(entries: OutboxInput[], now: string): Promise<void> {
+    // One statement for all. Two rows of the same key in one statement cannot both meet the waiting
+    // row, so only the last of them is kept (the newest state), as separate calls would leave it.
+    const last = new Map<string, number>();
+    entries.forEach((e, i) => e.coalesceKey && last.set(e.coalesceKey, i));
+    const rows = entries
+      .filter((e, i) => !e.coalesceKey || last.get(e.coalesceKey) === i)
+      .map((e) => ({
         sink: e.sink,
         topic: e.topic,
         coalesce_key: e.coalesceKey ?? null,
-        payload,
-        status: 'pending',
+        payload: JSON.stringify(e.payload),
+        status: 'pending' as const,
         attempts: 0,
         next_attempt_at: now,
         locked_until: null,
         last_error: null,
         created_at: now,
         updated_at: now,
-      })
+      }));
+    if (rows.length === 0) return;
+    await this.db
+      .insertInto('outbox')
+      .values(rows)
       // The predicate is a literal: SQLite matches it against the partial index's own text.
-      .onConflict((oc) => oc.column('coalesce_key').where(sql<boolean>`status = 'pending'`).doUpdateSet({ payload, topic: e.topic, updated_at: now }))
+      .onConflict((oc) =>
+        oc
+          .column('coalesce_key')
+          .where(sql<boolean>`status = 'pending'`)
+          .doUpdateSet((eb) => ({ payload: eb.ref('excluded.payload'), topic: eb.ref('excluded.topic'), updated_at: eb.ref('excluded.updated_at') })),
+      )
       .execute();
   }
 
@@ -750,6 +803,10 @@ class SqlOps implements StoreOps {
   async listingForSku(channelId: string, sku: string): Promise<ChannelListingRecord | null> {
     const r = await this.db.selectFrom('channel_listings').selectAll().where('channel_id', '=', channelId).where('sku', '=', sku).executeTakeFirst();
     return r ? toListing(r) : null;
+  }
+
+  async listingsForSku(sku: string): Promise<ChannelListingRecord[]> {
+    return (await this.db.selectFrom('channel_listings').selectAll().where('sku', '=', sku).orderBy('channel_id').execute()).map(toListing);
   }
 
   async listingForRef(channelId: string, ref: { productId?: string | undefined; variantId?: string | undefined; inventoryItemId?: string | undefined }): Promise<ChannelListingRecord | null> {

@@ -155,6 +155,14 @@ export interface CountInput extends Omit<MovementInput, 'quantity' | 'reason' | 
   counted: number;
 }
 
+/** A row for the outbox (docs/inbox-outbox.md). */
+export interface OutboxInput {
+  sink: string;
+  topic: string;
+  coalesceKey?: string | null;
+  payload: unknown;
+}
+
 export interface Page {
   limit: number;
   /** Return rows with an id (or key) strictly before / after this cursor. */
@@ -179,6 +187,8 @@ export interface StoreOps {
   listItems(page: Page & { status?: 'active' | 'archived' | undefined }): Promise<ItemRecord[]>;
 
   getLevel(sku: string, locationId: string): Promise<LevelRecord | null>;
+  /** The item and its level at one location, read together (null where there is none). */
+  itemAt(sku: string, locationId: string): Promise<{ item: ItemRecord | null; level: LevelRecord | null }>;
   levelsFor(skus: string[]): Promise<LevelRecord[]>;
   /** Books one movement; the same idempotency key twice books once and returns the first. */
   book(input: MovementInput, now: string): Promise<BookResult>;
@@ -211,7 +221,9 @@ export interface StoreOps {
   countInbox(): Promise<Record<string, number>>;
 
   /** Adds a row to the outbox; with a coalesce key, replaces the payload of the row still waiting. */
-  enqueue(e: { sink: string; topic: string; coalesceKey?: string | null; payload: unknown }, now: string): Promise<void>;
+  enqueue(e: OutboxInput, now: string): Promise<void>;
+  /** Several rows at once, in this order, as `enqueue` would add them one by one. */
+  enqueueAll(entries: OutboxInput[], now: string): Promise<void>;
   /** Claims up to `limit` due rows for `leaseMs`; a row whose lease ran out is due again. */
   claimOutbox(limit: number, leaseMs: number, now: string, filter?: { sinks?: string[]; excludeSinks?: string[] }): Promise<OutboxEntry[]>;
   /**
@@ -245,6 +257,8 @@ export interface StoreOps {
   replaceListings(channelId: string, listings: { sku: string; productId: string; variantId: string; inventoryItemId: string | null; title: string }[], now: string): Promise<void>;
   listListings(channelId: string): Promise<ChannelListingRecord[]>;
   listingForSku(channelId: string, sku: string): Promise<ChannelListingRecord | null>;
+  /** The item's listings on every channel. */
+  listingsForSku(sku: string): Promise<ChannelListingRecord[]>;
   /** Finds the listing by the most specific platform id given: variant, then inventory item, then product (if unique). */
   listingForRef(channelId: string, ref: { productId?: string | undefined; variantId?: string | undefined; inventoryItemId?: string | undefined }): Promise<ChannelListingRecord | null>;
   setListingHidden(channelId: string, sku: string, hidden: boolean, now: string): Promise<void>;
