@@ -34,11 +34,13 @@ function adminToken(opts: Globals): string {
 }
 
 async function call(opts: Globals, method: string, p: string, body?: unknown): Promise<unknown> {
+  // Outside the try below: a missing token must say so, not that the hub does not answer.
+  const token = adminToken(opts);
   let res: Response;
   try {
     res = await fetch(opts.hub.replace(/\/$/, '') + p, {
       method,
-      headers: { authorization: `Bearer ${adminToken(opts)}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
       body: body === undefined ? null : JSON.stringify(body),
     });
   } catch {

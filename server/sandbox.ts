@@ -114,7 +114,16 @@ export async function startSandbox(config: HubConfig, hubPort: number, log: Logg
       if (fresh) {
         const token = hub.adminToken;
         const call = async (method: string, path: string, body: unknown) => {
-          const res = await fetch(hubUrl + path, { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+          let res: Response;
+          try {
+            res = await fetch(hubUrl + path, { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+          } catch (err) {
+            // Node's fetch, like a browser, refuses a few ports (the Fetch standard's "bad ports", such as 1720 or 6000).
+            if ((err as { cause?: { message?: string } }).cause?.message === 'bad port') {
+              throw new Error(`The sandbox cannot use port ${new URL(hubUrl).port}: web browsers and the sandbox's own channels refuse to connect to it. Start the hub on another port (PORT=8080, for example).`);
+            }
+            throw err;
+          }
           if (res.status >= 300) throw new Error(`sandbox seeding: ${method} ${path} answered ${res.status}: ${await res.text()}`);
         };
         for (const item of DEMO_CATALOG) {

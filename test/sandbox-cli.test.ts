@@ -170,4 +170,18 @@ describe('sandbox mode and the CLI', () => {
     expect(errors[0]).toMatch(/The sandbox has no channel "etsy"; it has pos, web\./);
     expect(errors[1]).toMatch(/The hub does not answer at http:\/\/127\.0\.0\.1:1/);
   });
+
+  test('without an admin token the CLI says so, even though the hub answers', async () => {
+    const saved = { token: process.env.STOCKRELAY_ADMIN_TOKEN, dir: process.env.STOCKRELAY_DATA_DIR };
+    delete process.env.STOCKRELAY_ADMIN_TOKEN;
+    process.env.STOCKRELAY_DATA_DIR = '/nonexistent-stockrelay-data';
+    try {
+      const err = await buildCli().exitOverride().parseAsync(['node', 'stockrelay', '--hub', t.url, 'levels', '--sku', 'ART-1']).then(() => null, (e: Error) => e);
+      expect(err?.message).toMatch(/^No admin token: pass --token, set STOCKRELAY_ADMIN_TOKEN/);
+    } finally {
+      if (saved.token !== undefined) process.env.STOCKRELAY_ADMIN_TOKEN = saved.token;
+      if (saved.dir !== undefined) process.env.STOCKRELAY_DATA_DIR = saved.dir;
+      else delete process.env.STOCKRELAY_DATA_DIR;
+    }
+  });
 });

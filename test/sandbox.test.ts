@@ -5,6 +5,7 @@
  * is booked once and reaches every other channel once; a refund with restock brings it back; a refund
  * without restock books nothing to stock; the platforms' echo webhooks start no push loop.
  */
+import http from 'node:http';
 import { DEMO_CATALOG } from '../server/sandbox';
 import { SANDBOX_PLATFORMS } from '../server/sandbox-platforms';
 import { startStockrelay, type Started } from '../server/start';
@@ -379,5 +380,24 @@ describe('what the platforms received', () => {
     expect(square.requests.length).toBeGreaterThan(0);
     expect(square.specViolations).toEqual([]);
     expect(square.internalErrors).toEqual([]);
+  });
+});
+
+describe('a port the sandbox cannot use', () => {
+  it('stops with a message naming the port and what to do, and leaves nothing running', async () => {
+    // 1720 is one of the Fetch standard's "bad ports": Node's fetch, like a browser, refuses to connect to it.
+    const config = testConfig('sqlite', {}, { PORT: '1720', HOST: '127.0.0.1' });
+    const err = await startStockrelay(config, createLogger('silent'), {}, { idleMs: 50 }).then(
+      async (started) => {
+        await started.stop();
+        return null;
+      },
+      (e: Error) => e,
+    );
+    expect(err?.message).toBe('The sandbox cannot use port 1720: web browsers and the sandbox\'s own channels refuse to connect to it. Start the hub on another port (PORT=8080, for example).');
+    // The hub let go of the port: something else can listen on it now.
+    const server = http.createServer();
+    await new Promise<void>((resolve, reject) => server.once('error', reject).listen(1720, '127.0.0.1', resolve));
+    await new Promise<void>((resolve) => server.close(() => resolve()));
   });
 });

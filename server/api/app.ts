@@ -321,11 +321,6 @@ export function createApp(deps: AppDeps): express.Express {
         res.status(200).json({ status: 'ping', message: `${ch.config.name}: this address receives the channel's webhooks.` });
         return;
       }
-      if (!verdict.valid && ch.connector.isPing?.(raw, req.headers)) {
-        log.info({ channel: channelId }, 'channel webhook address check answered');
-        res.status(200).json({ status: 'ping', message: `${ch.config.name}: this address receives the channel's webhooks.` });
-        return;
-      }
       if (!verdict.valid) {
         metrics.relays.inc({ result: 'webhook_refused' });
         log.warn({ channel: channelId, reason: verdict.reason, ip: req.ip }, 'channel webhook refused: signature');
