@@ -360,6 +360,12 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.alterTable('items').addColumn('listing_hold', 'text').execute();
       },
     },
+    '0009_listings_by_sku': {
+      // Every booking asks which channels list the item (one query for all channels).
+      async up(db) {
+        await sql`create index channel_listings_by_sku on channel_listings (sku)`.execute(db);
+      },
+    },
   };
 }
 
