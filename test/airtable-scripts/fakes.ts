@@ -296,7 +296,7 @@ export async function runBundle(code: string, o: RunOptions): Promise<RunResult>
 
 /** Builds the three bundles into a fresh folder (what `npm run build:airtable` writes), by name. */
 export async function buildBundles(): Promise<Record<string, string>> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sr-airtable-'));
+  const dir = fs.mkdtempSync(path.join(process.env.STOCKRELAY_TEST_TMP ?? os.tmpdir(), 'sr-airtable-'));
   const built = await buildAirtableScripts(dir);
   return Object.fromEntries(built.map((b) => [b.name, b.code]));
 }

@@ -24,8 +24,9 @@ export function databaseUrl(): string {
   return url;
 }
 
+/** A new folder inside the test run's own temporary folder (removed when the run ends; test/global-setup.js). */
 export function tempDir(prefix = 'sr-'): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  return fs.mkdtempSync(path.join(process.env.STOCKRELAY_TEST_TMP ?? os.tmpdir(), prefix));
 }
 
 export function freshSchema(prefix = 't'): string {

@@ -250,7 +250,7 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
     if (violations.length < 50) violations.push(msg);
   };
 
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sr-sim-'));
+  const dataDir = fs.mkdtempSync(path.join(process.env.STOCKRELAY_TEST_TMP ?? os.tmpdir(), 'sr-sim-'));
   const databaseUrl = kind === 'postgres' ? (opts.databaseUrl ?? process.env.DATABASE_URL) : undefined;
   if (kind === 'postgres' && !databaseUrl) throw new Error('The PostgreSQL simulation needs DATABASE_URL (e.g. postgres://postgres@127.0.0.1:5432/test).');
   const pgSchema = kind === 'postgres' ? `sim_${seed}_${process.pid}_${Math.floor(started * 1000) % 1_000_000}` : undefined;
