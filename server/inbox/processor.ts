@@ -407,7 +407,7 @@ export class InboxProcessor {
     // The transaction log: the order's money and states, linked to what was just booked.
     const logged = await recordOrderFacts(
       tx,
-      { channelId: ch.config.id, channelName: ch.config.name, config: this.orderConfig().orders, eventId: entry.id, now: this.now(), booked: this.bookedBy.get(entry.id) },
+      { channelId: ch.config.id, channelName: ch.config.name, config: this.orderConfig().orders, eventId: entry.id, now: this.now(), booked: this.bookedBy.get(entry.id)! },
       facts,
       guarded.notes,
     );
@@ -571,8 +571,7 @@ export class InboxProcessor {
     await tx.updateChannelLevel(w.channelId, w.sku, w.location, { expected: state.expected, observed: state.observed, pendingSince: state.pendingSince, drift: state.drift, driftThrough: state.driftThrough });
     if (repush) {
       const { item, level } = await tx.itemAt(w.sku, w.location);
-      const listedOn = new Set((await tx.listingsForSku(w.sku)).map((l) => l.channelId));
-      await tx.enqueueAll(this.pushesFor(listedOn, w.sku, w.location, level ?? { onHand: 0, reserved: 0 }, item?.listingHold ?? null), now);
+      await tx.enqueueAll(this.pushesFor(await this.listedOn(tx, w.sku), w.sku, w.location, level ?? { onHand: 0, reserved: 0 }, item?.listingHold ?? null), now);
       return {
         status: 'processed',
         results: [{ sku: w.sku, location: w.location, result: 'unchanged', message: `${ch.config.name} still shows ${state.observed}, the number we last sent it, although sales were booked since (our update crossed one of them); our current number is sent again.` }],
@@ -777,7 +776,7 @@ export class InboxProcessor {
       }
       const view = locationLevelView(location, level, this.config.channels);
       await this.fanOut(tx, 'level.changed', `level:${sku}:${location}`, { sku, ...view, at: now }, now);
-      if (!listings.has(sku)) listings.set(sku, new Set((await tx.listingsForSku(sku)).map((l) => l.channelId)));
+      if (!listings.has(sku)) listings.set(sku, await this.listedOn(tx, sku));
       pushes.push(...this.pushesFor(listings.get(sku)!, sku, location, level, item?.listingHold ?? null));
     }
     await tx.enqueueAll(pushes, now);
@@ -804,19 +803,26 @@ export class InboxProcessor {
         const slice = listings.slice(i, i + 200);
         await this.store.transaction(async (tx) => {
           const levels = await tx.levelsFor(slice.map((l) => l.sku));
+          const pushes: OutboxInput[] = [];
           for (const listing of slice) {
+            const hold = (await tx.getItem(listing.sku))?.listingHold ?? null;
             for (const location of Object.keys(ch.config.locations)) {
               const level = levels.find((l) => l.sku === listing.sku && l.locationId === location) ?? { onHand: 0, reserved: 0 };
               const published = publishedLevel(level, { buffer: ch.config.buffer, cap: ch.config.cap });
-              const hold = (await tx.getItem(listing.sku))?.listingHold ?? null;
-              await tx.enqueue({ sink: `channel:${ch.config.id}`, topic: 'level.push', coalesceKey: `push:${ch.config.id}:${listing.sku}:${location}`, payload: { sku: listing.sku, location, level: published, ...(hold ? { hold } : {}) } }, this.now());
-              queued++;
+              pushes.push({ sink: `channel:${ch.config.id}`, topic: 'level.push', coalesceKey: `push:${ch.config.id}:${listing.sku}:${location}`, payload: { sku: listing.sku, location, level: published, ...(hold ? { hold } : {}) } });
             }
           }
+          await tx.enqueueAll(pushes, this.now());
+          queued += pushes.length;
         });
       }
     }
     return queued;
+  }
+
+  /** The channels that list the item. */
+  private async listedOn(tx: StoreOps, sku: string): Promise<Set<string>> {
+    return new Set((await tx.listingsForSku(sku)).map((l) => l.channelId));
   }
 
   /** One `level.push` per connected channel that lists the item (`listedOn`) at this location, coalesced per item and location. */

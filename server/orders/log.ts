@@ -18,8 +18,8 @@ export interface LogContext {
   /** The inbound event being handled. */
   eventId: number;
   now: string;
-  /** What handling this event booked or found booked so far, by idempotency key (saves reading it back). */
-  booked?: ReadonlyMap<string, Movement>;
+  /** What handling this event booked or found booked so far, by idempotency key (the processor keeps it). */
+  booked: ReadonlyMap<string, Movement>;
 }
 
 export interface LogNote {
@@ -102,12 +102,8 @@ export async function recordOrderFacts(tx: StoreOps, ctx: LogContext, facts: Cha
   const flagged = new Map<string, string[]>();
   for (const n of earlier) if (n.flag) flagged.set(n.orderRef, [...(flagged.get(n.orderRef) ?? []), n.flag]);
 
-  // What this event booked (given by the processor, or read once); anything else is looked up on its own.
-  let bookedNow: ReadonlyMap<string, Movement> | null = ctx.booked ?? null;
-  const movementFor = async (key: string): Promise<Movement | null> => {
-    bookedNow ??= new Map((await tx.movementsByEvent(ctx.eventId)).map((m) => [m.idempotencyKey, m]));
-    return bookedNow.get(key) ?? (await tx.movementByKey(key));
-  };
+  // What this event booked is at hand; a key booked by an earlier delivery is looked up on its own.
+  const movementFor = async (key: string): Promise<Movement | null> => ctx.booked.get(key) ?? (await tx.movementByKey(key));
   const add = async (order: OrderRecord, kind: OrderEventKind, externalId: string, occurredAt: string, currency: string | null, amount: number | null, detail: Record<string, unknown>, keys: string[], flags: string[] = []) => {
     const { event, created: isNew } = await ops.addOrderEvent({ orderId: order.id, kind, externalId, currency, amount, detail, flags, eventId: ctx.eventId, occurredAt }, ctx.now);
     const ids: number[] = [];

@@ -4,23 +4,17 @@
  * documented REST examples, a JPY shop's payload and three-decimal KWD amounts; and through the
  * emulator, a sale's details equal to what the emulated shop charged.
  */
-import { planFacts } from '../../../server/channels/plan';
 import { ShopifyEmulator } from '../../../server/connectors/shopify/emulator';
 import { translate } from '../../../server/connectors/shopify/translate';
 import { verifyShopifyWebhook } from '../../../server/connectors/shopify/verify';
 import type { ChannelFact, OrderDetails } from '../../../server/connectors/types';
 import { toMinor } from '../../../server/orders/money';
 import { WebhookSink } from '../helpers/webhook-sink';
+import { booked, orderOf } from '../helpers/facts';
 
 type Json = Record<string, any>;
 const usd = (amount: string) => ({ shop_money: { amount, currency_code: 'USD' }, presentment_money: { amount, currency_code: 'USD' } });
 
-/** What planFacts would book from these facts (every line resolvable): the test of "never stock". */
-function booked(facts: ChannelFact[]) {
-  return planFacts(facts, { channelId: 'web', channelName: 'Web', resolve: () => ({ sku: 'SKU', location: 'gallery' }) }).filter((p) => p.kind === 'command');
-}
-
-const orderOf = (f: ChannelFact | undefined): OrderDetails | undefined => (f && (f.type === 'sale' || f.type === 'cancellation' || f.type === 'order_updated') ? f.order : undefined);
 
 // The REST Admin API's Order resource example (order 450789469, #1001) as Shopify documents it and
 // client libraries reproduce it in their fixtures, trimmed to what the connector reads (plus the
@@ -194,7 +188,7 @@ describe('translate: order money from Shopify’s documented examples', () => {
   it('a refund of shipping only (refund 929361463) is a refund fact with its money and no line: nothing to book', () => {
     const facts = translate('refunds/create', refundOfShipping, {});
     expect(facts).toEqual([{ type: 'refund', refundId: 'gid://shopify/Refund/929361463', orderId: 'gid://shopify/Order/450789469', occurredAt: '2025-10-01T18:53:53.000Z', lines: [], money: { currency: 'USD', amount: 500 } }]);
-    expect(booked(facts)).toEqual([]);
+    expect(booked(facts, 'web')).toEqual([]);
   });
 
   it('money of a refund: failed transactions and other kinds do not count; none → null (nothing went back); no list → unknown; stock lines are kept either way', () => {
@@ -315,7 +309,7 @@ describe('translate: order_updated (an order changed without moving stock)', () 
     ] as const) {
       const facts = translate(topic, { ...docOrder, financial_status: 'paid', fulfillment_status: topic === 'orders/fulfilled' ? 'fulfilled' : null }, {});
       expect(facts).toEqual([{ type: 'order_updated', orderId: 'gid://shopify/Order/450789469', occurredAt: '2008-01-10T16:00:00.000Z', change, order: expect.objectContaining({ total: 59894, paymentStatus: 'paid' }) }]);
-      expect(booked(facts)).toEqual([]);
+      expect(booked(facts, 'web')).toEqual([]);
     }
     expect(orderOf(translate('orders/fulfilled', { ...docOrder, fulfillment_status: 'fulfilled' }, {})[0])?.fulfilmentStatus).toBe('fulfilled');
   });
@@ -350,7 +344,7 @@ describe('translate: order_updated (an order changed without moving stock)', () 
     const giftCard = { ...docOrder, line_items: [{ ...docOrder.line_items[0], gift_card: true }] };
     const facts = translate('orders/create', giftCard, {});
     expect(facts).toEqual([{ type: 'order_updated', orderId: 'gid://shopify/Order/450789469', occurredAt: '2008-01-10T16:00:00.000Z', change: 'created', order: expect.objectContaining({ total: 59894 }) }]);
-    expect(booked(facts)).toEqual([]);
+    expect(booked(facts, 'web')).toEqual([]);
   });
 });
 
@@ -410,7 +404,7 @@ describe('emulator: the sale’s order is what the emulated shop charged', () =>
     expect(order.subtotal + order.shipping + order.tax).toBe(order.total);
     // orders/paid: the same order, as an update that books nothing.
     expect(got[1]!.facts).toEqual([{ type: 'order_updated', orderId, occurredAt: expect.any(String), change: 'paid', order }]);
-    expect(booked(got[1]!.facts)).toEqual([]);
+    expect(booked(got[1]!.facts, 'web')).toEqual([]);
   });
 
   it('partial refunds give back exact shares (net of discount, with tax) that add up to the order, and the financial status follows', async () => {
@@ -437,7 +431,7 @@ describe('emulator: the sale’s order is what the emulated shop charged', () =>
     await emu.fulfil({ orderId });
     const got = (await received()).filter((g) => g.topic === 'orders/fulfilled' || g.topic === 'orders/updated');
     expect(got.map((g) => g.facts.map((f) => f.type === 'order_updated' && [f.change, f.order.fulfilmentStatus, f.order.total]))).toEqual([[['fulfilled', 'fulfilled', 2500]], [['updated', 'fulfilled', 2500]]]);
-    expect(booked(got.flatMap((g) => g.facts))).toEqual([]);
+    expect(booked(got.flatMap((g) => g.facts), 'web')).toEqual([]);
   });
 
   it('JPY (no decimals) and KWD (three): the bodies carry "2640" and "12.962", the facts 2640 yen and 12962 fils', async () => {

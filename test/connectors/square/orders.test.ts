@@ -6,13 +6,13 @@
  * document), a sale's details equal to what the emulated account charged.
  */
 import fs from 'node:fs';
-import { planFacts } from '../../../server/channels/plan';
 import { createSquareConnector } from '../../../server/connectors/square';
 import { SquareEmulator } from '../../../server/connectors/square/emulator';
 import { SquareSpec, findSpecPath } from '../../../server/connectors/square/spec';
 import { EXPANDED_ORDER_KEY, translate } from '../../../server/connectors/square/translate';
 import type { ChannelFact, Connector, OrderDetails } from '../../../server/connectors/types';
 import { TOPIC_OF, WebhookSink } from '../helpers/webhook-sink';
+import { booked, orderOf } from '../helpers/facts';
 
 type Json = Record<string, any>;
 const spec = SquareSpec.load()!;
@@ -29,11 +29,6 @@ function orderEvent(type: 'order.created' | 'order.updated', order: Json): Json 
 function paymentEvent(order: Json): Json {
   return { merchant_id: 'M', type: 'payment.updated', event_id: 'e-pay', created_at: '2026-03-01T10:00:05Z', data: { type: 'payment', id: 'P', object: { payment: { id: 'P', status: 'COMPLETED', order_id: order.id } } }, [EXPANDED_ORDER_KEY]: order };
 }
-const orderOf = (f: ChannelFact | undefined): OrderDetails | undefined => (f && (f.type === 'sale' || f.type === 'cancellation' || f.type === 'order_updated') ? f.order : undefined);
-function booked(facts: ChannelFact[]) {
-  return planFacts(facts, { channelId: 'sq', channelName: 'Square', resolve: () => ({ sku: 'SKU', location: 'gallery' }) }).filter((p) => p.kind === 'command');
-}
-
 describe('translate: order money from the spec’s Order examples', () => {
   // CreateOrderResponse: an OPEN order, no tender; an ad hoc line and a catalog line with a modifier,
   // an ORDER-scoped 9% ADDITIVE tax and three discounts.
@@ -66,7 +61,7 @@ describe('translate: order money from the spec’s Order examples', () => {
     const facts = translate('order.created', orderEvent('order.created', created), {});
     expect(facts).toEqual([{ type: 'order_updated', orderId: 'CAISENgvlJ6jLWAzERDzjyHVybY', occurredAt: '2020-01-17T20:47:53.293Z', change: 'created', order: createdDetails }]);
     expect(createdDetails.subtotal + createdDetails.tax).toBe(createdDetails.total);
-    expect(booked(facts)).toEqual([]);
+    expect(booked(facts, 'sq')).toEqual([]);
   });
 
   it('the same order paid and completed, through payment.updated → the update ("paid") first, then the sale of its catalog line carrying the same order', () => {
@@ -79,7 +74,7 @@ describe('translate: order money from the spec’s Order examples', () => {
       { type: 'sale', orderId: 'CAISENgvlJ6jLWAzERDzjyHVybY', occurredAt: '2020-01-17T20:47:53.293Z', lines: [{ lineId: 'v8ZuEXpOJpb0bazLuvrLDB', sku: null, ref: { variantId: 'BEMYCSMIJL46OCDV4KYIKXIB' }, quantity: 2, locationId: '057P5VYJ4A5X1' }], order },
     ]);
     // Only the sale books stock.
-    expect(booked(facts).map((p) => p.kind === 'command' && p.command.type === 'adjust' && p.command.quantity)).toEqual([-2]);
+    expect(booked(facts, 'sq').map((p) => p.kind === 'command' && p.command.type === 'adjust' && p.command.quantity)).toEqual([-2]);
   });
 
   it('PayOrder example (two captured card tenders, ad hoc lines): paid and fulfilled, no stock, and nothing about the cards in the facts', () => {
@@ -256,7 +251,7 @@ describe('translate: refund money from the return order', () => {
     const custom = returnOrder({ returns: [{ uid: 'R1', source_order_id: 'SALE0RDER', return_line_items: [{ uid: 'RL1', quantity: '1', item_type: 'CUSTOM_AMOUNT', base_price_money: usd(1000), total_money: usd(1000) }] }] });
     const facts = translate('refund.updated', refundEvent(custom), {});
     expect(facts).toEqual([{ type: 'refund', refundId: 'haOyDuHiqtAXMk0d8pDKXpL7Jg4F', orderId: 'SALE0RDER', occurredAt: '2020-02-06T21:27:41.836Z', lines: [], money: { currency: 'USD', amount: 1000 } }]);
-    expect(booked(facts)).toEqual([]);
+    expect(booked(facts, 'sq')).toEqual([]);
   });
 });
 

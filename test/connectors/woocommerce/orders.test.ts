@@ -3,20 +3,15 @@
  * units, from the REST API docs' order examples (727, and 723 with its two refunds), JPY and KWD
  * stores; and through the emulator, a sale's details equal to what the emulated store charged.
  */
-import { planFacts } from '../../../server/channels/plan';
 import type { ChannelFact, OrderDetails } from '../../../server/connectors/types';
 import { WooEmulator } from '../../../server/connectors/woocommerce/emulator';
 import { translate } from '../../../server/connectors/woocommerce/translate';
 import { verifyWooWebhook } from '../../../server/connectors/woocommerce/verify';
 import { toMinor } from '../../../server/orders/money';
 import { TOPIC_OF, WebhookSink } from '../helpers/webhook-sink';
+import { booked, orderOf } from '../helpers/facts';
 
 type Json = Record<string, any>;
-const orderOf = (f: ChannelFact | undefined): OrderDetails | undefined => (f && (f.type === 'sale' || f.type === 'cancellation' || f.type === 'order_updated') ? f.order : undefined);
-function booked(facts: ChannelFact[]) {
-  return planFacts(facts, { channelId: 'woo', channelName: 'Woo', resolve: () => ({ sku: 'SKU', location: 'gallery' }) }).filter((p) => p.kind === 'command');
-}
-
 // The REST API docs' "Create an order" / "Retrieve an order" response (order 727), trimmed to the
 // fields the connector reads.
 const doc727: Json = {
@@ -160,7 +155,7 @@ describe('translate: order money from the REST API docs’ examples', () => {
       { type: 'refund', refundId: '724', orderId: '723', occurredAt: '2017-03-21T19:54:51.000Z', lines: [], money: { currency: 'USD', amount: 900 } },
     ]);
     // The refunds restocked nothing: only the sale books stock (two lines, one unit each).
-    expect(booked(facts).map((p) => p.kind === 'command' && p.command.type === 'adjust' && p.command.quantity)).toEqual([-1, -1]);
+    expect(booked(facts, 'woo').map((p) => p.kind === 'command' && p.command.type === 'adjust' && p.command.quantity)).toEqual([-1, -1]);
   });
 
   it('a discount (coupon) shows as subtotal − total on the line and discount_total on the order; the unit price is the subtotal ÷ quantity when it divides exactly', () => {
@@ -240,7 +235,7 @@ describe('translate: states and order_updated', () => {
   it('pending and failed orders book nothing: order.created gives one order_updated ("created"); checkout drafts and trashed orders give nothing', () => {
     const pending = translate('order.created', { ...doc727, status: 'pending', date_paid: null, date_paid_gmt: null }, {});
     expect(pending).toEqual([{ type: 'order_updated', orderId: '727', occurredAt: '2017-03-22T19:28:08.000Z', change: 'created', order: expect.objectContaining({ paymentStatus: 'pending', total: 2935 }) }]);
-    expect(booked(pending)).toEqual([]);
+    expect(booked(pending, 'woo')).toEqual([]);
     expect(translate('order.updated', { ...doc727, status: 'failed' }, {}).map((f) => f.type)).toEqual(['order_updated']);
     expect(translate('order.created', { ...doc727, status: 'checkout-draft' }, {})).toEqual([]);
     expect(translate('order.updated', { ...doc727, status: 'trash' }, {})).toEqual([]);
@@ -325,7 +320,7 @@ describe('emulator: the sale’s order is what the emulated store charged', () =
     expect(orderOf(last[0])).toMatchObject({ paymentStatus: 'refunded' });
     // The one restocked unit is still booked once, under its own key; the money facts book nothing.
     const sale = last.find((f): f is Extract<ChannelFact, { type: 'sale' }> => f.type === 'sale')!;
-    const keys = booked(last.filter((f) => f.type === 'refund')).map((p) => (p.kind === 'command' && p.command.type === 'adjust' ? p.command.key : null));
+    const keys = booked(last.filter((f) => f.type === 'refund'), 'woo').map((p) => (p.kind === 'command' && p.command.type === 'adjust' ? p.command.key : null));
     expect(keys).toEqual([`refund:woo:order-${orderId}-refund-restocks:${sale.lines[0]!.lineId}:restock:1`]);
   });
 
