@@ -4,6 +4,7 @@
  *   top-level `function <name>() {…}` for every entry point (Apps Script only calls those);
  * - Sidebar.html: the sidebar page with its CSS and JS inlined;
  * - appsscript.json: the manifest (V8, explicit OAuth scopes, no addOns section).
+ * Any other script file in the folder (the Code.gs `clasp create` pulls) is removed.
  * Run: `npm run build:addon` (or `buildAddon(outDir)` from a test).
  */
 import fs from 'node:fs';
@@ -70,6 +71,9 @@ async function bundleSidebar(): Promise<string> {
   return html.replace('/* inline:css */', () => css).replace('/* inline:js */', () => js);
 }
 
+/** Files clasp would push from the build folder (server code, HTML, the manifest). */
+const PUSHED = /\.(gs|js|ts|html|json)$/i;
+
 export async function buildAddon(outDir: string = DEFAULT_OUT): Promise<BuildResult> {
   const [code, sidebar] = await Promise.all([bundleCode(), bundleSidebar()]);
   fs.mkdirSync(outDir, { recursive: true });
@@ -78,6 +82,11 @@ export async function buildAddon(outDir: string = DEFAULT_OUT): Promise<BuildRes
     'Sidebar.html': sidebar,
     'appsscript.json': `${JSON.stringify(MANIFEST, null, 2)}\n`,
   };
+  // `clasp create` and `clasp clone` pull the project's own files (Code.gs, …) into this folder; pushed
+  // beside Code.js, a Code.gs would clash with it ("Code" twice). Only what the build writes stays.
+  for (const name of fs.readdirSync(outDir)) {
+    if (PUSHED.test(name) && !(name in files) && fs.statSync(path.join(outDir, name)).isFile()) fs.rmSync(path.join(outDir, name));
+  }
   for (const [name, text] of Object.entries(files)) fs.writeFileSync(path.join(outDir, name), text);
   return { outDir, files: Object.keys(files).map((f) => path.join(outDir, f)) };
 }

@@ -7,17 +7,17 @@ import { CATALOG, checkQuantity, readLayout, readRows, tagAllRows } from './cata
 import { Context } from './context';
 import { handleEdit } from './edits';
 import { MENU_ITEMS, type EntryPoint } from './entries';
-import type { ChangeEvent, EditEvent, Services } from './gas';
+import type { ChangeEvent, ClockEvent, EditEvent, Services } from './gas';
 import { HubError } from './hub';
 import { cancelSelectedPurchaseOrder, describeSend, sendPurchaseOrders } from './purchase-orders';
-import { BusyError } from './queue';
+import { BusyError, resultFor } from './queue';
 import { shadowFromRows, writeShadow } from './shadow';
-import { KEYS, NOT_CONNECTED, checkAdminToken, checkHubUrl, checkRelaySecret, loadSettings, saveSettings, type Settings } from './settings';
+import { CREATE_SIDEBAR_CREDENTIAL, KEYS, NOT_CONNECTED, checkHubUrl, checkRelaySecret, checkToken, loadSettings, saveSettings, type Settings } from './settings';
 import { describeSetup, setUpSheets } from './setup';
 import { queueView, sidebarAdjust, sidebarDecideConflict, sidebarState, type AdjustForm, type SidebarApi } from './sidebar-api';
 import { describeRefresh, refreshReports } from './refresh';
-import { relayCatalogChanges } from './structure';
-import { installTriggers, removeTriggers } from './triggers';
+import { NOT_SYNCED_KEY, syncCatalog } from './structure';
+import { installTriggers, mayRun, removeTriggers, type TriggerOwner } from './triggers';
 
 export const MENU_TITLE = 'stockrelay';
 const STRUCTURAL_CHANGES = new Set(['INSERT_ROW', 'REMOVE_ROW', 'INSERT_GRID', 'REMOVE_GRID', 'OTHER']);
@@ -38,9 +38,9 @@ export interface Addon extends SidebarApi {
   menuRefreshDashboard(): void;
   onSheetEdit(e: EditEvent): void;
   onSheetChange(e: ChangeEvent): void;
-  flushQueue(): void;
+  flushQueue(e?: ClockEvent): void;
   /** The daily time-driven trigger: refreshes the Dashboard and Reorder tabs; problems go to the log only. */
-  refreshDashboardDaily(): void;
+  refreshDashboardDaily(e?: ClockEvent): void;
 }
 
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
@@ -64,8 +64,10 @@ export function createAddon(services: () => Services): Addon {
     }
   };
 
+  // A menu of its own, "stockrelay", in the menu bar: an add-on menu under Extensions would take the
+  // script project's name ("Untitled project" unless someone renamed it), and every message here names this one.
   const onOpen = () => {
-    const m = services().spreadsheetApp.getUi().createAddonMenu();
+    const m = services().spreadsheetApp.getUi().createMenu(MENU_TITLE);
     for (const item of MENU_ITEMS) {
       if (item) m.addItem(item.caption, item.fn);
       else m.addSeparator();
@@ -82,16 +84,26 @@ export function createAddon(services: () => Services): Addon {
     menuSetUpSheets: menu('Set up sheets', (c) => describeSetup(setUpSheets(c))),
 
     menuInstallTriggers: menu('Install triggers', (c) => {
-      const r = installTriggers(c);
+      let answer = installTriggers(c);
+      if ('otherOwner' in answer) {
+        const ui = c.services.spreadsheetApp.getUi();
+        const take = ui.alert('Install triggers', `${alreadyConnected(answer.otherOwner)}\n\nTake over the triggers? Choose Yes only if ${who(answer.otherOwner)} can no longer keep them (they left, or lost access to this spreadsheet): their triggers then stop relaying and yours do it instead. Choose No to leave things as they are.`, ui.ButtonSet.YES_NO);
+        if (take !== ui.Button.YES) {
+          return `Nothing was installed: ${alreadyConnected(answer.otherOwner)}${answer.inertRemoved ? ` ${answer.inertRemoved} old trigger(s) of yours that no longer relayed anything were removed.` : ''}`;
+        }
+        answer = installTriggers(c, { takeOver: true });
+        if ('otherOwner' in answer) return 'Nothing was installed.';
+      }
+      const r = answer.done;
       const parts = [r.created.length ? `Installed: ${r.created.join(', ')}.` : 'All triggers were installed already.'];
       if (r.removed) parts.push(`Removed ${r.removed} duplicate trigger(s).`);
-      parts.push('Edits in the Catalog tab now reach the hub, anything waiting is sent every minute, and the Dashboard and Reorder tabs are refreshed every morning.');
+      parts.push('Edits in the Catalog tab, by anyone who edits this spreadsheet, now reach the hub through these triggers (they run as you); anything waiting is sent every minute, and the Dashboard and Reorder tabs are refreshed every morning. Other editors need not install anything.');
       return parts.join(' ');
     }),
 
     menuRemoveTriggers: menu('Remove triggers', (c) => {
       const n = removeTriggers(c);
-      return n ? `Removed ${n} trigger(s). Edits are no longer sent to the hub until you choose Install triggers again.` : 'There were no stockrelay triggers to remove.';
+      return n ? `Removed ${n} trigger(s). Edits are no longer sent to the hub until someone chooses Install triggers again.` : 'There were no stockrelay triggers to remove that belong to you (triggers someone else installed can only be removed by them).';
     }),
 
     menuOpenSidebar: menu('Open sidebar', (c) => {
@@ -118,6 +130,7 @@ export function createAddon(services: () => Services): Addon {
     onSheetEdit: (e: EditEvent) => {
       const c = ctx();
       try {
+        if (!mayRun(c, 'onSheetEdit', e?.triggerUid)) return; // another person's trigger relays this edit
         handleEdit(c, e);
       } catch (err) {
         c.toast(`This change could not be handled: ${message(err)}`, 15);
@@ -129,9 +142,13 @@ export function createAddon(services: () => Services): Addon {
       if (!e || !STRUCTURAL_CHANGES.has(e.changeType ?? '')) return;
       const c = ctx();
       try {
-        const r = relayCatalogChanges(c, { user: e.user });
-        const said = [...r.submits.filter((s) => s.status !== 'delivered').map((s) => s.message)];
+        if (!mayRun(c, 'onSheetChange', e.triggerUid)) return;
+        const { structure: r, flushed } = syncCatalog(c, { user: e.user });
+        const waiting = flushed ? flushed.waiting : c.outbox().waiting().length;
+        const submits = r.ids.map((id) => resultFor(id, flushed, waiting));
+        const said = [...new Set(submits.filter((s) => s.status !== 'delivered').map((s) => s.message))];
         if (r.added.length || r.removed.length) said.unshift(`Catalog: ${r.added.length} row(s) added, ${r.removed.length} removed.`);
+        if (r.notQueued) said.push(`${r.notQueued} new row(s) are not on the hub yet: choose Sync now once it answers.`);
         if (said.length) c.toast(said.join(' '), 8);
       } catch (err) {
         if (err instanceof BusyError) return; // the next change or "Sync now" compares again
@@ -140,31 +157,36 @@ export function createAddon(services: () => Services): Addon {
       }
     },
 
-    flushQueue: () => {
+    // Every minute: one property read when nothing waits, and nothing else (docs/sheets.md, "Quotas").
+    flushQueue: (e?: ClockEvent) => {
       const c = ctx();
       let settings: Settings | null;
       try {
+        if (!c.outbox().hasWaiting()) return;
+        if (!mayRun(c, 'flushQueue', e?.triggerUid)) return;
         settings = c.settings();
       } catch {
         return; // no document in this context
       }
       if (!settings) return;
       try {
-        const sender = c.sender()!;
-        const r = c.outbox().flush(sender);
-        refreshShadow(c);
-        if (r.delivered || r.failed) c.toast(`Sent ${r.delivered} waiting change(s) to the hub${r.failed ? `; ${r.failed} refused (see the sidebar)` : ''}.`, 5);
+        const r = c.deliver()!;
+        let sent = r.delivered;
+        // The queue is empty again: rows that did not fit in it while the hub was down go now.
+        if (r.waiting === 0 && !r.busy && c.store().getString(NOT_SYNCED_KEY) !== null) sent += syncCatalog(c).flushed?.delivered ?? 0;
+        if (sent || r.failed) c.toast(`Sent ${sent} waiting change(s) to the hub${r.failed ? `; ${r.failed} refused (see the sidebar)` : ''}.`, 5);
       } catch (err) {
-        if (err instanceof BusyError) return; // another execution is sending: it will get there
+        if (err instanceof BusyError) return; // another execution holds the spreadsheet: the next minute gets there
         throw err;
       }
     },
 
-    refreshDashboardDaily: () => {
+    refreshDashboardDaily: (e?: ClockEvent) => {
       let c: Context;
       try {
         c = ctx();
         if (!c.settings()) return; // not connected yet: nothing to read
+        if (!mayRun(c, 'refreshDashboardDaily', e?.triggerUid)) return;
       } catch {
         return; // no document in this context
       }
@@ -173,6 +195,13 @@ export function createAddon(services: () => Services): Addon {
         if (r.failed) console.error(`stockrelay daily refresh: ${r.text}`);
       } catch (err) {
         console.error(`stockrelay daily refresh: ${message(err)}`);
+      }
+      // Once a day the saved copy of the counts is taken again from the sheet (the hub writes counts
+      // back after sales; pastes are compared with this copy).
+      try {
+        refreshShadow(c);
+      } catch (err) {
+        if (!(err instanceof BusyError)) console.error(`stockrelay daily refresh: ${message(err)}`);
       }
     },
 
@@ -189,11 +218,20 @@ export function createAddon(services: () => Services): Addon {
       const sender = c.sender();
       if (!sender) throw new Error(NOT_CONNECTED);
       const r = c.outbox().flush(sender);
-      const text = r.waiting === 0 ? `Sent ${r.delivered} change(s); nothing is waiting.` : `Sent ${r.delivered}; ${r.waiting} still waiting: ${r.stoppedBecause ?? 'the hub did not take them'}`;
+      const why = r.busy ? 'another change is being sent to the hub right now; these follow it in order.' : (r.stoppedBecause ?? 'the hub did not take them');
+      const text = r.waiting === 0 ? `Sent ${r.delivered} change(s); nothing is waiting.` : `Sent ${r.delivered}; ${r.waiting} still waiting: ${why}`;
       return { message: r.failed ? `${text} ${r.failed} refused by the hub (listed below).` : text, queue: queueView(c) };
     },
   };
 }
+
+/** Who holds the triggers in use, and since when, in a sentence. */
+function alreadyConnected(o: TriggerOwner): string {
+  const when = o.installedAt ? ` on ${o.installedAt.slice(0, 10)}` : '';
+  return `This spreadsheet is already connected: its triggers were installed by ${who(o)}${when}, and they relay every editor’s changes to the hub.`;
+}
+
+const who = (o: TriggerOwner) => o.email ?? 'another editor';
 
 function refreshShadow(c: Context): void {
   const ss = c.services.spreadsheetApp.getActiveSpreadsheet();
@@ -214,42 +252,72 @@ function connect(c: Context): string | null {
   const current = loadSettings(props);
   const keep = (what: string) => (current ? `\n\nLeave empty to keep the ${what} already saved.` : '');
 
-  const urlText = ask(c, 'Connect to hub (1 of 3)', `The hub’s address, for example https://stock.example.com${current ? `\nNow: ${current.hubUrl}` : ''}${keep('address')}`);
+  const urlText = ask(c, 'Connect to hub (1 of 3)', `The hub’s address, for example https://stock.example.com (an https address on the internet: Google’s servers send the requests, so localhost or a home network address cannot work)${current ? `\nNow: ${current.hubUrl}` : ''}${keep('address')}`);
   if (urlText === null) return null;
-  const url = urlText.trim() === '' && current ? { ok: true as const, value: current.hubUrl } : checkHubUrl(urlText);
+  const url = urlText.trim() === '' && current ? { ok: true as const, value: current.hubUrl } : checkHubUrl(urlText, c.services.fetchesFrom ?? 'google');
   if (!url.ok) return `Nothing was saved. ${url.message}`;
 
-  const secretText = ask(c, 'Connect to hub (2 of 3)', `The relay secret from the hub (starts with "whsec_"; STOCKRELAY_RELAY_SECRET or data/secrets.json).${keep('secret')}`);
+  const secretText = ask(
+    c,
+    'Connect to hub (2 of 3)',
+    `This sheet needs a credential of its own; the hub’s admin token stays on the hub’s machine. There, the supplier runs:\n${CREATE_SIDEBAR_CREDENTIAL}\nIt prints a relay secret and a token, once.\n\nPaste the relay secret (starts with "whsec_").${keep('secret')}`,
+  );
   if (secretText === null) return null;
   const secret = secretText.trim() === '' && current ? { ok: true as const, value: current.relaySecret } : checkRelaySecret(secretText);
   if (!secret.ok) return `Nothing was saved. ${secret.message}`;
 
-  const tokenText = ask(c, 'Connect to hub (3 of 3)', `The hub’s admin token (STOCKRELAY_ADMIN_TOKEN or data/secrets.json); the sidebar reads stock levels with it.${keep('token')}`);
+  const tokenText = ask(c, 'Connect to hub (3 of 3)', `The token printed with it (starts with "srt_"): the sidebar reads levels, adjusts and decides conflicts with it. Never the hub’s admin token: every editor of this spreadsheet can read what is saved here.${keep('token')}`);
   if (tokenText === null) return null;
-  const token = tokenText.trim() === '' && current ? { ok: true as const, value: current.adminToken } : checkAdminToken(tokenText);
+  const token = tokenText.trim() === '' && current && current.token.startsWith('srt_') ? { ok: true as const, value: current.token } : checkToken(tokenText);
   if (!token.ok) return `Nothing was saved. ${token.message}`;
 
-  const settings: Settings = { hubUrl: url.value, relaySecret: secret.value, adminToken: token.value };
+  const settings: Settings = { hubUrl: url.value, relaySecret: secret.value, token: token.value };
   const probe = new Context({ ...c.services, propertiesService: { getDocumentProperties: () => memoryProps(settings) } });
   const hub = probe.hub()!;
 
-  // The token: an admin read. The secret: an empty catalog change, which the hub stores and books as nothing.
+  // The token: whose it is (a sidebar credential, never the admin token). The secret: the one made with
+  // that token, proven by an empty catalog change, which the hub stores and books as nothing.
   try {
-    hub.get('/v1/locations');
+    const problem = credentialProblem(hub.get<WhoAmI>('/v1/whoami'), settings.relaySecret);
+    if (problem) return `Nothing was saved. ${problem}`;
   } catch (err) {
+    if (err instanceof HubError && err.status === 404) return `Nothing was saved. The hub at ${settings.hubUrl} is older than this add-on (it cannot say whose token this is): update the hub, then connect again.`;
     if (err instanceof HubError && err.status !== null && err.status < 500) return `Nothing was saved. ${err.message}`;
     saveSettings(props, settings);
     return `Saved, but the hub did not answer: ${message(err)} Edits are kept in the spreadsheet until it does.`;
   }
   const check = hub.sendRelay(c.newRelayId(), JSON.stringify({ kind: 'catalog_changed', origin: 'sheet', added: [], removed: [], occurredAt: c.now().toISOString() }));
+  // The queue keeps a change refused 401 (a rotated credential: it is sent once the sheet connects
+  // again); here a 401 means the secret pasted is not the one made with this token.
   if (check.result === 'failed') return `Nothing was saved. The hub refused the relay secret: ${check.message}`;
+  if (check.result === 'retry' && check.status === 401) return `Nothing was saved. The hub refused the relay secret: ${check.detail ?? 'it is not the one made with this token.'}`;
   saveSettings(props, settings);
-  return `Connected to ${settings.hubUrl}. The address, relay secret and admin token are kept in this spreadsheet’s settings (not in any cell). Next: Set up sheets, then Install triggers.`;
+  return `Connected to ${settings.hubUrl}. This sheet’s relay secret and token are kept in this spreadsheet’s settings (not in any cell); the supplier can revoke them at any time without touching anything else. Next: Set up sheets, then Install triggers.`;
+}
+
+interface WhoAmI {
+  kind: 'admin' | 'credential';
+  credential: { id: number; name: string; scopes: string[]; relaySecretPrefix: string | null } | null;
+}
+
+/** Pure: why the hub's answer to GET /v1/whoami rules these settings out, or null when they fit. */
+export function credentialProblem(who: WhoAmI, relaySecret: string): string | null {
+  const c = who.credential;
+  if (who.kind !== 'credential' || !c) {
+    return `That is the hub’s admin token, which can change everything and must stay on the hub’s machine: every editor of this spreadsheet could read it here. Make a credential for this sheet instead: ${CREATE_SIDEBAR_CREDENTIAL}`;
+  }
+  if (!c.scopes.includes('sidebar')) {
+    return `Credential ${c.id} ("${c.name}") has scope ${c.scopes.join(', ')}, which cannot adjust stock or decide conflicts. The sheet needs one with scope sidebar: ${CREATE_SIDEBAR_CREDENTIAL}`;
+  }
+  if (c.relaySecretPrefix === null || !relaySecret.startsWith(c.relaySecretPrefix)) {
+    return `This relay secret was not made with this token (credential ${c.id}, "${c.name}", has one starting ${c.relaySecretPrefix ?? '—'}…). Paste the relay secret printed together with the token.`;
+  }
+  return null;
 }
 
 /** A read-only property store holding only the given settings (to try them before saving). */
 function memoryProps(s: Settings) {
-  const values: Record<string, string> = { [KEYS.hubUrl]: s.hubUrl, [KEYS.relaySecret]: s.relaySecret, [KEYS.adminToken]: s.adminToken };
+  const values: Record<string, string> = { [KEYS.hubUrl]: s.hubUrl, [KEYS.relaySecret]: s.relaySecret, [KEYS.token]: s.token };
   const props = {
     getProperty: (k: string) => values[k] ?? null,
     getProperties: () => ({ ...values }),
@@ -260,27 +328,39 @@ function memoryProps(s: Settings) {
   return props;
 }
 
-/** "Sync now": send what is waiting, then relay rows the hub does not know, tag every row. */
+/**
+ * "Sync now": send what is waiting, then queue and send the rows the hub does not have (slice by
+ * slice), tag every row and take the saved copy of the counts again. The sheet is "synced" only
+ * when the hub has every row: anything short of that is said.
+ */
 function syncNow(c: Context): string {
   const sender = c.sender();
   if (!sender) return NOT_CONNECTED;
   const lines: string[] = [];
   const flushed = c.outbox().flush(sender);
-  if (flushed.delivered || flushed.failed || flushed.waiting) {
+  if (flushed.delivered || flushed.failed) {
     lines.push(`Sent ${flushed.delivered} waiting change(s).${flushed.failed ? ` ${flushed.failed} were refused by the hub (see the sidebar).` : ''}`);
   }
   if (flushed.waiting > 0) {
-    lines.push(`${flushed.waiting} change(s) are still waiting: ${flushed.stoppedBecause ?? 'the hub did not take them'} New rows were not sent, so they follow in order next time.`);
+    const why = flushed.busy ? 'another change is being sent to the hub right now.' : (flushed.stoppedBecause ?? 'the hub did not take them');
+    lines.push(`${flushed.waiting} change(s) are still waiting: ${why} New rows were not sent, so they follow in order next time. The sheet is not fully synced yet.`);
     return lines.join('\n');
   }
   const sheet = c.spreadsheet().getSheetByName(CATALOG);
   if (!sheet) return `There is no "${CATALOG}" tab yet: choose Set up sheets.`;
-  const r = relayCatalogChanges(c);
+  const { structure: r, flushed: sent } = syncCatalog(c);
+  const left = sent ? sent.waiting : c.outbox().waiting().length;
   if (r.problem) lines.push(r.problem);
   else if (r.added.length || r.removed.length) {
-    lines.push(`Catalog: ${r.added.length} new row(s) and ${r.removed.length} removed SKU(s) sent.`);
-    const not = r.submits.filter((s) => s.status !== 'delivered');
-    if (not.length) lines.push(not.map((s) => s.message).join(' '));
+    const delivered = r.ids.filter((id) => sent?.outcomes[id]?.status === 'delivered').length;
+    const refused = r.ids.filter((id) => sent?.outcomes[id]?.status === 'failed').map((id) => sent!.outcomes[id] as { message: string });
+    if (delivered === r.ids.length && r.notQueued === 0) lines.push(`Catalog: ${r.added.length} new row(s) and ${r.removed.length} removed SKU(s) sent; the hub has every row now.`);
+    else {
+      lines.push(`Catalog: ${r.added.length} new row(s) and ${r.removed.length} removed SKU(s) found. The sheet is NOT fully synced yet:`);
+      if (left > 0) lines.push(`• ${left} change(s) are waiting in this spreadsheet (${sent?.stoppedBecause ?? 'the hub did not take them'}); they are sent every minute, and those rows count as on the hub only once it has them.`);
+      if (refused.length) lines.push(`• The hub refused ${refused.length} of them: ${refused[0]!.message}`);
+      if (r.notQueued) lines.push(`• ${r.notQueued} row(s) could not even be kept in the spreadsheet while the hub does not answer (its storage is full). Choose Sync now again once the hub answers.`);
+    }
   } else lines.push('The hub already knows every row.');
   const tagged = c.locked(() => {
     const rows = readRows(sheet, readLayout(sheet));

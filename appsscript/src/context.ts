@@ -4,7 +4,7 @@
  */
 import type { PropertiesLike, Services, SpreadsheetLike, UserLike } from './gas';
 import { HubClient } from './hub';
-import { DocLock, RelayOutbox, type Sender, type SubmitResult } from './queue';
+import { DocLock, RelayOutbox, resultFor, type FlushResult, type KnownEffect, type Sender, type SubmitResult } from './queue';
 import { loadSettings, type Settings } from './settings';
 import { ChunkedStore } from './store';
 
@@ -16,6 +16,7 @@ export class Context {
   private cachedStore: ChunkedStore | null = null;
   private cachedOutbox: RelayOutbox | null = null;
   private cachedLock: DocLock | null = null;
+  private cachedSettings: Settings | null | undefined = undefined;
 
   constructor(readonly services: Services) {}
 
@@ -25,7 +26,7 @@ export class Context {
 
   spreadsheet(): SpreadsheetLike {
     const ss = this.services.spreadsheetApp.getActiveSpreadsheet();
-    if (!ss) throw new Error('No spreadsheet is open: stockrelay runs from a spreadsheet (open it and use the Extensions menu).');
+    if (!ss) throw new Error('No spreadsheet is open: stockrelay runs from a spreadsheet (open it and use the stockrelay menu).');
     return ss;
   }
 
@@ -40,7 +41,7 @@ export class Context {
 
   properties(): PropertiesLike {
     const p = this.services.propertiesService.getDocumentProperties();
-    if (!p) throw new Error('This spreadsheet’s storage cannot be reached from here: open the spreadsheet and use the Extensions menu.');
+    if (!p) throw new Error('This spreadsheet’s storage cannot be reached from here: open the spreadsheet and use the stockrelay menu.');
     return p;
   }
 
@@ -48,8 +49,10 @@ export class Context {
     return (this.cachedStore ??= new ChunkedStore(this.properties()));
   }
 
+  /** The connection settings, read once per execution (each read of a property counts against a daily quota). */
   settings(): Settings | null {
-    return loadSettings(this.properties());
+    if (this.cachedSettings === undefined) this.cachedSettings = loadSettings(this.properties());
+    return this.cachedSettings;
   }
 
   hub(): HubClient | null {
@@ -67,7 +70,7 @@ export class Context {
   }
 
   outbox(): RelayOutbox {
-    return (this.cachedOutbox ??= new RelayOutbox(this.store(), this.lock(), () => this.now()));
+    return (this.cachedOutbox ??= new RelayOutbox(this.store(), this.lock(), this.services.lockService.getScriptLock(), () => this.now()));
   }
 
   sender(): Sender | null {
@@ -99,9 +102,24 @@ export class Context {
     return `msg_${this.services.utilities.getUuid().replace(/-/g, '')}`;
   }
 
-  /** Signs and sends a relay (or queues it behind the ones waiting). */
+  /** Puts a relay at the end of the queue (under the document lock); returns its webhook-id. Sends nothing. */
+  enqueue(body: RelayBody, summary: string, known?: KnownEffect): string {
+    const id = this.newRelayId();
+    this.outbox().enqueue([{ id, kind: body.kind, body: JSON.stringify(body), summary, ...(known ? { known } : {}) }]);
+    return id;
+  }
+
+  /** Sends what waits, outside the document lock; null when not connected (everything stays queued). */
+  deliver(): FlushResult | null {
+    const sender = this.sender();
+    return sender ? this.outbox().flush(sender) : null;
+  }
+
+  /** Queues a relay, then sends what waits (this one included, in its turn). Not under the document lock. */
   relay(body: RelayBody, summary: string): SubmitResult {
-    return this.outbox().submit({ id: this.newRelayId(), kind: body.kind, body: JSON.stringify(body), summary }, this.sender());
+    const id = this.enqueue(body, summary);
+    const flushed = this.deliver();
+    return resultFor(id, flushed, flushed ? 0 : this.outbox().waiting().length);
   }
 
   toast(message: string, seconds = 6): void {

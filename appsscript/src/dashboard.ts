@@ -6,6 +6,7 @@
  * Amounts arrive as integers in minor units with their currency; `formatMinor` turns them into decimals.
  */
 import { formatMinor, minorExponent } from '../../server/orders/money';
+import { safeRows } from './cells';
 import type { Context } from './context';
 import type { EmbeddedChartLike, RangeLike, SheetLike } from './gas';
 import { PROTECTION_PREFIX } from './setup';
@@ -239,7 +240,7 @@ export function writeDashboard(c: Context, d: DashboardAnswer): DashboardLayout 
   // What the last refresh wrote goes first (contents and formats), then everything is written at once.
   const lastRow = Math.max(sheet.getLastRow(), layout.cells.length);
   sheet.getRange(1, 1, lastRow, DASHBOARD_WIDTH).clear();
-  sheet.getRange(1, 1, layout.cells.length, DASHBOARD_WIDTH).setValues(layout.cells);
+  sheet.getRange(1, 1, layout.cells.length, DASHBOARD_WIDTH).setValues(safeRows(layout.cells));
 
   sheet.getRange(1, 1, 1, 1).setFontWeight('bold');
   for (const s of [layout.days, layout.channels, layout.items]) {

@@ -1,18 +1,22 @@
 /**
  * Staff edits in the Catalog tab (the installable onEdit trigger).
- * - One cell: a `cell_edit` with the SKU, the old and the new value.
+ * - One cell: a `cell_edit` with the SKU, the old and the new value. The old value is the event's
+ *   `oldValue` when Apps Script gives one (a value typed into one cell); a paste, even into one
+ *   cell, has none, and then the value the add-on last saw in that cell is sent (shadow.ts).
  * - A paste, fill-down or any multi-cell edit: one `edit_batch` (split past 5,000 cells).
  * - A SKU typed, pasted or cleared: the row's metadata follows, and a `catalog_changed` is relayed.
  * - Text, a fraction, a negative or an emptied count in a quantity cell: the old value is put back,
  *   a note on the cell and a toast say why, and nothing is relayed for that cell.
+ * Everything is queued first, under the document lock; it is sent after the lock is released.
  */
 import { CATALOG, HEADER_ROW, checkQuantity, readLayout, readRows, rowFromValues, tagAllRows, tagRow, type Column } from './catalog';
+import { safeCell } from './cells';
 import type { Context } from './context';
 import type { EditEvent, RangeLike } from './gas';
-import { BusyError, type SubmitResult } from './queue';
+import { BusyError, resultFor, type FlushResult, type SubmitResult } from './queue';
 import { UNKNOWN_OLD_VALUE, readShadow, shadowKey, writeShadow } from './shadow';
 import { StorageFullError } from './store';
-import { relayCatalogChanges, type StructureResult } from './structure';
+import { queueCatalogChanges, syncCatalog, type StructureResult } from './structure';
 
 /** Notes the add-on writes start with this, so it can clear its own and leave the staff's alone. */
 export const NOTE_PREFIX = 'stockrelay: ';
@@ -22,6 +26,8 @@ export interface EditOutcome {
   relayed: SubmitResult[];
   rejected: { a1: string; reason: string }[];
   structure: StructureResult | null;
+  /** What happened to the catalog relays queued with this edit (in order). */
+  structureSubmits: SubmitResult[];
   ignored: string | null;
 }
 
@@ -55,7 +61,7 @@ function stamp(ctx: Context): string {
 
 /** Handles one onEdit event. */
 export function handleEdit(ctx: Context, e: EditEvent): EditOutcome {
-  const outcome: EditOutcome = { relayed: [], rejected: [], structure: null, ignored: null };
+  const outcome: EditOutcome = { relayed: [], rejected: [], structure: null, structureSubmits: [], ignored: null };
   const range = e.range;
   const sheet = range.getSheet();
   if (sheet.getName() !== CATALOG) return { ...outcome, ignored: 'not the Catalog tab' };
@@ -67,9 +73,12 @@ export function handleEdit(ctx: Context, e: EditEvent): EditOutcome {
   const firstCol = range.getColumn();
   const lastCol = firstCol + range.getNumColumns() - 1;
 
+  let editIds: string[] = [];
   try {
-    return ctx.locked(() => {
+    ctx.locked(() => {
       const single = range.getNumRows() === 1 && range.getNumColumns() === 1;
+      // Apps Script gives an old value only for a value typed into one cell that had one.
+      const typedOld = single && e.oldValue !== undefined;
       const rowsRange = sheet.getRange(firstRow, 1, lastRow - firstRow + 1, layout.lastColumn);
       const rowValues = rowsRange.getValues();
       const store = ctx.store();
@@ -92,7 +101,7 @@ export function handleEdit(ctx: Context, e: EditEvent): EditOutcome {
           const newRaw = cells[c - 1];
           const onHandLocation = column.role === 'on_hand' ? column.location : null;
           const known = column.role === 'on_hand' && row.sku ? shadow[shadowKey(row.sku, onHandLocation)] : undefined;
-          const oldRaw: unknown = single ? e.oldValue : known;
+          const oldRaw: unknown = typedOld ? e.oldValue : known;
 
           if (isQuantity(column)) {
             // An emptied count is a mistake only on a row that still has its SKU (clearing a whole row is not).
@@ -110,8 +119,8 @@ export function handleEdit(ctx: Context, e: EditEvent): EditOutcome {
           if (!field || !row.sku) continue;
           const newValue = field === 'title' ? cellValue(newRaw) : (checkQuantity(newRaw, true) as { value: number | null }).value;
           let oldValue: string | number | null;
-          if (single) oldValue = field === 'title' ? cellValue(oldRaw) : oldQuantity(oldRaw);
-          else if (field === 'on_hand') oldValue = known ?? UNKNOWN_OLD_VALUE;
+          if (field === 'on_hand') oldValue = typedOld ? oldQuantity(e.oldValue) : (known ?? UNKNOWN_OLD_VALUE);
+          else if (typedOld) oldValue = field === 'title' ? cellValue(e.oldValue) : oldQuantity(e.oldValue);
           else oldValue = null; // titles and thresholds are set as given; their old value is not checked
           if (field === 'on_hand' && newValue === oldValue) continue; // typed the same number again
           pending.push({ sku: row.sku, field, location: onHandLocation, oldValue, newValue, row: r });
@@ -123,7 +132,7 @@ export function handleEdit(ctx: Context, e: EditEvent): EditOutcome {
       else toTag.forEach((t) => tagRow(sheet, t.row, t.sku));
 
       // New or renamed SKUs first: the hub must know an item before it books a count for it.
-      if (skuTouched) outcome.structure = relayCatalogChanges(ctx, { user: e.user });
+      if (skuTouched) outcome.structure = queueCatalogChanges(ctx, { user: e.user });
       const justAdded = new Set(outcome.structure?.added ?? []);
       // A new row's title and threshold travel with catalog_changed, its counts as opening counts.
       const edits = pending.filter((p) => !justAdded.has(p.sku));
@@ -140,25 +149,24 @@ export function handleEdit(ctx: Context, e: EditEvent): EditOutcome {
           sheet: CATALOG,
           row: p.row,
         });
+        const relays: { id: string; kind: string; body: string; summary: string }[] = [];
         if (single && edits.length === 1) {
           const p = edits[0]!;
           const body = { kind: 'cell_edit', origin: 'sheet', ...one(p), ...(actor ? { actor } : {}), editedAt };
-          outcome.relayed.push(ctx.relay(body, `${p.sku}: ${label(p)} ${show(p.oldValue)} → ${show(p.newValue)} (row ${p.row})`));
+          relays.push({ id: ctx.newRelayId(), kind: body.kind, body: JSON.stringify(body), summary: `${p.sku}: ${label(p)} ${show(p.oldValue)} → ${show(p.newValue)} (row ${p.row})` });
         } else {
           for (let i = 0; i < edits.length; i += BATCH_MAX) {
             const chunk = edits.slice(i, i + BATCH_MAX);
             const body = { kind: 'edit_batch', origin: 'sheet', edits: chunk.map(one), ...(actor ? { actor } : {}), editedAt };
-            outcome.relayed.push(ctx.relay(body, `${chunk.length} cell(s) pasted in rows ${chunk[0]!.row}–${chunk[chunk.length - 1]!.row}`));
+            relays.push({ id: ctx.newRelayId(), kind: body.kind, body: JSON.stringify(body), summary: `${chunk.length} cell(s) pasted in rows ${chunk[0]!.row}–${chunk[chunk.length - 1]!.row}` });
           }
         }
-        const delivered = outcome.relayed.every((s) => s.status !== 'failed');
-        if (delivered) {
-          for (const p of edits) if (p.field === 'on_hand' && typeof p.newValue === 'number') shadow[shadowKey(p.sku, p.location)] = p.newValue;
-          writeShadow(store, shadow);
-        }
+        ctx.outbox().enqueue(relays);
+        editIds = relays.map((r) => r.id);
+        // The queue keeps the order: the next paste is compared with what this one set.
+        for (const p of edits) if (p.field === 'on_hand' && typeof p.newValue === 'number') shadow[shadowKey(p.sku, p.location)] = p.newValue;
+        writeShadow(store, shadow);
       }
-      tell(ctx, outcome);
-      return outcome;
     });
   } catch (err) {
     if (err instanceof BusyError || err instanceof StorageFullError) {
@@ -169,6 +177,19 @@ export function handleEdit(ctx: Context, e: EditEvent): EditOutcome {
     }
     throw err;
   }
+
+  // Sent outside the lock: a hub that hangs holds up nobody else's change.
+  let flushed: FlushResult | null;
+  if (outcome.structure && !outcome.structure.problem) {
+    const synced = syncCatalog(ctx, { user: e.user }, outcome.structure);
+    outcome.structure = synced.structure;
+    flushed = synced.flushed;
+  } else flushed = ctx.deliver();
+  const waiting = flushed ? flushed.waiting : ctx.outbox().waiting().length;
+  outcome.structureSubmits = (outcome.structure?.ids ?? []).map((id) => resultFor(id, flushed, waiting));
+  outcome.relayed = editIds.map((id) => resultFor(id, flushed, waiting));
+  tell(ctx, outcome);
+  return outcome;
 }
 
 function oldQuantity(v: unknown): number | null | string {
@@ -184,7 +205,7 @@ const show = (v: unknown) => (v === null ? '(empty)' : String(v));
 
 function putBack(ctx: Context, cell: RangeLike, oldRaw: unknown, reason: string): void {
   const old = oldRaw === undefined || oldRaw === null ? '' : oldRaw;
-  cell.setValue(old);
+  cell.setValue(safeCell(old));
   cell.setNote(`${NOTE_PREFIX}not sent to the hub (${stamp(ctx)}): ${reason}. The cell was put back to ${old === '' ? 'empty' : String(old)}.`);
 }
 
@@ -197,11 +218,12 @@ function tell(ctx: Context, o: EditOutcome): void {
   const lines: string[] = [];
   if (o.rejected.length === 1) lines.push(`${o.rejected[0]!.a1} was put back: ${o.rejected[0]!.reason}.`);
   else if (o.rejected.length > 1) lines.push(`${o.rejected.length} cells were put back (see their notes): ${o.rejected[0]!.reason}, …`);
-  const submits = [...(o.structure?.submits ?? []), ...o.relayed];
+  const submits = [...o.structureSubmits, ...o.relayed];
   const failed = submits.find((s) => s.status === 'failed');
   const queued = submits.filter((s) => s.status === 'queued').pop();
   if (failed) lines.push(failed.message);
   else if (queued) lines.push(queued.message);
   if (o.structure?.problem) lines.push(o.structure.problem);
+  if (o.structure?.notQueued) lines.push(`${o.structure.notQueued} new row(s) are not on the hub yet (the spreadsheet is full while the hub does not answer): choose Sync now once it answers.`);
   if (lines.length) ctx.toast(lines.join(' '), 10);
 }

@@ -27,6 +27,8 @@ export interface UiLike {
   Button: { OK: unknown; CANCEL: unknown; CLOSE: unknown; YES: unknown; NO: unknown };
   ButtonSet: { OK: unknown; OK_CANCEL: unknown; YES_NO: unknown };
   createAddonMenu(): MenuLike;
+  /** A menu of its own in the menu bar, with this caption (whatever the script project is called). */
+  createMenu(caption: string): MenuLike;
   alert(title: string, prompt: string, buttons: unknown): unknown;
   prompt(title: string, prompt: string, buttons: unknown): PromptResponseLike;
   showSidebar(userInterface: HtmlOutputLike): void;
@@ -197,6 +199,8 @@ export interface LockLike {
 
 export interface LockServiceLike {
   getDocumentLock(): LockLike | null;
+  /** One lock for every execution of this script, whoever runs it: the add-on sends relays under it. */
+  getScriptLock(): LockLike | null;
 }
 
 export interface TriggerLike {
@@ -264,18 +268,34 @@ export interface Services {
   charts: ChartsLike;
   /** The clock (tests pass a fixed one). */
   now(): Date;
+  /**
+   * Where UrlFetchApp's requests come from. In Apps Script it is always Google's servers, which can
+   * reach only public addresses (the default); tests that run a hub on 127.0.0.1 fetch from this machine.
+   */
+  fetchesFrom?: 'google' | 'this machine';
 }
 
-/** The installable onEdit event, as far as it is used. */
+/**
+ * The installable onEdit event, as far as it is used. `oldValue` is there only when one cell was
+ * typed into and had a value before: a paste (even into one cell) and a multi-cell edit have none.
+ * `triggerUid` names the installable trigger that produced the event.
+ */
 export interface EditEvent {
   range: RangeLike;
   value?: unknown;
   oldValue?: unknown;
   user?: UserLike;
+  triggerUid?: string;
 }
 
 /** The installable onChange event: INSERT_ROW, REMOVE_ROW, INSERT_COLUMN, EDIT, FORMAT, OTHER, … */
 export interface ChangeEvent {
   changeType?: string;
   user?: UserLike;
+  triggerUid?: string;
+}
+
+/** A time-driven trigger's event, as far as it is used. */
+export interface ClockEvent {
+  triggerUid?: string;
 }

@@ -1,10 +1,11 @@
 /**
- * Talking to the hub over UrlFetchApp: signed relays (POST /v1/relay) and admin reads (GET /v1/…).
+ * Talking to the hub over UrlFetchApp: signed relays (POST /v1/relay) and reads and decisions
+ * (GET/POST /v1/…) with this sheet's credential token (scope sidebar; docs/security.md).
  * Every failure becomes a sentence a shop owner can act on.
  */
 import type { UrlFetchAppLike, UtilitiesLike } from './gas';
 import { signRelay } from './relay/sign';
-import type { Settings } from './settings';
+import { CREATE_SIDEBAR_CREDENTIAL, type Settings } from './settings';
 
 /** The hub's answer to a relay it took: `{eventId, status, results: [{sku, result, message}], message}`. */
 export interface RelayAnswer {
@@ -42,7 +43,7 @@ export type SendOutcome =
   /** `answer`: the hub's JSON answer when it sent one (not for a replay). */
   | { result: 'delivered'; status: number; answer?: RelayAnswer }
   /** Try again later with the same webhook-id (hub down, 5xx, 429, 409 other than a replay). */
-  | { result: 'retry'; status: number | null; message: string }
+  | { result: 'retry'; status: number | null; message: string; /** The hub's own words, when it gave a reason. */ detail?: string }
   /** The hub refused it for good (4xx): keep it aside with the hub's words. */
   | { result: 'failed'; status: number; code: string; message: string };
 
@@ -67,6 +68,12 @@ export function classifyRelayAnswer(status: number, text: string): SendOutcome {
     return answer ? { result: 'delivered', status, answer } : { result: 'delivered', status };
   }
   if (status === 409 && err?.code === 'relay_replayed') return { result: 'delivered', status };
+  // The signature was refused: the sheet's credential was rotated or revoked (Connect checks a secret
+  // against its token, so a typo never gets this far). The change itself is fine: it is kept, in
+  // order, and sent once the sheet is connected again with its current credential.
+  if (status === 401) {
+    return { result: 'retry', status, message: `the hub refused this sheet’s relay secret${err ? ` (${err.message})` : ''}: its credential was rotated or revoked. Changes are kept; choose stockrelay › Connect to hub with the sheet’s current credential and they are sent.`, ...(err ? { detail: err.message } : {}) };
+  }
   if (status === 409 || status === 429 || status >= 500) {
     const why = status === 429 ? 'the hub asked to slow down' : status === 409 ? 'the hub is busy with a conflicting request' : `the hub answered ${status}`;
     return { result: 'retry', status, message: err ? `${why}: ${err.message}` : `${why}.` };
@@ -125,12 +132,12 @@ export class HubClient {
     }
   }
 
-  /** GET an admin endpoint; throws HubError with a plain message. */
+  /** GET an API route; throws HubError with a plain message. */
   get<T>(path: string): T {
     return this.admin<T>('get', path, null);
   }
 
-  /** POST JSON to an admin endpoint; throws HubError with the hub's own message. */
+  /** POST JSON to an API route; throws HubError with the hub’s own message. */
   post<T>(path: string, body: unknown): T {
     return this.admin<T>('post', path, body);
   }
@@ -140,7 +147,7 @@ export class HubClient {
     try {
       res = this.fetcher.fetch(`${this.settings.hubUrl}${path}`, {
         method,
-        headers: { authorization: `Bearer ${this.settings.adminToken}`, accept: 'application/json' },
+        headers: { authorization: `Bearer ${this.settings.token}`, accept: 'application/json' },
         ...(method === 'post' ? { contentType: 'application/json', payload: JSON.stringify(body ?? {}) } : {}),
         muteHttpExceptions: true,
         followRedirects: false,
@@ -158,7 +165,10 @@ export class HubClient {
       }
     }
     const err = hubError(text);
-    if (status === 401) throw new HubError('The hub refused the admin token. Choose Connect to hub and paste the token again.', status, err?.code ?? 'unauthorized');
+    if (status === 401) {
+      const why = err?.code === 'credential_revoked' ? err.message : 'The hub refused this sheet’s token: it is mistyped, or its credential was rotated or revoked.';
+      throw new HubError(`${why} Ask the supplier for this sheet’s credential (or a new one: ${CREATE_SIDEBAR_CREDENTIAL}), then choose Connect to hub and paste its relay secret and token.`, status, err?.code ?? 'unauthorized');
+    }
     if (status === 503) throw new HubError(`The hub is restarting (503)${err ? `: ${err.message}` : ''}. Try again in a minute.`, status, err?.code ?? 'unavailable');
     if (status >= 500) throw new HubError(`The hub had a problem (${status})${err ? `: ${err.message}` : ''}. Try again in a minute.`, status, err?.code ?? 'server_error');
     throw new HubError(err?.message ?? `The hub answered ${status} for ${path}.`, status, err?.code ?? `http_${status}`);

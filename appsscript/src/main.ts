@@ -39,6 +39,7 @@ const services = (): Services => ({
   session: Session,
   charts: Charts,
   now: () => new Date(),
+  fetchesFrom: 'google',
 });
 
 const addon = createAddon(services);

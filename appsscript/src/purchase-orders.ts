@@ -8,10 +8,11 @@
  * relays a cancellation for the order under the cursor.
  */
 import { HEADER_ROW, skuOf } from './catalog';
+import { safeCell } from './cells';
 import type { Context } from './context';
 import type { RangeLike, SheetLike } from './gas';
-import { relayProblem, type SendOutcome } from './hub';
-import type { Sender, SubmitResult } from './queue';
+import { relayProblem } from './hub';
+import { resultFor } from './queue';
 
 export const PURCHASE_ORDERS = 'Purchase Orders';
 export const PO_HEADERS = ['PO number', 'Customer', 'SKU', 'Quantity', 'Location', 'Needed by', 'Status', 'Reserved', 'Waiting', 'Reason', 'Updated'];
@@ -238,7 +239,7 @@ function writeColumn(sheet: SheetLike, col: number | undefined, values: Map<numb
   for (let i = 1; i <= rows.length; i++) {
     if (i < rows.length && rows[i] === rows[i - 1]! + 1) continue;
     const run = rows.slice(start, i);
-    sheet.getRange(run[0]!, col, run.length, 1).setValues(run.map((r) => [values.get(r)]));
+    sheet.getRange(run[0]!, col, run.length, 1).setValues(run.map((r) => [safeCell(values.get(r))]));
     start = i;
   }
 }
@@ -328,18 +329,9 @@ export function sendPurchaseOrders(c: Context): SendReport {
   const good = orders.filter((o) => !o.problems);
   report.left = Math.max(0, good.length - MAX_ORDERS_PER_RUN);
   const actor = c.actor();
-  // Once the hub has not answered, the next orders join the queue without waiting for it again.
-  let down: Extract<SendOutcome, { result: 'retry' }> | null = null;
-  const hubSender = c.sender();
-  const sender: Sender | null = hubSender
-    ? (id, body) => {
-        if (down) return down;
-        const out = hubSender(id, body);
-        if (out.result === 'retry') down = out;
-        return out;
-      }
-    : null;
 
+  // Each order is queued (and its rows marked Sent) under the document lock; they are sent after it.
+  const queued: { order: CheckedOrder; id: string }[] = [];
   for (const o of good.slice(0, MAX_ORDERS_PER_RUN)) {
     const body: PurchaseOrderRelay = {
       kind: 'purchase_order',
@@ -352,16 +344,23 @@ export function sendPurchaseOrders(c: Context): SendReport {
       ...(actor ? { actor } : {}),
       submittedAt: now.toISOString(),
     };
-    const result = c.locked((): SubmitResult | null => {
+    const id = c.locked((): string | null => {
       if (!statusesNow(sheet, layout, o.rows).every(isUnsent)) return null; // sent meanwhile from another window
+      const relayId = c.newRelayId();
+      c.outbox().enqueue([{ id: relayId, kind: body.kind, body: JSON.stringify(body), summary: `Purchase order ${o.number} for ${o.customer} (${o.lines.length} line${o.lines.length === 1 ? '' : 's'})` }]);
       tagOrder(sheet, o.number, o.rows);
-      // Status first: the hub may write its own status back before this execution ends.
+      // Status before it is sent: the hub may write its own status back before this execution ends.
       writeRows(sheet, layout, o.rows, { status: STATUS_SENT, reason: '', updated: now });
-      const r = c.outbox().submit({ id: c.newRelayId(), kind: body.kind, body: JSON.stringify(body), summary: `Purchase order ${o.number} for ${o.customer} (${o.lines.length} line${o.lines.length === 1 ? '' : 's'})` }, sender);
-      if (r.status === 'failed') writeRows(sheet, layout, o.rows, { status: STATUS_NOT_SENT, reason: `${stop(r.message)} Fix it, then ${SEND_AGAIN}.` });
-      return r;
+      return relayId;
     });
-    if (!result) continue;
+    if (id) queued.push({ order: o, id });
+  }
+
+  const flushed = c.deliver();
+  const waiting = flushed ? flushed.waiting : c.outbox().waiting().length;
+  for (const { order: o, id } of queued) {
+    const result = resultFor(id, flushed, waiting);
+    if (result.status === 'failed') c.locked(() => writeRows(sheet, layout, o.rows, { status: STATUS_NOT_SENT, reason: `${stop(result.message)} Fix it, then ${SEND_AGAIN}.` }));
     if (result.status === 'delivered') {
       report.sent.push(o.number);
       const problem = relayProblem(result.answer);
@@ -442,13 +441,16 @@ export function cancelSelectedPurchaseOrder(c: Context): string | null {
     ...(reason ? { reason } : {}),
   };
   const rowNumbers = mine.map((r) => r.row);
-  const result = c.locked(() => {
-    const before = statusesNow(sheet, layout, rowNumbers);
+  const { id, before } = c.locked(() => {
+    const was = statusesNow(sheet, layout, rowNumbers);
+    const relayId = c.newRelayId();
+    c.outbox().enqueue([{ id: relayId, kind: body.kind, body: JSON.stringify(body), summary: `Cancel purchase order ${number}` }]);
     writeRows(sheet, layout, rowNumbers, { status: STATUS_CANCEL_SENT, updated: c.now() });
-    const r = c.outbox().submit({ id: c.newRelayId(), kind: body.kind, body: JSON.stringify(body), summary: `Cancel purchase order ${number}` }, c.sender());
-    if (r.status === 'failed') writeColumn(sheet, layout.status, new Map(rowNumbers.map((row, i) => [row, before[i]])));
-    return r;
+    return { id: relayId, before: was };
   });
+  const flushed = c.deliver();
+  const result = resultFor(id, flushed, flushed ? flushed.waiting : c.outbox().waiting().length);
+  if (result.status === 'failed') c.locked(() => writeColumn(sheet, layout.status, new Map(rowNumbers.map((row, i) => [row, before[i]]))));
   if (result.status === 'failed') return `The hub refused to cancel ${number}: ${stop(result.message.replace(/^The hub refused the change: /, ''))} Nothing was changed.`;
   if (result.status === 'queued') return `The cancellation of ${number} is kept in this spreadsheet and sent as soon as the hub answers. ${result.message}`;
   const problem = relayProblem(result.answer);

@@ -3,6 +3,7 @@
  * weeks, lead time, safety stock). The whole table is replaced each time under the same header
  * row; items to order now come first, then the ones that run out soonest.
  */
+import { safeRows } from './cells';
 import type { Context } from './context';
 import { reportTab } from './dashboard';
 
@@ -91,10 +92,10 @@ export function writeReorder(c: Context, r: ReorderAnswer): { items: number; ord
   const last = sheet.getLastRow();
   if (last > 1) sheet.getRange(2, 1, last - 1, width).clear();
   const header = sheet.getRange(1, 1, 1, width);
-  header.setValues([REORDER_HEADERS]).setFontWeight('bold');
+  header.setValues(safeRows([REORDER_HEADERS])).setFontWeight('bold');
   const when = c.services.utilities.formatDate(c.now(), c.timeZone(), 'd MMM yyyy HH:mm');
   sheet.getRange(1, 1, 1, 1).setNote(`Refreshed from the hub ${when}${r.windowDays ? `, from sales over the last ${r.windowDays} days` : ''}. "Order now?" is Yes when the stock will not last until a new delivery arrives, or the hub suggests ordering.`);
   sheet.setFrozenRows(1);
-  if (rows.length) sheet.getRange(2, 1, rows.length, width).setValues(rows);
+  if (rows.length) sheet.getRange(2, 1, rows.length, width).setValues(safeRows(rows));
   return { items: rows.length, orderNow: r.items.filter(orderNow).length };
 }

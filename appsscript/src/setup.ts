@@ -5,6 +5,7 @@
  * staff's own columns and any column order are kept, protections are not doubled.
  */
 import { CATALOG, COMPUTED_ROLES, HEADER_ROW, QUANTITY_ROLES, availableHeader, catalogHeaders, onHandHeader, parseHeader, readLayout, readRows, tagAllRows } from './catalog';
+import { safeRows } from './cells';
 import type { Context } from './context';
 import type { SheetLike } from './gas';
 import { PO_HEADERS, PO_HUB_COLUMNS, PURCHASE_ORDERS, readPoLayout, samePoHeader } from './purchase-orders';
@@ -46,7 +47,7 @@ function ensureHeaders(sheet: SheetLike, wanted: string[], same: (a: unknown, b:
   let end = have.length;
   while (end > 0 && (have[end - 1] === '' || have[end - 1] === null)) end--;
   const missing = wanted.filter((w) => !have.slice(0, end).some((h) => same(h, w)));
-  if (missing.length > 0) sheet.getRange(HEADER_ROW, end + 1, 1, missing.length).setValues([missing]);
+  if (missing.length > 0) sheet.getRange(HEADER_ROW, end + 1, 1, missing.length).setValues(safeRows([missing]));
   const width = end + missing.length;
   if (width > 0) sheet.getRange(HEADER_ROW, 1, 1, width).setFontWeight('bold');
   sheet.setFrozenRows(HEADER_ROW);

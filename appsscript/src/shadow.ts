@@ -1,9 +1,10 @@
 /**
  * The last on-hand value the add-on saw in each cell (SKU and location), kept in document
- * properties. Apps Script gives the old value of a single-cell edit but not of a paste: for a paste
- * the hub is told the value from here, so a sale that landed meanwhile turns the paste into a
- * conflict instead of being overwritten. Refreshed from the sheet by "Set up sheets", "Sync now",
- * every relayed edit and the minute trigger.
+ * properties. Apps Script gives an old value only for a value typed into one cell (`e.oldValue`);
+ * for a paste — even into one cell — or any edit without one, the hub is told the value from here,
+ * so a sale that landed meanwhile turns the paste into a conflict instead of being overwritten.
+ * Taken from the sheet by "Set up sheets", "Sync now" and the daily trigger (not every minute: that
+ * cost a quarter of a consumer account's property quota), and updated by every edit queued.
  */
 import type { CatalogRow } from './catalog';
 import { checkQuantity } from './catalog';

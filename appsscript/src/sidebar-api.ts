@@ -9,7 +9,8 @@ import type { Context } from './context';
 import { HubError, type HubClient } from './hub';
 import type { FailedRelay } from './queue';
 import { NOT_CONNECTED } from './settings';
-import { triggersInstalled } from './triggers';
+import { NOT_SYNCED_KEY } from './structure';
+import { connectionView, triggersInstalled, type ConnectionView } from './triggers';
 
 /** The reasons the hub takes for an adjustment (server/domain/relay.ts ADJUSTMENT_REASONS; a test keeps them equal). */
 export const ADJUSTMENT_REASONS = ['adjustment', 'restock', 'receipt', 'return', 'sale', 'exchange'] as const;
@@ -116,7 +117,19 @@ export interface SidebarState {
   conflicts: ConflictsView;
   locations: string[];
   reasons: string[];
+  /** The current user's own stockrelay triggers. */
   triggers: string[];
+  /** How edits reach the hub: the triggers in use, whoever installed them. */
+  connection: ConnectionView;
+  /** Set while some rows of the Catalog are not on the hub (Sync now could not send them all). */
+  notSynced: string | null;
+  /** The hub does not know the selected SKU: nothing can be adjusted on it until Sync now sends its row. */
+  itemUnknown: boolean;
+  /**
+   * The hub could not be read at all (down, restarting, token refused): said once. The sections it
+   * stopped carry the same words in their `error`; the sidebar shows them once, at the top.
+   */
+  hubProblem: string | null;
 }
 
 export interface AdjustForm {
@@ -323,8 +336,31 @@ export function sidebarDecideConflict(ctx: Context, id: number, decision: 'accep
   }
 }
 
+/**
+ * The hub client for one sidebar read: once the hub has not answered (or answered 5xx, or refused
+ * the token), the next reads fail at once with the same error instead of each waiting for it again.
+ */
+function stopAfterOutage(hub: HubClient): { hub: HubClient; outage: () => HubError | null } {
+  let outage: HubError | null = null;
+  const wrapped = Object.create(hub) as HubClient;
+  const guard = <T>(fn: () => T): T => {
+    if (outage) throw outage;
+    try {
+      return fn();
+    } catch (err) {
+      if (err instanceof HubError && (err.code === 'unreachable' || err.status === 401 || (err.status ?? 0) >= 500)) outage = err;
+      throw err;
+    }
+  };
+  wrapped.get = <T>(path: string) => guard(() => hub.get<T>(path));
+  wrapped.post = <T>(path: string, body: unknown) => guard(() => hub.post<T>(path, body));
+  return { hub: wrapped, outage: () => outage };
+}
+
 export function sidebarState(ctx: Context): SidebarState {
-  const hub = ctx.hub();
+  const direct = ctx.hub();
+  const guarded = direct ? stopAfterOutage(direct) : null;
+  const hub = guarded?.hub ?? null;
   const row = section(null as SidebarState['row'], () => rowUnderCursor(ctx));
   const sku = row.data?.sku ?? null;
   const catalog = ctx.spreadsheet().getSheetByName(CATALOG);
@@ -343,9 +379,17 @@ export function sidebarState(ctx: Context): SidebarState {
     locations: sheetLocations,
     reasons: [...ADJUSTMENT_REASONS],
     triggers: section([] as string[], () => triggersInstalled(ctx)).data,
+    connection: section({ active: false, installedBy: null, installedAt: null, mine: false } as ConnectionView, () => connectionView(ctx)).data,
+    notSynced: section(null as string | null, () => ctx.store().getString(NOT_SYNCED_KEY)).data,
+    itemUnknown: false,
+    hubProblem: null,
   };
   state.conflicts = conflictsView(ctx, hub, sku);
   if (!hub) return state;
+  const finish = () => {
+    state.hubProblem = guarded?.outage()?.message ?? null;
+    return state;
+  };
 
   const channelNames = new Map<string, string>();
   state.channels = section([] as ChannelHealth[], () => {
@@ -373,6 +417,7 @@ export function sidebarState(ctx: Context): SidebarState {
   }
   if (sku) {
     state.item = section(null as ItemSection | null, () => readItem(hub, sku));
+    state.itemUnknown = state.item.data === null && state.item.error !== null && /does not know/.test(state.item.error);
     if (state.item.data) state.locations = [...new Set([...state.item.data.locations.map((l) => l.locationId), ...state.locations.filter(Boolean)])];
     state.movements = section([] as MovementLine[], () => {
       if (state.item.error && /does not know/.test(state.item.error)) return [];
@@ -390,7 +435,7 @@ export function sidebarState(ctx: Context): SidebarState {
       }));
     });
   }
-  return state;
+  return finish();
 }
 
 /** Pure: checks the adjust form; returns the relay body's fields or a message saying what to fix. */

@@ -73,13 +73,15 @@ export class ChunkedStore {
     this.props.deleteProperty(key);
   }
 
+  /** Reads `key`: two property reads whatever its size (the count, then its one chunk or every property at once). */
   read<T>(key: string, fallback: T): T {
     const n = Number(this.props.getProperty(`${key}#n`) ?? '0');
     if (!n) return fallback;
+    const all = n > 1 ? this.props.getProperties() : { [`${key}#0`]: this.props.getProperty(`${key}#0`) };
     let text = '';
     for (let i = 0; i < n; i++) {
-      const part = this.props.getProperty(`${key}#${i}`);
-      if (part === null) return fallback; // a damaged value reads as empty rather than crashing every trigger
+      const part = all[`${key}#${i}`];
+      if (part === null || part === undefined) return fallback; // a damaged value reads as empty rather than crashing every trigger
       text += part;
     }
     try {

@@ -12,10 +12,10 @@ import ts from 'typescript';
 import { ENTRY_POINTS, MENU_ITEMS } from '../../appsscript/src/entries';
 import { OAUTH_SCOPES } from '../../appsscript/src/manifest';
 import { saveSettings } from '../../appsscript/src/settings';
-import { ADMIN_TOKEN, RELAY_SECRET } from '../helpers/hub';
+import { RELAY_SECRET } from '../helpers/hub';
 import { fakeEnv, typeInto } from './fakes/gas';
 import { catalog, HUB_URL } from './fakes/env';
-import { ScriptedHub } from './fakes/scripted-hub';
+import { SHEET_TOKEN, ScriptedHub } from './fakes/scripted-hub';
 
 const ROOT = path.join(__dirname, '..', '..');
 const DIST = path.join(ROOT, 'appsscript', 'dist');
@@ -87,7 +87,7 @@ test('onOpen, run from the bundle, builds the menu with every item', () => {
 test('an edit run through the bundle reaches the hub signed; triggers install from it; the sidebar reads through it', () => {
   const hub = new ScriptedHub();
   const env = fakeEnv({ handler: hub.handler });
-  saveSettings(env.props, { hubUrl: HUB_URL, relaySecret: RELAY_SECRET, adminToken: ADMIN_TOKEN });
+  saveSettings(env.props, { hubUrl: HUB_URL, relaySecret: RELAY_SECRET, token: SHEET_TOKEN });
   catalog(env, ['SKU', 'On hand · gallery'], [['ART-0001', 4]]);
   const g = load(env);
   g.onSheetEdit(typeInto(env, 'Catalog', 'B2', '5'));
@@ -114,7 +114,7 @@ test('purchase orders and the dashboard run through the bundle: money formatting
   };
   hub.reorder = { generatedAt: '2026-12-05T06:00:00.000Z', windowDays: 28, items: [] };
   const env = fakeEnv({ handler: hub.handler });
-  saveSettings(env.props, { hubUrl: HUB_URL, relaySecret: RELAY_SECRET, adminToken: ADMIN_TOKEN });
+  saveSettings(env.props, { hubUrl: HUB_URL, relaySecret: RELAY_SECRET, token: SHEET_TOKEN });
   const g = load(env);
   g.menuRefreshDashboard();
   const dash = env.ss.getSheetByName('Dashboard')!;

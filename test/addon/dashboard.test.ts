@@ -225,7 +225,7 @@ test('a hub that does not answer or refuses leaves both tabs as they were and sa
   expect(env.ui.lastAlert()).toEqual({ title: 'Refresh dashboard', text: expect.stringMatching(/^The Dashboard and Reorder tabs were not refreshed and still show what they showed before\.\n\nThe hub at https:\/\/hub\.stock\.test did not answer/) });
   hub.readStatus = 401;
   addon.menuRefreshDashboard();
-  expect(env.ui.lastAlert()!.text).toMatch(/The hub refused the admin token\. Choose Connect to hub/);
+  expect(env.ui.lastAlert()!.text).toMatch(/The hub refused this sheet’s token: it is mistyped, or its credential was rotated or revoked\. Ask the supplier .*choose Connect to hub/);
   expect({ dash: rowsOf(dash), charts: charts(dash), reorder: env.ss.getSheetByName('Reorder')!.values() }).toEqual(before);
 
   // One read fails, the other works: that tab is refreshed, the other kept, and the alert says which.

@@ -20,6 +20,13 @@ afterAll(async () => {
   await http.close();
 });
 
+/** The sheet's own credential, made with the admin token as the supplier would with the CLI. */
+async function sheetCredential(hub: HubProcess): Promise<{ relaySecret: string; token: string }> {
+  const res = await fetch(hub.url + '/v1/credentials', { method: 'POST', headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'Shop sheet', scopes: ['sidebar'] }) });
+  expect(res.status).toBe(201);
+  return (await res.json()) as { relaySecret: string; token: string };
+}
+
 async function api(hub: HubProcess, p: string): Promise<any> {
   const res = await fetch(hub.url + p, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
   return { status: res.status, body: await res.json() };
@@ -32,8 +39,16 @@ test('a staff edit is booked by the real hub; edits made while it is down are se
   const env = fakeEnv({ handler: http.handler() });
   const addon = createAddon(() => env.services);
 
-  // Connect through the menu: the hub checks the token and the relay secret.
+  // Connect through the menu: the admin token and the hub-wide relay secret are refused; the sheet's
+  // own credential is checked by the hub (whose token, which scope, the relay secret made with it).
   env.ui.answers = [hub.url, RELAY_SECRET, ADMIN_TOKEN];
+  addon.menuConnect();
+  expect(env.ui.lastAlert()!.text).toMatch(/^Nothing was saved\. .*admin token/);
+  const sheet1 = await sheetCredential(hub);
+  env.ui.answers = [hub.url, RELAY_SECRET, sheet1.token];
+  addon.menuConnect();
+  expect(env.ui.lastAlert()!.text).toMatch(/^Nothing was saved\. This relay secret was not made with this token/);
+  env.ui.answers = [hub.url, sheet1.relaySecret, sheet1.token];
   addon.menuConnect();
   expect(env.ui.lastAlert()!.text).toMatch(/^Connected to http:\/\/127\.0\.0\.1:\d+\./);
 
@@ -99,8 +114,10 @@ test('purchase orders typed in the sheet are matched by the real hub and the Das
   hubs.push(hub);
   const env = fakeEnv({ handler: http.handler() });
   const addon = createAddon(() => env.services);
-  env.ui.answers = [hub.url, RELAY_SECRET, ADMIN_TOKEN];
+  const sheet2 = await sheetCredential(hub);
+  env.ui.answers = [hub.url, sheet2.relaySecret, sheet2.token];
   addon.menuConnect();
+  expect(env.ui.lastAlert()!.text).toMatch(/^Connected to/);
   addon.menuSetUpSheets();
   addon.onSheetEdit(typeInto(env, 'Catalog', 'A2', 'ART-0002'));
   addon.onSheetEdit(typeInto(env, 'Catalog', 'C2', '2'));

@@ -4,12 +4,14 @@
  * Check catalog.
  */
 import { MENU_ITEMS } from '../../appsscript/src/entries';
-import { KEYS, checkAdminToken, checkHubUrl, checkRelaySecret, loadSettings } from '../../appsscript/src/settings';
+import { credentialProblem } from '../../appsscript/src/app';
+import { KEYS, checkHubUrl, checkRelaySecret, checkToken, loadSettings, saveSettings } from '../../appsscript/src/settings';
 import { readShadow, shadowKey } from '../../appsscript/src/shadow';
 import { ChunkedStore } from '../../appsscript/src/store';
 import { ADMIN_TOKEN, RELAY_SECRET } from '../helpers/hub';
 import { FakeValidation, type FakeSheet } from './fakes/gas';
 import { catalog, HUB_URL, rig } from './fakes/env';
+import { SHEET_TOKEN } from './fakes/scripted-hub';
 
 test('onOpen and onInstall build the stockrelay menu with every item, in order', () => {
   const { env, addon } = rig({ connected: false });
@@ -43,13 +45,15 @@ describe('Connect to hub', () => {
     expect(checkHubUrl('http://stock.example.com')).toMatchObject({ ok: false, message: expect.stringMatching(/must start with https:\/\//) });
     expect(checkHubUrl('https://user:pw@stock.example.com')).toMatchObject({ ok: false, message: expect.stringMatching(/passwords/) });
     expect(checkHubUrl(' https://Stock.Example.com/ ')).toEqual({ ok: true, value: 'https://stock.example.com' });
-    expect(checkHubUrl('http://127.0.0.1:8080')).toEqual({ ok: true, value: 'http://127.0.0.1:8080' });
+    expect(checkHubUrl('http://127.0.0.1:8080', 'this machine')).toEqual({ ok: true, value: 'http://127.0.0.1:8080' });
     expect(checkRelaySecret('abc123')).toMatchObject({ ok: false, message: expect.stringMatching(/should start with "whsec_"/) });
     expect(checkRelaySecret('whsec_c2hvcnQ=')).toMatchObject({ ok: false, message: expect.stringMatching(/too short/) });
     expect(checkRelaySecret(` ${RELAY_SECRET} `)).toEqual({ ok: true, value: RELAY_SECRET });
-    expect(checkAdminToken('short')).toMatchObject({ ok: false, message: expect.stringMatching(/16 characters/) });
-    expect(checkAdminToken('has a space in it, see')).toMatchObject({ ok: false, message: expect.stringMatching(/space/) });
-    expect(checkAdminToken(`Bearer ${ADMIN_TOKEN}`)).toEqual({ ok: true, value: ADMIN_TOKEN });
+    expect(checkToken('srt_short')).toMatchObject({ ok: false, message: expect.stringMatching(/shorter than the hub makes them/) });
+    expect(checkToken('srt_has a space in it, see')).toMatchObject({ ok: false, message: expect.stringMatching(/space/) });
+    expect(checkToken(`Bearer ${SHEET_TOKEN}`)).toEqual({ ok: true, value: SHEET_TOKEN });
+    // The hub's admin token is never taken: every editor could read it from the document properties.
+    expect(checkToken(ADMIN_TOKEN)).toMatchObject({ ok: false, message: expect.stringMatching(/Do not paste the hub’s admin token here.*npx stockrelay credentials create --name "Shop sheet" --scope sidebar/) });
   });
 
   test('a mistyped value saves nothing and the dialog says why', () => {
@@ -64,32 +68,36 @@ describe('Connect to hub', () => {
   test('good values are tried against the hub, then kept in document properties and in no cell', () => {
     const { env, hub, addon } = rig({ connected: false });
     catalog(env, ['SKU', 'On hand'], [['A-1', 1]]);
-    env.ui.answers = [HUB_URL + '/', RELAY_SECRET, ADMIN_TOKEN];
+    env.ui.answers = [HUB_URL + '/', RELAY_SECRET, SHEET_TOKEN];
     addon.menuConnect();
     expect(env.ui.lastAlert()!.text).toMatch(/^Connected to https:\/\/hub\.stock\.test\./);
-    expect(loadSettings(env.props)).toEqual({ hubUrl: HUB_URL, relaySecret: RELAY_SECRET, adminToken: ADMIN_TOKEN });
+    expect(loadSettings(env.props)).toEqual({ hubUrl: HUB_URL, relaySecret: RELAY_SECRET, token: SHEET_TOKEN });
+    // The dialog says what to make on the hub's machine, and that the admin token stays there.
+    expect(env.ui.prompts[1]!.text).toMatch(/admin token stays on the hub’s machine.*\nnpx stockrelay credentials create --name "Shop sheet" --scope sidebar\n/s);
+    expect(env.ui.prompts[2]!.text).toMatch(/starts with "srt_".*Never the hub’s admin token/);
     // the secret was proven by a signed relay the hub accepted, which changes nothing
     expect(hub.stored).toEqual([{ id: expect.any(String), body: expect.objectContaining({ kind: 'catalog_changed', added: [], removed: [] }) }]);
     const everyCell = env.ss.sheets.flatMap((s) => s.values().flat().map(String));
-    expect(everyCell.some((v) => v.includes('whsec_') || v.includes(ADMIN_TOKEN))).toBe(false);
+    expect(everyCell.some((v) => v.includes('whsec_') || v.includes(SHEET_TOKEN))).toBe(false);
   });
 
   test('a token or secret the hub refuses is not saved; a hub that does not answer is saved with a warning', () => {
     const a = rig({ connected: false });
-    a.env.ui.answers = [HUB_URL, RELAY_SECRET, 'a-wrong-token-of-enough-length'];
+    a.env.ui.answers = [HUB_URL, RELAY_SECRET, `srt_${'w'.repeat(43)}`];
     a.addon.menuConnect();
-    expect(a.env.ui.lastAlert()!.text).toMatch(/Nothing was saved\. The hub refused the admin token/);
+    expect(a.env.ui.lastAlert()!.text).toMatch(/Nothing was saved\. The hub refused this sheet’s token: it is mistyped, or its credential was rotated or revoked\. Ask the supplier/);
     expect(loadSettings(a.env.props)).toBeNull();
 
     const b = rig({ connected: false });
-    b.env.ui.answers = [HUB_URL, `whsec_${Buffer.from('another-secret-entirely-0123456789').toString('base64')}`, ADMIN_TOKEN];
+    // Another secret that starts like the credential's (the hub shows the first characters): the signature tells them apart.
+    b.env.ui.answers = [HUB_URL, `whsec_${Buffer.from('stockrelay-another-secret-0123456789').toString('base64')}`, SHEET_TOKEN];
     b.addon.menuConnect();
     expect(b.env.ui.lastAlert()!.text).toMatch(/Nothing was saved\. The hub refused the relay secret: The signature does not match/);
     expect(loadSettings(b.env.props)).toBeNull();
 
     const c = rig({ connected: false });
     c.hub.readStatus = 'down';
-    c.env.ui.answers = [HUB_URL, RELAY_SECRET, ADMIN_TOKEN];
+    c.env.ui.answers = [HUB_URL, RELAY_SECRET, SHEET_TOKEN];
     c.addon.menuConnect();
     expect(c.env.ui.lastAlert()!.text).toMatch(/^Saved, but the hub did not answer/);
     expect(loadSettings(c.env.props)).not.toBeNull();
@@ -102,8 +110,49 @@ describe('Connect to hub', () => {
     expect(env.ui.alerts).toHaveLength(0);
     env.ui.answers = ['https://other.stock.test', '', ''];
     addon.menuConnect();
-    expect(loadSettings(env.props)).toEqual({ hubUrl: 'https://other.stock.test', relaySecret: RELAY_SECRET, adminToken: ADMIN_TOKEN });
+    expect(loadSettings(env.props)).toEqual({ hubUrl: 'https://other.stock.test', relaySecret: RELAY_SECRET, token: SHEET_TOKEN });
     expect(env.ui.prompts[1]!.text).toMatch(/Leave empty to keep/);
+  });
+
+  test('the admin token, a credential without scope sidebar, or a relay secret of another credential is refused and nothing is saved', () => {
+    const a = rig({ connected: false });
+    a.env.ui.answers = [HUB_URL, RELAY_SECRET, ADMIN_TOKEN];
+    a.addon.menuConnect();
+    expect(a.env.ui.lastAlert()!.text).toMatch(/^Nothing was saved\. This is not a credential’s token .*Do not paste the hub’s admin token here/);
+    expect(loadSettings(a.env.props)).toBeNull();
+    expect(a.hub.stored).toEqual([]);
+
+    // A relay secret that is not the credential's (the hub-wide one, say) is refused before anything is sent.
+    const b = rig({ connected: false });
+    b.env.ui.answers = [HUB_URL, `whsec_${Buffer.from('the-hub-wide-relay-secret-0123456789').toString('base64')}`, SHEET_TOKEN];
+    b.addon.menuConnect();
+    expect(b.env.ui.lastAlert()!.text).toMatch(/^Nothing was saved\. This relay secret was not made with this token \(credential 1, "Shop sheet", has one starting whsec_c3Rv…\)/);
+    expect(loadSettings(b.env.props)).toBeNull();
+    expect(b.hub.stored).toEqual([]);
+
+    // What the hub says about the token decides: the admin token (should it ever look like a credential's), or the wrong scope.
+    expect(credentialProblem({ kind: 'admin', credential: null }, RELAY_SECRET)).toMatch(/^That is the hub’s admin token, which can change everything and must stay on the hub’s machine/);
+    expect(credentialProblem({ kind: 'credential', credential: { id: 4, name: 'Report', scopes: ['read'], relaySecretPrefix: null } }, RELAY_SECRET)).toMatch(/^Credential 4 \("Report"\) has scope read, which cannot adjust stock/);
+    expect(credentialProblem({ kind: 'credential', credential: { id: 5, name: 'Sheet', scopes: ['sidebar'], relaySecretPrefix: RELAY_SECRET.slice(0, 10) } }, RELAY_SECRET)).toBeNull();
+  });
+
+  test('a sheet connected with the admin token by an older version keeps working until it connects again with a credential, which removes the admin token', () => {
+    const { env, hub, addon } = rig({ connected: false });
+    env.props.setProperties({ [KEYS.hubUrl]: HUB_URL, [KEYS.relaySecret]: RELAY_SECRET, [KEYS.legacyAdminToken]: ADMIN_TOKEN });
+    expect(loadSettings(env.props)).toEqual({ hubUrl: HUB_URL, relaySecret: RELAY_SECRET, token: ADMIN_TOKEN });
+    // Leaving the token empty does not keep the admin token.
+    env.ui.answers = ['', '', ''];
+    addon.menuConnect();
+    expect(env.ui.lastAlert()!.text).toMatch(/^Nothing was saved\. Paste the token of this sheet’s credential/);
+    expect(env.props.getProperty(KEYS.legacyAdminToken)).toBe(ADMIN_TOKEN);
+    env.ui.answers = ['', '', SHEET_TOKEN];
+    addon.menuConnect();
+    expect(env.ui.lastAlert()!.text).toMatch(/^Connected to/);
+    expect(env.props.getProperty(KEYS.legacyAdminToken)).toBeNull();
+    expect(Object.values(env.props.getProperties())).not.toContain(ADMIN_TOKEN);
+    expect(hub.stored).toHaveLength(1);
+    saveSettings(env.props, loadSettings(env.props)!);
+    expect(env.props.getProperty(KEYS.token)).toBe(SHEET_TOKEN);
   });
 });
 

@@ -2,7 +2,7 @@
  * The offline queue: when the hub cannot be reached (fetch throws, 5xx, 503, 429) a change is kept
  * in document properties, in chunks under the 9 KB limit, all under the document lock, and sent in
  * order by the minute trigger with the webhook-id of its first attempt. 4xx answers other than
- * 409/429 are set aside with the hub's message; 409 relay_replayed counts as delivered.
+ * 401 (the sheet's credential rotated: kept until it connects again), 409 and 429 are set aside with the hub's message; 409 relay_replayed counts as delivered.
  */
 import { QUEUE_KEY, FAILED_KEY, type QueuedRelay } from '../../appsscript/src/queue';
 import { ChunkedStore, STORE_BUDGET } from '../../appsscript/src/store';
@@ -102,15 +102,25 @@ test('a 4xx refusal is set aside with the hub’s message, not retried, and show
   expect(addon.sidebarDismissFailed(q.failed[0]!.id).failed).toEqual([]);
 });
 
-test('a 401 (wrong relay secret) is not retried either; a 409 that is not a replay is', () => {
+test('a 401 (the sheet’s credential rotated or revoked) keeps the changes in order until the hub takes them again; so does a 409 that is not a replay', () => {
   const { env, hub, addon } = shop();
   hub.script = [409];
   addon.onSheetEdit(typeInto(env, 'Catalog', 'C2', 5));
   expect(queued(env.props)).toHaveLength(1);
-  hub.script = [401];
+  // The supplier rotates the sheet's credential: the hub refuses the old relay secret.
+  hub.script = [401, 401];
   addon.flushQueue();
-  expect(queued(env.props)).toHaveLength(0);
-  expect(addon.sidebarState().queue.failed[0]).toMatchObject({ status: 401 });
+  addon.onSheetEdit(typeInto(env, 'Catalog', 'C2', 6));
+  // Sent: two edits under a refused secret. Kept: both, in order, nothing set aside, and the reason says what to do.
+  expect(queued(env.props).map((q) => JSON.parse(q.body).newValue)).toEqual([5, 6]);
+  expect(queued(env.props)[0]!.lastError).toMatch(/rotated or revoked.*Connect to hub/);
+  expect(addon.sidebarState().queue.failed).toEqual([]);
+  expect(hub.stored).toEqual([]);
+  // Connected again (the hub takes the relays): both go, in order.
+  hub.script = [];
+  addon.flushQueue();
+  expect(hub.stored.map((s) => s.body.newValue)).toEqual([5, 6]);
+  expect(queued(env.props)).toEqual([]);
 });
 
 test('the queue is stored in chunks under the 9 KB per-value limit, and reads back whole', () => {
@@ -125,8 +135,8 @@ test('the queue is stored in chunks under the 9 KB per-value limit, and reads ba
   hub.mode = 'up';
   addon.flushQueue();
   expect(hub.stored).toHaveLength(40);
-  // the chunks no longer needed are deleted
-  expect(Object.keys(env.props.getProperties()).filter((k) => k.startsWith(`${QUEUE_KEY}#`))).toEqual([`${QUEUE_KEY}#n`, `${QUEUE_KEY}#0`]);
+  // the chunks no longer needed are deleted; an empty queue leaves nothing behind (one read says so)
+  expect(Object.keys(env.props.getProperties()).filter((k) => k.startsWith(`${QUEUE_KEY}#`))).toEqual([]);
   expect(queued(env.props)).toEqual([]);
 });
 
@@ -153,7 +163,7 @@ test('when another execution holds the lock, the edit is marked NOT sent on the 
   addon.onSheetEdit(typeInto(env, 'Catalog', 'C2', 5));
   expect(hub.stored).toHaveLength(0);
   expect(sheet.getRange('C2').getNote()).toMatch(/NOT sent to the hub/);
-  expect(env.ss.toasts.at(-1)!.message).toMatch(/still being sent/);
+  expect(env.ss.toasts.at(-1)!.message).toMatch(/busy with another stockrelay task for 30 seconds, so this change could not be kept/);
   addon.flushQueue(); // skipped quietly while busy
 });
 

@@ -70,10 +70,10 @@ test('with the hub down every section says why in plain words, and the queue sti
   expect(s.queue.lastError).toMatch(/did not answer/);
 });
 
-test('a refused admin token and a hub that is restarting are told apart', () => {
+test('a refused token and a hub that is restarting are told apart', () => {
   const { hub, addon } = furnishedRig();
   hub.readStatus = 401;
-  expect(addon.sidebarState().item.error).toMatch(/The hub refused the admin token\. Choose Connect to hub/);
+  expect(addon.sidebarState().item.error).toMatch(/The hub refused this sheet’s token: it is mistyped, or its credential was rotated or revoked\. Ask the supplier .*choose Connect to hub/);
   hub.readStatus = 503;
   expect(addon.sidebarState().item.error).toMatch(/The hub is restarting \(503\)/);
 });
@@ -84,7 +84,7 @@ test('not connected: the sidebar says what to do and calls nothing', () => {
   r.env.ss.select('Catalog', 'A2');
   const s = r.addon.sidebarState();
   expect(s.connected).toBe(false);
-  expect(s.notice).toMatch(/not connected to a hub yet: choose Extensions › stockrelay › Connect to hub/);
+  expect(s.notice).toMatch(/not connected to a hub yet: choose stockrelay › Connect to hub/);
   expect(s.row!.sku).toBe('ART-1');
   expect(r.env.fetch.requests).toEqual([]);
 });
@@ -174,4 +174,33 @@ test('with the hub down the conflicts are shown from the Conflicts tab, read-onl
   const res = addon.sidebarDecideConflict(17, 'accept');
   expect(res.ok).toBe(false);
   expect(res.message).toMatch(/did not answer/);
+});
+
+describe('issue #15, item 21: the sidebar books on the item shown, and says a hub outage once', () => {
+  test('an adjustment is booked on the SKU the form sends, whatever row the cursor is on now', () => {
+    const { env, hub, addon } = furnishedRig();
+    env.ss.select('Catalog', 'C3'); // the cursor moved to ART-0002 while the sidebar still showed ART-0001
+    addon.sidebarAdjust({ sku: 'ART-0001', location: 'gallery', quantity: '2', reason: 'restock', note: '' });
+    expect(hub.stored.map((s) => s.body.sku)).toEqual(['ART-0001']);
+  });
+
+  test('an item the hub does not know is marked, so the form cannot send for it', () => {
+    const { env, addon } = furnishedRig();
+    env.ss.select('Catalog', 'C3');
+    expect(addon.sidebarState()).toMatchObject({ itemUnknown: true, hubProblem: null });
+    env.ss.select('Catalog', 'C2');
+    expect(addon.sidebarState().itemUnknown).toBe(false);
+  });
+
+  test('a hub that does not answer is asked once, not once per section, and the outage is said once', () => {
+    const { env, hub, addon } = furnishedRig();
+    hub.readStatus = 'down';
+    const s = addon.sidebarState();
+    expect(s.hubProblem).toMatch(/^The hub at https:\/\/hub\.stock\.test did not answer/);
+    // One request reached for the hub (each would wait for UrlFetchApp's time-out in Apps Script).
+    expect(env.fetch.requests.filter((r) => !r.url.endsWith('/v1/relay'))).toHaveLength(1);
+    // The sections say the same words, which the sidebar shows once (hubProblem).
+    for (const e of [s.item.error, s.channels.error, s.alerts.error, s.conflicts.error]) expect(e).toBe(s.hubProblem);
+    expect(s.queue.waiting).toBe(0);
+  });
 });

@@ -2,7 +2,8 @@
  * The built sidebar (appsscript/dist/Sidebar.html, JS and CSS inlined) in headless Chromium, with a
  * `google.script.run` shim that calls the add-on's server functions backed by the fakes. It must
  * render the row's levels, say errors in plain words, and never leave the spinner running.
- * Needs Debian's chromium at /usr/bin/chromium: without it this test FAILS (it never skips).
+ * Drives the machine's Chromium (CHROMIUM_PATH, or chromium on the PATH), else the one the
+ * @sparticuz/chromium devDependency ships (test/helpers/machine.ts); with none, it FAILS (it never skips).
  * The screenshot it takes is docs/sidebar.png.
  */
 import fs from 'node:fs';
@@ -11,6 +12,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { buildAddon } from '../../appsscript/build';
 import type { Addon } from '../../appsscript/src/app';
 import { tempDir } from '../helpers/hub';
+import { findChromium } from '../helpers/machine';
 import { furnishedRig } from './fakes/furnished';
 
 jest.setTimeout(90_000);
@@ -19,7 +21,6 @@ jest.setTimeout(90_000);
 declare const document: any;
 declare const window: any;
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SCREENSHOT = path.join(__dirname, '..', '..', 'docs', 'sidebar.png');
 let browser: Browser;
 let pageUrl = '';
@@ -50,13 +51,15 @@ const SHIM = `
 `;
 
 beforeAll(async () => {
-  if (!fs.existsSync(CHROMIUM)) {
-    throw new Error(`Chromium is not installed at ${CHROMIUM}: run "apt-get install -y chromium" (as root), or set CHROMIUM_PATH. The sidebar test does not skip.`);
-  }
+  const found = await findChromium();
   const out = tempDir('sr-sidebar-');
   await buildAddon(out);
   pageUrl = `file://${path.join(out, 'Sidebar.html')}`;
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+  browser = await chromium.launch({
+    executablePath: found.executablePath,
+    env: { ...process.env, ...found.env },
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+  });
 });
 
 afterAll(async () => {
@@ -165,7 +168,7 @@ test('a failing call shows the error in plain words and the spinner goes away', 
   await page.waitForSelector('#busy', { state: 'visible' });
   await page.waitForSelector('#error', { state: 'visible' });
   await spinnerHidden(page);
-  expect(await page.textContent('#error')).toBe('Could not read the stock for this row. This spreadsheet’s storage cannot be reached from here: open the spreadsheet and use the Extensions menu.');
+  expect(await page.textContent('#error')).toBe('Could not read the stock for this row. This spreadsheet’s storage cannot be reached from here: open the spreadsheet and use the stockrelay menu.');
   expect(shim.calls).toEqual(['sidebarState']);
 
   // Google itself unreachable: said in words, not "NetworkError: … HTTP 0".
@@ -177,16 +180,20 @@ test('a failing call shows the error in plain words and the spinner goes away', 
   await page.close();
 });
 
-test('with the hub down the page still renders, each section saying why, and what waits is shown', async () => {
+test('with the hub down the page still renders, the outage said once (not in every section), and what waits is shown', async () => {
   const { addon, hub } = furnishedRig();
   hub.mode = 'down';
   addon.sidebarAdjust({ sku: 'ART-0001', location: 'gallery', quantity: '2', reason: 'restock', note: '' });
   hub.readStatus = 'down';
   const { page } = await open(addon);
-  await page.waitForSelector('#levels .banner.error');
+  await page.waitForSelector('#hub-problem', { state: 'visible' });
   await spinnerHidden(page);
-  expect(await page.innerText('#levels')).toMatch(/^The hub at https:\/\/hub\.stock\.test did not answer/);
-  expect(await page.innerText('#channels')).toMatch(/did not answer/);
+  expect(await page.innerText('#hub-problem')).toMatch(/^The hub at https:\/\/hub\.stock\.test did not answer/);
+  // One banner with the hub's words; the sections it stopped say so in a line.
+  const banners = await page.$$eval('.banner', (els) => els.filter((e) => (e as any).offsetParent !== null).map((e) => (e as any).innerText as string));
+  expect(banners.filter((t) => /did not answer/.test(t))).toHaveLength(1);
+  expect(await page.innerText('#levels')).toBe('Not read: the hub did not answer (see above).');
+  expect(await page.innerText('#channels')).toBe('Not read: the hub did not answer (see above).');
   expect(await page.innerText('#queue')).toMatch(/1 change waiting[\s\S]*Send now/);
   expect(await page.isVisible('#error')).toBe(false);
 
@@ -197,4 +204,60 @@ test('with the hub down the page still renders, each section saying why, and wha
   await spinnerHidden(page);
   expect(hub.stored.map((s) => s.body.kind)).toEqual(['adjustment']);
   await page.close();
+});
+
+describe('issue #15, item 21: the adjustment is booked on the item shown', () => {
+  /** The furnished hub also knows ART-0003, on row 4 of the Catalog. */
+  function withThirdItem() {
+    const r = furnishedRig();
+    r.hub.items.set('ART-0003', { sku: 'ART-0003', title: 'Water Dreaming', locations: [{ locationId: 'gallery', onHand: 5, channels: [] }] });
+    r.sheet.getRange(4, 1, 1, 4).setValues([['ART-0003', 'Water Dreaming', 5, 0]]);
+    return r;
+  }
+
+  test('Send is off while the sidebar reads the new row, so nothing is booked on the item it showed before', async () => {
+    const { addon, hub, env } = withThirdItem();
+    const { page, shim } = await open(addon);
+    await page.waitForSelector('#levels .loc');
+    await spinnerHidden(page);
+    expect(await page.isEnabled('#adj-send')).toBe(true);
+    expect(await page.textContent('#adj-hint')).toBe('Books on ART-0001.');
+
+    // The cursor moves to ART-0003; the sidebar reloads slowly; the person types and presses Send meanwhile.
+    env.ss.select('Catalog', 'B4');
+    shim.delayMs = 1500;
+    await page.click('#refresh');
+    await page.waitForSelector('#busy', { state: 'visible' });
+    expect(await page.isDisabled('#adj-send')).toBe(true);
+    expect(await page.textContent('#adj-hint')).toBe('Reading the selected row…');
+    await page.fill('#adj-qty', '-1');
+    await page.click('#adj-send', { force: true });
+    await page.press('#adj-qty', 'Enter');
+    expect(shim.calls.filter((c) => c === 'sidebarAdjust')).toEqual([]);
+    expect(hub.stored).toEqual([]);
+
+    // Once the row is read, Send books on the SKU shown: ART-0003.
+    await spinnerHidden(page);
+    expect(await page.textContent('#row-title')).toBe('ART-0003 — Water Dreaming');
+    shim.delayMs = 0;
+    await page.click('#adj-send');
+    await page.waitForFunction(() => /Sent:/.test(document.querySelector('#adj-result')!.textContent!));
+    expect(hub.stored.map((s) => [s.body.kind, s.body.sku, s.body.quantity])).toEqual([['adjustment', 'ART-0003', -1]]);
+    await spinnerHidden(page);
+    await page.close();
+  });
+
+  test('Send stays off for an item the hub does not know, and says what to do', async () => {
+    const { addon, env, hub } = withThirdItem();
+    env.ss.select('Catalog', 'B3'); // ART-0002: not on the hub
+    const { page } = await open(addon);
+    await page.waitForSelector('#levels .banner.error');
+    await spinnerHidden(page);
+    expect(await page.isDisabled('#adj-send')).toBe(true);
+    expect(await page.textContent('#adj-hint')).toMatch(/The hub does not know ART-0002 yet, so nothing can be booked on it: choose stockrelay › Sync now/);
+    await page.fill('#adj-qty', '2');
+    await page.press('#adj-qty', 'Enter');
+    expect(hub.stored).toEqual([]);
+    await page.close();
+  });
 });

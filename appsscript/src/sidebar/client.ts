@@ -26,7 +26,7 @@ export function plainError(err: unknown): string {
   const raw = err instanceof Error ? err.message : typeof err === 'string' ? err : err && typeof err === 'object' && 'message' in err ? String((err as { message: unknown }).message) : String(err);
   const text = raw.replace(/^(Exception|Error|ScriptError):\s*/i, '').trim();
   if (/NetworkError|HTTP 0|Failed to fetch/i.test(text)) return 'The connection to Google was lost. Check the internet connection, then press Refresh.';
-  if (/authori[sz]ation is required|permission/i.test(text)) return 'stockrelay needs your permission again: close the sidebar and choose Extensions › stockrelay › Open sidebar.';
+  if (/authori[sz]ation is required|permission/i.test(text)) return 'stockrelay needs your permission again: close the sidebar and choose stockrelay › Open sidebar.';
   if (/timed? ?out|exceeded maximum execution time/i.test(text)) return 'The hub took too long to answer. Press Refresh to try again.';
   return text || 'Something went wrong, and Apps Script did not say what. Press Refresh to try again.';
 }
@@ -77,8 +77,14 @@ const when = (iso: string | null) => {
 
 const signed = (n: number) => (n > 0 ? `+${n}` : String(n));
 
+/**
+ * A section's error. When the hub could not be read at all, that is said once at the top
+ * (#hub-problem); each section it stopped only says so in a line, not the same sentence again.
+ */
 function sectionError(message: string | null): HTMLElement | null {
-  return message ? el('div', { class: 'banner error', text: message }) : null;
+  if (!message) return null;
+  if (current?.hubProblem && message === current.hubProblem) return el('div', { class: 'hint', text: 'Not read: the hub did not answer (see above).' });
+  return el('div', { class: 'banner error', text: message });
 }
 
 function renderLevels(item: ItemSection | null, error: string | null): void {
@@ -189,6 +195,27 @@ async function decideConflict(id: number, decision: 'accept' | 'reject'): Promis
   }
 }
 
+/** True while the sidebar reads a row: nothing may be sent then (the form may still show the previous item). */
+let loading = false;
+/** The SKU shown in the sidebar: what an adjustment is booked on (never whatever the cursor is on now). */
+let shownSku: string | null = null;
+
+/** Send is possible only for an item shown, known to the hub, and not while the sidebar reloads. */
+function updateSend(): void {
+  const state = current;
+  const can = !loading && !!state && state.connected && !!shownSku && !state.itemUnknown;
+  $<HTMLButtonElement>('adj-send').disabled = !can;
+  $('adjust-section').classList.toggle('disabled', !can);
+  const hint = $('adj-hint');
+  hint.textContent = loading
+    ? 'Reading the selected row…'
+    : state && shownSku && state.itemUnknown
+      ? `The hub does not know ${shownSku} yet, so nothing can be booked on it: choose stockrelay › Sync now, then Refresh.`
+      : shownSku
+        ? `Books on ${shownSku}.`
+        : '';
+}
+
 function renderForm(state: SidebarState): void {
   const loc = $<HTMLSelectElement>('adj-loc');
   const chosen = loc.value;
@@ -199,20 +226,23 @@ function renderForm(state: SidebarState): void {
   if (reason.options.length !== state.reasons.length) {
     reason.replaceChildren(...state.reasons.map((r) => el('option', { text: r })));
   }
-  const can = state.connected && !!state.row?.sku;
-  $<HTMLButtonElement>('adj-send').disabled = !can;
-  $('adjust-section').classList.toggle('disabled', !can);
+  updateSend();
 }
 
 let current: SidebarState | null = null;
 
 export function render(state: SidebarState): void {
   current = state;
+  const notices = [state.notice, state.notSynced].filter((n): n is string => !!n);
   const notice = $('notice');
-  notice.textContent = state.notice ?? '';
-  notice.hidden = !state.notice;
+  notice.textContent = notices.join(' ');
+  notice.hidden = notices.length === 0;
+  const problem = $('hub-problem');
+  problem.textContent = state.hubProblem ?? '';
+  problem.hidden = !state.hubProblem;
   const row = state.row;
   const sku = row?.sku ?? null;
+  shownSku = sku;
   $('row-title').textContent = sku ? `${sku}${row?.title ? ` — ${row.title}` : ''}` : 'No item selected';
   $('row-hint').textContent = !row
     ? 'Put the cursor on a row of the Catalog tab, then press Refresh.'
@@ -228,16 +258,29 @@ export function render(state: SidebarState): void {
   renderChannels(state.channels.data, state.channels.error);
   renderConflicts(state.conflicts);
   renderForm(state);
-  $('footer').textContent = state.connected ? `Hub: ${state.hubUrl}${state.triggers.length < 3 ? ' · triggers not installed: edits are not sent (menu › Install triggers)' : ''}` : '';
+  $('footer').textContent = state.connected ? `Hub: ${state.hubUrl}${footerNote(state)}` : '';
+}
+
+function footerNote(state: SidebarState): string {
+  const c = state.connection;
+  if (!c.active) return ' · triggers not installed: edits are not sent (stockrelay › Install triggers; one person does it for everyone)';
+  if (!c.mine && c.installedBy) return ` · edits are relayed by the triggers ${c.installedBy} installed`;
+  return '';
 }
 
 export async function load(): Promise<void> {
+  loading = true;
+  updateSend();
   try {
     const state = await withSpinner('Reading from the hub…', () => call('sidebarState'));
     showError(null);
+    loading = false;
     render(state);
   } catch (err) {
     showError(`Could not read the stock for this row. ${plainError(err)}`);
+  } finally {
+    loading = false;
+    updateSend();
   }
 }
 
@@ -264,7 +307,9 @@ async function dismissFailed(id: string): Promise<void> {
 async function adjust(ev: Event): Promise<void> {
   ev.preventDefault();
   const result = $('adj-result');
-  const sku = current?.row?.sku;
+  // The SKU shown, and only once the sidebar has finished reading it (Enter in a field submits too).
+  const sku = shownSku;
+  if (loading || $<HTMLButtonElement>('adj-send').disabled) return;
   if (!sku) {
     result.className = 'result bad';
     result.textContent = 'Put the cursor on a Catalog row with a SKU first, then press Refresh.';
@@ -292,7 +337,7 @@ async function adjust(ev: Event): Promise<void> {
     result.className = 'result bad';
     result.textContent = `The adjustment was not sent. ${plainError(err)}`;
   } finally {
-    button.disabled = !(current?.connected && current.row?.sku);
+    updateSend();
   }
 }
 

@@ -1,9 +1,9 @@
 /** A spreadsheet wired to a scripted hub, with the add-on built on the fakes. */
 import { createAddon, type Addon } from '../../../appsscript/src/app';
 import { saveSettings } from '../../../appsscript/src/settings';
-import { ADMIN_TOKEN, RELAY_SECRET } from '../../helpers/hub';
+import { RELAY_SECRET } from '../../helpers/hub';
 import { fakeEnv, type FakeEnv, type FakeSheet, type HttpHandler } from './gas';
-import { ScriptedHub } from './scripted-hub';
+import { SHEET_TOKEN, ScriptedHub } from './scripted-hub';
 
 export const HUB_URL = 'https://hub.stock.test';
 
@@ -16,7 +16,7 @@ export interface Rig {
 export function rig(opts: { connected?: boolean; handler?: HttpHandler; hubUrl?: string; now?: () => Date } = {}): Rig {
   const hub = new ScriptedHub();
   const env = fakeEnv({ handler: opts.handler ?? hub.handler, ...(opts.now ? { now: opts.now } : {}) });
-  if (opts.connected !== false) saveSettings(env.props, { hubUrl: opts.hubUrl ?? HUB_URL, relaySecret: RELAY_SECRET, adminToken: ADMIN_TOKEN });
+  if (opts.connected !== false) saveSettings(env.props, { hubUrl: opts.hubUrl ?? HUB_URL, relaySecret: RELAY_SECRET, token: SHEET_TOKEN });
   return { env, hub, addon: createAddon(() => env.services) };
 }
 

@@ -4,6 +4,13 @@
  * value over 9 KB or a store over 500 KB is refused, everyMinutes takes only 1, 5, 10, 15 or 30.
  * Rows are objects that carry their cells and metadata, so inserting, deleting and sorting rows
  * moves metadata with the row exactly as Sheets does.
+ *
+ * Also as Apps Script does it: a text set with setValue(s) is read as if typed (numeric text becomes
+ * a number, a leading "=" — or "+"/"-" before something that is not a number — makes a formula, a
+ * leading apostrophe keeps the rest as plain text); an installable trigger belongs to the user who
+ * made it and only they see it in getProjectTriggers, while every user's edit trigger fires for
+ * every edit (`fireEdit`); locks are per execution (`inExecution` runs code as another execution, as
+ * when a second edit arrives while the first is still waiting for the hub).
  */
 import crypto from 'node:crypto';
 import type {
@@ -38,6 +45,8 @@ import type {
 
 interface Cell {
   value: unknown;
+  /** Set when a text written into the cell was taken as a formula (the fake does not evaluate it). */
+  formula?: string;
   note: string;
   validation: FakeValidation | null;
   numberFormat: string;
@@ -195,7 +204,7 @@ export class FakeRange implements RangeLike {
     return out;
   }
   setValue(v: unknown) {
-    this.each((cell) => (cell.value = sheetValue(v)));
+    this.each((cell) => setCell(cell, v));
     this.sheet.ss.log.push({ op: 'setValue', a1: this.getA1Notation(), value: v });
     return this;
   }
@@ -204,8 +213,18 @@ export class FakeRange implements RangeLike {
       throw new Error(`Exception: The number of rows or columns in the data does not match the range (${values.length}x${values[0]?.length ?? 0} for ${this.numRows}x${this.numCols}).`);
     }
     this.sheet.growTo(this.row + this.numRows - 1, this.col + this.numCols - 1);
-    this.each((cell, r, c) => (cell.value = sheetValue(values[r]![c])));
+    this.each((cell, r, c) => setCell(cell, values[r]![c]));
     return this;
+  }
+  /** The formula of the top-left cell ("" when it holds a value), as Range.getFormula. */
+  getFormula() {
+    return this.sheet.row(this.row).cell(this.col).formula ?? '';
+  }
+  /** Every formula in the range (for assertions: [] when none). */
+  formulas(): string[] {
+    const out: string[] = [];
+    this.each((cell) => cell.formula && out.push(cell.formula));
+    return out;
   }
   getNote() {
     return this.sheet.row(this.row).cell(this.col).note;
@@ -221,6 +240,7 @@ export class FakeRange implements RangeLike {
   clear() {
     this.each((cell) => {
       cell.value = '';
+      delete cell.formula;
       cell.numberFormat = '';
       cell.bold = false;
     });
@@ -263,11 +283,27 @@ export class FakeRange implements RangeLike {
   }
 }
 
-/** What Sheets stores when a value is typed or set: numeric text becomes a number. */
+/** What Sheets stores when a value is typed or set: numeric text becomes a number; a leading apostrophe keeps text as text. */
 export function sheetValue(v: unknown): unknown {
   if (v === null || v === undefined) return '';
+  if (typeof v === 'string' && v.startsWith("'")) return v.slice(1);
   if (typeof v === 'string' && /^\s*[+-]?(\d+(\.\d*)?|\.\d+)\s*$/.test(v)) return Number(v);
   return v;
+}
+
+/** True when Sheets would take the text as a formula: "=…", or "+"/"-" before something that is not a number. */
+export function readsAsFormula(v: unknown): v is string {
+  return typeof v === 'string' && (v.startsWith('=') || (/^[+-]/.test(v) && !/^\s*[+-]?(\d+(\.\d*)?|\.\d+)\s*$/.test(v)));
+}
+
+function setCell(cell: Cell, v: unknown): void {
+  if (readsAsFormula(v)) {
+    cell.formula = v.startsWith('=') ? v : `=${v}`;
+    cell.value = '#FORMULA';
+    return;
+  }
+  delete cell.formula;
+  cell.value = sheetValue(v);
 }
 
 // ---------------------------------------------------------------- Embedded charts
@@ -538,7 +574,8 @@ export class FakeSpreadsheet implements SpreadsheetLike {
 export class FakeUi implements UiLike {
   Button = { OK: 'OK', CANCEL: 'CANCEL', CLOSE: 'CLOSE', YES: 'YES', NO: 'NO' };
   ButtonSet = { OK: 'OK', OK_CANCEL: 'OK_CANCEL', YES_NO: 'YES_NO' };
-  menus: { items: ({ caption: string; fn: string } | null)[] }[] = [];
+  /** Menus added, in order: `caption` for a menu of its own (createMenu), null for an add-on menu under Extensions. */
+  menus: { caption: string | null; items: ({ caption: string; fn: string } | null)[] }[] = [];
   alerts: { title: string; text: string }[] = [];
   prompts: { title: string; text: string }[] = [];
   answers: (string | null)[] = [];
@@ -546,11 +583,17 @@ export class FakeUi implements UiLike {
   confirms: boolean[] = [];
   sidebars: HtmlOutputLike[] = [];
   createAddonMenu(): MenuLike {
+    return this.menuBuilder(null);
+  }
+  createMenu(caption: string): MenuLike {
+    return this.menuBuilder(caption);
+  }
+  private menuBuilder(caption: string | null): MenuLike {
     const items: ({ caption: string; fn: string } | null)[] = [];
     const menu: MenuLike = {
-      addItem: (caption, fn) => (items.push({ caption, fn }), menu),
+      addItem: (c, fn) => (items.push({ caption: c, fn }), menu),
       addSeparator: () => (items.push(null), menu),
-      addToUi: () => void this.menus.push({ items }),
+      addToUi: () => void this.menus.push({ caption, items }),
     };
     return menu;
   }
@@ -626,26 +669,57 @@ export class FakeProperties implements PropertiesLike {
   }
 }
 
+/**
+ * One lock (the document lock, or the script lock) shared by every execution. Each execution gets
+ * its own handle (`handle`), as LockService gives each execution its own Lock. When another
+ * execution holds it, tryLock(timeout) returns false, after (in Apps Script) waiting `timeout` ms:
+ * the waits are recorded in `waitedMs`, so a test can see an edit that would have waited 30 s.
+ */
 export class FakeLock implements LockLike {
-  held = false;
+  /** The execution holding the lock (null: free). */
+  holder: number | null = null;
   acquired = 0;
-  /** Another execution holds the lock: tryLock fails. */
+  /** Something outside the test's executions holds the lock: tryLock fails. */
   heldElsewhere = false;
-  tryLock() {
-    if (this.heldElsewhere) return false;
-    if (this.held) throw new Error('test: the add-on asked for the document lock it already holds (it should be re-entrant in code)');
-    this.held = true;
+  /** Timeouts of tryLock calls that failed because another execution held the lock. */
+  waitedMs: number[] = [];
+  constructor(
+    private readonly name = 'document',
+    private readonly execution: () => number = () => 0,
+  ) {}
+  get held() {
+    return this.holder !== null;
+  }
+  handle(): LockLike {
+    const me = this.execution();
+    return { tryLock: (t: number) => this.tryAs(me, t), releaseLock: () => this.releaseAs(me) };
+  }
+  tryLock(timeoutInMillis = 0) {
+    return this.tryAs(this.execution(), timeoutInMillis);
+  }
+  releaseLock() {
+    this.releaseAs(this.execution());
+  }
+  private tryAs(me: number, timeout: number) {
+    if (this.heldElsewhere || (this.holder !== null && this.holder !== me)) {
+      this.waitedMs.push(timeout);
+      return false;
+    }
+    if (this.holder === me) throw new Error(`test: the add-on asked for the ${this.name} lock it already holds (it should be re-entrant in code)`);
+    this.holder = me;
     this.acquired++;
     return true;
   }
-  releaseLock() {
-    this.held = false;
+  private releaseAs(me: number) {
+    if (this.holder === me) this.holder = null;
   }
 }
 
 // ---------------------------------------------------------------- Triggers
 
 export interface FakeTrigger extends TriggerLike {
+  /** The user who made it: the only one who sees it, and the one it runs as. */
+  owner: string;
   type: 'ON_EDIT' | 'ON_CHANGE' | 'CLOCK';
   source: string | null;
   minutes: number | null;
@@ -655,20 +729,24 @@ export interface FakeTrigger extends TriggerLike {
 }
 
 export class FakeScriptApp {
+  /** Every user's triggers (Apps Script shows each user only their own). */
   triggers: FakeTrigger[] = [];
   private next = 1;
+  constructor(private readonly currentUser: () => string = () => 'mia@gallery.example') {}
   getProjectTriggers() {
-    return [...this.triggers];
+    const me = this.currentUser();
+    return this.triggers.filter((t) => t.owner === me);
   }
   deleteTrigger(t: TriggerLike) {
     const before = this.triggers.length;
-    this.triggers = this.triggers.filter((x) => x.getUniqueId() !== t.getUniqueId());
+    const me = this.currentUser();
+    this.triggers = this.triggers.filter((x) => !(x.getUniqueId() === t.getUniqueId() && x.owner === me));
     if (before === this.triggers.length) throw new Error('Exception: the trigger does not exist');
   }
   newTrigger(handler: string) {
     const make = (type: FakeTrigger['type'], source: string | null, minutes: number | null): FakeTrigger => {
-      const id = String(this.next++);
-      const t: FakeTrigger = { type, source, minutes, getHandlerFunction: () => handler, getUniqueId: () => id };
+      const id = `40341240849599${String(this.next++).padStart(5, '0')}`;
+      const t: FakeTrigger = { owner: this.currentUser(), type, source, minutes, getHandlerFunction: () => handler, getUniqueId: () => id };
       this.triggers.push(t);
       return t;
     };
@@ -813,23 +891,40 @@ export interface FakeEnv {
   ss: FakeSpreadsheet;
   ui: FakeUi;
   props: FakeProperties;
+  /** The document lock. */
   lock: FakeLock;
+  /** The script lock (the add-on sends relays under it). */
+  scriptLock: FakeLock;
   scriptApp: FakeScriptApp;
   fetch: FakeUrlFetchApp;
+  /** The person at the keyboard (the active user). */
   user: { email: string };
+  /** Who the running code runs as, when not the active user (a trigger runs as its owner). */
+  runningAs: { email: string | null };
+  /** The execution running now (each entry point call is one; `inExecution` starts another). */
+  execution: { id: number };
   htmlFiles: string[];
 }
 
-export function fakeEnv(opts: { handler?: HttpHandler; now?: () => Date; email?: string; noDocument?: boolean } = {}): FakeEnv {
+/** Marks a handler whose requests are made from this machine (a hub on 127.0.0.1 is reachable). */
+export const FROM_THIS_MACHINE = Symbol('fetches from this machine');
+
+export function fakeEnv(opts: { handler?: HttpHandler; now?: () => Date; email?: string; noDocument?: boolean; fetchesFrom?: 'google' | 'this machine' } = {}): FakeEnv {
   const ss = new FakeSpreadsheet();
   const ui = new FakeUi();
   const props = new FakeProperties();
-  const lock = new FakeLock();
-  const scriptApp = new FakeScriptApp();
-  const fetch = new FakeUrlFetchApp(opts.handler ?? unreachable);
+  const execution = { id: 1 };
+  const lock = new FakeLock('document', () => execution.id);
+  const scriptLock = new FakeLock('script', () => execution.id);
   const user = { email: opts.email ?? 'mia@gallery.example' };
+  const runningAs: { email: string | null } = { email: null };
+  const scriptApp = new FakeScriptApp(() => runningAs.email ?? user.email);
+  const fetch = new FakeUrlFetchApp(opts.handler ?? unreachable);
   const htmlFiles: string[] = [];
   const userObj: UserLike = { getEmail: () => user.email };
+  const effective: UserLike = { getEmail: () => runningAs.email ?? user.email };
+  // Google's servers make UrlFetchApp's requests; a test hub on 127.0.0.1 is reached from this machine.
+  const fetchesFrom = opts.fetchesFrom ?? (opts.handler && (opts.handler as { [FROM_THIS_MACHINE]?: boolean })[FROM_THIS_MACHINE] ? 'this machine' : 'google');
   const services: Services = {
     spreadsheetApp: {
       ProtectionType: { RANGE: 'RANGE', SHEET: 'SHEET' },
@@ -839,7 +934,7 @@ export function fakeEnv(opts: { handler?: HttpHandler; now?: () => Date; email?:
     },
     urlFetchApp: fetch,
     propertiesService: { getDocumentProperties: () => (opts.noDocument ? null : props) },
-    lockService: { getDocumentLock: () => (opts.noDocument ? null : lock) },
+    lockService: { getDocumentLock: () => (opts.noDocument ? null : lock.handle()), getScriptLock: () => scriptLock.handle() },
     scriptApp,
     utilities: fakeUtilities,
     htmlService: {
@@ -849,11 +944,58 @@ export function fakeEnv(opts: { handler?: HttpHandler; now?: () => Date; email?:
         return out;
       },
     },
-    session: { getActiveUser: () => userObj, getEffectiveUser: () => userObj },
+    session: { getActiveUser: () => userObj, getEffectiveUser: () => effective },
     charts: { ChartType: { LINE: 'LINE', COLUMN: 'COLUMN', BAR: 'BAR' } },
     now: opts.now ?? (() => new Date()),
+    fetchesFrom,
   };
-  return { services, ss, ui, props, lock, scriptApp, fetch, user, htmlFiles };
+  return { services, ss, ui, props, lock, scriptLock, scriptApp, fetch, user, runningAs, execution, htmlFiles };
+}
+
+let executions = 100;
+
+/** Runs `fn` as another execution of the script (its own locks), as Apps Script runs a second edit's trigger meanwhile. */
+export function inExecution<T>(env: FakeEnv, fn: () => T): T {
+  const before = env.execution.id;
+  env.execution.id = ++executions;
+  try {
+    return fn();
+  } finally {
+    env.execution.id = before;
+  }
+}
+
+/**
+ * What Apps Script does on an edit: every installable edit trigger of the spreadsheet fires, each in
+ * its own execution, running as the user who made it, with its own triggerUid in the event.
+ */
+export function fireEdit(env: FakeEnv, addon: { onSheetEdit(e: EditEvent): void }, e: EditEvent): number {
+  const edits = env.scriptApp.triggers.filter((t) => t.type === 'ON_EDIT' && t.getHandlerFunction() === 'onSheetEdit');
+  for (const t of edits) {
+    const was = env.runningAs.email;
+    env.runningAs.email = t.owner;
+    try {
+      inExecution(env, () => addon.onSheetEdit({ ...e, triggerUid: t.getUniqueId() }));
+    } finally {
+      env.runningAs.email = was;
+    }
+  }
+  return edits.length;
+}
+
+/** Every time-driven trigger for `handler` fires once (each in its own execution, as its owner). */
+export function fireClock(env: FakeEnv, addon: Record<string, unknown>, handler: string): number {
+  const clocks = env.scriptApp.triggers.filter((t) => t.type === 'CLOCK' && t.getHandlerFunction() === handler);
+  for (const t of clocks) {
+    const was = env.runningAs.email;
+    env.runningAs.email = t.owner;
+    try {
+      inExecution(env, () => (addon[handler] as (e: unknown) => void)({ triggerUid: t.getUniqueId() }));
+    } finally {
+      env.runningAs.email = was;
+    }
+  }
+  return clocks.length;
 }
 
 /**
@@ -877,4 +1019,14 @@ export function typeInto(env: FakeEnv, sheetName: string, a1: string, values: un
   if (nv !== undefined) e.value = nv;
   if (ov !== undefined) e.oldValue = ov;
   return e;
+}
+
+/**
+ * Pastes into the sheet (Ctrl+V, fill-down, drag) and builds the onEdit event Apps Script sends for
+ * it: no `value` and no `oldValue`, even when the paste covers one cell.
+ */
+export function pasteInto(env: FakeEnv, sheetName: string, a1: string, values: unknown[][] | unknown): EditEvent {
+  const range = env.ss.getSheetByName(sheetName)!.getRange(a1);
+  range.setValues(Array.isArray(values) ? (values as unknown[][]) : [[values]]);
+  return { range, user: { getEmail: () => env.user.email } };
 }

@@ -6,6 +6,9 @@
  */
 import { RelayVerifier } from '../../../server/relay/verify';
 import { ADMIN_TOKEN, RELAY_SECRET } from '../../helpers/hub';
+
+/** The token of the sheet's credential (scope sidebar), made with RELAY_SECRET as its relay secret. */
+export const SHEET_TOKEN = `srt_${'s'.repeat(43)}`;
 import type { HttpAnswer, HttpHandler, HttpRequest } from './gas';
 
 export interface ScriptedItem {
@@ -57,9 +60,13 @@ export class ScriptedHub {
     if (url.pathname === '/v1/relay' && req.method === 'POST') return this.relay(req);
     if (this.readStatus === 'down') throw new Error(`Exception: Address unavailable: ${req.url}`);
     if (this.readStatus !== null) return error(this.readStatus, 'scripted', `scripted ${this.readStatus}`);
-    if (req.headers['authorization'] !== `Bearer ${ADMIN_TOKEN}`) return error(401, 'unauthorized', 'Missing or wrong admin token.');
+    const bearer = req.headers['authorization'];
+    if (bearer !== `Bearer ${SHEET_TOKEN}` && bearer !== `Bearer ${ADMIN_TOKEN}`) return error(401, 'unauthorized', 'The token is wrong, or its credential was rotated.');
     const p = url.pathname;
     let m: RegExpExecArray | null;
+    if (p === '/v1/whoami') {
+      return json(200, bearer === `Bearer ${ADMIN_TOKEN}` ? { kind: 'admin', credential: null } : { kind: 'credential', credential: { id: 1, name: 'Shop sheet', scopes: ['sidebar'], relaySecretPrefix: RELAY_SECRET.slice(0, 10) } });
+    }
     if (p === '/v1/locations') return json(200, { locations: this.locations });
     if (p === '/v1/channels') return json(200, { channels: this.channels.map((c) => ({ ...c, locations: {}, buffer: 0, cap: null, hideAtZero: true, relistOnRestock: true })) });
     if (p === '/v1/reports/dashboard') {
