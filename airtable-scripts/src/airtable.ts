@@ -1,7 +1,10 @@
 /**
  * The part of Airtable's scripting API the scripts use, as small interfaces (airtable.com/developers/scripting/api):
- * the `input`, `output` and `base` globals of an automation's "Run a script" action, plus `fetch`,
- * Web Crypto and timers. `airtableEnv()` hands the real globals to the scripts; tests pass fakes.
+ * the `input`, `output` and `base` globals of an automation's "Run a script" action, plus `fetch` and
+ * timers. Nothing else is relied on: Web Crypto, `TextEncoder`, `atob` and `btoa` are not documented for
+ * automations, so signing is done in plain JavaScript (sign.ts), and the random part of a webhook-id
+ * falls back to `Math.random` where `crypto` is missing. `airtableEnv()` hands the real globals to the
+ * scripts, and never throws, whatever the runtime lacks; tests pass fakes.
  */
 
 /** `input` in an automation: `config()` returns the action's input variables by name. */
@@ -41,7 +44,6 @@ export interface ScriptEnv {
   output: ScriptOutput;
   base: Base;
   fetch: typeof fetch;
-  subtle: typeof crypto.subtle;
   /** Milliseconds since the epoch. */
   now(): number;
   sleep(ms: number): Promise<void>;
@@ -74,7 +76,6 @@ export function airtableEnv(): ScriptEnv {
     output,
     base,
     fetch: (url, init) => fetch(url, init),
-    subtle: crypto.subtle,
     now: () => Date.now(),
     sleep: (ms) => {
       if (timers) return new Promise((resolve) => setTimeout(resolve, ms));

@@ -82,7 +82,7 @@ async function attempt(env: ScriptEnv, req: RelayRequest, timeoutMs: number): Pr
   const url = `${req.hubUrl}/v1/relay`;
   let headers;
   try {
-    headers = await signRelay(req.secret, req.id, env.now() / 1000, req.body, env.subtle);
+    headers = signRelay(req.secret, req.id, env.now() / 1000, req.body);
   } catch (err) {
     return { final: { result: 'failed', message: err instanceof Error ? err.message : String(err) } };
   }
@@ -109,13 +109,12 @@ async function attempt(env: ScriptEnv, req: RelayRequest, timeoutMs: number): Pr
     const err = hubError(text);
     const where = res.redirected && res.url ? `${url} (redirected to ${res.url})` : url;
     if ((status >= 200 && status < 300) || (status === 409 && err?.code === 'relay_replayed')) {
-      const verdict = await verifyAnswer(
+      const verdict = verifyAnswer(
         req.secret,
         req.id,
         { id: res.headers.get('webhook-id'), timestamp: res.headers.get('webhook-timestamp'), signature: res.headers.get('webhook-signature') },
         text,
         env.now() / 1000,
-        env.subtle,
       );
       if (!verdict.valid) {
         return {
@@ -134,7 +133,10 @@ async function attempt(env: ScriptEnv, req: RelayRequest, timeoutMs: number): Pr
     }
     if (status >= 500) return { retry: `the hub answered ${status}${err ? `: ${err.message}` : ''}` };
     if (status === 401) {
-      const hint = err?.code === 'stale_timestamp' ? '' : ' Copy the relay secret (whsec_…) from the hub again into the relaySecret input variable.';
+      const hint =
+        err?.code === 'stale_timestamp'
+          ? ''
+          : ' Copy the relay secret (whsec_…) of this base’s credential again into the relaySecret input variable; if it was revoked or rotated, ask the supplier for a new one (npx stockrelay credentials create --scope relay).';
       return { final: { result: 'failed', message: err ? `The hub refused this relay’s signature: ${err.message}${hint}` : `${where} answered 401 without the hub’s explanation: check hubUrl.${hint}` } };
     }
     if (status >= 400 && err) return { final: { result: 'failed', message: `The hub refused the change (${err.code}): ${err.message}` } };

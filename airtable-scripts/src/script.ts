@@ -18,6 +18,12 @@ export interface Outcome {
 /** A failure explained in words; its message is shown to the shop owner as is. */
 export class ScriptFailure extends Error {}
 
+/** An error's own message, whichever realm made it (Airtable's objects may not be this script's `Error`). */
+function errorText(err: unknown): string {
+  const m = err !== null && typeof err === 'object' ? (err as { message?: unknown }).message : undefined;
+  return typeof m === 'string' && m ? m : String(err);
+}
+
 /** No message leaves a script with a relay secret in it, whatever produced the message. */
 export function withoutSecrets(text: string): string {
   return text.replace(/whsec_[A-Za-z0-9+/=]+/g, 'whsec_…');
@@ -32,7 +38,10 @@ export async function runScript(env: ScriptEnv, body: () => Promise<Outcome>): P
   try {
     outcome = await body();
   } catch (err) {
-    const message = err instanceof ScriptFailure ? err.message : `Something unexpected went wrong: ${err instanceof Error ? err.message : String(err)}`;
+    const message =
+      err instanceof ScriptFailure
+        ? err.message
+        : `The script stopped on something unexpected (${errorText(err)}). Check its input variables and the table's fields, then run it again; if this message comes back, pass it on to whoever set up stockrelay.`;
     outcome = { status: 'failed', message };
   }
   outcome = { ...outcome, message: withoutSecrets(outcome.message) };
@@ -85,7 +94,7 @@ export function readInputs(env: ScriptEnv): Inputs {
       }
       return url;
     },
-    relaySecret: () => required('relaySecret', 'the hub’s relay secret (whsec_…), from data/secrets.json or STOCKRELAY_RELAY_SECRET on the hub.'),
+    relaySecret: () => required('relaySecret', 'the relay secret (whsec_…) of this base’s own credential, which the supplier makes on the hub’s machine with: npx stockrelay credentials create --name "Airtable: <base>" --scope relay'),
     actor: () => text('actor').slice(0, 200) || undefined,
   };
 }

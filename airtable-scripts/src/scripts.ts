@@ -24,7 +24,11 @@ export interface ScriptInfo {
 
 const HUB: InputVariable[] = [
   { name: 'hubUrl', required: true, what: 'The hub’s address, like https://stock.example.com (without /v1/relay).' },
-  { name: 'relaySecret', required: true, what: 'The hub’s relay secret, whsec_… (data/secrets.json or STOCKRELAY_RELAY_SECRET on the hub). Anyone who can edit this automation can read it.' },
+  {
+    name: 'relaySecret',
+    required: true,
+    what: 'The relay secret (whsec_…) of this base’s own credential, made on the hub’s machine with: npx stockrelay credentials create --name "Airtable: <base>" --scope relay (never the hub-wide relay secret). Anyone who can edit this automation can read it; it can only relay, and the supplier can revoke it alone.',
+  },
 ];
 
 export const RELAY_RECORD_CHANGE: ScriptInfo = {
@@ -32,7 +36,7 @@ export const RELAY_RECORD_CHANGE: ScriptInfo = {
   module: './record-change',
   run: 'relayRecordChange',
   summary: [
-    'Sends a change made to a Catalog record to your stockrelay hub, signed with the relay secret:',
+    'Sends a change made to a Catalog record to your stockrelay hub, signed with this base’s relay secret:',
     'a new SKU, a count typed into On hand, a new Title or Low stock at, or Archived checked.',
     'When On hand equals Hub on hand the change is the hub’s own write-back: no count is sent.',
   ],

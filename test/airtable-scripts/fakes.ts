@@ -5,6 +5,8 @@
  *   against the hub's relay schema, refuses a webhook-id it has seen (409 relay_replayed) and signs
  *   its answers as the hub does (server/relay/verify.ts) — or misbehaves on request: down, hanging,
  *   restarting, or answering unsigned / wrongly signed like a proxy would;
+ * - nothing else: no `crypto`, `TextEncoder`, `atob` or `btoa`, which Airtable does not document for
+ *   automation scripts (a fresh vm context has only JavaScript's own built-ins);
  * - a virtual clock: waits take no real time, yet `Date.now()` moves by what the script waited, so a
  *   run's budget can be measured. A timer set right before a request is that request's time limit: it
  *   fires only if the hub hangs.
@@ -275,10 +277,8 @@ export async function runBundle(code: string, o: RunOptions): Promise<RunResult>
     output: { set: (key: string, value: unknown) => (outputs[key] = value) },
     base: o.base ?? new FakeBase(),
     fetch: o.real ? fetch : fakeFetch,
-    crypto: globalThis.crypto,
-    btoa,
-    atob,
-    TextEncoder,
+    // Nothing Airtable does not document for automations: no crypto, TextEncoder, atob or btoa (a
+    // fresh vm context has only JavaScript's own built-ins), so the scripts are run as they must run there.
     ...timers,
   });
   const tick = o.noTimers?.tickMs ?? 0;

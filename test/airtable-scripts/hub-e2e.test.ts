@@ -45,3 +45,24 @@ test('a new record, a count, a button adjustment pressed twice and a sync reques
   expect(sync.error).toBeNull();
   expect(sync.outputs).toMatchObject({ status: 'sent' });
 }, 60_000);
+
+test('configured with a base’s own relay credential: its relays are booked and its answers checked; once revoked, the run fails saying so and nothing is booked', async () => {
+  const made = await t.api('POST', '/v1/credentials', { name: 'Airtable: Gallery base', scopes: ['relay'] });
+  expect(made.status).toBe(201);
+  const hub = { hubUrl: t.url, relaySecret: made.body.relaySecret as string, actor: 'mia@gallery.example' };
+  const REC2 = 'recE2E0000000002';
+  const base = catalog({ [REC2]: { SKU: 'ART-E2E-2', Title: 'Seven sisters', 'On hand': 4, 'Low stock at': null, 'Hub on hand': null } });
+  const added = await runBundle(bundles['relay-record-change']!, { config: { ...hub, recordId: REC2 }, base, real: true });
+  expect(added.error).toBeNull();
+  expect(added.outputs).toMatchObject({ status: 'sent' });
+  await t.settle();
+  expect((await t.api('GET', '/v1/items/ART-E2E-2')).body).toMatchObject({ onHand: 4 });
+
+  expect((await t.api('DELETE', `/v1/credentials/${made.body.credential.id}`)).status).toBe(200);
+  Object.assign(base.getTable('Catalog').records.get(REC2)!, { 'Hub on hand': 4, 'On hand': 6 });
+  const refused = await runBundle(bundles['relay-record-change']!, { config: { ...hub, recordId: REC2 }, base, real: true });
+  expect(refused.outputs).toMatchObject({ status: 'failed', message: expect.stringMatching(/The hub refused this relay’s signature: .*if it was revoked or rotated, ask the supplier for a new one/) });
+  expect(JSON.stringify(refused.outputs)).not.toContain(hub.relaySecret.slice(6));
+  await t.settle();
+  expect((await t.api('GET', '/v1/items/ART-E2E-2')).body.onHand).toBe(4);
+}, 60_000);

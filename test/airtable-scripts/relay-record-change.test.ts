@@ -198,7 +198,7 @@ test('a relay secret other than the hub’s is refused (401) with a hint, and th
   const other = `whsec_${Buffer.from('another-secret-entirely-0123456789').toString('base64')}`;
   const r = await run({ 'On hand': 12, 'Hub on hand': 10 }, { extra: { relaySecret: other } });
   expect(r.outputs.status).toBe('failed');
-  expect(r.outputs.message).toMatch(/The hub refused this relay’s signature: .*relay secret.*Copy the relay secret \(whsec_…\) from the hub again into the relaySecret input variable/);
+  expect(r.outputs.message).toMatch(/The hub refused this relay’s signature: .*relay secret.*Copy the relay secret \(whsec_…\) of this base’s credential again into the relaySecret input variable; if it was revoked or rotated, ask the supplier for a new one/);
   expect(r.hub.attempts).toHaveLength(1);
   for (const text of [JSON.stringify(r.outputs), r.error ?? '']) {
     expect(text).not.toContain(other.slice(6));
