@@ -361,7 +361,7 @@ describe('an exchange on the web store', () => {
     // No adjustment: the level webhooks were explained by the return and the sale, none waits for an explanation.
     expect([...returned, ...sold].some((m) => m.reason !== 'return' && m.reason !== 'sale')).toBe(false);
     const shopLevels = await s.hub.store.listChannelLevels(shopify.config.id, [back, out]);
-    expect(shopLevels.filter((l) => l.pendingSince !== null || l.drift !== 0).map((l) => [l.sku, l.locationId, l.observed, l.expected, l.drift])).toEqual([]);
+    expect(shopLevels.filter((l) => l.pendingSince !== null || l.driftDown !== 0 || l.driftUp !== 0).map((l) => [l.sku, l.locationId, l.observed, l.expected, l.driftDown, l.driftUp])).toEqual([]);
 
     // The same returns/process notified again (a new event id) books nothing more: same exchange line id.
     emu.redeliverLast('returns/process');
@@ -383,10 +383,28 @@ describe('what the platforms received', () => {
   });
 });
 
+/** The Fetch standard's "bad ports" above 1023 (no privileges needed to listen on them). */
+const BAD_PORTS = [1719, 1720, 1723, 2049, 3659, 4045, 5060, 5061, 6000, 6566, 6665, 6666, 6667, 6668, 6669, 6697, 10080];
+
+/** The first bad port nothing on this machine listens on now. */
+async function freeBadPort(): Promise<number> {
+  for (const port of BAD_PORTS) {
+    const server = http.createServer();
+    const free = await new Promise<boolean>((resolve) => server.once('error', () => resolve(false)).listen(port, '127.0.0.1', () => resolve(true)));
+    if (free) {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      return port;
+    }
+  }
+  throw new Error(`Every one of the Fetch standard's bad ports (${BAD_PORTS.join(', ')}) is in use on this machine.`);
+}
+
 describe('a port the sandbox cannot use', () => {
   it('stops with a message naming the port and what to do, and leaves nothing running', async () => {
-    // 1720 is one of the Fetch standard's "bad ports": Node's fetch, like a browser, refuses to connect to it.
-    const config = testConfig('sqlite', {}, { PORT: '1720', HOST: '127.0.0.1' });
+    // One of the Fetch standard's "bad ports", which Node's fetch, like a browser, refuses to connect
+    // to: the first of them that is free on this machine now, so a busy machine does not fail the test.
+    const port = await freeBadPort();
+    const config = testConfig('sqlite', {}, { PORT: String(port), HOST: '127.0.0.1' });
     const err = await startStockrelay(config, createLogger('silent'), {}, { idleMs: 50 }).then(
       async (started) => {
         await started.stop();
@@ -394,10 +412,10 @@ describe('a port the sandbox cannot use', () => {
       },
       (e: Error) => e,
     );
-    expect(err?.message).toBe('The sandbox cannot use port 1720: web browsers and the sandbox\'s own channels refuse to connect to it. Start the hub on another port (PORT=8080, for example).');
+    expect(err?.message).toBe(`The sandbox cannot use port ${port}: web browsers and the sandbox's own channels refuse to connect to it. Start the hub on another port (PORT=8080, for example).`);
     // The hub let go of the port: something else can listen on it now.
     const server = http.createServer();
-    await new Promise<void>((resolve, reject) => server.once('error', reject).listen(1720, '127.0.0.1', resolve));
+    await new Promise<void>((resolve, reject) => server.once('error', reject).listen(port, '127.0.0.1', resolve));
     await new Promise<void>((resolve) => server.close(() => resolve()));
   });
 });

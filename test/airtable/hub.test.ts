@@ -227,8 +227,13 @@ describe('a burst of 500 changes written back to Airtable (SQLite)', () => {
   test('every change is in Airtable, in requests of at most 10 records, never over 5 requests a second, with no 429', async () => {
     const fake = await AirtableFake.start();
     addGalleryBase(fake);
-    const config = testConfig('sqlite', { airtable: { baseId: BASE, tokenEnv: 'AIRTABLE_TOKEN', endpointUrl: fake.url, alerts: false } }, { AIRTABLE_TOKEN: fake.token, STOCKRELAY_SANDBOX: 'off' });
-    const s = await startStockrelay(config, createLogger('silent'), { STOCKRELAY_SANDBOX: 'off' }, { idleMs: 20 });
+    // PORT 0: a port the OS gives (without PORT the hub would take 8080, which another program may hold).
+    const config = testConfig('sqlite', { airtable: { baseId: BASE, tokenEnv: 'AIRTABLE_TOKEN', endpointUrl: fake.url, alerts: false } }, { PORT: '0', HOST: '127.0.0.1', AIRTABLE_TOKEN: fake.token, STOCKRELAY_SANDBOX: 'off' });
+    // A hub that cannot start must not leave the fake running: jest would wait for it.
+    const s = await startStockrelay(config, createLogger('silent'), { STOCKRELAY_SANDBOX: 'off' }, { idleMs: 20 }).catch(async (err: unknown) => {
+      await fake.close();
+      throw err;
+    });
     try {
       const skus = Array.from({ length: 50 }, (_, i) => `BURST-${String(i).padStart(3, '0')}`);
       const relay = async (body: object) => {
@@ -295,7 +300,10 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('the Airtable webhook across a 
       }
     };
     const airtableEvents = async (s: Started) => (await s.hub.store.listInbox({ limit: 1000 })).filter((e) => e.source === 'airtable');
-    let s = await start();
+    let s = await start().catch(async (err: unknown) => {
+      await fake.close();
+      throw err;
+    });
     try {
       await s.hub.airtableWebhooks!.ensure();
       const rec = fake.userEdit(BASE, 'Catalog', null, { SKU: 'PNT-0301', Title: 'Ochre pigment, 250 g', 'On hand': 7 });
