@@ -258,6 +258,11 @@ export interface HubConfig {
   /** One or more whsec_ secrets; several are accepted while a secret is being rotated. */
   relaySecrets: string[];
   adminToken: string;
+  /**
+   * The key each credential's relay secret is derived from (docs/security.md): STOCKRELAY_CREDENTIAL_KEY,
+   * else `credentialKey` in data/secrets.json, else derived from the admin token.
+   */
+  credentialKey: string;
   logLevel: string;
   locations: { id: string; name: string }[];
   defaultLocation: string;
@@ -344,7 +349,11 @@ function intFromEnv(env: NodeJS.ProcessEnv, key: string, fallback: number, min: 
 interface Secrets {
   relaySecret: string;
   adminToken: string;
+  /** Added on the first start of a hub version that has credentials (docs/security.md). */
+  credentialKey: string;
 }
+
+const newCredentialKey = () => crypto.randomBytes(32).toString('base64url');
 
 /**
  * When no secrets are given in the environment, the hub makes its own on first start and keeps them
@@ -355,12 +364,17 @@ function localSecrets(dataDir: string): Secrets & { file: string; created: boole
   if (fs.existsSync(file)) {
     const s = JSON.parse(fs.readFileSync(file, 'utf8')) as Partial<Secrets>;
     if (typeof s.relaySecret !== 'string' || typeof s.adminToken !== 'string') throw new ConfigError(`${file} is damaged: it needs "relaySecret" and "adminToken".`);
-    return { relaySecret: s.relaySecret, adminToken: s.adminToken, file, created: false };
+    if (typeof s.credentialKey !== 'string' || s.credentialKey.length < 32) {
+      s.credentialKey = newCredentialKey();
+      fs.writeFileSync(file, JSON.stringify(s, null, 2) + '\n', { mode: 0o600 });
+    }
+    return { relaySecret: s.relaySecret, adminToken: s.adminToken, credentialKey: s.credentialKey, file, created: false };
   }
   fs.mkdirSync(dataDir, { recursive: true });
   const secrets: Secrets = {
     relaySecret: `whsec_${crypto.randomBytes(32).toString('base64')}`,
     adminToken: crypto.randomBytes(24).toString('base64url'),
+    credentialKey: newCredentialKey(),
   };
   fs.writeFileSync(file, JSON.stringify(secrets, null, 2) + '\n', { mode: 0o600 });
   return { ...secrets, file, created: true };
@@ -477,7 +491,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LoadedConfig {
         if (!(name in credentials)) throw new ConfigError(`Config file: channels.${i} (${c.platform}) needs credentials.${name}: the name of the environment variable holding it.`);
       }
       for (const name of def.requiredSettings) {
-        if (settings[name] === undefined || settings[name] === '') throw new ConfigError(`Config file: channels.${i} (${c.platform}) needs settings.${name}.`);
+        if (settings[name] === undefined || settings[name] === '') {
+          const help = def.settingHelp?.[name];
+          throw new ConfigError(`Config file: channels.${i} (${c.platform}) needs settings.${name}.${help ? ` ${help}` : ''}`);
+        }
       }
     }
     return {
@@ -510,18 +527,26 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LoadedConfig {
 
   let relaySecrets: string[];
   let adminToken: string;
+  let credentialKey: string | undefined = env.STOCKRELAY_CREDENTIAL_KEY || undefined;
+  if (credentialKey !== undefined && credentialKey.length < 32) throw new ConfigError('STOCKRELAY_CREDENTIAL_KEY must be at least 32 characters long (for example the output of: node -e "console.log(require(\'crypto\').randomBytes(32).toString(\'base64url\'))").');
   if (env.STOCKRELAY_RELAY_SECRET && env.STOCKRELAY_ADMIN_TOKEN) {
     relaySecrets = env.STOCKRELAY_RELAY_SECRET.split(',').map((s) => checkRelaySecret(s.trim(), 'STOCKRELAY_RELAY_SECRET'));
     adminToken = env.STOCKRELAY_ADMIN_TOKEN;
+    if (credentialKey === undefined) {
+      // Deterministic, so a hub without a data folder of its own keeps its credentials' relay secrets across restarts.
+      credentialKey = crypto.createHmac('sha256', adminToken).update('stockrelay credential key v1').digest('base64url');
+      notices.push('No STOCKRELAY_CREDENTIAL_KEY in the environment: the relay secrets of credentials are derived from the admin token, so changing STOCKRELAY_ADMIN_TOKEN changes them too. Set STOCKRELAY_CREDENTIAL_KEY to keep them apart (docs/security.md).');
+    }
   } else {
     const local = localSecrets(dataDir);
     relaySecrets = env.STOCKRELAY_RELAY_SECRET ? env.STOCKRELAY_RELAY_SECRET.split(',').map((s) => checkRelaySecret(s.trim(), 'STOCKRELAY_RELAY_SECRET')) : [local.relaySecret];
     adminToken = env.STOCKRELAY_ADMIN_TOKEN || local.adminToken;
+    credentialKey ??= local.credentialKey;
     const fromFile = [env.STOCKRELAY_RELAY_SECRET ? null : 'the relay secret', env.STOCKRELAY_ADMIN_TOKEN ? null : 'the admin token'].filter(Boolean).join(' and ');
     const missing = [env.STOCKRELAY_RELAY_SECRET ? null : 'STOCKRELAY_RELAY_SECRET', env.STOCKRELAY_ADMIN_TOKEN ? null : 'STOCKRELAY_ADMIN_TOKEN'].filter(Boolean).join(' and ');
     notices.push(
       local.created
-        ? `No ${missing} in the environment: using ${fromFile} generated in ${local.file}.${env.STOCKRELAY_RELAY_SECRET ? '' : ' Give the relay secret to the sheet add-on.'}`
+        ? `No ${missing} in the environment: using ${fromFile} generated in ${local.file}.${env.STOCKRELAY_RELAY_SECRET ? '' : ' Keep them on this machine: give the sheet and each Airtable base a credential of its own instead (npx stockrelay credentials create --help).'}`
         : `Using ${fromFile} kept in ${local.file}.`,
     );
   }
@@ -554,6 +579,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LoadedConfig {
       configFile,
       relaySecrets,
       adminToken,
+      credentialKey,
       logLevel: env.LOG_LEVEL || 'info',
       locations,
       defaultLocation,

@@ -14,11 +14,13 @@ import { Metrics } from './metrics';
 import { Dispatcher, type Sink } from './outbox/dispatcher';
 import { WebhookSink } from './outbox/webhook-sink';
 import { RelayVerifier } from './relay/verify';
+import { Credentials } from './credentials';
 import { openStore, type StoreOptions } from './store/open';
 import { ChannelRegistry } from './channels/registry';
 import { ChannelSink } from './channels/sink';
 import { reconcile, type ReconcileReport } from './channels/reconcile';
 import type { AlertRecord } from './store/types';
+import { Alerts } from './alerts';
 import type { ConnectorDefinition } from './connectors/types';
 import type { Sandbox } from './sandbox';
 import { createSheetsApi, type SheetsApi } from './sheets/client';
@@ -94,6 +96,8 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
           log: log.child({ part: 'sheets' }),
           channelNames: writeBack.channelNames(),
           defaultLocation: config.defaultLocation,
+          // A Catalog row that cannot be found is an alert like any other (`alerts` is set up below).
+          raiseAlert: (a) => store.transaction((tx) => alerts.raise(tx, a, clock().toISOString())),
           ...(opts.sheets?.quota ? { quota: opts.sheets.quota } : {}),
           ...(opts.sheets?.maxBatch ? { maxBatch: opts.sheets.maxBatch } : {}),
         })
@@ -123,21 +127,23 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
     ...(airtable ? [airtable] : []),
     ...(opts.sinks ?? []),
   ];
-  /** Alerts opened outside a booking (a failing channel, a drift found by reconciliation) go to the notification webhooks too. */
-  const announceAlert = async (alert: AlertRecord): Promise<void> => {
-    const now = clock().toISOString();
-    if (writeBack) await writeBack.alert(store, alert, now);
-    if (airtableBack) await airtableBack.alert(store, alert, now);
-    for (const n of config.notify) {
-      if (n.topics.includes('alert.raised')) await store.enqueue({ sink: `notify:${n.id}`, topic: 'alert.raised', coalesceKey: null, payload: { alert } }, now);
-    }
-  };
+  // Every alert takes one path to every place that shows alerts (server/alerts.ts): the sheet,
+  // Airtable and the `alert.raised` subscribers, whoever raised it.
+  const alerts = new Alerts(config.notify);
+  if (writeBack) alerts.to(writeBack);
+  if (airtableBack) alerts.to(airtableBack);
+  processor.announceAlertsThrough(alerts);
+  /** Alerts the dispatcher and reconciliation opened themselves, announced in one transaction. */
+  const announceAlert = (alert: AlertRecord): Promise<void> => store.transaction((tx) => alerts.announce(tx, alert, clock().toISOString()));
   const dispatcher = new Dispatcher(store, sinks, config.dispatch, log.child({ part: 'outbox' }), metrics, clock, opts.random ?? Math.random, opts.idleMs ?? 500, 20, {
     ...(config.dispatch.suspendAfter ? { suspendAfter: config.dispatch.suspendAfter } : {}),
     ...(config.dispatch.suspendMs ? { suspendMs: config.dispatch.suspendMs } : {}),
     onAlert: (a) => announceAlert(a),
   });
   processor.onProcessed(() => dispatcher.notify());
+  // Reads of a channel outside its pushes (discovery, reconciliation, attribution reads, order
+  // fetches) count towards its health too: a channel refusing them is failing (docs/dispatch.md).
+  channels.onRequest((id, err) => (err ? dispatcher.requestFailed(`channel:${id}`, err) : dispatcher.requestAnswered(`channel:${id}`)));
 
   let shuttingDown = false;
   let reconcileTimer: NodeJS.Timeout | null = null;
@@ -167,14 +173,17 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
     metrics,
     processor,
     verifier: new RelayVerifier(config.relaySecrets),
+    credentials: new Credentials(store, config.credentialKey, clock),
     channels,
     sandbox: opts.sandbox,
     clock,
     validateResponses: opts.validateResponses ?? false,
     isShuttingDown: () => shuttingDown,
     channelSuspendedUntil: (id) => dispatcher.suspendedUntil(`channel:${id}`),
+    channelHealth: (id) => dispatcher.health(`channel:${id}`),
     reconcile: (o) => runReconcile(o),
     airtableWebhooks,
+    alerts,
   });
 
   return {
@@ -209,12 +218,10 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
         }, config.reconcileEveryMs);
         reconcileTimer.unref();
       }
-      // Days of cover against lead time (docs/orders.md): a reorder alert, shown in the sheet too.
+      // Days of cover against lead time (docs/orders.md): a reorder alert, wherever alerts are shown.
       if (config.reorder.checkEveryMs > 0 && !reorderTimer) {
         reorderTimer = setInterval(() => {
-          checkReorder(store, config, clock(), async (tx, alert) => {
-            if (writeBack) await writeBack.alert(tx, alert as AlertRecord, clock().toISOString());
-          })
+          checkReorder(store, config, clock(), alerts)
             .then((opened) => log.info({ part: 'reorder', opened }, 'reorder check done'))
             .catch((err: unknown) => log.error({ err }, 'reorder check failed'));
         }, config.reorder.checkEveryMs);

@@ -13,7 +13,7 @@ export const REDACT_PATHS = [
 ];
 
 /** Keys whose values are secret wherever they sit, however deep (a second net behind REDACT_PATHS). */
-const SECRET_KEYS = /^(secret|secrets|relaySecrets?|adminToken|token|accessToken|password|credentials|authorization|webhook-signature|x-shopify-hmac-sha256|x-square-hmacsha256-signature|x-wc-webhook-signature|databaseUrl|signatureKey|consumerSecret|webhookSecret)$/i;
+const SECRET_KEYS = /^(secret|secrets|relaySecrets?|adminToken|token|accessToken|password|credentials|authorization|webhook-signature|x-shopify-hmac-sha256|x-square-hmacsha256-signature|x-wc-webhook-signature|databaseUrl|signatureKey|consumerSecret|webhookSecret|credentialKey|tokenHash|relayNonce)$/i;
 
 function scrub(value: unknown, depth: number, seen: WeakSet<object>): unknown {
   if (value === null || typeof value !== 'object' || depth > 8) return value;

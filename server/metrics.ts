@@ -9,7 +9,7 @@ export class Metrics {
   readonly deliveries = new Counter({ name: 'stockrelay_outbox_deliveries_total', help: 'Outbox delivery attempts, by sink and result.', labelNames: ['sink', 'result'], registers: [this.registry] });
   readonly httpDuration = new Histogram({
     name: 'stockrelay_http_request_duration_seconds',
-    help: 'HTTP request duration, by route and status code.',
+    help: 'HTTP request duration, by method, matched route ("unrouted" for anything refused before a route matched) and status code.',
     labelNames: ['method', 'route', 'status'],
     buckets: [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [this.registry],

@@ -22,6 +22,8 @@ export interface SandboxPlatform {
 }
 
 const SHOPIFY_DOMAIN = 'stockrelay-demo.myshopify.com';
+/** The emulated Square seller: every event names it (merchant_id) and the channel accepts only its own. */
+const SQUARE_MERCHANT = 'ML7RSTOCKRELAY';
 
 /**
  * - Square plays the gallery's point of sale, with a register at the gallery and one at the
@@ -40,8 +42,8 @@ export const SANDBOX_PLATFORMS: SandboxPlatform[] = [
     hideAtZero: false,
     credentials: ['accessToken', 'webhookSignatureKey'],
     // Square signs over the notification URL: it must be byte for byte the address webhooks are sent to.
-    settings: ({ webhookUrl }) => ({ notificationUrl: webhookUrl }),
-    createEmulator: ({ credentials, locations }) => new SquareEmulator({ accessToken: credentials.accessToken!, webhookSignatureKey: credentials.webhookSignatureKey!, locations }),
+    settings: ({ webhookUrl }) => ({ notificationUrl: webhookUrl, merchantId: SQUARE_MERCHANT }),
+    createEmulator: ({ credentials, locations }) => new SquareEmulator({ accessToken: credentials.accessToken!, webhookSignatureKey: credentials.webhookSignatureKey!, locations, merchantId: SQUARE_MERCHANT }),
   },
   {
     channelId: 'shopify',

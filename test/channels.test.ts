@@ -139,7 +139,7 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('channels on %s', (kind) => {
   test('the channel list shows policies and whether a connector is there, never credentials', async () => {
     const res = await t.api('GET', '/v1/channels');
     expect(res.body.channels).toEqual([
-      { id: 'gallery', name: 'Gallery POS', platform: 'other', locations: { gallery: 'GAL' }, buffer: 1, cap: 5, hideAtZero: true, relistOnRestock: true, connected: true, suspendedUntil: null },
+      { id: 'gallery', name: 'Gallery POS', platform: 'other', locations: { gallery: 'GAL' }, buffer: 1, cap: 5, hideAtZero: true, relistOnRestock: true, connected: true, suspendedUntil: null, health: { status: 'ok', failures: 0, suspendedUntil: null, lastError: null } },
     ]);
     expect(JSON.stringify(res.body)).not.toContain(CHANNEL_SECRET);
   });

@@ -205,13 +205,15 @@ describe('environment', () => {
     const first = loadConfig({ STOCKRELAY_DATA_DIR: dir });
     const file = path.join(dir, 'secrets.json');
     expect(fs.statSync(file).mode & 0o777).toBe(0o600);
-    expect(JSON.parse(fs.readFileSync(file, 'utf8'))).toEqual({ relaySecret: first.config.relaySecrets[0], adminToken: first.config.adminToken });
+    expect(JSON.parse(fs.readFileSync(file, 'utf8'))).toEqual({ relaySecret: first.config.relaySecrets[0], adminToken: first.config.adminToken, credentialKey: first.config.credentialKey });
+    expect(first.config.credentialKey.length).toBeGreaterThanOrEqual(32);
     expect(first.config.relaySecrets[0]).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/);
     expect(first.config.adminToken.length).toBeGreaterThanOrEqual(16);
     const second = loadConfig({ STOCKRELAY_DATA_DIR: dir });
     expect(second.config.relaySecrets).toEqual(first.config.relaySecrets);
     expect(second.config.adminToken).toBe(first.config.adminToken);
-    expect(first.notices).toEqual([expect.stringMatching(/using the relay secret and the admin token generated in .*secrets\.json\. Give the relay secret to the sheet add-on\./)]);
+    expect(second.config.credentialKey).toBe(first.config.credentialKey);
+    expect(first.notices).toEqual([expect.stringMatching(/using the relay secret and the admin token generated in .*secrets\.json\. Keep them on this machine: give the sheet and each Airtable base a credential of its own instead \(npx stockrelay credentials create --help\)\./)]);
     expect(first.notices.join(' ')).toContain(file);
     expect(second.notices).toEqual([`Using the relay secret and the admin token kept in ${file}.`]);
     // With the relay secret in the environment, only the admin token comes from the file, and the notice says so.
@@ -236,6 +238,32 @@ describe('environment', () => {
     expect(b.config.adminToken).toBe(ADMIN_TOKEN);
     expect(b.config.relaySecrets).toEqual([kept.relaySecret]);
     for (const n of [...a.notices, ...b.notices]) for (const s of [RELAY_SECRET.slice(6), ADMIN_TOKEN, kept.adminToken, kept.relaySecret.slice(6)]) expect(n).not.toContain(s);
+  });
+
+  test('the credential key: from STOCKRELAY_CREDENTIAL_KEY, else kept in secrets.json (added to an older file), else derived from the admin token with a notice', () => {
+    const key = 'a-credential-key-of-enough-length-0123456789';
+    expect(loadConfig(env({ STOCKRELAY_CREDENTIAL_KEY: key })).config.credentialKey).toBe(key);
+    expect(configError(() => loadConfig(env({ STOCKRELAY_CREDENTIAL_KEY: 'short' }))).message).toMatch(/^STOCKRELAY_CREDENTIAL_KEY must be at least 32 characters long/);
+
+    // A secrets.json written before credentials existed gets a key, kept from then on, the rest unchanged.
+    const dir = tempDir();
+    const file = path.join(dir, 'secrets.json');
+    const older = { relaySecret: RELAY_SECRET, adminToken: ADMIN_TOKEN };
+    fs.writeFileSync(file, JSON.stringify(older), { mode: 0o600 });
+    const a = loadConfig({ STOCKRELAY_DATA_DIR: dir });
+    const kept = JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, string>;
+    expect(kept).toEqual({ ...older, credentialKey: a.config.credentialKey });
+    expect(fs.statSync(file).mode & 0o777).toBe(0o600);
+    expect(loadConfig({ STOCKRELAY_DATA_DIR: dir }).config.credentialKey).toBe(a.config.credentialKey);
+    for (const n of a.notices) expect(n).not.toContain(a.config.credentialKey);
+
+    // Both secrets in the environment and no key: derived from the admin token, the same on every start, and said so.
+    const b = loadConfig(env());
+    expect(b.config.credentialKey).toBe(loadConfig(env()).config.credentialKey);
+    expect(b.config.credentialKey).not.toContain(ADMIN_TOKEN);
+    expect(loadConfig(env({ STOCKRELAY_ADMIN_TOKEN: 'another-admin-token-0123456789' })).config.credentialKey).not.toBe(b.config.credentialKey);
+    expect(b.notices).toContainEqual(expect.stringMatching(/^No STOCKRELAY_CREDENTIAL_KEY in the environment: .*changing STOCKRELAY_ADMIN_TOKEN changes them too/));
+    for (const n of b.notices) expect(n).not.toContain(b.config.credentialKey);
   });
 
   test('a damaged secrets.json is a ConfigError naming the file and what it needs, quoting none of its content', () => {

@@ -198,6 +198,84 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('per-channel dispatch on %s', (
     // The channel answered: a refusal is not an outage.
     expect((await store.listAlerts({ limit: 50, status: 'open' })).filter((a) => a.channelId === sink.channel.id)).toEqual([]);
   });
+
+  test('a whole batch refused as "permanent" (a 401, a missing route) is a fault of the channel: rows kept, failures counted, suspended with its alert', async () => {
+    // What a channel sink used to make of a whole-request 401: a permanent error for every row.
+    const refused = () => new DeliveryError('Online shop: WooCommerce refused the API key (HTTP 401)', null, true);
+    const sink = new BatchSink(name, 100, now, [refused, refused, refused]);
+    const d = dispatcher([sink], { suspendAfter: 3 });
+    await push('A', 1);
+    await push('B', 2);
+    for (let i = 0; i < 2; i++) {
+      await d.drain();
+      expect(d.health(name)).toMatchObject({ status: 'failing', failures: i + 1, lastError: expect.stringContaining('401') });
+      clock += cfg.maxDelayMs;
+    }
+    await d.drain();
+    expect(sink.batches.length).toBe(3);
+    expect(d.health(name)).toMatchObject({ status: 'suspended', failures: 3, suspendedUntil: d.suspendedUntil(name) });
+    expect((await rowsOf()).map((r) => [r.status, r.attempts])).toEqual([
+      ['pending', 3],
+      ['pending', 3],
+    ]);
+    const open = (await store.listAlerts({ limit: 50, status: 'open' })).filter((a) => a.channelId === sink.channel.id);
+    expect(open.map((a) => a.kind)).toEqual(['channel_failing']);
+    expect(open[0]!.message).toMatch(/failed 3 times in a row \(last: .*HTTP 401/);
+    // It answers again: both rows go out, the alert is resolved, the health is ok.
+    clock += 30_001;
+    await d.drain();
+    expect((await rowsOf()).map((r) => r.status)).toEqual(['done', 'done']);
+    expect(d.health(name)).toEqual({ status: 'ok', failures: 0, suspendedUntil: null, lastError: null });
+    expect((await store.listAlerts({ limit: 50, status: 'open' })).filter((a) => a.channelId === sink.channel.id)).toEqual([]);
+  });
+
+  test('a batch that was only paced (429) neither clears nor adds to the failures in a row', async () => {
+    const down = () => new DeliveryError('HTTP 503');
+    const paced = () => new DeliveryError('429', 1000, false, { rateLimited: true });
+    const sink = new BatchSink(name, 100, now, [down, down, paced, down]);
+    const d = dispatcher([sink], { suspendAfter: 3 });
+    await push('A', 1);
+    for (let i = 0; i < 3; i++) {
+      await d.drain();
+      clock += cfg.maxDelayMs + 1000;
+    }
+    expect(d.health(name)).toMatchObject({ status: 'failing', failures: 2 });
+    await d.drain();
+    expect(sink.batches.length).toBe(4);
+    expect(d.health(name)).toMatchObject({ status: 'suspended', failures: 3 });
+  });
+
+  test('reads outside the pushes count too; a read that works clears failed reads, never failing pushes', async () => {
+    const sink = new BatchSink(name, 100, now, [() => new DeliveryError('HTTP 403 write scope missing')]);
+    const d = dispatcher([sink], { suspendAfter: 3 });
+    // Failed discovery and reconciliation reads count against the channel…
+    await d.requestFailed(name, new Error('WooCommerce refused the API key (HTTP 401)'));
+    await d.requestFailed(name, new Error('WooCommerce refused the API key (HTTP 401)'));
+    expect(d.health(name)).toMatchObject({ status: 'failing', failures: 2, lastError: expect.stringContaining('401') });
+    // …and one that works clears them.
+    await d.requestAnswered(name);
+    expect(d.health(name)).toMatchObject({ status: 'ok', failures: 0 });
+    // A failed push is not cleared by a read that works: a key that may read but not write.
+    await push('A', 1);
+    await d.drain();
+    await d.requestAnswered(name);
+    expect(d.health(name)).toMatchObject({ status: 'failing', failures: 1, lastError: 'HTTP 403 write scope missing' });
+    await d.requestFailed(name, new Error('no answer'));
+    await d.requestFailed(name, new Error('no answer'));
+    expect(d.health(name)).toMatchObject({ status: 'suspended', failures: 3 });
+    expect((await store.listAlerts({ limit: 50, status: 'open' })).filter((a) => a.channelId === sink.channel.id).map((a) => a.kind)).toEqual(['channel_failing']);
+    // A sink that is not a channel has no health, and reads about it are ignored.
+    expect(d.health('nobody')).toBeNull();
+    await d.requestFailed('nobody', new Error('x'));
+  });
+
+  test('an alert left open by an earlier run of the hub is resolved by the first answer of this one', async () => {
+    const sink = new BatchSink(name, 100, now);
+    await store.openAlert({ kind: 'channel_failing', severity: 'critical', sku: null, locationId: null, channelId: sink.channel.id, message: 'failed 5 times in a row' }, iso());
+    await push('A', 1);
+    await dispatcher([sink]).drain();
+    expect((await store.listAlerts({ limit: 50, status: 'open' })).filter((a) => a.channelId === sink.channel.id)).toEqual([]);
+  });
 });
 
 describe('limiters', () => {

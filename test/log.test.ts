@@ -72,19 +72,20 @@ describe('createLogger', () => {
     expect(c.config).toEqual({ databaseUrl: '[redacted]', adminToken: '[redacted]', relaySecrets: '[redacted]' });
   });
 
-  test('a whole hub config logged by mistake shows no notify secret, channel credential, relay secret or admin token', () => {
+  test('a whole hub config logged by mistake shows no notify secret, channel credential, relay secret, admin token or credential key', () => {
     const lines: string[] = [];
     const log = createLogger('info', { write: (l: string) => void lines.push(l) } as never);
     const config = {
       relaySecrets: ['whsec_top'],
       adminToken: 'admin-top-secret-123',
+      credentialKey: 'credential-key-top-secret-0123456789',
       notify: [{ id: 'erp', url: 'https://erp.example/h', secret: 'whsec_notify' }],
       channels: [{ id: 'web', credentials: { accessToken: 'shpat_channel' } }],
     };
     log.info({ config }, 'config');
     log.info({ wrapper: { config } }, 'nested');
     const out = lines.join('');
-    for (const secret of ['whsec_top', 'admin-top-secret-123', 'whsec_notify', 'shpat_channel']) expect(out).not.toContain(secret);
+    for (const secret of ['whsec_top', 'admin-top-secret-123', 'credential-key-top-secret-0123456789', 'whsec_notify', 'shpat_channel']) expect(out).not.toContain(secret);
   });
 
   test('the level is honoured: debug lines are dropped at info, nothing is written at silent', () => {

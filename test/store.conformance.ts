@@ -306,6 +306,31 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
         expect(nextOne!.id).toBe(b!.id);
       });
 
+      test('an entry that waits for its platform is passed over until its time, its failed try counted, and finished without its wait', async () => {
+        // Whatever earlier tests left waiting is finished first, so this test's entries are the oldest.
+        for (let e = await store.transaction((tx) => tx.claimInbox()); e; e = await store.transaction((tx) => tx.claimInbox())) await store.finishInbox(e.id, 'processed', null, T0);
+        const w = await store.insertInbox(event('wait-1'), T0);
+        const n = await store.insertInbox(event('wait-2'), T0);
+        // Its try failed (the claim was undone with its transaction): it waits until at(10).
+        await store.deferInbox(w!.id, at(10), { status: 'received', waiting: 'The store answered 500.', retryAt: at(10) });
+        expect(await store.getInbox(w!.id)).toMatchObject({ status: 'received', retryAt: at(10), attempts: 1, outcome: { waiting: 'The store answered 500.' } });
+        // Before its time the one behind it is claimed; at its time it is claimed again.
+        const before = await store.transaction(async (tx) => {
+          const e = await tx.claimInbox(at(9));
+          if (e) await tx.finishInbox(e.id, 'processed', null, at(9));
+          return e;
+        });
+        expect(before!.id).toBe(n!.id);
+        expect(await store.transaction((tx) => tx.claimInbox(at(9)))).toBeNull();
+        const due = await store.transaction(async (tx) => {
+          const e = await tx.claimInbox(at(10));
+          if (e) await tx.finishInbox(e.id, 'processed', { ok: true }, at(10));
+          return e;
+        });
+        expect(due).toMatchObject({ id: w!.id, attempts: 2 });
+        expect(await store.getInbox(w!.id)).toMatchObject({ status: 'processed', retryAt: null });
+      });
+
       test('a claim rolled back leaves the entry waiting for the next claim', async () => {
         const a = await store.insertInbox(event('rb'), T0);
         await expect(
@@ -528,12 +553,14 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
           locationId: 'main',
           pushed: 3,
           pushedAt: at(2),
+          pushedWrote: true,
           observed: 4,
           observedAt: at(1),
           expected: 3,
           observedPlatformAt: null,
           pendingSince: null,
-          drift: 0,
+          driftDown: 0,
+          driftUp: 0,
           driftThrough: null,
           bookedDelta: 0,
           pushing: null,
@@ -543,11 +570,29 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
         expect(await store.listChannelLevels('web', ['SKU-1'])).toHaveLength(1);
       });
 
+      test('whether our last number there was written by us: a push found already there at another level was not; at the level we wrote, it still was', async () => {
+        await store.recordChannelLevel('web', 'SKU-9', 'main', 'pushed', 5, T0);
+        expect(await store.getChannelLevel('web', 'SKU-9', 'main')).toMatchObject({ pushed: 5, pushedWrote: true });
+        // Found already there at the number we wrote: nothing new, still our write showing.
+        await store.recordChannelLevel('web', 'SKU-9', 'main', 'pushed', 5, at(1), undefined, false);
+        expect(await store.getChannelLevel('web', 'SKU-9', 'main')).toMatchObject({ pushed: 5, pushedWrote: true });
+        // Found already there at another number: the channel moved there by itself.
+        await store.recordChannelLevel('web', 'SKU-9', 'main', 'pushed', 2, at(2), undefined, false);
+        expect(await store.getChannelLevel('web', 'SKU-9', 'main')).toMatchObject({ pushed: 2, pushedWrote: false, pushedAt: at(2) });
+        await store.recordChannelLevel('web', 'SKU-9', 'main', 'pushed', 4, at(3));
+        expect(await store.getChannelLevel('web', 'SKU-9', 'main')).toMatchObject({ pushed: 4, pushedWrote: true });
+        await store.updateChannelLevel('web', 'SKU-9', 'main', { pushed: 1, pushedWrote: false });
+        expect(await store.getChannelLevel('web', 'SKU-9', 'main')).toMatchObject({ pushed: 1, pushedWrote: false });
+        // A first push that finds its level already there.
+        await store.recordChannelLevel('web', 'SKU-8', 'main', 'pushed', 3, T0, undefined, false);
+        expect(await store.getChannelLevel('web', 'SKU-8', 'main')).toMatchObject({ pushed: 3, pushedWrote: false });
+      });
+
       test('attribution state: fields set one by one, discrepancies listed by age, and a push that matches the observation closes its discrepancy', async () => {
         await store.updateChannelLevel('pos', 'SKU-1', 'main', { expected: 5, observed: 3, observedPlatformAt: at(1), pendingSince: at(1) });
         await store.updateChannelLevel('pos', 'SKU-2', 'main', { expected: 2, observed: 1, pendingSince: at(5) });
-        await store.updateChannelLevel('pos', 'SKU-3', 'main', { drift: -2, driftThrough: at(3) });
-        expect(await store.getChannelLevel('pos', 'SKU-3', 'main')).toMatchObject({ drift: -2, driftThrough: at(3), expected: null, pendingSince: null });
+        await store.updateChannelLevel('pos', 'SKU-3', 'main', { driftDown: -2, driftUp: 3, driftThrough: at(3) });
+        expect(await store.getChannelLevel('pos', 'SKU-3', 'main')).toMatchObject({ driftDown: -2, driftUp: 3, driftThrough: at(3), expected: null, pendingSince: null });
         expect((await store.listDiscrepancies(at(1), 10)).map((l) => l.sku)).toEqual(['SKU-1']);
         expect((await store.listDiscrepancies(at(9), 10)).map((l) => l.sku)).toEqual(['SKU-1', 'SKU-2']);
         expect((await store.listDiscrepancies(at(9), 1)).map((l) => l.sku)).toEqual(['SKU-1']);
@@ -616,6 +661,67 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
         await store.book(move({ quantity: 2, eventId: 41 }), T0);
         expect((await store.movementsByEvent(41)).map((m) => m.quantity)).toEqual([3, 2]);
         expect(await store.movementsByEvent(43)).toEqual([]);
+      });
+    });
+
+    describe('credentials', () => {
+      const secrets = (n: string) => ({ tokenHash: `hash-${n}`, tokenPrefix: `srt_${n}`, relayNonce: `nonce-${n}`, relaySecretPrefix: `whsec_${n}` });
+
+      test('a credential is stored with its scopes and prefixes, found by its token hash, and listed by id', async () => {
+        const a = await store.createCredential({ name: 'Shop sheet', scopes: ['sidebar'], ...secrets('a') }, T0);
+        const b = await store.createCredential({ name: 'Airtable base', scopes: ['relay'], tokenHash: null, tokenPrefix: null, relayNonce: 'nonce-b', relaySecretPrefix: 'whsec_b' }, at(1));
+        expect(a).toEqual({ id: expect.any(Number), name: 'Shop sheet', scopes: ['sidebar'], tokenPrefix: 'srt_a', relaySecretPrefix: 'whsec_a', createdAt: T0, lastUsedAt: null, rotatedAt: null, revokedAt: null });
+        expect(b).toMatchObject({ scopes: ['relay'], tokenPrefix: null });
+        expect(await store.credentialByTokenHash('hash-a')).toEqual(a);
+        expect(await store.credentialByTokenHash('hash-nobody')).toBeNull();
+        expect(await store.getCredential(b.id)).toEqual(b);
+        expect(await store.getCredential(b.id + 100)).toBeNull();
+        expect((await store.listCredentials()).map((c) => c.name)).toEqual(['Shop sheet', 'Airtable base']);
+        expect((await store.relayCredentials()).map((c) => [c.name, c.relayNonce])).toEqual([
+          ['Shop sheet', 'nonce-a'],
+          ['Airtable base', 'nonce-b'],
+        ]);
+        // Nothing secret is in what the store answers: only prefixes.
+        expect(JSON.stringify(await store.listCredentials())).not.toMatch(/hash-|nonce-/);
+      });
+
+      test('two credentials cannot share a token hash or a relay nonce', async () => {
+        await store.createCredential({ name: 'one', scopes: ['read'], ...secrets('same') }, T0);
+        await expect(store.createCredential({ name: 'two', scopes: ['read'], ...secrets('same') }, T0)).rejects.toThrow();
+        expect(await store.listCredentials()).toHaveLength(1);
+      });
+
+      test('rotating replaces the hash and nonce at once; revoking keeps the first time and stops rotation; use is recorded', async () => {
+        const a = await store.createCredential({ name: 'Shop sheet', scopes: ['sidebar'], ...secrets('a') }, T0);
+        const rotated = await store.rotateCredential(a.id, secrets('a2'), at(5));
+        expect(rotated).toMatchObject({ id: a.id, tokenPrefix: 'srt_a2', relaySecretPrefix: 'whsec_a2', rotatedAt: at(5), revokedAt: null });
+        expect(await store.credentialByTokenHash('hash-a')).toBeNull();
+        expect(await store.credentialByTokenHash('hash-a2')).toMatchObject({ id: a.id });
+        expect((await store.relayCredentials()).map((c) => c.relayNonce)).toEqual(['nonce-a2']);
+
+        await store.touchCredential(a.id, at(6));
+        expect(await store.getCredential(a.id)).toMatchObject({ lastUsedAt: at(6) });
+
+        expect(await store.revokeCredential(a.id, at(7))).toMatchObject({ revokedAt: at(7) });
+        expect(await store.revokeCredential(a.id, at(8))).toMatchObject({ revokedAt: at(7) });
+        expect(await store.revokeCredential(a.id + 100, at(8))).toBeNull();
+        expect(await store.relayCredentials()).toEqual([]);
+        // A revoked credential is still found by its hash (so the hub can say it was revoked) but cannot be rotated back to life.
+        expect(await store.credentialByTokenHash('hash-a2')).toMatchObject({ revokedAt: at(7) });
+        expect(await store.rotateCredential(a.id, secrets('a3'), at(9))).toBeNull();
+        expect(await store.getCredential(a.id)).toMatchObject({ tokenPrefix: 'srt_a2', revokedAt: at(7) });
+      });
+
+      test('a revocation made through one store is seen at once by another on the same database', async () => {
+        const other = await o.second();
+        const a = await store.createCredential({ name: 'Shop sheet', scopes: ['sidebar'], ...secrets('x') }, T0);
+        expect(await other.credentialByTokenHash('hash-x')).toMatchObject({ revokedAt: null });
+        try {
+          await other.revokeCredential(a.id, at(1));
+          expect(await store.credentialByTokenHash('hash-x')).toMatchObject({ revokedAt: at(1) });
+        } finally {
+          await other.close();
+        }
       });
     });
   });

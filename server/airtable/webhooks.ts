@@ -18,6 +18,7 @@ import type { Relay } from '../domain/relay';
 import type { SpacedWindowLimiter } from '../outbox/rate-limit';
 import type { Store } from '../store/types';
 import { AirtableHttpError, type AirtableApi } from './client';
+import { MAX_PAGES } from '../connectors/paging';
 import type { AirtableConfig } from './config';
 
 /** Refresh when less than this is left of the webhook's life (Airtable gives 7 days). */
@@ -215,7 +216,10 @@ export class AirtableWebhooks {
 
   private async pullAll(): Promise<number> {
     let total = 0;
-    for (;;) {
+    // Airtable's cursor moves on by the payloads it gives; one that does not (an answer that ignores
+    // `cursor`) would be read for ever, so it is an error; and one pull reads at most MAX_PAGES pages
+    // (server/connectors/paging.ts), the rest on the next ping, from the saved cursor.
+    for (let pages = 1; ; pages++) {
       const state = await this.state();
       if (!state) return total;
       const page = await this.call<{ payloads?: Payload[]; cursor?: number; mightHaveMore?: boolean }>(
@@ -224,6 +228,9 @@ export class AirtableWebhooks {
       );
       const payloads = page.payloads ?? [];
       const next = typeof page.cursor === 'number' ? page.cursor : state.cursor + payloads.length;
+      if (payloads.length > 0 && !(next > state.cursor)) {
+        throw new Error(`Airtable answered ${payloads.length} payload(s) from cursor ${state.cursor} with the next cursor ${String(page.cursor)}, which does not move on; stopped reading so as not to read them again for ever. The next ping tries again.`);
+      }
       const now = this.clock().toISOString();
       await this.store.transaction(async (tx) => {
         for (const [i, p] of payloads.entries()) {
@@ -242,6 +249,7 @@ export class AirtableWebhooks {
       this.payloadsRead += payloads.length;
       if (payloads.length > 0) this.opts.wake();
       if (!page.mightHaveMore || payloads.length === 0) return total;
+      if (pages >= MAX_PAGES) return total;
     }
   }
 

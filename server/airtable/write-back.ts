@@ -3,6 +3,7 @@
  * booking's own transaction, like the sheet's (server/sheets/write-back.ts). Catalog records are
  * coalesced per SKU: a burst of sales of one item is one record write with the latest numbers.
  */
+import type { AlertReceiver } from '../alerts';
 import { bookedMovements, changedSkus, type BookingObserver } from '../inbox/observer';
 import type { AnnouncedTopic, Outcome } from '../inbox/processor';
 import { isOrderMovement } from '../sheets/rows';
@@ -12,7 +13,7 @@ import { AIRTABLE_SINK, type AirtableTopic } from './sink';
 
 const enqueue = (tx: StoreOps, topic: AirtableTopic, coalesceKey: string | null, payload: unknown, now: string) => tx.enqueue({ sink: AIRTABLE_SINK, topic, coalesceKey, payload }, now);
 
-export class AirtableWriteBack implements BookingObserver {
+export class AirtableWriteBack implements BookingObserver, AlertReceiver {
   constructor(private readonly cfg: AirtableConfig) {}
 
   async afterEvent(tx: StoreOps, entry: InboxEntry, outcome: Outcome, now: string): Promise<void> {
@@ -25,10 +26,9 @@ export class AirtableWriteBack implements BookingObserver {
 
   async announced(tx: StoreOps, topic: AnnouncedTopic, payload: unknown, now: string): Promise<void> {
     if (topic === 'level.changed') await this.record(tx, (payload as { sku: string }).sku, now);
-    else if (topic === 'alert.raised') await this.alert(tx, (payload as { alert: AlertRecord }).alert, now);
   }
 
-  /** An alert opened outside a booking (a failing channel, a drift found by reconciliation). */
+  /** Every alert, whoever opened it: a record of the Alerts table (the hub's one path for alerts, server/alerts.ts). */
   async alert(tx: StoreOps, alert: AlertRecord, now: string): Promise<void> {
     if (this.cfg.tables.alerts) await enqueue(tx, 'airtable.alert', `airtable:alert:${alert.id}`, { alert }, now);
   }

@@ -15,17 +15,22 @@ import { InboxWriter } from '../inbox/writer';
 import type { Logger } from '../log';
 import type { Metrics } from '../metrics';
 import type { RelayVerifier } from '../relay/verify';
+import type { Credentials } from '../credentials';
+import { bearerAuth, registerCredentialRoutes } from './credential-routes';
 import type { ConflictRecord, InboxEntry, ItemRecord, Store } from '../store/types';
 import { CONFLICT_DECISION, type ConflictDecisionBody } from '../inbox/conflict-decision';
 import { AppError } from './errors';
 import { openApiDocument } from './openapi';
 import { registerOrderRoutes } from './order-routes';
-import { cursorOf, nextCursor, pageLimit, wrap } from './http';
+import { MAX_BODY_BYTES, cursorOf, nextCursor, pageLimit, parseJson, rawBody, readBody, wrap } from './http';
 import type { ChannelRegistry } from '../channels/registry';
 import { ConnectorError } from '../connectors/types';
 import type { Sandbox } from '../sandbox';
 import type { AirtableWebhooks } from '../airtable/webhooks';
 import type { ReconcileReport } from '../channels/reconcile';
+import type { ChannelHealth } from '../outbox/dispatcher';
+import { Alerts } from '../alerts';
+import { boundedKey, nestsDeeper, ownValue } from '../util';
 
 export interface AppDeps {
   store: Store;
@@ -34,6 +39,8 @@ export interface AppDeps {
   metrics: Metrics;
   processor: InboxProcessor;
   verifier: RelayVerifier;
+  /** Credentials of the sheet, Airtable bases and readers (docs/security.md); absent, only the admin token and the hub-wide relay secrets work. */
+  credentials?: Credentials | null;
   clock?: () => Date;
   /** Check every response against the OpenAPI document (tests turn this on). */
   validateResponses?: boolean;
@@ -47,35 +54,44 @@ export interface AppDeps {
   waitForBookingMs?: number;
   /** When a failing channel's pushes resume, or null when it is not suspended (docs/dispatch.md). */
   channelSuspendedUntil?: (channelId: string) => string | null;
+  /** How a channel is doing: answering, failing or suspended, with its last error (docs/dispatch.md). */
+  channelHealth?: (channelId: string) => ChannelHealth | null;
   /** Stores relays and channel webhooks by group commit (server/inbox/writer.ts); one of its own when absent. */
   inboxWriter?: InboxWriter;
   /** The Airtable webhook (docs/airtable.md), when configured. */
   airtableWebhooks?: AirtableWebhooks | null;
   /** docs/reconcile.md */
   reconcile?: (opts: { channelId?: string | undefined; dryRun?: boolean | undefined }) => Promise<ReconcileReport>;
+  /** The hub's one path for alerts (server/alerts.ts); absent, alerts raised through the API reach no sheet, base or subscriber. */
+  alerts?: Alerts;
 }
 
-export const MAX_BODY = '1mb';
 
 const ajv = new Ajv({ allErrors: true, strict: false });
 addFormats(ajv);
 const validateRelay = ajv.compile<RelayBody>(Relay);
+/** Each relay kind's own schema, so a relay of a known kind is told what is wrong with it, not with every kind. */
+const validateRelayKind = new Map(Relay.anyOf.map((s) => [String((s.properties.kind as { const: string }).const), ajv.compile(s)]));
 
-function safeEqual(a: string, b: string): boolean {
-  const ha = crypto.createHash('sha256').update(a).digest();
-  const hb = crypto.createHash('sha256').update(b).digest();
-  return crypto.timingSafeEqual(ha, hb);
-}
 
+
+/** The deepest nesting an event's body is shown with as JSON; a deeper one is shown as the text received. */
+const MAX_SHOWN_DEPTH = 64;
 
 function eventView(e: InboxEntry, withBody = false) {
-  const outcome = (e.outcome ?? null) as (Outcome & { error?: string }) | null;
+  const outcome = (e.outcome ?? null) as (Outcome & { error?: string; waiting?: string }) | null;
+  const waiting = outcome?.waiting;
   let body: unknown;
   if (withBody) {
-    try {
-      body = JSON.parse(e.body);
-    } catch {
-      body = e.body;
+    // Kept as received; shown as JSON only when it is JSON of a sensible depth (writing a body nested
+    // 100,000 levels deep back as JSON would exhaust the stack).
+    body = e.body;
+    if (!nestsDeeper(e.body, MAX_SHOWN_DEPTH)) {
+      try {
+        body = JSON.parse(e.body);
+      } catch {
+        /* not JSON: the text as received */
+      }
     }
   }
   return {
@@ -85,6 +101,7 @@ function eventView(e: InboxEntry, withBody = false) {
     status: e.status,
     results: outcome?.results ?? [],
     ...(outcome?.error ? { error: outcome.error } : {}),
+    ...(e.status === 'received' && e.retryAt ? { retryAt: e.retryAt, ...(typeof waiting === 'string' ? { waiting } : {}) } : {}),
     attempts: e.attempts,
     receivedAt: e.receivedAt,
     processedAt: e.processedAt,
@@ -113,18 +130,24 @@ export function createApp(deps: AppDeps): express.Express {
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
 
+  // Requests are counted by the route they matched, never by the address asked for: anything refused
+  // before a route matched (401, 400, 405, 413, an address that does not exist) is counted as
+  // "unrouted", so nobody can add series to /metrics, or memory to the hub, by inventing addresses.
   app.use((req, res, next) => {
     const end = metrics.httpDuration.startTimer();
     res.on('finish', () => {
-      const route = (req.route as { path?: string } | undefined)?.path ?? (res.statusCode === 404 ? 'unmatched' : req.path);
+      const matched = (req.route as { path?: unknown } | undefined)?.path;
+      const route = typeof matched === 'string' ? matched : 'unrouted';
       const seconds = end({ method: req.method, route, status: String(res.statusCode) });
-      const line = { method: req.method, path: req.path, status: res.statusCode, ms: Math.round(seconds * 1000) };
+      const line = { method: req.method, path: req.path.slice(0, 300), status: res.statusCode, ms: Math.round(seconds * 1000) };
       if (res.statusCode >= 500) log.error(line, 'request');
       else if (res.statusCode >= 400) log.info(line, 'request refused');
       else log.debug(line, 'request');
     });
     next();
   });
+  // Every body is read here, at most 1 MiB, refused before it is read when it says it is larger.
+  app.use(readBody(MAX_BODY_BYTES));
 
   async function itemViews(items: ItemRecord[]) {
     const levels = await store.levelsFor(items.map((i) => i.sku));
@@ -223,11 +246,20 @@ export function createApp(deps: AppDeps): express.Express {
   });
 
   // --- Signed relays: raw bytes first, signature, then JSON ----------------------------------------
-  app.post('/v1/relay', express.raw({ type: () => true, limit: MAX_BODY }), async (req, res, next) => {
+  app.post('/v1/relay', async (req, res, next) => {
     try {
       if (shuttingDown()) throw new AppError(503, 'shutting_down', 'The hub is restarting; send this relay again in a moment.');
-      const raw: Buffer = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-      const verdict = verifier.verify(raw, req.headers);
+      const raw = rawBody(req);
+      let verdict = verifier.verify(raw, req.headers);
+      let signedBy: number | null = null;
+      // Not the hub-wide relay secret: perhaps a source's own credential (docs/security.md); a revoked one is not tried.
+      if (!verdict.valid && verdict.code === 'bad_signature' && deps.credentials) {
+        const byCredential = await deps.credentials.verifyRelay(raw, req.headers);
+        if (byCredential) {
+          verdict = byCredential.verdict;
+          signedBy = byCredential.credential.id;
+        }
+      }
       if (!verdict.valid) {
         metrics.relays.inc({ result: verdict.code });
         log.warn({ code: verdict.code, ip: req.ip }, 'relay refused: signature');
@@ -253,8 +285,14 @@ export function createApp(deps: AppDeps): express.Express {
       }
       if (!validateRelay(parsed)) {
         metrics.relays.inc({ result: 'invalid_relay' });
+        const kind = typeof parsed === 'object' && parsed !== null ? (parsed as { kind?: unknown }).kind : undefined;
+        const own = typeof kind === 'string' ? validateRelayKind.get(kind) : undefined;
+        if (own && !own(parsed)) {
+          const details = (own.errors ?? []).slice(0, 20).map((e) => ({ path: e.instancePath || '/', message: e.message ?? 'is not valid' }));
+          throw new AppError(400, 'invalid_relay', `The ${kind} relay is not valid: ${details.map((d) => `${d.path} ${d.message}`).join('; ')}. Nothing was stored.`, details);
+        }
         const details = (validateRelay.errors ?? []).slice(0, 20).map((e) => ({ path: e.instancePath || '/', message: e.message ?? 'is not valid' }));
-        throw new AppError(400, 'invalid_relay', 'The relay does not match any relay kind (cell_edit, edit_batch, adjustment, count, catalog_changed, sync_request); see details.', details);
+        throw new AppError(400, 'invalid_relay', `The relay does not match any relay kind (${[...validateRelayKind.keys()].join(', ')}); see details.`, details);
       }
       try {
         checkRelay(parsed);
@@ -270,7 +308,7 @@ export function createApp(deps: AppDeps): express.Express {
           dedupeKey: `relay:${verdict.id}`,
           source: 'relay',
           kind: parsed.kind,
-          headers: { 'webhook-id': verdict.id, 'webhook-timestamp': String(verdict.timestamp), 'user-agent': req.get('user-agent') ?? '' },
+          headers: { 'webhook-id': verdict.id, 'webhook-timestamp': String(verdict.timestamp), 'user-agent': req.get('user-agent') ?? '', ...(signedBy === null ? {} : { 'x-stockrelay-credential': String(signedBy) }) },
           body: raw.toString('utf8'),
         },
         clock().toISOString(),
@@ -289,12 +327,12 @@ export function createApp(deps: AppDeps): express.Express {
 
   // --- Channel webhooks: raw bytes, the platform's own signature, stored, answered at once ---------
   // --- Airtable's webhook ping: MAC checked over the raw bytes, then the payloads are read by cursor --
-  app.post('/v1/airtable/webhook', express.raw({ type: () => true, limit: MAX_BODY }), async (req, res, next) => {
+  app.post('/v1/airtable/webhook', async (req, res, next) => {
     try {
       const hooks = deps.airtableWebhooks;
       if (!hooks) throw new AppError(404, 'no_airtable_webhook', 'This hub has no Airtable webhook configured (airtable.webhook in the config file).');
       if (shuttingDown()) throw new AppError(503, 'shutting_down', 'The hub is restarting; Airtable will ping again.');
-      const raw: Buffer = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+      const raw = rawBody(req);
       const verdict = await hooks.verifyPing(raw, req.get('x-airtable-content-mac'));
       if (!verdict.ok) {
         metrics.relays.inc({ result: 'webhook_refused' });
@@ -308,13 +346,13 @@ export function createApp(deps: AppDeps): express.Express {
     }
   });
 
-  app.post('/v1/webhooks/:channelId', express.raw({ type: () => true, limit: MAX_BODY }), async (req, res, next) => {
+  app.post('/v1/webhooks/:channelId', async (req, res, next) => {
     try {
       const channelId = String(req.params.channelId);
       const ch = deps.channels?.get(channelId);
       if (!ch) throw new AppError(404, 'unknown_channel', `No connected channel has the id "${channelId}". Check the webhook address configured on the platform.`);
       if (shuttingDown()) throw new AppError(503, 'shutting_down', 'The hub is restarting; the platform will deliver this again.');
-      const raw: Buffer = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+      const raw = rawBody(req);
       const verdict = ch.connector.verify(raw, req.headers);
       if (!verdict.valid && ch.connector.isPing?.(raw, req.headers)) {
         log.info({ channel: channelId }, 'channel webhook address check answered');
@@ -326,20 +364,26 @@ export function createApp(deps: AppDeps): express.Express {
         log.warn({ channel: channelId, reason: verdict.reason, ip: req.ip }, 'channel webhook refused: signature');
         throw new AppError(401, 'invalid_signature', `${ch.config.name}: ${verdict.reason} Nothing was stored.`);
       }
-      const kept: Record<string, string> = { 'x-stockrelay-channel': channelId };
+      // No platform names its event types with more than a few dozen characters; a longer one is not one of theirs.
+      if (verdict.topic.length > 200) throw new AppError(400, 'unknown_topic', `${ch.config.name}: the event type is ${verdict.topic.length} characters long; no event of the platform's is. Nothing was stored.`);
+      // The platform's own x- headers are kept for translate; ours (x-stockrelay-*) are never taken from
+      // the request: a delivery signed for one channel cannot name another, or a time of its choosing.
+      const kept: Record<string, string> = {};
       for (const [name, value] of Object.entries(req.headers)) {
-        if (!name.startsWith('x-') || /signature|hmac|auth|token|secret/i.test(name) || value === undefined) continue;
+        if (!name.startsWith('x-') || name.startsWith('x-stockrelay-') || /signature|hmac|auth|token|secret/i.test(name) || value === undefined) continue;
         kept[name] = Array.isArray(value) ? value.join(', ') : value;
       }
+      kept['x-stockrelay-channel'] = channelId;
       if (verdict.occurredAt) kept['x-stockrelay-occurred-at'] = verdict.occurredAt;
       const stored = await inbox.insert(
-        { dedupeKey: `channel:${channelId}:${verdict.eventId}`, source: 'channel', kind: verdict.topic, headers: kept, body: raw.toString('utf8') },
+        // The platform chooses its event ids: one too long for the inbox's key is kept hashed (server/util.ts).
+        { dedupeKey: boundedKey(`channel:${channelId}:${verdict.eventId}`), source: 'channel', kind: verdict.topic, headers: kept, body: raw.toString('utf8') },
         clock().toISOString(),
       );
       if (!stored) {
         metrics.relays.inc({ result: 'webhook_duplicate' });
         // 2xx, so the platform stops retrying a delivery we already hold.
-        res.status(200).json({ status: 'duplicate', message: `Event ${verdict.eventId} was received before; it is booked once.` });
+        res.status(200).json({ status: 'duplicate', message: `Event ${verdict.eventId.slice(0, 200)} was received before; it is booked once.` });
         return;
       }
       metrics.relays.inc({ result: 'webhook_accepted' });
@@ -351,18 +395,14 @@ export function createApp(deps: AppDeps): express.Express {
   });
 
   // --- Everything else: JSON, admin token, validated against the document ------------------------
-  app.use(express.json({ limit: MAX_BODY }));
-  app.use('/v1', (req, _res, next) => {
-    const h = req.get('authorization') ?? '';
-    const m = /^Bearer (.+)$/i.exec(h);
-    if (!m) return next(new AppError(401, 'unauthorized', 'This call needs the admin token: send "Authorization: Bearer <STOCKRELAY_ADMIN_TOKEN>".'));
-    if (!safeEqual(m[1]!, deps.config.adminToken)) return next(new AppError(401, 'unauthorized', 'The admin token is wrong.'));
-    next();
-  });
+  app.use(parseJson);
+  app.use('/v1', bearerAuth({ adminToken: deps.config.adminToken, credentials: deps.credentials ?? null, paths: Object.keys(openApiDocument.paths), log }));
   app.use(
     OpenApiValidator.middleware({
       apiSpec: openApiDocument as never,
-      validateRequests: { allowUnknownQueryParameters: false, coerceTypes: true },
+      // Query and path parameters are always read as their types; a body is taken as sent, so a
+      // quantity given as "12", "1e3" or true is refused, not read as a number (docs/ledger.md).
+      validateRequests: { allowUnknownQueryParameters: false, coerceTypes: false },
       validateResponses: deps.validateResponses ? { removeAdditional: false } : false,
       validateSecurity: false,
       ignorePaths: /^\/v1\/(relay|webhooks\/[^/]+)$/,
@@ -401,7 +441,7 @@ export function createApp(deps: AppDeps): express.Express {
     const ch = sandboxChannel(String(req.params.channelId));
     const b = req.body as { sku: string; quantity: number; location?: string };
     // Without a location the platform decides where the order is fulfilled from (a web order), as it would.
-    const theirs = b.location === undefined ? undefined : ch.config.locations[b.location];
+    const theirs = b.location === undefined ? undefined : ownValue(ch.config.locations, b.location);
     if (b.location !== undefined && theirs === undefined) throw new AppError(400, 'unknown_location', `${ch.config.name} does not sell from location "${b.location}".`);
     if (Object.values(ch.config.locations).every((l) => ch.emulator.level(b.sku, l) === null)) throw new AppError(404, 'unknown_sku', `${ch.config.name} does not list "${b.sku}".`);
     const { orderId } = await ch.emulator.sell({ sku: b.sku, quantity: b.quantity, ...(theirs === undefined ? {} : { locationId: theirs }) });
@@ -413,7 +453,15 @@ export function createApp(deps: AppDeps): express.Express {
     const b = req.body as { orderId?: string; sku?: string; restock: boolean; quantity?: number };
     const orderId = b.orderId ?? (b.sku ? ch.lastOrders.get(b.sku) : undefined);
     if (!orderId) throw new AppError(400, 'no_order', `Name the order to refund (orderId), or a SKU sold on ${ch.config.name} through the sandbox.`);
-    const { refundId } = await ch.emulator.refund({ orderId, restock: b.restock, ...(b.quantity === undefined ? {} : { quantity: b.quantity }) });
+    let refundId: string;
+    try {
+      ({ refundId } = await ch.emulator.refund({ orderId, restock: b.restock, ...(b.quantity === undefined ? {} : { quantity: b.quantity }) }));
+    } catch (err) {
+      // The emulated platform refused (an order it does not have, more units than were sold): say why.
+      const why = (err as Error).message;
+      if (/has no order/.test(why)) throw new AppError(404, 'unknown_order', `${ch.config.name} has no order "${orderId}"; nothing was refunded. Refund an order the sandbox sold (its orderId), or name a SKU it sold.`);
+      throw new AppError(409, 'refund_refused', `${ch.config.name} refused the refund: ${why} Nothing was refunded.`);
+    }
     res.status(201).json({ refundId, orderId });
   }));
 
@@ -431,6 +479,7 @@ export function createApp(deps: AppDeps): express.Express {
     relistOnRestock: c.relistOnRestock,
     connected: deps.channels?.get(c.id) !== undefined,
     suspendedUntil: deps.channelSuspendedUntil?.(c.id) ?? null,
+    health: deps.channelHealth?.(c.id) ?? null,
   });
   app.get('/v1/channels', (_req, res) => {
     res.json({ channels: deps.config.channels.map(channelView) });
@@ -582,7 +631,8 @@ export function createApp(deps: AppDeps): express.Express {
   app.post('/v1/conflicts/:id/accept', decide('accept'));
   app.post('/v1/conflicts/:id/reject', decide('reject'));
 
-  registerOrderRoutes(app, { store, config: deps.config, processor, clock, shuttingDown, waitForOutcome });
+  registerCredentialRoutes(app, { credentials: deps.credentials ?? null, log });
+  registerOrderRoutes(app, { store, config: deps.config, processor, clock, shuttingDown, waitForOutcome, alerts: deps.alerts ?? new Alerts([]) });
 
   app.get('/v1/events', wrap(async (req, res) => {
     const limit = pageLimit(req);

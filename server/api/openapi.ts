@@ -6,7 +6,10 @@
 import { Type, type TSchema } from '@sinclair/typebox';
 import { REASONS, SOURCES } from '../domain/ledger';
 import { ADJUSTMENT_REASONS, Relay } from '../domain/relay';
+import { MAX_QUANTITY, MAX_QUANTITY_TEXT } from '../domain/quantity';
 import { PurchaseOrderRequest, ReceiptRequest, SupplierOrderRequest, SupplierStatusRequest, orderPaths } from './orders-openapi';
+import { credentialPaths, CredentialSchemas } from './credentials-openapi';
+import { applyScopes } from './scopes';
 
 const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
 const Timestamp = Type.String({ format: 'date-time' });
@@ -107,10 +110,12 @@ export const EventView = Type.Object(
     status: EventStatus,
     results: Type.Array(CommandResult),
     error: Type.Optional(Type.String()),
+    waiting: Type.Optional(Type.String({ description: 'Why a received event is not booked yet: its platform did not answer while the hub fetched what the event leaves out. It is tried again at retryAt.' })),
+    retryAt: Type.Optional(Timestamp),
     attempts: Type.Integer(),
     receivedAt: Timestamp,
     processedAt: Nullable(Timestamp),
-    body: Type.Optional(Type.Unknown({ description: 'The event as received (only on GET /v1/events/{id}).' })),
+    body: Type.Optional(Type.Unknown({ description: 'The event as received (only on GET /v1/events/{id}): its JSON, or the text exactly as received when it is not JSON or nests deeper than 64 levels.' })),
   },
   { title: 'Event' },
 );
@@ -214,13 +219,17 @@ const idempotencyKey = {
   schema: { type: 'string', minLength: 1, maxLength: 200 },
 };
 const admin = [{ adminToken: [] }];
-const channelParam = { name: 'channelId', in: 'path', required: true, schema: { type: 'string' } };
-const adminErrors = { '401': err('Missing or wrong admin token.'), '400': err('The request is not valid.') };
+const channelParam = { name: 'channelId', in: 'path', required: true, schema: { type: 'string', minLength: 1, maxLength: 64 } };
+const adminErrors = {
+  '401': err('Missing or wrong token, or the credential was revoked or rotated.'),
+  '403': err('The token is a credential whose scopes do not allow this route (see `security`: the admin token, or a credential with one of the scopes listed).'),
+  '400': err('The request is not valid.'),
+};
 
 export const AdjustmentRequest = Type.Object(
   {
     location: Type.Optional(Type.String({ minLength: 1, maxLength: 120 })),
-    quantity: Type.Integer({ not: { const: 0 }, minimum: -1_000_000, maximum: 1_000_000 }),
+    quantity: Type.Integer({ not: { const: 0 }, minimum: -MAX_QUANTITY, maximum: MAX_QUANTITY, description: `Units added (positive) or removed (negative); at most ${MAX_QUANTITY_TEXT} either way.` }),
     reason: Type.Union(ADJUSTMENT_REASONS.map((r) => Type.Literal(r))),
     note: Type.Optional(Type.String({ maxLength: 1000 })),
     actor: Type.Optional(Type.String({ maxLength: 200 })),
@@ -231,7 +240,7 @@ export const AdjustmentRequest = Type.Object(
 export const CountRequest = Type.Object(
   {
     location: Type.Optional(Type.String({ minLength: 1, maxLength: 120 })),
-    counted: Type.Integer({ minimum: 0, maximum: 100_000_000 }),
+    counted: Type.Integer({ minimum: 0, maximum: MAX_QUANTITY, description: `Units physically counted, 0 to ${MAX_QUANTITY_TEXT}.` }),
     note: Type.Optional(Type.String({ maxLength: 1000 })),
     actor: Type.Optional(Type.String({ maxLength: 200 })),
   },
@@ -241,7 +250,7 @@ export const CountRequest = Type.Object(
 export const ItemUpdate = Type.Object(
   {
     title: Type.Optional(Type.String({ maxLength: 500 })),
-    lowStockThreshold: Type.Optional(Type.Integer({ minimum: 0 })),
+    lowStockThreshold: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_QUANTITY })),
   },
   { additionalProperties: false, title: 'ItemUpdate' },
 );
@@ -253,11 +262,17 @@ function buildDocument() {
       title: 'stockrelay hub',
       version: '0.1.0',
       description:
-        'The hub keeps one ledger of stock for every channel a supplier sells on. Relays from the sheet add-on and Airtable scripts are signed with the relay secret (Standard Webhooks); every other /v1 call needs the admin token as a bearer token.',
+        'The hub keeps one ledger of stock for every channel a supplier sells on. Relays from the sheet add-on and Airtable scripts are signed with a relay secret (Standard Webhooks): the hub-wide one, or better the relay secret of a credential made for that source. Every other /v1 call needs a bearer token: the admin token (every route), or the token of a credential whose scope the route lists in `security` (docs/security.md).',
     },
     components: {
       securitySchemes: {
-        adminToken: { type: 'http', scheme: 'bearer', description: 'STOCKRELAY_ADMIN_TOKEN' },
+        adminToken: { type: 'http', scheme: 'bearer', description: 'The admin token (STOCKRELAY_ADMIN_TOKEN or data/secrets.json): every route. Keep it on the supplier’s own machine.' },
+        credentialToken: {
+          type: 'http',
+          scheme: 'bearer',
+          description:
+            'The token of a credential (srt_…, made with POST /v1/credentials or `npx stockrelay credentials create`). A route lists the scopes that may call it: sidebar (the sheet add-on), read (reports). A revoked or rotated token is refused from the next request on.',
+        },
         relaySignature: {
           type: 'apiKey',
           in: 'header',
@@ -284,10 +299,12 @@ function buildDocument() {
         SupplierOrderRequest,
         ReceiptRequest,
         SupplierStatusRequest,
+        ...CredentialSchemas,
       },
     },
     paths: {
       ...orderPaths({ json, err, limit, cursor, admin, adminErrors, idempotencyKey }),
+      ...credentialPaths({ json, err, admin, adminErrors }),
       '/healthz': {
         get: {
           summary: 'The process is alive; says whether it runs in sandbox mode.',
@@ -507,7 +524,7 @@ function buildDocument() {
           parameters: [channelParam],
           requestBody: {
             required: true,
-            content: { 'application/json': { schema: Type.Object({ sku: Type.String({ minLength: 1 }), quantity: Type.Integer({ minimum: 1, maximum: 1000 }), location: Type.Optional(Type.String()) }, { additionalProperties: false }) } },
+            content: { 'application/json': { schema: Type.Object({ sku: Type.String({ minLength: 1, maxLength: 120 }), quantity: Type.Integer({ minimum: 1, maximum: 1000 }), location: Type.Optional(Type.String({ minLength: 1, maxLength: 120 })) }, { additionalProperties: false }) } },
           },
           responses: { '201': json(Type.Object({ orderId: Type.String() }), 'Sold; the platform sends its webhooks.'), '404': err('Not in sandbox mode, or unknown channel or SKU.'), ...adminErrors },
         },
@@ -522,11 +539,11 @@ function buildDocument() {
             required: true,
             content: {
               'application/json': {
-                schema: Type.Object({ orderId: Type.Optional(Type.String()), sku: Type.Optional(Type.String()), restock: Type.Boolean(), quantity: Type.Optional(Type.Integer({ minimum: 1 })) }, { additionalProperties: false }),
+                schema: Type.Object({ orderId: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })), sku: Type.Optional(Type.String({ minLength: 1, maxLength: 120 })), restock: Type.Boolean(), quantity: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_QUANTITY })) }, { additionalProperties: false }),
               },
             },
           },
-          responses: { '201': json(Type.Object({ refundId: Type.String(), orderId: Type.String() }), 'Refunded; the platform sends its webhooks.'), '404': err('Not in sandbox mode, or unknown channel.'), ...adminErrors },
+          responses: { '201': json(Type.Object({ refundId: Type.String(), orderId: Type.String() }), 'Refunded; the platform sends its webhooks.'), '404': err('Not in sandbox mode, or unknown channel or order.'), '409': err('The emulated platform refused the refund (more units than were sold).'), ...adminErrors },
         },
       },
       '/v1/locations': {
@@ -550,8 +567,21 @@ function buildDocument() {
                     cap: Nullable(Type.Integer()),
                     hideAtZero: Type.Boolean(),
                     relistOnRestock: Type.Boolean(),
-                    connected: Type.Boolean({ description: 'False when the hub has no connector for the platform yet.' }),
+                    connected: Type.Boolean({ description: 'False when the hub has no connector for the platform yet. Says nothing about whether the channel answers: see health.' }),
                     suspendedUntil: Nullable(Timestamp),
+                    health: Nullable(
+                      Type.Object(
+                        {
+                          status: Type.Union([Type.Literal('ok'), Type.Literal('failing'), Type.Literal('suspended')], {
+                            description: 'ok: answering; failing: its last requests failed (401, 403, 404, 5xx, no answer…) and are retried; suspended: pushes held until suspendedUntil, still queued (docs/dispatch.md).',
+                          }),
+                          failures: Type.Integer({ minimum: 0, description: 'Failed requests in a row: pushes, and reads such as discovery and reconciliation.' }),
+                          suspendedUntil: Nullable(Timestamp),
+                          lastError: Nullable(Type.String({ description: 'What the channel answered last time it failed, for the shop owner; never a secret.' })),
+                        },
+                        { description: 'How the channel is doing since the hub started; null when the hub has no connector for it.' },
+                      ),
+                    ),
                   }),
                 ),
               }),
@@ -730,4 +760,4 @@ function fixRefs(node: unknown): unknown {
   return node;
 }
 
-export const openApiDocument = fixRefs(buildDocument()) as Record<string, unknown> & { paths: Record<string, unknown>; components: { schemas: Record<string, unknown> } };
+export const openApiDocument = applyScopes(fixRefs(buildDocument()) as { paths: Record<string, unknown> }) as Record<string, unknown> & { paths: Record<string, unknown>; components: { schemas: Record<string, unknown> } };

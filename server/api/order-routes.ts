@@ -6,6 +6,7 @@
 import crypto from 'node:crypto';
 import type express from 'express';
 import type { Request, Response } from 'express';
+import type { Alerts } from '../alerts';
 import type { HubConfig } from '../config';
 import type { InboxEntry, Store } from '../store/types';
 import type { InboxProcessor, Outcome } from '../inbox/processor';
@@ -21,6 +22,8 @@ export interface OrderRouteDeps {
   clock: () => Date;
   shuttingDown: () => boolean;
   waitForOutcome(eventId: number): Promise<InboxEntry | null>;
+  /** The hub's one path for alerts (server/alerts.ts): a reorder alert reaches the sheet, Airtable and the subscribers. */
+  alerts: Pick<Alerts, 'raise'>;
 }
 
 const q = (req: Request, name: string) => (typeof req.query[name] === 'string' && req.query[name] !== '' ? (req.query[name] as string) : undefined);
@@ -261,7 +264,7 @@ export function registerOrderRoutes(app: express.Express, deps: OrderRouteDeps):
   }));
 
   app.post('/v1/reorder/check', wrap(async (_req, res) => {
-    const opened = await checkReorder(store, config, clock(), async () => undefined);
+    const opened = await checkReorder(store, config, clock(), deps.alerts);
     res.json({ opened, message: `${opened} new reorder alert${opened === 1 ? '' : 's'}.` });
   }));
 

@@ -4,6 +4,7 @@
  */
 import { Type, type TSchema } from '@sinclair/typebox';
 import { PurchaseOrderFields } from '../domain/relay';
+import { MAX_QUANTITY, MAX_QUANTITY_TEXT } from '../domain/quantity';
 
 export interface DocHelpers {
   json(schema: TSchema, description: string): unknown;
@@ -18,6 +19,7 @@ export interface DocHelpers {
 const Sku = Type.String({ minLength: 1, maxLength: 120 });
 const Location = Type.String({ minLength: 1, maxLength: 120 });
 const DateOnly = Type.String({ format: 'date' });
+const Units = Type.Integer({ minimum: 1, maximum: MAX_QUANTITY, description: `Units: a whole number from 1 to ${MAX_QUANTITY_TEXT}.` });
 const Any = (title: string, description: string) => Type.Object({}, { additionalProperties: true, title, description });
 
 export const PurchaseOrderRequest = Type.Object(PurchaseOrderFields, { additionalProperties: false, title: 'PurchaseOrderRequest', description: 'A purchase order from a customer.' });
@@ -30,7 +32,7 @@ export const SupplierOrderRequest = Type.Object(
     onDelay: Type.Optional(Type.Union([Type.Literal('hide'), Type.Literal('keep_listed')], { description: 'What listings of its items do at zero while this order is late (default: the config’s).' })),
     note: Type.Optional(Type.String({ maxLength: 1000 })),
     lines: Type.Array(
-      Type.Object({ sku: Sku, quantity: Type.Integer({ minimum: 1, maximum: 1_000_000 }), location: Type.Optional(Location), expectedAt: Type.Optional(DateOnly) }, { additionalProperties: false }),
+      Type.Object({ sku: Sku, quantity: Units, location: Type.Optional(Location), expectedAt: Type.Optional(DateOnly) }, { additionalProperties: false }),
       { minItems: 1, maxItems: 500 },
     ),
   },
@@ -41,7 +43,7 @@ export const ReceiptRequest = Type.Object(
   {
     receiptId: Type.String({ minLength: 1, maxLength: 100, description: 'Your id for this delivery (the packing slip number): the same id again is booked once.' }),
     lines: Type.Array(
-      Type.Object({ line: Type.Optional(Type.Integer({ minimum: 1 })), sku: Type.Optional(Sku), quantity: Type.Integer({ minimum: 1, maximum: 1_000_000 }) }, { additionalProperties: false }),
+      Type.Object({ line: Type.Optional(Type.Integer({ minimum: 1 })), sku: Type.Optional(Sku), quantity: Units }, { additionalProperties: false }),
       { minItems: 1, maxItems: 500 },
     ),
     actor: Type.Optional(Type.String({ maxLength: 200 })),
@@ -234,7 +236,7 @@ export function orderPaths(h: DocHelpers): Record<string, unknown> {
           content: {
             'application/json': {
               schema: Type.Object(
-                { leadTimeDays: Type.Optional(Type.Union([Type.Integer({ minimum: 0, maximum: 365 }), Type.Null()])), safetyStock: Type.Optional(Type.Union([Type.Integer({ minimum: 0 }), Type.Null()])) },
+                { leadTimeDays: Type.Optional(Type.Union([Type.Integer({ minimum: 0, maximum: 365 }), Type.Null()])), safetyStock: Type.Optional(Type.Union([Type.Integer({ minimum: 0, maximum: MAX_QUANTITY }), Type.Null()])) },
                 { additionalProperties: false },
               ),
             },

@@ -13,13 +13,19 @@ export interface AttributionState {
   observedPlatformAt: string | null;
   /** When the open discrepancy was first seen; null when none is open. */
   pendingSince: string | null;
-  /** Unexplained changes booked from this channel and not yet matched to an order. */
-  drift: number;
+  /**
+   * Unexplained changes booked from this channel and not yet matched to an order, kept by direction:
+   * `driftDown` the decreases (≤ 0: a late sale explains them), `driftUp` the increases (≥ 0: a late
+   * restock). Summed into one number, a count of +5 and a lost sale of 1 would net to +4 and the sale's
+   * late order could no longer be recognised (simulation seed 20652).
+   */
+  driftDown: number;
+  driftUp: number;
   /** The platform's time of the observation the drift was last booked from: only orders made by then can explain it. */
   driftThrough: string | null;
 }
 
-export const EMPTY_STATE: AttributionState = { expected: null, observed: null, observedPlatformAt: null, pendingSince: null, drift: 0, driftThrough: null };
+export const EMPTY_STATE: AttributionState = { expected: null, observed: null, observedPlatformAt: null, pendingSince: null, driftDown: 0, driftUp: 0, driftThrough: null };
 
 export type ObservationVerdict =
   /** Older, by the platform's clock, than a report we already hold: ignored. */
@@ -49,13 +55,13 @@ export function observe(state: AttributionState, level: number, platformAt: stri
  * booked from — the caller books the movement and a reversal of it.
  */
 export function bookedOnChannel(state: AttributionState, delta: number, occurredAt: string | null): { reverse: boolean; state: AttributionState } {
+  const side = delta < 0 ? state.driftDown : state.driftUp;
   const explainsDrift =
     delta !== 0 &&
-    Math.sign(state.drift) === Math.sign(delta) &&
-    Math.abs(state.drift) >= Math.abs(delta) &&
+    Math.abs(side) >= Math.abs(delta) &&
     (state.driftThrough === null || occurredAt === null || Date.parse(occurredAt) <= Date.parse(state.driftThrough));
   if (explainsDrift) {
-    return { reverse: true, state: { ...state, drift: state.drift - delta } };
+    return { reverse: true, state: delta < 0 ? { ...state, driftDown: state.driftDown - delta } : { ...state, driftUp: state.driftUp - delta } };
   }
   const expected = state.expected === null ? null : state.expected + delta;
   const settled = state.pendingSince !== null && expected !== null && expected === state.observed;
@@ -85,7 +91,8 @@ export function windowEnded(state: AttributionState, read: number | null, now: s
     return { book: null, repush: true, state: { ...state, expected: actual, observed: actual, pendingSince: null } };
   }
   const change = actual - state.expected;
-  return { book: change, repush: false, state: { ...state, expected: actual, observed: actual, pendingSince: null, drift: state.drift + change, driftThrough: now } };
+  const drift = change < 0 ? { driftDown: state.driftDown + change } : { driftUp: state.driftUp + change };
+  return { book: change, repush: false, state: { ...state, expected: actual, observed: actual, pendingSince: null, ...drift, driftThrough: now } };
 }
 
 /**
@@ -122,6 +129,6 @@ export function landedLevel(r: { pushing: number | null; pushingBookedDelta: num
 }
 
 /** The attribution fields of a stored channel level row. */
-export function stateOf(r: { expected: number | null; observed: number | null; observedPlatformAt: string | null; pendingSince: string | null; drift: number; driftThrough: string | null } | null): AttributionState {
-  return r ? { expected: r.expected, observed: r.observed, observedPlatformAt: r.observedPlatformAt, pendingSince: r.pendingSince, drift: r.drift, driftThrough: r.driftThrough } : EMPTY_STATE;
+export function stateOf(r: { expected: number | null; observed: number | null; observedPlatformAt: string | null; pendingSince: string | null; driftDown: number; driftUp: number; driftThrough: string | null } | null): AttributionState {
+  return r ? { expected: r.expected, observed: r.observed, observedPlatformAt: r.observedPlatformAt, pendingSince: r.pendingSince, driftDown: r.driftDown, driftUp: r.driftUp, driftThrough: r.driftThrough } : EMPTY_STATE;
 }

@@ -7,6 +7,7 @@
  */
 import type { BookingCommand } from '../domain/relay';
 import type { ChannelFact, FactLine } from '../connectors/types';
+import { boundedKey } from '../util';
 
 /** A fact line whose SKU and location the hub has resolved (null when it could not). */
 export interface ResolvedLine {
@@ -26,10 +27,13 @@ export interface PlanContext {
   resolve(line: Pick<FactLine, 'sku' | 'ref' | 'locationId'> & { quantity?: number; sold?: boolean }): ResolvedLine;
 }
 
-/** The booking keys of a channel's lines: the ledger dedupes on them, the transaction log links by them. */
-export const saleKey = (channelId: string, orderId: string, lineId: string) => `sale:${channelId}:${orderId}:${lineId}`;
-export const refundKey = (channelId: string, refundId: string, lineId: string) => `refund:${channelId}:${refundId}:${lineId}`;
-export const cancelKey = (channelId: string, orderId: string, lineId: string) => `cancel:${channelId}:${orderId}:${lineId}`;
+/**
+ * The booking keys of a channel's lines: the ledger dedupes on them, the transaction log links by them.
+ * The platform chooses the ids, so a key too long for the ledger is hashed, here and when booked alike.
+ */
+export const saleKey = (channelId: string, orderId: string, lineId: string) => boundedKey(`sale:${channelId}:${orderId}:${lineId}`);
+export const refundKey = (channelId: string, refundId: string, lineId: string) => boundedKey(`refund:${channelId}:${refundId}:${lineId}`);
+export const cancelKey = (channelId: string, orderId: string, lineId: string) => boundedKey(`cancel:${channelId}:${orderId}:${lineId}`);
 
 export function planFacts(facts: ChannelFact[], ctx: PlanContext): PlannedFact[] {
   const out: PlannedFact[] = [];

@@ -6,7 +6,7 @@
 import crypto from 'node:crypto';
 import { publishedLevel } from '../domain/ledger';
 import type { AlertRecord, Store } from '../store/types';
-import type { ChannelRegistry, ConnectedChannel } from './registry';
+import { activeSkus, type ChannelRegistry, type ConnectedChannel } from './registry';
 import { changedOnChannelSince } from './attribution';
 
 export type Explanation = 'push_pending' | 'awaiting_explanation' | 'failed_push' | 'missed_push' | 'external_change' | 'unreadable';
@@ -65,24 +65,13 @@ export async function reconcile(deps: ReconcileDeps, opts: { channelId?: string 
   return { runId, dryRun, startedAt, finishedAt: deps.clock().toISOString(), channels: reports };
 }
 
-async function allSkus(store: Store): Promise<string[]> {
-  const out: string[] = [];
-  let cursor: string | undefined;
-  for (;;) {
-    const page = await store.listItems({ limit: 500, status: 'active', ...(cursor === undefined ? {} : { cursor }) });
-    out.push(...page.map((i) => i.sku));
-    if (page.length < 500) return out;
-    cursor = page[page.length - 1]!.sku;
-  }
-}
-
 async function reconcileChannel(deps: ReconcileDeps, ch: ConnectedChannel, runId: string, dryRun: boolean): Promise<ChannelReport> {
   const { store } = deps;
   const cfg = ch.config;
   const report: ChannelReport = { channelId: cfg.id, name: cfg.name, checked: 0, differences: [], notListed: [], error: null };
   const listings = await store.listListings(cfg.id);
   const listed = new Set(listings.map((l) => l.sku));
-  report.notListed = (await allSkus(store)).filter((s) => !listed.has(s));
+  report.notListed = (await activeSkus(store)).filter((s) => !listed.has(s));
   const now = () => deps.clock().toISOString();
   const size = Math.max(1, ch.connector.capabilities.maxBatch);
   const locations = Object.entries(cfg.locations);

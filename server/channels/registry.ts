@@ -5,7 +5,7 @@
 import type { ChannelConfig } from '../config';
 import { connectorFor } from '../connectors';
 import { matchCatalog } from '../connectors/catalog';
-import type { Connector, ConnectorDefinition, DiscoveryReport, FactLine } from '../connectors/types';
+import { ConnectorError, type Connector, type ConnectorDefinition, type DiscoveryReport, type FactLine } from '../connectors/types';
 import type { StoreOps } from '../store/types';
 
 export interface ConnectedChannel {
@@ -13,8 +13,25 @@ export interface ConnectedChannel {
   connector: Connector;
 }
 
+/** How a request to a channel outside its pushes went: null when answered, else its error. */
+export type RequestListener = (channelId: string, error: Error | null) => Promise<void> | void;
+
+/** Connector calls that are requests outside the push path; pushes, hides and relists are the dispatcher's. */
+const WATCHED = new Set<string | symbol>(['read', 'listCatalog', 'expand']);
+
+/**
+ * Whether a failed call says the channel is failing: a connector error (every one of these calls is
+ * a request for the whole channel, so even a refusal is the channel's), or no answer in time. A 429
+ * is the platform pacing us, not a fault; a bug of ours is not the channel's either.
+ */
+function channelFault(err: unknown): err is Error {
+  if (err instanceof ConnectorError) return err.status !== 429;
+  return err instanceof Error && err.name === 'TimeoutError';
+}
+
 export class ChannelRegistry {
   private readonly channels = new Map<string, ConnectedChannel>();
+  private readonly listeners: RequestListener[] = [];
 
   constructor(configs: ChannelConfig[], opts: { fetch?: typeof fetch; clock?: () => Date; definitions?: ConnectorDefinition[] } = {}) {
     for (const config of configs) {
@@ -28,8 +45,48 @@ export class ChannelRegistry {
         ...(opts.fetch ? { fetch: opts.fetch } : {}),
         ...(opts.clock ? { clock: opts.clock } : {}),
       });
-      this.channels.set(config.id, { config, connector });
+      this.channels.set(config.id, { config, connector: this.watch(config.id, connector) });
     }
+  }
+
+  /**
+   * Hears how every read of a channel outside its pushes goes: catalog discovery, reconciliation
+   * reads, the read after an attribution window, a thin event's order fetch. The hub feeds it to
+   * the dispatcher, so a channel refusing those (401, 403, 404, 5xx, no answer) counts towards its
+   * suspension and alert as a failed push does (docs/dispatch.md). Listeners run after the call, on
+   * their own: a listener never delays or fails the call (and never runs inside its transaction).
+   */
+  onRequest(listener: RequestListener): void {
+    this.listeners.push(listener);
+  }
+
+  private tell(channelId: string, error: Error | null): void {
+    for (const l of this.listeners) {
+      void Promise.resolve()
+        .then(() => l(channelId, error))
+        .catch(() => undefined);
+    }
+  }
+
+  /** The connector, with its reads reported to the listeners; every other property is the connector's own. */
+  private watch(channelId: string, connector: Connector): Connector {
+    return new Proxy(connector, {
+      get: (target, prop) => {
+        const value: unknown = Reflect.get(target, prop, target);
+        if (typeof value !== 'function') return value;
+        if (!WATCHED.has(prop)) return (value as (...a: unknown[]) => unknown).bind(target);
+        return async (...args: unknown[]) => {
+          try {
+            const out: unknown = await (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+            this.tell(channelId, null);
+            return out;
+          } catch (err) {
+            if (channelFault(err)) this.tell(channelId, err);
+            throw err;
+          }
+        };
+      },
+    });
   }
 
   get(id: string): ConnectedChannel | undefined {
@@ -44,21 +101,29 @@ export class ChannelRegistry {
   async discover(id: string, store: StoreOps, now: () => string, signal?: AbortSignal): Promise<DiscoveryReport> {
     const ch = this.channels.get(id);
     if (!ch) throw new Error(`Channel "${id}" is not connected.`);
+    // A listing that cannot be read whole (a refusal, a paging loop the guard stopped) throws here,
+    // before anything is replaced: the map keeps what the last complete discovery found.
     const listings = await ch.connector.listCatalog(signal);
-    const ours: string[] = [];
-    for (let cursor: string | undefined; ; ) {
-      const page = await store.listItems({ limit: 500, cursor, status: 'active' });
-      ours.push(...page.map((i) => i.sku));
-      if (page.length < 500) break;
-      cursor = page.at(-1)!.sku;
-    }
-    const report = matchCatalog(ours, listings);
+    const report = matchCatalog(await activeSkus(store), listings);
     await store.replaceListings(
       id,
       report.matched.map((m) => ({ sku: m.sku, productId: m.ref.productId, variantId: m.ref.variantId, inventoryItemId: m.ref.inventoryItemId ?? null, title: m.title })),
       now(),
     );
     return report;
+  }
+}
+
+/** Every active SKU of our catalog, by pages of 500 in SKU order; a page that does not move on is a store fault. */
+export async function activeSkus(store: Pick<StoreOps, 'listItems'>): Promise<string[]> {
+  const out: string[] = [];
+  for (let cursor: string | undefined; ; ) {
+    const page = await store.listItems({ limit: 500, status: 'active', ...(cursor === undefined ? {} : { cursor }) });
+    out.push(...page.map((i) => i.sku));
+    if (page.length < 500) return out;
+    const next = page.at(-1)!.sku;
+    if (cursor !== undefined && next <= cursor) throw new Error(`The store answered the catalog page after "${cursor}" with items up to "${next}", which does not move on; stopped reading.`);
+    cursor = next;
   }
 }
 

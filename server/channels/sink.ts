@@ -4,6 +4,7 @@
  * platform's pace (docs/dispatch.md). Records what was pushed, hides at zero and relists on restock
  * when the channel's policy says so.
  */
+import crypto from 'node:crypto';
 import { DeliveryError, type EntryResult, type Sink } from '../outbox/dispatcher';
 import { limiterFor, type Limiter } from '../outbox/rate-limit';
 import type { OutboxEntry, Store } from '../store/types';
@@ -19,10 +20,29 @@ export interface LevelPush {
   hold?: 'hide' | 'keep_listed';
 }
 
-/** A connector error as the dispatcher understands it: pacing, retryable, or final. */
-export function deliveryErrorOf(name: string, err: ConnectorError): DeliveryError {
+/**
+ * A connector error as the dispatcher understands it: pacing (429), a fault of the channel (kept,
+ * retried with backoff, counted towards suspension and the alert), or a refusal of this one item (a
+ * dead letter of that item). `wholeRequest`: the error failed a request carrying every item of the
+ * batch, so it cannot be about one of them; such a failure is always the channel's (docs/dispatch.md).
+ */
+export function deliveryErrorOf(name: string, err: ConnectorError, wholeRequest = false): DeliveryError {
   const paced = err.retryable && (err.status === 429 || (err.retryAfterMs !== null && err.status !== null && err.status < 500));
-  return new DeliveryError(`${name}: ${err.message}`, err.retryAfterMs, !err.retryable, { rateLimited: paced });
+  const itemRefused = !wholeRequest && !err.channelFault;
+  return new DeliveryError(`${name}: ${err.message}`, err.retryAfterMs, itemRefused, { rateLimited: paced });
+}
+
+/**
+ * A push sent earlier that never got any answer (a crash, a timeout): it may have landed. A later
+ * attempt that the platform answers with "not applied" (an error, stale, refused) says nothing about
+ * the earlier one, so its record is put back rather than cleared (simulation seed 20037,
+ * docs/attribution.md "A push whose answer was lost").
+ */
+type Unanswered = { pushing: number | null; pushingBookedDelta: number | null };
+
+/** Eight hex characters that change whenever the channel's last answer or report about a row changes. */
+function answeredMark(known: { observedAt: string | null; pushedAt: string | null } | null): string {
+  return crypto.createHash('sha256').update(`${known?.observedAt ?? ''}|${known?.pushedAt ?? ''}`).digest('hex').slice(0, 8);
 }
 
 export class ChannelSink implements Sink {
@@ -51,7 +71,7 @@ export class ChannelSink implements Sink {
   async deliverBatch(entries: OutboxEntry[], signal: AbortSignal): Promise<EntryResult[]> {
     const { config, connector } = this.connected;
     const results: EntryResult[] = entries.map(() => null);
-    const pending: { k: number; push: LevelPush; target: PushTarget; hidden: boolean; bookedDelta: number }[] = [];
+    const pending: { k: number; push: LevelPush; target: PushTarget; hidden: boolean; bookedDelta: number; unanswered: Unanswered }[] = [];
     for (const [k, entry] of entries.entries()) {
       const push = entry.payload as LevelPush;
       const platformLocation = config.locations[push.location];
@@ -73,7 +93,7 @@ export class ChannelSink implements Sink {
       // longer one it can come back to without changing on its own (docs/attribution.md, "Our
       // number still showing").
       if (known && known.expected === push.level && known.observed === push.level) {
-        if (known.pushed !== push.level) await this.store.updateChannelLevel(config.id, push.sku, push.location, { pushed: push.level, pushedAt: this.clock().toISOString() });
+        if (known.pushed !== push.level) await this.store.updateChannelLevel(config.id, push.sku, push.location, { pushed: push.level, pushedAt: this.clock().toISOString(), pushedWrote: false });
         // The level stays, but a supplier's delay may still change whether the listing shows.
         if (this.visibilityChange(push, listing.hidden)) {
           const ref = { productId: listing.productId, variantId: listing.variantId, ...(listing.inventoryItemId ? { inventoryItemId: listing.inventoryItemId } : {}) };
@@ -85,20 +105,28 @@ export class ChannelSink implements Sink {
         }
         continue;
       }
-      const expected = known?.expected ?? latest(known);
+      // After a push left without any answer (a crash, a timeout) the hub does not know whether the
+      // channel shows that push or the level before it, so the level is unknown: the connector reads it
+      // first or sets it absolutely. A delta computed from the old level would be applied twice if the
+      // first one landed (simulation seed 21879: Square's adjustment sent again under a new key).
+      const expected = known && known.pushing !== null ? null : (known?.expected ?? latest(known));
       pending.push({
         k,
         push,
         hidden: listing.hidden,
         bookedDelta: known?.bookedDelta ?? 0,
+        unanswered: { pushing: known?.pushing ?? null, pushingBookedDelta: known?.pushingBookedDelta ?? null },
         target: {
           sku: push.sku,
           ref: { productId: listing.productId, variantId: listing.variantId, ...(listing.inventoryItemId ? { inventoryItemId: listing.inventoryItemId } : {}) },
           locationId: platformLocation,
           level: push.level,
           expected,
-          idempotencyKey: `stockrelay-${config.id}-${entry.id}-${expected ?? 'x'}`,
-          ...(entry.attempts > 1 ? { retry: true } : {}),
+          // The same while nothing was answered (a retry after a lost answer is the same request);
+          // new once the channel answered anything about this row (a stale refusal, an applied push),
+          // since a platform returns the first answer again for a key it has seen: a push refused as
+          // stale and sent again under its old key would be refused forever (simulation seed 23058).
+          idempotencyKey: `stockrelay-${config.id}-${entry.id}-${expected ?? 'x'}-${answeredMark(known)}`,
         },
       });
     }
@@ -121,10 +149,12 @@ export class ChannelSink implements Sink {
       // answer (a timeout, a dropped connection, a crash) stays written down as possibly landed.
       if (err instanceof ConnectorError && err.status !== null) {
         await this.store.transaction(async (tx) => {
-          for (const p of pending) await tx.updateChannelLevel(config.id, p.push.sku, p.push.location, { pushing: null, pushingBookedDelta: null });
+          for (const p of pending) await tx.updateChannelLevel(config.id, p.push.sku, p.push.location, p.unanswered);
         });
       }
-      if (err instanceof ConnectorError) throw deliveryErrorOf(config.name, err);
+      // The push request failed as a whole (401, 403, a missing route, 5xx, no answer, a refusal
+      // naming no item): a channel fault, never a dead letter; the dispatcher keeps the rows.
+      if (err instanceof ConnectorError) throw deliveryErrorOf(config.name, err, true);
       throw err;
     }
     const now = this.clock().toISOString();
@@ -145,20 +175,20 @@ export class ChannelSink implements Sink {
           await this.store.transaction(async (tx) => {
             const known = await tx.getChannelLevel(config.id, p.push.sku, p.push.location);
             const { state } = observe(stateOf(known), observed, null, now);
-            await tx.updateChannelLevel(config.id, p.push.sku, p.push.location, { expected: state.expected, observed: state.observed, observedAt: now, pendingSince: state.pendingSince, pushing: null, pushingBookedDelta: null });
+            await tx.updateChannelLevel(config.id, p.push.sku, p.push.location, { expected: state.expected, observed: state.observed, observedAt: now, pendingSince: state.pendingSince, ...p.unanswered });
           });
         } else {
-          await this.store.updateChannelLevel(config.id, p.push.sku, p.push.location, { pushing: null, pushingBookedDelta: null });
+          await this.store.updateChannelLevel(config.id, p.push.sku, p.push.location, p.unanswered);
         }
         results[p.k] = new DeliveryError(`${config.name} changed ${p.push.sku} since we last read it (now ${outcome.observed ?? 'unknown'}); this update waits until that change is explained or booked.`, 50, false, { benign: true });
         continue;
       }
       if (outcome.status === 'failed') {
-        await this.store.updateChannelLevel(config.id, p.push.sku, p.push.location, { pushing: null, pushingBookedDelta: null });
+        await this.store.updateChannelLevel(config.id, p.push.sku, p.push.location, p.unanswered);
         results[p.k] = new DeliveryError(`${config.name} refused ${p.push.sku}: ${outcome.message}`, null, true);
         continue;
       }
-      await this.store.recordChannelLevel(config.id, p.push.sku, p.push.location, 'pushed', outcome.level, now, p.bookedDelta);
+      await this.store.recordChannelLevel(config.id, p.push.sku, p.push.location, 'pushed', outcome.level, now, p.bookedDelta, outcome.wrote !== false);
       try {
         await this.hideOrRelist(p.push, p.target.ref, p.hidden, signal);
       } catch (err) {

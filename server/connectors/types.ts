@@ -75,7 +75,16 @@ export type VerifyResult =
       /** When the platform says the event happened, if it says. */
       occurredAt: string | null;
     }
-  | { valid: false; reason: string };
+  | {
+      valid: false;
+      reason: string;
+      /**
+       * What was wrong, when the connector says: `signature` (not signed with this channel's secret),
+       * `account` (signed, but for another shop, merchant or store than this channel's, or naming
+       * none), `topic` (signed, but the unsigned topic header does not match what the body is).
+       */
+      refusal?: 'signature' | 'account' | 'topic';
+    };
 
 /** A line of a sale, refund or cancellation, identified as the platform identifies it. */
 export interface FactLine {
@@ -171,12 +180,11 @@ export interface PushTarget {
   expected: number | null;
   /** Stable for this target, so a retried push is not applied twice. */
   idempotencyKey: string;
-  /** An earlier attempt of this same push may have reached the platform (its answer was lost: a timeout, a crash). */
-  retry?: boolean;
 }
 
 export type PushOutcome =
-  | { sku: string; locationId: string; status: 'applied'; level: number }
+  /** `wrote: false`: the channel already showed the level and nothing was written (absent: written). */
+  | { sku: string; locationId: string; status: 'applied'; level: number; wrote?: false }
   /** Compare-and-set refused: the channel's level moved since we read it; `observed` is what it is now. */
   | { sku: string; locationId: string; status: 'stale'; observed: number | null }
   | { sku: string; locationId: string; status: 'failed'; message: string };
@@ -188,16 +196,30 @@ export interface LevelReading {
   available: number;
 }
 
-/** A connector call that failed; `retryable` says whether trying again later may help. */
+/** HTTP answers that refuse what was asked rather than who asked or where: not a channel fault by themselves. */
+const REFUSALS_OF_THE_REQUEST = new Set([400, 409, 410, 422]);
+
+/**
+ * A connector call that failed; `retryable` says whether trying the same request again at once may
+ * help. `channelFault` says whether the failure is the channel's rather than one item's: its
+ * credentials, its permissions, its address or route, its availability (401, 403, 404 of a route,
+ * 5xx, 429, no answer) — the dispatcher then keeps the pushes, retries with backoff, suspends the
+ * channel and raises an alert (docs/dispatch.md). Not a channel fault: a refusal of what was asked
+ * (400, 409, 422, a missing item, a check of ours before sending), which dead-letters that item only.
+ */
 export class ConnectorError extends Error {
+  readonly channelFault: boolean;
+
   constructor(
     message: string,
     readonly retryable: boolean,
     readonly retryAfterMs: number | null = null,
     readonly status: number | null = null,
+    opts: { channelFault?: boolean } = {},
   ) {
     super(message);
     this.name = 'ConnectorError';
+    this.channelFault = opts.channelFault ?? (retryable || (status !== null && !REFUSALS_OF_THE_REQUEST.has(status)));
   }
 }
 
@@ -256,6 +278,8 @@ export interface ConnectorDefinition {
   credentials: readonly string[];
   /** Settings the config must give, e.g. `shopDomain`; checked at start. */
   requiredSettings: readonly string[];
+  /** Optional: for a required setting, what it is and where to find it (added to the start-up error). */
+  settingHelp?: Readonly<Record<string, string>>;
   capabilities: ConnectorCapabilities;
   create(ctx: ConnectorContext): Connector;
 }

@@ -1,6 +1,7 @@
 /**
  * The ledger's pure core: no I/O, no clock. See docs/ledger.md.
  */
+import { MAX_QUANTITY, MAX_QUANTITY_TEXT } from './quantity';
 
 export const REASONS = [
   'sale',
@@ -112,8 +113,12 @@ export class MovementError extends Error {
 
 /** Returns null when the movement may be booked, else the reason it may not. */
 export function validateMovement(m: MovementInput): MovementError | null {
-  if (!Number.isSafeInteger(m.quantity)) {
+  // A count's quantity is the difference the store works out from the level it holds (exactly, in SQL).
+  if (m.reason === 'count' ? !Number.isInteger(m.quantity) : !Number.isSafeInteger(m.quantity)) {
     return new MovementError('invalid_quantity', `Quantity must be a whole number, got ${String(m.quantity)}.`);
+  }
+  if (m.reason !== 'count' && Math.abs(m.quantity) > MAX_QUANTITY) {
+    return new MovementError('quantity_out_of_range', `A movement of ${m.quantity} units is beyond the ${MAX_QUANTITY_TEXT} units the hub keeps of one item at one location; nothing was booked. Check the number.`);
   }
   if (m.quantity === 0 && m.reason !== 'count') {
     return new MovementError('invalid_quantity', 'Quantity must not be zero: a movement of nothing changes nothing.');
@@ -128,6 +133,9 @@ export function validateMovement(m: MovementInput): MovementError | null {
     if (m.countedQuantity === null || m.countedQuantity === undefined || !Number.isSafeInteger(m.countedQuantity) || m.countedQuantity < 0) {
       return new MovementError('invalid_count', 'A stock count must be a whole number of zero or more.');
     }
+    if (m.countedQuantity > MAX_QUANTITY) {
+      return new MovementError('quantity_out_of_range', `A count of ${m.countedQuantity} is beyond the ${MAX_QUANTITY_TEXT} units the hub keeps of one item at one location; nothing was booked. Check the number.`);
+    }
   }
   if (!m.idempotencyKey || m.idempotencyKey.length > 200) {
     return new MovementError('invalid_key', 'Every movement needs an idempotency key of at most 200 characters.');
@@ -135,6 +143,24 @@ export function validateMovement(m: MovementInput): MovementError | null {
   if (!(REASONS as readonly string[]).includes(m.reason)) {
     return new MovementError('invalid_reason', `Unknown reason "${m.reason}". Use one of: ${REASONS.join(', ')}.`);
   }
+  return null;
+}
+
+/**
+ * Null when a movement that takes `before` to `after` keeps every bucket it changes (`changes`)
+ * within ±MAX_QUANTITY, else why it may not be booked. A bucket it does not change is not looked at,
+ * so a count brings a level stored out of range (before the bound existed) back whatever the rest
+ * holds. (Which buckets change is said, not worked out from the numbers: beyond 2^53 a JavaScript
+ * number cannot tell n from n + 1.)
+ */
+export function levelBoundError(at: { sku: string; locationId: string }, before: Level, after: Level, changes: { onHand: boolean; reserved: boolean }): MovementError | null {
+  const over = (name: string, from: number, to: number) =>
+    new MovementError(
+      'level_out_of_range',
+      `${at.sku} at ${at.locationId}: this would take ${name} from ${from} to ${to}, beyond the ${MAX_QUANTITY_TEXT} units the hub keeps of one item at one location; nothing was booked. Check the number; if the stock itself is wrong, count it.`,
+    );
+  if (changes.onHand && !(Math.abs(after.onHand) <= MAX_QUANTITY)) return over('on hand', before.onHand, after.onHand);
+  if (changes.reserved && !(Math.abs(after.reserved) <= MAX_QUANTITY)) return over('reserved', before.reserved, after.reserved);
   return null;
 }
 
@@ -146,8 +172,8 @@ export function transferLegs(
   to: string,
   quantity: number,
 ): [MovementInput, MovementInput] {
-  if (!Number.isSafeInteger(quantity) || quantity <= 0) {
-    throw new MovementError('invalid_quantity', 'A transfer moves a positive whole number of units.');
+  if (!Number.isSafeInteger(quantity) || quantity <= 0 || quantity > MAX_QUANTITY) {
+    throw new MovementError('invalid_quantity', `A transfer moves a positive whole number of units, at most ${MAX_QUANTITY_TEXT}.`);
   }
   if (from === to) throw new MovementError('invalid_transfer', 'A transfer needs two different locations.');
   return [

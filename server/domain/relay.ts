@@ -5,6 +5,7 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 import type { Reason, Source } from './ledger';
+import { MAX_QUANTITY, MAX_QUANTITY_TEXT } from './quantity';
 
 const Sku = Type.String({ minLength: 1, maxLength: 120, description: 'The item’s SKU, as in the catalog.' });
 const LocationId = Type.String({ minLength: 1, maxLength: 120, description: 'Where the stock sits; may be left out when the hub has one location.' });
@@ -61,7 +62,7 @@ export const AdjustmentRelay = Type.Object(
     origin: Type.Optional(Origin),
     sku: Sku,
     location: Type.Optional(LocationId),
-    quantity: Type.Integer({ not: { const: 0 }, minimum: -1_000_000, maximum: 1_000_000, description: 'Units added (positive) or removed (negative).' }),
+    quantity: Type.Integer({ not: { const: 0 }, minimum: -MAX_QUANTITY, maximum: MAX_QUANTITY, description: `Units added (positive) or removed (negative); at most ${MAX_QUANTITY_TEXT} either way.` }),
     reason: Type.Union(ADJUSTMENT_REASONS.map((r) => Type.Literal(r))),
     note: Type.Optional(Note),
     actor: Type.Optional(Actor),
@@ -76,7 +77,7 @@ export const CountRelay = Type.Object(
     origin: Type.Optional(Origin),
     sku: Sku,
     location: Type.Optional(LocationId),
-    counted: Type.Integer({ minimum: 0, maximum: 100_000_000, description: 'Units physically counted.' }),
+    counted: Type.Integer({ minimum: 0, maximum: MAX_QUANTITY, description: `Units physically counted, 0 to ${MAX_QUANTITY_TEXT}.` }),
     note: Type.Optional(Note),
     actor: Type.Optional(Actor),
     occurredAt: When,
@@ -93,7 +94,7 @@ export const CatalogChangedRelay = Type.Object(
         {
           sku: Sku,
           title: Type.Optional(Type.String({ maxLength: 500 })),
-          lowStockThreshold: Type.Optional(Type.Integer({ minimum: 0 })),
+          lowStockThreshold: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_QUANTITY })),
         },
         { additionalProperties: false },
       ),
@@ -130,7 +131,7 @@ export const PurchaseOrderLine = Type.Object(
   {
     line: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000, description: 'Line number; lines are numbered 1, 2, … in the order given when left out.' })),
     sku: Sku,
-    quantity: Type.Integer({ minimum: 1, maximum: 1_000_000, description: 'Units ordered: a whole number, 1 or more.' }),
+    quantity: Type.Integer({ minimum: 1, maximum: MAX_QUANTITY, description: `Units ordered: a whole number from 1 to ${MAX_QUANTITY_TEXT}.` }),
     location: Type.Optional(LocationId),
   },
   { additionalProperties: false },
@@ -215,14 +216,21 @@ export class RelayInputError extends Error {
   }
 }
 
-/** Reads a quantity typed into a cell: a whole number of zero or more, or an error that says why not. */
+/**
+ * Reads a quantity typed into a cell: a whole number from 0 to MAX_QUANTITY written in digits (a
+ * sign allowed), or an error that says why not. Text that is not plain digits ("1e3", "12.5",
+ * "1,000", "NaN", "Infinity") is refused rather than guessed at.
+ */
 export function parseQuantityCell(value: string | number | null, what: string): number {
   const text = typeof value === 'string' ? value.trim() : value;
   const n = typeof text === 'number' ? text : text === null || text === '' ? NaN : /^[+-]?\d+$/.test(text) ? Number(text) : NaN;
-  if (!Number.isSafeInteger(n)) {
-    throw new RelayInputError('invalid_quantity', `${what}: "${String(value)}" is not a whole number. Type a number of units, like 12.`);
+  if (!Number.isInteger(n)) {
+    throw new RelayInputError('invalid_quantity', `${what}: "${String(value)}" is not a whole number. Type a number of units in digits, like 12.`);
   }
-  if (n < 0) throw new RelayInputError('invalid_quantity', `${what}: a stock count cannot be negative (got ${n}).`);
+  if (n < 0) throw new RelayInputError('invalid_quantity', `${what}: a stock count cannot be negative (got ${String(value)}).`);
+  if (n > MAX_QUANTITY) {
+    throw new RelayInputError('quantity_out_of_range', `${what}: ${String(value)} is more than ${MAX_QUANTITY_TEXT}, the most the hub keeps of one item at one location. Check the number; nothing was changed.`);
+  }
   return n;
 }
 

@@ -1,5 +1,6 @@
 import type { ChannelConfig } from '../config';
 import { available, publishedLevel, type Level } from './ledger';
+import { ownValue } from '../util';
 
 export interface ChannelLevel {
   channelId: string;
@@ -27,12 +28,12 @@ export function locationLevelView(locationId: string, level: Level, channels: Ch
     reserved: level.reserved,
     available: available(level),
     channels: channels
-      .filter((c) => c.locations[locationId] !== undefined)
+      .filter((c) => Object.hasOwn(c.locations, locationId))
       .map((c) => ({
         channelId: c.id,
         channelName: c.name,
         platform: c.platform,
-        channelLocationId: c.locations[locationId]!,
+        channelLocationId: ownValue(c.locations, locationId)!,
         published: publishedLevel(level, { buffer: c.buffer, cap: c.cap }),
       })),
   };

@@ -10,7 +10,7 @@ import type { AnnouncedTopic, Outcome } from './processor';
 export interface BookingObserver {
   /** After an inbound event was handled, before its transaction commits. */
   afterEvent(tx: StoreOps, entry: InboxEntry, outcome: Outcome, now: string): Promise<void>;
-  /** Every level change and alert the processor announces (the same as the notification webhooks get). */
+  /** Every level change, order and purchase order the processor announces (alerts reach them as `AlertReceiver`s, server/alerts.ts). */
   announced(tx: StoreOps, topic: AnnouncedTopic, payload: unknown, now: string): Promise<void>;
 }
 

@@ -10,12 +10,14 @@ import type { Metrics } from '../metrics';
 import type { InboxEntry, InboxStatus, OutboxInput, Store, StoreOps } from '../store/types';
 import { planFacts } from '../channels/plan';
 import { resolveLines, type ChannelRegistry, type LineToResolve } from '../channels/registry';
-import { ConnectorError, TranslateError } from '../connectors/types';
+import { ConnectorError, TranslateError, type ChannelFact } from '../connectors/types';
+import { MAX_QUANTITY_TEXT, isBoundedQuantity } from '../domain/quantity';
 import { publishedLevel } from '../domain/ledger';
 import { bookedOnChannel, changedOnChannelSince, landedLevel, observe, stateOf, windowEnded } from '../channels/attribution';
 import type { ChannelConfig } from '../config';
 import type { BookingObserver } from './observer';
-import { chunks } from '../util';
+import { Alerts, type AlertInput } from '../alerts';
+import { boundedKey, chunks, ownValue } from '../util';
 import { CONFLICT_DECISION, decideConflict } from './conflict-decision';
 import { isPurchaseOrderRelay } from '../domain/relay';
 import { guardReturns, recordOrderFacts } from '../orders/log';
@@ -32,7 +34,8 @@ interface Touched {
 
 /** Inbound events of the order desks (docs/orders.md), stored by the API with source `api`. */
 export const ORDER_DESK_KINDS = ['purchase_order', 'purchase_order_cancel', 'purchase_order_fulfil', 'supplier_order', 'supplier_receipt', 'supplier_status'] as const;
-export type AnnouncedTopic = 'level.changed' | 'alert.raised' | 'purchase_order.changed' | 'order.recorded';
+/** What the observers (sheet, Airtable) hear besides bookings; alerts go through `Alerts` (server/alerts.ts). */
+export type AnnouncedTopic = 'level.changed' | 'purchase_order.changed' | 'order.recorded';
 
 /** An engine event: the attribution window of a channel level discrepancy ended (docs/attribution.md). */
 interface WindowEvent {
@@ -82,6 +85,50 @@ const ALERT_TEXT: Record<StockAlertKind, { severity: 'warning' | 'critical'; tex
 };
 const STOCK_ALERT_KINDS: StockAlertKind[] = ['oversold', 'out_of_stock', 'low_stock'];
 
+/** A number a channel reported beyond the bound on a quantity (docs/ledger.md), as a sentence. */
+const beyondBound = (channel: string, what: string, sku: string | null, n: unknown) =>
+  `${channel} reported ${what}${sku ? ` for ${sku}` : ''} of ${String(n)}, which is not a whole number of units within the ${MAX_QUANTITY_TEXT} the hub keeps of one item at one location. Nothing of this event was booked; check the item on ${channel}.`;
+
+/** The first quantity or level in a channel's facts that is not a whole number within the bound; null when all are. */
+function factBeyondBound(facts: ChannelFact[], channel: string): { sku: string; message: string } | null {
+  for (const f of facts) {
+    if (f.type === 'level_observed') {
+      const ref = f.ref.inventoryItemId ?? f.ref.variantId ?? f.ref.productId;
+      if (!isBoundedQuantity(f.available)) return { sku: f.sku ?? '', message: beyondBound(channel, 'a level', f.sku ?? (ref ? `its item ${ref}` : null), f.available) };
+      continue;
+    }
+    const lines: { sku: string | null; quantity: number }[] = [];
+    if (f.type === 'sale' || f.type === 'refund' || f.type === 'cancellation') lines.push(...f.lines);
+    if ((f.type === 'sale' || f.type === 'cancellation' || f.type === 'order_updated') && f.order) lines.push(...f.order.lines);
+    const bad = lines.find((l) => !isBoundedQuantity(l.quantity));
+    if (bad) return { sku: bad.sku ?? '', message: beyondBound(channel, `a ${f.type === 'order_updated' ? 'sale' : f.type} line`, bad.sku, bad.quantity) };
+  }
+  return null;
+}
+
+/**
+ * The longest platform id (order, refund, line) the hub books. The transaction log indexes them, and
+ * PostgreSQL refuses an index entry of a few kilobytes: an event carrying a longer one would be retried
+ * forever. Platforms use ids of a few dozen characters; a longer one is refused with its reason.
+ */
+export const MAX_PLATFORM_ID = 200;
+
+/** The longest pause between two tries of an event whose platform does not answer. */
+export const MAX_WAIT_FOR_PLATFORM_MS = 5 * 60_000;
+
+function idTooLong(facts: ChannelFact[], channel: string): string | null {
+  const what = (kind: string, id: string) => `${channel} sent ${kind} ${JSON.stringify(id.slice(0, 40))}… of ${id.length} characters; the hub keeps platform ids of up to ${MAX_PLATFORM_ID}. Nothing of this event was booked.`;
+  for (const f of facts) {
+    const ids: [string, unknown][] = [['an order id', (f as { orderId?: unknown }).orderId], ['a refund id', (f as { refundId?: unknown }).refundId]];
+    const lines: { lineId: string }[] = [];
+    if (f.type === 'sale' || f.type === 'refund' || f.type === 'cancellation') lines.push(...f.lines);
+    if ((f.type === 'sale' || f.type === 'cancellation' || f.type === 'order_updated') && f.order) lines.push(...f.order.lines);
+    for (const l of lines) ids.push(['a line id', l.lineId]);
+    for (const [kind, id] of ids) if (typeof id === 'string' && id.length > MAX_PLATFORM_ID) return what(kind, id);
+  }
+  return null;
+}
+
 /** The worst result decides the entry's status: something to fix first, then something to decide. */
 function statusOf(results: CommandResult[]): InboxStatus {
   if (results.some((r) => r.result === 'unmatched')) return 'unmatched';
@@ -99,6 +146,7 @@ export class InboxProcessor {
   private readonly errors = new Map<number, number>();
   private readonly listeners = new Set<(eventId: number) => void>();
   private readonly observers: BookingObserver[] = [];
+  private alerts: Alerts | null = null;
   private reconcileRequested: (() => void) | null = null;
   /** Entries still to be tried one per transaction after a batch failed. */
   private singles = 0;
@@ -142,7 +190,7 @@ export class InboxProcessor {
       const done = await this.store.transaction(async (tx) => {
         const out: { entry: InboxEntry; outcome: Outcome }[] = [];
         while (out.length < this.batch.max && (out.length === 0 || performance.now() - started < this.batch.ms)) {
-          const entry = await tx.claimInbox();
+          const entry = await tx.claimInbox(this.now());
           if (!entry) break;
           claimed++;
           const outcome = await this.handle(tx, entry);
@@ -173,11 +221,13 @@ export class InboxProcessor {
   /** Processes the oldest waiting entry alone in its transaction; false when there was none. */
   private async processOne(): Promise<boolean> {
     let claimedId: number | null = null;
+    let attempts = 0;
     try {
       const done = await this.store.transaction(async (tx) => {
-        const entry = await tx.claimInbox();
+        const entry = await tx.claimInbox(this.now());
         if (!entry) return null;
         claimedId = entry.id;
+        attempts = entry.attempts;
         const outcome = await this.handle(tx, entry);
         for (const o of this.observers) await o.afterEvent(tx, entry, outcome, this.now());
         await tx.finishInbox(entry.id, outcome.status, outcome, this.now());
@@ -188,6 +238,17 @@ export class InboxProcessor {
       return true;
     } catch (err) {
       if (claimedId === null) throw err;
+      if (err instanceof ConnectorError) {
+        // The platform did not answer while the hub fetched what the event leaves out (an outage, a
+        // 429, a credential it refuses): the event waits, with growing pauses, and the events behind
+        // it go on. It is never set aside as failed for the platform's sake (docs/inbox-outbox.md).
+        this.errors.delete(claimedId);
+        const delay = Math.max(err.retryAfterMs ?? 0, Math.min(MAX_WAIT_FOR_PLATFORM_MS, 1000 * 2 ** Math.min(20, Math.max(0, attempts - 1))));
+        const retryAt = new Date(Date.parse(this.now()) + delay).toISOString();
+        await this.store.deferInbox(claimedId, retryAt, { status: 'received', results: [], waiting: `${err.message} The event waits and is tried again at ${retryAt}.`, retryAt });
+        this.log.warn({ event: claimedId, retryAt, err: err.message }, 'inbound event waits for its platform');
+        return true;
+      }
       const n = (this.errors.get(claimedId) ?? 0) + 1;
       this.errors.set(claimedId, n);
       this.log.error({ err, event: claimedId, tries: n }, 'processing an inbound event failed');
@@ -216,6 +277,11 @@ export class InboxProcessor {
   /** Follows every booking inside its transaction (the sheet and Airtable write-backs). */
   observeBookings(observer: BookingObserver): void {
     this.observers.push(observer);
+  }
+
+  /** The hub's one path for alerts (server/alerts.ts); without it, alerts go to the notification webhooks only. */
+  announceAlertsThrough(alerts: Alerts): void {
+    this.alerts = alerts;
   }
 
   /** What a sync request asking for a reconciliation calls (the hub runs one; docs/reconcile.md). */
@@ -339,6 +405,7 @@ export class InboxProcessor {
       const b = JSON.parse(entry.body) as { channelId: string; sku: string; location: string; level: number };
       const ch = this.channels?.get(b.channelId);
       if (!ch) return { status: 'rejected', results: [{ sku: b.sku, result: 'rejected', message: `Channel "${b.channelId}" is no longer configured.` }] };
+      if (!isBoundedQuantity(b.level)) return { status: 'rejected', results: [{ sku: b.sku, result: 'rejected', message: beyondBound(ch.config.name, 'a level', b.sku, b.level) }] };
       const r = await this.observeLevel(tx, ch.config, b.sku, b.location, b.level, null);
       return { status: 'processed', results: [r] };
     }
@@ -378,6 +445,11 @@ export class InboxProcessor {
       const why = err instanceof TranslateError || err instanceof SyntaxError ? err.message : `unexpected: ${(err as Error).message}`;
       return { status: 'rejected', results: [{ sku: '', result: 'rejected', message: `The ${ch.config.name} event "${entry.kind}" cannot be read: ${why}` }] };
     }
+    // A quantity or level beyond the bound is refused with its reason, before anything is booked or logged.
+    const beyond = factBeyondBound(facts, ch.config.name);
+    if (beyond) return { status: 'rejected', results: [{ sku: beyond.sku, result: 'rejected', message: beyond.message }] };
+    const longId = idTooLong(facts, ch.config.name);
+    if (longId) return { status: 'rejected', results: [{ sku: '', result: 'rejected', message: longId }] };
     // A refund that would put back more than the order sold is cut to what was sold (docs/orders.md).
     const guarded = await guardReturns(tx, ch.config.id, facts);
     facts = guarded.facts;
@@ -414,8 +486,7 @@ export class InboxProcessor {
     for (const n of logged.notes) {
       results.push({ sku: '', result: 'unchanged', message: n.message });
       if (n.flag) {
-        const opened = await tx.openAlert({ kind: ORDER_FLAG_ALERT[n.flag] ?? 'order_flagged', severity: 'warning', sku: null, locationId: null, channelId: ch.config.id, message: n.message }, this.now());
-        if (opened) await this.fanOut(tx, 'alert.raised', null, { alert: opened }, this.now());
+        await this.raiseAlert(tx, { kind: ORDER_FLAG_ALERT[n.flag] ?? 'order_flagged', severity: 'warning', sku: null, locationId: null, channelId: ch.config.id, message: n.message }, this.now());
       }
     }
     for (const e of logged.created) await this.announce(tx, 'order.recorded', { orderEventId: e.id, orderId: e.orderId }, this.now());
@@ -510,7 +581,7 @@ export class InboxProcessor {
     if (!record) return [];
     const { reverse, state } = bookedOnChannel(stateOf(record), cmd.quantity, cmd.occurredAt);
     // A change already booked as drift moved expected then; a new one is counted for the pushes in flight.
-    await tx.updateChannelLevel(ch.id, cmd.sku, location, { expected: state.expected, pendingSince: state.pendingSince, drift: state.drift, ...(reverse ? {} : { bookedDelta: record.bookedDelta + cmd.quantity }) });
+    await tx.updateChannelLevel(ch.id, cmd.sku, location, { expected: state.expected, pendingSince: state.pendingSince, driftDown: state.driftDown, driftUp: state.driftUp, ...(reverse ? {} : { bookedDelta: record.bookedDelta + cmd.quantity }) });
     if (!reverse) return [];
     const r = await this.apply(
       tx,
@@ -545,12 +616,16 @@ export class InboxProcessor {
     let read: number | null = null;
     let readNote = '';
     const listing = await tx.listingForSku(ch.config.id, w.sku);
-    const platformLocation = ch.config.locations[w.location];
+    const platformLocation = ownValue(ch.config.locations, w.location);
     if (listing && platformLocation !== undefined) {
       try {
         const ref = { productId: listing.productId, variantId: listing.variantId, ...(listing.inventoryItemId ? { inventoryItemId: listing.inventoryItemId } : {}) };
         const got = await ch.connector.read([{ sku: w.sku, ref, locationId: platformLocation }], AbortSignal.timeout(10_000));
         read = got.find((g) => g.sku === w.sku && g.locationId === platformLocation)?.available ?? null;
+        if (read !== null && !isBoundedQuantity(read)) {
+          readNote = ` (${ch.config.name} read back ${read}, beyond the ${MAX_QUANTITY_TEXT} units the hub keeps; the level it reported was used)`;
+          read = null;
+        }
       } catch (err) {
         readNote = ` (${ch.config.name} could not be read: ${(err as Error).message}; the level it reported was used)`;
       }
@@ -560,15 +635,22 @@ export class InboxProcessor {
     const landed = landedLevel(record);
     const actual = read ?? record.observed;
     if (landed !== null && actual === landed) {
-      await tx.updateChannelLevel(w.channelId, w.sku, w.location, { expected: landed, observed: actual, pendingSince: null, pushed: record.pushing, pushedAt: now, pushing: null, pushingBookedDelta: null });
+      await tx.updateChannelLevel(w.channelId, w.sku, w.location, { expected: landed, observed: actual, pendingSince: null, pushed: record.pushing, pushedAt: now, pushedWrote: true, pushing: null, pushingBookedDelta: null });
       return { status: 'processed', results: [{ sku: w.sku, location: w.location, result: 'unchanged', message: `${ch.config.name} shows ${actual}, the number we sent it (its answer never reached us); nothing to book.` }] };
     }
     const before = stateOf(record);
     // Still showing our last number means our update crossed sales made before it landed, unless the
     // channel changed on its own since (a count there plus a sale can come back to that number).
-    const changedSincePush = record.pushedAt !== null && changedOnChannelSince(await tx.listMovements(w.sku, { limit: 50 }), w.channelId, w.location, record.pushedAt);
+    // Only an absolute write can land over a sale: a compare-and-set that finds the channel moved is
+    // refused, a delta composes with the sale, and a push that found our number already there wrote
+    // nothing. Otherwise our number showing after sales were booked means something else raised it by
+    // as much (a count typed there and a sale before our compare-and-set push: simulation seed 20205;
+    // a late order of a sale the store's level already held when our push found it there: seed 21585),
+    // and that change is booked.
+    const canCross = ch.connector.capabilities.push.includes('absolute_set') && record.pushedWrote;
+    const changedSincePush = !canCross || (record.pushedAt !== null && changedOnChannelSince(await tx.listMovements(w.sku, { limit: 50 }), w.channelId, w.location, record.pushedAt));
     const { book, repush, state } = windowEnded(before, read, now, changedSincePush ? null : record.pushed);
-    await tx.updateChannelLevel(w.channelId, w.sku, w.location, { expected: state.expected, observed: state.observed, pendingSince: state.pendingSince, drift: state.drift, driftThrough: state.driftThrough });
+    await tx.updateChannelLevel(w.channelId, w.sku, w.location, { expected: state.expected, observed: state.observed, pendingSince: state.pendingSince, driftDown: state.driftDown, driftUp: state.driftUp, driftThrough: state.driftThrough });
     if (repush) {
       const { item, level } = await tx.itemAt(w.sku, w.location);
       await tx.enqueueAll(this.pushesFor(await this.listedOn(tx, w.sku), w.sku, w.location, level ?? { onHand: 0, reserved: 0 }, item?.listingHold ?? null), now);
@@ -603,7 +685,11 @@ export class InboxProcessor {
     return { status: statusOf([r]), results: [r] };
   }
 
-  private async apply(tx: StoreOps, cmd: BookingCommand, eventId: number, touched: Map<string, Touched>): Promise<CommandResult> {
+  private async apply(tx: StoreOps, command: BookingCommand, eventId: number, touched: Map<string, Touched>): Promise<CommandResult> {
+    // A booking key is built from an id someone else chose (a webhook-id, an Idempotency-Key, a
+    // platform's order and line ids) and the prefixes and suffixes booking adds: past the ledger's
+    // 200 characters it is hashed (server/util.ts), so whatever a door accepted is booked once.
+    const cmd: BookingCommand = 'key' in command ? { ...command, key: boundedKey(command.key) } : command;
     const now = this.now();
     if (cmd.type === 'add_item') {
       const before = await tx.getItem(cmd.sku);
@@ -771,8 +857,7 @@ export class InboxProcessor {
         const view = locationLevelView(location, level, []);
         let message = ALERT_TEXT[kind].text(sku, location, view.available);
         if (kind === 'oversold') message += await this.ordersInvolved(tx, sku, location);
-        const opened = await tx.openAlert({ kind, severity: ALERT_TEXT[kind].severity, sku, locationId: location, message }, now);
-        if (opened) await this.fanOut(tx, 'alert.raised', null, { alert: opened }, now);
+        await this.raiseAlert(tx, { kind, severity: ALERT_TEXT[kind].severity, sku, locationId: location, message }, now);
       }
       const view = locationLevelView(location, level, this.config.channels);
       await this.fanOut(tx, 'level.changed', `level:${sku}:${location}`, { sku, ...view, at: now }, now);
@@ -829,7 +914,7 @@ export class InboxProcessor {
   private pushesFor(listedOn: Set<string>, sku: string, location: string, level: { onHand: number; reserved: number }, hold: 'hide' | 'keep_listed' | null): OutboxInput[] {
     const out: OutboxInput[] = [];
     for (const ch of this.channels?.all() ?? []) {
-      if (ch.config.locations[location] === undefined || !listedOn.has(ch.config.id)) continue;
+      if (!Object.hasOwn(ch.config.locations, location) || !listedOn.has(ch.config.id)) continue;
       const published = publishedLevel(level, { buffer: ch.config.buffer, cap: ch.config.cap });
       // `hold`: a late supplier order decides what the listing does at zero (docs/orders.md).
       out.push({ sink: `channel:${ch.config.id}`, topic: 'level.push', coalesceKey: `push:${ch.config.id}:${sku}:${location}`, payload: { sku, location, level: published, ...(hold ? { hold } : {}) } });
@@ -842,7 +927,13 @@ export class InboxProcessor {
     for (const o of this.observers) await o.announced(tx, topic, payload, now);
   }
 
-  private async fanOut(tx: StoreOps, topic: 'level.changed' | 'alert.raised' | 'purchase_order.changed', coalesceKey: string | null, payload: unknown, now: string): Promise<void> {
+  /** Every alert the processor opens: to the sheet, Airtable and the `alert.raised` subscribers at once (server/alerts.ts). */
+  private raiseAlert(tx: StoreOps, input: AlertInput, now: string): Promise<unknown> {
+    this.alerts ??= new Alerts(this.config.notify);
+    return this.alerts.raise(tx, input, now);
+  }
+
+  private async fanOut(tx: StoreOps, topic: 'level.changed' | 'purchase_order.changed', coalesceKey: string | null, payload: unknown, now: string): Promise<void> {
     for (const o of this.observers) await o.announced(tx, topic, payload, now);
     for (const sink of this.config.notify) {
       if (!sink.topics.includes(topic)) continue;

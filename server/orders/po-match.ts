@@ -3,6 +3,7 @@
  * the lines' current state from the store, and books what comes back (reservations, drops and the
  * new status) in one transaction.
  */
+import { MAX_QUANTITY, MAX_QUANTITY_TEXT } from '../domain/quantity';
 
 export type ShortPolicy = 'reject' | 'waitlist' | 'split' | 'split_waitlist';
 
@@ -179,7 +180,6 @@ export function reevaluateWaitlist(waiting: PoForMatch[], available: ReadonlyMap
 
 const MAX_NUMBER_LENGTH = 60;
 const MAX_LINES = 500;
-const MAX_QUANTITY = 1_000_000;
 
 /**
  * Problems with a submitted purchase order, as sentences for the person who sent it; empty when it
@@ -208,7 +208,7 @@ export function checkPurchaseOrderInput(input: { number: unknown; lines: unknown
     if (typeof sku !== 'string' || sku.trim() === '') problems.push(`${at} has no SKU.`);
     if (typeof quantity !== 'number' || !Number.isInteger(quantity) || quantity < 1 || quantity > MAX_QUANTITY) {
       const shown = typeof quantity === 'number' ? String(quantity) : quantity === undefined || quantity === null || quantity === '' ? 'missing' : JSON.stringify(quantity) ?? 'not a number';
-      problems.push(`${at}: the quantity must be a whole number from 1 to 1,000,000 (it is ${shown}).`);
+      problems.push(`${at}: the quantity must be a whole number from 1 to ${MAX_QUANTITY_TEXT} (it is ${shown}).`);
     }
   });
   return problems;

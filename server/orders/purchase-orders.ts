@@ -65,7 +65,8 @@ export function viewOf(po: PurchaseOrderRecord): PurchaseOrderView {
 }
 
 export function policyFor(config: PurchaseOrdersConfig, customer: string): ShortPolicy {
-  return config.customers[customer]?.onShort ?? config.onShort;
+  // The customer is named by whoever sent the order: never a property inherited from Object.prototype.
+  return (Object.hasOwn(config.customers, customer) ? config.customers[customer]?.onShort : undefined) ?? config.onShort;
 }
 
 /** The status the lines stand for, once a PO is neither cancelled nor rejected. */

@@ -4,6 +4,7 @@
  * Reads only; every figure comes from the ledger and the log.
  */
 import crypto from 'node:crypto';
+import type { Alerts } from '../alerts';
 import type { HubConfig } from '../config';
 import type { OrderQuery, OrderRecord } from '../store/order-ops';
 import type { Store, StoreOps } from '../store/types';
@@ -253,6 +254,8 @@ export interface ReorderRow extends ReorderSuggestion {
   incoming: number;
   leadTimeDays: number;
   safetyStock: number;
+  /** Why this item has no suggestion (a number stored before the bound on quantities, docs/ledger.md). */
+  problem?: string;
 }
 
 /** Reorder suggestions for every active item, those to order now first. */
@@ -272,17 +275,25 @@ export async function reorderReport(store: Store, config: Pick<HubConfig, 'reord
       const available = mine.reduce((n, l) => n + l.onHand - l.reserved, 0);
       const leadTimeDays = item.leadTimeDays ?? config.reorder.leadTimeDays;
       const safetyStock = item.safetyStock ?? config.reorder.safetyStock;
-      const s = suggestReorder({
-        movements: moves.filter((m) => m.sku === item.sku),
-        onHandNow: onHand,
-        now: nowIso,
-        windowDays,
-        available,
-        incoming: incoming.get(item.sku) ?? 0,
-        leadTimeDays,
-        safetyStock,
-        reviewDays: config.reorder.reviewDays,
-      });
+      let s: ReorderSuggestion & { problem?: string };
+      try {
+        s = suggestReorder({
+          movements: moves.filter((m) => m.sku === item.sku),
+          onHandNow: onHand,
+          now: nowIso,
+          windowDays,
+          available,
+          incoming: incoming.get(item.sku) ?? 0,
+          leadTimeDays,
+          safetyStock,
+          reviewDays: config.reorder.reviewDays,
+        });
+      } catch (err) {
+        // One item's unreadable numbers (say, a level stored before the bound existed) cost that item
+        // its suggestion, never the whole report its answer.
+        if (!(err instanceof RangeError)) throw err;
+        s = { velocityPerDay: 0, soldInWindow: 0, inStockDays: 0, reorderPoint: 0, suggestedQuantity: 0, daysOfCover: null, belowLeadTime: false, problem: `No suggestion for ${item.sku}: ${err.message} If its stock is wrong, count it; a number stored before the hub bounded quantities (docs/ledger.md) stops counting here once it is older than the ${windowDays}-day sales window.` };
+      }
       rows.push({ sku: item.sku, title: item.title, available, incoming: incoming.get(item.sku) ?? 0, leadTimeDays, safetyStock, ...s });
     }
     if (page.length < 500) break;
@@ -296,8 +307,10 @@ export async function reorderReport(store: Store, config: Pick<HubConfig, 'reord
 /**
  * Raises a `reorder` alert for every item whose days of cover fell below its lead time, and
  * resolves it once cover is back (stock arrived, or sales slowed). Returns the alerts opened.
+ * Each goes through the hub's one path for alerts (server/alerts.ts): the sheet, Airtable and the
+ * `alert.raised` subscribers get it, from the hourly check and from POST /v1/reorder/check alike.
  */
-export async function checkReorder(store: Store, config: Pick<HubConfig, 'reorder'>, now: Date, onOpened: (tx: StoreOps, alert: unknown) => Promise<void>): Promise<number> {
+export async function checkReorder(store: Store, config: Pick<HubConfig, 'reorder'>, now: Date, alerts: Pick<Alerts, 'raise'>): Promise<number> {
   const report = await reorderReport(store, config, now);
   let opened = 0;
   const at = now.toISOString();
@@ -306,11 +319,7 @@ export async function checkReorder(store: Store, config: Pick<HubConfig, 'reorde
     for (const r of report.items) {
       if (r.belowLeadTime) {
         const message = `${r.sku}${r.title ? ` (${r.title})` : ''} has about ${r.daysOfCover ?? 0} days of stock left at ${r.velocityPerDay}/day, less than its ${r.leadTimeDays}-day lead time.${r.incoming > 0 ? ` ${r.incoming} are on order.` : ''} Suggested order: ${r.suggestedQuantity}.`;
-        const a = await tx.openAlert({ kind: 'reorder', severity: 'warning', sku: r.sku, locationId: null, message }, at);
-        if (a) {
-          opened++;
-          await onOpened(tx, a);
-        }
+        if (await alerts.raise(tx, { kind: 'reorder', severity: 'warning', sku: r.sku, locationId: null, message }, at)) opened++;
       } else {
         await tx.resolveAlerts(r.sku, null, ['reorder'], at);
       }

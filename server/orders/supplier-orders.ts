@@ -5,6 +5,7 @@
  */
 import type { BookingCommand } from '../domain/relay';
 import type { Source } from '../domain/ledger';
+import { MAX_QUANTITY_TEXT, quantityProblem } from '../domain/quantity';
 import type { CommandResult } from '../inbox/processor';
 import type { SupplierOrderRecord, SupplierOrderStatus } from '../store/order-ops';
 import type { StoreOps } from '../store/types';
@@ -61,6 +62,8 @@ export async function createSupplierOrder(desk: SupplierDesk, input: SupplierOrd
   if (existing) return [{ sku: '', result: 'rejected', message: `Supplier order ${input.number} already exists (${existing.status}, from ${existing.supplier}); nothing was added.` }];
   const problems: string[] = [];
   for (const [i, l] of input.lines.entries()) {
+    const units = quantityProblem(l.quantity, `Line ${i + 1}: the quantity`, 1);
+    if (units) problems.push(units);
     if (!(await desk.tx.getItem(l.sku))) problems.push(`Line ${i + 1}: SKU "${l.sku}" is not in the catalog.`);
     const location = l.location ?? desk.config.defaultLocation;
     if (!(await desk.tx.getLocation(location))) problems.push(`Line ${i + 1}: location "${location}" is not known to the hub.`);
@@ -100,6 +103,8 @@ export async function receiveSupplierOrder(desk: SupplierDesk, input: ReceiptInp
   for (const [i, r] of input.lines.entries()) {
     const line = r.line !== undefined ? order.lines.find((l) => l.line === r.line) : order.lines.find((l) => l.sku === r.sku && l.received < l.ordered) ?? order.lines.find((l) => l.sku === r.sku);
     if (!line) return [{ sku: r.sku ?? '', result: 'rejected', message: `Receipt ${input.receiptId} line ${i + 1}: supplier order ${input.number} has no ${r.line !== undefined ? `line ${r.line}` : `line for SKU "${r.sku ?? ''}"`}; nothing was received.` }];
+    const units = quantityProblem(r.quantity, `Receipt ${input.receiptId} line ${i + 1}: the quantity`, 1) ?? quantityProblem(line.received + r.quantity, `Receipt ${input.receiptId} line ${i + 1}: the units received in all on ${input.number}`);
+    if (units) return [{ sku: line.sku, result: 'rejected', message: `${units} Nothing was received (at most ${MAX_QUANTITY_TEXT} per line).` }];
     plan.push({ line, quantity: r.quantity });
   }
   for (const [i, p] of plan.entries()) {

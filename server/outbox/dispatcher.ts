@@ -73,6 +73,22 @@ interface SinkState {
   suspendedUntil: number;
   suspensions: number;
   alerted: boolean;
+  /** The last failure that counted against the channel, for its health; null once it answers. */
+  lastError: string | null;
+  /** Whether the failures counted now include a failed push (a read that works does not clear those). */
+  pushFailing: boolean;
+  /** Whether an alert left open by an earlier run of the hub was looked for (on the first answer). */
+  staleChecked: boolean;
+}
+
+/** How a channel (or a sink treated like one) is doing, for `GET /v1/channels`. */
+export interface ChannelHealth {
+  /** ok: answering; failing: its last requests failed (still tried); suspended: held until `suspendedUntil`. */
+  status: 'ok' | 'failing' | 'suspended';
+  /** Failed requests in a row (pushes, and reads such as discovery and reconciliation). */
+  failures: number;
+  suspendedUntil: string | null;
+  lastError: string | null;
 }
 
 export const MAX_RETRY_AFTER_MS = 24 * 60 * 60 * 1000;
@@ -113,7 +129,7 @@ export class Dispatcher {
   ) {
     for (const s of sinks) {
       this.sinks.set(s.id, s);
-      this.state.set(s.id, { pausedUntil: 0, failures: 0, suspendedUntil: 0, suspensions: 0, alerted: false });
+      this.state.set(s.id, { pausedUntil: 0, failures: 0, suspendedUntil: 0, suspensions: 0, alerted: false, lastError: null, pushFailing: false, staleChecked: false });
     }
     this.sleep = opts.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
     this.suspendAfter = opts.suspendAfter ?? 5;
@@ -134,6 +150,37 @@ export class Dispatcher {
   suspendedUntil(sinkId: string): string | null {
     const st = this.state.get(sinkId);
     return st && st.suspendedUntil > this.clock().getTime() ? new Date(st.suspendedUntil).toISOString() : null;
+  }
+
+  /** A channel's health, or null for a sink that is not a channel (or not configured). */
+  health(sinkId: string): ChannelHealth | null {
+    const sink = this.sinks.get(sinkId);
+    const st = this.state.get(sinkId);
+    if (!sink?.channel || !st) return null;
+    const suspendedUntil = this.suspendedUntil(sinkId);
+    return { status: suspendedUntil ? 'suspended' : st.failures > 0 ? 'failing' : 'ok', failures: st.failures, suspendedUntil, lastError: st.lastError };
+  }
+
+  /**
+   * A request to a channel outside its pushes (catalog discovery, a reconciliation read, a read
+   * after an attribution window, fetching a thin event's order) failed for a reason of the channel:
+   * it counts towards suspension and the alert like a failed push (docs/dispatch.md).
+   */
+  async requestFailed(sinkId: string, err: Error): Promise<void> {
+    const sink = this.sinks.get(sinkId);
+    if (!sink?.channel) return;
+    await this.channelFailed(sink, err instanceof DeliveryError ? err : new DeliveryError(err.message), false);
+  }
+
+  /**
+   * A request to a channel outside its pushes was answered. It clears failures of other reads, not
+   * failing pushes: a key that may read but not write still fails every push.
+   */
+  async requestAnswered(sinkId: string): Promise<void> {
+    const sink = this.sinks.get(sinkId);
+    const st = this.state.get(sinkId);
+    if (!sink?.channel || !st || st.pushFailing) return;
+    if (st.failures > 0 || st.alerted) await this.channelAnswered(sink);
   }
 
   /**
@@ -218,16 +265,24 @@ export class Dispatcher {
         results = [null];
       }
     } catch (err) {
-      results = batch.map(() => (this.inFlight.signal.aborted ? err : timeout.aborted && !(err instanceof DeliveryError) ? new DeliveryError(`No answer within ${this.cfg.timeoutMs} ms.`) : err) as Error);
+      let e = err as Error;
+      if (!this.inFlight.signal.aborted && timeout.aborted && !(err instanceof DeliveryError)) e = new DeliveryError(`No answer within ${this.cfg.timeoutMs} ms.`);
+      // A channel's whole batch failed (the request carrying every row of it): that is the channel's
+      // fault, whatever it said, never a refusal of each row. Its rows are kept and retried.
+      if (sink.channel && e instanceof DeliveryError && e.permanent) e = new DeliveryError(e.message, e.retryAfterMs, false, e.flags);
+      results = batch.map(() => e);
     }
 
     const st = this.state.get(sink.id)!;
     let delivered = 0;
+    /** Some entry got an answer about itself (delivered, refused, or to be sent again with fresh numbers). */
+    let answered = false;
     let failed: DeliveryError | null = null;
     for (const [k, entry] of batch.entries()) {
       const r = results[k] ?? null;
       if (r === null) {
         delivered++;
+        answered = true;
         if (!(await this.store.completeOutbox(entry.id, now(), entry.lockedUntil))) {
           this.log.warn({ sink: entry.sink, outbox: entry.id }, 'delivered after the lease ran out; another worker had taken the row over');
         }
@@ -249,6 +304,7 @@ export class Dispatcher {
         continue;
       }
       if (!e.permanent && !e.flags.benign) failed = e;
+      else answered = true;
       const forever = sink.channel !== undefined && !e.permanent;
       const giveUp = e.permanent || (!forever && entry.attempts >= this.cfg.maxAttempts);
       // A benign retry (fresh numbers, or waiting for an explanation) comes back when the sink says.
@@ -263,9 +319,11 @@ export class Dispatcher {
     }
 
     if (!sink.channel) return;
-    // Delivered anything, or answered every entry (a refusal or a newer level is an answer): the channel works.
-    if (delivered > 0 || failed === null) await this.channelAnswered(sink);
-    else await this.channelFailed(sink, failed);
+    // Delivered anything, or every entry got an answer of its own (a refusal of one item, a newer
+    // level): the channel works. Nothing delivered and a fault of the channel: it counts against it.
+    // Only paced or interrupted by a shutdown: neither.
+    if (failed !== null && delivered === 0) await this.channelFailed(sink, failed, true);
+    else if (answered) await this.channelAnswered(sink);
   }
 
   private async channelAnswered(sink: Sink): Promise<void> {
@@ -274,16 +332,22 @@ export class Dispatcher {
     st.failures = 0;
     st.suspensions = 0;
     st.suspendedUntil = 0;
-    if (was) {
+    st.lastError = null;
+    st.pushFailing = false;
+    if (was || !st.staleChecked) {
+      // The first answer after a start also closes an alert an earlier run of the hub left open.
+      st.staleChecked = true;
       st.alerted = false;
       await this.store.resolveChannelAlerts(sink.channel!.id, ['channel_failing'], this.clock().toISOString());
-      this.log.info({ channel: sink.channel!.id }, `${sink.channel!.name} answers again: pushes resumed`);
+      if (was) this.log.info({ channel: sink.channel!.id }, `${sink.channel!.name} answers again: pushes resumed`);
     }
   }
 
-  private async channelFailed(sink: Sink, e: DeliveryError): Promise<void> {
+  private async channelFailed(sink: Sink, e: DeliveryError, push: boolean): Promise<void> {
     const st = this.state.get(sink.id)!;
     st.failures++;
+    st.lastError = e.message;
+    if (push) st.pushFailing = true;
     // A failed probe after a suspension suspends again at once, for twice as long.
     if (st.failures < this.suspendAfter && st.suspensions === 0) return;
     const ms = Math.min(this.maxSuspendMs, this.suspendMs * 2 ** st.suspensions);

@@ -10,6 +10,9 @@ export type VerifyResult =
   | { valid: true; id: string; timestamp: number; /** Signs the hub's answer with the secret that verified the request. */ signAnswer: (body: string, at: Date) => Record<string, string> }
   | { valid: false; code: 'missing_signature' | 'bad_signature' | 'stale_timestamp' | 'bad_headers'; reason: string };
 
+/** The longest webhook-id a relay may carry (docs/security.md). */
+export const MAX_WEBHOOK_ID = 200;
+
 const header = (headers: Record<string, string | string[] | undefined>, name: string): string | undefined => {
   const v = headers[name];
   return Array.isArray(v) ? v[0] : v;
@@ -31,8 +34,12 @@ export class RelayVerifier {
     if (!id || !ts || !sig) {
       return { valid: false, code: 'missing_signature', reason: 'The request is not signed: webhook-id, webhook-timestamp and webhook-signature headers are required.' };
     }
-    if (id.length > 200 || !/^[\x21-\x7e]+$/.test(id)) {
-      return { valid: false, code: 'bad_headers', reason: 'webhook-id must be 1 to 200 printable characters without spaces.' };
+    if (id.length > MAX_WEBHOOK_ID || !/^[\x21-\x7e]+$/.test(id)) {
+      return { valid: false, code: 'bad_headers', reason: `webhook-id must be 1 to ${MAX_WEBHOOK_ID} printable characters without spaces.` };
+    }
+    // Digits only: the library reads the time with parseInt, so "1767225600abc" would pass for 1767225600.
+    if (!/^\d{1,12}$/.test(ts)) {
+      return { valid: false, code: 'bad_headers', reason: 'webhook-timestamp must be the signing time in whole seconds since 1970, digits only (like 1767225600).' };
     }
     let lastError = 'No matching signature found';
     for (const hook of this.hooks) {

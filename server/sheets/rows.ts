@@ -133,6 +133,8 @@ const ALERT_WHAT: Record<string, string> = {
   oversold: 'Oversold',
   channel_failing: 'Channel failing',
   drift: 'Stock changed on a channel',
+  reorder: 'Reorder',
+  sheet_row_missing: 'No row in the sheet',
 };
 
 export function alertValues(a: AlertRecord, channelName: string | null): Record<string, Cell> {

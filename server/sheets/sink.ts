@@ -16,6 +16,7 @@ import { DeliveryError, notSentInTime, type EntryResult, type Sink } from '../ou
 import { SpacedWindowLimiter, type Limiter } from '../outbox/rate-limit';
 import { parseRetryAfter } from '../util';
 import type { AlertRecord, OutboxEntry, Store } from '../store/types';
+import type { AlertInput } from '../alerts';
 import { SKU_METADATA_KEY } from '../../appsscript/src/catalog';
 import { PO_LINE_METADATA_KEY } from '../../appsscript/src/purchase-orders';
 import type { SheetsApi } from './client';
@@ -24,6 +25,8 @@ import type { PurchaseOrderView } from '../orders/purchase-orders';
 
 export const SHEETS_SINK = 'sheets';
 export const CONFLICT_METADATA_KEY = 'stockrelay.conflict';
+/** The alert for a SKU whose Catalog row carries no tag the write-back can find. */
+export const ROW_MISSING_ALERT = 'sheet_row_missing';
 
 const SHEET_TOPICS = ['sheet.row', 'sheet.movement', 'sheet.order', 'sheet.alert', 'sheet.conflict', 'sheet.conflict_status', 'sheet.po'] as const;
 export type SheetTopic = (typeof SHEET_TOPICS)[number];
@@ -46,6 +49,8 @@ export interface SheetsSinkOptions {
   defaultLocation: string;
   /** How long the tabs' headers are trusted before being read again. */
   layoutTtlMs?: number;
+  /** The hub's one path for alerts (server/alerts.ts): a Catalog row that cannot be found is reported with it. */
+  raiseAlert?: (alert: AlertInput) => Promise<unknown>;
 }
 
 const LAYOUT_TTL_MS = 5 * 60_000;
@@ -72,6 +77,8 @@ export class SheetsSink implements Sink {
   /** Write requests sent (for the tests and the metrics of API economy). */
   writes = 0;
   private layout: Layout | null = null;
+  /** SKUs whose Catalog row could not be found, with their alert open (see `openRowAlerts`). */
+  private rowAlertsOpen: Set<string> | null = null;
   /** Failures about the whole spreadsheet (sign-in, sharing, its id): the rest of a batch would fail the same way. */
   private readonly wholeSheet = new WeakSet<DeliveryError>();
   private throttled = 0;
@@ -169,7 +176,7 @@ export class SheetsSink implements Sink {
     });
 
     await step(['sheet.row', 'sheet.conflict_status', 'sheet.po'], async (ks) => {
-      const data: { dataFilter: object; majorDimension: 'ROWS'; values: Cell[][] }[] = [];
+      const data: ByMetadata[] = [];
       const rowKs = ks.filter((k) => entries[k]!.topic === 'sheet.row');
       const statusKs = ks.filter((k) => entries[k]!.topic === 'sheet.conflict_status');
       const poKs = ks.filter((k) => entries[k]!.topic === 'sheet.po');
@@ -208,11 +215,13 @@ export class SheetsSink implements Sink {
         }
       }
       if (data.length === 0) return;
-      const res = await write(() => this.api.spreadsheets.values.batchUpdateByDataFilter({ spreadsheetId, requestBody: { valueInputOption: 'RAW', data } }, opts));
-      const found = new Set((res.data.responses ?? []).filter((r) => r.updatedRange).map((r) => `${r.dataFilter?.developerMetadataLookup?.metadataKey}\u0000${r.dataFilter?.developerMetadataLookup?.metadataValue}`));
-      const missing = data.map((d) => (d.dataFilter as { developerMetadataLookup: { metadataKey: string; metadataValue: string } }).developerMetadataLookup).filter((l) => !found.has(`${l.metadataKey}\u0000${l.metadataValue}`));
-      // A row the add-on has not tagged yet ("Sync now" tags every row) is written on its next change.
+      const missing = await this.writeByMetadata(data, write, opts);
+      // A row the add-on has not tagged yet ("Sync now" tags every row) is written on its next change;
+      // a Catalog row is reported with an alert, and the alert resolved once its row is written.
+      const catalogMissing = missing.filter((l) => l.metadataKey === SKU_METADATA_KEY).map((l) => l.metadataValue);
+      const written = data.map((d) => d.dataFilter.developerMetadataLookup).filter((l) => l.metadataKey === SKU_METADATA_KEY && !catalogMissing.includes(l.metadataValue)).map((l) => l.metadataValue);
       if (missing.length > 0) this.log?.info({ sink: this.id, untagged: missing.slice(0, 20).map((l) => l.metadataValue), count: missing.length }, 'no sheet row carries these ids yet; written on their next change');
+      await this.reportMissingRows(catalogMissing, written);
     });
 
     const append = async (tab: string, rows: Cell[][]) => {
@@ -256,6 +265,74 @@ export class SheetsSink implements Sink {
       if (!(SHEET_TOPICS as readonly string[]).includes(e.topic)) results[k] = new DeliveryError(`The sheet write-back does not know "${e.topic}".`, null, true);
     });
     return results;
+  }
+
+  /**
+   * Writes rows found by their developer metadata; returns the lookups that no row carries, and
+   * every other row is written whatever the Sheets API does about those. What it answers for a
+   * lookup that matches no row is not documented (docs/sheets.md, "Rows no tag finds"): an entry
+   * without `updatedRange` or no entry at all are read from the answer; a 400 for the whole request
+   * is followed by one `developerMetadata.search` (a read) for the lookups that do match a row, and
+   * those are written again alone. A 400 while every lookup matches is a real refusal, reported.
+   */
+  private async writeByMetadata(data: ByMetadata[], write: <T>(fn: () => Promise<T>) => Promise<T>, opts: { signal: AbortSignal; retry: boolean }): Promise<MetadataLookup[]> {
+    const { spreadsheetId } = this.cfg;
+    const send = async (part: ByMetadata[]): Promise<MetadataLookup[]> => {
+      const res = await write(() => this.api.spreadsheets.values.batchUpdateByDataFilter({ spreadsheetId, requestBody: { valueInputOption: 'RAW', data: part } }, opts));
+      const found = new Set((res.data.responses ?? []).filter((r) => r.updatedRange).map((r) => lookupKey(r.dataFilter?.developerMetadataLookup)));
+      return part.map((d) => d.dataFilter.developerMetadataLookup).filter((l) => !found.has(lookupKey(l)));
+    };
+    try {
+      return await send(data);
+    } catch (err) {
+      if ((err as { response?: { status?: unknown } }).response?.status !== 400) throw err;
+      const lookups = data.map((d) => d.dataFilter.developerMetadataLookup);
+      const res = await this.api.spreadsheets.developerMetadata.search({ spreadsheetId, requestBody: { dataFilters: lookups.map((l) => ({ developerMetadataLookup: l })) } }, opts);
+      const matched = new Set((res.data.matchedDeveloperMetadata ?? []).map((m) => lookupKey(m.developerMetadata)));
+      const missing = lookups.filter((l) => !matched.has(lookupKey(l)));
+      if (missing.length === 0) throw err;
+      const rest = data.filter((d) => matched.has(lookupKey(d.dataFilter.developerMetadataLookup)));
+      return rest.length > 0 ? [...missing, ...(await send(rest))] : missing;
+    }
+  }
+
+  /** An alert for each SKU whose Catalog row cannot be found (once while open); resolved once its row is written. */
+  private async reportMissingRows(missing: string[], written: string[]): Promise<void> {
+    if (missing.length === 0 && written.length === 0) return;
+    const open = await this.openRowAlerts();
+    const now = this.clock().toISOString();
+    const tab = this.cfg.tabs.catalog;
+    for (const sku of missing) {
+      await this.opts.raiseAlert?.({
+        kind: ROW_MISSING_ALERT,
+        severity: 'warning',
+        sku,
+        locationId: null,
+        message: `No row of the ${tab} tab carries SKU ${sku}, so the hub could not write its numbers there (every other row was written). If the sheet has a row for ${sku}, choose stockrelay › Sync now to tag it; if not, add a row with that SKU. The row is filled at the item's next change.`,
+      });
+    }
+    for (const sku of missing) open.add(sku);
+    // Only SKUs with such an alert open are resolved: no query for a row written as usual.
+    for (const sku of written) {
+      if (!open.has(sku)) continue;
+      await this.store.resolveAlerts(sku, null, [ROW_MISSING_ALERT], now);
+      open.delete(sku);
+    }
+  }
+
+  /** The SKUs with a row-missing alert open: read once (alerts an earlier run of the hub left open), then kept here. */
+  private async openRowAlerts(): Promise<Set<string>> {
+    if (this.rowAlertsOpen) return this.rowAlertsOpen;
+    const open = new Set<string>();
+    let cursor: number | undefined;
+    for (;;) {
+      const page = await this.store.listAlerts({ limit: 500, status: 'open', ...(cursor === undefined ? {} : { cursor }) });
+      for (const a of page) if (a.kind === ROW_MISSING_ALERT && a.sku) open.add(a.sku);
+      if (page.length < 500) break;
+      cursor = page[page.length - 1]!.id;
+    }
+    this.rowAlertsOpen = open;
+    return open;
   }
 
   private tab(layout: Layout, name: string): number {
@@ -310,7 +387,7 @@ export class SheetsSink implements Sink {
       return new DeliveryError(`Google Sheets asked the hub to slow down (429); writing resumes in ${Math.ceil(ms / 1000)} s.${said}`, ms, false, { rateLimited: true });
     }
     if (status === 400) this.layout = null;
-    if (status === 400) return new DeliveryError(`Google Sheets refused the write (400).${said} Check that the tabs are set up (Extensions › stockrelay › Set up sheets).`);
+    if (status === 400) return new DeliveryError(`Google Sheets refused the write (400).${said} Check that the tabs are set up (stockrelay › Set up sheets).`);
     if (status === 401) {
       // The access token was refused (revoked, or the key was replaced): the next attempt signs in afresh.
       const auth = (this.api as { context?: { _options?: { auth?: unknown } } }).context?._options?.auth;
@@ -339,8 +416,21 @@ function retryAfterMs(headers: unknown, nowMs: number): number | null {
 }
 
 function missingTab(tab: string): DeliveryError {
-  return new DeliveryError(`The sheet has no “${tab}” tab with its headers: open the sheet and choose Extensions › stockrelay › Set up sheets.`);
+  return new DeliveryError(`The sheet has no “${tab}” tab with its headers: open the sheet and choose stockrelay › Set up sheets.`);
 }
+
+interface MetadataLookup {
+  metadataKey: string;
+  metadataValue: string;
+  locationType: 'ROW';
+}
+/** A row to write, found by its developer metadata (a DataFilterValueRange). */
+interface ByMetadata {
+  dataFilter: { developerMetadataLookup: MetadataLookup };
+  majorDimension: 'ROWS';
+  values: Cell[][];
+}
+const lookupKey = (l: { metadataKey?: string | null; metadataValue?: string | null } | null | undefined) => `${l?.metadataKey ?? ''}\u0000${l?.metadataValue ?? ''}`;
 
 function trimNulls(row: Cell[]): Cell[] {
   let end = row.length;

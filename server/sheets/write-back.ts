@@ -5,6 +5,7 @@
  * latest numbers, read when it is delivered.
  */
 import type { HubConfig } from '../config';
+import type { AlertReceiver } from '../alerts';
 import { bookedMovements, changedSkus, type BookingObserver } from '../inbox/observer';
 import type { AnnouncedTopic, Outcome } from '../inbox/processor';
 import type { PurchaseOrderView } from '../orders/purchase-orders';
@@ -14,7 +15,7 @@ import { SHEETS_SINK, type SheetTopic } from './sink';
 
 const enqueue = (tx: StoreOps, topic: SheetTopic, coalesceKey: string | null, payload: unknown, now: string) => tx.enqueue({ sink: SHEETS_SINK, topic, coalesceKey, payload }, now);
 
-export class SheetWriteBack implements BookingObserver {
+export class SheetWriteBack implements BookingObserver, AlertReceiver {
   constructor(private readonly config: Pick<HubConfig, 'channels'>) {}
 
   async afterEvent(tx: StoreOps, entry: InboxEntry, outcome: Outcome, now: string): Promise<void> {
@@ -38,7 +39,6 @@ export class SheetWriteBack implements BookingObserver {
 
   async announced(tx: StoreOps, topic: AnnouncedTopic, payload: unknown, now: string): Promise<void> {
     if (topic === 'level.changed') await this.row(tx, (payload as { sku: string }).sku, now);
-    else if (topic === 'alert.raised') await this.alert(tx, (payload as { alert: AlertRecord }).alert, now);
     else if (topic === 'order.recorded') await enqueue(tx, 'sheet.order', null, payload, now);
     else if (topic === 'purchase_order.changed') {
       const po = (payload as { purchaseOrder: PurchaseOrderView }).purchaseOrder;
@@ -47,7 +47,7 @@ export class SheetWriteBack implements BookingObserver {
     }
   }
 
-  /** An alert opened outside a booking (a failing channel, a drift found by reconciliation). */
+  /** Every alert, whoever opened it: a row of the Alerts tab (the hub's one path for alerts, server/alerts.ts). */
   alert(tx: StoreOps, alert: AlertRecord, now: string): Promise<void> {
     return enqueue(tx, 'sheet.alert', null, { alert }, now);
   }

@@ -366,6 +366,68 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await sql`create index channel_listings_by_sku on channel_listings (sku)`.execute(db);
       },
     },
+    '0010_credentials': {
+      // One credential per source (the sheet, an Airtable base, a report reader): what it may do, and
+      // only a SHA-256 of its bearer token (never the token). Its relay secret is not stored either:
+      // it is derived from the hub's credential key and the random `relay_nonce` (docs/security.md).
+      async up(db: AnyDb) {
+        await idColumn(db, 'credentials')
+          .addColumn('name', 'text', (c) => c.notNull())
+          .addColumn('scopes', 'text', (c) => c.notNull())
+          .addColumn('token_hash', 'text', (c) => c.unique())
+          .addColumn('token_prefix', 'text')
+          .addColumn('relay_nonce', 'text', (c) => c.unique())
+          .addColumn('relay_secret_prefix', 'text')
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addColumn('last_used_at', 'text')
+          .addColumn('rotated_at', 'text')
+          .addColumn('revoked_at', 'text')
+          .execute();
+      },
+    },
+    '0011_quantities_64bit': {
+      // Stock numbers in 64-bit integers on PostgreSQL too, as SQLite's INTEGER always was: a count
+      // that brings back a level stored before the bound existed (docs/ledger.md) books the whole
+      // difference, and a number a channel reports is kept as it came, to be refused with a reason.
+      async up(db: AnyDb) {
+        if (dialect !== 'postgres') return;
+        await sql`alter table movements alter column quantity type bigint, alter column counted_quantity type bigint`.execute(db);
+        await sql`alter table stock_levels alter column on_hand type bigint, alter column reserved type bigint`.execute(db);
+        await sql`alter table conflicts alter column sheet_showed type bigint, alter column typed type bigint, alter column hub_had type bigint`.execute(db);
+        await sql`alter table channel_levels
+                    alter column pushed type bigint, alter column observed type bigint, alter column expected type bigint,
+                    alter column drift type bigint, alter column booked_delta type bigint,
+                    alter column pushing type bigint, alter column pushing_booked_delta type bigint`.execute(db);
+      },
+    },
+    '0012_channel_level_drift_sides': {
+      // Unexplained changes kept apart by direction: a late order can explain only a decrease, a late
+      // restock only an increase, and a count of +5 followed by a lost sale of 1 must not net to +4 and
+      // leave the sale unexplainable (simulation seed 20652, docs/attribution.md). `drift` keeps the
+      // decreases (≤ 0), `drift_up` the increases (≥ 0).
+      async up(db: AnyDb) {
+        await db.schema.alterTable('channel_levels').addColumn('drift_up', dialect === 'postgres' ? 'bigint' : 'integer', (c) => c.notNull().defaultTo(0)).execute();
+        await sql`update channel_levels set drift_up = drift, drift = 0 where drift > 0`.execute(db);
+      },
+    },
+    '0013_channel_level_pushed_wrote': {
+      // Whether the last number of ours the channel is known to show was written by us (1), or found
+      // already there (0: the channel had moved to it on its own, by sales and counts the hub booked).
+      // Only a write can land over a sale; a push that wrote nothing crossed nothing (simulation seed
+      // 21585, docs/attribution.md "Our number still showing"). Rows from before: taken as written.
+      async up(db: AnyDb) {
+        await db.schema.alterTable('channel_levels').addColumn('pushed_wrote', 'integer', (c) => c.notNull().defaultTo(1)).execute();
+      },
+    },
+    '0014_inbox_retry_at': {
+      // A channel event whose platform did not answer while the hub fetched what the event leaves out
+      // (a thin webhook, an outage, a 429) waits until then, instead of being set aside as failed after
+      // five quick tries: an event answered 2xx is booked, however long the platform is down
+      // (docs/inbox-outbox.md, "An event that waits for its platform").
+      async up(db: AnyDb) {
+        await db.schema.alterTable('inbox').addColumn('retry_at', 'text').execute();
+      },
+    },
   };
 }
 

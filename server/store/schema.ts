@@ -56,6 +56,7 @@ export interface Database {
     attempts: number;
     received_at: string;
     processed_at: string | null;
+    retry_at: Generated<string | null>;
   };
   outbox: {
     id: Generated<number>;
@@ -105,6 +106,8 @@ export interface Database {
     observed_platform_at: string | null;
     pending_since: string | null;
     drift: Generated<number>;
+    drift_up: Generated<number>;
+    pushed_wrote: Generated<number>;
     drift_through: string | null;
     booked_delta: Generated<number>;
     pushing: number | null;
@@ -232,6 +235,22 @@ export interface Database {
     ordered: number;
     received: number;
     expected_at: string | null;
+  };
+  credentials: {
+    id: Generated<number>;
+    name: string;
+    /** JSON array of scope names. */
+    scopes: string;
+    /** SHA-256 (hex) of the bearer token; null for a relay-only credential. */
+    token_hash: string | null;
+    token_prefix: string | null;
+    /** Random; with the hub's credential key it gives the relay secret. Null: this credential does not relay. */
+    relay_nonce: string | null;
+    relay_secret_prefix: string | null;
+    created_at: string;
+    last_used_at: string | null;
+    rotated_at: string | null;
+    revoked_at: string | null;
   };
 }
 

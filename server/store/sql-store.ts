@@ -1,5 +1,6 @@
 import { Kysely, Migrator, sql, type Selectable, type Transaction } from 'kysely';
-import { MovementError, countDelta, effectOf, validateMovement, type Movement, type MovementInput, type Reason, type Source } from '../domain/ledger';
+import { MovementError, countDelta, effectOf, levelBoundError, validateMovement, type Level, type Movement, type MovementInput, type Reason, type Source } from '../domain/ledger';
+import { MAX_QUANTITY, MAX_QUANTITY_TEXT } from '../domain/quantity';
 import { migrationProvider } from './migrations';
 import { OrderOps } from './order-ops';
 import type { Database } from './schema';
@@ -12,6 +13,8 @@ import type {
   ConflictInput,
   ConflictRecord,
   CountInput,
+  CredentialRecord,
+  CredentialSecrets,
   Dialect,
   InboxEntry,
   InboxStatus,
@@ -74,12 +77,14 @@ const toChannelLevel = (r: Selectable<Database['channel_levels']>): ChannelLevel
   locationId: r.location_id,
   pushed: r.pushed,
   pushedAt: r.pushed_at,
+  pushedWrote: Number(r.pushed_wrote ?? 1) !== 0,
   observed: r.observed,
   observedAt: r.observed_at,
   expected: r.expected ?? null,
   observedPlatformAt: r.observed_platform_at ?? null,
   pendingSince: r.pending_since ?? null,
-  drift: Number(r.drift ?? 0),
+  driftDown: Number(r.drift ?? 0),
+  driftUp: Number(r.drift_up ?? 0),
   driftThrough: r.drift_through ?? null,
   bookedDelta: Number(r.booked_delta ?? 0),
   pushing: r.pushing ?? null,
@@ -89,12 +94,14 @@ const toChannelLevel = (r: Selectable<Database['channel_levels']>): ChannelLevel
 const CHANNEL_LEVEL_COLUMNS = {
   pushed: 'pushed',
   pushedAt: 'pushed_at',
+  pushedWrote: 'pushed_wrote',
   observed: 'observed',
   observedAt: 'observed_at',
   expected: 'expected',
   observedPlatformAt: 'observed_platform_at',
   pendingSince: 'pending_since',
-  drift: 'drift',
+  driftDown: 'drift',
+  driftUp: 'drift_up',
   driftThrough: 'drift_through',
   bookedDelta: 'booked_delta',
   pushing: 'pushing',
@@ -121,6 +128,7 @@ const toInbox = (r: Selectable<Database['inbox']>): InboxEntry => ({
   attempts: r.attempts,
   receivedAt: r.received_at,
   processedAt: r.processed_at,
+  retryAt: r.retry_at ?? null,
 });
 
 const toOutbox = (r: Selectable<Database['outbox']>): OutboxEntry => ({
@@ -169,6 +177,18 @@ const toConflict = (r: Selectable<Database['conflicts']>): ConflictRecord => ({
   resolvedBy: r.resolved_by,
   movementId: r.movement_id === null ? null : Number(r.movement_id),
   resolution: r.resolution,
+});
+
+const toCredential = (r: Selectable<Database['credentials']>): CredentialRecord => ({
+  id: Number(r.id),
+  name: r.name,
+  scopes: JSON.parse(r.scopes) as string[],
+  tokenPrefix: r.token_prefix,
+  relaySecretPrefix: r.relay_secret_prefix,
+  createdAt: r.created_at,
+  lastUsedAt: r.last_used_at,
+  rotatedAt: r.rotated_at,
+  revokedAt: r.revoked_at,
 });
 
 /** Advisory lock class for the inbox ("stoc" as an int4); the second key is the schema, so hubs in different schemas never wait on each other. */
@@ -329,15 +349,19 @@ class SqlOps implements StoreOps {
     if (!Number.isSafeInteger(input.counted) || input.counted < 0) {
       return Promise.reject(new MovementError('invalid_count', 'A stock count must be a whole number of zero or more.'));
     }
+    if (input.counted > MAX_QUANTITY) {
+      return Promise.reject(new MovementError('quantity_out_of_range', `A count of ${input.counted} is beyond the ${MAX_QUANTITY_TEXT} units the hub keeps of one item at one location; nothing was booked. Check the number.`));
+    }
     return this.inTx(async (ops) => {
       const existing = await ops.movementByKey(input.idempotencyKey);
       if (existing) return { movement: existing, duplicate: true };
       const level = await ops.lockLevel(input.sku, input.locationId, now);
       const { counted, ...rest } = input;
+      // The quantity here is for validation; the store books counted − on hand exactly (insertMovement).
       const movement: MovementInput = { ...rest, reason: 'count', quantity: countDelta(level.onHand, counted), countedQuantity: counted };
       const invalid = validateMovement(movement);
       if (invalid) throw invalid;
-      return ops.insertMovement(movement, now);
+      return ops.insertMovement(movement, now, { counted, level });
     });
   }
 
@@ -353,24 +377,47 @@ class SqlOps implements StoreOps {
     return toLevel(await q.executeTakeFirstOrThrow());
   }
 
-  private async insertMovement(m: MovementInput, now: string): Promise<BookResult> {
-    if (this.dialect === 'postgres') {
+  /**
+   * Books one movement and moves its level, unless the level would leave ±MAX_QUANTITY (then it
+   * throws before writing anything; a key booked before is still answered as a duplicate).
+   * `count`: a stock count over the level read (and locked) by bookCount; its quantity is worked out
+   * in SQL as counted − on hand and on hand is set to counted, so both stay exact whatever was stored.
+   */
+  private async insertMovement(m: MovementInput, now: string, count?: { counted: number; level: Level }): Promise<BookResult> {
+    let before: Level;
+    if (count) before = count.level;
+    else if (this.dialect === 'postgres') {
       // Lock the level row before the movement takes its id, so that per item and location the ids
       // follow the order in which bookings change the level: replaying movements by id then gives
       // every count the on-hand it corrected from. (SQLite has one writer, so it holds already.)
-      await this.db
+      const row = await this.db
         .insertInto('stock_levels')
         .values({ sku: m.sku, location_id: m.locationId, on_hand: 0, reserved: 0, last_movement_id: 0, updated_at: now })
         .onConflict((oc) => oc.columns(['sku', 'location_id']).doUpdateSet({ updated_at: sql`stock_levels.updated_at` }))
-        .execute();
+        .returning(['on_hand', 'reserved'])
+        .executeTakeFirstOrThrow();
+      before = { onHand: Number(row.on_hand), reserved: Number(row.reserved) };
+    } else {
+      const row = await this.db.selectFrom('stock_levels').select(['on_hand', 'reserved']).where('sku', '=', m.sku).where('location_id', '=', m.locationId).executeTakeFirst();
+      before = { onHand: Number(row?.on_hand ?? 0), reserved: Number(row?.reserved ?? 0) };
     }
+    const e = effectOf(m);
+    const after: Level = count ? { onHand: count.counted, reserved: before.reserved } : { onHand: before.onHand + e.onHand, reserved: before.reserved + e.reserved };
+    const beyond = levelBoundError(m, before, after, count ? { onHand: true, reserved: false } : { onHand: e.onHand !== 0, reserved: e.reserved !== 0 });
+    if (beyond) {
+      const first = await this.movementByKey(m.idempotencyKey);
+      if (first) return { movement: first, duplicate: true };
+      throw beyond;
+    }
+    // Whole numbers are bound as integers: SQLite would take a JavaScript number for a float.
+    const int = (n: number) => sql<number>`cast(${n} as integer)`;
     const inserted = await this.db
       .insertInto('movements')
       .values({
         idempotency_key: m.idempotencyKey,
         sku: m.sku,
         location_id: m.locationId,
-        quantity: m.quantity,
+        quantity: count ? sql<number>`${int(count.counted)} - (select on_hand from stock_levels where sku = ${m.sku} and location_id = ${m.locationId})` : m.quantity,
         reason: m.reason,
         source: m.source,
         channel_id: m.channelId ?? null,
@@ -391,14 +438,13 @@ class SqlOps implements StoreOps {
       return { movement: first, duplicate: true };
     }
     const movement = toMovement(inserted);
-    const e = effectOf(m);
     await this.db
       .insertInto('stock_levels')
-      .values({ sku: m.sku, location_id: m.locationId, on_hand: e.onHand, reserved: e.reserved, last_movement_id: movement.id, updated_at: now })
+      .values({ sku: m.sku, location_id: m.locationId, on_hand: count ? count.counted : e.onHand, reserved: e.reserved, last_movement_id: movement.id, updated_at: now })
       .onConflict((oc) =>
         oc.columns(['sku', 'location_id']).doUpdateSet({
-          on_hand: sql`stock_levels.on_hand + ${e.onHand}`,
-          reserved: sql`stock_levels.reserved + ${e.reserved}`,
+          on_hand: count ? int(count.counted) : sql`stock_levels.on_hand + ${int(e.onHand)}`,
+          reserved: sql`stock_levels.reserved + ${int(e.reserved)}`,
           last_movement_id: movement.id,
           updated_at: now,
         }),
@@ -492,13 +538,18 @@ class SqlOps implements StoreOps {
     });
   }
 
-  async claimInbox(): Promise<InboxEntry | null> {
+  async claimInbox(now?: string): Promise<InboxEntry | null> {
     // One statement: the oldest waiting entry, its attempt counted. The status is checked again on
-    // the row itself, so an entry another hub finished meanwhile is not taken.
+    // the row itself, so an entry another hub finished meanwhile is not taken. An entry waiting for
+    // its platform is passed over until its time.
     let q = this.db
       .updateTable('inbox')
       .set({ attempts: sql`attempts + 1` })
-      .where('id', '=', (eb) => eb.selectFrom('inbox').select('id').where('status', '=', 'received').orderBy('id').limit(1))
+      .where('id', '=', (eb) => {
+        let next = eb.selectFrom('inbox').select('id').where('status', '=', 'received');
+        if (now !== undefined) next = next.where((w) => w.or([w('retry_at', 'is', null), w('retry_at', '<=', now)]));
+        return next.orderBy('id').limit(1);
+      })
       .where('status', '=', 'received');
     if (this.dialect === 'postgres') {
       // Events are booked strictly in the order received (a count or a sheet edit depends on what came
@@ -510,10 +561,15 @@ class SqlOps implements StoreOps {
     return r ? toInbox(r) : null;
   }
 
+  async deferInbox(id: number, retryAt: string, outcome: unknown): Promise<void> {
+    // The claim's count of this try was undone with its transaction: counted here.
+    await this.db.updateTable('inbox').set({ retry_at: retryAt, outcome: JSON.stringify(outcome), attempts: sql`attempts + 1` }).where('id', '=', id).where('status', '=', 'received').execute();
+  }
+
   async finishInbox(id: number, status: InboxStatus, outcome: unknown, now: string): Promise<void> {
     await this.db
       .updateTable('inbox')
-      .set({ status, outcome: outcome === undefined ? null : JSON.stringify(outcome), processed_at: now })
+      .set({ status, outcome: outcome === undefined ? null : JSON.stringify(outcome), processed_at: now, retry_at: null })
       .where('id', '=', id)
       .execute();
   }
@@ -538,7 +594,7 @@ class SqlOps implements StoreOps {
   async requeueInbox(id: number): Promise<boolean> {
     const r = await this.db
       .updateTable('inbox')
-      .set({ status: 'received', processed_at: null })
+      .set({ status: 'received', processed_at: null, retry_at: null })
       .where('id', '=', id)
       .where('status', 'in', ['unmatched', 'rejected', 'conflict', 'failed'])
       .executeTakeFirst();
@@ -834,7 +890,7 @@ class SqlOps implements StoreOps {
     return r ? toChannelLevel(r) : null;
   }
 
-  async recordChannelLevel(channelId: string, sku: string, locationId: string, kind: 'pushed' | 'observed', level: number, now: string, bookedDeltaAtSend?: number): Promise<void> {
+  async recordChannelLevel(channelId: string, sku: string, locationId: string, kind: 'pushed' | 'observed', level: number, now: string, bookedDeltaAtSend?: number, wrote = true): Promise<void> {
     // A push the channel applied is what it showed then: the expected level follows it, plus the
     // channel's own sales and restocks booked since the push was built (they happened on top of it).
     // Its echo may have been booked first: a discrepancy the push explains is closed with it.
@@ -842,9 +898,18 @@ class SqlOps implements StoreOps {
     const expected = bookedDeltaAtSend === undefined ? sql<number>`${level}` : sql<number>`${level} + channel_levels.booked_delta - ${bookedDeltaAtSend}`;
     const set =
       kind === 'pushed'
-        ? { pushed: level, pushed_at: now, expected, pushing: null, pushing_booked_delta: null, pending_since: sql<string | null>`case when channel_levels.observed = ${expected} then null else channel_levels.pending_since end` }
+        ? {
+            pushed: level,
+            pushed_at: now,
+            // Found already there at the number we last wrote: still our write showing; at another number: the channel moved there itself.
+            pushed_wrote: wrote ? 1 : sql<number>`case when channel_levels.pushed = ${level} then channel_levels.pushed_wrote else 0 end`,
+            expected,
+            pushing: null,
+            pushing_booked_delta: null,
+            pending_since: sql<string | null>`case when channel_levels.observed = ${expected} then null else channel_levels.pending_since end`,
+          }
         : { observed: level, observed_at: now };
-    const values = kind === 'pushed' ? { pushed: level, pushed_at: now, expected: level } : { observed: level, observed_at: now };
+    const values = kind === 'pushed' ? { pushed: level, pushed_at: now, pushed_wrote: wrote ? 1 : 0, expected: level } : { observed: level, observed_at: now };
     await this.db
       .insertInto('channel_levels')
       .values({ channel_id: channelId, sku, location_id: locationId, pushed: null, pushed_at: null, observed: null, observed_at: null, ...values })
@@ -856,7 +921,7 @@ class SqlOps implements StoreOps {
     const set: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(patch)) {
       const col = CHANNEL_LEVEL_COLUMNS[k as keyof typeof CHANNEL_LEVEL_COLUMNS];
-      if (col && v !== undefined) set[col] = v;
+      if (col && v !== undefined) set[col] = typeof v === 'boolean' ? (v ? 1 : 0) : v;
     }
     if (Object.keys(set).length === 0) return;
     await this.db
@@ -934,6 +999,65 @@ class SqlOps implements StoreOps {
     if (page.status) q = q.where('status', '=', page.status);
     if (page.sku !== undefined) q = q.where('sku', '=', page.sku);
     return (await q.execute()).map(toConflict);
+  }
+
+  async createCredential(c: { name: string; scopes: string[] } & CredentialSecrets, now: string): Promise<CredentialRecord> {
+    const r = await this.db
+      .insertInto('credentials')
+      .values({
+        name: c.name,
+        scopes: JSON.stringify(c.scopes),
+        token_hash: c.tokenHash,
+        token_prefix: c.tokenPrefix,
+        relay_nonce: c.relayNonce,
+        relay_secret_prefix: c.relaySecretPrefix,
+        created_at: now,
+        last_used_at: null,
+        rotated_at: null,
+        revoked_at: null,
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    return toCredential(r);
+  }
+
+  async listCredentials(): Promise<CredentialRecord[]> {
+    return (await this.db.selectFrom('credentials').selectAll().orderBy('id').execute()).map(toCredential);
+  }
+
+  async getCredential(id: number): Promise<CredentialRecord | null> {
+    const r = await this.db.selectFrom('credentials').selectAll().where('id', '=', id).executeTakeFirst();
+    return r ? toCredential(r) : null;
+  }
+
+  async credentialByTokenHash(tokenHash: string): Promise<CredentialRecord | null> {
+    const r = await this.db.selectFrom('credentials').selectAll().where('token_hash', '=', tokenHash).executeTakeFirst();
+    return r ? toCredential(r) : null;
+  }
+
+  async relayCredentials(): Promise<(CredentialRecord & { relayNonce: string })[]> {
+    const rows = await this.db.selectFrom('credentials').selectAll().where('revoked_at', 'is', null).where('relay_nonce', 'is not', null).orderBy('id').execute();
+    return rows.map((r) => ({ ...toCredential(r), relayNonce: r.relay_nonce! }));
+  }
+
+  async rotateCredential(id: number, secrets: CredentialSecrets, now: string): Promise<CredentialRecord | null> {
+    const r = await this.db
+      .updateTable('credentials')
+      .set({ token_hash: secrets.tokenHash, token_prefix: secrets.tokenPrefix, relay_nonce: secrets.relayNonce, relay_secret_prefix: secrets.relaySecretPrefix, rotated_at: now })
+      .where('id', '=', id)
+      .where('revoked_at', 'is', null)
+      .returningAll()
+      .executeTakeFirst();
+    return r ? toCredential(r) : null;
+  }
+
+  async revokeCredential(id: number, now: string): Promise<CredentialRecord | null> {
+    await this.db.updateTable('credentials').set({ revoked_at: now }).where('id', '=', id).where('revoked_at', 'is', null).execute();
+    return this.getCredential(id);
+  }
+
+  async touchCredential(id: number, now: string): Promise<void> {
+    await this.db.updateTable('credentials').set({ last_used_at: now }).where('id', '=', id).execute();
   }
 
   async resolveConflict(id: number, r: { status: 'accepted' | 'rejected'; resolvedBy: string | null; movementId: number | null; resolution: string }, now: string): Promise<boolean> {

@@ -46,6 +46,8 @@ export interface InboxEntry {
   attempts: number;
   receivedAt: string;
   processedAt: string | null;
+  /** Set while the entry waits for its platform to answer again: not claimed before then. */
+  retryAt: string | null;
 }
 
 export interface OutboxEntry {
@@ -95,6 +97,8 @@ export interface ChannelLevelRecord {
   locationId: string;
   pushed: number | null;
   pushedAt: string | null;
+  /** Whether `pushed` was written by us (true), or found already showing on the channel (false). */
+  pushedWrote: boolean;
   observed: number | null;
   observedAt: string | null;
   /** The level the hub believes the channel shows (docs/attribution.md). */
@@ -103,8 +107,12 @@ export interface ChannelLevelRecord {
   observedPlatformAt: string | null;
   /** Set while an observation differs from `expected` and waits for its explanation. */
   pendingSince: string | null;
-  /** Level changes of the channel booked as unexplained and not yet matched to an order. */
-  drift: number;
+  /**
+   * Level changes of the channel booked as unexplained and not yet matched to an order, by direction:
+   * decreases (≤ 0, a late sale can explain them) and increases (≥ 0, a late restock can).
+   */
+  driftDown: number;
+  driftUp: number;
   /** Running sum of the stock changes booked from this channel here (its sales, its restocks). */
   bookedDelta: number;
   /** A push sent whose answer has not been recorded (null: none): the level sent, and bookedDelta then. */
@@ -144,6 +152,32 @@ export interface ConflictRecord {
 }
 
 export type ConflictInput = Pick<ConflictRecord, 'key' | 'eventId' | 'sku' | 'locationId' | 'sheetShowed' | 'typed' | 'hubHad' | 'source' | 'actor' | 'editedAt'>;
+
+/**
+ * A credential one source uses instead of the admin token (docs/security.md). The store keeps only a
+ * hash of its token and the nonce its relay secret is derived from; neither secret itself.
+ */
+export interface CredentialRecord {
+  id: number;
+  name: string;
+  scopes: string[];
+  /** The first characters of the token, to tell credentials apart; null when it has no token. */
+  tokenPrefix: string | null;
+  /** The first characters of the relay secret; null when it does not relay. */
+  relaySecretPrefix: string | null;
+  createdAt: string;
+  lastUsedAt: string | null;
+  rotatedAt: string | null;
+  revokedAt: string | null;
+}
+
+/** What a credential's secrets are checked against: the token's hash and the relay secret's nonce. */
+export interface CredentialSecrets {
+  tokenHash: string | null;
+  tokenPrefix: string | null;
+  relayNonce: string | null;
+  relaySecretPrefix: string | null;
+}
 
 export interface BookResult {
   movement: Movement;
@@ -210,8 +244,13 @@ export interface StoreOps {
    * including earlier in the same batch. All or nothing: on an error none is stored.
    */
   insertInboxBatch(events: { dedupeKey: string; source: string; kind: string; headers: Record<string, string>; body: string }[], now: string): Promise<({ id: number } | null)[]>;
-  /** Inside a transaction: locks and returns the oldest entry waiting to be processed. */
-  claimInbox(): Promise<InboxEntry | null>;
+  /**
+   * Inside a transaction: locks and returns the oldest entry waiting to be processed. With `now`, an
+   * entry that waits for its platform (`retryAt` later than now) is passed over until then.
+   */
+  claimInbox(now?: string): Promise<InboxEntry | null>;
+  /** Leaves an entry whose try failed waiting (status `received`) until `retryAt`, with why in its outcome; the try is counted. */
+  deferInbox(id: number, retryAt: string, outcome: unknown): Promise<void>;
   finishInbox(id: number, status: InboxStatus, outcome: unknown, now: string): Promise<void>;
   getInbox(id: number): Promise<InboxEntry | null>;
   inboxByKey(dedupeKey: string): Promise<InboxEntry | null>;
@@ -270,7 +309,8 @@ export interface StoreOps {
    * sales and restocks booked since then happened on top of the pushed level, so expected becomes
    * `level + (bookedDelta now − bookedDeltaAtSend)`.
    */
-  recordChannelLevel(channelId: string, sku: string, locationId: string, kind: 'pushed' | 'observed', level: number, now: string, bookedDeltaAtSend?: number): Promise<void>;
+  /** `wrote`: false when a push found the level already there and wrote nothing (docs/attribution.md). */
+  recordChannelLevel(channelId: string, sku: string, locationId: string, kind: 'pushed' | 'observed', level: number, now: string, bookedDeltaAtSend?: number, wrote?: boolean): Promise<void>;
   listChannelLevels(channelId: string, skus?: string[]): Promise<ChannelLevelRecord[]>;
   /** Sets these fields of a channel level row (creating it). */
   updateChannelLevel(channelId: string, sku: string, locationId: string, patch: ChannelLevelPatch): Promise<void>;
@@ -288,6 +328,21 @@ export interface StoreOps {
   conflictByKey(key: string): Promise<ConflictRecord | null>;
   /** Newest first; `cursor` is the id of the last conflict of the previous page. */
   listConflicts(page: Page & { status?: ConflictRecord['status'] | undefined; sku?: string | undefined }): Promise<ConflictRecord[]>;
+  /** Stores a new credential (its token's hash and its relay nonce, never the secrets). */
+  createCredential(c: { name: string; scopes: string[] } & CredentialSecrets, now: string): Promise<CredentialRecord>;
+  /** Every credential, revoked ones too, by id. */
+  listCredentials(): Promise<CredentialRecord[]>;
+  getCredential(id: number): Promise<CredentialRecord | null>;
+  /** The credential whose token has this hash, revoked or not; null when none has. */
+  credentialByTokenHash(tokenHash: string): Promise<CredentialRecord | null>;
+  /** The credentials not revoked that relay, with the nonce their relay secret is derived from. */
+  relayCredentials(): Promise<(CredentialRecord & { relayNonce: string })[]>;
+  /** New secrets for a credential not revoked; null when it is unknown or revoked. The old ones stop at once. */
+  rotateCredential(id: number, secrets: CredentialSecrets, now: string): Promise<CredentialRecord | null>;
+  /** Revokes a credential (the first revocation's time is kept); null when it is unknown. */
+  revokeCredential(id: number, now: string): Promise<CredentialRecord | null>;
+  /** Records that the credential was used now. */
+  touchCredential(id: number, now: string): Promise<void>;
   /** Closes an open conflict; false when it was not open (already decided). */
   resolveConflict(id: number, r: { status: 'accepted' | 'rejected'; resolvedBy: string | null; movementId: number | null; resolution: string }, now: string): Promise<boolean>;
 }

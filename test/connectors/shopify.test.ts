@@ -251,10 +251,31 @@ describe('hide and relist', () => {
     expect(err).toBeInstanceOf(ConnectorError);
     expect((err as ConnectorError).retryable).toBe(false);
     expect((err as ConnectorError).message).toMatch(/Product does not exist/);
+    // A refusal of that one product: a dead letter of the item, not a fault of the channel.
+    expect((err as ConnectorError).channelFault).toBe(false);
   });
 });
 
 describe('errors', () => {
+  it('a userError about the whole inventory change (no quantity named) is a fault of the channel, not a refusal of each item; nothing is applied', async () => {
+    // A client that spoils the request's reason, as a broken build would: Shopify names ["input","reason"].
+    const spoil: typeof fetch = (input, init) => fetch(input, { ...init, body: typeof init?.body === 'string' ? init.body.replace('"reason":"correction"', '"reason":"no-such-reason"') : init?.body });
+    const c = createShopifyConnector({ channelId: 'shopify-web', baseUrl, settings: { shopDomain: 'gallery-shop.myshopify.com' }, credentials: { accessToken: TOKEN, webhookSecret: SECRET }, fetch: spoil });
+    const err = (await c.push([target('ART-001', 9, 5), target('ART-002', 2, 1)]).catch((e: unknown) => e)) as ConnectorError;
+    expect(err).toBeInstanceOf(ConnectorError);
+    expect([err.retryable, err.channelFault]).toEqual([false, true]);
+    expect(err.message).toMatch(/^Shopify refused the whole inventory change \(INVALID_REASON: The specified reason is invalid\.\); no item was changed\.$/);
+    expect(emu.level('ART-001', LOC1)).toBe(5);
+  });
+
+  it('a 401 and a 404 of a request are faults of the channel', async () => {
+    const err = (await connector({}, { accessToken: 'shpat_wrong_token_value' }).push([target('ART-001', 9, 5)]).catch((e: unknown) => e)) as ConnectorError;
+    expect([err.status, err.channelFault]).toEqual([401, true]);
+    const notHere = (await connector({}, {}, `${baseUrl}/nothing-here`).listCatalog().catch((e: unknown) => e)) as ConnectorError;
+    expect(notHere.status).toBe(404);
+    expect(notHere.channelFault).toBe(true);
+  });
+
   it('a wrong token gets Shopify’s 401 and a non-retryable ConnectorError that does not repeat the token', async () => {
     const err = (await connector({}, { accessToken: 'shpat_wrong_token_value' }).listCatalog().catch((e: unknown) => e)) as ConnectorError;
     expect(err).toBeInstanceOf(ConnectorError);
@@ -326,6 +347,7 @@ describe('verify', () => {
     'x-shopify-event-id': '98880550-7158-44d4-b7cd-2c97c8a091b5',
     'x-shopify-webhook-id': 'b54557e4-bdd9-4b37-8a5f-bf7d70bcd043',
     'x-shopify-triggered-at': '2026-11-22T10:00:00.123Z',
+    'x-shopify-shop-domain': 'gallery-shop.myshopify.com',
   });
 
   it('accepts Shopify’s published vector (shopify-app-js validate.test.ts) and returns event id, topic and time', () => {
@@ -367,7 +389,7 @@ describe('verify', () => {
   });
 
   it('the connector verifies with its webhookSecret credential', () => {
-    const body = '{"id":2}';
+    const body = '{"id":2,"line_items":[]}';
     expect(connector().verify(Buffer.from(body), headersFor(body, SECRET)).valid).toBe(true);
     expect(connector({}, { webhookSecret: 'rotated' }).verify(Buffer.from(body), headersFor(body, SECRET)).valid).toBe(false);
   });

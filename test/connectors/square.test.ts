@@ -41,7 +41,7 @@ function connector(
   return createSquareConnector({
     channelId: 'square-pos',
     baseUrl: url,
-    settings: { notificationUrl: hookUrl, ...settings },
+    settings: { notificationUrl: hookUrl, merchantId: emu.merchantId, ...settings },
     credentials: { accessToken: TOKEN, webhookSignatureKey: KEY, ...credentials },
     ...extra,
   });
@@ -102,10 +102,11 @@ afterEach(async () => {
 });
 
 describe('definition', () => {
-  it('declares square: accessToken + webhookSignatureKey, required notificationUrl, deltas first, locations, 100 per batch, unpublished rate limit, the six topics, no hide/relist', () => {
+  it('declares square: accessToken + webhookSignatureKey, required notificationUrl and merchantId, deltas first, locations, 100 per batch, unpublished rate limit, the six topics, no hide/relist', () => {
     expect(definition.platform).toBe('square');
     expect(definition.credentials).toEqual(['accessToken', 'webhookSignatureKey']);
-    expect(definition.requiredSettings).toEqual(['notificationUrl']);
+    expect(definition.requiredSettings).toEqual(['notificationUrl', 'merchantId']);
+    expect(definition.settingHelp?.merchantId).toMatch(/\/v2\/merchants\/me/);
     expect(definition.capabilities).toBe(capabilities);
     expect(capabilities.push).toEqual(['idempotent_delta', 'absolute_set']);
     expect(capabilities.locations).toBe(true);
@@ -120,6 +121,8 @@ describe('definition', () => {
   it('checks its settings and credentials, naming them', () => {
     expect(() => connector({ notificationUrl: undefined })).toThrow(/notificationUrl/);
     expect(() => connector({ notificationUrl: 'not a url' })).toThrow(/notificationUrl/);
+    expect(() => connector({ merchantId: undefined })).toThrow(/merchantId.*\/v2\/merchants\/me/);
+    expect(() => connector({ merchantId: 'not an id!' })).toThrow(/merchantId/);
     expect(() => connector({}, { accessToken: '' })).toThrow(/accessToken/);
     expect(() => connector({ squareVersion: 'latest' })).toThrow(/squareVersion/);
     expect(() => connector({ squareVersion: '2026-09-16' })).toThrow(/location_id.*2026-07-15/);
@@ -271,14 +274,14 @@ describe('push', () => {
     const outs = await connector().push([target('ART-001', 1, 5), target('ART-002', 1, 1)]);
     expect(outs).toEqual([
       { sku: 'ART-001', locationId: LOC1, status: 'applied', level: 1 },
-      { sku: 'ART-002', locationId: LOC1, status: 'applied', level: 1 },
+      { sku: 'ART-002', locationId: LOC1, status: 'applied', level: 1, wrote: false },
     ]);
     const changes = bodies('/v2/inventory/changes/batch-create')[0]!.changes as Json[];
     expect(changes).toHaveLength(1);
     expect(changes[0]!.adjustment).toMatchObject({ from_state: 'IN_STOCK', to_state: 'WASTE', quantity: '4' });
     expect(emu.level('ART-001', LOC1)).toBe(1);
     emu.requests.length = 0;
-    expect(await connector().push([target('ART-002', 1, 1)])).toEqual([{ sku: 'ART-002', locationId: LOC1, status: 'applied', level: 1 }]);
+    expect(await connector().push([target('ART-002', 1, 1)])).toEqual([{ sku: 'ART-002', locationId: LOC1, status: 'applied', level: 1, wrote: false }]);
     expect(emu.requests).toEqual([]);
   });
 
@@ -458,7 +461,7 @@ describe('errors', () => {
     expect(await connector().listCatalog()).toHaveLength(2);
   });
 
-  it('a request Square refuses (400) is a non-retryable ConnectorError on a read, and failed outcomes on a push', async () => {
+  it('a request Square refuses (400) naming no change is a non-retryable ConnectorError on a read and on a push: a channel fault, not a refusal of each item', async () => {
     // A fetch that spoils every body the way a broken client would (camelCase keys).
     const spoil: typeof fetch = (input, init) => fetch(input, { ...init, body: typeof init?.body === 'string' ? init.body.replace(/"catalog_object_ids"|"idempotency_key"/, '"catalogObjectIds"') : init?.body });
     const c = connector({}, {}, baseUrl, { fetch: spoil });
@@ -466,8 +469,10 @@ describe('errors', () => {
     expect(err).toBeInstanceOf(ConnectorError);
     expect([err.status, err.retryable]).toEqual([400, false]);
     expect(err.message).toMatch(/BAD_REQUEST/);
-    const outs = await c.push([target('ART-001', 9, 5), target('ART-002', 2, 1)]);
-    expect(outs.map((o) => o.status)).toEqual(['failed', 'failed']);
+    const pushErr = (await c.push([target('ART-001', 9, 5), target('ART-002', 2, 1)]).catch((e: unknown) => e)) as ConnectorError;
+    expect(pushErr).toBeInstanceOf(ConnectorError);
+    expect([pushErr.status, pushErr.retryable, pushErr.channelFault]).toEqual([400, false, true]);
+    expect(pushErr.message).toMatch(/BAD_REQUEST/);
     expect(emu.level('ART-001', LOC1)).toBe(5);
     expect(emu.specViolations.map((v) => v.what)).toEqual(['POST /v2/inventory/counts/batch-retrieve', 'POST /v2/inventory/changes/batch-create']);
     emu.specViolations.length = 0;
@@ -578,9 +583,12 @@ describe('verify', () => {
   });
 
   it('the connector verifies with its webhookSignatureKey over its notificationUrl setting', () => {
-    const body = JSON.stringify({ merchant_id: 'M', type: 'inventory.count.updated', event_id: 'e-1', created_at: '2026-01-02T03:04:05Z', data: {} });
+    const body = JSON.stringify({ merchant_id: emu.merchantId, type: 'inventory.count.updated', event_id: 'e-1', created_at: '2026-01-02T03:04:05Z', data: {} });
     const h = { 'x-square-hmacsha256-signature': signSquareWebhook(body, KEY, hookUrl) };
     expect(connector().verify(Buffer.from(body), h)).toEqual({ valid: true, eventId: 'e-1', topic: 'inventory.count.updated', occurredAt: '2026-01-02T03:04:05.000Z' });
+    // Signed with the same key, for another seller of the same application: not this channel's.
+    const other = body.replace(emu.merchantId, 'M');
+    expect(connector().verify(Buffer.from(other), { 'x-square-hmacsha256-signature': signSquareWebhook(other, KEY, hookUrl) })).toMatchObject({ valid: false, refusal: 'account' });
     expect(connector({ notificationUrl: 'https://hub.example.com/v1/webhooks/square-pos' }).verify(Buffer.from(body), h).valid).toBe(false);
     expect(connector({}, { webhookSignatureKey: 'rotated' }).verify(Buffer.from(body), h).valid).toBe(false);
   });
@@ -727,8 +735,8 @@ describe('translate', () => {
 
   it('refund events: PENDING or without an order → nothing; COMPLETED → the return order’s refund, identical to the one its order event gives', () => {
     const o = order('COMPLETED', { line_items: [], returns: [{ uid: 'R', source_order_id: 'SALE', return_line_items: [{ uid: 'RL', quantity: '2', catalog_object_id: 'V', item_type: 'ITEM' }] }] });
-    const refund = (status: string, orderId: string | null = 'O1') => event('refund.updated', { refund: { id: 'P_R', status, order_id: orderId, amount_money: { amount: 100, currency: 'AUD' } } }, o);
-    expect(translate('refund.created', refund('PENDING'), {})).toEqual([]);
+    const refund = (status: string, orderId: string | null = 'O1', type = 'refund.updated') => event(type, { refund: { id: 'P_R', status, order_id: orderId, amount_money: { amount: 100, currency: 'AUD' } } }, o);
+    expect(translate('refund.created', refund('PENDING', 'O1', 'refund.created'), {})).toEqual([]);
     expect(translate('refund.updated', refund('COMPLETED', null), {})).toEqual([]);
     const fromRefund = translate('refund.updated', refund('COMPLETED'), {});
     expect(fromRefund).toEqual(translate('order.updated', event('order.updated', thin('COMPLETED'), o), {}));

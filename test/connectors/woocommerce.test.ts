@@ -194,12 +194,15 @@ describe('push (absolute set, read before and read back after)', () => {
     expect(emu.level('ART-001', LOC)).toBe(8);
   });
 
-  it('a retried push whose level is already there is applied without writing again; expected null writes without a compare', async () => {
+  it('a push of an unknown level (an earlier attempt got no answer) that is already there is applied without writing again; expected null writes without a compare', async () => {
     const c = connector();
     await c.push([target('ART-002', 6, 1)]);
     const before = emu.requests.length;
-    expect(await c.push([{ ...target('ART-002', 6, 1), retry: true }])).toEqual([{ sku: 'ART-002', locationId: LOC, status: 'applied', level: 6 }]);
+    // Nothing written: the hub records that this number of ours was found there, not written over a sale.
+    expect(await c.push([target('ART-002', 6, null)])).toEqual([{ sku: 'ART-002', locationId: LOC, status: 'applied', level: 6, wrote: false }]);
     expect(calls().slice(before)).toEqual(['GET /products']);
+    // Known to have been 1: the store showing 6 now moved on its own (a sale or a restock there), a change to explain.
+    expect(await c.push([target('ART-002', 6, 1)])).toEqual([{ sku: 'ART-002', locationId: LOC, status: 'stale', observed: 6 }]);
     expect(await c.push([target('ART-002', 2, null)])).toEqual([{ sku: 'ART-002', locationId: LOC, status: 'applied', level: 2 }]);
   });
 
@@ -280,6 +283,8 @@ describe('hide and relist', () => {
     expect(err).toBeInstanceOf(ConnectorError);
     expect([err.status, err.retryable]).toEqual([400, false]);
     expect(err.message).toMatch(/woocommerce_rest_product_invalid_id: Invalid ID\./);
+    // A refusal of that one item (a dead letter of its push), not a fault of the channel.
+    expect(err.channelFault).toBe(false);
   });
 });
 
@@ -287,7 +292,7 @@ describe('errors', () => {
   it('a wrong consumer key: 401 "Consumer key is invalid.", not retryable, and the message names neither key nor secret', async () => {
     const err = (await connector({ consumerKey: 'ck_wrong_key_value' }).listCatalog().catch((e: unknown) => e)) as ConnectorError;
     expect(err).toBeInstanceOf(ConnectorError);
-    expect([err.status, err.retryable]).toEqual([401, false]);
+    expect([err.status, err.retryable, err.channelFault]).toEqual([401, false, true]);
     expect(err.message).toMatch(/Consumer key is invalid/);
     expect(err.message).not.toContain('ck_wrong_key_value');
     expect(err.message).not.toContain(CS);
@@ -317,7 +322,11 @@ describe('errors', () => {
 
   it('a wrong store path is 404 rest_no_route, not retryable; per_page 101 is refused by the emulator as WordPress does', async () => {
     const err = (await connector({}, {}, `${baseUrl}/shop`).listCatalog().catch((e: unknown) => e)) as ConnectorError;
-    expect([err.status, err.retryable]).toEqual([404, false]);
+    expect([err.status, err.retryable, err.channelFault]).toEqual([404, false, true]);
+    expect(err.message).toMatch(/^The WooCommerce REST API v3 was not found at .*\/shop\/wp-json\/wc\/v3 \(HTTP 404\) \(rest_no_route: No route was found/);
+    // A push to a store whose API is not there is refused as a whole: the channel's fault, never each item's.
+    const pushErr = (await connector({}, {}, `${baseUrl}/shop`).push([target('ART-001', 1, 5)]).catch((e: unknown) => e)) as ConnectorError;
+    expect([pushErr.status, pushErr.channelFault]).toEqual([404, true]);
     const res = (await rawApi().get('products', { per_page: 101 })) as { status: number; data: { code: string } };
     expect([res.status, res.data.code]).toEqual([400, 'rest_invalid_param']);
   });
@@ -411,8 +420,10 @@ describe('verify', () => {
   });
 
   it('the connector verifies with its webhookSecret credential', () => {
-    expect(connector().verify(Buffer.from(body), headersFor(body, WHSEC)).valid).toBe(true);
-    expect(connector({ webhookSecret: 'rotated' }).verify(Buffer.from(body), headersFor(body, WHSEC)).valid).toBe(false);
+    const order = '{"id":727,"status":"processing","line_items":[]}';
+    const store = { storeUrl: 'https://gallery.example.com' };
+    expect(connector({}, store).verify(Buffer.from(order), headersFor(order, WHSEC)).valid).toBe(true);
+    expect(connector({ webhookSecret: 'rotated' }, store).verify(Buffer.from(order), headersFor(order, WHSEC)).valid).toBe(false);
   });
 });
 
@@ -579,7 +590,7 @@ describe('emulator webhooks', () => {
 
   it('a webhook secret containing &amp; signs with the decoded secret; the hub configured with either spelling verifies', async () => {
     const e2 = new WooEmulator({ consumerKey: CK, consumerSecret: CS, webhookSecret: 'a&amp;b' });
-    await e2.start();
+    const e2Url = await e2.start();
     e2.subscribe(sinkAddress);
     e2.seed([{ sku: 'X', title: 'X', levels: { default: 1 } }]);
     await e2.setLevel({ sku: 'X', available: 4 });
@@ -587,8 +598,8 @@ describe('emulator webhooks', () => {
     await e2.stop();
     const r = sink.received[0]!;
     expect(r.headers['x-wc-webhook-signature']).toBe(crypto.createHmac('sha256', 'a&b').update(r.raw).digest('base64'));
-    expect(connector({ webhookSecret: 'a&amp;b' }).verify(r.raw, r.headers as Record<string, string>).valid).toBe(true);
-    expect(connector({ webhookSecret: 'a&b' }).verify(r.raw, r.headers as Record<string, string>).valid).toBe(true);
+    expect(connector({ webhookSecret: 'a&amp;b' }, {}, e2Url).verify(r.raw, r.headers as Record<string, string>).valid).toBe(true);
+    expect(connector({ webhookSecret: 'a&b' }, {}, e2Url).verify(r.raw, r.headers as Record<string, string>).valid).toBe(true);
   });
 
   it('a refund with restock sends product.updated, order.updated (with _restock_refunded_items) and the action webhook, which expand fetches; without restock no unit is booked', async () => {

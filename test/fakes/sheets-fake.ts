@@ -10,7 +10,10 @@
  * Shapes follow the Sheets API v4 reference (ValueRange, DataFilterValueRange,
  * BatchUpdateValuesByDataFilterResponse, AppendValuesResponse, DeveloperMetadata, Request of
  * spreadsheets.batchUpdate) and Google's error body `{error: {code, message, status}}`.
- * One assumption: a data filter that matches no row gives a response without `updatedRange`.
+ * What the reference does not say — the answer of `values:batchUpdateByDataFilter` when a developer
+ * metadata lookup matches no row — is a choice of the test (`unmatchedLookup`): an entry without
+ * `updatedRange` (the default), no entry at all, or a 400 refusing the whole request with nothing
+ * written. The hub must be right whichever Google does (docs/sheets.md).
  */
 import crypto from 'node:crypto';
 import http from 'node:http';
@@ -99,6 +102,12 @@ export class SheetsFake {
   readonly tokensIssued: string[] = [];
   /** Statuses to answer the next write requests with, before doing anything (e.g. [429]). */
   failNextWrites: number[] = [];
+  /**
+   * How `values:batchUpdateByDataFilter` answers a metadata lookup that matches no row (undocumented):
+   * `entry`: a response entry with its dataFilter and no `updatedRange`; `omit`: no entry for it;
+   * `refuse`: 400 INVALID_ARGUMENT for the whole request, nothing written.
+   */
+  unmatchedLookup: 'entry' | 'omit' | 'refuse' = 'entry';
   /** Sent as Retry-After (seconds) with a 429; null: none (Google usually sends none). */
   retryAfterSeconds: number | null = null;
   quota: { writes: number; windowMs: number };
@@ -140,6 +149,13 @@ export class SheetsFake {
     const tab = this.tab(title);
     const meta = tag ?? (sku ? { key: 'stockrelay.sku', value: sku } : null);
     tab.rows.push({ cells: [...cells], meta: meta ? [{ metadataId: this.nextMetaId++, metadataKey: meta.key, metadataValue: meta.value, visibility: 'DOCUMENT' }] : [] });
+  }
+
+  /** Tags an existing row (0-based) with `stockrelay.sku`, as the add-on's "Sync now" does. */
+  tagRow(title: string, row: number, sku: string): void {
+    const r = this.tab(title).rows[row];
+    if (!r) throw new Error(`no row ${row}`);
+    r.meta.push({ metadataId: this.nextMetaId++, metadataKey: 'stockrelay.sku', metadataValue: sku, visibility: 'DOCUMENT' });
   }
 
   /** Sorts the data rows (below the header) by a column, as "Sort sheet" does; metadata moves with its row. */
@@ -376,6 +392,13 @@ export class SheetsFake {
     if (!Array.isArray(data) || data.length === 0) throw new GoogleError(400, 'INVALID_ARGUMENT', 'Must specify at least one data filter value range.');
     const responses: unknown[] = [];
     const touched = { rows: 0, cols: 0, cells: 0, sheets: new Set<number>() };
+    if (this.unmatchedLookup === 'refuse') {
+      // Checked before anything is written: a refused request changes nothing.
+      (data as { dataFilter?: { developerMetadataLookup?: Record<string, unknown> } }[]).forEach((d, i) => {
+        const lookup = d.dataFilter?.developerMetadataLookup;
+        if (lookup && this.matchMeta(lookup).length === 0) throw new GoogleError(400, 'INVALID_ARGUMENT', `Invalid data[${i}]: no developer metadata matches the data filter.`);
+      });
+    }
     for (const d of data as { dataFilter?: Record<string, unknown>; majorDimension?: string; values?: unknown[][] }[]) {
       if (d.majorDimension !== undefined && d.majorDimension !== 'ROWS') throw new GoogleError(400, 'INVALID_ARGUMENT', 'The fake writes ROWS only.');
       const filter = d.dataFilter ?? {};
@@ -388,7 +411,7 @@ export class SheetsFake {
         targets = [{ tab, r0: r.r0, c0: r.c0, rows: r.r1 === null ? Infinity : r.r1 - r.r0, cols: r.c1 === null ? null : r.c1 - r.c0 }];
       } else throw new GoogleError(400, 'INVALID_ARGUMENT', 'The data filter must have a developerMetadataLookup or an a1Range.');
       if (targets.length === 0) {
-        responses.push({ dataFilter: filter });
+        if (this.unmatchedLookup === 'entry') responses.push({ dataFilter: filter });
         continue;
       }
       for (const t of targets) {

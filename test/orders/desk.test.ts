@@ -142,8 +142,16 @@ describe.each(['sqlite', 'postgres'] as const)('orders, purchase orders and reor
     expect(later.status).toBe(201);
     expect(later.body.purchaseOrder.status).toBe('waitlisted');
 
-    // A customer returns 4 of ART-2 on the channel, restocked: 9 on hand, and PO-7 (8) comes first.
-    await webhook([{ type: 'refund', refundId: 'r-2001', orderId: '2001', occurredAt: daysAgo(3, 11), lines: [{ lineId: 'a', sku: 'ART-2', ref: {}, quantity: 4, locationId: 'GAL', restock: true }], money: null }]);
+    // One unit comes back (6 on hand): enough for PO-8 alone, but PO-7 came first and still waits for
+    // ART-2, so PO-8 stays behind it. Served newest first, PO-8 would take the unit here.
+    await webhook([{ type: 'refund', refundId: 'r-2000', orderId: '2000', occurredAt: daysAgo(3, 10), lines: [{ lineId: 'a', sku: 'ART-2', ref: {}, quantity: 1, locationId: 'GAL', restock: true }], money: null }]);
+    await rig.settle();
+    expect((await api('GET', '/v1/purchase-orders/PO-7')).body).toMatchObject({ status: 'waitlisted', lines: [{ reserved: 0, waiting: 8 }] });
+    expect((await api('GET', '/v1/purchase-orders/PO-8')).body).toMatchObject({ status: 'waitlisted', lines: [{ reserved: 0, waiting: 1 }] });
+    expect(await level('ART-2')).toMatchObject({ onHand: 6, reserved: 0, available: 6 });
+
+    // A customer returns 3 more of ART-2 on the channel, restocked: 9 on hand, and PO-7 (8) comes first.
+    await webhook([{ type: 'refund', refundId: 'r-2001', orderId: '2001', occurredAt: daysAgo(3, 11), lines: [{ lineId: 'a', sku: 'ART-2', ref: {}, quantity: 3, locationId: 'GAL', restock: true }], money: null }]);
     await rig.settle();
     po = (await api('GET', '/v1/purchase-orders/PO-7')).body;
     expect(po).toMatchObject({ status: 'approved', lines: [{ reserved: 8, waiting: 0 }] });

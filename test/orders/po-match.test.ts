@@ -147,13 +147,13 @@ describe('checkPurchaseOrderInput', () => {
       'The purchase order number is 61 characters long; it can be at most 60.',
       'The purchase order has no lines. Add at least one item and quantity.',
     ]);
-    expect(checkPurchaseOrderInput({ number: 'P'.repeat(60), lines: [{ quantity: 1 }, { sku: 'A', quantity: 0 }, { sku: 'B', quantity: 2.5 }, { sku: 'C', quantity: '3' }, { sku: 'D', quantity: 1_000_001 }, { sku: 'E' }, null] })).toEqual([
+    expect(checkPurchaseOrderInput({ number: 'P'.repeat(60), lines: [{ quantity: 1 }, { sku: 'A', quantity: 0 }, { sku: 'B', quantity: 2.5 }, { sku: 'C', quantity: '3' }, { sku: 'D', quantity: 1_000_000_001 }, { sku: 'E' }, null] })).toEqual([
       'Line 1 has no SKU.',
-      'Line 2: the quantity must be a whole number from 1 to 1,000,000 (it is 0).',
-      'Line 3: the quantity must be a whole number from 1 to 1,000,000 (it is 2.5).',
-      'Line 4: the quantity must be a whole number from 1 to 1,000,000 (it is "3").',
-      'Line 5: the quantity must be a whole number from 1 to 1,000,000 (it is 1000001).',
-      'Line 6: the quantity must be a whole number from 1 to 1,000,000 (it is missing).',
+      'Line 2: the quantity must be a whole number from 1 to 1,000,000,000 (it is 0).',
+      'Line 3: the quantity must be a whole number from 1 to 1,000,000,000 (it is 2.5).',
+      'Line 4: the quantity must be a whole number from 1 to 1,000,000,000 (it is "3").',
+      'Line 5: the quantity must be a whole number from 1 to 1,000,000,000 (it is 1000000001).',
+      'Line 6: the quantity must be a whole number from 1 to 1,000,000,000 (it is missing).',
       'Line 7 is not an item with a quantity.',
     ]);
   });

@@ -185,7 +185,10 @@ describe.each(['sqlite', 'postgres'] as const)('the sheet, the hub and the emula
     const catalog = env.ss.insertSheet('Catalog');
     catalog.getRange(1, 1, grid.length, width).setValues(grid.map((cells) => Array.from({ length: width }, (_, i) => (cells[i] ?? '') as Cell)));
 
-    env.ui.answers = [h.url, RELAY_SECRET, ADMIN_TOKEN];
+    // The sheet connects with a credential of its own, made with the admin token as the CLI would.
+    const made = await api('POST', '/v1/credentials', { name: 'Shop sheet', scopes: ['sidebar'] });
+    expect(made.status).toBe(201);
+    env.ui.answers = [h.url, made.body.relaySecret, made.body.token];
     addon.menuConnect();
     expect(env.ui.lastAlert()!.text).toMatch(/^Connected to http:\/\/127\.0\.0\.1:\d+\./);
     addon.menuSetUpSheets();

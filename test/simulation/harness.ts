@@ -303,7 +303,7 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
         dispatch: { baseDelayMs: 100, maxDelayMs: 2_000, leaseMs: LEASE_MS, timeoutMs: 10_000, suspendAfter: 3, suspendMs: 1_000 },
         channels: [
           { id: 'shop', name: 'Shopify', platform: 'shopify', baseUrl: baseUrls.shop, locations: PLATFORM_LOC.shop, settings: { shopDomain: 'simulation.myshopify.com' }, credentials: { accessToken: 'SIM_SHOP_TOKEN', webhookSecret: 'SIM_SHOP_SECRET' } },
-          { id: 'square', name: 'Square', platform: 'square', baseUrl: baseUrls.square, locations: PLATFORM_LOC.square, settings: { notificationUrl: hookUrl('square') }, credentials: { accessToken: 'SIM_SQ_TOKEN', webhookSignatureKey: 'SIM_SQ_KEY' } },
+          { id: 'square', name: 'Square', platform: 'square', baseUrl: baseUrls.square, locations: PLATFORM_LOC.square, settings: { notificationUrl: hookUrl('square'), merchantId: (emulators.square as SquareEmulator).merchantId }, credentials: { accessToken: 'SIM_SQ_TOKEN', webhookSignatureKey: 'SIM_SQ_KEY' } },
           { id: 'woo', name: 'WooCommerce', platform: 'woocommerce', baseUrl: baseUrls.woo, locations: PLATFORM_LOC.woo, credentials: { consumerKey: 'SIM_WOO_KEY', consumerSecret: 'SIM_WOO_SECRET', webhookSecret: 'SIM_WOO_HOOK' } },
         ],
       }),
@@ -437,6 +437,8 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
         times.push(at > now ? at : now + 250);
       }
       for (const r of await h.store.listOutbox({ limit: 1000, status: 'working' })) if (r.lockedUntil) times.push(Date.parse(r.lockedUntil));
+      // Events waiting for their platform to answer again (a thin event fetched during an outage).
+      for (const e of await h.store.listInbox({ limit: 1000, status: 'received' })) if (e.retryAt) times.push(Date.parse(e.retryAt));
       for (const ch of CHANNELS) {
         for (const l of await h.store.listChannelLevels(ch)) if (l.pendingSince) times.push(Date.parse(l.pendingSince) + WINDOW_MS);
         const until = h.dispatcher.suspendedUntil(`channel:${ch}`);

@@ -16,6 +16,7 @@ import {
 } from '../types';
 import { chunks, parseRetryAfter, requestKey } from '../../util';
 import { inventoryLevelGid } from './ids';
+import { PageGuard } from '../paging';
 
 export const DEFAULT_API_VERSION = '2026-04';
 export const MAX_BATCH = 250;
@@ -326,9 +327,10 @@ export class ShopifyClient {
       for (const e of userErrors) {
         const i = indexOf(e.field, listName);
         if (i === null || i >= rest.length) {
-          // An error about the whole request: nothing was applied, and sending again will not help.
-          for (const p of rest) outcomes[p.index] = { sku: p.target.sku, locationId: p.target.locationId, status: 'failed', message: `Shopify refused the change: ${e.message}` };
-          return;
+          // An error about the whole request, not one quantity: nothing was applied, and no item was
+          // refused. A fault of the channel (the hub's request or the shop's setup), not a dead letter
+          // for every item in it: the pushes are kept and retried, and the channel alerts if it lasts.
+          throw new ConnectorError(this.scrub(`Shopify refused the whole inventory change (${e.code ?? 'no code'}: ${e.message}); no item was changed.`), false, null, 200, { channelFault: true });
         }
         if (e.code === 'CHANGE_FROM_QUANTITY_STALE' || e.code === 'COMPARE_QUANTITY_STALE') stale.add(i);
         else refused.set(i, e.message);
@@ -378,9 +380,18 @@ export class ShopifyClient {
     type Page = { productVariants: { nodes: Node[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } } };
     const out: PlatformListing[] = [];
     let after: string | null = null;
-    for (let page = 0; page < 100_000; page++) {
+    const guard = new PageGuard({ platform: 'Shopify', what: 'list the catalog', hint: 'Shopify, or a proxy in front of the channel\'s baseUrl, does not follow the "after" cursor of the productVariants query' });
+    for (;;) {
       const data: Page = await this.callPaced<Page>(CATALOG_QUERY, { first: this.pageSize, after }, signal);
-      for (const v of data.productVariants.nodes) {
+      const nodes = data?.productVariants?.nodes;
+      if (!Array.isArray(nodes)) throw new ConnectorError('Shopify answered the catalog query without a list of product variants.', true);
+      const info = data.productVariants.pageInfo;
+      const more = info?.hasNextPage === true && typeof info.endCursor === 'string' && info.endCursor !== '';
+      guard.page(
+        nodes.map((v) => String(v?.id)),
+        more ? info.endCursor : null,
+      );
+      for (const v of nodes) {
         const productTitle = v.product?.title ?? '';
         const variantTitle = v.title && v.title !== 'Default Title' ? v.title : '';
         out.push({
@@ -389,10 +400,9 @@ export class ShopifyClient {
           ref: { productId: v.product?.id ?? '', variantId: v.id, inventoryItemId: v.inventoryItem?.id },
         });
       }
-      const info = data.productVariants.pageInfo;
-      if (!info.hasNextPage || !info.endCursor) return out;
+      if (!more) return out;
+      guard.more();
       after = info.endCursor;
     }
-    return out;
   }
 }

@@ -8,7 +8,7 @@
 import type { Connector, ConnectorCapabilities, ConnectorContext, ConnectorDefinition } from '../types';
 import { MAX_BATCH, ShopifyClient } from './client';
 import { EXPANDED_RETURN_KEY, SHOPIFY_TOPICS, returnIdOf, translate } from './translate';
-import { verifyShopifyWebhook } from './verify';
+import { verifyShopifyDelivery } from './verify';
 
 export const capabilities: ConnectorCapabilities = {
   platform: 'shopify',
@@ -32,7 +32,8 @@ export function createShopifyConnector(ctx: ConnectorContext): Connector {
   const secret = ctx.credentials.webhookSecret;
   return {
     capabilities: { ...capabilities, push: client.pushMode === 'idempotent_delta' ? ['idempotent_delta', 'compare_and_set'] : capabilities.push },
-    verify: (raw, headers) => verifyShopifyWebhook(raw, headers, secret),
+    // The signature, then the shop (X-Shopify-Shop-Domain = shopDomain), then the topic against the body.
+    verify: (raw, headers) => verifyShopifyDelivery(raw, headers, { secret, shopDomain: ctx.settings.shopDomain }),
     /**
      * `returns/process` names a Return only: the Return (its exchange line items) is read with
      * `return(id:)` and attached under `stockrelay_return`. Other topics are returned unchanged; so

@@ -9,6 +9,8 @@
  * cancelled order carries; inventory_levels/update → level_observed; orders/paid, orders/fulfilled
  * and orders/updated → order_updated (never stock: an order edit that adds or removes items is not
  * booked from orders/updated; the level webhooks and reconciliation see it). Other topics give no facts.
+ * The topic header is not signed: a body that is not what its topic says is refused
+ * (`shopifyTopicDisagreement`, also checked at the door by `verifyShopifyDelivery`).
  *
  * Money (the transaction log): sale, cancellation and order_updated carry `order` (OrderDetails)
  * read from the REST order body; refund carries `money`. Amounts are decimal strings in the shop
@@ -70,9 +72,6 @@ import {
 import { toGid } from './ids';
 
 export const SHOPIFY_TOPICS = ['orders/create', 'orders/paid', 'orders/fulfilled', 'orders/updated', 'orders/cancelled', 'refunds/create', 'inventory_levels/update', 'returns/process'] as const;
-
-/** Topics that change an order without moving stock, and the `change` their order_updated names. */
-const ORDER_UPDATES: Record<string, string> = { 'orders/paid': 'paid', 'orders/fulfilled': 'fulfilled', 'orders/updated': 'updated' };
 
 /** Where `expand` attaches the Return (Admin GraphQL shape) fetched for a `returns/process` webhook. */
 export const EXPANDED_RETURN_KEY = 'stockrelay_return';
@@ -176,7 +175,8 @@ const PAYMENT: Record<string, PaymentStatus> = {
 };
 
 function paymentOf(order: Obj): PaymentStatus {
-  return typeof order.financial_status === 'string' ? (PAYMENT[order.financial_status.toLowerCase()] ?? 'unknown') : 'unknown';
+  const status = typeof order.financial_status === 'string' ? order.financial_status.toLowerCase() : '';
+  return Object.hasOwn(PAYMENT, status) ? PAYMENT[status]! : 'unknown';
 }
 
 function fulfilmentOf(order: Obj): FulfilmentStatus {
@@ -369,8 +369,98 @@ function exchangeFact(body: Obj, headers: Headers): ChannelFact[] {
   return [{ type: 'sale', orderId, occurredAt: when(headers, body.processed_at, body.updated_at), lines }];
 }
 
+/**
+ * What a webhook body is, by its `admin_graphql_api_id` (Order, Refund, InventoryLevel, Return), else
+ * by the fields only that resource has: `line_items` (an order), `refund_line_items` (a refund),
+ * `inventory_item_id` + `location_id` + `available` (an inventory level).
+ */
+type BodyKind = 'order' | 'refund' | 'inventory level' | 'return' | 'other';
+
+const KIND_BY_GID: readonly (readonly [string, BodyKind])[] = [
+  ['gid://shopify/Order/', 'order'],
+  ['gid://shopify/Refund/', 'refund'],
+  ['gid://shopify/InventoryLevel/', 'inventory level'],
+  ['gid://shopify/Return/', 'return'],
+];
+
+function bodyKind(body: Obj): BodyKind {
+  const api = body.admin_graphql_api_id;
+  if (typeof api === 'string' && api !== '') return KIND_BY_GID.find(([prefix]) => api.startsWith(prefix))?.[1] ?? 'other';
+  if (Array.isArray(body.line_items)) return 'order';
+  if (Array.isArray(body.refund_line_items)) return 'refund';
+  if ('inventory_item_id' in body && 'location_id' in body && 'available' in body) return 'inventory level';
+  return 'other';
+}
+
+/** The topics whose body is an order (REST shape). */
+const ORDER_TOPICS = new Set(['orders/create', 'orders/paid', 'orders/fulfilled', 'orders/updated', 'orders/cancelled']);
+
+/**
+ * Why the body of a delivery is not what its `X-Shopify-Topic` says, or null when it is (or when the
+ * topic is one the hub takes no fact from, or the body is not a JSON object: translate refuses that).
+ * The topic header is not covered by Shopify's HMAC (only the body is), so a genuine body resent
+ * under another topic must not become another fact. The rules are the ones every genuine delivery
+ * keeps (README.md, "Topic and account checks"):
+ * - `orders/*`: an order (Order gid or `line_items`, an order id and a `line_items` list);
+ *   `orders/cancelled` also has a `cancelled_at` date, `orders/create` has none (an order is not
+ *   created cancelled; a cancelled order resent as new must not book its sale);
+ * - `refunds/create`: a refund (Refund gid or `refund_line_items`) with a `refund_line_items` list
+ *   and an `order_id`;
+ * - `inventory_levels/update`: an inventory level (InventoryLevel gid, or `inventory_item_id`,
+ *   `location_id` and `available`);
+ * - `returns/process`: not an order, refund or level (a Return gid when it has one).
+ * `orders/paid` and `orders/fulfilled` move no stock: their order_updated takes the order's states
+ * from the body, and is called "paid" / "fulfilled" only when the body says so (`changeOf`).
+ */
+export function shopifyTopicDisagreement(topic: string, body: unknown): string | null {
+  if (!isObj(body)) return null;
+  const kind = bodyKind(body);
+  const api = typeof body.admin_graphql_api_id === 'string' && body.admin_graphql_api_id !== '' ? body.admin_graphql_api_id : null;
+  const isA = kind === 'other' ? 'is not a resource the hub knows' : `is ${kind === 'order' || kind === 'inventory level' ? 'an' : 'a'} ${kind}`;
+  const said = (what: string) =>
+    `The X-Shopify-Topic header says "${topic}", but the signed body ${what}. The topic header is not covered by Shopify's signature, so the hub takes a fact only when the body shows it.`;
+  if (ORDER_TOPICS.has(topic)) {
+    const missing: string[] = [];
+    if (kind !== 'order') missing.push(`${isA}${api ? ` (${api})` : ''}`);
+    if (!gidFrom(body, 'Order')) missing.push('has no order id');
+    if (!Array.isArray(body.line_items)) missing.push('has no line_items list');
+    if (missing.length > 0) return said(`is not an order: it ${missing.join(' and ')}`);
+    const cancelledAt = iso(body.cancelled_at);
+    if (topic === 'orders/cancelled' && !cancelledAt) return said('is an order that is not cancelled (its cancelled_at is empty)');
+    if (topic === 'orders/create' && cancelledAt) return said(`is an order cancelled at ${cancelledAt}, not a new one`);
+    return null;
+  }
+  if (topic === 'refunds/create') {
+    if (kind !== 'refund' || !Array.isArray(body.refund_line_items) || body.order_id === undefined || body.order_id === null) {
+      return said(`is not a refund: it ${kind === 'refund' ? 'has no refund_line_items list or no order_id' : `${isA}${api ? ` (${api})` : ''}`}`);
+    }
+    return null;
+  }
+  if (topic === 'inventory_levels/update') return kind === 'inventory level' ? null : said(`is not an inventory level: it ${isA}${api ? ` (${api})` : ''}`);
+  if (topic === 'returns/process') return kind === 'return' || (kind === 'other' && !api) ? null : said(`is not a return: it ${isA}${api ? ` (${api})` : ''}`);
+  return null;
+}
+
+/** The financial statuses of an order that has been paid (and maybe refunded since). */
+const PAID_STATUSES = new Set(['paid', 'partially_refunded', 'refunded']);
+
+/**
+ * What an order_updated from an update topic is called: "paid" / "fulfilled" only when the body
+ * shows it (a paid financial_status / fulfillment_status "fulfilled", and not cancelled), else
+ * "updated". The order's states themselves always come from the body.
+ */
+function changeOf(topic: string, body: Obj): string {
+  if (iso(body.cancelled_at)) return 'updated';
+  const financial = typeof body.financial_status === 'string' ? body.financial_status.toLowerCase() : '';
+  if (topic === 'orders/paid' && PAID_STATUSES.has(financial)) return 'paid';
+  if (topic === 'orders/fulfilled' && body.fulfillment_status === 'fulfilled') return 'fulfilled';
+  return 'updated';
+}
+
 export function translate(topic: string, body: unknown, headers: Headers): ChannelFact[] {
   if (!isObj(body)) throw new TranslateError(`The Shopify ${topic} event body is not a JSON object.`);
+  const disagreement = shopifyTopicDisagreement(topic, body);
+  if (disagreement) throw new TranslateError(disagreement);
   switch (topic) {
     case 'orders/create': {
       const orderId = orderIdOf(body, 'The Shopify order');
@@ -384,7 +474,7 @@ export function translate(topic: string, body: unknown, headers: Headers): Chann
     case 'orders/updated': {
       // No stock moves here; an order whose money cannot be read gives nothing (the next order event carries it again).
       const orderId = orderIdOf(body, `The Shopify ${topic} order`);
-      return orderUpdate(body, orderId, ORDER_UPDATES[topic]!, timeOf(headers, body.updated_at, body.processed_at, body.created_at));
+      return orderUpdate(body, orderId, changeOf(topic, body), timeOf(headers, body.updated_at, body.processed_at, body.created_at));
     }
     case 'orders/cancelled': {
       const orderId = orderIdOf(body, 'The cancelled Shopify order');

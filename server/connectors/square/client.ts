@@ -17,6 +17,7 @@ import {
   type PushTarget,
 } from '../types';
 import { chunks, parseRetryAfter, requestKey } from '../../util';
+import { PageGuard } from '../paging';
 
 export const DEFAULT_BASE_URL = 'https://connect.squareup.com';
 /** The Square-Version of `../shared/specs/square/openapi.json`, which the emulator checks requests against. */
@@ -118,6 +119,11 @@ export class SquareConnectorClient {
     return this.token ? msg.split(this.token).join('[redacted]') : msg;
   }
 
+  /** The guard of one paged listing (server/connectors/paging.ts). */
+  private pageGuard(what: string, endpoint: string): PageGuard {
+    return new PageGuard({ platform: 'Square', what, hint: `Square, or a proxy in front of the channel's baseUrl, does not follow the "cursor" of ${endpoint}` });
+  }
+
   /** One SDK call; every failure becomes a ConnectorError (an abort is rethrown as the signal's reason). */
   private async call<T>(what: string, run: () => Promise<T>, signal?: AbortSignal): Promise<T> {
     signal?.throwIfAborted();
@@ -176,13 +182,15 @@ export class SquareConnectorClient {
     } else if (status === 403) {
       e = new ConnectorError(`Square refused the request (HTTP 403)${said} while trying to ${what}: the token lacks a permission (INVENTORY_READ, INVENTORY_WRITE, ITEMS_READ, ORDERS_READ) or the location is not this seller's.`, false, null, 403);
     } else if (status === 404) {
-      e = new ConnectorError(`Square does not know this object (HTTP 404)${said} while trying to ${what}; run catalog discovery again.`, false, null, 404);
+      // Square answers an unknown object inside a request with 400 and the field; a 404 of the request
+      // itself is the wrong address (baseUrl, production vs sandbox) or an endpoint that is gone.
+      e = new ConnectorError(`Square answered 404 (not found)${said} while trying to ${what}: check the channel's baseUrl (https://connect.squareup.com, or https://connect.squareupsandbox.com for a sandbox token) and the squareVersion setting.`, false, null, 404);
     } else if (status >= 500 || status === 408) {
       e = new ConnectorError(`Square had a server error (HTTP ${status})${said} while trying to ${what}; it will be retried.`, true, retryAfter, status);
     } else {
       e = new ConnectorError(`Square rejected the request (HTTP ${status})${said} while trying to ${what}.`, false, null, status);
     }
-    return new ConnectorError(this.scrub(e.message), e.retryable, e.retryAfterMs, e.status);
+    return new ConnectorError(this.scrub(e.message), e.retryable, e.retryAfterMs, e.status, { channelFault: e.channelFault });
   }
 
   /**
@@ -237,13 +245,19 @@ export class SquareConnectorClient {
         'read inventory counts',
         async () => {
           let page = await this.client.inventory.batchGetCounts({ catalogObjectIds: part, locationIds: locs, states: ['IN_STOCK'] }, this.options(signal));
-          for (let n = 0; n < 100_000; n++) {
+          const guard = this.pageGuard('read inventory counts', 'BatchRetrieveInventoryCounts');
+          for (;;) {
+            guard.page(
+              page.data.map((c) => `${c.catalogObjectId}|${c.locationId}|${c.state}|${c.calculatedAt ?? ''}`),
+              page.hasNextPage() ? page.response.cursor : null,
+            );
             for (const c of page.data) {
               if (c.state !== 'IN_STOCK' || !c.catalogObjectId || !c.locationId) continue;
               const q = Number(c.quantity);
               if (Number.isFinite(q)) out.set(`${c.catalogObjectId}|${c.locationId}`, Math.floor(q));
             }
             if (!page.hasNextPage()) break;
+            guard.more();
             page = await page.getNextPage();
           }
         },
@@ -292,7 +306,7 @@ export class SquareConnectorClient {
         const delta = target.level - target.expected;
         if (!Number.isInteger(delta)) return fail(`The last seen level ${target.expected} is not a whole number.`);
         if (delta === 0) {
-          outcomes[index] = { sku: target.sku, locationId: target.locationId, status: 'applied', level: target.level };
+          outcomes[index] = { sku: target.sku, locationId: target.locationId, status: 'applied', level: target.level, wrote: false };
           return;
         }
         planned.push({ index, target, variationId, kind: 'ADJUSTMENT', delta });
@@ -367,8 +381,9 @@ export class SquareConnectorClient {
           if (i !== null && i < rest.length) refused.set(i, `${e.code ?? 'ERROR'}${e.detail ? `: ${e.detail}` : ''}`);
         }
         if (refused.size === 0) {
-          for (const p of rest) outcomes[p.index] = { sku: p.target.sku, locationId: p.target.locationId, status: 'failed', message: answer.error.message };
-          return;
+          // Refused as a whole, naming no change: nothing was applied and no item was refused. A fault
+          // of the channel, not a dead letter for every item: kept, retried, alerted if it lasts.
+          throw new ConnectorError(answer.error.message, false, null, answer.status, { channelFault: true });
         }
         rest.forEach((p, i) => {
           const msg = refused.get(i);
@@ -408,7 +423,12 @@ export class SquareConnectorClient {
       'list the catalog',
       async () => {
         let page = await this.client.catalog.list({ types: 'ITEM' }, this.options(signal));
-        for (let n = 0; n < 100_000; n++) {
+        const guard = this.pageGuard('list the catalog', 'ListCatalog');
+        for (;;) {
+          guard.page(
+            page.data.map((obj) => String(obj.id)),
+            page.hasNextPage() ? page.response.cursor : null,
+          );
           for (const obj of page.data) {
             if (obj.type !== 'ITEM' || obj.isDeleted) continue;
             const itemName = obj.itemData?.name?.trim() ?? '';
@@ -425,6 +445,7 @@ export class SquareConnectorClient {
             }
           }
           if (!page.hasNextPage()) break;
+          guard.more();
           page = await page.getNextPage();
         }
       },

@@ -9,7 +9,7 @@
 import { ConnectorError, type Connector, type ConnectorCapabilities, type ConnectorContext, type ConnectorDefinition } from '../types';
 import { MAX_BATCH, SquareConnectorClient } from './client';
 import { EXPANDED_ORDER_KEY, SQUARE_TOPICS, createTranslate } from './translate';
-import { verifySquareWebhook } from './verify';
+import { normaliseMerchantId, verifySquareDelivery } from './verify';
 
 const NO_HIDE =
   'Not supported. Square marks a tracked variation sold out by itself when its count reaches 0 and lifts it on restock (ItemVariationLocationOverrides.sold_out is read-only: writes are ignored), so the POS and Square Online already stop selling it. The only real "hide" is archiving the whole item (CatalogItem.is_archived) through UpsertCatalogObject, which replaces the entire item with its variations, needs the current version and can drop fields a client does not know: too destructive to do automatically.';
@@ -61,7 +61,13 @@ function orderOf(topic: string, body: unknown, salesFromPayments: boolean): { or
   return null;
 }
 
+/** What settings.merchantId is and where to find it (Square shows it on no dashboard). */
+export const MERCHANT_ID_HELP =
+  'It is the id of the Square seller account this channel\'s access token belongs to; every Square event names it (merchant_id) and the hub refuses events for any other. Square shows it on no dashboard: read it with `curl https://connect.squareup.com/v2/merchants/me -H "Authorization: Bearer <access token>"` (the "id" of "merchant"), or from the merchant_id of an event in the Developer Console\'s webhook logs.';
+
 export function createSquareConnector(ctx: ConnectorContext): Connector {
+  const merchantId = normaliseMerchantId(ctx.settings.merchantId);
+  if (!merchantId || !/^[A-Z0-9_-]{1,64}$/.test(merchantId)) throw new ConnectorError(`The Square channel needs the setting merchantId. ${MERCHANT_ID_HELP}`, false);
   const client = new SquareConnectorClient(ctx);
   const signatureKey = ctx.credentials.webhookSignatureKey;
   const translate = createTranslate({ restockReturns: client.restockReturns, locationIds: client.locationIds, salesFromPayments: client.salesFromPayments });
@@ -70,7 +76,8 @@ export function createSquareConnector(ctx: ConnectorContext): Connector {
   };
   return {
     capabilities,
-    verify: (raw, headers) => verifySquareWebhook(raw, headers, signatureKey, client.notificationUrl),
+    // The signature over URL + body, then the account: the signed merchant_id must be merchantId.
+    verify: (raw, headers) => verifySquareDelivery(raw, headers, { signatureKey, notificationUrl: client.notificationUrl, merchantId }),
     /**
      * Order and refund events are thin, and a completed payment names its order: the order (lines,
      * returns, tenders) is fetched with BatchRetrieveOrders and attached under `stockrelay_order`. Other topics, pending refunds,
@@ -98,7 +105,8 @@ export function createSquareConnector(ctx: ConnectorContext): Connector {
 export const definition: ConnectorDefinition = {
   platform: 'square',
   credentials: ['accessToken', 'webhookSignatureKey'],
-  requiredSettings: ['notificationUrl'],
+  requiredSettings: ['notificationUrl', 'merchantId'],
+  settingHelp: { merchantId: MERCHANT_ID_HELP },
   capabilities,
   create: createSquareConnector,
 };

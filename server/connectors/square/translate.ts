@@ -390,6 +390,11 @@ export function createTranslate(opts: TranslateOptions = {}): (topic: string, bo
   const coveredOrder = (order: Obj): boolean => !covered || str(order.location_id) === null || covered.has(str(order.location_id)!);
   return (topic, body) => {
     if (!isObj(body)) throw new TranslateError(`The Square ${topic} event body is not a JSON object.`);
+    // The type is part of the signed body (Square sends no topic header): the topic the hub was
+    // handed must be that type, so nothing outside the signature can make one event read as another.
+    if (typeof body.type === 'string' && body.type.trim() !== topic) {
+      throw new TranslateError(`The Square event says it is "${body.type.trim().slice(0, 100)}", not "${topic}": its facts are read only as the type its signed body names.`);
+    }
     switch (topic) {
       case 'order.created':
       case 'order.updated': {

@@ -5,6 +5,10 @@
  * query as configured; never rebuilt from the request, which a proxy may have rewritten). The event
  * id, type and time come from the verified body (`event_id`, `type`, `created_at`).
  * Checked over the raw bytes in constant time; never throws.
+ *
+ * Everything the hub takes from a Square delivery is inside the signed bytes: the event type is the
+ * body's `type` (no topic header), the account its `merchant_id`. `verifySquareDelivery`, what the
+ * connector runs, also checks that `merchant_id` is the channel's own (setting merchantId).
  */
 import crypto from 'node:crypto';
 import { headerValue, type Headers, type VerifyResult } from '../types';
@@ -66,6 +70,43 @@ export function verifySquareWebhook(raw: Buffer, headers: Headers, signatureKey:
     const created = typeof b.created_at === 'string' ? Date.parse(b.created_at) : Number.NaN;
     const occurredAt = Number.isNaN(created) ? null : new Date(created).toISOString();
     return { valid: true, eventId, topic, occurredAt };
+  } catch {
+    return { valid: false, reason: 'The webhook could not be checked.' };
+  }
+}
+
+/** A Square merchant id as compared: trimmed, upper case (Square's ids are upper-case letters and digits). */
+export function normaliseMerchantId(value: unknown): string | null {
+  if (typeof value !== 'string') return null;
+  const id = value.trim().toUpperCase();
+  return id === '' ? null : id;
+}
+
+/**
+ * The whole check of a delivery to a Square channel, as the hub's webhook door runs it: the
+ * signature over the notification URL and body (`verifySquareWebhook`), then the account: the signed
+ * body's `merchant_id` (Square names the seller in every event) must be the channel's `merchantId`.
+ * A webhook subscription belongs to a Square application, which may be authorised by several
+ * sellers: its signature key signs the events of all of them. A refusal carries `refusal`
+ * (`signature` or `account`) and a reason for the shop owner.
+ */
+export function verifySquareDelivery(raw: Buffer, headers: Headers, opts: { signatureKey: string | undefined; notificationUrl: string | undefined; merchantId: unknown }): VerifyResult {
+  const signed = verifySquareWebhook(raw, headers, opts.signatureKey, opts.notificationUrl);
+  if (!signed.valid) return { ...signed, refusal: 'signature' };
+  try {
+    const ours = normaliseMerchantId(opts.merchantId);
+    if (!ours) return { valid: false, refusal: 'account', reason: 'This Square channel has no merchantId setting, so no event can be matched to its seller account.' };
+    const body = JSON.parse(raw.toString('utf8')) as { merchant_id?: unknown };
+    const named = normaliseMerchantId(body.merchant_id);
+    if (!named) return { valid: false, refusal: 'account', reason: 'The Square event names no merchant (merchant_id), and Square names the seller in every event: it cannot be matched to this channel.' };
+    if (named !== ours) {
+      return {
+        valid: false,
+        refusal: 'account',
+        reason: `The Square event is for merchant ${named.slice(0, 64)}, but this channel is merchant ${ours} (setting merchantId). A Square application authorised by several sellers needs a channel per seller.`,
+      };
+    }
+    return signed;
   } catch {
     return { valid: false, reason: 'The webhook could not be checked.' };
   }

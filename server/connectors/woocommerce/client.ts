@@ -19,12 +19,18 @@ import {
   type PushTarget,
 } from '../types';
 import { chunks, parseRetryAfter } from '../../util';
+import { PageGuard } from '../paging';
 import { WOO_LOCATION, wooId } from './translate';
 
 /** WooCommerce refuses more than 100 objects per batch request (`woocommerce_rest_batch_items_limit`). */
 export const MAX_BATCH = 100;
 /** WordPress caps `per_page` at 100. */
 export const MAX_PAGE = 100;
+/**
+ * WooCommerce's error codes for one id it does not have (`woocommerce_rest_product_invalid_id`,
+ * `woocommerce_rest_product_variation_invalid_id`, `woocommerce_rest_shop_order_invalid_id`, …).
+ */
+const ITEM_NOT_FOUND = /^woocommerce_rest_[a-z_]*invalid_id$/;
 
 type Obj = Record<string, unknown>;
 type Method = 'get' | 'post' | 'put';
@@ -57,6 +63,12 @@ function idsOf(ref: Pick<ListingRef, 'productId' | 'variantId'>): Ids | null {
   const v = ref.variantId === undefined || ref.variantId === '' ? productId : wooId(ref.variantId);
   if (!v) return null;
   return { productId, variationId: v === productId ? null : v };
+}
+
+/** A header's whole, non-negative number, or null when absent or anything else. */
+function wholeNumber(v: string | undefined): number | null {
+  if (v === undefined || !/^\d{1,9}$/.test(v.trim())) return null;
+  return Number(v.trim());
 }
 
 /** Where a group of listings is read and written: the products collection, or one product's variations. */
@@ -155,16 +167,18 @@ export class WooClient {
       e = new ConnectorError(`WooCommerce refused the API key (HTTP 401)${said} while trying to ${what}: check the consumerKey and consumerSecret credentials of this channel and that the key has Read/Write permission.`, false, null, 401);
     } else if (status === 403) {
       e = new ConnectorError(`WooCommerce refused the request (HTTP 403)${said} while trying to ${what}: the API key's user lacks permission, or a security plugin or firewall blocks the REST API.`, false, null, 403);
-    } else if (status === 404 && code === 'rest_no_route') {
-      e = new ConnectorError(`The WooCommerce REST API v3 was not found at ${this.url}/wp-json/wc/v3 (HTTP 404 rest_no_route): check the store address and that WooCommerce is active with pretty permalinks.`, false, null, 404);
+    } else if (status === 404 && code !== null && ITEM_NOT_FOUND.test(code)) {
+      // WooCommerce's own answer for one id it does not have: a refusal of that item only.
+      e = new ConnectorError(`WooCommerce does not know this item (HTTP 404)${said} while trying to ${what}; run catalog discovery again.`, false, null, 404, { channelFault: false });
     } else if (status === 404) {
-      e = new ConnectorError(`WooCommerce does not know this item (HTTP 404)${said} while trying to ${what}; run catalog discovery again.`, false, null, 404);
+      // No route (rest_no_route), or a 404 from something in front of WordPress: the whole API is missing here.
+      e = new ConnectorError(`The WooCommerce REST API v3 was not found at ${this.url}/wp-json/wc/v3 (HTTP 404)${said} while trying to ${what}: check the store address and that WooCommerce is active with pretty permalinks.`, false, null, 404);
     } else if (status >= 500 || status === 408) {
       e = new ConnectorError(`WooCommerce had a server error (HTTP ${status})${said} while trying to ${what}; it will be retried.`, true, retryAfter, status);
     } else {
       e = new ConnectorError(`WooCommerce rejected the request (HTTP ${status})${said} while trying to ${what}.`, false, null, status);
     }
-    return new ConnectorError(this.scrub(e.message), e.retryable, e.retryAfterMs, e.status);
+    return new ConnectorError(this.scrub(e.message), e.retryable, e.retryAfterMs, e.status, { channelFault: e.channelFault });
   }
 
   // ---------------------------------------------------------------- read
@@ -176,6 +190,19 @@ export class WooClient {
       const endpoint = group === '' ? 'products' : `products/${group}/variations`;
       const { data } = await this.call<WooProduct[]>('get', endpoint, 'read stock levels', { params: { include: part.join(','), per_page: MAX_PAGE } }, signal);
       if (!Array.isArray(data)) throw new ConnectorError('WooCommerce answered a product list that is not a list.', true);
+      const asked = new Set(part);
+      const stranger = data.find((p) => !asked.has(String(p?.id)));
+      if (stranger) {
+        // The store (or a cache or proxy in front of it) ignored `include`: what it sent is not what
+        // was asked for, and an item missing from it says nothing about that item.
+        throw new ConnectorError(
+          `WooCommerce answered a request for ${part.length} product id(s) with product ${String(stranger?.id)}, which was not asked for: the store, or a cache or proxy in front of it, ignores the "include" parameter of ${this.url}/wp-json/wc/v3/${endpoint}. Exclude /wp-json/ from page caching (or fix the plugin that rewrites the query); stock updates are held until it answers correctly.`,
+          false,
+          null,
+          null,
+          { channelFault: true },
+        );
+      }
       for (const p of data) {
         const managed = p.manage_stock === true || p.manage_stock === 'parent';
         out.set(String(p.id), managed && typeof p.stock_quantity === 'number' ? p.stock_quantity : null);
@@ -248,9 +275,10 @@ export class WooClient {
         continue;
       }
       const now = before.get(idOf(p)) ?? null;
-      // Already there: our own earlier attempt landed, or nothing moved. Not when the store moved to it
-      // from another level on its own (a restock whose webhook was lost): that is a change to explain.
-      if (now === level && (expected === null || now === expected || p.target.retry)) outcomes[p.index] = { sku, locationId, status: 'applied', level };
+      // Already there: nothing moved, or the level is unknown (never read, or an earlier attempt of ours
+      // got no answer and may have landed). Not when the store moved to it from a level we knew on its
+      // own (a restock whose webhook was lost, a sale during an outage): that is a change to explain.
+      if (now === level && (expected === null || now === expected)) outcomes[p.index] = { sku, locationId, status: 'applied', level, wrote: false };
       else if (now !== null && expected !== null && now !== expected) outcomes[p.index] = { sku, locationId, status: 'stale', observed: now };
       else write.push(p);
     }
@@ -262,8 +290,15 @@ export class WooClient {
     if (write.length === 1) {
       const p = write[0]!;
       const { id, ...fields } = body(p);
-      await this.call('put', `${base}/${id}`, `set the stock of ${p.target.sku}`, { data: fields }, signal);
-      written.push(p);
+      try {
+        await this.call('put', `${base}/${id}`, `set the stock of ${p.target.sku}`, { data: fields }, signal);
+        written.push(p);
+      } catch (err) {
+        // A refusal of this one item (WooCommerce does not have it, or refuses its fields) is its
+        // outcome; anything about the whole store (401, 403, no route, 5xx, no answer) fails the request.
+        if (!(err instanceof ConnectorError) || err.channelFault) throw err;
+        outcomes[p.index] = { sku: p.target.sku, locationId: p.target.locationId, status: 'failed', message: err.message };
+      }
     } else {
       type Item = { id?: number; error?: { code?: string; message?: string } };
       const { data } = await this.call<{ update?: Item[] }>('post', `${base}/batch`, `set the stock of ${write.length} items`, { data: { update: write.map(body) } }, signal);
@@ -298,14 +333,25 @@ export class WooClient {
 
   // ---------------------------------------------------------------- catalog
 
+  /**
+   * Every page of a list, by `page` number. Stops at the last page WooCommerce reports
+   * (`X-WP-TotalPages`, else `X-WP-Total` items), or at a short page when it reports neither; a page
+   * with the same items as an earlier one (a cache or proxy that ignores `page`) or more pages than
+   * the guard allows is an error, never a partial list (server/connectors/paging.ts).
+   */
   private async allPages(endpoint: string, what: string, signal?: AbortSignal): Promise<WooProduct[]> {
     const out: WooProduct[] = [];
-    for (let page = 1; page < 100_000; page++) {
+    const guard = new PageGuard({ platform: 'WooCommerce', what, hint: `the store, or a cache or proxy in front of it, ignores the "page" parameter of ${this.url}/wp-json/wc/v3/${endpoint}: exclude /wp-json/ from page caching (or fix the plugin that rewrites the query)` });
+    for (let page = 1; ; page++) {
       const { data, headers } = await this.call<WooProduct[]>('get', endpoint, what, { params: { per_page: this.pageSize, page } }, signal);
       if (!Array.isArray(data)) throw new ConnectorError('WooCommerce answered a product list that is not a list.', true);
+      guard.page(data.map((p) => String(p?.id)));
       out.push(...data);
-      const total = Number(headers['x-wp-totalpages']);
-      if (Number.isInteger(total) ? page >= total : data.length < this.pageSize) break;
+      const totalPages = wholeNumber(headers['x-wp-totalpages']);
+      const total = wholeNumber(headers['x-wp-total']);
+      if (totalPages !== null ? page >= totalPages : total !== null ? out.length >= total : data.length < this.pageSize) break;
+      if (data.length === 0) break;
+      guard.more();
     }
     return out;
   }
@@ -335,7 +381,8 @@ export class WooClient {
       const { data } = await this.call<Obj>('get', `orders/${orderId}`, `read order ${orderId}`, {}, signal);
       return data;
     } catch (err) {
-      if (err instanceof ConnectorError && err.status === 404) return null;
+      // WooCommerce has no such order; a 404 of the whole API (no route) is not an answer about it.
+      if (err instanceof ConnectorError && err.status === 404 && !err.channelFault) return null;
       throw err;
     }
   }

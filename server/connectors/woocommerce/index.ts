@@ -8,7 +8,7 @@
 import type { Connector, ConnectorCapabilities, ConnectorContext, ConnectorDefinition } from '../types';
 import { MAX_BATCH, WooClient } from './client';
 import { WOO_TOPICS, translate, wooId } from './translate';
-import { isWooPing, verifyWooWebhook } from './verify';
+import { isWooPing, verifyWooDelivery } from './verify';
 
 export { WOO_LOCATION } from './translate';
 
@@ -32,9 +32,13 @@ export const capabilities: ConnectorCapabilities = {
 export function createWooConnector(ctx: ConnectorContext): Connector {
   const client = new WooClient(ctx);
   const secret = ctx.credentials.webhookSecret;
+  // The store's own address: what WordPress sends as X-WC-Webhook-Source. The storeUrl setting when
+  // given (the API may be reached at another address, baseUrl), else baseUrl.
+  const storeAddress = typeof ctx.settings.storeUrl === 'string' && ctx.settings.storeUrl.trim() !== '' ? ctx.settings.storeUrl : ctx.baseUrl;
   return {
     capabilities,
-    verify: (raw, headers) => verifyWooWebhook(raw, headers, secret),
+    // The signature, then the store (X-WC-Webhook-Source = storeUrl, else baseUrl), then the topic against the body.
+    verify: (raw, headers) => verifyWooDelivery(raw, headers, { secret, storeUrl: storeAddress }),
     isPing: isWooPing,
     /** action.woocommerce_order_refunded carries only {action, arg: order id}: fetch the order. */
     async expand(topic, body, signal) {

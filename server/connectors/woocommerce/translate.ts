@@ -62,9 +62,12 @@
  * order whose money can be read, first, before the repeated stock facts (which book nothing again);
  * order.created gives one ("created") only when no sale carries the order (pending, failed).
  * checkout-draft and trash orders give none.
+ *
+ * The X-WC-Webhook-* headers are not signed: a body that is not what its topic says is refused
+ * (`wooTopicDisagreement`, also checked at the door by `verifyWooDelivery`).
  */
 import { contactOf, currencyOf, fullName, minor, minorOrZero, readOrUndefined, sum, withOrder, MoneyUnreadable } from '../money';
-import { TranslateError, type ChannelFact, type FactLine, type FulfilmentStatus, type Headers, type ListingRef, type OrderDetails, type OrderLineDetail, type PaymentStatus } from '../types';
+import { TranslateError, headerValue, type ChannelFact, type FactLine, type FulfilmentStatus, type Headers, type ListingRef, type OrderDetails, type OrderLineDetail, type PaymentStatus } from '../types';
 
 export const WOO_LOCATION = 'default';
 export const WOO_TOPICS = ['order.created', 'order.updated', 'product.updated', 'action.woocommerce_order_refunded'] as const;
@@ -327,8 +330,51 @@ function productFacts(p: Obj): ChannelFact[] {
   ];
 }
 
-export function translate(topic: string, body: unknown, _headers: Headers): ChannelFact[] {
+const ORDER_TOPICS = new Set(['order.created', 'order.updated', 'order.restored']);
+const PRODUCT_TOPICS = new Set(['product.created', 'product.updated', 'product.restored']);
+
+/**
+ * Why a delivery is not what its `X-WC-Webhook-Topic` says, or null when it is (or when the topic is
+ * one the hub takes no fact from, or the body is not a JSON object: translate refuses that).
+ * WooCommerce signs the body only; its X-WC-Webhook-* headers are not signed, so a genuine body
+ * resent under another topic must not become another fact. Every genuine delivery keeps these
+ * (WC_Webhook::deliver and ::build_payload, plugins/woocommerce/includes/class-wc-webhook.php):
+ * - X-WC-Webhook-Resource and -Event, when sent, are the topic's two parts (`order` and `created`
+ *   of `order.created`; `action` and the hook name of `action.<hook>`);
+ * - `order.*`: the body is the order as /wc/v3/orders/{id} answers it (a `line_items` list);
+ * - `product.*`: the product as /wc/v3/products/{id} answers it (`manage_stock` or
+ *   `stock_quantity`, no `line_items`);
+ * - `action.<hook>`: `{action: "<hook>", arg: …}`; with `afterExpand` (translate, once `expand`
+ *   has fetched the order of action.woocommerce_order_refunded) an order body is accepted too.
+ * `order.created` and `order.updated` carry the same order body: what they book comes from the
+ * body's status and lines, never from which of the two the header names.
+ */
+export function wooTopicDisagreement(topic: string, body: unknown, headers: Headers, opts: { afterExpand?: boolean } = {}): string | null {
+  const [resource = '', event = ''] = topic.split('.');
+  const said = (what: string) =>
+    `The X-WC-Webhook-Topic header says "${topic}", but ${what}. WooCommerce signs the body only, not its headers, so the hub takes a fact only when the body shows it.`;
+  const namedResource = headerValue(headers, 'x-wc-webhook-resource');
+  if (namedResource !== null && namedResource !== resource) return said(`X-WC-Webhook-Resource says "${namedResource.slice(0, 100)}"`);
+  const namedEvent = headerValue(headers, 'x-wc-webhook-event');
+  if (namedEvent !== null && namedEvent !== event) return said(`X-WC-Webhook-Event says "${namedEvent.slice(0, 100)}"`);
+  if (!isObj(body)) return null;
+  const isOrder = Array.isArray(body.line_items);
+  if (ORDER_TOPICS.has(topic)) return isOrder ? null : said('the signed body is not an order (it has no line_items list)');
+  if (PRODUCT_TOPICS.has(topic)) {
+    return !('line_items' in body) && ('manage_stock' in body || 'stock_quantity' in body) ? null : said(`the signed body is not a product (${isOrder ? 'it is an order' : 'it has neither manage_stock nor stock_quantity'})`);
+  }
+  if (resource === 'action') {
+    if (body.action === event && 'arg' in body) return null;
+    if (opts.afterExpand && topic === 'action.woocommerce_order_refunded' && isOrder) return null;
+    return said(`the signed body is not the payload of the action ${event.slice(0, 100)} ({"action": "${event.slice(0, 100)}", "arg": …})`);
+  }
+  return null;
+}
+
+export function translate(topic: string, body: unknown, headers: Headers): ChannelFact[] {
   if (!isObj(body)) throw new TranslateError(`The WooCommerce ${topic} event body is not a JSON object.`);
+  const disagreement = wooTopicDisagreement(topic, body, headers, { afterExpand: true });
+  if (disagreement) throw new TranslateError(disagreement);
   switch (topic) {
     case 'order.created':
       return orderFacts(body, 'created');

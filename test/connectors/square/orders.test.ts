@@ -271,7 +271,7 @@ describe('emulator: the sale’s order is what the emulated account charged', ()
     hookUrl = await sink.start();
     emu.subscribe(hookUrl);
     emu.addListing({ sku: 'ART-1', title: 'Dot painting', price, levels: { [LOC]: 10 } });
-    c = createSquareConnector({ channelId: 'square-pos', baseUrl, settings: { notificationUrl: hookUrl }, credentials: { accessToken: TOKEN, webhookSignatureKey: KEY } });
+    c = createSquareConnector({ channelId: 'square-pos', baseUrl, settings: { notificationUrl: hookUrl, merchantId: emu.merchantId }, credentials: { accessToken: TOKEN, webhookSignatureKey: KEY } });
   }
 
   /** Every webhook so far, verified, expanded (the order fetched from the emulator) and translated. */
