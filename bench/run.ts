@@ -14,9 +14,12 @@
  * Then the sync engine against the Shopify and WooCommerce emulators (bench/sync.ts): propagation of a
  * sale to the other channel, API calls per sale in a burst, 429s, hub CPU per sale.
  *
+ * Then one slow platform (bench/slow-channel.ts): a web sale's propagation with Square answering in
+ * 10 s and its thin orders being fetched, against none slow.
+ *
  * Settings: BENCH_RELAYS (default 5000), BENCH_CONCURRENCY (32), BENCH_SKUS (200), BENCH_LATENCY_SAMPLES (50);
  * SYNC_RATE (20), SYNC_STEADY (200), SYNC_BURST (1000), SYNC_BURST_SKUS (50); INGEST_SALES (2500), INGEST_SKUS (50),
- * INGEST_CONCURRENCY (32); BENCH_ONLY=ingest|relays|sync;
+ * INGEST_CONCURRENCY (32); SLOW_SALES (20), SLOW_LATENCY_MS (10000); BENCH_ONLY=ingest|relays|sync|slow;
  * BENCH_SYNC_PG=0 measures the sync engine on SQLite only.
  */
 import crypto from 'node:crypto';
@@ -31,6 +34,7 @@ import { hubProcessEnv, startHubProcess } from './hub-process';
 import { peakRssMiB, percentile, round } from './measure';
 import { benchSync, type SyncResult } from './sync';
 import { benchIngest, type IngestResult } from './ingest';
+import { benchSlowChannel, type SlowChannelResult } from './slow-channel';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const RELAYS = Number(process.env.BENCH_RELAYS ?? 5000);
@@ -221,6 +225,8 @@ async function main(): Promise<void> {
     await trySync('sqlite', () => benchSync('sqlite', {}));
     if (process.env.DATABASE_URL && process.env.BENCH_SYNC_PG !== '0') await trySync('postgres', () => onPostgres((env) => benchSync('postgres', env)));
   }
+  let slow: SlowChannelResult | null = null;
+  if (!only || only === 'slow') slow = await benchSlowChannel();
   if (!process.env.DATABASE_URL) console.log('DATABASE_URL is not set: PostgreSQL is not measured.');
 
   if (ingest.length > 0) {
@@ -273,6 +279,14 @@ async function main(): Promise<void> {
     );
   }
 
+  if (slow) {
+    console.log(`One slow platform: a Shopify sale until WooCommerce shows it, ${slow.sales} sales one at a time; Square answering every call after ${slow.slowLatencyMs} ms with a thin POS order being fetched at each web sale.`);
+    console.table([
+      { case: 'no platform slow', 'p50 ms': slow.noneSlowMs.p50, 'p95 ms': slow.noneSlowMs.p95, 'max ms': slow.noneSlowMs.max },
+      { case: `Square answering in ${slow.slowLatencyMs} ms`, 'p50 ms': slow.oneSlowMs.p50, 'p95 ms': slow.oneSlowMs.p95, 'max ms': slow.oneSlowMs.max },
+    ]);
+    console.log(`Square orders still being fetched when the last web sale had arrived: ${slow.squareEventsPendingAtEnd}.`);
+  }
   for (const f of syncFailures) console.log(`Sync engine on ${f.store} FAILED: ${f.error}`);
   const out = {
     at: new Date().toISOString(),
@@ -282,6 +296,7 @@ async function main(): Promise<void> {
     results,
     sync,
     syncFailures,
+    slowChannel: slow,
   };
   const dir = path.join(ROOT, 'bench', 'results');
   fs.mkdirSync(dir, { recursive: true });

@@ -9,6 +9,7 @@
  *   discover          match a channel's catalog to ours and print the report
  *   reconcile         read every channel back, fix or flag each difference (--dry-run to look only)
  *   credentials       list, create, rotate and revoke the credentials of the sheet and Airtable bases
+ *   authorize         connect a channel whose platform uses OAuth (consent once; the hub refreshes)
  *   config-schema     print the JSON Schema of the config file
  */
 import fs from 'node:fs';
@@ -16,6 +17,11 @@ import path from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { ConfigFileSchema } from './config';
 import { CREDENTIAL_SCOPES, SCOPE_HELP } from './credentials';
+import { AuthorizeError, runAuthorize } from './connectors/kit/oauth-authorize';
+import { inWords, sandboxCapable } from './connectors';
+
+/** The sandbox's channel ids, as the hub names them (STOCKRELAY_SANDBOX chooses which run). */
+const SANDBOX_CHANNEL_HELP = `sandbox channel: ${inWords(sandboxCapable().filter((p) => p.byDefault).map((p) => p.channelId)).replace(/ and (\S+)$/, ' or $1')} by default; \`GET /v1/sandbox\` lists those running`;
 
 interface Globals {
   hub: string;
@@ -121,7 +127,7 @@ export function buildCli(): Command {
   simulate
     .command('sale')
     .description('Sell on one channel (its POS or web store) and show every channel before and after.')
-    .requiredOption('--channel <id>', 'sandbox channel: square, shopify or woocommerce')
+    .requiredOption('--channel <id>', SANDBOX_CHANNEL_HELP)
     .requiredOption('--sku <sku>', 'the item sold')
     .option('--quantity <n>', 'how many', positive, 1)
     .option('--location <id>', 'our location the sale is made at, as at a POS (default: where the platform fulfils a web order from)')
@@ -138,7 +144,7 @@ export function buildCli(): Command {
   simulate
     .command('return')
     .description('Refund the last sandbox sale of a SKU on a channel, putting the goods back unless --no-restock.')
-    .requiredOption('--channel <id>', 'sandbox channel')
+    .requiredOption('--channel <id>', SANDBOX_CHANNEL_HELP)
     .requiredOption('--sku <sku>', 'the item returned')
     .option('--order <id>', 'the order to refund (default: the last one made with "simulate sale")')
     .option('--no-restock', 'money back only: the goods do not go back on the shelf')
@@ -218,6 +224,35 @@ export function buildCli(): Command {
     });
 
   registerCredentialCommands(program, globals);
+
+  program
+    .command('authorize')
+    .description('Connect a channel whose platform uses OAuth (docs/credentials-oauth.md): open the address it prints, allow access, paste back where the browser was sent.')
+    .requiredOption('--channel <id>', 'the channel, as in the config file')
+    .option('--redirect <address>', 'the whole address the platform sent the browser to, if you did not paste it when asked')
+    .option('--code <code>', 'only the code from that address (the state cannot be checked then; prefer --redirect)')
+    .option('--client-credentials', 'for platforms that give tokens to your app\'s own id and secret: fetch one and keep it')
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Run it on the hub\'s machine, with the hub\'s environment (the same config file, database and',
+        'STOCKRELAY_CREDENTIAL_KEY). The tokens are kept encrypted in the hub\'s database; a running hub',
+        'uses them from its next request. Run it again whenever the hub says a channel must be authorised again.',
+        '',
+        'Examples:',
+        '  npm run stockrelay -- authorize --channel square-pos',
+        "  npm run stockrelay -- authorize --channel square-pos --redirect 'https://example.com/callback?code=…&state=…'",
+      ].join('\n'),
+    )
+    .action(async (o: { channel: string; redirect?: string; code?: string; clientCredentials?: boolean }) => {
+      try {
+        await runAuthorize(o, { env: process.env, input: process.stdin, output: process.stdout });
+      } catch (err) {
+        if (err instanceof AuthorizeError) throw new CliError(err.message);
+        throw err;
+      }
+    });
 
   program
     .command('config-schema')

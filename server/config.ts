@@ -7,19 +7,18 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Type, type Static } from '@sinclair/typebox';
-import Ajv, { type ErrorObject } from 'ajv';
+import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import YAML from 'yaml';
 import { AirtableConfigError, AirtableSection, airtableConfig, type AirtableConfig } from './airtable/config';
-import { connectorFor } from './connectors';
+import { PLATFORM_NAMES, SandboxChoiceError, chooseSandbox, connectorFor } from './connectors';
+import type { ConnectorDefinition } from './connectors/types';
+import { requiredCredentials } from './connectors/kit/oauth';
 
 const Id = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$' });
 
-export const PLATFORMS = [
-  'shopify', 'square', 'woocommerce', 'bigcommerce', 'clover', 'lightspeed-x', 'lightspeed-r', 'stripe', 'etsy', 'ebay',
-  'amazon', 'walmart', 'wix', 'squarespace', 'magento', 'prestashop', 'zoho-inventory', 'quickbooks', 'xero', 'odoo',
-  'netsuite', 'sap-b1', 'business-central', 'cin7', 'other',
-] as const;
+/** The platforms a channel may name: those with a connector (server/connectors/index.ts). Planned ones are listed in docs/connectors.md. */
+export const PLATFORMS: readonly string[] = PLATFORM_NAMES;
 
 const ShortPolicySchema = Type.Union([Type.Literal('reject'), Type.Literal('waitlist'), Type.Literal('split'), Type.Literal('split_waitlist')], {
   description: 'When a purchase order cannot be filled whole from available stock: reject it (with the reason), waitlist it whole (first in, first out), split (reserve what is there, drop the rest), or split_waitlist (reserve what is there, the rest waits). Default waitlist.',
@@ -27,177 +26,210 @@ const ShortPolicySchema = Type.Union([Type.Literal('reject'), Type.Literal('wait
 
 export const TOPICS = ['level.changed', 'alert.raised', 'purchase_order.changed'] as const;
 
-export const ConfigFileSchema = Type.Object(
+const PollEveryMs = Type.Integer({ minimum: 1000, maximum: 86_400_000, description: 'How often a polled feed is read, in ms (docs/polling.md): from 1 s to a day. Default 60 000 (a minute).' });
+const PollStallAfterMs = Type.Integer({
+  minimum: 1000,
+  maximum: 7 * 86_400_000,
+  description: 'A feed not read successfully for this long raises a feed_stalled alert (docs/polling.md). Default five intervals, at least 5 minutes; never less than the interval.',
+});
+const ChannelPollingSchema = Type.Object(
   {
-    locations: Type.Optional(
-      Type.Array(Type.Object({ id: Id, name: Type.String({ minLength: 1, maxLength: 200 }) }, { additionalProperties: false }), { minItems: 1 }),
-    ),
-    defaultLocation: Type.Optional(Id),
-    channels: Type.Optional(
-      Type.Array(
-        Type.Object(
-          {
-            id: Id,
-            name: Type.String({ minLength: 1, maxLength: 200 }),
-            platform: Type.Union(PLATFORMS.map((p) => Type.Literal(p))),
-            locations: Type.Record(Type.String(), Type.String({ minLength: 1 }), { description: 'Our location id → the platform’s location id.' }),
-            buffer: Type.Optional(Type.Integer({ minimum: 0 })),
-            cap: Type.Optional(Type.Union([Type.Integer({ minimum: 0 }), Type.Null()])),
-            hideAtZero: Type.Optional(Type.Boolean({ description: 'Hide the listing when its published level reaches zero.' })),
-            relistOnRestock: Type.Optional(Type.Boolean({ description: 'Show a hidden listing again when stock comes back.' })),
-            reconcile: Type.Optional(
-              Type.Union([Type.Literal('adopt'), Type.Literal('correct'), Type.Literal('flag')], {
-                description: 'What reconciliation does with a level changed on the platform that nobody explains: adopt it as an adjustment from this channel (default), correct the channel to our number, or only flag it (docs/reconcile.md).',
-              }),
-            ),
-            baseUrl: Type.Optional(Type.String({ format: 'uri', pattern: '^https?://', description: 'The platform API address; for the platform’s sandbox, or an emulator.' })),
-            settings: Type.Optional(Type.Record(Type.String(), Type.Union([Type.String(), Type.Number(), Type.Boolean()]), { description: 'Platform settings (shop domain, API version, notification URL, …).' })),
-            credentials: Type.Optional(
-              Type.Record(Type.String(), Type.String({ pattern: '^[A-Z_][A-Z0-9_]*$' }), { description: 'Credential name → the environment variable that holds it. Secrets never go in this file.' }),
-            ),
-          },
-          { additionalProperties: false },
-        ),
-      ),
-    ),
-    notify: Type.Optional(
-      Type.Array(
-        Type.Object(
-          {
-            id: Id,
-            url: Type.String({ format: 'uri', pattern: '^https?://' }),
-            secretEnv: Type.Optional(Type.String({ pattern: '^[A-Z_][A-Z0-9_]*$', description: 'Environment variable holding the whsec_ secret used to sign deliveries.' })),
-            topics: Type.Array(Type.Union(TOPICS.map((t) => Type.Literal(t))), { minItems: 1 }),
-            format: Type.Optional(
-              Type.Union([Type.Literal('standard'), Type.Literal('slack')], {
-                description: 'standard (default): signed JSON {type, timestamp, data}. slack: {"text": "…"} for a Slack (or Mattermost, Teams-compatible) incoming webhook URL; alert.raised only makes sense there.',
-              }),
-            ),
-          },
-          { additionalProperties: false },
-        ),
-      ),
-    ),
-    engine: Type.Optional(
-      Type.Object(
-        {
-          reconcileEveryMs: Type.Optional(
-            Type.Integer({ minimum: 0, description: 'How often every channel is read back and compared (docs/reconcile.md); 0 turns the schedule off. Default 15 minutes.' }),
-          ),
-          attributionWindowMs: Type.Optional(
-            Type.Integer({ minimum: 0, maximum: 3_600_000, description: 'How long a level a channel reports may wait for the order that explains it before it is booked as a change made on that channel (docs/attribution.md).' }),
-          ),
-        },
-        { additionalProperties: false },
-      ),
-    ),
-    orders: Type.Optional(
-      Type.Object(
-        {
-          currencies: Type.Optional(
-            Type.Array(Type.String({ pattern: '^[A-Z]{3}$' }), {
-              minItems: 1,
-              uniqueItems: true,
-              description: 'The currencies you sell in (ISO 4217, e.g. ["AUD"]); the first is your main one for reports. An order in another currency is kept but flagged, and an alert is raised. Leave out to accept any.',
-            }),
-          ),
-          keepContactDetails: Type.Optional(
-            Type.Boolean({ description: 'Keep the buyer’s name and email in the transaction log (default false: only the platform’s customer id is kept). Card data is never kept.' }),
-          ),
-        },
-        { additionalProperties: false, description: 'The merged transaction log (docs/orders.md).' },
-      ),
-    ),
-    purchaseOrders: Type.Optional(
-      Type.Object(
-        {
-          onShort: Type.Optional(ShortPolicySchema),
-          customers: Type.Optional(
-            Type.Record(Type.String({ minLength: 1, maxLength: 200 }), Type.Object({ onShort: ShortPolicySchema }, { additionalProperties: false }), {
-              description: 'A different policy for some customers, by the customer name as it appears on their purchase orders.',
-            }),
-          ),
-        },
-        { additionalProperties: false, description: 'Purchase orders from your customers (docs/orders.md): what happens when stock is short.' },
-      ),
-    ),
-    supplierOrders: Type.Optional(
-      Type.Object(
-        {
-          onDelay: Type.Optional(
-            Type.Union([Type.Literal('hide'), Type.Literal('keep_listed')], {
-              description: 'When a supplier marks an order delayed or backordered, items of it that are out of stock are hidden on every channel that can hide (hide), or kept listed even where the channel hides at zero (keep_listed). Default keep_listed. Each supplier order may say otherwise.',
-            }),
-          ),
-        },
-        { additionalProperties: false },
-      ),
-    ),
-    reorder: Type.Optional(
-      Type.Object(
-        {
-          windowDays: Type.Optional(Type.Integer({ minimum: 1, maximum: 365, description: 'Days of sales history the sales rate is taken from (default 28). Days an item was out of stock are left out.' })),
-          leadTimeDays: Type.Optional(Type.Integer({ minimum: 0, maximum: 365, description: 'Days from ordering to receiving, for items that do not set their own (default 14).' })),
-          safetyStock: Type.Optional(Type.Integer({ minimum: 0, description: 'Units kept in hand beyond the expected sales during the lead time, for items that do not set their own (default 0).' })),
-          reviewDays: Type.Optional(Type.Integer({ minimum: 0, maximum: 365, description: 'Days of sales a suggested order should cover beyond the reorder point (default 14).' })),
-          checkEveryMs: Type.Optional(Type.Integer({ minimum: 0, description: 'How often the hub checks days of cover against lead time and raises reorder alerts (default 1 hour; 0: only when asked).' })),
-        },
-        { additionalProperties: false, description: 'Reorder suggestions (docs/orders.md).' },
-      ),
-    ),
-    alerts: Type.Optional(Type.Object({ defaultLowStockThreshold: Type.Optional(Type.Union([Type.Integer({ minimum: 0 }), Type.Null()])) }, { additionalProperties: false })),
-    sheets: Type.Optional(
-      Type.Object(
-        {
-          spreadsheetId: Type.String({ pattern: '^[A-Za-z0-9_-]{10,200}$', description: 'The Google Sheet the hub writes back to: the long id in its address, between /d/ and /edit.' }),
-          credentialsEnv: Type.Optional(
-            Type.String({ pattern: '^[A-Z_][A-Z0-9_]*$', description: 'Environment variable holding the service account key (its JSON, or the path of its .json file). Secrets never go in this file.' }),
-          ),
-          credentialsFile: Type.Optional(Type.String({ minLength: 1, description: 'Path of the service account key file (.json), kept outside the repository. Use this or credentialsEnv.' })),
-          baseUrl: Type.Optional(Type.String({ format: 'uri', pattern: '^https?://', description: 'The Sheets API address; only for tests against a fake (default https://sheets.googleapis.com/).' })),
-          tokenUrl: Type.Optional(Type.String({ format: 'uri', pattern: '^https?://', description: 'Google’s OAuth token address; only for tests against a fake (default: the key’s token_uri).' })),
-          tabs: Type.Optional(
-            Type.Object(
-              {
-                catalog: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
-                movements: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
-                orders: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
-                alerts: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
-                conflicts: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
-                purchaseOrders: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
-              },
-              { additionalProperties: false, description: 'Tab names, when yours differ from Catalog, Movements, Orders, Alerts, Conflicts and Purchase Orders.' },
-            ),
-          ),
-          writesPerMinute: Type.Optional(Type.Integer({ minimum: 1, maximum: 60, description: 'Write requests per minute to the sheet (Google allows 60 per minute per user; default 60).' })),
-        },
-        { additionalProperties: false, description: 'Write-back to the Google Sheet through the Sheets API, as a service account the sheet is shared with (docs/sheets.md).' },
-      ),
-    ),
-    airtable: Type.Optional(AirtableSection),
-    dispatch: Type.Optional(
-      Type.Object(
-        {
-          maxAttempts: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
-          baseDelayMs: Type.Optional(Type.Integer({ minimum: 1 })),
-          maxDelayMs: Type.Optional(Type.Integer({ minimum: 1 })),
-          leaseMs: Type.Optional(Type.Integer({ minimum: 1000 })),
-          timeoutMs: Type.Optional(Type.Integer({ minimum: 100 })),
-          suspendAfter: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: 'Failed requests in a row before a channel is suspended (and an alert raised).' })),
-          suspendMs: Type.Optional(Type.Integer({ minimum: 1000, description: 'First suspension of a failing channel; doubles on every failed try, up to 15 minutes.' })),
-        },
-        { additionalProperties: false },
+    enabled: Type.Optional(Type.Boolean({ description: 'false: do not poll this channel at all (its webhooks still work).' })),
+    everyMs: Type.Optional(PollEveryMs),
+    stallAfterMs: Type.Optional(PollStallAfterMs),
+    feeds: Type.Optional(
+      Type.Record(
+        Type.String({ minLength: 1, maxLength: 64 }),
+        Type.Object({ enabled: Type.Optional(Type.Boolean()), everyMs: Type.Optional(PollEveryMs), stallAfterMs: Type.Optional(PollStallAfterMs) }, { additionalProperties: false }),
+        { description: 'Per feed the connector polls (its capabilities.polled), e.g. {"orders": {"everyMs": 120000}}.' },
       ),
     ),
   },
-  { additionalProperties: false },
+  { additionalProperties: false, description: 'How the feeds this channel’s platform is polled for are read (docs/polling.md).' },
 );
+
+/** The config file's schema; `platforms`: the names a channel may give (the registry's, and a test's own). */
+function configFileSchema(platforms: readonly string[]) {
+  return Type.Object(
+    {
+      locations: Type.Optional(
+        Type.Array(Type.Object({ id: Id, name: Type.String({ minLength: 1, maxLength: 200 }) }, { additionalProperties: false }), { minItems: 1 }),
+      ),
+      defaultLocation: Type.Optional(Id),
+      channels: Type.Optional(
+        Type.Array(
+          Type.Object(
+            {
+              id: Id,
+              name: Type.String({ minLength: 1, maxLength: 200 }),
+              platform: Type.Union(platforms.map((p) => Type.Literal(p)), { description: 'The platform: one with a connector in this version of the hub (docs/connectors.md lists those planned).' }),
+              locations: Type.Record(Type.String(), Type.String({ minLength: 1 }), { description: 'Our location id → the platform’s location id.' }),
+              buffer: Type.Optional(Type.Integer({ minimum: 0 })),
+              cap: Type.Optional(Type.Union([Type.Integer({ minimum: 0 }), Type.Null()])),
+              hideAtZero: Type.Optional(Type.Boolean({ description: 'Hide the listing when its published level reaches zero.' })),
+              relistOnRestock: Type.Optional(Type.Boolean({ description: 'Show a hidden listing again when stock comes back.' })),
+              reconcile: Type.Optional(
+                Type.Union([Type.Literal('adopt'), Type.Literal('correct'), Type.Literal('flag')], {
+                  description: 'What reconciliation does with a level changed on the platform that nobody explains: adopt it as an adjustment from this channel (default), correct the channel to our number, or only flag it (docs/reconcile.md).',
+                }),
+              ),
+              baseUrl: Type.Optional(Type.String({ format: 'uri', pattern: '^https?://', description: 'The platform API address; for the platform’s sandbox, or an emulator.' })),
+              settings: Type.Optional(Type.Record(Type.String(), Type.Union([Type.String(), Type.Number(), Type.Boolean()]), { description: 'Platform settings (shop domain, API version, notification URL, …).' })),
+              credentials: Type.Optional(
+                Type.Record(Type.String(), Type.String({ pattern: '^[A-Z_][A-Z0-9_]*$' }), { description: 'Credential name → the environment variable that holds it. Secrets never go in this file.' }),
+              ),
+              polling: Type.Optional(ChannelPollingSchema),
+            },
+            { additionalProperties: false },
+          ),
+        ),
+      ),
+      notify: Type.Optional(
+        Type.Array(
+          Type.Object(
+            {
+              id: Id,
+              url: Type.String({ format: 'uri', pattern: '^https?://' }),
+              secretEnv: Type.Optional(Type.String({ pattern: '^[A-Z_][A-Z0-9_]*$', description: 'Environment variable holding the whsec_ secret used to sign deliveries.' })),
+              topics: Type.Array(Type.Union(TOPICS.map((t) => Type.Literal(t))), { minItems: 1 }),
+              format: Type.Optional(
+                Type.Union([Type.Literal('standard'), Type.Literal('slack')], {
+                  description: 'standard (default): signed JSON {type, timestamp, data}. slack: {"text": "…"} for a Slack (or Mattermost, Teams-compatible) incoming webhook URL; alert.raised only makes sense there.',
+                }),
+              ),
+            },
+            { additionalProperties: false },
+          ),
+        ),
+      ),
+      engine: Type.Optional(
+        Type.Object(
+          {
+            reconcileEveryMs: Type.Optional(
+              Type.Integer({ minimum: 0, description: 'How often every channel is read back and compared (docs/reconcile.md); 0 turns the schedule off. Default 15 minutes.' }),
+            ),
+            attributionWindowMs: Type.Optional(
+              Type.Integer({ minimum: 0, maximum: 3_600_000, description: 'How long a level a channel reports may wait for the order that explains it before it is booked as a change made on that channel (docs/attribution.md).' }),
+            ),
+            pollEveryMs: Type.Optional(PollEveryMs),
+            pollStallAfterMs: Type.Optional(PollStallAfterMs),
+            fetchTimeoutMs: Type.Optional(
+              Type.Integer({ minimum: 1000, maximum: 120_000, description: 'How long the hub waits for a platform when it fetches what a webhook leaves out (a Square order, a Shopify return) before the event waits and is tried again. Default 10 seconds.' }),
+            ),
+          },
+          { additionalProperties: false },
+        ),
+      ),
+      orders: Type.Optional(
+        Type.Object(
+          {
+            currencies: Type.Optional(
+              Type.Array(Type.String({ pattern: '^[A-Z]{3}$' }), {
+                minItems: 1,
+                uniqueItems: true,
+                description: 'The currencies you sell in (ISO 4217, e.g. ["AUD"]); the first is your main one for reports. An order in another currency is kept but flagged, and an alert is raised. Leave out to accept any.',
+              }),
+            ),
+            keepContactDetails: Type.Optional(
+              Type.Boolean({ description: 'Keep the buyer’s name and email in the transaction log (default false: only the platform’s customer id is kept). Card data is never kept.' }),
+            ),
+          },
+          { additionalProperties: false, description: 'The merged transaction log (docs/orders.md).' },
+        ),
+      ),
+      purchaseOrders: Type.Optional(
+        Type.Object(
+          {
+            onShort: Type.Optional(ShortPolicySchema),
+            customers: Type.Optional(
+              Type.Record(Type.String({ minLength: 1, maxLength: 200 }), Type.Object({ onShort: ShortPolicySchema }, { additionalProperties: false }), {
+                description: 'A different policy for some customers, by the customer name as it appears on their purchase orders.',
+              }),
+            ),
+          },
+          { additionalProperties: false, description: 'Purchase orders from your customers (docs/orders.md): what happens when stock is short.' },
+        ),
+      ),
+      supplierOrders: Type.Optional(
+        Type.Object(
+          {
+            onDelay: Type.Optional(
+              Type.Union([Type.Literal('hide'), Type.Literal('keep_listed')], {
+                description: 'When a supplier marks an order delayed or backordered, items of it that are out of stock are hidden on every channel that can hide (hide), or kept listed even where the channel hides at zero (keep_listed). Default keep_listed. Each supplier order may say otherwise.',
+              }),
+            ),
+          },
+          { additionalProperties: false },
+        ),
+      ),
+      reorder: Type.Optional(
+        Type.Object(
+          {
+            windowDays: Type.Optional(Type.Integer({ minimum: 1, maximum: 365, description: 'Days of sales history the sales rate is taken from (default 28). Days an item was out of stock are left out.' })),
+            leadTimeDays: Type.Optional(Type.Integer({ minimum: 0, maximum: 365, description: 'Days from ordering to receiving, for items that do not set their own (default 14).' })),
+            safetyStock: Type.Optional(Type.Integer({ minimum: 0, description: 'Units kept in hand beyond the expected sales during the lead time, for items that do not set their own (default 0).' })),
+            reviewDays: Type.Optional(Type.Integer({ minimum: 0, maximum: 365, description: 'Days of sales a suggested order should cover beyond the reorder point (default 14).' })),
+            checkEveryMs: Type.Optional(Type.Integer({ minimum: 0, description: 'How often the hub checks days of cover against lead time and raises reorder alerts (default 1 hour; 0: only when asked).' })),
+          },
+          { additionalProperties: false, description: 'Reorder suggestions (docs/orders.md).' },
+        ),
+      ),
+      alerts: Type.Optional(Type.Object({ defaultLowStockThreshold: Type.Optional(Type.Union([Type.Integer({ minimum: 0 }), Type.Null()])) }, { additionalProperties: false })),
+      sheets: Type.Optional(
+        Type.Object(
+          {
+            spreadsheetId: Type.String({ pattern: '^[A-Za-z0-9_-]{10,200}$', description: 'The Google Sheet the hub writes back to: the long id in its address, between /d/ and /edit.' }),
+            credentialsEnv: Type.Optional(
+              Type.String({ pattern: '^[A-Z_][A-Z0-9_]*$', description: 'Environment variable holding the service account key (its JSON, or the path of its .json file). Secrets never go in this file.' }),
+            ),
+            credentialsFile: Type.Optional(Type.String({ minLength: 1, description: 'Path of the service account key file (.json), kept outside the repository. Use this or credentialsEnv.' })),
+            baseUrl: Type.Optional(Type.String({ format: 'uri', pattern: '^https?://', description: 'The Sheets API address; only for tests against a fake (default https://sheets.googleapis.com/).' })),
+            tokenUrl: Type.Optional(Type.String({ format: 'uri', pattern: '^https?://', description: 'Google’s OAuth token address; only for tests against a fake (default: the key’s token_uri).' })),
+            tabs: Type.Optional(
+              Type.Object(
+                {
+                  catalog: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+                  movements: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+                  orders: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+                  alerts: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+                  conflicts: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+                  purchaseOrders: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+                },
+                { additionalProperties: false, description: 'Tab names, when yours differ from Catalog, Movements, Orders, Alerts, Conflicts and Purchase Orders.' },
+              ),
+            ),
+            writesPerMinute: Type.Optional(Type.Integer({ minimum: 1, maximum: 60, description: 'Write requests per minute to the sheet (Google allows 60 per minute per user; default 60).' })),
+          },
+          { additionalProperties: false, description: 'Write-back to the Google Sheet through the Sheets API, as a service account the sheet is shared with (docs/sheets.md).' },
+        ),
+      ),
+      airtable: Type.Optional(AirtableSection),
+      dispatch: Type.Optional(
+        Type.Object(
+          {
+            maxAttempts: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
+            baseDelayMs: Type.Optional(Type.Integer({ minimum: 1 })),
+            maxDelayMs: Type.Optional(Type.Integer({ minimum: 1 })),
+            leaseMs: Type.Optional(Type.Integer({ minimum: 1000 })),
+            timeoutMs: Type.Optional(Type.Integer({ minimum: 100 })),
+            suspendAfter: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: 'Failed requests in a row before a channel is suspended (and an alert raised).' })),
+            suspendMs: Type.Optional(Type.Integer({ minimum: 1000, description: 'First suspension of a failing channel; doubles on every failed try, up to 15 minutes.' })),
+          },
+          { additionalProperties: false },
+        ),
+      ),
+    },
+    { additionalProperties: false },
+  );
+}
+export const ConfigFileSchema = configFileSchema(PLATFORMS);
 export type ConfigFile = Static<typeof ConfigFileSchema>;
 
 export interface ChannelConfig {
   id: string;
   name: string;
-  platform: (typeof PLATFORMS)[number];
+  /** A platform with a connector (`PLATFORMS`). */
+  platform: string;
   locations: Record<string, string>;
   buffer: number;
   cap: number | null;
@@ -209,6 +241,40 @@ export interface ChannelConfig {
   settings: Record<string, string | number | boolean>;
   /** Credential values read from the environment. Never logged, never returned by the API. */
   credentials: Record<string, string>;
+  /** How the channel's polled feeds are read (docs/polling.md); absent: the hub's defaults. */
+  polling?: ChannelPolling;
+}
+
+/** One polled feed's schedule (docs/polling.md). */
+export interface FeedSchedule {
+  enabled: boolean;
+  everyMs: number;
+  /** No successful poll for this long raises the `feed_stalled` alert. */
+  stallAfterMs: number;
+}
+
+/** A channel's `polling` section as written: whatever it leaves out comes from `engine`. */
+export interface ChannelPolling {
+  enabled?: boolean;
+  everyMs?: number;
+  stallAfterMs?: number;
+  feeds?: Record<string, { enabled?: boolean; everyMs?: number; stallAfterMs?: number }>;
+}
+
+/** Every feed is polled once a minute unless the config says otherwise. */
+export const DEFAULT_POLL_EVERY_MS = 60_000;
+
+/** A feed not read for five of its intervals (and at least five minutes) is stalled. */
+export function defaultStallAfterMs(everyMs: number): number {
+  return Math.max(5 * everyMs, 5 * 60_000);
+}
+
+/** The schedule of one feed: the feed's own settings, else the channel's, else the hub's (`engine`). */
+export function feedSchedule(channel: Pick<ChannelConfig, 'polling'>, feed: string, hub: { everyMs?: number | undefined; stallAfterMs?: number | undefined } = {}): FeedSchedule {
+  const own = channel.polling?.feeds?.[feed];
+  const everyMs = own?.everyMs ?? channel.polling?.everyMs ?? hub.everyMs ?? DEFAULT_POLL_EVERY_MS;
+  const stallAfterMs = own?.stallAfterMs ?? channel.polling?.stallAfterMs ?? hub.stallAfterMs ?? defaultStallAfterMs(everyMs);
+  return { enabled: channel.polling?.enabled !== false && own?.enabled !== false, everyMs, stallAfterMs: Math.max(stallAfterMs, everyMs) };
 }
 
 export interface NotifyConfig {
@@ -273,6 +339,10 @@ export interface HubConfig {
   attributionWindowMs: number;
   /** docs/reconcile.md: 0 = only on demand. */
   reconcileEveryMs: number;
+  /** docs/inbox-outbox.md "Prepare, then book": how long a fetch for a thin event may take. */
+  fetchTimeoutMs: number;
+  /** docs/polling.md: the hub's defaults for every polled feed (`engine.pollEveryMs`, `engine.pollStallAfterMs`). */
+  polling?: { everyMs: number; stallAfterMs: number | undefined };
   dispatch: DispatchConfig;
   /** Write-back to the Google Sheet (docs/sheets.md); null when not configured. */
   sheets: SheetsConfig | null;
@@ -307,9 +377,48 @@ export interface ReorderConfig {
 
 export class ConfigError extends Error {}
 
+/**
+ * A channel's `polling` section, checked against what its connector polls: a feed it does not poll,
+ * or an alert that would come before the first chance to poll, is refused with the reason.
+ */
+function checkPolling(p: ChannelPolling, where: string, polled: readonly string[] | null, platform: string): ChannelPolling {
+  const feeds = Object.keys(p.feeds ?? {});
+  if (polled !== null) {
+    for (const f of feeds) {
+      if (!polled.includes(f)) {
+        throw new ConfigError(
+          `Config file: ${where}.polling.feeds names "${f}", which the ${platform} connector does not poll; ${polled.length > 0 ? `it polls: ${polled.join(', ')}` : 'it polls no feed (its webhooks bring everything)'}.`,
+        );
+      }
+    }
+  }
+  const check = (at: string, every: number | undefined, stall: number | undefined) => {
+    if (every !== undefined && stall !== undefined && stall < every) {
+      throw new ConfigError(`Config file: ${at}.stallAfterMs (${stall}) is shorter than ${at}.everyMs (${every}): a feed would be called stalled before it is due again. Give a stallAfterMs of at least ${every}.`);
+    }
+  };
+  check(`${where}.polling`, p.everyMs, p.stallAfterMs);
+  for (const [f, o] of Object.entries(p.feeds ?? {})) check(`${where}.polling.feeds.${f}`, o.everyMs ?? p.everyMs, o.stallAfterMs ?? p.stallAfterMs);
+  return p;
+}
+
+function pollingDefaults(everyMs: number | undefined, stallAfterMs: number | undefined): { everyMs: number; stallAfterMs: number | undefined } {
+  const every = everyMs ?? DEFAULT_POLL_EVERY_MS;
+  if (stallAfterMs !== undefined && stallAfterMs < every) {
+    throw new ConfigError(`Config file: engine.pollStallAfterMs (${stallAfterMs}) is shorter than engine.pollEveryMs (${every}): every feed would be called stalled before it is due again. Give at least ${every}.`);
+  }
+  return { everyMs: every, stallAfterMs };
+}
+
 const ajv = new Ajv({ allErrors: true, strict: false });
 addFormats(ajv);
-const validateFile = ajv.compile(ConfigFileSchema);
+const validators = new Map<string, ValidateFunction>([[PLATFORMS.join(','), ajv.compile(ConfigFileSchema)]]);
+function validatorFor(platforms: readonly string[]): ValidateFunction {
+  const key = platforms.join(',');
+  let v = validators.get(key);
+  if (!v) validators.set(key, (v = ajv.compile(configFileSchema(platforms))));
+  return v;
+}
 
 function describeError(e: ErrorObject): string {
   const where = e.instancePath ? e.instancePath.slice(1).replace(/\//g, '.') : '(top level)';
@@ -319,7 +428,8 @@ function describeError(e: ErrorObject): string {
 }
 
 /** Parses and checks a config file's text; `name` is used in messages. */
-export function parseConfigFile(text: string, name: string): ConfigFile {
+export function parseConfigFile(text: string, name: string, platforms: readonly string[] = PLATFORMS): ConfigFile {
+  const validateFile = validatorFor(platforms);
   let raw: unknown;
   try {
     raw = /\.ya?ml$/i.test(name) ? YAML.parse(text) : JSON.parse(text);
@@ -329,9 +439,21 @@ export function parseConfigFile(text: string, name: string): ConfigFile {
   if (raw === null || raw === undefined) raw = {};
   if (!validateFile(raw)) {
     const seen = new Set<string>();
-    const lines = (validateFile.errors ?? [])
-      .filter((e) => e.keyword !== 'anyOf' && e.keyword !== 'union')
-      .map(describeError)
+    const errors = (validateFile.errors ?? []).filter((e) => e.keyword !== 'anyOf' && e.keyword !== 'union');
+    // A value that must be one of several (a union of constants) is one mistake, said once.
+    const allowed = new Map<string, unknown[]>();
+    for (const e of errors) if (e.keyword === 'const') allowed.set(e.instancePath, [...(allowed.get(e.instancePath) ?? []), e.params.allowedValue]);
+    const lines = errors
+      .map((e) => {
+        if (e.keyword !== 'const') return describeError(e);
+        const where = e.instancePath.slice(1).replace(/\//g, '.');
+        const values = allowed.get(e.instancePath)!;
+        if (/^channels\.\d+\.platform$/.test(where)) {
+          const given = where.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown> | undefined)?.[k], raw);
+          return `${where}: ${JSON.stringify(given)} has no connector in this hub; it connects ${values.join(', ')} (docs/connectors.md lists the platforms planned)`;
+        }
+        return `${where}: must be one of ${values.map((v) => JSON.stringify(v)).join(', ')}`;
+      })
       .filter((l) => (seen.has(l) ? false : (seen.add(l), true)));
     throw new ConfigError(`Config file ${name} has ${lines.length === 1 ? 'a problem' : 'problems'}:\n  - ${lines.join('\n  - ')}`);
   }
@@ -451,7 +573,13 @@ export interface LoadedConfig {
   notices: string[];
 }
 
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): LoadedConfig {
+/**
+ * `opts.connectors`: platforms beyond the registry's that this hub is built with (`createHub`'s
+ * `connectors`; tests give an in-test platform this way).
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: { connectors?: readonly ConnectorDefinition[] } = {}): LoadedConfig {
+  const extra = opts.connectors ?? [];
+  const platforms = [...new Set([...PLATFORMS, ...extra.map((d) => d.platform)])];
   const notices: string[] = [];
   const dataDir = path.resolve(env.STOCKRELAY_DATA_DIR || './data');
   const configFile = env.STOCKRELAY_CONFIG || undefined;
@@ -463,7 +591,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LoadedConfig {
     } catch (err) {
       throw new ConfigError(`STOCKRELAY_CONFIG names ${configFile}, which cannot be read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
     }
-    file = parseConfigFile(text, configFile);
+    file = parseConfigFile(text, configFile, platforms);
   }
 
   const locations = file.locations ?? [{ id: 'main', name: 'Main' }];
@@ -485,9 +613,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LoadedConfig {
     // The schema's "uri" format lets through addresses no client can use, such as "http://".
     if (c.baseUrl !== undefined && !URL.canParse(c.baseUrl)) throw new ConfigError(`Config file: channels.${i}.baseUrl is not a usable URL (it needs a host).`);
     const settings = c.settings ?? {};
-    const def = connectorFor(c.platform);
+    const def = extra.find((d) => d.platform === c.platform) ?? connectorFor(c.platform);
     if (def) {
-      for (const name of def.credentials) {
+      // A channel that uses OAuth (docs/credentials-oauth.md) names the app's client id and secret instead of a token.
+      for (const name of requiredCredentials(def, credentials)) {
         if (!(name in credentials)) throw new ConfigError(`Config file: channels.${i} (${c.platform}) needs credentials.${name}: the name of the environment variable holding it.`);
       }
       for (const name of def.requiredSettings) {
@@ -510,6 +639,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LoadedConfig {
       baseUrl: c.baseUrl ?? null,
       settings,
       credentials,
+      ...(c.polling ? { polling: checkPolling(c.polling, `channels.${i}`, def?.capabilities.polled ?? null, c.platform) } : {}),
     };
   });
   if (new Set(channels.map((c) => c.id)).size !== channels.length) throw new ConfigError('Config file: two channels share the same id.');
@@ -550,6 +680,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LoadedConfig {
         : `Using ${fromFile} kept in ${local.file}.`,
     );
   }
+  // The sandbox's platforms are checked at start, like everything else; server/start.ts uses them.
+  try {
+    chooseSandbox(env.STOCKRELAY_SANDBOX);
+  } catch (err) {
+    if (err instanceof SandboxChoiceError) throw new ConfigError(err.message);
+    throw err;
+  }
   const pgSchema = env.STOCKRELAY_PG_SCHEMA || undefined;
   if (pgSchema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(pgSchema)) {
     throw new ConfigError(`STOCKRELAY_PG_SCHEMA must be a lower-case PostgreSQL name (letters, digits and _, not starting with a digit), got "${pgSchema}".`);
@@ -588,6 +725,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LoadedConfig {
       defaultLowStockThreshold: file.alerts?.defaultLowStockThreshold ?? null,
       attributionWindowMs: file.engine?.attributionWindowMs ?? 15_000,
       reconcileEveryMs: file.engine?.reconcileEveryMs ?? 15 * 60_000,
+      fetchTimeoutMs: file.engine?.fetchTimeoutMs ?? 10_000,
+      polling: pollingDefaults(file.engine?.pollEveryMs, file.engine?.pollStallAfterMs),
       dispatch,
       sheets: sheetsConfig(file, env),
       airtable: withConfigError(() => airtableConfig(file.airtable, env, locationIds)),

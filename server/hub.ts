@@ -17,7 +17,9 @@ import { RelayVerifier } from './relay/verify';
 import { Credentials } from './credentials';
 import { openStore, type StoreOptions } from './store/open';
 import { ChannelRegistry } from './channels/registry';
+import { TokenCipher } from './connectors/kit/oauth';
 import { ChannelSink } from './channels/sink';
+import { Poller } from './channels/poller';
 import { reconcile, type ReconcileReport } from './channels/reconcile';
 import type { AlertRecord } from './store/types';
 import { Alerts } from './alerts';
@@ -71,6 +73,8 @@ export interface Hub {
   channels: ChannelRegistry;
   processor: InboxProcessor;
   dispatcher: Dispatcher;
+  /** Polls the feeds of channels whose platforms push nothing, or as a backstop (docs/polling.md); `pollDue()` drives it by hand. */
+  poller: Poller;
   metrics: Metrics;
   app: ReturnType<typeof createApp>;
   /** Starts the workers and listens; resolves with the bound address. */
@@ -86,7 +90,7 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
   const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, pgSchema: config.pgSchema, ...opts.store });
   await store.ensureLocations(config.locations, clock().toISOString());
 
-  const channels = new ChannelRegistry(config.channels, { clock, ...(opts.connectors ? { definitions: opts.connectors } : {}) });
+  const channels = new ChannelRegistry(config.channels, { clock, tokens: { store, cipher: new TokenCipher(config.credentialKey) }, ...(opts.connectors ? { definitions: opts.connectors } : {}) });
   const processor = new InboxProcessor(store, config, log.child({ part: 'inbox' }), metrics, clock, opts.idleMs ?? 1000, channels);
   const writeBack = config.sheets ? new SheetWriteBack(config) : null;
   const sheets =
@@ -144,6 +148,20 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
   // Reads of a channel outside its pushes (discovery, reconciliation, attribution reads, order
   // fetches) count towards its health too: a channel refusing them is failing (docs/dispatch.md).
   channels.onRequest((id, err) => (err ? dispatcher.requestFailed(`channel:${id}`, err) : dispatcher.requestAnswered(`channel:${id}`)));
+  const poller = new Poller({
+    store,
+    channels,
+    log: log.child({ part: 'poller' }),
+    metrics,
+    clock,
+    defaults: { everyMs: config.polling?.everyMs, stallAfterMs: config.polling?.stallAfterMs },
+    wake: () => processor.notify(),
+    // The one alert path (server/alerts.ts): opened and announced in one transaction.
+    raiseAlert: async (a) => {
+      await store.transaction((tx) => alerts.raise(tx, a, clock().toISOString()));
+    },
+    timeoutMs: config.dispatch.timeoutMs,
+  });
 
   let shuttingDown = false;
   let reconcileTimer: NodeJS.Timeout | null = null;
@@ -181,6 +199,7 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
     isShuttingDown: () => shuttingDown,
     channelSuspendedUntil: (id) => dispatcher.suspendedUntil(`channel:${id}`),
     channelHealth: (id) => dispatcher.health(`channel:${id}`),
+    feeds: (id) => poller.views(id),
     reconcile: (o) => runReconcile(o),
     airtableWebhooks,
     alerts,
@@ -201,11 +220,13 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
     channels,
     processor,
     dispatcher,
+    poller,
     metrics,
     app,
     listen(port, host) {
       processor.start();
       dispatcher.start();
+      poller.start();
       airtableWebhooks?.start();
       if (config.reconcileEveryMs > 0 && channels.all().length > 0 && !reconcileTimer) {
         reconcileTimer = setInterval(() => {
@@ -253,6 +274,7 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
         clearTimeout(timer);
       }
       await airtableWebhooks?.stop();
+      await poller.stop();
       await processor.stop();
       await dispatcher.stop(Math.min(graceMs, 5000));
       await store.close();

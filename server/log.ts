@@ -1,4 +1,5 @@
 import pino, { type Logger } from 'pino';
+import { secretHeaderNames } from './connectors';
 
 export type { Logger };
 
@@ -13,7 +14,16 @@ export const REDACT_PATHS = [
 ];
 
 /** Keys whose values are secret wherever they sit, however deep (a second net behind REDACT_PATHS). */
-const SECRET_KEYS = /^(secret|secrets|relaySecrets?|adminToken|token|accessToken|password|credentials|authorization|webhook-signature|x-shopify-hmac-sha256|x-square-hmacsha256-signature|x-wc-webhook-signature|databaseUrl|signatureKey|consumerSecret|webhookSecret|credentialKey|tokenHash|relayNonce)$/i;
+const SECRET_KEY_NAMES = [
+  'secret', 'secrets', 'relaySecret', 'relaySecrets', 'adminToken', 'token', 'accessToken', 'refreshToken', 'access_token', 'refresh_token',
+  'clientSecret', 'client_secret', 'password', 'credentials', 'authorization', 'webhook-signature', 'databaseUrl', 'signatureKey',
+  'consumerSecret', 'webhookSecret', 'credentialKey', 'tokenHash', 'relayNonce',
+  // OAuth (docs/credentials-oauth.md): the PKCE verifier, an id token, the sealed token blob.
+  'code_verifier', 'codeVerifier', 'id_token', 'idToken', 'sealed',
+  // Each platform's webhook signature header, as its connector declares it (ConnectorDefinition.secretHeaders).
+  ...secretHeaderNames(),
+];
+const SECRET_KEYS = new RegExp(`^(${SECRET_KEY_NAMES.map((k) => k.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')})$`, 'i');
 
 function scrub(value: unknown, depth: number, seen: WeakSet<object>): unknown {
   if (value === null || typeof value !== 'object' || depth > 8) return value;

@@ -16,6 +16,14 @@ export class Metrics {
   });
   readonly inboxBacklog = new Gauge({ name: 'stockrelay_inbox_entries', help: 'Inbound events by status.', labelNames: ['status'], registers: [this.registry] });
   readonly outboxBacklog = new Gauge({ name: 'stockrelay_outbox_entries', help: 'Outbox rows by status (dead = dead letters).', labelNames: ['status'], registers: [this.registry] });
+  // Polled feeds (docs/polling.md), per channel and feed. The gauges are read from the store at each
+  // scrape (every hub process sees the same); the counters are this process's since it started.
+  readonly feedEvents = new Counter({ name: 'stockrelay_feed_events_total', help: 'New inbox events stored by polling, by channel and feed.', labelNames: ['channel', 'feed'], registers: [this.registry] });
+  readonly feedErrors = new Counter({ name: 'stockrelay_feed_errors_total', help: 'Polls that failed, by channel and feed.', labelNames: ['channel', 'feed'], registers: [this.registry] });
+  readonly feedLastPoll = new Gauge({ name: 'stockrelay_feed_last_poll_timestamp_seconds', help: 'When the feed was last polled (Unix seconds).', labelNames: ['channel', 'feed'], registers: [this.registry] });
+  readonly feedLastSuccess = new Gauge({ name: 'stockrelay_feed_last_success_timestamp_seconds', help: 'When the feed was last read to its end without error (Unix seconds).', labelNames: ['channel', 'feed'], registers: [this.registry] });
+  readonly feedLag = new Gauge({ name: 'stockrelay_feed_lag_seconds', help: 'Seconds since the feed was last read to its end without error (since polling began, before the first good read).', labelNames: ['channel', 'feed'], registers: [this.registry] });
+  readonly feedConsecutiveErrors = new Gauge({ name: 'stockrelay_feed_consecutive_errors', help: 'Failed polls in a row.', labelNames: ['channel', 'feed'], registers: [this.registry] });
 
   constructor(opts: { defaultMetrics?: boolean } = {}) {
     if (opts.defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'stockrelay_' });

@@ -1,9 +1,9 @@
 /**
- * Sandbox mode: what `npm start` runs when the config names no channel. The Shopify, Square and
- * WooCommerce emulators run beside the hub on 127.0.0.1 with a demo catalog of artworks and
- * supplies across two locations, wired as three channels, so a newcomer can watch a sale at the
- * "gallery POS" leave the "web store" in a second (`npm run stockrelay -- simulate --help`).
- * Nothing here talks to a real platform.
+ * Sandbox mode: what `npm start` runs when the config names no channel. The emulators of the chosen
+ * platforms (STOCKRELAY_SANDBOX; three by default) run beside the hub on
+ * 127.0.0.1 with a demo catalog of artworks and supplies across two locations, one channel each, so
+ * a newcomer can watch a sale at the "gallery POS" leave the "web store" in a second
+ * (`npm run stockrelay -- simulate --help`). Nothing here talks to a real platform.
  */
 import crypto from 'node:crypto';
 import net from 'node:net';
@@ -12,6 +12,7 @@ import type { Emulator } from './connectors/emulator';
 import type { Hub } from './hub';
 import type { Logger } from './log';
 import { SANDBOX_PLATFORMS, type SandboxPlatform } from './sandbox-platforms';
+import { inWords } from './connectors';
 
 export const DEMO_LOCATIONS = [
   { id: 'gallery', name: 'Gallery (counter and walls)' },
@@ -43,6 +44,8 @@ export interface SandboxChannel {
 
 export interface Sandbox {
   channels: SandboxChannel[];
+  /** What the hub says at start and on /health: which emulators run, and that nothing reaches a real shop. */
+  warning: string;
   /** Seeds the emulators and (once) the hub's catalog, maps SKUs, and pushes every level. */
   seed(hub: Hub, hubUrl: string): Promise<void>;
   stop(): Promise<void>;
@@ -60,14 +63,26 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** The sandbox's warning, naming the platforms it runs. */
+export function sandboxWarning(platforms: readonly SandboxPlatform[]): string {
+  const first = platforms[0]!;
+  const loc = Object.keys(first.locations)[0] ?? 'gallery';
+  return `SANDBOX MODE: no channel is configured (STOCKRELAY_CONFIG), so the hub runs against built-in emulators of ${inWords(platforms.map((p) => p.displayName))} with a demo catalog. Nothing reaches a real shop. Try: npm run stockrelay -- simulate sale --channel ${first.channelId} --sku ART-0001${loc === 'gallery' ? '' : ` --location ${loc}`}`;
+}
+
 /**
- * Starts the three emulators and returns the config the hub should run with: demo locations and one
- * channel per emulator, with credentials made up for this run (never written anywhere).
+ * Starts the chosen platforms' emulators and returns the config the hub should run with: demo
+ * locations and one channel per emulator, with credentials made up for this run (never written anywhere).
  */
-export async function startSandbox(config: HubConfig, hubPort: number, log: Logger): Promise<{ sandbox: Sandbox; config: HubConfig }> {
+export async function startSandbox(
+  config: HubConfig,
+  hubPort: number,
+  log: Logger,
+  platforms: readonly SandboxPlatform[] = SANDBOX_PLATFORMS,
+): Promise<{ sandbox: Sandbox; config: HubConfig }> {
   const hubBase = `http://127.0.0.1:${hubPort}`;
   const channels: SandboxChannel[] = [];
-  for (const p of SANDBOX_PLATFORMS) {
+  for (const p of platforms) {
     const credentials = Object.fromEntries(p.credentials.map((name) => [name, `sandbox-${name}-${crypto.randomBytes(12).toString('hex')}`]));
     const webhookUrl = `${hubBase}/v1/webhooks/${p.channelId}`;
     const emulator = p.createEmulator({ credentials, webhookUrl, locations: Object.values(p.locations) });
@@ -78,7 +93,7 @@ export async function startSandbox(config: HubConfig, hubPort: number, log: Logg
         id: p.channelId,
         name: p.name,
         platform: p.platform,
-        locations: p.locations,
+        locations: Object.fromEntries(Object.entries(p.locations).filter((e): e is [string, string] => typeof e[1] === 'string')),
         buffer: 0,
         cap: null,
         hideAtZero: p.hideAtZero,
@@ -96,10 +111,10 @@ export async function startSandbox(config: HubConfig, hubPort: number, log: Logg
 
   const sandbox: Sandbox = {
     channels,
+    warning: sandboxWarning(platforms),
     async seed(hub, hubUrl) {
       const now = () => new Date().toISOString();
       for (const ch of channels) {
-        const p = SANDBOX_PLATFORMS.find((x) => x.channelId === ch.config.id)!;
         ch.emulator.seed(
           DEMO_CATALOG.map((item) => ({
             sku: item.sku,
@@ -107,7 +122,7 @@ export async function startSandbox(config: HubConfig, hubPort: number, log: Logg
             levels: Object.fromEntries(Object.entries(ch.config.locations).map(([, theirs]) => [theirs, 0])),
           })),
         );
-        ch.emulator.subscribe(`${hubUrl}/v1/webhooks/${p.channelId}`);
+        ch.emulator.subscribe(`${hubUrl}/v1/webhooks/${ch.config.id}`);
       }
       // The hub's own catalog is seeded once; after a restart the ledger (in the data folder) is kept.
       const fresh = (await hub.store.listItems({ limit: 1 })).length === 0;

@@ -8,10 +8,7 @@ import { createHub, type Hub, type HubOptions } from './hub';
 import type { Logger } from './log';
 import { Metrics } from './metrics';
 import { freePort, startSandbox, type Sandbox } from './sandbox';
-import { SANDBOX_PLATFORMS } from './sandbox-platforms';
-
-export const SANDBOX_WARNING =
-  'SANDBOX MODE: no channel is configured (STOCKRELAY_CONFIG), so the hub runs against built-in emulators of Shopify, Square and WooCommerce with a demo catalog. Nothing reaches a real shop. Try: npm run stockrelay -- simulate sale --channel square --sku ART-0001';
+import { chooseSandbox } from './sandbox-platforms';
 
 export interface Started {
   hub: Hub;
@@ -22,9 +19,12 @@ export interface Started {
   stop(): Promise<void>;
 }
 
-/** Whether this config and environment run the sandbox: no channel, and STOCKRELAY_SANDBOX not "off". */
+/**
+ * Whether this config and environment run the sandbox: no channel configured, and STOCKRELAY_SANDBOX
+ * naming at least one platform (unset: the default three; "off": none).
+ */
 export function sandboxWanted(config: HubConfig, env: NodeJS.ProcessEnv): boolean {
-  return config.channels.length === 0 && env.STOCKRELAY_SANDBOX !== 'off' && SANDBOX_PLATFORMS.length > 0;
+  return config.channels.length === 0 && chooseSandbox(env.STOCKRELAY_SANDBOX).length > 0;
 }
 
 export async function startStockrelay(
@@ -37,8 +37,8 @@ export async function startStockrelay(
   if (sandboxWanted(config, env)) {
     // The emulators need the hub's address for their webhooks before the hub listens.
     const port = config.port === 0 ? await freePort() : config.port;
-    ({ sandbox, config } = await startSandbox(config, port, log));
-    log.warn(SANDBOX_WARNING);
+    ({ sandbox, config } = await startSandbox(config, port, log, chooseSandbox(env.STOCKRELAY_SANDBOX)));
+    log.warn(sandbox.warning);
   }
   const hub = await createHub({ config, log, metrics: new Metrics({ defaultMetrics: true }), ...(sandbox ? { sandbox } : {}), ...hubOptions });
   let url: string;

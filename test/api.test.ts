@@ -12,11 +12,15 @@ import { Metrics } from '../server/metrics';
 import { RelayVerifier, signRelay } from '../server/relay/verify';
 import { assertMatchesSpec } from './helpers/spec';
 import { ADMIN_TOKEN, RELAY_SECRET, startHub, type StoreKind, type TestHub } from './helpers/hub';
+import { acceptingPlatform } from './helpers/test-platform';
+
+/** A point of sale that takes every push: the API's views of a channel, without a platform behind it. */
+const POS = acceptingPlatform('test-pos', 'Test POS');
 
 describe.each<StoreKind>(['sqlite', 'postgres'])('hub API on %s', (kind) => {
   let t: TestHub;
   beforeAll(async () => {
-    t = await startHub(kind, { file: { locations: [{ id: 'gallery', name: 'Gallery' }], channels: [{ id: 'pos', name: 'Clover — gallery POS', platform: 'clover', locations: { gallery: 'L1' } }] } });
+    t = await startHub(kind, { file: { locations: [{ id: 'gallery', name: 'Gallery' }], channels: [{ id: 'pos', name: 'Counter — gallery POS', platform: 'test-pos', locations: { gallery: 'L1' } }] }, hub: { connectors: [POS] } });
   });
   afterAll(() => t?.close());
 
@@ -51,7 +55,7 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('hub API on %s', (kind) => {
 
     const item = await call('GET', '/v1/items/DVD-42', '/v1/items/{sku}');
     expect(item.body).toMatchObject({ sku: 'DVD-42', title: 'Walkabout (1971), DVD', onHand: 12, available: 12, lowStockThreshold: 2 });
-    expect(item.body.locations[0].channels).toEqual([{ channelId: 'pos', channelName: 'Clover — gallery POS', platform: 'clover', channelLocationId: 'L1', published: 12 }]);
+    expect(item.body.locations[0].channels).toEqual([{ channelId: 'pos', channelName: 'Counter — gallery POS', platform: 'test-pos', channelLocationId: 'L1', published: 12 }]);
 
     const seen: number[] = [];
     let cursor: string | null = null;

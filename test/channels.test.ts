@@ -79,7 +79,7 @@ function definitionFor(platform: FakePlatform): ConnectorDefinition {
       return platform.listings;
     },
   };
-  return { platform: 'other', credentials: ['secret'], requiredSettings: [], capabilities: connector.capabilities, create: () => connector };
+  return { platform: 'other', displayName: 'In-test platform', docsUrl: 'https://example.invalid/docs', secretHeaders: ['x-test-signature'], credentials: ['secret'], requiredSettings: [], capabilities: connector.capabilities, create: () => connector };
 }
 
 const sale = (orderId: string, sku: string, quantity: number, lineId = 'l1', locationId: string | null = 'GAL'): ChannelFact => ({
@@ -139,7 +139,7 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('channels on %s', (kind) => {
   test('the channel list shows policies and whether a connector is there, never credentials', async () => {
     const res = await t.api('GET', '/v1/channels');
     expect(res.body.channels).toEqual([
-      { id: 'gallery', name: 'Gallery POS', platform: 'other', locations: { gallery: 'GAL' }, buffer: 1, cap: 5, hideAtZero: true, relistOnRestock: true, connected: true, suspendedUntil: null, health: { status: 'ok', failures: 0, suspendedUntil: null, lastError: null } },
+      { id: 'gallery', name: 'Gallery POS', platform: 'other', locations: { gallery: 'GAL' }, buffer: 1, cap: 5, hideAtZero: true, relistOnRestock: true, connected: true, suspendedUntil: null, health: { status: 'ok', failures: 0, suspendedUntil: null, lastError: null }, feeds: [] },
     ]);
     expect(JSON.stringify(res.body)).not.toContain(CHANNEL_SECRET);
   });

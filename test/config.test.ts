@@ -6,12 +6,28 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { ConfigError, loadConfig, parseConfigFile } from '../server/config';
+import { ConfigError, PLATFORMS, loadConfig, parseConfigFile } from '../server/config';
+import type { ConnectorDefinition } from '../server/connectors/types';
 import { ADMIN_TOKEN, RELAY_SECRET, tempDir } from './helpers/hub';
 
 const SECRET_B = `whsec_${Buffer.from('a-second-relay-secret-for-rotation-0123').toString('base64')}`;
 const NOTIFY_SECRET = `whsec_${Buffer.from('notify-secret-for-the-config-tests-0123').toString('base64')}`;
 const env = (extra: Record<string, string> = {}) => ({ STOCKRELAY_DATA_DIR: tempDir(), STOCKRELAY_RELAY_SECRET: RELAY_SECRET, STOCKRELAY_ADMIN_TOKEN: ADMIN_TOKEN, ...extra });
+/** An in-test platform, given to loadConfig as `createHub({connectors})` gives it: the registry's own are checked below. */
+const OTHER: ConnectorDefinition = {
+  platform: 'other',
+  displayName: 'In-test platform',
+  docsUrl: 'https://example.invalid/docs',
+  secretHeaders: [],
+  credentials: [],
+  requiredSettings: [],
+  capabilities: { platform: 'other', push: ['absolute_set'], locations: true, hideRelist: { supported: false, how: 'n/a' }, webhooks: [], polled: [], rateLimit: { kind: 'unpublished', description: 'none' }, maxBatch: 1 },
+  create: () => {
+    throw new Error('not used');
+  },
+};
+const loadOther = (e: NodeJS.ProcessEnv) => loadConfig(e, { connectors: [OTHER] });
+const WITH_OTHER = [...PLATFORMS, 'other'];
 const fileWith = (name: string, text: string) => {
   const f = path.join(tempDir(), name);
   fs.writeFileSync(f, text);
@@ -32,8 +48,8 @@ describe('config file', () => {
   test('the same config reads the same from JSON and from YAML', () => {
     const obj = { locations: [{ id: 'gallery', name: 'Gallery' }], channels: [{ id: 'pos', name: 'POS', platform: 'other', locations: { gallery: 'L1' }, buffer: 1 }] };
     const yaml = 'locations:\n  - { id: gallery, name: Gallery }\nchannels:\n  - id: pos\n    name: POS\n    platform: other\n    locations: { gallery: L1 }\n    buffer: 1\n';
-    const a = loadConfig(env({ STOCKRELAY_CONFIG: fileWith('c.json', JSON.stringify(obj)) })).config;
-    const b = loadConfig(env({ STOCKRELAY_CONFIG: fileWith('c.yaml', yaml) })).config;
+    const a = loadOther(env({ STOCKRELAY_CONFIG: fileWith('c.json', JSON.stringify(obj)) })).config;
+    const b = loadOther(env({ STOCKRELAY_CONFIG: fileWith('c.yaml', yaml) })).config;
     expect(b.channels).toEqual(a.channels);
     expect(a.channels[0]).toMatchObject({ id: 'pos', buffer: 1, cap: null, hideAtZero: false, relistOnRestock: false, credentials: {} });
     expect(a.defaultLocation).toBe('gallery');
@@ -68,7 +84,7 @@ describe('config file', () => {
       'dispatch: { maxAttempts: 5, baseDelayMs: 250, maxDelayMs: 60000, leaseMs: 30000, timeoutMs: 5000 }',
       '',
     ].join('\n');
-    const load = (f: string) => loadConfig(env({ STOCKRELAY_CONFIG: f, ERP_HOOK_SECRET: NOTIFY_SECRET })).config;
+    const load = (f: string) => loadOther(env({ STOCKRELAY_CONFIG: f, ERP_HOOK_SECRET: NOTIFY_SECRET })).config;
     const fromJson = load(fileWith('stockrelay.json', JSON.stringify(obj)));
     for (const name of ['stockrelay.yaml', 'stockrelay.yml', 'STOCKRELAY.YAML']) {
       const c = load(fileWith(name, yaml));
@@ -85,7 +101,7 @@ describe('config file', () => {
   });
 
   test('without a config file, or with an empty YAML file, the defaults apply: one location "main", no channels, no notifications, dispatch 8 attempts', () => {
-    for (const c of [loadConfig(env()).config, loadConfig(env({ STOCKRELAY_CONFIG: fileWith('empty.yaml', '') })).config]) {
+    for (const c of [loadOther(env()).config, loadOther(env({ STOCKRELAY_CONFIG: fileWith('empty.yaml', '') })).config]) {
       expect(c).toMatchObject({ locations: [{ id: 'main', name: 'Main' }], defaultLocation: 'main', channels: [], notify: [], defaultLowStockThreshold: null });
       expect(c.dispatch).toEqual({ maxAttempts: 8, baseDelayMs: 1000, maxDelayMs: 600_000, leaseMs: 60_000, timeoutMs: 10_000, suspendAfter: 5, suspendMs: 30_000 });
     }
@@ -98,7 +114,7 @@ describe('config file', () => {
     ['a wrong type', { channels: [{ id: 'p', name: 'P', platform: 'other', locations: {}, buffer: 'two' }] }, /channels\.0\.buffer: must be integer/],
     ['a number given as a string under dispatch', { dispatch: { maxAttempts: '3' } }, /dispatch\.maxAttempts: must be integer/],
     ['a negative buffer', { channels: [{ id: 'p', name: 'P', platform: 'other', locations: {}, buffer: -1 }] }, /channels\.0\.buffer: must be >= 0/],
-    ['an unknown platform', { channels: [{ id: 'p', name: 'P', platform: 'myspace', locations: {} }] }, /channels\.0\.platform: must be one of/],
+    ['an unknown platform', { channels: [{ id: 'p', name: 'P', platform: 'myspace', locations: {} }] }, /channels\.0\.platform: "myspace" has no connector in this hub; it connects shopify, square, woocommerce, other/],
     ['an unknown notification topic', { notify: [{ id: 'n', url: 'https://x.example', topics: ['stock.moved'] }] }, /notify\.0\.topics\.0: must be one of/],
     ['a notification URL that is not http', { notify: [{ id: 'n', url: 'ftp://x.example', topics: ['level.changed'] }] }, /notify\.0\.url/],
     ['a notification URL that is not a URL', { notify: [{ id: 'n', url: 'not a url', topics: ['level.changed'] }] }, /notify\.0\.url: must match/],
@@ -107,7 +123,7 @@ describe('config file', () => {
     ['a secret value where a variable name belongs', { channels: [{ id: 'p', name: 'P', platform: 'other', locations: {}, credentials: { token: 'shpat_abc' } }] }, /channels\.0\.credentials\.token/],
     ['a notify secret value where a variable name belongs', { notify: [{ id: 'n', url: 'https://x.example', secretEnv: 'whsec_abc', topics: ['level.changed'] }] }, /notify\.0\.secretEnv: must match pattern/],
   ])('%s is refused with a ConfigError naming the key path', (_what, obj, message) => {
-    const e = configError(() => parseConfigFile(JSON.stringify(obj), 'stockrelay.json'));
+    const e = configError(() => parseConfigFile(JSON.stringify(obj), 'stockrelay.json', WITH_OTHER));
     expect(e.message).toMatch(/^Config file stockrelay\.json has (a problem|problems):/);
     expect(e.message).toMatch(message);
   });
@@ -125,21 +141,21 @@ describe('config file', () => {
 
   test('a URL that passes the "uri" format but has no host ("http://") is refused at load time, naming notify.0.url or channels.0.baseUrl', () => {
     const notify = fileWith('c.json', JSON.stringify({ notify: [{ id: 'n', url: 'http://', topics: ['level.changed'] }] }));
-    expect(configError(() => loadConfig(env({ STOCKRELAY_CONFIG: notify }))).message).toMatch(/notify\.0\.url/);
+    expect(configError(() => loadOther(env({ STOCKRELAY_CONFIG: notify }))).message).toMatch(/notify\.0\.url/);
     const channel = fileWith('c.json', JSON.stringify({ channels: [{ id: 'p', name: 'P', platform: 'other', locations: {}, baseUrl: 'https://' }] }));
-    expect(configError(() => loadConfig(env({ STOCKRELAY_CONFIG: channel }))).message).toMatch(/channels\.0\.baseUrl/);
+    expect(configError(() => loadOther(env({ STOCKRELAY_CONFIG: channel }))).message).toMatch(/channels\.0\.baseUrl/);
   });
 
   test('broken YAML, unparseable JSON, an unreadable file and a location map naming an undeclared location are explained', () => {
     expect(() => parseConfigFile('locations: [\n', 'c.yaml')).toThrow(/c\.yaml cannot be read/);
     expect(configError(() => parseConfigFile('{"locations": [', 'c.json')).message).toMatch(/^Config file c\.json cannot be read: /);
-    expect(() => loadConfig(env({ STOCKRELAY_CONFIG: '/nonexistent/stockrelay.yaml' }))).toThrow(/STOCKRELAY_CONFIG names \/nonexistent\/stockrelay\.yaml, which cannot be read: ENOENT/);
+    expect(() => loadOther(env({ STOCKRELAY_CONFIG: '/nonexistent/stockrelay.yaml' }))).toThrow(/STOCKRELAY_CONFIG names \/nonexistent\/stockrelay\.yaml, which cannot be read: ENOENT/);
     const f = fileWith('c.json', JSON.stringify({ channels: [{ id: 'p', name: 'P', platform: 'other', locations: { attic: 'X' } }] }));
-    expect(() => loadConfig(env({ STOCKRELAY_CONFIG: f }))).toThrow(/channels\.0\.locations names location "attic"/);
+    expect(() => loadOther(env({ STOCKRELAY_CONFIG: f }))).toThrow(/channels\.0\.locations names location "attic"/);
   });
 
   test('cross-field mistakes name what is wrong: duplicate ids, an unknown defaultLocation, maxDelayMs below baseDelayMs', () => {
-    const load = (obj: object) => configError(() => loadConfig(env({ STOCKRELAY_CONFIG: fileWith('c.json', JSON.stringify(obj)) }))).message;
+    const load = (obj: object) => configError(() => loadOther(env({ STOCKRELAY_CONFIG: fileWith('c.json', JSON.stringify(obj)) }))).message;
     expect(load({ locations: [{ id: 'a', name: 'A' }, { id: 'a', name: 'A again' }] })).toMatch(/two locations share the same id/);
     expect(load({ defaultLocation: 'attic' })).toMatch(/defaultLocation "attic" is not one of the locations \(main\)/);
     expect(load({ dispatch: { baseDelayMs: 5000, maxDelayMs: 1000 } })).toMatch(/dispatch\.maxDelayMs must not be smaller than dispatch\.baseDelayMs/);
@@ -149,53 +165,53 @@ describe('config file', () => {
 
   test('a channel of a connected platform must name every credential and setting its connector needs', () => {
     const f = fileWith('c.json', JSON.stringify({ channels: [{ id: 'web', name: 'Web', platform: 'shopify', locations: {} }] }));
-    expect(() => loadConfig(env({ STOCKRELAY_CONFIG: f }))).toThrow('Config file: channels.0 (shopify) needs credentials.accessToken: the name of the environment variable holding it.');
+    expect(() => loadOther(env({ STOCKRELAY_CONFIG: f }))).toThrow('Config file: channels.0 (shopify) needs credentials.accessToken: the name of the environment variable holding it.');
     const g = fileWith('c.json', JSON.stringify({ channels: [{ id: 'web', name: 'Web', platform: 'shopify', locations: {}, credentials: { accessToken: 'SHOP_TOKEN', webhookSecret: 'SHOP_HOOK' } }] }));
-    expect(() => loadConfig(env({ STOCKRELAY_CONFIG: g, SHOP_TOKEN: 'shpat_x', SHOP_HOOK: 'y' }))).toThrow('Config file: channels.0 (shopify) needs settings.shopDomain.');
+    expect(() => loadOther(env({ STOCKRELAY_CONFIG: g, SHOP_TOKEN: 'shpat_x', SHOP_HOOK: 'y' }))).toThrow('Config file: channels.0 (shopify) needs settings.shopDomain.');
   });
 
   test('a credential is read from the variable the file names; a missing variable is named, its value never', () => {
     const f = fileWith('c.json', JSON.stringify({ channels: [{ id: 'p', name: 'P', platform: 'other', locations: {}, credentials: { token: 'POS_TOKEN' } }] }));
-    expect(loadConfig(env({ STOCKRELAY_CONFIG: f, POS_TOKEN: 'tok-123456' })).config.channels[0]!.credentials).toEqual({ token: 'tok-123456' });
-    expect(() => loadConfig(env({ STOCKRELAY_CONFIG: f }))).toThrow('Config file: channels.0.credentials.token names POS_TOKEN, which is not set in the environment.');
+    expect(loadOther(env({ STOCKRELAY_CONFIG: f, POS_TOKEN: 'tok-123456' })).config.channels[0]!.credentials).toEqual({ token: 'tok-123456' });
+    expect(() => loadOther(env({ STOCKRELAY_CONFIG: f }))).toThrow('Config file: channels.0.credentials.token names POS_TOKEN, which is not set in the environment.');
   });
 
   test('a notify secretEnv that is unset is named; one holding a malformed secret is refused naming the variable, without echoing its value', () => {
     const f = fileWith('c.json', JSON.stringify({ notify: [{ id: 'erp', url: 'https://erp.example/h', secretEnv: 'ERP_HOOK_SECRET', topics: ['level.changed'] }] }));
-    expect(() => loadConfig(env({ STOCKRELAY_CONFIG: f }))).toThrow('Config file: notify.0.secretEnv names ERP_HOOK_SECRET, which is not set in the environment.');
-    const bad = configError(() => loadConfig(env({ STOCKRELAY_CONFIG: f, ERP_HOOK_SECRET: 'plain-password-hunter2' }))).message;
+    expect(() => loadOther(env({ STOCKRELAY_CONFIG: f }))).toThrow('Config file: notify.0.secretEnv names ERP_HOOK_SECRET, which is not set in the environment.');
+    const bad = configError(() => loadOther(env({ STOCKRELAY_CONFIG: f, ERP_HOOK_SECRET: 'plain-password-hunter2' }))).message;
     expect(bad).toMatch(/^ERP_HOOK_SECRET must look like "whsec_"/);
     expect(bad).not.toContain('hunter2');
-    expect(loadConfig(env({ STOCKRELAY_CONFIG: f, ERP_HOOK_SECRET: NOTIFY_SECRET })).config.notify).toEqual([{ id: 'erp', url: 'https://erp.example/h', secret: NOTIFY_SECRET, topics: ['level.changed'], format: 'standard' }]);
+    expect(loadOther(env({ STOCKRELAY_CONFIG: f, ERP_HOOK_SECRET: NOTIFY_SECRET })).config.notify).toEqual([{ id: 'erp', url: 'https://erp.example/h', secret: NOTIFY_SECRET, topics: ['level.changed'], format: 'standard' }]);
   });
 });
 
 describe('environment', () => {
   test('bad values are refused with what was expected', () => {
-    expect(() => loadConfig(env({ PORT: 'eighty' }))).toThrow('PORT must be a whole number from 0 to 65535, got "eighty".');
-    expect(() => loadConfig(env({ STOCKRELAY_RELAY_SECRET: 'hunter2' }))).toThrow(/STOCKRELAY_RELAY_SECRET must look like "whsec_"/);
-    expect(() => loadConfig(env({ STOCKRELAY_ADMIN_TOKEN: 'short' }))).toThrow(/at least 16 characters/);
-    expect(() => loadConfig(env({ STOCKRELAY_PG_SCHEMA: 'Robert"); drop' }))).toThrow(/STOCKRELAY_PG_SCHEMA must be a lower-case PostgreSQL name/);
+    expect(() => loadOther(env({ PORT: 'eighty' }))).toThrow('PORT must be a whole number from 0 to 65535, got "eighty".');
+    expect(() => loadOther(env({ STOCKRELAY_RELAY_SECRET: 'hunter2' }))).toThrow(/STOCKRELAY_RELAY_SECRET must look like "whsec_"/);
+    expect(() => loadOther(env({ STOCKRELAY_ADMIN_TOKEN: 'short' }))).toThrow(/at least 16 characters/);
+    expect(() => loadOther(env({ STOCKRELAY_PG_SCHEMA: 'Robert"); drop' }))).toThrow(/STOCKRELAY_PG_SCHEMA must be a lower-case PostgreSQL name/);
   });
 
   test.each([['70000'], ['8080.5'], ['-1'], ['80a'], [' 80'], ['0x50'], ['8e3']])('PORT=%s is a ConfigError naming PORT and the range', (port) => {
-    expect(configError(() => loadConfig(env({ PORT: port }))).message).toBe(`PORT must be a whole number from 0 to 65535, got "${port}".`);
+    expect(configError(() => loadOther(env({ PORT: port }))).message).toBe(`PORT must be a whole number from 0 to 65535, got "${port}".`);
   });
 
   test('PORT, HOST, LOG_LEVEL, DATABASE_URL and STOCKRELAY_PG_SCHEMA are taken as given; an empty PORT means the default 8080', () => {
-    const c = loadConfig(env({ PORT: '3000', HOST: '127.0.0.1', LOG_LEVEL: 'debug', DATABASE_URL: 'postgres://u@127.0.0.1:5432/db', STOCKRELAY_PG_SCHEMA: 'shop_1' })).config;
+    const c = loadOther(env({ PORT: '3000', HOST: '127.0.0.1', LOG_LEVEL: 'debug', DATABASE_URL: 'postgres://u@127.0.0.1:5432/db', STOCKRELAY_PG_SCHEMA: 'shop_1' })).config;
     expect(c).toMatchObject({ port: 3000, host: '127.0.0.1', logLevel: 'debug', databaseUrl: 'postgres://u@127.0.0.1:5432/db', pgSchema: 'shop_1' });
-    expect(loadConfig(env({ PORT: '' })).config.port).toBe(8080);
+    expect(loadOther(env({ PORT: '' })).config.port).toBe(8080);
   });
 
   test('several relay secrets, comma-separated (spaces allowed), are all accepted while rotating', () => {
-    expect(loadConfig(env({ STOCKRELAY_RELAY_SECRET: `${RELAY_SECRET}, ${SECRET_B}` })).config.relaySecrets).toEqual([RELAY_SECRET, SECRET_B]);
-    expect(loadConfig(env({ STOCKRELAY_RELAY_SECRET: ` ${SECRET_B} ,${RELAY_SECRET} ` })).config.relaySecrets).toEqual([SECRET_B, RELAY_SECRET]);
+    expect(loadOther(env({ STOCKRELAY_RELAY_SECRET: `${RELAY_SECRET}, ${SECRET_B}` })).config.relaySecrets).toEqual([RELAY_SECRET, SECRET_B]);
+    expect(loadOther(env({ STOCKRELAY_RELAY_SECRET: ` ${SECRET_B} ,${RELAY_SECRET} ` })).config.relaySecrets).toEqual([SECRET_B, RELAY_SECRET]);
   });
 
   test('one malformed secret in a rotation list is refused naming STOCKRELAY_RELAY_SECRET; the message quotes none of the secrets', () => {
     const tooShort = `whsec_${Buffer.from('short').toString('base64')}`;
-    const msg = configError(() => loadConfig(env({ STOCKRELAY_RELAY_SECRET: `${RELAY_SECRET},${tooShort}` }))).message;
+    const msg = configError(() => loadOther(env({ STOCKRELAY_RELAY_SECRET: `${RELAY_SECRET},${tooShort}` }))).message;
     expect(msg).toMatch(/^STOCKRELAY_RELAY_SECRET must look like "whsec_" followed by at least 24 random bytes/);
     for (const s of [RELAY_SECRET.slice(6), tooShort.slice(6)]) expect(msg).not.toContain(s);
   });
@@ -242,8 +258,8 @@ describe('environment', () => {
 
   test('the credential key: from STOCKRELAY_CREDENTIAL_KEY, else kept in secrets.json (added to an older file), else derived from the admin token with a notice', () => {
     const key = 'a-credential-key-of-enough-length-0123456789';
-    expect(loadConfig(env({ STOCKRELAY_CREDENTIAL_KEY: key })).config.credentialKey).toBe(key);
-    expect(configError(() => loadConfig(env({ STOCKRELAY_CREDENTIAL_KEY: 'short' }))).message).toMatch(/^STOCKRELAY_CREDENTIAL_KEY must be at least 32 characters long/);
+    expect(loadOther(env({ STOCKRELAY_CREDENTIAL_KEY: key })).config.credentialKey).toBe(key);
+    expect(configError(() => loadOther(env({ STOCKRELAY_CREDENTIAL_KEY: 'short' }))).message).toMatch(/^STOCKRELAY_CREDENTIAL_KEY must be at least 32 characters long/);
 
     // A secrets.json written before credentials existed gets a key, kept from then on, the rest unchanged.
     const dir = tempDir();
@@ -258,10 +274,10 @@ describe('environment', () => {
     for (const n of a.notices) expect(n).not.toContain(a.config.credentialKey);
 
     // Both secrets in the environment and no key: derived from the admin token, the same on every start, and said so.
-    const b = loadConfig(env());
-    expect(b.config.credentialKey).toBe(loadConfig(env()).config.credentialKey);
+    const b = loadOther(env());
+    expect(b.config.credentialKey).toBe(loadOther(env()).config.credentialKey);
     expect(b.config.credentialKey).not.toContain(ADMIN_TOKEN);
-    expect(loadConfig(env({ STOCKRELAY_ADMIN_TOKEN: 'another-admin-token-0123456789' })).config.credentialKey).not.toBe(b.config.credentialKey);
+    expect(loadOther(env({ STOCKRELAY_ADMIN_TOKEN: 'another-admin-token-0123456789' })).config.credentialKey).not.toBe(b.config.credentialKey);
     expect(b.notices).toContainEqual(expect.stringMatching(/^No STOCKRELAY_CREDENTIAL_KEY in the environment: .*changing STOCKRELAY_ADMIN_TOKEN changes them too/));
     for (const n of b.notices) expect(n).not.toContain(b.config.credentialKey);
   });

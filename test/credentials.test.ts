@@ -180,6 +180,7 @@ const EXPECTED: Record<string, string[]> = {
   'GET /v1/whoami': ['sidebar', 'read'],
   'GET /v1/locations': ['sidebar', 'read'],
   'GET /v1/channels': ['sidebar', 'read'],
+  'GET /v1/channels/{channelId}': ['sidebar', 'read'],
   'GET /v1/channels/{channelId}/listings': ['sidebar', 'read'],
   'GET /v1/items': ['sidebar', 'read'],
   'GET /v1/items/{sku}': ['sidebar', 'read'],

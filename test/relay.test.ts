@@ -4,6 +4,7 @@
  */
 import { signRelay } from '../server/relay/verify';
 import { RELAY_SECRET, startHub, type StoreKind, type TestHub } from './helpers/hub';
+import { acceptingPlatform } from './helpers/test-platform';
 
 const OTHER_SECRET = `whsec_${Buffer.from('a-different-secret-that-the-hub-does-not-know').toString('base64')}`;
 const ROTATED_SECRET = `whsec_${Buffer.from('the-previous-relay-secret-still-accepted').toString('base64')}`;
@@ -26,6 +27,7 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('relays on %s', (kind) => {
   beforeAll(async () => {
     t = await startHub(kind, {
       file: { locations: [{ id: 'gallery', name: 'Gallery' }, { id: 'warehouse', name: 'Warehouse' }], channels: [{ id: 'web', name: 'Web shop', platform: 'other', locations: { gallery: 'gid://shopify/Location/1' }, buffer: 1, cap: 5 }] },
+      hub: { connectors: [acceptingPlatform('other', 'Web shop platform')] },
       env: { STOCKRELAY_RELAY_SECRET: `${RELAY_SECRET},${ROTATED_SECRET}` },
     });
     const r = await t.relay({ kind: 'catalog_changed', added: [{ sku: 'ART-1', title: 'Seven Sisters, acrylic on linen' }, { sku: 'ART-2' }, { sku: 'GONE-1' }], removed: [], occurredAt: now() });

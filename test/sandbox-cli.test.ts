@@ -72,6 +72,9 @@ function definition(emulators: Map<string, StandInEmulator>): ConnectorDefinitio
   };
   return {
     platform: 'other',
+    displayName: 'In-test platform',
+    docsUrl: 'https://example.invalid/docs',
+    secretHeaders: [],
     credentials: [],
     requiredSettings: [],
     capabilities,
@@ -114,7 +117,7 @@ describe('sandbox mode and the CLI', () => {
       emulator: emulators.get(c.id)!,
       lastOrders: new Map(),
     }));
-    const sandbox: Sandbox = { channels, seed: async () => undefined, stop: async () => undefined };
+    const sandbox: Sandbox = { channels, warning: 'SANDBOX MODE: in-test emulators. Nothing reaches a real shop.', seed: async () => undefined, stop: async () => undefined };
     t = await startHub('sqlite', { file: { channels: channelConfigs }, hub: { sandbox, connectors: [definition(emulators)] } });
     for (const [id, emu] of emulators) {
       emu.subscribe(`${t.url}/v1/webhooks/${id}`);

@@ -69,6 +69,55 @@ export interface ChannelHealth {
   platform: string;
   health: 'ok' | 'failing' | 'suspended' | 'not connected';
   detail: string;
+  /** One line per feed the hub checks on the channel (orders it polls, docs/polling.md), in plain words. */
+  checks?: string[];
+}
+
+/** A polled feed as GET /v1/channels describes it. */
+export interface ApiFeed {
+  feed: string;
+  status: 'ok' | 'failing' | 'stalled' | 'starting' | 'off';
+  everyMs: number;
+  lastPollAt: string | null;
+  lastSuccessAt: string | null;
+  lagSeconds: number | null;
+  consecutiveErrors: number;
+  lastError: string | null;
+}
+
+/** "less than a minute", "1 min", "25 min", "3 h", "2 days": how long, as a shop owner says it. */
+export function duration(ms: number): string {
+  const min = Math.floor(ms / 60_000);
+  if (min < 1) return 'less than a minute';
+  if (min < 120) return `${min} min`;
+  const h = Math.floor(min / 60);
+  if (h < 48) return `${h} h`;
+  return `${Math.floor(h / 24)} days`;
+}
+
+/**
+ * What the sidebar says about each feed the hub checks on a channel: when it last looked, and
+ * whether looking fails. E.g. "Orders checked 2 min ago (every 1 min)."
+ */
+export function feedLines(feeds: readonly ApiFeed[], nowMs: number): string[] {
+  return feeds.map((f) => {
+    const what = f.feed.charAt(0).toUpperCase() + f.feed.slice(1);
+    const every = duration(Math.max(60_000, f.everyMs));
+    const since = (iso: string | null) => (iso ? `${duration(nowMs - Date.parse(iso))} ago` : 'not yet');
+    const answer = f.lastError ? ` Last answer: ${f.lastError}` : '';
+    switch (f.status) {
+      case 'off':
+        return `${what} are not checked (turned off in the hub's settings).`;
+      case 'starting':
+        return f.consecutiveErrors > 0 ? `${what} could not be checked yet (${f.consecutiveErrors} tries failed).${answer}` : `${what}: the first check is under way.`;
+      case 'stalled':
+        return `${what} not checked for ${f.lastSuccessAt ? duration(nowMs - Date.parse(f.lastSuccessAt)) : 'a while'}: sales made there may be missing here until it works again; the hub keeps trying.${answer}`;
+      case 'failing':
+        return `${what} last checked ${since(f.lastSuccessAt)}; the last ${f.consecutiveErrors === 1 ? 'try' : `${f.consecutiveErrors} tries`} failed, the hub tries again on its own.${answer}`;
+      default:
+        return `${what} checked ${since(f.lastSuccessAt)} (every ${every}).`;
+    }
+  });
 }
 
 /** One open conflict (docs/conflicts.md); `id` is null when it was read from the Conflicts tab, not the hub. */
@@ -210,6 +259,8 @@ interface ApiChannel {
   platform: string;
   connected: boolean;
   suspendedUntil: string | null;
+  /** Absent from a hub older than polling. */
+  feeds?: ApiFeed[];
 }
 interface ApiAlert {
   kind: string;
@@ -397,7 +448,8 @@ export function sidebarState(ctx: Context): SidebarState {
     res.channels.forEach((c) => channelNames.set(c.id, c.name));
     const now = ctx.now().getTime();
     return res.channels.map((c): ChannelHealth => {
-      const base = { id: c.id, name: c.name, platform: c.platform };
+      const checks = feedLines(c.feeds ?? [], now);
+      const base = { id: c.id, name: c.name, platform: c.platform, ...(checks.length > 0 ? { checks } : {}) };
       if (!c.connected) return { ...base, health: 'not connected', detail: 'The hub has no connector for this platform yet.' };
       if (c.suspendedUntil && Date.parse(c.suspendedUntil) > now) return { ...base, health: 'suspended', detail: `Paused by the hub until ${c.suspendedUntil} (the platform refused or limited it).` };
       return { ...base, health: 'ok', detail: 'Connected.' };

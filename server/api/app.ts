@@ -29,6 +29,7 @@ import type { Sandbox } from '../sandbox';
 import type { AirtableWebhooks } from '../airtable/webhooks';
 import type { ReconcileReport } from '../channels/reconcile';
 import type { ChannelHealth } from '../outbox/dispatcher';
+import type { FeedView } from '../channels/poller';
 import { Alerts } from '../alerts';
 import { boundedKey, nestsDeeper, ownValue } from '../util';
 
@@ -56,6 +57,8 @@ export interface AppDeps {
   channelSuspendedUntil?: (channelId: string) => string | null;
   /** How a channel is doing: answering, failing or suspended, with its last error (docs/dispatch.md). */
   channelHealth?: (channelId: string) => ChannelHealth | null;
+  /** How the polled feeds (of one channel, or all) are doing (docs/polling.md). */
+  feeds?: (channelId?: string) => Promise<FeedView[]>;
   /** Stores relays and channel webhooks by group commit (server/inbox/writer.ts); one of its own when absent. */
   inboxWriter?: InboxWriter;
   /** The Airtable webhook (docs/airtable.md), when configured. */
@@ -101,7 +104,11 @@ function eventView(e: InboxEntry, withBody = false) {
     status: e.status,
     results: outcome?.results ?? [],
     ...(outcome?.error ? { error: outcome.error } : {}),
+    // A channel event came by webhook or by a poll of one of its feeds (docs/polling.md); only the hub sets this header.
+    ...(e.source === 'channel' ? { via: e.headers['x-stockrelay-via'] === 'poll' ? ('poll' as const) : ('webhook' as const) } : {}),
     ...(e.status === 'received' && e.retryAt ? { retryAt: e.retryAt, ...(typeof waiting === 'string' ? { waiting } : {}) } : {}),
+    // What the prepare stage found in it (docs/inbox-outbox.md), shown with the body.
+    ...(withBody && e.source === 'channel' ? { facts: e.prepared === null ? null : ((JSON.parse(e.prepared) as { facts?: unknown }).facts ?? null) } : {}),
     attempts: e.attempts,
     receivedAt: e.receivedAt,
     processedAt: e.processedAt,
@@ -216,7 +223,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.get('/healthz', (_req, res) => {
     res.json(
       deps.sandbox
-        ? { status: 'ok', mode: 'sandbox', message: 'SANDBOX MODE: no channel is configured, so the hub runs against built-in emulators of Shopify, Square and WooCommerce. Nothing reaches a real shop.' }
+        ? { status: 'ok', mode: 'sandbox', message: deps.sandbox.warning }
         : { status: 'ok', mode: 'live' },
     );
   });
@@ -234,11 +241,22 @@ export function createApp(deps: AppDeps): express.Express {
     }
   });
   app.get('/metrics', async (_req, res) => {
-    const [inbox, outbox] = await Promise.all([store.countInbox(), store.countOutbox()]);
+    const [inbox, outbox, feeds] = await Promise.all([store.countInbox(), store.countOutbox(), deps.feeds?.() ?? Promise.resolve([])]);
     metrics.inboxBacklog.reset();
     for (const [k, v] of Object.entries(inbox)) metrics.inboxBacklog.set({ status: k }, v);
     metrics.outboxBacklog.reset();
     for (const [k, v] of Object.entries(outbox)) metrics.outboxBacklog.set({ status: k }, v);
+    // Polled feeds (docs/polling.md): labels are channel ids and feed names from the config, never from a request.
+    const nowMs = clock().getTime();
+    for (const g of [metrics.feedLastPoll, metrics.feedLastSuccess, metrics.feedLag, metrics.feedConsecutiveErrors]) g.reset();
+    for (const f of feeds) {
+      const labels = { channel: f.channelId, feed: f.feed };
+      if (f.lastPollAt) metrics.feedLastPoll.set(labels, Date.parse(f.lastPollAt) / 1000);
+      if (f.lastSuccessAt) metrics.feedLastSuccess.set(labels, Date.parse(f.lastSuccessAt) / 1000);
+      const since = f.lastSuccessAt ?? f.startedAt;
+      if (since) metrics.feedLag.set(labels, Math.max(0, Math.round((nowMs - Date.parse(since)) / 1000)));
+      metrics.feedConsecutiveErrors.set(labels, f.consecutiveErrors);
+    }
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
   app.get('/openapi.json', (_req, res) => {
@@ -481,9 +499,35 @@ export function createApp(deps: AppDeps): express.Express {
     suspendedUntil: deps.channelSuspendedUntil?.(c.id) ?? null,
     health: deps.channelHealth?.(c.id) ?? null,
   });
-  app.get('/v1/channels', (_req, res) => {
-    res.json({ channels: deps.config.channels.map(channelView) });
+  /** The channel as configured, its health, and its polled feeds (docs/polling.md). */
+  const channelWithFeeds = (c: HubConfig['channels'][number], all: FeedView[]) => ({
+    ...channelView(c),
+    feeds: all
+      .filter((f) => f.channelId === c.id)
+      .map((f) => ({
+        feed: f.feed,
+        status: f.status,
+        everyMs: f.everyMs,
+        lastPollAt: f.lastPollAt,
+        lastSuccessAt: f.lastSuccessAt,
+        cursorAdvancedAt: f.cursorAdvancedAt,
+        nextPollAt: f.nextPollAt,
+        lagSeconds: f.lagSeconds,
+        consecutiveErrors: f.consecutiveErrors,
+        lastError: f.lastError,
+        eventsStored: f.eventsStored,
+      })),
   });
+  app.get('/v1/channels', wrap(async (_req, res) => {
+    const all = (await deps.feeds?.()) ?? [];
+    res.json({ channels: deps.config.channels.map((c) => channelWithFeeds(c, all)) });
+  }));
+  app.get('/v1/channels/:channelId', wrap(async (req, res) => {
+    const id = String(req.params.channelId);
+    const c = deps.config.channels.find((x) => x.id === id);
+    if (!c) throw new AppError(404, 'unknown_channel', `No channel has the id "${id}".`);
+    res.json(channelWithFeeds(c, (await deps.feeds?.(id)) ?? []));
+  }));
   const connected = (id: string) => {
     const ch = deps.channels?.get(id);
     if (!ch) {

@@ -10,6 +10,7 @@ import { MAX_QUANTITY, MAX_QUANTITY_TEXT } from '../domain/quantity';
 import { PurchaseOrderRequest, ReceiptRequest, SupplierOrderRequest, SupplierStatusRequest, orderPaths } from './orders-openapi';
 import { credentialPaths, CredentialSchemas } from './credentials-openapi';
 import { applyScopes } from './scopes';
+import { CONNECTORS, inWords } from '../connectors';
 
 const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
 const Timestamp = Type.String({ format: 'date-time' });
@@ -110,8 +111,14 @@ export const EventView = Type.Object(
     status: EventStatus,
     results: Type.Array(CommandResult),
     error: Type.Optional(Type.String()),
+    via: Type.Optional(Type.Union([Type.Literal('webhook'), Type.Literal('poll')], { description: 'Channel events only: whether the platform pushed it (webhook) or the hub found it polling one of the channel’s feeds (docs/polling.md).' })),
     waiting: Type.Optional(Type.String({ description: 'Why a received event is not booked yet: its platform did not answer while the hub fetched what the event leaves out. It is tried again at retryAt.' })),
     retryAt: Type.Optional(Timestamp),
+    facts: Type.Optional(
+      Type.Union([Type.Array(Type.Unknown()), Type.Null()], {
+        description: 'Channel events only, on GET /v1/events/{id}: the facts the hub found in the event before booking it (sales, refunds, levels reported), with what the platform had to be asked for; null until found, or when the event could not be read.',
+      }),
+    ),
     attempts: Type.Integer(),
     receivedAt: Timestamp,
     processedAt: Nullable(Timestamp),
@@ -255,6 +262,58 @@ export const ItemUpdate = Type.Object(
   { additionalProperties: false, title: 'ItemUpdate' },
 );
 
+
+/** One polled feed of a channel (docs/polling.md). */
+const FeedViewSchema = Type.Object(
+  {
+    feed: Type.String({ description: 'The feed’s name, as the connector polls it (e.g. orders).' }),
+    status: Type.Union(['ok', 'failing', 'stalled', 'starting', 'off'].map((x) => Type.Literal(x)), {
+      description: 'ok: read on schedule; failing: its last polls failed (retried with backoff); stalled: not read for longer than its stall limit (an alert is open); starting: not read once yet; off: turned off in the config.',
+    }),
+    everyMs: Type.Integer({ minimum: 1 }),
+    lastPollAt: Nullable(Timestamp),
+    lastSuccessAt: Nullable(Timestamp),
+    cursorAdvancedAt: Nullable(Timestamp),
+    nextPollAt: Nullable(Timestamp),
+    lagSeconds: Nullable(Type.Integer({ minimum: 0, description: 'Seconds since the feed was last read to its end without error; null before the first good read.' })),
+    consecutiveErrors: Type.Integer({ minimum: 0 }),
+    lastError: Nullable(Type.String({ description: 'What the platform answered the last failed poll, for the shop owner; never a secret.' })),
+    eventsStored: Type.Integer({ minimum: 0, description: 'New events the feed brought into the inbox (those found by webhook first are not counted).' }),
+  },
+  { title: 'Feed' },
+);
+
+/** A channel as configured, with its health and its polled feeds. */
+const ChannelViewSchema = Type.Object(
+  {
+    id: Type.String(),
+    name: Type.String(),
+    platform: Type.String(),
+    locations: Type.Record(Type.String(), Type.String()),
+    buffer: Type.Integer(),
+    cap: Nullable(Type.Integer()),
+    hideAtZero: Type.Boolean(),
+    relistOnRestock: Type.Boolean(),
+    connected: Type.Boolean({ description: 'False when the hub has no connector for the platform yet. Says nothing about whether the channel answers: see health.' }),
+    suspendedUntil: Nullable(Timestamp),
+    health: Nullable(
+      Type.Object(
+        {
+          status: Type.Union([Type.Literal('ok'), Type.Literal('failing'), Type.Literal('suspended')], {
+            description: 'ok: answering; failing: its last requests failed (401, 403, 404, 5xx, no answer…) and are retried; suspended: pushes held until suspendedUntil, still queued (docs/dispatch.md).',
+          }),
+          failures: Type.Integer({ minimum: 0, description: 'Failed requests in a row: pushes, and reads such as discovery and reconciliation.' }),
+          suspendedUntil: Nullable(Timestamp),
+          lastError: Nullable(Type.String({ description: 'What the channel answered last time it failed, for the shop owner; never a secret.' })),
+        },
+        { description: 'How the channel is doing since the hub started; null when the hub has no connector for it.' },
+      ),
+    ),
+    feeds: Type.Array(FeedViewSchema, { description: 'The feeds the hub polls on this channel (docs/polling.md); empty when its platform pushes everything by webhook.' }),
+  },
+  { title: 'Channel' },
+);
+
 function buildDocument() {
   const doc = {
     openapi: '3.1.0',
@@ -348,7 +407,7 @@ function buildDocument() {
       },
       '/v1/webhooks/{channelId}': {
         post: {
-          summary: 'Receive a webhook from a connected platform (Shopify, Square, WooCommerce, …).',
+          summary: `Receive a webhook from a connected platform (${inWords([...CONNECTORS.values()].map((d) => d.displayName))}).`,
           description:
             'Give the platform this address for the channel. The platform’s own signature is checked over the raw body, the event is stored under the platform’s event id, and 200 is answered; booking happens right after. A delivery received before is answered 200 with status "duplicate" and booked once.',
           operationId: 'channelWebhook',
@@ -551,44 +610,27 @@ function buildDocument() {
       },
       '/v1/channels': {
         get: {
-          summary: 'Channels configured, with their policies.',
+          summary: 'Channels configured, with their policies, health and polled feeds.',
           operationId: 'listChannels',
           security: admin,
           responses: {
             '200': json(
               Type.Object({
-                channels: Type.Array(
-                  Type.Object({
-                    id: Type.String(),
-                    name: Type.String(),
-                    platform: Type.String(),
-                    locations: Type.Record(Type.String(), Type.String()),
-                    buffer: Type.Integer(),
-                    cap: Nullable(Type.Integer()),
-                    hideAtZero: Type.Boolean(),
-                    relistOnRestock: Type.Boolean(),
-                    connected: Type.Boolean({ description: 'False when the hub has no connector for the platform yet. Says nothing about whether the channel answers: see health.' }),
-                    suspendedUntil: Nullable(Timestamp),
-                    health: Nullable(
-                      Type.Object(
-                        {
-                          status: Type.Union([Type.Literal('ok'), Type.Literal('failing'), Type.Literal('suspended')], {
-                            description: 'ok: answering; failing: its last requests failed (401, 403, 404, 5xx, no answer…) and are retried; suspended: pushes held until suspendedUntil, still queued (docs/dispatch.md).',
-                          }),
-                          failures: Type.Integer({ minimum: 0, description: 'Failed requests in a row: pushes, and reads such as discovery and reconciliation.' }),
-                          suspendedUntil: Nullable(Timestamp),
-                          lastError: Nullable(Type.String({ description: 'What the channel answered last time it failed, for the shop owner; never a secret.' })),
-                        },
-                        { description: 'How the channel is doing since the hub started; null when the hub has no connector for it.' },
-                      ),
-                    ),
-                  }),
-                ),
+                channels: Type.Array(ChannelViewSchema),
               }),
               'Channels.',
             ),
             ...adminErrors,
           },
+        },
+      },
+      '/v1/channels/{channelId}': {
+        get: {
+          summary: 'One channel: its policies, its health and its polled feeds (last poll, lag, errors).',
+          operationId: 'getChannel',
+          security: admin,
+          parameters: [channelParam],
+          responses: { '200': json(ChannelViewSchema, 'The channel.'), '404': err('No such channel.'), ...adminErrors },
         },
       },
       '/v1/items': {

@@ -12,6 +12,7 @@ export const ROUTE_SCOPES: Record<string, readonly CredentialScope[]> = {
   'GET /v1/whoami': ['sidebar', 'read'],
   'GET /v1/locations': ['sidebar', 'read'],
   'GET /v1/channels': ['sidebar', 'read'],
+  'GET /v1/channels/{channelId}': ['sidebar', 'read'],
   'GET /v1/channels/{channelId}/listings': ['sidebar', 'read'],
   'GET /v1/items': ['sidebar', 'read'],
   'GET /v1/items/{sku}': ['sidebar', 'read'],

@@ -5,19 +5,27 @@
 import type { ChannelConfig } from '../config';
 import { connectorFor } from '../connectors';
 import { matchCatalog } from '../connectors/catalog';
+import { OAuthTokenSource, usesOAuth, type TokenCipher, type TokenStore } from '../connectors/kit/oauth';
 import { ConnectorError, type Connector, type ConnectorDefinition, type DiscoveryReport, type FactLine } from '../connectors/types';
+import { limiterFor, type Limiter } from '../outbox/rate-limit';
 import type { StoreOps } from '../store/types';
 
 export interface ConnectedChannel {
   config: ChannelConfig;
   connector: Connector;
+  /**
+   * The channel's one pace, by its platform's rate-limit model: its pushes (ChannelSink, through the
+   * dispatcher) and its polls (server/channels/poller.ts) take their turns from it, so together they
+   * never exceed the platform's limit (docs/polling.md, "Pacing shared with the pushes").
+   */
+  limiter: Limiter;
 }
 
 /** How a request to a channel outside its pushes went: null when answered, else its error. */
 export type RequestListener = (channelId: string, error: Error | null) => Promise<void> | void;
 
 /** Connector calls that are requests outside the push path; pushes, hides and relists are the dispatcher's. */
-const WATCHED = new Set<string | symbol>(['read', 'listCatalog', 'expand']);
+const WATCHED = new Set<string | symbol>(['read', 'listCatalog', 'expand', 'poll']);
 
 /**
  * Whether a failed call says the channel is failing: a connector error (every one of these calls is
@@ -33,10 +41,34 @@ export class ChannelRegistry {
   private readonly channels = new Map<string, ConnectedChannel>();
   private readonly listeners: RequestListener[] = [];
 
-  constructor(configs: ChannelConfig[], opts: { fetch?: typeof fetch; clock?: () => Date; definitions?: ConnectorDefinition[] } = {}) {
+  constructor(
+    configs: ChannelConfig[],
+    opts: {
+      fetch?: typeof fetch;
+      clock?: () => Date;
+      definitions?: ConnectorDefinition[];
+      /** Where channels using OAuth keep their tokens, and the key they are sealed with (docs/credentials-oauth.md). */
+      tokens?: { store: TokenStore; cipher: TokenCipher };
+    } = {},
+  ) {
     for (const config of configs) {
       const def = opts.definitions?.find((d) => d.platform === config.platform) ?? connectorFor(config.platform);
       if (!def) continue;
+      const tokens =
+        def.oauth && opts.tokens && usesOAuth(def, config.credentials)
+          ? new OAuthTokenSource({
+              channelId: config.id,
+              platform: def.displayName,
+              spec: def.oauth,
+              credentials: config.credentials,
+              channelBaseUrl: config.baseUrl,
+              settings: config.settings,
+              store: opts.tokens.store,
+              cipher: opts.tokens.cipher,
+              ...(opts.fetch ? { fetch: opts.fetch } : {}),
+              ...(opts.clock ? { clock: opts.clock } : {}),
+            })
+          : null;
       const connector = def.create({
         channelId: config.id,
         baseUrl: config.baseUrl,
@@ -44,14 +76,16 @@ export class ChannelRegistry {
         credentials: config.credentials,
         ...(opts.fetch ? { fetch: opts.fetch } : {}),
         ...(opts.clock ? { clock: opts.clock } : {}),
+        ...(tokens ? { tokens } : {}),
       });
-      this.channels.set(config.id, { config, connector: this.watch(config.id, connector) });
+      this.channels.set(config.id, { config, connector: this.watch(config.id, connector), limiter: limiterFor(connector.capabilities.rateLimit) });
     }
   }
 
   /**
    * Hears how every read of a channel outside its pushes goes: catalog discovery, reconciliation
-   * reads, the read after an attribution window, a thin event's order fetch. The hub feeds it to
+   * reads, the read after an attribution window, a thin event's order fetch, a poll of one of its
+   * feeds (docs/polling.md). The hub feeds it to
    * the dispatcher, so a channel refusing those (401, 403, 404, 5xx, no answer) counts towards its
    * suspension and alert as a failed push does (docs/dispatch.md). Listeners run after the call, on
    * their own: a listener never delays or fails the call (and never runs inside its transaction).

@@ -6,7 +6,7 @@
  */
 import crypto from 'node:crypto';
 import { DeliveryError, type EntryResult, type Sink } from '../outbox/dispatcher';
-import { limiterFor, type Limiter } from '../outbox/rate-limit';
+import type { Limiter } from '../outbox/rate-limit';
 import type { OutboxEntry, Store } from '../store/types';
 import { ConnectorError, type PushTarget } from '../connectors/types';
 import type { ConnectedChannel } from './registry';
@@ -60,7 +60,8 @@ export class ChannelSink implements Sink {
     this.id = `channel:${connected.config.id}`;
     this.channel = { id: connected.config.id, name: connected.config.name };
     this.maxBatch = Math.max(1, connected.connector.capabilities.maxBatch);
-    this.limiter = limiterFor(connected.connector.capabilities.rateLimit);
+    // The channel's own limiter, shared with its poller (docs/polling.md): never one of the sink's own.
+    this.limiter = connected.limiter;
   }
 
   async deliver(entry: OutboxEntry, signal: AbortSignal): Promise<void> {

@@ -91,6 +91,77 @@ export interface ApiFaults {
   failNext?: number;
   /** The next n API calls answer 429 with this Retry-After (seconds). */
   rateLimitNext?: { count: number; retryAfterSeconds: number };
+  /**
+   * The next `count` API calls are refused as a whole with `status`, in the platform's own error
+   * body: 401 (the credentials were revoked), 403 (a permission is missing, or a firewall), 404 (the
+   * route is not there: a wrong address, an API that is gone).
+   */
+  statusNext?: { count: number; status: 401 | 403 | 404 };
+  /** The next n API calls get no answer at all: the connection stays open until the caller gives up. */
+  hangNext?: number;
+  /**
+   * The next n writes of levels are applied, but their answers never arrive (the connection stays
+   * open until the caller gives up): the caller cannot tell whether the write landed.
+   */
+  loseWriteAnswerNext?: number;
+  /**
+   * Lists answer their first page whatever page or cursor is asked, still saying there is more (a
+   * cache or proxy in front of the shop that ignores paging).
+   */
+  ignorePaging?: boolean;
+  /**
+   * Writes to this SKU are refused with the platform's own answer for one item (as if the item had
+   * just gone), in the batch answer beside the other items, which are applied.
+   */
+  refuseSku?: string | null;
+}
+
+/** A rate limit counted in requests: at most `requests` in any window of `windowMs`. */
+export interface RequestWindow {
+  requests: number;
+  windowMs: number;
+}
+
+/**
+ * Counts requests in a sliding window, as a platform or a host enforcing "N requests per window"
+ * does. A request at `t` leaves the window at `t + windowMs` (the same rule as the hub's
+ * requests-per-window limiter).
+ */
+export class WindowCounter {
+  private readonly sent: number[] = [];
+  constructor(readonly limit: RequestWindow) {}
+
+  /** Admits a request at `now`, or says how long until one would be admitted. */
+  admit(now: number): { ok: true } | { ok: false; retryAfterMs: number } {
+    while (this.sent.length > 0 && this.sent[0]! <= now - this.limit.windowMs) this.sent.shift();
+    if (this.sent.length >= this.limit.requests) return { ok: false, retryAfterMs: this.sent[this.sent.length - this.limit.requests]! + this.limit.windowMs - now };
+    this.sent.push(now);
+    return { ok: true };
+  }
+}
+
+/** A request an emulator refused for its rate limit: when (on its clock) and the wait it asked for, if any. */
+export interface RateLimitRefusal {
+  at: number;
+  retryAfterMs: number | null;
+}
+
+/**
+ * The faults every emulator applies first, before its own checks: the `latencyMs` wait, then
+ * `hangNext` (`'hang'`: leave the request without an answer), then `statusNext` (the status to
+ * answer in the platform's own error shape). Each counts itself down. Null: answer as usual.
+ */
+export async function commonApiFault(f: ApiFaults): Promise<'hang' | 401 | 403 | 404 | null> {
+  if (f.latencyMs) await new Promise((r) => setTimeout(r, f.latencyMs));
+  if (f.hangNext && f.hangNext > 0) {
+    f.hangNext--;
+    return 'hang';
+  }
+  if (f.statusNext && f.statusNext.count > 0) {
+    f.statusNext.count--;
+    return f.statusNext.status;
+  }
+  return null;
 }
 
 export interface Emulator {
@@ -112,10 +183,38 @@ export interface Emulator {
   /** Someone changes stock in the platform's own dashboard: emits the inventory webhook only. */
   setLevel(change: { sku: string; locationId?: string; available: number }): Promise<void>;
   faults: { api: ApiFaults; webhooks: WebhookFaults };
+  /** Called right after an API write changed a level, with its SKU (tests land a sale between a write and its read-back). */
+  afterStockWrite?: ((sku: string) => void) | null;
+  /** When each API request arrived, on the emulator's clock (the one its rate limit counts with). */
+  readonly arrivals?: readonly number[];
+  /** Every request refused for the emulator's rate limit (429, THROTTLED). */
+  readonly rateLimited?: readonly RateLimitRefusal[];
   /** Waits until every webhook queued so far has been sent (or dropped). */
   flushWebhooks(): Promise<void>;
   /** Every API request received, for tests: method, path and parsed body. */
   readonly requests: { method: string; path: string; body: unknown }[];
+  /*
+   * What the deterministic simulation asks of an emulator besides the above (docs/simulation.md,
+   * "Running over any platforms"): it knows platforms only through these, never by name.
+   */
+  /**
+   * Whether one request of `requests` writes stock levels on the platform (a push of ours). The
+   * simulation counts pushes with it, to check that a quiet hub pushes nothing; it needs it.
+   */
+  isStockWrite?(request: { method: string; path: string; body: unknown }): boolean;
+  /**
+   * What the emulator itself found wrong so far, one sentence each: its own errors while answering,
+   * requests outside the platform's published spec. Empty when all is well; a simulation run that
+   * leaves any fails.
+   */
+  selfCheck?(): string[];
+  /**
+   * The longest run of API faults in a row (`faults.api.failNext`, `rateLimitNext.count`) the
+   * simulation gives this platform at once; unset: as many as the scenario draws.
+   */
+  readonly faultRunLimit?: number;
+  /** For a simulation trace: what a webhook body this emulator sent says about stock, in a few words ('' for nothing). */
+  describeWebhook?(body: string): string;
 }
 
 /** One webhook as a platform sends it; `id` names the delivery (event id or delivery id). */
@@ -216,11 +315,21 @@ export abstract class LoopbackEmulator {
   protected webhookUrl: string | null = null;
   /** The emulator's own address once started (links in WooCommerce's answers use it). */
   protected baseUrl = 'http://127.0.0.1';
+  /** The clock the rate limit counts with (ms); a test may share a fake one with the hub's dispatcher. */
+  protected clockMs: () => number = () => Date.now();
+  /** When each API request arrived, on `clockMs`. */
+  readonly arrivals: number[] = [];
+  /** Every request refused for the emulator's rate limit. */
+  readonly rateLimited: RateLimitRefusal[] = [];
+  afterStockWrite: ((sku: string) => void) | null = null;
   protected abstract readonly webhooks: WebhookSender;
   protected abstract handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void>;
 
   async start(port = 0): Promise<string> {
-    const server = await listenOnLoopback((req, res) => void this.handle(req, res), port);
+    const server = await listenOnLoopback((req, res) => {
+      this.arrivals.push(this.clockMs());
+      void this.handle(req, res);
+    }, port);
     this.server = server;
     this.baseUrl = loopbackUrl(server);
     return this.baseUrl;
@@ -254,5 +363,18 @@ export abstract class LoopbackEmulator {
   /** Sends one webhook. */
   protected dispatch(w: OutgoingWebhook): void {
     this.webhooks.deliver(w);
+  }
+
+  /** Answers nothing: resolves when the caller gives up (or the emulator stops), as a hung server does. */
+  protected hang(res: http.ServerResponse): Promise<void> {
+    return new Promise<void>((resolve) => {
+      if (res.destroyed) return resolve();
+      res.once('close', () => resolve());
+    });
+  }
+
+  /** Tells every hook that these SKUs' levels were just written through the API. */
+  protected stockWritten(skus: Iterable<string | null>): void {
+    for (const sku of new Set(skus)) if (sku !== null) this.afterStockWrite?.(sku);
   }
 }

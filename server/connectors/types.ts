@@ -3,6 +3,7 @@
  * and exports a `ConnectorDefinition`; the hub knows platforms only through this file.
  * See docs/connectors.md for how to add one.
  */
+import type { Emulator } from './emulator';
 
 /** How a connector can change a level on the platform, safest first. */
 export type PushMode =
@@ -29,8 +30,12 @@ export interface ConnectorCapabilities {
   locations: boolean;
   /** Whether a listing can be hidden at zero and relisted on restock, and how. */
   hideRelist: { supported: boolean; how: string };
-  /** Platform topics that arrive by webhook, and the ones that must be polled. */
+  /** Platform topics that arrive by webhook. */
   webhooks: string[];
+  /**
+   * Feeds the hub polls (`Connector.poll`), for what the platform does not push or as a backstop
+   * to its webhooks; each name is a feed the connector's `poll` answers.
+   */
   polled: string[];
   rateLimit: RateLimitModel;
   /** Most level changes in one push request. */
@@ -250,6 +255,31 @@ export interface Connector {
   relist(ref: ListingRef, signal?: AbortSignal): Promise<void>;
   /** Every listing on the platform, for catalog discovery (see `matchCatalog`). */
   listCatalog(signal?: AbortSignal): Promise<PlatformListing[]>;
+  /**
+   * Optional, for each feed in `capabilities.polled`: the events after `cursor` (null: from where
+   * the feed should start), oldest first, and the cursor to ask from next time. The hub stores the
+   * events in the inbox exactly as verified webhooks (same dedupe on `eventId`) and the new cursor in
+   * the same transaction (docs/polling.md).
+   */
+  poll?(feed: string, cursor: string | null, signal?: AbortSignal): Promise<PollResult>;
+}
+
+/** One event a polled feed found, as the inbox keeps a verified webhook. */
+export interface PolledEvent {
+  /** The platform's id for this event (for an order: its id and its modification time), so a re-read is not stored twice. */
+  eventId: string;
+  /** The topic `translate` reads it as (the webhook topic the platform would have sent). */
+  topic: string;
+  body: unknown;
+  occurredAt: string | null;
+}
+
+export interface PollResult {
+  events: PolledEvent[];
+  /** Where the next poll starts; the connector keeps its own overlap inside it. */
+  cursor: string;
+  /** True when the platform has more right now (the hub polls again at once, paced). */
+  more: boolean;
 }
 
 export class TranslateError extends Error {
@@ -270,16 +300,117 @@ export interface ConnectorContext {
   credentials: Record<string, string>;
   fetch?: typeof fetch;
   clock?: () => Date;
+  /**
+   * The channel's OAuth 2.0 access tokens, when its platform's definition has `oauth` and the channel
+   * uses it (docs/credentials-oauth.md); absent otherwise.
+   */
+  tokens?: TokenSource;
+}
+
+/**
+ * A channel's OAuth 2.0 access token, always valid when handed out: refreshed ahead of expiry, one
+ * refresh shared by every caller (server/connectors/kit/oauth.ts).
+ */
+export interface TokenSource {
+  /** A valid access token; refreshes first when it is about to expire. */
+  accessToken(signal?: AbortSignal): Promise<string>;
+  /**
+   * The platform answered 401 to a request carrying `rejected`: a token to retry that request with
+   * once (refreshed, unless another caller already replaced `rejected`).
+   */
+  onUnauthorized(rejected: string, signal?: AbortSignal): Promise<string>;
+  /** Forgets the token held in memory: the next call reads the store again. */
+  invalidate(): void;
+}
+
+/**
+ * How a platform hands out OAuth 2.0 tokens (RFC 6749), for connectors whose channels are
+ * authorised once by the shop owner (`stockrelay authorize`) and then refresh on their own, or
+ * that get tokens with the app's own id and secret (docs/credentials-oauth.md). A channel using it
+ * maps the credentials `clientId` and (unless `clientAuth` is `none`) `clientSecret`.
+ */
+export interface OAuthSpec {
+  /** `authorization_code`: one consent, then refresh tokens; `client_credentials`: the app's id and secret get each token. */
+  grant: 'authorization_code' | 'client_credentials';
+  /** Where the OAuth endpoints live. A channel's `settings.oauthBaseUrl` overrides it (a platform sandbox, an emulator). */
+  baseUrl: string;
+  /** The channel's `baseUrl`, when it gives one, is the OAuth base too (Square: sandbox and production differ by host). */
+  followsChannelBaseUrl?: boolean;
+  /** The consent page (authorization_code only) and the token endpoint: paths under the base, or absolute addresses. */
+  authorizePath?: string;
+  tokenPath: string;
+  scopes: readonly string[];
+  /** How scopes are joined in the consent address (RFC 6749 §3.3: one space). */
+  scopeSeparator?: string;
+  /** How the app proves who it is at the token endpoint (RFC 6749 §2.3.1); `none`: a public client, PKCE only. */
+  clientAuth: 'client_secret_basic' | 'client_secret_post' | 'none';
+  /** Send a PKCE S256 challenge (RFC 7636) with the consent request and its verifier with the code. */
+  pkce?: boolean;
+  /** Each refresh answer carries a new refresh token and the old one stops working. */
+  rotatesRefreshTokens: boolean;
+  /** The token request's body: `form` (RFC 6749, the default) or `json` (Square's ObtainToken). */
+  tokenRequestBody?: 'form' | 'json';
+  /** Extra query parameters of the consent address. */
+  authorizeParams?: Readonly<Record<string, string>>;
+  /** Refresh at least this often, even while the access token is valid (Square: every 7 days or less). */
+  refreshEveryMs?: number;
+  /** Credentials of the definition a channel using OAuth does not need (Square: accessToken). */
+  replaces?: readonly string[];
+  /** OAuth is one way among others: a channel uses it only when its credentials name `clientId`. */
+  optional?: boolean;
+  /**
+   * The channel setting naming the platform account (Square: `merchantId`): an authorisation whose
+   * answer names another account (Square's `merchant_id`) is refused, so a channel never acts on
+   * a shop that is not its own.
+   */
+  accountSetting?: string;
+}
+
+/**
+ * How the sandbox (`npm start` with no channel configured, docs/connectors.md) runs this platform:
+ * its emulator, wired as one demo channel over the demo locations `gallery` and `warehouse`.
+ */
+export interface SandboxWiring {
+  /** The demo channel's id (also its name in STOCKRELAY_SANDBOX and in `simulate --channel`). */
+  channelId: string;
+  /** What staff see, e.g. "Web store (Shopify)". */
+  name: string;
+  /** Demo location (`gallery`, `warehouse`) → the emulator's location id; at least one. */
+  locations: Partial<Record<'gallery' | 'warehouse', string>>;
+  hideAtZero: boolean;
+  /** Whether the sandbox runs it when STOCKRELAY_SANDBOX does not name platforms (three do). */
+  byDefault: boolean;
+  /** The channel's platform settings for the emulator (`webhookUrl`: where the emulator sends webhooks). */
+  settings(ctx: { webhookUrl: string; baseUrl: string }): Record<string, string | number | boolean>;
+  /**
+   * A new emulator; `credentials` are made up for this run under the definition's credential names.
+   * `random`: where its webhook faults draw from (the simulation passes a seeded one; default Math.random).
+   */
+  createEmulator(opts: { credentials: Record<string, string>; webhookUrl: string; locations: string[]; random?: () => number }): Emulator;
 }
 
 export interface ConnectorDefinition {
+  /** The name the config file uses (`platform: shopify`). */
   platform: string;
+  /** The platform as staff know it: "Shopify". */
+  displayName: string;
+  /** The platform's developer documentation this connector was built from. */
+  docsUrl: string;
+  /**
+   * Request headers that carry a signature or secret on this platform's webhooks (lower case); the
+   * logs never show their values.
+   */
+  secretHeaders: readonly string[];
+  /** Optional: the platform's emulator in the sandbox. */
+  sandbox?: SandboxWiring;
   /** Credential names the config must map to environment variables, e.g. `accessToken`. */
   credentials: readonly string[];
   /** Settings the config must give, e.g. `shopDomain`; checked at start. */
   requiredSettings: readonly string[];
   /** Optional: for a required setting, what it is and where to find it (added to the start-up error). */
   settingHelp?: Readonly<Record<string, string>>;
+  /** Optional: how the platform hands out OAuth 2.0 tokens (docs/credentials-oauth.md). */
+  oauth?: OAuthSpec;
   capabilities: ConnectorCapabilities;
   create(ctx: ConnectorContext): Connector;
 }

@@ -10,7 +10,8 @@ import type { Metrics } from '../metrics';
 import type { InboxEntry, InboxStatus, OutboxInput, Store, StoreOps } from '../store/types';
 import { planFacts } from '../channels/plan';
 import { resolveLines, type ChannelRegistry, type LineToResolve } from '../channels/registry';
-import { ConnectorError, TranslateError, type ChannelFact } from '../connectors/types';
+import { ConnectorError, type ChannelFact } from '../connectors/types';
+import { Preparer, readPrepared, waitForPlatform } from './prepare';
 import { MAX_QUANTITY_TEXT, isBoundedQuantity } from '../domain/quantity';
 import { publishedLevel } from '../domain/ledger';
 import { bookedOnChannel, changedOnChannelSince, landedLevel, observe, stateOf, windowEnded } from '../channels/attribution';
@@ -70,7 +71,7 @@ const ORDER_FLAG_ALERT: Record<string, string> = {
 };
 
 type ProcessorConfig = Pick<HubConfig, 'defaultLocation' | 'channels' | 'notify' | 'defaultLowStockThreshold'> &
-  Partial<Pick<HubConfig, 'orders' | 'purchaseOrders' | 'supplierOrders'>> & { attributionWindowMs?: number };
+  Partial<Pick<HubConfig, 'orders' | 'purchaseOrders' | 'supplierOrders'>> & { attributionWindowMs?: number; fetchTimeoutMs?: number };
 
 const DEFAULT_ORDERS: Pick<HubConfig, 'orders' | 'purchaseOrders' | 'supplierOrders'> = {
   orders: { currencies: [], keepContactDetails: false },
@@ -113,8 +114,7 @@ function factBeyondBound(facts: ChannelFact[], channel: string): { sku: string; 
  */
 export const MAX_PLATFORM_ID = 200;
 
-/** The longest pause between two tries of an event whose platform does not answer. */
-export const MAX_WAIT_FOR_PLATFORM_MS = 5 * 60_000;
+export { MAX_WAIT_FOR_PLATFORM_MS } from './prepare';
 
 function idTooLong(facts: ChannelFact[], channel: string): string | null {
   const what = (kind: string, id: string) => `${channel} sent ${kind} ${JSON.stringify(id.slice(0, 40))}… of ${id.length} characters; the hub keeps platform ids of up to ${MAX_PLATFORM_ID}. Nothing of this event was booked.`;
@@ -150,6 +150,11 @@ export class InboxProcessor {
   private reconcileRequested: (() => void) | null = null;
   /** Entries still to be tried one per transaction after a batch failed. */
   private singles = 0;
+  /**
+   * The stage before booking: fetches what a channel event leaves out and finds its facts. Runs in
+   * loops of its own (one per channel) while the hub runs; driven by hand, `processNext` runs it first.
+   */
+  readonly preparer: Preparer;
   /** Per event being handled: the movements it booked or found booked, by idempotency key. */
   private readonly bookedBy = new Map<number, Map<string, Movement>>();
   /**
@@ -171,7 +176,9 @@ export class InboxProcessor {
     private readonly idleMs = 1000,
     private readonly channels: ChannelRegistry | null = null,
     private readonly batch: { max: number; ms: number } = { max: 50, ms: 25 },
-  ) {}
+  ) {
+    this.preparer = new Preparer(store, channels, log.child({ stage: 'prepare' }), clock, () => this.wakeUp(), { idleMs, ...(config.fetchTimeoutMs ? { timeoutMs: config.fetchTimeoutMs } : {}) });
+  }
 
   /**
    * Processes the oldest waiting entries, in order, several in one transaction (one commit for all;
@@ -180,6 +187,8 @@ export class InboxProcessor {
    * entries are tried again one per transaction, so only the failing entry counts a failure.
    */
   async processNext(): Promise<boolean> {
+    // Driven by hand (tests, the simulation): what is waiting is prepared first, in order.
+    if (!this.preparer.started) await this.preparer.prepareDue();
     if (this.batch.max <= 1 || this.singles > 0) {
       if (this.singles > 0) this.singles--;
       return this.processOne();
@@ -243,7 +252,7 @@ export class InboxProcessor {
         // 429, a credential it refuses): the event waits, with growing pauses, and the events behind
         // it go on. It is never set aside as failed for the platform's sake (docs/inbox-outbox.md).
         this.errors.delete(claimedId);
-        const delay = Math.max(err.retryAfterMs ?? 0, Math.min(MAX_WAIT_FOR_PLATFORM_MS, 1000 * 2 ** Math.min(20, Math.max(0, attempts - 1))));
+        const delay = waitForPlatform(err, attempts);
         const retryAt = new Date(Date.parse(this.now()) + delay).toISOString();
         await this.store.deferInbox(claimedId, retryAt, { status: 'received', results: [], waiting: `${err.message} The event waits and is tried again at ${retryAt}.`, retryAt });
         this.log.warn({ event: claimedId, retryAt, err: err.message }, 'inbound event waits for its platform');
@@ -299,10 +308,11 @@ export class InboxProcessor {
     for (const fn of this.listeners) fn(eventId);
   }
 
-  /** Processes everything waiting now; returns how many entries were handled. */
+  /** Prepares and processes everything waiting now; returns how many entries were booked. */
   async drain(): Promise<number> {
     let n = 0;
     for (;;) {
+      await this.preparer.prepareDue();
       while (await this.processNext()) n++;
       if ((await this.openWindows()) === 0) return n;
     }
@@ -328,8 +338,14 @@ export class InboxProcessor {
     return added;
   }
 
-  /** Tells a running processor that new work arrived. */
+  /** Tells a running processor that new work arrived (channel events are prepared first). */
   notify(): void {
+    this.preparer.notify();
+    this.wakeUp();
+  }
+
+  /** Wakes the booking loop only (an event became ready to book). */
+  private wakeUp(): void {
     this.pendingWake = true;
     this.wake?.();
   }
@@ -337,6 +353,7 @@ export class InboxProcessor {
   start(): void {
     if (this.running) return;
     this.running = true;
+    this.preparer.start();
     this.loop = (async () => {
       while (this.running) {
         this.pendingWake = false;
@@ -372,6 +389,7 @@ export class InboxProcessor {
 
   /** Stops after the entry in hand (if any) is finished. */
   async stop(): Promise<void> {
+    await this.preparer.stop();
     this.running = false;
     this.wake?.();
     await this.loop;
@@ -434,17 +452,11 @@ export class InboxProcessor {
     const channelId = entry.headers['x-stockrelay-channel'] ?? '';
     const ch = this.channels?.get(channelId);
     if (!ch) return { status: 'rejected', results: [{ sku: '', result: 'rejected', message: `Channel "${channelId}" is no longer configured; nothing was booked.` }] };
-    let facts;
-    try {
-      let body = JSON.parse(entry.body) as unknown;
-      if (ch.connector.expand) body = await ch.connector.expand(entry.kind, body, AbortSignal.timeout(10_000));
-      facts = ch.connector.translate(entry.kind, body, entry.headers);
-    } catch (err) {
-      // The platform did not answer while fetching what a thin event leaves out: try again later.
-      if (err instanceof ConnectorError) throw err;
-      const why = err instanceof TranslateError || err instanceof SyntaxError ? err.message : `unexpected: ${(err as Error).message}`;
-      return { status: 'rejected', results: [{ sku: '', result: 'rejected', message: `The ${ch.config.name} event "${entry.kind}" cannot be read: ${why}` }] };
-    }
+    // Booking only books: the facts were found before, by the prepare stage (./prepare.ts).
+    const prepared = readPrepared(entry);
+    if (!prepared) throw new Error(`Inbound event ${entry.id} was claimed before it was prepared.`);
+    if ('rejected' in prepared) return { status: 'rejected', results: [{ sku: '', result: 'rejected', message: prepared.rejected }] };
+    let facts: ChannelFact[] = prepared.facts;
     // A quantity or level beyond the bound is refused with its reason, before anything is booked or logged.
     const beyond = factBeyondBound(facts, ch.config.name);
     if (beyond) return { status: 'rejected', results: [{ sku: beyond.sku, result: 'rejected', message: beyond.message }] };

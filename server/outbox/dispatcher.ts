@@ -183,23 +183,39 @@ export class Dispatcher {
     if (st.failures > 0 || st.alerted) await this.channelAnswered(sink);
   }
 
+  /** Sinks with a delivery in flight: not claimed for again until it ends, so each sink's rows stay in order. */
+  private readonly busy = new Map<string, Promise<void>>();
+  private pendingWake = false;
+
   /**
    * Claims and delivers one round of due rows; returns how many were attempted. Sinks that take
    * batches get their own claim (up to two batches' worth); the rest share one claim. Sinks are
-   * delivered concurrently, each one's rows in order.
+   * delivered concurrently, each one's rows in order. With `wait` (draining by hand) the round ends
+   * when its deliveries end; the running hub does not wait, so a slow sink (a platform answering in
+   * 10 s) never holds another sink's next round: a sink with a delivery in flight is just skipped.
    */
-  async runOnce(): Promise<number> {
+  async runOnce(wait = true): Promise<number> {
     const nowMs = this.clock().getTime();
     const now = new Date(nowMs).toISOString();
-    const held = [...this.sinks.values()].filter((s) => this.held(s, nowMs)).map((s) => s.id);
+    const held = [...this.sinks.values()].filter((s) => this.busy.has(s.id) || this.held(s, nowMs)).map((s) => s.id);
+    for (const id of this.busy.keys()) if (!held.includes(id)) held.push(id);
     const batching = [...this.sinks.values()].filter((s) => s.deliverBatch && !held.includes(s.id));
     const work: Promise<unknown>[] = [];
     let total = 0;
     // Each sink's deliveries start as soon as its rows are claimed and run beside the next claims;
     // a failure of one (the store stumbling) is logged and never left unhandled: its rows stay
     // claimed until their lease runs out and are delivered then.
-    const run = (sink: Sink | undefined, rows: OutboxEntry[], id: string) =>
-      work.push(this.deliverRows(sink, rows, id).catch((err: unknown) => this.log.error({ err, sink: id }, 'delivering a batch failed; its rows are retried when their lease ends')));
+    const run = (sink: Sink | undefined, rows: OutboxEntry[], id: string) => {
+      const p = this.deliverRows(sink, rows, id)
+        .catch((err: unknown) => this.log.error({ err, sink: id }, 'delivering a batch failed; its rows are retried when their lease ends'))
+        .finally(() => {
+          this.busy.delete(id);
+          // The sink may have more due: the next round can claim for it now.
+          this.notify();
+        });
+      this.busy.set(id, p);
+      work.push(p);
+    };
     for (const sink of batching) {
       const rows = await this.store.claimOutbox(Math.max(1, sink.maxBatch ?? 1) * 2, this.cfg.leaseMs, now, { sinks: [sink.id] });
       total += rows.length;
@@ -210,7 +226,7 @@ export class Dispatcher {
     const bySink = new Map<string, OutboxEntry[]>();
     for (const e of others) bySink.set(e.sink, [...(bySink.get(e.sink) ?? []), e]);
     for (const [id, rows] of bySink) run(this.sinks.get(id), rows, id);
-    await Promise.all(work);
+    if (wait) await Promise.all(work);
     return total;
   }
 
@@ -249,8 +265,12 @@ export class Dispatcher {
   private async deliverBatch(sink: Sink, batch: OutboxEntry[]): Promise<void> {
     const now = () => this.clock().toISOString();
     if (sink.limiter) {
-      const wait = sink.limiter.waitMs(sink.limiter.requestCost, this.clock().getTime());
-      if (wait > 0) await this.sleep(wait);
+      // Looked at again after every wait: a channel's limiter is shared with its poller
+      // (docs/polling.md), which may have taken the turn meanwhile. The take follows the last look
+      // synchronously, so no other request can slip in between.
+      for (let wait = sink.limiter.waitMs(sink.limiter.requestCost, this.clock().getTime()); wait > 0; wait = sink.limiter.waitMs(sink.limiter.requestCost, this.clock().getTime())) {
+        await this.sleep(wait);
+      }
       sink.limiter.take(sink.limiter.requestCost, this.clock().getTime());
     }
     const timeout = AbortSignal.timeout(this.cfg.timeoutMs);
@@ -373,6 +393,7 @@ export class Dispatcher {
   }
 
   notify(): void {
+    this.pendingWake = true;
     this.wake?.();
   }
 
@@ -381,12 +402,14 @@ export class Dispatcher {
     this.running = true;
     this.loop = (async () => {
       while (this.running) {
+        this.pendingWake = false;
         try {
-          if ((await this.runOnce()) > 0) continue;
+          if ((await this.runOnce(false)) > 0) continue;
         } catch (err) {
           this.log.error({ err }, 'dispatcher cannot reach the store; retrying');
         }
         if (!this.running) break;
+        if (this.pendingWake) continue;
         await new Promise<void>((resolve) => {
           const t = setTimeout(resolve, this.idleMs);
           this.wake = () => {
@@ -409,9 +432,12 @@ export class Dispatcher {
     if (this.loop) {
       let timer: NodeJS.Timeout | undefined;
       const grace = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), graceMs)));
-      if ((await Promise.race([this.loop.then(() => 'done' as const), grace])) === 'late') this.inFlight.abort();
+      // The loop ends at once; the deliveries it started end on their own, or are cut short.
+      const finished = this.loop.then(() => Promise.all([...this.busy.values()])).then(() => 'done' as const);
+      if ((await Promise.race([finished, grace])) === 'late') this.inFlight.abort();
       clearTimeout(timer);
       await this.loop;
+      await Promise.all([...this.busy.values()]);
     }
     this.loop = null;
   }

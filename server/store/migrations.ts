@@ -428,6 +428,57 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.alterTable('inbox').addColumn('retry_at', 'text').execute();
       },
     },
+    '0015_inbox_prepared': {
+      // A channel event's facts, found before booking: a thin event's missing parts are fetched from
+      // the platform outside the booking transaction, so a slow platform holds only its own channel's
+      // events, never the inbox (docs/inbox-outbox.md, "Prepare, then book").
+      async up(db: AnyDb) {
+        await db.schema.alterTable('inbox').addColumn('prepared', 'text').execute();
+      },
+    },
+    '0016_platform_tokens': {
+      // Each channel's OAuth 2.0 tokens, encrypted with a key derived from the hub's credential key
+      // (never in clear), with a version every write bumps and the lease of the one hub process
+      // refreshing them, so two processes never spend the same refresh token (docs/credentials-oauth.md).
+      async up(db: AnyDb) {
+        await db.schema
+          .createTable('platform_tokens')
+          .addColumn('channel_id', 'text', (c) => c.primaryKey())
+          .addColumn('sealed', 'text', (c) => c.notNull())
+          .addColumn('version', 'bigint', (c) => c.notNull())
+          .addColumn('updated_at', 'text', (c) => c.notNull())
+          .addColumn('lease_owner', 'text')
+          .addColumn('lease_until', 'text')
+          .execute();
+      },
+    },
+    '0017_channel_feeds': {
+      // Where each polled feed of each channel stands (docs/polling.md): its cursor, moved in the same
+      // transaction as the inbox rows it produced, when it was last polled, read without error and
+      // advanced, its errors, and when it is due (also the lease of the one hub process polling it).
+      // A cursor is the connector's own text, bounded so a platform cannot grow a row without end.
+      async up(db: AnyDb) {
+        const count = dialect === 'postgres' ? 'bigint' : 'integer';
+        await db.schema
+          .createTable('channel_feeds')
+          .addColumn('channel_id', 'text', (c) => c.notNull())
+          .addColumn('feed', 'text', (c) => c.notNull())
+          .addColumn('cursor', 'text', (c) => c.check(sql`cursor is null or length(cursor) <= 4000`))
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addColumn('last_poll_at', 'text')
+          .addColumn('last_success_at', 'text')
+          .addColumn('last_advanced_at', 'text')
+          .addColumn('newest_event_at', 'text')
+          .addColumn('consecutive_errors', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('last_error', 'text')
+          .addColumn('next_poll_at', 'text')
+          .addColumn('events_total', count, (c) => c.notNull().defaultTo(0))
+          .addColumn('errors_total', count, (c) => c.notNull().defaultTo(0))
+          .addColumn('updated_at', 'text', (c) => c.notNull())
+          .addPrimaryKeyConstraint('channel_feeds_pk', ['channel_id', 'feed'])
+          .execute();
+      },
+    },
   };
 }
 

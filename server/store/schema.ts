@@ -57,6 +57,7 @@ export interface Database {
     received_at: string;
     processed_at: string | null;
     retry_at: Generated<string | null>;
+    prepared: Generated<string | null>;
   };
   outbox: {
     id: Generated<number>;
@@ -135,6 +136,23 @@ export interface Database {
   hub_state: {
     key: string;
     value: string;
+    updated_at: string;
+  };
+  /** Where each polled feed stands (docs/polling.md, migration 0017). */
+  channel_feeds: {
+    channel_id: string;
+    feed: string;
+    cursor: string | null;
+    created_at: string;
+    last_poll_at: string | null;
+    last_success_at: string | null;
+    last_advanced_at: string | null;
+    newest_event_at: string | null;
+    consecutive_errors: number;
+    last_error: string | null;
+    next_poll_at: string | null;
+    events_total: number | string;
+    errors_total: number | string;
     updated_at: string;
   };
   orders: {
@@ -251,6 +269,18 @@ export interface Database {
     last_used_at: string | null;
     rotated_at: string | null;
     revoked_at: string | null;
+  };
+  /** A channel's OAuth 2.0 tokens, encrypted (docs/credentials-oauth.md); never in clear. */
+  platform_tokens: {
+    channel_id: string;
+    /** AES-256-GCM under a key derived from the hub's credential key, bound to the channel id. */
+    sealed: string;
+    /** Counts every write, so a refresh never overwrites tokens written after it read them. */
+    version: number | string;
+    updated_at: string;
+    /** The hub process refreshing the tokens now, and until when its claim holds. */
+    lease_owner: string | null;
+    lease_until: string | null;
   };
 }
 

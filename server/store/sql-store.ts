@@ -23,11 +23,15 @@ import type {
   LocationRecord,
   OutboxEntry,
   OutboxInput,
+  PlatformTokenRow,
   OutboxStatus,
   Page,
   Store,
   StoreOps,
+  FeedStateRecord,
+  PolledPage,
 } from './types';
+import { FeedMovedError } from './types';
 
 const toItem = (r: Selectable<Database['items']>): ItemRecord => ({
   sku: r.sku,
@@ -129,6 +133,7 @@ const toInbox = (r: Selectable<Database['inbox']>): InboxEntry => ({
   receivedAt: r.received_at,
   processedAt: r.processed_at,
   retryAt: r.retry_at ?? null,
+  prepared: r.prepared ?? null,
 });
 
 const toOutbox = (r: Selectable<Database['outbox']>): OutboxEntry => ({
@@ -177,6 +182,23 @@ const toConflict = (r: Selectable<Database['conflicts']>): ConflictRecord => ({
   resolvedBy: r.resolved_by,
   movementId: r.movement_id === null ? null : Number(r.movement_id),
   resolution: r.resolution,
+});
+
+const toFeedState = (r: Selectable<Database['channel_feeds']>): FeedStateRecord => ({
+  channelId: r.channel_id,
+  feed: r.feed,
+  cursor: r.cursor,
+  createdAt: r.created_at,
+  lastPollAt: r.last_poll_at,
+  lastSuccessAt: r.last_success_at,
+  lastAdvancedAt: r.last_advanced_at,
+  newestEventAt: r.newest_event_at,
+  consecutiveErrors: Number(r.consecutive_errors),
+  lastError: r.last_error,
+  nextPollAt: r.next_poll_at,
+  eventsTotal: Number(r.events_total),
+  errorsTotal: Number(r.errors_total),
+  updatedAt: r.updated_at,
 });
 
 const toCredential = (r: Selectable<Database['credentials']>): CredentialRecord => ({
@@ -546,7 +568,12 @@ class SqlOps implements StoreOps {
       .updateTable('inbox')
       .set({ attempts: sql`attempts + 1` })
       .where('id', '=', (eb) => {
-        let next = eb.selectFrom('inbox').select('id').where('status', '=', 'received');
+        let next = eb
+          .selectFrom('inbox')
+          .select('id')
+          .where('status', '=', 'received')
+          // A channel event is booked once prepared (its thin parts fetched, its facts found).
+          .where((w) => w.or([w('source', '<>', 'channel'), w('prepared', 'is not', null)]));
         if (now !== undefined) next = next.where((w) => w.or([w('retry_at', 'is', null), w('retry_at', '<=', now)]));
         return next.orderBy('id').limit(1);
       })
@@ -559,6 +586,26 @@ class SqlOps implements StoreOps {
     }
     const r = await q.returningAll().executeTakeFirst();
     return r ? toInbox(r) : null;
+  }
+
+  async unpreparedInbox(now: string, limit: number, channelId?: string): Promise<InboxEntry[]> {
+    let q = this.db
+      .selectFrom('inbox')
+      .selectAll()
+      .where('status', '=', 'received')
+      .where('source', '=', 'channel')
+      .where('prepared', 'is', null)
+      .where((w) => w.or([w('retry_at', 'is', null), w('retry_at', '<=', now)]));
+    if (channelId !== undefined) {
+      const prefix = `channel:${channelId}:`;
+      q = q.where(sql<string>`substr(dedupe_key, 1, ${prefix.length})`, '=', prefix);
+    }
+    return (await q.orderBy('id').limit(limit).execute()).map(toInbox);
+  }
+
+  async setPrepared(id: number, prepared: string): Promise<boolean> {
+    const r = await this.db.updateTable('inbox').set({ prepared, retry_at: null }).where('id', '=', id).where('status', '=', 'received').where('prepared', 'is', null).executeTakeFirst();
+    return Number(r.numUpdatedRows) > 0;
   }
 
   async deferInbox(id: number, retryAt: string, outcome: unknown): Promise<void> {
@@ -594,7 +641,7 @@ class SqlOps implements StoreOps {
   async requeueInbox(id: number): Promise<boolean> {
     const r = await this.db
       .updateTable('inbox')
-      .set({ status: 'received', processed_at: null, retry_at: null })
+      .set({ status: 'received', processed_at: null, retry_at: null, prepared: null })
       .where('id', '=', id)
       .where('status', 'in', ['unmatched', 'rejected', 'conflict', 'failed'])
       .executeTakeFirst();
@@ -1060,6 +1107,53 @@ class SqlOps implements StoreOps {
     await this.db.updateTable('credentials').set({ last_used_at: now }).where('id', '=', id).execute();
   }
 
+  async getPlatformTokens(channelId: string): Promise<PlatformTokenRow | null> {
+    const r = await this.db.selectFrom('platform_tokens').selectAll().where('channel_id', '=', channelId).executeTakeFirst();
+    return r
+      ? { channelId: r.channel_id, sealed: r.sealed, version: Number(r.version), updatedAt: r.updated_at, leaseOwner: r.lease_owner, leaseUntil: r.lease_until }
+      : null;
+  }
+
+  async savePlatformTokens(channelId: string, sealed: string, expected: number | null | 'any', now: string): Promise<number | null> {
+    const fresh = { channel_id: channelId, sealed, version: 1, updated_at: now, lease_owner: null, lease_until: null };
+    if (expected === null) {
+      const r = await this.db.insertInto('platform_tokens').values(fresh).onConflict((oc) => oc.column('channel_id').doNothing()).returning('version').executeTakeFirst();
+      return r ? Number(r.version) : null;
+    }
+    if (expected === 'any') {
+      const r = await this.db
+        .insertInto('platform_tokens')
+        .values(fresh)
+        .onConflict((oc) => oc.column('channel_id').doUpdateSet({ sealed, version: sql`platform_tokens.version + 1`, updated_at: now, lease_owner: null, lease_until: null }))
+        .returning('version')
+        .executeTakeFirstOrThrow();
+      return Number(r.version);
+    }
+    const r = await this.db
+      .updateTable('platform_tokens')
+      .set({ sealed, version: sql`version + 1`, updated_at: now, lease_owner: null, lease_until: null })
+      .where('channel_id', '=', channelId)
+      .where('version', '=', expected)
+      .returning('version')
+      .executeTakeFirst();
+    return r ? Number(r.version) : null;
+  }
+
+  async claimTokenRefresh(channelId: string, version: number, owner: string, until: string, now: string): Promise<boolean> {
+    const r = await this.db
+      .updateTable('platform_tokens')
+      .set({ lease_owner: owner, lease_until: until })
+      .where('channel_id', '=', channelId)
+      .where('version', '=', version)
+      .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<=', now), eb('lease_owner', '=', owner)]))
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) > 0;
+  }
+
+  async releaseTokenRefresh(channelId: string, owner: string): Promise<void> {
+    await this.db.updateTable('platform_tokens').set({ lease_owner: null, lease_until: null }).where('channel_id', '=', channelId).where('lease_owner', '=', owner).execute();
+  }
+
   async resolveConflict(id: number, r: { status: 'accepted' | 'rejected'; resolvedBy: string | null; movementId: number | null; resolution: string }, now: string): Promise<boolean> {
     const res = await this.db
       .updateTable('conflicts')
@@ -1068,6 +1162,80 @@ class SqlOps implements StoreOps {
       .where('status', '=', 'open')
       .executeTakeFirst();
     return Number(res.numUpdatedRows) > 0;
+  }
+
+  // --- Polled feeds (docs/polling.md) -----------------------------------------------------------------
+
+  async getFeedState(channelId: string, feed: string): Promise<FeedStateRecord | null> {
+    const r = await this.db.selectFrom('channel_feeds').selectAll().where('channel_id', '=', channelId).where('feed', '=', feed).executeTakeFirst();
+    return r ? toFeedState(r) : null;
+  }
+
+  async listFeedStates(channelId?: string): Promise<FeedStateRecord[]> {
+    let q = this.db.selectFrom('channel_feeds').selectAll().orderBy('channel_id').orderBy('feed');
+    if (channelId !== undefined) q = q.where('channel_id', '=', channelId);
+    return (await q.execute()).map(toFeedState);
+  }
+
+  async claimFeed(channelId: string, feed: string, now: string, leaseUntil: string): Promise<FeedStateRecord | null> {
+    await this.db
+      .insertInto('channel_feeds')
+      .values({ channel_id: channelId, feed, cursor: null, created_at: now, consecutive_errors: 0, events_total: 0, errors_total: 0, updated_at: now })
+      .onConflict((oc) => oc.columns(['channel_id', 'feed']).doNothing())
+      .execute();
+    // One statement: due, and nobody's lease still running (ISO times compare as text).
+    const r = await this.db
+      .updateTable('channel_feeds')
+      .set({ next_poll_at: leaseUntil, last_poll_at: now, updated_at: now })
+      .where('channel_id', '=', channelId)
+      .where('feed', '=', feed)
+      .where((w) => w.or([w('next_poll_at', 'is', null), w('next_poll_at', '<=', now)]))
+      .returningAll()
+      .executeTakeFirst();
+    return r ? toFeedState(r) : null;
+  }
+
+  commitPolledPage(page: PolledPage): Promise<({ id: number } | null)[]> {
+    return this.inTx(async (tx) => {
+      // The events first, then the cursor, compare-and-set: if the cursor moved meanwhile, the throw
+      // below rolls the events back with it, so neither is kept.
+      const stored = await tx.insertInboxBatch(page.events, page.now);
+      const added = stored.filter((s) => s !== null).length;
+      const res = await tx.db
+        .updateTable('channel_feeds')
+        .set({
+          cursor: page.cursor,
+          ...(page.cursor !== page.fromCursor ? { last_advanced_at: page.now } : {}),
+          ...(page.newestEventAt !== null ? { newest_event_at: sql<string>`case when newest_event_at is null or newest_event_at < ${page.newestEventAt} then ${page.newestEventAt} else newest_event_at end` } : {}),
+          ...(page.last ? { last_success_at: page.now, consecutive_errors: 0, last_error: null } : {}),
+          next_poll_at: page.nextPollAt,
+          events_total: sql<number>`events_total + ${sql.lit(added)}`,
+          updated_at: page.now,
+        })
+        .where('channel_id', '=', page.channelId)
+        .where('feed', '=', page.feed)
+        .where((w) => (page.fromCursor === null ? w('cursor', 'is', null) : w('cursor', '=', page.fromCursor)))
+        .executeTakeFirst();
+      if (Number(res.numUpdatedRows) !== 1) throw new FeedMovedError(page.channelId, page.feed);
+      return stored;
+    });
+  }
+
+  async recordFeedFailure(channelId: string, feed: string, error: string, now: string, nextPollAt: string): Promise<FeedStateRecord | null> {
+    const r = await this.db
+      .updateTable('channel_feeds')
+      .set({
+        consecutive_errors: sql<number>`consecutive_errors + 1`,
+        errors_total: sql<number>`errors_total + 1`,
+        last_error: error.slice(0, 2000),
+        next_poll_at: nextPollAt,
+        updated_at: now,
+      })
+      .where('channel_id', '=', channelId)
+      .where('feed', '=', feed)
+      .returningAll()
+      .executeTakeFirst();
+    return r ? toFeedState(r) : null;
   }
 
   async listChannelLevels(channelId: string, skus?: string[]): Promise<ChannelLevelRecord[]> {

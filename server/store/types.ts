@@ -48,6 +48,12 @@ export interface InboxEntry {
   processedAt: string | null;
   /** Set while the entry waits for its platform to answer again: not claimed before then. */
   retryAt: string | null;
+  /**
+   * A channel event's facts, found before booking (the prepare stage, docs/inbox-outbox.md): JSON
+   * of `{facts}` or `{rejected: reason}`; null until prepared. A channel event is booked only once
+   * prepared; other events need no preparing.
+   */
+  prepared: string | null;
 }
 
 export interface OutboxEntry {
@@ -179,6 +185,18 @@ export interface CredentialSecrets {
   relaySecretPrefix: string | null;
 }
 
+/** A channel's OAuth 2.0 tokens as stored: sealed (encrypted), never in clear (docs/credentials-oauth.md). */
+export interface PlatformTokenRow {
+  channelId: string;
+  sealed: string;
+  /** Bumped by every write. */
+  version: number;
+  updatedAt: string;
+  /** The hub process refreshing the tokens now, and until when its claim holds (null: nobody). */
+  leaseOwner: string | null;
+  leaseUntil: string | null;
+}
+
 export interface BookResult {
   movement: Movement;
   /** True when the idempotency key was already booked: `movement` is the first booking, unchanged. */
@@ -245,17 +263,25 @@ export interface StoreOps {
    */
   insertInboxBatch(events: { dedupeKey: string; source: string; kind: string; headers: Record<string, string>; body: string }[], now: string): Promise<({ id: number } | null)[]>;
   /**
-   * Inside a transaction: locks and returns the oldest entry waiting to be processed. With `now`, an
-   * entry that waits for its platform (`retryAt` later than now) is passed over until then.
+   * Inside a transaction: locks and returns the oldest entry waiting to be processed and ready to
+   * book (a channel event once prepared). With `now`, an entry that waits for its platform
+   * (`retryAt` later than now) is passed over until then.
    */
   claimInbox(now?: string): Promise<InboxEntry | null>;
+  /**
+   * Channel events not yet prepared, oldest first, due at `now` (not waiting for their platform);
+   * with `channelId`, only that channel's (stored under `channel:<id>:`).
+   */
+  unpreparedInbox(now: string, limit: number, channelId?: string): Promise<InboxEntry[]>;
+  /** Keeps what preparing an entry found; false when it was prepared (or finished) meanwhile, e.g. by another hub process. */
+  setPrepared(id: number, prepared: string): Promise<boolean>;
   /** Leaves an entry whose try failed waiting (status `received`) until `retryAt`, with why in its outcome; the try is counted. */
   deferInbox(id: number, retryAt: string, outcome: unknown): Promise<void>;
   finishInbox(id: number, status: InboxStatus, outcome: unknown, now: string): Promise<void>;
   getInbox(id: number): Promise<InboxEntry | null>;
   inboxByKey(dedupeKey: string): Promise<InboxEntry | null>;
   listInbox(page: Page & { status?: InboxStatus | undefined }): Promise<InboxEntry[]>;
-  /** Puts an unmatched, rejected, conflicting or failed entry back in the queue. */
+  /** Puts an unmatched, rejected, conflicting or failed entry back in the queue (a channel event is prepared again). */
   requeueInbox(id: number): Promise<boolean>;
   countInbox(): Promise<Record<string, number>>;
 
@@ -343,8 +369,99 @@ export interface StoreOps {
   revokeCredential(id: number, now: string): Promise<CredentialRecord | null>;
   /** Records that the credential was used now. */
   touchCredential(id: number, now: string): Promise<void>;
+  /** A channel's stored OAuth tokens, or null when it has none. */
+  getPlatformTokens(channelId: string): Promise<PlatformTokenRow | null>;
+  /**
+   * Writes a channel's sealed tokens and ends any refresh lease, committed when it returns. Only if
+   * the stored version is still `expected` (null: no row yet; 'any': whatever is stored, for a new
+   * authorisation). Returns the new version, or null when another write came first (nothing changed).
+   */
+  savePlatformTokens(channelId: string, sealed: string, expected: number | null | 'any', now: string): Promise<number | null>;
+  /**
+   * Claims the right to refresh a channel's tokens until `until`, if they are still at `version` and
+   * nobody else holds an unexpired claim (`owner` may renew its own). False when not claimed.
+   */
+  claimTokenRefresh(channelId: string, version: number, owner: string, until: string, now: string): Promise<boolean>;
+  /** Ends `owner`'s claim, if it still holds one; the tokens are not changed. */
+  releaseTokenRefresh(channelId: string, owner: string): Promise<void>;
   /** Closes an open conflict; false when it was not open (already decided). */
   resolveConflict(id: number, r: { status: 'accepted' | 'rejected'; resolvedBy: string | null; movementId: number | null; resolution: string }, now: string): Promise<boolean>;
+
+  // --- Polled feeds (docs/polling.md) ---------------------------------------------------------------
+  getFeedState(channelId: string, feed: string): Promise<FeedStateRecord | null>;
+  /** Every feed's state (of one channel, or all), by channel and feed. */
+  listFeedStates(channelId?: string): Promise<FeedStateRecord[]>;
+  /**
+   * Takes a feed's turn: creates its row if there is none and, in one statement, claims it when it is
+   * due (`next_poll_at` unset or not after `now`), moving `next_poll_at` to `leaseUntil` and
+   * `last_poll_at` to `now`. Null when it is not due or another hub process holds it.
+   */
+  claimFeed(channelId: string, feed: string, now: string, leaseUntil: string): Promise<FeedStateRecord | null>;
+  /**
+   * One page of a poll, in one transaction: the events into the inbox (as verified webhooks: a dedupe
+   * key seen before is skipped) and the feed's cursor moved from `fromCursor` to `cursor`, the poll
+   * counted as a success, `next_poll_at` set. Only if the stored cursor is still `fromCursor`:
+   * otherwise (another process moved it) it throws `FeedMovedError` and nothing is stored.
+   * Returns, per event, its inbox id or null when it was stored before.
+   */
+  commitPolledPage(page: PolledPage): Promise<({ id: number } | null)[]>;
+  /** A failed poll: counted, its reason kept, due again at `nextPollAt`; the cursor is not touched. */
+  recordFeedFailure(channelId: string, feed: string, error: string, now: string, nextPollAt: string): Promise<FeedStateRecord | null>;
+}
+
+/** An inbound event as the inbox stores it. */
+export interface InboxInput {
+  dedupeKey: string;
+  source: string;
+  kind: string;
+  headers: Record<string, string>;
+  body: string;
+}
+
+export interface PolledPage {
+  channelId: string;
+  feed: string;
+  /** The cursor the poll asked from; the page commits only if it is still the stored one. */
+  fromCursor: string | null;
+  cursor: string;
+  events: InboxInput[];
+  /** The platform's time of the newest event of the page, if it says. */
+  newestEventAt: string | null;
+  now: string;
+  /** When the feed is due again: the end of the lease while the platform has more, else the next turn. */
+  nextPollAt: string;
+  /** False for a page of a turn that goes on: the turn is counted as read to its end only on the last page. */
+  last: boolean;
+}
+
+/** Where one polled feed of one channel stands (table channel_feeds). */
+export interface FeedStateRecord {
+  channelId: string;
+  feed: string;
+  cursor: string | null;
+  createdAt: string;
+  /** When the hub last asked the platform (the start of the last turn). */
+  lastPollAt: string | null;
+  /** When a turn last read the feed to its end without error. */
+  lastSuccessAt: string | null;
+  /** When the cursor last moved. */
+  lastAdvancedAt: string | null;
+  newestEventAt: string | null;
+  consecutiveErrors: number;
+  lastError: string | null;
+  nextPollAt: string | null;
+  /** New inbox events the feed produced, and failed polls, since the row was made. */
+  eventsTotal: number;
+  errorsTotal: number;
+  updatedAt: string;
+}
+
+/** `commitPolledPage` found the feed's cursor moved by someone else since the poll began: nothing was stored. */
+export class FeedMovedError extends Error {
+  constructor(channelId: string, feed: string) {
+    super(`The ${feed} feed of channel "${channelId}" was moved on by another poll meanwhile; this page was not stored (it will be read again from where the feed now stands).`);
+    this.name = 'FeedMovedError';
+  }
 }
 
 export interface Store extends StoreOps {

@@ -166,7 +166,7 @@ export type Behaviour = 'ok' | 'down' | 'hang' | '503' | 'lost' | 'refuse' | 'un
 
 const ajv = new Ajv({ allErrors: true, strict: false });
 addFormats(ajv);
-const validateRelay = ajv.compile(Relay);
+const validateRelay = ajv.compile<Relay>(Relay);
 
 export interface Received {
   id: string;

@@ -12,6 +12,7 @@ import { ShopifyEmulator } from '../../server/connectors/shopify/emulator';
 import { EXPANDED_RETURN_KEY, translate } from '../../server/connectors/shopify/translate';
 import { signShopifyWebhook, verifyShopifyWebhook } from '../../server/connectors/shopify/verify';
 import { WebhookSink } from './helpers/webhook-sink';
+import { INVENTORY_LEVEL_SAMPLE_JSON, ORDER_CREATE_SAMPLE_JSON, REFUND_929361472 } from './fixtures/shopify-documented';
 
 const TOKEN = 'shpat_emulator_token_0123456789';
 const SECRET = 'shopify-app-client-secret-for-tests';
@@ -284,19 +285,8 @@ describe('errors', () => {
     expect(err.message).toMatch(/accessToken/);
   });
 
-  it('a 5xx is retryable with its status', async () => {
-    emu.faults.api.failNext = 1;
-    const err = (await connector().listCatalog().catch((e: unknown) => e)) as ConnectorError;
-    expect([err.status, err.retryable]).toEqual([500, true]);
-    expect((await connector().listCatalog()).length).toBe(2);
-  });
-
-  it('a 429 with Retry-After: 2 is retryable with retryAfterMs 2000', async () => {
-    emu.faults.api.rateLimitNext = { count: 1, retryAfterSeconds: 2 };
-    const err = (await connector().push([target('ART-001', 1, 5)]).catch((e: unknown) => e)) as ConnectorError;
-    expect(err).toBeInstanceOf(ConnectorError);
-    expect([err.status, err.retryable, err.retryAfterMs]).toEqual([429, true, 2000]);
-  });
+  // A 5xx, a 429 with its Retry-After, 401/403/404 and no answer, on every kind of request: the
+  // conformance suite (shopify.conformance.test.ts).
 
   it('an empty cost bucket answers THROTTLED (HTTP 200, extensions.cost) and becomes retryable with the wait the deficit needs', async () => {
     emu.setBucket(20, 10);
@@ -396,10 +386,8 @@ describe('verify', () => {
 });
 
 describe('translate (documented payloads)', () => {
-  // Shopify's "send test notification" orders/create sample (order 820982911946154508, two lines
-  // SKU2006-001 / SKU2006-020, web order so location_id null), kept as raw JSON text so the 64-bit
-  // ids go through JSON.parse as the hub does.
-  const orderJson = `{"id":820982911946154508,"admin_graphql_api_id":"gid://shopify/Order/820982911946154508","created_at":"2021-12-31T19:00:00-05:00","processed_at":null,"cancelled_at":null,"location_id":null,"name":"#9999","line_items":[{"id":487817672276298554,"admin_graphql_api_id":"gid://shopify/LineItem/487817672276298554","variant_id":null,"product_id":788032119674292922,"sku":"SKU2006-001","quantity":1,"gift_card":false,"title":"Aviator sunglasses"},{"id":976318377106520349,"admin_graphql_api_id":"gid://shopify/LineItem/976318377106520349","variant_id":null,"product_id":788032119674292922,"sku":"SKU2006-020","quantity":1,"gift_card":false,"title":"Mid-century lounger"}],"refunds":[]}`;
+  // Shopify's "send test notification" orders/create sample (test/connectors/fixtures/shopify-documented.ts).
+  const orderJson = ORDER_CREATE_SAMPLE_JSON;
 
   it('orders/create (test notification sample) → one sale per stock line, ids taken exactly from admin_graphql_api_id', () => {
     const facts = translate('orders/create', JSON.parse(orderJson), {});
@@ -430,19 +418,8 @@ describe('translate (documented payloads)', () => {
     expect(sale?.type === 'sale' && sale.lines).toHaveLength(2);
   });
 
-  // shopify-app-js REST resources test (2025-04 Refund): refund 929361472 of order 450789469, one line
-  // IPOD2008RED (variant 49148385), restock_type "no_restock".
-  const refundDoc = {
-    id: 929361472,
-    order_id: 450789469,
-    created_at: '2025-04-02T11:38:34-05:00',
-    processed_at: '2025-04-02T11:38:34-05:00',
-    restock: false,
-    admin_graphql_api_id: 'gid://shopify/Refund/929361472',
-    refund_line_items: [
-      { location_id: null, restock_type: 'no_restock', quantity: 1, id: 1058498320, line_item_id: 518995019, line_item: { id: 518995019, variant_id: 49148385, quantity: 1, sku: 'IPOD2008RED', product_id: 632910392, gift_card: false } },
-    ],
-  };
+  // shopify-app-js REST resources test (2025-04 Refund): refund 929361472, restock_type "no_restock".
+  const refundDoc = REFUND_929361472;
 
   it('refunds/create (shopify-app-js refund 929361472, no_restock) → refund line kept but not restocked', () => {
     expect(translate('refunds/create', refundDoc, {})).toEqual([
@@ -469,7 +446,7 @@ describe('translate (documented payloads)', () => {
   });
 
   it('inventory_levels/update (webhook reference sample, available null = untracked) gives no fact; with a number, a level observed at the gid location', () => {
-    const sample = `{"inventory_item_id":271878346596884015,"location_id":24826418,"available":null,"updated_at":"2021-12-31T19:00:00-05:00","admin_graphql_api_id":"gid://shopify/InventoryLevel/24826418?inventory_item_id=271878346596884015"}`;
+    const sample = INVENTORY_LEVEL_SAMPLE_JSON;
     expect(translate('inventory_levels/update', JSON.parse(sample), {})).toEqual([]);
     const tracked = JSON.parse(sample.replace('"available":null', '"available":7'));
     expect(translate('inventory_levels/update', tracked, {})).toEqual([

@@ -516,6 +516,39 @@ describe('errors', () => {
     await expect(connector({ timeoutSeconds: 1 }).read([{ sku: 'ART-001', ref: emu.listing('ART-001')!, locationId: LOC1 }], done.signal)).rejects.toMatchObject({ name: 'AbortError' });
     expect(emu.requests.length).toBe(n);
   });
+
+  it('an aborted call leaves no timer of the SDK running, so a hub shutting down is not held for timeoutSeconds', async () => {
+    // Every timer of the request timeout (30 s) armed while the calls run, and every timer cleared.
+    const armed: unknown[] = [];
+    const cleared = new Set<unknown>();
+    const realSet = global.setTimeout;
+    const realClear = global.clearTimeout;
+    const setSpy = jest.spyOn(global, 'setTimeout').mockImplementation(((fn: () => void, ms?: number) => {
+      const handle = realSet(fn, ms);
+      if (ms === 30_000) armed.push(handle);
+      return handle;
+    }) as unknown as typeof setTimeout);
+    const clearSpy = jest.spyOn(global, 'clearTimeout').mockImplementation(((handle: NodeJS.Timeout) => {
+      cleared.add(handle);
+      realClear(handle);
+    }) as unknown as typeof clearTimeout);
+    try {
+      // Sent: SDK calls and a push to a Square that never answers, each aborted by its caller after 50 ms.
+      for (const run of [(s: AbortSignal) => connector().listCatalog(s), (s: AbortSignal) => connector().push([target('ART-001', 9, 5)], s)]) {
+        emu.faults.api.hangNext = 1;
+        const ctl = new AbortController();
+        const stop = realSet(() => ctl.abort(), 50);
+        await expect(run(ctl.signal)).rejects.toMatchObject({ name: 'AbortError' });
+        realClear(stop);
+      }
+    } finally {
+      setSpy.mockRestore();
+      clearSpy.mockRestore();
+    }
+    // Kept: none of them (the SDK clears its timer only when fetch resolves).
+    expect(armed.length).toBe(2);
+    expect(armed.filter((h) => !cleared.has(h)).length).toBe(0);
+  });
 });
 
 describe('verify', () => {

@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { loadConfig, type HubConfig } from '../../server/config';
+import type { ConnectorDefinition } from '../../server/connectors/types';
 import { createHub, type Hub, type HubOptions } from '../../server/hub';
 import { createLogger } from '../../server/log';
 import { signRelay } from '../../server/relay/verify';
@@ -58,7 +59,7 @@ export async function dropSchema(schema: string): Promise<void> {
  * It listens on 127.0.0.1 on a port the OS gives (PORT 0) unless `env` says otherwise: a test never
  * takes the default 8080, which another program on a busy machine may hold.
  */
-export function testConfig(kind: StoreKind, file: object = {}, env: Record<string, string> = {}): HubConfig {
+export function testConfig(kind: StoreKind, file: object = {}, env: Record<string, string> = {}, connectors: readonly ConnectorDefinition[] = []): HubConfig {
   const dir = tempDir();
   let configFile: string | undefined;
   if (Object.keys(file).length > 0) {
@@ -75,7 +76,7 @@ export function testConfig(kind: StoreKind, file: object = {}, env: Record<strin
     ...(kind === 'postgres' ? { DATABASE_URL: databaseUrl() } : {}),
     ...(configFile ? { STOCKRELAY_CONFIG: configFile } : {}),
     ...env,
-  }).config;
+  }, { connectors }).config;
 }
 
 export interface TestHub {
@@ -109,7 +110,7 @@ export async function settleHub(hub: Hub): Promise<void> {
 }
 
 export async function startHub(kind: StoreKind, opts: { file?: object; env?: Record<string, string>; hub?: Partial<HubOptions> } = {}): Promise<TestHub> {
-  const config = testConfig(kind, opts.file ?? {}, opts.env ?? {});
+  const config = testConfig(kind, opts.file ?? {}, opts.env ?? {}, opts.hub?.connectors ?? []);
   const schema = kind === 'postgres' ? freshSchema('hub') : undefined;
   const hub = await createHub({
     config,

@@ -57,7 +57,7 @@ export function channelDefinition(): ConnectorDefinition {
     relist: async () => undefined,
     listCatalog: async () => SKUS.map((sku, i) => ({ sku, title: sku, ref: { productId: `p${i}`, variantId: `v${i}` } })),
   };
-  return { platform: 'other', credentials: ['secret'], requiredSettings: [], capabilities: connector.capabilities, create: () => connector };
+  return { platform: 'other', displayName: 'In-test platform', docsUrl: 'https://example.invalid/docs', secretHeaders: ['x-test-signature'], credentials: ['secret'], requiredSettings: [], capabilities: connector.capabilities, create: () => connector };
 }
 
 /** The write-back is paced (a write a second), so a batch in hand may take seconds: wait for it. */

@@ -1,8 +1,10 @@
 /**
  * The deterministic simulation (docs/simulation.md): from one seed, the real hub (real store, real
- * connectors) and the three platform emulators in this process on 127.0.0.1 are driven through a
- * generated scenario of sales, refunds, sheet edits, counts, webhook faults, 429s, outages and
- * crashes; afterwards the invariants of ../shared/DESIGN.md are checked against what the harness did.
+ * connectors) and the emulators of the chosen platforms (any with sandbox wiring in the connector
+ * registry; channels.ts) in this process on 127.0.0.1 are driven through a generated scenario of
+ * sales, refunds, sheet edits, counts, webhook faults, 429s, outages and crashes; afterwards the
+ * invariants of ../shared/DESIGN.md are checked against what the harness did. The harness knows
+ * platforms only through their sandbox wiring and the `Emulator` interface: it names none.
  *
  * What makes a run reproducible:
  * - the scenario is drawn whole from the seed before anything runs (scenario.ts);
@@ -23,17 +25,14 @@ import path from 'node:path';
 import pg from 'pg';
 import { loadConfig, type HubConfig } from '../../server/config';
 import type { Emulator } from '../../server/connectors/emulator';
-import { ShopifyEmulator } from '../../server/connectors/shopify/emulator';
-import { SquareEmulator } from '../../server/connectors/square/emulator';
-import { WooEmulator } from '../../server/connectors/woocommerce/emulator';
-import { WOO_LOCATION } from '../../server/connectors/woocommerce/translate';
 import type { Movement } from '../../server/domain/ledger';
 import { createHub, type Hub } from '../../server/hub';
 import { createLogger } from '../../server/log';
 import { signRelay } from '../../server/relay/verify';
 import type { Store, StoreOps } from '../../server/store/types';
+import { ChannelChoiceError, chooseChannels, isDefaultSelection, platformOf, randomStreams, simChannel, type SandboxPlatform } from './channels';
 import { Prng } from './prng';
-import { CHANNELS, CHANNEL_LOCATIONS, LOCATIONS, describeOp, generate, type ChannelId, type LocationId, type Op, type Scenario } from './scenario';
+import { LOCATIONS, describeOp, generate, type ChannelId, type LocationId, type Op, type Scenario } from './scenario';
 import { VirtualClock } from './vclock';
 
 const RELAY_SECRET = `whsec_${Buffer.from('stockrelay-simulation-relay-secret-0123456789').toString('base64')}`;
@@ -43,28 +42,39 @@ export const WINDOW_MS = 2_000;
 const LEASE_MS = 1_000;
 const START = '2026-11-23T10:00:00.000Z';
 
-/** Our location → the platform's, per channel. */
-const PLATFORM_LOC: Record<ChannelId, Partial<Record<LocationId, string>>> = {
-  shop: { gallery: 'gid://shopify/Location/1001', warehouse: 'gid://shopify/Location/1002' },
-  square: { gallery: 'LSIMGALLERY01', warehouse: 'LSIMWAREHSE02' },
-  woo: { gallery: WOO_LOCATION },
-};
-const CREDENTIALS = {
-  SIM_SHOP_TOKEN: 'shpat_simulation_token_0001',
-  SIM_SHOP_SECRET: 'simulation-shopify-webhook-secret',
-  SIM_SQ_TOKEN: 'EAAAsimulation-square-token',
-  SIM_SQ_KEY: 'simulation-square-signature-key',
-  SIM_WOO_KEY: 'ck_simulation',
-  SIM_WOO_SECRET: 'cs_simulation',
-  SIM_WOO_HOOK: 'simulation-woo-webhook-secret',
-};
-/** Where each emulator "sends" its webhooks: never fetched (the harness catches them), but Square signs over it. */
+/** Where each emulator "sends" its webhooks: never fetched (the harness catches them), but some platforms sign over it. */
 const hookUrl = (ch: ChannelId) => `http://127.0.0.1:9/v1/webhooks/${ch}`;
+
+/** The environment variable the simulation's config names for one credential: `SIM_SHOPIFY_ACCESS_TOKEN`. */
+function credentialEnv(channelId: string, name: string): string {
+  const words = (s: string) => s.replace(/([a-z0-9])([A-Z])/g, '$1_$2').replace(/[^A-Za-z0-9]+/g, '_').toUpperCase();
+  return `SIM_${words(channelId)}_${words(name)}`;
+}
+
+/** A credential made up for the simulation: the same every run, so a seed reproduces. */
+function credentialValue(channelId: string, name: string): string {
+  return `simulation-${channelId}-${name}-0123456789abcdef`;
+}
+
+/** What a simulation needs of a channel's emulator beyond the interface's required part (docs/simulation.md). */
+function checkEmulator(ch: ChannelId, emu: Emulator): void {
+  if (typeof emu.isStockWrite !== 'function') {
+    throw new Error(`The ${ch} emulator does not say which of its requests write stock (Emulator.isStockWrite); the simulation needs it to count pushes (docs/simulation.md).`);
+  }
+  if (typeof (emu as unknown as { dispatch?: unknown }).dispatch !== 'function') {
+    throw new Error(`The ${ch} emulator has no dispatch step to catch webhooks at (extend LoopbackEmulator); the simulation needs it (docs/simulation.md).`);
+  }
+}
 
 export type StoreKind = 'sqlite' | 'postgres';
 
 export interface RunOptions {
   store?: StoreKind;
+  /**
+   * The platforms to run over (`runSeed` only; `runScenario` takes the scenario's): platform names
+   * or channel ids, a comma-separated string or a list, `all`, or unset for the sandbox's default set.
+   */
+  channels?: string | readonly string[];
   /** PostgreSQL address (default: DATABASE_URL). */
   databaseUrl?: string;
   /** Run this list of operations instead of the seed's own (shrinking). */
@@ -224,17 +234,34 @@ function instrumentStore(store: Store, ctl: StoreControl): { close: () => Promis
   return { close: realClose };
 }
 
-/** Push requests in an emulator's request log. */
-function pushRequests(ch: ChannelId, emu: Emulator): number {
-  return emu.requests.filter((r) => {
-    if (ch === 'shop') return typeof (r.body as { query?: unknown })?.query === 'string' && /inventory(Set|Adjust)Quantities/.test((r.body as { query: string }).query);
-    if (ch === 'square') return r.path === '/v2/inventory/changes/batch-create';
-    return r.method === 'PUT' || (r.method === 'POST' && /\/batch$/.test(r.path));
-  }).length;
+/** Push requests in an emulator's request log (the emulator says which requests write stock). */
+function pushRequests(emu: Emulator): number {
+  return emu.requests.filter((r) => emu.isStockWrite!(r)).length;
+}
+
+/** The scenario of `seed` over the chosen platforms (the sandbox's default set unless `channels` says). */
+export function scenarioFor(seed: number, channels?: string | readonly string[]): Scenario {
+  return generate(seed, chooseChannels(channels).map(simChannel));
+}
+
+/**
+ * Every operation names a channel of the scenario, and each sale or platform count a location that
+ * channel publishes; else an error saying which operation (an `--ops` file from another selection).
+ */
+function checkOps(scenario: Scenario): void {
+  const byId = new Map(scenario.channels.map((c) => [c.id, c]));
+  scenario.ops.forEach((op, i) => {
+    if (!('channel' in op)) return;
+    const c = byId.get(op.channel);
+    if (!c) throw new ChannelChoiceError(`Operation ${i} (${describeOp(op)}) names channel "${op.channel}", which this run does not have: it runs ${scenario.channels.map((x) => x.id).join(', ')}. Give the same --channels as the run that wrote the operations.`);
+    if ((op.op === 'sell' || op.op === 'platformCount') && !c.locations.includes(op.loc)) {
+      throw new ChannelChoiceError(`Operation ${i} (${describeOp(op)}) is at ${op.loc}, which channel ${op.channel} does not publish (it publishes ${c.locations.join(', ')}).`);
+    }
+  });
 }
 
 export async function runSeed(seed: number, opts: RunOptions = {}): Promise<RunResult> {
-  const scenario = generate(seed);
+  const scenario = scenarioFor(seed, opts.channels);
   if (opts.ops) scenario.ops = opts.ops;
   return runScenario(scenario, opts);
 }
@@ -243,6 +270,12 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
   const started = performance.now();
   const kind: StoreKind = opts.store ?? 'sqlite';
   const { seed } = scenario;
+  checkOps(scenario);
+  const platforms: SandboxPlatform[] = scenario.channels.map((c) => platformOf(c.id));
+  const CHANNELS: ChannelId[] = platforms.map((p) => p.channelId);
+  const platformFor = new Map(platforms.map((p) => [p.channelId, p]));
+  /** Our location → the platform's, per channel (from its sandbox wiring). */
+  const platformLoc = (ch: ChannelId, loc: LocationId): string | undefined => platformFor.get(ch)!.locations[loc];
   const clock = new VirtualClock(START);
   const violations: string[] = [];
   const stats: RunStats = { ops: 0, skipped: 0, sales: 0, refunds: 0, oversells: 0, oversellsUnseen: 0, webhooksDelivered: 0, webhooksHeld: 0, crashes: 0, pushes: 0, checkpoints: 0, virtualMs: 0 };
@@ -255,8 +288,8 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
   if (kind === 'postgres' && !databaseUrl) throw new Error('The PostgreSQL simulation needs DATABASE_URL (e.g. postgres://postgres@127.0.0.1:5432/test).');
   const pgSchema = kind === 'postgres' ? `sim_${seed}_${process.pid}_${Math.floor(started * 1000) % 1_000_000}` : undefined;
 
-  const emulators = {} as Record<ChannelId, Emulator>;
-  const caught: Record<ChannelId, CaughtWebhook[]> = { shop: [], square: [], woo: [] };
+  const emulators: Record<ChannelId, Emulator> = {};
+  const caught: Record<ChannelId, CaughtWebhook[]> = Object.fromEntries(CHANNELS.map((c) => [c, []]));
   let hub: Hub | null = null;
   let server: http.Server | null = null;
   let hubUrl = '';
@@ -272,25 +305,27 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
       const r = new Prng(seed, stream);
       return () => r.next();
     };
-    emulators.shop = new ShopifyEmulator({
-      accessToken: CREDENTIALS.SIM_SHOP_TOKEN,
-      webhookSecret: CREDENTIALS.SIM_SHOP_SECRET,
-      shopDomain: 'simulation.myshopify.com',
-      locations: Object.values(PLATFORM_LOC.shop),
-      random: faultRandom(11),
-    });
-    emulators.square = new SquareEmulator({ accessToken: CREDENTIALS.SIM_SQ_TOKEN, webhookSignatureKey: CREDENTIALS.SIM_SQ_KEY, locations: Object.values(PLATFORM_LOC.square), random: faultRandom(12) });
-    emulators.woo = new WooEmulator({ consumerKey: CREDENTIALS.SIM_WOO_KEY, consumerSecret: CREDENTIALS.SIM_WOO_SECRET, webhookSecret: CREDENTIALS.SIM_WOO_HOOK, random: faultRandom(13) });
-    const baseUrls = {} as Record<ChannelId, string>;
-    for (const ch of CHANNELS) {
-      const emu = emulators[ch];
+    // Each platform from its sandbox wiring, with credentials made up (the same every run) under
+    // its definition's names, and its webhook faults drawing from a seeded stream of its own.
+    const credentials: Record<ChannelId, Record<string, string>> = {};
+    const baseUrls: Record<ChannelId, string> = {};
+    for (const p of platforms) {
+      const ch = p.channelId;
+      credentials[ch] = Object.fromEntries(p.credentials.map((name) => [name, credentialValue(ch, name)]));
+      const emu = p.createEmulator({
+        credentials: credentials[ch],
+        webhookUrl: hookUrl(ch),
+        locations: LOCATIONS.flatMap((l) => p.locations[l] ?? []),
+        random: faultRandom(randomStreams(p).webhookFaults),
+      });
+      checkEmulator(ch, emu);
+      emulators[ch] = emu;
       baseUrls[ch] = await emu.start(0);
       emu.subscribe(hookUrl(ch));
       // Catch each webhook as the platform sends it, in its order; the harness delivers it.
-      const proto = Object.getPrototypeOf(emu) as Record<string, unknown>;
-      if (typeof proto.dispatch !== 'function') throw new Error(`The ${ch} emulator has no dispatch step to catch webhooks at; the simulation needs updating.`);
-      Object.defineProperty(emu, 'dispatch', { value: (d: CaughtWebhook) => caught[ch].push(d), configurable: true });
-      emu.seed(scenario.skus.map((sku) => ({ sku, title: sku, levels: Object.fromEntries(CHANNEL_LOCATIONS[ch].map((l) => [PLATFORM_LOC[ch][l]!, 0])) })));
+      Object.defineProperty(emu, 'dispatch', { value: (d: CaughtWebhook) => caught[ch]!.push(d), configurable: true });
+      const published = scenario.channels.find((c) => c.id === ch)!.locations;
+      emu.seed(scenario.skus.map((sku) => ({ sku, title: sku, levels: Object.fromEntries(published.map((l) => [platformLoc(ch, l)!, 0])) })));
     }
 
     // --- the hub ----------------------------------------------------------------------------------
@@ -301,11 +336,15 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
         locations: LOCATIONS.map((id) => ({ id, name: id })),
         engine: { attributionWindowMs: WINDOW_MS, reconcileEveryMs: 0 },
         dispatch: { baseDelayMs: 100, maxDelayMs: 2_000, leaseMs: LEASE_MS, timeoutMs: 10_000, suspendAfter: 3, suspendMs: 1_000 },
-        channels: [
-          { id: 'shop', name: 'Shopify', platform: 'shopify', baseUrl: baseUrls.shop, locations: PLATFORM_LOC.shop, settings: { shopDomain: 'simulation.myshopify.com' }, credentials: { accessToken: 'SIM_SHOP_TOKEN', webhookSecret: 'SIM_SHOP_SECRET' } },
-          { id: 'square', name: 'Square', platform: 'square', baseUrl: baseUrls.square, locations: PLATFORM_LOC.square, settings: { notificationUrl: hookUrl('square'), merchantId: (emulators.square as SquareEmulator).merchantId }, credentials: { accessToken: 'SIM_SQ_TOKEN', webhookSignatureKey: 'SIM_SQ_KEY' } },
-          { id: 'woo', name: 'WooCommerce', platform: 'woocommerce', baseUrl: baseUrls.woo, locations: PLATFORM_LOC.woo, credentials: { consumerKey: 'SIM_WOO_KEY', consumerSecret: 'SIM_WOO_SECRET', webhookSecret: 'SIM_WOO_HOOK' } },
-        ],
+        channels: platforms.map((p) => ({
+          id: p.channelId,
+          name: p.displayName,
+          platform: p.platform,
+          baseUrl: baseUrls[p.channelId],
+          locations: Object.fromEntries(scenario.channels.find((c) => c.id === p.channelId)!.locations.map((l) => [l, platformLoc(p.channelId, l)!])),
+          settings: p.settings({ webhookUrl: hookUrl(p.channelId), baseUrl: baseUrls[p.channelId]! }),
+          credentials: Object.fromEntries(p.credentials.map((name) => [name, credentialEnv(p.channelId, name)])),
+        })),
       }),
     );
     const config: HubConfig = loadConfig({
@@ -315,7 +354,7 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
       STOCKRELAY_ADMIN_TOKEN: ADMIN_TOKEN,
       LOG_LEVEL: opts.logLevel ?? 'silent',
       ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
-      ...CREDENTIALS,
+      ...Object.fromEntries(platforms.flatMap((p) => p.credentials.map((name) => [credentialEnv(p.channelId, name), credentials[p.channelId]![name]!]))),
     }).config;
 
     const open = async () => {
@@ -373,8 +412,8 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
     const oversells: Oversell[] = [];
     const acked: { ch: ChannelId; topic: string; eventId: number; step: number }[] = [];
     const held: { ch: ChannelId; d: CaughtWebhook }[] = [];
-    const delayProb: Record<ChannelId, number> = { shop: 0, square: 0, woo: 0 };
-    const delayRng: Record<ChannelId, Prng> = { shop: new Prng(seed, 21), square: new Prng(seed, 22), woo: new Prng(seed, 23) };
+    const delayProb: Record<ChannelId, number> = Object.fromEntries(CHANNELS.map((c) => [c, 0]));
+    const delayRng: Record<ChannelId, Prng> = Object.fromEntries(platforms.map((p) => [p.channelId, new Prng(seed, randomStreams(p).delays)]));
     let lastQuiescence = -1;
     let stepNo = -1;
     let relayN = 0;
@@ -389,16 +428,17 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
       stats.webhooksDelivered++;
       if (res.status !== 200) return fail(`step ${stepNo}: ${ch} webhook ${d.topic} answered ${res.status} ${JSON.stringify(body)}`);
       if (body.status === 'received' && typeof body.eventId === 'number') acked.push({ ch, topic: d.topic, eventId: body.eventId, step: stepNo });
-      if (opts.trace) console.log(`    ${clock.iso()} ${ch} webhook ${d.topic}${traceBody(d.body)} → ${body.status ?? res.status}${typeof body.eventId === 'number' ? ` (event ${body.eventId})` : ''}`);
+      const about = opts.trace ? (emulators[ch]!.describeWebhook?.(d.body) ?? '') : '';
+      if (opts.trace) console.log(`    ${clock.iso()} ${ch} webhook ${d.topic}${about ? ` ${about}` : ''} → ${body.status ?? res.status}${typeof body.eventId === 'number' ? ` (event ${body.eventId})` : ''}`);
     };
     /** Hands over what the platforms sent since last time; some are held back (delayed) by the fault mode. */
     const pump = async (holdBack = true): Promise<number> => {
       let n = 0;
       for (const ch of CHANNELS) {
-        await emulators[ch].flushWebhooks();
-        const got = caught[ch].splice(0);
+        await emulators[ch]!.flushWebhooks();
+        const got = caught[ch]!.splice(0);
         for (const d of got) {
-          if (holdBack && delayProb[ch] > 0 && delayRng[ch].chance(delayProb[ch])) {
+          if (holdBack && delayProb[ch]! > 0 && delayRng[ch]!.chance(delayProb[ch]!)) {
             held.push({ ch, d });
             stats.webhooksHeld++;
             continue;
@@ -417,7 +457,7 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
         clock.advance(1);
         const dispatched = await step(H().dispatcher.drain());
         clock.advance(1);
-        if (delivered === 0 && processed === 0 && dispatched === 0 && CHANNELS.every((c) => caught[c].length === 0)) return;
+        if (delivered === 0 && processed === 0 && dispatched === 0 && CHANNELS.every((c) => caught[c]!.length === 0)) return;
       }
       fail(`step ${stepNo}: the hub did not settle within 200 rounds (a push loop?)`);
       throw new Error('unsettled');
@@ -474,7 +514,7 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
     /** Quiescence, one reconciliation, quiescence: then every channel must show its published level, and the ledger the harness's numbers. */
     const checkpoint = async (label: string): Promise<void> => {
       stats.checkpoints++;
-      for (const ch of CHANNELS) emulators[ch].faults.api = {};
+      for (const ch of CHANNELS) emulators[ch]!.faults.api = {};
       await quiesce();
       const report = await H().reconcile();
       for (const c of report.channels) if (c.error) fail(`${label}: reconciliation of ${c.channelId} failed: ${c.error}`);
@@ -485,9 +525,9 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
           if (hubHas !== phys(sku, loc)) fail(`${label}: ${sku}@${loc} on hand is ${hubHas} in the ledger, ${phys(sku, loc)} by what happened (initial + receipts − sales + restocked returns ± adjustments)`);
           const published = Math.max(0, hubHas);
           for (const ch of CHANNELS) {
-            const theirs = PLATFORM_LOC[ch][loc];
+            const theirs = platformLoc(ch, loc);
             if (theirs === undefined) continue;
-            const shows = emulators[ch].level(sku, theirs);
+            const shows = emulators[ch]!.level(sku, theirs);
             if (shows !== published) fail(`${label}: ${ch} shows ${String(shows)} for ${sku}@${loc}, published level is ${published}`);
           }
         }
@@ -529,7 +569,7 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
       await relay({ kind: 'adjustment', sku: scenario.skus[0]!, location: 'gallery', quantity: 1, reason: 'adjustment', note: 'sabotage: not in the model', occurredAt: clock.iso() }, { kind: 'delta', qty: 1 });
       await settle();
     }
-    const pushesAtStart = CHANNELS.map((c) => pushRequests(c, emulators[c])).reduce((a, b) => a + b, 0);
+    const pushesAtStart = CHANNELS.map((c) => pushRequests(emulators[c]!)).reduce((a, b) => a + b, 0);
 
     // --- the scenario -----------------------------------------------------------------------------------
     for (const [i, op] of scenario.ops.entries()) {
@@ -539,8 +579,8 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
       clock.advance(op.dt ?? 1);
       switch (op.op) {
         case 'sell': {
-          const emu = emulators[op.channel];
-          const theirs = PLATFORM_LOC[op.channel][op.loc]!;
+          const emu = emulators[op.channel]!;
+          const theirs = platformLoc(op.channel, op.loc)!;
           const shows = emu.level(op.sku, theirs) ?? 0;
           // A shop does not sell what it shows as gone.
           if (shows < op.qty) {
@@ -552,7 +592,7 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
             oversells.push({ step: i, channel: op.channel, sku: op.sku, loc: op.loc, qty: op.qty, before, lastQuiescence });
             stats.oversells++;
           }
-          const { orderId } = await emu.sell({ sku: op.sku, quantity: op.qty, ...(op.channel === 'woo' ? {} : { locationId: theirs }) });
+          const { orderId } = await emu.sell({ sku: op.sku, quantity: op.qty, locationId: theirs });
           physical.set(key(op.sku, op.loc), before - op.qty);
           sales.push({ channel: op.channel, orderId, sku: op.sku, loc: op.loc, qty: op.qty, refunded: 0, step: i });
           decreases.push({ step: i, sku: op.sku, loc: op.loc, what: `sale on ${op.channel}` });
@@ -568,7 +608,7 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
             break;
           }
           const q = op.partial && s.qty - s.refunded > 1 ? 1 : s.qty - s.refunded;
-          await emulators[op.channel].refund({ orderId: s.orderId, restock: op.restock, quantity: q });
+          await emulators[op.channel]!.refund({ orderId: s.orderId, restock: op.restock, quantity: q });
           s.refunded += q;
           if (op.restock) physical.set(key(s.sku, s.loc), phys(s.sku, s.loc) + q);
           stats.refunds++;
@@ -615,24 +655,28 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
             break;
           }
           if (op.counted < phys(op.sku, op.loc)) decreases.push({ step: i, sku: op.sku, loc: op.loc, what: `count typed on ${op.channel}` });
-          await emulators[op.channel].setLevel({ sku: op.sku, locationId: PLATFORM_LOC[op.channel][op.loc]!, available: op.counted });
+          await emulators[op.channel]!.setLevel({ sku: op.sku, locationId: platformLoc(op.channel, op.loc)!, available: op.counted });
           physical.set(key(op.sku, op.loc), op.counted);
           await withCrash(() => settle());
           break;
         }
         case 'webhookFaults': {
           const { delay, ...mode } = op.mode;
-          emulators[op.channel].faults.webhooks = { drop: mode.drop, duplicate: mode.duplicate, reorderWindow: mode.reorderWindow };
+          emulators[op.channel]!.faults.webhooks = { drop: mode.drop, duplicate: mode.duplicate, reorderWindow: mode.reorderWindow };
           delayProb[op.channel] = delay;
           break;
         }
-        case 'rateLimit':
-          // Square fetches thin events while booking; the inbox retries those five times, so its faults stay short.
-          emulators[op.channel].faults.api.rateLimitNext = { count: op.channel === 'square' ? Math.min(op.count, 2) : op.count, retryAfterSeconds: op.retryAfterSeconds };
+        case 'rateLimit': {
+          // A platform may cap its runs of faults (Emulator.faultRunLimit; Square's stay at two calls, docs/simulation.md "Limits").
+          const emu = emulators[op.channel]!;
+          emu.faults.api.rateLimitNext = { count: Math.min(op.count, emu.faultRunLimit ?? Infinity), retryAfterSeconds: op.retryAfterSeconds };
           break;
-        case 'outage':
-          emulators[op.channel].faults.api.failNext = op.channel === 'square' ? Math.min(op.calls, 2) : op.calls;
+        }
+        case 'outage': {
+          const emu = emulators[op.channel]!;
+          emu.faults.api.failNext = Math.min(op.calls, emu.faultRunLimit ?? Infinity);
           break;
+        }
         case 'advance':
           clock.advance(op.ms);
           await withCrash(() => settle());
@@ -665,13 +709,13 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
     stepNo = scenario.ops.length;
     await checkpoint('the end');
     const h = H();
-    const pushesBefore = CHANNELS.map((c) => pushRequests(c, emulators[c]));
+    const pushesBefore = CHANNELS.map((c) => pushRequests(emulators[c]!));
     stats.pushes = pushesBefore.reduce((a, b) => a + b, 0) - pushesAtStart;
     const movementsBefore = (await Promise.all(scenario.skus.map((s) => h.store.listMovements(s, { limit: 10_000 })))).flat().length;
     // Nothing more happens: time passes, everything is delivered; no push, no booking may follow.
     clock.advance(WINDOW_MS * 3);
     await quiesce();
-    const pushesAfter = CHANNELS.map((c) => pushRequests(c, emulators[c]));
+    const pushesAfter = CHANNELS.map((c) => pushRequests(emulators[c]!));
     CHANNELS.forEach((c, k) => {
       if (pushesAfter[k] !== pushesBefore[k]) fail(`no push loops: ${c} received ${pushesAfter[k]! - pushesBefore[k]!} push(es) after quiescence`);
     });
@@ -766,11 +810,8 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
       else stats.oversellsUnseen++;
     }
 
-    // The emulators themselves saw nothing malformed.
-    const sq = emulators.square as SquareEmulator;
-    if (sq.internalErrors.length > 0) fail(`Square emulator errors: ${sq.internalErrors.slice(0, 3).join('; ')}`);
-    const badRequests = sq.specViolations.filter((v) => v.kind === 'request');
-    if (badRequests.length > 0) fail(`requests to Square outside its spec: ${badRequests.slice(0, 3).map((v) => `${v.what}: ${v.errors.join(', ')}`).join('; ')}`);
+    // The emulators themselves saw nothing malformed (their own errors, requests outside the platform's spec).
+    for (const c of CHANNELS) for (const problem of emulators[c]!.selfCheck?.() ?? []) fail(`${c} emulator: ${problem}`);
   } catch (err) {
     if (!(err instanceof Error && (err.message === 'unsettled' || err.message === 'unquiet'))) fail(`the run stopped: ${(err as Error).stack ?? String(err)}`);
   } finally {
@@ -799,28 +840,17 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
   return { seed, store: kind, ok: violations.length === 0, violations, scenario, stats, fingerprint: digest.digest('hex').slice(0, 16), wallMs: Math.round(performance.now() - started) };
 }
 
-/** For --trace: what a webhook body says about stock, in a few words. */
-function traceBody(raw: string): string {
-  try {
-    const b = JSON.parse(raw) as Record<string, unknown>;
-    if ('stock_quantity' in b) return ` stock_quantity ${String(b.stock_quantity)}, date_modified_gmt ${String(b.date_modified_gmt)}`;
-    if ('line_items' in b) return ` order ${String(b.id)} ${String(b.status)}, date_modified_gmt ${String(b.date_modified_gmt)}`;
-    return '';
-  } catch {
-    return '';
-  }
-}
-
-/** The one line that reruns a seed exactly. */
-export function reproduceCommand(r: Pick<RunResult, 'seed' | 'store'>): string {
-  return `npm run simulate -- --seed ${r.seed}${r.store === 'postgres' ? ' --store postgres' : ''} --trace`;
+/** The one line that reruns a seed exactly (naming its channels unless they are the default set). */
+export function reproduceCommand(r: Pick<RunResult, 'seed' | 'store' | 'scenario'>): string {
+  const ids = r.scenario.channels.map((c) => c.id);
+  return `npm run simulate -- --seed ${r.seed}${isDefaultSelection(ids) ? '' : ` --channels ${ids.join(',')}`}${r.store === 'postgres' ? ' --store postgres' : ''} --trace`;
 }
 
 /** A failing run as text: the seed, how to run it again, what broke, and the operations. */
 export function formatFailure(r: RunResult, shrunk?: { ops: Op[]; from: number; file: string }): string {
   const ops = shrunk?.ops ?? r.scenario.ops;
   return [
-    `SIMULATION FAILED: seed ${r.seed} on ${r.store}`,
+    `SIMULATION FAILED: seed ${r.seed} on ${r.store} over ${r.scenario.channels.map((c) => c.id).join(', ')}`,
     `  reproduce: ${reproduceCommand(r)}${shrunk ? `  (shrunk: ${reproduceCommand(r)} --ops ${shrunk.file})` : ''}`,
     ...r.violations.map((v) => `  - ${v}`),
     `  opening stock: ${JSON.stringify(r.scenario.stock)}`,

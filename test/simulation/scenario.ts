@@ -1,17 +1,25 @@
 /**
- * A simulation scenario is a pure function of its seed: the catalog, the opening stock and the whole
- * list of operations are drawn before anything runs. Operations refer to things by position (the
- * k-th sale made on a channel) and are skipped when they no longer make sense (a shrunk list), so any
- * sub-list of a scenario is itself a valid scenario.
+ * A simulation scenario is a pure function of its seed and its channels: the catalog, the opening
+ * stock and the whole list of operations are drawn before anything runs. Operations refer to things
+ * by position (the k-th sale made on a channel) and are skipped when they no longer make sense (a
+ * shrunk list), so any sub-list of a scenario is itself a valid scenario.
+ *
+ * The channels come from the connector registry (channels.ts): one per platform, named by its
+ * sandbox channel id (`shopify`, `square`, `woocommerce`), with the locations of ours it publishes.
+ * Nothing here names a platform.
  */
 import { Prng } from './prng';
 
-export const CHANNELS = ['shop', 'square', 'woo'] as const;
-export type ChannelId = (typeof CHANNELS)[number];
 export const LOCATIONS = ['gallery', 'warehouse'] as const;
 export type LocationId = (typeof LOCATIONS)[number];
-/** Our locations each channel publishes to (WooCommerce has one stock level per item). */
-export const CHANNEL_LOCATIONS: Record<ChannelId, readonly LocationId[]> = { shop: ['gallery', 'warehouse'], square: ['gallery', 'warehouse'], woo: ['gallery'] };
+/** A channel's id in the simulation: its platform's sandbox channel id (`shopify`, `woocommerce`). */
+export type ChannelId = string;
+
+/** One channel a scenario can act on: its id and the locations of ours it publishes (in `LOCATIONS` order). */
+export interface SimChannel {
+  id: ChannelId;
+  locations: readonly LocationId[];
+}
 
 export interface WebhookFaultMode {
   /** Probability a webhook is never sent (the emulator's `faults.webhooks.drop`). */
@@ -62,6 +70,8 @@ type OpBody =
 
 export interface Scenario {
   seed: number;
+  /** The channels it runs over, in registry order; operations name only these. */
+  channels: SimChannel[];
   skus: string[];
   /** Opening stock per SKU and location. */
   stock: Record<string, Record<LocationId, number>>;
@@ -76,7 +86,15 @@ export interface ScenarioOptions {
 
 const NO_FAULTS: WebhookFaultMode = { drop: 0, duplicate: 0, reorderWindow: 0, delay: 0 };
 
-export function generate(seed: number, opts: ScenarioOptions = {}): Scenario {
+/**
+ * The scenario of `seed` over `channels`. The draws depend on the channels' number and order only
+ * through `pick`, so the same seed over the same channels is the same scenario on every machine.
+ */
+export function generate(seed: number, channels: readonly SimChannel[], opts: ScenarioOptions = {}): Scenario {
+  if (channels.length === 0) throw new Error('A simulation scenario needs at least one channel.');
+  for (const c of channels) {
+    if (c.locations.length === 0) throw new Error(`Channel ${c.id} publishes none of our locations (${LOCATIONS.join(', ')}); the simulation cannot sell there.`);
+  }
   const r = new Prng(seed, 1);
   const nSkus = opts.skus ?? r.int(2, 3);
   const skus = Array.from({ length: nSkus }, (_, i) => `SIM-${i + 1}`);
@@ -85,7 +103,8 @@ export function generate(seed: number, opts: ScenarioOptions = {}): Scenario {
   const total = opts.ops ?? r.int(20, 40);
   const ops: Op[] = [];
   const sku = () => r.pick(skus);
-  const channel = () => r.pick(CHANNELS);
+  const pickChannel = () => r.pick(channels);
+  const channel = () => pickChannel().id;
   // How rough this run is: some seeds are calm, some stormy.
   const storm = r.next();
   const faultMode = (): WebhookFaultMode =>
@@ -97,7 +116,7 @@ export function generate(seed: number, opts: ScenarioOptions = {}): Scenario {
           delay: r.chance(0.5) ? r.pick([0.2, 0.4]) : 0,
         }
       : NO_FAULTS;
-  for (const c of CHANNELS) ops.push({ op: 'webhookFaults', channel: c, mode: faultMode() });
+  for (const c of channels) ops.push({ op: 'webhookFaults', channel: c.id, mode: faultMode() });
 
   for (let i = 0; i < total; i++) {
     const kind = r.weighted<Op['op']>([
@@ -124,8 +143,8 @@ export function generate(seed: number, opts: ScenarioOptions = {}): Scenario {
     const at = ops.length;
     switch (kind) {
       case 'sell': {
-        const c = channel();
-        ops.push({ op: 'sell', channel: c, sku: sku(), loc: r.pick(CHANNEL_LOCATIONS[c]), qty: r.weighted([[1, 6], [2, 2], [3, 1]]) });
+        const c = pickChannel();
+        ops.push({ op: 'sell', channel: c.id, sku: sku(), loc: r.pick(c.locations), qty: r.weighted([[1, 6], [2, 2], [3, 1]]) });
         break;
       }
       case 'refund':
@@ -141,8 +160,8 @@ export function generate(seed: number, opts: ScenarioOptions = {}): Scenario {
         ops.push({ op: 'count', sku: sku(), loc: r.pick(LOCATIONS), counted: r.int(0, 6) });
         break;
       case 'platformCount': {
-        const c = channel();
-        ops.push({ op: 'platformCount', channel: c, sku: sku(), loc: r.pick(CHANNEL_LOCATIONS[c]), counted: r.int(0, 6) });
+        const c = pickChannel();
+        ops.push({ op: 'platformCount', channel: c.id, sku: sku(), loc: r.pick(c.locations), counted: r.int(0, 6) });
         break;
       }
       case 'webhookFaults':
@@ -169,7 +188,7 @@ export function generate(seed: number, opts: ScenarioOptions = {}): Scenario {
     }
     if (ops.length > at) ops[at]!.dt = r.int(dt[0], dt[1]);
   }
-  return { seed, skus, stock, ops };
+  return { seed, channels: channels.map((c) => ({ id: c.id, locations: [...c.locations] })), skus, stock, ops };
 }
 
 /** One line per operation, for a failing seed's report. */

@@ -161,7 +161,18 @@ function renderQueue(q: SidebarState['queue'], connected: boolean): void {
 
 function renderChannels(list: ChannelHealth[], error: string | null): void {
   if (!list.length) return fill('channels', sectionError(error) ?? el('div', { class: 'hint', text: 'No channels on the hub yet.' }));
-  const items = list.map((c) => el('li', {}, el('span', { class: `pill ${c.health.replace(' ', '-')}`, text: c.health }), ` ${c.name} `, el('span', { class: 'small', text: `(${c.platform})` }), el('div', { class: 'small', text: c.detail })));
+  const items = list.map((c) =>
+    el(
+      'li',
+      {},
+      el('span', { class: `pill ${c.health.replace(' ', '-')}`, text: c.health }),
+      ` ${c.name} `,
+      el('span', { class: 'small', text: `(${c.platform})` }),
+      el('div', { class: 'small', text: c.detail }),
+      // What the hub checks on the channel by itself (orders it polls), in plain words.
+      ...(c.checks ?? []).map((line) => el('div', { class: 'small', text: line })),
+    ),
+  );
   fill('channels', sectionError(error), el('ul', { class: 'list' }, ...items));
 }
 

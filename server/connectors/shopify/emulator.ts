@@ -27,7 +27,7 @@
 import crypto from 'node:crypto';
 import http from 'node:http';
 import { formatMinor } from '../../orders/money';
-import { DEFAULT_PRICE, LoopbackEmulator, WebhookSender, applyPpm, percentPpm, unitShare, type ApiFaults, type Emulator, type EmulatorProduct, type OutgoingWebhook, type SaleMoney, type WebhookFaults } from '../emulator';
+import { DEFAULT_PRICE, LoopbackEmulator, commonApiFault, WebhookSender, applyPpm, percentPpm, unitShare, type ApiFaults, type Emulator, type EmulatorProduct, type OutgoingWebhook, type SaleMoney, type WebhookFaults } from '../emulator';
 import { DEFAULT_API_VERSION } from './client';
 import { gidNumber } from './ids';
 import { signShopifyWebhook } from './verify';
@@ -48,6 +48,8 @@ export interface ShopifyEmulatorOptions {
   currency?: string;
   /** Tax on every sale, in percent ("10"); none by default. */
   taxRate?: string;
+  /** The clock the cost bucket refills by (ms); a test may share a fake one with the hub. */
+  clock?: () => number;
 }
 
 interface Variant {
@@ -145,7 +147,7 @@ export class ShopifyEmulator extends LoopbackEmulator implements Emulator {
   private bucketSize: number;
   private restoreRate: number;
   private available: number;
-  private lastRefill = Date.now();
+  private lastRefill: number;
 
   private readonly locationIds: number[] = [];
   private readonly products = new Map<number, Product>();
@@ -170,6 +172,8 @@ export class ShopifyEmulator extends LoopbackEmulator implements Emulator {
     this.shopDomain = opts.shopDomain ?? 'stockrelay-demo.myshopify.com';
     this.apiVersion = opts.apiVersion ?? DEFAULT_API_VERSION;
     this.random = opts.random ?? Math.random;
+    if (opts.clock) this.clockMs = opts.clock;
+    this.lastRefill = this.clockMs();
     this.bucketSize = opts.bucket?.size ?? 2000;
     this.restoreRate = opts.bucket?.restorePerSecond ?? 100;
     this.available = this.bucketSize;
@@ -186,7 +190,7 @@ export class ShopifyEmulator extends LoopbackEmulator implements Emulator {
     this.bucketSize = size;
     this.restoreRate = restorePerSecond;
     this.available = size;
-    this.lastRefill = Date.now();
+    this.lastRefill = this.clockMs();
   }
 
   // ------------------------------------------------------------------ catalog state
@@ -369,6 +373,12 @@ export class ShopifyEmulator extends LoopbackEmulator implements Emulator {
     for (const c of refund.restocked) this.enqueue('inventory_levels/update', this.levelBody(c.item, c.loc));
     this.enqueue('inventory_levels/update', this.levelBody(out.inventoryItemId, stockLoc));
     return { returnId: gid('Return', ret.id) };
+  }
+
+  /** A push of stock: an `inventorySetQuantities` or `inventoryAdjustQuantities` mutation (the simulation counts them). */
+  isStockWrite(request: { method: string; path: string; body: unknown }): boolean {
+    const query = (request.body as { query?: unknown } | null)?.query;
+    return typeof query === 'string' && /inventory(Set|Adjust)Quantities/.test(query);
   }
 
   async setLevel(change: { sku: string; locationId?: string; available: number }): Promise<void> {
@@ -602,7 +612,15 @@ export class ShopifyEmulator extends LoopbackEmulator implements Emulator {
       res.end(JSON.stringify(payload));
     };
     const f = this.faults.api;
-    if (f.latencyMs) await new Promise((r) => setTimeout(r, f.latencyMs));
+    const fault = await commonApiFault(f);
+    if (fault === 'hang') return this.hang(res);
+    if (fault !== null) {
+      // Shopify's own bodies (https://shopify.dev/docs/api/usage/response-codes).
+      const status = fault;
+      if (status === 401) return send(401, { errors: '[API] Invalid API key or access token (unrecognized login or wrong password)' });
+      if (status === 403) return send(403, { errors: '[API] This action requires merchant approval for write_inventory scope.' });
+      return send(404, { errors: 'Not Found' });
+    }
 
     const m = /^\/admin\/api\/(\d{4}-\d{2}|unstable)\/graphql\.json$/.exec(path);
     if (req.method !== 'POST' || !m) return send(404, { errors: 'Not Found' });
@@ -623,14 +641,19 @@ export class ShopifyEmulator extends LoopbackEmulator implements Emulator {
     }
     const { query, variables } = body as { query: string; variables?: Json };
     try {
-      send(200, this.execute(version, query, variables ?? {}));
+      const answer = this.execute(version, query, variables ?? {});
+      if (f.loseWriteAnswerNext && f.loseWriteAnswerNext > 0 && /\binventory(Set|Adjust)Quantities\s*\(/.test(query)) {
+        f.loseWriteAnswerNext--;
+        return this.hang(res);
+      }
+      send(200, answer);
     } catch {
       send(500, { errors: 'Internal Server Error' });
     }
   }
 
   private refill(): void {
-    const now = Date.now();
+    const now = this.clockMs();
     this.available = Math.min(this.bucketSize, this.available + ((now - this.lastRefill) / 1000) * this.restoreRate);
     this.lastRefill = now;
   }
@@ -665,6 +688,7 @@ export class ShopifyEmulator extends LoopbackEmulator implements Emulator {
     this.refill();
     if (this.available < requested) {
       this.throttled++;
+      this.rateLimited.push({ at: this.clockMs(), retryAfterMs: Math.ceil(((requested - this.available) / this.restoreRate) * 1000) });
       return {
         errors: [{ message: 'Throttled', extensions: { code: 'THROTTLED', documentation: 'https://shopify.dev/api/usage/rate-limits' } }],
         extensions: { cost: { requestedQueryCost: requested, actualQueryCost: null, throttleStatus: this.throttleStatus() } },
@@ -749,7 +773,10 @@ export class ShopifyEmulator extends LoopbackEmulator implements Emulator {
       if (loc === null || !this.locationIds.includes(loc)) return err(i, 'locationId', 'INVALID_LOCATION', 'The specified location could not be found.');
       const key = `${item}|${loc}`;
       const before = this.levels.get(key);
-      if (before === undefined) return err(i, 'locationId', 'ITEM_NOT_STOCKED_AT_LOCATION', 'The specified inventory item is not stocked at the location.');
+      const refused = this.faults.api.refuseSku;
+      if (before === undefined || (refused && [...this.variants.values()].some((v) => v.inventoryItemId === item && v.sku === refused))) {
+        return err(i, 'locationId', 'ITEM_NOT_STOCKED_AT_LOCATION', 'The specified inventory item is not stocked at the location.');
+      }
       if ((version === 'unstable' || version >= '2026-04') && !Object.prototype.hasOwnProperty.call(row, 'changeFromQuantity')) {
         return err(i, 'changeFromQuantity', 'INVALID_VARIABLE', 'changeFromQuantity must be given (null to skip the check).');
       }
@@ -763,14 +790,17 @@ export class ShopifyEmulator extends LoopbackEmulator implements Emulator {
     // A batch is applied entirely or not at all.
     if (errors.length > 0) return { inventoryAdjustmentGroup: null, userErrors: errors };
     const changes: Json[] = [];
+    const written: (string | null)[] = [];
     for (const p of planned) {
       this.levels.set(p.key, p.after);
+      written.push([...this.variants.values()].find((v) => v.inventoryItemId === p.item)?.sku ?? null);
       if (p.after !== p.before) {
         changes.push({ name: 'available', delta: p.after - p.before, quantityAfterChange: p.after, item: { id: gid('InventoryItem', p.item) }, location: { id: gid('Location', p.loc) } });
         // The echo: Shopify reports every level change, ours included.
         this.enqueue('inventory_levels/update', this.levelBody(p.item, p.loc));
       }
     }
+    this.stockWritten(written);
     return { inventoryAdjustmentGroup: { id: gid('InventoryAdjustmentGroup', this.nextId.group++), changes }, userErrors: [] };
   }
 
@@ -800,7 +830,8 @@ export class ShopifyEmulator extends LoopbackEmulator implements Emulator {
     if (typeof first !== 'number' || !Number.isInteger(first) || first < 1 || first > 250) throw new GraphQLFailure('The first argument must be between 1 and 250.', 'BAD_REQUEST');
     const all = [...this.variants.values()].sort((a, b) => a.id - b.id);
     let start = 0;
-    if (typeof after === 'string') {
+    // A cache in front of the shop that ignores the cursor answers the first page again.
+    if (typeof after === 'string' && !this.faults.api.ignorePaging) {
       let lastId: unknown;
       try {
         lastId = (JSON.parse(Buffer.from(after, 'base64').toString('utf8')) as { last_id?: unknown }).last_id;

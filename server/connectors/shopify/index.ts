@@ -7,6 +7,7 @@
  */
 import type { Connector, ConnectorCapabilities, ConnectorContext, ConnectorDefinition } from '../types';
 import { MAX_BATCH, ShopifyClient } from './client';
+import { ShopifyEmulator } from './emulator';
 import { EXPANDED_RETURN_KEY, SHOPIFY_TOPICS, returnIdOf, translate } from './translate';
 import { verifyShopifyDelivery } from './verify';
 
@@ -55,8 +56,27 @@ export function createShopifyConnector(ctx: ConnectorContext): Connector {
   };
 }
 
+const SANDBOX_SHOP = 'stockrelay-demo.myshopify.com';
+
 export const definition: ConnectorDefinition = {
   platform: 'shopify',
+  displayName: 'Shopify',
+  docsUrl: 'https://shopify.dev/docs/api/admin-graphql',
+  secretHeaders: ['x-shopify-hmac-sha256'],
+  /**
+   * The web store, shipping from the warehouse and selling gallery pieces too; it hides a product
+   * that sells out (draft) and shows it again on restock.
+   */
+  sandbox: {
+    channelId: 'shopify',
+    name: 'Web store (Shopify)',
+    locations: { warehouse: 'gid://shopify/Location/1001', gallery: 'gid://shopify/Location/1002' },
+    hideAtZero: true,
+    byDefault: true,
+    settings: () => ({ shopDomain: SANDBOX_SHOP }),
+    createEmulator: ({ credentials, locations, random }) =>
+      new ShopifyEmulator({ accessToken: credentials.accessToken!, webhookSecret: credentials.webhookSecret!, shopDomain: SANDBOX_SHOP, locations, ...(random ? { random } : {}) }),
+  },
   credentials: ['accessToken', 'webhookSecret'],
   requiredSettings: ['shopDomain'],
   capabilities,

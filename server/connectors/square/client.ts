@@ -15,6 +15,7 @@ import {
   type PlatformListing,
   type PushOutcome,
   type PushTarget,
+  type TokenSource,
 } from '../types';
 import { chunks, parseRetryAfter, requestKey } from '../../util';
 import { PageGuard } from '../paging';
@@ -58,6 +59,25 @@ function changeIndex(field: string | undefined): number | null {
   return m ? Number(m[1]) : null;
 }
 
+/**
+ * The SDK arms a timer of `timeoutInSeconds` for every request and clears it only when fetch
+ * resolves: a request the caller aborted (the dispatcher's timeout, a hub shutting down) kept its
+ * timer — and the process — alive for up to 30 s. An aborted fetch is answered here with an empty
+ * 499 instead, so the SDK clears its timer; the call then rethrows the caller's abort reason as
+ * before. The SDK's own timeout (reason "timeout") still rejects, so it is reported as a timeout.
+ */
+function releaseAborted(base: typeof fetch): typeof fetch {
+  return async (input, init) => {
+    try {
+      return await base(input, init);
+    } catch (err) {
+      const signal = init?.signal;
+      if (signal?.aborted && signal.reason !== 'timeout') return new Response(null, { status: 499, statusText: 'Client Closed Request' });
+      throw err;
+    }
+  };
+}
+
 export class SquareConnectorClient {
   readonly squareVersion: string;
   readonly notificationUrl: string;
@@ -65,15 +85,21 @@ export class SquareConnectorClient {
   readonly restockReturns: boolean;
   readonly salesFromPayments: boolean;
   private readonly client: SquareClient;
+  /** The personal access token; empty when the channel uses OAuth (`tokens`). */
   private readonly token: string;
+  /** The channel's OAuth tokens (docs/credentials-oauth.md), when it uses OAuth instead of an access token. */
+  private readonly tokens: TokenSource | null;
+  private readonly channelId: string;
+  /** The OAuth access token handed to the SDK last, to name in a 401. */
+  private lastToken: string | null = null;
   private readonly timeoutSeconds: number;
   private readonly clock: () => Date;
   /** occurred_at sent with each idempotency key, so a retried request is byte-identical. */
   private readonly sentAt = new Map<string, { occurredAt: string; at: number }>();
 
   constructor(ctx: ConnectorContext) {
-    const token = ctx.credentials.accessToken;
-    if (!token) throw new ConnectorError('The Square channel needs the credential accessToken (a personal access token or OAuth token with INVENTORY_READ, INVENTORY_WRITE, ITEMS_READ and ORDERS_READ).', false);
+    const token = ctx.credentials.accessToken ?? '';
+    if (!token && !ctx.tokens) throw new ConnectorError('The Square channel needs the credential accessToken (a personal access token or OAuth token with INVENTORY_READ, INVENTORY_WRITE, ITEMS_READ and ORDERS_READ).', false);
     const url = ctx.settings.notificationUrl;
     if (typeof url !== 'string' || !/^https?:\/\/[^/\s]+/i.test(url.trim())) {
       throw new ConnectorError('The Square channel needs the setting notificationUrl: the exact webhook URL configured in the Square Developer Dashboard (Square signs it with each body).', false);
@@ -93,6 +119,9 @@ export class SquareConnectorClient {
     if (!/^https?:\/\/[^/\s]+/i.test(base)) throw new ConnectorError('The Square channel baseUrl must be an http(s) address, e.g. https://connect.squareup.com.', false);
 
     this.token = token;
+    this.tokens = ctx.tokens ?? null;
+    this.channelId = ctx.channelId;
+    const tokens = this.tokens;
     // Kept exactly as configured: the signature covers these bytes (only surrounding spaces go).
     this.notificationUrl = url.trim();
     this.squareVersion = version;
@@ -102,12 +131,17 @@ export class SquareConnectorClient {
     this.timeoutSeconds = timeout;
     this.clock = ctx.clock ?? (() => new Date());
     this.client = new SquareClient({
-      token,
+      token: tokens
+        ? async () => {
+            this.lastToken = await tokens.accessToken();
+            return this.lastToken;
+          }
+        : token,
       baseUrl: base,
       timeoutInSeconds: timeout,
       maxRetries: 0,
       logging: { silent: true },
-      ...(ctx.fetch ? { fetch: ctx.fetch } : {}),
+      fetch: releaseAborted(ctx.fetch ?? fetch),
     });
   }
 
@@ -116,7 +150,16 @@ export class SquareConnectorClient {
   }
 
   private scrub(msg: string): string {
-    return this.token ? msg.split(this.token).join('[redacted]') : msg;
+    let out = msg;
+    for (const t of [this.token, this.lastToken]) if (t) out = out.split(t).join('[redacted]');
+    return out;
+  }
+
+  /** After a 401 with OAuth: a fresh token for one more try (false: not an OAuth channel, or already tried). */
+  private async renewAfter401(status: number | undefined, tried: boolean, signal?: AbortSignal): Promise<boolean> {
+    if (!this.tokens || tried || status !== 401) return false;
+    await this.tokens.onUnauthorized(this.lastToken ?? '', signal);
+    return true;
   }
 
   /** The guard of one paged listing (server/connectors/paging.ts). */
@@ -125,7 +168,7 @@ export class SquareConnectorClient {
   }
 
   /** One SDK call; every failure becomes a ConnectorError (an abort is rethrown as the signal's reason). */
-  private async call<T>(what: string, run: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+  private async call<T>(what: string, run: () => Promise<T>, signal?: AbortSignal, tried = false): Promise<T> {
     signal?.throwIfAborted();
     try {
       const out = await run();
@@ -133,6 +176,8 @@ export class SquareConnectorClient {
       return out;
     } catch (err) {
       signal?.throwIfAborted();
+      // An OAuth token revoked or expired early: refresh once and try again.
+      if (err instanceof SquareError && (await this.renewAfter401(err.statusCode, tried, signal))) return this.call(what, run, signal, true);
       throw this.failure(err, what);
     }
   }
@@ -178,7 +223,9 @@ export class SquareConnectorClient {
     if (status === 429) {
       e = new ConnectorError(`Square is rate limiting this application (HTTP 429 RATE_LIMITED) while trying to ${what}${retryAfter !== null ? `; retry in ${Math.ceil(retryAfter / 1000)} s` : ''}.`, true, retryAfter, 429);
     } else if (status === 401) {
-      e = new ConnectorError(`Square refused the access token (HTTP 401)${said} while trying to ${what}: check the accessToken credential of this channel (and that it is for this environment, production or sandbox).`, false, null, 401);
+      e = this.tokens
+        ? new ConnectorError(`Square refused the OAuth access token (HTTP 401)${said} while trying to ${what}, also right after renewing it: the app may have been disconnected in Square. Run "npm run stockrelay -- authorize --channel ${this.channelId}" to connect it again.`, false, null, 401)
+        : new ConnectorError(`Square refused the access token (HTTP 401)${said} while trying to ${what}: check the accessToken credential of this channel (and that it is for this environment, production or sandbox).`, false, null, 401);
     } else if (status === 403) {
       e = new ConnectorError(`Square refused the request (HTTP 403)${said} while trying to ${what}: the token lacks a permission (INVENTORY_READ, INVENTORY_WRITE, ITEMS_READ, ORDERS_READ) or the location is not this seller's.`, false, null, 403);
     } else if (status === 404) {
@@ -199,7 +246,7 @@ export class SquareConnectorClient {
    * SDK's typed model (API 2026-09-16) no longer has `InventoryAdjustment.location_id`, retired in
    * 2026-07-15, which the pinned version requires. Resolves with Square's errors on a 4xx.
    */
-  private async batchChange(body: Record<string, unknown>, signal?: AbortSignal): Promise<{ ok: true } | { ok: false; status: number; errors: SquareErrorBody[]; error: ConnectorError }> {
+  private async batchChange(body: Record<string, unknown>, signal?: AbortSignal, tried = false): Promise<{ ok: true } | { ok: false; status: number; errors: SquareErrorBody[]; error: ConnectorError }> {
     const what = 'change inventory';
     signal?.throwIfAborted();
     let res: Response;
@@ -227,6 +274,8 @@ export class SquareConnectorClient {
       if (parsed === null || typeof parsed !== 'object') throw new ConnectorError('Square answered the inventory change without JSON.', true, null, res.status);
       return { ok: true };
     }
+    // Square refuses a request with a bad token before applying anything: the same body again is safe.
+    if (await this.renewAfter401(res.status, tried, signal)) return this.batchChange(body, signal, true);
     return { ok: false, status: res.status, errors, error: this.httpFailure(res.status, errors, res.headers.get('retry-after'), what) };
   }
 

@@ -38,7 +38,7 @@
  */
 import crypto from 'node:crypto';
 import http from 'node:http';
-import { DEFAULT_PRICE, LoopbackEmulator, WebhookSender, applyPpm, percentPpm, unitShare, type ApiFaults, type Emulator, type EmulatorProduct, type OutgoingWebhook, type SaleMoney, type WebhookFaults } from '../emulator';
+import { DEFAULT_PRICE, LoopbackEmulator, commonApiFault, WebhookSender, WindowCounter, applyPpm, percentPpm, unitShare, type ApiFaults, type Emulator, type EmulatorProduct, type OutgoingWebhook, type RequestWindow, type SaleMoney, type WebhookFaults } from '../emulator';
 import { DEFAULT_SQUARE_VERSION } from './client';
 import { SquareSpec, findSpecPath, type MatchedOperation } from './spec';
 import { SIGNATURE_HEADER, signSquareWebhook } from './verify';
@@ -60,7 +60,22 @@ export interface SquareEmulatorOptions {
   specPath?: string;
   /** Tax on every sale, in percent ("10"); none by default. */
   taxRate?: string;
+  /**
+   * The rate limit to enforce, per access token; none by default. Square publishes no figure, so
+   * `SQUARE_EMULATED_LIMIT` is ours (see README.md, "Rate limit").
+   */
+  rateLimit?: RequestWindow | null;
+  /** The clock the rate limit counts with (ms); a test may share a fake one with the hub. */
+  clock?: () => number;
 }
+
+/**
+ * Square documents no rate limit ("Square does have rate limits but we don't document the limits",
+ * its developer forum); beyond one it answers 429 RATE_LIMIT_ERROR / RATE_LIMITED. This figure is the
+ * emulator's own: 10 requests in any second per access token, about what forum reports were
+ * limited at (some at 6 a second).
+ */
+export const SQUARE_EMULATED_LIMIT: RequestWindow = { requests: 10, windowMs: 1000 };
 
 interface Variation {
   id: string;
@@ -160,6 +175,7 @@ export class SquareEmulator extends LoopbackEmulator implements Emulator {
   /** Units returned so far per `order|line uid`. */
   private readonly returned = new Map<string, number>();
   private readonly idempotency = new Map<string, { hash: string; answer: Json }>();
+  private readonly limit: WindowCounter | null;
   protected readonly webhooks = new WebhookSender({
     url: () => this.webhookUrl,
     faults: () => this.faults.webhooks,
@@ -183,6 +199,8 @@ export class SquareEmulator extends LoopbackEmulator implements Emulator {
     this.catalogPageSize = opts.catalogPageSize ?? 100;
     this.spec = SquareSpec.load(opts.specPath ?? findSpecPath());
     this.specLoaded = this.spec !== null;
+    this.limit = opts.rateLimit ? new WindowCounter(opts.rateLimit) : null;
+    if (opts.clock) this.clockMs = opts.clock;
     for (const l of opts.locations ?? ['LGALLERY7Q2K9', 'LWAREHSE4M8XN']) this.addLocation(l);
   }
 
@@ -583,6 +601,22 @@ export class SquareEmulator extends LoopbackEmulator implements Emulator {
   }
 
   /** Someone counts stock in the Square Dashboard: only `inventory.count.updated`. */
+  /** A push of stock: a BatchChangeInventory request (the simulation counts them). */
+  isStockWrite(request: { method: string; path: string; body: unknown }): boolean {
+    return request.method === 'POST' && request.path === '/v2/inventory/changes/batch-create';
+  }
+
+  /** Square caps its runs of outages and 429s at two calls (docs/simulation.md, "Limits"). */
+  readonly faultRunLimit = 2;
+
+  /** The emulator's own errors while answering, and requests it received that Square's spec refuses. */
+  selfCheck(): string[] {
+    return [
+      ...this.internalErrors.slice(0, 3).map((e) => `Square emulator error: ${e}`),
+      ...this.specViolations.filter((v) => v.kind === 'request').slice(0, 3).map((v) => `request to Square outside its spec: ${v.what}: ${v.errors.join(', ')}`),
+    ];
+  }
+
   async setLevel(change: { sku: string; locationId?: string; available: number }): Promise<void> {
     const v = this.variationBySku(change.sku);
     if (!v) throw new Error(`The emulated Square account does not list SKU ${change.sku}.`);
@@ -656,7 +690,17 @@ export class SquareEmulator extends LoopbackEmulator implements Emulator {
     };
 
     const f = this.faults.api;
-    if (f.latencyMs) await new Promise((r) => setTimeout(r, f.latencyMs));
+    const fault = await commonApiFault(f);
+    if (fault === 'hang') return this.hang(res);
+    if (fault !== null) {
+      // Square's error shape and codes (https://developer.squareup.com/docs/build-basics/handling-errors).
+      const status = fault;
+      if (status === 401) return send(401, { errors: [{ category: 'AUTHENTICATION_ERROR', code: 'UNAUTHORIZED', detail: 'This request could not be authorized.' }] });
+      if (status === 403) {
+        return send(403, { errors: [{ category: 'AUTHENTICATION_ERROR', code: 'INSUFFICIENT_SCOPES', detail: 'The merchant has not given your application sufficient permissions to do that. The merchant must authorize your application for the following scopes: [INVENTORY_WRITE]' }] });
+      }
+      return send(404, { errors: [{ category: 'INVALID_REQUEST_ERROR', code: 'NOT_FOUND', detail: 'Resource not found.' }] });
+    }
     if (req.headers.authorization !== `Bearer ${this.token}`) {
       return send(401, { errors: [{ category: 'AUTHENTICATION_ERROR', code: 'UNAUTHORIZED', detail: 'This request could not be authorized.' }] });
     }
@@ -668,6 +712,15 @@ export class SquareEmulator extends LoopbackEmulator implements Emulator {
       f.rateLimitNext.count--;
       return send(429, { errors: [{ category: 'RATE_LIMIT_ERROR', code: 'RATE_LIMITED', detail: 'Rate limit exceeded.' }] }, { 'retry-after': String(f.rateLimitNext.retryAfterSeconds) });
     }
+    if (this.limit) {
+      const at = this.clockMs();
+      const admitted = this.limit.admit(at);
+      if (!admitted.ok) {
+        // Square's documentation says nothing of a Retry-After on its 429s: none is sent here.
+        this.rateLimited.push({ at, retryAfterMs: null });
+        return send(429, { errors: [{ category: 'RATE_LIMIT_ERROR', code: 'RATE_LIMITED', detail: 'This request was rate limited. Please retry later.' }] });
+      }
+    }
     if (!json) return send(400, { errors: [invalid('BAD_REQUEST', 'The request body is not valid JSON.')] });
     if (!match && this.spec) return send(404, { errors: [invalid('NOT_FOUND', `Resource not found: ${method} ${url.pathname}`)] });
     if (requestErrors.length > 0) return send(400, { errors: requestErrors.slice(0, 10).map((e) => invalid('BAD_REQUEST', e)) });
@@ -675,7 +728,14 @@ export class SquareEmulator extends LoopbackEmulator implements Emulator {
     try {
       const route = match?.template ?? url.pathname;
       const b = (body ?? {}) as Json;
-      if (method === 'POST' && route === '/v2/inventory/changes/batch-create') return send(200, this.batchChange(b));
+      if (method === 'POST' && route === '/v2/inventory/changes/batch-create') {
+        const answer = this.batchChange(b);
+        if (f.loseWriteAnswerNext && f.loseWriteAnswerNext > 0) {
+          f.loseWriteAnswerNext--;
+          return this.hang(res);
+        }
+        return send(200, answer);
+      }
       if (method === 'POST' && route === '/v2/inventory/counts/batch-retrieve') return send(200, this.batchCounts(b));
       if (method === 'GET' && route === '/v2/catalog/list') return send(200, this.listCatalog(url.searchParams));
       if (method === 'POST' && route === '/v2/orders/batch-retrieve') return send(200, this.batchOrders(b));
@@ -717,7 +777,10 @@ export class SquareEmulator extends LoopbackEmulator implements Emulator {
       if (!part) return errors.push(invalid('MISSING_REQUIRED_PARAMETER', `A ${type} change needs its ${type === 'ADJUSTMENT' ? 'adjustment' : 'physical_count'}.`, field));
       const variationId = typeof part.catalog_object_id === 'string' ? part.catalog_object_id : '';
       const locationId = typeof part.location_id === 'string' ? part.location_id : '';
-      if (!this.variations.has(variationId)) return errors.push(invalid('INVALID_VALUE', `Item variation with catalog object ID \`${variationId}\` not found.`, `${field}.catalog_object_id`));
+      const refused = this.faults.api.refuseSku;
+      if (!this.variations.has(variationId) || (refused && this.variations.get(variationId)!.sku === refused)) {
+        return errors.push(invalid('INVALID_VALUE', `Item variation with catalog object ID \`${variationId}\` not found.`, `${field}.catalog_object_id`));
+      }
       if (!this.locationIds.includes(locationId)) return errors.push(invalid('INVALID_LOCATION', `Location \`${locationId}\` not found.`, `${field}.location_id`));
       if (typeof part.occurred_at !== 'string') return errors.push(invalid('MISSING_REQUIRED_PARAMETER', 'occurred_at is required.', `${field}.occurred_at`));
       const when = Date.parse(part.occurred_at);
@@ -777,6 +840,7 @@ export class SquareEmulator extends LoopbackEmulator implements Emulator {
     // The echo: Square reports every count change, ours included.
     const changed = counts.filter((c) => before.get(`${String(c.catalog_object_id)}|${String(c.location_id)}`) !== Number(c.quantity));
     if (changed.length > 0) this.emit('inventory.count.updated', { type: 'inventory_counts', id: crypto.randomUUID(), object: { inventory_counts: changed } });
+    this.stockWritten(planned.map((p) => this.variations.get(p.variationId)?.sku ?? null));
     return answer;
   }
 
@@ -785,7 +849,8 @@ export class SquareEmulator extends LoopbackEmulator implements Emulator {
   }
 
   private offsetOf(cursor: unknown, query: unknown): number {
-    if (cursor === undefined || cursor === null || cursor === '') return 0;
+    // A proxy that ignores the cursor answers the first page again.
+    if (cursor === undefined || cursor === null || cursor === '' || this.faults.api.ignorePaging) return 0;
     try {
       const c = JSON.parse(Buffer.from(String(cursor), 'base64url').toString('utf8')) as { o?: unknown; q?: unknown };
       if (typeof c.o === 'number' && Number.isInteger(c.o) && c.o >= 0 && c.q === sha(JSON.stringify(query)).slice(0, 16)) return c.o;

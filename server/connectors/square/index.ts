@@ -7,7 +7,8 @@
  * See README.md in this folder.
  */
 import { ConnectorError, type Connector, type ConnectorCapabilities, type ConnectorContext, type ConnectorDefinition } from '../types';
-import { MAX_BATCH, SquareConnectorClient } from './client';
+import { DEFAULT_BASE_URL, MAX_BATCH, SquareConnectorClient } from './client';
+import { SquareEmulator } from './emulator';
 import { EXPANDED_ORDER_KEY, SQUARE_TOPICS, createTranslate } from './translate';
 import { normaliseMerchantId, verifySquareDelivery } from './verify';
 
@@ -102,9 +103,56 @@ export function createSquareConnector(ctx: ConnectorContext): Connector {
   };
 }
 
+/** The emulated Square seller: every event names it (merchant_id) and the channel accepts only its own. */
+const SANDBOX_MERCHANT = 'ML7RSTOCKRELAY';
+
 export const definition: ConnectorDefinition = {
   platform: 'square',
+  displayName: 'Square',
+  docsUrl: 'https://developer.squareup.com/reference/square',
+  secretHeaders: ['x-square-hmacsha256-signature', 'x-square-signature'],
+  /**
+   * The gallery's point of sale, with a register at the gallery and one at the warehouse shop.
+   * Square cannot hide a listing, so it never does. Square signs over the notification URL: it must
+   * be byte for byte the address webhooks are sent to.
+   */
+  sandbox: {
+    channelId: 'square',
+    name: 'Gallery POS (Square)',
+    locations: { gallery: 'LGALLERY7Q2K9', warehouse: 'LWAREHSE4M8XN' },
+    hideAtZero: false,
+    byDefault: true,
+    settings: ({ webhookUrl }) => ({ notificationUrl: webhookUrl, merchantId: SANDBOX_MERCHANT }),
+    createEmulator: ({ credentials, locations, random }) =>
+      new SquareEmulator({ accessToken: credentials.accessToken!, webhookSignatureKey: credentials.webhookSignatureKey!, locations, merchantId: SANDBOX_MERCHANT, ...(random ? { random } : {}) }),
+  },
   credentials: ['accessToken', 'webhookSignatureKey'],
+  /**
+   * OAuth instead of an access token, when the channel's credentials name clientId and clientSecret
+   * (docs/credentials-oauth.md). Square's code flow: the secret in the JSON body of ObtainToken
+   * (POST /oauth2/token), a refresh token that is not rotated and does not expire, access tokens of
+   * 30 days renewed every 7 days or less as Square recommends. (Square's PKCE flow, whose refresh
+   * tokens are single-use, is for apps that cannot keep a secret; the hub can.)
+   */
+  oauth: {
+    grant: 'authorization_code',
+    baseUrl: DEFAULT_BASE_URL,
+    followsChannelBaseUrl: true,
+    authorizePath: '/oauth2/authorize',
+    tokenPath: '/oauth2/token',
+    scopes: ['ITEMS_READ', 'INVENTORY_READ', 'INVENTORY_WRITE', 'ORDERS_READ', 'PAYMENTS_READ'],
+    scopeSeparator: ' ',
+    clientAuth: 'client_secret_post',
+    pkce: false,
+    rotatesRefreshTokens: false,
+    tokenRequestBody: 'json',
+    // Square asks the owner to log in even with a session open, so the right seller account consents.
+    authorizeParams: { session: 'false' },
+    refreshEveryMs: 7 * 24 * 3_600_000,
+    replaces: ['accessToken'],
+    optional: true,
+    accountSetting: 'merchantId',
+  },
   requiredSettings: ['notificationUrl', 'merchantId'],
   settingHelp: { merchantId: MERCHANT_ID_HELP },
   capabilities,

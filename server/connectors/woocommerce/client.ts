@@ -77,10 +77,12 @@ function groupKey(ids: Ids): string {
 }
 
 export class WooClient {
-  private readonly url: string;
+  /** The store address, without a trailing slash. */
+  readonly url: string;
   private readonly key: string;
   private readonly secret: string;
-  private readonly pageSize: number;
+  /** Items per list page (setting pageSize, 1–100). */
+  readonly pageSize: number;
   private readonly timeoutMs: number;
 
   constructor(ctx: ConnectorContext) {

@@ -11,7 +11,10 @@
  * - GET/PUT /products/{id}, GET /products (page, per_page ≤ 100, include, sku; X-WP-Total and
  *   X-WP-TotalPages), POST /products/batch (≤ 100 objects, else 413
  *   `woocommerce_rest_request_entity_too_large`), the same for /products/{id}/variations, and
- *   GET /orders/{id};
+ *   GET /orders/{id}, and GET /orders as WC_REST_CRUD_Controller answers it: `modified_after`,
+ *   `modified_before` (strictly after / before, to the second), `dates_are_gmt`, `orderby` (date, id,
+ *   include, title, slug, modified; ties by ID in the same direction), `order`, `per_page` (1–100),
+ *   `page`, `include`, with X-WP-Total and X-WP-TotalPages; a page past the last is an empty list;
  * - webhooks for order.created, order.updated, product.updated and action.woocommerce_order_refunded,
  *   the body encoded as PHP's json_encode does (`\/`, `\uXXXX`), signed base64(HMAC-SHA256) with the
  *   HTML-entity-decoded secret, with the X-WC-Webhook-* headers; the delivery id is an md5 HMAC of
@@ -34,7 +37,7 @@
 import crypto from 'node:crypto';
 import http from 'node:http';
 import { formatMinor } from '../../orders/money';
-import { DEFAULT_PRICE, LoopbackEmulator, WebhookSender, applyPpm, percentPpm, unitShare, type ApiFaults, type Emulator, type EmulatorProduct, type OutgoingWebhook, type SaleMoney, type WebhookFaults } from '../emulator';
+import { DEFAULT_PRICE, LoopbackEmulator, WebhookSender, WindowCounter, applyPpm, percentPpm, unitShare, type ApiFaults, type Emulator, type EmulatorProduct, type OutgoingWebhook, type RequestWindow, type SaleMoney, type WebhookFaults } from '../emulator';
 import { WOO_LOCATION } from './translate';
 import { signWooWebhook } from './verify';
 
@@ -50,7 +53,21 @@ export interface WooEmulatorOptions {
   currency?: string;
   /** Tax on every sale, in percent ("10"); none by default. */
   taxRate?: string;
+  /**
+   * A limit the store's host enforces in front of WordPress (WooCommerce has none of its own), per
+   * client; none by default. `WOO_HOST_LIMIT` is a typical figure (see README.md, "Rate limit").
+   */
+  hostLimit?: RequestWindow | null;
+  /** The clock the host limit counts with (ms); a test may share a fake one with the hub. */
+  clock?: () => number;
 }
+
+/**
+ * WooCommerce documents no limit for the REST API; its one documented figure is the Store API's
+ * optional limit, 25 requests in any 10 seconds (off by default). A host or firewall in front of a
+ * store often enforces something like it, answering 429 with Retry-After and a body of its own.
+ */
+export const WOO_HOST_LIMIT: RequestWindow = { requests: 25, windowMs: 10_000 };
 
 type ProductType = 'simple' | 'variable' | 'variation' | 'grouped' | 'external';
 
@@ -147,8 +164,8 @@ export class WooEmulator extends LoopbackEmulator implements Emulator {
   readonly platform = 'woocommerce';
   readonly requests: { method: string; path: string; body: unknown; query: Record<string, string> }[] = [];
   faults: { api: ApiFaults; webhooks: WebhookFaults } = { api: {}, webhooks: {} };
-  /** Called right after a REST write changed a stock level (tests use it to land a sale in between). */
-  afterStockWrite: ((sku: string) => void) | null = null;
+  /** Replaces what GET /orders answers (tests: a page the connector cannot read); null: the orders as WooCommerce lists them. */
+  orderListOverride: ((orders: Json[]) => unknown) | null = null;
 
   private readonly key: string;
   private readonly secret: string;
@@ -160,11 +177,14 @@ export class WooEmulator extends LoopbackEmulator implements Emulator {
   private readonly products = new Map<number, Product>();
   private readonly orders = new Map<number, Order>();
   private readonly nonces = new Map<string, number>();
+  private readonly hostLimit: WindowCounter | null;
   // WooCommerce sends once and does not retry a failed delivery (it counts failures and disables the webhook after more than 5 in a row).
   protected readonly webhooks = new WebhookSender({ url: () => this.webhookUrl, faults: () => this.faults.webhooks, random: () => this.random(), attempts: 1 });
   private nextId = { post: 100, item: 1000, meta: 5000, webhook: 1 };
   readonly currency: string;
   private readonly taxRate: string | null;
+  /** The store's clock (WooEmulatorOptions.clock). */
+  private readonly now: () => Date;
 
   constructor(opts: WooEmulatorOptions) {
     super();
@@ -175,7 +195,12 @@ export class WooEmulator extends LoopbackEmulator implements Emulator {
     this.batchLimit = opts.batchLimit ?? 100;
     this.currency = opts.currency ?? 'AUD';
     this.taxRate = opts.taxRate ?? null;
+    // The store's clock (`clock`, else the wall clock): when its orders and products are created and modified.
+    const clock = opts.clock;
+    this.now = clock ? () => new Date(clock()) : () => new Date();
     if (this.taxRate !== null) percentPpm(this.taxRate);
+    this.hostLimit = opts.hostLimit ? new WindowCounter(opts.hostLimit) : null;
+    if (opts.clock) this.clockMs = opts.clock;
   }
 
   // ------------------------------------------------------------------ lifecycle
@@ -210,7 +235,7 @@ export class WooEmulator extends LoopbackEmulator implements Emulator {
 
   /** Adds a product (simple unless said otherwise) without webhooks. */
   addProduct(p: { sku: string; name: string; stock?: number | null; type?: Exclude<ProductType, 'variation'>; catalogVisibility?: Product['catalogVisibility']; price?: number }): Product {
-    const now = new Date();
+    const now = this.now();
     const prod: Product = {
       id: this.nextId.post++,
       type: p.type ?? 'simple',
@@ -234,7 +259,7 @@ export class WooEmulator extends LoopbackEmulator implements Emulator {
   addVariable(p: { name: string; sku?: string; attribute?: string; variations: { sku: string; option: string; stock?: number | null; price?: number }[] }): { parent: Product; variations: Product[] } {
     const parent = this.addProduct({ sku: p.sku ?? '', name: p.name, stock: null, type: 'variable' });
     const variations = p.variations.map((v) => {
-      const now = new Date();
+      const now = this.now();
       const prod: Product = {
         id: this.nextId.post++,
         type: 'variation',
@@ -286,7 +311,7 @@ export class WooEmulator extends LoopbackEmulator implements Emulator {
   private changeStock(p: Product, delta: number): void {
     if (!p.manageStock || p.stock === null) return;
     p.stock += delta;
-    p.modified = new Date();
+    p.modified = this.now();
   }
 
   /**
@@ -296,7 +321,7 @@ export class WooEmulator extends LoopbackEmulator implements Emulator {
   async sell(sale: { sku: string; quantity: number; locationId?: string; status?: 'processing' | 'completed' | 'on-hold' | 'pending'; shipping?: number } & SaleMoney): Promise<{ orderId: string }> {
     const p = this.bySku(sale.sku);
     if (!p) throw new Error(`The emulated store does not list SKU ${sale.sku}.`);
-    const now = new Date();
+    const now = this.now();
     const status = sale.status ?? 'processing';
     const discount = sale.discount ?? 0;
     if (discount < 0 || discount > p.price * sale.quantity) throw new Error(`A discount of ${discount} does not fit a line of ${p.price * sale.quantity}.`);
@@ -349,9 +374,9 @@ export class WooEmulator extends LoopbackEmulator implements Emulator {
     } else if (REDUCING.has(status)) {
       touched = this.reduceStock(order);
     }
-    if ((status === 'processing' || status === 'completed') && !order.paid) order.paid = new Date();
+    if ((status === 'processing' || status === 'completed') && !order.paid) order.paid = this.now();
     order.status = status;
-    order.modified = new Date();
+    order.modified = this.now();
     for (const t of touched) this.enqueue('product.updated', this.productBody(t));
     this.enqueue('order.updated', this.orderBody(order));
   }
@@ -366,7 +391,7 @@ export class WooEmulator extends LoopbackEmulator implements Emulator {
     // The refunded units' share of the line total and of its tax.
     const m = this.lineMoney(line);
     const amount = unitShare(m.total, line.quantity, refunded, quantity) + unitShare(m.totalTax, line.quantity, refunded, quantity);
-    const refund: Refund = { id: this.nextId.post++, created: new Date(), reason: '', restocked: r.restock, lines: [{ id: this.nextId.item++, orderLineId: line.id, quantity }], amount };
+    const refund: Refund = { id: this.nextId.post++, created: this.now(), reason: '', restocked: r.restock, lines: [{ id: this.nextId.item++, orderLineId: line.id, quantity }], amount };
     order.refunds.push(refund);
     const touched: Product[] = [];
     if (r.restock) {
@@ -383,11 +408,28 @@ export class WooEmulator extends LoopbackEmulator implements Emulator {
       }
     }
     if (refunded + quantity >= line.quantity) order.status = 'refunded';
-    order.modified = new Date();
+    order.modified = this.now();
     for (const t of touched) this.enqueue('product.updated', this.productBody(t));
     this.enqueue('order.updated', this.orderBody(order));
     this.enqueue('action.woocommerce_order_refunded', { action: 'woocommerce_order_refunded', arg: order.id });
     return { refundId: String(refund.id) };
+  }
+
+  /** A push of stock: a write to a product or variation, one by one or in a batch (the simulation counts them). */
+  isStockWrite(request: { method: string; path: string; body: unknown }): boolean {
+    return request.method === 'PUT' || request.method === 'PATCH' || (request.method === 'POST' && /\/batch\/?$/.test(request.path));
+  }
+
+  /** For a simulation trace: the `stock_quantity` a product webhook carries, or an order's status. */
+  describeWebhook(body: string): string {
+    try {
+      const b = JSON.parse(body) as Record<string, unknown>;
+      if ('stock_quantity' in b) return `stock_quantity ${String(b.stock_quantity)}, date_modified_gmt ${String(b.date_modified_gmt)}`;
+      if ('line_items' in b) return `order ${String(b.id)} ${String(b.status)}, date_modified_gmt ${String(b.date_modified_gmt)}`;
+      return '';
+    } catch {
+      return '';
+    }
   }
 
   async setLevel(change: { sku: string; locationId?: string; available: number }): Promise<void> {
@@ -395,7 +437,7 @@ export class WooEmulator extends LoopbackEmulator implements Emulator {
     if (!p) throw new Error(`The emulated store does not list SKU ${change.sku}.`);
     p.manageStock = true;
     p.stock = change.available;
-    p.modified = new Date();
+    p.modified = this.now();
     this.enqueue('product.updated', this.productBody(p));
   }
 
@@ -605,11 +647,38 @@ export class WooEmulator extends LoopbackEmulator implements Emulator {
     };
     const f = this.faults.api;
     if (f.latencyMs) await new Promise((r) => setTimeout(r, f.latencyMs));
+    if (f.hangNext && f.hangNext > 0) {
+      f.hangNext--;
+      return this.hang(res);
+    }
+    const tooMany = (retryAfterSeconds: number) => {
+      res.writeHead(429, { 'content-type': 'text/html', 'retry-after': String(retryAfterSeconds) });
+      res.end('<html><head><title>429 Too Many Requests</title></head><body><h1>429 Too Many Requests</h1></body></html>');
+    };
     if (f.rateLimitNext && f.rateLimitNext.count > 0) {
       f.rateLimitNext.count--;
-      res.writeHead(429, { 'content-type': 'text/html', 'retry-after': String(f.rateLimitNext.retryAfterSeconds) });
-      res.end('<html><head><title>429 Too Many Requests</title></head><body><h1>429 Too Many Requests</h1></body></html>');
-      return;
+      return tooMany(f.rateLimitNext.retryAfterSeconds);
+    }
+    if (this.hostLimit) {
+      const at = this.clockMs();
+      const admitted = this.hostLimit.admit(at);
+      if (!admitted.ok) {
+        const seconds = Math.max(1, Math.ceil(admitted.retryAfterMs / 1000));
+        this.rateLimited.push({ at, retryAfterMs: seconds * 1000 });
+        return tooMany(seconds);
+      }
+    }
+    if (f.statusNext && f.statusNext.count > 0) {
+      f.statusNext.count--;
+      const status = f.statusNext.status;
+      // WordPress REST errors as WooCommerce answers them: a revoked key, a key whose user may not do this, no such route.
+      if (status === 401) return send(401, { code: 'woocommerce_rest_authentication_error', message: 'Consumer key is invalid.', data: { status: 401 } });
+      if (status === 403) {
+        return method === 'GET'
+          ? send(403, { code: 'woocommerce_rest_cannot_view', message: 'Sorry, you cannot list resources.', data: { status: 403 } })
+          : send(403, { code: 'woocommerce_rest_cannot_edit', message: 'Sorry, you are not allowed to edit this resource.', data: { status: 403 } });
+      }
+      return send(404, { code: 'rest_no_route', message: 'No route was found matching the URL and request method.', data: { status: 404 } });
     }
     const m = /^\/wp-json\/wc\/v3\/(.+?)\/?$/.exec(url.pathname);
     try {
@@ -622,6 +691,11 @@ export class WooEmulator extends LoopbackEmulator implements Emulator {
         return send(500, { code: 'internal_server_error', message: '<p>There has been a critical error on this website.</p><p><a href="https://wordpress.org/documentation/article/faq-troubleshooting/">Learn more about troubleshooting WordPress.</a></p>', data: { status: 500 }, additional_errors: [] });
       }
       const out = this.route(method, route, query, body);
+      const write = method === 'PUT' || method === 'PATCH' || (method === 'POST' && /\/batch\/?$/.test(route));
+      if (write && f.loseWriteAnswerNext && f.loseWriteAnswerNext > 0) {
+        f.loseWriteAnswerNext--;
+        return this.hang(res);
+      }
       send(200, out.body, out.headers);
     } catch (err) {
       if (err instanceof RestError) return send(err.status, { code: err.code, message: err.message, data: { status: err.status, ...(err.params ? { params: err.params } : {}) } });
@@ -704,6 +778,10 @@ export class WooEmulator extends LoopbackEmulator implements Emulator {
       }
       if (method === 'PUT' || method === 'POST' || method === 'PATCH') return { body: this.updateVariation(pid, vid, body) };
     }
+    if (route === 'orders' && method === 'GET') {
+      const out = this.listOrders(query);
+      return this.orderListOverride ? { body: this.orderListOverride(out.body), headers: out.headers } : out;
+    }
     if ((mm = /^orders\/(\d+)$/.exec(route)) && method === 'GET') {
       const o = this.orders.get(Number(mm[1]));
       if (!o) throw new RestError(404, 'woocommerce_rest_shop_order_invalid_id', 'Invalid ID.');
@@ -712,13 +790,61 @@ export class WooEmulator extends LoopbackEmulator implements Emulator {
     throw new RestError(404, 'rest_no_route', 'No route was found matching the URL and request method.');
   }
 
+  /** GET /orders: WC_REST_CRUD_Controller::get_collection_params and prepare_objects_query. */
+  private listOrders(query: Record<string, string>): { body: Json[]; headers: Record<string, string> } {
+    const invalid = (name: string, why: string) => new RestError(400, 'rest_invalid_param', `Invalid parameter(s): ${name}`, { [name]: why });
+    const perPage = query.per_page === undefined ? 10 : Number(query.per_page);
+    if (!Number.isInteger(perPage) || perPage < 1 || perPage > 100) throw invalid('per_page', 'per_page must be between 1 (inclusive) and 100 (inclusive)');
+    const page = query.page === undefined ? 1 : Number(query.page);
+    if (!Number.isInteger(page) || page < 1) throw invalid('page', 'page must be greater than or equal to 1');
+    const orderby = query.orderby ?? 'date';
+    if (!['date', 'id', 'include', 'title', 'slug', 'modified'].includes(orderby)) throw invalid('orderby', 'orderby is not one of date, id, include, title, slug, and modified.');
+    const order = query.order ?? 'desc';
+    if (order !== 'asc' && order !== 'desc') throw invalid('order', 'order is not one of asc and desc.');
+    const flag = query.dates_are_gmt;
+    if (flag !== undefined && !['true', 'false', '1', '0', ''].includes(flag)) throw invalid('dates_are_gmt', 'dates_are_gmt is not of type boolean.');
+    // The site runs on UTC here, so post_modified and post_modified_gmt (and the two dates of creation) agree.
+    const when = (name: string): number | null => {
+      const v = query[name];
+      if (v === undefined) return null;
+      const m = /^(\d{4}-\d{2}-\d{2})[Tt ](\d{2}:\d{2}:\d{2})(\.\d+)?(Z|[+-]\d{2}(?::\d{2})?)?$/.exec(v);
+      const t = m ? Date.parse(`${m[1]}T${m[2]}${m[4] ?? 'Z'}`) : NaN;
+      if (Number.isNaN(t)) throw invalid(name, 'Invalid date.');
+      return t;
+    };
+    const sec = (d: Date) => Math.floor(d.getTime() / 1000) * 1000;
+    const after = when('after');
+    const before = when('before');
+    const modifiedAfter = when('modified_after');
+    const modifiedBefore = when('modified_before');
+    let items = [...this.orders.values()];
+    if (query.include) {
+      const ids = new Set(query.include.split(',').map((x) => Number(x.trim())));
+      items = items.filter((o) => ids.has(o.id));
+    }
+    // WP_Date_Query: "after" and "before" are strict (not inclusive), to the second the database keeps.
+    if (after !== null) items = items.filter((o) => sec(o.created) > after);
+    if (before !== null) items = items.filter((o) => sec(o.created) < before);
+    if (modifiedAfter !== null) items = items.filter((o) => sec(o.modified) > modifiedAfter);
+    if (modifiedBefore !== null) items = items.filter((o) => sec(o.modified) < modifiedBefore);
+    // orderby date / modified become "date ID" / "modified ID": ties by ID, in the same direction.
+    const key = (o: Order): number => (orderby === 'modified' ? sec(o.modified) : orderby === 'date' ? sec(o.created) : o.id);
+    const dir = order === 'asc' ? 1 : -1;
+    items.sort((a, b) => (key(a) - key(b) || a.id - b.id) * dir);
+    const total = items.length;
+    const pages = Math.ceil(total / perPage);
+    return { body: items.slice((page - 1) * perPage, page * perPage).map((o) => this.orderBody(o)), headers: { 'x-wp-total': String(total), 'x-wp-totalpages': String(pages) } };
+  }
+
   private list(all: Product[], query: Record<string, string>, shape: (p: Product) => Json): { body: unknown; headers: Record<string, string> } {
     const perPage = query.per_page === undefined ? 10 : Number(query.per_page);
     if (!Number.isInteger(perPage) || perPage < 1 || perPage > 100) {
       throw new RestError(400, 'rest_invalid_param', 'Invalid parameter(s): per_page', { per_page: 'per_page must be between 1 (inclusive) and 100 (inclusive)' });
     }
-    const page = query.page === undefined ? 1 : Number(query.page);
-    if (!Number.isInteger(page) || page < 1) throw new RestError(400, 'rest_invalid_param', 'Invalid parameter(s): page', { page: 'page must be greater than or equal to 1' });
+    const asked = query.page === undefined ? 1 : Number(query.page);
+    if (!Number.isInteger(asked) || asked < 1) throw new RestError(400, 'rest_invalid_param', 'Invalid parameter(s): page', { page: 'page must be greater than or equal to 1' });
+    // A page cache in front of the store that ignores `page` answers the first page again.
+    const page = this.faults.api.ignorePaging ? 1 : asked;
     let items = all;
     if (query.include) {
       const ids = new Set(query.include.split(',').map((s) => Number(s.trim())));
@@ -772,23 +898,29 @@ export class WooEmulator extends LoopbackEmulator implements Emulator {
     if (typeof f.catalog_visibility === 'string') p.catalogVisibility = f.catalog_visibility as Product['catalogVisibility'];
     if (typeof f.status === 'string') p.status = f.status as Product['status'];
     if (JSON.stringify([p.manageStock, p.stock, p.catalogVisibility, p.status]) !== before) {
-      p.modified = new Date();
+      p.modified = this.now();
       // woocommerce_update_product / _variation → product.updated, the echo of every change, ours included.
       this.enqueue('product.updated', this.productBody(p));
       this.afterStockWrite?.(p.sku);
     }
   }
 
+  /** Whether writes to this product are refused (`faults.api.refuseSku`): answered as an id the store no longer has. */
+  private refused(p: Product): boolean {
+    const sku = this.faults.api.refuseSku;
+    return typeof sku === 'string' && sku !== '' && p.sku === sku;
+  }
+
   private updateProduct(id: number, raw: unknown): Json {
     const p = this.products.get(id);
-    if (!p || p.type === 'variation') throw new RestError(400, 'woocommerce_rest_product_invalid_id', 'Invalid ID.');
+    if (!p || p.type === 'variation' || this.refused(p)) throw new RestError(400, 'woocommerce_rest_product_invalid_id', 'Invalid ID.');
     this.applyFields(p, raw, false);
     return this.productBody(p);
   }
 
   private updateVariation(pid: number, vid: number, raw: unknown): Json {
     const v = this.products.get(vid);
-    if (!v || v.type !== 'variation' || v.parentId !== pid) throw new RestError(400, 'woocommerce_rest_product_variation_invalid_id', 'Invalid ID.');
+    if (!v || v.type !== 'variation' || v.parentId !== pid || this.refused(v)) throw new RestError(400, 'woocommerce_rest_product_variation_invalid_id', 'Invalid ID.');
     this.applyFields(v, raw, true);
     return this.variationBody(v);
   }

@@ -5,9 +5,11 @@
  * variations, and HMAC-signed webhooks. WooCommerce has no locations: the one pseudo location is
  * `default`. See README.md in this folder.
  */
-import type { Connector, ConnectorCapabilities, ConnectorContext, ConnectorDefinition } from '../types';
+import { ConnectorError, type Connector, type ConnectorCapabilities, type ConnectorContext, type ConnectorDefinition } from '../types';
 import { MAX_BATCH, WooClient } from './client';
-import { WOO_TOPICS, translate, wooId } from './translate';
+import { WooOrdersFeed } from './orders-feed';
+import { WooEmulator } from './emulator';
+import { WOO_LOCATION, WOO_TOPICS, translate, wooId } from './translate';
 import { isWooPing, verifyWooDelivery } from './verify';
 
 export { WOO_LOCATION } from './translate';
@@ -21,7 +23,9 @@ export const capabilities: ConnectorCapabilities = {
     how: 'A simple product gets catalog_visibility "hidden" (out of the shop and search; still reachable by its link) and "visible" again; a variation is disabled (status "private") and enabled (status "publish"). Stock 0 with manage_stock already makes an item out of stock and unpurchasable.',
   },
   webhooks: [...WOO_TOPICS],
-  polled: [],
+  // A backstop to the order webhooks, which WooCommerce sends once and disables after repeated
+  // failures: orders by modification time (orders-feed.ts, docs/polling.md).
+  polled: ['orders'],
   rateLimit: {
     kind: 'unpublished',
     description: 'WooCommerce has no REST rate limit of its own; the store\'s host or firewall may answer HTTP 429, whose Retry-After is honoured. Failed webhook deliveries are not retried by WooCommerce (the webhook is disabled after more than 5 consecutive failures), so reconciliation reads matter.',
@@ -31,6 +35,7 @@ export const capabilities: ConnectorCapabilities = {
 
 export function createWooConnector(ctx: ConnectorContext): Connector {
   const client = new WooClient(ctx);
+  const orders = new WooOrdersFeed(client);
   const secret = ctx.credentials.webhookSecret;
   // The store's own address: what WordPress sends as X-WC-Webhook-Source. The storeUrl setting when
   // given (the API may be reached at another address, baseUrl), else baseUrl.
@@ -53,11 +58,33 @@ export function createWooConnector(ctx: ConnectorContext): Connector {
     hide: (ref, signal) => client.setVisible(ref, false, signal),
     relist: (ref, signal) => client.setVisible(ref, true, signal),
     listCatalog: (signal) => client.listCatalog(signal),
+    /** `orders`: each order modified after the cursor, as the order.updated webhook would carry it. */
+    async poll(feed, cursor, signal) {
+      if (feed !== 'orders') throw new ConnectorError(`WooCommerce has no polled feed "${feed}"; it polls: orders.`, false, null, null, { channelFault: false });
+      return orders.poll(cursor, signal);
+    },
   };
 }
 
 export const definition: ConnectorDefinition = {
   platform: 'woocommerce',
+  displayName: 'WooCommerce',
+  docsUrl: 'https://woocommerce.github.io/woocommerce-rest-api-docs/',
+  secretHeaders: ['x-wc-webhook-signature'],
+  /**
+   * A second online shop that sells what hangs in the gallery (WooCommerce keeps one stock level
+   * per item: its pseudo location "default").
+   */
+  sandbox: {
+    channelId: 'woocommerce',
+    name: 'Online shop (WooCommerce)',
+    locations: { gallery: WOO_LOCATION },
+    hideAtZero: false,
+    byDefault: true,
+    settings: () => ({}),
+    createEmulator: ({ credentials, random }) =>
+      new WooEmulator({ consumerKey: credentials.consumerKey!, consumerSecret: credentials.consumerSecret!, webhookSecret: credentials.webhookSecret!, ...(random ? { random } : {}) }),
+  },
   credentials: ['consumerKey', 'consumerSecret', 'webhookSecret'],
   requiredSettings: [],
   capabilities,

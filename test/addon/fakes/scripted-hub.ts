@@ -33,7 +33,8 @@ export class ScriptedHub {
   seen = new Set<string>();
   items = new Map<string, ScriptedItem>();
   locations = [{ id: 'gallery', name: 'Gallery' }];
-  channels: { id: string; name: string; platform: string; connected: boolean; suspendedUntil: string | null }[] = [];
+  /** `feeds`: what the hub polls on the channel (docs/polling.md); absent as a hub older than polling answers. */
+  channels: { id: string; name: string; platform: string; connected: boolean; suspendedUntil: string | null; feeds?: unknown[] }[] = [];
   listings: Record<string, { levels: { sku: string; locationId: string; pushed: number | null; pushedAt: string | null; observed: number | null; observedAt: string | null }[]; listings: { sku: string }[] }> = {};
   movements: Record<string, unknown[]> = {};
   alerts: unknown[] = [];
