@@ -247,7 +247,9 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('polling on %s', (kind) => {
     const event = { dedupeKey: 'channel:woo:order-999999@2030-01-01T00:00:00', source: 'channel', kind: 'order.updated', headers: { 'x-stockrelay-channel': 'woo', 'x-stockrelay-via': 'poll' }, body: '{"id":999999}' };
     const page = { channelId: 'woo', feed: 'orders', events: [event], newestEventAt: null, now, nextPollAt: now, last: true };
     // Sent: one event and a new cursor, from a cursor that is no longer the stored one.
-    await expect(r.store.commitPolledPage({ ...page, fromCursor: '{"v":1,"hw":"2000-01-01T00:00:00","page":1}', cursor: 'moved' })).rejects.toBeInstanceOf(FeedMovedError);
+    const notStored = `${state.cursor ?? ''} (another process moved it since)`;
+    expect(notStored).not.toBe(state.cursor);
+    await expect(r.store.commitPolledPage({ ...page, fromCursor: notStored, cursor: 'moved' })).rejects.toBeInstanceOf(FeedMovedError);
     // Sent: from the stored cursor, but a cursor longer than the column allows (the events were inserted first).
     await expect(r.store.commitPolledPage({ ...page, fromCursor: state.cursor, cursor: 'x'.repeat(4001) })).rejects.toThrow();
     // Kept: no event, the same cursor.
