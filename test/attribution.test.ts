@@ -72,6 +72,31 @@ describe('the rule', () => {
     expect(windowEnded(open, 5, T(20), 7).book).toBe(1);
   });
 
+  test('a count and a sale inside one window: the net change is booked once, and the sale’s late order is still recognised (seed 41466)', () => {
+    // Expected 2; the channel reports 5 (a count typed there), then 4 (a sale whose order is late).
+    const a = observe(known(2), 5, T(1), T(1)).state;
+    const b = observe(a, 4, T(2), T(2)).state;
+    expect(b).toMatchObject({ pendingUp: 3, pendingDown: -1 });
+    // The window ends on a read of 4: +2 booked, kept as +3 up and −1 down.
+    const w = windowEnded(b, 4, T(20));
+    expect(w).toEqual({ book: 2, repush: false, state: expect.objectContaining({ expected: 4, pendingSince: null, pendingUp: 0, pendingDown: 0, driftUp: 3, driftDown: -1 }) });
+    // The sale's order, made at T(2), arrives: already counted, reversed.
+    expect(bookedOnChannel(w.state, -1, T(2))).toEqual({ reverse: true, state: expect.objectContaining({ driftDown: 0, driftUp: 3 }) });
+    // A second sale of the same time is not in the drift: booked as new.
+    expect(bookedOnChannel(bookedOnChannel(w.state, -1, T(2)).state, -1, T(2)).reverse).toBe(false);
+  });
+
+  test('an order booked while the window is open explains its share of the moves; the rest is drift (seed 41466)', () => {
+    // Reports 5 then 4 from expected 2; the sale's order arrives before the window ends.
+    const open = observe(observe(known(2), 5, T(1), T(1)).state, 4, T(2), T(2)).state;
+    const ordered = bookedOnChannel(open, -1, T(2)).state;
+    expect(ordered).toMatchObject({ expected: 1, pendingUp: 3, pendingDown: 0, pendingSince: T(1) });
+    // The count alone is left: +3 up, nothing down.
+    expect(windowEnded(ordered, 4, T(20))).toMatchObject({ book: 3, state: { driftUp: 3, driftDown: 0 } });
+    // A discrepancy explained after all leaves no moves behind.
+    expect(observe(open, 2, T(3), T(3)).state).toMatchObject({ pendingSince: null, pendingUp: 0, pendingDown: 0 });
+  });
+
   test('drift is kept by direction: a count up there, then a sale whose order is lost, and the late order still explains the sale (seed 20652)', () => {
     // A count of +5 typed on the channel, booked as drift up when its window ended.
     const counted = windowEnded(observe(known(0), 5, T(1), T(1)).state, 5, T(3));

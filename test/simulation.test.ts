@@ -90,6 +90,22 @@ const PINNED: { seed: number; bug: string; shrunk?: Op[] }[] = [
     ],
   },
   {
+    seed: 41466,
+    bug: 'a count typed on WooCommerce and a sale there inside one attribution window booked as drift +2 of one direction; the sale’s order came later (its order.created lost, the refund action’s fetch carried it) and was booked a second time',
+    shrunk: [
+      { op: 'webhookFaults', channel: 'shopify', mode: { drop: 0, duplicate: 0, reorderWindow: 0, delay: 0.2 } },
+      { op: 'webhookFaults', channel: 'woocommerce', mode: { drop: 0.1, duplicate: 0, reorderWindow: 0, delay: 0.4 } },
+      { op: 'sell', channel: 'square', sku: 'SIM-2', loc: 'gallery', qty: 1, dt: 1564 },
+      { op: 'refund', channel: 'square', sale: 5, restock: true, partial: false, dt: 22 },
+      { op: 'sell', channel: 'woocommerce', sku: 'SIM-2', loc: 'gallery', qty: 1, dt: 143 },
+      { op: 'platformCount', channel: 'woocommerce', sku: 'SIM-1', loc: 'gallery', counted: 5, dt: 201 },
+      { op: 'sell', channel: 'woocommerce', sku: 'SIM-1', loc: 'gallery', qty: 1, dt: 1301 },
+      { op: 'sell', channel: 'shopify', sku: 'SIM-1', loc: 'gallery', qty: 1, dt: 426 },
+      { op: 'refund', channel: 'shopify', sale: 0, restock: true, partial: false, dt: 929 },
+      { op: 'refund', channel: 'woocommerce', sale: 1, restock: false, partial: false, dt: 3426 },
+    ],
+  },
+  {
     seed: 21585,
     bug: 'a count typed on WooCommerce and a sale there booked together as drift +2 at a window; the sale’s order came later, and our next push had found the store already at our number, yet the window took it for our write crossing the sale',
     shrunk: [

@@ -601,6 +601,8 @@ export function describeStoreConformance(name: string, open: () => Promise<Opene
           expected: 3,
           observedPlatformAt: null,
           pendingSince: null,
+          pendingUp: 0,
+          pendingDown: 0,
           driftDown: 0,
           driftUp: 0,
           driftThrough: null,

@@ -14,6 +14,13 @@ export interface AttributionState {
   /** When the open discrepancy was first seen; null when none is open. */
   pendingSince: string | null;
   /**
+   * While a discrepancy is open, the rises (≥ 0) and falls (≤ 0) the channel's reports went through
+   * since it opened, less what orders booked meanwhile explained: a count and a sale inside one
+   * window net to one change, and the sale's late order must still be recognised (seed 41466).
+   */
+  pendingUp: number;
+  pendingDown: number;
+  /**
    * Unexplained changes booked from this channel and not yet matched to an order, kept by direction:
    * `driftDown` the decreases (≤ 0: a late sale explains them), `driftUp` the increases (≥ 0: a late
    * restock). Summed into one number, a count of +5 and a lost sale of 1 would net to +4 and the sale's
@@ -25,7 +32,15 @@ export interface AttributionState {
   driftThrough: string | null;
 }
 
-export const EMPTY_STATE: AttributionState = { expected: null, observed: null, observedPlatformAt: null, pendingSince: null, driftDown: 0, driftUp: 0, driftThrough: null };
+export const EMPTY_STATE: AttributionState = { expected: null, observed: null, observedPlatformAt: null, pendingSince: null, pendingUp: 0, pendingDown: 0, driftDown: 0, driftUp: 0, driftThrough: null };
+
+/** Adds one move of the channel's level to the open discrepancy's rises or falls. */
+function moved(state: AttributionState, from: number | null, to: number): Pick<AttributionState, 'pendingUp' | 'pendingDown'> {
+  const d = from === null ? 0 : to - from;
+  return d < 0 ? { pendingUp: state.pendingUp, pendingDown: state.pendingDown + d } : { pendingUp: state.pendingUp + d, pendingDown: state.pendingDown };
+}
+
+const CLOSED = { pendingSince: null, pendingUp: 0, pendingDown: 0 } as const;
 
 export type ObservationVerdict =
   /** Older, by the platform's clock, than a report we already hold: ignored. */
@@ -43,9 +58,12 @@ export function observe(state: AttributionState, level: number, platformAt: stri
     return { verdict: 'stale', state };
   }
   const seen = { ...state, observed: level, observedPlatformAt: platformAt ?? state.observedPlatformAt };
-  if (state.expected === null) return { verdict: 'adopted', state: { ...seen, expected: level, pendingSince: null } };
-  if (level === state.expected) return { verdict: 'explained', state: { ...seen, pendingSince: null } };
-  return { verdict: 'unexplained', state: { ...seen, pendingSince: state.pendingSince ?? now } };
+  if (state.expected === null) return { verdict: 'adopted', state: { ...seen, expected: level, ...CLOSED } };
+  if (level === state.expected) return { verdict: 'explained', state: { ...seen, ...CLOSED } };
+  // The move since the last report of this discrepancy (or, opening it, since what we expected).
+  const from = state.pendingSince === null ? state.expected : (state.observed ?? state.expected);
+  const base = state.pendingSince === null ? { ...state, pendingUp: 0, pendingDown: 0 } : state;
+  return { verdict: 'unexplained', state: { ...seen, pendingSince: state.pendingSince ?? now, ...moved(base, from, level) } };
 }
 
 /**
@@ -65,7 +83,10 @@ export function bookedOnChannel(state: AttributionState, delta: number, occurred
   }
   const expected = state.expected === null ? null : state.expected + delta;
   const settled = state.pendingSince !== null && expected !== null && expected === state.observed;
-  return { reverse: false, state: { ...state, expected, pendingSince: settled ? null : state.pendingSince } };
+  if (settled) return { reverse: false, state: { ...state, expected, ...CLOSED } };
+  // An order booked while a discrepancy is open explains that much of its moves in its direction.
+  const explained = state.pendingSince === null ? {} : delta < 0 ? { pendingDown: Math.min(0, state.pendingDown - delta) } : { pendingUp: Math.max(0, state.pendingUp - delta) };
+  return { reverse: false, state: { ...state, expected, ...explained } };
 }
 
 /**
@@ -85,14 +106,19 @@ export function windowEnded(state: AttributionState, read: number | null, now: s
   if (state.pendingSince === null) return { book: null, repush: false, state };
   const actual = read ?? state.observed;
   if (actual === null || state.expected === null || actual === state.expected) {
-    return { book: null, repush: false, state: { ...state, pendingSince: null, ...(actual !== null ? { observed: actual } : {}) } };
+    return { book: null, repush: false, state: { ...state, ...CLOSED, ...(actual !== null ? { observed: actual } : {}) } };
   }
   if (actual === lastPushed) {
-    return { book: null, repush: true, state: { ...state, expected: actual, observed: actual, pendingSince: null } };
+    return { book: null, repush: true, state: { ...state, expected: actual, observed: actual, ...CLOSED } };
   }
   const change = actual - state.expected;
-  const drift = change < 0 ? { driftDown: state.driftDown + change } : { driftUp: state.driftUp + change };
-  return { book: change, repush: false, state: { ...state, expected: actual, observed: actual, pendingSince: null, ...drift, driftThrough: now } };
+  // The net change is booked once; as drift it is kept by direction, as the reports went: falls
+  // (at least as deep as they were seen, or as the change) and the rises that make up the rest, so a
+  // late order of a sale made inside the window is recognised even when a count there outweighed it.
+  const falls = moved(state, state.observed ?? state.expected, actual).pendingDown;
+  const down = Math.min(falls, change, 0);
+  const up = change - down;
+  return { book: change, repush: false, state: { ...state, expected: actual, observed: actual, ...CLOSED, driftDown: state.driftDown + down, driftUp: state.driftUp + up, driftThrough: now } };
 }
 
 /**
@@ -129,6 +155,10 @@ export function landedLevel(r: { pushing: number | null; pushingBookedDelta: num
 }
 
 /** The attribution fields of a stored channel level row. */
-export function stateOf(r: { expected: number | null; observed: number | null; observedPlatformAt: string | null; pendingSince: string | null; driftDown: number; driftUp: number; driftThrough: string | null } | null): AttributionState {
-  return r ? { expected: r.expected, observed: r.observed, observedPlatformAt: r.observedPlatformAt, pendingSince: r.pendingSince, driftDown: r.driftDown, driftUp: r.driftUp, driftThrough: r.driftThrough } : EMPTY_STATE;
+export function stateOf(
+  r: { expected: number | null; observed: number | null; observedPlatformAt: string | null; pendingSince: string | null; pendingUp: number; pendingDown: number; driftDown: number; driftUp: number; driftThrough: string | null } | null,
+): AttributionState {
+  return r
+    ? { expected: r.expected, observed: r.observed, observedPlatformAt: r.observedPlatformAt, pendingSince: r.pendingSince, pendingUp: r.pendingUp, pendingDown: r.pendingDown, driftDown: r.driftDown, driftUp: r.driftUp, driftThrough: r.driftThrough }
+    : EMPTY_STATE;
 }

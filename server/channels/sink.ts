@@ -176,7 +176,7 @@ export class ChannelSink implements Sink {
           await this.store.transaction(async (tx) => {
             const known = await tx.getChannelLevel(config.id, p.push.sku, p.push.location);
             const { state } = observe(stateOf(known), observed, null, now);
-            await tx.updateChannelLevel(config.id, p.push.sku, p.push.location, { expected: state.expected, observed: state.observed, observedAt: now, pendingSince: state.pendingSince, ...p.unanswered });
+            await tx.updateChannelLevel(config.id, p.push.sku, p.push.location, { expected: state.expected, observed: state.observed, observedAt: now, pendingSince: state.pendingSince, pendingUp: state.pendingUp, pendingDown: state.pendingDown, ...p.unanswered });
           });
         } else {
           await this.store.updateChannelLevel(config.id, p.push.sku, p.push.location, p.unanswered);

@@ -572,7 +572,7 @@ export class InboxProcessor {
     // here: it waits like any other, and the window's read decides (simulation seeds 306, 330, 489).
     const { verdict, state } = observe(stateOf(await tx.getChannelLevel(ch.id, sku, location)), available, platformAt, now);
     if (verdict !== 'stale') {
-      await tx.updateChannelLevel(ch.id, sku, location, { expected: state.expected, observed: state.observed, observedAt: now, observedPlatformAt: state.observedPlatformAt, pendingSince: state.pendingSince });
+      await tx.updateChannelLevel(ch.id, sku, location, { expected: state.expected, observed: state.observed, observedAt: now, observedPlatformAt: state.observedPlatformAt, pendingSince: state.pendingSince, pendingUp: state.pendingUp, pendingDown: state.pendingDown });
     }
     const message = {
       stale: `${ch.name} reported ${available}, older than a level it reported since; ignored.`,
@@ -593,7 +593,7 @@ export class InboxProcessor {
     if (!record) return [];
     const { reverse, state } = bookedOnChannel(stateOf(record), cmd.quantity, cmd.occurredAt);
     // A change already booked as drift moved expected then; a new one is counted for the pushes in flight.
-    await tx.updateChannelLevel(ch.id, cmd.sku, location, { expected: state.expected, pendingSince: state.pendingSince, driftDown: state.driftDown, driftUp: state.driftUp, ...(reverse ? {} : { bookedDelta: record.bookedDelta + cmd.quantity }) });
+    await tx.updateChannelLevel(ch.id, cmd.sku, location, { expected: state.expected, pendingSince: state.pendingSince, pendingUp: state.pendingUp, pendingDown: state.pendingDown, driftDown: state.driftDown, driftUp: state.driftUp, ...(reverse ? {} : { bookedDelta: record.bookedDelta + cmd.quantity }) });
     if (!reverse) return [];
     const r = await this.apply(
       tx,
@@ -647,7 +647,7 @@ export class InboxProcessor {
     const landed = landedLevel(record);
     const actual = read ?? record.observed;
     if (landed !== null && actual === landed) {
-      await tx.updateChannelLevel(w.channelId, w.sku, w.location, { expected: landed, observed: actual, pendingSince: null, pushed: record.pushing, pushedAt: now, pushedWrote: true, pushing: null, pushingBookedDelta: null });
+      await tx.updateChannelLevel(w.channelId, w.sku, w.location, { expected: landed, observed: actual, pendingSince: null, pendingUp: 0, pendingDown: 0, pushed: record.pushing, pushedAt: now, pushedWrote: true, pushing: null, pushingBookedDelta: null });
       return { status: 'processed', results: [{ sku: w.sku, location: w.location, result: 'unchanged', message: `${ch.config.name} shows ${actual}, the number we sent it (its answer never reached us); nothing to book.` }] };
     }
     const before = stateOf(record);
@@ -662,7 +662,7 @@ export class InboxProcessor {
     const canCross = ch.connector.capabilities.push.includes('absolute_set') && record.pushedWrote;
     const changedSincePush = !canCross || (record.pushedAt !== null && changedOnChannelSince(await tx.listMovements(w.sku, { limit: 50 }), w.channelId, w.location, record.pushedAt));
     const { book, repush, state } = windowEnded(before, read, now, changedSincePush ? null : record.pushed);
-    await tx.updateChannelLevel(w.channelId, w.sku, w.location, { expected: state.expected, observed: state.observed, pendingSince: state.pendingSince, driftDown: state.driftDown, driftUp: state.driftUp, driftThrough: state.driftThrough });
+    await tx.updateChannelLevel(w.channelId, w.sku, w.location, { expected: state.expected, observed: state.observed, pendingSince: state.pendingSince, pendingUp: state.pendingUp, pendingDown: state.pendingDown, driftDown: state.driftDown, driftUp: state.driftUp, driftThrough: state.driftThrough });
     if (repush) {
       const { item, level } = await tx.itemAt(w.sku, w.location);
       await tx.enqueueAll(this.pushesFor(await this.listedOn(tx, w.sku), w.sku, w.location, level ?? { onHand: 0, reserved: 0 }, item?.listingHold ?? null), now);

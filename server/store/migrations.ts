@@ -479,6 +479,16 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           .execute();
       },
     },
+    '0018_channel_level_pending_moves': {
+      // The rises and falls a channel's reports go through while a discrepancy is open, so that a
+      // window holding both a count and a sale books its net change as drift of each direction, and
+      // the sale's late order is recognised (simulation seed 41466, docs/attribution.md).
+      async up(db: AnyDb) {
+        const n = dialect === 'postgres' ? 'bigint' : 'integer';
+        await db.schema.alterTable('channel_levels').addColumn('pending_up', n, (c) => c.notNull().defaultTo(0)).execute();
+        await db.schema.alterTable('channel_levels').addColumn('pending_down', n, (c) => c.notNull().defaultTo(0)).execute();
+      },
+    },
   };
 }
 

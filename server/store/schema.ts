@@ -108,6 +108,8 @@ export interface Database {
     pending_since: string | null;
     drift: Generated<number>;
     drift_up: Generated<number>;
+    pending_up: Generated<number>;
+    pending_down: Generated<number>;
     pushed_wrote: Generated<number>;
     drift_through: string | null;
     booked_delta: Generated<number>;

@@ -87,6 +87,8 @@ const toChannelLevel = (r: Selectable<Database['channel_levels']>): ChannelLevel
   expected: r.expected ?? null,
   observedPlatformAt: r.observed_platform_at ?? null,
   pendingSince: r.pending_since ?? null,
+  pendingUp: Number(r.pending_up ?? 0),
+  pendingDown: Number(r.pending_down ?? 0),
   driftDown: Number(r.drift ?? 0),
   driftUp: Number(r.drift_up ?? 0),
   driftThrough: r.drift_through ?? null,
@@ -104,6 +106,8 @@ const CHANNEL_LEVEL_COLUMNS = {
   expected: 'expected',
   observedPlatformAt: 'observed_platform_at',
   pendingSince: 'pending_since',
+  pendingUp: 'pending_up',
+  pendingDown: 'pending_down',
   driftDown: 'drift',
   driftUp: 'drift_up',
   driftThrough: 'drift_through',
@@ -954,6 +958,8 @@ class SqlOps implements StoreOps {
             pushing: null,
             pushing_booked_delta: null,
             pending_since: sql<string | null>`case when channel_levels.observed = ${expected} then null else channel_levels.pending_since end`,
+            pending_up: sql<number>`case when channel_levels.observed = ${expected} then 0 else channel_levels.pending_up end`,
+            pending_down: sql<number>`case when channel_levels.observed = ${expected} then 0 else channel_levels.pending_down end`,
           }
         : { observed: level, observed_at: now };
     const values = kind === 'pushed' ? { pushed: level, pushed_at: now, pushed_wrote: wrote ? 1 : 0, expected: level } : { observed: level, observed_at: now };

@@ -114,6 +114,13 @@ export interface ChannelLevelRecord {
   /** Set while an observation differs from `expected` and waits for its explanation. */
   pendingSince: string | null;
   /**
+   * While a discrepancy is open: the rises (≥ 0) and falls (≤ 0) the channel's reports went through
+   * since it opened, less what orders booked meanwhile explained. When the window books the net
+   * change they become its drift by direction (a count and a sale in one window: seed 41466).
+   */
+  pendingUp: number;
+  pendingDown: number;
+  /**
    * Level changes of the channel booked as unexplained and not yet matched to an order, by direction:
    * decreases (≤ 0, a late sale can explain them) and increases (≥ 0, a late restock can).
    */
