@@ -667,7 +667,7 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
           break;
         }
         case 'rateLimit': {
-          // A platform may cap its runs of faults (Emulator.faultRunLimit; Square's stay at two calls, docs/simulation.md "Limits").
+          // A platform may cap its runs of faults (Emulator.faultRunLimit, docs/simulation.md "What a connector's emulator must offer").
           const emu = emulators[op.channel]!;
           emu.faults.api.rateLimitNext = { count: Math.min(op.count, emu.faultRunLimit ?? Infinity), retryAfterSeconds: op.retryAfterSeconds };
           break;

@@ -606,8 +606,6 @@ export class SquareEmulator extends LoopbackEmulator implements Emulator {
     return request.method === 'POST' && request.path === '/v2/inventory/changes/batch-create';
   }
 
-  /** Square caps its runs of outages and 429s at two calls (docs/simulation.md, "Limits"). */
-  readonly faultRunLimit = 2;
 
   /** The emulator's own errors while answering, and requests it received that Square's spec refuses. */
   selfCheck(): string[] {
