@@ -405,7 +405,7 @@ export function createApp(deps: AppDeps): express.Express {
         return;
       }
       metrics.relays.inc({ result: 'webhook_accepted' });
-      processor.notify();
+      processor.notify(channelId);
       res.status(200).json({ status: 'received', eventId: stored.id });
     } catch (err) {
       next(err);

@@ -338,9 +338,12 @@ export class InboxProcessor {
     return added;
   }
 
-  /** Tells a running processor that new work arrived (channel events are prepared first). */
-  notify(): void {
-    this.preparer.notify();
+  /**
+   * Tells a running processor that new work arrived (channel events are prepared first; with
+   * `channelId`, only that channel's prepare loop looks).
+   */
+  notify(channelId?: string): void {
+    this.preparer.notify(channelId);
     this.wakeUp();
   }
 
