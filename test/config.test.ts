@@ -7,25 +7,14 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { ConfigError, PLATFORMS, loadConfig, parseConfigFile } from '../server/config';
-import type { ConnectorDefinition } from '../server/connectors/types';
+import { acceptingPlatform } from './helpers/test-platform';
 import { ADMIN_TOKEN, RELAY_SECRET, tempDir } from './helpers/hub';
 
 const SECRET_B = `whsec_${Buffer.from('a-second-relay-secret-for-rotation-0123').toString('base64')}`;
 const NOTIFY_SECRET = `whsec_${Buffer.from('notify-secret-for-the-config-tests-0123').toString('base64')}`;
 const env = (extra: Record<string, string> = {}) => ({ STOCKRELAY_DATA_DIR: tempDir(), STOCKRELAY_RELAY_SECRET: RELAY_SECRET, STOCKRELAY_ADMIN_TOKEN: ADMIN_TOKEN, ...extra });
 /** An in-test platform, given to loadConfig as `createHub({connectors})` gives it: the registry's own are checked below. */
-const OTHER: ConnectorDefinition = {
-  platform: 'other',
-  displayName: 'In-test platform',
-  docsUrl: 'https://example.invalid/docs',
-  secretHeaders: [],
-  credentials: [],
-  requiredSettings: [],
-  capabilities: { platform: 'other', push: ['absolute_set'], locations: true, hideRelist: { supported: false, how: 'n/a' }, webhooks: [], polled: [], rateLimit: { kind: 'unpublished', description: 'none' }, maxBatch: 1 },
-  create: () => {
-    throw new Error('not used');
-  },
-};
+const OTHER = acceptingPlatform('other', 'In-test platform');
 const loadOther = (e: NodeJS.ProcessEnv) => loadConfig(e, { connectors: [OTHER] });
 const WITH_OTHER = [...PLATFORMS, 'other'];
 const fileWith = (name: string, text: string) => {

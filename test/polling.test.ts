@@ -22,7 +22,7 @@ import type { Connector, ConnectorDefinition } from '../server/connectors/types'
 import { createHub, type Hub, type HubOptions } from '../server/hub';
 import { createLogger } from '../server/log';
 import { FeedMovedError, type Store } from '../server/store/types';
-import { ADMIN_TOKEN, dropSchema, freshSchema, startHub, testConfig, type StoreKind } from './helpers/hub';
+import { ADMIN_TOKEN, answerOf, dropSchema, freshSchema, startHub, testConfig, type StoreKind } from './helpers/hub';
 
 jest.setTimeout(120_000);
 
@@ -83,15 +83,7 @@ async function rig(kind: StoreKind, opts: { channel?: object; hub?: Partial<HubO
     url,
     now: () => Date.now() + r.ahead,
     async api(method: string, path: string, body?: unknown) {
-      const res = await fetch(url + path, { method, headers: { authorization: `Bearer ${ADMIN_TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
-      const text = await res.text();
-      let parsed: unknown = text;
-      try {
-        parsed = JSON.parse(text);
-      } catch {
-        /* not JSON */
-      }
-      return { status: res.status, body: parsed as any };
+      return answerOf(await fetch(url + path, { method, headers: { authorization: `Bearer ${ADMIN_TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) }));
     },
     async settle() {
       for (let i = 0; i < 30; i++) {

@@ -79,6 +79,18 @@ export function testConfig(kind: StoreKind, file: object = {}, env: Record<strin
   }, { connectors }).config;
 }
 
+/** An HTTP answer's status and body: its JSON, or the text as sent when it is not JSON. */
+export async function answerOf(res: Response): Promise<{ status: number; body: any }> {
+  const text = await res.text();
+  let parsed: unknown = text;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    /* not JSON: keep the text */
+  }
+  return { status: res.status, body: parsed as any };
+}
+
 export interface TestHub {
   hub: Hub;
   url: string;
@@ -122,17 +134,8 @@ export async function startHub(kind: StoreKind, opts: { file?: object; env?: Rec
   });
   const { url } = await hub.listen(0, '127.0.0.1');
 
-  const call = async (method: string, p: string, init: { body?: string; headers?: Record<string, string> }) => {
-    const res = await fetch(url + p, { method, body: init.body ?? null, headers: init.headers ?? {} });
-    const text = await res.text();
-    let parsed: unknown = text;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      /* not JSON: keep the text */
-    }
-    return { status: res.status, body: parsed as any };
-  };
+  const call = async (method: string, p: string, init: { body?: string; headers?: Record<string, string> }) =>
+    answerOf(await fetch(url + p, { method, body: init.body ?? null, headers: init.headers ?? {} }));
 
   return {
     hub,
