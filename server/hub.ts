@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import type http from 'node:http';
 import { createApp } from './api/app';
 import type { HubConfig } from './config';
-import { InboxProcessor } from './inbox/processor';
+import { InboxProcessor } from './booking/worker';
 import { InboxWriter } from './inbox/writer';
 import type { Logger } from './log';
 import { Metrics } from './metrics';
@@ -21,8 +21,7 @@ import { TokenCipher } from './connectors/kit/oauth';
 import { ChannelSink } from './channels/sink';
 import { Poller } from './channels/poller';
 import { reconcile, type ReconcileReport } from './channels/reconcile';
-import type { AlertRecord } from './store/types';
-import { Alerts } from './alerts';
+import { Announcer, type AlertInput } from './announce';
 import type { ConnectorDefinition } from './connectors/types';
 import type { Sandbox } from './sandbox';
 import { createSheetsApi, type SheetsApi } from './sheets/client';
@@ -100,8 +99,8 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
           log: log.child({ part: 'sheets' }),
           channelNames: writeBack.channelNames(),
           defaultLocation: config.defaultLocation,
-          // A Catalog row that cannot be found is an alert like any other (`alerts` is set up below).
-          raiseAlert: (a) => store.transaction((tx) => alerts.raise(tx, a, clock().toISOString())),
+          // A Catalog row that cannot be found is an alert like any other (`raiseAlert` is set up below).
+          raiseAlert: (a) => raiseAlert(a),
           ...(opts.sheets?.quota ? { quota: opts.sheets.quota } : {}),
           ...(opts.sheets?.maxBatch ? { maxBatch: opts.sheets.maxBatch } : {}),
         })
@@ -131,18 +130,20 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
     ...(airtable ? [airtable] : []),
     ...(opts.sinks ?? []),
   ];
-  // Every alert takes one path to every place that shows alerts (server/alerts.ts): the sheet,
-  // Airtable and the `alert.raised` subscribers, whoever raised it.
-  const alerts = new Alerts(config.notify);
-  if (writeBack) alerts.to(writeBack);
-  if (airtableBack) alerts.to(airtableBack);
-  processor.announceAlertsThrough(alerts);
-  /** Alerts the dispatcher and reconciliation opened themselves, announced in one transaction. */
-  const announceAlert = (alert: AlertRecord): Promise<void> => store.transaction((tx) => alerts.announce(tx, alert, clock().toISOString()));
+  // One way to announce (server/announce.ts): every alert, level, purchase order and order reaches
+  // the sheet, Airtable and the notification webhooks subscribed to it, whoever announced it.
+  const announcer = new Announcer(config.notify);
+  if (writeBack) announcer.to(writeBack);
+  if (airtableBack) announcer.to(airtableBack);
+  processor.announceThrough(announcer);
+  /** Alerts the dispatcher and reconciliation raise: opened and announced in one transaction. */
+  const raiseAlert = async (a: AlertInput): Promise<void> => {
+    await store.transaction((tx) => announcer.raise(tx, a, clock().toISOString()));
+  };
   const dispatcher = new Dispatcher(store, sinks, config.dispatch, log.child({ part: 'outbox' }), metrics, clock, opts.random ?? Math.random, opts.idleMs ?? 500, 20, {
     ...(config.dispatch.suspendAfter ? { suspendAfter: config.dispatch.suspendAfter } : {}),
     ...(config.dispatch.suspendMs ? { suspendMs: config.dispatch.suspendMs } : {}),
-    onAlert: (a) => announceAlert(a),
+    raiseAlert,
   });
   processor.onProcessed(() => dispatcher.notify());
   // Reads of a channel outside its pushes (discovery, reconciliation, attribution reads, order
@@ -156,10 +157,7 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
     clock,
     defaults: { everyMs: config.polling?.everyMs, stallAfterMs: config.polling?.stallAfterMs },
     wake: () => processor.notify(),
-    // The one alert path (server/alerts.ts): opened and announced in one transaction.
-    raiseAlert: async (a) => {
-      await store.transaction((tx) => alerts.raise(tx, a, clock().toISOString()));
-    },
+    raiseAlert,
     timeoutMs: config.dispatch.timeoutMs,
   });
 
@@ -170,7 +168,7 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
   /** One reconciliation at a time: a second request while one runs gets the same report. */
   const runReconcile = (opts: { channelId?: string | undefined; dryRun?: boolean | undefined } = {}): Promise<ReconcileReport> => {
     if (reconciling && !opts.dryRun && opts.channelId === undefined) return reconciling;
-    const run = reconcile({ store, channels, clock, wake: () => { processor.notify(); dispatcher.notify(); }, onAlert: (a) => announceAlert(a) }, opts);
+    const run = reconcile({ store, channels, clock, wake: () => { processor.notify(); dispatcher.notify(); }, raiseAlert }, opts);
     if (!opts.dryRun && opts.channelId === undefined) {
       reconciling = run;
       void run.finally(() => (reconciling = null)).catch(() => undefined);
@@ -202,7 +200,7 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
     feeds: (id) => poller.views(id),
     reconcile: (o) => runReconcile(o),
     airtableWebhooks,
-    alerts,
+    announcer,
   });
 
   return {
@@ -241,10 +239,16 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
       }
       // Days of cover against lead time (docs/orders.md): a reorder alert, wherever alerts are shown.
       if (config.reorder.checkEveryMs > 0 && !reorderTimer) {
+        // One check at a time: a check still running when the next is due (a slow database) is not
+        // joined by a second, which would find the same alert not yet open and open it twice.
+        let checking = false;
         reorderTimer = setInterval(() => {
-          checkReorder(store, config, clock(), alerts)
+          if (checking) return;
+          checking = true;
+          checkReorder(store, config, clock(), announcer)
             .then((opened) => log.info({ part: 'reorder', opened }, 'reorder check done'))
-            .catch((err: unknown) => log.error({ err }, 'reorder check failed'));
+            .catch((err: unknown) => log.error({ err }, 'reorder check failed'))
+            .finally(() => (checking = false));
         }, config.reorder.checkEveryMs);
         reorderTimer.unref();
       }

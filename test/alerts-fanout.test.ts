@@ -1,5 +1,5 @@
 /**
- * Issue 15, item 13: every alert takes one path (server/alerts.ts) to every place that shows alerts.
+ * Issue 15, item 13: every alert takes one path (server/announce.ts) to every place that shows alerts.
  * A whole hub with the sheet write-back (Sheets fake), the Airtable write-back (Airtable fake) and a
  * notification webhook subscribed to `alert.raised` (a receiver on 127.0.0.1 that checks every
  * signature with the `standardwebhooks` library). A reorder alert raised by `POST /v1/reorder/check`,

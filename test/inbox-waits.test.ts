@@ -7,7 +7,7 @@
  */
 import { WooEmulator } from '../server/connectors/woocommerce/emulator';
 import { WOO_LOCATION } from '../server/connectors/woocommerce/translate';
-import { MAX_WAIT_FOR_PLATFORM_MS } from '../server/inbox/processor';
+import { MAX_WAIT_FOR_PLATFORM_MS } from '../server/inbox/prepare';
 import { startHub, type StoreKind, type TestHub } from './helpers/hub';
 import { TOPIC_OF, WebhookSink, type Received } from './connectors/helpers/webhook-sink';
 

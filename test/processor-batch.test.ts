@@ -5,7 +5,7 @@
  * counted and, after five tries, set aside as `failed`.
  */
 import fs from 'node:fs';
-import { InboxProcessor } from '../server/inbox/processor';
+import { InboxProcessor } from '../server/booking/worker';
 import { createLogger } from '../server/log';
 import { Metrics } from '../server/metrics';
 import { openStore } from '../server/store/open';

@@ -3,17 +3,17 @@
  * booking's own transaction, like the sheet's (server/sheets/write-back.ts). Catalog records are
  * coalesced per SKU: a burst of sales of one item is one record write with the latest numbers.
  */
-import type { AlertReceiver } from '../alerts';
-import { bookedMovements, changedSkus, type BookingObserver } from '../inbox/observer';
-import type { AnnouncedTopic, Outcome } from '../inbox/processor';
+import type { Announcement, AnnouncementReceiver } from '../announce';
+import { bookedMovements, changedSkus, type BookingObserver } from '../booking/observer';
+import type { Outcome } from '../core/booking';
 import { isOrderMovement } from '../sheets/rows';
-import type { AlertRecord, InboxEntry, StoreOps } from '../store/types';
+import type { InboxEntry, StoreOps } from '../store/types';
 import type { AirtableConfig } from './config';
 import { AIRTABLE_SINK, type AirtableTopic } from './sink';
 
 const enqueue = (tx: StoreOps, topic: AirtableTopic, coalesceKey: string | null, payload: unknown, now: string) => tx.enqueue({ sink: AIRTABLE_SINK, topic, coalesceKey, payload }, now);
 
-export class AirtableWriteBack implements BookingObserver, AlertReceiver {
+export class AirtableWriteBack implements BookingObserver, AnnouncementReceiver {
   constructor(private readonly cfg: AirtableConfig) {}
 
   async afterEvent(tx: StoreOps, entry: InboxEntry, outcome: Outcome, now: string): Promise<void> {
@@ -24,13 +24,10 @@ export class AirtableWriteBack implements BookingObserver, AlertReceiver {
     for (const sku of changedSkus(outcome)) await this.record(tx, sku, now);
   }
 
-  async announced(tx: StoreOps, topic: AnnouncedTopic, payload: unknown, now: string): Promise<void> {
-    if (topic === 'level.changed') await this.record(tx, (payload as { sku: string }).sku, now);
-  }
-
-  /** Every alert, whoever opened it: a record of the Alerts table (the hub's one path for alerts, server/alerts.ts). */
-  async alert(tx: StoreOps, alert: AlertRecord, now: string): Promise<void> {
-    if (this.cfg.tables.alerts) await enqueue(tx, 'airtable.alert', `airtable:alert:${alert.id}`, { alert }, now);
+  /** Every announcement (server/announce.ts) the base has a place for: a Catalog record, an Alerts record. */
+  async announced(tx: StoreOps, a: Announcement, now: string): Promise<void> {
+    if (a.topic === 'level.changed') await this.record(tx, a.payload.sku, now);
+    else if (a.topic === 'alert.raised' && this.cfg.tables.alerts) await enqueue(tx, 'airtable.alert', `airtable:alert:${a.payload.alert.id}`, a.payload, now);
   }
 
   private record(tx: StoreOps, sku: string, now: string): Promise<void> {

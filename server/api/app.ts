@@ -10,7 +10,8 @@ import * as OpenApiValidator from 'express-openapi-validator';
 import type { HubConfig } from '../config';
 import { ADJUSTMENT_REASONS, RelayInputError, checkRelay, Relay, type Relay as RelayBody } from '../domain/relay';
 import { locationLevelView } from '../domain/views';
-import type { InboxProcessor, Outcome } from '../inbox/processor';
+import type { InboxProcessor } from '../booking/worker';
+import type { Outcome } from '../core/booking';
 import { InboxWriter } from '../inbox/writer';
 import type { Logger } from '../log';
 import type { Metrics } from '../metrics';
@@ -18,7 +19,7 @@ import type { RelayVerifier } from '../relay/verify';
 import type { Credentials } from '../credentials';
 import { bearerAuth, registerCredentialRoutes } from './credential-routes';
 import type { ConflictRecord, InboxEntry, ItemRecord, Store } from '../store/types';
-import { CONFLICT_DECISION, type ConflictDecisionBody } from '../inbox/conflict-decision';
+import { CONFLICT_DECISION, type ConflictDecisionBody } from '../core/booking';
 import { AppError } from './errors';
 import { openApiDocument } from './openapi';
 import { registerOrderRoutes } from './order-routes';
@@ -30,7 +31,7 @@ import type { AirtableWebhooks } from '../airtable/webhooks';
 import type { ReconcileReport } from '../channels/reconcile';
 import type { ChannelHealth } from '../outbox/dispatcher';
 import type { FeedView } from '../channels/poller';
-import { Alerts } from '../alerts';
+import { Announcer } from '../announce';
 import { boundedKey, nestsDeeper, ownValue } from '../util';
 
 export interface AppDeps {
@@ -65,8 +66,8 @@ export interface AppDeps {
   airtableWebhooks?: AirtableWebhooks | null;
   /** docs/reconcile.md */
   reconcile?: (opts: { channelId?: string | undefined; dryRun?: boolean | undefined }) => Promise<ReconcileReport>;
-  /** The hub's one path for alerts (server/alerts.ts); absent, alerts raised through the API reach no sheet, base or subscriber. */
-  alerts?: Alerts;
+  /** The hub's one way to announce (server/announce.ts); absent, alerts raised through the API reach no sheet, base or subscriber. */
+  announcer?: Announcer;
 }
 
 
@@ -676,7 +677,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.post('/v1/conflicts/:id/reject', decide('reject'));
 
   registerCredentialRoutes(app, { credentials: deps.credentials ?? null, log });
-  registerOrderRoutes(app, { store, config: deps.config, processor, clock, shuttingDown, waitForOutcome, alerts: deps.alerts ?? new Alerts([]) });
+  registerOrderRoutes(app, { store, config: deps.config, processor, clock, shuttingDown, waitForOutcome, alerts: deps.announcer ?? new Announcer([]) });
 
   app.get('/v1/events', wrap(async (req, res) => {
     const limit = pageLimit(req);

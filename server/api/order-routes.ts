@@ -6,10 +6,11 @@
 import crypto from 'node:crypto';
 import type express from 'express';
 import type { Request, Response } from 'express';
-import type { Alerts } from '../alerts';
+import type { Announcer } from '../announce';
 import type { HubConfig } from '../config';
 import type { InboxEntry, Store } from '../store/types';
-import type { InboxProcessor, Outcome } from '../inbox/processor';
+import type { InboxProcessor } from '../booking/worker';
+import type { Outcome } from '../core/booking';
 import { AppError } from './errors';
 import { auditExport, checkReorder, dashboard, expandOrders, orderPage, reorderReport, salesReport, transactionExport } from '../orders/reports';
 import { viewOf } from '../orders/purchase-orders';
@@ -22,8 +23,8 @@ export interface OrderRouteDeps {
   clock: () => Date;
   shuttingDown: () => boolean;
   waitForOutcome(eventId: number): Promise<InboxEntry | null>;
-  /** The hub's one path for alerts (server/alerts.ts): a reorder alert reaches the sheet, Airtable and the subscribers. */
-  alerts: Pick<Alerts, 'raise'>;
+  /** The hub's one path for alerts (server/announce.ts): a reorder alert reaches the sheet, Airtable and the subscribers. */
+  alerts: Pick<Announcer, 'raise'>;
 }
 
 const q = (req: Request, name: string) => (typeof req.query[name] === 'string' && req.query[name] !== '' ? (req.query[name] as string) : undefined);

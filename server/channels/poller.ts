@@ -19,7 +19,7 @@
  */
 import { feedSchedule, type FeedSchedule } from '../config';
 import { ConnectorError, type PollResult } from '../connectors/types';
-import type { AlertInput } from '../alerts';
+import type { AlertInput } from '../announce';
 import type { Logger } from '../log';
 import type { Metrics } from '../metrics';
 import { FeedMovedError, type FeedStateRecord, type InboxInput, type Store } from '../store/types';
@@ -91,7 +91,7 @@ export interface PollerOptions {
   defaults?: { everyMs?: number | undefined; stallAfterMs?: number | undefined } | undefined;
   /** Wakes the inbox processor after new events were stored. */
   wake: () => void;
-  /** Raises an alert through the hub's one alert path (server/alerts.ts). */
+  /** Raises an alert through the hub's one alert path (server/announce.ts). */
   raiseAlert: (alert: AlertInput) => Promise<void>;
   /** How long one poll request may take. */
   timeoutMs?: number;

@@ -5,7 +5,8 @@
  */
 import crypto from 'node:crypto';
 import { publishedLevel } from '../domain/ledger';
-import type { AlertRecord, Store } from '../store/types';
+import { Announcer, type AlertInput } from '../announce';
+import type { Store } from '../store/types';
 import { activeSkus, type ChannelRegistry, type ConnectedChannel } from './registry';
 import { changedOnChannelSince } from './attribution';
 
@@ -48,8 +49,8 @@ export interface ReconcileDeps {
   clock: () => Date;
   /** Wakes the processor and the dispatcher after work was queued. */
   wake: () => void;
-  /** Called with every alert reconciliation opens (to send it to the notification webhooks). */
-  onAlert?: (alert: AlertRecord) => Promise<void>;
+  /** Raises an alert through the hub's one way to announce (server/announce.ts); without it, the alert is only opened. */
+  raiseAlert?: (alert: AlertInput) => Promise<void>;
 }
 
 const pushKey = (channelId: string, sku: string, location: string) => `push:${channelId}:${sku}:${location}`;
@@ -73,6 +74,7 @@ async function reconcileChannel(deps: ReconcileDeps, ch: ConnectedChannel, runId
   const listed = new Set(listings.map((l) => l.sku));
   report.notListed = (await activeSkus(store)).filter((s) => !listed.has(s));
   const now = () => deps.clock().toISOString();
+  const raise = deps.raiseAlert ?? (async (a: AlertInput) => void (await store.transaction((tx) => new Announcer([]).raise(tx, a, now()))));
   const size = Math.max(1, ch.connector.capabilities.maxBatch);
   const locations = Object.entries(cfg.locations);
   const wanted = listings.flatMap((l) =>
@@ -139,18 +141,14 @@ async function reconcileChannel(deps: ReconcileDeps, ch: ConnectedChannel, runId
         );
       }
       if (explanation !== 'push_pending' && explanation !== 'awaiting_explanation') {
-        const opened = await store.openAlert(
-          {
-            kind: `drift:${cfg.id}`,
-            severity: 'warning',
-            sku: w.sku,
-            locationId: w.location,
-            channelId: cfg.id,
-            message: `${cfg.name} shows ${shows ?? 'no level'} for ${w.sku} at ${w.location} where ${published} is published (${EXPLAIN[explanation]}); ${ACT[action]}.`,
-          },
-          now(),
-        );
-        if (opened) await deps.onAlert?.(opened);
+        await raise({
+          kind: `drift:${cfg.id}`,
+          severity: 'warning',
+          sku: w.sku,
+          locationId: w.location,
+          channelId: cfg.id,
+          message: `${cfg.name} shows ${shows ?? 'no level'} for ${w.sku} at ${w.location} where ${published} is published (${EXPLAIN[explanation]}); ${ACT[action]}.`,
+        });
       }
     }
   }

@@ -6,7 +6,7 @@
 import type { PurchaseOrdersConfig, ShortPolicy } from '../config';
 import type { BookingCommand } from '../domain/relay';
 import type { Source } from '../domain/ledger';
-import type { CommandResult } from '../inbox/processor';
+import type { CommandResult } from '../core/booking';
 import type { PurchaseOrderLineRecord, PurchaseOrderRecord, PurchaseOrderStatus } from '../store/order-ops';
 import type { StoreOps } from '../store/types';
 import { checkPurchaseOrderInput, matchPurchaseOrder, reevaluateWaitlist, stockKey, type MatchResult, type PoForMatch } from './po-match';

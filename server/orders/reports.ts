@@ -4,7 +4,7 @@
  * Reads only; every figure comes from the ledger and the log.
  */
 import crypto from 'node:crypto';
-import type { Alerts } from '../alerts';
+import type { Announcer } from '../announce';
 import type { HubConfig } from '../config';
 import type { OrderQuery, OrderRecord } from '../store/order-ops';
 import type { Store, StoreOps } from '../store/types';
@@ -307,10 +307,10 @@ export async function reorderReport(store: Store, config: Pick<HubConfig, 'reord
 /**
  * Raises a `reorder` alert for every item whose days of cover fell below its lead time, and
  * resolves it once cover is back (stock arrived, or sales slowed). Returns the alerts opened.
- * Each goes through the hub's one path for alerts (server/alerts.ts): the sheet, Airtable and the
+ * Each goes through the hub's one path for alerts (server/announce.ts): the sheet, Airtable and the
  * `alert.raised` subscribers get it, from the hourly check and from POST /v1/reorder/check alike.
  */
-export async function checkReorder(store: Store, config: Pick<HubConfig, 'reorder'>, now: Date, alerts: Pick<Alerts, 'raise'>): Promise<number> {
+export async function checkReorder(store: Store, config: Pick<HubConfig, 'reorder'>, now: Date, alerts: Pick<Announcer, 'raise'>): Promise<number> {
   const report = await reorderReport(store, config, now);
   let opened = 0;
   const at = now.toISOString();

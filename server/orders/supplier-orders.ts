@@ -6,7 +6,7 @@
 import type { BookingCommand } from '../domain/relay';
 import type { Source } from '../domain/ledger';
 import { MAX_QUANTITY_TEXT, quantityProblem } from '../domain/quantity';
-import type { CommandResult } from '../inbox/processor';
+import type { CommandResult } from '../core/booking';
 import type { SupplierOrderRecord, SupplierOrderStatus } from '../store/order-ops';
 import type { StoreOps } from '../store/types';
 

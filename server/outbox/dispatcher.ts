@@ -6,7 +6,8 @@
 import type { DispatchConfig } from '../config';
 import type { Logger } from '../log';
 import type { Metrics } from '../metrics';
-import type { AlertRecord, OutboxEntry, Store } from '../store/types';
+import { Announcer, type AlertInput } from '../announce';
+import type { OutboxEntry, Store } from '../store/types';
 import type { Limiter } from './rate-limit';
 
 export class DeliveryError extends Error {
@@ -63,8 +64,8 @@ export interface DispatcherOptions {
   maxSuspendMs?: number;
   /** A sink whose limiter would make its next request wait longer than this is not claimed this round. */
   maxPaceWaitMs?: number;
-  /** Called with every alert the dispatcher opens (to send it to the notification webhooks). */
-  onAlert?: (alert: AlertRecord) => Promise<void>;
+  /** Raises an alert through the hub's one way to announce (server/announce.ts); without it, the alert is only opened. */
+  raiseAlert?: (alert: AlertInput) => Promise<void>;
 }
 
 interface SinkState {
@@ -113,7 +114,7 @@ export class Dispatcher {
   private readonly suspendMs: number;
   private readonly maxSuspendMs: number;
   private readonly maxPaceWaitMs: number;
-  private readonly onAlert: ((alert: AlertRecord) => Promise<void>) | null;
+  private readonly raiseAlert: (alert: AlertInput) => Promise<void>;
 
   constructor(
     private readonly store: Store,
@@ -136,7 +137,7 @@ export class Dispatcher {
     this.suspendMs = opts.suspendMs ?? 30_000;
     this.maxSuspendMs = opts.maxSuspendMs ?? 15 * 60_000;
     this.maxPaceWaitMs = opts.maxPaceWaitMs ?? 2_000;
-    this.onAlert = opts.onAlert ?? null;
+    this.raiseAlert = opts.raiseAlert ?? (async (a) => void (await store.transaction((tx) => new Announcer([]).raise(tx, a, this.clock().toISOString()))));
   }
 
   /** Whether a sink's rows are held back now (paused by a 429, suspended, or too far ahead of its pace). */
@@ -377,18 +378,14 @@ export class Dispatcher {
     this.log.error({ channel: sink.channel!.id, failures: st.failures, until, error: e.message }, `${sink.channel!.name} keeps failing: pushes suspended, still queued`);
     if (!st.alerted) {
       st.alerted = true;
-      const opened = await this.store.openAlert(
-        {
-          kind: 'channel_failing',
-          severity: 'critical',
-          sku: null,
-          locationId: null,
-          channelId: sink.channel!.id,
-          message: `${sink.channel!.name} failed ${st.failures} times in a row (last: ${e.message}). Its stock updates are held and kept up to date meanwhile; the hub tries again on its own and sends the latest levels when it answers.`,
-        },
-        this.clock().toISOString(),
-      );
-      if (opened) await this.onAlert?.(opened);
+      await this.raiseAlert({
+        kind: 'channel_failing',
+        severity: 'critical',
+        sku: null,
+        locationId: null,
+        channelId: sink.channel!.id,
+        message: `${sink.channel!.name} failed ${st.failures} times in a row (last: ${e.message}). Its stock updates are held and kept up to date meanwhile; the hub tries again on its own and sends the latest levels when it answers.`,
+      });
     }
   }
 

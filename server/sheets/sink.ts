@@ -16,7 +16,7 @@ import { DeliveryError, notSentInTime, type EntryResult, type Sink } from '../ou
 import { SpacedWindowLimiter, type Limiter } from '../outbox/rate-limit';
 import { parseRetryAfter } from '../util';
 import type { AlertRecord, OutboxEntry, Store } from '../store/types';
-import type { AlertInput } from '../alerts';
+import type { AlertInput } from '../announce';
 import { SKU_METADATA_KEY } from '../../appsscript/src/catalog';
 import { PO_LINE_METADATA_KEY } from '../../appsscript/src/purchase-orders';
 import type { SheetsApi } from './client';
@@ -49,7 +49,7 @@ export interface SheetsSinkOptions {
   defaultLocation: string;
   /** How long the tabs' headers are trusted before being read again. */
   layoutTtlMs?: number;
-  /** The hub's one path for alerts (server/alerts.ts): a Catalog row that cannot be found is reported with it. */
+  /** The hub's one path for alerts (server/announce.ts): a Catalog row that cannot be found is reported with it. */
   raiseAlert?: (alert: AlertInput) => Promise<unknown>;
 }
 

@@ -5,17 +5,16 @@
  * latest numbers, read when it is delivered.
  */
 import type { HubConfig } from '../config';
-import type { AlertReceiver } from '../alerts';
-import { bookedMovements, changedSkus, type BookingObserver } from '../inbox/observer';
-import type { AnnouncedTopic, Outcome } from '../inbox/processor';
-import type { PurchaseOrderView } from '../orders/purchase-orders';
-import type { AlertRecord, InboxEntry, StoreOps } from '../store/types';
+import type { Announcement, AnnouncementReceiver } from '../announce';
+import { bookedMovements, changedSkus, type BookingObserver } from '../booking/observer';
+import type { Outcome } from '../core/booking';
+import type { InboxEntry, StoreOps } from '../store/types';
 import { isOrderMovement } from './rows';
 import { SHEETS_SINK, type SheetTopic } from './sink';
 
 const enqueue = (tx: StoreOps, topic: SheetTopic, coalesceKey: string | null, payload: unknown, now: string) => tx.enqueue({ sink: SHEETS_SINK, topic, coalesceKey, payload }, now);
 
-export class SheetWriteBack implements BookingObserver, AlertReceiver {
+export class SheetWriteBack implements BookingObserver, AnnouncementReceiver {
   constructor(private readonly config: Pick<HubConfig, 'channels'>) {}
 
   async afterEvent(tx: StoreOps, entry: InboxEntry, outcome: Outcome, now: string): Promise<void> {
@@ -37,19 +36,16 @@ export class SheetWriteBack implements BookingObserver, AlertReceiver {
     }
   }
 
-  async announced(tx: StoreOps, topic: AnnouncedTopic, payload: unknown, now: string): Promise<void> {
-    if (topic === 'level.changed') await this.row(tx, (payload as { sku: string }).sku, now);
-    else if (topic === 'order.recorded') await enqueue(tx, 'sheet.order', null, payload, now);
-    else if (topic === 'purchase_order.changed') {
-      const po = (payload as { purchaseOrder: PurchaseOrderView }).purchaseOrder;
+  /** Every announcement (server/announce.ts): a Catalog row, an order, a purchase order typed in the sheet, a row of the Alerts tab. */
+  async announced(tx: StoreOps, a: Announcement, now: string): Promise<void> {
+    if (a.topic === 'level.changed') await this.row(tx, a.payload.sku, now);
+    else if (a.topic === 'order.recorded') await enqueue(tx, 'sheet.order', null, a.payload, now);
+    else if (a.topic === 'alert.raised') await enqueue(tx, 'sheet.alert', null, a.payload, now);
+    else if (a.topic === 'purchase_order.changed') {
+      const po = a.payload.purchaseOrder;
       // Only a PO typed in the sheet has rows there; the latest status of each PO is what is written.
       if (po.origin === 'sheet') await enqueue(tx, 'sheet.po', po.stored ? `sheet:po:${po.number}` : null, { purchaseOrder: po }, now);
     }
-  }
-
-  /** Every alert, whoever opened it: a row of the Alerts tab (the hub's one path for alerts, server/alerts.ts). */
-  alert(tx: StoreOps, alert: AlertRecord, now: string): Promise<void> {
-    return enqueue(tx, 'sheet.alert', null, { alert }, now);
   }
 
   private row(tx: StoreOps, sku: string, now: string): Promise<void> {

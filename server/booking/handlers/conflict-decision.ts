@@ -7,32 +7,24 @@
  *   booked, so nothing that happened after the conflict is overwritten.
  * - reject: the hub's number stands; nothing is booked and the sheet cell is written back.
  */
-import type { BookingCommand } from '../domain/relay';
-import type { ConflictRecord, InboxEntry, StoreOps } from '../store/types';
-import type { CommandResult, Outcome } from './processor';
-
-export const CONFLICT_DECISION = 'conflict_decision';
-
-export interface ConflictDecisionBody {
-  conflictId: number;
-  decision: 'accept' | 'reject';
-  actor: string | null;
-  note: string | null;
-  origin: 'sidebar' | 'api';
-  decidedAt: string;
-}
-
-/** Pure: the count an accepted conflict books, given the hub's on hand now. */
-export function acceptedCount(c: Pick<ConflictRecord, 'typed' | 'hubHad'>, hubNow: number): number {
-  return Math.max(0, c.typed + (hubNow - c.hubHad));
-}
+import { acceptedCount, rejected, type ConflictDecisionBody, type Outcome } from '../../core/booking';
+import type { InboxEntry } from '../../store/types';
+import { applyCommand } from '../apply';
+import type { BookingContext } from '../context';
+import { followUp } from '../follow-up';
 
 const who = (actor: string | null) => (actor ? ` by ${actor}` : '');
 
-export async function decideConflict(tx: StoreOps, entry: InboxEntry, now: string, book: (cmd: BookingCommand) => Promise<CommandResult>): Promise<Outcome> {
-  const d = JSON.parse(entry.body) as ConflictDecisionBody;
+export async function bookConflictDecision(ctx: BookingContext, entry: InboxEntry): Promise<Outcome> {
+  const outcome = await decide(ctx, JSON.parse(entry.body) as ConflictDecisionBody);
+  await followUp(ctx);
+  return outcome;
+}
+
+async function decide(ctx: BookingContext, d: ConflictDecisionBody): Promise<Outcome> {
+  const { tx, now } = ctx;
   const c = await tx.getConflict(d.conflictId);
-  if (!c) return { status: 'rejected', results: [{ sku: '', result: 'rejected', message: `There is no conflict ${d.conflictId}.` }] };
+  if (!c) return rejected(`There is no conflict ${d.conflictId}.`);
   const base = { sku: c.sku, location: c.locationId, conflictId: c.id };
   if (c.status !== 'open') {
     const same = (c.status === 'accepted') === (d.decision === 'accept');
@@ -54,7 +46,7 @@ export async function decideConflict(tx: StoreOps, entry: InboxEntry, now: strin
     since === 0
       ? `${c.typed} typed${c.actor ? ` by ${c.actor}` : ''} is taken as the count`
       : `${c.typed} typed${c.actor ? ` by ${c.actor}` : ''} is taken as the count when the conflict was found, and the ${since > 0 ? '+' : ''}${since} booked since is kept: ${counted}`;
-  const r = await book({
+  const r = await applyCommand(ctx, {
     type: 'count',
     key: `conflict:${c.id}:accept`,
     sku: c.sku,

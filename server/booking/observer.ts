@@ -3,15 +3,13 @@
  * write-backs (server/sheets/, server/airtable/) subscribe here. Every call happens inside the booking's own transaction, so
  * what it enqueues in the outbox commits or rolls back with the booking (docs/inbox-outbox.md).
  */
+import type { Outcome } from '../core/booking';
 import type { Movement } from '../domain/ledger';
 import type { InboxEntry, StoreOps } from '../store/types';
-import type { AnnouncedTopic, Outcome } from './processor';
 
 export interface BookingObserver {
-  /** After an inbound event was handled, before its transaction commits. */
+  /** After an inbound event was handled, before its transaction commits (announcements reach them through server/announce.ts). */
   afterEvent(tx: StoreOps, entry: InboxEntry, outcome: Outcome, now: string): Promise<void>;
-  /** Every level change, order and purchase order the processor announces (alerts reach them as `AlertReceiver`s, server/alerts.ts). */
-  announced(tx: StoreOps, topic: AnnouncedTopic, payload: unknown, now: string): Promise<void>;
 }
 
 /** The movements this event booked just now (not those it found booked before: a redelivery writes nothing twice). */

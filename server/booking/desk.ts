@@ -1,0 +1,22 @@
+/**
+ * What the order desks (purchase orders, supplier orders: server/orders/) are handed to book with:
+ * the event's transaction, a way to book a command, to announce a purchase order and to mark an item
+ * for the follow-up. The desks decide; booking goes through the same path as every other event.
+ */
+import type { Desk } from '../orders/purchase-orders';
+import type { SupplierDesk } from '../orders/supplier-orders';
+import { applyCommand } from './apply';
+import { ordersConfig, touchItem, type BookingContext } from './context';
+
+export function deskFor(ctx: BookingContext): Desk & SupplierDesk {
+  const { deps, tx, now } = ctx;
+  return {
+    tx,
+    now,
+    eventId: ctx.eventId,
+    config: { ...ordersConfig(deps.config), defaultLocation: deps.config.defaultLocation },
+    book: (cmd) => applyCommand(ctx, cmd),
+    announce: (view) => deps.announcer.announce(tx, { topic: 'purchase_order.changed', payload: { purchaseOrder: view, at: now } }, now),
+    touch: (sku) => touchItem(ctx, sku),
+  };
+}
