@@ -61,7 +61,10 @@ async function call(opts: Globals, method: string, p: string, body?: unknown): P
   } catch {
     /* keep the text */
   }
-  if (res.status >= 400) throw new CliError((parsed as { error?: { message?: string } } | null)?.error?.message ?? `The hub answered ${res.status}: ${text}`);
+  const error = (parsed as { error?: { code?: string; message?: string } } | null)?.error;
+  // Outside sandbox mode the hub has no /v1/sandbox routes at all: say why, not just "nothing at this address".
+  if (res.status === 404 && error?.code === 'not_found' && p.startsWith('/v1/sandbox')) throw new CliError('The hub is not in sandbox mode: these calls exist only when no channel is configured.');
+  if (res.status >= 400) throw new CliError(error?.message ?? `The hub answered ${res.status}: ${text}`);
   return parsed;
 }
 

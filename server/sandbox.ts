@@ -9,8 +9,9 @@ import crypto from 'node:crypto';
 import net from 'node:net';
 import type { ChannelConfig, HubConfig } from './config';
 import type { Emulator } from './connectors/emulator';
-import type { Hub } from './hub';
+import type { ChannelRegistry } from './channels/registry';
 import type { Logger } from './log';
+import type { Store } from './store/types';
 import { SANDBOX_PLATFORMS, type SandboxPlatform } from './sandbox-platforms';
 import { inWords } from './connectors';
 
@@ -42,12 +43,21 @@ export interface SandboxChannel {
   lastOrders: Map<string, string>;
 }
 
+/** What seeding needs of the hub (server/hub.ts's Hub has it); named here so the sandbox does not import the hub. */
+export interface SeedTarget {
+  store: Store;
+  /** The admin token the API expects: the sandbox seeds through the API with it. */
+  readonly adminToken: string;
+  channels: Pick<ChannelRegistry, 'discover'>;
+  resyncChannels(): Promise<unknown>;
+}
+
 export interface Sandbox {
   channels: SandboxChannel[];
   /** What the hub says at start and on /health: which emulators run, and that nothing reaches a real shop. */
   warning: string;
   /** Seeds the emulators and (once) the hub's catalog, maps SKUs, and pushes every level. */
-  seed(hub: Hub, hubUrl: string): Promise<void>;
+  seed(hub: SeedTarget, hubUrl: string): Promise<void>;
   stop(): Promise<void>;
 }
 

@@ -162,6 +162,20 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('hub API on %s', (kind) => {
     const dead = await call('GET', '/v1/dead-letters', '/v1/dead-letters');
     expect(dead.body).toEqual({ deadLetters: [], nextCursor: null });
   });
+
+  test('outside sandbox mode the sandbox routes do not exist: 404 as any unknown address, and the document served does not list them', async () => {
+    for (const [method, path] of [['GET', '/v1/sandbox'], ['GET', '/v1/sandbox/levels/DVD-42'], ['POST', '/v1/sandbox/channels/pos/sales'], ['POST', '/v1/sandbox/channels/pos/refunds']] as const) {
+      const res = await t.api(method, path, method === 'POST' ? { sku: 'DVD-42', quantity: 1, restock: true } : undefined);
+      expect({ path, status: res.status, code: res.body.error.code, message: res.body.error.message }).toEqual({
+        path,
+        status: 404,
+        code: 'not_found',
+        message: 'There is nothing at this address. The API is described at /openapi.json.',
+      });
+    }
+    const doc = (await (await fetch(`${t.url}/openapi.json`)).json()) as any;
+    expect(Object.keys(doc.paths).filter((p) => p.startsWith('/v1/sandbox'))).toEqual([]);
+  });
 });
 
 test('while the hub is shutting down, /readyz answers 503 and relays and writes are refused with a retry hint', async () => {

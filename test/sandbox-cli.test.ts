@@ -136,6 +136,11 @@ describe('sandbox mode and the CLI', () => {
     expect(await res.json()).toMatchObject({ status: 'ok', mode: 'sandbox', message: expect.stringContaining('Nothing reaches a real shop') });
   });
 
+  test('in sandbox mode the document served lists the sandbox routes', async () => {
+    const doc = (await (await fetch(`${t.url}/openapi.json`)).json()) as { paths: Record<string, unknown> };
+    expect(Object.keys(doc.paths).filter((p) => p.startsWith('/v1/sandbox')).sort()).toEqual(['/v1/sandbox', '/v1/sandbox/channels/{channelId}/refunds', '/v1/sandbox/channels/{channelId}/sales', '/v1/sandbox/levels/{sku}']);
+  });
+
   test('after discovery and a resync every emulated channel shows the hub’s level', async () => {
     const res = await t.api('GET', '/v1/sandbox/levels/ART-1');
     expect(res.body).toEqual({
@@ -187,4 +192,14 @@ describe('sandbox mode and the CLI', () => {
       else delete process.env.STOCKRELAY_DATA_DIR;
     }
   });
+});
+
+test('against a hub that is not in sandbox mode the CLI says so: the hub has no sandbox routes', async () => {
+  const live = await startHub('sqlite');
+  try {
+    const err = await buildCli().exitOverride().parseAsync(['node', 'stockrelay', '--hub', live.url, '--token', ADMIN_TOKEN, 'levels', '--sku', 'ART-1']).then(() => null, (e: Error) => e);
+    expect(err?.message).toBe('The hub is not in sandbox mode: these calls exist only when no channel is configured.');
+  } finally {
+    await live.close();
+  }
 });

@@ -1,15 +1,13 @@
 /**
- * Bearer tokens for /v1 (the admin token, or a credential's token limited to its scopes) and the
- * routes that make, list, rotate and revoke credentials (docs/security.md).
+ * Bearer tokens for /v1: the admin token, or a credential's token limited to its scopes
+ * (docs/security.md, server/api/scopes.ts).
  */
 import crypto from 'node:crypto';
-import type express from 'express';
 import type { NextFunction, Request, Response } from 'express';
-import { CredentialError, credentialView, type Credentials } from '../credentials';
+import type { Credentials } from '../credentials';
 import type { Logger } from '../log';
 import type { CredentialRecord } from '../store/types';
 import { AppError } from './errors';
-import { wrap } from './http';
 import { ROUTE_SCOPES, routeMatcher } from './scopes';
 
 export type Caller = { kind: 'admin' } | { kind: 'credential'; credential: CredentialRecord };
@@ -66,58 +64,4 @@ export function bearerAuth(deps: { adminToken: string; credentials: Credentials 
   return (req: Request, res: Response, next: NextFunction): void => {
     check(req, res).then(() => next(), next);
   };
-}
-
-export function registerCredentialRoutes(app: express.Express, deps: { credentials: Credentials | null; log: Logger }): void {
-  const service = (): Credentials => {
-    if (!deps.credentials) throw new AppError(404, 'not_found', 'This hub keeps no credentials.');
-    return deps.credentials;
-  };
-  const asAppError = (err: unknown): never => {
-    if (err instanceof CredentialError) throw new AppError(err.code === 'unknown_credential' ? 404 : err.code === 'credential_revoked' ? 409 : 400, err.code, err.message);
-    throw err;
-  };
-
-  app.get('/v1/whoami', (_req, res) => {
-    const caller = callerOf(res);
-    res.json(caller?.kind === 'credential' ? { kind: 'credential', credential: credentialView(caller.credential) } : { kind: 'admin', credential: null });
-  });
-
-  app.get('/v1/credentials', wrap(async (_req, res) => {
-    res.json({ credentials: (await service().list()).map(credentialView) });
-  }));
-
-  app.post('/v1/credentials', wrap(async (req, res) => {
-    const b = req.body as { name: string; scopes: string[] };
-    const issued = await service().create(b.name, b.scopes).catch(asAppError);
-    deps.log.info({ credential: issued.credential.id, name: issued.credential.name, scopes: issued.credential.scopes }, 'credential created');
-    res.status(201).json({
-      credential: credentialView(issued.credential),
-      token: issued.token,
-      relaySecret: issued.relaySecret,
-      message: `Credential ${issued.credential.id} ("${issued.credential.name}") made. Copy its ${[issued.token && 'token', issued.relaySecret && 'relay secret'].filter(Boolean).join(' and ')} now: the hub shows them only this once.`,
-    });
-  }));
-
-  app.post('/v1/credentials/:id/rotate', wrap(async (req, res) => {
-    const issued = await service().rotate(Number(req.params.id)).catch(asAppError);
-    deps.log.info({ credential: issued.credential.id, name: issued.credential.name }, 'credential rotated');
-    res.json({
-      credential: credentialView(issued.credential),
-      token: issued.token,
-      relaySecret: issued.relaySecret,
-      message: `Credential ${issued.credential.id} ("${issued.credential.name}") has a new ${[issued.token && 'token', issued.relaySecret && 'relay secret'].filter(Boolean).join(' and ')}; the old ones are refused from now on. Paste the new ones where the old ones were.`,
-    });
-  }));
-
-  app.delete('/v1/credentials/:id', wrap(async (req, res) => {
-    const { credential, already } = await service().revoke(Number(req.params.id)).catch(asAppError);
-    if (!already) deps.log.info({ credential: credential.id, name: credential.name }, 'credential revoked');
-    res.json({
-      credential: credentialView(credential),
-      message: already
-        ? `Credential ${credential.id} ("${credential.name}") was already revoked at ${credential.revokedAt}; nothing more was done.`
-        : `Credential ${credential.id} ("${credential.name}") is revoked: its token and relay secret are refused from now on.`,
-    });
-  }));
 }
