@@ -12,7 +12,7 @@ import { NOT_CONNECTED } from './settings';
 import { NOT_SYNCED_KEY } from './structure';
 import { connectionView, triggersInstalled, type ConnectionView } from './triggers';
 
-/** The reasons the hub takes for an adjustment (server/domain/relay.ts ADJUSTMENT_REASONS; a test keeps them equal). */
+/** The reasons the hub takes for an adjustment (server/core/relay.ts ADJUSTMENT_REASONS; a test keeps them equal). */
 export const ADJUSTMENT_REASONS = ['adjustment', 'restock', 'receipt', 'return', 'sale', 'exchange'] as const;
 export type AdjustmentReason = (typeof ADJUSTMENT_REASONS)[number];
 

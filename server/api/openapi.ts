@@ -4,9 +4,9 @@
  * signature is verified; tests validate every response against it.
  */
 import { Type, type TSchema } from '@sinclair/typebox';
-import { REASONS, SOURCES } from '../domain/ledger';
-import { ADJUSTMENT_REASONS, Relay } from '../domain/relay';
-import { MAX_QUANTITY, MAX_QUANTITY_TEXT } from '../domain/quantity';
+import { REASONS, SOURCES } from '../core/ledger';
+import { ADJUSTMENT_REASONS, Relay } from '../core/relay';
+import { MAX_QUANTITY, MAX_QUANTITY_TEXT } from '../shared/quantity';
 import { PurchaseOrderRequest, ReceiptRequest, SupplierOrderRequest, SupplierStatusRequest, orderPaths } from './orders-openapi';
 import { credentialPaths, CredentialSchemas } from './credentials-openapi';
 import { applyScopes } from './scopes';

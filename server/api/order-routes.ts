@@ -11,8 +11,8 @@ import type { HubConfig } from '../config';
 import type { InboxEntry, Store } from '../store/types';
 import type { InboxProcessor, Outcome } from '../inbox/processor';
 import { AppError } from './errors';
-import { auditExport, checkReorder, dashboard, expandOrders, orderPage, reorderReport, salesReport, transactionExport } from '../orders/reports';
-import { viewOf } from '../orders/purchase-orders';
+import { auditExport, checkReorder, dashboard, expandOrders, orderPage, reorderReport, salesReport, transactionExport } from '../reports/reports';
+import { viewOf } from '../purchase-orders/desk';
 import { cursorOf, nextCursor, pageLimit, wrap } from './http';
 
 export interface OrderRouteDeps {

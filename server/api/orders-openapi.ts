@@ -3,8 +3,8 @@
  * docs/orders.md). Merged into the hub's document by server/api/openapi.ts.
  */
 import { Type, type TSchema } from '@sinclair/typebox';
-import { PurchaseOrderFields } from '../domain/relay';
-import { MAX_QUANTITY, MAX_QUANTITY_TEXT } from '../domain/quantity';
+import { PurchaseOrderFields } from '../core/relay';
+import { MAX_QUANTITY, MAX_QUANTITY_TEXT } from '../shared/quantity';
 
 export interface DocHelpers {
   json(schema: TSchema, description: string): unknown;

@@ -107,7 +107,7 @@ export type FulfilmentStatus = 'unfulfilled' | 'partial' | 'fulfilled' | 'return
 
 /**
  * One line of an order as the platform prices it. Every amount is an integer in the minor unit of
- * the order's currency (server/orders/money.ts `toMinor`), never a float.
+ * the order's currency (server/shared/money.ts `toMinor`), never a float.
  */
 export interface OrderLineDetail {
   /** The same id as the sale fact's `FactLine.lineId`. */

@@ -7,7 +7,7 @@
  *   booked, so nothing that happened after the conflict is overwritten.
  * - reject: the hub's number stands; nothing is booked and the sheet cell is written back.
  */
-import type { BookingCommand } from '../domain/relay';
+import type { BookingCommand } from '../core/relay';
 import type { ConflictRecord, InboxEntry, StoreOps } from '../store/types';
 import type { CommandResult, Outcome } from './processor';
 

@@ -3,7 +3,7 @@
  * write-backs (server/sheets/, server/airtable/) subscribe here. Every call happens inside the booking's own transaction, so
  * what it enqueues in the outbox commits or rolls back with the booking (docs/inbox-outbox.md).
  */
-import type { Movement } from '../domain/ledger';
+import type { Movement } from '../core/ledger';
 import type { InboxEntry, StoreOps } from '../store/types';
 import type { AnnouncedTopic, Outcome } from './processor';
 

@@ -2,29 +2,29 @@
  * Inbox → ledger + outbox, one transaction per event (docs/inbox-outbox.md).
  */
 import type { HubConfig } from '../config';
-import { MovementError, stockAlertFor, type StockAlertKind } from '../domain/ledger';
-import { RelayInputError, planRelay, type BookingCommand, type Command, type Relay } from '../domain/relay';
-import { locationLevelView } from '../domain/views';
+import { MovementError, stockAlertFor, type StockAlertKind } from '../core/ledger';
+import { RelayInputError, planRelay, type BookingCommand, type Command, type Relay } from '../core/relay';
+import { locationLevelView } from '../core/views';
 import type { Logger } from '../log';
 import type { Metrics } from '../metrics';
 import type { InboxEntry, InboxStatus, OutboxInput, Store, StoreOps } from '../store/types';
-import { planFacts } from '../channels/plan';
+import { planFacts } from '../core/channel-plan';
 import { resolveLines, type ChannelRegistry, type LineToResolve } from '../channels/registry';
 import { ConnectorError, type ChannelFact } from '../connectors/types';
 import { Preparer, readPrepared, waitForPlatform } from './prepare';
-import { MAX_QUANTITY_TEXT, isBoundedQuantity } from '../domain/quantity';
-import { publishedLevel } from '../domain/ledger';
-import { bookedOnChannel, changedOnChannelSince, landedLevel, observe, stateOf, windowEnded } from '../channels/attribution';
+import { MAX_QUANTITY_TEXT, isBoundedQuantity } from '../shared/quantity';
+import { publishedLevel } from '../core/ledger';
+import { bookedOnChannel, changedOnChannelSince, landedLevel, observe, stateOf, windowEnded } from '../core/attribution';
 import type { ChannelConfig } from '../config';
 import type { BookingObserver } from './observer';
 import { Alerts, type AlertInput } from '../alerts';
 import { boundedKey, chunks, ownValue } from '../util';
 import { CONFLICT_DECISION, decideConflict } from './conflict-decision';
-import { isPurchaseOrderRelay } from '../domain/relay';
-import { guardReturns, recordOrderFacts } from '../orders/log';
-import { cancelPurchaseOrder, fulfilPurchaseOrder, reevaluate, submitPurchaseOrder, type Desk, type PurchaseOrderInput, type PurchaseOrderView } from '../orders/purchase-orders';
-import { createSupplierOrder, receiveSupplierOrder, updateSupplierOrderStatus, type ReceiptInput, type StatusInput, type SupplierDesk, type SupplierOrderInput } from '../orders/supplier-orders';
-import type { Movement, Source } from '../domain/ledger';
+import { isPurchaseOrderRelay } from '../core/relay';
+import { guardReturns, recordOrderFacts } from '../sales-log/transaction-log';
+import { cancelPurchaseOrder, fulfilPurchaseOrder, reevaluate, submitPurchaseOrder, type Desk, type PurchaseOrderInput, type PurchaseOrderView } from '../purchase-orders/desk';
+import { createSupplierOrder, receiveSupplierOrder, updateSupplierOrderStatus, type ReceiptInput, type StatusInput, type SupplierDesk, type SupplierOrderInput } from '../purchase-orders/supplier-orders';
+import type { Movement, Source } from '../core/ledger';
 
 /** An item and location whose numbers may have changed; `raised`: some stock became available. */
 interface Touched {

@@ -4,12 +4,12 @@
  * reorder columns or add their own; a cell the hub has nothing to say about is `null`, which the
  * Sheets API skips (it never clears a cell the hub does not own).
  */
-import type { PurchaseOrderView } from '../orders/purchase-orders';
-import { STATUS_TEXT } from '../orders/purchase-orders';
-import { formatMinor } from '../orders/money';
+import type { PurchaseOrderView } from '../purchase-orders/desk';
+import { STATUS_TEXT } from '../purchase-orders/desk';
+import { formatMinor } from '../shared/money';
 import type { StoreOps } from '../store/types';
 import { parseHeader } from '../../appsscript/src/catalog';
-import type { Movement } from '../domain/ledger';
+import type { Movement } from '../core/ledger';
 import type { AlertRecord, ConflictRecord, ItemRecord, LevelRecord } from '../store/types';
 
 export type Cell = string | number | null;

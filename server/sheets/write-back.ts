@@ -8,7 +8,7 @@ import type { HubConfig } from '../config';
 import type { AlertReceiver } from '../alerts';
 import { bookedMovements, changedSkus, type BookingObserver } from '../inbox/observer';
 import type { AnnouncedTopic, Outcome } from '../inbox/processor';
-import type { PurchaseOrderView } from '../orders/purchase-orders';
+import type { PurchaseOrderView } from '../purchase-orders/desk';
 import type { AlertRecord, InboxEntry, StoreOps } from '../store/types';
 import { isOrderMovement } from './rows';
 import { SHEETS_SINK, type SheetTopic } from './sink';

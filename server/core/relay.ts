@@ -5,7 +5,7 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 import type { Reason, Source } from './ledger';
-import { MAX_QUANTITY, MAX_QUANTITY_TEXT } from './quantity';
+import { MAX_QUANTITY, MAX_QUANTITY_TEXT } from '../shared/quantity';
 
 const Sku = Type.String({ minLength: 1, maxLength: 120, description: 'The item’s SKU, as in the catalog.' });
 const LocationId = Type.String({ minLength: 1, maxLength: 120, description: 'Where the stock sits; may be left out when the hub has one location.' });
@@ -340,7 +340,7 @@ export function planRelay(input: Relay, key: string, source?: Source): Command[]
       return [{ type: 'resync', skus: relay.skus ? [...new Set(relay.skus)] : null, reconcile: relay.reconcile ?? false }];
     case 'purchase_order':
     case 'purchase_order_cancel':
-      // Purchase orders are matched, not booked line by line (server/orders/purchase-orders.ts).
+      // Purchase orders are matched, not booked line by line (server/purchase-orders/desk.ts).
       throw new RelayInputError('not_a_stock_change', 'A purchase order is handled by the purchase order desk, not as a stock change.');
   }
 }
