@@ -8,7 +8,8 @@ import addFormats from 'ajv-formats';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import * as OpenApiValidator from 'express-openapi-validator';
 import type { HubConfig } from '../config';
-import { ADJUSTMENT_REASONS, RelayInputError, checkRelay, Relay, type Relay as RelayBody } from '../core/relay';
+import { RelayInputError, checkRelay } from '../core/relay';
+import { ADJUSTMENT_REASONS, Relay, type Relay as RelayBody } from '../shared/relay';
 import { locationLevelView } from '../core/views';
 import type { InboxProcessor, Outcome } from '../inbox/processor';
 import { InboxWriter } from '../inbox/writer';
@@ -31,7 +32,8 @@ import type { ReconcileReport } from '../channels/reconcile';
 import type { ChannelHealth } from '../outbox/dispatcher';
 import type { FeedView } from '../channels/poller';
 import { Alerts } from '../alerts';
-import { boundedKey, nestsDeeper, ownValue } from '../util';
+import { nestsDeeper } from '../util';
+import { boundedKey, ownValue } from '../core/keys';
 
 export interface AppDeps {
   store: Store;

@@ -5,7 +5,7 @@
  */
 import { Type, type TSchema } from '@sinclair/typebox';
 import { REASONS, SOURCES } from '../core/ledger';
-import { ADJUSTMENT_REASONS, Relay } from '../core/relay';
+import { ADJUSTMENT_REASONS, Relay } from '../shared/relay';
 import { MAX_QUANTITY, MAX_QUANTITY_TEXT } from '../shared/quantity';
 import { PurchaseOrderRequest, ReceiptRequest, SupplierOrderRequest, SupplierStatusRequest, orderPaths } from './orders-openapi';
 import { credentialPaths, CredentialSchemas } from './credentials-openapi';

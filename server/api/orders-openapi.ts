@@ -3,7 +3,7 @@
  * docs/orders.md). Merged into the hub's document by server/api/openapi.ts.
  */
 import { Type, type TSchema } from '@sinclair/typebox';
-import { PurchaseOrderFields } from '../core/relay';
+import { PurchaseOrderFields } from '../shared/relay';
 import { MAX_QUANTITY, MAX_QUANTITY_TEXT } from '../shared/quantity';
 
 export interface DocHelpers {

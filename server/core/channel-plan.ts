@@ -6,8 +6,8 @@
  * booked here: they are recorded as observations (the engine attributes them, docs/connectors.md).
  */
 import type { BookingCommand } from './relay';
-import type { ChannelFact, FactLine } from '../connectors/types';
-import { boundedKey } from '../util';
+import type { ChannelFact, FactLine } from './facts';
+import { boundedKey } from './keys';
 
 /** A fact line whose SKU and location the hub has resolved (null when it could not). */
 export interface ResolvedLine {

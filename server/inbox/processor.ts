@@ -3,7 +3,8 @@
  */
 import type { HubConfig } from '../config';
 import { MovementError, stockAlertFor, type StockAlertKind } from '../core/ledger';
-import { RelayInputError, planRelay, type BookingCommand, type Command, type Relay } from '../core/relay';
+import { RelayInputError, planRelay, type BookingCommand, type Command } from '../core/relay';
+import { type Relay, isPurchaseOrderRelay } from '../shared/relay';
 import { locationLevelView } from '../core/views';
 import type { Logger } from '../log';
 import type { Metrics } from '../metrics';
@@ -18,9 +19,9 @@ import { bookedOnChannel, changedOnChannelSince, landedLevel, observe, stateOf, 
 import type { ChannelConfig } from '../config';
 import type { BookingObserver } from './observer';
 import { Alerts, type AlertInput } from '../alerts';
-import { boundedKey, chunks, ownValue } from '../util';
+import { chunks } from '../util';
+import { boundedKey, ownValue } from '../core/keys';
 import { CONFLICT_DECISION, decideConflict } from './conflict-decision';
-import { isPurchaseOrderRelay } from '../core/relay';
 import { guardReturns, recordOrderFacts } from '../sales-log/transaction-log';
 import { cancelPurchaseOrder, fulfilPurchaseOrder, reevaluate, submitPurchaseOrder, type Desk, type PurchaseOrderInput, type PurchaseOrderView } from '../purchase-orders/desk';
 import { createSupplierOrder, receiveSupplierOrder, updateSupplierOrderStatus, type ReceiptInput, type StatusInput, type SupplierDesk, type SupplierOrderInput } from '../purchase-orders/supplier-orders';
