@@ -17,7 +17,7 @@
  * reaches every receiver and every subscriber of its topic.
  */
 import type { NotifyConfig } from './config';
-import type { PurchaseOrderView } from './orders/purchase-orders';
+import type { PurchaseOrderView } from './purchase-orders/desk';
 import type { AlertRecord, StoreOps } from './store/types';
 
 /** What `raise` takes: kind, severity, the item, location and channel it is about, and the message. */

@@ -13,6 +13,7 @@ import YAML from 'yaml';
 import { AirtableConfigError, AirtableSection, airtableConfig, type AirtableConfig } from './airtable/config';
 import { PLATFORM_NAMES, SandboxChoiceError, chooseSandbox, connectorFor } from './connectors';
 import type { ConnectorDefinition } from './connectors/types';
+import type { ChannelMapping } from './core/views';
 import { requiredCredentials } from './connectors/kit/oauth';
 
 const Id = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$' });
@@ -225,14 +226,8 @@ function configFileSchema(platforms: readonly string[]) {
 export const ConfigFileSchema = configFileSchema(PLATFORMS);
 export type ConfigFile = Static<typeof ConfigFileSchema>;
 
-export interface ChannelConfig {
-  id: string;
-  name: string;
-  /** A platform with a connector (`PLATFORMS`). */
-  platform: string;
-  locations: Record<string, string>;
-  buffer: number;
-  cap: number | null;
+/** A channel's settings: where it maps our locations and how much it shows (`ChannelMapping`, what the rules read), and more. */
+export interface ChannelConfig extends ChannelMapping {
   hideAtZero: boolean;
   relistOnRestock: boolean;
   /** docs/reconcile.md: adopt, correct or flag a change made on the platform. */

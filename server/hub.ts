@@ -2,7 +2,7 @@
  * Builds a whole hub from its config: store, inbox processor, dispatcher, sinks and the HTTP app.
  * `main.ts` runs one; tests build as many as they like on ephemeral ports.
  */
-import { checkReorder } from './orders/reports';
+import { checkReorder } from './reports/reports';
 import type { AddressInfo } from 'node:net';
 import type http from 'node:http';
 import { createApp } from './api/app';

@@ -1,6 +1,7 @@
 /**
  * Small things several parts of the hub need the same way: reading a Retry-After header, and
- * cutting a list into requests of a platform's maximum size, and idempotency keys.
+ * cutting a list into requests of a platform's maximum size, request keys, the nesting of a body.
+ * (Bounded keys and own-property reads are rules of the core: server/core/keys.ts.)
  */
 import crypto from 'node:crypto';
 
@@ -27,27 +28,6 @@ export function chunks<T>(xs: readonly T[], n: number): T[][] {
 export function requestKey(parts: unknown): string {
   const h = crypto.createHash('sha256').update(JSON.stringify(parts)).digest('hex');
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${((parseInt(h.slice(16, 18), 16) & 0x3f) | 0x80).toString(16)}${h.slice(18, 20)}-${h.slice(20, 32)}`;
-}
-
-/** The longest key the ledger and the inbox keep (movement idempotency keys, event dedupe keys). */
-export const MAX_KEY_LENGTH = 200;
-
-/**
- * A key of at most `max` characters that stands for `key`: the key itself when it fits, else its
- * first characters (so it still reads as what it is: `relay:…`, `sale:shopify:…`) and the SHA-256
- * of the whole key. The same key always gives the same bounded key and two different keys never
- * share one, so an id at the longest a door admits (a 200-character webhook-id or Idempotency-Key,
- * with the prefix and suffixes booking adds) is booked once, like any other.
- */
-export function boundedKey(key: string, max = MAX_KEY_LENGTH): string {
-  if (key.length <= max) return key;
-  const digest = crypto.createHash('sha256').update(key, 'utf8').digest('hex');
-  return `${key.slice(0, max - digest.length - 1)}~${digest}`;
-}
-
-/** `record[key]` when the record has that key of its own; never a property inherited from Object.prototype. */
-export function ownValue<V>(record: Readonly<Record<string, V>>, key: string): V | undefined {
-  return Object.hasOwn(record, key) ? record[key] : undefined;
 }
 
 /**

@@ -6,11 +6,11 @@
  * chooses (twice, reversed, or not at all); last, through the WooCommerce connector, whose absolute
  * sets and whole-second times make "the store still shows our number" ambiguous.
  */
-import { EMPTY_STATE, bookedOnChannel, landedLevel, observe, windowEnded, type AttributionState } from '../server/channels/attribution';
+import { EMPTY_STATE, bookedOnChannel, landedLevel, observe, windowEnded, type AttributionState } from '../server/core/attribution';
 import { ShopifyEmulator } from '../server/connectors/shopify/emulator';
 import { WooEmulator } from '../server/connectors/woocommerce/emulator';
 import { WOO_LOCATION } from '../server/connectors/woocommerce/translate';
-import type { Movement } from '../server/domain/ledger';
+import type { Movement } from '../server/core/ledger';
 import { startHub, type TestHub } from './helpers/hub';
 import { TOPIC_OF, WebhookSink, type Received } from './connectors/helpers/webhook-sink';
 

@@ -7,7 +7,7 @@
  */
 import crypto from 'node:crypto';
 import type { ChannelFact, Connector, ConnectorDefinition, PlatformListing, PushOutcome, PushTarget } from '../server/connectors/types';
-import { matchCatalog } from '../server/connectors/catalog';
+import { matchCatalog } from '../server/core/catalog-match';
 import { startHub, type StoreKind, type TestHub } from './helpers/hub';
 
 const CHANNEL_SECRET = 'channel-secret-for-tests-0123456789';

@@ -17,7 +17,7 @@ import zlib from 'node:zlib';
 import { once } from 'node:events';
 import { ShopifyEmulator } from '../server/connectors/shopify/emulator';
 import { signShopifyWebhook } from '../server/connectors/shopify/verify';
-import type { Movement } from '../server/domain/ledger';
+import type { Movement } from '../server/core/ledger';
 import { createLogger } from '../server/log';
 import { signRelay, MAX_WEBHOOK_ID } from '../server/relay/verify';
 import { startStockrelay, type Started } from '../server/start';

@@ -15,7 +15,7 @@ import {
   validateMovement,
   type MovementInput,
   type Reason,
-} from '../server/domain/ledger';
+} from '../server/core/ledger';
 
 const reason = fc.constantFrom(...REASONS.filter((r) => r !== 'count'));
 const signedFor = (r: Reason, q: number) => (r === 'release' || r === 'sale' ? -q : q);

@@ -8,8 +8,8 @@
  */
 import fc from 'fast-check';
 import { sql, type Kysely } from 'kysely';
-import { MovementError } from '../server/domain/ledger';
-import { MAX_QUANTITY } from '../server/domain/quantity';
+import { MovementError } from '../server/core/ledger';
+import { MAX_QUANTITY } from '../server/shared/quantity';
 import { ShopifyEmulator } from '../server/connectors/shopify/emulator';
 import type { Database } from '../server/store/schema';
 import { startHub, type StoreKind, type TestHub } from './helpers/hub';

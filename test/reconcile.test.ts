@@ -7,7 +7,7 @@
 import { ShopifyEmulator } from '../server/connectors/shopify/emulator';
 import { WooEmulator } from '../server/connectors/woocommerce/emulator';
 import { WOO_LOCATION } from '../server/connectors/woocommerce/translate';
-import type { Movement } from '../server/domain/ledger';
+import type { Movement } from '../server/core/ledger';
 import { startHub, type TestHub } from './helpers/hub';
 
 const SHOP_LOC = 'gid://shopify/Location/1001';

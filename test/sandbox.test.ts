@@ -10,7 +10,7 @@ import { DEMO_CATALOG } from '../server/sandbox';
 import { SANDBOX_PLATFORMS } from '../server/sandbox-platforms';
 import { startStockrelay, type Started } from '../server/start';
 import { createLogger } from '../server/log';
-import type { Movement } from '../server/domain/ledger';
+import type { Movement } from '../server/core/ledger';
 import { ADMIN_TOKEN, settleHub, testConfig } from './helpers/hub';
 import { WebhookSink } from './connectors/helpers/webhook-sink';
 import type { SquareEmulator } from '../server/connectors/square/emulator';

@@ -5,7 +5,7 @@
  * equal to the movements, the inbox claim, the outbox lease and coalescing, alerts, channel maps.
  */
 import fc from 'fast-check';
-import type { MovementInput } from '../server/domain/ledger';
+import type { MovementInput } from '../server/core/ledger';
 import type { Store } from '../server/store/types';
 
 export interface OpenedStore {

@@ -3,7 +3,7 @@
  * services; tests hand in fakes. Menu items explain failures in a dialog; trigger handlers in a
  * toast; sidebar functions throw an Error whose message the sidebar shows as it is.
  */
-import { CATALOG, checkQuantity, readLayout, readRows, tagAllRows } from './catalog';
+import { checkQuantity, readLayout, readRows, tagAllRows } from './catalog';
 import { Context } from './context';
 import { handleEdit } from './edits';
 import { MENU_ITEMS, type EntryPoint } from './entries';
@@ -18,6 +18,7 @@ import { queueView, sidebarAdjust, sidebarDecideConflict, sidebarState, type Adj
 import { describeRefresh, refreshReports } from './refresh';
 import { NOT_SYNCED_KEY, syncCatalog } from './structure';
 import { installTriggers, mayRun, removeTriggers, type TriggerOwner } from './triggers';
+import { CATALOG } from '../../server/shared/sheet-layout';
 
 export const MENU_TITLE = 'stockrelay';
 const STRUCTURAL_CHANGES = new Set(['INSERT_ROW', 'REMOVE_ROW', 'INSERT_GRID', 'REMOVE_GRID', 'OTHER']);

@@ -5,78 +5,7 @@
  * `stockrelay.sku` = its SKU, which follows the row when it is sorted or rows are inserted above it.
  */
 import type { SheetLike } from './gas';
-
-export const CATALOG = 'Catalog';
-export const SKU_METADATA_KEY = 'stockrelay.sku';
-export const HEADER_ROW = 1;
-/** The separator in "On hand · gallery"; "-", ":" and "|" are read too. */
-export const DOT = '·';
-
-export type Column =
-  | { role: 'sku' }
-  | { role: 'title' }
-  | { role: 'on_hand'; location: string | null }
-  | { role: 'available'; location: string | null }
-  | { role: 'threshold' }
-  | { role: 'buffer' }
-  | { role: 'status' }
-  | { role: 'last_synced' }
-  | { role: 'sync_note' };
-
-export type Role = Column['role'];
-
-/** Columns the hub writes: protected (warning only) and never relayed. */
-export const COMPUTED_ROLES: readonly Role[] = ['available', 'status', 'last_synced', 'sync_note'];
-/** Columns holding a count of units: whole numbers, zero or more. */
-export const QUANTITY_ROLES: readonly Role[] = ['on_hand', 'threshold', 'buffer'];
-
-export function onHandHeader(location: string): string {
-  return `On hand ${DOT} ${location}`;
-}
-
-export function availableHeader(location: string): string {
-  return `Available ${DOT} ${location}`;
-}
-
-/** The fixed headers of a new Catalog, around the per-location ones. */
-export function catalogHeaders(locations: string[]): string[] {
-  return ['SKU', 'Title', ...locations.map(onHandHeader), ...locations.map(availableHeader), 'Low-stock threshold', 'Buffer', 'Status', 'Last synced', 'Sync note'];
-}
-
-const norm = (s: string) => s.trim().replace(/\s+/g, ' ').toLowerCase();
-
-/** Pure: what a header cell names, or null for a column of the staff's own. */
-export function parseHeader(text: unknown): Column | null {
-  if (typeof text !== 'string') return null;
-  const h = norm(text);
-  if (!h) return null;
-  const perLocation = /^(on hand|available)(?:\s*[·:|\-–—]\s*(.+))?$/.exec(h);
-  if (perLocation) {
-    // Keep the location as typed (trimmed): it is the hub's location id.
-    const raw = /^[^·:|\-–—]*[·:|\-–—]\s*(.+)$/.exec(String(text).trim());
-    const location = perLocation[2] ? raw![1]!.trim() : null;
-    return perLocation[1] === 'on hand' ? { role: 'on_hand', location } : { role: 'available', location };
-  }
-  switch (h) {
-    case 'sku':
-      return { role: 'sku' };
-    case 'title':
-      return { role: 'title' };
-    case 'low-stock threshold':
-    case 'low stock threshold':
-      return { role: 'threshold' };
-    case 'buffer':
-      return { role: 'buffer' };
-    case 'status':
-      return { role: 'status' };
-    case 'last synced':
-      return { role: 'last_synced' };
-    case 'sync note':
-      return { role: 'sync_note' };
-    default:
-      return null;
-  }
-}
+import { HEADER_ROW, SKU_METADATA_KEY, parseHeader, type Column } from '../../server/shared/sheet-layout';
 
 export interface Layout {
   /** 1-based column number → what it holds (only the columns the add-on knows). */

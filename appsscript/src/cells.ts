@@ -3,7 +3,7 @@
  * setValue/setValues as if it were typed, so a SKU or a title starting with "=" would become a
  * formula in the supplier's sheet (and "+", "-" and "@" are read as the start of one too). Such a
  * text is written with a leading apostrophe, which Sheets keeps as plain text and does not show.
- * The rule is the hub's CSV export's (server/orders/reports.ts, csvField): a leading =, +, -, @,
+ * The rule is the hub's CSV export's (server/reports/reports.ts, csvField): a leading =, +, -, @,
  * tab or carriage return, unless the text is a plain number such as -3.
  */
 

@@ -5,7 +5,7 @@
  * their title or their fixed place), so refreshing never piles up rows or charts.
  * Amounts arrive as integers in minor units with their currency; `formatMinor` turns them into decimals.
  */
-import { formatMinor, minorExponent } from '../../server/orders/money';
+import { formatMinor, minorExponent } from '../../server/shared/money';
 import { safeRows } from './cells';
 import type { Context } from './context';
 import type { EmbeddedChartLike, RangeLike, SheetLike } from './gas';

@@ -9,7 +9,7 @@
  *   a note on the cell and a toast say why, and nothing is relayed for that cell.
  * Everything is queued first, under the document lock; it is sent after the lock is released.
  */
-import { CATALOG, HEADER_ROW, checkQuantity, readLayout, readRows, rowFromValues, tagAllRows, tagRow, type Column } from './catalog';
+import { checkQuantity, readLayout, readRows, rowFromValues, tagAllRows, tagRow } from './catalog';
 import { safeCell } from './cells';
 import type { Context } from './context';
 import type { EditEvent, RangeLike } from './gas';
@@ -17,6 +17,7 @@ import { BusyError, resultFor, type FlushResult, type SubmitResult } from './que
 import { UNKNOWN_OLD_VALUE, readShadow, shadowKey, writeShadow } from './shadow';
 import { StorageFullError } from './store';
 import { queueCatalogChanges, syncCatalog, type StructureResult } from './structure';
+import { CATALOG, HEADER_ROW, type Column } from '../../server/shared/sheet-layout';
 
 /** Notes the add-on writes start with this, so it can clear its own and leave the staff's alone. */
 export const NOTE_PREFIX = 'stockrelay: ';

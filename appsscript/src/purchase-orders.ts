@@ -7,18 +7,15 @@
  * outbox (so it waits in the spreadsheet while the hub is down). "Cancel selected purchase order"
  * relays a cancellation for the order under the cursor.
  */
-import { HEADER_ROW, skuOf } from './catalog';
+import { skuOf } from './catalog';
 import { safeCell } from './cells';
 import type { Context } from './context';
 import type { RangeLike, SheetLike } from './gas';
 import { relayProblem } from './hub';
 import { resultFor } from './queue';
+import { HEADER_ROW, PO_LINE_METADATA_KEY, PURCHASE_ORDERS } from '../../server/shared/sheet-layout';
+import type { PurchaseOrderCancelRelay as HubPurchaseOrderCancelRelay, PurchaseOrderRelay as HubPurchaseOrderRelay } from '../../server/shared/relay';
 
-export const PURCHASE_ORDERS = 'Purchase Orders';
-export const PO_HEADERS = ['PO number', 'Customer', 'SKU', 'Quantity', 'Location', 'Needed by', 'Status', 'Reserved', 'Waiting', 'Reason', 'Updated'];
-/** Columns the hub writes back (the add-on writes Status, Reason and Updated when it sends). */
-export const PO_HUB_COLUMNS = ['Status', 'Reserved', 'Waiting', 'Reason', 'Updated'];
-export const PO_LINE_METADATA_KEY = 'stockrelay.po_line';
 export const STATUS_SENT = 'Sent';
 export const STATUS_NOT_SENT = 'Not sent';
 export const STATUS_CANCEL_SENT = 'Cancel sent';
@@ -146,7 +143,8 @@ export interface PoLine {
   location?: string;
 }
 
-export interface PurchaseOrderRelay {
+/** The relay the tab sends: the hub's shape (types only: no TypeBox in the bundle), as the tab fills it. */
+export interface PurchaseOrderRelay extends HubPurchaseOrderRelay {
   kind: 'purchase_order';
   origin: 'sheet';
   number: string;
@@ -393,7 +391,7 @@ export function describeSend(r: SendReport): string {
 
 // ---------------------------------------------------------------- Cancel selected purchase order
 
-export interface PurchaseOrderCancelRelay {
+export interface PurchaseOrderCancelRelay extends HubPurchaseOrderCancelRelay {
   kind: 'purchase_order_cancel';
   origin: 'sheet';
   number: string;

@@ -4,20 +4,13 @@
  * Running it again changes nothing that is already right: missing headers are added at the end,
  * staff's own columns and any column order are kept, protections are not doubled.
  */
-import { CATALOG, COMPUTED_ROLES, HEADER_ROW, QUANTITY_ROLES, availableHeader, catalogHeaders, onHandHeader, parseHeader, readLayout, readRows, tagAllRows } from './catalog';
+import { readLayout, readRows, tagAllRows } from './catalog';
 import { safeRows } from './cells';
 import type { Context } from './context';
 import type { SheetLike } from './gas';
-import { PO_HEADERS, PO_HUB_COLUMNS, PURCHASE_ORDERS, readPoLayout, samePoHeader } from './purchase-orders';
+import { readPoLayout, samePoHeader } from './purchase-orders';
 import { shadowFromRows, writeShadow } from './shadow';
-
-/** The tabs the hub appends to; people read them, the hub writes them. */
-export const LOG_TABS: Record<string, string[]> = {
-  Movements: ['When', 'SKU', 'Location', 'Change', 'Reason', 'From', 'Channel', 'Who', 'Note', 'Reference'],
-  Orders: ['When', 'Channel', 'Order', 'SKU', 'Location', 'Quantity', 'Status', 'Note', 'Unit price', 'Line total', 'Amount', 'Currency', 'Order total', 'Payment', 'Fulfilment', 'Flags'],
-  Alerts: ['Opened', 'Severity', 'What', 'SKU', 'Location', 'Channel', 'Message', 'Status', 'Resolved'],
-  Conflicts: ['Found', 'SKU', 'Location', 'Sheet showed', 'Typed', 'Hub has', 'Who', 'Status', 'Event'],
-};
+import { availableHeader, CATALOG, catalogHeaders, COMPUTED_ROLES, HEADER_ROW, LOG_TABS, onHandHeader, parseHeader, PO_HEADERS, PO_HUB_COLUMNS, PURCHASE_ORDERS, QUANTITY_ROLES } from '../../server/shared/sheet-layout';
 
 export const PROTECTION_PREFIX = 'stockrelay:';
 const COMPUTED_DESCRIPTION = `${PROTECTION_PREFIX} written by the hub`;
@@ -40,7 +33,7 @@ function ensureSheet(ctx: Context, name: string, report: SetupReport): SheetLike
 }
 
 /** Adds the headers that are missing (by meaning, not position) at the end of row 1. */
-function ensureHeaders(sheet: SheetLike, wanted: string[], same: (a: unknown, b: string) => boolean): string[] {
+function ensureHeaders(sheet: SheetLike, wanted: readonly string[], same: (a: unknown, b: string) => boolean): string[] {
   const last = sheet.getLastColumn();
   const have = last > 0 ? (sheet.getRange(HEADER_ROW, 1, 1, last).getValues()[0] ?? []) : [];
   // Trailing empty header cells are reused.

@@ -4,15 +4,16 @@
  * plain JSON. Each section carries its own error in plain words, so one failing read does not
  * blank the others.
  */
-import { CATALOG, HEADER_ROW, readLayout, rowFromValues } from './catalog';
+import { readLayout, rowFromValues } from './catalog';
 import type { Context } from './context';
 import { HubError, type HubClient } from './hub';
 import type { FailedRelay } from './queue';
 import { NOT_CONNECTED } from './settings';
 import { NOT_SYNCED_KEY } from './structure';
 import { connectionView, triggersInstalled, type ConnectionView } from './triggers';
+import { CATALOG, HEADER_ROW } from '../../server/shared/sheet-layout';
 
-/** The reasons the hub takes for an adjustment (server/domain/relay.ts ADJUSTMENT_REASONS; a test keeps them equal). */
+/** The reasons the hub takes for an adjustment (server/core/relay.ts ADJUSTMENT_REASONS; a test keeps them equal). */
 export const ADJUSTMENT_REASONS = ['adjustment', 'restock', 'receipt', 'return', 'sale', 'exchange'] as const;
 export type AdjustmentReason = (typeof ADJUSTMENT_REASONS)[number];
 

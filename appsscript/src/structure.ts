@@ -11,12 +11,13 @@
  * the spreadsheet is marked "not synced" (NOT_SYNCED_KEY, shown by Sync now and the sidebar) and the
  * rows are queued by the next Sync now or catalog change.
  */
-import { CATALOG, checkQuantity, readLayout, readRows, tagRow, type CatalogRow } from './catalog';
+import { checkQuantity, readLayout, readRows, tagRow, type CatalogRow } from './catalog';
 import type { Context } from './context';
 import type { UserLike } from './gas';
 import { KNOWN_KEY, SYNC_QUEUE_MAX, type FlushResult, type NewRelay, type QueuedRelay } from './queue';
 import { readShadow, shadowKey, writeShadow } from './shadow';
 import { StorageFullError } from './store';
+import { CATALOG } from '../../server/shared/sheet-layout';
 
 export { KNOWN_KEY };
 /** Set while some rows of the sheet could not be queued for the hub: what Sync now and the sidebar say. */

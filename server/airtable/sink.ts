@@ -8,7 +8,7 @@
  * Every write is an upsert on a key field (SKU, or the movement's, order line's or alert's id), so a
  * write repeated after a lost answer changes the same record instead of adding a second one.
  */
-import type { Movement } from '../domain/ledger';
+import type { Movement } from '../core/ledger';
 import type { Logger } from '../log';
 import { DeliveryError, notSentInTime, type EntryResult, type Sink } from '../outbox/dispatcher';
 import { SpacedWindowLimiter, type Limiter } from '../outbox/rate-limit';

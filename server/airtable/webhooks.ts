@@ -14,7 +14,7 @@
  */
 import crypto from 'node:crypto';
 import type { Logger } from '../log';
-import type { Relay } from '../domain/relay';
+import type { Relay } from '../shared/relay';
 import type { SpacedWindowLimiter } from '../outbox/rate-limit';
 import type { Store } from '../store/types';
 import { AirtableHttpError, type AirtableApi } from './client';

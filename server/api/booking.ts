@@ -4,7 +4,8 @@
  */
 import crypto from 'node:crypto';
 import type { Request, Response } from 'express';
-import { RelayInputError, checkRelay, type Relay as RelayBody } from '../domain/relay';
+import { RelayInputError, checkRelay } from '../core/relay';
+import { type Relay as RelayBody } from '../shared/relay';
 import type { Outcome } from '../core/booking';
 import type { InboxEntry } from '../store/types';
 import type { ApiContext } from './context';

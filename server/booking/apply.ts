@@ -4,10 +4,10 @@
  * A count typed over a number that changed meanwhile becomes a conflict (docs/conflicts.md).
  */
 import type { CommandResult } from '../core/booking';
-import { MovementError, type StockAlertKind } from '../domain/ledger';
-import type { BookingCommand } from '../domain/relay';
+import { MovementError, type StockAlertKind } from '../core/ledger';
+import type { BookingCommand } from '../core/relay';
 import type { ItemRecord } from '../store/types';
-import { boundedKey } from '../util';
+import { boundedKey } from '../core/keys';
 import { touch, touchItem, type BookingContext } from './context';
 
 export const STOCK_ALERT_KINDS: StockAlertKind[] = ['oversold', 'out_of_stock', 'low_stock'];

@@ -6,7 +6,7 @@
 import type { Announcer } from '../announce';
 import type { ChannelRegistry } from '../channels/registry';
 import type { HubConfig } from '../config';
-import type { Movement } from '../domain/ledger';
+import type { Movement } from '../core/ledger';
 import type { Metrics } from '../metrics';
 import type { StoreOps } from '../store/types';
 

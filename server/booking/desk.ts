@@ -3,8 +3,8 @@
  * the event's transaction, a way to book a command, to announce a purchase order and to mark an item
  * for the follow-up. The desks decide; booking goes through the same path as every other event.
  */
-import type { Desk } from '../orders/purchase-orders';
-import type { SupplierDesk } from '../orders/supplier-orders';
+import type { Desk } from '../purchase-orders/desk';
+import type { SupplierDesk } from '../purchase-orders/supplier-orders';
 import { applyCommand } from './apply';
 import { ordersConfig, touchItem, type BookingContext } from './context';
 

@@ -3,9 +3,9 @@
  * changed, waiting purchase orders are served, stock alerts are raised or resolved, the new level is
  * announced, and every channel listing the item gets a push (coalesced per item and location).
  */
-import { publishedLevel, stockAlertFor, type StockAlertKind } from '../domain/ledger';
-import { locationLevelView } from '../domain/views';
-import { reevaluate } from '../orders/purchase-orders';
+import { publishedLevel, stockAlertFor, type StockAlertKind } from '../core/ledger';
+import { locationLevelView } from '../core/views';
+import { reevaluate } from '../purchase-orders/desk';
 import type { OutboxInput, Store, StoreOps } from '../store/types';
 import type { ChannelRegistry } from '../channels/registry';
 import { STOCK_ALERT_KINDS } from './apply';

@@ -4,7 +4,7 @@
  * what it enqueues in the outbox commits or rolls back with the booking (docs/inbox-outbox.md).
  */
 import type { Outcome } from '../core/booking';
-import type { Movement } from '../domain/ledger';
+import type { Movement } from '../core/ledger';
 import type { InboxEntry, StoreOps } from '../store/types';
 
 export interface BookingObserver {

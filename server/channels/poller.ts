@@ -23,7 +23,7 @@ import type { AlertInput } from '../announce';
 import type { Logger } from '../log';
 import type { Metrics } from '../metrics';
 import { FeedMovedError, type FeedStateRecord, type InboxInput, type Store } from '../store/types';
-import { boundedKey } from '../util';
+import { boundedKey } from '../core/keys';
 import type { ChannelRegistry, ConnectedChannel } from './registry';
 
 /** Pages read in one turn of a feed; the rest comes on the next turn, right after the other feeds. */

@@ -4,11 +4,11 @@
  * run, only say what would be done.
  */
 import crypto from 'node:crypto';
-import { publishedLevel } from '../domain/ledger';
+import { publishedLevel } from '../core/ledger';
 import { Announcer, type AlertInput } from '../announce';
 import type { Store } from '../store/types';
 import { activeSkus, type ChannelRegistry, type ConnectedChannel } from './registry';
-import { changedOnChannelSince } from './attribution';
+import { changedOnChannelSince } from '../core/attribution';
 
 export type Explanation = 'push_pending' | 'awaiting_explanation' | 'failed_push' | 'missed_push' | 'external_change' | 'unreadable';
 export type Action = 'none' | 'push' | 'adopt' | 'flag';

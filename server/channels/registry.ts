@@ -4,7 +4,7 @@
  */
 import type { ChannelConfig } from '../config';
 import { connectorFor } from '../connectors';
-import { matchCatalog } from '../connectors/catalog';
+import { matchCatalog } from '../core/catalog-match';
 import { OAuthTokenSource, usesOAuth, type TokenCipher, type TokenStore } from '../connectors/kit/oauth';
 import { ConnectorError, type Connector, type ConnectorDefinition, type DiscoveryReport, type FactLine } from '../connectors/types';
 import { limiterFor, type Limiter } from '../outbox/rate-limit';

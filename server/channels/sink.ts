@@ -10,7 +10,7 @@ import type { Limiter } from '../outbox/rate-limit';
 import type { OutboxEntry, Store } from '../store/types';
 import { ConnectorError, type PushTarget } from '../connectors/types';
 import type { ConnectedChannel } from './registry';
-import { observe, stateOf } from './attribution';
+import { observe, stateOf } from '../core/attribution';
 
 export interface LevelPush {
   sku: string;

@@ -1,6 +1,6 @@
 /**
  * What the three connectors share when they read an order's money (OrderDetails, RefundMoney):
- * amounts become integers of the currency's minor unit through `toMinor` (server/orders/money.ts),
+ * amounts become integers of the currency's minor unit through `toMinor` (server/shared/money.ts),
  * never floats. Reading money must never cost a sale: `readOrUndefined` turns any failure while
  * building the details (a missing currency, a malformed amount, an unexpected shape) into
  * `undefined`, and the stock facts are emitted without them.
@@ -13,7 +13,7 @@
  * So `total = subtotal + shipping + tax` for tax-exclusive prices, when the platform has no other
  * charge (tips, fees, duties, service charges land in `total` only).
  */
-import { isCurrencyCode, toMinor } from '../orders/money';
+import { isCurrencyCode, toMinor } from '../shared/money';
 import type { OrderDetails } from './types';
 
 /** An amount the details need is missing: the details are dropped, the stock facts are kept. */

@@ -1,15 +1,15 @@
 /**
  * Pure: what the hub writes into the sheet, laid out by the headers the sheet has now. Columns are
- * found by header name (the add-on's own reading of them, appsscript/src/catalog.ts), so staff may
+ * found by header name (read as the add-on reads them: server/shared/sheet-layout.ts), so staff may
  * reorder columns or add their own; a cell the hub has nothing to say about is `null`, which the
  * Sheets API skips (it never clears a cell the hub does not own).
  */
-import type { PurchaseOrderView } from '../orders/purchase-orders';
-import { STATUS_TEXT } from '../orders/purchase-orders';
-import { formatMinor } from '../orders/money';
+import type { PurchaseOrderView } from '../purchase-orders/desk';
+import { STATUS_TEXT } from '../purchase-orders/desk';
+import { formatMinor } from '../shared/money';
 import type { StoreOps } from '../store/types';
-import { parseHeader } from '../../appsscript/src/catalog';
-import type { Movement } from '../domain/ledger';
+import { parseHeader, type LogColumn, type PoHubColumn } from '../shared/sheet-layout';
+import type { Movement } from '../core/ledger';
 import type { AlertRecord, ConflictRecord, ItemRecord, LevelRecord } from '../store/types';
 
 export type Cell = string | number | null;
@@ -82,7 +82,7 @@ export function syncNote(conflicts: ConflictRecord[]): string {
 }
 
 /** Lays out named values under a log tab's headers (matched without regard to case). */
-export function logRow(headers: unknown[], values: Record<string, Cell>): Cell[] {
+export function logRow(headers: unknown[], values: Partial<Record<string, Cell>>): Cell[] {
   const byName = new Map(Object.entries(values).map(([k, v]) => [k.toLowerCase(), v]));
   const used = new Set<string>();
   return headers.map((h) => {
@@ -93,7 +93,7 @@ export function logRow(headers: unknown[], values: Record<string, Cell>): Cell[]
   });
 }
 
-export function movementValues(m: Movement, channelName: string | null): Record<string, Cell> {
+export function movementValues(m: Movement, channelName: string | null): Record<LogColumn<'Movements'>, Cell> {
   return {
     When: sheetTime(m.occurredAt),
     SKU: m.sku,
@@ -108,12 +108,15 @@ export function movementValues(m: Movement, channelName: string | null): Record<
   };
 }
 
+/** An Orders tab row: a movement fills some columns, a step of the transaction log others. */
+type OrderValues = Partial<Record<LogColumn<'Orders'>, Cell>>;
+
 const ORDER_STATUS: Record<string, string> = { sale: 'sold', return: 'returned', exchange: 'exchanged' };
 
 /** Movements that belong in the Orders tab: a channel's order or refund. */
 export const isOrderMovement = (m: Movement) => m.channelId !== null && m.externalRef !== null && m.reason in ORDER_STATUS;
 
-export function orderValues(m: Movement, channelName: string | null): Record<string, Cell> {
+export function orderValues(m: Movement, channelName: string | null): OrderValues {
   return {
     When: sheetTime(m.occurredAt),
     Channel: channelName ?? m.channelId ?? '',
@@ -137,7 +140,7 @@ const ALERT_WHAT: Record<string, string> = {
   sheet_row_missing: 'No row in the sheet',
 };
 
-export function alertValues(a: AlertRecord, channelName: string | null): Record<string, Cell> {
+export function alertValues(a: AlertRecord, channelName: string | null): Record<LogColumn<'Alerts'>, Cell> {
   return {
     Opened: sheetTime(a.openedAt),
     Severity: a.severity,
@@ -156,7 +159,7 @@ export function conflictStatus(c: ConflictRecord): string {
   return `${c.status}${c.resolvedBy ? ` by ${c.resolvedBy}` : ''} ${sheetTime(c.resolvedAt)}`.trim();
 }
 
-export function conflictValues(c: ConflictRecord): Record<string, Cell> {
+export function conflictValues(c: ConflictRecord): Record<LogColumn<'Conflicts'>, Cell> {
   return {
     Found: sheetTime(c.foundAt),
     SKU: c.sku,
@@ -171,7 +174,7 @@ export function conflictValues(c: ConflictRecord): Record<string, Cell> {
 }
 
 /** The hub-written columns of a Purchase Orders row (docs/orders.md); other cells are left as typed. */
-export function purchaseOrderStatusValues(po: PurchaseOrderView, line: PurchaseOrderView['lines'][number]): Record<string, Cell> {
+export function purchaseOrderStatusValues(po: PurchaseOrderView, line: PurchaseOrderView['lines'][number]): Record<PoHubColumn, Cell> {
   return {
     Status: STATUS_TEXT[po.status],
     Reserved: line.reserved,
@@ -184,7 +187,7 @@ export function purchaseOrderStatusValues(po: PurchaseOrderView, line: PurchaseO
 const STEP_TEXT: Record<string, string> = { placed: 'sold', paid: 'paid', fulfilled: 'fulfilled', updated: 'updated', refund: 'refunded', return: 'returned', exchange: 'exchanged', cancellation: 'cancelled' };
 
 /** Orders tab rows for one step of an order from the transaction log: one per line it concerns. */
-export async function orderStepRows(store: StoreOps, orderId: number, orderEventId: number, channel: (id: string | null) => string | null): Promise<Record<string, Cell>[]> {
+export async function orderStepRows(store: StoreOps, orderId: number, orderEventId: number, channel: (id: string | null) => string | null): Promise<OrderValues[]> {
   const ops = store.orders();
   const order = await ops.getOrder(orderId);
   if (!order) return [];
@@ -206,7 +209,7 @@ export async function orderStepRows(store: StoreOps, orderId: number, orderEvent
   };
   const stepLines = (step.detail.lines as { lineId: string; quantity: number; restock?: boolean }[] | undefined) ?? [];
   if (stepLines.length === 0) return [{ ...base, SKU: '', Location: '', Quantity: '', 'Unit price': '', 'Line total': '', Amount: step.amount === null ? '' : amount(step.amount), Note: '' }];
-  const out: Record<string, Cell>[] = [];
+  const out: OrderValues[] = [];
   for (const sl of stepLines) {
     const line = lines.find((l) => l.lineId === sl.lineId);
     const m = moved.find((x) => x.orderEventId === step.id && (line?.sku ? x.sku === line.sku : true));

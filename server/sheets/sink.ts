@@ -10,18 +10,17 @@
  * Values are sent RAW: text stays text (a note starting with "=" never becomes a formula).
  */
 import type { SheetsConfig } from '../config';
-import type { Movement } from '../domain/ledger';
+import type { Movement } from '../core/ledger';
 import type { Logger } from '../log';
 import { DeliveryError, notSentInTime, type EntryResult, type Sink } from '../outbox/dispatcher';
 import { SpacedWindowLimiter, type Limiter } from '../outbox/rate-limit';
 import { parseRetryAfter } from '../util';
 import type { AlertRecord, OutboxEntry, Store } from '../store/types';
 import type { AlertInput } from '../announce';
-import { SKU_METADATA_KEY } from '../../appsscript/src/catalog';
-import { PO_LINE_METADATA_KEY } from '../../appsscript/src/purchase-orders';
+import { PO_LINE_METADATA_KEY, SKU_METADATA_KEY } from '../shared/sheet-layout';
 import type { SheetsApi } from './client';
 import { alertValues, catalogRow, conflictStatus, conflictValues, logRow, movementValues, orderStepRows, orderValues, purchaseOrderStatusValues, quoteTab, type Cell } from './rows';
-import type { PurchaseOrderView } from '../orders/purchase-orders';
+import type { PurchaseOrderView } from '../purchase-orders/desk';
 
 export const SHEETS_SINK = 'sheets';
 export const CONFLICT_METADATA_KEY = 'stockrelay.conflict';

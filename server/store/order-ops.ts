@@ -6,7 +6,7 @@
 import { sql, type Kysely, type Selectable } from 'kysely';
 import type { Database } from './schema';
 import type { Dialect } from './types';
-import type { Movement } from '../domain/ledger';
+import type { Movement } from '../core/ledger';
 import type { OrderLineDetail } from '../connectors/types';
 
 const num = (v: number | string | null | undefined): number | null => (v === null || v === undefined ? null : Number(v));

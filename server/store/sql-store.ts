@@ -1,6 +1,6 @@
 import { Kysely, Migrator, sql, type Selectable, type Transaction } from 'kysely';
-import { MovementError, countDelta, effectOf, levelBoundError, validateMovement, type Level, type Movement, type MovementInput, type Reason, type Source } from '../domain/ledger';
-import { MAX_QUANTITY, MAX_QUANTITY_TEXT } from '../domain/quantity';
+import { MovementError, countDelta, effectOf, levelBoundError, validateMovement, type Level, type Movement, type MovementInput, type Reason, type Source } from '../core/ledger';
+import { MAX_QUANTITY, MAX_QUANTITY_TEXT } from '../shared/quantity';
 import { migrationProvider } from './migrations';
 import { OrderOps } from './order-ops';
 import type { Database } from './schema';

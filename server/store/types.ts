@@ -1,4 +1,4 @@
-import type { Movement, MovementInput } from '../domain/ledger';
+import type { Movement, MovementInput } from '../core/ledger';
 import type { InboxStatus, OutboxStatus } from './schema';
 import type { OrderOps } from './order-ops';
 

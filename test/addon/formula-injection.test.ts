@@ -2,12 +2,12 @@
  * Issue #15, item 20: the add-on wrote SKUs and titles with setValues into the Reorder and Dashboard
  * tabs, so a SKU starting with "=" became a formula in the supplier's sheet. Every text the add-on
  * writes now goes through one helper (appsscript/src/cells.ts) with the rule of the hub's CSV
- * export (server/orders/reports.ts csvField): a leading =, +, -, @, tab or CR is written behind an
+ * export (server/reports/reports.ts csvField): a leading =, +, -, @, tab or CR is written behind an
  * apostrophe, which Sheets keeps as plain text. The fake sheet takes such a text as a formula,
  * as Sheets does.
  */
 import { safeCell, safeRows } from '../../appsscript/src/cells';
-import { csvField } from '../../server/orders/reports';
+import { csvField } from '../../server/reports/reports';
 import { pasteInto, type FakeSheet } from './fakes/gas';
 import { catalog, rig } from './fakes/env';
 

@@ -5,7 +5,7 @@
  * saved copy) is sent whenever the event has no old value. Checked with the hub's own reading of
  * the relay (planRelay): what it will compare with its on hand.
  */
-import { planRelay } from '../../server/domain/relay';
+import { planRelay } from '../../server/core/relay';
 import { readShadow, shadowKey, UNKNOWN_OLD_VALUE } from '../../appsscript/src/shadow';
 import { ChunkedStore } from '../../appsscript/src/store';
 import { pasteInto, typeInto } from './fakes/gas';

@@ -3,7 +3,7 @@
  * and the adjust form, which sends a signed `adjustment` relay from the sidebar. Each section that
  * cannot be read says why in plain words, without blanking the others.
  */
-import { ADJUSTMENT_REASONS as HUB_REASONS } from '../../server/domain/relay';
+import { ADJUSTMENT_REASONS as HUB_REASONS } from '../../server/shared/relay';
 import { ADJUSTMENT_REASONS, checkAdjustForm } from '../../appsscript/src/sidebar-api';
 import { catalog, rig } from './fakes/env';
 import { furnishedRig } from './fakes/furnished';

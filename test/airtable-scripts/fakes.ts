@@ -19,7 +19,8 @@ import vm from 'node:vm';
 import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
 import { buildAirtableScripts } from '../../airtable-scripts/build';
-import { checkRelay, Relay } from '../../server/domain/relay';
+import { checkRelay } from '../../server/core/relay';
+import { Relay } from '../../server/shared/relay';
 import { RelayVerifier, signRelay as hubSign } from '../../server/relay/verify';
 import { RELAY_SECRET } from '../helpers/hub';
 

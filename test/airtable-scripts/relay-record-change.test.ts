@@ -29,7 +29,7 @@ test('a count typed into On hand reaches the hub as one signed edit_batch, old v
   expect(r.error).toBeNull();
   expect(r.outputs).toEqual({ status: 'sent', message: expect.stringContaining('(event 41)'), eventId: 41 });
   expect(r.outputs.message).toMatch(/ART-0001.*On hand 10 → 12/);
-  expect(r.hub.invalid).toEqual([]); // the hub's own schema (server/domain/relay.ts) accepts the body
+  expect(r.hub.invalid).toEqual([]); // the hub's own schema (server/core/relay.ts) accepts the body
   expect(r.hub.stored).toHaveLength(1);
   const { id, body } = r.hub.stored[0]!;
   expect(id).toMatch(new RegExp(`^airtable-${REC}-[0-9a-f]{16}$`));

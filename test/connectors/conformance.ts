@@ -27,7 +27,7 @@
  * - capabilities are true: every declared webhook topic was sent and translated, every polled feed read.
  */
 import fc from 'fast-check';
-import { planFacts } from '../../server/channels/plan';
+import { planFacts } from '../../server/core/channel-plan';
 import { ChannelSink } from '../../server/channels/sink';
 import type { ChannelConfig, DispatchConfig } from '../../server/config';
 import type { ApiFaults, Emulator, LoopbackEmulator } from '../../server/connectors/emulator';

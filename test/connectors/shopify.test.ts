@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import fc from 'fast-check';
-import { matchCatalog } from '../../server/connectors/catalog';
+import { matchCatalog } from '../../server/core/catalog-match';
 import { ConnectorError, TranslateError, type Connector, type PushTarget } from '../../server/connectors/types';
 import { definition, createShopifyConnector } from '../../server/connectors/shopify';
 import { ShopifyEmulator } from '../../server/connectors/shopify/emulator';

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import fc from 'fast-check';
 import { WebhooksHelper } from 'square';
-import { matchCatalog } from '../../server/connectors/catalog';
+import { matchCatalog } from '../../server/core/catalog-match';
 import { ConnectorError, TranslateError, type ChannelFact, type Connector, type PushTarget } from '../../server/connectors/types';
 import { capabilities, createSquareConnector, definition } from '../../server/connectors/square';
 import { DEFAULT_SQUARE_VERSION, MAX_BATCH } from '../../server/connectors/square/client';

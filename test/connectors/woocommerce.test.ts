@@ -6,7 +6,7 @@
 import crypto from 'node:crypto';
 import fc from 'fast-check';
 import WooCommerceRestApi from '@woocommerce/woocommerce-rest-api';
-import { matchCatalog } from '../../server/connectors/catalog';
+import { matchCatalog } from '../../server/core/catalog-match';
 import { ConnectorError, TranslateError, type ChannelFact, type Connector, type PushTarget } from '../../server/connectors/types';
 import { definition, createWooConnector } from '../../server/connectors/woocommerce';
 import { WooEmulator, phpJson } from '../../server/connectors/woocommerce/emulator';

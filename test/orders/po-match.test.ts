@@ -12,7 +12,7 @@ import {
   type PoForMatch,
   type PoLineState,
   type ShortPolicy,
-} from '../../server/orders/po-match';
+} from '../../server/core/po-match';
 
 const line = (n: number, sku: string, location: string, ordered: number, reserved = 0, dropped = 0): PoLineState => ({ line: n, sku, location, ordered, reserved, dropped });
 const po = (id: number, policy: ShortPolicy, lines: PoLineState[]): PoForMatch => ({ id, number: `PO-${id}`, policy, lines });

@@ -3,7 +3,7 @@
  * stock on the way never asks for more, in-stock days match a forward replay of the history).
  */
 import fc from 'fast-check';
-import { reorderWindow, suggestReorder, type ReorderInput } from '../../server/orders/reorder';
+import { reorderWindow, suggestReorder, type ReorderInput } from '../../server/core/reorder';
 
 const DAY = 86_400_000;
 const NOW = '2026-03-10T12:00:00.000Z';

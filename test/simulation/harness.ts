@@ -25,7 +25,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { loadConfig, type HubConfig } from '../../server/config';
 import type { Emulator } from '../../server/connectors/emulator';
-import type { Movement } from '../../server/domain/ledger';
+import type { Movement } from '../../server/core/ledger';
 import { createHub, type Hub } from '../../server/hub';
 import { createLogger } from '../../server/log';
 import { signRelay } from '../../server/relay/verify';

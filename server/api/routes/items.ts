@@ -4,10 +4,10 @@
  */
 import { Type } from '@sinclair/typebox';
 import type { Request } from 'express';
-import { REASONS, SOURCES } from '../../domain/ledger';
-import { ADJUSTMENT_REASONS } from '../../domain/relay';
-import { MAX_QUANTITY, MAX_QUANTITY_TEXT } from '../../domain/quantity';
-import { locationLevelView } from '../../domain/views';
+import { REASONS, SOURCES } from '../../core/ledger';
+import { ADJUSTMENT_REASONS } from '../../shared/relay';
+import { MAX_QUANTITY, MAX_QUANTITY_TEXT } from '../../shared/quantity';
+import { locationLevelView } from '../../core/views';
 import type { ItemRecord } from '../../store/types';
 import { submit } from '../booking';
 import type { ApiContext } from '../context';

@@ -8,7 +8,7 @@ import { Type } from '@sinclair/typebox';
 import type { Request, Response } from 'express';
 import type { Outcome } from '../../core/booking';
 import type { InboxEntry } from '../../store/types';
-import { MAX_QUANTITY, MAX_QUANTITY_TEXT } from '../../domain/quantity';
+import { MAX_QUANTITY, MAX_QUANTITY_TEXT } from '../../shared/quantity';
 import { waitForOutcome } from '../booking';
 import type { ApiContext } from '../context';
 import { AppError } from '../errors';

@@ -2,7 +2,7 @@
  * The merged transaction log of every channel's orders, its export for the accounts, and the audit
  * export (docs/orders.md). Reads only: orders are booked from the channels' events.
  */
-import { auditExport, expandOrders, orderPage, transactionExport } from '../../orders/reports';
+import { auditExport, expandOrders, orderPage, transactionExport } from '../../reports/reports';
 import { AppError } from '../errors';
 import { cursorOf, pageLimit } from '../http';
 import type { Resource } from '../route';

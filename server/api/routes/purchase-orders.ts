@@ -4,8 +4,8 @@
  */
 import { Type } from '@sinclair/typebox';
 import type { Request, Response } from 'express';
-import { PurchaseOrderFields } from '../../domain/relay';
-import { viewOf } from '../../orders/purchase-orders';
+import { PurchaseOrderFields } from '../../shared/relay';
+import { viewOf } from '../../purchase-orders/desk';
 import type { ApiContext } from '../context';
 import { AppError } from '../errors';
 import { cursorOf, nextCursor, pageLimit } from '../http';

@@ -1,7 +1,7 @@
 /** Sales reports, the dashboard, and reorder suggestions with each item's lead time and safety stock (docs/orders.md). */
 import { Type } from '@sinclair/typebox';
-import { MAX_QUANTITY } from '../../domain/quantity';
-import { checkReorder, dashboard, reorderReport, salesReport } from '../../orders/reports';
+import { MAX_QUANTITY } from '../../shared/quantity';
+import { checkReorder, dashboard, reorderReport, salesReport } from '../../reports/reports';
 import { AppError } from '../errors';
 import type { Resource } from '../route';
 import { admin, adminErrors, err } from '../schemas';

@@ -4,8 +4,8 @@
  */
 import { Type } from '@sinclair/typebox';
 import type { Request, Response } from 'express';
-import { MAX_QUANTITY } from '../../domain/quantity';
-import { ownValue } from '../../util';
+import { MAX_QUANTITY } from '../../shared/quantity';
+import { ownValue } from '../../core/keys';
 import type { ApiContext, SandboxView } from '../context';
 import { AppError } from '../errors';
 import type { Resource } from '../route';

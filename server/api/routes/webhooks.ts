@@ -5,7 +5,7 @@
 import { Type } from '@sinclair/typebox';
 import type { Request, Response } from 'express';
 import { CONNECTORS, inWords } from '../../connectors';
-import { boundedKey } from '../../util';
+import { boundedKey } from '../../core/keys';
 import type { ApiContext } from '../context';
 import { AppError } from '../errors';
 import { rawBody } from '../http';

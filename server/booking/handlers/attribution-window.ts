@@ -3,12 +3,12 @@
  * read back, and what nobody explained is booked as a change made on the channel, or cleared, or
  * our number is sent again when our update crossed a sale.
  */
-import { changedOnChannelSince, landedLevel, stateOf, windowEnded } from '../../channels/attribution';
+import { changedOnChannelSince, landedLevel, stateOf, windowEnded } from '../../core/attribution';
 import type { ConnectedChannel } from '../../channels/registry';
 import { ATTRIBUTION_WINDOW, statusOf, type Outcome } from '../../core/booking';
-import { MAX_QUANTITY_TEXT, isBoundedQuantity } from '../../domain/quantity';
+import { MAX_QUANTITY_TEXT, isBoundedQuantity } from '../../shared/quantity';
 import type { ChannelLevelRecord, InboxEntry, Store } from '../../store/types';
-import { ownValue } from '../../util';
+import { ownValue } from '../../core/keys';
 import { applyCommand } from '../apply';
 import { attributionWindowMs, type BookingContext, type BookingDeps } from '../context';
 import { followUp, listedOn, pushesFor } from '../follow-up';

@@ -4,13 +4,13 @@
  * should show, and written into the transaction log (docs/orders.md).
  */
 import { MAX_PLATFORM_ID, rejected, statusOf, type CommandResult, type Outcome } from '../../core/booking';
-import { planFacts } from '../../channels/plan';
+import { planFacts } from '../../core/channel-plan';
 import { resolveLines, type LineToResolve } from '../../channels/registry';
 import type { ChannelConfig } from '../../config';
 import type { ChannelFact } from '../../connectors/types';
-import { MAX_QUANTITY_TEXT, isBoundedQuantity } from '../../domain/quantity';
+import { MAX_QUANTITY_TEXT, isBoundedQuantity } from '../../shared/quantity';
 import { readPrepared } from '../../inbox/prepare';
-import { guardReturns, recordOrderFacts } from '../../orders/log';
+import { guardReturns, recordOrderFacts } from '../../sales-log/transaction-log';
 import type { InboxEntry } from '../../store/types';
 import { applyCommand } from '../apply';
 import { ordersConfig, type BookingContext } from '../context';

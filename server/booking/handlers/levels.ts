@@ -4,9 +4,9 @@
  * a sale booked after the channel's own level already moved is not counted twice.
  */
 import type { CommandResult } from '../../core/booking';
-import { bookedOnChannel, observe, stateOf } from '../../channels/attribution';
+import { bookedOnChannel, observe, stateOf } from '../../core/attribution';
 import type { ChannelConfig } from '../../config';
-import type { BookingCommand } from '../../domain/relay';
+import type { BookingCommand } from '../../core/relay';
 import { applyCommand } from '../apply';
 import { attributionWindowMs, type BookingContext } from '../context';
 

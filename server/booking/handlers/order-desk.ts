@@ -3,13 +3,13 @@
  * the desks (server/orders/) decide, and what they book goes through the same path as every event.
  */
 import { rejected, statusOf, type CommandResult, type Outcome } from '../../core/booking';
-import type { Source } from '../../domain/ledger';
-import type { Relay } from '../../domain/relay';
+import type { Source } from '../../core/ledger';
+import type { Relay } from '../../shared/relay';
 
 /** A purchase order typed in the sheet, or its cancellation. */
 type SheetOrder = Extract<Relay, { kind: 'purchase_order' | 'purchase_order_cancel' }>;
-import { cancelPurchaseOrder, fulfilPurchaseOrder, submitPurchaseOrder, type PurchaseOrderInput } from '../../orders/purchase-orders';
-import { createSupplierOrder, receiveSupplierOrder, updateSupplierOrderStatus, type ReceiptInput, type StatusInput, type SupplierOrderInput } from '../../orders/supplier-orders';
+import { cancelPurchaseOrder, fulfilPurchaseOrder, submitPurchaseOrder, type PurchaseOrderInput } from '../../purchase-orders/desk';
+import { createSupplierOrder, receiveSupplierOrder, updateSupplierOrderStatus, type ReceiptInput, type StatusInput, type SupplierOrderInput } from '../../purchase-orders/supplier-orders';
 import type { InboxEntry } from '../../store/types';
 import type { BookingContext } from '../context';
 import { deskFor } from '../desk';

@@ -3,7 +3,7 @@
  * reported it, through the same attribution rules.
  */
 import { rejected, type Outcome } from '../../core/booking';
-import { isBoundedQuantity } from '../../domain/quantity';
+import { isBoundedQuantity } from '../../shared/quantity';
 import type { InboxEntry } from '../../store/types';
 import type { BookingContext } from '../context';
 import { beyondBound } from './channel-event';

@@ -1,9 +1,10 @@
 /**
  * A relay: an edit from the sheet, Airtable or the API (counts, adjustments, catalog changes, a sync
- * request), planned into booking commands (server/domain/relay.ts) and booked one by one.
+ * request), planned into booking commands (server/core/relay.ts) and booked one by one.
  */
 import { rejected, statusOf, type CommandResult, type Outcome } from '../../core/booking';
-import { RelayInputError, isPurchaseOrderRelay, planRelay, type Command, type Relay } from '../../domain/relay';
+import { RelayInputError, planRelay, type Command } from '../../core/relay';
+import { isPurchaseOrderRelay, type Relay } from '../../shared/relay';
 import type { InboxEntry } from '../../store/types';
 import { chunks } from '../../util';
 import { applyCommand } from '../apply';

@@ -26,7 +26,7 @@
  */
 import crypto from 'node:crypto';
 import http from 'node:http';
-import { formatMinor } from '../../orders/money';
+import { formatMinor } from '../../shared/money';
 import { DEFAULT_PRICE, LoopbackEmulator, commonApiFault, WebhookSender, applyPpm, percentPpm, unitShare, type ApiFaults, type Emulator, type EmulatorProduct, type OutgoingWebhook, type SaleMoney, type WebhookFaults } from '../emulator';
 import { DEFAULT_API_VERSION } from './client';
 import { gidNumber } from './ids';

@@ -36,7 +36,7 @@
  */
 import crypto from 'node:crypto';
 import http from 'node:http';
-import { formatMinor } from '../../orders/money';
+import { formatMinor } from '../../shared/money';
 import { DEFAULT_PRICE, LoopbackEmulator, WebhookSender, WindowCounter, applyPpm, percentPpm, unitShare, type ApiFaults, type Emulator, type EmulatorProduct, type OutgoingWebhook, type RequestWindow, type SaleMoney, type WebhookFaults } from '../emulator';
 import { WOO_LOCATION } from './translate';
 import { signWooWebhook } from './verify';

@@ -1,5 +1,5 @@
 /** What the connectors' order tests ask of translated facts. */
-import { planFacts } from '../../../server/channels/plan';
+import { planFacts } from '../../../server/core/channel-plan';
 import type { ChannelFact, OrderDetails } from '../../../server/connectors/types';
 
 /** The order details a sale, cancellation or order update carries. */

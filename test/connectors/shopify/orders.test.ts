@@ -8,7 +8,7 @@ import { ShopifyEmulator } from '../../../server/connectors/shopify/emulator';
 import { translate } from '../../../server/connectors/shopify/translate';
 import { verifyShopifyWebhook } from '../../../server/connectors/shopify/verify';
 import type { ChannelFact, OrderDetails } from '../../../server/connectors/types';
-import { toMinor } from '../../../server/orders/money';
+import { toMinor } from '../../../server/shared/money';
 import { WebhookSink } from '../helpers/webhook-sink';
 import { booked, orderOf } from '../helpers/facts';
 

@@ -7,7 +7,7 @@ import type { ChannelFact, OrderDetails } from '../../../server/connectors/types
 import { WooEmulator } from '../../../server/connectors/woocommerce/emulator';
 import { translate } from '../../../server/connectors/woocommerce/translate';
 import { verifyWooWebhook } from '../../../server/connectors/woocommerce/verify';
-import { toMinor } from '../../../server/orders/money';
+import { toMinor } from '../../../server/shared/money';
 import { TOPIC_OF, WebhookSink } from '../helpers/webhook-sink';
 import { booked, orderOf } from '../helpers/facts';
 

@@ -3,9 +3,9 @@
  * a supplier's delay or backorder moves the expected date and, by policy, decides what the
  * item's listings do while it is out of stock (hide, or keep listed) through the item's hold.
  */
-import type { BookingCommand } from '../domain/relay';
-import type { Source } from '../domain/ledger';
-import { MAX_QUANTITY_TEXT, quantityProblem } from '../domain/quantity';
+import type { BookingCommand } from '../core/relay';
+import type { Source } from '../core/ledger';
+import { MAX_QUANTITY_TEXT, quantityProblem } from '../shared/quantity';
 import type { CommandResult } from '../core/booking';
 import type { SupplierOrderRecord, SupplierOrderStatus } from '../store/order-ops';
 import type { StoreOps } from '../store/types';

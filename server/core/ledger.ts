@@ -1,7 +1,7 @@
 /**
  * The ledger's pure core: no I/O, no clock. See docs/ledger.md.
  */
-import { MAX_QUANTITY, MAX_QUANTITY_TEXT } from './quantity';
+import { MAX_QUANTITY, MAX_QUANTITY_TEXT } from '../shared/quantity';
 
 export const REASONS = [
   'sale',

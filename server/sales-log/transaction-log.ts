@@ -7,9 +7,9 @@
 import type { OrdersConfig } from '../config';
 import type { ChannelFact, FactLine, OrderDetails } from '../connectors/types';
 import type { OrderEventKind, OrderEventRecord, OrderLineRecord, OrderOps, OrderRecord } from '../store/order-ops';
-import type { Movement } from '../domain/ledger';
+import type { Movement } from '../core/ledger';
 import type { StoreOps } from '../store/types';
-import { cancelKey, refundKey, saleKey } from '../channels/plan';
+import { cancelKey, refundKey, saleKey } from '../core/channel-plan';
 
 export interface LogContext {
   channelId: string;

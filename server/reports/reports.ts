@@ -8,9 +8,9 @@ import type { Announcer } from '../announce';
 import type { HubConfig } from '../config';
 import type { OrderQuery, OrderRecord } from '../store/order-ops';
 import type { Store, StoreOps } from '../store/types';
-import { formatMinor } from './money';
+import { formatMinor } from '../shared/money';
 import { nextCursor } from '../api/http';
-import { reorderWindow, suggestReorder, type ReorderSuggestion } from './reorder';
+import { reorderWindow, suggestReorder, type ReorderSuggestion } from '../core/reorder';
 
 export interface Money {
   currency: string;

@@ -2,7 +2,7 @@
  * Catalog discovery, the pure part: match the platform's listings to our SKUs. A SKU listed twice
  * is reported, never guessed at; an empty SKU is unmatched.
  */
-import type { DiscoveryReport, PlatformListing } from './types';
+import type { DiscoveryReport, PlatformListing } from './facts';
 
 export function matchCatalog(ourSkus: Iterable<string>, listings: PlatformListing[]): DiscoveryReport {
   const ours = new Set(ourSkus);

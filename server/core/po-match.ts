@@ -3,7 +3,7 @@
  * the lines' current state from the store, and books what comes back (reservations, drops and the
  * new status) in one transaction.
  */
-import { MAX_QUANTITY, MAX_QUANTITY_TEXT } from '../domain/quantity';
+import { MAX_QUANTITY, MAX_QUANTITY_TEXT } from '../shared/quantity';
 
 export type ShortPolicy = 'reject' | 'waitlist' | 'split' | 'split_waitlist';
 

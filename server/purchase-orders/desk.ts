@@ -4,12 +4,12 @@
  * transaction, so a reservation and the PO's new status commit together or not at all.
  */
 import type { PurchaseOrdersConfig, ShortPolicy } from '../config';
-import type { BookingCommand } from '../domain/relay';
-import type { Source } from '../domain/ledger';
+import type { BookingCommand } from '../core/relay';
+import type { Source } from '../core/ledger';
 import type { CommandResult } from '../core/booking';
 import type { PurchaseOrderLineRecord, PurchaseOrderRecord, PurchaseOrderStatus } from '../store/order-ops';
 import type { StoreOps } from '../store/types';
-import { checkPurchaseOrderInput, matchPurchaseOrder, reevaluateWaitlist, stockKey, type MatchResult, type PoForMatch } from './po-match';
+import { checkPurchaseOrderInput, matchPurchaseOrder, reevaluateWaitlist, stockKey, type MatchResult, type PoForMatch } from '../core/po-match';
 
 export interface PurchaseOrderInput {
   number: string;

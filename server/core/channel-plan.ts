@@ -5,9 +5,9 @@
  * two different webhooks carrying the same order, is booked once. Levels a channel reports are not
  * booked here: they are recorded as observations (the engine attributes them, docs/connectors.md).
  */
-import type { BookingCommand } from '../domain/relay';
-import type { ChannelFact, FactLine } from '../connectors/types';
-import { boundedKey } from '../util';
+import type { BookingCommand } from './relay';
+import type { ChannelFact, FactLine } from './facts';
+import { boundedKey } from './keys';
 
 /** A fact line whose SKU and location the hub has resolved (null when it could not). */
 export interface ResolvedLine {

@@ -1,6 +1,20 @@
-import type { ChannelConfig } from '../config';
+/**
+ * Views of the ledger's numbers: what a location holds and what each channel mapped to it shows.
+ */
 import { available, publishedLevel, type Level } from './ledger';
-import { ownValue } from '../util';
+import { ownValue } from './keys';
+
+/** A channel as the rules see it: the config's `ChannelConfig` is this and more. */
+export interface ChannelMapping {
+  id: string;
+  name: string;
+  /** A platform with a connector (`PLATFORMS` in server/config.ts). */
+  platform: string;
+  /** Our location id → the channel's own id for it. */
+  locations: Record<string, string>;
+  buffer: number;
+  cap: number | null;
+}
 
 export interface ChannelLevel {
   channelId: string;
@@ -21,7 +35,7 @@ export interface LocationLevelView {
 }
 
 /** Pure: a location's numbers and what each channel mapped to that location should show. */
-export function locationLevelView(locationId: string, level: Level, channels: ChannelConfig[]): LocationLevelView {
+export function locationLevelView(locationId: string, level: Level, channels: ChannelMapping[]): LocationLevelView {
   return {
     locationId,
     onHand: level.onHand,
