@@ -13,8 +13,8 @@
 import type { NotifyConfig } from './config';
 import type { AlertRecord, StoreOps } from './store/types';
 
-/** What `openAlert` takes: kind, severity, the item, location and channel it is about, and the message. */
-export type AlertInput = Parameters<StoreOps['openAlert']>[0];
+/** What `alerts.open` takes: kind, severity, the item, location and channel it is about, and the message. */
+export type AlertInput = Parameters<StoreOps['alerts']['open']>[0];
 
 /** A place that shows alerts, written through the outbox in the caller's transaction. */
 export interface AlertReceiver {
@@ -37,7 +37,7 @@ export class Alerts {
    * and announces it everywhere; returns it, or null when it was open already (nothing is sent twice).
    */
   async raise(tx: StoreOps, input: AlertInput, now: string): Promise<AlertRecord | null> {
-    const opened = await tx.openAlert(input, now);
+    const opened = await tx.alerts.open(input, now);
     if (opened) await this.announce(tx, opened, now);
     return opened;
   }
@@ -46,7 +46,7 @@ export class Alerts {
   async announce(tx: StoreOps, alert: AlertRecord, now: string): Promise<void> {
     for (const r of this.receivers) await r.alert(tx, alert, now);
     for (const n of this.notify) {
-      if (n.topics.includes('alert.raised')) await tx.enqueue({ sink: `notify:${n.id}`, topic: 'alert.raised', coalesceKey: null, payload: { alert } }, now);
+      if (n.topics.includes('alert.raised')) await tx.outbox.enqueue({ sink: `notify:${n.id}`, topic: 'alert.raised', coalesceKey: null, payload: { alert } }, now);
     }
   }
 }

@@ -157,7 +157,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(readBody(MAX_BODY_BYTES));
 
   async function itemViews(items: ItemRecord[]) {
-    const levels = await store.levelsFor(items.map((i) => i.sku));
+    const levels = await store.ledger.levelsFor(items.map((i) => i.sku));
     return items.map((item) => {
       const mine = levels.filter((l) => l.sku === item.sku);
       const locationIds = [...new Set([...deps.config.locations.map((l) => l.id), ...mine.map((l) => l.locationId)])];
@@ -189,7 +189,7 @@ export function createApp(deps: AppDeps): express.Express {
     });
     try {
       while (Date.now() < deadline) {
-        const e = await store.getInbox(eventId);
+        const e = await store.inbox.get(eventId);
         if (e && e.status !== 'received') return e;
         await new Promise<void>((resolve) => {
           const t = setTimeout(resolve, Math.min(100, Math.max(0, deadline - Date.now())));
@@ -241,7 +241,7 @@ export function createApp(deps: AppDeps): express.Express {
     }
   });
   app.get('/metrics', async (_req, res) => {
-    const [inbox, outbox, feeds] = await Promise.all([store.countInbox(), store.countOutbox(), deps.feeds?.() ?? Promise.resolve([])]);
+    const [inbox, outbox, feeds] = await Promise.all([store.inbox.count(), store.outbox.count(), deps.feeds?.() ?? Promise.resolve([])]);
     metrics.inboxBacklog.reset();
     for (const [k, v] of Object.entries(inbox)) metrics.inboxBacklog.set({ status: k }, v);
     metrics.outboxBacklog.reset();
@@ -442,7 +442,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.get('/v1/sandbox/levels/:sku', wrap(async (req, res) => {
     if (!deps.sandbox) throw new AppError(404, 'not_sandbox', 'The hub is not in sandbox mode.');
     const sku = String(req.params.sku);
-    const item = await store.getItem(sku);
+    const item = await store.items.get(sku);
     if (!item) throw new AppError(404, 'unknown_sku', `SKU "${sku}" is not in the catalog.`);
     const [view] = await itemViews([item]);
     res.json({
@@ -484,7 +484,7 @@ export function createApp(deps: AppDeps): express.Express {
   }));
 
   app.get('/v1/locations', wrap(async (_req, res) => {
-    res.json({ locations: await store.listLocations() });
+    res.json({ locations: await store.locations.list() });
   }));
   const channelView = (c: HubConfig['channels'][number]) => ({
     id: c.id,
@@ -556,28 +556,28 @@ export function createApp(deps: AppDeps): express.Express {
   }));
   app.get('/v1/channels/:channelId/listings', wrap(async (req, res) => {
     const ch = connected(String(req.params.channelId));
-    const [listings, levels] = await Promise.all([store.listListings(ch.config.id), store.listChannelLevels(ch.config.id)]);
+    const [listings, levels] = await Promise.all([store.listings.list(ch.config.id), store.channelLevels.list(ch.config.id)]);
     res.json({ listings, levels });
   }));
 
   app.get('/v1/items', wrap(async (req, res) => {
     const limit = pageLimit(req);
     const status = req.query.status as 'active' | 'archived' | undefined;
-    const items = await store.listItems({ limit, cursor: cursorOf(req), status });
+    const items = await store.items.list({ limit, cursor: cursorOf(req), status });
     res.json({ items: await itemViews(items), nextCursor: nextCursor(items, limit, (i) => i.sku) });
   }));
 
   app.get('/v1/items/:sku', wrap(async (req, res) => {
-    const item = await store.getItem(String(req.params.sku));
+    const item = await store.items.get(String(req.params.sku));
     if (!item) throw new AppError(404, 'unknown_sku', `SKU "${String(req.params.sku)}" is not in the catalog.`);
     res.json((await itemViews([item]))[0]);
   }));
 
   app.get('/v1/items/:sku/movements', wrap(async (req, res) => {
     const sku = String(req.params.sku);
-    if (!(await store.getItem(sku))) throw new AppError(404, 'unknown_sku', `SKU "${sku}" is not in the catalog.`);
+    if (!(await store.items.get(sku))) throw new AppError(404, 'unknown_sku', `SKU "${sku}" is not in the catalog.`);
     const limit = pageLimit(req);
-    const rows = await store.listMovements(sku, { limit, cursor: cursorOf(req) });
+    const rows = await store.ledger.listMovements(sku, { limit, cursor: cursorOf(req) });
     res.json({ movements: rows, nextCursor: nextCursor(rows, limit, (m) => m.id) });
   }));
 
@@ -593,10 +593,10 @@ export function createApp(deps: AppDeps): express.Express {
     const key = req.get('idempotency-key');
     const body = JSON.stringify(relay);
     const dedupeKey = `api:${key ?? crypto.randomUUID()}`;
-    let stored = await store.insertInbox({ dedupeKey, source: 'api', kind: relay.kind, headers: { 'user-agent': req.get('user-agent') ?? '' }, body }, clock().toISOString());
+    let stored = await store.inbox.insert({ dedupeKey, source: 'api', kind: relay.kind, headers: { 'user-agent': req.get('user-agent') ?? '' }, body }, clock().toISOString());
     if (!stored) {
       // The same Idempotency-Key again: answer with the first request's outcome, if it was the same request.
-      const prior = await store.inboxByKey(dedupeKey);
+      const prior = await store.inbox.byKey(dedupeKey);
       if (!prior) throw new AppError(409, 'idempotency_key_reused', 'This Idempotency-Key is in use by a request still being stored; try again.');
       if (!sameRequest(prior.body, relay)) {
         throw new AppError(409, 'idempotency_key_reused', 'This Idempotency-Key was already used for a different request; use a new key.');
@@ -625,23 +625,23 @@ export function createApp(deps: AppDeps): express.Express {
 
   app.get('/v1/alerts', wrap(async (req, res) => {
     const limit = pageLimit(req);
-    const rows = await store.listAlerts({ limit, cursor: cursorOf(req), status: req.query.status as 'open' | 'resolved' | undefined });
+    const rows = await store.alerts.list({ limit, cursor: cursorOf(req), status: req.query.status as 'open' | 'resolved' | undefined });
     res.json({ alerts: rows, nextCursor: nextCursor(rows, limit, (a) => a.id) });
   }));
 
   // --- Conflicts: sheet edits that met a newer change (docs/conflicts.md) ----------------------------
   async function conflictViews(rows: ConflictRecord[]) {
-    const levels = await store.levelsFor([...new Set(rows.map((c) => c.sku))]);
+    const levels = await store.ledger.levelsFor([...new Set(rows.map((c) => c.sku))]);
     return rows.map((c) => ({ ...c, hubNow: levels.find((l) => l.sku === c.sku && l.locationId === c.locationId)?.onHand ?? 0 }));
   }
   app.get('/v1/conflicts', wrap(async (req, res) => {
     const limit = pageLimit(req);
     const status = (req.query.status as string | undefined) ?? 'open';
-    const rows = await store.listConflicts({ limit, cursor: cursorOf(req), status: status === 'all' ? undefined : (status as ConflictRecord['status']), sku: req.query.sku as string | undefined });
+    const rows = await store.conflicts.list({ limit, cursor: cursorOf(req), status: status === 'all' ? undefined : (status as ConflictRecord['status']), sku: req.query.sku as string | undefined });
     res.json({ conflicts: await conflictViews(rows), nextCursor: nextCursor(rows, limit, (c) => c.id) });
   }));
   app.get('/v1/conflicts/:id', wrap(async (req, res) => {
-    const c = await store.getConflict(Number(req.params.id));
+    const c = await store.conflicts.get(Number(req.params.id));
     if (!c) throw new AppError(404, 'unknown_conflict', `There is no conflict ${String(req.params.id)}.`);
     res.json((await conflictViews([c]))[0]);
   }));
@@ -655,17 +655,17 @@ export function createApp(deps: AppDeps): express.Express {
       const answer = async (status: number, c: ConflictRecord, eventId: number | null, message: string) => {
         res.status(status).json({ conflict: (await conflictViews([c]))[0], eventId, message });
       };
-      const before = await store.getConflict(id);
+      const before = await store.conflicts.get(id);
       if (!before) throw new AppError(404, 'unknown_conflict', `There is no conflict ${id}; nothing was changed.`);
       if (before.status === done) return answer(200, before, null, `Conflict ${id} was already ${done}${before.resolvedBy ? ` by ${before.resolvedBy}` : ''}; nothing more was done.`);
       if (before.status !== 'open') throw new AppError(409, 'conflict_decided', `Conflict ${id} was already ${before.status}${before.resolvedBy ? ` by ${before.resolvedBy}` : ''}, so it cannot be ${done} now; nothing was changed.`);
       const body: ConflictDecisionBody = { conflictId: id, decision, actor: b.actor ?? null, note: b.note ?? null, origin: b.origin ?? 'api', decidedAt: clock().toISOString() };
       const dedupeKey = `conflict:${id}:${decision}`;
-      const stored = (await store.insertInbox({ dedupeKey, source: 'api', kind: CONFLICT_DECISION, headers: { 'user-agent': req.get('user-agent') ?? '' }, body: JSON.stringify(body) }, clock().toISOString())) ?? (await store.inboxByKey(dedupeKey));
+      const stored = (await store.inbox.insert({ dedupeKey, source: 'api', kind: CONFLICT_DECISION, headers: { 'user-agent': req.get('user-agent') ?? '' }, body: JSON.stringify(body) }, clock().toISOString())) ?? (await store.inbox.byKey(dedupeKey));
       if (!stored) throw new AppError(409, 'busy', 'This decision is being stored by another request; try again.');
       processor.notify();
       const e = await waitForOutcome(stored.id);
-      const after = (await store.getConflict(id))!;
+      const after = (await store.conflicts.get(id))!;
       if (!e) return answer(202, after, stored.id, 'Stored; it will be booked in order in a moment.');
       if (after.status === done) return answer(200, after, stored.id, after.resolution ?? `Conflict ${id} ${done}.`);
       if (after.status !== 'open') throw new AppError(409, 'conflict_decided', `Conflict ${id} was ${after.status} meanwhile${after.resolvedBy ? ` by ${after.resolvedBy}` : ''}; nothing was changed.`);
@@ -680,21 +680,21 @@ export function createApp(deps: AppDeps): express.Express {
 
   app.get('/v1/events', wrap(async (req, res) => {
     const limit = pageLimit(req);
-    const rows = await store.listInbox({ limit, cursor: cursorOf(req), status: req.query.status as InboxEntry['status'] | undefined });
+    const rows = await store.inbox.list({ limit, cursor: cursorOf(req), status: req.query.status as InboxEntry['status'] | undefined });
     res.json({ events: rows.map((e) => eventView(e)), nextCursor: nextCursor(rows, limit, (e) => e.id) });
   }));
 
   app.get('/v1/events/:id', wrap(async (req, res) => {
-    const e = await store.getInbox(Number(req.params.id));
+    const e = await store.inbox.get(Number(req.params.id));
     if (!e) throw new AppError(404, 'unknown_event', `There is no event ${String(req.params.id)}.`);
     res.json(eventView(e, true));
   }));
 
   app.post('/v1/events/:id/retry', wrap(async (req, res) => {
     const id = Number(req.params.id);
-    const e = await store.getInbox(id);
+    const e = await store.inbox.get(id);
     if (!e) throw new AppError(404, 'unknown_event', `There is no event ${id}.`);
-    if (!(await store.requeueInbox(id))) {
+    if (!(await store.inbox.requeue(id))) {
       throw new AppError(409, 'not_retryable', `Event ${id} is ${e.status}; only unmatched, rejected, conflicting or failed events can be retried.`);
     }
     processor.notify();
@@ -703,7 +703,7 @@ export function createApp(deps: AppDeps): express.Express {
 
   app.get('/v1/dead-letters', wrap(async (req, res) => {
     const limit = pageLimit(req);
-    const rows = await store.listOutbox({ limit, cursor: cursorOf(req), status: 'dead' });
+    const rows = await store.outbox.list({ limit, cursor: cursorOf(req), status: 'dead' });
     res.json({
       deadLetters: rows.map((r) => ({ id: r.id, sink: r.sink, topic: r.topic, attempts: r.attempts, lastError: r.lastError, payload: r.payload, createdAt: r.createdAt, updatedAt: r.updatedAt })),
       nextCursor: nextCursor(rows, limit, (r) => r.id),
@@ -712,8 +712,8 @@ export function createApp(deps: AppDeps): express.Express {
 
   app.post('/v1/dead-letters/:id/retry', wrap(async (req, res) => {
     const id = Number(req.params.id);
-    if (!(await store.retryDead(id, clock().toISOString()))) throw new AppError(404, 'unknown_dead_letter', `There is no dead letter ${id}.`);
-    const row = await store.getOutbox(id);
+    if (!(await store.outbox.retryDead(id, clock().toISOString()))) throw new AppError(404, 'unknown_dead_letter', `There is no dead letter ${id}.`);
+    const row = await store.outbox.get(id);
     res.status(202).json({ id, status: row?.status ?? 'pending' });
   }));
 

@@ -61,7 +61,7 @@ export function registerOrderRoutes(app: express.Express, deps: OrderRouteDeps):
   /** Stores a desk request as an inbound event and waits briefly for its booking. */
   async function submitDesk(req: Request, kind: string, dedupeKey: string, body: unknown): Promise<{ eventId: number; entry: InboxEntry | null; outcome: Outcome | null }> {
     if (deps.shuttingDown()) throw new AppError(503, 'shutting_down', 'The hub is restarting; send this request again in a moment.');
-    const stored = (await store.insertInbox({ dedupeKey, source: 'api', kind, headers: { 'user-agent': req.get('user-agent') ?? '' }, body: JSON.stringify(body) }, clock().toISOString())) ?? (await store.inboxByKey(dedupeKey));
+    const stored = (await store.inbox.insert({ dedupeKey, source: 'api', kind, headers: { 'user-agent': req.get('user-agent') ?? '' }, body: JSON.stringify(body) }, clock().toISOString())) ?? (await store.inbox.byKey(dedupeKey));
     if (!stored) throw new AppError(409, 'busy', 'The same request is being stored by another call; try again.');
     processor.notify();
     const entry = await deps.waitForOutcome(stored.id);
@@ -73,7 +73,7 @@ export function registerOrderRoutes(app: express.Express, deps: OrderRouteDeps):
   async function unknownSkus(skus: string[]): Promise<string[]> {
     const missing: string[] = [];
     for (const sku of new Set(skus)) {
-      const item = await store.getItem(sku);
+      const item = await store.items.get(sku);
       if (!item || item.status !== 'active') missing.push(sku);
     }
     return missing;
@@ -112,7 +112,7 @@ export function registerOrderRoutes(app: express.Express, deps: OrderRouteDeps):
   }));
 
   app.get('/v1/orders/:id', wrap(async (req, res) => {
-    const order = await store.orders().getOrder(Number(req.params.id));
+    const order = await store.orders.get(Number(req.params.id));
     if (!order) throw new AppError(404, 'unknown_order', `There is no order ${String(req.params.id)} in the transaction log.`);
     res.json((await expandOrders(store, [order]))[0]);
   }));
@@ -131,7 +131,7 @@ export function registerOrderRoutes(app: express.Express, deps: OrderRouteDeps):
 
   // --- Purchase orders from customers ------------------------------------------------------------
   const poView = async (number: string) => {
-    const po = await store.orders().purchaseOrder(number);
+    const po = await store.purchaseOrders.get(number);
     return po ? viewOf(po) : null;
   };
 
@@ -155,7 +155,7 @@ export function registerOrderRoutes(app: express.Express, deps: OrderRouteDeps):
   app.get('/v1/purchase-orders', wrap(async (req, res) => {
     const limit = pageLimit(req);
     const cursor = cursorOf(req);
-    const rows = await store.orders().listPurchaseOrders({ limit, cursor: cursor !== undefined ? Number(cursor) : undefined, status: q(req, 'status'), customer: q(req, 'customer') });
+    const rows = await store.purchaseOrders.list({ limit, cursor: cursor !== undefined ? Number(cursor) : undefined, status: q(req, 'status'), customer: q(req, 'customer') });
     res.json({ purchaseOrders: rows.map(viewOf), nextCursor: nextCursor(rows, limit, (r) => r.id) });
   }));
 
@@ -197,12 +197,12 @@ export function registerOrderRoutes(app: express.Express, deps: OrderRouteDeps):
   // --- Supplier orders ----------------------------------------------------------------------------
   app.post('/v1/supplier-orders', wrap(async (req, res) => {
     const b = req.body as { number: string; supplier: string; lines: { sku: string; quantity: number; location?: string }[] };
-    if (await store.orders().supplierOrder(b.number)) throw new AppError(409, 'duplicate_supplier_order', `Supplier order ${b.number} already exists; nothing was added.`);
+    if (await store.supplierOrders.get(b.number)) throw new AppError(409, 'duplicate_supplier_order', `Supplier order ${b.number} already exists; nothing was added.`);
     const missing = await unknownSkus(b.lines.map((l) => l.sku));
     if (missing.length > 0) throw new AppError(422, 'unknown_sku', `${missing.map((s) => `"${s}"`).join(', ')} ${missing.length > 1 ? 'are' : 'is'} not in the catalog; nothing was stored.`);
     checkLocations(b.lines);
     const { eventId, entry, outcome } = await submitDesk(req, 'supplier_order', `supplier:${b.number}:${digest(b)}`, b);
-    const order = await store.orders().supplierOrder(b.number);
+    const order = await store.supplierOrders.get(b.number);
     if (!entry) return void res.status(202).json({ eventId, supplierOrder: order, message: 'Stored; it will be added in a moment.' });
     if (!order) throw new AppError(422, 'not_accepted', firstProblem(outcome) ?? 'The supplier order was not added.');
     res.status(201).json({ eventId, supplierOrder: order, message: outcome?.results[0]?.message ?? 'Added.' });
@@ -211,12 +211,12 @@ export function registerOrderRoutes(app: express.Express, deps: OrderRouteDeps):
   app.get('/v1/supplier-orders', wrap(async (req, res) => {
     const limit = pageLimit(req);
     const cursor = cursorOf(req);
-    const rows = await store.orders().listSupplierOrders({ limit, cursor: cursor !== undefined ? Number(cursor) : undefined, status: q(req, 'status') });
+    const rows = await store.supplierOrders.list({ limit, cursor: cursor !== undefined ? Number(cursor) : undefined, status: q(req, 'status') });
     res.json({ supplierOrders: rows, nextCursor: nextCursor(rows, limit, (r) => r.id) });
   }));
 
   app.get('/v1/supplier-orders/:number', wrap(async (req, res) => {
-    const order = await store.orders().supplierOrder(String(req.params.number));
+    const order = await store.supplierOrders.get(String(req.params.number));
     if (!order) throw new AppError(404, 'unknown_supplier_order', `There is no supplier order ${String(req.params.number)}.`);
     res.json(order);
   }));
@@ -224,9 +224,9 @@ export function registerOrderRoutes(app: express.Express, deps: OrderRouteDeps):
   app.post('/v1/supplier-orders/:number/receipts', wrap(async (req, res) => {
     const number = String(req.params.number);
     const b = req.body as { receiptId: string; lines: { line?: number; sku?: string; quantity: number }[]; actor?: string };
-    if (!(await store.orders().supplierOrder(number))) throw new AppError(404, 'unknown_supplier_order', `There is no supplier order ${number}; nothing was received.`);
+    if (!(await store.supplierOrders.get(number))) throw new AppError(404, 'unknown_supplier_order', `There is no supplier order ${number}; nothing was received.`);
     const { eventId, entry, outcome } = await submitDesk(req, 'supplier_receipt', `receipt:${number}:${b.receiptId}`, { ...b, number, receivedAt: clock().toISOString(), origin: 'api' });
-    const order = await store.orders().supplierOrder(number);
+    const order = await store.supplierOrders.get(number);
     if (!entry) return void res.status(202).json({ eventId, supplierOrder: order, message: 'Stored; it will be booked in a moment.' });
     const problem = firstProblem(outcome);
     if (problem) throw new AppError(422, 'not_received', problem);
@@ -236,10 +236,10 @@ export function registerOrderRoutes(app: express.Express, deps: OrderRouteDeps):
   app.post('/v1/supplier-orders/:number/status', wrap(async (req, res) => {
     const number = String(req.params.number);
     const b = req.body as { status: string; expectedAt?: string; reason?: string };
-    if (!(await store.orders().supplierOrder(number))) throw new AppError(404, 'unknown_supplier_order', `There is no supplier order ${number}; nothing was changed.`);
+    if (!(await store.supplierOrders.get(number))) throw new AppError(404, 'unknown_supplier_order', `There is no supplier order ${number}; nothing was changed.`);
     const key = req.get('idempotency-key') ?? crypto.randomUUID();
     const { eventId, entry, outcome } = await submitDesk(req, 'supplier_status', `supplier-status:${number}:${key}`, { ...b, number });
-    const order = await store.orders().supplierOrder(number);
+    const order = await store.supplierOrders.get(number);
     if (!entry) return void res.status(202).json({ eventId, supplierOrder: order, message: 'Stored; it will be applied in a moment.' });
     const problem = firstProblem(outcome);
     if (problem) throw new AppError(409, 'not_changed', problem);
@@ -271,10 +271,10 @@ export function registerOrderRoutes(app: express.Express, deps: OrderRouteDeps):
   app.put('/v1/items/:sku/reorder', wrap(async (req, res) => {
     const sku = String(req.params.sku);
     const b = req.body as { leadTimeDays?: number | null; safetyStock?: number | null };
-    const item = await store.getItem(sku);
+    const item = await store.items.get(sku);
     if (!item) throw new AppError(404, 'unknown_sku', `SKU "${sku}" is not in the catalog.`);
-    await store.orders().setReorderSettings(sku, b);
-    const after = (await store.getItem(sku))!;
+    await store.items.setReorderSettings(sku, b);
+    const after = (await store.items.get(sku))!;
     res.json({ sku, leadTimeDays: after.leadTimeDays, safetyStock: after.safetyStock });
   }));
 }

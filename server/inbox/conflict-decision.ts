@@ -31,7 +31,7 @@ const who = (actor: string | null) => (actor ? ` by ${actor}` : '');
 
 export async function decideConflict(tx: StoreOps, entry: InboxEntry, now: string, book: (cmd: BookingCommand) => Promise<CommandResult>): Promise<Outcome> {
   const d = JSON.parse(entry.body) as ConflictDecisionBody;
-  const c = await tx.getConflict(d.conflictId);
+  const c = await tx.conflicts.get(d.conflictId);
   if (!c) return { status: 'rejected', results: [{ sku: '', result: 'rejected', message: `There is no conflict ${d.conflictId}.` }] };
   const base = { sku: c.sku, location: c.locationId, conflictId: c.id };
   if (c.status !== 'open') {
@@ -42,12 +42,12 @@ export async function decideConflict(tx: StoreOps, entry: InboxEntry, now: strin
     };
   }
   if (d.decision === 'reject') {
-    const level = await tx.getLevel(c.sku, c.locationId);
+    const level = await tx.ledger.getLevel(c.sku, c.locationId);
     const resolution = `Rejected${who(d.actor)}: the hub’s number stands (${level?.onHand ?? 0} on hand); ${c.typed} typed was not booked.${d.note ? ` ${d.note}` : ''}`;
-    await tx.resolveConflict(c.id, { status: 'rejected', resolvedBy: d.actor, movementId: null, resolution }, now);
+    await tx.conflicts.resolve(c.id, { status: 'rejected', resolvedBy: d.actor, movementId: null, resolution }, now);
     return { status: 'processed', results: [{ ...base, result: 'updated', message: resolution }] };
   }
-  const hubNow = (await tx.getLevel(c.sku, c.locationId))?.onHand ?? 0;
+  const hubNow = (await tx.ledger.getLevel(c.sku, c.locationId))?.onHand ?? 0;
   const counted = acceptedCount(c, hubNow);
   const since = hubNow - c.hubHad;
   const why =
@@ -68,6 +68,6 @@ export async function decideConflict(tx: StoreOps, entry: InboxEntry, now: strin
   });
   if (r.result !== 'booked' && r.result !== 'duplicate') return { status: r.result === 'unmatched' ? 'unmatched' : 'rejected', results: [{ ...r, conflictId: c.id }] };
   const resolution = `Accepted${who(d.actor)}: ${why}.`;
-  await tx.resolveConflict(c.id, { status: 'accepted', resolvedBy: d.actor, movementId: r.movementId ?? null, resolution }, now);
+  await tx.conflicts.resolve(c.id, { status: 'accepted', resolvedBy: d.actor, movementId: r.movementId ?? null, resolution }, now);
   return { status: 'processed', results: [{ ...r, conflictId: c.id, message: `${resolution} ${r.message}` }] };
 }

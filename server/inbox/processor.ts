@@ -199,12 +199,12 @@ export class InboxProcessor {
       const done = await this.store.transaction(async (tx) => {
         const out: { entry: InboxEntry; outcome: Outcome }[] = [];
         while (out.length < this.batch.max && (out.length === 0 || performance.now() - started < this.batch.ms)) {
-          const entry = await tx.claimInbox(this.now());
+          const entry = await tx.inbox.claim(this.now());
           if (!entry) break;
           claimed++;
           const outcome = await this.handle(tx, entry);
           for (const o of this.observers) await o.afterEvent(tx, entry, outcome, this.now());
-          await tx.finishInbox(entry.id, outcome.status, outcome, this.now());
+          await tx.inbox.finish(entry.id, outcome.status, outcome, this.now());
           out.push({ entry, outcome });
         }
         return out;
@@ -233,13 +233,13 @@ export class InboxProcessor {
     let attempts = 0;
     try {
       const done = await this.store.transaction(async (tx) => {
-        const entry = await tx.claimInbox(this.now());
+        const entry = await tx.inbox.claim(this.now());
         if (!entry) return null;
         claimedId = entry.id;
         attempts = entry.attempts;
         const outcome = await this.handle(tx, entry);
         for (const o of this.observers) await o.afterEvent(tx, entry, outcome, this.now());
-        await tx.finishInbox(entry.id, outcome.status, outcome, this.now());
+        await tx.inbox.finish(entry.id, outcome.status, outcome, this.now());
         return { entry, outcome };
       });
       if (!done) return false;
@@ -254,7 +254,7 @@ export class InboxProcessor {
         this.errors.delete(claimedId);
         const delay = waitForPlatform(err, attempts);
         const retryAt = new Date(Date.parse(this.now()) + delay).toISOString();
-        await this.store.deferInbox(claimedId, retryAt, { status: 'received', results: [], waiting: `${err.message} The event waits and is tried again at ${retryAt}.`, retryAt });
+        await this.store.inbox.defer(claimedId, retryAt, { status: 'received', results: [], waiting: `${err.message} The event waits and is tried again at ${retryAt}.`, retryAt });
         this.log.warn({ event: claimedId, retryAt, err: err.message }, 'inbound event waits for its platform');
         return true;
       }
@@ -263,7 +263,7 @@ export class InboxProcessor {
       this.log.error({ err, event: claimedId, tries: n }, 'processing an inbound event failed');
       if (n >= 5) {
         this.errors.delete(claimedId);
-        await this.store.finishInbox(claimedId, 'failed', { status: 'failed', error: (err as Error).message, results: [] }, this.now());
+        await this.store.inbox.finish(claimedId, 'failed', { status: 'failed', error: (err as Error).message, results: [] }, this.now());
         this.metrics.inboxProcessed.inc({ status: 'failed' });
         this.emit(claimedId);
       } else {
@@ -325,11 +325,11 @@ export class InboxProcessor {
   async openWindows(): Promise<number> {
     if (!this.channels) return 0;
     const window = this.config.attributionWindowMs ?? 15_000;
-    const due = await this.store.listDiscrepancies(new Date(this.clock().getTime() - window).toISOString(), 100);
+    const due = await this.store.channelLevels.discrepancies(new Date(this.clock().getTime() - window).toISOString(), 100);
     let added = 0;
     for (const d of due) {
       const body: WindowEvent = { channelId: d.channelId, sku: d.sku, location: d.locationId, pendingSince: d.pendingSince! };
-      const stored = await this.store.insertInbox(
+      const stored = await this.store.inbox.insert(
         { dedupeKey: `engine:window:${d.channelId}:${d.sku}:${d.locationId}:${d.pendingSince}`, source: 'engine', kind: 'attribution_window', headers: {}, body: JSON.stringify(body) },
         this.now(),
       );
@@ -573,9 +573,9 @@ export class InboxProcessor {
     const now = this.now();
     // A report equal to what a push whose answer never came would show is not taken for that push
     // here: it waits like any other, and the window's read decides (simulation seeds 306, 330, 489).
-    const { verdict, state } = observe(stateOf(await tx.getChannelLevel(ch.id, sku, location)), available, platformAt, now);
+    const { verdict, state } = observe(stateOf(await tx.channelLevels.get(ch.id, sku, location)), available, platformAt, now);
     if (verdict !== 'stale') {
-      await tx.updateChannelLevel(ch.id, sku, location, { expected: state.expected, observed: state.observed, observedAt: now, observedPlatformAt: state.observedPlatformAt, pendingSince: state.pendingSince, pendingUp: state.pendingUp, pendingDown: state.pendingDown });
+      await tx.channelLevels.update(ch.id, sku, location, { expected: state.expected, observed: state.observed, observedAt: now, observedPlatformAt: state.observedPlatformAt, pendingSince: state.pendingSince, pendingUp: state.pendingUp, pendingDown: state.pendingDown });
     }
     const message = {
       stale: `${ch.name} reported ${available}, older than a level it reported since; ignored.`,
@@ -592,11 +592,11 @@ export class InboxProcessor {
    * moves once.
    */
   private async attributeBooked(tx: StoreOps, ch: ChannelConfig, cmd: Extract<BookingCommand, { type: 'adjust' }>, location: string, eventId: number, touched: Map<string, Touched>): Promise<CommandResult[]> {
-    const record = await tx.getChannelLevel(ch.id, cmd.sku, location);
+    const record = await tx.channelLevels.get(ch.id, cmd.sku, location);
     if (!record) return [];
     const { reverse, state } = bookedOnChannel(stateOf(record), cmd.quantity, cmd.occurredAt);
     // A change already booked as drift moved expected then; a new one is counted for the pushes in flight.
-    await tx.updateChannelLevel(ch.id, cmd.sku, location, { expected: state.expected, pendingSince: state.pendingSince, pendingUp: state.pendingUp, pendingDown: state.pendingDown, driftDown: state.driftDown, driftUp: state.driftUp, ...(reverse ? {} : { bookedDelta: record.bookedDelta + cmd.quantity }) });
+    await tx.channelLevels.update(ch.id, cmd.sku, location, { expected: state.expected, pendingSince: state.pendingSince, pendingUp: state.pendingUp, pendingDown: state.pendingDown, driftDown: state.driftDown, driftUp: state.driftUp, ...(reverse ? {} : { bookedDelta: record.bookedDelta + cmd.quantity }) });
     if (!reverse) return [];
     const r = await this.apply(
       tx,
@@ -624,13 +624,13 @@ export class InboxProcessor {
   private async handleWindow(tx: StoreOps, entry: InboxEntry): Promise<Outcome> {
     const w = JSON.parse(entry.body) as WindowEvent;
     const ch = this.channels?.get(w.channelId);
-    const record = await tx.getChannelLevel(w.channelId, w.sku, w.location);
+    const record = await tx.channelLevels.get(w.channelId, w.sku, w.location);
     if (!ch || !record || record.pendingSince !== w.pendingSince) {
       return { status: 'processed', results: [{ sku: w.sku, location: w.location, result: 'unchanged', message: 'Explained before its window ended; nothing to book.' }] };
     }
     let read: number | null = null;
     let readNote = '';
-    const listing = await tx.listingForSku(ch.config.id, w.sku);
+    const listing = await tx.listings.forSku(ch.config.id, w.sku);
     const platformLocation = ownValue(ch.config.locations, w.location);
     if (listing && platformLocation !== undefined) {
       try {
@@ -650,7 +650,7 @@ export class InboxProcessor {
     const landed = landedLevel(record);
     const actual = read ?? record.observed;
     if (landed !== null && actual === landed) {
-      await tx.updateChannelLevel(w.channelId, w.sku, w.location, { expected: landed, observed: actual, pendingSince: null, pendingUp: 0, pendingDown: 0, pushed: record.pushing, pushedAt: now, pushedWrote: true, pushing: null, pushingBookedDelta: null });
+      await tx.channelLevels.update(w.channelId, w.sku, w.location, { expected: landed, observed: actual, pendingSince: null, pendingUp: 0, pendingDown: 0, pushed: record.pushing, pushedAt: now, pushedWrote: true, pushing: null, pushingBookedDelta: null });
       return { status: 'processed', results: [{ sku: w.sku, location: w.location, result: 'unchanged', message: `${ch.config.name} shows ${actual}, the number we sent it (its answer never reached us); nothing to book.` }] };
     }
     const before = stateOf(record);
@@ -663,12 +663,12 @@ export class InboxProcessor {
     // a late order of a sale the store's level already held when our push found it there: seed 21585),
     // and that change is booked.
     const canCross = ch.connector.capabilities.push.includes('absolute_set') && record.pushedWrote;
-    const changedSincePush = !canCross || (record.pushedAt !== null && changedOnChannelSince(await tx.listMovements(w.sku, { limit: 50 }), w.channelId, w.location, record.pushedAt));
+    const changedSincePush = !canCross || (record.pushedAt !== null && changedOnChannelSince(await tx.ledger.listMovements(w.sku, { limit: 50 }), w.channelId, w.location, record.pushedAt));
     const { book, repush, state } = windowEnded(before, read, now, changedSincePush ? null : record.pushed);
-    await tx.updateChannelLevel(w.channelId, w.sku, w.location, { expected: state.expected, observed: state.observed, pendingSince: state.pendingSince, pendingUp: state.pendingUp, pendingDown: state.pendingDown, driftDown: state.driftDown, driftUp: state.driftUp, driftThrough: state.driftThrough });
+    await tx.channelLevels.update(w.channelId, w.sku, w.location, { expected: state.expected, observed: state.observed, pendingSince: state.pendingSince, pendingUp: state.pendingUp, pendingDown: state.pendingDown, driftDown: state.driftDown, driftUp: state.driftUp, driftThrough: state.driftThrough });
     if (repush) {
-      const { item, level } = await tx.itemAt(w.sku, w.location);
-      await tx.enqueueAll(this.pushesFor(await this.listedOn(tx, w.sku), w.sku, w.location, level ?? { onHand: 0, reserved: 0 }, item?.listingHold ?? null), now);
+      const { item, level } = await tx.ledger.itemAt(w.sku, w.location);
+      await tx.outbox.enqueueAll(this.pushesFor(await this.listedOn(tx, w.sku), w.sku, w.location, level ?? { onHand: 0, reserved: 0 }, item?.listingHold ?? null), now);
       return {
         status: 'processed',
         results: [{ sku: w.sku, location: w.location, result: 'unchanged', message: `${ch.config.name} still shows ${state.observed}, the number we last sent it, although sales were booked since (our update crossed one of them); our current number is sent again.` }],
@@ -707,17 +707,17 @@ export class InboxProcessor {
     const cmd: BookingCommand = 'key' in command ? { ...command, key: boundedKey(command.key) } : command;
     const now = this.now();
     if (cmd.type === 'add_item') {
-      const before = await tx.getItem(cmd.sku);
-      await tx.upsertItem({ sku: cmd.sku, title: cmd.title, lowStockThreshold: cmd.lowStockThreshold }, now);
+      const before = await tx.items.get(cmd.sku);
+      await tx.items.upsert({ sku: cmd.sku, title: cmd.title, lowStockThreshold: cmd.lowStockThreshold }, now);
       await this.touchItem(tx, cmd.sku, touched);
       return { sku: cmd.sku, result: 'updated', message: before?.status === 'archived' ? 'Item back in the catalog.' : before ? 'Item details updated.' : 'Item added to the catalog.' };
     }
-    const item = await tx.getItem(cmd.sku);
+    const item = await tx.items.get(cmd.sku);
     if (cmd.type === 'archive_item') {
       if (!item) return { sku: cmd.sku, result: 'unchanged', message: 'No such item in the catalog; nothing to remove.' };
       if (item.status === 'archived') return { sku: cmd.sku, result: 'unchanged', message: 'Item was already removed.' };
-      await tx.archiveItem(cmd.sku, now);
-      for (const l of await tx.levelsFor([cmd.sku])) await tx.resolveAlerts(cmd.sku, l.locationId, STOCK_ALERT_KINDS, now);
+      await tx.items.archive(cmd.sku, now);
+      for (const l of await tx.ledger.levelsFor([cmd.sku])) await tx.alerts.resolve(cmd.sku, l.locationId, STOCK_ALERT_KINDS, now);
       return { sku: cmd.sku, result: 'updated', message: 'Item removed from the catalog; its history is kept.' };
     }
     if (!item) {
@@ -731,19 +731,19 @@ export class InboxProcessor {
       // sends the title with every change of a record; its echo must end here).
       const same = (!('title' in cmd) || cmd.title === item.title) && (!('lowStockThreshold' in cmd) || cmd.lowStockThreshold === item.lowStockThreshold);
       if (same) return { sku: cmd.sku, result: 'unchanged', message: 'Item details were already so.' };
-      await tx.upsertItem({ sku: cmd.sku, ...('title' in cmd ? { title: cmd.title } : {}), ...('lowStockThreshold' in cmd ? { lowStockThreshold: cmd.lowStockThreshold } : {}) }, now);
+      await tx.items.upsert({ sku: cmd.sku, ...('title' in cmd ? { title: cmd.title } : {}), ...('lowStockThreshold' in cmd ? { lowStockThreshold: cmd.lowStockThreshold } : {}) }, now);
       await this.touchItem(tx, cmd.sku, touched);
       return { sku: cmd.sku, result: 'updated', message: 'Item details updated.' };
     }
 
     const location = cmd.location ?? this.config.defaultLocation;
-    if (!(await tx.getLocation(location))) {
+    if (!(await tx.locations.get(location))) {
       return { sku: cmd.sku, location, result: 'unmatched', message: `Location "${location}" is not known to the hub. Declare it in the config file, then retry this event.` };
     }
     // A count is checked first: booked again, it must not become a conflict. Any other movement's
     // booking finds its own key already booked (one statement fewer on every sale).
     if (cmd.type === 'count') {
-      const existing = await tx.movementByKey(cmd.key);
+      const existing = await tx.ledger.movementByKey(cmd.key);
       if (existing) {
         this.bookedBy.get(eventId)?.set(existing.idempotencyKey, existing);
         return { sku: cmd.sku, location, result: 'duplicate', message: 'Already booked.', movementId: existing.id, quantity: existing.quantity };
@@ -756,13 +756,13 @@ export class InboxProcessor {
       if (cmd.type === 'count') {
         if (cmd.expectedOnHand !== null) {
           // An edit that was a conflict and has been decided since is not booked again (docs/conflicts.md).
-          const decided = await tx.conflictByKey(cmd.key);
+          const decided = await tx.conflicts.byKey(cmd.key);
           if (decided && decided.status !== 'open') {
             return { sku: cmd.sku, location, result: 'unchanged', conflictId: decided.id, message: `This edit was conflict ${decided.id}, ${decided.status} since; nothing more to book.` };
           }
-          const current = (await tx.getLevel(cmd.sku, location))?.onHand ?? 0;
+          const current = (await tx.ledger.getLevel(cmd.sku, location))?.onHand ?? 0;
           if (current !== cmd.expectedOnHand) {
-            const { conflict } = await tx.recordConflict(
+            const { conflict } = await tx.conflicts.record(
               { key: cmd.key, eventId, sku: cmd.sku, locationId: location, sheetShowed: cmd.expectedOnHand, typed: cmd.counted, hubHad: current, source: cmd.source, actor: cmd.actor, editedAt: cmd.occurredAt },
               now,
             );
@@ -775,9 +775,9 @@ export class InboxProcessor {
             };
           }
         }
-        booked = await tx.bookCount({ ...base, counted: cmd.counted }, now);
+        booked = await tx.ledger.bookCount({ ...base, counted: cmd.counted }, now);
       } else {
-        booked = await tx.book({ ...base, quantity: cmd.quantity, reason: cmd.reason }, now);
+        booked = await tx.ledger.book({ ...base, quantity: cmd.quantity, reason: cmd.reason }, now);
       }
       // Stock that became available may serve a waiting purchase order (followUp); a sale cannot.
       const m = booked.movement;
@@ -810,13 +810,13 @@ export class InboxProcessor {
     let items: { sku: string; status: string }[] = [];
     if (cmd.skus) {
       for (const sku of cmd.skus) {
-        const item = await tx.getItem(sku);
+        const item = await tx.items.get(sku);
         if (item) items.push(item);
         else results.push({ sku, result: 'unmatched', message: `SKU "${sku}" is not in the catalog; nothing to send.` });
       }
     } else {
       for (let cursor: string | undefined; ; ) {
-        const page = await tx.listItems({ limit: 500, cursor, status: 'active' });
+        const page = await tx.items.list({ limit: 500, cursor, status: 'active' });
         items.push(...page);
         if (page.length < 500) break;
         cursor = page[page.length - 1]!.sku;
@@ -829,7 +829,7 @@ export class InboxProcessor {
     });
     // Every location the item has stock records at; an item never counted anywhere, at the default location.
     for (const part of chunks(items, 500)) {
-      const levels = await tx.levelsFor(part.map((i) => i.sku));
+      const levels = await tx.ledger.levelsFor(part.map((i) => i.sku));
       for (const { sku } of part) {
         const locations = levels.filter((l) => l.sku === sku).map((l) => l.locationId);
         for (const location of locations.length > 0 ? locations : [this.config.defaultLocation]) touched.set(`${sku}\u0000${location}`, { sku, location });
@@ -847,7 +847,7 @@ export class InboxProcessor {
   }
 
   private async touchItem(tx: StoreOps, sku: string, touched: Map<string, Touched>): Promise<void> {
-    for (const l of await tx.levelsFor([sku])) touched.set(`${sku}\u0000${l.locationId}`, { sku, location: l.locationId });
+    for (const l of await tx.ledger.levelsFor([sku])) touched.set(`${sku}\u0000${l.locationId}`, { sku, location: l.locationId });
   }
 
   /** Alerts and outbox rows for every item × location whose numbers may have changed. */
@@ -862,12 +862,12 @@ export class InboxProcessor {
     const listings = new Map<string, Set<string>>();
     const pushes: OutboxInput[] = [];
     for (const { sku, location } of touched.values()) {
-      const found = await tx.itemAt(sku, location);
+      const found = await tx.ledger.itemAt(sku, location);
       const level = found.level ?? { onHand: 0, reserved: 0 };
       const item = found.item;
       const threshold = item?.lowStockThreshold ?? this.config.defaultLowStockThreshold;
       const kind = stockAlertFor(level, threshold);
-      await tx.resolveAlerts(sku, location, STOCK_ALERT_KINDS.filter((k) => k !== kind), now);
+      await tx.alerts.resolve(sku, location, STOCK_ALERT_KINDS.filter((k) => k !== kind), now);
       if (kind) {
         const view = locationLevelView(location, level, []);
         let message = ALERT_TEXT[kind].text(sku, location, view.available);
@@ -879,12 +879,12 @@ export class InboxProcessor {
       if (!listings.has(sku)) listings.set(sku, await this.listedOn(tx, sku));
       pushes.push(...this.pushesFor(listings.get(sku)!, sku, location, level, item?.listingHold ?? null));
     }
-    await tx.enqueueAll(pushes, now);
+    await tx.outbox.enqueueAll(pushes, now);
   }
 
   /** For an oversold alert: the latest sales of the item at that location, with their channel and order. */
   private async ordersInvolved(tx: StoreOps, sku: string, location: string): Promise<string> {
-    const recent = (await tx.listMovements(sku, { limit: 20 })).filter((m) => m.locationId === location && m.reason === 'sale').slice(0, 5);
+    const recent = (await tx.ledger.listMovements(sku, { limit: 20 })).filter((m) => m.locationId === location && m.reason === 'sale').slice(0, 5);
     if (recent.length === 0) return '';
     const names = new Map(this.config.channels.map((c) => [c.id, c.name]));
     const list = recent.map((m) => `${m.externalRef ? `order ${m.externalRef}` : `movement ${m.id}`} (${m.channelId ? (names.get(m.channelId) ?? m.channelId) : m.source}, ${-m.quantity} at ${m.occurredAt})`);
@@ -898,21 +898,21 @@ export class InboxProcessor {
   async resyncChannels(): Promise<number> {
     let queued = 0;
     for (const ch of this.channels?.all() ?? []) {
-      const listings = await this.store.listListings(ch.config.id);
+      const listings = await this.store.listings.list(ch.config.id);
       for (let i = 0; i < listings.length; i += 200) {
         const slice = listings.slice(i, i + 200);
         await this.store.transaction(async (tx) => {
-          const levels = await tx.levelsFor(slice.map((l) => l.sku));
+          const levels = await tx.ledger.levelsFor(slice.map((l) => l.sku));
           const pushes: OutboxInput[] = [];
           for (const listing of slice) {
-            const hold = (await tx.getItem(listing.sku))?.listingHold ?? null;
+            const hold = (await tx.items.get(listing.sku))?.listingHold ?? null;
             for (const location of Object.keys(ch.config.locations)) {
               const level = levels.find((l) => l.sku === listing.sku && l.locationId === location) ?? { onHand: 0, reserved: 0 };
               const published = publishedLevel(level, { buffer: ch.config.buffer, cap: ch.config.cap });
               pushes.push({ sink: `channel:${ch.config.id}`, topic: 'level.push', coalesceKey: `push:${ch.config.id}:${listing.sku}:${location}`, payload: { sku: listing.sku, location, level: published, ...(hold ? { hold } : {}) } });
             }
           }
-          await tx.enqueueAll(pushes, this.now());
+          await tx.outbox.enqueueAll(pushes, this.now());
           queued += pushes.length;
         });
       }
@@ -922,7 +922,7 @@ export class InboxProcessor {
 
   /** The channels that list the item. */
   private async listedOn(tx: StoreOps, sku: string): Promise<Set<string>> {
-    return new Set((await tx.listingsForSku(sku)).map((l) => l.channelId));
+    return new Set((await tx.listings.allForSku(sku)).map((l) => l.channelId));
   }
 
   /** One `level.push` per connected channel that lists the item (`listedOn`) at this location, coalesced per item and location. */
@@ -952,7 +952,7 @@ export class InboxProcessor {
     for (const o of this.observers) await o.announced(tx, topic, payload, now);
     for (const sink of this.config.notify) {
       if (!sink.topics.includes(topic)) continue;
-      await tx.enqueue({ sink: `notify:${sink.id}`, topic, coalesceKey: coalesceKey ? `${coalesceKey}:${sink.id}` : null, payload }, now);
+      await tx.outbox.enqueue({ sink: `notify:${sink.id}`, topic, coalesceKey: coalesceKey ? `${coalesceKey}:${sink.id}` : null, payload }, now);
     }
   }
 }
