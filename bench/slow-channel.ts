@@ -60,7 +60,7 @@ async function run(slow: boolean): Promise<{ ms: number[]; pending: number }> {
     // the web sales are measured from a quiet start.
     const quiet = async () => {
       for (const c of [shopify, woo, square]) {
-        const known = await s.hub.store.getChannelLevel(c.config.id, 'CNV-0401', 'gallery');
+        const known = await s.hub.store.channelLevels.get(c.config.id, 'CNV-0401', 'gallery');
         if (known?.pendingSince) return false;
       }
       return true;
@@ -81,7 +81,7 @@ async function run(slow: boolean): Promise<{ ms: number[]; pending: number }> {
       ms.push(performance.now() - t0);
       if (process.env.SLOW_TRACE) console.log(`sale ${i + 1}: ${Math.round(ms.at(-1)!)} ms`);
     }
-    const pending = (await s.hub.store.listInbox({ limit: 1000, status: 'received' })).filter((e) => e.dedupeKey.startsWith('channel:square:') && e.prepared === null).length;
+    const pending = (await s.hub.store.inbox.list({ limit: 1000, status: 'received' })).filter((e) => e.dedupeKey.startsWith('channel:square:') && e.prepared === null).length;
     return { ms: ms.sort((a, b) => a - b), pending };
   } finally {
     await s.stop();

@@ -21,7 +21,7 @@ import type { PurchaseOrderView } from './purchase-orders/desk';
 import type { AlertRecord, StoreOps } from './store/types';
 
 /** What `raise` takes: kind, severity, the item, location and channel it is about, and the message. */
-export type AlertInput = Parameters<StoreOps['openAlert']>[0];
+export type AlertInput = Parameters<StoreOps['alerts']['open']>[0];
 
 /** The numbers of an item at a location, as a `level.changed` announcement carries them. */
 export interface LevelChange {
@@ -61,7 +61,7 @@ export class Announcer {
     const key = 'coalesceKey' in a ? a.coalesceKey : null;
     for (const n of this.notify) {
       if (!(n.topics as readonly string[]).includes(a.topic)) continue;
-      await tx.enqueue({ sink: `notify:${n.id}`, topic: a.topic, coalesceKey: key ? `${key}:${n.id}` : null, payload: a.payload }, now);
+      await tx.outbox.enqueue({ sink: `notify:${n.id}`, topic: a.topic, coalesceKey: key ? `${key}:${n.id}` : null, payload: a.payload }, now);
     }
   }
 
@@ -70,7 +70,7 @@ export class Announcer {
    * and announces it; returns it, or null when it was open already (nothing is sent twice).
    */
   async raise(tx: StoreOps, input: AlertInput, now: string): Promise<AlertRecord | null> {
-    const opened = await tx.openAlert(input, now);
+    const opened = await tx.alerts.open(input, now);
     if (opened) await this.announce(tx, { topic: 'alert.raised', payload: { alert: opened } }, now);
     return opened;
   }

@@ -106,30 +106,30 @@ export class Credentials {
   async create(name: string, scopes: string[]): Promise<IssuedCredential> {
     const checked = Credentials.check(name, scopes);
     const { secrets, token, relaySecret } = this.issue(checked);
-    const credential = await this.store.createCredential({ name: name.trim(), scopes: checked, ...secrets }, this.clock().toISOString());
+    const credential = await this.store.credentials.create({ name: name.trim(), scopes: checked, ...secrets }, this.clock().toISOString());
     return { credential, token, relaySecret };
   }
 
   list(): Promise<CredentialRecord[]> {
-    return this.store.listCredentials();
+    return this.store.credentials.list();
   }
 
   /** New token and relay secret for the credential; the old ones stop working at once. */
   async rotate(id: number): Promise<IssuedCredential> {
-    const before = await this.store.getCredential(id);
+    const before = await this.store.credentials.get(id);
     if (!before) throw new CredentialError('unknown_credential', `There is no credential ${id}; nothing was changed. "npx stockrelay credentials list" shows them.`);
     if (before.revokedAt) throw new CredentialError('credential_revoked', `Credential ${id} ("${before.name}") was revoked at ${before.revokedAt}; a revoked credential stays revoked. Create a new one instead.`);
     const { secrets, token, relaySecret } = this.issue(before.scopes as CredentialScope[]);
-    const credential = await this.store.rotateCredential(id, secrets, this.clock().toISOString());
+    const credential = await this.store.credentials.rotate(id, secrets, this.clock().toISOString());
     if (!credential) throw new CredentialError('credential_revoked', `Credential ${id} ("${before.name}") was revoked meanwhile; nothing was changed.`);
     return { credential, token, relaySecret };
   }
 
   /** Revokes the credential; `already` when it was revoked before. */
   async revoke(id: number): Promise<{ credential: CredentialRecord; already: boolean }> {
-    const before = await this.store.getCredential(id);
+    const before = await this.store.credentials.get(id);
     if (!before) throw new CredentialError('unknown_credential', `There is no credential ${id}; nothing was changed. "npx stockrelay credentials list" shows them.`);
-    const credential = (await this.store.revokeCredential(id, this.clock().toISOString()))!;
+    const credential = (await this.store.credentials.revoke(id, this.clock().toISOString()))!;
     this.touched.delete(id);
     return { credential, already: before.revokedAt !== null };
   }
@@ -137,7 +137,7 @@ export class Credentials {
   /** The credential a bearer token belongs to, if it is one of ours and not revoked. */
   async authenticate(token: string): Promise<TokenCheck> {
     if (!token.startsWith(TOKEN_PREFIX)) return { ok: false, revoked: null };
-    const found = await this.store.credentialByTokenHash(hashToken(token));
+    const found = await this.store.credentials.byTokenHash(hashToken(token));
     if (!found) return { ok: false, revoked: null };
     if (found.revokedAt) return { ok: false, revoked: found };
     await this.touch(found.id);
@@ -149,7 +149,7 @@ export class Credentials {
    * the credential that signed it, or null when none did.
    */
   async verifyRelay(rawBody: Buffer, headers: Record<string, string | string[] | undefined>): Promise<{ verdict: Extract<VerifyResult, { valid: true }>; credential: CredentialRecord } | null> {
-    const candidates = await this.store.relayCredentials();
+    const candidates = await this.store.credentials.relaying();
     for (const c of candidates) {
       let verifier = this.verifiers.get(c.relayNonce);
       if (!verifier) {
@@ -172,7 +172,7 @@ export class Credentials {
     const last = this.touched.get(id);
     if (last !== undefined && now.getTime() - last < this.touchEveryMs) return;
     this.touched.set(id, now.getTime());
-    await this.store.touchCredential(id, now.toISOString());
+    await this.store.credentials.touch(id, now.toISOString());
   }
 }
 

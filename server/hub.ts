@@ -87,7 +87,7 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
   const clock = opts.clock ?? (() => new Date());
   const metrics = opts.metrics ?? new Metrics();
   const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, pgSchema: config.pgSchema, ...opts.store });
-  await store.ensureLocations(config.locations, clock().toISOString());
+  await store.locations.ensure(config.locations, clock().toISOString());
 
   const channels = new ChannelRegistry(config.channels, { clock, tokens: { store, cipher: new TokenCipher(config.credentialKey) }, ...(opts.connectors ? { definitions: opts.connectors } : {}) });
   const processor = new InboxProcessor(store, config, log.child({ part: 'inbox' }), metrics, clock, opts.idleMs ?? 1000, channels);

@@ -135,7 +135,7 @@ export async function startSandbox(
         ch.emulator.subscribe(`${hubUrl}/v1/webhooks/${ch.config.id}`);
       }
       // The hub's own catalog is seeded once; after a restart the ledger (in the data folder) is kept.
-      const fresh = (await hub.store.listItems({ limit: 1 })).length === 0;
+      const fresh = (await hub.store.items.list({ limit: 1 })).length === 0;
       if (fresh) {
         const token = hub.adminToken;
         const call = async (method: string, path: string, body: unknown) => {

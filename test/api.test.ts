@@ -75,11 +75,11 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('hub API on %s', (kind) => {
     const first = await call('POST', '/v1/items/KEY-1/adjustments', '/v1/items/{sku}/adjustments', { quantity: -1, reason: 'sale' }, headers);
     const again = await call('POST', '/v1/items/KEY-1/adjustments', '/v1/items/{sku}/adjustments', { quantity: -1, reason: 'sale' }, headers);
     expect(again.body.eventId).toBe(first.body.eventId);
-    expect((await t.hub.store.getLevel('KEY-1', 'gallery'))?.onHand).toBe(-1);
+    expect((await t.hub.store.ledger.getLevel('KEY-1', 'gallery'))?.onHand).toBe(-1);
     const other = await call('POST', '/v1/items/KEY-1/adjustments', '/v1/items/{sku}/adjustments', { quantity: -5, reason: 'sale' }, headers);
     expect(other.status).toBe(409);
     expect(other.body.error.code).toBe('idempotency_key_reused');
-    expect((await t.hub.store.getLevel('KEY-1', 'gallery'))?.onHand).toBe(-1);
+    expect((await t.hub.store.ledger.getLevel('KEY-1', 'gallery'))?.onHand).toBe(-1);
   });
 
   test('selling below zero raises an oversold alert, visible through the API, resolved by a restock', async () => {
@@ -96,7 +96,7 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('hub API on %s', (kind) => {
 
   test('bad API input is refused with a stable code and changes nothing', async () => {
     await t.api('PUT', '/v1/items/SAFE-1', { title: 'Safe' });
-    const before = await t.hub.store.recomputeLevels();
+    const before = await t.hub.store.ledger.recomputeLevels();
     const cases: [string, unknown, number, string][] = [
       ['/v1/items/SAFE-1/adjustments', { quantity: 'ten', reason: 'restock' }, 400, 'invalid_request'],
       ['/v1/items/SAFE-1/adjustments', { quantity: 2.5, reason: 'restock' }, 400, 'invalid_request'],
@@ -120,7 +120,7 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('hub API on %s', (kind) => {
     expect(unknown.body.error.code).toBe('unknown_sku');
     const nowhere = await t.api('GET', '/v1/nowhere');
     expect(nowhere.status).toBe(404);
-    expect(await t.hub.store.recomputeLevels()).toEqual(before);
+    expect(await t.hub.store.ledger.recomputeLevels()).toEqual(before);
   });
 
   test('items page by SKU with a cursor, without gaps or repeats', async () => {
@@ -204,7 +204,7 @@ test('while the hub is shutting down, /readyz answers 503 and relays and writes 
     const relay = await fetch(`${base}/v1/relay`, { method: 'POST', body, headers: { 'content-type': 'application/json', ...signRelay(RELAY_SECRET, 'msg_during_shutdown', body) } });
     expect(relay.status).toBe(503);
     expect(((await relay.json()) as any).error).toMatchObject({ code: 'shutting_down', message: expect.stringMatching(/again/) });
-    expect(await t.hub.store.inboxByKey('relay:msg_during_shutdown')).toBeNull();
+    expect(await t.hub.store.inbox.byKey('relay:msg_during_shutdown')).toBeNull();
   } finally {
     server.close();
     await t.close();
@@ -223,7 +223,7 @@ test('stopping the hub loses nothing it accepted: a relay answered 202 is booked
   // A new hub on the same data books whatever was still waiting, and nothing twice.
   const again = await createHub({ config: t.config, log: createLogger('silent') });
   await again.processor.drain();
-  expect((await again.store.getLevel('S-2', 'main'))?.onHand).toBe(20);
-  expect(await again.store.recomputeLevels()).toEqual([{ sku: 'S-2', locationId: 'main', onHand: 20, reserved: 0, updatedAt: '' }]);
+  expect((await again.store.ledger.getLevel('S-2', 'main'))?.onHand).toBe(20);
+  expect(await again.store.ledger.recomputeLevels()).toEqual([{ sku: 'S-2', locationId: 'main', onHand: 20, reserved: 0, updatedAt: '' }]);
   await again.stop();
 });

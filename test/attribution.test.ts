@@ -354,7 +354,7 @@ describe('through the hub, the Shopify connector and its emulator', () => {
     expect(emu.requests.length - before).toBe(pushRequests);
     expect((await take()).length).toBe(0);
     expect((await Promise.all(skus.slice(0, 50).map(movements))).flat().length).toBe(movementsBefore);
-    expect((await t.hub.store.listChannelLevels('shop', skus)).filter((l) => l.pendingSince !== null || l.expected !== 6)).toEqual([]);
+    expect((await t.hub.store.channelLevels.list('shop', skus)).filter((l) => l.pendingSince !== null || l.expected !== 6)).toEqual([]);
     // Batched: 1,000 levels went out in 4 requests of 250, not 1,000.
     expect(pushRequests).toBe(4);
     // 4,000 webhooks and relays of 1,000 edits each: minutes on a loaded 2-core machine, not a timer.
@@ -452,7 +452,7 @@ describe('through the hub, the WooCommerce connector and its emulator', () => {
       await woo.sell({ sku, quantity: 2 });
       sold = await take();
       const order = JSON.parse(sold.find((r) => topic(r) === 'order.created')!.raw.toString('utf8')) as { date_created_gmt: string };
-      const pushedAt = (await t.hub.store.getChannelLevel('woo', sku, 'gallery'))!.pushedAt!;
+      const pushedAt = (await t.hub.store.channelLevels.get('woo', sku, 'gallery'))!.pushedAt!;
       if (order.date_created_gmt === pushedAt.slice(0, 19)) break;
       sold = [];
     }

@@ -118,9 +118,9 @@ const shopify = (() => {
     },
     async refuseItem(t: TestHub, _front: Front, sku: string) {
       // The listing names an inventory item Shopify does not have: a userError on that quantity only.
-      await t.hub.store.replaceListings(
+      await t.hub.store.listings.replace(
         'shop',
-        (await t.hub.store.listListings('shop')).map((l) => ({ sku: l.sku, productId: l.productId, variantId: l.variantId, inventoryItemId: l.sku === sku ? 'gid://shopify/InventoryItem/999999' : l.inventoryItemId, title: l.title })),
+        (await t.hub.store.listings.list('shop')).map((l) => ({ sku: l.sku, productId: l.productId, variantId: l.variantId, inventoryItemId: l.sku === sku ? 'gid://shopify/InventoryItem/999999' : l.inventoryItemId, title: l.title })),
         new Date().toISOString(),
       );
     },
@@ -167,9 +167,9 @@ const square = (() => {
     },
     async refuseItem(t: TestHub, _front: Front, sku: string) {
       // The listing names a variation Square does not have: Square refuses that change (changes[i]) only.
-      await t.hub.store.replaceListings(
+      await t.hub.store.listings.replace(
         'square',
-        (await t.hub.store.listListings('square')).map((l) => ({ sku: l.sku, productId: l.productId, variantId: l.sku === sku ? 'NOSUCHVARIATION999' : l.variantId, inventoryItemId: l.inventoryItemId, title: l.title })),
+        (await t.hub.store.listings.list('square')).map((l) => ({ sku: l.sku, productId: l.productId, variantId: l.sku === sku ? 'NOSUCHVARIATION999' : l.variantId, inventoryItemId: l.inventoryItemId, title: l.title })),
         new Date().toISOString(),
       );
     },
@@ -198,7 +198,7 @@ describe.each<Platform>([woo, shopify, square])('$name answering whole requests 
   const health = async (): Promise<Health> => ((await t.api('GET', '/v1/channels')).body.channels as { id: string; health: Health }[]).find((c) => c.id === p.id)!.health;
   const failingAlerts = async (status: 'open' | 'resolved'): Promise<Alert[]> =>
     ((await t.api('GET', `/v1/alerts?status=${status}&limit=200`)).body.alerts as Alert[]).filter((a) => a.kind === 'channel_failing' && a.channelId === p.id);
-  const rows = async () => (await t.hub.store.listOutbox({ limit: 500 })).filter((r) => r.sink === `channel:${p.id}`);
+  const rows = async () => (await t.hub.store.outbox.list({ limit: 500 })).filter((r) => r.sink === `channel:${p.id}`);
   const listings = async () => ((await t.api('GET', `/v1/channels/${p.id}/listings`)).body.listings as { sku: string; variantId: string }[]).map((l) => [l.sku, l.variantId]);
   const count = (sku: string, counted: number) => t.api('POST', `/v1/items/${sku}/counts`, { location: 'gallery', counted });
 
@@ -359,7 +359,7 @@ describe('a WooCommerce key that may read but not write', () => {
     const open = ((await t.api('GET', '/v1/alerts?status=open')).body.alerts as Alert[]).filter((a) => a.kind === 'channel_failing');
     expect(open.map((a) => a.channelId)).toEqual(['woo']);
     expect(open[0]!.message).toContain('woocommerce_rest_cannot_edit');
-    expect((await t.hub.store.listOutbox({ limit: 50 })).filter((x) => x.sink === 'channel:woo' && x.status === 'dead')).toEqual([]);
+    expect((await t.hub.store.outbox.list({ limit: 50 })).filter((x) => x.sink === 'channel:woo' && x.status === 'dead')).toEqual([]);
     expect(woo.level('RO-1')).toBe(0);
   });
 });

@@ -289,20 +289,20 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('crash safety on %s', (kind) =>
     const store = await openStore(kind === 'postgres' ? { databaseUrl: databaseUrl(), pgSchema: schema } : { dataDir });
     try {
       // One read of the whole inbox rather than a thousand: the same check, far less waiting under load.
-      const relays = (await store.listInbox({ limit: TOTAL * 2 })).filter((e) => e.dedupeKey.startsWith('relay:msg_crash_'));
+      const relays = (await store.inbox.list({ limit: TOTAL * 2 })).filter((e) => e.dedupeKey.startsWith('relay:msg_crash_'));
       expect(relays).toHaveLength(TOTAL);
       expect(new Set(relays.map((e) => e.dedupeKey))).toEqual(new Set(all.map((i) => `relay:msg_crash_${i}`)));
       expect(relays.filter((e) => e.status !== 'processed').map((e) => `${e.dedupeKey} ${e.status}`)).toEqual([]);
       const notes = new Map<string, number>();
       for (let s = 0; s < SKUS; s++) {
-        const moves = await store.listMovements(`CR-${s}`, { limit: 1000 });
+        const moves = await store.ledger.listMovements(`CR-${s}`, { limit: 1000 });
         for (const m of moves) notes.set(m.note ?? '', (notes.get(m.note ?? '') ?? 0) + 1);
       }
       expect(notes.size).toBe(TOTAL);
       expect([...notes.values()].every((n) => n === 1)).toBe(true);
       const byKey = (l: { sku: string; locationId: string }) => `${l.sku}@${l.locationId}`;
-      const projected = (await store.levelsFor(Array.from({ length: SKUS }, (_, s) => `CR-${s}`))).map((l) => [byKey(l), l.onHand, l.reserved]);
-      const recomputed = (await store.recomputeLevels()).map((l) => [byKey(l), l.onHand, l.reserved]);
+      const projected = (await store.ledger.levelsFor(Array.from({ length: SKUS }, (_, s) => `CR-${s}`))).map((l) => [byKey(l), l.onHand, l.reserved]);
+      const recomputed = (await store.ledger.recomputeLevels()).map((l) => [byKey(l), l.onHand, l.reserved]);
       expect(new Set(projected.map(String))).toEqual(new Set(recomputed.map(String)));
     } finally {
       await store.close();

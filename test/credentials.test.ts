@@ -71,7 +71,7 @@ async function as(token: string | null, method: string, p: string, body?: unknow
 }
 
 const level = async (sku: string) => (await t.api('GET', `/v1/items/${sku}`)).body.locations.find((l: { locationId: string }) => l.locationId === 'gallery').onHand as number;
-const eventCount = async () => Object.values(await t.hub.store.countInbox()).reduce((a, b) => a + b, 0);
+const eventCount = async () => Object.values(await t.hub.store.inbox.count()).reduce((a, b) => a + b, 0);
 
 describe('what each credential can do', () => {
   test('a sidebar credential reads levels, movements, alerts and conflicts, adjusts, decides a conflict, sends a purchase order, and relays the sheet’s edits', async () => {
@@ -97,7 +97,7 @@ describe('what each credential can do', () => {
     await t.settle();
     const conflicts = await as(c.token, 'GET', '/v1/conflicts');
     expect(conflicts.body.conflicts).toEqual([expect.objectContaining({ sku: 'ART-1', typed: 12, hubHad: 8, status: 'open' })]);
-    const stored = await t.hub.store.getInbox(relayed.body.eventId);
+    const stored = await t.hub.store.inbox.get(relayed.body.eventId);
     expect(stored!.headers).toMatchObject({ 'x-stockrelay-credential': String(c.id) });
 
     // Decide it: the count typed is booked.
@@ -342,7 +342,7 @@ describe('tokens that are missing or wrong, revocation and rotation', () => {
   test('a revocation written to the database by someone else (another hub process, the CLI) counts at once too', async () => {
     const c = await create('Shared database', ['sidebar']);
     expect((await as(c.token, 'GET', '/v1/whoami')).status).toBe(200);
-    await t.hub.store.revokeCredential(c.id, new Date().toISOString());
+    await t.hub.store.credentials.revoke(c.id, new Date().toISOString());
     expect((await as(c.token, 'GET', '/v1/whoami')).status).toBe(401);
     expect((await t.relay({ kind: 'sync_request', requestedAt: new Date().toISOString() }, { secret: c.relaySecret! })).status).toBe(401);
   });

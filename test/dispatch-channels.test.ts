@@ -68,8 +68,8 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('per-channel dispatch on %s', (
   };
   const dispatcher = (sinks: Sink[], opts: { suspendAfter?: number; suspendMs?: number } = {}) =>
     new Dispatcher(store, sinks, cfg, silent, new Metrics(), () => new Date(clock), () => 0.5, 50, 20, { sleep, suspendAfter: opts.suspendAfter ?? 5, suspendMs: opts.suspendMs ?? 30_000 });
-  const push = (sku: string, level: number, sink = name) => store.enqueue({ sink, topic: 'level.push', coalesceKey: `level:${sink}:${sku}:gallery`, payload: { sku, location: 'gallery', level } }, iso());
-  const rowsOf = async (sink = name) => (await store.listOutbox({ limit: 2000 })).filter((r) => r.sink === sink).sort((a, b) => a.id - b.id);
+  const push = (sku: string, level: number, sink = name) => store.outbox.enqueue({ sink, topic: 'level.push', coalesceKey: `level:${sink}:${sku}:gallery`, payload: { sku, location: 'gallery', level } }, iso());
+  const rowsOf = async (sink = name) => (await store.outbox.list({ limit: 2000 })).filter((r) => r.sink === sink).sort((a, b) => a.id - b.id);
 
   test('600 level changes for a platform taking 250 per request: 3 requests, every row once, in row order', async () => {
     const sink = new BatchSink(name, 250, now);
@@ -125,7 +125,7 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('per-channel dispatch on %s', (
       ['done', 1],
       ['done', 1],
     ]);
-    expect(await store.listAlerts({ limit: 50, status: 'open' })).not.toContainEqual(expect.objectContaining({ channelId: paced.channel.id }));
+    expect(await store.alerts.list({ limit: 50, status: 'open' })).not.toContainEqual(expect.objectContaining({ channelId: paced.channel.id }));
   });
 
   test('five failed requests suspend the channel with one alert; it keeps queuing and coalescing, nothing dies; it resumes with the latest levels and the alert is resolved', async () => {
@@ -140,7 +140,7 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('per-channel dispatch on %s', (
     }
     expect(sink.batches.length).toBe(5);
     expect(d.suspendedUntil(name)).not.toBeNull();
-    let open = (await store.listAlerts({ limit: 50, status: 'open' })).filter((a) => a.channelId === sink.channel.id);
+    let open = (await store.alerts.list({ limit: 50, status: 'open' })).filter((a) => a.channelId === sink.channel.id);
     expect(open.map((a) => [a.kind, a.severity])).toEqual([['channel_failing', 'critical']]);
     expect(open[0]!.message).toMatch(/failed 5 times in a row.*HTTP 503/);
 
@@ -165,9 +165,9 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('per-channel dispatch on %s', (
       { sku: 'ART-2', location: 'gallery', level: 9 },
     ]);
     expect(d.suspendedUntil(name)).toBeNull();
-    open = (await store.listAlerts({ limit: 50, status: 'open' })).filter((a) => a.channelId === sink.channel.id);
+    open = (await store.alerts.list({ limit: 50, status: 'open' })).filter((a) => a.channelId === sink.channel.id);
     expect(open).toEqual([]);
-    const resolved = (await store.listAlerts({ limit: 50, status: 'resolved' })).filter((a) => a.channelId === sink.channel.id);
+    const resolved = (await store.alerts.list({ limit: 50, status: 'resolved' })).filter((a) => a.channelId === sink.channel.id);
     expect(resolved.map((a) => a.kind)).toEqual(['channel_failing']);
   });
 
@@ -185,7 +185,7 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('per-channel dispatch on %s', (
     await d.drain();
     expect(sink.batches.length).toBe(6);
     expect(Date.parse(d.suspendedUntil(name)!) - clock).toBe(60_000);
-    expect((await store.listAlerts({ limit: 50, status: 'open' })).filter((a) => a.channelId === sink.channel.id).length).toBe(1);
+    expect((await store.alerts.list({ limit: 50, status: 'open' })).filter((a) => a.channelId === sink.channel.id).length).toBe(1);
   });
 
   test('one entry refused in a batch becomes a dead letter; the others are delivered', async () => {
@@ -196,7 +196,7 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('per-channel dispatch on %s', (
     await dispatcher([sink]).drain();
     expect((await rowsOf()).map((r) => r.status)).toEqual(['done', 'dead', 'done']);
     // The channel answered: a refusal is not an outage.
-    expect((await store.listAlerts({ limit: 50, status: 'open' })).filter((a) => a.channelId === sink.channel.id)).toEqual([]);
+    expect((await store.alerts.list({ limit: 50, status: 'open' })).filter((a) => a.channelId === sink.channel.id)).toEqual([]);
   });
 
   test('a whole batch refused as "permanent" (a 401, a missing route) is a fault of the channel: rows kept, failures counted, suspended with its alert', async () => {
@@ -218,7 +218,7 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('per-channel dispatch on %s', (
       ['pending', 3],
       ['pending', 3],
     ]);
-    const open = (await store.listAlerts({ limit: 50, status: 'open' })).filter((a) => a.channelId === sink.channel.id);
+    const open = (await store.alerts.list({ limit: 50, status: 'open' })).filter((a) => a.channelId === sink.channel.id);
     expect(open.map((a) => a.kind)).toEqual(['channel_failing']);
     expect(open[0]!.message).toMatch(/failed 3 times in a row \(last: .*HTTP 401/);
     // It answers again: both rows go out, the alert is resolved, the health is ok.
@@ -226,7 +226,7 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('per-channel dispatch on %s', (
     await d.drain();
     expect((await rowsOf()).map((r) => r.status)).toEqual(['done', 'done']);
     expect(d.health(name)).toEqual({ status: 'ok', failures: 0, suspendedUntil: null, lastError: null });
-    expect((await store.listAlerts({ limit: 50, status: 'open' })).filter((a) => a.channelId === sink.channel.id)).toEqual([]);
+    expect((await store.alerts.list({ limit: 50, status: 'open' })).filter((a) => a.channelId === sink.channel.id)).toEqual([]);
   });
 
   test('a batch that was only paced (429) neither clears nor adds to the failures in a row', async () => {
@@ -263,7 +263,7 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('per-channel dispatch on %s', (
     await d.requestFailed(name, new Error('no answer'));
     await d.requestFailed(name, new Error('no answer'));
     expect(d.health(name)).toMatchObject({ status: 'suspended', failures: 3 });
-    expect((await store.listAlerts({ limit: 50, status: 'open' })).filter((a) => a.channelId === sink.channel.id).map((a) => a.kind)).toEqual(['channel_failing']);
+    expect((await store.alerts.list({ limit: 50, status: 'open' })).filter((a) => a.channelId === sink.channel.id).map((a) => a.kind)).toEqual(['channel_failing']);
     // A sink that is not a channel has no health, and reads about it are ignored.
     expect(d.health('nobody')).toBeNull();
     await d.requestFailed('nobody', new Error('x'));
@@ -271,10 +271,10 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('per-channel dispatch on %s', (
 
   test('an alert left open by an earlier run of the hub is resolved by the first answer of this one', async () => {
     const sink = new BatchSink(name, 100, now);
-    await store.openAlert({ kind: 'channel_failing', severity: 'critical', sku: null, locationId: null, channelId: sink.channel.id, message: 'failed 5 times in a row' }, iso());
+    await store.alerts.open({ kind: 'channel_failing', severity: 'critical', sku: null, locationId: null, channelId: sink.channel.id, message: 'failed 5 times in a row' }, iso());
     await push('A', 1);
     await dispatcher([sink]).drain();
-    expect((await store.listAlerts({ limit: 50, status: 'open' })).filter((a) => a.channelId === sink.channel.id)).toEqual([]);
+    expect((await store.alerts.list({ limit: 50, status: 'open' })).filter((a) => a.channelId === sink.channel.id)).toEqual([]);
   });
 });
 

@@ -108,7 +108,7 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('dispatcher on %s', (kind) => {
     n++;
     sinkName = `sink${n}`;
     clock = new Date(Date.UTC(2026, 10, 22, 10, n * 2));
-    const ids = new Set((await store.listOutbox({ limit: 1000 })).filter((r) => r.status === 'pending' || r.status === 'working').map((r) => r.sink));
+    const ids = new Set((await store.outbox.list({ limit: 1000 })).filter((r) => r.status === 'pending' || r.status === 'working').map((r) => r.sink));
     if (ids.size > 0) {
       const sweep = new Dispatcher(store, [...ids].map((id) => new ScriptedSink(id)), cfg, silent, new Metrics(), () => new Date(clock.getTime() + 86_400_000));
       await sweep.drain();
@@ -119,8 +119,8 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('dispatcher on %s', (kind) => {
   const advance = (ms: number) => (clock = new Date(clock.getTime() + ms));
   const dispatcher = (sinks: Sink[], opts: { random?: () => number; settings?: Partial<DispatchConfig>; batch?: number } = {}) =>
     new Dispatcher(store, sinks, { ...cfg, ...opts.settings }, silent, new Metrics(), () => clock, opts.random ?? (() => 0.5), 50, opts.batch ?? 20);
-  const enqueue = (payload: unknown, coalesceKey: string | null = null, topic = 'level.changed', sink = sinkName) => store.enqueue({ sink, topic, coalesceKey, payload }, now());
-  const rowsOf = async (sink = sinkName) => (await store.listOutbox({ limit: 1000 })).filter((r) => r.sink === sink).sort((a, b) => a.id - b.id);
+  const enqueue = (payload: unknown, coalesceKey: string | null = null, topic = 'level.changed', sink = sinkName) => store.outbox.enqueue({ sink, topic, coalesceKey, payload }, now());
+  const rowsOf = async (sink = sinkName) => (await store.outbox.list({ limit: 1000 })).filter((r) => r.sink === sink).sort((a, b) => a.id - b.id);
 
   test('a sink failing twice (HTTP 500, then a thrown plain Error) then answering: delivered once, attempts 3, last error cleared', async () => {
     const sink = new ScriptedSink(sinkName, [new DeliveryError('HTTP 500'), new Error('socket hang up')]);
@@ -145,7 +145,7 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('dispatcher on %s', (kind) => {
     expect(await d.drain()).toBe(1);
     expect(sink.calls).toHaveLength(3);
     expect(sink.delivered).toEqual([{ id: row!.id, topic: 'level.changed', payload: { n: 1 } }]);
-    expect(await store.getOutbox(row!.id)).toMatchObject({ status: 'done', attempts: 3, lastError: null, lockedUntil: null });
+    expect(await store.outbox.get(row!.id)).toMatchObject({ status: 'done', attempts: 3, lastError: null, lockedUntil: null });
     // Done is done: later rounds never deliver it again.
     advance(cfg.leaseMs * 10);
     expect(await d.drain()).toBe(0);
@@ -161,7 +161,7 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('dispatcher on %s', (kind) => {
       advance(cfg.maxDelayMs);
     }
     expect(sink.calls.map((c) => c.attempts)).toEqual([1, 2, 3, 4]);
-    const dead = (await store.listOutbox({ limit: 100, status: 'dead' })).filter((r) => r.sink === sinkName);
+    const dead = (await store.outbox.list({ limit: 100, status: 'dead' })).filter((r) => r.sink === sinkName);
     expect(dead).toEqual([expect.objectContaining({ status: 'dead', attempts: cfg.maxAttempts, lastError: 'HTTP 503 from the ERP', lockedUntil: null, payload: { n: 1 } })]);
     expect(sink.delivered).toEqual([]);
   });
@@ -220,7 +220,7 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('dispatcher on %s', (kind) => {
           enqueued = true;
           await enqueue({ n: 2 }, key); // a booking lands while n: 1 is on the wire
           // A second dispatcher looking now must not pick n: 2 while n: 1 is in flight.
-          claimedMeanwhile = await store.claimOutbox(10, cfg.leaseMs, now());
+          claimedMeanwhile = await store.outbox.claim(10, cfg.leaseMs, now());
         }
         order.push(`end ${JSON.stringify(e.payload)}`);
       },
@@ -240,9 +240,9 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('dispatcher on %s', (kind) => {
     const sink = new ScriptedSink(sinkName);
     const d = dispatcher([sink]);
     await enqueue({ n: 1 }, key);
-    const [first] = await store.claimOutbox(10, cfg.leaseMs, now());
+    const [first] = await store.outbox.claim(10, cfg.leaseMs, now());
     await enqueue({ n: 2 }, key);
-    expect(await store.failOutbox(first!.id, 'HTTP 500', new Date(clock.getTime() + 10).toISOString(), now())).toBe('superseded');
+    expect(await store.outbox.fail(first!.id, 'HTTP 500', new Date(clock.getTime() + 10).toISOString(), now())).toBe('superseded');
     await d.drain();
     advance(cfg.maxDelayMs * 10);
     await d.drain();
@@ -279,7 +279,7 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('dispatcher on %s', (kind) => {
         const book = async (k: number) => {
           seq++;
           lastEnqueued.set(keyOf(k), seq);
-          await store.enqueue({ sink: sid, topic: 'level.changed', coalesceKey: keyOf(k), payload: { seq } }, now());
+          await store.outbox.enqueue({ sink: sid, topic: 'level.changed', coalesceKey: keyOf(k), payload: { seq } }, now());
         };
         const sink: Sink = {
           id: sid,
@@ -314,7 +314,7 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('dispatcher on %s', (kind) => {
           } else if (o.op === 'dispatch') await Promise.all(workers.slice(0, o.workers).map((w) => w.runOnce()));
           else if (o.op === 'fail') failures += o.times;
           else if (o.op === 'advance') advance(o.ms);
-          else await store.claimOutbox(1, cfg.leaseMs, now()); // a worker that claims and dies
+          else await store.outbox.claim(1, cfg.leaseMs, now()); // a worker that claims and dies
         }
         // Events stop: everything still waiting, failed or abandoned goes out in the end.
         failures = 0;
@@ -335,7 +335,7 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('dispatcher on %s', (kind) => {
   test('a row claimed by a worker that crashed mid-delivery is not touched while its lease holds, then is delivered by another dispatcher, ahead of a newer state of its key', async () => {
     const key = `level:${sinkName}:A:main`;
     await enqueue({ n: 1 }, key);
-    const [claimed] = await store.claimOutbox(10, cfg.leaseMs, now()); // the crashed worker
+    const [claimed] = await store.outbox.claim(10, cfg.leaseMs, now()); // the crashed worker
     expect(claimed).toMatchObject({ status: 'working', attempts: 1 });
     await enqueue({ n: 2 }, key);
     const sink = new ScriptedSink(sinkName);
@@ -348,6 +348,6 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('dispatcher on %s', (kind) => {
     advance(2);
     await d.drain();
     expect(sink.delivered.map((x) => x.payload)).toEqual([{ n: 1 }, { n: 2 }]);
-    expect(await store.getOutbox(claimed!.id)).toMatchObject({ status: 'done', attempts: 2 });
+    expect(await store.outbox.get(claimed!.id)).toMatchObject({ status: 'done', attempts: 2 });
   });
 });

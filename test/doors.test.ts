@@ -35,8 +35,8 @@ const nested = (depth: number) => '['.repeat(depth) + ']'.repeat(depth);
 async function kept(t: { hub: TestHub['hub'] }, skus: string[]) {
   await settleHub(t.hub);
   const movements: Record<string, number> = {};
-  for (const sku of skus) movements[sku] = (await t.hub.store.listMovements(sku, { limit: 1000 })).length;
-  return { inbox: await t.hub.store.countInbox(), levels: await t.hub.store.recomputeLevels(), movements };
+  for (const sku of skus) movements[sku] = (await t.hub.store.ledger.listMovements(sku, { limit: 1000 })).length;
+  return { inbox: await t.hub.store.inbox.count(), levels: await t.hub.store.ledger.recomputeLevels(), movements };
 }
 
 async function movementsOf(t: TestHub, sku: string): Promise<Movement[]> {
@@ -343,7 +343,7 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('ids at the limit, deep bodies,
 
     test('a paste relayed with a 200-character webhook-id books every edit', async () => {
       const id = longId(MAX_WEBHOOK_ID, 'paste_');
-      const onHand = (await t.hub.store.getLevel('ART-2', 'warehouse'))?.onHand ?? 0;
+      const onHand = (await t.hub.store.ledger.getLevel('ART-2', 'warehouse'))?.onHand ?? 0;
       const r = await t.relay({
         kind: 'edit_batch',
         editedAt: now(),
@@ -357,8 +357,8 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('ids at the limit, deep bodies,
       const e = await event(r.body.eventId);
       expect(e.status).toBe('processed');
       expect(e.results.map((x) => x.result)).toEqual(['booked', 'booked']);
-      expect((await t.hub.store.getLevel('ART-2', 'warehouse'))?.onHand).toBe(onHand + 3);
-      expect((await t.hub.store.getLevel('ART-1', 'warehouse'))?.onHand).toBe(4);
+      expect((await t.hub.store.ledger.getLevel('ART-2', 'warehouse'))?.onHand).toBe(onHand + 3);
+      expect((await t.hub.store.ledger.getLevel('ART-1', 'warehouse'))?.onHand).toBe(4);
     });
 
     test.each([
@@ -591,7 +591,7 @@ describe('names that are also Object.prototype properties are plain names (sandb
     for (let i = 0; i < 100; i++) {
       await Promise.all(s.sandbox!.channels.map((c) => c.emulator.flushWebhooks()));
       await settleHub(s.hub);
-      const seen = s.sandbox!.channels.reduce((n, c) => n + c.emulator.requests.length, 0) + ((await s.hub.store.countInbox()).processed ?? 0);
+      const seen = s.sandbox!.channels.reduce((n, c) => n + c.emulator.requests.length, 0) + ((await s.hub.store.inbox.count()).processed ?? 0);
       if (seen === last) return;
       last = seen;
       await new Promise((r) => setTimeout(r, 50));

@@ -34,7 +34,7 @@ describe('inbox group commit on SQLite', () => {
     expect(writer.stats.events).toBe(300);
     // The first event starts a transaction alone; the other 299 arrive while it commits.
     expect(writer.stats.batches).toBeLessThanOrEqual(3);
-    const stored = await store.listInbox({ limit: 500, status: 'received' });
+    const stored = await store.inbox.list({ limit: 500, status: 'received' });
     expect(stored).toHaveLength(300);
   });
 
@@ -43,7 +43,7 @@ describe('inbox group commit on SQLite', () => {
     const got = await Promise.all(['a', 'b', 'a', 'c', 'b'].map((k) => writer.insert(event(k), NOW)));
     expect(got.map((g) => (g ? 'stored' : 'duplicate'))).toEqual(['stored', 'stored', 'duplicate', 'stored', 'duplicate']);
     expect(await writer.insert(event('a'), NOW)).toBeNull();
-    expect(await store.listInbox({ limit: 50 })).toHaveLength(3);
+    expect(await store.inbox.list({ limit: 50 })).toHaveLength(3);
   });
 
   test('one event the database refuses fails alone; the rest of its batch is stored', async () => {
@@ -53,7 +53,7 @@ describe('inbox group commit on SQLite', () => {
     const results = await Promise.allSettled([writer.insert(event('ok-1'), NOW), writer.insert(bad, NOW), writer.insert(event('ok-2'), NOW)]);
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
     // What was kept: the two good events, not the bad one.
-    expect((await store.listInbox({ limit: 50 })).map((e) => e.dedupeKey).sort()).toEqual(['ok-1', 'ok-2']);
+    expect((await store.inbox.list({ limit: 50 })).map((e) => e.dedupeKey).sort()).toEqual(['ok-1', 'ok-2']);
   });
 });
 
@@ -62,14 +62,16 @@ test('an event is answered only after the transaction holding it has committed',
   let release!: () => void;
   const gate = new Promise<void>((r) => (release = r));
   const fake = {
-    async insertInbox(e: InboxEvent) {
-      commits.push([e.dedupeKey]);
-      return { id: commits.length };
-    },
-    async insertInboxBatch(events: InboxEvent[]) {
-      await gate;
-      commits.push(events.map((e) => e.dedupeKey));
-      return events.map((_, i) => ({ id: 100 + i }));
+    inbox: {
+      async insert(e: InboxEvent) {
+        commits.push([e.dedupeKey]);
+        return { id: commits.length };
+      },
+      async insertBatch(events: InboxEvent[]) {
+        await gate;
+        commits.push(events.map((e) => e.dedupeKey));
+        return events.map((_, i) => ({ id: 100 + i }));
+      },
     },
   };
   const writer = new InboxWriter(fake as unknown as Store);

@@ -145,13 +145,13 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('a whole hub at debug level on 
       expect((await t.api('GET', '/v1/items', undefined, { authorization: `Bearer ${WRONG_TOKEN}` })).status).toBe(401);
       for (let i = 0; i < 100; i++) {
         await t.settle();
-        if ((await t.hub.store.listOutbox({ limit: 10, status: 'dead' })).length > 0 && erpCalls >= 2) break;
+        if ((await t.hub.store.outbox.list({ limit: 10, status: 'dead' })).length > 0 && erpCalls >= 2) break;
         await new Promise((r) => setTimeout(r, 10));
       }
       // The ERP got signed deliveries (one refused, then accepted); the URL with a password never worked.
       expect(erpCalls).toBeGreaterThanOrEqual(2);
       expect(sentSignatures.length).toBeGreaterThanOrEqual(2);
-      expect((await t.hub.store.listOutbox({ limit: 10, status: 'dead' })).map((r) => r.sink)).toContain('notify:basic');
+      expect((await t.hub.store.outbox.list({ limit: 10, status: 'dead' })).map((r) => r.sink)).toContain('notify:basic');
       expect(t.hub.store.describe()).not.toContain(URL_PASSWORD);
     } finally {
       await t.close();

@@ -124,10 +124,10 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('notifications through a whole 
 
   test('five relays in a row on LV-1 (+1 −2 +3 −1 +4 on top of 7) → the last level.changed the ERP receives says onHand 12, and no state arrives after a newer one', async () => {
     for (const q of [1, -2, 3, -1, 4]) expect((await t.relay(adjust('LV-1', q))).status).toBe(202);
-    await until(async () => of('erp', 'level.changed', 'LV-1').at(-1)?.data.onHand === 12 && (await t.hub.store.countOutbox()).pending === undefined, 'onHand 12');
+    await until(async () => of('erp', 'level.changed', 'LV-1').at(-1)?.data.onHand === 12 && (await t.hub.store.outbox.count()).pending === undefined, 'onHand 12');
     const seen = of('erp', 'level.changed', 'LV-1').map((d) => Date.parse(d.data.at));
     expect([...seen].sort((a, b) => a - b)).toEqual(seen);
-    expect((await t.hub.store.getLevel('LV-1', 'main'))?.onHand).toBe(12);
+    expect((await t.hub.store.ledger.getLevel('LV-1', 'main'))?.onHand).toBe(12);
   });
 
   test('LOW-1 (threshold 3) restocked to 10 then sold 8 → one alert.raised low_stock, signed, to both ERP and pager; selling 1 more (still low) raises no second alert', async () => {
@@ -174,7 +174,7 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('notifications through a whole 
     expect(retry.body).toEqual({ id, status: 'pending' });
     await until(() => of('erp', 'level.changed', 'DEAD-1').length > 0, 'the retried delivery');
     expect(of('erp', 'level.changed', 'DEAD-1')).toEqual([expect.objectContaining({ id: `msg_outbox_${id}`, data: expect.objectContaining({ onHand: 5 }) })]);
-    expect(await t.hub.store.getOutbox(id)).toMatchObject({ status: 'done', attempts: 1, lastError: null });
+    expect(await t.hub.store.outbox.get(id)).toMatchObject({ status: 'done', attempts: 1, lastError: null });
     expect(await deadLetters()).toEqual([]);
 
     // It is no longer a dead letter; neither is an id that never existed.
@@ -201,7 +201,7 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('notifications through a whole 
       erpFails = false;
       await t.relay(adjust('SUP-1', 1));
       // The inbox processor keeps running: wait for the booking to queue its level.changed.
-      const newer = async () => (await t.hub.store.listOutbox({ limit: 100, status: 'pending' })).some((r) => (r.payload as { sku?: string }).sku === 'SUP-1');
+      const newer = async () => (await t.hub.store.outbox.list({ limit: 100, status: 'pending' })).some((r) => (r.payload as { sku?: string }).sku === 'SUP-1');
       for (let i = 0; i < 200 && !(await newer()); i++) await new Promise((r) => setTimeout(r, 10));
       expect(await newer()).toBe(true);
 

@@ -90,12 +90,12 @@ async function rig(kind: StoreKind, opts: { channel?: object; hub?: Partial<HubO
         await emu.flushWebhooks();
         const n = (await hub.processor.drain()) + (await hub.dispatcher.drain());
         await emu.flushWebhooks();
-        if (n === 0 && !(await hub.store.countInbox()).received) return;
+        if (n === 0 && !(await hub.store.inbox.count()).received) return;
       }
       throw new Error('the hub did not settle');
     },
     async onHand(sku: string) {
-      return (await hub.store.getLevel(sku, 'gallery'))?.onHand;
+      return (await hub.store.ledger.getLevel(sku, 'gallery'))?.onHand;
     },
     async close() {
       await hub.stop(100);
@@ -124,9 +124,9 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('polling on %s', (kind) => {
     r.ahead += ms;
     return r.hub.poller.pollDue();
   };
-  const feed = async () => (await r.store.getFeedState('woo', 'orders'))!;
-  const saleMoves = async (sku: string, orderId: string) => (await r.store.listMovements(sku, { limit: 200 })).filter((m) => m.idempotencyKey.startsWith(`sale:woo:${orderId}:`));
-  const inboxCount = async () => Object.values(await r.store.countInbox()).reduce((a, b) => a + b, 0);
+  const feed = async () => (await r.store.feeds.get('woo', 'orders'))!;
+  const saleMoves = async (sku: string, orderId: string) => (await r.store.ledger.listMovements(sku, { limit: 200 })).filter((m) => m.idempotencyKey.startsWith(`sale:woo:${orderId}:`));
+  const inboxCount = async () => Object.values(await r.store.inbox.count()).reduce((a, b) => a + b, 0);
   const polledKey = (orderId: string) => `channel:woo:order-${orderId}@${String(r.emu.order(orderId)!.date_modified_gmt)}`;
   let lostOrder = '';
 
@@ -157,7 +157,7 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('polling on %s', (kind) => {
     expect(await r.onHand('ART-1')).toBe(18);
     expect(await saleMoves('ART-1', orderId)).toHaveLength(1);
     // Stored as a verified webhook is, marked as polled; the event view says so.
-    const entry = (await r.store.inboxByKey(polledKey(orderId)))!;
+    const entry = (await r.store.inbox.byKey(polledKey(orderId)))!;
     expect(entry).toMatchObject({ source: 'channel', kind: 'order.updated', status: 'processed' });
     expect(entry.headers).toMatchObject({ 'x-stockrelay-channel': 'woo', 'x-stockrelay-via': 'poll', 'x-stockrelay-feed': 'orders' });
     expect((await r.api('GET', `/v1/events/${entry.id}`)).body).toMatchObject({ source: 'channel', via: 'poll', status: 'processed' });
@@ -203,22 +203,22 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('polling on %s', (kind) => {
     const { orderId } = await r.emu.sell({ sku: 'ART-3', quantity: 3 });
     const before = await feed();
     const entries = await inboxCount();
-    const store = r.store as unknown as Record<string, unknown>;
+    const feeds = r.store.feeds as unknown as Record<string, unknown>;
     // The process dies after reading the page: nothing of the commit happens, and nothing is recorded.
-    store.commitPolledPage = () => Promise.reject(new Error('the hub process died between the poll and its commit'));
-    store.recordFeedFailure = () => Promise.reject(new Error('the hub process is gone'));
+    feeds.commitPage = () => Promise.reject(new Error('the hub process died between the poll and its commit'));
+    feeds.recordFailure = () => Promise.reject(new Error('the hub process is gone'));
     try {
       const [turn] = await poll();
       expect(turn!.error).toMatch(/died between the poll and its commit/);
     } finally {
-      delete store.commitPolledPage;
-      delete store.recordFeedFailure;
+      delete feeds.commitPage;
+      delete feeds.recordFailure;
     }
     const after = await feed();
     expect(after.cursor).toBe(before.cursor);
     expect(after.consecutiveErrors).toBe(before.consecutiveErrors);
     expect(await inboxCount()).toBe(entries);
-    expect(await r.store.inboxByKey(polledKey(orderId))).toBeNull();
+    expect(await r.store.inbox.byKey(polledKey(orderId))).toBeNull();
     expect(await r.onHand('ART-3')).toBe(20);
     // The dead process's lease holds the feed until it ends: nobody polls it meanwhile.
     const asked = r.emu.requests.length;
@@ -241,22 +241,22 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('polling on %s', (kind) => {
     // Sent: one event and a new cursor, from a cursor that is no longer the stored one.
     const notStored = `${state.cursor ?? ''} (another process moved it since)`;
     expect(notStored).not.toBe(state.cursor);
-    await expect(r.store.commitPolledPage({ ...page, fromCursor: notStored, cursor: 'moved' })).rejects.toBeInstanceOf(FeedMovedError);
+    await expect(r.store.feeds.commitPage({ ...page, fromCursor: notStored, cursor: 'moved' })).rejects.toBeInstanceOf(FeedMovedError);
     // Sent: from the stored cursor, but a cursor longer than the column allows (the events were inserted first).
     // (Read by the database's message: better-sqlite3's error class is not jest's Error, test/credentials.test.ts.)
-    const refused = await r.store.commitPolledPage({ ...page, fromCursor: state.cursor, cursor: 'x'.repeat(4001) }).then(
+    const refused = await r.store.feeds.commitPage({ ...page, fromCursor: state.cursor, cursor: 'x'.repeat(4001) }).then(
       () => null,
       (err: unknown) => err as { message?: unknown },
     );
     expect(String(refused?.message)).toMatch(/check constraint/i);
     // Kept: no event, the same cursor.
-    expect(await r.store.inboxByKey(event.dedupeKey)).toBeNull();
+    expect(await r.store.inbox.byKey(event.dedupeKey)).toBeNull();
     expect(await feed()).toMatchObject({ cursor: state.cursor, eventsTotal: state.eventsTotal });
   });
 
   test('one hub process at a time holds a feed: of two claims made at once, one wins; the lease ends it', async () => {
     const now = r.now();
-    const claim = (at: number) => r.store.claimFeed('woo', 'probe', new Date(at).toISOString(), new Date(at + FEED_LEASE_MS).toISOString());
+    const claim = (at: number) => r.store.feeds.claim('woo', 'probe', new Date(at).toISOString(), new Date(at + FEED_LEASE_MS).toISOString());
     const both = await Promise.all([claim(now), claim(now)]);
     expect(both.filter((c) => c !== null)).toHaveLength(1);
     expect(await claim(now + FEED_LEASE_MS - 1)).toBeNull();
@@ -471,18 +471,18 @@ describe('the poller with the hub', () => {
         }
         throw new Error(`gave up waiting: ${what}`);
       };
-      await until('the first poll', async () => ((await t.hub.store.getFeedState('woo', 'orders'))?.cursor ?? null) !== null);
+      await until('the first poll', async () => ((await t.hub.store.feeds.get('woo', 'orders'))?.cursor ?? null) !== null);
       emu.faults.webhooks.drop = 1;
       await emu.sell({ sku: 'ART-1', quantity: 4 });
-      await until('the lost sale to be booked', async () => (await t.hub.store.getLevel('ART-1', 'gallery'))?.onHand === 16);
+      await until('the lost sale to be booked', async () => (await t.hub.store.ledger.getLevel('ART-1', 'gallery'))?.onHand === 16);
       // A poll under way when the hub stops: it is cut short, nothing of it is committed.
       emu.faults.api.latencyMs = 2_000;
       const asked = emu.requests.length;
       await until('a poll in flight', async () => emu.requests.slice(asked).some((q) => q.path.endsWith('/orders')));
-      const cursor = (await t.hub.store.getFeedState('woo', 'orders'))!.cursor;
+      const cursor = (await t.hub.store.feeds.get('woo', 'orders'))!.cursor;
       await t.hub.poller.stop();
       emu.faults.api.latencyMs = 0;
-      expect((await t.hub.store.getFeedState('woo', 'orders'))!.cursor).toBe(cursor);
+      expect((await t.hub.store.feeds.get('woo', 'orders'))!.cursor).toBe(cursor);
       // Stopped: no further poll.
       const after = emu.requests.length;
       await new Promise((res) => setTimeout(res, 1500));

@@ -31,7 +31,7 @@ afterAll(async () => {
 });
 
 const channel = (id: string) => s.sandbox!.channels.find((c) => c.config.id === id)!;
-const entries = async (): Promise<InboxEntry[]> => s.hub.store.listInbox({ limit: 200 });
+const entries = async (): Promise<InboxEntry[]> => s.hub.store.inbox.list({ limit: 200 });
 async function until(what: string, cond: () => Promise<boolean> | boolean): Promise<void> {
   for (let i = 0; i < 1200; i++) {
     if (await cond()) return;
@@ -61,32 +61,32 @@ test('a sale on Shopify reaches WooCommerce while Square’s thin order is still
 
   // WooCommerce and Shopify show 22 while Square's order is still unprepared and unbooked.
   await until('WooCommerce shows the web store’s sale', () => woo.emulator.level('CRD-0101', 'default') === 22);
-  const squareNow = (await s.hub.store.getInbox(squareEventId))!;
+  const squareNow = (await s.hub.store.inbox.get(squareEventId))!;
   expect(squareNow.status).toBe('received');
   expect(squareNow.prepared).toBeNull();
   const shopSale = (await entries()).find((e) => !before.has(e.id) && e.dedupeKey.startsWith('channel:shopify:') && e.kind === 'orders/create')!;
   expect(shopSale.status).toBe('processed');
   expect(shopSale.id).toBeGreaterThan(squareEventId);
   // The hub booked the web sale: 24 − 2 at the gallery.
-  const item = (await s.hub.store.getItem('CRD-0101'))!;
+  const item = (await s.hub.store.items.get('CRD-0101'))!;
   expect(item).toBeDefined();
-  const gallery = (await s.hub.store.levelsFor(['CRD-0101'])).find((l) => l.locationId === 'gallery')!;
+  const gallery = (await s.hub.store.ledger.levelsFor(['CRD-0101'])).find((l) => l.locationId === 'gallery')!;
   expect(gallery.onHand).toBe(22);
 
   // Square's order arrives after its 9 s, is prepared with its lines and booked: the artwork is gone everywhere.
-  await until('Square’s sale is booked', async () => (await s.hub.store.getInbox(squareEventId))!.status === 'processed');
-  const booked = (await s.hub.store.getInbox(squareEventId))!;
+  await until('Square’s sale is booked', async () => (await s.hub.store.inbox.get(squareEventId))!.status === 'processed');
+  const booked = (await s.hub.store.inbox.get(squareEventId))!;
   expect(JSON.parse(booked.prepared!)).toMatchObject({ facts: [{ type: 'sale', lines: [{ quantity: 1 }] }] });
   expect(Date.parse(booked.processedAt!)).toBeGreaterThan(Date.parse(shopSale.processedAt!));
   // Staff see what the hub found in the event, the fetched lines included.
   const view = (await (await fetch(`${s.url}/v1/events/${squareEventId}`, { headers: { authorization: `Bearer ${s.config.adminToken}` } })).json()) as { facts: unknown };
   expect(view.facts).toMatchObject([{ type: 'sale', lines: [{ quantity: 1 }] }]);
-  const art = (await s.hub.store.levelsFor(['ART-0001'])).find((l) => l.locationId === 'gallery')!;
+  const art = (await s.hub.store.ledger.levelsFor(['ART-0001'])).find((l) => l.locationId === 'gallery')!;
   expect(art.onHand).toBe(0);
   square.emulator.faults.api.latencyMs = 0;
   await until('the web store hides the sold artwork', () => shopify.emulator.level('ART-0001', shopify.config.locations.gallery!) === 0);
   // Booked once, whatever the fetch and its webhooks did.
-  const movements = (await s.hub.store.listMovements('ART-0001', { limit: 50 })).filter((m) => m.reason === 'sale');
+  const movements = (await s.hub.store.ledger.listMovements('ART-0001', { limit: 50 })).filter((m) => m.reason === 'sale');
   expect(movements).toHaveLength(1);
 });
 
@@ -103,7 +103,7 @@ describe('a platform slower than the hub waits for a fetch', () => {
   test('an event whose fetch times out waits for its platform; the other channels go on; it is booked once the platform answers', async () => {
     const s = t;
     const channel = (id: string) => s.sandbox!.channels.find((c) => c.config.id === id)!;
-    const entries = async (): Promise<InboxEntry[]> => s.hub.store.listInbox({ limit: 200 });
+    const entries = async (): Promise<InboxEntry[]> => s.hub.store.inbox.list({ limit: 200 });
     const square = channel('square');
     const woo = channel('woocommerce');
     const before = new Set((await entries()).map((e) => e.id));
@@ -114,8 +114,8 @@ describe('a platform slower than the hub waits for a fetch', () => {
     const order = async () => (await entries()).find((e) => !before.has(e.id) && e.dedupeKey.startsWith('channel:square:') && e.kind === 'order.created');
     await until('Square’s order.created is stored', async () => (await order()) !== undefined);
     const id = (await order())!.id;
-    await until('the fetch gave up and the event waits', async () => (await s.hub.store.getInbox(id))!.retryAt !== null);
-    const waiting = (await s.hub.store.getInbox(id))!;
+    await until('the fetch gave up and the event waits', async () => (await s.hub.store.inbox.get(id))!.retryAt !== null);
+    const waiting = (await s.hub.store.inbox.get(id))!;
     expect(waiting.status).toBe('received');
     expect(waiting.prepared).toBeNull();
     expect(JSON.stringify(waiting.outcome)).toMatch(/tried again at/);
@@ -124,12 +124,12 @@ describe('a platform slower than the hub waits for a fetch', () => {
     await woo.emulator.sell({ sku: 'PNT-0301', quantity: 1 });
     await woo.emulator.flushWebhooks();
     await until('Shopify shows the WooCommerce sale', () => channel('shopify').emulator.level('PNT-0301', channel('shopify').config.locations.gallery!) === 9);
-    expect((await s.hub.store.getInbox(id))!.status).toBe('received');
+    expect((await s.hub.store.inbox.get(id))!.status).toBe('received');
 
     // Square answers again: the waiting event is prepared and booked.
     square.emulator.faults.api.latencyMs = 0;
-    await until('Square’s sale is booked', async () => (await s.hub.store.getInbox(id))!.status === 'processed');
-    const gallery = (await s.hub.store.levelsFor(['BRU-0201'])).find((l) => l.locationId === 'gallery')!;
+    await until('Square’s sale is booked', async () => (await s.hub.store.inbox.get(id))!.status === 'processed');
+    const gallery = (await s.hub.store.ledger.levelsFor(['BRU-0201'])).find((l) => l.locationId === 'gallery')!;
     expect(gallery.onHand).toBe(11);
   });
 });

@@ -16,8 +16,8 @@ const NOW = '2026-11-23T10:00:00.000Z';
 
 /** A store whose transactions fail whenever they book stock for `sku` (a disk hiccup on one event). */
 function failingOn(store: Store, sku: string): Store {
-  const wrapTx = (tx: StoreOps): StoreOps =>
-    new Proxy(tx, {
+  const wrapLedger = (ledger: StoreOps['ledger']): StoreOps['ledger'] =>
+    new Proxy(ledger, {
       get(target, prop, receiver) {
         const v = Reflect.get(target, prop, receiver) as unknown;
         if (prop === 'book') {
@@ -26,6 +26,14 @@ function failingOn(store: Store, sku: string): Store {
             return (v as (i: unknown, n: string) => Promise<unknown>).call(target, input, now);
           };
         }
+        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+      },
+    });
+  const wrapTx = (tx: StoreOps): StoreOps =>
+    new Proxy(tx, {
+      get(target, prop, receiver) {
+        const v = Reflect.get(target, prop, receiver) as unknown;
+        if (prop === 'ledger') return wrapLedger(target.ledger);
         return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
       },
     });
@@ -46,9 +54,9 @@ test('a failure in a batch undoes it; the others are booked in order, and only t
   const store = await openStore({ dataDir: dir });
   try {
     const config = testConfig('sqlite');
-    await store.ensureLocations([{ id: config.defaultLocation, name: 'Main' }], NOW);
+    await store.locations.ensure([{ id: config.defaultLocation, name: 'Main' }], NOW);
     // What was sent: the catalog, then three adjustments, the middle one for the SKU whose booking fails.
-    const ids = await store.insertInboxBatch(
+    const ids = await store.inbox.insertBatch(
       [
         relayEvent('cat', { kind: 'catalog_changed', added: [{ sku: 'A' }, { sku: 'BOOM' }, { sku: 'C' }], removed: [], occurredAt: NOW }),
         relayEvent('a', adjust('A', 2)),
@@ -62,16 +70,16 @@ test('a failure in a batch undoes it; the others are booked in order, and only t
     while (await processor.processNext()) if (++rounds > 50) throw new Error('the processor did not finish');
 
     // What was kept: A and C booked once each; BOOM booked nothing and is set aside after five tries.
-    const levels = await store.levelsFor(['A', 'BOOM', 'C']);
+    const levels = await store.ledger.levelsFor(['A', 'BOOM', 'C']);
     const onHand = Object.fromEntries(levels.map((l) => [l.sku, l.onHand]));
     expect(onHand).toMatchObject({ A: 2, C: 4 });
     expect(onHand.BOOM ?? 0).toBe(0);
     // (A claim's attempt count is undone with its transaction; the processor counts the tries itself.)
-    expect(await store.getInbox(ids[2]!.id)).toMatchObject({ status: 'failed', outcome: { error: 'the disk hiccuped while booking BOOM' } });
-    expect(await store.getInbox(ids[1]!.id)).toMatchObject({ status: 'processed' });
-    expect(await store.getInbox(ids[3]!.id)).toMatchObject({ status: 'processed' });
-    expect((await store.listMovements('A', { limit: 10 })).length).toBe(1);
-    expect((await store.listMovements('C', { limit: 10 })).length).toBe(1);
+    expect(await store.inbox.get(ids[2]!.id)).toMatchObject({ status: 'failed', outcome: { error: 'the disk hiccuped while booking BOOM' } });
+    expect(await store.inbox.get(ids[1]!.id)).toMatchObject({ status: 'processed' });
+    expect(await store.inbox.get(ids[3]!.id)).toMatchObject({ status: 'processed' });
+    expect((await store.ledger.listMovements('A', { limit: 10 })).length).toBe(1);
+    expect((await store.ledger.listMovements('C', { limit: 10 })).length).toBe(1);
   } finally {
     await store.close();
     fs.rmSync(dir, { recursive: true, force: true });

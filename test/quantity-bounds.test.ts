@@ -74,10 +74,10 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('the bound on a quantity, on %s
     const pos = await sql<{ n: string | number }>`select count(*) as n from purchase_orders`.execute(db());
     const sos = await sql<{ n: string | number }>`select count(*) as n from supplier_orders`.execute(db());
     return {
-      inbox: await t.hub.store.countInbox(),
-      levels: await t.hub.store.recomputeLevels(),
-      stored: await t.hub.store.levelsFor((await t.hub.store.listItems({ limit: 500 })).map((i) => i.sku)),
-      items: await t.hub.store.listItems({ limit: 500 }),
+      inbox: await t.hub.store.inbox.count(),
+      levels: await t.hub.store.ledger.recomputeLevels(),
+      stored: await t.hub.store.ledger.levelsFor((await t.hub.store.items.list({ limit: 500 })).map((i) => i.sku)),
+      items: await t.hub.store.items.list({ limit: 500 }),
       movements: Number(movements.rows[0]!.n),
       purchaseOrders: Number(pos.rows[0]!.n),
       supplierOrders: Number(sos.rows[0]!.n),
@@ -90,7 +90,7 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('the bound on a quantity, on %s
     await t.settle();
   }
 
-  const onHand = async (sku: string) => (await t.hub.store.getLevel(sku, 'gallery'))?.onHand ?? 0;
+  const onHand = async (sku: string) => (await t.hub.store.ledger.getLevel(sku, 'gallery'))?.onHand ?? 0;
   const event = async (id: number) => (await t.api('GET', `/v1/events/${id}`)).body;
   const cell = (sku: string, newValue: unknown, oldValue: unknown = null, field = 'on_hand') => ({ kind: 'cell_edit', sku, field, location: 'gallery', oldValue, newValue, editedAt: now(), sheet: 'Catalog', row: 2 });
 
@@ -123,7 +123,7 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('the bound on a quantity, on %s
     await t.settle();
     expect(await onHand('OUT-1')).toBe(2);
     expect(await exact('OUT-1')).toEqual({ level: '2', sum: '2' });
-    const levels = await t.hub.store.recomputeLevels();
+    const levels = await t.hub.store.ledger.recomputeLevels();
     expect(levels.find((l) => l.sku === 'OUT-1')).toMatchObject({ onHand: 2, reserved: 0 });
 
     const reorder = await t.api('GET', '/v1/reorder');
@@ -191,7 +191,7 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('the bound on a quantity, on %s
     const r = await t.api('POST', '/v1/items/LEGACY-2/counts', { location: 'gallery', counted: 7 });
     expect(r.status).toBe(200);
     expect(r.body.status).toBe('processed');
-    expect(await t.hub.store.getLevel('LEGACY-2', 'gallery')).toMatchObject({ onHand: 7, reserved: 3_000_000_000 });
+    expect(await t.hub.store.ledger.getLevel('LEGACY-2', 'gallery')).toMatchObject({ onHand: 7, reserved: 3_000_000_000 });
   });
 
   // --- the bound at each door ---------------------------------------------------------------------
@@ -268,7 +268,7 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('the bound on a quantity, on %s
       expect((await event(r.body.eventId)).status).toBe('processed');
     }
     expect(await Promise.all(['R-COUNT', 'R-CELL', 'R-ADJ', 'R-NEG'].map(onHand))).toEqual([MAX, MAX, MAX, -MAX]);
-    expect((await t.hub.store.getItem('R-CELL'))?.lowStockThreshold).toBe(MAX);
+    expect((await t.hub.store.items.get('R-CELL'))?.lowStockThreshold).toBe(MAX);
 
     // At the bound, one more unit either way is refused where the level is known: stored, rejected with the reason, nothing booked.
     const atBound = await snapshot();
@@ -288,9 +288,9 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('the bound on a quantity, on %s
     }
     // A movement booked before and delivered again is still a duplicate, not a refusal.
     const once = { sku: 'R-PO', locationId: 'gallery', quantity: MAX, reason: 'restock' as const, source: 'channel' as const, idempotencyKey: 'bound:redelivered', occurredAt: now() };
-    const first = await t.hub.store.book(once, now());
+    const first = await t.hub.store.ledger.book(once, now());
     expect(first.duplicate).toBe(false);
-    expect(await t.hub.store.book(once, now())).toMatchObject({ duplicate: true, movement: { id: first.movement.id } });
+    expect(await t.hub.store.ledger.book(once, now())).toMatchObject({ duplicate: true, movement: { id: first.movement.id } });
     expect(await exact('R-PO')).toEqual({ level: String(MAX), sum: String(MAX) });
     await reportsAnswer();
   });
@@ -350,7 +350,7 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('the bound on a quantity, on %s
     const po = await t.api('POST', '/v1/purchase-orders', { number: 'PO-B-1', customer: 'Big buyer', lines: [{ sku: 'PO-ITEM', quantity: MAX, location: 'gallery' }] });
     expect(po.status).toBeLessThan(300);
     expect(po.body.purchaseOrder).toMatchObject({ status: 'approved' });
-    expect(await t.hub.store.getLevel('PO-ITEM', 'gallery')).toMatchObject({ onHand: MAX, reserved: MAX });
+    expect(await t.hub.store.ledger.getLevel('PO-ITEM', 'gallery')).toMatchObject({ onHand: MAX, reserved: MAX });
 
     const so = await t.api('POST', '/v1/supplier-orders', { number: 'SO-B-1', supplier: 'Maker', lines: [{ sku: 'SO-ITEM', quantity: MAX, location: 'gallery' }] });
     expect(so.status).toBe(201);
@@ -403,7 +403,7 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('the bound on a quantity, on %s
     expect(emu.level(sku, LOC)).toBe(stock);
   }
 
-  const channelMovements = async (sku: string) => (await t.hub.store.listMovements(sku, { limit: 100 })).filter((m) => m.channelId === 'shop');
+  const channelMovements = async (sku: string) => (await t.hub.store.ledger.listMovements(sku, { limit: 100 })).filter((m) => m.channelId === 'shop');
 
   test('a Shopify sale of the bound + 1 units is refused with the reason: nothing booked, nothing in the transaction log', async () => {
     await listed('CH-SALE', 5);
@@ -430,7 +430,7 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('the bound on a quantity, on %s
     const e = await event(ids[0]!);
     expect(e.status).toBe('rejected');
     expect(e.results[0].message).toMatch(/Shopify reported a level for its item gid:\/\/shopify\/InventoryItem\/\d+ of 1000000001, which is not a whole number of units within the 1,000,000,000/);
-    expect(await t.hub.store.getChannelLevel('shop', 'CH-LEVEL', 'gallery')).toMatchObject({ observed: 3 });
+    expect(await t.hub.store.channelLevels.get('shop', 'CH-LEVEL', 'gallery')).toMatchObject({ observed: 3 });
     expect(await channelMovements('CH-LEVEL')).toEqual([]);
 
     await listed('CH-MAX', MAX);
@@ -454,22 +454,22 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('the bound on a quantity, on %s
       fc.asyncProperty(fc.array(op, { minLength: 1, maxLength: 8 }), async (ops) => {
         const sku = `PROP-${kind}-${++run}`;
         const model = { onHand: 0, reserved: 0 };
-        await t.hub.store.upsertItem({ sku }, now());
+        await t.hub.store.items.upsert({ sku }, now());
         for (const [i, o] of ops.entries()) {
           const base = { sku, locationId: 'gallery', source: 'api' as const, idempotencyKey: `${sku}:${i}`, occurredAt: now() };
           const next = { ...model };
           let book: () => Promise<unknown>;
           if (o.kind === 'count') {
             next.onHand = o.q;
-            book = () => t.hub.store.bookCount({ ...base, counted: o.q }, now());
+            book = () => t.hub.store.ledger.bookCount({ ...base, counted: o.q }, now());
           } else if (o.kind === 'adjust') {
             const q = o.up ? o.q : -o.q;
             next.onHand += q;
-            book = () => t.hub.store.book({ ...base, quantity: q, reason: 'adjustment' }, now());
+            book = () => t.hub.store.ledger.book({ ...base, quantity: q, reason: 'adjustment' }, now());
           } else {
             const q = o.up ? o.q : -o.q;
             next.reserved += q;
-            book = () => t.hub.store.book({ ...base, quantity: q, reason: o.up ? 'reservation' : 'release' }, now());
+            book = () => t.hub.store.ledger.book({ ...base, quantity: q, reason: o.up ? 'reservation' : 'release' }, now());
           }
           const fits = Math.abs(next.onHand) <= MAX && Math.abs(next.reserved) <= MAX;
           const outcome = await book().then(
@@ -484,9 +484,9 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('the bound on a quantity, on %s
         }
         const e = await exact(sku);
         expect(e).toEqual({ level: String(model.onHand), sum: String(model.onHand) });
-        const stored = await t.hub.store.getLevel(sku, 'gallery');
+        const stored = await t.hub.store.ledger.getLevel(sku, 'gallery');
         expect({ onHand: stored?.onHand ?? 0, reserved: stored?.reserved ?? 0 }).toEqual(model);
-        const rebuilt = (await t.hub.store.recomputeLevels()).find((l) => l.sku === sku);
+        const rebuilt = (await t.hub.store.ledger.recomputeLevels()).find((l) => l.sku === sku);
         expect({ onHand: rebuilt?.onHand ?? 0, reserved: rebuilt?.reserved ?? 0 }).toEqual(model);
       }),
       { numRuns: 20 },

@@ -91,11 +91,11 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('answers to relays and sync req
     // Every notification of the tests before is delivered first (one that failed under load waits for its retry).
     for (let i = 0; i < 400; i++) {
       await t.settle();
-      const outbox = await t.hub.store.countOutbox();
+      const outbox = await t.hub.store.outbox.count();
       if (!outbox.pending && !outbox.working) break;
       await new Promise((r) => setTimeout(r, 50));
     }
-    const before = await t.hub.store.recomputeLevels();
+    const before = await t.hub.store.ledger.recomputeLevels();
     received.length = 0;
     const r = await t.relay({ kind: 'sync_request', origin: 'airtable', skus: ['SYNC-1', 'NOPE-9', 'SYNC-GONE'], actor: 'mia@gallery.example', requestedAt: now() });
     expect(r.status).toBe(202);
@@ -115,7 +115,7 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('answers to relays and sync req
       await t.settle();
     }
     expect(received).toEqual([{ sku: 'SYNC-1', onHand: 6 }]);
-    expect(await t.hub.store.recomputeLevels()).toEqual(before);
+    expect(await t.hub.store.ledger.recomputeLevels()).toEqual(before);
 
     received.length = 0;
     const all = await t.relay({ kind: 'sync_request', requestedAt: now() });
@@ -126,14 +126,14 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('answers to relays and sync req
       await t.settle();
     }
     expect(received.map((x) => x.sku).sort()).toEqual(['SYNC-1', 'SYNC-2']);
-    expect(await t.hub.store.recomputeLevels()).toEqual(before);
+    expect(await t.hub.store.ledger.recomputeLevels()).toEqual(before);
   });
 
   test('a sync request with an empty SKU list is refused and stores nothing', async () => {
-    const counts = await t.hub.store.countInbox();
+    const counts = await t.hub.store.inbox.count();
     const r = await t.relay({ kind: 'sync_request', skus: [], requestedAt: now() });
     expect(r.status).toBe(400);
     expect(r.body.error.code).toBe('invalid_relay');
-    expect(await t.hub.store.countInbox()).toEqual(counts);
+    expect(await t.hub.store.inbox.count()).toEqual(counts);
   });
 });

@@ -15,9 +15,9 @@ const adjust = (sku: string, quantity: number, extra: object = {}) => ({ kind: '
 async function snapshot(t: TestHub) {
   await t.settle();
   return {
-    inbox: await t.hub.store.countInbox(),
-    levels: await t.hub.store.recomputeLevels(),
-    movements: (await t.hub.store.listMovements('ART-1', { limit: 1000 })).length,
+    inbox: await t.hub.store.inbox.count(),
+    levels: await t.hub.store.ledger.recomputeLevels(),
+    movements: (await t.hub.store.ledger.listMovements('ART-1', { limit: 1000 })).length,
   };
 }
 
@@ -66,17 +66,17 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('relays on %s', (kind) => {
     await t.settle();
     const [m] = (await t.api('GET', '/v1/items/ART-1/movements?limit=1')).body.movements;
     expect(m).toMatchObject({ reason: 'count', quantity: 3, countedQuantity: 7, source: 'sheet', actor: 'sam' });
-    expect((await t.hub.store.getLevel('ART-1', 'gallery'))?.onHand).toBe(7);
+    expect((await t.hub.store.ledger.getLevel('ART-1', 'gallery'))?.onHand).toBe(7);
   });
 
   test('a cell edit whose old value no longer matches the hub becomes a conflict and overwrites nothing', async () => {
-    const before = await t.hub.store.getLevel('ART-1', 'gallery');
+    const before = await t.hub.store.ledger.getLevel('ART-1', 'gallery');
     const r = await t.relay({ kind: 'cell_edit', sku: 'ART-1', field: 'on_hand', location: 'gallery', oldValue: 2, newValue: 9, editedAt: now() });
     await t.settle();
     const ev = (await t.api('GET', `/v1/events/${r.body.eventId}`)).body;
     expect(ev.status).toBe('conflict');
     expect(ev.results[0].message).toMatch(/showed 2 .* hub has 7 on hand/);
-    expect(await t.hub.store.getLevel('ART-1', 'gallery')).toEqual(before);
+    expect(await t.hub.store.ledger.getLevel('ART-1', 'gallery')).toEqual(before);
   });
 
   test('a paste (edit batch) books each edit; an unknown SKU in it is kept as unmatched and booked after the SKU is added', async () => {
@@ -96,8 +96,8 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('relays on %s', (kind) => {
     expect(ev.results.map((x: any) => x.result)).toEqual(['booked', 'unmatched', 'updated']);
     expect(ev.results[1].message).toMatch(/NEW-9.*not in the catalog/);
     expect((await t.api('GET', '/v1/events?status=unmatched')).body.events.map((e: any) => e.id)).toContain(r.body.eventId);
-    expect((await t.hub.store.getLevel('ART-2', 'warehouse'))?.onHand).toBe(5);
-    expect((await t.hub.store.getItem('ART-2'))?.lowStockThreshold).toBe(3);
+    expect((await t.hub.store.ledger.getLevel('ART-2', 'warehouse'))?.onHand).toBe(5);
+    expect((await t.hub.store.items.get('ART-2'))?.lowStockThreshold).toBe(3);
 
     // Add the SKU, retry the event: the missing edit is booked, the others are not booked again.
     expect((await t.api('PUT', '/v1/items/NEW-9', { title: 'New print' })).status).toBe(200);
@@ -107,12 +107,12 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('relays on %s', (kind) => {
     expect(ev.status).toBe('processed');
     // The threshold set the first time is already so: nothing is written again.
     expect(ev.results.map((x: any) => x.result)).toEqual(['duplicate', 'booked', 'unchanged']);
-    expect((await t.hub.store.getLevel('ART-2', 'warehouse'))?.onHand).toBe(5);
-    expect((await t.hub.store.getLevel('NEW-9', 'warehouse'))?.onHand).toBe(1);
+    expect((await t.hub.store.ledger.getLevel('ART-2', 'warehouse'))?.onHand).toBe(5);
+    expect((await t.hub.store.ledger.getLevel('NEW-9', 'warehouse'))?.onHand).toBe(1);
   });
 
   test('a stock count books the delta from on-hand at that moment', async () => {
-    const before = (await t.hub.store.getLevel('ART-2', 'gallery'))!.onHand;
+    const before = (await t.hub.store.ledger.getLevel('ART-2', 'gallery'))!.onHand;
     await t.relay({ kind: 'count', sku: 'ART-2', location: 'gallery', counted: 4, occurredAt: now() });
     await t.settle();
     const [m] = (await t.api('GET', '/v1/items/ART-2/movements?limit=1')).body.movements;
@@ -180,7 +180,7 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('relays on %s', (kind) => {
       expect(again.status).toBe(409);
       expect(again.body.error.code).toBe('relay_replayed');
       expect(await snapshot(t)).toEqual(before);
-      expect(await t.hub.store.movementByKey('relay:msg_replay_1')).toMatchObject({ quantity: 2 });
+      expect(await t.hub.store.ledger.movementByKey('relay:msg_replay_1')).toMatchObject({ quantity: 2 });
     });
 
     test('two identical relays racing: one is accepted, the other refused, one movement', async () => {
@@ -193,39 +193,39 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('relays on %s', (kind) => {
     });
 
     test('a relay for an unknown SKU is kept as unmatched, not dropped, and books nothing', async () => {
-      const before = await t.hub.store.recomputeLevels();
+      const before = await t.hub.store.ledger.recomputeLevels();
       const r = await t.relay(adjust('NOPE-404', 5));
       expect(r.status).toBe(202);
       await t.settle();
       const ev = (await t.api('GET', `/v1/events/${r.body.eventId}`)).body;
       expect(ev).toMatchObject({ status: 'unmatched', body: { sku: 'NOPE-404', quantity: 5 } });
       expect(ev.results[0].message).toMatch(/not in the catalog/);
-      expect(await t.hub.store.recomputeLevels()).toEqual(before);
+      expect(await t.hub.store.ledger.recomputeLevels()).toEqual(before);
       expect((await t.api('GET', '/readyz')).status).toBe(200);
     });
 
     test('a relay for an unknown location is kept as unmatched and books nothing', async () => {
-      const before = await t.hub.store.recomputeLevels();
+      const before = await t.hub.store.ledger.recomputeLevels();
       const r = await t.relay(adjust('ART-1', 5, { location: 'attic' }));
       await t.settle();
       const ev = (await t.api('GET', `/v1/events/${r.body.eventId}`)).body;
       expect(ev.status).toBe('unmatched');
       expect(ev.results[0].message).toMatch(/Location "attic"/);
-      expect(await t.hub.store.recomputeLevels()).toEqual(before);
+      expect(await t.hub.store.ledger.recomputeLevels()).toEqual(before);
     });
 
     test('a relay for an item removed from the catalog is rejected with the reason and books nothing', async () => {
       await t.relay(adjust('GONE-1', 3));
       await t.relay({ kind: 'catalog_changed', added: [], removed: ['GONE-1'], occurredAt: now() });
       await t.settle();
-      expect((await t.hub.store.getItem('GONE-1'))?.status).toBe('archived');
-      const before = await t.hub.store.recomputeLevels();
+      expect((await t.hub.store.items.get('GONE-1'))?.status).toBe('archived');
+      const before = await t.hub.store.ledger.recomputeLevels();
       const r = await t.relay(adjust('GONE-1', 1));
       await t.settle();
       const ev = (await t.api('GET', `/v1/events/${r.body.eventId}`)).body;
       expect(ev.status).toBe('rejected');
       expect(ev.results[0].message).toMatch(/GONE-1.*removed from the catalog/);
-      expect(await t.hub.store.recomputeLevels()).toEqual(before);
+      expect(await t.hub.store.ledger.recomputeLevels()).toEqual(before);
       // Its history is kept.
       expect((await t.api('GET', '/v1/items/GONE-1/movements')).body.movements).toHaveLength(1);
     });

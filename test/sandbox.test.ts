@@ -38,17 +38,17 @@ async function quiesce(): Promise<void> {
     await Promise.all(s.sandbox!.channels.map((c) => c.emulator.flushWebhooks()));
     await settleHub(s.hub);
     // A push answered "stale" (the platform moved since we read it) is tried again shortly: wait for it.
-    if ((await s.hub.store.countOutbox()).pending) {
+    if ((await s.hub.store.outbox.count()).pending) {
       await new Promise((r) => setTimeout(r, 50));
       continue;
     }
-    const seen = s.sandbox!.channels.reduce((n, c) => n + c.emulator.requests.length, 0) + ((await s.hub.store.countInbox()).processed ?? 0);
+    const seen = s.sandbox!.channels.reduce((n, c) => n + c.emulator.requests.length, 0) + ((await s.hub.store.inbox.count()).processed ?? 0);
     if (seen === last) return;
     last = seen;
   }
   const open: unknown[] = [];
-  for (const c of s.sandbox!.channels) open.push(...(await s.hub.store.listChannelLevels(c.config.id)).filter((l) => l.pendingSince));
-  const waiting = (await s.hub.store.listOutbox({ limit: 20, status: 'pending' })).map((r) => [r.sink, r.payload, r.lastError]);
+  for (const c of s.sandbox!.channels) open.push(...(await s.hub.store.channelLevels.list(c.config.id)).filter((l) => l.pendingSince));
+  const waiting = (await s.hub.store.outbox.list({ limit: 20, status: 'pending' })).map((r) => [r.sink, r.payload, r.lastError]);
   throw new Error(`the sandbox did not come to rest: ${JSON.stringify({ open, waiting })}`);
 }
 
@@ -206,11 +206,11 @@ describe('the one-of-a-kind artwork', () => {
   it('echoes of our own pushes start no loop: at rest, nothing more is sent to any platform', async () => {
     await quiesce();
     const counts = s.sandbox!.channels.map((c) => c.emulator.requests.length);
-    const processed = (await s.hub.store.countInbox()).processed ?? 0;
+    const processed = (await s.hub.store.inbox.count()).processed ?? 0;
     await new Promise((r) => setTimeout(r, 300));
     await quiesce();
     expect(s.sandbox!.channels.map((c) => c.emulator.requests.length)).toEqual(counts);
-    expect((await s.hub.store.countInbox()).processed ?? 0).toBe(processed);
+    expect((await s.hub.store.inbox.count()).processed ?? 0).toBe(processed);
   });
 });
 
@@ -332,7 +332,7 @@ describe('an exchange on the web store', () => {
     expect([soldFrom.reason, soldFrom.quantity, soldFrom.channelId]).toEqual(['sale', -2, shopify.config.id]);
     const before = { back: await levels(back), out: await levels(out) };
     const moves = { back: (await movements(back)).length, out: (await movements(out)).length };
-    const inboxBefore = (await s.hub.store.countInbox()).processed ?? 0;
+    const inboxBefore = (await s.hub.store.inbox.count()).processed ?? 0;
 
     // Shopify native exchange: one sable brush comes back (restocked), a flat brush goes out on the same order.
     await emu.exchange({ orderId: sale.body.orderId, returnQuantity: 1, sku: out, quantity: 1 });
@@ -357,10 +357,10 @@ describe('an exchange on the web store', () => {
     expectChannelsFollow(after.out);
     // refunds/create, returns/process and the two level webhooks all reached the hub and were processed.
     expect(emu.deliveries.filter((d) => d.topic === 'returns/process').map((d) => d.status)).toEqual([200]);
-    expect(((await s.hub.store.countInbox()).processed ?? 0) - inboxBefore).toBeGreaterThanOrEqual(4);
+    expect(((await s.hub.store.inbox.count()).processed ?? 0) - inboxBefore).toBeGreaterThanOrEqual(4);
     // No adjustment: the level webhooks were explained by the return and the sale, none waits for an explanation.
     expect([...returned, ...sold].some((m) => m.reason !== 'return' && m.reason !== 'sale')).toBe(false);
-    const shopLevels = await s.hub.store.listChannelLevels(shopify.config.id, [back, out]);
+    const shopLevels = await s.hub.store.channelLevels.list(shopify.config.id, [back, out]);
     expect(shopLevels.filter((l) => l.pendingSince !== null || l.driftDown !== 0 || l.driftUp !== 0).map((l) => [l.sku, l.locationId, l.observed, l.expected, l.driftDown, l.driftUp])).toEqual([]);
 
     // The same returns/process notified again (a new event id) books nothing more: same exchange line id.

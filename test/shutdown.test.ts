@@ -32,7 +32,7 @@ test('a stop cuts a hanging delivery short after the grace period and leaves its
   const { openStore } = jest.requireActual<typeof import('../server/store/open')>('../server/store/open');
   const store = await openStore({ dataDir: t.config.dataDir });
   try {
-    const rows = await store.listOutbox({ limit: 10 });
+    const rows = await store.outbox.list({ limit: 10 });
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({ status: 'pending', lastError: 'Interrupted: the hub was shutting down.' });
     expect(Date.parse(rows[0]!.nextAttemptAt)).toBeLessThanOrEqual(Date.now());

@@ -124,22 +124,22 @@ describe('what the receiver gets', () => {
       const sink = new WebhookSink(notify(), () => clock);
       const d = new Dispatcher(store, [sink], cfg, createLogger('silent'), new Metrics(), () => clock, () => 0.5);
       replies = [(res) => res.writeHead(500).end(), (res) => res.writeHead(503).end()];
-      await store.enqueue({ sink: sink.id, topic: 'level.changed', coalesceKey: 'level:A-1:main:erp', payload: { sku: 'A-1', onHand: 3 } }, clock.toISOString());
+      await store.outbox.enqueue({ sink: sink.id, topic: 'level.changed', coalesceKey: 'level:A-1:main:erp', payload: { sku: 'A-1', onHand: 3 } }, clock.toISOString());
       for (let i = 0; i < 3; i++) {
         await d.drain();
         clock = new Date(clock.getTime() + cfg.maxDelayMs + 1000);
       }
-      await store.enqueue({ sink: sink.id, topic: 'alert.raised', payload: { alert: { kind: 'low_stock' } } }, clock.toISOString());
+      await store.outbox.enqueue({ sink: sink.id, topic: 'alert.raised', payload: { alert: { kind: 'low_stock' } } }, clock.toISOString());
       await d.drain();
 
       expect(received).toHaveLength(4);
       const ids = received.map((r) => r.headers['webhook-id']);
-      const [row] = (await store.listOutbox({ limit: 10 })).sort((a, b) => a.id - b.id);
+      const [row] = (await store.outbox.list({ limit: 10 })).sort((a, b) => a.id - b.id);
       expect(ids.slice(0, 3)).toEqual([`msg_outbox_${row!.id}`, `msg_outbox_${row!.id}`, `msg_outbox_${row!.id}`]);
       expect(ids[3]).not.toBe(ids[0]);
       expect(new Set(received.slice(0, 3).map((r) => r.headers['webhook-timestamp'])).size).toBe(3);
       for (const r of received) expect(() => new Webhook(SECRET).verify(r.body, r.headers as Record<string, string>)).not.toThrow();
-      expect(await store.getOutbox(row!.id)).toMatchObject({ status: 'done', attempts: 3 });
+      expect(await store.outbox.get(row!.id)).toMatchObject({ status: 'done', attempts: 3 });
     } finally {
       await store.close();
     }
@@ -191,10 +191,10 @@ describe('how answers and failures are classified', () => {
       const sink = new WebhookSink(notify(), () => clock);
       const d = new Dispatcher(store, [sink], cfg, createLogger('silent'), new Metrics(), () => clock, () => 0.999);
       replies = [(res) => res.writeHead(429, { 'retry-after': '30' }).end()];
-      await store.enqueue({ sink: sink.id, topic: 'level.changed', payload: { sku: 'A-1' } }, clock.toISOString());
+      await store.outbox.enqueue({ sink: sink.id, topic: 'level.changed', payload: { sku: 'A-1' } }, clock.toISOString());
       const start = clock.getTime();
       await d.drain();
-      const [row] = await store.listOutbox({ limit: 1 });
+      const [row] = await store.outbox.list({ limit: 1 });
       expect(row).toMatchObject({ status: 'pending', attempts: 1, lastError: expect.stringMatching(/HTTP 429/) });
       // Backoff alone would be at most 100 ms here; the receiver's 30 s win.
       expect(Date.parse(row!.nextAttemptAt) - start).toBe(30_000);
@@ -204,7 +204,7 @@ describe('how answers and failures are classified', () => {
       clock = new Date(start + 30_000);
       expect(await d.drain()).toBe(1);
       expect(received).toHaveLength(2);
-      expect(await store.getOutbox(row!.id)).toMatchObject({ status: 'done', attempts: 2 });
+      expect(await store.outbox.get(row!.id)).toMatchObject({ status: 'done', attempts: 2 });
     } finally {
       await store.close();
     }
@@ -221,9 +221,9 @@ describe('how answers and failures are classified', () => {
       const clock = new Date('2026-11-22T10:00:00.000Z');
       const sink = new WebhookSink(notify(), () => clock);
       replies = [(res) => res.writeHead(410).end()];
-      await store.enqueue({ sink: sink.id, topic: 'level.changed', payload: {} }, clock.toISOString());
+      await store.outbox.enqueue({ sink: sink.id, topic: 'level.changed', payload: {} }, clock.toISOString());
       await new Dispatcher(store, [sink], cfg, createLogger('silent'), new Metrics(), () => clock, () => 0.5).drain();
-      expect(await store.listOutbox({ limit: 10, status: 'dead' })).toEqual([expect.objectContaining({ attempts: 1, lastError: `127.0.0.1:${port} answered HTTP 410.` })]);
+      expect(await store.outbox.list({ limit: 10, status: 'dead' })).toEqual([expect.objectContaining({ attempts: 1, lastError: `127.0.0.1:${port} answered HTTP 410.` })]);
     } finally {
       await store.close();
     }
@@ -258,9 +258,9 @@ describe('how answers and failures are classified', () => {
       const clock = new Date('2026-11-22T10:00:00.000Z');
       const sink = new WebhookSink(notify(), () => clock);
       replies = [() => undefined];
-      await store.enqueue({ sink: sink.id, topic: 'level.changed', payload: {} }, clock.toISOString());
+      await store.outbox.enqueue({ sink: sink.id, topic: 'level.changed', payload: {} }, clock.toISOString());
       await new Dispatcher(store, [sink], { ...cfg, timeoutMs: 200 }, createLogger('silent'), new Metrics(), () => clock, () => 0.5).drain();
-      expect(await store.listOutbox({ limit: 10 })).toEqual([expect.objectContaining({ status: 'pending', attempts: 1, lastError: `127.0.0.1:${port} did not answer in time.` })]);
+      expect(await store.outbox.list({ limit: 10 })).toEqual([expect.objectContaining({ status: 'pending', attempts: 1, lastError: `127.0.0.1:${port} did not answer in time.` })]);
     } finally {
       await store.close();
     }

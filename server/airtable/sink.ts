@@ -119,11 +119,11 @@ export class AirtableSink implements Sink {
     // Catalog records: the latest numbers, read now (rows are coalesced per SKU in the outbox).
     const recordKs = of('airtable.record');
     const skus = [...new Set(recordKs.map((k) => (entries[k]!.payload as { sku: string }).sku))];
-    const [levels, open] = skus.length > 0 ? await Promise.all([this.store.levelsFor(skus), this.store.listConflicts({ limit: 1000, status: 'open' })]) : [[], []];
+    const [levels, open] = skus.length > 0 ? await Promise.all([this.store.ledger.levelsFor(skus), this.store.conflicts.list({ limit: 1000, status: 'open' })]) : [[], []];
     const catalog = this.cfg.tables.catalog!;
     await send('catalog', recordKs, async (k) => {
       const sku = (entries[k]!.payload as { sku: string }).sku;
-      const item = await this.store.getItem(sku);
+      const item = await this.store.items.get(sku);
       if (!item) return null;
       const level = levels.find((l) => l.sku === sku && l.locationId === this.location) ?? { onHand: 0, reserved: 0 };
       const conflicts = open.filter((c) => c.sku === sku && c.locationId === this.location);

@@ -107,7 +107,7 @@ export class AirtableWebhooks {
   }
 
   async state(): Promise<WebhookState | null> {
-    return this.store.getState<WebhookState>(this.key);
+    return this.store.hubState.get<WebhookState>(this.key);
   }
 
   /** Creates the webhook if the hub has none (or the address changed), refreshes it when its end nears. */
@@ -126,12 +126,12 @@ export class AirtableWebhooks {
     if (state && state.notificationUrl === webhook.notificationUrl && state.tableId === schema.tableId) {
       const fresh = { ...state, fieldIds: schema.fieldIds, userId };
       if (Date.parse(state.expiresAt) - nowMs > REFRESH_WHEN_LEFT_MS) {
-        await this.store.setState(this.key, fresh, this.clock().toISOString());
+        await this.store.hubState.set(this.key, fresh, this.clock().toISOString());
         return;
       }
       try {
         const r = await this.call<{ expirationTime?: string }>('POST', `/v0/bases/${this.cfg.baseId}/webhooks/${state.webhookId}/refresh`);
-        await this.store.setState(this.key, { ...fresh, expiresAt: r.expirationTime ?? state.expiresAt }, this.clock().toISOString());
+        await this.store.hubState.set(this.key, { ...fresh, expiresAt: r.expirationTime ?? state.expiresAt }, this.clock().toISOString());
         this.log?.info({ webhookId: state.webhookId, expiresAt: r.expirationTime }, 'Airtable webhook refreshed');
         return;
       } catch (err) {
@@ -152,7 +152,7 @@ export class AirtableWebhooks {
         },
       },
     });
-    await this.store.setState(
+    await this.store.hubState.set(
       this.key,
       { webhookId: created.id, macSecretBase64: created.macSecretBase64, notificationUrl: webhook.notificationUrl, cursor: 1, expiresAt: created.expirationTime, tableId: schema.tableId, fieldIds: schema.fieldIds, userId } satisfies WebhookState,
       this.clock().toISOString(),
@@ -236,14 +236,14 @@ export class AirtableWebhooks {
         for (const [i, p] of payloads.entries()) {
           const at = state.cursor + i;
           for (const [j, relay] of this.relaysOf(p, state).entries()) {
-            await tx.insertInbox(
+            await tx.inbox.insert(
               { dedupeKey: `airtable:${state.webhookId}:${at}:${j}`, source: 'airtable', kind: relay.kind, headers: { 'airtable-webhook': state.webhookId, 'airtable-cursor': String(at) }, body: JSON.stringify(relay) },
               now,
             );
           }
         }
         // Advanced in the same transaction as the events: a crash before the commit reads the page again.
-        await tx.setState(this.key, { ...state, cursor: next }, now);
+        await tx.hubState.set(this.key, { ...state, cursor: next }, now);
       });
       total += payloads.length;
       this.payloadsRead += payloads.length;

@@ -11,7 +11,7 @@ import type { InboxEntry, StoreOps } from '../store/types';
 import type { AirtableConfig } from './config';
 import { AIRTABLE_SINK, type AirtableTopic } from './sink';
 
-const enqueue = (tx: StoreOps, topic: AirtableTopic, coalesceKey: string | null, payload: unknown, now: string) => tx.enqueue({ sink: AIRTABLE_SINK, topic, coalesceKey, payload }, now);
+const enqueue = (tx: StoreOps, topic: AirtableTopic, coalesceKey: string | null, payload: unknown, now: string) => tx.outbox.enqueue({ sink: AIRTABLE_SINK, topic, coalesceKey, payload }, now);
 
 export class AirtableWriteBack implements BookingObserver, AnnouncementReceiver {
   constructor(private readonly cfg: AirtableConfig) {}

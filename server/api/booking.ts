@@ -20,7 +20,7 @@ export async function waitForOutcome(ctx: Pick<ApiContext, 'store' | 'processor'
   });
   try {
     while (Date.now() < deadline) {
-      const e = await ctx.store.getInbox(eventId);
+      const e = await ctx.store.inbox.get(eventId);
       if (e && e.status !== 'received') return e;
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, Math.min(100, Math.max(0, deadline - Date.now())));
@@ -75,10 +75,10 @@ export async function submit(ctx: ApiContext, req: Request, res: Response, relay
   const key = req.get('idempotency-key');
   const body = JSON.stringify(relay);
   const dedupeKey = `api:${key ?? crypto.randomUUID()}`;
-  let stored = await store.insertInbox({ dedupeKey, source: 'api', kind: relay.kind, headers: { 'user-agent': req.get('user-agent') ?? '' }, body }, clock().toISOString());
+  let stored = await store.inbox.insert({ dedupeKey, source: 'api', kind: relay.kind, headers: { 'user-agent': req.get('user-agent') ?? '' }, body }, clock().toISOString());
   if (!stored) {
     // The same Idempotency-Key again: answer with the first request's outcome, if it was the same request.
-    const prior = await store.inboxByKey(dedupeKey);
+    const prior = await store.inbox.byKey(dedupeKey);
     if (!prior) throw new AppError(409, 'idempotency_key_reused', 'This Idempotency-Key is in use by a request still being stored; try again.');
     if (!sameRequest(prior.body, relay)) {
       throw new AppError(409, 'idempotency_key_reused', 'This Idempotency-Key was already used for a different request; use a new key.');

@@ -21,7 +21,7 @@ export async function applyCommand(ctx: BookingContext, command: BookingCommand)
   // 200 characters it is hashed (server/util.ts), so whatever a door accepted is booked once.
   const cmd: BookingCommand = 'key' in command ? { ...command, key: boundedKey(command.key) } : command;
   if (cmd.type === 'add_item') return addItem(ctx, cmd);
-  const item = await ctx.tx.getItem(cmd.sku);
+  const item = await ctx.tx.items.get(cmd.sku);
   if (cmd.type === 'archive_item') return archiveItem(ctx, cmd, item);
   if (!item) return { sku: cmd.sku, result: 'unmatched', message: `SKU "${cmd.sku}" is not in the catalog. Add it to the catalog, then retry this event.` };
   if (item.status === 'archived') {
@@ -32,8 +32,8 @@ export async function applyCommand(ctx: BookingContext, command: BookingCommand)
 }
 
 async function addItem(ctx: BookingContext, cmd: Extract<BookingCommand, { type: 'add_item' }>): Promise<CommandResult> {
-  const before = await ctx.tx.getItem(cmd.sku);
-  await ctx.tx.upsertItem({ sku: cmd.sku, title: cmd.title, lowStockThreshold: cmd.lowStockThreshold }, ctx.now);
+  const before = await ctx.tx.items.get(cmd.sku);
+  await ctx.tx.items.upsert({ sku: cmd.sku, title: cmd.title, lowStockThreshold: cmd.lowStockThreshold }, ctx.now);
   await touchItem(ctx, cmd.sku);
   return { sku: cmd.sku, result: 'updated', message: before?.status === 'archived' ? 'Item back in the catalog.' : before ? 'Item details updated.' : 'Item added to the catalog.' };
 }
@@ -41,8 +41,8 @@ async function addItem(ctx: BookingContext, cmd: Extract<BookingCommand, { type:
 async function archiveItem(ctx: BookingContext, cmd: Extract<BookingCommand, { type: 'archive_item' }>, item: ItemRecord | null): Promise<CommandResult> {
   if (!item) return { sku: cmd.sku, result: 'unchanged', message: 'No such item in the catalog; nothing to remove.' };
   if (item.status === 'archived') return { sku: cmd.sku, result: 'unchanged', message: 'Item was already removed.' };
-  await ctx.tx.archiveItem(cmd.sku, ctx.now);
-  for (const l of await ctx.tx.levelsFor([cmd.sku])) await ctx.tx.resolveAlerts(cmd.sku, l.locationId, STOCK_ALERT_KINDS, ctx.now);
+  await ctx.tx.items.archive(cmd.sku, ctx.now);
+  for (const l of await ctx.tx.ledger.levelsFor([cmd.sku])) await ctx.tx.alerts.resolve(cmd.sku, l.locationId, STOCK_ALERT_KINDS, ctx.now);
   return { sku: cmd.sku, result: 'updated', message: 'Item removed from the catalog; its history is kept.' };
 }
 
@@ -51,7 +51,7 @@ async function setItem(ctx: BookingContext, cmd: Extract<BookingCommand, { type:
   // sends the title with every change of a record; its echo must end here).
   const same = (!('title' in cmd) || cmd.title === item.title) && (!('lowStockThreshold' in cmd) || cmd.lowStockThreshold === item.lowStockThreshold);
   if (same) return { sku: cmd.sku, result: 'unchanged', message: 'Item details were already so.' };
-  await ctx.tx.upsertItem({ sku: cmd.sku, ...('title' in cmd ? { title: cmd.title } : {}), ...('lowStockThreshold' in cmd ? { lowStockThreshold: cmd.lowStockThreshold } : {}) }, ctx.now);
+  await ctx.tx.items.upsert({ sku: cmd.sku, ...('title' in cmd ? { title: cmd.title } : {}), ...('lowStockThreshold' in cmd ? { lowStockThreshold: cmd.lowStockThreshold } : {}) }, ctx.now);
   await touchItem(ctx, cmd.sku);
   return { sku: cmd.sku, result: 'updated', message: 'Item details updated.' };
 }
@@ -59,13 +59,13 @@ async function setItem(ctx: BookingContext, cmd: Extract<BookingCommand, { type:
 async function bookMovement(ctx: BookingContext, cmd: MovementCommand): Promise<CommandResult> {
   const { tx } = ctx;
   const location = cmd.location ?? ctx.deps.config.defaultLocation;
-  if (!(await tx.getLocation(location))) {
+  if (!(await tx.locations.get(location))) {
     return { sku: cmd.sku, location, result: 'unmatched', message: `Location "${location}" is not known to the hub. Declare it in the config file, then retry this event.` };
   }
   // A count is checked first: booked again, it must not become a conflict. Any other movement's
   // booking finds its own key already booked (one statement fewer on every sale).
   if (cmd.type === 'count') {
-    const existing = await tx.movementByKey(cmd.key);
+    const existing = await tx.ledger.movementByKey(cmd.key);
     if (existing) {
       ctx.booked.set(existing.idempotencyKey, existing);
       return { sku: cmd.sku, location, result: 'duplicate', message: 'Already booked.', movementId: existing.id, quantity: existing.quantity };
@@ -78,9 +78,9 @@ async function bookMovement(ctx: BookingContext, cmd: MovementCommand): Promise<
     if (cmd.type === 'count') {
       const refused = cmd.expectedOnHand !== null ? await countRefused(ctx, cmd, location) : null;
       if (refused) return refused;
-      booked = await tx.bookCount({ ...base, counted: cmd.counted }, ctx.now);
+      booked = await tx.ledger.bookCount({ ...base, counted: cmd.counted }, ctx.now);
     } else {
-      booked = await tx.book({ ...base, quantity: cmd.quantity, reason: cmd.reason }, ctx.now);
+      booked = await tx.ledger.book({ ...base, quantity: cmd.quantity, reason: cmd.reason }, ctx.now);
     }
     const m = booked.movement;
     ctx.booked.set(m.idempotencyKey, m);
@@ -109,13 +109,13 @@ async function bookMovement(ctx: BookingContext, cmd: MovementCommand): Promise<
 async function countRefused(ctx: BookingContext, cmd: Extract<BookingCommand, { type: 'count' }>, location: string): Promise<CommandResult | null> {
   const { tx } = ctx;
   // An edit that was a conflict and has been decided since is not booked again.
-  const decided = await tx.conflictByKey(cmd.key);
+  const decided = await tx.conflicts.byKey(cmd.key);
   if (decided && decided.status !== 'open') {
     return { sku: cmd.sku, location, result: 'unchanged', conflictId: decided.id, message: `This edit was conflict ${decided.id}, ${decided.status} since; nothing more to book.` };
   }
-  const current = (await tx.getLevel(cmd.sku, location))?.onHand ?? 0;
+  const current = (await tx.ledger.getLevel(cmd.sku, location))?.onHand ?? 0;
   if (current === cmd.expectedOnHand) return null;
-  const { conflict } = await tx.recordConflict(
+  const { conflict } = await tx.conflicts.record(
     { key: cmd.key, eventId: ctx.eventId, sku: cmd.sku, locationId: location, sheetShowed: cmd.expectedOnHand!, typed: cmd.counted, hubHad: current, source: cmd.source, actor: cmd.actor, editedAt: cmd.occurredAt },
     ctx.now,
   );

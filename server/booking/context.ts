@@ -70,7 +70,7 @@ export function touch(ctx: BookingContext, sku: string, location: string, raised
 
 /** Marks an item at every location it has stock records at (a detail of the item changed). */
 export async function touchItem(ctx: BookingContext, sku: string): Promise<void> {
-  for (const l of await ctx.tx.levelsFor([sku])) ctx.touched.set(`${sku}\u0000${l.locationId}`, { sku, location: l.locationId });
+  for (const l of await ctx.tx.ledger.levelsFor([sku])) ctx.touched.set(`${sku}\u0000${l.locationId}`, { sku, location: l.locationId });
 }
 
 /** How long a channel level discrepancy waits for the order or refund that explains it (docs/attribution.md). */

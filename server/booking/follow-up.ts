@@ -30,7 +30,7 @@ export async function followUp(ctx: BookingContext): Promise<void> {
   const listings = new Map<string, Set<string>>();
   const pushes: OutboxInput[] = [];
   for (const { sku, location } of ctx.touched.values()) {
-    const found = await tx.itemAt(sku, location);
+    const found = await tx.ledger.itemAt(sku, location);
     const level = found.level ?? { onHand: 0, reserved: 0 };
     await stockAlerts(ctx, sku, location, level, found.item?.lowStockThreshold ?? deps.config.defaultLowStockThreshold);
     const view = locationLevelView(location, level, deps.config.channels);
@@ -38,14 +38,14 @@ export async function followUp(ctx: BookingContext): Promise<void> {
     if (!listings.has(sku)) listings.set(sku, await listedOn(tx, sku));
     pushes.push(...pushesFor(deps.channels, listings.get(sku)!, sku, location, level, found.item?.listingHold ?? null));
   }
-  await tx.enqueueAll(pushes, now);
+  await tx.outbox.enqueueAll(pushes, now);
 }
 
 /** Raises the stock alert the level calls for (oversold, out of stock, low), and resolves the others. */
 async function stockAlerts(ctx: BookingContext, sku: string, location: string, level: { onHand: number; reserved: number }, threshold: number | null): Promise<void> {
   const { tx, now } = ctx;
   const kind = stockAlertFor(level, threshold);
-  await tx.resolveAlerts(sku, location, STOCK_ALERT_KINDS.filter((k) => k !== kind), now);
+  await tx.alerts.resolve(sku, location, STOCK_ALERT_KINDS.filter((k) => k !== kind), now);
   if (!kind) return;
   const view = locationLevelView(location, level, []);
   let message = ALERT_TEXT[kind].text(sku, location, view.available);
@@ -55,7 +55,7 @@ async function stockAlerts(ctx: BookingContext, sku: string, location: string, l
 
 /** For an oversold alert: the latest sales of the item at that location, with their channel and order. */
 async function ordersInvolved(ctx: BookingContext, sku: string, location: string): Promise<string> {
-  const recent = (await ctx.tx.listMovements(sku, { limit: 20 })).filter((m) => m.locationId === location && m.reason === 'sale').slice(0, 5);
+  const recent = (await ctx.tx.ledger.listMovements(sku, { limit: 20 })).filter((m) => m.locationId === location && m.reason === 'sale').slice(0, 5);
   if (recent.length === 0) return '';
   const names = new Map(ctx.deps.config.channels.map((c) => [c.id, c.name]));
   const list = recent.map((m) => `${m.externalRef ? `order ${m.externalRef}` : `movement ${m.id}`} (${m.channelId ? (names.get(m.channelId) ?? m.channelId) : m.source}, ${-m.quantity} at ${m.occurredAt})`);
@@ -64,7 +64,7 @@ async function ordersInvolved(ctx: BookingContext, sku: string, location: string
 
 /** The channels that list the item. */
 export async function listedOn(tx: StoreOps, sku: string): Promise<Set<string>> {
-  return new Set((await tx.listingsForSku(sku)).map((l) => l.channelId));
+  return new Set((await tx.listings.allForSku(sku)).map((l) => l.channelId));
 }
 
 /** One `level.push` per connected channel that lists the item (`listedOn`) at this location, coalesced per item and location. */
@@ -86,20 +86,20 @@ export function pushesFor(channels: ChannelRegistry | null, listedOn: Set<string
 export async function pushEveryListing(store: Store, channels: ChannelRegistry | null, now: () => string): Promise<number> {
   let queued = 0;
   for (const ch of channels?.all() ?? []) {
-    const listings = await store.listListings(ch.config.id);
+    const listings = await store.listings.list(ch.config.id);
     for (let i = 0; i < listings.length; i += 200) {
       const slice = listings.slice(i, i + 200);
       await store.transaction(async (tx) => {
-        const levels = await tx.levelsFor(slice.map((l) => l.sku));
+        const levels = await tx.ledger.levelsFor(slice.map((l) => l.sku));
         const pushes: OutboxInput[] = [];
         for (const listing of slice) {
-          const hold = (await tx.getItem(listing.sku))?.listingHold ?? null;
+          const hold = (await tx.items.get(listing.sku))?.listingHold ?? null;
           for (const location of Object.keys(ch.config.locations)) {
             const level = levels.find((l) => l.sku === listing.sku && l.locationId === location) ?? { onHand: 0, reserved: 0 };
             pushes.push(...pushesFor(channels, new Set([ch.config.id]), listing.sku, location, level, hold));
           }
         }
-        await tx.enqueueAll(pushes, now());
+        await tx.outbox.enqueueAll(pushes, now());
         queued += pushes.length;
       });
     }

@@ -16,7 +16,7 @@ export interface BookingObserver {
 export async function bookedMovements(tx: StoreOps, entry: InboxEntry, outcome: Outcome): Promise<Movement[]> {
   const booked = new Set(outcome.results.filter((r) => r.result === 'booked' && r.movementId !== undefined).map((r) => r.movementId!));
   if (booked.size === 0) return [];
-  return (await tx.movementsByEvent(entry.id)).filter((m) => booked.has(m.id));
+  return (await tx.ledger.movementsByEvent(entry.id)).filter((m) => booked.has(m.id));
 }
 
 /** The items whose row or record shows something this event changed (a level, a detail, a conflict). */

@@ -109,7 +109,7 @@ export class InboxProcessor {
       const done = await this.store.transaction(async (tx) => {
         const out: { entry: InboxEntry; outcome: Outcome }[] = [];
         while (out.length < this.batch.max && (out.length === 0 || performance.now() - started < this.batch.ms)) {
-          const entry = await tx.claimInbox(this.now());
+          const entry = await tx.inbox.claim(this.now());
           if (!entry) break;
           claimed++;
           out.push({ entry, outcome: await this.book(tx, entry) });
@@ -130,7 +130,7 @@ export class InboxProcessor {
   private async book(tx: StoreOps, entry: InboxEntry): Promise<Outcome> {
     const outcome = await bookEntry(bookingContext(this.deps, tx, entry.id), entry);
     for (const o of this.observers) await o.afterEvent(tx, entry, outcome, this.now());
-    await tx.finishInbox(entry.id, outcome.status, outcome, this.now());
+    await tx.inbox.finish(entry.id, outcome.status, outcome, this.now());
     return outcome;
   }
 
@@ -147,7 +147,7 @@ export class InboxProcessor {
     let claimed: { id: number; attempts: number } | null = null;
     try {
       const done = await this.store.transaction(async (tx) => {
-        const entry = await tx.claimInbox(this.now());
+        const entry = await tx.inbox.claim(this.now());
         if (!entry) return null;
         claimed = { id: entry.id, attempts: entry.attempts };
         return { entry, outcome: await this.book(tx, entry) };
@@ -170,7 +170,7 @@ export class InboxProcessor {
       // it go on. It is never set aside as failed for the platform's sake (docs/inbox-outbox.md).
       this.errors.delete(claimed.id);
       const retryAt = new Date(Date.parse(this.now()) + waitForPlatform(err, claimed.attempts)).toISOString();
-      await this.store.deferInbox(claimed.id, retryAt, { status: 'received', results: [], waiting: `${err.message} The event waits and is tried again at ${retryAt}.`, retryAt });
+      await this.store.inbox.defer(claimed.id, retryAt, { status: 'received', results: [], waiting: `${err.message} The event waits and is tried again at ${retryAt}.`, retryAt });
       this.log.warn({ event: claimed.id, retryAt, err: err.message }, 'inbound event waits for its platform');
       return;
     }
@@ -179,7 +179,7 @@ export class InboxProcessor {
     this.log.error({ err, event: claimed.id, tries: n }, 'processing an inbound event failed');
     if (n >= 5) {
       this.errors.delete(claimed.id);
-      await this.store.finishInbox(claimed.id, 'failed', { status: 'failed', error: (err as Error).message, results: [] }, this.now());
+      await this.store.inbox.finish(claimed.id, 'failed', { status: 'failed', error: (err as Error).message, results: [] }, this.now());
       this.metrics.inboxProcessed.inc({ status: 'failed' });
       this.emit(claimed.id);
     } else {

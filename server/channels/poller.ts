@@ -4,10 +4,10 @@
  *
  * Invariants kept:
  * - a page's events and the cursor after them are committed in one transaction
- *   (`StoreOps.commitPolledPage`): the cursor never passes an event that is not stored, and a poll cut
+ *   (`StoreOps.feeds.commitPage`): the cursor never passes an event that is not stored, and a poll cut
  *   short anywhere before the commit is read again from the old cursor; the inbox's dedupe key drops
  *   what was stored before (by webhook, or by the overlap of an earlier poll);
- * - one hub process at a time polls a feed (`claimFeed`, a lease renewed with every page);
+ * - one hub process at a time polls a feed (`feeds.claim`, a lease renewed with every page);
  * - the channel's pushes and polls take their turns from the channel's one limiter, so together they
  *   stay within the platform's rate limit;
  * - a feed that cannot be read is retried with backoff (the platform's Retry-After honoured) and,
@@ -195,7 +195,7 @@ export class Poller {
   async views(channelId?: string): Promise<FeedView[]> {
     const planned = this.plan.filter((p) => channelId === undefined || p.channel.config.id === channelId);
     if (planned.length === 0) return [];
-    const states = new Map((await this.o.store.listFeedStates(channelId)).map((s) => [`${s.channelId}\u0000${s.feed}`, s]));
+    const states = new Map((await this.o.store.feeds.list(channelId)).map((s) => [`${s.channelId}\u0000${s.feed}`, s]));
     const nowMs = this.o.clock().getTime();
     return planned.map((p) => viewOf(p, states.get(`${p.channel.config.id}\u0000${p.feed}`) ?? null, nowMs));
   }
@@ -220,11 +220,11 @@ export class Poller {
     for (const p of this.plan) {
       if (!p.schedule.enabled || this.stopping.signal.aborted) continue;
       const now = this.o.clock().getTime();
-      const claimed = await this.o.store.claimFeed(p.channel.config.id, p.feed, iso(now), iso(now + this.o.leaseMs));
+      const claimed = await this.o.store.feeds.claim(p.channel.config.id, p.feed, iso(now), iso(now + this.o.leaseMs));
       if (claimed) {
         turns.push(await this.turn(p, claimed));
       } else {
-        const state = await this.o.store.getFeedState(p.channel.config.id, p.feed);
+        const state = await this.o.store.feeds.get(p.channel.config.id, p.feed);
         if (state) await this.checkStall(p, state);
       }
     }
@@ -233,7 +233,7 @@ export class Poller {
 
   /** When the next feed is due, by the stored states (for the worker's sleep). */
   private async nextDueMs(): Promise<number | null> {
-    const states = new Map((await this.o.store.listFeedStates()).map((s) => [`${s.channelId}\u0000${s.feed}`, s]));
+    const states = new Map((await this.o.store.feeds.list()).map((s) => [`${s.channelId}\u0000${s.feed}`, s]));
     let next: number | null = null;
     for (const p of this.plan) {
       if (!p.schedule.enabled) continue;
@@ -266,7 +266,7 @@ export class Poller {
         out.pages++;
         const nowMs = this.o.clock().getTime();
         const goOn = page.more && out.pages < this.o.maxPagesPerTurn;
-        const stored = await this.o.store.commitPolledPage({
+        const stored = await this.o.store.feeds.commitPage({
           channelId,
           feed,
           fromCursor: cursor,
@@ -308,7 +308,7 @@ export class Poller {
       const level = err instanceof ConnectorError || err instanceof PollDataError ? 'warn' : 'error';
       this.o.log[level]({ channel: channelId, feed, failures, retryAt: iso(nowMs + delay), error: message }, 'polling a feed failed; the cursor stays where it was');
       try {
-        const after = await this.o.store.recordFeedFailure(channelId, feed, message, iso(nowMs), iso(nowMs + delay));
+        const after = await this.o.store.feeds.recordFailure(channelId, feed, message, iso(nowMs), iso(nowMs + delay));
         if (after) await this.checkStall(p, after);
       } catch (storeErr) {
         // The store is not answering either: the lease runs out and the feed is polled again then.
@@ -352,13 +352,13 @@ export class Poller {
     const nowMs = this.o.clock().getTime();
     const others = this.plan.filter((q) => q !== p && q.channel.config.id === channelId && q.schedule.enabled);
     if (others.length > 0) {
-      const states = await this.o.store.listFeedStates(channelId);
+      const states = await this.o.store.feeds.list(channelId);
       for (const q of others) {
         const s = states.find((x) => x.feed === q.feed);
         if (s && isStalled(s, q.schedule, nowMs)) return;
       }
     }
-    await this.o.store.resolveChannelAlerts(channelId, ['feed_stalled'], iso(nowMs));
+    await this.o.store.alerts.resolveForChannel(channelId, ['feed_stalled'], iso(nowMs));
   }
 
   start(): void {

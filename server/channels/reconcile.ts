@@ -70,7 +70,7 @@ async function reconcileChannel(deps: ReconcileDeps, ch: ConnectedChannel, runId
   const { store } = deps;
   const cfg = ch.config;
   const report: ChannelReport = { channelId: cfg.id, name: cfg.name, checked: 0, differences: [], notListed: [], error: null };
-  const listings = await store.listListings(cfg.id);
+  const listings = await store.listings.list(cfg.id);
   const listed = new Set(listings.map((l) => l.sku));
   report.notListed = (await activeSkus(store)).filter((s) => !listed.has(s));
   const now = () => deps.clock().toISOString();
@@ -96,25 +96,25 @@ async function reconcileChannel(deps: ReconcileDeps, ch: ConnectedChannel, runId
       report.error = `${cfg.name} could not be read: ${(err as Error).message}`;
       return report;
     }
-    const levels = await store.levelsFor([...new Set(slice.map((w) => w.sku))]);
+    const levels = await store.ledger.levelsFor([...new Set(slice.map((w) => w.sku))]);
     for (const w of slice) {
       report.checked++;
       const level = levels.find((l) => l.sku === w.sku && l.locationId === w.location) ?? { onHand: 0, reserved: 0 };
       const published = publishedLevel(level, { buffer: cfg.buffer, cap: cfg.cap });
       const shows = readings.find((r) => r.sku === w.sku && r.locationId === w.item.locationId)?.available ?? null;
-      const known = await store.getChannelLevel(cfg.id, w.sku, w.location);
+      const known = await store.channelLevels.get(cfg.id, w.sku, w.location);
       if (shows === published) {
-        if (!dryRun) await store.resolveAlerts(w.sku, w.location, [`drift:${cfg.id}`], now());
+        if (!dryRun) await store.alerts.resolve(w.sku, w.location, [`drift:${cfg.id}`], now());
         continue;
       }
-      const last = await store.latestOutboxFor(pushKey(cfg.id, w.sku, w.location));
+      const last = await store.outbox.latestFor(pushKey(cfg.id, w.sku, w.location));
       let explanation: Explanation;
       if (shows === null) explanation = 'unreadable';
       else if (last && (last.status === 'pending' || last.status === 'working')) explanation = 'push_pending';
       else if (known?.pendingSince) explanation = 'awaiting_explanation';
       else if (last?.status === 'dead') explanation = 'failed_push';
       // Showing what we last pushed is a missed push only if the channel did not change on its own since.
-      else if (known && (shows === known.expected || (shows === known.pushed && !changedOnChannelSince(await store.listMovements(w.sku, { limit: 50 }), cfg.id, w.location, known.pushedAt)))) explanation = 'missed_push';
+      else if (known && (shows === known.expected || (shows === known.pushed && !changedOnChannelSince(await store.ledger.listMovements(w.sku, { limit: 50 }), cfg.id, w.location, known.pushedAt)))) explanation = 'missed_push';
       else explanation = 'external_change';
 
       let action: Action = 'none';
@@ -125,11 +125,11 @@ async function reconcileChannel(deps: ReconcileDeps, ch: ConnectedChannel, runId
 
       if (action === 'push') {
         // What we read is what the channel shows now: the push compares against it, not our old belief.
-        if (shows !== null) await store.updateChannelLevel(cfg.id, w.sku, w.location, { expected: shows, observed: shows, observedAt: now() });
-        await store.enqueue({ sink: `channel:${cfg.id}`, topic: 'level.push', coalesceKey: pushKey(cfg.id, w.sku, w.location), payload: { sku: w.sku, location: w.location, level: published } }, now());
+        if (shows !== null) await store.channelLevels.update(cfg.id, w.sku, w.location, { expected: shows, observed: shows, observedAt: now() });
+        await store.outbox.enqueue({ sink: `channel:${cfg.id}`, topic: 'level.push', coalesceKey: pushKey(cfg.id, w.sku, w.location), payload: { sku: w.sku, location: w.location, level: published } }, now());
       } else if (action === 'adopt' && shows !== null) {
         // Treated as a level the channel reported: the attribution window, a confirming read, then booked once.
-        await store.insertInbox(
+        await store.inbox.insert(
           {
             dedupeKey: `engine:reconcile:${runId}:${cfg.id}:${w.sku}:${w.location}`,
             source: 'engine',

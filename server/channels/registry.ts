@@ -139,7 +139,7 @@ export class ChannelRegistry {
     // before anything is replaced: the map keeps what the last complete discovery found.
     const listings = await ch.connector.listCatalog(signal);
     const report = matchCatalog(await activeSkus(store), listings);
-    await store.replaceListings(
+    await store.listings.replace(
       id,
       report.matched.map((m) => ({ sku: m.sku, productId: m.ref.productId, variantId: m.ref.variantId, inventoryItemId: m.ref.inventoryItemId ?? null, title: m.title })),
       now(),
@@ -149,10 +149,10 @@ export class ChannelRegistry {
 }
 
 /** Every active SKU of our catalog, by pages of 500 in SKU order; a page that does not move on is a store fault. */
-export async function activeSkus(store: Pick<StoreOps, 'listItems'>): Promise<string[]> {
+export async function activeSkus(store: Pick<StoreOps, 'items'>): Promise<string[]> {
   const out: string[] = [];
   for (let cursor: string | undefined; ; ) {
-    const page = await store.listItems({ limit: 500, status: 'active', ...(cursor === undefined ? {} : { cursor }) });
+    const page = await store.items.list({ limit: 500, status: 'active', ...(cursor === undefined ? {} : { cursor }) });
     out.push(...page.map((i) => i.sku));
     if (page.length < 500) return out;
     const next = page.at(-1)!.sku;
@@ -188,13 +188,13 @@ export async function resolveLines(
     const k = keyOf(l);
     if (resolved.has(k)) continue;
     let sku: string | null = null;
-    const listing = await tx.listingForRef(channel.id, l.ref);
+    const listing = await tx.listings.forRef(channel.id, l.ref);
     if (listing) sku = listing.sku;
-    else if (l.sku && (await tx.getItem(l.sku))) sku = l.sku;
+    else if (l.sku && (await tx.items.get(l.sku))) sku = l.sku;
     let location = ourLocation(channel, l.locationId);
     if (l.locationId === null && l.sold && sku && mapped.length > 1) {
       for (const ours of mapped) {
-        const level = await tx.getLevel(sku, ours);
+        const level = await tx.ledger.getLevel(sku, ours);
         if (level && level.onHand - level.reserved >= (l.quantity ?? 1)) {
           location = ours;
           break;

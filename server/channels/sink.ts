@@ -76,10 +76,10 @@ export class ChannelSink implements Sink {
     for (const [k, entry] of entries.entries()) {
       const push = entry.payload as LevelPush;
       const platformLocation = config.locations[push.location];
-      const listing = await this.store.listingForSku(config.id, push.sku);
+      const listing = await this.store.listings.forSku(config.id, push.sku);
       // Nothing to push: the channel does not list this SKU (discovery reports it) or this location.
       if (!listing || platformLocation === undefined) continue;
-      const known = await this.store.getChannelLevel(config.id, push.sku, push.location);
+      const known = await this.store.channelLevels.get(config.id, push.sku, push.location);
       if (known?.pendingSince) {
         // The channel reported a level nobody has explained yet: pushing now would overwrite it
         // before we know whether it was a sale or an edit there (docs/attribution.md).
@@ -94,7 +94,7 @@ export class ChannelSink implements Sink {
       // longer one it can come back to without changing on its own (docs/attribution.md, "Our
       // number still showing").
       if (known && known.expected === push.level && known.observed === push.level) {
-        if (known.pushed !== push.level) await this.store.updateChannelLevel(config.id, push.sku, push.location, { pushed: push.level, pushedAt: this.clock().toISOString(), pushedWrote: false });
+        if (known.pushed !== push.level) await this.store.channelLevels.update(config.id, push.sku, push.location, { pushed: push.level, pushedAt: this.clock().toISOString(), pushedWrote: false });
         // The level stays, but a supplier's delay may still change whether the listing shows.
         if (this.visibilityChange(push, listing.hidden)) {
           const ref = { productId: listing.productId, variantId: listing.variantId, ...(listing.inventoryItemId ? { inventoryItemId: listing.inventoryItemId } : {}) };
@@ -137,7 +137,7 @@ export class ChannelSink implements Sink {
     // whether it landed (docs/attribution.md, "A push whose answer was lost").
     // One transaction for the whole batch: one commit, not one per row.
     await this.store.transaction(async (tx) => {
-      for (const p of pending) await tx.updateChannelLevel(config.id, p.push.sku, p.push.location, { pushing: p.push.level, pushingBookedDelta: p.bookedDelta });
+      for (const p of pending) await tx.channelLevels.update(config.id, p.push.sku, p.push.location, { pushing: p.push.level, pushingBookedDelta: p.bookedDelta });
     });
     let outcomes;
     try {
@@ -150,7 +150,7 @@ export class ChannelSink implements Sink {
       // answer (a timeout, a dropped connection, a crash) stays written down as possibly landed.
       if (err instanceof ConnectorError && err.status !== null) {
         await this.store.transaction(async (tx) => {
-          for (const p of pending) await tx.updateChannelLevel(config.id, p.push.sku, p.push.location, p.unanswered);
+          for (const p of pending) await tx.channelLevels.update(config.id, p.push.sku, p.push.location, p.unanswered);
         });
       }
       // The push request failed as a whole (401, 403, a missing route, 5xx, no answer, a refusal
@@ -174,22 +174,22 @@ export class ChannelSink implements Sink {
           const observed = outcome.observed;
           // Read and written in one transaction: a booking of the inbox cannot come in between.
           await this.store.transaction(async (tx) => {
-            const known = await tx.getChannelLevel(config.id, p.push.sku, p.push.location);
+            const known = await tx.channelLevels.get(config.id, p.push.sku, p.push.location);
             const { state } = observe(stateOf(known), observed, null, now);
-            await tx.updateChannelLevel(config.id, p.push.sku, p.push.location, { expected: state.expected, observed: state.observed, observedAt: now, pendingSince: state.pendingSince, pendingUp: state.pendingUp, pendingDown: state.pendingDown, ...p.unanswered });
+            await tx.channelLevels.update(config.id, p.push.sku, p.push.location, { expected: state.expected, observed: state.observed, observedAt: now, pendingSince: state.pendingSince, pendingUp: state.pendingUp, pendingDown: state.pendingDown, ...p.unanswered });
           });
         } else {
-          await this.store.updateChannelLevel(config.id, p.push.sku, p.push.location, p.unanswered);
+          await this.store.channelLevels.update(config.id, p.push.sku, p.push.location, p.unanswered);
         }
         results[p.k] = new DeliveryError(`${config.name} changed ${p.push.sku} since we last read it (now ${outcome.observed ?? 'unknown'}); this update waits until that change is explained or booked.`, 50, false, { benign: true });
         continue;
       }
       if (outcome.status === 'failed') {
-        await this.store.updateChannelLevel(config.id, p.push.sku, p.push.location, p.unanswered);
+        await this.store.channelLevels.update(config.id, p.push.sku, p.push.location, p.unanswered);
         results[p.k] = new DeliveryError(`${config.name} refused ${p.push.sku}: ${outcome.message}`, null, true);
         continue;
       }
-      await this.store.recordChannelLevel(config.id, p.push.sku, p.push.location, 'pushed', outcome.level, now, p.bookedDelta, outcome.wrote !== false);
+      await this.store.channelLevels.record(config.id, p.push.sku, p.push.location, 'pushed', outcome.level, now, p.bookedDelta, outcome.wrote !== false);
       try {
         await this.hideOrRelist(p.push, p.target.ref, p.hidden, signal);
       } catch (err) {
@@ -224,10 +224,10 @@ export class ChannelSink implements Sink {
     // (the platforms hide a whole product, not one location's stock).
     if (change === 'hide' && (await this.zeroEverywhereElse(push))) {
       await this.wrap(() => connector.hide(ref, signal));
-      await this.store.setListingHidden(config.id, push.sku, true, now());
+      await this.store.listings.setHidden(config.id, push.sku, true, now());
     } else if (change === 'relist') {
       await this.wrap(() => connector.relist(ref, signal));
-      await this.store.setListingHidden(config.id, push.sku, false, now());
+      await this.store.listings.setHidden(config.id, push.sku, false, now());
     }
   }
 
@@ -235,7 +235,7 @@ export class ChannelSink implements Sink {
     const { config } = this.connected;
     for (const ours of Object.keys(config.locations)) {
       if (ours === push.location) continue;
-      const level = latest(await this.store.getChannelLevel(config.id, push.sku, ours));
+      const level = latest(await this.store.channelLevels.get(config.id, push.sku, ours));
       if (level === null || level > 0) return false;
     }
     return true;

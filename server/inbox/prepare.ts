@@ -8,7 +8,7 @@
  * Invariants:
  * - a channel's events are prepared one after another in arrival order, each channel on its own,
  *   so a channel never overtakes itself (an event waiting for its platform is passed over, as before);
- * - what an event was prepared into is kept once (`setPrepared` only where nothing is yet), so two hub
+ * - what an event was prepared into is kept once (`inbox.setPrepared` only where nothing is yet), so two hub
  *   processes preparing the same event agree, and booking reads the same facts after a crash;
  * - nothing is booked here: an event that cannot be read is prepared into its reason, and booking
  *   rejects it with that reason in its outcome, as it always did.
@@ -66,7 +66,7 @@ export class Preparer {
   async prepareDue(): Promise<number> {
     let n = 0;
     for (;;) {
-      const batch = await this.store.unpreparedInbox(this.clock().toISOString(), 100);
+      const batch = await this.store.inbox.unprepared(this.clock().toISOString(), 100);
       if (batch.length === 0) return n;
       for (const entry of batch) {
         await this.prepareOne(entry);
@@ -79,7 +79,7 @@ export class Preparer {
   async prepareChannel(channelId: string): Promise<number> {
     let n = 0;
     for (;;) {
-      const batch = await this.store.unpreparedInbox(this.clock().toISOString(), 50, channelId);
+      const batch = await this.store.inbox.unprepared(this.clock().toISOString(), 50, channelId);
       if (batch.length === 0) return n;
       for (const entry of batch) {
         if (!this.running && this.loops.size > 0) return n;
@@ -116,7 +116,7 @@ export class Preparer {
           // aside as failed for the platform's sake (docs/inbox-outbox.md).
           const attempts = entry.attempts + 1;
           const retryAt = new Date(this.clock().getTime() + waitForPlatform(err, attempts)).toISOString();
-          await this.store.deferInbox(entry.id, retryAt, { status: 'received', results: [], waiting: `${err.message} The event waits and is tried again at ${retryAt}.`, retryAt });
+          await this.store.inbox.defer(entry.id, retryAt, { status: 'received', results: [], waiting: `${err.message} The event waits and is tried again at ${retryAt}.`, retryAt });
           this.log.warn({ event: entry.id, channel: channelId, retryAt, err: err.message }, 'inbound event waits for its platform');
           return;
         }
@@ -124,7 +124,7 @@ export class Preparer {
         prepared = { rejected: `The ${ch.config.name} event "${entry.kind}" cannot be read: ${why}` };
       }
     }
-    if (await this.store.setPrepared(entry.id, JSON.stringify(prepared))) this.ready();
+    if (await this.store.inbox.setPrepared(entry.id, JSON.stringify(prepared))) this.ready();
   }
 
   /** Tells the running loops that events arrived (for one channel, or every channel). */

@@ -36,7 +36,7 @@ export class InboxWriter {
   private lastArrival = -Infinity;
 
   constructor(
-    private readonly store: Pick<Store, 'insertInbox' | 'insertInboxBatch'>,
+    private readonly store: Pick<Store, 'inbox'>,
     private readonly maxBatch = 500,
   ) {}
 
@@ -81,7 +81,7 @@ export class InboxWriter {
       // One timestamp per batch: its events were stored in the same instant.
       const now = batch[batch.length - 1]!.now;
       try {
-        const stored = await this.store.insertInboxBatch(
+        const stored = await this.store.inbox.insertBatch(
           batch.map((p) => p.event),
           now,
         );
@@ -90,7 +90,7 @@ export class InboxWriter {
         // Nothing of the batch was stored; each event is tried alone so only a bad one fails.
         for (const p of batch) {
           try {
-            p.resolve(await this.store.insertInbox(p.event, p.now));
+            p.resolve(await this.store.inbox.insert(p.event, p.now));
           } catch (err) {
             p.reject(err);
           }

@@ -218,11 +218,11 @@ export class Dispatcher {
       work.push(p);
     };
     for (const sink of batching) {
-      const rows = await this.store.claimOutbox(Math.max(1, sink.maxBatch ?? 1) * 2, this.cfg.leaseMs, now, { sinks: [sink.id] });
+      const rows = await this.store.outbox.claim(Math.max(1, sink.maxBatch ?? 1) * 2, this.cfg.leaseMs, now, { sinks: [sink.id] });
       total += rows.length;
       if (rows.length > 0) run(sink, rows, sink.id);
     }
-    const others = await this.store.claimOutbox(this.batchSize, this.cfg.leaseMs, now, { excludeSinks: [...held, ...batching.map((s) => s.id)] });
+    const others = await this.store.outbox.claim(this.batchSize, this.cfg.leaseMs, now, { excludeSinks: [...held, ...batching.map((s) => s.id)] });
     total += others.length;
     const bySink = new Map<string, OutboxEntry[]>();
     for (const e of others) bySink.set(e.sink, [...(bySink.get(e.sink) ?? []), e]);
@@ -242,7 +242,7 @@ export class Dispatcher {
     const now = () => this.clock().toISOString();
     if (!sink) {
       for (const entry of rows) {
-        await this.store.failOutbox(entry.id, `No sink "${id}" is configured any more; this row cannot be delivered.`, null, now());
+        await this.store.outbox.fail(entry.id, `No sink "${id}" is configured any more; this row cannot be delivered.`, null, now());
         this.metrics.deliveries.inc({ sink: id, result: 'dead' });
       }
       return;
@@ -255,7 +255,7 @@ export class Dispatcher {
         for (const entry of rows.slice(i)) {
           const st = this.state.get(sink.id)!;
           const at = new Date(Math.max(this.clock().getTime(), st.pausedUntil, st.suspendedUntil)).toISOString();
-          await this.store.failOutbox(entry.id, this.inFlight.signal.aborted ? 'Not attempted: the hub was shutting down.' : 'Held back: the channel is paused.', at, now(), entry.lockedUntil, { refundAttempt: true });
+          await this.store.outbox.fail(entry.id, this.inFlight.signal.aborted ? 'Not attempted: the hub was shutting down.' : 'Held back: the channel is paused.', at, now(), entry.lockedUntil, { refundAttempt: true });
         }
         return;
       }
@@ -304,7 +304,7 @@ export class Dispatcher {
       if (r === null) {
         delivered++;
         answered = true;
-        if (!(await this.store.completeOutbox(entry.id, now(), entry.lockedUntil))) {
+        if (!(await this.store.outbox.complete(entry.id, now(), entry.lockedUntil))) {
           this.log.warn({ sink: entry.sink, outbox: entry.id }, 'delivered after the lease ran out; another worker had taken the row over');
         }
         this.metrics.deliveries.inc({ sink: entry.sink, result: 'delivered' });
@@ -312,14 +312,14 @@ export class Dispatcher {
       }
       if (this.inFlight.signal.aborted) {
         // Cut short by a shutdown, not a failure of the receiver: due again at once, after the restart.
-        await this.store.failOutbox(entry.id, 'Interrupted: the hub was shutting down.', now(), now(), entry.lockedUntil, { refundAttempt: true });
+        await this.store.outbox.fail(entry.id, 'Interrupted: the hub was shutting down.', now(), now(), entry.lockedUntil, { refundAttempt: true });
         continue;
       }
       const e = r instanceof DeliveryError ? r : new DeliveryError(r.message);
       if (e.flags.rateLimited) {
         const until = this.clock().getTime() + Math.min(Math.max(e.retryAfterMs ?? 1000, 0), MAX_RETRY_AFTER_MS);
         st.pausedUntil = Math.max(st.pausedUntil, until);
-        await this.store.failOutbox(entry.id, e.message, new Date(st.pausedUntil).toISOString(), now(), entry.lockedUntil, { refundAttempt: true });
+        await this.store.outbox.fail(entry.id, e.message, new Date(st.pausedUntil).toISOString(), now(), entry.lockedUntil, { refundAttempt: true });
         this.metrics.deliveries.inc({ sink: entry.sink, result: 'paced' });
         this.log.info({ sink: entry.sink, outbox: entry.id, until: new Date(st.pausedUntil).toISOString() }, 'receiver asked us to slow down; paused');
         continue;
@@ -331,7 +331,7 @@ export class Dispatcher {
       // A benign retry (fresh numbers, or waiting for an explanation) comes back when the sink says.
       const delay = e.flags.benign && e.retryAfterMs !== null ? e.retryAfterMs : backoffMs(e.flags.benign ? 1 : entry.attempts, this.cfg, this.random, e.retryAfterMs);
       const retryAt = giveUp ? null : new Date(this.clock().getTime() + delay).toISOString();
-      const status = await this.store.failOutbox(entry.id, e.message, retryAt, now(), entry.lockedUntil, e.flags.benign ? { refundAttempt: true } : {});
+      const status = await this.store.outbox.fail(entry.id, e.message, retryAt, now(), entry.lockedUntil, e.flags.benign ? { refundAttempt: true } : {});
       this.metrics.deliveries.inc({ sink: entry.sink, result: status === 'dead' ? 'dead' : 'failed' });
       const line = { sink: entry.sink, outbox: entry.id, attempt: entry.attempts, status, retryAt, error: e.message };
       if (status === 'dead') this.log.error(line, 'delivery gave up: dead letter');
@@ -359,7 +359,7 @@ export class Dispatcher {
       // The first answer after a start also closes an alert an earlier run of the hub left open.
       st.staleChecked = true;
       st.alerted = false;
-      await this.store.resolveChannelAlerts(sink.channel!.id, ['channel_failing'], this.clock().toISOString());
+      await this.store.alerts.resolveForChannel(sink.channel!.id, ['channel_failing'], this.clock().toISOString());
       if (was) this.log.info({ channel: sink.channel!.id }, `${sink.channel!.name} answers again: pushes resumed`);
     }
   }

@@ -7,8 +7,7 @@ import type { PurchaseOrdersConfig, ShortPolicy } from '../config';
 import type { BookingCommand } from '../core/relay';
 import type { Source } from '../core/ledger';
 import type { CommandResult } from '../core/booking';
-import type { PurchaseOrderLineRecord, PurchaseOrderRecord, PurchaseOrderStatus } from '../store/order-ops';
-import type { StoreOps } from '../store/types';
+import type { PurchaseOrderLineRecord, PurchaseOrderRecord, PurchaseOrderStatus, StoreOps } from '../store/types';
 import { checkPurchaseOrderInput, matchPurchaseOrder, reevaluateWaitlist, stockKey, type MatchResult, type PoForMatch } from '../core/po-match';
 
 export interface PurchaseOrderInput {
@@ -92,7 +91,7 @@ const forMatch = (po: PurchaseOrderRecord): PoForMatch => ({
 
 async function availability(tx: StoreOps, keys: { sku: string; location: string }[]): Promise<Map<string, number>> {
   const out = new Map<string, number>();
-  const levels = await tx.levelsFor([...new Set(keys.map((k) => k.sku))]);
+  const levels = await tx.ledger.levelsFor([...new Set(keys.map((k) => k.sku))]);
   for (const k of keys) {
     const l = levels.find((x) => x.sku === k.sku && x.locationId === k.location);
     out.set(stockKey(k.sku, k.location), l ? l.onHand - l.reserved : 0);
@@ -102,7 +101,6 @@ async function availability(tx: StoreOps, keys: { sku: string; location: string 
 
 /** Books the reservations and drops a match decided, and stores the PO's new state. */
 async function apply(desk: Desk, po: PurchaseOrderRecord, result: MatchResult, reason: string | null): Promise<PurchaseOrderRecord> {
-  const ops = desk.tx.orders();
   const lines = po.lines.map((l) => ({ ...l }));
   for (const r of result.reserve) {
     const line = lines.find((l) => l.line === r.line)!;
@@ -122,15 +120,15 @@ async function apply(desk: Desk, po: PurchaseOrderRecord, result: MatchResult, r
     });
     if (booked.result !== 'booked' && booked.result !== 'duplicate') throw new Error(`Reserving for purchase order ${po.number} failed: ${booked.message}`);
     line.reserved += r.quantity;
-    await ops.updatePurchaseOrderLine(po.id, line.line, { reserved: line.reserved });
+    await desk.tx.purchaseOrders.updateLine(po.id, line.line, { reserved: line.reserved });
   }
   for (const d of result.drop) {
     const line = lines.find((l) => l.line === d.line)!;
     line.dropped += d.quantity;
-    await ops.updatePurchaseOrderLine(po.id, line.line, { dropped: line.dropped });
+    await desk.tx.purchaseOrders.updateLine(po.id, line.line, { dropped: line.dropped });
   }
   const status = result.status === 'rejected' ? 'rejected' : derivedStatus(lines);
-  await ops.updatePurchaseOrder(po.id, { status, reason }, desk.now);
+  await desk.tx.purchaseOrders.update(po.id, { status, reason }, desk.now);
   const after = { ...po, lines, status, reason, updatedAt: desk.now };
   await desk.announce(viewOf(after));
   return after;
@@ -163,19 +161,18 @@ function refusedView(input: PurchaseOrderInput, desk: Desk, reason: string): Pur
 /** A new purchase order: checked, stored, matched against what the waitlist leaves, and booked. */
 export async function submitPurchaseOrder(desk: Desk, input: PurchaseOrderInput): Promise<CommandResult[]> {
   const { tx } = desk;
-  const ops = tx.orders();
-  const existing = await ops.purchaseOrder(input.number);
+  const existing = await tx.purchaseOrders.get(input.number);
   if (existing) {
     return [{ sku: '', result: 'rejected', message: `Purchase order ${input.number} already exists (${STATUS_TEXT[existing.status].toLowerCase()}, from ${existing.customer}); nothing was reserved. Give a new order a new number.` }];
   }
   // Input the schema cannot judge: unknown items and locations. Refused unstored, so the number stays free.
   const problems = checkPurchaseOrderInput({ number: input.number, lines: input.lines });
   for (const [i, l] of input.lines.entries()) {
-    const item = await tx.getItem(l.sku);
+    const item = await tx.items.get(l.sku);
     if (!item) problems.push(`Line ${l.line ?? i + 1}: SKU "${l.sku}" is not in the catalog.`);
     else if (item.status === 'archived') problems.push(`Line ${l.line ?? i + 1}: SKU "${l.sku}" was removed from the catalog.`);
     const location = l.location ?? desk.config.defaultLocation;
-    if (!(await tx.getLocation(location))) problems.push(`Line ${l.line ?? i + 1}: location "${location}" is not known to the hub.`);
+    if (!(await tx.locations.get(location))) problems.push(`Line ${l.line ?? i + 1}: location "${location}" is not known to the hub.`);
   }
   if (problems.length > 0) {
     const reason = `Not accepted: ${problems.join(' ')} Nothing was reserved; fix the order and send it again.`;
@@ -185,11 +182,11 @@ export async function submitPurchaseOrder(desk: Desk, input: PurchaseOrderInput)
 
   // Orders already waiting come first: serve them from what is there before this one is matched.
   await reevaluate(desk);
-  const waiting = await ops.waitingPurchaseOrders();
+  const waiting = await tx.purchaseOrders.waiting();
   const heldKeys = new Set<string>();
   for (const w of waiting) for (const l of w.lines) if (wantedOf(l) > 0) heldKeys.add(stockKey(l.sku, l.locationId));
 
-  const po = await ops.insertPurchaseOrder(submitted(input, desk, 'waitlisted', null), desk.now);
+  const po = await tx.purchaseOrders.insert(submitted(input, desk, 'waitlisted', null), desk.now);
   const avail = await availability(tx, po.lines.map((l) => ({ sku: l.sku, location: l.locationId })));
   // Strict first in, first out: stock an earlier waiting order still wants is not this order's.
   for (const key of heldKeys) if (avail.has(key)) avail.set(key, 0);
@@ -206,8 +203,7 @@ export async function submitPurchaseOrder(desk: Desk, input: PurchaseOrderInput)
 
 /** After stock came back: waiting orders are served first in, first out. Returns how many changed. */
 export async function reevaluate(desk: Desk, touchedSkus?: Set<string>): Promise<number> {
-  const ops = desk.tx.orders();
-  const waiting = (await ops.waitingPurchaseOrders()).filter((po) => po.lines.some((l) => wantedOf(l) > 0));
+  const waiting = (await desk.tx.purchaseOrders.waiting()).filter((po) => po.lines.some((l) => wantedOf(l) > 0));
   if (waiting.length === 0) return 0;
   if (touchedSkus && !waiting.some((po) => po.lines.some((l) => wantedOf(l) > 0 && touchedSkus.has(l.sku)))) return 0;
   const keys = waiting.flatMap((po) => po.lines.map((l) => ({ sku: l.sku, location: l.locationId })));
@@ -224,8 +220,7 @@ export async function reevaluate(desk: Desk, touchedSkus?: Set<string>): Promise
 
 /** Cancels a PO: every unit it reserved is released; what it waited for is no longer wanted. */
 export async function cancelPurchaseOrder(desk: Desk, input: { number: string; reason?: string | undefined; actor?: string | undefined; origin: Source }): Promise<CommandResult[]> {
-  const ops = desk.tx.orders();
-  const po = await ops.purchaseOrder(input.number);
+  const po = await desk.tx.purchaseOrders.get(input.number);
   if (!po) return [{ sku: '', result: 'rejected', message: `There is no purchase order ${input.number}; nothing was cancelled.` }];
   if (po.status === 'cancelled') return [{ sku: '', result: 'unchanged', message: `Purchase order ${po.number} was already cancelled; nothing more was released.` }];
   if (po.status === 'fulfilled' || po.status === 'rejected') return [{ sku: '', result: 'rejected', message: `Purchase order ${po.number} is ${STATUS_TEXT[po.status].toLowerCase()}, so it cannot be cancelled; nothing was changed.` }];
@@ -249,10 +244,10 @@ export async function cancelPurchaseOrder(desk: Desk, input: { number: string; r
     if (booked.result !== 'booked' && booked.result !== 'duplicate') throw new Error(`Releasing purchase order ${po.number} failed: ${booked.message}`);
     released += line.reserved;
     line.reserved = 0;
-    await ops.updatePurchaseOrderLine(po.id, line.line, { reserved: 0 });
+    await desk.tx.purchaseOrders.updateLine(po.id, line.line, { reserved: 0 });
   }
   const reason = `Cancelled${input.actor ? ` by ${input.actor}` : ''}${input.reason ? `: ${input.reason}` : ''}.`;
-  await ops.updatePurchaseOrder(po.id, { status: 'cancelled', reason }, desk.now);
+  await desk.tx.purchaseOrders.update(po.id, { status: 'cancelled', reason }, desk.now);
   await desk.announce(viewOf({ ...po, lines, status: 'cancelled', reason, updatedAt: desk.now }));
   return [{ sku: po.lines[0]!.sku, result: 'updated', message: `Purchase order ${po.number} cancelled; ${released} reserved unit${released === 1 ? '' : 's'} released.` }];
 }
@@ -262,8 +257,7 @@ export async function cancelPurchaseOrder(desk: Desk, input: { number: string; r
  * waiting (the PO stays partly approved until they ship too).
  */
 export async function fulfilPurchaseOrder(desk: Desk, input: { number: string; actor?: string | undefined; origin: Source }): Promise<CommandResult[]> {
-  const ops = desk.tx.orders();
-  const po = await ops.purchaseOrder(input.number);
+  const po = await desk.tx.purchaseOrders.get(input.number);
   if (!po) return [{ sku: '', result: 'rejected', message: `There is no purchase order ${input.number}; nothing was shipped.` }];
   if (po.status === 'cancelled' || po.status === 'rejected' || po.status === 'fulfilled') {
     return [{ sku: '', result: 'rejected', message: `Purchase order ${po.number} is ${STATUS_TEXT[po.status].toLowerCase()}; nothing was shipped.` }];
@@ -286,10 +280,10 @@ export async function fulfilPurchaseOrder(desk: Desk, input: { number: string; a
     }
     line.fulfilled = shipped;
     line.reserved = 0;
-    await ops.updatePurchaseOrderLine(po.id, line.line, { reserved: 0, fulfilled: shipped });
+    await desk.tx.purchaseOrders.updateLine(po.id, line.line, { reserved: 0, fulfilled: shipped });
   }
   const status = derivedStatus(lines);
-  await ops.updatePurchaseOrder(po.id, { status }, desk.now);
+  await desk.tx.purchaseOrders.update(po.id, { status }, desk.now);
   await desk.announce(viewOf({ ...po, lines, status, updatedAt: desk.now }));
   return results;
 }

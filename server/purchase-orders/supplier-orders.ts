@@ -7,8 +7,7 @@ import type { BookingCommand } from '../core/relay';
 import type { Source } from '../core/ledger';
 import { MAX_QUANTITY_TEXT, quantityProblem } from '../shared/quantity';
 import type { CommandResult } from '../core/booking';
-import type { SupplierOrderRecord, SupplierOrderStatus } from '../store/order-ops';
-import type { StoreOps } from '../store/types';
+import type { StoreOps, SupplierOrderRecord, SupplierOrderStatus } from '../store/types';
 
 export interface SupplierOrderInput {
   number: string;
@@ -47,29 +46,27 @@ const LATE: SupplierOrderStatus[] = ['delayed', 'backordered'];
 
 /** What a late supplier order asks of an item's listings at zero: the strictest of its late orders. */
 export async function refreshHold(desk: SupplierDesk, sku: string): Promise<void> {
-  const ops = desk.tx.orders();
-  const late = (await ops.openSupplierOrdersFor(sku)).filter((o) => LATE.includes(o.status));
+  const late = (await desk.tx.supplierOrders.openFor(sku)).filter((o) => LATE.includes(o.status));
   const hold = late.length === 0 ? null : late.some((o) => o.onDelay === 'hide') ? 'hide' : 'keep_listed';
-  const item = await desk.tx.getItem(sku);
+  const item = await desk.tx.items.get(sku);
   if (!item || item.listingHold === hold) return;
-  await ops.setListingHold(sku, hold);
+  await desk.tx.items.setListingHold(sku, hold);
   await desk.touch(sku);
 }
 
 export async function createSupplierOrder(desk: SupplierDesk, input: SupplierOrderInput): Promise<CommandResult[]> {
-  const ops = desk.tx.orders();
-  const existing = await ops.supplierOrder(input.number);
+  const existing = await desk.tx.supplierOrders.get(input.number);
   if (existing) return [{ sku: '', result: 'rejected', message: `Supplier order ${input.number} already exists (${existing.status}, from ${existing.supplier}); nothing was added.` }];
   const problems: string[] = [];
   for (const [i, l] of input.lines.entries()) {
     const units = quantityProblem(l.quantity, `Line ${i + 1}: the quantity`, 1);
     if (units) problems.push(units);
-    if (!(await desk.tx.getItem(l.sku))) problems.push(`Line ${i + 1}: SKU "${l.sku}" is not in the catalog.`);
+    if (!(await desk.tx.items.get(l.sku))) problems.push(`Line ${i + 1}: SKU "${l.sku}" is not in the catalog.`);
     const location = l.location ?? desk.config.defaultLocation;
-    if (!(await desk.tx.getLocation(location))) problems.push(`Line ${i + 1}: location "${location}" is not known to the hub.`);
+    if (!(await desk.tx.locations.get(location))) problems.push(`Line ${i + 1}: location "${location}" is not known to the hub.`);
   }
   if (problems.length > 0) return [{ sku: input.lines[0]?.sku ?? '', result: 'rejected', message: `Supplier order ${input.number} not added: ${problems.join(' ')}` }];
-  await ops.insertSupplierOrder(
+  await desk.tx.supplierOrders.insert(
     {
       number: input.number,
       supplier: input.supplier,
@@ -94,8 +91,7 @@ function statusAfterReceipt(o: SupplierOrderRecord): SupplierOrderStatus {
 
 /** Goods arrived: each line's units are booked as a receipt, once per receipt id. */
 export async function receiveSupplierOrder(desk: SupplierDesk, input: ReceiptInput, origin: Source): Promise<CommandResult[]> {
-  const ops = desk.tx.orders();
-  const order = await ops.supplierOrder(input.number);
+  const order = await desk.tx.supplierOrders.get(input.number);
   if (!order) return [{ sku: '', result: 'rejected', message: `There is no supplier order ${input.number}; nothing was received.` }];
   if (order.status === 'cancelled') return [{ sku: '', result: 'rejected', message: `Supplier order ${input.number} was cancelled; nothing was received. Add the goods as a restock instead.` }];
   const results: CommandResult[] = [];
@@ -124,24 +120,23 @@ export async function receiveSupplierOrder(desk: SupplierDesk, input: ReceiptInp
     results.push(r);
     if (r.result === 'booked') {
       p.line.received += p.quantity;
-      await ops.updateSupplierLine(order.id, p.line.line, p.line.received);
+      await desk.tx.supplierOrders.updateLine(order.id, p.line.line, p.line.received);
       if (p.line.received > p.line.ordered) results.push({ sku: p.line.sku, result: 'unchanged', message: `${p.line.sku}: ${p.line.received} received against ${p.line.ordered} ordered on ${order.number}; the extra units were booked too.` });
     }
   }
   const status = statusAfterReceipt(order);
-  if (status !== order.status) await ops.updateSupplierOrder(order.id, { status }, desk.now);
+  if (status !== order.status) await desk.tx.supplierOrders.update(order.id, { status }, desk.now);
   for (const sku of new Set(order.lines.map((l) => l.sku))) await refreshHold(desk, sku);
   return results;
 }
 
 /** The supplier says the order is late, on its way again, or will not come. */
 export async function updateSupplierOrderStatus(desk: SupplierDesk, input: StatusInput): Promise<CommandResult[]> {
-  const ops = desk.tx.orders();
-  const order = await ops.supplierOrder(input.number);
+  const order = await desk.tx.supplierOrders.get(input.number);
   if (!order) return [{ sku: '', result: 'rejected', message: `There is no supplier order ${input.number}; nothing was changed.` }];
   if (order.status === 'received' || order.status === 'cancelled') return [{ sku: '', result: 'rejected', message: `Supplier order ${input.number} is already ${order.status}; nothing was changed.` }];
   const status: SupplierOrderStatus = input.status === 'open' ? (order.lines.some((l) => l.received > 0) ? 'partially_received' : 'open') : input.status;
-  await ops.updateSupplierOrder(order.id, { status, ...(input.expectedAt !== undefined ? { expectedAt: input.expectedAt } : {}), reason: input.reason ?? null }, desk.now);
+  await desk.tx.supplierOrders.update(order.id, { status, ...(input.expectedAt !== undefined ? { expectedAt: input.expectedAt } : {}), reason: input.reason ?? null }, desk.now);
   for (const sku of new Set(order.lines.map((l) => l.sku))) await refreshHold(desk, sku);
   const what = LATE.includes(status)
     ? `${status}${input.expectedAt ? `, now expected ${input.expectedAt}` : ''}; items of it that run out are ${order.onDelay === 'hide' ? 'hidden on channels that can hide' : 'kept listed'}`

@@ -6,8 +6,7 @@
 import crypto from 'node:crypto';
 import type { Announcer } from '../announce';
 import type { HubConfig } from '../config';
-import type { OrderQuery, OrderRecord } from '../store/order-ops';
-import type { Store, StoreOps } from '../store/types';
+import type { OrderQuery, OrderRecord, Store, StoreOps } from '../store/types';
 import { formatMinor } from '../shared/money';
 import { nextCursor } from '../api/http';
 import { reorderWindow, suggestReorder, type ReorderSuggestion } from '../core/reorder';
@@ -25,15 +24,13 @@ const addMoney = (list: Money[], currency: string, amount: number) => {
 
 /** Orders with their lines, steps and linked movements, for the API. */
 export async function orderPage(store: StoreOps, q: OrderQuery) {
-  const ops = store.orders();
-  const orders = await ops.listOrders(q);
+  const orders = await store.orders.list(q);
   return { orders: await expandOrders(store, orders), nextCursor: nextCursor(orders, q.limit, (o) => o.id) };
 }
 
 export async function expandOrders(store: StoreOps, orders: OrderRecord[]) {
-  const ops = store.orders();
   const ids = orders.map((o) => o.id);
-  const [lines, events, movements] = await Promise.all([ops.linesOf(ids), ops.orderEvents(ids), ops.linkedMovements(ids)]);
+  const [lines, events, movements] = await Promise.all([store.orders.linesOf(ids), store.orders.events(ids), store.orders.linkedMovements(ids)]);
   return orders.map((o) => ({
     ...o,
     lines: lines.get(o.id) ?? [],
@@ -61,18 +58,17 @@ export const TRANSACTION_CSV_HEADER = [
 
 /** Every step of every order in [from, to), oldest first, one CSV row or JSON object each; streamed by page. */
 export async function* transactionExport(store: Store, range: { from?: string | undefined; to?: string | undefined }, format: 'csv' | 'json'): AsyncGenerator<string> {
-  const ops = store.orders();
   if (format === 'csv') yield csvLine(TRANSACTION_CSV_HEADER);
   else yield '{"transactions":[';
   let afterId: number | undefined;
   let first = true;
   for (;;) {
-    const events = await ops.listOrderEvents({ ...range, afterId, limit: 500 });
+    const events = await store.orders.listEvents({ ...range, afterId, limit: 500 });
     if (events.length === 0) break;
     afterId = events[events.length - 1]!.id;
-    const orders = await ops.ordersById(events.map((e) => e.orderId));
-    const moved = await ops.linkedMovements([...orders.keys()]);
-    const lines = await ops.linesOf([...orders.keys()]);
+    const orders = await store.orders.byIds(events.map((e) => e.orderId));
+    const moved = await store.orders.linkedMovements([...orders.keys()]);
+    const lines = await store.orders.linesOf([...orders.keys()]);
     for (const e of events) {
       const o = orders.get(e.orderId)!;
       const movementIds = moved.filter((m) => m.orderEventId === e.id).map((m) => m.id);
@@ -110,9 +106,8 @@ export const AUDIT_CSV_HEADER = [
  * and closing levels. Opening + movements = closing, per item and location.
  */
 export async function* auditExport(store: Store, range: { from: string; to: string }, format: 'csv' | 'json', withBodies: boolean): AsyncGenerator<string> {
-  const ops = store.orders();
-  const opening = await ops.levelsAt(range.from);
-  const closing = await ops.levelsAt(range.to);
+  const opening = await store.reports.levelsAt(range.from);
+  const closing = await store.reports.levelsAt(range.to);
   if (format === 'csv') {
     yield `# stockrelay audit export from ${range.from} to ${range.to}; opening and closing levels: GET /v1/audit?format=json\r\n`;
     yield csvLine(AUDIT_CSV_HEADER);
@@ -122,10 +117,10 @@ export async function* auditExport(store: Store, range: { from: string; to: stri
   let afterId: number | undefined;
   let first = true;
   for (;;) {
-    const rows = await ops.auditMovements({ ...range, afterId, limit: 500 });
+    const rows = await store.reports.auditMovements({ ...range, afterId, limit: 500 });
     if (rows.length === 0) break;
     afterId = Number(rows[rows.length - 1]!.movement.id);
-    const events = await ops.inboxEvents(rows.map((r) => r.movement.event_id).filter((id) => id !== null).map(Number));
+    const events = await store.reports.inboxEvents(rows.map((r) => r.movement.event_id).filter((id) => id !== null).map(Number));
     for (const r of rows) {
       const m = r.movement;
       const e = m.event_id !== null ? events.get(Number(m.event_id)) : undefined;
@@ -154,8 +149,7 @@ const dayOf = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 
 /** Sales by day, channel and SKU for [from, to) (whole UTC days), with returns rate and sell-through. */
 export async function salesReport(store: Store, config: Pick<HubConfig, 'channels' | 'orders'>, from: string, to: string) {
-  const ops = store.orders();
-  const [units, moneyRows, revenue, opening, items] = await Promise.all([ops.unitsByDay(from, to), ops.moneyByDay(from, to), ops.revenueBySku(from, to), ops.levelsAt(from), allItems(store)]);
+  const [units, moneyRows, revenue, opening, items] = await Promise.all([store.reports.unitsByDay(from, to), store.reports.moneyByDay(from, to), store.reports.revenueBySku(from, to), store.reports.levelsAt(from), allItems(store)]);
   const names = new Map(config.channels.map((c) => [c.id, c.name]));
   const channelKey = (u: { channelId: string | null; source: string }) => u.channelId ?? u.source;
   const days = new Map<string, { day: string; units: number; orders: number; returned: number; revenue: Money[] }>();
@@ -226,7 +220,7 @@ const round = (x: number, places: number) => Math.round(x * 10 ** places) / 10 *
 async function allItems(store: Store): Promise<Map<string, string | null>> {
   const out = new Map<string, string | null>();
   for (let cursor: string | undefined; ; ) {
-    const page = await store.listItems({ limit: 500, cursor });
+    const page = await store.items.list({ limit: 500, cursor });
     for (const i of page) out.set(i.sku, i.title);
     if (page.length < 500) break;
     cursor = page[page.length - 1]!.sku;
@@ -260,15 +254,14 @@ export interface ReorderRow extends ReorderSuggestion {
 
 /** Reorder suggestions for every active item, those to order now first. */
 export async function reorderReport(store: Store, config: Pick<HubConfig, 'reorder'>, now: Date): Promise<{ generatedAt: string; windowDays: number; items: ReorderRow[] }> {
-  const ops = store.orders();
   const { windowDays } = config.reorder;
   const nowIso = now.toISOString();
   const { from } = reorderWindow(nowIso, windowDays);
   const rows: ReorderRow[] = [];
   for (let cursor: string | undefined; ; ) {
-    const page = await store.listItems({ limit: 500, cursor, status: 'active' });
+    const page = await store.items.list({ limit: 500, cursor, status: 'active' });
     const skus = page.map((i) => i.sku);
-    const [levels, moves, incoming] = await Promise.all([store.levelsFor(skus), ops.movementsOfSince(skus, from), ops.incoming(skus)]);
+    const [levels, moves, incoming] = await Promise.all([store.ledger.levelsFor(skus), store.reports.movementsOfSince(skus, from), store.supplierOrders.incoming(skus)]);
     for (const item of page) {
       const mine = levels.filter((l) => l.sku === item.sku);
       const onHand = mine.reduce((n, l) => n + l.onHand, 0);
@@ -321,7 +314,7 @@ export async function checkReorder(store: Store, config: Pick<HubConfig, 'reorde
         const message = `${r.sku}${r.title ? ` (${r.title})` : ''} has about ${r.daysOfCover ?? 0} days of stock left at ${r.velocityPerDay}/day, less than its ${r.leadTimeDays}-day lead time.${r.incoming > 0 ? ` ${r.incoming} are on order.` : ''} Suggested order: ${r.suggestedQuantity}.`;
         if (await alerts.raise(tx, { kind: 'reorder', severity: 'warning', sku: r.sku, locationId: null, message }, at)) opened++;
       } else {
-        await tx.resolveAlerts(r.sku, null, ['reorder'], at);
+        await tx.alerts.resolve(r.sku, null, ['reorder'], at);
       }
     }
   });

@@ -6,9 +6,8 @@
  */
 import type { OrdersConfig } from '../config';
 import type { ChannelFact, FactLine, OrderDetails } from '../connectors/types';
-import type { OrderEventKind, OrderEventRecord, OrderLineRecord, OrderOps, OrderRecord } from '../store/order-ops';
+import type { OrderEventKind, OrderEventRecord, OrderLineRecord, OrderRecord, StoreOps } from '../store/types';
 import type { Movement } from '../core/ledger';
-import type { StoreOps } from '../store/types';
 import { cancelKey, refundKey, saleKey } from '../core/channel-plan';
 
 export interface LogContext {
@@ -42,7 +41,6 @@ export interface LogResult {
  * orders the log does not know yet pass unchanged: there is nothing to check them against.
  */
 export async function guardReturns(tx: StoreOps, channelId: string, facts: ChannelFact[]): Promise<{ facts: ChannelFact[]; notes: LogNote[] }> {
-  const ops = tx.orders();
   const notes: LogNote[] = [];
   const out: ChannelFact[] = [];
   for (const f of facts) {
@@ -50,12 +48,12 @@ export async function guardReturns(tx: StoreOps, channelId: string, facts: Chann
       out.push(f);
       continue;
     }
-    const order = await ops.orderByExternal(channelId, f.orderId);
+    const order = await tx.orders.byExternal(channelId, f.orderId);
     if (!order) {
       out.push(f);
       continue;
     }
-    const lines = new Map((await ops.orderLines(order.id)).map((l) => [l.lineId, l]));
+    const lines = new Map((await tx.orders.lines(order.id)).map((l) => [l.lineId, l]));
     // Units this fact's lines would put back, per order line, counting several lines of one fact.
     const taking = new Map<string, number>();
     const kept: (FactLine & { restock: boolean })[] = [];
@@ -63,7 +61,7 @@ export async function guardReturns(tx: StoreOps, channelId: string, facts: Chann
       const known = orderLineOf(lines, l.lineId);
       const key = f.type === 'refund' ? refundKey(channelId, f.refundId, l.lineId) : cancelKey(channelId, f.orderId, l.lineId);
       // Already booked (a redelivery): booking dedupes it, nothing to check.
-      if (!known || !l.restock || (await tx.movementByKey(key))) {
+      if (!known || !l.restock || (await tx.ledger.movementByKey(key))) {
         kept.push(l);
         continue;
       }
@@ -96,22 +94,21 @@ const ORDER_STATUS_AFTER_REFUND = (refunded: number, total: number | null) => (t
 
 /** Records what `facts` say about orders; returns the steps recorded for the first time. */
 export async function recordOrderFacts(tx: StoreOps, ctx: LogContext, facts: ChannelFact[], earlier: LogNote[] = []): Promise<LogResult> {
-  const ops = tx.orders();
   const created: OrderEventRecord[] = [];
   const notes: LogNote[] = [...earlier];
   const flagged = new Map<string, string[]>();
   for (const n of earlier) if (n.flag) flagged.set(n.orderRef, [...(flagged.get(n.orderRef) ?? []), n.flag]);
 
   // What this event booked is at hand; a key booked by an earlier delivery is looked up on its own.
-  const movementFor = async (key: string): Promise<Movement | null> => ctx.booked.get(key) ?? (await tx.movementByKey(key));
+  const movementFor = async (key: string): Promise<Movement | null> => ctx.booked.get(key) ?? (await tx.ledger.movementByKey(key));
   const add = async (order: OrderRecord, kind: OrderEventKind, externalId: string, occurredAt: string, currency: string | null, amount: number | null, detail: Record<string, unknown>, keys: string[], flags: string[] = []) => {
-    const { event, created: isNew } = await ops.addOrderEvent({ orderId: order.id, kind, externalId, currency, amount, detail, flags, eventId: ctx.eventId, occurredAt }, ctx.now);
+    const { event, created: isNew } = await tx.orders.addEvent({ orderId: order.id, kind, externalId, currency, amount, detail, flags, eventId: ctx.eventId, occurredAt }, ctx.now);
     const ids: number[] = [];
     for (const key of keys) {
       const m = await movementFor(key);
       if (m) ids.push(m.id);
     }
-    await ops.linkMovements(order.id, event.id, ids);
+    await tx.orders.linkMovements(order.id, event.id, ids);
     if (isNew) created.push(event);
     return { event, isNew };
   };
@@ -119,8 +116,8 @@ export async function recordOrderFacts(tx: StoreOps, ctx: LogContext, facts: Cha
   for (const f of facts) {
     switch (f.type) {
       case 'sale': {
-        const { order, isNew } = await ensureOrder(ops, ctx, f.orderId, f.occurredAt, f.order, notes);
-        const known = isNew ? new Map<string, OrderLineRecord>() : new Map((await ops.orderLines(order.id)).map((l) => [l.lineId, l]));
+        const { order, isNew } = await ensureOrder(tx, ctx, f.orderId, f.occurredAt, f.order, notes);
+        const known = isNew ? new Map<string, OrderLineRecord>() : new Map((await tx.orders.lines(order.id)).map((l) => [l.lineId, l]));
         const fresh = f.lines.filter((l) => !known.has(l.lineId));
         // Our SKU as the booking resolved it (a Square line names a catalog object, not a SKU).
         const skus = new Map<string, string>();
@@ -131,10 +128,10 @@ export async function recordOrderFacts(tx: StoreOps, ctx: LogContext, facts: Cha
         }
         // The same lines again (a redelivery, an update repeating the order): only newer prices to keep.
         if (fresh.length === 0) {
-          if (f.order) await ops.upsertOrderLines(order.id, linesOf(f.lines, f.order, skus));
+          if (f.order) await tx.orders.upsertLines(order.id, linesOf(f.lines, f.order, skus));
           break;
         }
-        await ops.upsertOrderLines(order.id, linesOf(f.order ? f.lines : fresh, f.order, skus));
+        await tx.orders.upsertLines(order.id, linesOf(f.order ? f.lines : fresh, f.order, skus));
         const lineDetail = (ls: FactLine[]) => ({ lines: ls.map((l) => ({ lineId: l.lineId, quantity: l.quantity })) });
         const placed = await add(order, 'placed', f.orderId, f.order?.placedAt ?? f.occurredAt, f.order?.currency ?? null, f.order?.total ?? null, lineDetail(fresh), fresh.map((l) => saleKey(ctx.channelId, f.orderId, l.lineId)));
         // New lines on an order placed before: what an exchange adds (Shopify returns/process).
@@ -144,10 +141,10 @@ export async function recordOrderFacts(tx: StoreOps, ctx: LogContext, facts: Cha
         break;
       }
       case 'refund': {
-        const { order } = await ensureOrder(ops, ctx, f.orderId, f.occurredAt, undefined, notes);
+        const { order } = await ensureOrder(tx, ctx, f.orderId, f.occurredAt, undefined, notes);
         const restocked = f.lines.filter((l) => l.restock && l.quantity > 0);
         const kind: OrderEventKind = restocked.length > 0 ? 'return' : 'refund';
-        const prior = await ops.orderEvent(order.id, kind, f.refundId);
+        const prior = await tx.orders.event(order.id, kind, f.refundId);
         const flags: string[] = [];
         // money null: the platform says nothing went back; undefined: it did not say how much.
         const amount = f.money === null ? 0 : (f.money?.amount ?? null);
@@ -176,7 +173,7 @@ export async function recordOrderFacts(tx: StoreOps, ctx: LogContext, facts: Cha
           flags,
         );
         if (!prior && step.isNew) {
-          const known = new Map((await ops.orderLines(order.id)).map((x) => [x.lineId, x]));
+          const known = new Map((await tx.orders.lines(order.id)).map((x) => [x.lineId, x]));
           for (const l of f.lines) {
             if (l.quantity <= 0) continue;
             // Square names a return line by its own id: its booking's SKU finds the order line.
@@ -186,32 +183,32 @@ export async function recordOrderFacts(tx: StoreOps, ctx: LogContext, facts: Cha
               const same = [...known.values()].filter((x) => sku !== null && x.sku === sku);
               if (same.length === 1) line = same[0];
             }
-            if (line) await ops.addReturned(order.id, line.lineId, l.quantity);
+            if (line) await tx.orders.addReturned(order.id, line.lineId, l.quantity);
           }
           const refunded = order.refunded + (amount ?? 0);
-          await ops.updateOrder(order.id, { refunded, status: order.status === 'cancelled' ? 'cancelled' : ORDER_STATUS_AFTER_REFUND(refunded, order.total), ...(flags.length ? { flags: [...order.flags, ...flags] } : {}) }, ctx.now);
+          await tx.orders.update(order.id, { refunded, status: order.status === 'cancelled' ? 'cancelled' : ORDER_STATUS_AFTER_REFUND(refunded, order.total), ...(flags.length ? { flags: [...order.flags, ...flags] } : {}) }, ctx.now);
         }
         break;
       }
       case 'cancellation': {
-        const { order } = await ensureOrder(ops, ctx, f.orderId, f.occurredAt, f.order, notes);
-        const prior = await ops.orderEvent(order.id, 'cancellation', f.orderId);
+        const { order } = await ensureOrder(tx, ctx, f.orderId, f.occurredAt, f.order, notes);
+        const prior = await tx.orders.event(order.id, 'cancellation', f.orderId);
         await add(order, 'cancellation', f.orderId, f.occurredAt, f.order?.currency ?? order.currency, null, { lines: f.lines.map((l) => ({ lineId: l.lineId, quantity: l.quantity, restock: l.restock })) }, f.lines.filter((l) => l.restock).map((l) => cancelKey(ctx.channelId, f.orderId, l.lineId)));
         if (!prior) {
-          const known = new Map((await ops.orderLines(order.id)).map((x) => [x.lineId, x]));
-          for (const l of f.lines) if (l.restock && l.quantity > 0) await ops.addReturned(order.id, orderLineOf(known, l.lineId)?.lineId ?? l.lineId, l.quantity);
-          await ops.updateOrder(order.id, { status: 'cancelled', fulfilmentStatus: 'cancelled', ...(f.order ? { paymentStatus: f.order.paymentStatus } : {}) }, ctx.now);
+          const known = new Map((await tx.orders.lines(order.id)).map((x) => [x.lineId, x]));
+          for (const l of f.lines) if (l.restock && l.quantity > 0) await tx.orders.addReturned(order.id, orderLineOf(known, l.lineId)?.lineId ?? l.lineId, l.quantity);
+          await tx.orders.update(order.id, { status: 'cancelled', fulfilmentStatus: 'cancelled', ...(f.order ? { paymentStatus: f.order.paymentStatus } : {}) }, ctx.now);
         }
         break;
       }
       case 'order_updated': {
-        const { order, before } = await ensureOrder(ops, ctx, f.orderId, f.occurredAt, f.order, notes);
+        const { order, before } = await ensureOrder(tx, ctx, f.orderId, f.occurredAt, f.order, notes);
         // Newer prices for lines a sale recorded; lines themselves come only from sale facts, so a
         // line first seen here is still recorded as sold (or exchanged) when its sale fact comes.
         if (before && f.order.lines.length > 0) {
-          const known = new Map((await ops.orderLines(order.id)).map((l) => [l.lineId, l]));
+          const known = new Map((await tx.orders.lines(order.id)).map((l) => [l.lineId, l]));
           const priced = linesOf([], { ...f.order, lines: f.order.lines.filter((l) => known.has(l.lineId)) }, new Map([...known].flatMap(([id, l]) => (l.sku ? [[id, l.sku] as [string, string]] : []))));
-          await ops.upsertOrderLines(order.id, priced);
+          await tx.orders.upsertLines(order.id, priced);
         }
         const was = before ?? { paymentStatus: 'unknown', fulfilmentStatus: 'unknown' };
         if (f.order.paymentStatus === 'paid' && was.paymentStatus !== 'paid') await add(order, 'paid', 'paid', f.occurredAt, f.order.currency, f.order.total, { change: f.change }, []);
@@ -226,8 +223,8 @@ export async function recordOrderFacts(tx: StoreOps, ctx: LogContext, facts: Cha
     }
   }
   for (const [ref, flags] of flagged) {
-    const order = await ops.orderByExternal(ctx.channelId, ref);
-    if (order) await ops.updateOrder(order.id, { flags: [...order.flags, ...flags] }, ctx.now);
+    const order = await tx.orders.byExternal(ctx.channelId, ref);
+    if (order) await tx.orders.update(order.id, { flags: [...order.flags, ...flags] }, ctx.now);
   }
   return { created, notes };
 }
@@ -236,8 +233,8 @@ export async function recordOrderFacts(tx: StoreOps, ctx: LogContext, facts: Cha
  * The order as the log keeps it, created on first sight (from a sale, or from a refund that came
  * first). `before`: the order as it was, when it was known already.
  */
-async function ensureOrder(ops: OrderOps, ctx: LogContext, orderId: string, occurredAt: string, details: OrderDetails | undefined, notes: LogNote[]): Promise<{ order: OrderRecord; isNew: boolean; before: OrderRecord | null }> {
-  const existing = await ops.orderByExternal(ctx.channelId, orderId);
+async function ensureOrder(tx: StoreOps, ctx: LogContext, orderId: string, occurredAt: string, details: OrderDetails | undefined, notes: LogNote[]): Promise<{ order: OrderRecord; isNew: boolean; before: OrderRecord | null }> {
+  const existing = await tx.orders.byExternal(ctx.channelId, orderId);
   const flags: string[] = [];
   if (details && ctx.config.currencies.length > 0 && !ctx.config.currencies.includes(details.currency) && !existing?.flags.includes('currency_not_accepted')) {
     flags.push('currency_not_accepted');
@@ -268,10 +265,10 @@ async function ensureOrder(ops: OrderOps, ctx: LogContext, orderId: string, occu
     const patch = { ...money, ...(flags.length ? { flags: [...existing.flags, ...flags] } : {}) };
     const changed = Object.entries(patch).some(([k, v]) => JSON.stringify(v) !== JSON.stringify((existing as unknown as Record<string, unknown>)[k]));
     if (!changed) return { order: existing, isNew: false, before: existing };
-    await ops.updateOrder(existing.id, patch, ctx.now);
+    await tx.orders.update(existing.id, patch, ctx.now);
     return { order: { ...existing, ...patch, updatedAt: ctx.now }, isNew: false, before: existing };
   }
-  const order = await ops.insertOrder(
+  const order = await tx.orders.insert(
     {
       channelId: ctx.channelId,
       externalId: orderId,

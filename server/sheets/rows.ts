@@ -188,10 +188,9 @@ const STEP_TEXT: Record<string, string> = { placed: 'sold', paid: 'paid', fulfil
 
 /** Orders tab rows for one step of an order from the transaction log: one per line it concerns. */
 export async function orderStepRows(store: StoreOps, orderId: number, orderEventId: number, channel: (id: string | null) => string | null): Promise<OrderValues[]> {
-  const ops = store.orders();
-  const order = await ops.getOrder(orderId);
+  const order = await store.orders.get(orderId);
   if (!order) return [];
-  const [events, lines, moved] = await Promise.all([ops.orderEvents([orderId]), ops.orderLines(orderId), ops.linkedMovements([orderId])]);
+  const [events, lines, moved] = await Promise.all([store.orders.events([orderId]), store.orders.lines(orderId), store.orders.linkedMovements([orderId])]);
   const step = events.find((e) => e.id === orderEventId);
   if (!step) return [];
   const cur = order.currency;

@@ -146,7 +146,7 @@ export class SheetsSink implements Sink {
     const opts = { signal, retry: false };
 
     await step(['sheet.conflict'], async (ks) => {
-      const conflicts = (await Promise.all(ks.map((k) => this.store.getConflict((entries[k]!.payload as { conflictId: number }).conflictId)))).filter((c) => c !== null);
+      const conflicts = (await Promise.all(ks.map((k) => this.store.conflicts.get((entries[k]!.payload as { conflictId: number }).conflictId)))).filter((c) => c !== null);
       if (conflicts.length === 0) return;
       const sheetId = this.tab(layout, tabs.conflicts);
       const headers = layout.headers.get(tabs.conflicts) ?? [];
@@ -195,9 +195,9 @@ export class SheetsSink implements Sink {
         const headers = layout.headers.get(tabs.catalog);
         if (!layout.sheetIds.has(tabs.catalog) || !headers || headers.length === 0) throw missingTab(tabs.catalog);
         const skus = [...new Set(rowKs.map((k) => (entries[k]!.payload as { sku: string }).sku))];
-        const [levels, open] = await Promise.all([this.store.levelsFor(skus), this.store.listConflicts({ limit: 1000, status: 'open' })]);
+        const [levels, open] = await Promise.all([this.store.ledger.levelsFor(skus), this.store.conflicts.list({ limit: 1000, status: 'open' })]);
         for (const sku of skus) {
-          const item = await this.store.getItem(sku);
+          const item = await this.store.items.get(sku);
           if (!item) continue;
           const row = trimNulls(catalogRow(headers, { item, levels: levels.filter((l) => l.sku === sku), conflicts: open.filter((c) => c.sku === sku), defaultLocation: this.opts.defaultLocation, now }));
           if (row.length === 0) continue;
@@ -207,7 +207,7 @@ export class SheetsSink implements Sink {
       if (statusKs.length > 0) {
         const headers = layout.headers.get(tabs.conflicts) ?? [];
         for (const k of statusKs) {
-          const c = await this.store.getConflict((entries[k]!.payload as { conflictId: number }).conflictId);
+          const c = await this.store.conflicts.get((entries[k]!.payload as { conflictId: number }).conflictId);
           if (!c) continue;
           const row = trimNulls(logRow(headers, { Status: conflictStatus(c) }));
           if (row.length > 0) data.push({ dataFilter: { developerMetadataLookup: { metadataKey: CONFLICT_METADATA_KEY, metadataValue: String(c.id), locationType: 'ROW' } }, majorDimension: 'ROWS', values: [row] });
@@ -314,7 +314,7 @@ export class SheetsSink implements Sink {
     // Only SKUs with such an alert open are resolved: no query for a row written as usual.
     for (const sku of written) {
       if (!open.has(sku)) continue;
-      await this.store.resolveAlerts(sku, null, [ROW_MISSING_ALERT], now);
+      await this.store.alerts.resolve(sku, null, [ROW_MISSING_ALERT], now);
       open.delete(sku);
     }
   }
@@ -325,7 +325,7 @@ export class SheetsSink implements Sink {
     const open = new Set<string>();
     let cursor: number | undefined;
     for (;;) {
-      const page = await this.store.listAlerts({ limit: 500, status: 'open', ...(cursor === undefined ? {} : { cursor }) });
+      const page = await this.store.alerts.list({ limit: 500, status: 'open', ...(cursor === undefined ? {} : { cursor }) });
       for (const a of page) if (a.kind === ROW_MISSING_ALERT && a.sku) open.add(a.sku);
       if (page.length < 500) break;
       cursor = page[page.length - 1]!.id;

@@ -12,7 +12,7 @@ import type { InboxEntry, StoreOps } from '../store/types';
 import { isOrderMovement } from './rows';
 import { SHEETS_SINK, type SheetTopic } from './sink';
 
-const enqueue = (tx: StoreOps, topic: SheetTopic, coalesceKey: string | null, payload: unknown, now: string) => tx.enqueue({ sink: SHEETS_SINK, topic, coalesceKey, payload }, now);
+const enqueue = (tx: StoreOps, topic: SheetTopic, coalesceKey: string | null, payload: unknown, now: string) => tx.outbox.enqueue({ sink: SHEETS_SINK, topic, coalesceKey, payload }, now);
 
 export class SheetWriteBack implements BookingObserver, AnnouncementReceiver {
   constructor(private readonly config: Pick<HubConfig, 'channels'>) {}
@@ -29,7 +29,7 @@ export class SheetWriteBack implements BookingObserver, AnnouncementReceiver {
       if (r.conflictId === undefined) continue;
       if (r.result === 'conflict') {
         // One row per conflict in the Conflicts tab, however often its event is retried.
-        if (!(await tx.latestOutboxFor(`sheet:conflict:${r.conflictId}`))) await enqueue(tx, 'sheet.conflict', `sheet:conflict:${r.conflictId}`, { conflictId: r.conflictId }, now);
+        if (!(await tx.outbox.latestFor(`sheet:conflict:${r.conflictId}`))) await enqueue(tx, 'sheet.conflict', `sheet:conflict:${r.conflictId}`, { conflictId: r.conflictId }, now);
       } else {
         await enqueue(tx, 'sheet.conflict_status', `sheet:conflict-status:${r.conflictId}`, { conflictId: r.conflictId }, now);
       }

@@ -61,23 +61,23 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('Airtable and the hub, end to e
       } catch (err) {
         if (!/did not settle/.test((err as Error).message)) throw err;
       }
-      const outbox = await s.hub.store.countOutbox();
+      const outbox = await s.hub.store.outbox.count();
       if (outbox.pending || outbox.working) {
         await new Promise((r) => setTimeout(r, 50));
         continue;
       }
-      const seen = JSON.stringify([s.sandbox!.channels.map((c) => c.emulator.requests.length), await s.hub.store.countInbox(), fake.requests.filter((r) => !r.path.endsWith('/payloads')).length, fake.pings.length]);
+      const seen = JSON.stringify([s.sandbox!.channels.map((c) => c.emulator.requests.length), await s.hub.store.inbox.count(), fake.requests.filter((r) => !r.path.endsWith('/payloads')).length, fake.pings.length]);
       if (seen === last) return;
       last = seen;
     }
-    const stuck = [...(await s.hub.store.listOutbox({ limit: 10, status: 'pending' })), ...(await s.hub.store.listOutbox({ limit: 10, status: 'working' }))].map((o) => `${o.sink} ${o.topic} ${o.status} ${o.attempts} ${o.nextAttemptAt} ${o.lastError ?? ''}`);
-    stuck.push(JSON.stringify(await s.hub.store.countOutbox()));
+    const stuck = [...(await s.hub.store.outbox.list({ limit: 10, status: 'pending' })), ...(await s.hub.store.outbox.list({ limit: 10, status: 'working' }))].map((o) => `${o.sink} ${o.topic} ${o.status} ${o.attempts} ${o.nextAttemptAt} ${o.lastError ?? ''}`);
+    stuck.push(JSON.stringify(await s.hub.store.outbox.count()));
     throw new Error(`the sandbox and Airtable did not come to rest: ${last}\n${stuck.join('\n')}`);
   }
 
   const record = (sku: string) => fake.records(BASE, 'Catalog').find((r) => r.fields.SKU === sku);
-  const hubOnHand = async (sku: string, location = 'gallery') => (await run!.s.hub.store.getLevel(sku, location))?.onHand ?? 0;
-  const airtableEvents = async () => (await run!.s.hub.store.listInbox({ limit: 1000 })).filter((e) => e.source === 'airtable');
+  const hubOnHand = async (sku: string, location = 'gallery') => (await run!.s.hub.store.ledger.getLevel(sku, location))?.onHand ?? 0;
+  const airtableEvents = async () => (await run!.s.hub.store.inbox.list({ limit: 1000 })).filter((e) => e.source === 'airtable');
   /** Writes each emulator received since `from` (its request log): anything but a read (GET, or a GraphQL query). */
   const pushesSince = (from: Record<string, number>) =>
     Object.fromEntries(
@@ -145,7 +145,7 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('Airtable and the hub, end to e
     fake.userEdit(BASE, 'Catalog', rec.id, { 'On hand': 30 }, { id: 'usrMia000000000001', email: 'mia@gallery.example' });
     await quiesce();
     expect(await hubOnHand(sku)).toBe(30);
-    const moves = await run!.s.hub.store.listMovements(sku, { limit: 1 });
+    const moves = await run!.s.hub.store.ledger.listMovements(sku, { limit: 1 });
     expect(moves[0]).toMatchObject({ source: 'airtable', actor: 'mia@gallery.example', quantity: 30 - 12, reason: 'count' });
     // Each channel that lists the item at the gallery got exactly one write for it, and shows 30.
     expect(pushesSince(marks)).toEqual({ square: 1, shopify: 1, woocommerce: 1 });
@@ -169,7 +169,7 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('Airtable and the hub, end to e
     expect(run1.outputs).toMatchObject({ status: 'sent', eventId: expect.any(Number) });
     await quiesce();
     expect(await hubOnHand(sku)).toBe(7);
-    expect((await run!.s.hub.store.listMovements(sku, { limit: 1 }))[0]).toMatchObject({ source: 'airtable', actor: 'sam@gallery.example', reason: 'count' });
+    expect((await run!.s.hub.store.ledger.listMovements(sku, { limit: 1 }))[0]).toMatchObject({ source: 'airtable', actor: 'sam@gallery.example', reason: 'count' });
     expect(pushesSince(marks)).toEqual({ square: 1, shopify: 1, woocommerce: 1 });
     for (const c of run!.s.sandbox!.channels) expect(c.emulator.level(sku, c.config.locations.gallery!)).toBe(7);
     expect(record(sku)?.fields).toMatchObject({ 'On hand': 7, 'Hub on hand': 7 });
@@ -201,7 +201,7 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('Airtable and the hub, end to e
     const sixDaysLater = async () => {
       clockOffset += 6 * 24 * 3600_000;
       const state = (await hooks.state())!;
-      await run!.s.hub.store.setState(key, { ...state, expiresAt: new Date(Date.now() + 24 * 3600_000).toISOString() }, new Date().toISOString());
+      await run!.s.hub.store.hubState.set(key, { ...state, expiresAt: new Date(Date.now() + 24 * 3600_000).toISOString() }, new Date().toISOString());
     };
     await sixDaysLater();
     await hooks.ensure();
@@ -248,7 +248,7 @@ describe('a burst of 500 changes written back to Airtable (SQLite)', () => {
       for (let round = 0; round < 10; round++) await Promise.all(skus.map((sku) => relay({ kind: 'adjustment', sku, quantity: round + 1, reason: 'restock', occurredAt: new Date().toISOString() })));
       for (let i = 0; i < 400; i++) {
         await settleHub(s.hub).catch(() => undefined);
-        const outbox = await s.hub.store.countOutbox();
+        const outbox = await s.hub.store.outbox.count();
         if (!outbox.pending && !outbox.working) break;
         await new Promise((r) => setTimeout(r, 100));
       }
@@ -294,12 +294,12 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('the Airtable webhook across a 
         await fake.flushPings();
         await s.hub.airtableWebhooks!.pull();
         await settleHub(s.hub).catch(() => undefined);
-        const outbox = await s.hub.store.countOutbox();
+        const outbox = await s.hub.store.outbox.count();
         if (!outbox.pending && !outbox.working) return;
         await new Promise((r) => setTimeout(r, 50));
       }
     };
-    const airtableEvents = async (s: Started) => (await s.hub.store.listInbox({ limit: 1000 })).filter((e) => e.source === 'airtable');
+    const airtableEvents = async (s: Started) => (await s.hub.store.inbox.list({ limit: 1000 })).filter((e) => e.source === 'airtable');
     let s = await start().catch(async (err: unknown) => {
       await fake.close();
       throw err;
@@ -308,7 +308,7 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('the Airtable webhook across a 
       await s.hub.airtableWebhooks!.ensure();
       const rec = fake.userEdit(BASE, 'Catalog', null, { SKU: 'PNT-0301', Title: 'Ochre pigment, 250 g', 'On hand': 7 });
       await settle(s);
-      expect((await s.hub.store.getLevel('PNT-0301', 'main'))?.onHand).toBe(7);
+      expect((await s.hub.store.ledger.getLevel('PNT-0301', 'main'))?.onHand).toBe(7);
       await s.stop();
 
       // While the hub is down: a count and a new title. Airtable's pings find nobody; the payloads wait.
@@ -319,9 +319,9 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('the Airtable webhook across a 
 
       s = await start();
       await settle(s);
-      expect((await s.hub.store.getLevel('PNT-0301', 'main'))?.onHand).toBe(5);
-      expect((await s.hub.store.getItem('PNT-0301'))?.title).toBe('Ochre pigment, 250 g jar');
-      const fromAirtable = (await s.hub.store.listMovements('PNT-0301', { limit: 10 })).filter((m) => m.source === 'airtable');
+      expect((await s.hub.store.ledger.getLevel('PNT-0301', 'main'))?.onHand).toBe(5);
+      expect((await s.hub.store.items.get('PNT-0301'))?.title).toBe('Ochre pigment, 250 g jar');
+      const fromAirtable = (await s.hub.store.ledger.listMovements('PNT-0301', { limit: 10 })).filter((m) => m.source === 'airtable');
       expect(fromAirtable.map((m) => m.quantity)).toEqual([-2, 7]);
       // The webhook was kept, not made again: the saved cursor was used.
       expect(fake.webhooks(BASE)).toHaveLength(1);
@@ -329,11 +329,11 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('the Airtable webhook across a 
       // Reading everything again from the first cursor books nothing twice: each payload's event is keyed by webhook and cursor.
       const before = (await airtableEvents(s)).length;
       const state = (await s.hub.airtableWebhooks!.state())!;
-      await s.hub.store.setState(`airtable.webhook:${BASE}`, { ...state, cursor: 1 }, new Date().toISOString());
+      await s.hub.store.hubState.set(`airtable.webhook:${BASE}`, { ...state, cursor: 1 }, new Date().toISOString());
       await s.hub.airtableWebhooks!.pull();
       await settle(s);
       expect((await airtableEvents(s)).length).toBe(before);
-      expect((await s.hub.store.listMovements('PNT-0301', { limit: 10 })).filter((m) => m.source === 'airtable')).toHaveLength(2);
+      expect((await s.hub.store.ledger.listMovements('PNT-0301', { limit: 10 })).filter((m) => m.source === 'airtable')).toHaveLength(2);
     } finally {
       await s.stop();
       await fake.close();

@@ -803,10 +803,10 @@ export function connectorConformance<E extends ConformanceEmulator>(subject: Con
           maxSuspendMs: 60_000,
         });
         const push = (sku: string, level: number) =>
-          store.enqueue({ sink: channelSink.id, topic: 'level.push', coalesceKey: `level:${channelSink.id}:${sku}:gallery`, payload: { sku, location: 'gallery', level } }, clock.date().toISOString());
+          store.outbox.enqueue({ sink: channelSink.id, topic: 'level.push', coalesceKey: `level:${channelSink.id}:${sku}:gallery`, payload: { sku, location: 'gallery', level } }, clock.date().toISOString());
         /** This test's rows (of these SKUs), oldest first. */
         const rows = async (skus: string[]) =>
-          (await store.listOutbox({ limit: 5000 })).filter((r) => r.sink === channelSink.id && skus.includes((r.payload as { sku: string }).sku)).sort((a, b) => a.id - b.id);
+          (await store.outbox.list({ limit: 5000 })).filter((r) => r.sink === channelSink.id && skus.includes((r.payload as { sku: string }).sku)).sort((a, b) => a.id - b.id);
         /** Runs the dispatcher until `done`; when nothing was due, the clock moves on to the next row due (at least 50 ms). */
         const until = async (what: string, skus: string[], done: () => Promise<boolean> | boolean, rounds = 400) => {
           for (let i = 0; i < rounds; i++) {
@@ -817,7 +817,7 @@ export function connectorConformance<E extends ConformanceEmulator>(subject: Con
           }
           throw new Error(`${platform}: still waiting for ${what} after ${rounds} dispatcher rounds`);
         };
-        const openAlerts = async () => (await store.listAlerts({ limit: 200, status: 'open' })).filter((a) => a.kind === 'channel_failing' && a.channelId === config.id);
+        const openAlerts = async () => (await store.alerts.list({ limit: 200, status: 'open' })).filter((a) => a.kind === 'channel_failing' && a.channelId === config.id);
         return { channelSink, dispatcher, push, rows, until, openAlerts };
       }
 
@@ -826,7 +826,7 @@ export function connectorConformance<E extends ConformanceEmulator>(subject: Con
         e.seed(skus.map((sku) => ({ sku, title: sku, levels: { [e.locations()[0]!]: level } })));
         if (channelId === CHANNEL) mapped.push(...skus);
         const all = channelId === CHANNEL ? mapped : skus;
-        await store.replaceListings(
+        await store.listings.replace(
           channelId,
           all.map((sku) => {
             const ref = e.listing(sku)!;
@@ -897,7 +897,7 @@ export function connectorConformance<E extends ConformanceEmulator>(subject: Con
           // The hub knows what the channel shows (steady state): each push is one request of the model's
           // cost. (A push of a level never read reads first, and the pace does not count that read:
           // right after a start a Shopify burst can meet THROTTLED, which then pauses the channel.)
-          for (const sku of skus) await store.recordChannelLevel(channelId, sku, 'gallery', 'observed', 50, clock.date().toISOString(), 0);
+          for (const sku of skus) await store.channelLevels.record(channelId, sku, 'gallery', 'observed', 50, clock.date().toISOString(), 0);
           const model = caps.rateLimit;
           const burst =
             model.kind === 'cost_bucket'

@@ -198,7 +198,7 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('OAuth credentials on %s', (kin
   const source = (over: Partial<ConstructorParameters<typeof OAuthTokenSource>[0]> = {}) =>
     new OAuthTokenSource({ channelId: CHANNEL, platform: 'Demo', spec: SPEC, credentials: { ...CLIENT }, channelBaseUrl: null, settings: settings(), store: o.store, cipher, clock: t.clock, pollMs: 10, ...over });
   const stored = async (store: Store = o.store) => {
-    const row = await store.getPlatformTokens(CHANNEL);
+    const row = await store.platformTokens.get(CHANNEL);
     return row ? { version: row.version, record: cipher.open<TokenRecord>(`platform-tokens:${CHANNEL}`, row.sealed, 'tokens', 'fix') } : null;
   };
   /** The shop owner's one-time authorisation: consent address, browser, redirect address pasted back. */
@@ -245,7 +245,7 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('OAuth credentials on %s', (kin
     expect(emu.refreshTokenWorks(before.record.refreshToken!)).toBe(false);
     expect(emu.refreshTokenWorks(after.record.refreshToken!)).toBe(true);
     // The lease of the refresh ended with the write.
-    expect(await o.store.getPlatformTokens(CHANNEL)).toMatchObject({ leaseOwner: null, leaseUntil: null });
+    expect(await o.store.platformTokens.get(CHANNEL)).toMatchObject({ leaseOwner: null, leaseUntil: null });
   });
 
   test('a platform that does not rotate: the answer has no refresh token and the one stored keeps working', async () => {
@@ -378,14 +378,14 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('OAuth credentials on %s', (kin
 
   test('a wrong client secret: a channel fault that names the credentials to check, nothing stored', async () => {
     await authorise();
-    const before = await o.store.getPlatformTokens(CHANNEL);
+    const before = await o.store.platformTokens.get(CHANNEL);
     t.advance(TTL * 1000);
     const err = await source({ credentials: { ...CLIENT, clientSecret: 'not-the-secret' } }).accessToken().catch((e: unknown) => e);
     expect(err).toMatchObject({ retryable: false, channelFault: true, status: 401 });
     expect((err as Error).message).toContain('refused the app\'s credentials for channel "demo" (invalid_client');
     expect((err as Error).message).toContain('credentials.clientSecret');
     expect((err as Error).message).not.toContain('not-the-secret');
-    const after = await o.store.getPlatformTokens(CHANNEL);
+    const after = await o.store.platformTokens.get(CHANNEL);
     expect(after).toMatchObject({ version: before!.version, sealed: before!.sealed, leaseOwner: null });
   });
 
@@ -409,13 +409,13 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('OAuth credentials on %s', (kin
     expect(JSON.parse(String(rows[0]!.sealed))).toMatchObject({ v: 1, alg: 'A256GCM', kid: cipher.keyId });
 
     // The hub started with another credential key: told so, nothing sent, nothing written.
-    const before = await o.store.getPlatformTokens(CHANNEL);
+    const before = await o.store.platformTokens.get(CHANNEL);
     const wrong = source({ cipher: new TokenCipher(OTHER_KEY) });
     const err = await wrong.accessToken().catch((e: unknown) => e);
     expect(err).toMatchObject({ channelFault: true, retryable: false });
     expect((err as Error).message).toContain('were encrypted with another credential key than this hub\'s (STOCKRELAY_CREDENTIAL_KEY');
     expect((err as Error).message).toContain('authorize --channel demo');
-    expect(await o.store.getPlatformTokens(CHANNEL)).toEqual(before);
+    expect(await o.store.platformTokens.get(CHANNEL)).toEqual(before);
 
     // A row copied to another channel does not open there (the channel id is authenticated).
     expect(() => cipher.open(`platform-tokens:other`, before!.sealed, 'The saved Demo tokens of channel "other"', 'Run it.')).toThrow('damaged or were changed outside the hub');
@@ -500,7 +500,7 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('stockrelay authorize on %s', (
     }),
   });
   const stored = async () => {
-    const row = await o.store.getPlatformTokens(CHANNEL);
+    const row = await o.store.platformTokens.get(CHANNEL);
     return row ? cipher.open<TokenRecord>(`platform-tokens:${CHANNEL}`, row.sealed, 'tokens', 'fix') : null;
   };
   /** Runs the command as the CLI does; `input` is what the shop owner types. */
@@ -532,7 +532,7 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('stockrelay authorize on %s', (
     r.input.write(`${forged.toString()}\n`);
     await expect(r.done).rejects.toThrow('That address does not answer the consent address printed last for channel "demo" (its state does not match), so it was not used and nothing was saved.');
     // Sent: the forged address. Kept: no tokens, and no token request was made with its code.
-    expect(await o.store.getPlatformTokens(CHANNEL)).toBeNull();
+    expect(await o.store.platformTokens.get(CHANNEL)).toBeNull();
     expect(emu.tokenRequests).toEqual([]);
     // The consent printed is still waiting: the real redirect address, given on the command line, completes it.
     await expect(run({ redirect: location }).done).resolves.toMatchObject({ refreshToken: true });
@@ -549,12 +549,12 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('stockrelay authorize on %s', (
     await expect(run({ code }).done).resolves.toMatchObject({ refreshToken: true });
     expect(await stored()).toMatchObject({ grant: 'authorization_code', scope: 'inventory.read inventory.write' });
     // The same code again: refused by the platform (a code works once), and the tokens it gave are revoked there.
-    const before = await o.store.getPlatformTokens(CHANNEL);
+    const before = await o.store.platformTokens.get(CHANNEL);
     const again = run({});
     const url2 = (await again.out.waitFor(CONSENT_LINE))[1]!;
     again.input.write(`${code}\n`);
     await expect(again.done).rejects.toThrow('Demo did not accept that code (invalid_grant: the authorization code was already used; the tokens it gave are revoked): a code works once and for a few minutes. Nothing was saved.');
-    expect(await o.store.getPlatformTokens(CHANNEL)).toEqual(before);
+    expect(await o.store.platformTokens.get(CHANNEL)).toEqual(before);
     expect(url2).not.toBe(url);
   });
 
@@ -564,7 +564,7 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('stockrelay authorize on %s', (
     const url = (await r.out.waitFor(CONSENT_LINE))[1]!;
     r.input.write(`${await consent(url)}\n`);
     await expect(r.done).rejects.toThrow('Demo says access was not allowed (The owner did not allow access.). Nothing was saved.');
-    expect(await o.store.getPlatformTokens(CHANNEL)).toBeNull();
+    expect(await o.store.platformTokens.get(CHANNEL)).toBeNull();
   });
 
   test('a channel without OAuth, an unknown channel: clear errors', async () => {
@@ -622,7 +622,7 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('stockrelay authorize on %s', (
       ok.child.stdin.write(`${await consent(url.toString())}\n`);
       expect(await ok.exited).toBe(0);
       expect(ok.out.text()).toContain('Channel "square-pos" is connected to Square (account MLGALLERY01).');
-      const row = await o.store.getPlatformTokens('square-pos');
+      const row = await o.store.platformTokens.get('square-pos');
       expect(cipher.open<TokenRecord>('platform-tokens:square-pos', row!.sealed, 't', 'f')).toMatchObject({ account: 'MLGALLERY01', refreshToken: expect.any(String) });
 
       // Consent given by another seller than the channel's: refused, nothing saved, exit 1.
@@ -631,7 +631,7 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('stockrelay authorize on %s', (
       wrong.child.stdin.write(`${await consent(url2)}\n`);
       expect(await wrong.exited).toBe(1);
       expect(wrong.err.text()).toContain('You allowed access to Square account MLGALLERY01, but channel "square-other" is for account MLOTHER02 (its settings.merchantId). Nothing was saved.');
-      expect(await o.store.getPlatformTokens('square-other')).toBeNull();
+      expect(await o.store.platformTokens.get('square-other')).toBeNull();
     } finally {
       await square.stop();
     }
@@ -781,7 +781,7 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('a hub process killed around a 
     await o.cleanup();
   });
 
-  const stored = async () => cipher.open<TokenRecord>(`platform-tokens:${CHANNEL}`, (await o.store.getPlatformTokens(CHANNEL))!.sealed, 'tokens', 'fix');
+  const stored = async () => cipher.open<TokenRecord>(`platform-tokens:${CHANNEL}`, (await o.store.platformTokens.get(CHANNEL))!.sealed, 'tokens', 'fix');
   const settings = (stopAt: 'answer' | 'saved' | null) => ({
     store: o.storeOptions,
     channelId: CHANNEL,

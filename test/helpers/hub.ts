@@ -109,12 +109,12 @@ export async function settleHub(hub: Hub): Promise<void> {
   for (let i = 0; i < 200; i++) {
     await hub.processor.drain();
     await hub.dispatcher.drain();
-    const counts = await hub.store.countInbox();
+    const counts = await hub.store.inbox.count();
     // A delivery the background dispatcher has in hand is not finished yet either.
-    const outbox = await hub.store.countOutbox();
-    const due = (await hub.store.listOutbox({ limit: 50, status: 'pending' })).some((r) => Date.parse(r.nextAttemptAt) <= Date.now());
+    const outbox = await hub.store.outbox.count();
+    const due = (await hub.store.outbox.list({ limit: 50, status: 'pending' })).some((r) => Date.parse(r.nextAttemptAt) <= Date.now());
     // An event that waits for its platform (retryAt) is not due: the drain above took every one that was.
-    const waitingForPlatform = counts.received ? (await hub.store.listInbox({ limit: 1000, status: 'received' })).every((e) => e.retryAt !== null) : true;
+    const waitingForPlatform = counts.received ? (await hub.store.inbox.list({ limit: 1000, status: 'received' })).every((e) => e.retryAt !== null) : true;
     if (waitingForPlatform && !outbox.working && !due) return;
     await new Promise((r) => setTimeout(r, 10));
   }

@@ -240,7 +240,7 @@ describe.each(['sqlite', 'postgres'] as const)('orders, purchase orders and reor
     const delayed = await api('POST', '/v1/supplier-orders/SUP-1/status', { status: 'backordered', expectedAt: dateAgo(-40), reason: 'mill closed' });
     expect(delayed.status).toBe(200);
     expect(delayed.body.supplierOrder).toMatchObject({ status: 'backordered', expectedAt: dateAgo(-40) });
-    expect((await rig.t.hub.store.getItem('ART-1'))!.listingHold).toBe('hide');
+    expect((await rig.t.hub.store.items.get('ART-1'))!.listingHold).toBe('hide');
     const before = (await level('ART-1')).onHand;
     for (let i = 0; i < 2; i++) {
       const r = await api('POST', '/v1/supplier-orders/SUP-1/receipts', { receiptId: 'slip-1', lines: [{ sku: 'ART-1', quantity: 6 }] });

@@ -166,13 +166,13 @@ async function childMain(kind: 'sqlite' | 'postgres'): Promise<void> {
       } catch (err) {
         if (!/did not settle/.test((err as Error).message)) throw err; // paced sheet writes: keep waiting
       }
-      const outbox = await s.hub.store.countOutbox();
+      const outbox = await s.hub.store.outbox.count();
       // Pushes answered "stale" and the paced sheet writes wait as pending: wait for them too.
       if (outbox.pending || outbox.working) {
         await new Promise((r) => setTimeout(r, 50));
         continue;
       }
-      const seen = JSON.stringify([sandbox!.channels.map((c) => c.emulator.requests.length), (await s.hub.store.countInbox()).processed ?? 0, fake.requests.length]);
+      const seen = JSON.stringify([sandbox!.channels.map((c) => c.emulator.requests.length), (await s.hub.store.inbox.count()).processed ?? 0, fake.requests.length]);
       if (seen === last) return;
       last = seen;
     }

@@ -66,8 +66,8 @@ export async function settleSheets(t: TestHub, timeoutMs = 60_000): Promise<void
   for (;;) {
     try {
       await t.settle();
-      const outbox = await t.hub.store.countOutbox();
-      const due = (await t.hub.store.listOutbox({ limit: 50, status: 'pending' })).some((r) => Date.parse(r.nextAttemptAt) <= Date.now());
+      const outbox = await t.hub.store.outbox.count();
+      const due = (await t.hub.store.outbox.list({ limit: 50, status: 'pending' })).some((r) => Date.parse(r.nextAttemptAt) <= Date.now());
       if (!outbox.working && !due) return;
     } catch (err) {
       if (!/did not settle/.test((err as Error).message)) throw err;

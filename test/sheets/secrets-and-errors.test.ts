@@ -31,13 +31,13 @@ describe('secrets', () => {
     (fake.opts as { publicKey: crypto.KeyObject }).publicKey = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey;
     await r.sell('ART-2', 10); // out of stock: an alert too
     await r.settle();
-    const waiting = (await r.t.hub.store.listOutbox({ limit: 100, status: 'pending' })).filter((o) => o.sink === 'sheets');
+    const waiting = (await r.t.hub.store.outbox.list({ limit: 100, status: 'pending' })).filter((o) => o.sink === 'sheets');
     expect(waiting.length).toBeGreaterThan(0);
     // First the token in hand is refused (401); signing in afresh then fails (invalid_grant). Both said plainly.
     expect(waiting[0]!.lastError).toMatch(/^Google refused (to sign in )?the service account stockrelay-hub@/);
     const refusal = `Google refused to sign in the service account ${CLIENT_EMAIL} (invalid_grant: Invalid JWT Signature.): check that its key is still active (Google Cloud console › IAM › Service accounts › Keys).`;
     for (let tries = 0; !lines.join('\n').includes(refusal) && tries < 100; tries++) {
-      for (const o of (await r.t.hub.store.listOutbox({ limit: 100, status: 'pending' })).filter((x) => x.sink === 'sheets')) await r.t.hub.store.failOutbox(o.id, o.lastError ?? '', new Date().toISOString(), new Date().toISOString());
+      for (const o of (await r.t.hub.store.outbox.list({ limit: 100, status: 'pending' })).filter((x) => x.sink === 'sheets')) await r.t.hub.store.outbox.fail(o.id, o.lastError ?? '', new Date().toISOString(), new Date().toISOString());
       r.t.hub.dispatcher.notify();
       await new Promise((res) => setTimeout(res, 100));
     }
@@ -48,13 +48,13 @@ describe('secrets', () => {
     // The key works again; then the sheet is unshared (403): the message says what to do.
     (fake.opts as { publicKey: crypto.KeyObject }).publicKey = key.publicKey;
     fake.failNextWrites = [403];
-    for (const o of waiting) await r.t.hub.store.failOutbox(o.id, o.lastError ?? '', new Date().toISOString(), new Date().toISOString());
+    for (const o of waiting) await r.t.hub.store.outbox.fail(o.id, o.lastError ?? '', new Date().toISOString(), new Date().toISOString());
     r.t.hub.dispatcher.notify();
     const deadline = Date.now() + 20_000;
     while ((r.catalogRow('ART-2')['On hand · gallery'] !== 0 || fake.read('Alerts').length < 2) && Date.now() < deadline) {
       await new Promise((res) => setTimeout(res, 200));
       await r.settle();
-      for (const o of (await r.t.hub.store.listOutbox({ limit: 100, status: 'pending' })).filter((x) => x.sink === 'sheets')) await r.t.hub.store.failOutbox(o.id, o.lastError ?? '', new Date().toISOString(), new Date().toISOString());
+      for (const o of (await r.t.hub.store.outbox.list({ limit: 100, status: 'pending' })).filter((x) => x.sink === 'sheets')) await r.t.hub.store.outbox.fail(o.id, o.lastError ?? '', new Date().toISOString(), new Date().toISOString());
     }
     expect(r.catalogRow('ART-2')).toMatchObject({ 'On hand · gallery': 0, 'Available · gallery': 0 });
     const alerts = fake.read('Alerts').slice(1);
@@ -62,7 +62,7 @@ describe('secrets', () => {
     const logged = lines.join('\n');
     expect(logged).toMatch(new RegExp(`${CLIENT_EMAIL.replace(/[.]/g, '\\.')} may not edit the spreadsheet \\(403\\): share the sheet with that address as an Editor`));
 
-    const outbox = await r.t.hub.store.listOutbox({ limit: 500 });
+    const outbox = await r.t.hub.store.outbox.list({ limit: 500 });
     const stored = JSON.stringify(outbox.map((o) => o.lastError)) + JSON.stringify((await r.t.api('GET', '/v1/dead-letters')).body);
     const pemBody = key.pem.split('\n').filter((l) => l && !l.startsWith('-----'));
     for (const text of [logged, stored]) {

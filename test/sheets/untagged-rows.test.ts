@@ -90,7 +90,7 @@ describe.each(cases)('rows no tag finds, on %s, when Google answers an unmatched
     for (const a of open) expect(a.message).toMatch(new RegExp(`No row of the Catalog tab carries SKU ${a.sku}.*Sync now`));
     expect(alertRows().sort()).toEqual(['ART-8', 'ART-9']);
     // Nothing left waiting or failing, and the sheet is not taken for a failing one.
-    const outbox = await r.t.hub.store.countOutbox();
+    const outbox = await r.t.hub.store.outbox.count();
     expect(outbox.pending ?? 0).toBe(0);
     expect((await r.t.api('GET', '/v1/alerts?status=open')).body.alerts.filter((a: { kind: string }) => a.kind === 'channel_failing')).toEqual([]);
 

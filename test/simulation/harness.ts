@@ -190,26 +190,24 @@ function instrumentStore(store: Store, ctl: StoreControl): { close: () => Promis
     ctl.onCrash?.(where);
     throw new CrashSignal(where);
   };
-  const guard = <T extends object>(target: T, inTx: boolean): T =>
+  /** One area's calls (`inbox.finish`...), checked against what is armed. */
+  const guardArea = <T extends object>(target: T, area: string, inTx: boolean): T =>
     new Proxy(target, {
       get(obj, prop, receiver) {
         const v = Reflect.get(obj, prop, receiver) as unknown;
         if (typeof v !== 'function') return v;
         const fn = v as (...a: unknown[]) => unknown;
+        const name = `${area}.${String(prop)}`;
         return (...args: unknown[]) => {
           if (ctl.dead) throw new CrashSignal('the hub is down');
           const armed = ctl.armed;
-          if (prop === 'transaction') {
-            const cb = args[0] as (tx: StoreOps) => Promise<unknown>;
-            return fn.call(obj, (tx: StoreOps) => cb(guard(tx, true)));
-          }
-          if (inTx && prop === 'finishInbox' && armed?.kind === 'booking') {
+          if (inTx && name === 'inbox.finish' && armed?.kind === 'booking') {
             if (--armed.left <= 0) die('inside a booking transaction');
           }
-          if (prop === 'recordChannelLevel' && armed?.kind === 'push' && args[0] === armed.channel && args[3] === 'pushed') {
+          if (name === 'channelLevels.record' && armed?.kind === 'push' && args[0] === armed.channel && args[3] === 'pushed') {
             die(`after ${armed.channel} applied a push, before the hub recorded it`);
           }
-          if (prop === 'claimOutbox' && armed?.kind === 'push') {
+          if (name === 'outbox.claim' && armed?.kind === 'push') {
             // While a push crash is armed only that channel's rows are taken, so what the crash cuts off is the same every run.
             const filter = (args[3] ?? {}) as { sinks?: string[] };
             if (!filter.sinks || !filter.sinks.includes(`channel:${armed.channel}`)) return Promise.resolve([]);
@@ -218,16 +216,36 @@ function instrumentStore(store: Store, ctl: StoreControl): { close: () => Promis
         };
       },
     });
-  const proxied = guard(store, false);
-  // Replace the methods on the instance itself: everything in the hub holds this object.
+  const isArea = (v: unknown): v is object => typeof v === 'object' && v !== null;
+  /** A transaction's areas, guarded as they are taken. */
+  const guardTx = (tx: StoreOps): StoreOps =>
+    new Proxy(tx, {
+      get(obj, prop, receiver) {
+        const v = Reflect.get(obj, prop, receiver) as unknown;
+        return isArea(v) ? guardArea(v, String(prop), true) : v;
+      },
+    });
+  // Replace the areas and the methods on the instance itself: everything in the hub holds this object.
+  for (const name of Object.keys(store)) {
+    const v = (store as unknown as Record<string, unknown>)[name];
+    if (isArea(v) && name !== 'conn') Object.defineProperty(store, name, { value: guardArea(v, name, false), writable: true, configurable: true });
+  }
   const seen = new Set<string>();
-  for (let proto: object | null = store; proto && proto !== Object.prototype; proto = Object.getPrototypeOf(proto) as object | null) {
+  for (let proto: object | null = Object.getPrototypeOf(store) as object | null; proto && proto !== Object.prototype; proto = Object.getPrototypeOf(proto) as object | null) {
     for (const name of Object.getOwnPropertyNames(proto)) {
       if (name === 'constructor' || seen.has(name)) continue;
       const desc = Object.getOwnPropertyDescriptor(proto, name);
       if (!desc || typeof desc.value !== 'function') continue;
       seen.add(name);
-      const wrapped = (proxied as unknown as Record<string, unknown>)[name];
+      const fn = desc.value as (...a: unknown[]) => unknown;
+      const wrapped = (...args: unknown[]) => {
+        if (ctl.dead) throw new CrashSignal('the hub is down');
+        if (name === 'transaction') {
+          const cb = args[0] as (tx: StoreOps) => Promise<unknown>;
+          return fn.call(store, (tx: StoreOps) => cb(guardTx(tx)));
+        }
+        return fn.apply(store, args);
+      };
       Object.defineProperty(store, name, { value: wrapped, writable: true, configurable: true });
     }
   }
@@ -472,15 +490,15 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
       const h = H();
       const now = clock.now();
       const times: number[] = [];
-      for (const r of await h.store.listOutbox({ limit: 1000, status: 'pending' })) {
+      for (const r of await h.store.outbox.list({ limit: 1000, status: 'pending' })) {
         const at = Date.parse(r.nextAttemptAt);
         times.push(at > now ? at : now + 250);
       }
-      for (const r of await h.store.listOutbox({ limit: 1000, status: 'working' })) if (r.lockedUntil) times.push(Date.parse(r.lockedUntil));
+      for (const r of await h.store.outbox.list({ limit: 1000, status: 'working' })) if (r.lockedUntil) times.push(Date.parse(r.lockedUntil));
       // Events waiting for their platform to answer again (a thin event fetched during an outage).
-      for (const e of await h.store.listInbox({ limit: 1000, status: 'received' })) if (e.retryAt) times.push(Date.parse(e.retryAt));
+      for (const e of await h.store.inbox.list({ limit: 1000, status: 'received' })) if (e.retryAt) times.push(Date.parse(e.retryAt));
       for (const ch of CHANNELS) {
-        for (const l of await h.store.listChannelLevels(ch)) if (l.pendingSince) times.push(Date.parse(l.pendingSince) + WINDOW_MS);
+        for (const l of await h.store.channelLevels.list(ch)) if (l.pendingSince) times.push(Date.parse(l.pendingSince) + WINDOW_MS);
         const until = h.dispatcher.suspendedUntil(`channel:${ch}`);
         if (until) times.push(Date.parse(until));
       }
@@ -509,7 +527,7 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
       if (res.status !== 202 || typeof answer.eventId !== 'number') return fail(`step ${stepNo}: relay ${String(body.kind)} answered ${res.status} ${JSON.stringify(answer)}`);
       relays.push({ id, eventId: answer.eventId, step: stepNo, kind: String(body.kind), expect });
     };
-    const onHand = async (sku: string, loc: LocationId): Promise<number> => (await H().store.getLevel(sku, loc))?.onHand ?? 0;
+    const onHand = async (sku: string, loc: LocationId): Promise<number> => (await H().store.ledger.getLevel(sku, loc))?.onHand ?? 0;
 
     /** Quiescence, one reconciliation, quiescence: then every channel must show its published level, and the ledger the harness's numbers. */
     const checkpoint = async (label: string): Promise<void> => {
@@ -711,7 +729,7 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
     const h = H();
     const pushesBefore = CHANNELS.map((c) => pushRequests(emulators[c]!));
     stats.pushes = pushesBefore.reduce((a, b) => a + b, 0) - pushesAtStart;
-    const movementsBefore = (await Promise.all(scenario.skus.map((s) => h.store.listMovements(s, { limit: 10_000 })))).flat().length;
+    const movementsBefore = (await Promise.all(scenario.skus.map((s) => h.store.ledger.listMovements(s, { limit: 10_000 })))).flat().length;
     // Nothing more happens: time passes, everything is delivered; no push, no booking may follow.
     clock.advance(WINDOW_MS * 3);
     await quiesce();
@@ -719,9 +737,9 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
     CHANNELS.forEach((c, k) => {
       if (pushesAfter[k] !== pushesBefore[k]) fail(`no push loops: ${c} received ${pushesAfter[k]! - pushesBefore[k]!} push(es) after quiescence`);
     });
-    const movements: Movement[] = (await Promise.all(scenario.skus.map((s) => h.store.listMovements(s, { limit: 10_000 })))).flat().sort((a, b) => a.id - b.id);
+    const movements: Movement[] = (await Promise.all(scenario.skus.map((s) => h.store.ledger.listMovements(s, { limit: 10_000 })))).flat().sort((a, b) => a.id - b.id);
     if (opts.trace) {
-      const entries = await h.store.listInbox({ limit: 10_000 });
+      const entries = await h.store.inbox.list({ limit: 10_000 });
       for (const e of entries.sort((a, b) => a.id - b.id)) {
         const results = ((e.outcome as { results?: { sku: string; location?: string; result: string; message: string }[] } | null)?.results ?? []).map((r) => `${r.sku}@${r.location ?? ''} ${r.result}: ${r.message}`);
         console.log(`    event ${e.id} ${e.source}/${e.kind} ${e.status}${results.length ? `\n      ${results.join('\n      ')}` : ''}`);
@@ -735,15 +753,15 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
     if (stats.pushes > bound) fail(`no push loops: ${stats.pushes} pushes for ${scenario.ops.length} operations (bound ${bound})`);
 
     // Every acknowledged event booked exactly once.
-    const counts = await h.store.countInbox();
+    const counts = await h.store.inbox.count();
     for (const s of ['received', 'failed', 'unmatched', 'rejected'] as const) if (counts[s]) fail(`inbox: ${counts[s]} event(s) left ${s}`);
     for (const a of acked) {
-      const e = await h.store.getInbox(a.eventId);
+      const e = await h.store.inbox.get(a.eventId);
       if (!e || e.status !== 'processed') fail(`${a.ch} webhook ${a.topic} (event ${a.eventId}, acknowledged at step ${a.step}) is ${e?.status ?? 'missing'}, not processed`);
     }
     for (const r of relays) {
-      const e = await h.store.getInbox(r.eventId);
-      const moves = await h.store.movementsByEvent(r.eventId);
+      const e = await h.store.inbox.get(r.eventId);
+      const moves = await h.store.ledger.movementsByEvent(r.eventId);
       const want = r.expect;
       if (want.kind === 'conflict') {
         if (e?.status !== 'conflict' || moves.length !== 0) fail(`relay ${r.kind} of step ${r.step} should be a conflict with nothing booked; it is ${e?.status} with ${moves.length} movement(s)`);
@@ -767,13 +785,13 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
     }
     for (const [k, n] of saleKeys) if (n > 1) fail(`sale ${k} booked ${n} times`);
     // The projection is the sum of the movements.
-    const projected = new Map((await h.store.levelsFor(scenario.skus)).map((l) => [`${l.sku}@${l.locationId}`, l.onHand]));
-    for (const l of await h.store.recomputeLevels()) {
+    const projected = new Map((await h.store.ledger.levelsFor(scenario.skus)).map((l) => [`${l.sku}@${l.locationId}`, l.onHand]));
+    for (const l of await h.store.ledger.recomputeLevels()) {
       if (!scenario.skus.includes(l.sku)) continue;
       if ((projected.get(`${l.sku}@${l.locationId}`) ?? 0) !== l.onHand) fail(`projection of ${l.sku}@${l.locationId} is ${projected.get(`${l.sku}@${l.locationId}`)}, the movements sum to ${l.onHand}`);
     }
     // Outbox: nothing dead, nothing stuck.
-    const outbox = await h.store.countOutbox();
+    const outbox = await h.store.outbox.count();
     if (outbox.dead) fail(`outbox: ${outbox.dead} dead letter(s)`);
     if (outbox.working) fail(`outbox: ${outbox.working} row(s) still in hand`);
 
@@ -782,7 +800,7 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
       const other = decreases.find((d) => d.sku === o.sku && d.loc === o.loc && d.step >= o.lastQuiescence && d.step < o.step);
       if (!other) fail(`avoidable oversell at step ${o.step}: ${o.channel} sold ${o.qty} × ${o.sku}@${o.loc} with ${o.before} left, and nothing took stock there since the last quiescence (step ${o.lastQuiescence})`);
     }
-    const alerts = await h.store.listAlerts({ limit: 10_000 });
+    const alerts = await h.store.alerts.list({ limit: 10_000 });
     const running = new Map<string, number>();
     const negatives = new Set<string>();
     for (let k = 0; k < movements.length; ) {

@@ -36,7 +36,7 @@ export const alerts: Resource = {
       },
       handle: async (ctx, req, res) => {
         const n = pageLimit(req);
-        const rows = await ctx.store.listAlerts({ limit: n, cursor: cursorOf(req), status: req.query.status as 'open' | 'resolved' | undefined });
+        const rows = await ctx.store.alerts.list({ limit: n, cursor: cursorOf(req), status: req.query.status as 'open' | 'resolved' | undefined });
         res.json({ alerts: rows, nextCursor: nextCursor(rows, n, (a) => a.id) });
       },
     },

@@ -218,7 +218,7 @@ export const channels: Resource = {
       },
       handle: async (ctx, req, res) => {
         const ch = connected(ctx, String(req.params.channelId));
-        const [listings, levels] = await Promise.all([ctx.store.listListings(ch.config.id), ctx.store.listChannelLevels(ch.config.id)]);
+        const [listings, levels] = await Promise.all([ctx.store.listings.list(ch.config.id), ctx.store.channelLevels.list(ch.config.id)]);
         res.json({ listings, levels });
       },
     },

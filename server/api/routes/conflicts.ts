@@ -58,7 +58,7 @@ const ConflictDecided = Type.Object(
 
 /** Conflicts with the hub's on hand now beside what it had when each was found. */
 async function conflictViews(ctx: ApiContext, rows: ConflictRecord[]) {
-  const levels = await ctx.store.levelsFor([...new Set(rows.map((c) => c.sku))]);
+  const levels = await ctx.store.ledger.levelsFor([...new Set(rows.map((c) => c.sku))]);
   return rows.map((c) => ({ ...c, hubNow: levels.find((l) => l.sku === c.sku && l.locationId === c.locationId)?.onHand ?? 0 }));
 }
 
@@ -74,17 +74,17 @@ const decide = (decision: 'accept' | 'reject') => async (ctx: ApiContext, req: R
   const answer = async (status: number, c: ConflictRecord, eventId: number | null, message: string) => {
     res.status(status).json({ conflict: (await conflictViews(ctx, [c]))[0], eventId, message });
   };
-  const before = await store.getConflict(id);
+  const before = await store.conflicts.get(id);
   if (!before) throw new AppError(404, 'unknown_conflict', `There is no conflict ${id}; nothing was changed.`);
   if (before.status === done) return answer(200, before, null, `Conflict ${id} was already ${done}${by(before)}; nothing more was done.`);
   if (before.status !== 'open') throw new AppError(409, 'conflict_decided', `Conflict ${id} was already ${before.status}${by(before)}, so it cannot be ${done} now; nothing was changed.`);
   const body: ConflictDecisionBody = { conflictId: id, decision, actor: b.actor ?? null, note: b.note ?? null, origin: b.origin ?? 'api', decidedAt: clock().toISOString() };
   const dedupeKey = `conflict:${id}:${decision}`;
-  const stored = (await store.insertInbox({ dedupeKey, source: 'api', kind: CONFLICT_DECISION, headers: { 'user-agent': req.get('user-agent') ?? '' }, body: JSON.stringify(body) }, clock().toISOString())) ?? (await store.inboxByKey(dedupeKey));
+  const stored = (await store.inbox.insert({ dedupeKey, source: 'api', kind: CONFLICT_DECISION, headers: { 'user-agent': req.get('user-agent') ?? '' }, body: JSON.stringify(body) }, clock().toISOString())) ?? (await store.inbox.byKey(dedupeKey));
   if (!stored) throw new AppError(409, 'busy', 'This decision is being stored by another request; try again.');
   ctx.processor.notify();
   const e = await waitForOutcome(ctx, stored.id);
-  const after = (await store.getConflict(id))!;
+  const after = (await store.conflicts.get(id))!;
   if (!e) return answer(202, after, stored.id, 'Stored; it will be booked in order in a moment.');
   if (after.status === done) return answer(200, after, stored.id, after.resolution ?? `Conflict ${id} ${done}.`);
   if (after.status !== 'open') throw new AppError(409, 'conflict_decided', `Conflict ${id} was ${after.status} meanwhile${by(after)}; nothing was changed.`);
@@ -124,7 +124,7 @@ export const conflicts: Resource = {
       handle: async (ctx, req, res) => {
         const n = pageLimit(req);
         const status = (req.query.status as string | undefined) ?? 'open';
-        const rows = await ctx.store.listConflicts({ limit: n, cursor: cursorOf(req), status: status === 'all' ? undefined : (status as ConflictRecord['status']), sku: req.query.sku as string | undefined });
+        const rows = await ctx.store.conflicts.list({ limit: n, cursor: cursorOf(req), status: status === 'all' ? undefined : (status as ConflictRecord['status']), sku: req.query.sku as string | undefined });
         res.json({ conflicts: await conflictViews(ctx, rows), nextCursor: nextCursor(rows, n, (c) => c.id) });
       },
     },
@@ -133,7 +133,7 @@ export const conflicts: Resource = {
       path: '/v1/conflicts/{id}',
       doc: { summary: 'One conflict.', operationId: 'getConflict', security: admin, parameters: [idParam], responses: { '200': json(Type.Ref('Conflict'), 'The conflict.'), '404': err('No such conflict.'), ...adminErrors } },
       handle: async (ctx, req, res) => {
-        const c = await ctx.store.getConflict(Number(req.params.id));
+        const c = await ctx.store.conflicts.get(Number(req.params.id));
         if (!c) throw new AppError(404, 'unknown_conflict', `There is no conflict ${String(req.params.id)}.`);
         res.json((await conflictViews(ctx, [c]))[0]);
       },

@@ -35,7 +35,7 @@ export const deadLetters: Resource = {
       },
       handle: async (ctx, req, res) => {
         const n = pageLimit(req);
-        const rows = await ctx.store.listOutbox({ limit: n, cursor: cursorOf(req), status: 'dead' });
+        const rows = await ctx.store.outbox.list({ limit: n, cursor: cursorOf(req), status: 'dead' });
         res.json({
           deadLetters: rows.map((r) => ({ id: r.id, sink: r.sink, topic: r.topic, attempts: r.attempts, lastError: r.lastError, payload: r.payload, createdAt: r.createdAt, updatedAt: r.updatedAt })),
           nextCursor: nextCursor(rows, n, (r) => r.id),
@@ -54,8 +54,8 @@ export const deadLetters: Resource = {
       },
       handle: async (ctx, req, res) => {
         const id = Number(req.params.id);
-        if (!(await ctx.store.retryDead(id, ctx.clock().toISOString()))) throw new AppError(404, 'unknown_dead_letter', `There is no dead letter ${id}.`);
-        const row = await ctx.store.getOutbox(id);
+        if (!(await ctx.store.outbox.retryDead(id, ctx.clock().toISOString()))) throw new AppError(404, 'unknown_dead_letter', `There is no dead letter ${id}.`);
+        const row = await ctx.store.outbox.get(id);
         res.status(202).json({ id, status: row?.status ?? 'pending' });
       },
     },

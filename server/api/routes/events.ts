@@ -89,7 +89,7 @@ export const events: Resource = {
       },
       handle: async (ctx, req, res) => {
         const n = pageLimit(req);
-        const rows = await ctx.store.listInbox({ limit: n, cursor: cursorOf(req), status: req.query.status as InboxEntry['status'] | undefined });
+        const rows = await ctx.store.inbox.list({ limit: n, cursor: cursorOf(req), status: req.query.status as InboxEntry['status'] | undefined });
         res.json({ events: rows.map((e) => eventView(e)), nextCursor: nextCursor(rows, n, (e) => e.id) });
       },
     },
@@ -98,7 +98,7 @@ export const events: Resource = {
       path: '/v1/events/{id}',
       doc: { summary: 'One inbound event, with its body.', operationId: 'getEvent', security: admin, parameters: [idParam], responses: { '200': json(Type.Ref('Event'), 'The event.'), '404': err('No such event.'), ...adminErrors } },
       handle: async (ctx, req, res) => {
-        const e = await ctx.store.getInbox(Number(req.params.id));
+        const e = await ctx.store.inbox.get(Number(req.params.id));
         if (!e) throw new AppError(404, 'unknown_event', `There is no event ${String(req.params.id)}.`);
         res.json(eventView(e, true));
       },
@@ -115,9 +115,9 @@ export const events: Resource = {
       },
       handle: async (ctx, req, res) => {
         const id = Number(req.params.id);
-        const e = await ctx.store.getInbox(id);
+        const e = await ctx.store.inbox.get(id);
         if (!e) throw new AppError(404, 'unknown_event', `There is no event ${id}.`);
-        if (!(await ctx.store.requeueInbox(id))) {
+        if (!(await ctx.store.inbox.requeue(id))) {
           throw new AppError(409, 'not_retryable', `Event ${id} is ${e.status}; only unmatched, rejected, conflicting or failed events can be retried.`);
         }
         ctx.processor.notify();

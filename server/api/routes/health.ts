@@ -7,7 +7,7 @@ import { json } from '../schemas';
 /** Sets the backlog and polled-feed gauges just before /metrics is read. */
 async function refreshGauges(ctx: ApiContext): Promise<void> {
   const { store, metrics } = ctx;
-  const [inbox, outbox, feeds] = await Promise.all([store.countInbox(), store.countOutbox(), ctx.feeds?.() ?? Promise.resolve([])]);
+  const [inbox, outbox, feeds] = await Promise.all([store.inbox.count(), store.outbox.count(), ctx.feeds?.() ?? Promise.resolve([])]);
   metrics.inboxBacklog.reset();
   for (const [k, v] of Object.entries(inbox)) metrics.inboxBacklog.set({ status: k }, v);
   metrics.outboxBacklog.reset();

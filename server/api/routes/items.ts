@@ -100,7 +100,7 @@ const ItemUpdate = Type.Object(
 
 /** Items as the API shows them: every configured location, with what each channel was last told. */
 export async function itemViews(ctx: Pick<ApiContext, 'store' | 'config'>, items: ItemRecord[]) {
-  const levels = await ctx.store.levelsFor(items.map((i) => i.sku));
+  const levels = await ctx.store.ledger.levelsFor(items.map((i) => i.sku));
   return items.map((item) => {
     const mine = levels.filter((l) => l.sku === item.sku);
     const locationIds = [...new Set([...ctx.config.locations.map((l) => l.id), ...mine.map((l) => l.locationId)])];
@@ -144,7 +144,7 @@ export const items: Resource = {
       },
       handle: async (ctx, req, res) => {
         const n = pageLimit(req);
-        const rows = await ctx.store.listItems({ limit: n, cursor: cursorOf(req), status: req.query.status as 'active' | 'archived' | undefined });
+        const rows = await ctx.store.items.list({ limit: n, cursor: cursorOf(req), status: req.query.status as 'active' | 'archived' | undefined });
         res.json({ items: await itemViews(ctx, rows), nextCursor: nextCursor(rows, n, (i) => i.sku) });
       },
     },
@@ -153,7 +153,7 @@ export const items: Resource = {
       path: '/v1/items/{sku}',
       doc: { summary: 'One item.', operationId: 'getItem', security: admin, parameters: [skuParam], responses: { '200': json(Type.Ref('Item'), 'The item.'), '404': err('No such SKU.'), ...adminErrors } },
       handle: async (ctx, req, res) => {
-        const item = await ctx.store.getItem(sku(req));
+        const item = await ctx.store.items.get(sku(req));
         if (!item) throw new AppError(404, 'unknown_sku', `SKU "${sku(req)}" is not in the catalog.`);
         res.json((await itemViews(ctx, [item]))[0]);
       },
@@ -169,9 +169,9 @@ export const items: Resource = {
         responses: { '200': json(Page('movements', Type.Ref('Movement')), 'A page of movements.'), '404': err('No such SKU.'), ...adminErrors },
       },
       handle: async (ctx, req, res) => {
-        if (!(await ctx.store.getItem(sku(req)))) throw new AppError(404, 'unknown_sku', `SKU "${sku(req)}" is not in the catalog.`);
+        if (!(await ctx.store.items.get(sku(req)))) throw new AppError(404, 'unknown_sku', `SKU "${sku(req)}" is not in the catalog.`);
         const n = pageLimit(req);
-        const rows = await ctx.store.listMovements(sku(req), { limit: n, cursor: cursorOf(req) });
+        const rows = await ctx.store.ledger.listMovements(sku(req), { limit: n, cursor: cursorOf(req) });
         res.json({ movements: rows, nextCursor: nextCursor(rows, n, (m) => m.id) });
       },
     },

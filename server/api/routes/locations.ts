@@ -11,7 +11,7 @@ export const locations: Resource = {
       path: '/v1/locations',
       doc: { summary: 'Locations.', operationId: 'listLocations', security: admin, responses: { '200': json(Type.Object({ locations: Type.Array(Type.Object({ id: Type.String(), name: Type.String() })) }), 'Locations.'), ...adminErrors } },
       handle: async (ctx, _req, res) => {
-        res.json({ locations: await ctx.store.listLocations() });
+        res.json({ locations: await ctx.store.locations.list() });
       },
     },
   ],

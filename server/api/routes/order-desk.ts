@@ -57,7 +57,7 @@ export const orderConfig = (ctx: ApiContext) => ({
 export async function submitDesk(ctx: ApiContext, req: Request, kind: string, dedupeKey: string, body: unknown): Promise<{ eventId: number; entry: InboxEntry | null; outcome: Outcome | null }> {
   const { store, clock } = ctx;
   if (ctx.shuttingDown()) throw new AppError(503, 'shutting_down', 'The hub is restarting; send this request again in a moment.');
-  const stored = (await store.insertInbox({ dedupeKey, source: 'api', kind, headers: { 'user-agent': req.get('user-agent') ?? '' }, body: JSON.stringify(body) }, clock().toISOString())) ?? (await store.inboxByKey(dedupeKey));
+  const stored = (await store.inbox.insert({ dedupeKey, source: 'api', kind, headers: { 'user-agent': req.get('user-agent') ?? '' }, body: JSON.stringify(body) }, clock().toISOString())) ?? (await store.inbox.byKey(dedupeKey));
   if (!stored) throw new AppError(409, 'busy', 'The same request is being stored by another call; try again.');
   ctx.processor.notify();
   const entry = await waitForOutcome(ctx, stored.id);
@@ -70,7 +70,7 @@ export const firstProblem = (o: Outcome | null) => o?.results.find((r) => r.resu
 export async function checkSkus(ctx: ApiContext, skus: string[], nothing: string): Promise<void> {
   const missing: string[] = [];
   for (const sku of new Set(skus)) {
-    const item = await ctx.store.getItem(sku);
+    const item = await ctx.store.items.get(sku);
     if (!item || item.status !== 'active') missing.push(sku);
   }
   if (missing.length > 0) throw new AppError(422, 'unknown_sku', `${missing.map((s) => `"${s}"`).join(', ')} ${missing.length > 1 ? 'are' : 'is'} not in the catalog; ${nothing}.`);

@@ -78,7 +78,7 @@ export const orders: Resource = {
         responses: { '200': ok('Order', 'The order.'), '404': err('No such order.'), ...adminErrors },
       },
       handle: async (ctx, req, res) => {
-        const order = await ctx.store.orders().getOrder(Number(req.params.id));
+        const order = await ctx.store.orders.get(Number(req.params.id));
         if (!order) throw new AppError(404, 'unknown_order', `There is no order ${String(req.params.id)} in the transaction log.`);
         res.json((await expandOrders(ctx.store, [order]))[0]);
       },

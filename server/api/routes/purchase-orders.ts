@@ -16,7 +16,7 @@ import { checkLocations, checkSkus, digest, firstProblem, numberParam, numericCu
 const PurchaseOrderRequest = Type.Object(PurchaseOrderFields, { additionalProperties: false, title: 'PurchaseOrderRequest', description: 'A purchase order from a customer.' });
 
 const poView = async (ctx: ApiContext, number: string) => {
-  const po = await ctx.store.orders().purchaseOrder(number);
+  const po = await ctx.store.purchaseOrders.get(number);
   return po ? viewOf(po) : null;
 };
 
@@ -99,7 +99,7 @@ export const purchaseOrders: Resource = {
       },
       handle: async (ctx, req, res) => {
         const n = pageLimit(req);
-        const rows = await ctx.store.orders().listPurchaseOrders({ limit: n, cursor: numericCursor(cursorOf(req)), status: q(req, 'status'), customer: q(req, 'customer') });
+        const rows = await ctx.store.purchaseOrders.list({ limit: n, cursor: numericCursor(cursorOf(req)), status: q(req, 'status'), customer: q(req, 'customer') });
         res.json({ purchaseOrders: rows.map(viewOf), nextCursor: nextCursor(rows, n, (r) => r.id) });
       },
     },

@@ -79,10 +79,10 @@ export const reports: Resource = {
       handle: async (ctx, req, res) => {
         const sku = String(req.params.sku);
         const b = req.body as { leadTimeDays?: number | null; safetyStock?: number | null };
-        const item = await ctx.store.getItem(sku);
+        const item = await ctx.store.items.get(sku);
         if (!item) throw new AppError(404, 'unknown_sku', `SKU "${sku}" is not in the catalog.`);
-        await ctx.store.orders().setReorderSettings(sku, b);
-        const after = (await ctx.store.getItem(sku))!;
+        await ctx.store.items.setReorderSettings(sku, b);
+        const after = (await ctx.store.items.get(sku))!;
         res.json({ sku, leadTimeDays: after.leadTimeDays, safetyStock: after.safetyStock });
       },
     },

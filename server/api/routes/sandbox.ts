@@ -24,7 +24,7 @@ const sandboxChannel = (ctx: ApiContext, id: string) => {
 
 async function levels(ctx: ApiContext, req: Request, res: Response): Promise<void> {
   const sku = String(req.params.sku);
-  const item = await ctx.store.getItem(sku);
+  const item = await ctx.store.items.get(sku);
   if (!item) throw new AppError(404, 'unknown_sku', `SKU "${sku}" is not in the catalog.`);
   const [view] = await itemViews(ctx, [item]);
   res.json({

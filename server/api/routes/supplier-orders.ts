@@ -48,7 +48,7 @@ const SupplierStatusRequest = Type.Object(
   { additionalProperties: false, title: 'SupplierStatusRequest' },
 );
 
-const supplierOrder = (ctx: ApiContext, number: string) => ctx.store.orders().supplierOrder(number);
+const supplierOrder = (ctx: ApiContext, number: string) => ctx.store.supplierOrders.get(number);
 
 async function create(ctx: ApiContext, req: Request, res: Response): Promise<void> {
   const b = req.body as { number: string; supplier: string; lines: { sku: string; quantity: number; location?: string }[] };
@@ -115,7 +115,7 @@ export const supplierOrders: Resource = {
       },
       handle: async (ctx, req, res) => {
         const n = pageLimit(req);
-        const rows = await ctx.store.orders().listSupplierOrders({ limit: n, cursor: numericCursor(cursorOf(req)), status: q(req, 'status') });
+        const rows = await ctx.store.supplierOrders.list({ limit: n, cursor: numericCursor(cursorOf(req)), status: q(req, 'status') });
         res.json({ supplierOrders: rows, nextCursor: nextCursor(rows, n, (r) => r.id) });
       },
     },

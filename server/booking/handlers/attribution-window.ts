@@ -27,11 +27,11 @@ interface WindowEvent {
  */
 export async function openEndedWindows(store: Store, deps: BookingDeps): Promise<number> {
   if (!deps.channels) return 0;
-  const due = await store.listDiscrepancies(new Date(deps.clock().getTime() - attributionWindowMs(deps.config)).toISOString(), 100);
+  const due = await store.channelLevels.discrepancies(new Date(deps.clock().getTime() - attributionWindowMs(deps.config)).toISOString(), 100);
   let added = 0;
   for (const d of due) {
     const body: WindowEvent = { channelId: d.channelId, sku: d.sku, location: d.locationId, pendingSince: d.pendingSince! };
-    const stored = await store.insertInbox(
+    const stored = await store.inbox.insert(
       { dedupeKey: `engine:window:${d.channelId}:${d.sku}:${d.locationId}:${d.pendingSince}`, source: 'engine', kind: ATTRIBUTION_WINDOW, headers: {}, body: JSON.stringify(body) },
       deps.clock().toISOString(),
     );
@@ -44,7 +44,7 @@ export async function bookWindowEnd(ctx: BookingContext, entry: InboxEntry): Pro
   const { tx } = ctx;
   const w = JSON.parse(entry.body) as WindowEvent;
   const ch = ctx.deps.channels?.get(w.channelId);
-  const record = await tx.getChannelLevel(w.channelId, w.sku, w.location);
+  const record = await tx.channelLevels.get(w.channelId, w.sku, w.location);
   if (!ch || !record || record.pendingSince !== w.pendingSince) {
     return { status: 'processed', results: [{ sku: w.sku, location: w.location, result: 'unchanged', message: 'Explained before its window ended; nothing to book.' }] };
   }
@@ -55,15 +55,15 @@ export async function bookWindowEnd(ctx: BookingContext, entry: InboxEntry): Pro
   const landed = landedLevel(record);
   const actual = read ?? record.observed;
   if (landed !== null && actual === landed) {
-    await tx.updateChannelLevel(w.channelId, w.sku, w.location, { expected: landed, observed: actual, pendingSince: null, pendingUp: 0, pendingDown: 0, pushed: record.pushing, pushedAt: now, pushedWrote: true, pushing: null, pushingBookedDelta: null });
+    await tx.channelLevels.update(w.channelId, w.sku, w.location, { expected: landed, observed: actual, pendingSince: null, pendingUp: 0, pendingDown: 0, pushed: record.pushing, pushedAt: now, pushedWrote: true, pushing: null, pushingBookedDelta: null });
     return { status: 'processed', results: [{ sku: w.sku, location: w.location, result: 'unchanged', message: `${ch.config.name} shows ${actual}, the number we sent it (its answer never reached us); nothing to book.` }] };
   }
   const before = stateOf(record);
   const { book, repush, state } = windowEnded(before, read, now, (await changedSincePush(ctx, ch, w, record)) ? null : record.pushed);
-  await tx.updateChannelLevel(w.channelId, w.sku, w.location, { expected: state.expected, observed: state.observed, pendingSince: state.pendingSince, pendingUp: state.pendingUp, pendingDown: state.pendingDown, driftDown: state.driftDown, driftUp: state.driftUp, driftThrough: state.driftThrough });
+  await tx.channelLevels.update(w.channelId, w.sku, w.location, { expected: state.expected, observed: state.observed, pendingSince: state.pendingSince, pendingUp: state.pendingUp, pendingDown: state.pendingDown, driftDown: state.driftDown, driftUp: state.driftUp, driftThrough: state.driftThrough });
   if (repush) {
-    const { item, level } = await tx.itemAt(w.sku, w.location);
-    await tx.enqueueAll(pushesFor(ctx.deps.channels, await listedOn(tx, w.sku), w.sku, w.location, level ?? { onHand: 0, reserved: 0 }, item?.listingHold ?? null), now);
+    const { item, level } = await tx.ledger.itemAt(w.sku, w.location);
+    await tx.outbox.enqueueAll(pushesFor(ctx.deps.channels, await listedOn(tx, w.sku), w.sku, w.location, level ?? { onHand: 0, reserved: 0 }, item?.listingHold ?? null), now);
     return {
       status: 'processed',
       results: [{ sku: w.sku, location: w.location, result: 'unchanged', message: `${ch.config.name} still shows ${state.observed}, the number we last sent it, although sales were booked since (our update crossed one of them); our current number is sent again.` }],
@@ -91,7 +91,7 @@ export async function bookWindowEnd(ctx: BookingContext, entry: InboxEntry): Pro
 
 /** The channel's level read back now; null (with the reason in `readNote`) when it cannot be read or is beyond the bound. */
 async function readBack(ctx: BookingContext, ch: ConnectedChannel, w: WindowEvent): Promise<{ read: number | null; readNote: string }> {
-  const listing = await ctx.tx.listingForSku(ch.config.id, w.sku);
+  const listing = await ctx.tx.listings.forSku(ch.config.id, w.sku);
   const platformLocation = ownValue(ch.config.locations, w.location);
   if (!listing || platformLocation === undefined) return { read: null, readNote: '' };
   try {
@@ -119,5 +119,5 @@ async function readBack(ctx: BookingContext, ch: ConnectedChannel, w: WindowEven
  */
 async function changedSincePush(ctx: BookingContext, ch: ConnectedChannel, w: WindowEvent, record: ChannelLevelRecord): Promise<boolean> {
   const canCross = ch.connector.capabilities.push.includes('absolute_set') && record.pushedWrote;
-  return !canCross || (record.pushedAt !== null && changedOnChannelSince(await ctx.tx.listMovements(w.sku, { limit: 50 }), w.channelId, w.location, record.pushedAt));
+  return !canCross || (record.pushedAt !== null && changedOnChannelSince(await ctx.tx.ledger.listMovements(w.sku, { limit: 50 }), w.channelId, w.location, record.pushedAt));
 }

@@ -23,7 +23,7 @@ export async function bookConflictDecision(ctx: BookingContext, entry: InboxEntr
 
 async function decide(ctx: BookingContext, d: ConflictDecisionBody): Promise<Outcome> {
   const { tx, now } = ctx;
-  const c = await tx.getConflict(d.conflictId);
+  const c = await tx.conflicts.get(d.conflictId);
   if (!c) return rejected(`There is no conflict ${d.conflictId}.`);
   const base = { sku: c.sku, location: c.locationId, conflictId: c.id };
   if (c.status !== 'open') {
@@ -34,12 +34,12 @@ async function decide(ctx: BookingContext, d: ConflictDecisionBody): Promise<Out
     };
   }
   if (d.decision === 'reject') {
-    const level = await tx.getLevel(c.sku, c.locationId);
+    const level = await tx.ledger.getLevel(c.sku, c.locationId);
     const resolution = `Rejected${who(d.actor)}: the hub’s number stands (${level?.onHand ?? 0} on hand); ${c.typed} typed was not booked.${d.note ? ` ${d.note}` : ''}`;
-    await tx.resolveConflict(c.id, { status: 'rejected', resolvedBy: d.actor, movementId: null, resolution }, now);
+    await tx.conflicts.resolve(c.id, { status: 'rejected', resolvedBy: d.actor, movementId: null, resolution }, now);
     return { status: 'processed', results: [{ ...base, result: 'updated', message: resolution }] };
   }
-  const hubNow = (await tx.getLevel(c.sku, c.locationId))?.onHand ?? 0;
+  const hubNow = (await tx.ledger.getLevel(c.sku, c.locationId))?.onHand ?? 0;
   const counted = acceptedCount(c, hubNow);
   const since = hubNow - c.hubHad;
   const why =
@@ -60,6 +60,6 @@ async function decide(ctx: BookingContext, d: ConflictDecisionBody): Promise<Out
   });
   if (r.result !== 'booked' && r.result !== 'duplicate') return { status: r.result === 'unmatched' ? 'unmatched' : 'rejected', results: [{ ...r, conflictId: c.id }] };
   const resolution = `Accepted${who(d.actor)}: ${why}.`;
-  await tx.resolveConflict(c.id, { status: 'accepted', resolvedBy: d.actor, movementId: r.movementId ?? null, resolution }, now);
+  await tx.conflicts.resolve(c.id, { status: 'accepted', resolvedBy: d.actor, movementId: r.movementId ?? null, resolution }, now);
   return { status: 'processed', results: [{ ...r, conflictId: c.id, message: `${resolution} ${r.message}` }] };
 }

@@ -15,9 +15,9 @@ export async function observeLevel(ctx: BookingContext, ch: ChannelConfig, sku: 
   const { tx, now } = ctx;
   // A report equal to what a push whose answer never came would show is not taken for that push
   // here: it waits like any other, and the window's read decides (simulation seeds 306, 330, 489).
-  const { verdict, state } = observe(stateOf(await tx.getChannelLevel(ch.id, sku, location)), available, platformAt, now);
+  const { verdict, state } = observe(stateOf(await tx.channelLevels.get(ch.id, sku, location)), available, platformAt, now);
   if (verdict !== 'stale') {
-    await tx.updateChannelLevel(ch.id, sku, location, { expected: state.expected, observed: state.observed, observedAt: now, observedPlatformAt: state.observedPlatformAt, pendingSince: state.pendingSince, pendingUp: state.pendingUp, pendingDown: state.pendingDown });
+    await tx.channelLevels.update(ch.id, sku, location, { expected: state.expected, observed: state.observed, observedAt: now, observedPlatformAt: state.observedPlatformAt, pendingSince: state.pendingSince, pendingUp: state.pendingUp, pendingDown: state.pendingDown });
   }
   const message = {
     stale: `${ch.name} reported ${available}, older than a level it reported since; ignored.`,
@@ -35,11 +35,11 @@ export async function observeLevel(ctx: BookingContext, ch: ChannelConfig, sku: 
  */
 export async function attributeBooked(ctx: BookingContext, ch: ChannelConfig, cmd: Extract<BookingCommand, { type: 'adjust' }>, location: string): Promise<CommandResult[]> {
   const { tx } = ctx;
-  const record = await tx.getChannelLevel(ch.id, cmd.sku, location);
+  const record = await tx.channelLevels.get(ch.id, cmd.sku, location);
   if (!record) return [];
   const { reverse, state } = bookedOnChannel(stateOf(record), cmd.quantity, cmd.occurredAt);
   // A change already booked as drift moved expected then; a new one is counted for the pushes in flight.
-  await tx.updateChannelLevel(ch.id, cmd.sku, location, { expected: state.expected, pendingSince: state.pendingSince, pendingUp: state.pendingUp, pendingDown: state.pendingDown, driftDown: state.driftDown, driftUp: state.driftUp, ...(reverse ? {} : { bookedDelta: record.bookedDelta + cmd.quantity }) });
+  await tx.channelLevels.update(ch.id, cmd.sku, location, { expected: state.expected, pendingSince: state.pendingSince, pendingUp: state.pendingUp, pendingDown: state.pendingDown, driftDown: state.driftDown, driftUp: state.driftUp, ...(reverse ? {} : { bookedDelta: record.bookedDelta + cmd.quantity }) });
   if (!reverse) return [];
   const r = await applyCommand(ctx, {
     type: 'adjust',

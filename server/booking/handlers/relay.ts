@@ -45,7 +45,7 @@ async function resync(ctx: BookingContext, cmd: Extract<Command, { type: 'resync
   });
   // Every location the item has stock records at; an item never counted anywhere, at the default location.
   for (const part of chunks(items, 500)) {
-    const levels = await tx.levelsFor(part.map((i) => i.sku));
+    const levels = await tx.ledger.levelsFor(part.map((i) => i.sku));
     for (const { sku } of part) {
       const locations = levels.filter((l) => l.sku === sku).map((l) => l.locationId);
       for (const location of locations.length > 0 ? locations : [deps.config.defaultLocation]) ctx.touched.set(`${sku}\u0000${location}`, { sku, location });
@@ -67,14 +67,14 @@ async function itemsAskedFor(ctx: BookingContext, skus: string[] | null | undefi
   const items: { sku: string; status: string }[] = [];
   if (skus) {
     for (const sku of skus) {
-      const item = await ctx.tx.getItem(sku);
+      const item = await ctx.tx.items.get(sku);
       if (item) items.push(item);
       else results.push({ sku, result: 'unmatched', message: `SKU "${sku}" is not in the catalog; nothing to send.` });
     }
     return items;
   }
   for (let cursor: string | undefined; ; ) {
-    const page = await ctx.tx.listItems({ limit: 500, cursor, status: 'active' });
+    const page = await ctx.tx.items.list({ limit: 500, cursor, status: 'active' });
     items.push(...page);
     if (page.length < 500) return items;
     cursor = page[page.length - 1]!.sku;

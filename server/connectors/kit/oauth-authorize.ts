@@ -28,7 +28,7 @@ export interface AuthorizeChannel {
 export interface AuthorizeContext {
   channel: AuthorizeChannel;
   def: ConnectorDefinition;
-  store: TokenStore & { getState<T>(key: string): Promise<T | null>; setState(key: string, value: unknown, now: string): Promise<void> };
+  store: TokenStore & { hubState: { get<T>(key: string): Promise<T | null>; set(key: string, value: unknown, now: string): Promise<void> } };
   cipher: TokenCipher;
   fetch?: typeof fetch;
   clock?: () => Date;
@@ -82,7 +82,7 @@ export async function beginAuthorization(ctx: AuthorizeContext): Promise<{ url: 
   const pkce = ctx.def.oauth!.pkce ? pkcePair() : null;
   const at = now(ctx);
   const pending: Pending = { state, verifier: pkce?.verifier ?? null, startedAt: at.toISOString() };
-  await ctx.store.setState(pendingKey(ctx.channel.id), { sealed: ctx.cipher.seal(`oauth-pending:${ctx.channel.id}`, pending) }, at.toISOString());
+  await ctx.store.hubState.set(pendingKey(ctx.channel.id), { sealed: ctx.cipher.seal(`oauth-pending:${ctx.channel.id}`, pending) }, at.toISOString());
   return { url: ep.consentUrl(state, pkce?.challenge ?? null), expiresAt: new Date(at.getTime() + PENDING_MS).toISOString() };
 }
 
@@ -111,7 +111,7 @@ export async function finishAuthorization(ctx: AuthorizeContext, pasted: string)
   const ep = endpointOf(ctx);
   const id = ctx.channel.id;
   const again = `Run "${authorizeCommand(id)}" again to get a new consent address.`;
-  const kept = await ctx.store.getState<{ sealed: string }>(pendingKey(id));
+  const kept = await ctx.store.hubState.get<{ sealed: string }>(pendingKey(id));
   if (!kept?.sealed) throw new AuthorizeError(`No consent address is waiting for channel "${id}". ${again}`);
   let pending: Pending;
   try {
@@ -164,8 +164,8 @@ export async function finishAuthorization(ctx: AuthorizeContext, pasted: string)
     );
   }
   // Saved first, whatever else the answer lacks: a refresh token in it may be the only one.
-  await ctx.store.savePlatformTokens(id, ctx.cipher.seal(`platform-tokens:${id}`, record), 'any', at.toISOString());
-  await ctx.store.setState(pendingKey(id), null, at.toISOString());
+  await ctx.store.platformTokens.save(id, ctx.cipher.seal(`platform-tokens:${id}`, record), 'any', at.toISOString());
+  await ctx.store.hubState.set(pendingKey(id), null, at.toISOString());
   if (answer.problem || !record.accessToken) throw new AuthorizeError(`${ctx.def.displayName} answered with a token the hub cannot use (${answer.problem ?? 'no access token'}).${record.refreshToken ? ' Its refresh token was saved; the hub will try it.' : ''}`);
   return { grant: 'authorization_code', account: record.account, scope: record.scope, expiresAt: record.expiresAt, refreshToken: record.refreshToken !== null };
 }
@@ -187,7 +187,7 @@ export async function clientCredentialsAuthorization(ctx: AuthorizeContext): Pro
   const answer = readTokenAnswer(body, 'client_credentials', at);
   if (answer.problem || !answer.record.accessToken) throw new AuthorizeError(`${ctx.def.displayName} answered with a token the hub cannot use (${answer.problem ?? 'no access token'}). Nothing was saved.`);
   const record: TokenRecord = { ...answer.record, authorisedAt: at.toISOString() };
-  await ctx.store.savePlatformTokens(ctx.channel.id, ctx.cipher.seal(`platform-tokens:${ctx.channel.id}`, record), 'any', at.toISOString());
+  await ctx.store.platformTokens.save(ctx.channel.id, ctx.cipher.seal(`platform-tokens:${ctx.channel.id}`, record), 'any', at.toISOString());
   return { grant: 'client_credentials', account: record.account, scope: record.scope, expiresAt: record.expiresAt, refreshToken: false };
 }
 

@@ -38,12 +38,14 @@ export interface TokenRecord {
   account: string | null;
 }
 
-/** What the token source needs of the store (server/store/types.ts implements it). */
+/** What the token source needs of the store: its `platformTokens` area (server/store/areas/platform-tokens.ts). */
 export interface TokenStore {
-  getPlatformTokens(channelId: string): Promise<{ version: number; sealed: string; leaseOwner: string | null; leaseUntil: string | null } | null>;
-  savePlatformTokens(channelId: string, sealed: string, expected: number | null | 'any', now: string): Promise<number | null>;
-  claimTokenRefresh(channelId: string, version: number, owner: string, until: string, now: string): Promise<boolean>;
-  releaseTokenRefresh(channelId: string, owner: string): Promise<void>;
+  platformTokens: {
+    get(channelId: string): Promise<{ version: number; sealed: string; leaseOwner: string | null; leaseUntil: string | null } | null>;
+    save(channelId: string, sealed: string, expected: number | null | 'any', now: string): Promise<number | null>;
+    claimRefresh(channelId: string, version: number, owner: string, until: string, now: string): Promise<boolean>;
+    releaseRefresh(channelId: string, owner: string): Promise<void>;
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -512,7 +514,7 @@ export class OAuthTokenSource implements TokenSource {
   private async obtain(rejected: string | null): Promise<string> {
     const started = this.clock().getTime();
     for (;;) {
-      const row = await this.store.getPlatformTokens(this.channelId);
+      const row = await this.store.platformTokens.get(this.channelId);
       if (!row) {
         if (this.opts.spec.grant === 'client_credentials') return this.request(null, null);
         throw this.fault(`Channel "${this.channelId}" is not connected to ${this.opts.platform} yet. Run "${authorizeCommand(this.channelId)}" and follow what it says.`);
@@ -522,7 +524,7 @@ export class OAuthTokenSource implements TokenSource {
       if (record.accessToken && record.accessToken !== rejected && this.fresh(record)) return record.accessToken;
       if (this.dead && this.dead.version === row.version) throw this.dead.error;
       const now = this.clock().toISOString();
-      if (await this.store.claimTokenRefresh(this.channelId, row.version, this.owner, addMs(now, this.leaseMs), now)) {
+      if (await this.store.platformTokens.claimRefresh(this.channelId, row.version, this.owner, addMs(now, this.leaseMs), now)) {
         try {
           return await this.request(record, row.version);
         } catch (err) {
@@ -552,7 +554,7 @@ export class OAuthTokenSource implements TokenSource {
     } else if (previous?.refreshToken) {
       params = { grant_type: 'refresh_token', refresh_token: previous.refreshToken };
     } else {
-      if (version !== null) await this.store.releaseTokenRefresh(this.channelId, this.owner);
+      if (version !== null) await this.store.platformTokens.releaseRefresh(this.channelId, this.owner);
       throw this.fault(`${this.opts.platform} gave channel "${this.channelId}" no refresh token, and its access token has expired. Run "${authorizeCommand(this.channelId)}" to connect it again.`);
     }
     let body: unknown;
@@ -560,7 +562,7 @@ export class OAuthTokenSource implements TokenSource {
       this.requests++;
       body = await this.endpoint.request(params);
     } catch (err) {
-      if (version !== null) await this.store.releaseTokenRefresh(this.channelId, this.owner);
+      if (version !== null) await this.store.platformTokens.releaseRefresh(this.channelId, this.owner);
       throw await this.refused(err, version);
     }
     return this.keep(readTokenAnswer(body, spec.grant, this.clock()), previous, version);
@@ -571,7 +573,7 @@ export class OAuthTokenSource implements TokenSource {
     if (!(err instanceof OAuthRefusal)) return err;
     const said = `${err.error ?? `HTTP ${err.status}`}${err.description ? `: ${err.description}` : ''}`;
     if (err.error === 'invalid_grant' && version !== null) {
-      const now = await this.store.getPlatformTokens(this.channelId);
+      const now = await this.store.platformTokens.get(this.channelId);
       // Another process refreshed with the same token first (its lease ran out on us): use its tokens.
       if (now && now.version !== version) return new RetryWithStore();
       const e = this.fault(
@@ -601,7 +603,7 @@ export class OAuthTokenSource implements TokenSource {
       authorisedAt: previous?.authorisedAt ?? null,
       account: answer.record.account ?? previous?.account ?? null,
     };
-    const saved = await this.store.savePlatformTokens(this.channelId, this.seal(next), version, this.clock().toISOString());
+    const saved = await this.store.platformTokens.save(this.channelId, this.seal(next), version, this.clock().toISOString());
     if (saved === null) {
       // Tokens written after ours were read (a new authorisation from the CLI, another process): theirs stand.
       this.cached = null;
