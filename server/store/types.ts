@@ -228,7 +228,7 @@ export interface Page {
   cursor?: string | number | undefined;
 }
 
-/** Everything the hub does with its data. Both stores implement it; `test/store.conformance.ts` checks both. */
+/** Everything the hub does with its data. Both stores implement it; `test/store/conformance.ts` checks both. */
 export interface StoreOps {
   readonly dialect: Dialect;
   /** Orders, purchase orders and supplier orders, in the same connection or transaction (docs/orders.md). */
