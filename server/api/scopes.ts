@@ -1,7 +1,7 @@
 /**
  * Which credentials may call each route of the API that takes a bearer token (docs/security.md).
  * The admin token may call every route; a credential only those listed here for one of its scopes.
- * A route missing from this table is the admin token's alone, and test/credentials.test.ts fails
+ * A route missing from this table is the admin token's alone, and test/api/credentials.test.ts fails
  * until it is listed, so every new route gets a decision.
  */
 import type { CredentialScope } from '../credentials';

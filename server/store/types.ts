@@ -2,7 +2,7 @@
  * Everything the hub does with its data, by area: `tx.inbox.claim()`, `tx.outbox.enqueue()`,
  * `tx.ledger.book()`... Each area's records and operations are in ./areas/; this module composes
  * them and re-exports their types, so callers import from here. Both stores implement it (./sql/,
- * ./sql-store.ts); the conformance suite (test/store.conformance.ts) checks both, area by area.
+ * ./sql-store.ts); the conformance suite (test/store/conformance.ts) checks both, area by area.
  */
 import type { AlertsOps } from './areas/alerts';
 import type { ChannelLevelsOps } from './areas/channel-levels';

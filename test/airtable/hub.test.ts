@@ -22,6 +22,7 @@ import { BASE, addGalleryBase } from './base';
 import fs from 'node:fs';
 import path from 'node:path';
 import { CATALOG_FIELDS as SCRIPT_FIELDS, FakeBase, FakeTable, runBundle } from '../airtable-scripts/fakes';
+import { STORES } from '../helpers/stores';
 
 jest.setTimeout(120_000);
 
@@ -30,7 +31,7 @@ interface Running {
   port: number;
 }
 
-describe.each<StoreKind>(['sqlite', 'postgres'])('Airtable and the hub, end to end, on %s', (kind) => {
+describe.each<StoreKind>(STORES)('Airtable and the hub, end to end, on %s', (kind) => {
   let fake: AirtableFake;
   let run: Running | null = null;
   const schema = kind === 'postgres' ? freshSchema('air') : undefined;
@@ -274,7 +275,7 @@ describe('a burst of 500 changes written back to Airtable (SQLite)', () => {
   });
 });
 
-describe.each<StoreKind>(['sqlite', 'postgres'])('the Airtable webhook across a restart, on %s', (kind) => {
+describe.each<StoreKind>(STORES)('the Airtable webhook across a restart, on %s', (kind) => {
   test('changes made while the hub is down are read after the restart from the saved cursor, once; reading again books nothing twice', async () => {
     const fake = await AirtableFake.start();
     addGalleryBase(fake);

@@ -1,6 +1,6 @@
 /**
  * The connector conformance suite (issue #16): one set of tests, run unchanged for every connector
- * against its emulator, as test/store.conformance.ts is for the stores. A connector's file
+ * against its emulator, as test/store/conformance.ts is for the stores. A connector's file
  * `test/connectors/<platform>.conformance.test.ts` calls `connectorConformance(subject)`; the subject
  * says only what differs per platform (how to start its emulator, the connector's settings, where
  * the signature and the topic travel, how a push mode is chosen, the platform's official vectors and

@@ -30,6 +30,7 @@ import { loadConfig } from '../../server/config';
 import { openStore } from '../../server/store/open';
 import type { Store } from '../../server/store/types';
 import { databaseUrl, dropSchema, freshSchema, tempDir, type StoreKind } from '../helpers/hub';
+import { STORES } from '../helpers/stores';
 
 const ROOT = path.resolve(__dirname, '../..');
 const KEY = 'test-credential-key-0123456789-abcdefghijklmnop';
@@ -170,7 +171,7 @@ async function consent(url: string): Promise<string> {
   return res.headers.get('location')!;
 }
 
-describe.each<StoreKind>(['sqlite', 'postgres'])('OAuth credentials on %s', (kind) => {
+describe.each<StoreKind>(STORES)('OAuth credentials on %s', (kind) => {
   let o: Opened;
   let emu: OAuthEmulator;
   let t: ReturnType<typeof testClock>;
@@ -471,7 +472,7 @@ function collector(stream: NodeJS.ReadableStream) {
 
 const CONSENT_LINE = /^ {5}(http\S+)$/m;
 
-describe.each<StoreKind>(['sqlite', 'postgres'])('stockrelay authorize on %s', (kind) => {
+describe.each<StoreKind>(STORES)('stockrelay authorize on %s', (kind) => {
   let o: Opened;
   let emu: OAuthEmulator;
   const cipher = new TokenCipher(KEY);
@@ -761,7 +762,7 @@ afterAll(() => {
   for (const c of children) c.kill('SIGKILL');
 });
 
-describe.each<StoreKind>(['sqlite', 'postgres'])('a hub process killed around a refresh, on %s', (kind) => {
+describe.each<StoreKind>(STORES)('a hub process killed around a refresh, on %s', (kind) => {
   let o: Opened;
   let emu: OAuthEmulator;
   const cipher = new TokenCipher(KEY);

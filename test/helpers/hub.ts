@@ -12,11 +12,12 @@ import type { ConnectorDefinition } from '../../server/connectors/types';
 import { createHub, type Hub, type HubOptions } from '../../server/hub';
 import { createLogger } from '../../server/log';
 import { signRelay } from '../../server/relay/verify';
+import type { StoreKind } from './stores';
 
 export const RELAY_SECRET = `whsec_${Buffer.from('stockrelay-test-relay-secret-0123456789').toString('base64')}`;
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
 
-export type StoreKind = 'sqlite' | 'postgres';
+export type { StoreKind };
 
 /**
  * The PostgreSQL address for tests: DATABASE_URL, or the server test/global-setup.ts started for the

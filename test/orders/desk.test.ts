@@ -8,6 +8,7 @@ import crypto from 'node:crypto';
 import type { ChannelFact, OrderDetails } from '../../server/connectors/types';
 import { CHANNEL_SECRET, sheetRig, type SheetRig } from '../sheets/helpers';
 import { WebhookSink } from '../connectors/helpers/webhook-sink';
+import { STORES } from '../helpers/stores';
 
 jest.setTimeout(120_000);
 
@@ -37,7 +38,7 @@ function order(id: string, lines: { lineId: string; sku: string; quantity: numbe
   };
 }
 
-describe.each(['sqlite', 'postgres'] as const)('orders, purchase orders and reorder on %s', (kind) => {
+describe.each(STORES)('orders, purchase orders and reorder on %s', (kind) => {
   let rig: SheetRig;
   /** The supplier's ERP, subscribed to purchase order changes. */
   const erp = new WebhookSink('/hooks/po', () => 'purchase_order.changed');

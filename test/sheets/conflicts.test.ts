@@ -4,13 +4,14 @@
  * input that must change nothing.
  */
 import { sheetRig, type SheetRig } from './helpers';
+import { STORES } from '../helpers/stores';
 
 jest.setTimeout(90_000);
 
 /** Google's quota is 60 writes a minute; here 60 per 6 s, so the suite runs in seconds (the pace itself is proven in write-back.test.ts). */
 const FAST = { fakeQuota: { writes: 60, windowMs: 6000 }, hub: { sheets: { quota: { requests: 60, windowMs: 6000 } } } };
 
-describe.each(['sqlite', 'postgres'] as const)('conflicts on %s', (kind) => {
+describe.each(STORES)('conflicts on %s', (kind) => {
   let r: SheetRig;
   afterEach(() => r?.close());
 

@@ -39,6 +39,7 @@ import { signRelay } from '../../server/relay/verify';
 import { fakeEnv, typeInto } from '../addon/fakes/gas';
 import { SyncHttp } from '../addon/fakes/sync-http';
 import { E2E_CATALOG_HEADERS, startE2eHub, type Cell, type E2eHub } from './e2e-hub';
+import { STORES } from '../helpers/stores';
 
 jest.setTimeout(120_000);
 
@@ -48,7 +49,7 @@ afterAll(() => http.close());
 const col = (header: string) => E2E_CATALOG_HEADERS.indexOf(header);
 const letter = (i: number) => String.fromCharCode(65 + i);
 
-describe.each(['sqlite', 'postgres'] as const)('the sheet, the hub and the emulator channels, end to end, on %s', (kind) => {
+describe.each(STORES)('the sheet, the hub and the emulator channels, end to end, on %s', (kind) => {
   let h: E2eHub;
   beforeAll(async () => {
     h = await startE2eHub(kind);

@@ -4,10 +4,11 @@
  * in batches; the write quota kept and a 429 honoured.
  */
 import { sheetRig, type SheetRig } from './helpers';
+import { STORES } from '../helpers/stores';
 
 jest.setTimeout(90_000);
 
-describe.each(['sqlite', 'postgres'] as const)('sheet write-back on %s', (kind) => {
+describe.each(STORES)('sheet write-back on %s', (kind) => {
   let r: SheetRig;
   afterEach(() => r?.close());
 
