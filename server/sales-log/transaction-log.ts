@@ -94,139 +94,167 @@ const ORDER_STATUS_AFTER_REFUND = (refunded: number, total: number | null) => (t
 
 /** Records what `facts` say about orders; returns the steps recorded for the first time. */
 export async function recordOrderFacts(tx: StoreOps, ctx: LogContext, facts: ChannelFact[], earlier: LogNote[] = []): Promise<LogResult> {
-  const created: OrderEventRecord[] = [];
-  const notes: LogNote[] = [...earlier];
+  const log = new OrderLogWriter(tx, ctx, earlier);
+  for (const f of facts) {
+    if (f.type === 'sale') await log.sale(f);
+    else if (f.type === 'refund') await log.refund(f);
+    else if (f.type === 'cancellation') await log.cancellation(f);
+    else if (f.type === 'order_updated') await log.orderUpdated(f);
+  }
+  // Flags found before booking (a refund cut to what was sold) are kept on their orders.
   const flagged = new Map<string, string[]>();
   for (const n of earlier) if (n.flag) flagged.set(n.orderRef, [...(flagged.get(n.orderRef) ?? []), n.flag]);
-
-  // What this event booked is at hand; a key booked by an earlier delivery is looked up on its own.
-  const movementFor = async (key: string): Promise<Movement | null> => ctx.booked.get(key) ?? (await tx.ledger.movementByKey(key));
-  const add = async (order: OrderRecord, kind: OrderEventKind, externalId: string, occurredAt: string, currency: string | null, amount: number | null, detail: Record<string, unknown>, keys: string[], flags: string[] = []) => {
-    const { event, created: isNew } = await tx.orders.addEvent({ orderId: order.id, kind, externalId, currency, amount, detail, flags, eventId: ctx.eventId, occurredAt }, ctx.now);
-    const ids: number[] = [];
-    for (const key of keys) {
-      const m = await movementFor(key);
-      if (m) ids.push(m.id);
-    }
-    await tx.orders.linkMovements(order.id, event.id, ids);
-    if (isNew) created.push(event);
-    return { event, isNew };
-  };
-
-  for (const f of facts) {
-    switch (f.type) {
-      case 'sale': {
-        const { order, isNew } = await ensureOrder(tx, ctx, f.orderId, f.occurredAt, f.order, notes);
-        const known = isNew ? new Map<string, OrderLineRecord>() : new Map((await tx.orders.lines(order.id)).map((l) => [l.lineId, l]));
-        const fresh = f.lines.filter((l) => !known.has(l.lineId));
-        // Our SKU as the booking resolved it (a Square line names a catalog object, not a SKU).
-        const skus = new Map<string, string>();
-        for (const l of known.values()) if (l.sku) skus.set(l.lineId, l.sku);
-        for (const l of fresh) {
-          const m = await movementFor(saleKey(ctx.channelId, f.orderId, l.lineId));
-          if (m) skus.set(l.lineId, m.sku);
-        }
-        // The same lines again (a redelivery, an update repeating the order): only newer prices to keep.
-        if (fresh.length === 0) {
-          if (f.order) await tx.orders.upsertLines(order.id, linesOf(f.lines, f.order, skus));
-          break;
-        }
-        await tx.orders.upsertLines(order.id, linesOf(f.order ? f.lines : fresh, f.order, skus));
-        const lineDetail = (ls: FactLine[]) => ({ lines: ls.map((l) => ({ lineId: l.lineId, quantity: l.quantity })) });
-        const placed = await add(order, 'placed', f.orderId, f.order?.placedAt ?? f.occurredAt, f.order?.currency ?? null, f.order?.total ?? null, lineDetail(fresh), fresh.map((l) => saleKey(ctx.channelId, f.orderId, l.lineId)));
-        // New lines on an order placed before: what an exchange adds (Shopify returns/process).
-        if (!placed.isNew) {
-          await add(order, 'exchange', `lines:${fresh.map((l) => l.lineId).sort().join(',')}`, f.occurredAt, null, null, lineDetail(fresh), fresh.map((l) => saleKey(ctx.channelId, f.orderId, l.lineId)));
-        }
-        break;
-      }
-      case 'refund': {
-        const { order } = await ensureOrder(tx, ctx, f.orderId, f.occurredAt, undefined, notes);
-        const restocked = f.lines.filter((l) => l.restock && l.quantity > 0);
-        const kind: OrderEventKind = restocked.length > 0 ? 'return' : 'refund';
-        const prior = await tx.orders.event(order.id, kind, f.refundId);
-        const flags: string[] = [];
-        // money null: the platform says nothing went back; undefined: it did not say how much.
-        const amount = f.money === null ? 0 : (f.money?.amount ?? null);
-        if (!prior && f.money) {
-          if (order.currency && f.money.currency !== order.currency) {
-            flags.push('refund_currency_differs');
-            notes.push({ orderRef: f.orderId, flag: 'refund_currency_differs', message: `Refund ${f.refundId} of order ${f.orderId} is in ${f.money.currency}, the order in ${order.currency}.` });
-          } else if (order.total !== null && order.refunded + f.money.amount > order.total) {
-            flags.push('refund_exceeds_order');
-            notes.push({
-              orderRef: f.orderId,
-              flag: 'refund_exceeds_order',
-              message: `Refund ${f.refundId} of order ${f.orderId} (${f.money.amount} in minor units) brings the refunds to more than the order's total (${order.total}); check it on the channel.`,
-            });
-          }
-        }
-        const step = await add(
-          order,
-          kind,
-          f.refundId,
-          f.occurredAt,
-          f.money === null ? order.currency : (f.money?.currency ?? null),
-          amount,
-          { lines: f.lines.map((l) => ({ lineId: l.lineId, quantity: l.quantity, restock: l.restock })) },
-          restocked.map((l) => refundKey(ctx.channelId, f.refundId, l.lineId)),
-          flags,
-        );
-        if (!prior && step.isNew) {
-          const known = new Map((await tx.orders.lines(order.id)).map((x) => [x.lineId, x]));
-          for (const l of f.lines) {
-            if (l.quantity <= 0) continue;
-            // Square names a return line by its own id: its booking's SKU finds the order line.
-            let line = orderLineOf(known, l.lineId);
-            if (!line) {
-              const sku = (await movementFor(refundKey(ctx.channelId, f.refundId, l.lineId)))?.sku ?? l.sku;
-              const same = [...known.values()].filter((x) => sku !== null && x.sku === sku);
-              if (same.length === 1) line = same[0];
-            }
-            if (line) await tx.orders.addReturned(order.id, line.lineId, l.quantity);
-          }
-          const refunded = order.refunded + (amount ?? 0);
-          await tx.orders.update(order.id, { refunded, status: order.status === 'cancelled' ? 'cancelled' : ORDER_STATUS_AFTER_REFUND(refunded, order.total), ...(flags.length ? { flags: [...order.flags, ...flags] } : {}) }, ctx.now);
-        }
-        break;
-      }
-      case 'cancellation': {
-        const { order } = await ensureOrder(tx, ctx, f.orderId, f.occurredAt, f.order, notes);
-        const prior = await tx.orders.event(order.id, 'cancellation', f.orderId);
-        await add(order, 'cancellation', f.orderId, f.occurredAt, f.order?.currency ?? order.currency, null, { lines: f.lines.map((l) => ({ lineId: l.lineId, quantity: l.quantity, restock: l.restock })) }, f.lines.filter((l) => l.restock).map((l) => cancelKey(ctx.channelId, f.orderId, l.lineId)));
-        if (!prior) {
-          const known = new Map((await tx.orders.lines(order.id)).map((x) => [x.lineId, x]));
-          for (const l of f.lines) if (l.restock && l.quantity > 0) await tx.orders.addReturned(order.id, orderLineOf(known, l.lineId)?.lineId ?? l.lineId, l.quantity);
-          await tx.orders.update(order.id, { status: 'cancelled', fulfilmentStatus: 'cancelled', ...(f.order ? { paymentStatus: f.order.paymentStatus } : {}) }, ctx.now);
-        }
-        break;
-      }
-      case 'order_updated': {
-        const { order, before } = await ensureOrder(tx, ctx, f.orderId, f.occurredAt, f.order, notes);
-        // Newer prices for lines a sale recorded; lines themselves come only from sale facts, so a
-        // line first seen here is still recorded as sold (or exchanged) when its sale fact comes.
-        if (before && f.order.lines.length > 0) {
-          const known = new Map((await tx.orders.lines(order.id)).map((l) => [l.lineId, l]));
-          const priced = linesOf([], { ...f.order, lines: f.order.lines.filter((l) => known.has(l.lineId)) }, new Map([...known].flatMap(([id, l]) => (l.sku ? [[id, l.sku] as [string, string]] : []))));
-          await tx.orders.upsertLines(order.id, priced);
-        }
-        const was = before ?? { paymentStatus: 'unknown', fulfilmentStatus: 'unknown' };
-        if (f.order.paymentStatus === 'paid' && was.paymentStatus !== 'paid') await add(order, 'paid', 'paid', f.occurredAt, f.order.currency, f.order.total, { change: f.change }, []);
-        else if (f.order.fulfilmentStatus === 'fulfilled' && was.fulfilmentStatus !== 'fulfilled') await add(order, 'fulfilled', 'fulfilled', f.occurredAt, null, null, { change: f.change }, []);
-        else if (before && (f.order.paymentStatus !== was.paymentStatus || f.order.fulfilmentStatus !== was.fulfilmentStatus)) {
-          await add(order, 'updated', `${f.order.paymentStatus}/${f.order.fulfilmentStatus}`, f.occurredAt, null, null, { change: f.change, paymentStatus: f.order.paymentStatus, fulfilmentStatus: f.order.fulfilmentStatus }, []);
-        }
-        break;
-      }
-      default:
-        break;
-    }
-  }
   for (const [ref, flags] of flagged) {
     const order = await tx.orders.byExternal(ctx.channelId, ref);
     if (order) await tx.orders.update(order.id, { flags: [...order.flags, ...flags] }, ctx.now);
   }
-  return { created, notes };
+  return { created: log.created, notes: log.notes };
+}
+
+type FactOf<T extends ChannelFact['type']> = Extract<ChannelFact, { type: T }>;
+
+const lineDetail = (ls: FactLine[]) => ({ lines: ls.map((l) => ({ lineId: l.lineId, quantity: l.quantity })) });
+
+/** One event's writes to the transaction log: a step per fact, linked to the movements it booked. */
+class OrderLogWriter {
+  readonly created: OrderEventRecord[] = [];
+  readonly notes: LogNote[];
+
+  constructor(
+    private readonly tx: StoreOps,
+    private readonly ctx: LogContext,
+    earlier: LogNote[],
+  ) {
+    this.notes = [...earlier];
+  }
+
+  /** What this event booked is at hand; a key booked by an earlier delivery is looked up on its own. */
+  private async movementFor(key: string): Promise<Movement | null> {
+    return this.ctx.booked.get(key) ?? (await this.tx.ledger.movementByKey(key));
+  }
+
+  /** Adds a step to the order (once per kind and id) and links the movements booked under `keys`. */
+  private async add(order: OrderRecord, kind: OrderEventKind, externalId: string, occurredAt: string, currency: string | null, amount: number | null, detail: Record<string, unknown>, keys: string[], flags: string[] = []) {
+    const { event, created: isNew } = await this.tx.orders.addEvent({ orderId: order.id, kind, externalId, currency, amount, detail, flags, eventId: this.ctx.eventId, occurredAt }, this.ctx.now);
+    const ids: number[] = [];
+    for (const key of keys) {
+      const m = await this.movementFor(key);
+      if (m) ids.push(m.id);
+    }
+    await this.tx.orders.linkMovements(order.id, event.id, ids);
+    if (isNew) this.created.push(event);
+    return { event, isNew };
+  }
+
+  private async knownLines(orderId: number): Promise<Map<string, OrderLineRecord>> {
+    return new Map((await this.tx.orders.lines(orderId)).map((l) => [l.lineId, l]));
+  }
+
+  async sale(f: FactOf<'sale'>): Promise<void> {
+    const { tx, ctx } = this;
+    const { order, isNew } = await ensureOrder(tx, ctx, f.orderId, f.occurredAt, f.order, this.notes);
+    const known = isNew ? new Map<string, OrderLineRecord>() : await this.knownLines(order.id);
+    const fresh = f.lines.filter((l) => !known.has(l.lineId));
+    // Our SKU as the booking resolved it (a Square line names a catalog object, not a SKU).
+    const skus = new Map<string, string>();
+    for (const l of known.values()) if (l.sku) skus.set(l.lineId, l.sku);
+    for (const l of fresh) {
+      const m = await this.movementFor(saleKey(ctx.channelId, f.orderId, l.lineId));
+      if (m) skus.set(l.lineId, m.sku);
+    }
+    // The same lines again (a redelivery, an update repeating the order): only newer prices to keep.
+    if (fresh.length === 0) {
+      if (f.order) await tx.orders.upsertLines(order.id, linesOf(f.lines, f.order, skus));
+      return;
+    }
+    await tx.orders.upsertLines(order.id, linesOf(f.order ? f.lines : fresh, f.order, skus));
+    const keys = fresh.map((l) => saleKey(ctx.channelId, f.orderId, l.lineId));
+    const placed = await this.add(order, 'placed', f.orderId, f.order?.placedAt ?? f.occurredAt, f.order?.currency ?? null, f.order?.total ?? null, lineDetail(fresh), keys);
+    // New lines on an order placed before: what an exchange adds (Shopify returns/process).
+    if (!placed.isNew) await this.add(order, 'exchange', `lines:${fresh.map((l) => l.lineId).sort().join(',')}`, f.occurredAt, null, null, lineDetail(fresh), keys);
+  }
+
+  async refund(f: FactOf<'refund'>): Promise<void> {
+    const { tx, ctx } = this;
+    const { order } = await ensureOrder(tx, ctx, f.orderId, f.occurredAt, undefined, this.notes);
+    const restocked = f.lines.filter((l) => l.restock && l.quantity > 0);
+    const kind: OrderEventKind = restocked.length > 0 ? 'return' : 'refund';
+    const prior = await tx.orders.event(order.id, kind, f.refundId);
+    const flags = prior ? [] : this.refundFlags(f, order);
+    // money null: the platform says nothing went back; undefined: it did not say how much.
+    const amount = f.money === null ? 0 : (f.money?.amount ?? null);
+    const currency = f.money === null ? order.currency : (f.money?.currency ?? null);
+    const detail = { lines: f.lines.map((l) => ({ lineId: l.lineId, quantity: l.quantity, restock: l.restock })) };
+    const step = await this.add(order, kind, f.refundId, f.occurredAt, currency, amount, detail, restocked.map((l) => refundKey(ctx.channelId, f.refundId, l.lineId)), flags);
+    if (prior || !step.isNew) return;
+    await this.markReturned(order, f);
+    const refunded = order.refunded + (amount ?? 0);
+    await tx.orders.update(order.id, { refunded, status: order.status === 'cancelled' ? 'cancelled' : ORDER_STATUS_AFTER_REFUND(refunded, order.total), ...(flags.length ? { flags: [...order.flags, ...flags] } : {}) }, ctx.now);
+  }
+
+  /** A refund in another currency than its order, or beyond what the order took: flagged, with a note. */
+  private refundFlags(f: FactOf<'refund'>, order: OrderRecord): string[] {
+    if (!f.money) return [];
+    if (order.currency && f.money.currency !== order.currency) {
+      this.notes.push({ orderRef: f.orderId, flag: 'refund_currency_differs', message: `Refund ${f.refundId} of order ${f.orderId} is in ${f.money.currency}, the order in ${order.currency}.` });
+      return ['refund_currency_differs'];
+    }
+    if (order.total !== null && order.refunded + f.money.amount > order.total) {
+      this.notes.push({
+        orderRef: f.orderId,
+        flag: 'refund_exceeds_order',
+        message: `Refund ${f.refundId} of order ${f.orderId} (${f.money.amount} in minor units) brings the refunds to more than the order's total (${order.total}); check it on the channel.`,
+      });
+      return ['refund_exceeds_order'];
+    }
+    return [];
+  }
+
+  /** The units a refund sends back, counted on the order lines they were sold on. */
+  private async markReturned(order: OrderRecord, f: FactOf<'refund'>): Promise<void> {
+    const known = await this.knownLines(order.id);
+    for (const l of f.lines) {
+      if (l.quantity <= 0) continue;
+      // Square names a return line by its own id: its booking's SKU finds the order line.
+      let line = orderLineOf(known, l.lineId);
+      if (!line) {
+        const sku = (await this.movementFor(refundKey(this.ctx.channelId, f.refundId, l.lineId)))?.sku ?? l.sku;
+        const same = [...known.values()].filter((x) => sku !== null && x.sku === sku);
+        if (same.length === 1) line = same[0];
+      }
+      if (line) await this.tx.orders.addReturned(order.id, line.lineId, l.quantity);
+    }
+  }
+
+  async cancellation(f: FactOf<'cancellation'>): Promise<void> {
+    const { tx, ctx } = this;
+    const { order } = await ensureOrder(tx, ctx, f.orderId, f.occurredAt, f.order, this.notes);
+    const prior = await tx.orders.event(order.id, 'cancellation', f.orderId);
+    const detail = { lines: f.lines.map((l) => ({ lineId: l.lineId, quantity: l.quantity, restock: l.restock })) };
+    await this.add(order, 'cancellation', f.orderId, f.occurredAt, f.order?.currency ?? order.currency, null, detail, f.lines.filter((l) => l.restock).map((l) => cancelKey(ctx.channelId, f.orderId, l.lineId)));
+    if (prior) return;
+    const known = await this.knownLines(order.id);
+    for (const l of f.lines) if (l.restock && l.quantity > 0) await tx.orders.addReturned(order.id, orderLineOf(known, l.lineId)?.lineId ?? l.lineId, l.quantity);
+    await tx.orders.update(order.id, { status: 'cancelled', fulfilmentStatus: 'cancelled', ...(f.order ? { paymentStatus: f.order.paymentStatus } : {}) }, ctx.now);
+  }
+
+  async orderUpdated(f: FactOf<'order_updated'>): Promise<void> {
+    const { tx, ctx } = this;
+    const { order, before } = await ensureOrder(tx, ctx, f.orderId, f.occurredAt, f.order, this.notes);
+    // Newer prices for lines a sale recorded; lines themselves come only from sale facts, so a
+    // line first seen here is still recorded as sold (or exchanged) when its sale fact comes.
+    if (before && f.order.lines.length > 0) {
+      const known = await this.knownLines(order.id);
+      const priced = linesOf([], { ...f.order, lines: f.order.lines.filter((l) => known.has(l.lineId)) }, new Map([...known].flatMap(([id, l]) => (l.sku ? [[id, l.sku] as [string, string]] : []))));
+      await tx.orders.upsertLines(order.id, priced);
+    }
+    const was = before ?? { paymentStatus: 'unknown', fulfilmentStatus: 'unknown' };
+    if (f.order.paymentStatus === 'paid' && was.paymentStatus !== 'paid') await this.add(order, 'paid', 'paid', f.occurredAt, f.order.currency, f.order.total, { change: f.change }, []);
+    else if (f.order.fulfilmentStatus === 'fulfilled' && was.fulfilmentStatus !== 'fulfilled') await this.add(order, 'fulfilled', 'fulfilled', f.occurredAt, null, null, { change: f.change }, []);
+    else if (before && (f.order.paymentStatus !== was.paymentStatus || f.order.fulfilmentStatus !== was.fulfilmentStatus)) {
+      await this.add(order, 'updated', `${f.order.paymentStatus}/${f.order.fulfilmentStatus}`, f.occurredAt, null, null, { change: f.change, paymentStatus: f.order.paymentStatus, fulfilmentStatus: f.order.fulfilmentStatus }, []);
+    }
+  }
 }
 
 /**
