@@ -125,6 +125,23 @@ export function buildCli(): Command {
     .showHelpAfterError();
 
   const globals = (): Globals => program.opts<Globals>();
+  registerSimulateCommands(program, globals);
+  registerChannelCommands(program, globals);
+  registerCredentialCommands(program, globals);
+  registerAuthorizeCommand(program);
+
+  program
+    .command('config-schema')
+    .description('Print the JSON Schema of the config file (STOCKRELAY_CONFIG), for editors and CI checks.')
+    .action(() => {
+      console.log(JSON.stringify(configJsonSchema(), null, 2));
+    });
+
+  return program;
+}
+
+/** `simulate sale|return|restock`: make things happen on the sandbox's emulated channels and watch every level follow. */
+function registerSimulateCommands(program: Command, globals: () => Globals): void {
   const simulate = program.command('simulate').description('Sandbox mode: make things happen on the emulated channels and watch every level follow.');
 
   simulate
@@ -176,7 +193,10 @@ export function buildCli(): Command {
       console.log(`Restocked ${o.quantity} × ${o.sku} at ${o.location}. Every channel followed in ${ms} ms:\n`);
       console.log(levelsTable(before, view));
     });
+}
 
+/** `levels`, `discover` and `reconcile`: what the channels show, match and differ in. */
+function registerChannelCommands(program: Command, globals: () => Globals): void {
   program
     .command('levels')
     .description('One item’s levels in the hub and on every sandbox channel.')
@@ -225,9 +245,10 @@ export function buildCli(): Command {
         if (c.notListed.length > 0) console.log(`  not listed on ${c.name}: ${c.notListed.slice(0, 20).join(', ')}${c.notListed.length > 20 ? ` and ${c.notListed.length - 20} more` : ''}`);
       }
     });
+}
 
-  registerCredentialCommands(program, globals);
-
+/** `authorize`: the one-time OAuth consent of a channel, run on the hub's machine. */
+function registerAuthorizeCommand(program: Command): void {
   program
     .command('authorize')
     .description('Connect a channel whose platform uses OAuth (docs/credentials-oauth.md): open the address it prints, allow access, paste back where the browser was sent.')
@@ -256,15 +277,6 @@ export function buildCli(): Command {
         throw err;
       }
     });
-
-  program
-    .command('config-schema')
-    .description('Print the JSON Schema of the config file (STOCKRELAY_CONFIG), for editors and CI checks.')
-    .action(() => {
-      console.log(JSON.stringify(configJsonSchema(), null, 2));
-    });
-
-  return program;
 }
 
 interface CredentialView {

@@ -20,7 +20,7 @@ import { ChannelRegistry } from './channels/registry';
 import { TokenCipher } from './connectors/kit/oauth';
 import { ChannelSink } from './channels/sink';
 import { Poller } from './channels/poller';
-import { reconcile, type ReconcileReport } from './channels/reconcile';
+import { reconcile, type ReconcileDeps, type ReconcileReport } from './channels/reconcile';
 import { Announcer, type AlertInput } from './announce';
 import type { ConnectorDefinition } from './connectors/types';
 import type { Sandbox } from './sandbox';
@@ -92,37 +92,10 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
   const channels = new ChannelRegistry(config.channels, { clock, tokens: { store, cipher: new TokenCipher(config.credentialKey) }, ...(opts.connectors ? { definitions: opts.connectors } : {}) });
   const processor = new InboxProcessor(store, config, log.child({ part: 'inbox' }), metrics, clock, opts.idleMs ?? 1000, channels);
   const writeBack = config.sheets ? new SheetWriteBack(config) : null;
-  const sheets =
-    config.sheets && writeBack
-      ? new SheetsSink(config.sheets, store, opts.sheets?.api ?? createSheetsApi(config.sheets), {
-          clock,
-          log: log.child({ part: 'sheets' }),
-          channelNames: writeBack.channelNames(),
-          defaultLocation: config.defaultLocation,
-          // A Catalog row that cannot be found is an alert like any other (`raiseAlert` is set up below).
-          raiseAlert: (a) => raiseAlert(a),
-          ...(opts.sheets?.quota ? { quota: opts.sheets.quota } : {}),
-          ...(opts.sheets?.maxBatch ? { maxBatch: opts.sheets.maxBatch } : {}),
-        })
-      : null;
+  // A Catalog row that cannot be found is an alert like any other (`raiseAlert` is set up below).
+  const sheets = createSheetsSink(opts, store, writeBack, clock, (a) => raiseAlert(a));
   if (writeBack) processor.observeBookings(writeBack);
-  const airtableBack = config.airtable ? new AirtableWriteBack(config.airtable) : null;
-  const airtableApi = config.airtable ? (opts.airtable?.api ?? createAirtableApi(config.airtable)) : null;
-  const airtable =
-    config.airtable && airtableApi
-      ? new AirtableSink(config.airtable, store, airtableApi, {
-          clock,
-          log: log.child({ part: 'airtable' }),
-          channelNames: new Map(config.channels.map((c) => [c.id, c.name])),
-          defaultLocation: config.defaultLocation,
-          ...(opts.airtable?.quota ? { quota: opts.airtable.quota } : {}),
-        })
-      : null;
-  if (airtableBack) processor.observeBookings(airtableBack);
-  const airtableWebhooks =
-    config.airtable?.webhook && airtableApi && airtable
-      ? new AirtableWebhooks(config.airtable, airtableApi, store, { clock, log: log.child({ part: 'airtable-webhook' }), pace: airtable.pace, wake: () => processor.notify(), ...(opts.airtable?.refreshEveryMs ? { refreshEveryMs: opts.airtable.refreshEveryMs } : {}) })
-      : null;
+  const { airtableBack, airtable, airtableWebhooks } = createAirtable(opts, store, processor, clock);
   const sinks: Sink[] = [
     ...config.notify.map((n) => new WebhookSink(n, clock)),
     ...channels.all().map((ch) => new ChannelSink(ch, store, clock, config.attributionWindowMs)),
@@ -149,59 +122,16 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
   // Reads of a channel outside its pushes (discovery, reconciliation, attribution reads, order
   // fetches) count towards its health too: a channel refusing them is failing (docs/dispatch.md).
   channels.onRequest((id, err) => (err ? dispatcher.requestFailed(`channel:${id}`, err) : dispatcher.requestAnswered(`channel:${id}`)));
-  const poller = new Poller({
-    store,
-    channels,
-    log: log.child({ part: 'poller' }),
-    metrics,
-    clock,
-    defaults: { everyMs: config.polling?.everyMs, stallAfterMs: config.polling?.stallAfterMs },
-    wake: () => processor.notify(),
-    raiseAlert,
-    timeoutMs: config.dispatch.timeoutMs,
-  });
+  const poller = createPoller(config, store, channels, processor, raiseAlert, log, metrics, clock);
 
-  let shuttingDown = false;
-  let reconcileTimer: NodeJS.Timeout | null = null;
-  let reorderTimer: NodeJS.Timeout | null = null;
-  let reconciling: Promise<ReconcileReport> | null = null;
-  /** One reconciliation at a time: a second request while one runs gets the same report. */
-  const runReconcile = (opts: { channelId?: string | undefined; dryRun?: boolean | undefined } = {}): Promise<ReconcileReport> => {
-    if (reconciling && !opts.dryRun && opts.channelId === undefined) return reconciling;
-    const run = reconcile({ store, channels, clock, wake: () => { processor.notify(); dispatcher.notify(); }, raiseAlert }, opts);
-    if (!opts.dryRun && opts.channelId === undefined) {
-      reconciling = run;
-      void run.finally(() => (reconciling = null)).catch(() => undefined);
-    }
-    return run;
-  };
+  const state = { shuttingDown: false, server: null as http.Server | null, reconcileTimer: null as NodeJS.Timeout | null, reorderTimer: null as NodeJS.Timeout | null };
+  const runReconcile = reconcileRunner({ store, channels, clock, wake: () => { processor.notify(); dispatcher.notify(); }, raiseAlert });
   processor.onReconcileRequested(() => {
     runReconcile().catch((err: unknown) => log.error({ err }, 'reconciliation asked for by a sync request failed'));
   });
-  let server: http.Server | null = null;
   const inboxWriter = new InboxWriter(store);
   processor.yieldWhile(() => inboxWriter.arriving());
-  const app = createApp({
-    inboxWriter,
-    store,
-    config,
-    log: log.child({ part: 'api' }),
-    metrics,
-    processor,
-    verifier: new RelayVerifier(config.relaySecrets),
-    credentials: new Credentials(store, config.credentialKey, clock),
-    channels,
-    sandbox: opts.sandbox,
-    clock,
-    validateResponses: opts.validateResponses ?? false,
-    isShuttingDown: () => shuttingDown,
-    channelSuspendedUntil: (id) => dispatcher.suspendedUntil(`channel:${id}`),
-    channelHealth: (id) => dispatcher.health(`channel:${id}`),
-    feeds: (id) => poller.views(id),
-    reconcile: (o) => runReconcile(o),
-    airtableWebhooks,
-    announcer,
-  });
+  const app = createHubApp(opts, { inboxWriter, store, metrics, processor, channels, dispatcher, poller, announcer, airtableWebhooks, clock, runReconcile, isShuttingDown: () => state.shuttingDown });
 
   return {
     store,
@@ -226,57 +156,13 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
       dispatcher.start();
       poller.start();
       airtableWebhooks?.start();
-      if (config.reconcileEveryMs > 0 && channels.all().length > 0 && !reconcileTimer) {
-        reconcileTimer = setInterval(() => {
-          runReconcile()
-            .then((r) => {
-              const found = r.channels.reduce((n, c) => n + c.differences.length, 0);
-              log.info({ part: 'reconcile', checked: r.channels.reduce((n, c) => n + c.checked, 0), differences: found, errors: r.channels.filter((c) => c.error).map((c) => c.error) }, 'reconciliation done');
-            })
-            .catch((err: unknown) => log.error({ err }, 'reconciliation failed'));
-        }, config.reconcileEveryMs);
-        reconcileTimer.unref();
-      }
-      // Days of cover against lead time (docs/orders.md): a reorder alert, wherever alerts are shown.
-      if (config.reorder.checkEveryMs > 0 && !reorderTimer) {
-        // One check at a time: a check still running when the next is due (a slow database) is not
-        // joined by a second, which would find the same alert not yet open and open it twice.
-        let checking = false;
-        reorderTimer = setInterval(() => {
-          if (checking) return;
-          checking = true;
-          checkReorder(store, config, clock(), announcer)
-            .then((opened) => log.info({ part: 'reorder', opened }, 'reorder check done'))
-            .catch((err: unknown) => log.error({ err }, 'reorder check failed'))
-            .finally(() => (checking = false));
-        }, config.reorder.checkEveryMs);
-        reorderTimer.unref();
-      }
-      return new Promise((resolve, reject) => {
-        const s = app.listen(port, host, (err?: Error) => {
-          if (err) return reject(err);
-          const addr = s.address() as AddressInfo;
-          const shownHost = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
-          resolve({ url: `http://${shownHost}:${addr.port}`, server: s });
-        });
-        s.keepAliveTimeout = 5000;
-        server = s;
-      });
+      startSchedules(state, { config, store, channels, announcer, log, clock, runReconcile });
+      return listenOn(app, port, host, (s) => (state.server = s));
     },
     async stop(graceMs = 10_000) {
-      shuttingDown = true;
-      if (reconcileTimer) clearInterval(reconcileTimer);
-      reconcileTimer = null;
-      if (reorderTimer) clearInterval(reorderTimer);
-      reorderTimer = null;
-      if (server) {
-        const s = server;
-        const closed = new Promise<void>((resolve) => s.close(() => resolve()));
-        s.closeIdleConnections();
-        const timer = setTimeout(() => s.closeAllConnections(), graceMs);
-        await closed;
-        clearTimeout(timer);
-      }
+      state.shuttingDown = true;
+      stopSchedules(state);
+      if (state.server) await closeServer(state.server, graceMs);
       await airtableWebhooks?.stop();
       await poller.stop();
       await processor.stop();
@@ -284,4 +170,177 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
       await store.close();
     },
   };
+}
+
+interface HubParts {
+  inboxWriter: InboxWriter;
+  store: Store;
+  metrics: Metrics;
+  processor: InboxProcessor;
+  channels: ChannelRegistry;
+  dispatcher: Dispatcher;
+  poller: Poller;
+  announcer: Announcer;
+  airtableWebhooks: AirtableWebhooks | null;
+  clock: () => Date;
+  runReconcile: RunReconcile;
+  isShuttingDown: () => boolean;
+}
+
+/** The HTTP API over the hub's parts (server/api/app.ts). */
+function createHubApp(opts: HubOptions, p: HubParts): ReturnType<typeof createApp> {
+  const { config, log } = opts;
+  return createApp({
+    inboxWriter: p.inboxWriter,
+    store: p.store,
+    config,
+    log: log.child({ part: 'api' }),
+    metrics: p.metrics,
+    processor: p.processor,
+    verifier: new RelayVerifier(config.relaySecrets),
+    credentials: new Credentials(p.store, config.credentialKey, p.clock),
+    channels: p.channels,
+    sandbox: opts.sandbox,
+    clock: p.clock,
+    validateResponses: opts.validateResponses ?? false,
+    isShuttingDown: p.isShuttingDown,
+    channelSuspendedUntil: (id) => p.dispatcher.suspendedUntil(`channel:${id}`),
+    channelHealth: (id) => p.dispatcher.health(`channel:${id}`),
+    feeds: (id) => p.poller.views(id),
+    reconcile: (o) => p.runReconcile(o),
+    airtableWebhooks: p.airtableWebhooks,
+    announcer: p.announcer,
+  });
+}
+
+/** The sheet write-back's sink (docs/sheets.md), when the config file has a `sheets` section. */
+function createSheetsSink(opts: HubOptions, store: Store, writeBack: SheetWriteBack | null, clock: () => Date, raiseAlert: (a: AlertInput) => Promise<unknown>): SheetsSink | null {
+  const { config, log } = opts;
+  if (!config.sheets || !writeBack) return null;
+  return new SheetsSink(config.sheets, store, opts.sheets?.api ?? createSheetsApi(config.sheets), {
+    clock,
+    log: log.child({ part: 'sheets' }),
+    channelNames: writeBack.channelNames(),
+    defaultLocation: config.defaultLocation,
+    raiseAlert,
+    ...(opts.sheets?.quota ? { quota: opts.sheets.quota } : {}),
+    ...(opts.sheets?.maxBatch ? { maxBatch: opts.sheets.maxBatch } : {}),
+  });
+}
+
+/** The Airtable write-back, its sink and its webhook (docs/airtable.md), as far as the config sets them up. */
+function createAirtable(opts: HubOptions, store: Store, processor: InboxProcessor, clock: () => Date): { airtableBack: AirtableWriteBack | null; airtable: AirtableSink | null; airtableWebhooks: AirtableWebhooks | null } {
+  const { config, log } = opts;
+  const airtableBack = config.airtable ? new AirtableWriteBack(config.airtable) : null;
+  const airtableApi = config.airtable ? (opts.airtable?.api ?? createAirtableApi(config.airtable)) : null;
+  const airtable =
+    config.airtable && airtableApi
+      ? new AirtableSink(config.airtable, store, airtableApi, {
+          clock,
+          log: log.child({ part: 'airtable' }),
+          channelNames: new Map(config.channels.map((c) => [c.id, c.name])),
+          defaultLocation: config.defaultLocation,
+          ...(opts.airtable?.quota ? { quota: opts.airtable.quota } : {}),
+        })
+      : null;
+  if (airtableBack) processor.observeBookings(airtableBack);
+  const airtableWebhooks =
+    config.airtable?.webhook && airtableApi && airtable
+      ? new AirtableWebhooks(config.airtable, airtableApi, store, { clock, log: log.child({ part: 'airtable-webhook' }), pace: airtable.pace, wake: () => processor.notify(), ...(opts.airtable?.refreshEveryMs ? { refreshEveryMs: opts.airtable.refreshEveryMs } : {}) })
+      : null;
+  return { airtableBack, airtable, airtableWebhooks };
+}
+
+function createPoller(config: HubConfig, store: Store, channels: ChannelRegistry, processor: InboxProcessor, raiseAlert: (a: AlertInput) => Promise<void>, log: Logger, metrics: Metrics, clock: () => Date): Poller {
+  return new Poller({
+    store,
+    channels,
+    log: log.child({ part: 'poller' }),
+    metrics,
+    clock,
+    defaults: { everyMs: config.polling?.everyMs, stallAfterMs: config.polling?.stallAfterMs },
+    wake: () => processor.notify(),
+    raiseAlert,
+    timeoutMs: config.dispatch.timeoutMs,
+  });
+}
+
+type RunReconcile = (opts?: { channelId?: string | undefined; dryRun?: boolean | undefined }) => Promise<ReconcileReport>;
+
+/** One reconciliation at a time: a second request while one runs gets the same report. */
+function reconcileRunner(deps: ReconcileDeps): RunReconcile {
+  let reconciling: Promise<ReconcileReport> | null = null;
+  return (opts = {}) => {
+    if (reconciling && !opts.dryRun && opts.channelId === undefined) return reconciling;
+    const run = reconcile(deps, opts);
+    if (!opts.dryRun && opts.channelId === undefined) {
+      reconciling = run;
+      void run.finally(() => (reconciling = null)).catch(() => undefined);
+    }
+    return run;
+  };
+}
+
+/** The scheduled reconciliation (docs/reconcile.md) and reorder check (docs/orders.md), each started once. */
+function startSchedules(
+  state: { reconcileTimer: NodeJS.Timeout | null; reorderTimer: NodeJS.Timeout | null },
+  d: { config: HubConfig; store: Store; channels: ChannelRegistry; announcer: Announcer; log: Logger; clock: () => Date; runReconcile: RunReconcile },
+): void {
+  const { config, log } = d;
+  if (config.reconcileEveryMs > 0 && d.channels.all().length > 0 && !state.reconcileTimer) {
+    state.reconcileTimer = setInterval(() => {
+      d.runReconcile()
+        .then((r) => {
+          const found = r.channels.reduce((n, c) => n + c.differences.length, 0);
+          log.info({ part: 'reconcile', checked: r.channels.reduce((n, c) => n + c.checked, 0), differences: found, errors: r.channels.filter((c) => c.error).map((c) => c.error) }, 'reconciliation done');
+        })
+        .catch((err: unknown) => log.error({ err }, 'reconciliation failed'));
+    }, config.reconcileEveryMs);
+    state.reconcileTimer.unref();
+  }
+  // Days of cover against lead time (docs/orders.md): a reorder alert, wherever alerts are shown.
+  if (config.reorder.checkEveryMs > 0 && !state.reorderTimer) {
+    // One check at a time: a check still running when the next is due (a slow database) is not
+    // joined by a second, which would find the same alert not yet open and open it twice.
+    let checking = false;
+    state.reorderTimer = setInterval(() => {
+      if (checking) return;
+      checking = true;
+      checkReorder(d.store, config, d.clock(), d.announcer)
+        .then((opened) => log.info({ part: 'reorder', opened }, 'reorder check done'))
+        .catch((err: unknown) => log.error({ err }, 'reorder check failed'))
+        .finally(() => (checking = false));
+    }, config.reorder.checkEveryMs);
+    state.reorderTimer.unref();
+  }
+}
+
+function stopSchedules(state: { reconcileTimer: NodeJS.Timeout | null; reorderTimer: NodeJS.Timeout | null }): void {
+  if (state.reconcileTimer) clearInterval(state.reconcileTimer);
+  state.reconcileTimer = null;
+  if (state.reorderTimer) clearInterval(state.reorderTimer);
+  state.reorderTimer = null;
+}
+
+/** Listens with the API; `onServer` gets the server at once, so a stop during start can close it. */
+function listenOn(app: ReturnType<typeof createApp>, port: number, host: string, onServer: (s: http.Server) => void): Promise<{ url: string; server: http.Server }> {
+  return new Promise((resolve, reject) => {
+    const s = app.listen(port, host, (err?: Error) => {
+      if (err) return reject(err);
+      const addr = s.address() as AddressInfo;
+      const shownHost = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+      resolve({ url: `http://${shownHost}:${addr.port}`, server: s });
+    });
+    s.keepAliveTimeout = 5000;
+    onServer(s);
+  });
+}
+
+/** Stops taking requests and lets in-flight ones finish, for at most `graceMs`. */
+async function closeServer(s: http.Server, graceMs: number): Promise<void> {
+  const closed = new Promise<void>((resolve) => s.close(() => resolve()));
+  s.closeIdleConnections();
+  const timer = setTimeout(() => s.closeAllConnections(), graceMs);
+  await closed;
+  clearTimeout(timer);
 }

@@ -43,13 +43,15 @@ export interface SandboxChannel {
   lastOrders: Map<string, string>;
 }
 
-/** What seeding needs of the hub (server/hub.ts's Hub has it); named here so the sandbox does not import the hub. */
-export interface SeedTarget {
+/**
+ * What seeding needs of the hub (server/hub.ts's `Hub` has it): its store, the admin token the API
+ * expects, discovery and the resync. Named here so the sandbox does not import the hub that runs it.
+ */
+export interface SandboxHub {
   store: Store;
-  /** The admin token the API expects: the sandbox seeds through the API with it. */
   readonly adminToken: string;
   channels: Pick<ChannelRegistry, 'discover'>;
-  resyncChannels(): Promise<unknown>;
+  resyncChannels(): Promise<number>;
 }
 
 export interface Sandbox {
@@ -57,7 +59,7 @@ export interface Sandbox {
   /** What the hub says at start and on /health: which emulators run, and that nothing reaches a real shop. */
   warning: string;
   /** Seeds the emulators and (once) the hub's catalog, maps SKUs, and pushes every level. */
-  seed(hub: SeedTarget, hubUrl: string): Promise<void>;
+  seed(hub: SandboxHub, hubUrl: string): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -92,32 +94,7 @@ export async function startSandbox(
 ): Promise<{ sandbox: Sandbox; config: HubConfig }> {
   const hubBase = `http://127.0.0.1:${hubPort}`;
   const channels: SandboxChannel[] = [];
-  for (const p of platforms) {
-    const credentials = Object.fromEntries(p.credentials.map((name) => [name, `sandbox-${name}-${crypto.randomBytes(12).toString('hex')}`]));
-    const webhookUrl = `${hubBase}/v1/webhooks/${p.channelId}`;
-    const emulator = p.createEmulator({ credentials, webhookUrl, locations: Object.values(p.locations) });
-    const baseUrl = await emulator.start(0);
-    emulator.subscribe(webhookUrl);
-    channels.push({
-      config: {
-        id: p.channelId,
-        name: p.name,
-        platform: p.platform,
-        locations: Object.fromEntries(Object.entries(p.locations).filter((e): e is [string, string] => typeof e[1] === 'string')),
-        buffer: 0,
-        cap: null,
-        hideAtZero: p.hideAtZero,
-        relistOnRestock: p.hideAtZero,
-        reconcile: 'adopt',
-        baseUrl,
-        settings: p.settings({ webhookUrl, baseUrl }),
-        credentials,
-      },
-      emulator,
-      lastOrders: new Map(),
-    });
-    log.info({ channel: p.channelId, platform: p.platform, emulator: baseUrl }, `sandbox: ${p.name} emulator on ${baseUrl}`);
-  }
+  for (const p of platforms) channels.push(await startChannel(p, hubBase, log));
 
   const sandbox: Sandbox = {
     channels,
@@ -136,30 +113,7 @@ export async function startSandbox(
       }
       // The hub's own catalog is seeded once; after a restart the ledger (in the data folder) is kept.
       const fresh = (await hub.store.items.list({ limit: 1 })).length === 0;
-      if (fresh) {
-        const token = hub.adminToken;
-        const call = async (method: string, path: string, body: unknown) => {
-          let res: Response;
-          try {
-            res = await fetch(hubUrl + path, { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
-          } catch (err) {
-            // Node's fetch, like a browser, refuses a few ports (the Fetch standard's "bad ports", such as 1720 or 6000).
-            if ((err as { cause?: { message?: string } }).cause?.message === 'bad port') {
-              throw new Error(`The sandbox cannot use port ${new URL(hubUrl).port}: web browsers and the sandbox's own channels refuse to connect to it. Start the hub on another port (PORT=8080, for example).`);
-            }
-            throw err;
-          }
-          if (res.status >= 300) throw new Error(`sandbox seeding: ${method} ${path} answered ${res.status}: ${await res.text()}`);
-        };
-        for (const item of DEMO_CATALOG) {
-          await call('PUT', `/v1/items/${item.sku}`, { title: item.title, ...(item.lowStockThreshold === null ? {} : { lowStockThreshold: item.lowStockThreshold }) });
-        }
-        for (const item of DEMO_CATALOG) {
-          for (const [location, counted] of Object.entries(item.stock)) {
-            await call('POST', `/v1/items/${item.sku}/counts`, { location, counted, note: 'sandbox opening stock' });
-          }
-        }
-      }
+      if (fresh) await seedHubCatalog(hubUrl, hub.adminToken);
       for (const ch of channels) await hub.channels.discover(ch.config.id, hub.store, now);
       await hub.resyncChannels();
     },
@@ -171,6 +125,60 @@ export async function startSandbox(
     sandbox,
     config: { ...config, port: hubPort, locations: DEMO_LOCATIONS, defaultLocation: 'gallery', channels: channels.map((c) => c.config) },
   };
+}
+
+/** One platform's emulator, started on a free port and subscribed to the hub, and its channel's config. */
+async function startChannel(p: SandboxPlatform, hubBase: string, log: Logger): Promise<SandboxChannel> {
+  const credentials = Object.fromEntries(p.credentials.map((name) => [name, `sandbox-${name}-${crypto.randomBytes(12).toString('hex')}`]));
+  const webhookUrl = `${hubBase}/v1/webhooks/${p.channelId}`;
+  const emulator = p.createEmulator({ credentials, webhookUrl, locations: Object.values(p.locations) });
+  const baseUrl = await emulator.start(0);
+  emulator.subscribe(webhookUrl);
+  const channel: SandboxChannel = {
+    config: {
+      id: p.channelId,
+      name: p.name,
+      platform: p.platform,
+      locations: Object.fromEntries(Object.entries(p.locations).filter((e): e is [string, string] => typeof e[1] === 'string')),
+      buffer: 0,
+      cap: null,
+      hideAtZero: p.hideAtZero,
+      relistOnRestock: p.hideAtZero,
+      reconcile: 'adopt',
+      baseUrl,
+      settings: p.settings({ webhookUrl, baseUrl }),
+      credentials,
+    },
+    emulator,
+    lastOrders: new Map(),
+  };
+  log.info({ channel: p.channelId, platform: p.platform, emulator: baseUrl }, `sandbox: ${p.name} emulator on ${baseUrl}`);
+  return channel;
+}
+
+/** The demo catalog and its opening stock, entered through the hub's API as a shop owner would. */
+async function seedHubCatalog(hubUrl: string, token: string): Promise<void> {
+  const call = async (method: string, path: string, body: unknown) => {
+    let res: Response;
+    try {
+      res = await fetch(hubUrl + path, { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    } catch (err) {
+      // Node's fetch, like a browser, refuses a few ports (the Fetch standard's "bad ports", such as 1720 or 6000).
+      if ((err as { cause?: { message?: string } }).cause?.message === 'bad port') {
+        throw new Error(`The sandbox cannot use port ${new URL(hubUrl).port}: web browsers and the sandbox's own channels refuse to connect to it. Start the hub on another port (PORT=8080, for example).`);
+      }
+      throw err;
+    }
+    if (res.status >= 300) throw new Error(`sandbox seeding: ${method} ${path} answered ${res.status}: ${await res.text()}`);
+  };
+  for (const item of DEMO_CATALOG) {
+    await call('PUT', `/v1/items/${item.sku}`, { title: item.title, ...(item.lowStockThreshold === null ? {} : { lowStockThreshold: item.lowStockThreshold }) });
+  }
+  for (const item of DEMO_CATALOG) {
+    for (const [location, counted] of Object.entries(item.stock)) {
+      await call('POST', `/v1/items/${item.sku}/counts`, { location, counted, note: 'sandbox opening stock' });
+    }
+  }
 }
 
 export type { SandboxPlatform };

@@ -73,17 +73,8 @@ async function reconcileChannel(deps: ReconcileDeps, ch: ConnectedChannel, runId
   const listings = await store.listings.list(cfg.id);
   const listed = new Set(listings.map((l) => l.sku));
   report.notListed = (await activeSkus(store)).filter((s) => !listed.has(s));
-  const now = () => deps.clock().toISOString();
-  const raise = deps.raiseAlert ?? (async (a: AlertInput) => void (await store.transaction((tx) => new Announcer([]).raise(tx, a, now()))));
   const size = Math.max(1, ch.connector.capabilities.maxBatch);
-  const locations = Object.entries(cfg.locations);
-  const wanted = listings.flatMap((l) =>
-    locations.map(([ours, theirs]) => ({
-      sku: l.sku,
-      location: ours,
-      item: { sku: l.sku, ref: { productId: l.productId, variantId: l.variantId, ...(l.inventoryItemId ? { inventoryItemId: l.inventoryItemId } : {}) }, locationId: theirs },
-    })),
-  );
+  const wanted = wantedReadings(listings, cfg);
   for (let i = 0; i < wanted.length; i += size) {
     const slice = wanted.slice(i, i + size);
     let readings;
@@ -102,57 +93,90 @@ async function reconcileChannel(deps: ReconcileDeps, ch: ConnectedChannel, runId
       const level = levels.find((l) => l.sku === w.sku && l.locationId === w.location) ?? { onHand: 0, reserved: 0 };
       const published = publishedLevel(level, { buffer: cfg.buffer, cap: cfg.cap });
       const shows = readings.find((r) => r.sku === w.sku && r.locationId === w.item.locationId)?.available ?? null;
-      const known = await store.channelLevels.get(cfg.id, w.sku, w.location);
-      if (shows === published) {
-        if (!dryRun) await store.alerts.resolve(w.sku, w.location, [`drift:${cfg.id}`], now());
-        continue;
-      }
-      const last = await store.outbox.latestFor(pushKey(cfg.id, w.sku, w.location));
-      let explanation: Explanation;
-      if (shows === null) explanation = 'unreadable';
-      else if (last && (last.status === 'pending' || last.status === 'working')) explanation = 'push_pending';
-      else if (known?.pendingSince) explanation = 'awaiting_explanation';
-      else if (last?.status === 'dead') explanation = 'failed_push';
-      // Showing what we last pushed is a missed push only if the channel did not change on its own since.
-      else if (known && (shows === known.expected || (shows === known.pushed && !changedOnChannelSince(await store.ledger.listMovements(w.sku, { limit: 50 }), cfg.id, w.location, known.pushedAt)))) explanation = 'missed_push';
-      else explanation = 'external_change';
-
-      let action: Action = 'none';
-      if (explanation === 'failed_push' || explanation === 'missed_push') action = 'push';
-      else if (explanation === 'external_change') action = cfg.reconcile === 'correct' ? 'push' : cfg.reconcile === 'adopt' ? 'adopt' : 'flag';
-      report.differences.push({ sku: w.sku, location: w.location, channelShows: shows, published, expected: known?.expected ?? null, explanation, action });
-      if (dryRun) continue;
-
-      if (action === 'push') {
-        // What we read is what the channel shows now: the push compares against it, not our old belief.
-        if (shows !== null) await store.channelLevels.update(cfg.id, w.sku, w.location, { expected: shows, observed: shows, observedAt: now() });
-        await store.outbox.enqueue({ sink: `channel:${cfg.id}`, topic: 'level.push', coalesceKey: pushKey(cfg.id, w.sku, w.location), payload: { sku: w.sku, location: w.location, level: published } }, now());
-      } else if (action === 'adopt' && shows !== null) {
-        // Treated as a level the channel reported: the attribution window, a confirming read, then booked once.
-        await store.inbox.insert(
-          {
-            dedupeKey: `engine:reconcile:${runId}:${cfg.id}:${w.sku}:${w.location}`,
-            source: 'engine',
-            kind: 'reconcile_observed',
-            headers: {},
-            body: JSON.stringify({ channelId: cfg.id, sku: w.sku, location: w.location, level: shows }),
-          },
-          now(),
-        );
-      }
-      if (explanation !== 'push_pending' && explanation !== 'awaiting_explanation') {
-        await raise({
-          kind: `drift:${cfg.id}`,
-          severity: 'warning',
-          sku: w.sku,
-          locationId: w.location,
-          channelId: cfg.id,
-          message: `${cfg.name} shows ${shows ?? 'no level'} for ${w.sku} at ${w.location} where ${published} is published (${EXPLAIN[explanation]}); ${ACT[action]}.`,
-        });
-      }
+      await checkListing(deps, cfg, w, { shows, published }, runId, dryRun, report);
     }
   }
   return report;
+}
+
+type Listing = Awaited<ReturnType<Store['listings']['list']>>[number];
+type Wanted = ReturnType<typeof wantedReadings>[number];
+type ChannelConfig = ConnectedChannel['config'];
+
+/** Every listing at every location the channel maps: what to read back, by our names and the platform's. */
+function wantedReadings(listings: Listing[], cfg: ChannelConfig) {
+  const locations = Object.entries(cfg.locations);
+  return listings.flatMap((l) =>
+    locations.map(([ours, theirs]) => ({
+      sku: l.sku,
+      location: ours,
+      item: { sku: l.sku, ref: { productId: l.productId, variantId: l.variantId, ...(l.inventoryItemId ? { inventoryItemId: l.inventoryItemId } : {}) }, locationId: theirs },
+    })),
+  );
+}
+
+/** One listing read back: a match resolves its drift alert; a difference is explained, reported and acted on. */
+async function checkListing(deps: ReconcileDeps, cfg: ChannelConfig, w: Wanted, seen: { shows: number | null; published: number }, runId: string, dryRun: boolean, report: ChannelReport): Promise<void> {
+  const { store } = deps;
+  const { shows, published } = seen;
+  const now = () => deps.clock().toISOString();
+  const known = await store.channelLevels.get(cfg.id, w.sku, w.location);
+  if (shows === published) {
+    if (!dryRun) await store.alerts.resolve(w.sku, w.location, [`drift:${cfg.id}`], now());
+    return;
+  }
+  const explanation = await explain(store, cfg, w, shows, known);
+  let action: Action = 'none';
+  if (explanation === 'failed_push' || explanation === 'missed_push') action = 'push';
+  else if (explanation === 'external_change') action = cfg.reconcile === 'correct' ? 'push' : cfg.reconcile === 'adopt' ? 'adopt' : 'flag';
+  report.differences.push({ sku: w.sku, location: w.location, channelShows: shows, published, expected: known?.expected ?? null, explanation, action });
+  if (dryRun) return;
+
+  if (action === 'push') {
+    // What we read is what the channel shows now: the push compares against it, not our old belief.
+    if (shows !== null) await store.channelLevels.update(cfg.id, w.sku, w.location, { expected: shows, observed: shows, observedAt: now() });
+    await store.outbox.enqueue({ sink: `channel:${cfg.id}`, topic: 'level.push', coalesceKey: pushKey(cfg.id, w.sku, w.location), payload: { sku: w.sku, location: w.location, level: published } }, now());
+  } else if (action === 'adopt' && shows !== null) {
+    // Treated as a level the channel reported: the attribution window, a confirming read, then booked once.
+    await store.inbox.insert(
+      {
+        dedupeKey: `engine:reconcile:${runId}:${cfg.id}:${w.sku}:${w.location}`,
+        source: 'engine',
+        kind: 'reconcile_observed',
+        headers: {},
+        body: JSON.stringify({ channelId: cfg.id, sku: w.sku, location: w.location, level: shows }),
+      },
+      now(),
+    );
+  }
+  if (explanation !== 'push_pending' && explanation !== 'awaiting_explanation') {
+    await raiseAlert(deps, {
+      kind: `drift:${cfg.id}`,
+      severity: 'warning',
+      sku: w.sku,
+      locationId: w.location,
+      channelId: cfg.id,
+      message: `${cfg.name} shows ${shows ?? 'no level'} for ${w.sku} at ${w.location} where ${published} is published (${EXPLAIN[explanation]}); ${ACT[action]}.`,
+    });
+  }
+}
+
+/** Through the hub's one way to announce (server/announce.ts); without it, the alert is only opened. */
+async function raiseAlert(deps: ReconcileDeps, a: AlertInput): Promise<void> {
+  if (deps.raiseAlert) return deps.raiseAlert(a);
+  await deps.store.transaction((tx) => new Announcer([]).raise(tx, a, deps.clock().toISOString()));
+}
+
+/** Why the channel shows something other than the published level (docs/reconcile.md). */
+async function explain(store: Store, cfg: ChannelConfig, w: Wanted, shows: number | null, known: Awaited<ReturnType<Store['channelLevels']['get']>>): Promise<Explanation> {
+  const last = await store.outbox.latestFor(pushKey(cfg.id, w.sku, w.location));
+  if (shows === null) return 'unreadable';
+  if (last && (last.status === 'pending' || last.status === 'working')) return 'push_pending';
+  if (known?.pendingSince) return 'awaiting_explanation';
+  if (last?.status === 'dead') return 'failed_push';
+  // Showing what we last pushed is a missed push only if the channel did not change on its own since.
+  if (known && (shows === known.expected || (shows === known.pushed && !changedOnChannelSince(await store.ledger.listMovements(w.sku, { limit: 50 }), cfg.id, w.location, known.pushedAt)))) return 'missed_push';
+  return 'external_change';
 }
 
 const EXPLAIN: Record<Explanation, string> = {

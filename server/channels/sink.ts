@@ -8,7 +8,7 @@ import crypto from 'node:crypto';
 import { DeliveryError, type EntryResult, type Sink } from '../outbox/dispatcher';
 import type { Limiter } from '../outbox/rate-limit';
 import type { OutboxEntry, Store } from '../store/types';
-import { ConnectorError, type PushTarget } from '../connectors/types';
+import { ConnectorError, type PushOutcome, type PushTarget } from '../connectors/types';
 import type { ConnectedChannel } from './registry';
 import { observe, stateOf } from '../core/attribution';
 
@@ -40,6 +40,16 @@ export function deliveryErrorOf(name: string, err: ConnectorError, wholeRequest 
  */
 type Unanswered = { pushing: number | null; pushingBookedDelta: number | null };
 
+/** A row of the batch that goes into the request: `k` is its place in the batch. */
+interface PendingPush {
+  k: number;
+  push: LevelPush;
+  target: PushTarget;
+  hidden: boolean;
+  bookedDelta: number;
+  unanswered: Unanswered;
+}
+
 /** Eight hex characters that change whenever the channel's last answer or report about a row changes. */
 function answeredMark(known: { observedAt: string | null; pushedAt: string | null } | null): string {
   return crypto.createHash('sha256').update(`${known?.observedAt ?? ''}|${known?.pushedAt ?? ''}`).digest('hex').slice(0, 8);
@@ -70,78 +80,93 @@ export class ChannelSink implements Sink {
   }
 
   async deliverBatch(entries: OutboxEntry[], signal: AbortSignal): Promise<EntryResult[]> {
-    const { config, connector } = this.connected;
     const results: EntryResult[] = entries.map(() => null);
-    const pending: { k: number; push: LevelPush; target: PushTarget; hidden: boolean; bookedDelta: number; unanswered: Unanswered }[] = [];
+    const pending: PendingPush[] = [];
     for (const [k, entry] of entries.entries()) {
-      const push = entry.payload as LevelPush;
-      const platformLocation = config.locations[push.location];
-      const listing = await this.store.listings.forSku(config.id, push.sku);
-      // Nothing to push: the channel does not list this SKU (discovery reports it) or this location.
-      if (!listing || platformLocation === undefined) continue;
-      const known = await this.store.channelLevels.get(config.id, push.sku, push.location);
-      if (known?.pendingSince) {
-        // The channel reported a level nobody has explained yet: pushing now would overwrite it
-        // before we know whether it was a sale or an edit there (docs/attribution.md).
-        // Looked at again shortly: the order that explains it usually comes within a second.
-        const left = Math.min(250, Math.max(50, this.attributionWindowMs - (this.clock().getTime() - Date.parse(known.pendingSince))));
-        results[k] = new DeliveryError(`${config.name} reported a level for ${push.sku} that is not explained yet; this update waits for it.`, left, false, { benign: true });
-        continue;
-      }
-      // The channel itself confirmed it shows this level already: nothing to send. It is recorded
-      // as pushed all the same, as a push the platform answers "already there" is: our number is
-      // what the channel shows now, and the number it showed after an earlier push of ours is no
-      // longer one it can come back to without changing on its own (docs/attribution.md, "Our
-      // number still showing").
-      if (known && known.expected === push.level && known.observed === push.level) {
-        if (known.pushed !== push.level) await this.store.channelLevels.update(config.id, push.sku, push.location, { pushed: push.level, pushedAt: this.clock().toISOString(), pushedWrote: false });
-        // The level stays, but a supplier's delay may still change whether the listing shows.
-        if (this.visibilityChange(push, listing.hidden)) {
-          const ref = { productId: listing.productId, variantId: listing.variantId, ...(listing.inventoryItemId ? { inventoryItemId: listing.inventoryItemId } : {}) };
-          try {
-            await this.hideOrRelist(push, ref, listing.hidden, signal);
-          } catch (err) {
-            results[k] = err as Error;
-          }
-        }
-        continue;
-      }
-      // After a push left without any answer (a crash, a timeout) the hub does not know whether the
-      // channel shows that push or the level before it, so the level is unknown: the connector reads it
-      // first or sets it absolutely. A delta computed from the old level would be applied twice if the
-      // first one landed (simulation seed 21879: Square's adjustment sent again under a new key).
-      const expected = known && known.pushing !== null ? null : (known?.expected ?? latest(known));
-      pending.push({
-        k,
-        push,
-        hidden: listing.hidden,
-        bookedDelta: known?.bookedDelta ?? 0,
-        unanswered: { pushing: known?.pushing ?? null, pushingBookedDelta: known?.pushingBookedDelta ?? null },
-        target: {
-          sku: push.sku,
-          ref: { productId: listing.productId, variantId: listing.variantId, ...(listing.inventoryItemId ? { inventoryItemId: listing.inventoryItemId } : {}) },
-          locationId: platformLocation,
-          level: push.level,
-          expected,
-          // The same while nothing was answered (a retry after a lost answer is the same request);
-          // new once the channel answered anything about this row (a stale refusal, an applied push),
-          // since a platform returns the first answer again for a key it has seen: a push refused as
-          // stale and sent again under its old key would be refused forever (simulation seed 23058).
-          idempotencyKey: `stockrelay-${config.id}-${entry.id}-${expected ?? 'x'}-${answeredMark(known)}`,
-        },
-      });
+      const p = await this.prepare(k, entry, signal, results);
+      if (p) pending.push(p);
     }
     if (pending.length === 0) return results;
+    const outcomes = await this.send(pending, signal);
+    await this.settle(pending, outcomes, signal, results);
+    return results;
+  }
 
+  /**
+   * One row before the request: what to send, or null when nothing is (not listed, waiting for an
+   * explanation, or already shown); `results[k]` says why a row waits or failed.
+   */
+  private async prepare(k: number, entry: OutboxEntry, signal: AbortSignal, results: EntryResult[]): Promise<PendingPush | null> {
+    const { config } = this.connected;
+    const push = entry.payload as LevelPush;
+    const platformLocation = config.locations[push.location];
+    const listing = await this.store.listings.forSku(config.id, push.sku);
+    // Nothing to push: the channel does not list this SKU (discovery reports it) or this location.
+    if (!listing || platformLocation === undefined) return null;
+    const known = await this.store.channelLevels.get(config.id, push.sku, push.location);
+    if (known?.pendingSince) {
+      // The channel reported a level nobody has explained yet: pushing now would overwrite it
+      // before we know whether it was a sale or an edit there (docs/attribution.md).
+      // Looked at again shortly: the order that explains it usually comes within a second.
+      const left = Math.min(250, Math.max(50, this.attributionWindowMs - (this.clock().getTime() - Date.parse(known.pendingSince))));
+      results[k] = new DeliveryError(`${config.name} reported a level for ${push.sku} that is not explained yet; this update waits for it.`, left, false, { benign: true });
+      return null;
+    }
+    // The channel itself confirmed it shows this level already: nothing to send. It is recorded
+    // as pushed all the same, as a push the platform answers "already there" is: our number is
+    // what the channel shows now, and the number it showed after an earlier push of ours is no
+    // longer one it can come back to without changing on its own (docs/attribution.md, "Our
+    // number still showing").
+    if (known && known.expected === push.level && known.observed === push.level) {
+      if (known.pushed !== push.level) await this.store.channelLevels.update(config.id, push.sku, push.location, { pushed: push.level, pushedAt: this.clock().toISOString(), pushedWrote: false });
+      // The level stays, but a supplier's delay may still change whether the listing shows.
+      if (this.visibilityChange(push, listing.hidden)) {
+        const ref = { productId: listing.productId, variantId: listing.variantId, ...(listing.inventoryItemId ? { inventoryItemId: listing.inventoryItemId } : {}) };
+        try {
+          await this.hideOrRelist(push, ref, listing.hidden, signal);
+        } catch (err) {
+          results[k] = err as Error;
+        }
+      }
+      return null;
+    }
+    // After a push left without any answer (a crash, a timeout) the hub does not know whether the
+    // channel shows that push or the level before it, so the level is unknown: the connector reads it
+    // first or sets it absolutely. A delta computed from the old level would be applied twice if the
+    // first one landed (simulation seed 21879: Square's adjustment sent again under a new key).
+    const expected = known && known.pushing !== null ? null : (known?.expected ?? latest(known));
+    return {
+      k,
+      push,
+      hidden: listing.hidden,
+      bookedDelta: known?.bookedDelta ?? 0,
+      unanswered: { pushing: known?.pushing ?? null, pushingBookedDelta: known?.pushingBookedDelta ?? null },
+      target: {
+        sku: push.sku,
+        ref: { productId: listing.productId, variantId: listing.variantId, ...(listing.inventoryItemId ? { inventoryItemId: listing.inventoryItemId } : {}) },
+        locationId: platformLocation,
+        level: push.level,
+        expected,
+        // The same while nothing was answered (a retry after a lost answer is the same request);
+        // new once the channel answered anything about this row (a stale refusal, an applied push),
+        // since a platform returns the first answer again for a key it has seen: a push refused as
+        // stale and sent again under its old key would be refused forever (simulation seed 23058).
+        idempotencyKey: `stockrelay-${config.id}-${entry.id}-${expected ?? 'x'}-${answeredMark(known)}`,
+      },
+    };
+  }
+
+  /** The request for the whole batch, written down first as possibly landing; a failure of it fails every row. */
+  private async send(pending: PendingPush[], signal: AbortSignal): Promise<PushOutcome[]> {
+    const { config, connector } = this.connected;
     // Written before the request: if its answer is lost, the level the channel then reports tells
     // whether it landed (docs/attribution.md, "A push whose answer was lost").
     // One transaction for the whole batch: one commit, not one per row.
     await this.store.transaction(async (tx) => {
       for (const p of pending) await tx.channelLevels.update(config.id, p.push.sku, p.push.location, { pushing: p.push.level, pushingBookedDelta: p.bookedDelta });
     });
-    let outcomes;
     try {
-      outcomes = await connector.push(
+      return await connector.push(
         pending.map((p) => p.target),
         signal,
       );
@@ -158,6 +183,11 @@ export class ChannelSink implements Sink {
       if (err instanceof ConnectorError) throw deliveryErrorOf(config.name, err, true);
       throw err;
     }
+  }
+
+  /** Each row by the platform's answer for it: recorded as pushed, put back as stale, or refused. */
+  private async settle(pending: PendingPush[], outcomes: PushOutcome[], signal: AbortSignal, results: EntryResult[]): Promise<void> {
+    const { config } = this.connected;
     const now = this.clock().toISOString();
     for (const p of pending) {
       const outcome = outcomes.find((o) => o.sku === p.target.sku && o.locationId === p.target.locationId);
@@ -196,7 +226,6 @@ export class ChannelSink implements Sink {
         results[p.k] = err as Error;
       }
     }
-    return results;
   }
 
   /**

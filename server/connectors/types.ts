@@ -204,7 +204,7 @@ export interface ConnectorContext {
 
 /**
  * A channel's OAuth 2.0 access token, always valid when handed out: refreshed ahead of expiry, one
- * refresh shared by every caller (server/connectors/kit/oauth.ts).
+ * refresh shared by every caller (server/connectors/kit/oauth/).
  */
 export interface TokenSource {
   /** A valid access token; refreshes first when it is about to expire. */

@@ -8,7 +8,7 @@ import { ownValue } from './keys';
 export interface ChannelMapping {
   id: string;
   name: string;
-  /** A platform with a connector (`PLATFORMS` in server/config.ts). */
+  /** A platform with a connector (`PLATFORMS` in server/config/). */
   platform: string;
   /** Our location id → the channel's own id for it. */
   locations: Record<string, string>;

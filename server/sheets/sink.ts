@@ -36,6 +36,21 @@ interface Layout {
   readAt: number;
 }
 
+/** One batch being written: its rows, the tabs' layout, and the paced write every request goes through. */
+interface Batch {
+  entries: OutboxEntry[];
+  layout: Layout;
+  write: <T>(fn: () => Promise<T>) => Promise<T>;
+  opts: { signal: AbortSignal; retry: boolean };
+}
+
+/** A log tab's header row; a tab that is gone or has no header cannot be written to. */
+function headersOf(layout: Layout, tab: string): unknown[] {
+  const h = layout.headers.get(tab);
+  if (!layout.sheetIds.has(tab) || !h || h.length === 0) throw missingTab(tab);
+  return h;
+}
+
 export interface SheetsSinkOptions {
   clock?: () => Date;
   sleep?: (ms: number) => Promise<void>;
@@ -142,128 +157,154 @@ export class SheetsSink implements Sink {
         if (e.flags.rateLimited || this.wholeSheet.has(e)) stopped = e;
       }
     };
-    const { tabs, spreadsheetId } = this.cfg;
-    const opts = { signal, retry: false };
-
-    await step(['sheet.conflict'], async (ks) => {
-      const conflicts = (await Promise.all(ks.map((k) => this.store.conflicts.get((entries[k]!.payload as { conflictId: number }).conflictId)))).filter((c) => c !== null);
-      if (conflicts.length === 0) return;
-      const sheetId = this.tab(layout, tabs.conflicts);
-      const headers = layout.headers.get(tabs.conflicts) ?? [];
-      // Newest first, right under the header row; each row tagged with its conflict's id.
-      conflicts.sort((a, b) => b.id - a.id);
-      const rows = conflicts.map((c) => ({ values: logRow(headers, conflictValues(c)).map(cellData) }));
-      await write(() =>
-        this.api.spreadsheets.batchUpdate(
-          {
-            spreadsheetId,
-            requestBody: {
-              requests: [
-                { insertDimension: { range: { sheetId, dimension: 'ROWS', startIndex: 1, endIndex: 1 + rows.length }, inheritFromBefore: false } },
-                { updateCells: { start: { sheetId, rowIndex: 1, columnIndex: 0 }, rows, fields: 'userEnteredValue' } },
-                ...conflicts.map((c, i) => ({
-                  createDeveloperMetadata: {
-                    developerMetadata: { metadataKey: CONFLICT_METADATA_KEY, metadataValue: String(c.id), visibility: 'DOCUMENT', location: { dimensionRange: { sheetId, dimension: 'ROWS', startIndex: 1 + i, endIndex: 2 + i } } },
-                  },
-                })),
-              ],
-            },
-          },
-          opts,
-        ),
-      );
-    });
-
-    await step(['sheet.row', 'sheet.conflict_status', 'sheet.po'], async (ks) => {
-      const data: ByMetadata[] = [];
-      const rowKs = ks.filter((k) => entries[k]!.topic === 'sheet.row');
-      const statusKs = ks.filter((k) => entries[k]!.topic === 'sheet.conflict_status');
-      const poKs = ks.filter((k) => entries[k]!.topic === 'sheet.po');
-      if (poKs.length > 0) {
-        const headers = layout.headers.get(tabs.purchaseOrders);
-        if (!layout.sheetIds.has(tabs.purchaseOrders) || !headers || headers.length === 0) throw missingTab(tabs.purchaseOrders);
-        for (const k of poKs) {
-          const po = (entries[k]!.payload as { purchaseOrder: PurchaseOrderView }).purchaseOrder;
-          for (const line of po.lines) {
-            const row = trimNulls(logRow(headers, purchaseOrderStatusValues(po, line)));
-            if (row.length > 0) data.push({ dataFilter: { developerMetadataLookup: { metadataKey: PO_LINE_METADATA_KEY, metadataValue: `${po.number}#${line.line}`, locationType: 'ROW' } }, majorDimension: 'ROWS', values: [row] });
-          }
-        }
-      }
-      const now = this.clock().toISOString();
-      if (rowKs.length > 0) {
-        const headers = layout.headers.get(tabs.catalog);
-        if (!layout.sheetIds.has(tabs.catalog) || !headers || headers.length === 0) throw missingTab(tabs.catalog);
-        const skus = [...new Set(rowKs.map((k) => (entries[k]!.payload as { sku: string }).sku))];
-        const [levels, open] = await Promise.all([this.store.ledger.levelsFor(skus), this.store.conflicts.list({ limit: 1000, status: 'open' })]);
-        for (const sku of skus) {
-          const item = await this.store.items.get(sku);
-          if (!item) continue;
-          const row = trimNulls(catalogRow(headers, { item, levels: levels.filter((l) => l.sku === sku), conflicts: open.filter((c) => c.sku === sku), defaultLocation: this.opts.defaultLocation, now }));
-          if (row.length === 0) continue;
-          data.push({ dataFilter: { developerMetadataLookup: { metadataKey: SKU_METADATA_KEY, metadataValue: sku, locationType: 'ROW' } }, majorDimension: 'ROWS', values: [row] });
-        }
-      }
-      if (statusKs.length > 0) {
-        const headers = layout.headers.get(tabs.conflicts) ?? [];
-        for (const k of statusKs) {
-          const c = await this.store.conflicts.get((entries[k]!.payload as { conflictId: number }).conflictId);
-          if (!c) continue;
-          const row = trimNulls(logRow(headers, { Status: conflictStatus(c) }));
-          if (row.length > 0) data.push({ dataFilter: { developerMetadataLookup: { metadataKey: CONFLICT_METADATA_KEY, metadataValue: String(c.id), locationType: 'ROW' } }, majorDimension: 'ROWS', values: [row] });
-        }
-      }
-      if (data.length === 0) return;
-      const missing = await this.writeByMetadata(data, write, opts);
-      // A row the add-on has not tagged yet ("Sync now" tags every row) is written on its next change;
-      // a Catalog row is reported with an alert, and the alert resolved once its row is written.
-      const catalogMissing = missing.filter((l) => l.metadataKey === SKU_METADATA_KEY).map((l) => l.metadataValue);
-      const written = data.map((d) => d.dataFilter.developerMetadataLookup).filter((l) => l.metadataKey === SKU_METADATA_KEY && !catalogMissing.includes(l.metadataValue)).map((l) => l.metadataValue);
-      if (missing.length > 0) this.log?.info({ sink: this.id, untagged: missing.slice(0, 20).map((l) => l.metadataValue), count: missing.length }, 'no sheet row carries these ids yet; written on their next change');
-      await this.reportMissingRows(catalogMissing, written);
-    });
-
-    const append = async (tab: string, rows: Cell[][]) => {
-      if (rows.length === 0) return;
-      await write(() =>
-        this.api.spreadsheets.values.append(
-          { spreadsheetId, range: `${quoteTab(tab)}!A1`, valueInputOption: 'RAW', insertDataOption: 'INSERT_ROWS', requestBody: { majorDimension: 'ROWS', values: rows } },
-          opts,
-        ),
-      );
-    };
-    const headersOf = (tab: string) => {
-      const h = layout.headers.get(tab);
-      if (!layout.sheetIds.has(tab) || !h || h.length === 0) throw missingTab(tab);
-      return h;
-    };
-    const channel = (id: string | null) => (id ? (this.names.get(id) ?? id) : null);
-    await step(['sheet.movement'], async (ks) => {
-      const h = headersOf(tabs.movements);
-      await append(tabs.movements, ks.map((k) => { const m = (entries[k]!.payload as { movement: Movement }).movement; return logRow(h, movementValues(m, channel(m.channelId))); }));
-    });
-    await step(['sheet.order'], async (ks) => {
-      const h = headersOf(tabs.orders);
-      const rows: Cell[][] = [];
-      for (const k of ks) {
-        const p = entries[k]!.payload as { movement?: Movement; orderEventId?: number; orderId?: number };
-        if (p.movement) rows.push(logRow(h, orderValues(p.movement, channel(p.movement.channelId))));
-        else if (p.orderEventId !== undefined && p.orderId !== undefined) {
-          for (const values of await orderStepRows(this.store, p.orderId, p.orderEventId, channel)) rows.push(logRow(h, values));
-        }
-      }
-      await append(tabs.orders, rows);
-    });
-    await step(['sheet.alert'], async (ks) => {
-      const h = headersOf(tabs.alerts);
-      await append(tabs.alerts, ks.map((k) => { const a = (entries[k]!.payload as { alert: AlertRecord }).alert; return logRow(h, alertValues(a, channel(a.channelId))); }));
-    });
+    const b: Batch = { entries, layout, write, opts: { signal, retry: false } };
+    await step(['sheet.conflict'], (ks) => this.insertConflicts(b, ks));
+    await step(['sheet.row', 'sheet.conflict_status', 'sheet.po'], (ks) => this.updateTaggedRows(b, ks));
+    await step(['sheet.movement'], (ks) => this.appendMovements(b, ks));
+    await step(['sheet.order'], (ks) => this.appendOrders(b, ks));
+    await step(['sheet.alert'], (ks) => this.appendAlerts(b, ks));
 
     // A topic this sink does not know: refused for good, so it shows as a dead letter.
     entries.forEach((e, k) => {
       if (!(SHEET_TOPICS as readonly string[]).includes(e.topic)) results[k] = new DeliveryError(`The sheet write-back does not know "${e.topic}".`, null, true);
     });
     return results;
+  }
+
+  /** New conflicts: inserted at the top of the Conflicts tab, newest first, each row tagged with its id. */
+  private async insertConflicts({ entries, layout, write, opts }: Batch, ks: number[]): Promise<void> {
+    const { tabs, spreadsheetId } = this.cfg;
+    const conflicts = (await Promise.all(ks.map((k) => this.store.conflicts.get((entries[k]!.payload as { conflictId: number }).conflictId)))).filter((c) => c !== null);
+    if (conflicts.length === 0) return;
+    const sheetId = this.tab(layout, tabs.conflicts);
+    const headers = layout.headers.get(tabs.conflicts) ?? [];
+    // Newest first, right under the header row; each row tagged with its conflict's id.
+    conflicts.sort((a, b) => b.id - a.id);
+    const rows = conflicts.map((c) => ({ values: logRow(headers, conflictValues(c)).map(cellData) }));
+    await write(() =>
+      this.api.spreadsheets.batchUpdate(
+        {
+          spreadsheetId,
+          requestBody: {
+            requests: [
+              { insertDimension: { range: { sheetId, dimension: 'ROWS', startIndex: 1, endIndex: 1 + rows.length }, inheritFromBefore: false } },
+              { updateCells: { start: { sheetId, rowIndex: 1, columnIndex: 0 }, rows, fields: 'userEnteredValue' } },
+              ...conflicts.map((c, i) => ({
+                createDeveloperMetadata: {
+                  developerMetadata: { metadataKey: CONFLICT_METADATA_KEY, metadataValue: String(c.id), visibility: 'DOCUMENT', location: { dimensionRange: { sheetId, dimension: 'ROWS', startIndex: 1 + i, endIndex: 2 + i } } },
+                },
+              })),
+            ],
+          },
+        },
+        opts,
+      ),
+    );
+  }
+
+  /** Catalog rows, purchase-order lines and conflict statuses: one write, each row found by its tag. */
+  private async updateTaggedRows(b: Batch, ks: number[]): Promise<void> {
+    const { entries } = b;
+    const rowKs = ks.filter((k) => entries[k]!.topic === 'sheet.row');
+    const statusKs = ks.filter((k) => entries[k]!.topic === 'sheet.conflict_status');
+    const poKs = ks.filter((k) => entries[k]!.topic === 'sheet.po');
+    const data: ByMetadata[] = [];
+    if (poKs.length > 0) data.push(...this.purchaseOrderRows(b, poKs));
+    const now = this.clock().toISOString();
+    if (rowKs.length > 0) data.push(...(await this.catalogRows(b, rowKs, now)));
+    if (statusKs.length > 0) data.push(...(await this.conflictStatusRows(b, statusKs)));
+    if (data.length === 0) return;
+    const missing = await this.writeByMetadata(data, b.write, b.opts);
+    // A row the add-on has not tagged yet ("Sync now" tags every row) is written on its next change;
+    // a Catalog row is reported with an alert, and the alert resolved once its row is written.
+    const catalogMissing = missing.filter((l) => l.metadataKey === SKU_METADATA_KEY).map((l) => l.metadataValue);
+    const written = data.map((d) => d.dataFilter.developerMetadataLookup).filter((l) => l.metadataKey === SKU_METADATA_KEY && !catalogMissing.includes(l.metadataValue)).map((l) => l.metadataValue);
+    if (missing.length > 0) this.log?.info({ sink: this.id, untagged: missing.slice(0, 20).map((l) => l.metadataValue), count: missing.length }, 'no sheet row carries these ids yet; written on their next change');
+    await this.reportMissingRows(catalogMissing, written);
+  }
+
+  private purchaseOrderRows({ entries, layout }: Batch, poKs: number[]): ByMetadata[] {
+    const { tabs } = this.cfg;
+    const data: ByMetadata[] = [];
+    const headers = headersOf(layout, tabs.purchaseOrders);
+    for (const k of poKs) {
+      const po = (entries[k]!.payload as { purchaseOrder: PurchaseOrderView }).purchaseOrder;
+      for (const line of po.lines) {
+        const row = trimNulls(logRow(headers, purchaseOrderStatusValues(po, line)));
+        if (row.length > 0) data.push({ dataFilter: { developerMetadataLookup: { metadataKey: PO_LINE_METADATA_KEY, metadataValue: `${po.number}#${line.line}`, locationType: 'ROW' } }, majorDimension: 'ROWS', values: [row] });
+      }
+    }
+    return data;
+  }
+
+  private async catalogRows({ entries, layout }: Batch, rowKs: number[], now: string): Promise<ByMetadata[]> {
+    const { tabs } = this.cfg;
+    const data: ByMetadata[] = [];
+    const headers = headersOf(layout, tabs.catalog);
+    const skus = [...new Set(rowKs.map((k) => (entries[k]!.payload as { sku: string }).sku))];
+    const [levels, open] = await Promise.all([this.store.ledger.levelsFor(skus), this.store.conflicts.list({ limit: 1000, status: 'open' })]);
+    for (const sku of skus) {
+      const item = await this.store.items.get(sku);
+      if (!item) continue;
+      const row = trimNulls(catalogRow(headers, { item, levels: levels.filter((l) => l.sku === sku), conflicts: open.filter((c) => c.sku === sku), defaultLocation: this.opts.defaultLocation, now }));
+      if (row.length === 0) continue;
+      data.push({ dataFilter: { developerMetadataLookup: { metadataKey: SKU_METADATA_KEY, metadataValue: sku, locationType: 'ROW' } }, majorDimension: 'ROWS', values: [row] });
+    }
+    return data;
+  }
+
+  private async conflictStatusRows({ entries, layout }: Batch, statusKs: number[]): Promise<ByMetadata[]> {
+    const { tabs } = this.cfg;
+    const data: ByMetadata[] = [];
+    const headers = layout.headers.get(tabs.conflicts) ?? [];
+    for (const k of statusKs) {
+      const c = await this.store.conflicts.get((entries[k]!.payload as { conflictId: number }).conflictId);
+      if (!c) continue;
+      const row = trimNulls(logRow(headers, { Status: conflictStatus(c) }));
+      if (row.length > 0) data.push({ dataFilter: { developerMetadataLookup: { metadataKey: CONFLICT_METADATA_KEY, metadataValue: String(c.id), locationType: 'ROW' } }, majorDimension: 'ROWS', values: [row] });
+    }
+    return data;
+  }
+
+  private async appendMovements(b: Batch, ks: number[]): Promise<void> {
+    const tab = this.cfg.tabs.movements;
+    const h = headersOf(b.layout, tab);
+    await this.append(b, tab, ks.map((k) => { const m = (b.entries[k]!.payload as { movement: Movement }).movement; return logRow(h, movementValues(m, this.channelName(m.channelId))); }));
+  }
+
+  private async appendOrders(b: Batch, ks: number[]): Promise<void> {
+    const tab = this.cfg.tabs.orders;
+    const h = headersOf(b.layout, tab);
+    const channel = (id: string | null) => this.channelName(id);
+    const rows: Cell[][] = [];
+    for (const k of ks) {
+      const p = b.entries[k]!.payload as { movement?: Movement; orderEventId?: number; orderId?: number };
+      if (p.movement) rows.push(logRow(h, orderValues(p.movement, channel(p.movement.channelId))));
+      else if (p.orderEventId !== undefined && p.orderId !== undefined) {
+        for (const values of await orderStepRows(this.store, p.orderId, p.orderEventId, channel)) rows.push(logRow(h, values));
+      }
+    }
+    await this.append(b, tab, rows);
+  }
+
+  private async appendAlerts(b: Batch, ks: number[]): Promise<void> {
+    const tab = this.cfg.tabs.alerts;
+    const h = headersOf(b.layout, tab);
+    await this.append(b, tab, ks.map((k) => { const a = (b.entries[k]!.payload as { alert: AlertRecord }).alert; return logRow(h, alertValues(a, this.channelName(a.channelId))); }));
+  }
+
+  private async append({ write, opts }: Batch, tab: string, rows: Cell[][]): Promise<void> {
+    if (rows.length === 0) return;
+    await write(() =>
+      this.api.spreadsheets.values.append(
+        { spreadsheetId: this.cfg.spreadsheetId, range: `${quoteTab(tab)}!A1`, valueInputOption: 'RAW', insertDataOption: 'INSERT_ROWS', requestBody: { majorDimension: 'ROWS', values: rows } },
+        opts,
+      ),
+    );
+  }
+
+  private channelName(id: string | null): string | null {
+    return id ? (this.names.get(id) ?? id) : null;
   }
 
   /**

@@ -83,6 +83,9 @@ interface Code {
 
 type Json = Record<string, unknown>;
 
+/** Answers a token request with an error (RFC 6749 §5.2) and records it. */
+type TokenFailure = (status: number, error: string, description: string, headers?: Record<string, string>) => void;
+
 export type BearerCheck = { ok: true; clientId: string; scope: string; family: string | null } | { ok: false; status: 401; error: 'invalid_token' | 'invalid_request'; description: string };
 
 export class OAuthEmulator {
@@ -302,39 +305,10 @@ export class OAuthEmulator {
 
     const now = this.clock().getTime();
     switch (p.grant_type) {
-      case 'authorization_code': {
-        const code = p.code ? this.codes.get(p.code) : undefined;
-        if (!code || code.clientId !== client.clientId) return fail(400, 'invalid_grant', 'unknown authorization code');
-        if (code.used) {
-          if (code.family) this.revokeFamily(code.family);
-          return fail(400, 'invalid_grant', 'the authorization code was already used; the tokens it gave are revoked');
-        }
-        code.used = true;
-        if (code.expiresAt <= now) return fail(400, 'invalid_grant', 'the authorization code expired');
-        if (code.redirectUri !== null && p.redirect_uri !== code.redirectUri) return fail(400, 'invalid_grant', 'redirect_uri does not match the authorization request');
-        if (code.challenge !== null) {
-          const verifier = p.code_verifier ?? '';
-          if (!/^[A-Za-z0-9\-._~]{43,128}$/.test(verifier)) return fail(400, 'invalid_grant', 'code_verifier is missing or malformed');
-          if (crypto.createHash('sha256').update(verifier, 'ascii').digest('base64url') !== code.challenge) return fail(400, 'invalid_grant', 'code_verifier does not match the code_challenge');
-        }
-        const family: Family = { id: this.random('fam_'), clientId: client.clientId, scope: code.scope, current: null, revoked: false };
-        this.families.set(family.id, family);
-        code.family = family.id;
-        return this.issue(res, family, true);
-      }
-      case 'refresh_token': {
-        const presented = p.refresh_token ?? '';
-        const family = this.families.get(this.refreshTokens.get(presented) ?? '');
-        if (!family || family.clientId !== client.clientId) return fail(400, 'invalid_grant', 'unknown refresh token');
-        if (family.revoked) return fail(400, 'invalid_grant', 'the refresh token was revoked');
-        if (family.current !== presented) {
-          // RFC 9700 §4.14.2: a rotated-out token used again; the server cannot tell who is legitimate.
-          this.reuses.push(presented);
-          this.revokeFamily(family.id);
-          return fail(400, 'invalid_grant', 'the refresh token was already used; every token of this authorisation is revoked');
-        }
-        return this.issue(res, family, this.rotate);
-      }
+      case 'authorization_code':
+        return this.codeGrant(res, p, client, now, fail);
+      case 'refresh_token':
+        return this.refreshGrant(res, p, client, fail);
       case 'client_credentials': {
         if (client.clientSecret === undefined) return fail(400, 'unauthorized_client', 'a public client cannot use client_credentials');
         const token = this.random('at_');
@@ -347,6 +321,43 @@ export class OAuthEmulator {
       default:
         return fail(400, 'unsupported_grant_type', `grant_type ${p.grant_type} is not supported`);
     }
+  }
+
+  /** RFC 6749 §4.1.3: a code for tokens, once; PKCE checked when the code was asked for with a challenge. */
+  private codeGrant(res: http.ServerResponse, p: Record<string, string>, client: OAuthClientRegistration, now: number, fail: TokenFailure): void {
+    const code = p.code ? this.codes.get(p.code) : undefined;
+    if (!code || code.clientId !== client.clientId) return fail(400, 'invalid_grant', 'unknown authorization code');
+    if (code.used) {
+      if (code.family) this.revokeFamily(code.family);
+      return fail(400, 'invalid_grant', 'the authorization code was already used; the tokens it gave are revoked');
+    }
+    code.used = true;
+    if (code.expiresAt <= now) return fail(400, 'invalid_grant', 'the authorization code expired');
+    if (code.redirectUri !== null && p.redirect_uri !== code.redirectUri) return fail(400, 'invalid_grant', 'redirect_uri does not match the authorization request');
+    if (code.challenge !== null) {
+      const verifier = p.code_verifier ?? '';
+      if (!/^[A-Za-z0-9\-._~]{43,128}$/.test(verifier)) return fail(400, 'invalid_grant', 'code_verifier is missing or malformed');
+      if (crypto.createHash('sha256').update(verifier, 'ascii').digest('base64url') !== code.challenge) return fail(400, 'invalid_grant', 'code_verifier does not match the code_challenge');
+    }
+    const family: Family = { id: this.random('fam_'), clientId: client.clientId, scope: code.scope, current: null, revoked: false };
+    this.families.set(family.id, family);
+    code.family = family.id;
+    return this.issue(res, family, true);
+  }
+
+  /** RFC 6749 §6: a refresh token for new tokens; a rotated-out one revokes the whole family. */
+  private refreshGrant(res: http.ServerResponse, p: Record<string, string>, client: OAuthClientRegistration, fail: TokenFailure): void {
+    const presented = p.refresh_token ?? '';
+    const family = this.families.get(this.refreshTokens.get(presented) ?? '');
+    if (!family || family.clientId !== client.clientId) return fail(400, 'invalid_grant', 'unknown refresh token');
+    if (family.revoked) return fail(400, 'invalid_grant', 'the refresh token was revoked');
+    if (family.current !== presented) {
+      // RFC 9700 §4.14.2: a rotated-out token used again; the server cannot tell who is legitimate.
+      this.reuses.push(presented);
+      this.revokeFamily(family.id);
+      return fail(400, 'invalid_grant', 'the refresh token was already used; every token of this authorisation is revoked');
+    }
+    return this.issue(res, family, this.rotate);
   }
 
   /** Answers a new access token for `family`, with a new refresh token when `newRefresh`. */

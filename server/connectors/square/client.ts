@@ -6,7 +6,7 @@
  * Every failure becomes a ConnectorError that says whether a retry may help and never contains the
  * access token.
  */
-import { SquareClient, SquareError, SquareTimeoutError, serialization } from 'square';
+import { SquareClient, SquareError, serialization } from 'square';
 import {
   ConnectorError,
   type ConnectorContext,
@@ -17,8 +17,9 @@ import {
   type PushTarget,
   type TokenSource,
 } from '../types';
-import { chunks, parseRetryAfter, requestKey } from '../../util';
+import { chunks, requestKey } from '../../util';
 import { PageGuard } from '../paging';
+import { squareFailure, squareHttpFailure, type FailureContext, type SquareErrorBody } from './errors';
 
 export const DEFAULT_BASE_URL = 'https://connect.squareup.com';
 /** The Square-Version of `../shared/specs/square/openapi.json`, which the emulator checks requests against. */
@@ -32,7 +33,6 @@ const READ_CHUNK = 100;
 /** An idempotency key is remembered with its occurred_at this long (Square refuses occurred_at older than 24 h). */
 const MEMO_MS = 20 * 60 * 60 * 1000;
 
-type SquareErrorBody = { category?: string; code?: string; detail?: string; field?: string };
 
 interface Planned {
   index: number;
@@ -182,62 +182,17 @@ export class SquareConnectorClient {
     }
   }
 
-  /** Square's error list of a failed call, if it answered with one. */
-  static errorsOf(err: unknown): SquareErrorBody[] {
-    if (!(err instanceof SquareError) || typeof err.body !== 'object' || err.body === null) return [];
-    const list = (err.body as { errors?: unknown }).errors;
-    return Array.isArray(list) ? (list.filter((e) => typeof e === 'object' && e !== null) as SquareErrorBody[]) : [];
-  }
-
+  /** Any failure of a call as a ConnectorError (server/connectors/square/errors.ts). */
   failure(err: unknown, what: string): ConnectorError {
-    if (err instanceof ConnectorError) return err;
-    // The SDK aborts a request that outlives timeoutInSeconds with the reason "timeout"; Node's fetch
-    // rejects with that reason, which the SDK reports as an unknown error caused by it (or, from
-    // other fetch implementations, as SquareTimeoutError / an AbortError). The passthrough fetch
-    // throws the reason itself.
-    const timedOut = (e: unknown) => e === 'timeout' || (e instanceof Error && (e.name === 'AbortError' || e.name === 'TimeoutError'));
-    if (err instanceof SquareTimeoutError || timedOut(err) || (err instanceof SquareError && err.statusCode === undefined && timedOut(err.cause))) {
-      return new ConnectorError(`Square did not answer within ${this.timeoutSeconds} s while trying to ${what}; it will be retried.`, true);
-    }
-    if (!(err instanceof SquareError) || err.statusCode === undefined) {
-      // Node's fetch fails with TypeError("fetch failed") whose cause carries the system code (ECONNREFUSED, …).
-      let why = 'network error';
-      for (let e: unknown = err, depth = 0; e && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
-        const code = (e as { code?: unknown }).code;
-        if (typeof code === 'string') {
-          why = code;
-          break;
-        }
-        if (e instanceof Error && !(e instanceof SquareError) && e.message) why = e.message;
-      }
-      return new ConnectorError(this.scrub(`Square could not be reached while trying to ${what} (${why}); it will be retried.`), true);
-    }
-    return this.httpFailure(err.statusCode, SquareConnectorClient.errorsOf(err), err.rawResponse?.headers.get('retry-after') ?? null, what);
+    return squareFailure(err, what, this.failureContext());
   }
 
-  /** A Square error answer as a ConnectorError: 429 and 5xx retryable, the rest not. */
   private httpFailure(status: number, errors: SquareErrorBody[], retryAfterHeader: string | null, what: string): ConnectorError {
-    const said = errors.length > 0 ? ` (${errors.map((e) => `${e.code ?? 'ERROR'}${e.detail ? `: ${e.detail}` : ''}${e.field ? ` [${e.field}]` : ''}`).join('; ')})` : '';
-    const retryAfter = parseRetryAfter(retryAfterHeader);
-    let e: ConnectorError;
-    if (status === 429) {
-      e = new ConnectorError(`Square is rate limiting this application (HTTP 429 RATE_LIMITED) while trying to ${what}${retryAfter !== null ? `; retry in ${Math.ceil(retryAfter / 1000)} s` : ''}.`, true, retryAfter, 429);
-    } else if (status === 401) {
-      e = this.tokens
-        ? new ConnectorError(`Square refused the OAuth access token (HTTP 401)${said} while trying to ${what}, also right after renewing it: the app may have been disconnected in Square. Run "npm run stockrelay -- authorize --channel ${this.channelId}" to connect it again.`, false, null, 401)
-        : new ConnectorError(`Square refused the access token (HTTP 401)${said} while trying to ${what}: check the accessToken credential of this channel (and that it is for this environment, production or sandbox).`, false, null, 401);
-    } else if (status === 403) {
-      e = new ConnectorError(`Square refused the request (HTTP 403)${said} while trying to ${what}: the token lacks a permission (INVENTORY_READ, INVENTORY_WRITE, ITEMS_READ, ORDERS_READ) or the location is not this seller's.`, false, null, 403);
-    } else if (status === 404) {
-      // Square answers an unknown object inside a request with 400 and the field; a 404 of the request
-      // itself is the wrong address (baseUrl, production vs sandbox) or an endpoint that is gone.
-      e = new ConnectorError(`Square answered 404 (not found)${said} while trying to ${what}: check the channel's baseUrl (https://connect.squareup.com, or https://connect.squareupsandbox.com for a sandbox token) and the squareVersion setting.`, false, null, 404);
-    } else if (status >= 500 || status === 408) {
-      e = new ConnectorError(`Square had a server error (HTTP ${status})${said} while trying to ${what}; it will be retried.`, true, retryAfter, status);
-    } else {
-      e = new ConnectorError(`Square rejected the request (HTTP ${status})${said} while trying to ${what}.`, false, null, status);
-    }
-    return new ConnectorError(this.scrub(e.message), e.retryable, e.retryAfterMs, e.status, { channelFault: e.channelFault });
+    return squareHttpFailure(status, errors, retryAfterHeader, what, this.failureContext());
+  }
+
+  private failureContext(): FailureContext {
+    return { timeoutSeconds: this.timeoutSeconds, channelId: this.channelId, oauth: this.tokens !== null, scrub: (m) => this.scrub(m) };
   }
 
   /**
