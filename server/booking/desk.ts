@@ -1,5 +1,5 @@
 /**
- * What the order desks (purchase orders, supplier orders: server/orders/) are handed to book with:
+ * What the order desks (purchase orders, supplier orders: server/purchase-orders/) are handed to book with:
  * the event's transaction, a way to book a command, to announce a purchase order and to mark an item
  * for the follow-up. The desks decide; booking goes through the same path as every other event.
  */

@@ -1,5 +1,5 @@
 /**
- * Configuration (server/config.ts): a config file in JSON or YAML is checked key by key and a
+ * Configuration (server/config/): a config file in JSON or YAML is checked key by key and a
  * mistake is named by its key path; secrets come from the environment, or are generated once into
  * `<dataDir>/secrets.json` (owner-only) and reused, and never appear in notices or errors; bad
  * environment values are refused with what was expected. Log redaction is in test/hub/log.test.ts.

@@ -60,7 +60,7 @@ export const reports: Resource = {
       path: '/v1/reorder/check',
       doc: { summary: 'Check days of cover against lead times now and raise reorder alerts.', operationId: 'checkReorder', security: admin, responses: { '200': ok('ReorderCheck', 'How many alerts were opened.'), ...adminErrors } },
       handle: async (ctx, _req, res) => {
-        // The hub's one path for alerts (server/alerts.ts): a reorder alert reaches the sheet, Airtable and the subscribers.
+        // The hub's one path for alerts (server/announce.ts): a reorder alert reaches the sheet, Airtable and the subscribers.
         const opened = await checkReorder(ctx.store, orderConfig(ctx), ctx.clock(), ctx.announcer);
         res.json({ opened, message: `${opened} new reorder alert${opened === 1 ? '' : 's'}.` });
       },

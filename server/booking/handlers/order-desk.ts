@@ -1,6 +1,6 @@
 /**
  * Purchase orders from customers and orders to suppliers, from the API or the sheet (docs/orders.md):
- * the desks (server/orders/) decide, and what they book goes through the same path as every event.
+ * the desks (server/purchase-orders/) decide, and what they book goes through the same path as every event.
  */
 import { rejected, statusOf, type CommandResult, type Outcome } from '../../core/booking';
 import type { Source } from '../../core/ledger';

@@ -12,7 +12,7 @@ export interface PlatformTokenRow {
   leaseUntil: string | null;
 }
 
-/** The OAuth kit's TokenStore (server/connectors/kit/oauth.ts) is this area. */
+/** The OAuth kit's TokenStore (server/connectors/kit/oauth/) is this area. */
 export interface PlatformTokensOps {
   /** A channel's stored OAuth tokens, or null when it has none. */
   get(channelId: string): Promise<PlatformTokenRow | null>;
