@@ -8,7 +8,7 @@ import { publishedLevel } from '../core/ledger';
 import { Announcer, type AlertInput } from '../announce';
 import type { Store } from '../store/types';
 import { activeSkus, type ChannelRegistry, type ConnectedChannel } from './registry';
-import { changedOnChannelSince } from '../core/attribution';
+import { changedOnChannelSince, strayLevels } from '../core/attribution';
 
 export type Explanation = 'push_pending' | 'awaiting_explanation' | 'failed_push' | 'missed_push' | 'external_change' | 'unreadable';
 export type Action = 'none' | 'push' | 'adopt' | 'flag';
@@ -125,7 +125,7 @@ async function checkListing(deps: ReconcileDeps, cfg: ChannelConfig, w: Wanted, 
     if (!dryRun) await store.alerts.resolve(w.sku, w.location, [`drift:${cfg.id}`], now());
     return;
   }
-  const explanation = await explain(store, cfg, w, shows, known);
+  const explanation = await explain(store, cfg, w, shows, known, now());
   let action: Action = 'none';
   if (explanation === 'failed_push' || explanation === 'missed_push') action = 'push';
   else if (explanation === 'external_change') action = cfg.reconcile === 'correct' ? 'push' : cfg.reconcile === 'adopt' ? 'adopt' : 'flag';
@@ -168,7 +168,7 @@ async function raiseAlert(deps: ReconcileDeps, a: AlertInput): Promise<void> {
 }
 
 /** Why the channel shows something other than the published level (docs/reconcile.md). */
-async function explain(store: Store, cfg: ChannelConfig, w: Wanted, shows: number | null, known: Awaited<ReturnType<Store['channelLevels']['get']>>): Promise<Explanation> {
+async function explain(store: Store, cfg: ChannelConfig, w: Wanted, shows: number | null, known: Awaited<ReturnType<Store['channelLevels']['get']>>, now: string): Promise<Explanation> {
   const last = await store.outbox.latestFor(pushKey(cfg.id, w.sku, w.location));
   if (shows === null) return 'unreadable';
   if (last && (last.status === 'pending' || last.status === 'working')) return 'push_pending';
@@ -176,6 +176,8 @@ async function explain(store: Store, cfg: ChannelConfig, w: Wanted, shows: numbe
   if (last?.status === 'dead') return 'failed_push';
   // Showing what we last pushed is a missed push only if the channel did not change on its own since.
   if (known && (shows === known.expected || (shows === known.pushed && !changedOnChannelSince(await store.ledger.listMovements(w.sku, { limit: 50 }), cfg.id, w.location, known.pushedAt)))) return 'missed_push';
+  // An earlier update of ours, never answered, that the platform applied after a later one.
+  if (known && strayLevels(known, now).includes(shows)) return 'missed_push';
   return 'external_change';
 }
 

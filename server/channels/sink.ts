@@ -103,6 +103,17 @@ export class ChannelSink implements Sink {
     const listing = await this.store.listings.forSku(config.id, push.sku);
     // Nothing to push: the channel does not list this SKU (discovery reports it) or this location.
     if (!listing || platformLocation === undefined) return null;
+    // A newer level for this item was queued while this row waited to be sent (a slow channel, a
+    // large backlog): this one is out of date. Sent anyway it would set the channel to a number the
+    // hub has moved past, and a compare-and-set would even accept it (docs/attribution.md, "A level
+    // overtaken in the queue"). The newer row carries it; this one is set aside as superseded.
+    if (entry.coalesceKey !== null) {
+      const latest = await this.store.outbox.latestFor(entry.coalesceKey);
+      if (latest && latest.id > entry.id) {
+        results[k] = new DeliveryError(`A newer level for ${push.sku} is queued for ${config.name}; this older one is not sent.`, 0, false, { benign: true });
+        return null;
+      }
+    }
     const known = await this.store.channelLevels.get(config.id, push.sku, push.location);
     if (known?.pendingSince) {
       // The channel reported a level nobody has explained yet: pushing now would overwrite it
@@ -161,9 +172,16 @@ export class ChannelSink implements Sink {
     const { config, connector } = this.connected;
     // Written before the request: if its answer is lost, the level the channel then reports tells
     // whether it landed (docs/attribution.md, "A push whose answer was lost").
+    // An earlier attempt still without an answer may yet be applied by the platform, after this one:
+    // it is kept as a stray write, so the number it would leave is known for ours (docs/attribution.md,
+    // "A write that lands after a later one").
     // One transaction for the whole batch: one commit, not one per row.
+    const at = this.clock().toISOString();
     await this.store.transaction(async (tx) => {
-      for (const p of pending) await tx.channelLevels.update(config.id, p.push.sku, p.push.location, { pushing: p.push.level, pushingBookedDelta: p.bookedDelta });
+      for (const p of pending) {
+        const earlier = p.unanswered.pushing === null ? {} : { stray: p.unanswered.pushing, strayBookedDelta: p.unanswered.pushingBookedDelta, strayAt: at };
+        await tx.channelLevels.update(config.id, p.push.sku, p.push.location, { pushing: p.push.level, pushingBookedDelta: p.bookedDelta, ...earlier });
+      }
     });
     try {
       return await connector.push(

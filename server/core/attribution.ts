@@ -154,6 +154,26 @@ export function landedLevel(r: { pushing: number | null; pushingBookedDelta: num
   return r.pushing === null ? null : r.pushing + r.bookedDelta - (r.pushingBookedDelta ?? r.bookedDelta);
 }
 
+/**
+ * How long a push left without an answer, and superseded by a later one, may still land: a platform
+ * applies a request it took in within seconds or minutes of the caller giving up, not hours later.
+ * Past this, a channel showing that number again is not taken for it.
+ */
+export const STRAY_WRITE_MS = 10 * 60_000;
+
+/**
+ * The levels a push that got no answer, and was superseded by a later attempt, can leave the channel
+ * showing when the platform applies it after the later one (docs/attribution.md, "A write that lands
+ * after a later one"): the level it sent, if it landed after the channel's own sales and restocks
+ * booked since, or that level plus them, if it landed before them. Empty when there is none, or it
+ * was superseded longer than `STRAY_WRITE_MS` ago.
+ */
+export function strayLevels(r: { stray: number | null; strayBookedDelta: number | null; strayAt: string | null; bookedDelta: number }, now: string): number[] {
+  if (r.stray === null || r.strayAt === null || Date.parse(now) - Date.parse(r.strayAt) > STRAY_WRITE_MS) return [];
+  const since = r.bookedDelta - (r.strayBookedDelta ?? r.bookedDelta);
+  return since === 0 ? [r.stray] : [r.stray, r.stray + since];
+}
+
 /** The attribution fields of a stored channel level row. */
 export function stateOf(
   r: { expected: number | null; observed: number | null; observedPlatformAt: string | null; pendingSince: string | null; pendingUp: number; pendingDown: number; driftDown: number; driftUp: number; driftThrough: string | null } | null,

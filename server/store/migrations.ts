@@ -489,6 +489,19 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.alterTable('channel_levels').addColumn('pending_down', n, (c) => c.notNull().defaultTo(0)).execute();
       },
     },
+    '0019_channel_level_stray': {
+      // A push of ours the channel never answered, followed by a later one: the platform may still
+      // apply the first after the second (a request it took in before the hub gave up). Kept, with the
+      // channel's bookedDelta then and when it was superseded, so the number it would leave showing is
+      // known for our own and never booked as a change made there (docs/attribution.md, "A write
+      // that lands after a later one").
+      async up(db: AnyDb) {
+        const n = dialect === 'postgres' ? 'bigint' : 'integer';
+        await db.schema.alterTable('channel_levels').addColumn('stray', n).execute();
+        await db.schema.alterTable('channel_levels').addColumn('stray_booked_delta', n).execute();
+        await db.schema.alterTable('channel_levels').addColumn('stray_at', 'text').execute();
+      },
+    },
   };
 }
 

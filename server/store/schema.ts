@@ -115,6 +115,9 @@ export interface Database {
     booked_delta: Generated<number>;
     pushing: number | null;
     pushing_booked_delta: number | null;
+    stray: number | null;
+    stray_booked_delta: number | null;
+    stray_at: string | null;
   };
   conflicts: {
     id: Generated<number>;

@@ -6,13 +6,14 @@
  * chooses (twice, reversed, or not at all); last, through the WooCommerce connector, whose absolute
  * sets and whole-second times make "the store still shows our number" ambiguous.
  */
-import { EMPTY_STATE, bookedOnChannel, landedLevel, observe, windowEnded, type AttributionState } from '../../server/core/attribution';
+import { EMPTY_STATE, STRAY_WRITE_MS, bookedOnChannel, landedLevel, observe, strayLevels, windowEnded, type AttributionState } from '../../server/core/attribution';
 import { ShopifyEmulator } from '../../server/connectors/shopify/emulator';
 import { WooEmulator } from '../../server/connectors/woocommerce/emulator';
 import { WOO_LOCATION } from '../../server/connectors/woocommerce/translate';
 import type { Movement } from '../../server/core/ledger';
 import { startHub, type TestHub } from '../helpers/hub';
 import { TOPIC_OF, WebhookSink, type Received } from '../connectors/helpers/webhook-sink';
+import { startWooHub, wooDeliveries } from './helpers/woo-deliveries';
 
 const T = (s: number) => new Date(Date.UTC(2026, 10, 23, 10, 0, s)).toISOString();
 
@@ -22,6 +23,16 @@ describe('the rule', () => {
     // Sent 9 when the channel had sold 4 in all; it sold 2 more since (booked): it shows 7 if the push landed.
     expect(landedLevel({ pushing: 9, pushingBookedDelta: -4, bookedDelta: -6 })).toBe(7);
     expect(landedLevel({ pushing: 9, pushingBookedDelta: -4, bookedDelta: -4 })).toBe(9);
+  });
+
+  test('a push left unanswered and superseded: the level it would leave if applied late, for ten minutes after the later push went out', () => {
+    const at = '2026-11-23T10:00:00.000Z';
+    expect(strayLevels({ stray: null, strayBookedDelta: null, strayAt: null, bookedDelta: -4 }, at)).toEqual([]);
+    // Sent 9 when the channel had sold 4; it sold 1 more since: applied after that sale it shows 9, before it 8.
+    expect(strayLevels({ stray: 9, strayBookedDelta: -4, strayAt: at, bookedDelta: -5 }, at)).toEqual([9, 8]);
+    const later = (ms: number) => new Date(Date.parse(at) + ms).toISOString();
+    expect(strayLevels({ stray: 9, strayBookedDelta: -4, strayAt: at, bookedDelta: -4 }, later(STRAY_WRITE_MS))).toEqual([9]);
+    expect(strayLevels({ stray: 9, strayBookedDelta: -4, strayAt: at, bookedDelta: -4 }, later(STRAY_WRITE_MS + 1))).toEqual([]);
   });
 
   const known = (expected: number): AttributionState => ({ ...EMPTY_STATE, expected, observed: expected, observedPlatformAt: T(0) });
@@ -369,21 +380,10 @@ describe('through the hub, the WooCommerce connector and its emulator', () => {
   let t: TestHub;
   let woo: WooEmulator;
   let caught: WebhookSink;
-  let n = 0;
 
   beforeAll(async () => {
     woo = new WooEmulator({ consumerKey: KEY, consumerSecret: SECRET, webhookSecret: HOOK });
-    const base = await woo.start();
-    caught = new WebhookSink('/v1/webhooks/woo', TOPIC_OF.woocommerce);
-    woo.subscribe(await caught.start());
-    t = await startHub('sqlite', {
-      file: {
-        locations: [{ id: 'gallery', name: 'Gallery' }],
-        engine: { attributionWindowMs: WINDOW, reconcileEveryMs: 0 },
-        channels: [{ id: 'woo', name: 'WooCommerce', platform: 'woocommerce', baseUrl: base, locations: { gallery: WOO_LOCATION }, credentials: { consumerKey: 'ATTR_WOO_KEY', consumerSecret: 'ATTR_WOO_SECRET', webhookSecret: 'ATTR_WOO_HOOK' } }],
-      },
-      env: { ATTR_WOO_KEY: KEY, ATTR_WOO_SECRET: SECRET, ATTR_WOO_HOOK: HOOK },
-    });
+    ({ t, caught } = await startWooHub(woo, { key: KEY, secret: SECRET, hook: HOOK }, { engine: { attributionWindowMs: WINDOW, reconcileEveryMs: 0 } }));
   });
   afterAll(async () => {
     await t?.close();
@@ -398,41 +398,7 @@ describe('through the hub, the WooCommerce connector and its emulator', () => {
   /** Waits for the start of the next wall-clock second (WooCommerce stamps everything in whole seconds). */
   const nextSecond = () => new Promise((r) => setTimeout(r, 1000 - (Date.now() % 1000) + 5));
 
-  async function take(): Promise<Received[]> {
-    await woo.flushWebhooks();
-    return caught.received.splice(0);
-  }
-
-  async function deliver(list: Received[]): Promise<void> {
-    for (const r of list) {
-      const headers: Record<string, string> = {};
-      for (const [k, v] of Object.entries(r.headers)) if (k.startsWith('x-') || k === 'content-type') headers[k] = String(v);
-      const res = await fetch(`${t.url}/v1/webhooks/woo`, { method: 'POST', body: r.raw, headers });
-      expect(res.status).toBe(200);
-    }
-    await t.settle();
-  }
-
-  async function deliverAll(): Promise<void> {
-    for (let i = 0; i < 20; i++) {
-      const got = await take();
-      if (got.length === 0) return;
-      await deliver(got);
-    }
-    throw new Error('the store kept sending');
-  }
-
-  async function item(stock: number): Promise<string> {
-    const sku = `WATTR-${++n}`;
-    woo.seed([{ sku, title: sku, levels: { [WOO_LOCATION]: 0 } }]);
-    await t.api('PUT', `/v1/items/${sku}`, { title: sku });
-    expect((await t.api('POST', '/v1/channels/woo/discover')).status).toBe(200);
-    await t.api('POST', `/v1/items/${sku}/counts`, { location: 'gallery', counted: stock });
-    await t.settle();
-    await deliverAll();
-    expect(level(sku)).toBe(stock);
-    return sku;
-  }
+  const { take, deliver, deliverAll, item } = wooDeliveries(() => t, () => woo, () => caught, 'WATTR');
 
   test('a sale in the same second as our push, then a count typed in the store bringing it back to that push’s number: the count is booked, not pushed over (simulation seed 512)', async () => {
     // The rule "the store still shows the number we pushed, so our write crossed a sale" must not

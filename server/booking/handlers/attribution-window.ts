@@ -3,7 +3,7 @@
  * read back, and what nobody explained is booked as a change made on the channel, or cleared, or
  * our number is sent again when our update crossed a sale.
  */
-import { changedOnChannelSince, landedLevel, stateOf, windowEnded } from '../../core/attribution';
+import { changedOnChannelSince, landedLevel, stateOf, strayLevels, windowEnded } from '../../core/attribution';
 import type { ConnectedChannel } from '../../channels/registry';
 import { ATTRIBUTION_WINDOW, statusOf, type Outcome } from '../../core/booking';
 import { MAX_QUANTITY_TEXT, isBoundedQuantity } from '../../shared/quantity';
@@ -58,12 +58,18 @@ export async function bookWindowEnd(ctx: BookingContext, entry: InboxEntry): Pro
     await tx.channelLevels.update(w.channelId, w.sku, w.location, { expected: landed, observed: actual, pendingSince: null, pendingUp: 0, pendingDown: 0, pushed: record.pushing, pushedAt: now, pushedWrote: true, pushing: null, pushingBookedDelta: null });
     return { status: 'processed', results: [{ sku: w.sku, location: w.location, result: 'unchanged', message: `${ch.config.name} shows ${actual}, the number we sent it (its answer never reached us); nothing to book.` }] };
   }
+  // An earlier push of ours whose answer never came, applied by the platform after a later one: the
+  // channel shows our old number. Not a change made there: nothing is booked, our number goes again.
+  if (actual !== null && strayLevels(record, now).includes(actual)) {
+    await tx.channelLevels.update(w.channelId, w.sku, w.location, { expected: actual, observed: actual, pendingSince: null, pendingUp: 0, pendingDown: 0, stray: null, strayBookedDelta: null, strayAt: null });
+    await sendOurNumberAgain(ctx, w, now);
+    return { status: 'processed', results: [{ sku: w.sku, location: w.location, result: 'unchanged', message: `${ch.config.name} shows ${actual}, a number we sent it earlier whose answer never came, applied after a later update of ours; nothing to book, our current number is sent again.` }] };
+  }
   const before = stateOf(record);
   const { book, repush, state } = windowEnded(before, read, now, (await changedSincePush(ctx, ch, w, record)) ? null : record.pushed);
   await tx.channelLevels.update(w.channelId, w.sku, w.location, { expected: state.expected, observed: state.observed, pendingSince: state.pendingSince, pendingUp: state.pendingUp, pendingDown: state.pendingDown, driftDown: state.driftDown, driftUp: state.driftUp, driftThrough: state.driftThrough });
   if (repush) {
-    const { item, level } = await tx.ledger.itemAt(w.sku, w.location);
-    await tx.outbox.enqueueAll(pushesFor(ctx.deps.channels, await listedOn(tx, w.sku), w.sku, w.location, level ?? { onHand: 0, reserved: 0 }, item?.listingHold ?? null), now);
+    await sendOurNumberAgain(ctx, w, now);
     return {
       status: 'processed',
       results: [{ sku: w.sku, location: w.location, result: 'unchanged', message: `${ch.config.name} still shows ${state.observed}, the number we last sent it, although sales were booked since (our update crossed one of them); our current number is sent again.` }],
@@ -87,6 +93,12 @@ export async function bookWindowEnd(ctx: BookingContext, entry: InboxEntry): Pro
   });
   await followUp(ctx);
   return { status: statusOf([r]), results: [r] };
+}
+
+/** Queues the hub's current level for every channel listing the item here: our number, sent again. */
+async function sendOurNumberAgain(ctx: BookingContext, w: WindowEvent, now: string): Promise<void> {
+  const { item, level } = await ctx.tx.ledger.itemAt(w.sku, w.location);
+  await ctx.tx.outbox.enqueueAll(pushesFor(ctx.deps.channels, await listedOn(ctx.tx, w.sku), w.sku, w.location, level ?? { onHand: 0, reserved: 0 }, item?.listingHold ?? null), now);
 }
 
 /** The channel's level read back now; null (with the reason in `readNote`) when it cannot be read or is beyond the bound. */

@@ -35,6 +35,14 @@ export interface ChannelLevelRecord {
   /** A push sent whose answer has not been recorded (null: none): the level sent, and bookedDelta then. */
   pushing: number | null;
   pushingBookedDelta: number | null;
+  /**
+   * A push that got no answer and was superseded by a later attempt (null: none): the level it sent,
+   * bookedDelta then, and when the later attempt went out. The platform may still apply it after
+   * the later one; the number it would leave showing is ours, never a change made there.
+   */
+  stray: number | null;
+  strayBookedDelta: number | null;
+  strayAt: string | null;
   /** The time the drift was last booked; only orders made by then can explain it. */
   driftThrough: string | null;
 }

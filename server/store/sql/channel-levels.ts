@@ -24,6 +24,9 @@ const toChannelLevel = (r: Selectable<Database['channel_levels']>): ChannelLevel
   bookedDelta: Number(r.booked_delta ?? 0),
   pushing: r.pushing ?? null,
   pushingBookedDelta: r.pushing_booked_delta ?? null,
+  stray: r.stray === null || r.stray === undefined ? null : Number(r.stray),
+  strayBookedDelta: r.stray_booked_delta === null || r.stray_booked_delta === undefined ? null : Number(r.stray_booked_delta),
+  strayAt: r.stray_at ?? null,
 });
 
 const CHANNEL_LEVEL_COLUMNS = {
@@ -43,6 +46,9 @@ const CHANNEL_LEVEL_COLUMNS = {
   bookedDelta: 'booked_delta',
   pushing: 'pushing',
   pushingBookedDelta: 'pushing_booked_delta',
+  stray: 'stray',
+  strayBookedDelta: 'stray_booked_delta',
+  strayAt: 'stray_at',
 } as const;
 
 export class SqlChannelLevels implements ChannelLevelsOps {

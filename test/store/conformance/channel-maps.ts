@@ -54,6 +54,9 @@ export function channelMapsConformance(s: Suite): void {
         bookedDelta: 0,
         pushing: null,
         pushingBookedDelta: null,
+        stray: null,
+        strayBookedDelta: null,
+        strayAt: null,
       });
       expect(await store.channelLevels.list('web', [])).toEqual([]);
       expect(await store.channelLevels.list('web', ['SKU-1'])).toHaveLength(1);
@@ -119,6 +122,14 @@ export function channelMapsConformance(s: Suite): void {
       expect(await store.channelLevels.get('web', 'SKU-2', 'main')).toMatchObject({ pushing: 6, pushingBookedDelta: -3 });
       await store.channelLevels.record('web', 'SKU-2', 'main', 'pushed', 6, at(1), -3);
       expect(await store.channelLevels.get('web', 'SKU-2', 'main')).toMatchObject({ pushed: 6, expected: 6, pushing: null, pushingBookedDelta: null });
+    });
+
+    test('a push left unanswered and superseded is kept as a stray write when its answer clears the later one', async () => {
+      await store.channelLevels.update('web', 'SKU-3', 'main', { bookedDelta: -2, pushing: 7, pushingBookedDelta: -2, stray: 9, strayBookedDelta: -1, strayAt: at(1) });
+      await store.channelLevels.record('web', 'SKU-3', 'main', 'pushed', 7, at(2), -2);
+      expect(await store.channelLevels.get('web', 'SKU-3', 'main')).toMatchObject({ pushed: 7, pushing: null, stray: 9, strayBookedDelta: -1, strayAt: at(1) });
+      await store.channelLevels.update('web', 'SKU-3', 'main', { stray: null, strayBookedDelta: null, strayAt: null });
+      expect(await store.channelLevels.get('web', 'SKU-3', 'main')).toMatchObject({ stray: null, strayBookedDelta: null, strayAt: null });
     });
   });
 }
