@@ -7,10 +7,11 @@
  */
 import { definition as shopify } from './shopify';
 import { definition as square } from './square';
+import { definition as squarespace } from './squarespace';
 import { definition as woocommerce } from './woocommerce';
 import type { ConnectorDefinition, SandboxWiring } from './types';
 
-const definitions: ConnectorDefinition[] = [shopify, square, woocommerce];
+const definitions: ConnectorDefinition[] = [shopify, square, woocommerce, squarespace];
 
 export const CONNECTORS: ReadonlyMap<string, ConnectorDefinition> = new Map(definitions.map((d) => [d.platform, d]));
 
