@@ -25,6 +25,10 @@
  *   `limiterFor(capabilities.rateLimit)` never meets the emulator's limit (a platform that publishes
  *   none: every 429 is honoured before the next request);
  * - capabilities are true: every declared webhook topic was sent and translated, every polled feed read.
+ * A platform that reports levels only through a polled feed (`levelFeed`: Squarespace) has that feed
+ * read wherever level webhooks would be, and a level feed's new sale shows as the level it left; a
+ * platform whose refunds never say whether goods went back (`restockReported: false`) shows a refund
+ * with restock as the units seen back in a level, not as a restocked line.
  */
 import fc from 'fast-check';
 import { planFacts } from '../../server/core/channel-plan';

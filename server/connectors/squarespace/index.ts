@@ -76,7 +76,7 @@ export function createSquarespaceConnector(ctx: ConnectorContext): Connector {
 export const definition: ConnectorDefinition = {
   platform: 'squarespace',
   displayName: 'Squarespace Commerce',
-  docsUrl: 'https://developers.squarespace.com/commerce-apis/overview',
+  docsUrl: 'https://developers.squarespace.com/commerce-apis/making-requests',
   secretHeaders: [SIGNATURE_HEADER],
   /** A Squarespace site that sells what hangs in the gallery (one level per variant: "default"). */
   sandbox: {
