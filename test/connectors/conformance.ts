@@ -247,9 +247,14 @@ export function connectorConformance<E extends ConformanceEmulator>(subject: Con
       const feed = subject.levelFeed;
       if (!feed) return [];
       const c = connector();
-      const r = await c.poll!(feed, levelCursor);
-      levelCursor = r.cursor;
-      return r.events.map((ev) => ({ topic: ev.topic, facts: c.translate(ev.topic, ev.body, {}) }));
+      const out: { topic: string; facts: ChannelFact[] }[] = [];
+      for (let page = 0; page < 50; page++) {
+        const r = await c.poll!(feed, levelCursor);
+        levelCursor = r.cursor;
+        out.push(...r.events.map((ev) => ({ topic: ev.topic, facts: c.translate(ev.topic, ev.body, {}) })));
+        if (!r.more) return out;
+      }
+      throw new Error(`${platform} level feed ${feed} still had more after 50 polls.`);
     }
 
     /** Verifies, expands and translates every delivery received so far; each must pass, and the same again. */

@@ -13,7 +13,7 @@ import { idempotencyKey } from '../../server/connectors/squarespace/client';
 import { SQUARESPACE_LIMIT, SquarespaceEmulator } from '../../server/connectors/squarespace/emulator';
 import { translate } from '../../server/connectors/squarespace/translate';
 import { signSquarespace, verifySquarespaceDelivery } from '../../server/connectors/squarespace/verify';
-import { ConnectorError, TranslateError, type Connector, type PushTarget } from '../../server/connectors/types';
+import { ConnectorError, TranslateError, type Connector, type PolledEvent, type PushTarget } from '../../server/connectors/types';
 import { DOCS_ORDER_CREATE, DOCS_ORDER_UPDATE, DOCS_WEBSITE_ID } from './squarespace/documented';
 
 const KEY = 'sqsp-test-api-key-0001';
@@ -236,23 +236,46 @@ describe('the polled feeds', () => {
     await emu.setLevel({ sku: 'SQ-1', available: 10 });
   });
 
-  test('inventory: a changed level is reported, the same level again later is reported again, a new variant is remembered only', async () => {
+  test('inventory: a page a call; a changed level is reported, the same level again in a later sweep is reported again, a new variant is remembered only', async () => {
     const c = connector();
-    const start = await c.poll!('inventory', null);
+    /** Polls from `from` to the end of a sweep. */
+    const sweep = async (from: string | null) => {
+      let cursor = from;
+      const events: PolledEvent[] = [];
+      let calls = 0;
+      for (;;) {
+        const r = await c.poll!('inventory', cursor);
+        calls++;
+        events.push(...r.events);
+        cursor = r.cursor;
+        if (!r.more) return { events, cursor: r.cursor, calls };
+      }
+    };
+    const start = await sweep(null);
     expect(start.events).toEqual([]);
+    // Two a page in this emulator: one call per page.
+    expect(start.calls).toBeGreaterThanOrEqual(2);
     await emu.setLevel({ sku: 'SQ-1', available: 7 });
     emu.seed([{ sku: 'SQ-NEW', title: 'New print', levels: { default: 4 } }]);
-    const one = await c.poll!('inventory', start.cursor);
+    const one = await sweep(start.cursor);
     expect(one.events.flatMap((e) => c.translate(e.topic, e.body, {}))).toEqual([{ type: 'level_observed', sku: 'SQ-1', ref: { variantId: emu.listing('SQ-1')!.variantId }, locationId: 'default', available: 7, occurredAt: expect.any(String) }]);
-    // Polled again from the same cursor: the same id.
-    expect((await c.poll!('inventory', start.cursor)).events.map((e) => e.eventId)).toEqual(one.events.map((e) => e.eventId));
+    // Read again from the same cursor: the same id.
+    expect((await sweep(start.cursor)).events.map((e) => e.eventId)).toEqual(one.events.map((e) => e.eventId));
     await emu.setLevel({ sku: 'SQ-1', available: 10 });
-    const two = await c.poll!('inventory', one.cursor);
+    const two = await sweep(one.cursor);
     await emu.setLevel({ sku: 'SQ-1', available: 7 });
-    const three = await c.poll!('inventory', two.cursor);
-    // 7 again, later: a new id, so the inbox keeps it.
+    const three = await sweep(two.cursor);
+    // 7 again, in a later sweep: a new id, so the inbox keeps it.
     expect(three.events).toHaveLength(1);
     expect(three.events[0]!.eventId).not.toBe(one.events[0]!.eventId);
     await emu.setLevel({ sku: 'SQ-1', available: 10 });
+    // A server that gives back the cursor it was asked with is stopped, and nothing is taken.
+    emu.faults.api.ignorePaging = true;
+    try {
+      const first = await c.poll!('inventory', three.cursor);
+      await expect(c.poll!('inventory', first.cursor)).rejects.toThrow(/ignores "cursor"/);
+    } finally {
+      emu.faults.api.ignorePaging = false;
+    }
   });
 });

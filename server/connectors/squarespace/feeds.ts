@@ -11,12 +11,14 @@
  * versions of orders that were already there when polling began, never emitted.
  *
  * `inventory`: Squarespace sends no notification when stock changes (a dashboard edit, a restock on
- * cancel, another app's adjustment), so the levels are read: every page of GET /1.0/commerce/inventory
- * (50 a page) each poll, compared with the levels the cursor remembers; each changed level becomes a
- * `level_observed` event (the hub compares it with what it expects, docs/attribution.md). A variant
- * seen for the first time, or unlimited, is remembered, not reported. The event id names the variant,
- * the level and the poll's sequence number, so a poll repeated from the same cursor gives the same ids
- * and a level that comes back to an earlier value later is reported again.
+ * cancel, another app's adjustment), so the levels are read: GET /1.0/commerce/inventory, one page
+ * (50 items) a call (`more` while Squarespace has more, so each page takes its turn of the channel's
+ * pace), compared with the levels the cursor remembers; each changed level becomes a `level_observed`
+ * event (the hub compares it with what it expects, docs/attribution.md). The first sweep only learns
+ * the levels; a variant seen for the first time, or unlimited, is remembered, not reported. The event
+ * id names the variant, the sweep's number and the level, so a page read again from the same cursor
+ * gives the same ids and a level that comes back to an earlier value in a later sweep is reported
+ * again.
  */
 import { ConnectorError, type PollResult, type PolledEvent } from '../types';
 import { PageGuard } from '../paging';
@@ -107,25 +109,44 @@ export class SquarespaceFeeds {
     return { events, cursor: JSON.stringify(next), more: false };
   }
 
+  /**
+   * One page of the inventory a call, so that each request takes its turn of the channel's pace. The
+   * cursor: `seq`, the sweep's number; `q`, the last level seen of every variant (null: unlimited);
+   * `next`, Squarespace's cursor of the sweep's next page (absent: the next call starts a sweep);
+   * `quiet`, set during the first sweep, which only learns the levels.
+   */
   async inventory(cursorText: string | null, signal?: AbortSignal): Promise<PollResult> {
-    let seq = 0;
-    let known: Record<string, number | null> = {};
+    let c: InventoryCursor = { v: 1, seq: 1, q: {}, quiet: true };
     if (cursorText !== null) {
-      const c = parseJson('inventory', cursorText);
-      if (!Number.isInteger(c.seq) || !isObj(c.q)) throw badCursor('inventory', cursorText);
-      seq = c.seq as number;
-      known = c.q as Record<string, number | null>;
+      const o = parseJson('inventory', cursorText) as Partial<InventoryCursor>;
+      if (!Number.isInteger(o.seq) || !isObj(o.q) || (o.next !== undefined && typeof o.next !== 'string')) throw badCursor('inventory', cursorText);
+      c = o as InventoryCursor;
     }
-    const items = (await allPages(this.client, '/1.0/commerce/inventory', {}, 'inventory', 'read the stock levels', signal)).map(inventoryItem);
+    const path = '/1.0/commerce/inventory';
+    const { data } = await this.client.http.send({ method: 'GET', path, what: 'read the stock levels', query: c.next ? { cursor: c.next } : {} }, signal);
+    if (!isObj(data) || !Array.isArray(data.inventory) || !isObj(data.pagination)) throw unreadable(`a list at ${path}`, 'there is no "inventory" list with "pagination"');
+    const items = data.inventory.map(inventoryItem);
+    const next = data.pagination.hasNextPage === true && typeof data.pagination.nextPageCursor === 'string' ? data.pagination.nextPageCursor : null;
+    if (next !== null && next === c.next) throw unreadable(`a list at ${path}`, `it gave back the cursor it was asked with (the server at ${this.client.http.baseUrl} ignores "cursor"; a proxy or cache in front of the API?)`);
     const observedAt = new Date().toISOString();
-    const now: Record<string, number | null> = {};
+    const q = { ...c.q };
     const events: PolledEvent[] = [];
     for (const it of items) {
-      now[it.variantId] = it.isUnlimited ? null : it.quantity;
-      const before = known[it.variantId];
-      if (cursorText === null || before === undefined || it.isUnlimited || before === it.quantity) continue;
-      events.push({ eventId: `inventory-${it.variantId}@${seq + 1}:${it.quantity}`, topic: INVENTORY_TOPIC, body: { item: it, observedAt }, occurredAt: observedAt });
+      const before = q[it.variantId];
+      q[it.variantId] = it.isUnlimited ? null : it.quantity;
+      if (c.quiet || before === undefined || it.isUnlimited || before === it.quantity) continue;
+      events.push({ eventId: `inventory-${it.variantId}@${c.seq}:${it.quantity}`, topic: INVENTORY_TOPIC, body: { item: it, observedAt }, occurredAt: observedAt });
     }
-    return { events, cursor: JSON.stringify({ v: 1, seq: events.length > 0 ? seq + 1 : seq, q: now }), more: false };
+    // A sweep ends at the last page: the next call starts the next sweep, which reports changes.
+    const after: InventoryCursor = next !== null ? { v: 1, seq: c.seq, q, next, ...(c.quiet ? { quiet: true } : {}) } : { v: 1, seq: c.seq + 1, q };
+    return { events, cursor: JSON.stringify(after), more: next !== null };
   }
+}
+
+interface InventoryCursor {
+  v: 1;
+  seq: number;
+  q: Record<string, number | null>;
+  next?: string;
+  quiet?: boolean;
 }
