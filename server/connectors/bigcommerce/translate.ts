@@ -103,10 +103,12 @@ function detailsOf(order: Json, products: Json[], lines: FactLine[]): OrderDetai
           total: minor(inc ? p.total_inc_tax : p.total_ex_tax, c, 'A line total') - discount,
         };
       });
+    // BigCommerce's subtotal is before discounts (total = subtotal − discounts + shipping + tax); the hub's is after them.
+    const discount = minorOrZero(order.discount_amount, c, 'The discount') + minorOrZero(order.coupon_discount, c, 'The coupon discount');
     return {
       currency: c,
-      subtotal: minor(inc ? order.subtotal_inc_tax : order.subtotal_ex_tax, c, 'The subtotal'),
-      discount: minorOrZero(order.discount_amount, c, 'The discount') + minorOrZero(order.coupon_discount, c, 'The coupon discount'),
+      subtotal: minor(inc ? order.subtotal_inc_tax : order.subtotal_ex_tax, c, 'The subtotal') - discount,
+      discount,
       tax: minorOrZero(order.total_tax, c, 'The tax'),
       shipping: minorOrZero(inc ? order.shipping_cost_inc_tax : order.shipping_cost_ex_tax, c, 'The shipping'),
       total: minor(order.total_inc_tax, c, 'The total'),
