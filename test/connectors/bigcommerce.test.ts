@@ -180,6 +180,12 @@ describe('orders and refunds', () => {
     // 2 × 25.00 − 3.00 = 47.00, tax 10 % = 4.70.
     expect(p.order).toMatchObject({ currency: 'USD', subtotal: 4700, discount: 300, tax: 470, total: 5170, paymentStatus: 'paid', fulfilmentStatus: 'unfulfilled' });
     expect(sales.find((s) => s.orderId === shipped.orderId)!.lines.map((l) => [l.sku, l.locationId])).toEqual([['TEE-L', null]]);
+    // Goods of a pickup order come back where they were collected, and the refund says so.
+    const before = emu.level('ART-1', '2')!;
+    await emu.refund({ orderId: picked.orderId, restock: true, quantity: 1 });
+    const refund = (await received()).flatMap((g) => g.facts).find((f) => f.type === 'refund');
+    expect(refund?.type === 'refund' && refund.lines.map((l) => [l.sku, l.quantity, l.locationId, l.restock])).toEqual([['ART-1', 1, '2', true]]);
+    expect(emu.level('ART-1', '2')).toBe(before + 1);
   });
 
   test('refunds and cancellations restock as the store’s refund_order_stock_adjustment says; a refund of an amount moves no goods', async () => {

@@ -6,7 +6,7 @@
  *   whose pickup consignments say at which location a line is collected), its lines
  *   (`GET /v2/orders/{id}/products`, paged) and, for a cancelled order, the store's inventory settings;
  * - `store/order/refund/created`: the refund (`GET /v3/orders/{id}/payment_actions/refunds`), the
- *   order's lines, and the inventory settings (`GET /v3/settings/inventory`:
+ *   order (its pickup location is where returned goods go back) and its lines, and the inventory settings (`GET /v3/settings/inventory`:
  *   `refund_order_stock_adjustment` says whether BigCommerce put refunded or cancelled goods back);
  * - an inventory event: the levels of the product at every location (`GET /v3/inventory/items`),
  *   since the event's `value` is documented both as the new level and as the change, and names no
@@ -76,6 +76,12 @@ async function fetchOrderLines(http: BigCommerceHttp, orderId: number, pageSize:
   }
 }
 
+async function fetchOrder(http: BigCommerceHttp, orderId: number, signal?: AbortSignal): Promise<Json> {
+  const order = await http.call('GET', `/v2/orders/${orderId}`, `read order ${orderId}`, { query: { include: 'consignments', consignment_structure: 'object' } }, signal);
+  if (!isObj(order)) throw new ConnectorError(`BigCommerce answered order ${orderId} in a shape the hub cannot read; nothing was taken from it.`, true, null, null, { channelFault: true });
+  return order;
+}
+
 async function fetchRestocks(http: BigCommerceHttp, signal?: AbortSignal): Promise<boolean> {
   const answer = await http.call('GET', '/v3/settings/inventory', 'read the store’s inventory settings', {}, signal);
   const v = isObj(answer) && isObj(answer.data) ? answer.data.refund_order_stock_adjustment : undefined;
@@ -96,8 +102,7 @@ export async function expandEvent(http: BigCommerceHttp, topic: string, body: un
   if (subject.kind === 'inventory') {
     extra.levels = await readItems(http, [subject.productId], null, pageSize, signal);
   } else if (subject.kind === 'order') {
-    const order = await http.call('GET', `/v2/orders/${subject.orderId}`, `read order ${subject.orderId}`, { query: { include: 'consignments', consignment_structure: 'object' } }, signal);
-    if (!isObj(order)) throw new ConnectorError(`BigCommerce answered order ${subject.orderId} in a shape the hub cannot read; nothing was taken from it.`, true, null, null, { channelFault: true });
+    const order = await fetchOrder(http, subject.orderId, signal);
     extra.order = order;
     extra.products = await fetchOrderLines(http, subject.orderId, pageSize, signal);
     if (int(order.status_id) === 5) extra.restocks = await fetchRestocks(http, signal);
@@ -106,6 +111,8 @@ export async function expandEvent(http: BigCommerceHttp, topic: string, body: un
     // A refund the store does not list: translate says so, and the event waits for a retry.
     if (!refund) return body;
     extra.refund = refund;
+    // The order too: its pickup consignment says at which location returned goods go back.
+    extra.order = await fetchOrder(http, subject.orderId, signal);
     extra.products = await fetchOrderLines(http, subject.orderId, pageSize, signal);
     extra.restocks = await fetchRestocks(http, signal);
   }

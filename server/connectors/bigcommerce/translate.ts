@@ -147,13 +147,14 @@ function refundFacts(x: Expanded, orderId: number, occurredAt: string): ChannelF
   const refundId = int(refund.id);
   if (refundId === null || !Array.isArray(refund.items)) throw new TranslateError('The BigCommerce refund has no id or items.');
   const byId = new Map(x.products.filter(isObj).map((p) => [String(p.id), p]));
+  const where = x.order ? pickupLocations(x.order) : new Map<string, string>();
   const lines: (FactLine & { restock: boolean })[] = [];
   for (const item of refund.items.filter(isObj)) {
     const quantity = int(item.quantity);
     if (item.item_type !== 'PRODUCT' || quantity === null || quantity <= 0) continue;
     const product = byId.get(String(item.item_id));
     if (!product) throw new TranslateError(`The BigCommerce refund ${refundId} names order line ${String(item.item_id)}, which order ${orderId} does not have.`);
-    const line = lineOf(product, new Map());
+    const line = lineOf(product, where);
     if (line) lines.push({ ...line, quantity, restock: x.restocks });
   }
   return [{ type: 'refund', refundId: String(refundId), orderId: String(orderId), occurredAt: whenOf(refund.created) ?? occurredAt, lines }];

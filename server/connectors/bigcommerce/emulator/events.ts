@@ -83,7 +83,7 @@ export abstract class BigCommerceStoreEvents extends BigCommerceStore {
     const t = this.orderTotals(order);
     this.emit('store/order/refund/created', { type: 'order', id: order.id, refund: { refund_id: refund.id } });
     this.setStatus(order, order.refunded >= t.total ? 4 : 14);
-    if (r.restock && this.refundRestocks) this.changeLevel(line.sku, line.locationId, (n) => n + quantity, true);
+    if (r.restock && this.refundRestocks) this.changeLevel(line.sku, this.returnLocation(order), (n) => n + quantity, true);
     return { refundId: String(refund.id) };
   }
 
@@ -93,7 +93,12 @@ export abstract class BigCommerceStoreEvents extends BigCommerceStore {
     if (!order) throw new Error(`The BigCommerce emulator has no order ${orderId}.`);
     this.setStatus(order, 5);
     if (!this.refundRestocks) return;
-    for (const l of order.lines) if (l.quantity - l.refunded > 0) this.changeLevel(l.sku, l.locationId, (n) => n + l.quantity - l.refunded, true);
+    for (const l of order.lines) if (l.quantity - l.refunded > 0) this.changeLevel(l.sku, this.returnLocation(order), (n) => n + l.quantity - l.refunded, true);
+  }
+
+  /** Where returned goods go back: the pickup location, or for a shipped order the first location (as the hub books a return that names none). */
+  private returnLocation(order: Order): number {
+    return order.pickupLocation ?? this.locationIds[0]!;
   }
 
   async setLevel(change: { sku: string; locationId?: string; available: number }): Promise<void> {
