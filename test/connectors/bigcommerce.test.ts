@@ -130,6 +130,30 @@ describe('stock', () => {
     expect([emu.level('ART-1', '2'), emu.level('TEE-L', '1'), emu.level('ART-1', '1')]).toEqual([7, 2, 10]);
   });
 
+  test('an item BigCommerce never counted refuses a relative change (422): it is set absolutely instead and read back', async () => {
+    emu.seed([{ sku: 'NEW-1', title: 'New print', levels: { '1': 0 } }]);
+    emu.neverCounted.add('NEW-1');
+    const before = emu.requests.length;
+    const outs = await connector().push([{ sku: 'NEW-1', ref: emu.listing('NEW-1')!, locationId: '1', level: 5, expected: 0, idempotencyKey: 'n1' }]);
+    expect(outs).toEqual([{ sku: 'NEW-1', locationId: '1', status: 'applied', level: 5 }]);
+    expect(emu.requests.slice(before).filter((r) => emu.isStockWrite(r)).map((r) => r.path.split('/').pop())).toEqual(['relative', 'absolute']);
+    expect([emu.level('NEW-1', '1'), emu.neverCounted.has('NEW-1')]).toEqual([5, false]);
+  });
+
+  test('a request refused for one item, then for another: each fails alone (or is set absolutely), the rest lands', async () => {
+    emu.seed([{ sku: 'R-A', title: 'A', levels: { '1': 0 } }, { sku: 'R-B', title: 'B', levels: { '1': 2 } }, { sku: 'R-C', title: 'C', levels: { '1': 2 } }]);
+    emu.neverCounted.add('R-A');
+    emu.faults.api.refuseSku = 'R-B';
+    const t = (sku: string, level: number, expected: number) => ({ sku, ref: emu.listing(sku)!, locationId: '1', level, expected, idempotencyKey: `r-${sku}` });
+    const outs = await connector().push([t('R-A', 3, 0), t('R-B', 4, 2), t('R-C', 5, 2)]);
+    expect(outs.map((o) => [o.sku, o.status])).toEqual([
+      ['R-A', 'applied'],
+      ['R-B', 'failed'],
+      ['R-C', 'applied'],
+    ]);
+    expect(['R-A', 'R-B', 'R-C'].map((sku) => emu.level(sku, '1'))).toEqual([3, 2, 5]);
+  });
+
   test('an inventory answer the connector cannot read is an error, never a level', async () => {
     const broken: typeof fetch = async () => new Response(JSON.stringify({ data: [{ identity: { product_id: 1, variant_id: 2 }, locations: [{ location_id: 1, total_inventory_onhand: 'lots' }] }], meta: {} }), { status: 200 });
     const c = connector({}, { fetch: broken });

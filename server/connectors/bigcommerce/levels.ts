@@ -133,13 +133,14 @@ type Line = { target: PushTarget; identity: Identity; quantity: number };
 
 /**
  * One adjustment request for these lines. A 422 that names items refuses those (failed) and the
- * others are sent again once without them; a 422 naming none fails them all; any other failure is
+ * others are sent again without them; a 422 naming none fails them all; any other failure is
  * thrown (a fault of the channel, or a retryable one).
  */
 async function adjust(http: BigCommerceHttp, kind: 'absolute' | 'relative', lines: Line[], signal?: AbortSignal): Promise<Map<PushTarget, string>> {
   const failed = new Map<PushTarget, string>();
   let pending = lines;
-  for (let attempt = 0; attempt < 2 && pending.length > 0; attempt++) {
+  // Each round either lands or takes at least one item out (every item, when the 422 names none): it ends.
+  while (pending.length > 0) {
     const body = {
       reason: `stockrelay: level from the hub (${pending.length === 1 ? pending[0]!.target.idempotencyKey.slice(0, 200) : `${pending.length} items`})`,
       items: pending.map((l) => ({ location_id: numericLocation(l.target.locationId), ...l.identity, quantity: l.quantity })),
@@ -185,15 +186,22 @@ export async function pushRelative(http: BigCommerceHttp, targets: PushTarget[],
       else out.set(t, l);
     }
   }
+  const firstCount: PushTarget[] = [];
   for (const part of chunks(lines, MAX_ADJUSTMENT_ITEMS)) {
     const failed = await adjust(http, 'relative', part, signal);
     for (const l of part) {
       const why = failed.get(l.target);
-      out.set(l.target, why ? { sku: l.target.sku, locationId: l.target.locationId, status: 'failed', message: why } : { sku: l.target.sku, locationId: l.target.locationId, status: 'applied', level: l.target.level });
+      if (why && NEEDS_ABSOLUTE.test(why)) firstCount.push(l.target);
+      else out.set(l.target, why ? { sku: l.target.sku, locationId: l.target.locationId, status: 'failed', message: why } : { sku: l.target.sku, locationId: l.target.locationId, status: 'applied', level: l.target.level });
     }
   }
+  // An item BigCommerce never had an absolute count of takes no relative change: it is set, and read back.
+  if (firstCount.length > 0) for (const [t, o] of await pushAbsolute(http, firstCount, pageSize, signal)) out.set(t, o);
   return out;
 }
+
+/** BigCommerce's 422 for a relative adjustment of an item whose stock was never set absolutely (inventory.v3.yml). */
+const NEEDS_ABSOLUTE = /requires absolute adjustment before relative/i;
 
 /** Absolute adjustments for targets whose level was never read, then a read-back: a level that moved since is stale. */
 export async function pushAbsolute(http: BigCommerceHttp, targets: PushTarget[], pageSize: number, signal?: AbortSignal): Promise<Map<PushTarget, PushOutcome>> {

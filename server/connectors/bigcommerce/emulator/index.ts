@@ -36,6 +36,8 @@ export class BigCommerceEmulator extends BigCommerceStoreEvents implements Emula
   private readonly token: string;
   private readonly quota: RequestWindow;
   private readonly enforced: boolean;
+  /** SKUs whose stock was never set by an absolute adjustment: BigCommerce refuses relative ones for them (422). */
+  readonly neverCounted = new Set<string>();
   private windowStart: number | null = null;
   private used = 0;
 
@@ -249,8 +251,14 @@ export class BigCommerceEmulator extends BigCommerceStoreEvents implements Emula
       if (kind === 'absolute' && item.quantity < 0) throw v3Error(422, 'Payload contains invalid fields', { [`items.${i}.quantity`]: 'quantity must not be negative.' });
       return { ...this.itemOf(item, i), location: item.location_id, quantity: item.quantity };
     });
+    const uncounted = kind === 'relative' ? planned.find((x) => this.neverCounted.has(x.variant.sku)) : undefined;
+    if (uncounted) {
+      const named = uncounted.product.tracking === 'product' ? `product_id ${uncounted.product.id}` : `variant_id ${uncounted.variant.id}`;
+      throw v3Error(422, `Items with identity: [${named}] requires absolute adjustment before relative`);
+    }
     const written: string[] = [];
     for (const x of planned) {
+      if (kind === 'absolute') this.neverCounted.delete(x.variant.sku);
       const now = x.variant.levels.get(x.location) ?? 0;
       const next = kind === 'absolute' ? x.quantity : now + x.quantity;
       x.variant.levels.set(x.location, next);
