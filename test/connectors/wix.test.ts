@@ -1,0 +1,181 @@
+/**
+ * What is Wix's own, beyond the conformance suite: the JWT envelope and its refusals (forged,
+ * another site, malformed, expired, alg none), the catalog version asked once and obeyed, a refund's
+ * restock as Wix says it, an order's money, answers the connector cannot read, and the emulator's
+ * rate limit (Wix's 200 requests a minute per site).
+ */
+import crypto from 'node:crypto';
+import { definition } from '../../server/connectors/wix';
+import { WixEmulator } from '../../server/connectors/wix/emulator';
+import { signWixJwt } from '../../server/connectors/wix/verify';
+import { ConnectorError, TranslateError, type ChannelFact, type Connector } from '../../server/connectors/types';
+import { WebhookSink } from './helpers/webhook-sink';
+import { DOCUMENTED_EXAMPLES } from './wix/documented';
+
+const API_KEY = 'IST.wix-test-api-key-0001';
+const SITE = 'b1a2c3d4-0000-4000-8000-0000000000a1';
+const INSTANCE = 'e1f2a3b4-0000-4000-8000-0000000000a1';
+const keys = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
+const other = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
+const PEM = keys.publicKey.export({ type: 'spki', format: 'pem' }).toString();
+const LOCS = ['loc-gallery-0001', 'loc-warehouse-0002'];
+
+function connector(baseUrl: string, settings: Record<string, unknown> = {}, fetchFn?: typeof fetch): Connector {
+  return definition.create({ channelId: 'wix', baseUrl, settings: { siteId: SITE, instanceId: INSTANCE, ...settings }, credentials: { apiKey: API_KEY, webhookPublicKey: PEM }, ...(fetchFn ? { fetch: fetchFn } : {}) });
+}
+
+/** A token as Wix would sign it, for an envelope of our choosing. */
+function token(envelope: Record<string, unknown>, key: crypto.KeyObject = keys.privateKey, extra: Record<string, unknown> = {}): Buffer {
+  return Buffer.from(signWixJwt({ data: JSON.stringify(envelope), iat: Math.floor(Date.now() / 1000), ...extra }, key));
+}
+const envelope = (over: Record<string, unknown> = {}) => ({ eventType: 'wix.ecom.v1.order_approved', instanceId: INSTANCE, data: JSON.stringify({ id: 'evt-1', entityFqdn: 'wix.ecom.v1.order', slug: 'approved', actionEvent: { body: { order: {} } } }), ...over });
+
+describe('Wix webhooks: a signed JWT checked with the app public key, for this site only', () => {
+  const c = connector('http://127.0.0.1:9');
+
+  test('a token Wix signed for this site is accepted, with the event id inside it; sent again, the same id (the inbox keeps it once)', () => {
+    const raw = token(envelope());
+    expect(c.verify(raw, {})).toEqual({ valid: true, eventId: 'evt-1', topic: 'wix.ecom.v1.order_approved', occurredAt: null });
+    expect(c.verify(Buffer.from(raw), {})).toEqual(c.verify(raw, {}));
+  });
+
+  test.each([
+    ['signed with another key (forged)', () => token(envelope(), other.privateKey), 'signature'],
+    ['for another site of the same app', () => token(envelope({ instanceId: 'someone-else' })), 'account'],
+    ['naming no site', () => token(envelope({ instanceId: '' })), 'account'],
+    ['not a token', () => Buffer.from('{"eventType":"wix.ecom.v1.order_approved"}'), 'signature'],
+    ['"alg": "none" with no signature', () => Buffer.from(`${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from(JSON.stringify({ data: JSON.stringify(envelope()) })).toString('base64url')}.`), 'signature'],
+    ['with no eventType', () => token(envelope({ eventType: undefined })), 'signature'],
+    ['expired long ago (a replay)', () => token(envelope(), keys.privateKey, { exp: Math.floor(Date.now() / 1000) - 3600 }), 'signature'],
+    ['whose data is not JSON', () => Buffer.from(signWixJwt({ data: 'not json' }, keys.privateKey)), 'signature'],
+  ])('a delivery %s is refused', (_name, make, refusal) => {
+    expect(c.verify(make(), {})).toMatchObject({ valid: false, refusal });
+  });
+
+  test('a channel whose public key is missing or not a key refuses everything, saying what to set', () => {
+    const bad = definition.create({ channelId: 'wix', baseUrl: null, settings: { siteId: SITE, instanceId: INSTANCE }, credentials: { apiKey: API_KEY, webhookPublicKey: 'not a pem' } });
+    expect(bad.verify(token(envelope()), {})).toMatchObject({ valid: false, refusal: 'signature', reason: expect.stringMatching(/webhookPublicKey/) });
+  });
+
+  test('a key given with its line breaks written as \\n (one line in an environment variable) works', () => {
+    const oneLine = definition.create({ channelId: 'wix', baseUrl: null, settings: { siteId: SITE, instanceId: INSTANCE }, credentials: { apiKey: API_KEY, webhookPublicKey: PEM.replace(/\n/g, '\\n') } });
+    expect(oneLine.verify(token(envelope()), {})).toMatchObject({ valid: true });
+  });
+
+  test('the settings a channel must give are named', () => {
+    expect(() => definition.create({ channelId: 'wix', baseUrl: null, settings: { siteId: SITE }, credentials: { apiKey: API_KEY, webhookPublicKey: PEM } })).toThrow(/instanceId/);
+    expect(() => definition.create({ channelId: 'wix', baseUrl: null, settings: { instanceId: INSTANCE }, credentials: { apiKey: API_KEY, webhookPublicKey: PEM } })).toThrow(/siteId/);
+    expect(() => connector('http://127.0.0.1:9', { catalogVersion: 'V2' })).toThrow(/catalogVersion/);
+  });
+});
+
+describe('Wix sites of either catalog version', () => {
+  let sink: WebhookSink;
+  let hookUrl: string;
+  const started: WixEmulator[] = [];
+  beforeAll(async () => {
+    sink = new WebhookSink('/v1/webhooks/wix', () => 'wix');
+    hookUrl = await sink.start();
+  });
+  afterAll(async () => {
+    await Promise.all(started.map((e) => e.stop()));
+    await sink.stop();
+  });
+  async function site(version: 'V1' | 'V3', opts: { rateLimit?: boolean; clock?: () => number } = {}) {
+    const emu = new WixEmulator({ apiKey: API_KEY, siteId: SITE, instanceId: INSTANCE, privateKey: keys.privateKey, catalogVersion: version, locations: LOCS, ...opts });
+    started.push(emu);
+    const baseUrl = await emu.start();
+    emu.subscribe(hookUrl);
+    return { emu, baseUrl, loc: emu.locations()[0]! };
+  }
+  /** Every delivery so far, verified, expanded and translated. */
+  async function facts(emu: WixEmulator, c: Connector): Promise<ChannelFact[]> {
+    await emu.flushWebhooks();
+    const out: ChannelFact[] = [];
+    for (const r of sink.received.splice(0)) {
+      const v = c.verify(r.raw, {});
+      if (!v.valid) throw new Error(v.reason);
+      out.push(...c.translate(v.topic, await c.expand!(v.topic, r.raw.toString('utf8')), {}));
+    }
+    return out;
+  }
+
+  test.each(['V1', 'V3'] as const)('a catalog %s site: the version is asked once, and only that version’s routes are used', async (version) => {
+    const { emu, baseUrl, loc } = await site(version);
+    emu.seed([{ sku: 'VER-1', title: 'Version', levels: { [loc]: 5 } }]);
+    const c = connector(baseUrl);
+    const ref = emu.listing('VER-1')!;
+    await c.read([{ sku: 'VER-1', ref, locationId: loc }]);
+    expect(await c.push([{ sku: 'VER-1', ref, locationId: loc, level: 3, expected: 5, idempotencyKey: 'k' }])).toEqual([{ sku: 'VER-1', locationId: loc, status: 'applied', level: 3 }]);
+    const paths = emu.requests.map((r) => r.path);
+    expect(paths.filter((p) => p === '/stores/v3/provision/version')).toHaveLength(1);
+    if (version === 'V1') expect(paths.filter((p) => p.startsWith('/stores/v3/') && p !== '/stores/v3/provision/version')).toEqual([]);
+    else expect(paths.filter((p) => /\/stores(-reader)?\/v[12]\//.test(p))).toEqual([]);
+    // With the version in the settings, nobody asks.
+    const before = emu.requests.length;
+    await connector(baseUrl, { catalogVersion: version }).read([{ sku: 'VER-1', ref, locationId: loc }]);
+    expect(emu.requests.slice(before).map((r) => r.path)).not.toContain('/stores/v3/provision/version');
+  });
+
+  test('a site without Wix Stores is said so, as a fault of the channel', async () => {
+    const c = connector('http://127.0.0.1:9', {}, (async () => new Response(JSON.stringify({ catalogVersion: 'STORES_NOT_INSTALLED' }), { status: 200 })) as typeof fetch);
+    await expect(c.listCatalog()).rejects.toMatchObject({ channelFault: true, message: expect.stringMatching(/not installed/) });
+  });
+
+  test('an answer the connector cannot read is an error, never a level: nothing is pushed from it', async () => {
+    const answers = [{ catalogVersion: 'V3_CATALOG' }, { inventoryItems: 'none' }];
+    const calls: string[] = [];
+    const c = connector('http://127.0.0.1:9', {}, (async (url: string) => {
+      calls.push(String(url));
+      return new Response(JSON.stringify(answers.shift() ?? {}), { status: 200 });
+    }) as typeof fetch);
+    const err = await c.push([{ sku: 'X', ref: { productId: 'p', variantId: 'v' }, locationId: 'loc', level: 1, expected: 0, idempotencyKey: 'k' }]).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ConnectorError);
+    expect((err as ConnectorError).message).toMatch(/nothing was taken/);
+    expect(calls.filter((u) => u.includes('/update'))).toEqual([]);
+  });
+
+  test.each(['V1', 'V3'] as const)('catalog %s: refunds restock what Wix says they restocked, cancellations too, and the sale carries its money', async (version) => {
+    const { emu, baseUrl, loc } = await site(version);
+    emu.seed([{ sku: 'MONEY-1', title: 'Ochre print', levels: { [loc]: 10 }, price: 4000 }]);
+    const c = connector(baseUrl);
+    const { orderId } = await emu.sell({ sku: 'MONEY-1', quantity: 3, locationId: loc, discount: 500, taxRate: '10' });
+    const sale = (await facts(emu, c)).find((f) => f.type === 'sale');
+    expect(sale?.type === 'sale' && sale.order).toMatchObject({ currency: 'AUD', discount: 500, tax: 1150, total: 12000 - 500 + 1150, paymentStatus: 'paid', fulfilmentStatus: 'unfulfilled', lines: [{ sku: 'MONEY-1', quantity: 3, unitPrice: 4000 }] });
+    await emu.refund({ orderId, restock: true, quantity: 1 });
+    await emu.refund({ orderId, restock: false, quantity: 1 });
+    const refunds = (await facts(emu, c)).filter((f): f is Extract<ChannelFact, { type: 'refund' }> => f.type === 'refund');
+    expect(refunds.map((r) => r.lines.map((l) => [l.quantity, l.restock]))).toEqual([[[1, true]], [[1, false]]]);
+    expect(refunds.map((r) => r.money)).toEqual([
+      { currency: 'AUD', amount: 4000 },
+      { currency: 'AUD', amount: 4000 },
+    ]);
+    await emu.cancel(orderId, true);
+    const cancel = (await facts(emu, c)).find((f) => f.type === 'cancellation');
+    expect(cancel?.type === 'cancellation' && cancel.lines.map((l) => [l.sku, l.quantity, l.restock])).toEqual([['MONEY-1', 3, true]]);
+  });
+
+  test('a refund whose order cannot be fetched is not translated as nothing', () => {
+    const refund = DOCUMENTED_EXAMPLES.find((e) => e.expect === 'unreadable')!;
+    expect(() => connector('http://127.0.0.1:9').translate(refund.topic, refund.body, {})).toThrow(TranslateError);
+  });
+
+  test('the emulator enforces Wix’s 200 requests a minute per site: the next one is answered 429 with Retry-After', async () => {
+    let now = 1_000_000;
+    const { baseUrl } = await site('V3', { rateLimit: true, clock: () => now });
+    const ask = () => fetch(`${baseUrl}/stores/v3/provision/version`, { headers: { authorization: API_KEY, 'wix-site-id': SITE } });
+    for (let i = 0; i < 200; i++) expect((await ask()).status).toBe(200);
+    const refused = await ask();
+    expect([refused.status, refused.headers.get('retry-after')]).toEqual([429, '60']);
+    now += 60_001;
+    expect((await ask()).status).toBe(200);
+  });
+
+  test('the emulator refuses a request without the API key or for another site, in Wix’s error shape', async () => {
+    const { baseUrl } = await site('V3');
+    const noKey = await fetch(`${baseUrl}/stores/v3/provision/version`, { headers: { 'wix-site-id': SITE } });
+    expect([noKey.status, ((await noKey.json()) as { details: { applicationError: { code: string } } }).details.applicationError.code]).toEqual([401, 'UNAUTHENTICATED']);
+    const otherSite = await fetch(`${baseUrl}/stores/v3/provision/version`, { headers: { authorization: API_KEY, 'wix-site-id': 'another-site' } });
+    expect(otherSite.status).toBe(403);
+  });
+});
