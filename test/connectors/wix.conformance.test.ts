@@ -47,7 +47,7 @@ for (const version of ['V1', 'V3'] as const) {
         });
         return { emulator, baseUrl: await emulator.start() };
       },
-      context: () => ({ settings: { siteId: SITE, instanceId: INSTANCE, pageSize: 2 }, credentials: { apiKey: API_KEY, webhookPublicKey: PUBLIC_PEM } }),
+      context: () => ({ settings: { siteId: SITE, instanceId: INSTANCE, pageSize: 2, ...(version === 'V3' ? { defaultLocationId: 'loc-gallery-0001' } : {}) }, credentials: { apiKey: API_KEY, webhookPublicKey: PUBLIC_PEM } }),
       webhookSecretCredential: 'webhookPublicKey',
       signatureHeaders: [],
       unsign: (d) => ({ raw: Buffer.from(d.raw.toString('utf8').replace(/\.[A-Za-z0-9_-]*$/, '.')), headers: d.headers }),

@@ -138,9 +138,11 @@ describe('Wix sites of either catalog version', () => {
   test.each(['V1', 'V3'] as const)('catalog %s: refunds restock what Wix says they restocked, cancellations too, and the sale carries its money', async (version) => {
     const { emu, baseUrl, loc } = await site(version);
     emu.seed([{ sku: 'MONEY-1', title: 'Ochre print', levels: { [loc]: 10 }, price: 4000 }]);
-    const c = connector(baseUrl);
+    const c = connector(baseUrl, version === 'V3' ? { defaultLocationId: loc } : {});
     const { orderId } = await emu.sell({ sku: 'MONEY-1', quantity: 3, locationId: loc, discount: 500, taxRate: '10' });
     const sale = (await facts(emu, c)).find((f) => f.type === 'sale');
+    // Wix's checkout takes stock from the default location: the lines are booked there (V3), or at the one location (V1).
+    expect(sale?.type === 'sale' && sale.lines.map((l) => l.locationId)).toEqual([version === 'V3' ? loc : null]);
     expect(sale?.type === 'sale' && sale.order).toMatchObject({ currency: 'AUD', discount: 500, tax: 1150, total: 12000 - 500 + 1150, paymentStatus: 'paid', fulfilmentStatus: 'unfulfilled', lines: [{ sku: 'MONEY-1', quantity: 3, unitPrice: 4000 }] });
     await emu.refund({ orderId, restock: true, quantity: 1 });
     await emu.refund({ orderId, restock: false, quantity: 1 });
@@ -153,6 +155,13 @@ describe('Wix sites of either catalog version', () => {
     await emu.cancel(orderId, true);
     const cancel = (await facts(emu, c)).find((f) => f.type === 'cancellation');
     expect(cancel?.type === 'cancellation' && cancel.lines.map((l) => [l.sku, l.quantity, l.restock])).toEqual([['MONEY-1', 3, true]]);
+  });
+
+  test('a V3 store sells from its default location only', async () => {
+    const { emu } = await site('V3');
+    emu.seed([{ sku: 'WH-1', title: 'Warehouse only', levels: { [LOCS[1]!]: 4 } }]);
+    await expect(emu.sell({ sku: 'WH-1', quantity: 1, locationId: LOCS[1]! })).rejects.toThrow(/default location/);
+    expect(emu.level('WH-1', LOCS[1]!)).toBe(4);
   });
 
   test('a refund whose order cannot be fetched is not translated as nothing', () => {

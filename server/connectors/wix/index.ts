@@ -13,7 +13,7 @@ import { WixHttp } from './client';
 import { CatalogV1, MAX_DELTAS } from './catalog-v1';
 import { CatalogV3 } from './catalog-v3';
 import { WixEmulator } from './emulator';
-import { EXPANDED_ORDER_KEY, REFUND_COMPLETED, WIX_TOPICS, bodyOf, translate } from './translate';
+import { EXPANDED_ORDER_KEY, REFUND_COMPLETED, WIX_TOPICS, bodyOf, translateWith } from './translate';
 import { verifyWixDelivery } from './verify';
 
 export { WIX_LOCATION_V1 } from './translate';
@@ -43,6 +43,8 @@ export const INSTANCE_ID_HELP =
 export function createWixConnector(ctx: ConnectorContext): Connector {
   const instanceId = typeof ctx.settings.instanceId === 'string' ? ctx.settings.instanceId.trim() : '';
   if (!instanceId) throw new ConnectorError(`The Wix channel needs the setting instanceId. ${INSTANCE_ID_HELP}`, false);
+  const defaultLocation = ctx.settings.defaultLocationId;
+  if (defaultLocation !== undefined && (typeof defaultLocation !== 'string' || defaultLocation.trim() === '')) throw new ConnectorError('The Wix setting defaultLocationId must be the id of the site\'s default location (catalog V3), or left out.', false);
   const http = new WixHttp(ctx);
   const v1 = new CatalogV1(http);
   const v3 = new CatalogV3(http);
@@ -67,7 +69,7 @@ export function createWixConnector(ctx: ConnectorContext): Connector {
       const r = await http.call('GET', `/ecom/v1/orders/${encodeURIComponent(orderId)}`, undefined, 'fetch the refunded order', signal);
       return r.order ? { ...decoded, [EXPANDED_ORDER_KEY]: r.order } : decoded;
     },
-    translate,
+    translate: (_topic, body) => translateWith(typeof defaultLocation === 'string' ? defaultLocation.trim() : null, body),
     push: async (targets, signal) => (await catalog(signal)).push(targets, signal),
     read: async (items, signal) => (await catalog(signal)).read(items, signal),
     hide: async (ref, signal) => (await catalog(signal)).setVisible(ref, false, signal),
@@ -78,6 +80,7 @@ export function createWixConnector(ctx: ConnectorContext): Connector {
 
 /** The emulated site's app instance: every event names it, and the sandbox channel accepts only it. */
 const SANDBOX_INSTANCE = 'a0c1e5d2-7b3f-4e61-9a8c-5d4f3b2a1e00';
+const SANDBOX_DEFAULT_LOCATION = 'loc-gallery-0001';
 const SANDBOX_SITE = '6f1d2c3b-4a59-4e8f-b7a6-9c8d7e6f5a40';
 /** The public key of each sandbox emulator, by the webhook address it was made for (a made-up credential cannot be a key pair). */
 const sandboxKeys = new Map<string, string>();
@@ -88,14 +91,17 @@ export const definition: ConnectorDefinition = {
   docsUrl: 'https://dev.wix.com/docs/api-reference/business-solutions/stores/introduction',
   // Wix signs inside the body (a JWT): no header carries a signature.
   secretHeaders: [],
-  /** A Wix gift shop on catalog V3, stocked from the gallery and the warehouse. */
+  /**
+   * A Wix gift shop on catalog V3 selling from the gallery: Wix's checkout takes stock from the
+   * site's default location only, so that is the one location the channel publishes.
+   */
   sandbox: {
     channelId: 'wix',
     name: 'Gift shop (Wix Stores)',
-    locations: { gallery: 'loc-gallery-0001', warehouse: 'loc-warehouse-0002' },
+    locations: { gallery: SANDBOX_DEFAULT_LOCATION },
     hideAtZero: true,
     byDefault: false,
-    settings: ({ webhookUrl }) => ({ siteId: SANDBOX_SITE, instanceId: SANDBOX_INSTANCE, webhookPublicKey: sandboxKeys.get(webhookUrl) ?? '' }),
+    settings: ({ webhookUrl }) => ({ siteId: SANDBOX_SITE, instanceId: SANDBOX_INSTANCE, defaultLocationId: SANDBOX_DEFAULT_LOCATION, webhookPublicKey: sandboxKeys.get(webhookUrl) ?? '' }),
     createEmulator: ({ credentials, webhookUrl, locations, random }) => {
       const keys = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
       sandboxKeys.set(webhookUrl, keys.publicKey.export({ type: 'spki', format: 'pem' }).toString());

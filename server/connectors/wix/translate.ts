@@ -60,7 +60,7 @@ function orderIn(eventType: string, event: Obj): Obj | null {
   return obj(obj(obj(event.actionEvent)?.body)?.order);
 }
 
-function lineOf(li: Obj, where: string): FactLine {
+function lineOf(li: Obj, where: string, locationId: string | null): FactLine {
   const id = str(li.id);
   const quantity = count(li.quantity);
   if (!id || quantity === null) throw new TranslateError(`A line of the Wix ${where} has no id or quantity.`);
@@ -72,17 +72,17 @@ function lineOf(li: Obj, where: string): FactLine {
     sku: str(obj(li.physicalProperties)?.sku),
     ref: { ...(productId ? { productId } : {}), ...(variantId ? { variantId } : {}) },
     quantity,
-    locationId: null,
+    locationId,
   };
 }
 
-function linesOf(order: Obj, where: string): FactLine[] {
+function linesOf(order: Obj, where: string, locationId: string | null): FactLine[] {
   const items = order.lineItems;
   if (!Array.isArray(items)) throw new TranslateError(`The Wix ${where} has no lineItems.`);
   return items.map((li) => {
     const o = obj(li);
     if (!o) throw new TranslateError(`A line of the Wix ${where} is not an object.`);
-    return lineOf(o, where);
+    return lineOf(o, where, locationId);
   });
 }
 
@@ -144,7 +144,7 @@ function detailsOf(order: Obj): OrderDetails | undefined {
   });
 }
 
-function orderFacts(eventType: string, event: Obj, at: string): ChannelFact[] {
+function orderFacts(eventType: string, event: Obj, at: string, loc: string | null): ChannelFact[] {
   const order = orderIn(eventType, event);
   if (!order) throw new TranslateError(`The Wix ${eventType} event carries no order.`);
   const orderId = str(order.id);
@@ -152,15 +152,15 @@ function orderFacts(eventType: string, event: Obj, at: string): ChannelFact[] {
   const placed = when(order.createdDate) ?? at;
   if (eventType === ORDER_CANCELED) {
     const restock = obj(obj(event.actionEvent)?.body)?.restockAllItems === true;
-    const lines = linesOf(order, 'canceled order').map((l) => ({ ...l, restock }));
+    const lines = linesOf(order, 'canceled order', loc).map((l) => ({ ...l, restock }));
     return [withOrder({ type: 'cancellation' as const, orderId, occurredAt: at, lines }, detailsOf(order))];
   }
   // An order waiting for approval (INITIALIZED) has not taken stock yet; its order_approved will.
   if (order.status !== 'APPROVED') return [];
-  return [withOrder({ type: 'sale' as const, orderId, occurredAt: placed, lines: linesOf(order, 'order') }, detailsOf(order))];
+  return [withOrder({ type: 'sale' as const, orderId, occurredAt: placed, lines: linesOf(order, 'order', loc) }, detailsOf(order))];
 }
 
-function refundFacts(body: Obj, event: Obj, at: string): ChannelFact[] {
+function refundFacts(body: Obj, event: Obj, at: string, loc: string | null): ChannelFact[] {
   const action = obj(obj(event.actionEvent)?.body);
   const refund = obj(action?.refund);
   const orderId = str(action?.orderId);
@@ -168,7 +168,7 @@ function refundFacts(body: Obj, event: Obj, at: string): ChannelFact[] {
   if (!action || !refund || !orderId || !refundId) throw new TranslateError('The Wix refund event names no order or refund.');
   const order = obj(body[EXPANDED_ORDER_KEY]);
   if (!order || str(order.id) !== orderId) throw new TranslateError(`The Wix refund ${refundId} names its lines by id only, and order ${orderId} was not fetched.`);
-  const byId = new Map(linesOf(order, 'order').map((l) => [l.lineId, l]));
+  const byId = new Map(linesOf(order, 'order', loc).map((l) => [l.lineId, l]));
   const restockInfo = obj(obj(action.sideEffects)?.restockInfo);
   const restockType = str(restockInfo?.type) ?? 'NO_ITEMS';
   const restocked = new Map<string, number>();
@@ -228,8 +228,12 @@ const NAMED: Record<string, [string, string]> = {
   [V3_INVENTORY_UPDATED]: ['wix.stores.catalog.v3.inventory_item', 'updated'],
 };
 
-/** The facts in one verified Wix event; a body it cannot read is a TranslateError, never nothing. */
-export function translate(_topic: string, raw: unknown): ChannelFact[] {
+/**
+ * The facts in one verified Wix event; a body it cannot read is a TranslateError, never nothing.
+ * `defaultLocationId`: the Wix location storefront orders take stock from (catalog V3: the site's
+ * default location); order lines name no location of their own, so they are booked there.
+ */
+export function translateWith(defaultLocationId: string | null, raw: unknown): ChannelFact[] {
   const body = bodyOf(raw);
   if (!body) throw new TranslateError('The Wix event cannot be read: it is neither a Wix token nor its decoded envelope.');
   const event = body.event as Obj;
@@ -243,13 +247,18 @@ export function translate(_topic: string, raw: unknown): ChannelFact[] {
     case ORDER_CREATED:
     case ORDER_APPROVED:
     case ORDER_CANCELED:
-      return orderFacts(body.eventType, event, at);
+      return orderFacts(body.eventType, event, at, defaultLocationId);
     case REFUND_COMPLETED:
-      return refundFacts(body, event, at);
+      return refundFacts(body, event, at, defaultLocationId);
     case V1_INVENTORY_CHANGED:
     case V3_INVENTORY_UPDATED:
       return levelFacts(body.eventType, event, at);
     default:
       return [];
   }
+}
+
+/** Translation with no default location: order lines name none (a V1 site, or a channel that maps one location). */
+export function translate(_topic: string, raw: unknown): ChannelFact[] {
+  return translateWith(null, raw);
 }

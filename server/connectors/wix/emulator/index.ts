@@ -60,7 +60,9 @@ export class WixEmulator extends WixSite implements Emulator {
   }
 
   async sell(sale: { sku: string; quantity: number; locationId?: string } & SaleMoney): Promise<{ orderId: string }> {
-    const loc = sale.locationId && this.locationIds.includes(sale.locationId) ? sale.locationId : this.locationIds[0]!;
+    // Wix's checkout takes stock from the site's default location only (catalog V3).
+    const loc = this.locationIds[0]!;
+    if (sale.locationId !== undefined && sale.locationId !== loc) throw new Error(`A Wix store sells from its default location (${loc}) only, not from ${sale.locationId}.`);
     return { orderId: this.placeOrder(this.product(sale.sku), sale.quantity, loc, sale).id };
   }
 
