@@ -7,8 +7,9 @@
 import crypto from 'node:crypto';
 import { definition } from '../../server/connectors/wix';
 import { WixEmulator } from '../../server/connectors/wix/emulator';
-import { signWixJwt } from '../../server/connectors/wix/verify';
+import { signWixJwt, wixBody } from '../../server/connectors/wix/verify';
 import { ConnectorError, TranslateError, type ChannelFact, type Connector } from '../../server/connectors/types';
+import { answerOf, startHub, type TestHub } from '../helpers/hub';
 import { WebhookSink } from './helpers/webhook-sink';
 import { DOCUMENTED_EXAMPLES } from './wix/documented';
 
@@ -186,5 +187,123 @@ describe('Wix sites of either catalog version', () => {
     expect([noKey.status, ((await noKey.json()) as { details: { applicationError: { code: string } } }).details.applicationError.code]).toEqual([401, 'UNAUTHENTICATED']);
     const otherSite = await fetch(`${baseUrl}/stores/v3/provision/version`, { headers: { authorization: API_KEY, 'wix-site-id': 'another-site' } });
     expect(otherSite.status).toBe(403);
+  });
+});
+
+describe('through the hub: a Wix V3 channel', () => {
+  const LOC = LOCS[0]!;
+  const SKUS = ['ART-1', 'ART-2'];
+  let t: TestHub;
+  let emu: WixEmulator;
+  let otherSite: WixEmulator;
+  let sink: WebhookSink;
+  const post = async (raw: Buffer | string) => answerOf(await fetch(`${t.url}/v1/webhooks/wix`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: raw }));
+  /** What the hub keeps: its events, and every SKU's movements. */
+  const kept = async () => ({
+    events: (await t.api('GET', '/v1/events?limit=500')).body.events as unknown[],
+    movements: await Promise.all(SKUS.map(async (sku) => (await t.api('GET', `/v1/items/${sku}/movements?limit=500`)).body.movements as unknown[])),
+  });
+  /** Every delivery so far, sent to the hub, and the hub settled. */
+  const deliver = async () => {
+    const answers: { status: number; body: any }[] = [];
+    for (let round = 0; round < 10; round++) {
+      await emu.flushWebhooks();
+      await t.settle();
+      await emu.flushWebhooks();
+      const next = sink.received.splice(0);
+      if (next.length === 0) return answers;
+      for (const r of next) answers.push(await post(r.raw));
+    }
+    return answers;
+  };
+  /** On hand at the gallery, the channel's one location. */
+  const onHand = async (sku: string) => ((await t.api('GET', `/v1/items/${sku}`)).body.locations as { onHand: number }[])[0]!.onHand;
+
+  beforeAll(async () => {
+    emu = new WixEmulator({ apiKey: API_KEY, siteId: SITE, instanceId: INSTANCE, privateKey: keys.privateKey, catalogVersion: 'V3', locations: LOCS });
+    otherSite = new WixEmulator({ apiKey: API_KEY, siteId: SITE, instanceId: 'another-site-instance', privateKey: keys.privateKey, catalogVersion: 'V3', locations: LOCS });
+    const [url] = await Promise.all([emu.start(), otherSite.start()]);
+    sink = new WebhookSink('/v1/webhooks/wix', () => 'wix');
+    const hook = await sink.start();
+    emu.subscribe(hook);
+    otherSite.subscribe(hook);
+    t = await startHub('sqlite', {
+      file: {
+        locations: [{ id: 'gallery', name: 'Gallery' }],
+        engine: { attributionWindowMs: 3_600_000, reconcileEveryMs: 0 },
+        channels: [{ id: 'wix', name: 'Wix', platform: 'wix', baseUrl: url, locations: { gallery: LOC }, hideAtZero: true, settings: { siteId: SITE, instanceId: INSTANCE, defaultLocationId: LOC }, credentials: { apiKey: 'WIX_T_KEY', webhookPublicKey: 'WIX_T_PEM' } }],
+      },
+      env: { WIX_T_KEY: API_KEY, WIX_T_PEM: PEM },
+    });
+    emu.seed(SKUS.map((sku) => ({ sku, title: sku, levels: { [LOC]: 5 } })));
+    emu.seed([{ sku: 'NOT-OURS', title: 'A listing the hub does not know', levels: { [LOC]: 5 } }]);
+    for (const sku of SKUS) await t.api('PUT', `/v1/items/${sku}`, { title: sku });
+    expect((await t.api('POST', '/v1/channels/wix/discover')).status).toBe(200);
+    for (const sku of SKUS) await t.api('POST', `/v1/items/${sku}/counts`, { location: 'gallery', counted: 5 });
+    await deliver();
+  });
+  afterAll(async () => {
+    await t?.close();
+    await Promise.all([emu?.stop(), otherSite?.stop(), sink?.stop()]);
+  });
+
+  test('a sale on Wix is booked once, though Wix sends it twice (created and approved) and a delivery comes again', async () => {
+    await emu.sell({ sku: 'ART-1', quantity: 2, locationId: LOC });
+    await emu.flushWebhooks();
+    const sent = sink.received.splice(0);
+    for (const r of sent) expect((await post(r.raw)).status).toBe(200);
+    // The same delivery again: a duplicate, kept once.
+    expect((await post(sent[0]!.raw)).body.status).toBe('duplicate');
+    await deliver();
+    expect(await onHand('ART-1')).toBe(3);
+  });
+
+  test('forged, another site’s, malformed and tampered deliveries are refused with 401, and nothing is kept', async () => {
+    await emu.sell({ sku: 'ART-2', quantity: 1, locationId: LOC });
+    await emu.flushWebhooks();
+    const ours = sink.received.splice(0).map((r) => r.raw.toString('utf8'));
+    const genuine = ours.find((raw) => wixBody(Buffer.from(raw))?.eventType === 'wix.ecom.v1.order_approved')!;
+    otherSite.seed([{ sku: 'ART-2', title: 'ART-2', levels: { [LOC]: 5 } }]);
+    await otherSite.sell({ sku: 'ART-2', quantity: 1, locationId: LOC });
+    await otherSite.flushWebhooks();
+    const theirs = sink.received.splice(0).map((r) => r.raw.toString('utf8'));
+    const [h, p] = genuine.split('.');
+    const sent = [
+      ['forged (another key)', signWixJwt(JSON.parse(Buffer.from(p!, 'base64url').toString('utf8')) as Record<string, unknown>, other.privateKey)],
+      ['another site of the same app', theirs[0]!],
+      ['not a token', '{"eventType":"wix.ecom.v1.order_approved"}'],
+      ['tampered (payload changed, signature kept)', `${h}.${Buffer.from('{"data":"{}"}').toString('base64url')}.${genuine.split('.')[2]}`],
+      ['no signature', `${h}.${p}.`],
+    ];
+    const before = await kept();
+    for (const [name, raw] of sent) {
+      const answer = await post(raw!);
+      expect([name, answer.status, answer.body.error.message]).toEqual([name, 401, expect.stringMatching(/Nothing was stored/)]);
+    }
+    await t.settle();
+    expect(await kept()).toEqual(before);
+    // The genuine ones still book.
+    for (const raw of ours) expect((await post(raw)).status).toBe(200);
+    await deliver();
+    expect(await onHand('ART-2')).toBe(4);
+  });
+
+  test('a sale of a product not in our catalog is kept, visible as unmatched, and books nothing', async () => {
+    const before = await kept();
+    await emu.sell({ sku: 'NOT-OURS', quantity: 1, locationId: LOC });
+    const answers = await deliver();
+    const ids = answers.map((a) => a.body.eventId as string);
+    const events = await Promise.all(ids.map(async (id) => (await t.api('GET', `/v1/events/${id}`)).body as { status: string }));
+    expect(events.map((e) => e.status)).toContain('unmatched');
+    expect((await kept()).movements).toEqual(before.movements);
+  });
+
+  test('every level is pushed; at zero the product is hidden, on restock shown again', async () => {
+    await t.api('POST', '/v1/items/ART-1/adjustments', { location: 'gallery', quantity: -3, reason: 'adjustment' });
+    await deliver();
+    expect([emu.level('ART-1', LOC), emu.visible('ART-1')]).toEqual([0, false]);
+    await t.api('POST', '/v1/items/ART-1/adjustments', { location: 'gallery', quantity: 4, reason: 'restock' });
+    await deliver();
+    expect([emu.level('ART-1', LOC), emu.visible('ART-1')]).toEqual([4, true]);
   });
 });
