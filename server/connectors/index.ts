@@ -10,9 +10,10 @@ import { definition as shopify } from './shopify';
 import { definition as square } from './square';
 import { definition as squarespace } from './squarespace';
 import { definition as woocommerce } from './woocommerce';
+import { definition as wix } from './wix';
 import type { ConnectorDefinition, SandboxWiring } from './types';
 
-const definitions: ConnectorDefinition[] = [shopify, square, woocommerce, bigcommerce, squarespace];
+const definitions: ConnectorDefinition[] = [shopify, square, woocommerce, bigcommerce, wix, squarespace];
 
 export const CONNECTORS: ReadonlyMap<string, ConnectorDefinition> = new Map(definitions.map((d) => [d.platform, d]));
 
