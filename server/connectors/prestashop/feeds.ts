@@ -3,7 +3,8 @@
  * learns from the shop it reads:
  * - `orders`: orders by `date_upd` (`filter[date_upd]=[from,to]&date=1`, `sort=[date_upd_ASC,id_ASC]`,
  *   `limit=offset,count`), each as the event `order` with the order exactly as the webservice answers
- *   it (`display=full`, its `associations.order_rows`); id `order-<id>@<date_upd>`, new for every change;
+ *   it (`display=full`, its `associations.order_rows`); id `order-<id>@<date_upd>#<current_state>`, new
+ *   for every change (the state too, since two changes may fall in one second);
  * - `order_slips`: credit slips (refunds) by `date_upd`, each as the event `order_slip` carrying the
  *   slip, the order's `order_details` (their `product_quantity_reinjected`: what went back to stock) and
  *   every slip of the same order; id `order_slip-<id>@<date_upd>`;
@@ -70,6 +71,8 @@ interface DateFeedSpec {
   resource: string;
   listKey: string;
   topic: string;
+  /** What else tells two versions of a record apart within one second (an order's state). */
+  versionOf?: (row: Row) => string;
   /** The event bodies of one page (order_slips add what their restock reading needs). */
   bodies(rows: Row[], signal?: AbortSignal): Promise<unknown[]>;
 }
@@ -129,7 +132,10 @@ export class PsFeeds {
     const floorMs = cursor.floor ? psMs(cursor.floor.t)! : null;
     const fresh = rows.filter((r) => floorMs === null || !(r.t < floorMs || (r.t === floorMs && cursor.floor!.ids.includes(r.id))));
     const bodies = await spec.bodies(fresh.map((r) => r.row), signal);
-    const events: PolledEvent[] = fresh.map((r, i) => ({ eventId: `${spec.topic}-${r.id}@${psDate(r.t)}`, topic: spec.topic, body: bodies[i], occurredAt: null }));
+    // date_upd is to the second: an order changed twice in one second (placed, then cancelled) keeps
+    // its date, so its state is part of the id too, or the second version would be dropped as seen.
+    const version = (row: Row) => (spec.versionOf ? spec.versionOf(row) : '');
+    const events: PolledEvent[] = fresh.map((r, i) => ({ eventId: `${spec.topic}-${r.id}@${psDate(r.t)}${version(r.row)}`, topic: spec.topic, body: bodies[i], occurredAt: null }));
     const newest = rows.reduce((m, r) => Math.max(m, r.t), psMs(cursor.hw)!);
     let next: DateCursor;
     // A whole page changed within one overlap window: the same window, next page; else on from the newest.
@@ -145,7 +151,7 @@ export class PsFeeds {
   }
 
   orders(text: string | null, signal?: AbortSignal): Promise<PollResult> {
-    return this.pollByDate({ feed: 'orders', resource: 'orders', listKey: 'orders', topic: 'order', bodies: async (rows) => rows }, text, signal);
+    return this.pollByDate({ feed: 'orders', resource: 'orders', listKey: 'orders', topic: 'order', versionOf: (o) => `#${String(o.current_state)}`, bodies: async (rows) => rows }, text, signal);
   }
 
   orderSlips(text: string | null, signal?: AbortSignal): Promise<PollResult> {

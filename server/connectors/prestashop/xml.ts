@@ -49,7 +49,8 @@ export function readXmlResource(xml: string): { node: string; fields: Record<str
     field.lastIndex = 0;
     const m = field.exec(rest);
     if (!m) return null;
-    fields[m[1]!] = m[2] !== undefined ? m[2] : unescape(m[3] ?? '');
+    // A value holding `]]>` is written as two CDATA sections: joined again here.
+    fields[m[1]!] = m[2] !== undefined ? m[2].split(']]><![CDATA[').join('') : unescape(m[3] ?? '');
     rest = rest.slice(m[0].length);
   }
   return { node: res[1]!, fields };

@@ -24,13 +24,17 @@ export { PS_HOST_LIMIT, type PsEmulatorOptions } from './model';
 const STOCK_REQUIRED = ['id', 'id_product', 'id_product_attribute', 'quantity', 'depends_on_stock', 'out_of_stock'];
 
 export class PsEmulator extends PsShop implements Emulator {
+  /** Replaces what a GET of this resource answers (tests: an answer the connector cannot read); null: the shop's own. */
+  answerOverride: ((resource: string, answer: unknown) => unknown) | null = null;
   private readonly key: string;
+  private readonly patch: boolean;
   private readonly hostLimit: WindowCounter | null;
   private readonly problems: string[] = [];
 
   constructor(opts: PsEmulatorOptions) {
     super(opts);
     this.key = opts.webserviceKey;
+    this.patch = opts.patch ?? true;
     this.hostLimit = opts.hostLimit ? new WindowCounter(opts.hostLimit) : null;
   }
 
@@ -111,9 +115,12 @@ export class PsEmulator extends PsShop implements Emulator {
       const m = /^\/api\/([a-z_]+)(?:\/(\d+))?\/?$/.exec(url.pathname);
       if (!m) throw new WsError(400, 16, `Resource of type "${url.pathname}" does not exists`);
       const [resource, id] = [m[1]!, m[2] ? Number(m[2]) : null];
-      if (method === 'GET') return send(200, this.get(resource, id, query));
+      if (method === 'GET') {
+        const answer = this.get(resource, id, query);
+        return send(200, this.answerOverride ? this.answerOverride(resource, answer) : answer);
+      }
       if (method === 'PUT' && resource === 'stock_availables' && id !== null) return await this.putStock(id, raw, res, send);
-      if (method === 'PATCH' && resource === 'products' && id !== null) return send(200, this.patchProduct(id, raw));
+      if (method === 'PATCH' && resource === 'products' && id !== null && this.patch) return send(200, this.patchProduct(id, raw));
       throw new WsError(405, 4, `Method ${method} is not valid for the resource ${resource}`);
     } catch (err) {
       if (err instanceof WsError) return send(err.status, { errors: [{ code: err.code, message: err.message }] });

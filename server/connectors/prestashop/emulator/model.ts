@@ -18,11 +18,13 @@ export interface PsEmulatorOptions {
   /** The clock its dates and rate limit count with. */
   clock?: () => number;
   hostLimit?: RequestWindow;
+  /** PATCH as PrestaShop 8.0 and later offer it (default); false: a 1.7 shop, which answers 405. */
+  patch?: boolean;
 }
 
 export interface Product { id: number; reference: string; name: string; active: boolean }
 export interface Combination { id: number; idProduct: number; reference: string }
-export interface Stock { id: number; idProduct: number; idAttribute: number; quantity: number; outOfStock: number; location: string }
+export interface Stock { id: number; idProduct: number; idAttribute: number; quantity: number; outOfStock: number; location: string; dependsOnStock?: boolean }
 export interface OrderRow { id: number; productId: number; attributeId: number; quantity: number; reference: string; name: string; refunded: number; reinjected: number }
 export interface Order { id: number; state: number; dateAdd: string; dateUpd: string; reference: string; rows: OrderRow[] }
 export interface Slip { id: number; orderId: number; dateAdd: string; dateUpd: string; lines: { id: number; detailId: number; quantity: number }[] }
@@ -39,7 +41,7 @@ const s = (v: number | string) => String(v);
 export const json = {
   product: (p: Product): Json => ({ id: p.id, reference: p.reference, name: [{ id: '1', value: p.name }], active: p.active ? '1' : '0', state: '1', visibility: 'both' }),
   combination: (c: Combination): Json => ({ id: c.id, id_product: s(c.idProduct), reference: c.reference }),
-  stock: (x: Stock): Json => ({ id: x.id, id_product: s(x.idProduct), id_product_attribute: s(x.idAttribute), id_shop: '1', id_shop_group: '0', quantity: s(x.quantity), depends_on_stock: '0', out_of_stock: s(x.outOfStock), location: x.location }),
+  stock: (x: Stock): Json => ({ id: x.id, id_product: s(x.idProduct), id_product_attribute: s(x.idAttribute), id_shop: '1', id_shop_group: '0', quantity: s(x.quantity), depends_on_stock: x.dependsOnStock ? '1' : '0', out_of_stock: s(x.outOfStock), location: x.location }),
   order: (o: Order): Json => ({
     id: o.id,
     id_customer: '1',

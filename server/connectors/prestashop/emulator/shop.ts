@@ -64,6 +64,11 @@ export abstract class PsShop extends LoopbackEmulator {
     return x ? { productId: String(x.idProduct), variantId: String(x.idAttribute) } : null;
   }
 
+  /** The stock_available row of a SKU, for tests that change what the back office would. */
+  stockRow(sku: string): Stock | null {
+    return this.stockOf(sku);
+  }
+
   product(sku: string): Product | null {
     const x = this.stockOf(sku);
     return x ? (this.products.get(x.idProduct) ?? null) : null;
