@@ -155,6 +155,21 @@ describe('the PrestaShop webservice as the connector uses it', () => {
     expect(again.events.map((e) => e.eventId)).toEqual(first.events.map((e) => e.eventId));
   });
 
+  test('a burst of orders in one second, more than a page, is read whole across pages, and so are the stock movements it made', async () => {
+    const c = connector({ pageSize: 2 });
+    const orders = await c.poll!('orders', null);
+    const moves = await c.poll!('stock_movements', null);
+    const sold: string[] = [];
+    for (let i = 0; i < 5; i++) sold.push((await emu.sell({ sku: 'ART-001', quantity: 1 })).orderId);
+    const got = await drain(c, 'orders', orders.cursor);
+    expect([...new Set(got.events.map((e) => String((e.body as { id: number }).id)))].sort()).toEqual([...sold].sort());
+    const levels = await drain(c, 'stock_movements', moves.cursor);
+    expect(levels.events).toHaveLength(5);
+    expect(new Set(levels.events.map((e) => e.eventId)).size).toBe(5);
+    // Nothing new: the next poll of movements finds nothing.
+    expect((await c.poll!('stock_movements', levels.cursor)).events).toEqual([]);
+  });
+
   test('an order list the connector cannot read stores nothing and keeps the cursor: sent an order without date_upd', async () => {
     const c = connector();
     const start = await c.poll!('orders', null);
