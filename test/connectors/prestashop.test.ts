@@ -126,6 +126,16 @@ describe('the PrestaShop webservice as the connector uses it', () => {
     }
   });
 
+  test('a combination at zero hides its product only when no other combination of it has stock left', async () => {
+    emu.seedCombinations('Tote bag', [{ sku: 'BAG-RED', level: 0 }, { sku: 'BAG-BLUE', level: 6 }], 'BAG');
+    await connector().hide(emu.listing('BAG-RED')!);
+    expect(emu.product('BAG-RED')!.active).toBe(true);
+    expect(emu.requests.some((r) => r.method === 'PATCH')).toBe(false);
+    await emu.setLevel({ sku: 'BAG-BLUE', available: 0 });
+    await connector().hide(emu.listing('BAG-RED')!);
+    expect(emu.product('BAG-BLUE')!.active).toBe(false);
+  });
+
   test('a level the connector cannot read is an error, never a level: sent {quantity:"n/a"}, nothing read and nothing pushed', async () => {
     emu.answerOverride = (resource, answer) => {
       if (resource !== 'stock_availables' || Array.isArray(answer)) return answer;

@@ -149,10 +149,19 @@ export class PsClient {
     }
   }
 
-  /** Hides (`active` 0) or shows (`active` 1) the whole product: PATCH sends that one field (PrestaShop 8.0 and later). */
+  /**
+   * Hides (`active` 0) or shows (`active` 1) the whole product: PATCH sends that one field (PrestaShop
+   * 8.0 and later). A combination cannot be hidden alone, so a combination at zero hides its product
+   * only when none of the product's other combinations has stock left; otherwise nothing is sent.
+   */
   async setActive(ref: ListingRef, active: boolean, signal?: AbortSignal): Promise<void> {
     const x = idsOf(ref);
     if (!x) throw new ConnectorError('This listing has no PrestaShop product id; run catalog discovery again.', false);
+    if (!active && x.attribute !== '0') {
+      const rows = await this.stockRows([x.product], signal);
+      const othersInStock = [...rows.values()].some((r) => psId(r.id_product_attribute) !== '0' && psId(r.id_product_attribute) !== x.attribute && this.quantityOf(r) > 0);
+      if (othersInStock) return;
+    }
     try {
       await this.http.call('PATCH', `products/${x.product}`, `${active ? 'show' : 'hide'} product ${x.product}`, { xml: xmlResource('product', { id: x.product, active: active ? 1 : 0 }) }, signal);
     } catch (err) {
