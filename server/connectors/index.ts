@@ -6,14 +6,15 @@
  * the CLI and the API — is derived from here.
  */
 import { definition as bigcommerce } from './bigcommerce';
+import { definition as prestashop } from './prestashop';
 import { definition as shopify } from './shopify';
 import { definition as square } from './square';
 import { definition as squarespace } from './squarespace';
-import { definition as woocommerce } from './woocommerce';
 import { definition as wix } from './wix';
+import { definition as woocommerce } from './woocommerce';
 import type { ConnectorDefinition, SandboxWiring } from './types';
 
-const definitions: ConnectorDefinition[] = [shopify, square, woocommerce, bigcommerce, wix, squarespace];
+const definitions: ConnectorDefinition[] = [shopify, square, woocommerce, bigcommerce, prestashop, wix, squarespace];
 
 export const CONNECTORS: ReadonlyMap<string, ConnectorDefinition> = new Map(definitions.map((d) => [d.platform, d]));
 

@@ -29,6 +29,9 @@
  * read wherever level webhooks would be, and a level feed's new sale shows as the level it left; a
  * platform whose refunds never say whether goods went back (`restockReported: false`) shows a refund
  * with restock as the units seen back in a level, not as a restocked line.
+ * A platform that sends no webhooks at all (PrestaShop's core) declares none: what it "sends" for a
+ * sale, a refund or an edit is then what its polled feeds find, read by the suite from their start,
+ * and verify must refuse every delivery.
  */
 import fc from 'fast-check';
 import { planFacts } from '../../server/core/channel-plan';
@@ -109,8 +112,8 @@ export interface ConformanceSubject<E extends ConformanceEmulator> {
    * small enough (2 a page) that five listings take several pages.
    */
   context(opts: { baseUrl: string; webhookUrl: string }): { settings: Record<string, unknown>; credentials: Record<string, string> };
-  /** The credential that holds the webhook signing secret. */
-  webhookSecretCredential: string;
+  /** The credential that holds the webhook signing secret; null for a platform that sends no webhooks (it declares none and is polled). */
+  webhookSecretCredential: string | null;
   /** The headers that carry the signature. */
   signatureHeaders: readonly string[];
   /** The same delivery without its signature, where it does not travel in a header (Wix: a JWT body); default: the signature headers removed. */
@@ -227,6 +230,9 @@ export function connectorConformance<E extends ConformanceEmulator>(subject: Con
     const genuine: { d: Delivery; topic: string; body: unknown; facts: ChannelFact[] }[] = [];
     const translatedTopics = new Set<string>();
     const readFeeds = new Set<string>();
+    /** A platform without webhooks: what it sends is what its feeds show; the suite's own cursors. */
+    const pollOnly = caps.webhooks.length === 0;
+    const feedCursors = new Map<string, string>();
 
     const context = () => subject.context({ baseUrl, webhookUrl });
     function connector(over: { settings?: Record<string, unknown>; credentials?: Record<string, string> } = {}): Connector {
@@ -271,9 +277,32 @@ export function connectorConformance<E extends ConformanceEmulator>(subject: Con
       throw new Error(`${platform} level feed ${feed} still had more after 50 polls.`);
     }
 
+    /** Reads every polled feed on from the suite's cursors (null: only where each starts), as the hub's poller does. */
+    async function pollFeeds(start: boolean): Promise<{ topic: string; facts: ChannelFact[] }[]> {
+      const out: { topic: string; facts: ChannelFact[] }[] = [];
+      const c = connector();
+      for (const feed of caps.polled) {
+        for (let page = 0; page < 50; page++) {
+          const r = await c.poll!(feed, start ? null : (feedCursors.get(feed) ?? null));
+          feedCursors.set(feed, r.cursor);
+          for (const ev of r.events) {
+            const d = { raw: Buffer.from(JSON.stringify(ev.body)), headers: {} };
+            const translate = async () => c.translate(ev.topic, c.expand ? await c.expand(ev.topic, ev.body) : ev.body, {});
+            const got = await translate();
+            expect(await translate()).toEqual(got);
+            genuine.push({ d, topic: ev.topic, body: ev.body, facts: got });
+            out.push({ topic: ev.topic, facts: got });
+          }
+          if (!r.more || start) break;
+        }
+      }
+      return out;
+    }
+
     /** Verifies, expands and translates every delivery received so far; each must pass, and the same again. */
     async function collect(): Promise<{ topic: string; facts: ChannelFact[] }[]> {
       await emu.flushWebhooks();
+      if (pollOnly) return pollFeeds(false);
       const out: { topic: string; facts: ChannelFact[] }[] = [];
       for (const r of sink.received.splice(0)) {
         const d = { raw: r.raw, headers: headersOf(r) };
@@ -310,6 +339,7 @@ export function connectorConformance<E extends ConformanceEmulator>(subject: Con
       loc = emu.locations()[0]!;
       emu.seed(SKUS.map((sku) => ({ sku, title: `Conformance ${sku}`, levels: { [loc]: START_LEVEL } })));
       await pollLevels();
+      if (pollOnly) await pollFeeds(true);
     });
 
     afterEach(async () => {
@@ -332,10 +362,12 @@ export function connectorConformance<E extends ConformanceEmulator>(subject: Con
       expect(new Set(caps.push).size).toBe(caps.push.length);
       for (const m of caps.push) expect(['compare_and_set', 'idempotent_delta', 'absolute_set']).toContain(m);
       expect(Number.isInteger(caps.maxBatch) && caps.maxBatch >= 1).toBe(true);
-      expect(caps.webhooks.length).toBeGreaterThan(0);
+      // Something must tell the hub what happens on the platform: webhooks, or feeds it polls.
+      expect(caps.webhooks.length + caps.polled.length).toBeGreaterThan(0);
       expect(new Set(caps.webhooks).size).toBe(caps.webhooks.length);
       expect(limiterFor(caps.rateLimit).description).toBe(caps.rateLimit.description);
-      expect(def.credentials).toContain(subject.webhookSecretCredential);
+      if (subject.webhookSecretCredential !== null) expect(def.credentials).toContain(subject.webhookSecretCredential);
+      else expect(caps.webhooks).toEqual([]);
       const { settings, credentials } = context();
       for (const s of def.requiredSettings) expect(settings).toHaveProperty([s]);
       for (const c of def.credentials) expect(credentials).toHaveProperty([c]);
@@ -529,6 +561,20 @@ export function connectorConformance<E extends ConformanceEmulator>(subject: Con
     // ------------------------------------------------------------------ verify
 
     describe('verify', () => {
+      if (pollOnly) {
+        test('a platform that sends no webhooks refuses every delivery, and never throws', () => {
+          const c = connector();
+          fc.assert(
+            fc.property(fc.uint8Array({ maxLength: 300 }), fc.dictionary(fc.string(), fc.oneof(fc.string(), fc.array(fc.string()), fc.constant(undefined))), (bytes, headers) => {
+              expect(c.verify(Buffer.from(bytes), headers).valid).toBe(false);
+            }),
+            { numRuns: 200 },
+          );
+          for (const g of genuine) expect(c.verify(g.d.raw, g.d.headers).valid).toBe(false);
+        });
+        return;
+      }
+      const secret = subject.webhookSecretCredential!;
       const flip = (raw: Buffer): Buffer => {
         const b = Buffer.from(raw);
         const i = Math.floor(b.length / 2);
@@ -538,7 +584,7 @@ export function connectorConformance<E extends ConformanceEmulator>(subject: Con
 
       test('a tampered body, a wrong key and a missing signature are refused as signature failures', () => {
         expect(genuine.length).toBeGreaterThan(0);
-        const wrongKey = connector({ credentials: { [subject.webhookSecretCredential]: `another-${context().credentials[subject.webhookSecretCredential]}` } });
+        const wrongKey = connector({ credentials: { [secret]: `another-${context().credentials[secret]}` } });
         for (const g of genuine) {
           const c = connector();
           expect(c.verify(flip(g.d.raw), g.d.headers)).toMatchObject({ valid: false, refusal: 'signature' });
@@ -695,7 +741,7 @@ export function connectorConformance<E extends ConformanceEmulator>(subject: Con
           expect(connector().poll).toBeUndefined();
         });
       } else {
-        test.each(caps.polled.map((f) => [f] as const))('feed %s: read from its start, every event translates, and a new sale shows after the cursor', async (feed) => {
+        test.each(caps.polled.map((f) => [f] as const))('feed %s: read from its start, every event translates, and a new sale (or its refund, or the level it left) shows after the cursor', async (feed) => {
           const c = connector();
           if (!c.poll) throw new Error(`${platform} declares the polled feed ${feed} but has no poll.`);
           const seen = new Set<string>();
@@ -717,15 +763,20 @@ export function connectorConformance<E extends ConformanceEmulator>(subject: Con
           const first = await readAll(null);
           for (const e of first.events) seen.add(e.eventId);
           const { orderId } = await emu.sell({ sku: 'CONF-4', quantity: 1, locationId: loc });
+          // A feed may carry the refunds (credit slips) or the levels a sale leaves rather than the order itself.
+          await emu.refund({ orderId, restock: false, quantity: 1 });
           await collect();
           const next = await readAll(first.cursor);
-          expect(next.events.filter((e) => !seen.has(e.eventId)).length).toBeGreaterThan(0);
+          const fresh = next.events.filter((e) => !seen.has(e.eventId));
+          expect(fresh.length).toBeGreaterThan(0);
           if (feed === subject.levelFeed) {
             // A level feed shows the sale as the level it left.
             const levels = next.events.flatMap((e) => e.facts).filter((f) => f.type === 'level_observed' && (f.sku === 'CONF-4' || refNames(f.ref, refOf('CONF-4'))));
             expect(levels.map((f) => (f.type === 'level_observed' ? f.available : null))).toContain(emu.level('CONF-4', loc));
           } else {
-            expect(JSON.stringify(next.events.map((e) => e.facts))).toContain(JSON.stringify(orderId));
+            // What it found is about that sale: its order (the sale, or its refund), or the level the sale left.
+            const about = JSON.stringify(fresh.map((e) => e.facts)).includes(JSON.stringify(orderId)) || levelsOf([{ facts: fresh.flatMap((e) => e.facts) }], 'CONF-4').length > 0;
+            expect([feed, about]).toEqual([feed, true]);
           }
           readFeeds.add(feed);
           await emu.setLevel({ sku: 'CONF-4', locationId: loc, available: START_LEVEL });
