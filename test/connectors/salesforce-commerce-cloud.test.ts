@@ -321,7 +321,9 @@ describe('the Orders API’s documented order (OrderGet, orders-oas-v1-public.ya
   });
 });
 
-describe('through the hub: polled orders booked', () => {
+describe('through the hub: polled orders and OCI changes booked', () => {
+  /** The attribution window (docs/attribution.md): how long an unexplained level waits for its order. */
+  const WINDOW = 30_000;
   let hub: Hub;
   let server: http.Server;
   /** The hub's clock runs this far ahead of the wall clock; moving it on makes the feeds due. */
@@ -339,7 +341,7 @@ describe('through the hub: polled orders booked', () => {
       'sqlite',
       {
         locations: [{ id: 'gallery', name: 'Gallery' }],
-        engine: { reconcileEveryMs: 0, attributionWindowMs: 3_600_000 },
+        engine: { reconcileEveryMs: 0, attributionWindowMs: WINDOW },
         channels: [{ id: 'b2c', name: 'Flagship store', platform: 'salesforce-commerce-cloud', baseUrl, locations: { gallery: loc }, settings: { ...REALM, oauthBaseUrl: baseUrl }, credentials: { clientId: 'B2C_ID', clientSecret: 'B2C_SECRET' } }],
       },
       { B2C_ID: CLIENT_ID, B2C_SECRET: CLIENT_SECRET },
@@ -391,6 +393,46 @@ describe('through the hub: polled orders booked', () => {
     await settle();
     expect(await onHand('ART-1')).toBe(10);
     expect(emu.level('ART-1', loc)).toBe(10);
+  });
+
+  test('the reservation OCI reports for a sale is explained by the order; an edit in OCI and a return that restocks are booked once, as the channel’s', async () => {
+    const moves = async () => (await hub.store.ledger.listMovements('ART-2', { limit: 50 })).filter((m) => m.channelId === 'b2c').map((m) => [m.reason, m.quantity]).reverse();
+    await emu.sell({ sku: 'ART-2', quantity: 3, locationId: loc });
+    await pollAgain();
+    await settle();
+    ahead += WINDOW + 1000;
+    await pollAgain();
+    await settle();
+    // The order and the level it moved: one sale, nothing else.
+    expect(await moves()).toEqual([['sale', -3]]);
+    expect(await onHand('ART-2')).toBe(7);
+
+    // Someone raises on-hand in Business Manager (ATF 7 → 12): seen by the levels feed, booked after the window.
+    await emu.setLevel({ sku: 'ART-2', locationId: loc, available: 12 });
+    await pollAgain();
+    await settle();
+    expect(await onHand('ART-2')).toBe(7);
+    ahead += WINDOW + 1000;
+    await pollAgain();
+    await settle();
+    expect(await onHand('ART-2')).toBe(12);
+    // A return restocks one unit in OCI; the Orders API says nothing of it.
+    const { orderId } = await emu.sell({ sku: 'ART-2', quantity: 1, locationId: loc });
+    await pollAgain();
+    await settle();
+    await emu.refund({ orderId, restock: true, quantity: 1 });
+    await pollAgain();
+    await settle();
+    ahead += WINDOW + 1000;
+    await pollAgain();
+    await settle();
+    expect(await onHand('ART-2')).toBe(12);
+    expect(await moves()).toEqual([['sale', -3], ['adjustment', 5], ['sale', -1], ['adjustment', 1]]);
+    // Polled again: nothing more.
+    await pollAgain();
+    await settle();
+    expect((await moves()).length).toBe(4);
+    expect(emu.level('ART-2', loc)).toBe(12);
   });
 });
 
