@@ -7,6 +7,7 @@
  */
 import { definition as bigcommerce } from './bigcommerce';
 import { definition as prestashop } from './prestashop';
+import { definition as salesforceCommerceCloud } from './salesforce-commerce-cloud';
 import { definition as shopify } from './shopify';
 import { definition as square } from './square';
 import { definition as squarespace } from './squarespace';
@@ -14,7 +15,7 @@ import { definition as wix } from './wix';
 import { definition as woocommerce } from './woocommerce';
 import type { ConnectorDefinition, SandboxWiring } from './types';
 
-const definitions: ConnectorDefinition[] = [shopify, square, woocommerce, bigcommerce, prestashop, wix, squarespace];
+const definitions: ConnectorDefinition[] = [shopify, square, woocommerce, bigcommerce, prestashop, wix, squarespace, salesforceCommerceCloud];
 
 export const CONNECTORS: ReadonlyMap<string, ConnectorDefinition> = new Map(definitions.map((d) => [d.platform, d]));
 
