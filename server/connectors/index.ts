@@ -8,9 +8,10 @@
 import { definition as shopify } from './shopify';
 import { definition as square } from './square';
 import { definition as woocommerce } from './woocommerce';
+import { definition as opencart } from './opencart';
 import type { ConnectorDefinition, SandboxWiring } from './types';
 
-const definitions: ConnectorDefinition[] = [shopify, square, woocommerce];
+const definitions: ConnectorDefinition[] = [shopify, square, woocommerce, opencart];
 
 export const CONNECTORS: ReadonlyMap<string, ConnectorDefinition> = new Map(definitions.map((d) => [d.platform, d]));
 
