@@ -1,0 +1,368 @@
+/**
+ * What is OpenCart's own (the conformance suite runs the rest, opencart.conformance.test.ts):
+ * - the extension's signature vectors (signed by its PHP code; see the vector file) with the age
+ *   and header checks;
+ * - stock as OpenCart moves it: an order taking stock when it enters the processing/complete
+ *   statuses and giving it back when it leaves them, again and again (each cycle booked once),
+ *   products that do not subtract, the 4.1.0.0–4.1.0.3 status join, returns;
+ * - compare-and-set and absolute sets on products and option values;
+ * - answers the connector cannot read: a clear error, never a level;
+ * - the events feed finding a delivery that was lost;
+ * - through the hub's door: forged, replayed, other-store and malformed deliveries refused with
+ *   nothing stored, a sale booked once however often it is delivered, a product the hub does not
+ *   know kept as an unmatched event.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { ConnectorError, type ChannelFact, type Connector } from '../../server/connectors/types';
+import { createOcConnector, definition } from '../../server/connectors/opencart';
+import { OcEmulator } from '../../server/connectors/opencart/emulator';
+import { STATUS, stockStatuses } from '../../server/connectors/opencart/emulator/model';
+import { signOc } from '../../server/connectors/opencart/protocol';
+import { startHub, type TestHub } from '../helpers/hub';
+import { WebhookSink, type Received } from './helpers/webhook-sink';
+
+const KEY = 'oc-test-api-key-0123456789abcdef0123';
+const SECRET = 'opencart test webhook secret 0123456789';
+type Json = Record<string, any>;
+
+interface Vector {
+  name: string;
+  secret: string;
+  storeUrl: string;
+  body: string;
+  headers: Record<string, string>;
+  valid: boolean;
+  refusal?: string;
+}
+const VECTORS = (JSON.parse(fs.readFileSync(path.join(__dirname, 'opencart/signature-vectors.json'), 'utf8')) as { vectors: Vector[] }).vectors;
+
+function connectorAt(url: string, over: { settings?: Json; clock?: () => Date; fetch?: typeof fetch } = {}): Connector {
+  return createOcConnector({ channelId: 'oc', baseUrl: url, settings: { pageSize: 2, ...over.settings }, credentials: { apiKey: KEY, webhookSecret: SECRET }, ...(over.clock ? { clock: over.clock } : {}), ...(over.fetch ? { fetch: over.fetch } : {}) });
+}
+
+const topicOf = (r: Received) => String(r.headers['x-stockrelay-topic']);
+/** The delivery's own headers (not the transport's: its length, host and connection). */
+const headersOf = (r: Received): Record<string, string> =>
+  Object.fromEntries(Object.entries(r.headers).filter((e): e is [string, string] => typeof e[1] === 'string' && (e[0].startsWith('x-') || e[0] === 'content-type')));
+
+describe('definition', () => {
+  it('is registered as opencart, with the key and secret as credentials and both secret headers hidden from logs', () => {
+    expect(definition.platform).toBe('opencart');
+    expect(definition.credentials).toEqual(['apiKey', 'webhookSecret']);
+    expect(definition.secretHeaders).toEqual(['x-stockrelay-signature', 'x-stockrelay-key']);
+    expect(definition.capabilities.push).toEqual(['compare_and_set', 'absolute_set']);
+    expect(definition.sandbox).toMatchObject({ byDefault: false, locations: { gallery: 'default' } });
+  });
+
+  it('a channel without the API key or a store address does not start, and says what is missing', () => {
+    expect(() => createOcConnector({ channelId: 'oc', baseUrl: 'https://shop.example.com/', settings: {}, credentials: { webhookSecret: 's' } })).toThrow(/apiKey/);
+    expect(() => createOcConnector({ channelId: 'oc', baseUrl: null, settings: {}, credentials: { apiKey: 'k', webhookSecret: 's' } })).toThrow(/store address/);
+    expect(() => connectorAt('https://shop.example.com/', { settings: { pageSize: 101 } })).toThrow(/pageSize/);
+  });
+});
+
+describe('the extension’s signature vectors (encoded and signed by its PHP code)', () => {
+  const at = (v: Vector, secondsLater: number) => () => new Date((Number(v.headers['x-stockrelay-timestamp']) + secondsLater) * 1000);
+  const oc = (v: Vector, secondsLater = 0, secret = v.secret) =>
+    createOcConnector({ channelId: 'oc', baseUrl: 'https://api.example.net/', settings: { storeUrl: v.storeUrl }, credentials: { apiKey: KEY, webhookSecret: secret }, clock: at(v, secondsLater) });
+
+  it.each(VECTORS.map((v) => [v.name, v] as const))('%s', (_name, v) => {
+    const raw = Buffer.from(v.body, 'utf8');
+    if (v.valid) {
+      expect(oc(v).verify(raw, v.headers)).toEqual({ valid: true, eventId: v.headers['x-stockrelay-event-id'], topic: v.headers['x-stockrelay-topic'], occurredAt: new Date(Number(v.headers['x-stockrelay-timestamp']) * 1000).toISOString() });
+      expect(oc(v, 299).verify(raw, v.headers).valid).toBe(true);
+    } else {
+      expect(oc(v).verify(raw, v.headers)).toMatchObject({ valid: false, refusal: v.refusal });
+    }
+    // Sent again ten minutes later (a captured delivery replayed): refused, whoever sent it.
+    expect(oc(v, 600).verify(raw, v.headers)).toMatchObject({ valid: false, refusal: 'signature', reason: expect.stringMatching(/signed 600 s ago/) });
+    expect(oc(v, 0, `${v.secret}x`).verify(raw, v.headers)).toMatchObject({ valid: false, refusal: 'signature' });
+    // The unsigned headers must repeat what the signed body says.
+    expect(oc(v).verify(raw, { ...v.headers, 'x-stockrelay-event-id': 'evt_999' })).toMatchObject({ valid: false, refusal: 'signature', reason: expect.stringMatching(/Event-Id/) });
+    expect(oc(v).verify(raw, { ...v.headers, 'x-stockrelay-timestamp': '1' })).toMatchObject({ valid: false, refusal: 'signature', reason: expect.stringMatching(/Timestamp/) });
+    expect(oc(v).verify(raw, { ...v.headers, 'x-stockrelay-signature': v.headers['x-stockrelay-signature']!.toUpperCase() }).valid).toBe(v.valid);
+  });
+
+  it('the order vector means a sale of 2 of VASE-3 on line 311, and the level 5 after it', () => {
+    const v = VECTORS[0]!;
+    const facts = oc(v).translate('order.status', JSON.parse(v.body), v.headers);
+    expect(facts).toEqual([
+      { type: 'sale', orderId: '1042', occurredAt: '2025-12-05T16:00:00.000Z', lines: [{ lineId: '311', sku: 'VASE-3', ref: { productId: '40', variantId: '40' }, quantity: 2, locationId: 'default' }] },
+      { type: 'level_observed', sku: 'VASE-3', ref: { productId: '40', variantId: '40' }, locationId: 'default', available: 5, occurredAt: '2025-12-05T16:00:00.000Z' },
+    ]);
+  });
+});
+
+describe('stock as OpenCart moves it', () => {
+  let emu: OcEmulator;
+  let sink: WebhookSink;
+  let c: Connector;
+
+  beforeAll(async () => {
+    emu = new OcEmulator({ apiKey: KEY, webhookSecret: SECRET });
+    const url = await emu.start();
+    sink = new WebhookSink('/v1/webhooks/oc', topicOf);
+    emu.subscribe(await sink.start());
+    c = connectorAt(url);
+  });
+  afterAll(async () => {
+    await emu.stop();
+    await sink.stop();
+  });
+
+  /** Every delivery so far, verified and translated. */
+  async function deliveries(): Promise<{ topic: string; data: Json; facts: ChannelFact[] }[]> {
+    await emu.flushWebhooks();
+    return sink.received.splice(0).map((r) => {
+      const v = c.verify(r.raw, headersOf(r));
+      if (!v.valid) throw new Error(v.reason);
+      const body = JSON.parse(r.raw.toString('utf8')) as Json;
+      return { topic: v.topic, data: body.data as Json, facts: c.translate(v.topic, body, headersOf(r)) };
+    });
+  }
+  const keysOf = (facts: ChannelFact[]) =>
+    facts.flatMap((f) => (f.type === 'sale' ? f.lines.map((l) => `sale ${f.orderId}:${l.lineId} ${l.quantity}`) : f.type === 'cancellation' ? f.lines.map((l) => `cancel ${f.orderId}:${l.lineId} ${l.quantity} ${l.restock}`) : f.type === 'refund' ? f.lines.map((l) => `refund ${f.refundId}:${l.lineId} ${l.quantity} ${l.restock}`) : []));
+
+  it('an order taken back and forth across the stock statuses: each entry a sale, each exit a cancellation, every cycle keyed apart', async () => {
+    emu.seed([{ sku: 'CYC-1', title: 'Cycle', levels: { default: 10 } }]);
+    const { orderId } = await emu.sell({ sku: 'CYC-1', quantity: 2 });
+    const line = String(emu.order(orderId)!.lines[0]!.id);
+    await emu.addOrderHistory(orderId, STATUS.processing); // Pending → Processing: both hold stock
+    await emu.addOrderHistory(orderId, STATUS.canceled);
+    await emu.addOrderHistory(orderId, STATUS.processing);
+    await emu.addOrderHistory(orderId, STATUS.canceled);
+    const got = await deliveries();
+    expect(got.map((d) => d.data.stock)).toEqual(['subtracted', 'none', 'restored', 'subtracted', 'restored']);
+    expect(got.flatMap((d) => keysOf(d.facts))).toEqual([`sale ${orderId}:${line} 2`, `cancel ${orderId}:${line} 2 true`, `sale ${orderId}:${line}#2 2`, `cancel ${orderId}:${line}#2 2 true`]);
+    expect(emu.level('CYC-1', 'default')).toBe(10);
+  });
+
+  it('moved to Refunded (an exit from the stock statuses): a refund that restocks the whole order', async () => {
+    emu.seed([{ sku: 'REF-1', title: 'Refund', levels: { default: 10 } }]);
+    const { orderId } = await emu.sell({ sku: 'REF-1', quantity: 3 });
+    const { refundId } = await emu.refund({ orderId, restock: true });
+    const got = await deliveries();
+    expect(got.flatMap((d) => keysOf(d.facts))).toEqual([`sale ${orderId}:${emu.order(orderId)!.lines[0]!.id} 3`, `refund ${refundId}:${emu.order(orderId)!.lines[0]!.id} 3 true`]);
+    expect(emu.level('REF-1', 'default')).toBe(10);
+  });
+
+  it('a product that does not subtract moves no stock in OpenCart, and its order books nothing and reports no level', async () => {
+    const p = emu.addProduct({ sku: 'NOSUB-1', name: 'Made to order', quantity: 5, subtract: 0 });
+    await emu.sell({ sku: 'NOSUB-1', quantity: 2 });
+    const got = await deliveries();
+    expect(got.map((d) => [d.data.stock, d.facts])).toEqual([['subtracted', []]]);
+    expect(p.quantity).toBe(5);
+  });
+
+  it('a return restocks only when the extension put the goods back: unopened, once; opened, never', async () => {
+    emu.seed([{ sku: 'RET-1', title: 'Return', levels: { default: 10 } }]);
+    const { orderId } = await emu.sell({ sku: 'RET-1', quantity: 3 });
+    const unopened = await emu.refund({ orderId, restock: true, quantity: 1 });
+    const opened = await emu.refund({ orderId, restock: false, quantity: 1 });
+    const pid = emu.listing('RET-1')!.productId;
+    const got = await deliveries();
+    expect(got.filter((d) => d.topic === 'return.status').flatMap((d) => keysOf(d.facts))).toEqual([`refund ${unopened.refundId}:${pid} 1 true`, `refund ${opened.refundId}:${pid} 1 false`]);
+    expect(emu.level('RET-1', 'default')).toBe(8);
+  });
+
+  it('OpenCart 4.1.0.0–4.1.0.3 join the status lists by array key; the extension and the emulator report what that version did', async () => {
+    // processing [2], complete [5, 3]: `+` keeps key 0 of processing and key 1 of complete.
+    expect([...stockStatuses('4.1.0.2', [2], [5, 3])]).toEqual([2, 3]);
+    expect([...stockStatuses('4.1.0.4', [2], [5, 3])]).toEqual([2, 5, 3]);
+    expect([...stockStatuses('4.0.2.3', [2], [5, 3])]).toEqual([2, 5, 3]);
+    const old = new OcEmulator({ apiKey: KEY, webhookSecret: SECRET, version: '4.1.0.2', processingStatuses: [2], completeStatuses: [5, 3] });
+    old.seed([{ sku: 'V-1', title: 'V', levels: { default: 10 } }]);
+    const { orderId } = await old.sell({ sku: 'V-1', quantity: 1 }); // Pending: not a stock status here
+    await old.addOrderHistory(orderId, STATUS.complete); // Complete: dropped by the `+` join
+    expect(old.level('V-1', 'default')).toBe(10);
+    await old.addOrderHistory(orderId, STATUS.processing);
+    expect(old.level('V-1', 'default')).toBe(9);
+    expect(old.events.map((e) => (e.body.data as Json).stock)).toEqual(['none', 'none', 'subtracted']);
+  });
+
+  it('an option value’s quantity is read and set by its ref; the product’s stays as it was', async () => {
+    const p = emu.addProduct({ sku: 'SHIRT', name: 'Shirt', quantity: 9, options: [{ name: 'Size: M', quantity: 4 }] });
+    const ref = { productId: String(p.id), variantId: `pov-${p.options[0]!.id}` };
+    expect((await c.listCatalog()).filter((l) => l.ref.productId === String(p.id))).toEqual([
+      { sku: 'SHIRT', title: 'Shirt', ref: { productId: String(p.id), variantId: String(p.id) } },
+      { sku: null, title: 'Shirt (Size: M)', ref },
+    ]);
+    expect(await c.push([{ sku: 'SHIRT-M', ref, locationId: 'default', level: 6, expected: 4, idempotencyKey: 'k1' }])).toEqual([{ sku: 'SHIRT-M', locationId: 'default', status: 'applied', level: 6 }]);
+    expect(await c.push([{ sku: 'SHIRT-M', ref, locationId: 'default', level: 2, expected: 4, idempotencyKey: 'k2' }])).toEqual([{ sku: 'SHIRT-M', locationId: 'default', status: 'stale', observed: 6 }]);
+    expect(await c.read([{ sku: 'SHIRT-M', ref, locationId: 'default' }])).toEqual([{ sku: 'SHIRT-M', ref, locationId: 'default', available: 6 }]);
+    expect(p.quantity).toBe(9);
+  });
+
+  it('a lost delivery is found in the events feed, with the same event id the webhook had', async () => {
+    const start = await c.poll!('events', null);
+    expect(start.events).toEqual([]);
+    emu.faults.webhooks.drop = 1;
+    emu.seed([{ sku: 'LOST-1', title: 'Lost', levels: { default: 5 } }]);
+    const { orderId } = await emu.sell({ sku: 'LOST-1', quantity: 1 });
+    emu.faults.webhooks.drop = 0;
+    expect(await deliveries()).toEqual([]);
+    const next = await c.poll!('events', start.cursor);
+    expect(next.events.map((e) => [e.eventId, e.topic])).toEqual([[`evt_${emu.events.length}`, 'order.status']]);
+    expect(c.translate(next.events[0]!.topic, next.events[0]!.body, {}).find((f) => f.type === 'sale')).toMatchObject({ orderId });
+    expect(Number(next.cursor)).toBe(emu.events.length);
+  });
+});
+
+describe('answers the connector cannot read: a clear error, never a level', () => {
+  let emu: OcEmulator;
+  let url: string;
+  beforeAll(async () => {
+    emu = new OcEmulator({ apiKey: KEY, webhookSecret: SECRET });
+    url = await emu.start();
+    emu.seed([{ sku: 'ODD-1', title: 'Odd', levels: { default: 7 } }]);
+  });
+  afterAll(() => emu.stop());
+
+  /** The emulator's answers, rewritten on the way (a plugin, a proxy, another extension version). */
+  const rewriting = (change: (text: string) => string): typeof fetch => async (input, init) => {
+    const res = await fetch(input, init);
+    return new Response(change(await res.text()), { status: res.status, headers: res.headers });
+  };
+  const item = () => [{ sku: 'ODD-1', ref: emu.listing('ODD-1')!, locationId: 'default' }];
+
+  it.each([
+    ['a PHP warning printed before the JSON', (t: string) => `<b>Warning</b>: Undefined index in /var/www/x.php on line 3\n${t}`, /without the stockrelay extension's JSON.*Display errors/],
+    ['a level that is not a whole number', (t: string) => t.replace('"quantity":7', '"quantity":"7 units"'), /could not be read.*whole/],
+    ['a level for a product that was not asked for', (t: string) => t.replace(/"product_id":(\d+)/, '"product_id":99999'), /not asked for/],
+  ])('a read answered with %s', async (_name, change, message) => {
+    const err = await connectorAt(url, { fetch: rewriting(change) }).read(item()).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ConnectorError);
+    expect([(err as ConnectorError).channelFault, (err as ConnectorError).message]).toEqual([true, expect.stringMatching(message)]);
+  });
+
+  it('a set answered "applied" with a quantity other than the one sent is an error, not a level', async () => {
+    const c = connectorAt(url, { fetch: rewriting((t) => t.replace('"quantity":5', '"quantity":50')) });
+    const err = await c.push([{ ...item()[0]!, level: 5, expected: 7, idempotencyKey: 'odd' }]).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ConnectorError);
+    expect((err as ConnectorError).message).toMatch(/says applied with quantity 50, not the 5 sent/);
+  });
+
+  it('an event body with an unknown stock word, a negative line quantity or no order is refused by translate', () => {
+    const c = connectorAt(url);
+    const base = { id: 'evt_1', topic: 'order.status', created_at: 1, store: { url, id: 0 } };
+    const data = { order: { order_id: 5 }, stock: 'subtracted', cycle: 1, products: [{ order_product_id: 1, product_id: 2, sku: 'A', model: 'A', quantity: 1, subtract: 1 }], levels: [] };
+    expect(() => c.translate('order.status', { ...base, data: { ...data, stock: 'maybe' } }, {})).toThrow(/not subtracted, restored or none/);
+    expect(() => c.translate('order.status', { ...base, data: { ...data, products: [{ ...data.products[0], quantity: -1 }] } }, {})).toThrow(/quantity is not a whole number/);
+    expect(() => c.translate('order.status', { ...base, data: { stock: 'none' } }, {})).toThrow(/has no order/);
+    expect(() => c.translate('product.updated', { ...base, data }, {})).toThrow(/says it is "order.status"/);
+  });
+});
+
+describe('through the hub’s webhook door', () => {
+  const SKUS = ['ART-1', 'ART-2'];
+  let t: TestHub;
+  let emu: OcEmulator;
+  let other: OcEmulator;
+  let sink: WebhookSink;
+  let ocUrl: string;
+
+  const post = async (raw: Buffer, headers: Record<string, string>) => {
+    const res = await fetch(`${t.url}/v1/webhooks/oc`, { method: 'POST', body: raw, headers });
+    return { status: res.status, body: (await res.json()) as Json };
+  };
+  const kept = async () => ({
+    events: (await t.api('GET', '/v1/events?limit=500')).body.events as Json[],
+    items: await Promise.all(SKUS.map(async (sku) => (await t.api('GET', `/v1/items/${sku}/movements?limit=500`)).body.movements as Json[])),
+  });
+  const onHand = async (sku: string) => (await t.api('GET', `/v1/items/${sku}`)).body.locations[0].onHand as number;
+  const caught = async (e: OcEmulator) => {
+    await e.flushWebhooks();
+    return sink.received.splice(0);
+  };
+  async function refused(raw: Buffer, headers: Record<string, string>, reason: RegExp): Promise<void> {
+    const before = await kept();
+    const answer = await post(raw, headers);
+    await t.settle();
+    expect([answer.status, answer.body.error?.message]).toEqual([401, expect.stringMatching(reason)]);
+    expect(answer.body.error.message).toMatch(/Nothing was stored/);
+    expect(await kept()).toEqual(before);
+  }
+
+  beforeAll(async () => {
+    emu = new OcEmulator({ apiKey: KEY, webhookSecret: SECRET });
+    other = new OcEmulator({ apiKey: 'another key', webhookSecret: SECRET });
+    [ocUrl] = await Promise.all([emu.start(), other.start()]);
+    sink = new WebhookSink('/v1/webhooks/oc', topicOf);
+    const sinkUrl = await sink.start();
+    emu.subscribe(sinkUrl);
+    other.subscribe(sinkUrl);
+    t = await startHub('sqlite', {
+      file: {
+        locations: [{ id: 'gallery', name: 'Gallery' }],
+        engine: { attributionWindowMs: 3_600_000, reconcileEveryMs: 0 },
+        channels: [{ id: 'oc', name: 'OpenCart', platform: 'opencart', baseUrl: ocUrl, locations: { gallery: 'default' }, credentials: { apiKey: 'OC_KEY', webhookSecret: 'OC_HOOK' }, polling: { enabled: false } }],
+      },
+      env: { OC_KEY: KEY, OC_HOOK: SECRET },
+    });
+    for (const e of [emu, other]) e.seed(SKUS.map((sku) => ({ sku, title: sku, levels: { default: 20 } })));
+    for (const sku of SKUS) await t.api('PUT', `/v1/items/${sku}`, { title: sku });
+    expect((await t.api('POST', '/v1/channels/oc/discover')).status).toBe(200);
+    for (const sku of SKUS) await t.api('POST', `/v1/items/${sku}/counts`, { location: 'gallery', counted: 20 });
+    await t.settle();
+  });
+  afterAll(async () => {
+    await t?.close();
+    await Promise.all([emu?.stop(), other?.stop(), sink?.stop()]);
+  });
+
+  it('a sale delivered twice, a cancellation, and the order taking stock again: each booked once', async () => {
+    const { orderId } = await emu.sell({ sku: 'ART-1', quantity: 2 });
+    const [sale] = await caught(emu);
+    expect((await post(sale!.raw, headersOf(sale!))).body.status).toBe('received');
+    expect((await post(sale!.raw, headersOf(sale!))).body.status).toBe('duplicate');
+    await t.settle();
+    expect(await onHand('ART-1')).toBe(18);
+    await emu.addOrderHistory(orderId, STATUS.canceled);
+    await emu.addOrderHistory(orderId, STATUS.processing);
+    for (const r of await caught(emu)) expect((await post(r.raw, headersOf(r))).status).toBe(200);
+    await t.settle();
+    expect(await onHand('ART-1')).toBe(18);
+    expect(emu.level('ART-1', 'default')).toBe(18);
+  });
+
+  it('forged, replayed, other-store and malformed deliveries are refused with nothing stored', async () => {
+    await emu.sell({ sku: 'ART-2', quantity: 1 });
+    const [genuine] = await caught(emu);
+    const h = headersOf(genuine!);
+    const body = JSON.parse(genuine!.raw.toString('utf8')) as Json;
+    const signed = (b: string, extra: Record<string, string> = {}) => ({ ...h, 'x-stockrelay-signature': signOc(b, SECRET), ...extra });
+    // Forged: the body changed (two units instead of one), or signed with another secret.
+    const forged = genuine!.raw.toString('utf8').replace('"quantity":1', '"quantity":2');
+    await refused(Buffer.from(forged), h, /does not match the body/);
+    await refused(genuine!.raw, { ...h, 'x-stockrelay-signature': signOc(genuine!.raw, 'a guess') }, /does not match the body/);
+    // Replayed: a delivery the extension signed ten minutes ago.
+    const old = JSON.stringify({ ...body, id: 'evt_9001', created_at: body.created_at - 600 });
+    await refused(Buffer.from(old), signed(old, { 'x-stockrelay-event-id': 'evt_9001', 'x-stockrelay-timestamp': String(body.created_at - 600) }), /signed 600 s ago/);
+    // Another store whose extension has the same secret.
+    await other.sell({ sku: 'ART-2', quantity: 1 });
+    const [theirs] = await caught(other);
+    await refused(theirs!.raw, headersOf(theirs!), /comes from the store 127\.0\.0\.1:\d+, but this channel is the store 127\.0\.0\.1:\d+/);
+    // Malformed: signed, but not JSON; JSON without an event id; a topic header the body does not say.
+    await refused(Buffer.from('not json'), signed('not json'), /not JSON/);
+    const noId = JSON.stringify({ ...body, id: undefined });
+    await refused(Buffer.from(noId), signed(noId), /no event id/);
+    await refused(genuine!.raw, { ...h, 'x-stockrelay-topic': 'product.updated' }, /X-Stockrelay-Topic header says "product.updated"/);
+    // The genuine one still books once.
+    expect((await post(genuine!.raw, h)).body.status).toBe('received');
+    await t.settle();
+    expect(await onHand('ART-2')).toBe(19);
+  });
+
+  it('a sale of a product the hub does not know is kept, visible as unmatched, and books nothing', async () => {
+    emu.addProduct({ sku: 'NOT-IN-CATALOG', name: 'Stranger', quantity: 3 });
+    await emu.sell({ sku: 'NOT-IN-CATALOG', quantity: 1 });
+    const [r] = await caught(emu);
+    const answer = await post(r!.raw, headersOf(r!));
+    expect(answer.status).toBe(200);
+    await t.settle();
+    const ev = (await t.api('GET', `/v1/events/${answer.body.eventId}`)).body;
+    expect(ev.status).toBe('unmatched');
+    expect(JSON.stringify(ev.results)).toContain('NOT-IN-CATALOG');
+  });
+});
