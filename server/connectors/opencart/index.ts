@@ -60,7 +60,8 @@ export function createOcConnector(ctx: ConnectorContext): Connector {
 export const definition: ConnectorDefinition = {
   platform: 'opencart',
   displayName: 'OpenCart',
-  docsUrl: 'https://docs.opencart.com/',
+  // Core OpenCart documents no stock API: the connector was built from its source, and the extension in ./extension/.
+  docsUrl: 'https://github.com/opencart/opencart',
   secretHeaders: [HEADER.signature, HEADER.key],
   /** A third web shop over the gallery's stock (OpenCart keeps one quantity per product: "default"). */
   sandbox: {

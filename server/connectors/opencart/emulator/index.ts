@@ -38,6 +38,8 @@ const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isInt
 export class OcEmulator extends OcStoreState implements Emulator {
   private readonly apiKey: string;
   private readonly hostLimit: WindowCounter | null;
+  /** What the emulator found wrong: requests the extension refuses as malformed (400, 405), and its own errors. */
+  private readonly problems: string[] = [];
 
   constructor(opts: OcEmulatorOptions) {
     super(opts);
@@ -48,6 +50,10 @@ export class OcEmulator extends OcStoreState implements Emulator {
   /** A push of ours: a call of the extension's `set` route. */
   isStockWrite(request: { method: string; path: string }): boolean {
     return request.method === 'POST' && request.path.endsWith('.set');
+  }
+
+  selfCheck(): string[] {
+    return [...this.problems];
   }
 
   describeWebhook(body: string): string {
@@ -112,7 +118,11 @@ export class OcEmulator extends OcStoreState implements Emulator {
       }
       json(200, answer);
     } catch (err) {
-      if (err instanceof OcError) return json(err.status, { error: { code: err.code, message: err.message } });
+      if (err instanceof OcError) {
+        if (err.status === 400 || err.status === 405) this.problems.push(`${method} ${route} was refused by the extension: ${err.message}`);
+        return json(err.status, { error: { code: err.code, message: err.message } });
+      }
+      this.problems.push(`${method} ${route} failed inside the emulator: ${String(err)}`);
       html(500, FATAL_PAGE);
     }
   }

@@ -1,8 +1,9 @@
 <?php
 /**
- * Checks the signature vectors stockrelay's tests use (test/connectors/opencart/signature-vectors.json)
- * against this extension's own code: each vector's body must be what Stockrelay::encode() writes for
- * it, and its X-Stockrelay-Signature what Stockrelay::sign() gives with its secret.
+ * Checks the vectors stockrelay's tests use (test/connectors/opencart/signature-vectors.json) against
+ * this extension's own code: each vector's body must be what Stockrelay::encode() writes for it, its
+ * X-Stockrelay-Signature what Stockrelay::sign() gives with its secret, and each status join (the
+ * order statuses that hold stock, per OpenCart version) what Stockrelay::joinStatuses() gives.
  *
  *   php tools/check-vectors.php ../../../../test/connectors/opencart/signature-vectors.json
  *
@@ -28,6 +29,13 @@ foreach ($file['vectors'] as $vector) {
 	$failed += $ok ? 0 : 1;
 
 	echo ($ok ? 'ok    ' : 'FAILED') . '  ' . $vector['name'] . "\n";
+}
+
+foreach ($file['statusJoins'] ?? [] as $join) {
+	$ok = Stockrelay::joinStatuses($join['version'], $join['processing'], $join['complete']) === $join['holding'];
+	$failed += $ok ? 0 : 1;
+
+	echo ($ok ? 'ok    ' : 'FAILED') . '  statuses holding stock on OpenCart ' . $join['version'] . ': ' . implode(',', $join['holding']) . "\n";
 }
 
 exit($failed ? 1 : 0);

@@ -42,15 +42,17 @@ class Stockrelay {
 	 * array_merge(processing, complete), as addHistory joins them; OpenCart 4.1.0.0 to 4.1.0.3 join
 	 * them with `+` (by array key), and so does this, to report what that version did to stock.
 	 */
-	public function holdingStatuses(): array {
-		$processing = (array)$this->config->get('config_processing_status');
-		$complete = (array)$this->config->get('config_complete_status');
-
-		if (version_compare(VERSION, '4.1.0.0', '>=') && version_compare(VERSION, '4.1.0.4', '<')) {
+	public static function joinStatuses(string $version, array $processing, array $complete): array {
+		if (version_compare($version, '4.1.0.0', '>=') && version_compare($version, '4.1.0.4', '<')) {
 			return array_values($processing + $complete);
 		}
 
 		return array_merge($processing, $complete);
+	}
+
+	/** The order statuses in which this shop keeps an order's stock taken. */
+	public function holdingStatuses(): array {
+		return self::joinStatuses(VERSION, (array)$this->config->get('config_processing_status'), (array)$this->config->get('config_complete_status'));
 	}
 
 	public function holds(int $order_status_id): bool {
