@@ -95,6 +95,129 @@ describe('the extension’s signature vectors (encoded and signed by its PHP cod
   });
 });
 
+/** What the extension's PHP answered and sent when tools/smoke.php ran it (on a stand-in database). */
+interface PhpAnswer {
+  request: { method: string; route: string; get: Record<string, string>; body: unknown };
+  headers: string[];
+  json: unknown;
+}
+const PHP = JSON.parse(fs.readFileSync(path.join(__dirname, 'opencart/php-answers.json'), 'utf8')) as {
+  secret: string;
+  storeUrl: string;
+  answers: Record<'catalog' | 'levels' | 'set' | 'refused', PhpAnswer>;
+  deliveries: { body: string; headers: Record<string, string> }[];
+};
+
+describe('what the extension’s PHP answers and sends, read by the connector (tools/smoke.php)', () => {
+  /** A shop whose every answer is the one the PHP gave to that route; the requests the connector sent. */
+  function shopAnswering(answer: PhpAnswer) {
+    const sent: { method: string; route: string | null; get: Record<string, string>; body: unknown }[] = [];
+    const fetchFn: typeof fetch = async (input, init) => {
+      const url = new URL(String(input));
+      const get = Object.fromEntries([...url.searchParams].filter(([k]) => k !== 'route'));
+      sent.push({ method: init?.method ?? 'GET', route: url.searchParams.get('route'), get, body: init?.body ? (JSON.parse(String(init.body)) as unknown) : null });
+      const statusLine = answer.headers.find((h) => h.startsWith('HTTP/1.1 '));
+      return new Response(JSON.stringify(answer.json), { status: statusLine ? Number(statusLine.split(' ')[1]) : 200, headers: { 'content-type': 'application/json' } });
+    };
+    const c = createOcConnector({ channelId: 'oc', baseUrl: 'https://shop.example.com/', settings: { pageSize: 2 }, credentials: { apiKey: KEY, webhookSecret: SECRET }, fetch: fetchFn });
+    return { c, sent };
+  }
+  const route = (name: string) => `extension/stockrelay/module/stockrelay.${name}`;
+  const ref = (productId: string, variantId = productId) => ({ productId, variantId });
+
+  it('the catalog page: products (SKU, else model) and option values, names decoded', async () => {
+    const { c, sent } = shopAnswering(PHP.answers.catalog);
+    expect(await c.listCatalog()).toEqual([
+      { sku: 'VASE-3', title: 'Bleu de Chine & vase', ref: ref('40') },
+      { sku: null, title: 'Bleu de Chine & vase (Glaze: Céladon)', ref: ref('40', 'pov-7') },
+      { sku: 'MUG-1', title: 'Mug', ref: ref('41') },
+    ]);
+    expect(sent).toEqual([{ method: 'GET', route: route('catalog'), get: PHP.answers.catalog.request.get, body: null }]);
+  });
+
+  it('levels: what the PHP found (a product, an option value); a product it does not have is not read', async () => {
+    const { c, sent } = shopAnswering(PHP.answers.levels);
+    const items = [
+      { sku: 'VASE-3', ref: ref('40'), locationId: 'default' },
+      { sku: 'VASE-3-CELADON', ref: ref('40', 'pov-7'), locationId: 'default' },
+      { sku: 'GONE', ref: ref('99'), locationId: 'default' },
+    ];
+    expect((await c.read(items)).map((r) => [r.sku, r.available])).toEqual([
+      ['VASE-3', 5],
+      ['VASE-3-CELADON', 2],
+    ]);
+    expect(sent).toEqual([{ method: 'POST', route: route('levels'), get: {}, body: PHP.answers.levels.request.body }]);
+  });
+
+  it('set: compare-and-set applied, compare-and-set stale (a quantity below zero), and a product the shop does not have', async () => {
+    const { c, sent } = shopAnswering(PHP.answers.set);
+    const outcomes = await c.push([
+      { sku: 'VASE-3', ref: ref('40'), locationId: 'default', level: 4, expected: 5, idempotencyKey: 'a' },
+      { sku: 'MUG-1', ref: ref('41'), locationId: 'default', level: 3, expected: 0, idempotencyKey: 'b' },
+      { sku: 'GONE', ref: ref('99'), locationId: 'default', level: 1, expected: null, idempotencyKey: 'c' },
+    ]);
+    expect(outcomes).toEqual([
+      { sku: 'VASE-3', locationId: 'default', status: 'applied', level: 4 },
+      { sku: 'MUG-1', locationId: 'default', status: 'stale', observed: -2 },
+      { sku: 'GONE', locationId: 'default', status: 'failed', message: expect.stringMatching(/no product 99/) },
+    ]);
+    expect(sent).toEqual([{ method: 'POST', route: route('set'), get: {}, body: PHP.answers.set.request.body }]);
+  });
+
+  it('a request the PHP refuses as malformed: its 400 and its words reach the caller, as a refusal of the item', async () => {
+    const { c } = shopAnswering(PHP.answers.refused);
+    const err = await c.read([{ sku: 'VASE-3', ref: ref('40'), locationId: 'default' }]).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ConnectorError);
+    expect([(err as ConnectorError).status, (err as ConnectorError).channelFault, (err as ConnectorError).message]).toEqual([400, false, expect.stringMatching(/bad_request: Each item needs/)]);
+  });
+
+  it('the emulator answers and sends the same shapes as the PHP: every key, and the type of every value', async () => {
+    /** Keys and value types, recursively (a list by its first element). */
+    const shape = (v: unknown): unknown =>
+      Array.isArray(v) ? (v.length > 0 ? [shape(v[0])] : []) : v !== null && typeof v === 'object' ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => a.localeCompare(b)).map(([k, x]) => [k, shape(x)])) : typeof v;
+    const emu = new OcEmulator({ apiKey: KEY, webhookSecret: SECRET });
+    const url = await emu.start();
+    try {
+      const vase = emu.addProduct({ sku: 'VASE-3', name: 'Vase', quantity: 5, options: [{ name: 'Glaze: Céladon', quantity: 2 }] });
+      const ask = async (a: PhpAnswer, body: unknown) => {
+        const q = new URLSearchParams({ route: `extension/stockrelay/module/stockrelay.${a.request.route}`, ...a.request.get });
+        const res = await fetch(`${url}/index.php?${q.toString()}`, { method: a.request.method, headers: { 'x-stockrelay-key': KEY, 'content-type': 'application/json' }, ...(body === null ? {} : { body: JSON.stringify(body) }) });
+        return [res.status, (await res.json()) as unknown];
+      };
+      // The PHP's requests, with the emulator's ids.
+      const ids = (body: unknown) => JSON.parse(JSON.stringify(body).replace(/"product_id":40/g, `"product_id":${vase.id}`).replace(/"product_option_value_id":7/g, `"product_option_value_id":${vase.options[0]!.id}`)) as unknown;
+      for (const name of ['catalog', 'levels', 'set', 'refused'] as const) {
+        const a = PHP.answers[name];
+        const status = Number(a.headers.find((h) => h.startsWith('HTTP/1.1 '))?.split(' ')[1] ?? 200);
+        const [gotStatus, got] = await ask(a, a.request.body === null ? null : ids(a.request.body));
+        expect([name, gotStatus, shape(got)]).toEqual([name, status, shape(a.json)]);
+      }
+      await emu.sell({ sku: 'VASE-3', quantity: 2, optionValueIds: [vase.options[0]!.id] });
+      expect(shape(emu.events[0]!.body)).toEqual(shape(JSON.parse(PHP.deliveries[0]!.body)));
+    } finally {
+      await emu.stop();
+    }
+  });
+
+  it('the order events the PHP built for a checkout (Pending) and its cancellation verify and translate to a sale and its restock', () => {
+    expect(PHP.deliveries).toHaveLength(2);
+    const facts = PHP.deliveries.flatMap((d) => {
+      const at = () => new Date(Number(d.headers['x-stockrelay-timestamp']) * 1000);
+      const c = createOcConnector({ channelId: 'oc', baseUrl: PHP.storeUrl, settings: {}, credentials: { apiKey: KEY, webhookSecret: PHP.secret }, clock: at });
+      const v = c.verify(Buffer.from(d.body, 'utf8'), d.headers);
+      expect(v).toMatchObject({ valid: true, topic: 'order.status' });
+      return c.translate('order.status', JSON.parse(d.body), d.headers);
+    });
+    const line = { lineId: '311', sku: 'VASE-3', ref: ref('40'), quantity: 2, locationId: 'default' };
+    expect(facts.map((f) => (f.type === 'level_observed' ? [f.type, f.available] : f.type === 'sale' ? [f.type, f.orderId, f.lines] : f.type === 'cancellation' ? [f.type, f.orderId, f.lines] : [f.type]))).toEqual([
+      ['sale', '1042', [line]],
+      ['level_observed', 3],
+      ['cancellation', '1042', [{ ...line, restock: true }]],
+      ['level_observed', 5],
+    ]);
+  });
+});
+
 describe('stock as OpenCart moves it', () => {
   let emu: OcEmulator;
   let sink: WebhookSink;

@@ -17,6 +17,11 @@ class Stockrelay extends \Opencart\System\Engine\Controller {
 	/** The order status before addHistory ran, per order id (read in the before-event). */
 	private static array $previous = [];
 
+	/** The raw request body (its own method, so a test can hand one in). */
+	protected function input(): string {
+		return (string)file_get_contents('php://input');
+	}
+
 	private function relay(): Relay {
 		return new Relay($this->db, $this->config);
 	}
@@ -61,7 +66,7 @@ class Stockrelay extends \Opencart\System\Engine\Controller {
 
 	/** The JSON body's list under $name: objects, at most 100. */
 	private function listOf(string $name): ?array {
-		$body = json_decode((string)file_get_contents('php://input'), true);
+		$body = json_decode($this->input(), true);
 		$list = is_array($body) ? ($body[$name] ?? null) : null;
 
 		if (!is_array($list) || !array_is_list($list) || count($list) > self::MAX) {
@@ -177,7 +182,7 @@ class Stockrelay extends \Opencart\System\Engine\Controller {
 			return;
 		}
 
-		$body = json_decode((string)file_get_contents('php://input'), true);
+		$body = json_decode($this->input(), true);
 
 		if (!is_array($body) || !is_int($body['product_id'] ?? null) || !in_array($body['status'] ?? null, [0, 1], true)) {
 			$this->fail(400, 'bad_request', 'status takes {"product_id": n, "status": 0 or 1}.');
