@@ -106,6 +106,7 @@ const PHP = JSON.parse(fs.readFileSync(path.join(__dirname, 'opencart/php-answer
   storeUrl: string;
   answers: Record<'catalog' | 'levels' | 'set' | 'refused', PhpAnswer>;
   deliveries: { body: string; headers: Record<string, string> }[];
+  installed: { version: string; events: { code: string; trigger: string; action: string; status: number }[] };
 };
 
 describe('what the extension’s PHP answers and sends, read by the connector (tools/smoke.php)', () => {
@@ -192,28 +193,51 @@ describe('what the extension’s PHP answers and sends, read by the connector (t
         const [gotStatus, got] = await ask(a, a.request.body === null ? null : ids(a.request.body));
         expect([name, gotStatus, shape(got)]).toEqual([name, status, shape(a.json)]);
       }
-      await emu.sell({ sku: 'VASE-3', quantity: 2, optionValueIds: [vase.options[0]!.id] });
-      expect(shape(emu.events[0]!.body)).toEqual(shape(JSON.parse(PHP.deliveries[0]!.body)));
+      const { orderId } = await emu.sell({ sku: 'VASE-3', quantity: 2, optionValueIds: [vase.options[0]!.id] });
+      await emu.setLevel({ sku: 'VASE-3', available: 9 });
+      await emu.refund({ orderId, restock: true, quantity: 1 });
+      // An order event, a product saved, a return: each as the PHP sends it.
+      expect(emu.events.map((e) => shape(e.body))).toEqual([0, 2, 3].map((i) => shape(JSON.parse(PHP.deliveries[i]!.body))));
     } finally {
       await emu.stop();
     }
   });
 
-  it('the order events the PHP built for a checkout (Pending) and its cancellation verify and translate to a sale and its restock', () => {
-    expect(PHP.deliveries).toHaveLength(2);
+  it('the events the PHP built (a checkout at Pending, its cancellation, a product saved, an unopened return completed twice, an opened one) verify and translate to what OpenCart did', () => {
+    expect(PHP.deliveries.map((d) => d.headers['x-stockrelay-topic'])).toEqual(['order.status', 'order.status', 'product.updated', 'return.status', 'return.status', 'return.status']);
     const facts = PHP.deliveries.flatMap((d) => {
       const at = () => new Date(Number(d.headers['x-stockrelay-timestamp']) * 1000);
       const c = createOcConnector({ channelId: 'oc', baseUrl: PHP.storeUrl, settings: {}, credentials: { apiKey: KEY, webhookSecret: PHP.secret }, clock: at });
       const v = c.verify(Buffer.from(d.body, 'utf8'), d.headers);
-      expect(v).toMatchObject({ valid: true, topic: 'order.status' });
-      return c.translate('order.status', JSON.parse(d.body), d.headers);
+      expect(v).toMatchObject({ valid: true, eventId: d.headers['x-stockrelay-event-id'] });
+      return c.translate(d.headers['x-stockrelay-topic']!, JSON.parse(d.body), d.headers);
     });
-    const line = { lineId: '311', sku: 'VASE-3', ref: ref('40'), quantity: 2, locationId: 'default' };
-    expect(facts.map((f) => (f.type === 'level_observed' ? [f.type, f.available] : f.type === 'sale' ? [f.type, f.orderId, f.lines] : f.type === 'cancellation' ? [f.type, f.orderId, f.lines] : [f.type]))).toEqual([
-      ['sale', '1042', [line]],
+    const line = { sku: 'VASE-3', ref: ref('40'), locationId: 'default' };
+    const brief = (f: ChannelFact) =>
+      f.type === 'level_observed' ? [f.type, f.available] : f.type === 'sale' || f.type === 'cancellation' ? [f.type, f.orderId, f.lines] : f.type === 'refund' ? [f.type, f.refundId, f.lines] : [f.type];
+    expect(facts.map(brief)).toEqual([
+      ['sale', '1042', [{ ...line, lineId: '311', quantity: 2 }]],
       ['level_observed', 3],
-      ['cancellation', '1042', [{ ...line, restock: true }]],
+      ['cancellation', '1042', [{ ...line, lineId: '311', quantity: 2, restock: true }]],
       ['level_observed', 5],
+      ['level_observed', 9],
+      // Restocked once: the second completion of the same return puts nothing back.
+      ['refund', 'return-5', [{ ...line, lineId: '40', quantity: 1, restock: true }]],
+      ['level_observed', 10],
+      ['refund', 'return-5', [{ ...line, lineId: '40', quantity: 1, restock: false }]],
+      ['level_observed', 10],
+      ['refund', 'return-6', [{ ...line, lineId: '40', quantity: 1, restock: false }]],
+      ['level_observed', 10],
+    ]);
+  });
+
+  it('the install registers the four events with the trigger syntax of its OpenCart version', () => {
+    expect(PHP.installed.version).toBe('4.1.0.4');
+    expect(PHP.installed.events.map((e) => [e.code, e.trigger, e.action, e.status])).toEqual([
+      ['stockrelay', 'catalog/model/checkout/order.addHistory/before', 'extension/stockrelay/module/stockrelay.orderBefore', 1],
+      ['stockrelay', 'catalog/model/checkout/order.addHistory/after', 'extension/stockrelay/module/stockrelay.orderAfter', 1],
+      ['stockrelay', 'admin/model/catalog/product.editProduct/after', 'extension/stockrelay/module/stockrelay.productAfter', 1],
+      ['stockrelay', 'admin/model/sale/returns.addHistory/after', 'extension/stockrelay/module/stockrelay.returnAfter', 1],
     ]);
   });
 });

@@ -1,9 +1,10 @@
 <?php
 /**
- * Runs the extension's catalog controller and library outside OpenCart, on a stand-in for
- * OpenCart's registry (config, request, response, cache) and a database that answers each query
- * from the rows below, and prints what the PHP produced: the answers of the routes and the
- * deliveries of the order events, signed. stockrelay's tests read that output
+ * Runs the extension's catalog and admin controllers and its library outside OpenCart, on a
+ * stand-in for OpenCart's registry (config, request, response, cache, loader, user) and a database
+ * that answers each query from the rows below, and prints what the PHP produced: the answers of the
+ * routes, the deliveries of the order, return and product events, signed, and the events its
+ * install registers. stockrelay's tests read that output
  * (test/connectors/opencart/php-answers.json) with the connector's own code: its catalog reader,
  * its level and set readers, and its verify and translate.
  *
@@ -14,11 +15,11 @@
  */
 namespace Opencart\System\Engine {
 	class Controller {
-		public function __construct(protected array $registry) {
+		public function __construct(protected object $registry) {
 		}
 
 		public function __get(string $key): object {
-			return $this->registry[$key];
+			return $this->registry->$key;
 		}
 	}
 }
@@ -27,11 +28,14 @@ namespace {
 	const VERSION = '4.1.0.4';
 	const DB_PREFIX = 'oc_';
 	const HTTP_SERVER = 'https://shop.example.com/';
+	// In the admin, HTTP_SERVER is the admin's address and HTTP_CATALOG the shop's.
+	const HTTP_CATALOG = 'https://shop.example.com/';
 	const SECRET = 'a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718';
 	const KEY = 'k9f8e7d6c5b4a3928170f6e5d4c3b2a19080706050403020';
 
 	require __DIR__ . '/../system/library/stockrelay.php';
 	require __DIR__ . '/../catalog/controller/module/stockrelay.php';
+	require __DIR__ . '/../admin/controller/module/stockrelay.php';
 
 	use Opencart\System\Library\Extension\Stockrelay\Stockrelay as Relay;
 
@@ -108,12 +112,59 @@ namespace {
 		}
 	}
 
+	/** A model the loader hands out: records each call. */
+	class FakeModel {
+		public array $calls = [];
+
+		public function __call(string $name, array $args): mixed {
+			$this->calls[] = [$name, $args];
+
+			return null;
+		}
+	}
+
+	class FakeLoader {
+		public function __construct(private object $registry) {
+		}
+
+		public function model(string $route): void {
+			$key = 'model_' . str_replace('/', '_', $route);
+			$this->registry->$key ??= new FakeModel();
+		}
+	}
+
+	class FakeUser {
+		public function hasPermission(string $what, string $route): bool {
+			return true;
+		}
+	}
+
+	/** The registry a controller is made with. */
+	function registry(FakeDb $db, array $server = [], array $get = []): object {
+		global $config;
+
+		$registry = (object)['db' => $db, 'config' => $config, 'request' => (object)['server' => $server, 'get' => $get], 'response' => new FakeResponse(), 'cache' => new FakeCache(), 'user' => new FakeUser()];
+		$registry->load = new FakeLoader($registry);
+
+		return $registry;
+	}
+
+	/** An event store: each event the controllers record goes into $bodies. */
+	function eventRules(array &$bodies, int &$seq): array {
+		return [
+			['/^INSERT INTO `oc_stockrelay_event`/', function ($sql, $db) use (&$seq) { $db->lastId = ++$seq; return []; }],
+			['/^UPDATE `oc_stockrelay_event` SET `body`/', function ($sql) use (&$bodies) { preg_match("/SET `body` = '(.*)' WHERE/s", $sql, $m); $bodies[] = stripslashes($m[1]); return []; }],
+			['/^(DELETE FROM `oc_stockrelay_event`|UPDATE `oc_stockrelay_event`)/', []]
+		];
+	}
+
 	$config = new FakeConfig([
 		'module_stockrelay_status'         => 1,
 		'module_stockrelay_api_key'        => KEY,
 		'module_stockrelay_webhook_secret' => SECRET,
 		'module_stockrelay_webhook_url'    => '',
 		'module_stockrelay_refund_status'  => ['11'],
+		'module_stockrelay_restock_return_status' => ['3'],
 		'config_language_id'               => 1,
 		'config_store_id'                  => 0,
 		// As OpenCart keeps them: strings.
@@ -123,11 +174,9 @@ namespace {
 
 	/** Runs one route of the controller as OpenCart would for this request; its status, headers and JSON. */
 	function route(FakeDb $db, string $method, string $verb, array $get = [], ?array $body = null): array {
-		global $config;
-
-		$response = new FakeResponse();
-		$request = (object)['server' => ['SERVER_PROTOCOL' => 'HTTP/1.1', 'REQUEST_METHOD' => $verb, 'HTTP_X_STOCKRELAY_KEY' => KEY], 'get' => $get];
-		$controller = new SmokeController(['db' => $db, 'config' => $config, 'request' => $request, 'response' => $response, 'cache' => new FakeCache()]);
+		$registry = registry($db, ['SERVER_PROTOCOL' => 'HTTP/1.1', 'REQUEST_METHOD' => $verb, 'HTTP_X_STOCKRELAY_KEY' => KEY], $get);
+		$response = $registry->response;
+		$controller = new SmokeController($registry);
 
 		SmokeController::$input = $body === null ? '' : json_encode($body);
 		$controller->$method();
@@ -180,20 +229,42 @@ namespace {
 		['/FROM `oc_order_product` op/', [['order_product_id' => '311', 'product_id' => '40', 'name' => 'Bleu de Chine &amp; vase', 'model' => 'VASE/3', 'quantity' => '2', 'sku' => 'VASE-3', 'subtract' => '1', 'master_id' => '0']]],
 		['/FROM `oc_order_option`/', [['product_option_value_id' => '7', 'name' => 'Glaze', 'value' => 'Céladon']]],
 		['/FROM `oc_product` WHERE `product_id` IN \(40\)/', function () use (&$status) { return [['product_id' => '40', 'sku' => 'VASE-3', 'model' => 'VASE/3', 'quantity' => $status == 7 ? '5' : '3', 'subtract' => '1']]; }],
-		['/^INSERT INTO `oc_stockrelay_event`/', function ($sql, $db) use (&$seq) { $db->lastId = ++$seq; return []; }],
-		['/^UPDATE `oc_stockrelay_event` SET `body`/', function ($sql) use (&$bodies) { preg_match("/SET `body` = '(.*)' WHERE/s", $sql, $m); $bodies[] = stripslashes($m[1]); return []; }],
-		['/^(DELETE|UPDATE)/', []]
+		...eventRules($bodies, $seq)
 	]);
 
 	foreach ([1, 7] as $next) {
 		$route = 'checkout/order.addHistory';
 		$args = [1042, $next];
 		$output = null;
-		$controller = new SmokeController(['db' => $orderDb, 'config' => $config, 'request' => (object)['server' => [], 'get' => []], 'response' => new FakeResponse(), 'cache' => new FakeCache()]);
+		$controller = new SmokeController(registry($orderDb));
 		$controller->orderBefore($route, $args);
 		$status = $next;
 		$controller->orderAfter($route, $args, $output);
 	}
+
+	// The admin: a product saved; an unopened return completed (restocked once, even when completed twice); an opened one.
+	$admin = fn(FakeDb $db) => new \Opencart\Admin\Controller\Extension\Stockrelay\Module\Stockrelay(registry($db));
+	$restocked = [];
+	$adminDb = new FakeDb([
+		['/FROM `oc_product` p LEFT JOIN `oc_product_description`/', [['product_id' => '40', 'sku' => 'VASE-3', 'model' => 'VASE/3', 'quantity' => '9', 'subtract' => '1', 'status' => '1', 'name' => 'Bleu de Chine &amp; vase']]],
+		['/FROM `oc_return` r/', fn($sql) => [['return_id' => str_contains($sql, "= '5'") ? '5' : '6', 'order_id' => '1042', 'product_id' => '40', 'product' => 'Bleu de Chine &amp; vase', 'model' => 'VASE/3', 'quantity' => '1', 'opened' => str_contains($sql, "= '5'") ? '0' : '1', 'order_status_id' => '1', 'sku' => 'VASE-3', 'subtract' => '1', 'known' => '40', 'status' => 'Complete']]],
+		['/^INSERT IGNORE INTO `oc_stockrelay_return`/', function ($sql, $db) use (&$restocked) { preg_match("/`return_id` = '(\\d+)'/", $sql, $m); $db->affected = in_array($m[1], $restocked) ? 0 : 1; $restocked[] = $m[1]; return []; }],
+		['/^UPDATE `oc_product` SET `quantity` = \(`quantity` \+ 1\)/', []],
+		['/FROM `oc_product` WHERE `product_id` IN \(40\)/', [['product_id' => '40', 'sku' => 'VASE-3', 'model' => 'VASE/3', 'quantity' => '10', 'subtract' => '1']]],
+		...eventRules($bodies, $seq)
+	]);
+	$route = '';
+	$output = null;
+
+	foreach ([['productAfter', [40, []]], ['returnAfter', [5, 3, '', false]], ['returnAfter', [5, 3, 'again', false]], ['returnAfter', [6, 3, '', false]]] as [$method, $args]) {
+		$admin($adminDb)->$method($route, $args, $output);
+	}
+
+	// The install: its tables and the events it registers.
+	$installDb = new FakeDb([['/^CREATE TABLE IF NOT EXISTS/', []]]);
+	$installRegistry = registry($installDb);
+	(new \Opencart\Admin\Controller\Extension\Stockrelay\Module\Stockrelay($installRegistry))->install();
+	$installed = array_values(array_map(fn($call) => $call[1][0], array_filter($installRegistry->model_setting_event->calls, fn($call) => $call[0] == 'addEvent')));
 
 	$deliveries = array_map(function ($body) {
 		$event = json_decode($body, true);
@@ -201,5 +272,5 @@ namespace {
 		return ['body' => $body, 'headers' => ['content-type' => 'application/json', 'x-stockrelay-event-id' => $event['id'], 'x-stockrelay-topic' => $event['topic'], 'x-stockrelay-timestamp' => (string)$event['created_at'], 'x-stockrelay-signature' => Relay::sign($body, SECRET)]];
 	}, $bodies);
 
-	echo json_encode(['about' => 'What the extension\'s PHP (PHP ' . PHP_VERSION . ') answers and sends, run by tools/smoke.php on a stand-in database; created_at is the time it ran.', 'secret' => SECRET, 'storeUrl' => HTTP_SERVER, 'answers' => $answers, 'deliveries' => $deliveries], JSON_PRETTY_PRINT | JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE) . "\n";
+	echo json_encode(['about' => 'What the extension\'s PHP (PHP ' . PHP_VERSION . ') answers and sends, run by tools/smoke.php on a stand-in database; created_at is the time it ran.', 'secret' => SECRET, 'storeUrl' => HTTP_SERVER, 'answers' => $answers, 'deliveries' => $deliveries, 'installed' => ['version' => VERSION, 'events' => $installed]], JSON_PRETTY_PRINT | JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE) . "\n";
 }

@@ -184,7 +184,7 @@ class Stockrelay extends \Opencart\System\Engine\Controller {
 		}
 
 		$relay->record('return.status', [
-			'return'    => ['return_id' => $return_id, 'order_id' => (int)$return['order_id'], 'product_id' => (int)$return['product_id'], 'product' => (string)$return['product'], 'model' => (string)$return['model'], 'sku' => (string)$return['sku'], 'quantity' => (int)$return['quantity'], 'opened' => (int)$return['opened'], 'return_status_id' => $status_id, 'return_status' => (string)$return['status']],
+			'return'    => ['return_id' => $return_id, 'order_id' => (int)$return['order_id'], 'product_id' => (int)$return['product_id'], 'product' => html_entity_decode((string)$return['product'], ENT_QUOTES, 'UTF-8'), 'model' => (string)$return['model'], 'sku' => (string)$return['sku'], 'quantity' => (int)$return['quantity'], 'opened' => (int)$return['opened'], 'return_status_id' => $status_id, 'return_status' => (string)$return['status']],
 			'restocked' => $restocked,
 			'levels'    => $relay->levels([(int)$return['product_id']])
 		]);
