@@ -197,14 +197,14 @@ describe('what the extension’s PHP answers and sends, read by the connector (t
       await emu.setLevel({ sku: 'VASE-3', available: 9 });
       await emu.refund({ orderId, restock: true, quantity: 1 });
       // An order event, a product saved, a return: each as the PHP sends it.
-      expect(emu.events.map((e) => shape(e.body))).toEqual([0, 2, 3].map((i) => shape(JSON.parse(PHP.deliveries[i]!.body))));
+      expect(emu.events.map((e) => shape(e.body))).toEqual([0, 5, 6].map((i) => shape(JSON.parse(PHP.deliveries[i]!.body))));
     } finally {
       await emu.stop();
     }
   });
 
   it('the events the PHP built (a checkout at Pending, its cancellation, a product saved, an unopened return completed twice, an opened one) verify and translate to what OpenCart did', () => {
-    expect(PHP.deliveries.map((d) => d.headers['x-stockrelay-topic'])).toEqual(['order.status', 'order.status', 'product.updated', 'return.status', 'return.status', 'return.status']);
+    expect(PHP.deliveries.map((d) => d.headers['x-stockrelay-topic'])).toEqual(['order.status', 'order.status', 'order.status', 'order.status', 'order.status', 'product.updated', 'return.status', 'return.status', 'return.status']);
     const facts = PHP.deliveries.flatMap((d) => {
       const at = () => new Date(Number(d.headers['x-stockrelay-timestamp']) * 1000);
       const c = createOcConnector({ channelId: 'oc', baseUrl: PHP.storeUrl, settings: {}, credentials: { apiKey: KEY, webhookSecret: PHP.secret }, clock: at });
@@ -220,6 +220,13 @@ describe('what the extension’s PHP answers and sends, read by the connector (t
       ['level_observed', 3],
       ['cancellation', '1042', [{ ...line, lineId: '311', quantity: 2, restock: true }]],
       ['level_observed', 5],
+      // Order 1043 edited: the void inside editOrder gives back the old line (cycle 1), the addHistory after it takes the new one (cycle 2).
+      ['sale', '1043', [{ ...line, lineId: '321', quantity: 2 }]],
+      ['level_observed', 8],
+      ['cancellation', '1043', [{ ...line, lineId: '321', quantity: 2, restock: true }]],
+      ['level_observed', 10],
+      ['sale', '1043', [{ ...line, lineId: '322#2', quantity: 1 }]],
+      ['level_observed', 9],
       ['level_observed', 9],
       // Restocked once: the second completion of the same return puts nothing back.
       ['refund', 'return-5', [{ ...line, lineId: '40', quantity: 1, restock: true }]],
@@ -231,11 +238,13 @@ describe('what the extension’s PHP answers and sends, read by the connector (t
     ]);
   });
 
-  it('the install registers the four events with the trigger syntax of its OpenCart version', () => {
+  it('the install registers the six events with the trigger syntax of its OpenCart version', () => {
     expect(PHP.installed.version).toBe('4.1.0.4');
     expect(PHP.installed.events.map((e) => [e.code, e.trigger, e.action, e.status])).toEqual([
       ['stockrelay', 'catalog/model/checkout/order.addHistory/before', 'extension/stockrelay/module/stockrelay.orderBefore', 1],
       ['stockrelay', 'catalog/model/checkout/order.addHistory/after', 'extension/stockrelay/module/stockrelay.orderAfter', 1],
+      ['stockrelay', 'catalog/model/checkout/order.editOrder/before', 'extension/stockrelay/module/stockrelay.editBefore', 1],
+      ['stockrelay', 'catalog/model/checkout/order.editOrder/after', 'extension/stockrelay/module/stockrelay.editAfter', 1],
       ['stockrelay', 'admin/model/catalog/product.editProduct/after', 'extension/stockrelay/module/stockrelay.productAfter', 1],
       ['stockrelay', 'admin/model/sale/returns.addHistory/after', 'extension/stockrelay/module/stockrelay.returnAfter', 1],
     ]);
@@ -284,6 +293,27 @@ describe('stock as OpenCart moves it', () => {
     expect(got.map((d) => d.data.stock)).toEqual(['subtracted', 'none', 'restored', 'subtracted', 'restored']);
     expect(got.flatMap((d) => keysOf(d.facts))).toEqual([`sale ${orderId}:${line} 2`, `cancel ${orderId}:${line} 2 true`, `sale ${orderId}:${line}#2 2`, `cancel ${orderId}:${line}#2 2 true`]);
     expect(emu.level('CYC-1', 'default')).toBe(10);
+  });
+
+  it('an order edited in the admin: the old lines given back, the new ones taken, each booked once (OpenCart 4.1 and 4.0)', async () => {
+    for (const version of ['4.1.0.4', '4.0.2.3']) {
+      const shop = new OcEmulator({ apiKey: KEY, webhookSecret: SECRET, version });
+      shop.seed([
+        { sku: 'EDIT-A', title: 'A', levels: { default: 10 } },
+        { sku: 'EDIT-B', title: 'B', levels: { default: 10 } },
+      ]);
+      const { orderId } = await shop.sell({ sku: 'EDIT-A', quantity: 2 });
+      const first = String(shop.order(orderId)!.lines[0]!.id);
+      await shop.editOrder(orderId, [
+        { sku: 'EDIT-A', quantity: 1 },
+        { sku: 'EDIT-B', quantity: 1 },
+      ]);
+      const [a, b] = shop.order(orderId)!.lines.map((l) => String(l.id));
+      // What the extension logged (and sent): each event's facts.
+      const facts = shop.events.flatMap((e) => c.translate(String(e.body.topic), e.body, {}));
+      expect([version, keysOf(facts)]).toEqual([version, [`sale ${orderId}:${first} 2`, `cancel ${orderId}:${first} 2 true`, `sale ${orderId}:${a}#2 1`, `sale ${orderId}:${b}#2 1`]]);
+      expect([shop.level('EDIT-A', 'default'), shop.level('EDIT-B', 'default')]).toEqual([9, 9]);
+    }
   });
 
   it('moved to Refunded (an exit from the stock statuses): a refund that restocks the whole order', async () => {

@@ -45,7 +45,7 @@ export const ORDER_STATUS: Record<number, string> = {
   15: 'Processed',
   16: 'Voided',
 };
-export const STATUS = { pending: 1, processing: 2, complete: 5, canceled: 7, refunded: 11 } as const;
+export const STATUS = { pending: 1, processing: 2, complete: 5, canceled: 7, refunded: 11, voided: 16 } as const;
 /** Defaults of config_processing_status and config_complete_status in OpenCart 3.0 and 4.x. */
 export const DEFAULT_PROCESSING = [5, 1, 2, 12, 3];
 export const DEFAULT_COMPLETE = [5, 3];

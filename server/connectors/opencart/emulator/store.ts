@@ -17,6 +17,7 @@ import {
   RETURN_STATUS,
   STATUS,
   stockStatuses,
+  versionAtLeast,
   type LoggedEvent,
   type OcEmulatorOptions,
   type Order,
@@ -163,14 +164,46 @@ export abstract class OcStoreState extends LoopbackEmulator {
     if (stock !== 'none') this.moveStock(order, stock === 'subtracted' ? -1 : 1);
     if (stock === 'subtracted') order.cycle++;
     order.statusId = statusId;
-    this.emit('order.status', {
+    this.emit('order.status', this.orderData(order, previous, stock, order.lines));
+  }
+
+  /** The data of an order.status event: what moving from `previous` to the order's status did, for these lines. */
+  protected orderData(order: Order, previous: number, stock: 'subtracted' | 'restored' | 'none', lines: Order['lines']): unknown {
+    const statusId = order.statusId;
+    return {
       order: { order_id: order.id, store_id: 0, order_status_id: statusId, order_status: ORDER_STATUS[statusId] ?? '', previous_status_id: previous, currency_code: 'AUD' },
       stock,
       cycle: Math.max(order.cycle, 1),
       refund: stock === 'restored' && REFUND_STATUSES.includes(statusId),
-      products: order.lines.map((l) => this.orderProduct(l)),
-      levels: this.levelsOf(order.lines.map((l) => l.productId)),
+      products: lines.map((l) => this.orderProduct(l)),
+      levels: this.levelsOf(lines.map((l) => l.productId)),
+    };
+  }
+
+  /**
+   * An order edited in the admin (4.x: through the catalog API's order confirm): editOrder voids the
+   * order with a direct addHistory call (Voided on 4.1, status 0 on 4.0; no event fires for it) and
+   * replaces its lines; the extension's editOrder events report the stock the void gave back with the
+   * old lines; then the API's addHistory puts the order back in its status, taking the new lines.
+   */
+  async editOrder(orderId: string, lines: { sku: string; quantity: number }[]): Promise<void> {
+    const order = this.orders.get(Number(orderId));
+    if (!order) throw new Error(`The emulated OpenCart store has no order ${orderId}.`);
+    const previous = order.statusId;
+    const oldLines = order.lines;
+    if (previous !== 0) {
+      order.statusId = versionAtLeast(this.version, '4.1.0.0') ? STATUS.voided : 0;
+      if (this.holding.has(previous) && !this.holding.has(order.statusId)) {
+        this.moveStock(order, 1);
+        this.emit('order.status', this.orderData(order, previous, 'restored', oldLines));
+      }
+    }
+    order.lines = lines.map((l) => {
+      const p = this.bySku(l.sku);
+      if (!p) throw new Error(`The emulated OpenCart store does not list SKU ${l.sku}.`);
+      return { id: this.nextId.orderProduct++, productId: p.id, quantity: l.quantity, optionValueIds: [] };
     });
+    await this.addOrderHistory(orderId, previous);
   }
 
   /** admin/model/sale/returns addHistory, then the extension: an unopened return of an order still holding stock is restocked once, at a restocking status. */

@@ -242,6 +242,43 @@ namespace {
 		$controller->orderAfter($route, $args, $output);
 	}
 
+	// An order edited in the admin (4.x: through the catalog API): it held stock at Processing;
+	// editOrder voids it with a direct addHistory (no event) and replaces its line; the API's
+	// addHistory then takes the new line.
+	$edited = ['status' => 0, 'cycle' => 0, 'line' => ['321', '2'], 'stock' => 10];
+	$editDb = new FakeDb([
+		['/^SELECT `order_status_id` FROM `oc_order`/', function () use (&$edited) { return [['order_status_id' => (string)$edited['status']]]; }],
+		['/^SELECT o\.`order_id`/', function () use (&$edited) { return [['order_id' => '1043', 'store_id' => '0', 'order_status_id' => (string)$edited['status'], 'currency_code' => 'EUR', 'status' => $edited['status'] == 16 ? 'Voided' : 'Processing']]; }],
+		['/^INSERT INTO `oc_stockrelay_order`/', function () use (&$edited) { $edited['cycle']++; return []; }],
+		['/^SELECT `cycle`/', function () use (&$edited) { return $edited['cycle'] ? [['cycle' => (string)$edited['cycle']]] : []; }],
+		['/FROM `oc_order_product` op/', function () use (&$edited) { return [['order_product_id' => $edited['line'][0], 'product_id' => '40', 'name' => 'Vase', 'model' => 'VASE/3', 'quantity' => $edited['line'][1], 'sku' => 'VASE-3', 'subtract' => '1', 'master_id' => '0']]; }],
+		['/FROM `oc_order_option`/', []],
+		['/FROM `oc_product` WHERE `product_id` IN \(40\)/', function () use (&$edited) { return [['product_id' => '40', 'sku' => 'VASE-3', 'model' => 'VASE/3', 'quantity' => (string)$edited['stock'], 'subtract' => '1']]; }],
+		...eventRules($bodies, $seq)
+	]);
+	$history = function (int $next, int $stock) use (&$edited, $editDb) {
+		$route = 'checkout/order.addHistory';
+		$args = [1043, $next];
+		$output = null;
+		$controller = new SmokeController(registry($editDb));
+		$controller->orderBefore($route, $args);
+		[$edited['status'], $edited['stock']] = [$next, $stock];
+		$controller->orderAfter($route, $args, $output);
+	};
+
+	$history(2, 8);
+
+	$route = 'checkout/order.editOrder';
+	$args = [1043, []];
+	$output = null;
+	$controller = new SmokeController(registry($editDb));
+	$controller->editBefore($route, $args);
+	// Inside editOrder: addHistory(order, config_void_status_id) called directly (stock back), then the new line.
+	[$edited['status'], $edited['stock'], $edited['line']] = [16, 10, ['322', '1']];
+	$controller->editAfter($route, $args, $output);
+
+	$history(2, 9);
+
 	// The admin: a product saved; an unopened return completed (restocked once, even when completed twice); an opened one.
 	$admin = fn(FakeDb $db) => new \Opencart\Admin\Controller\Extension\Stockrelay\Module\Stockrelay(registry($db));
 	$restocked = [];

@@ -90,6 +90,8 @@ class Stockrelay extends \Opencart\System\Engine\Controller {
 		$events = [
 			['order_before', 'catalog/model/checkout/order' . $sep . 'addHistory/before', 'orderBefore'],
 			['order_after', 'catalog/model/checkout/order' . $sep . 'addHistory/after', 'orderAfter'],
+			['edit_before', 'catalog/model/checkout/order' . $sep . 'editOrder/before', 'editBefore'],
+			['edit_after', 'catalog/model/checkout/order' . $sep . 'editOrder/after', 'editAfter'],
 			['product_after', 'admin/model/catalog/product' . $sep . 'editProduct/after', 'productAfter'],
 			['return_after', 'admin/model/sale/returns' . $sep . 'addHistory/after', 'returnAfter']
 		];

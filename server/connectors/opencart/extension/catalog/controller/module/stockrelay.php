@@ -5,7 +5,8 @@
  * Routes: index.php?route=extension/stockrelay/module/stockrelay.<method>, header X-Stockrelay-Key:
  *   catalog (GET page, limit ≤ 100), levels (POST {items}), set (POST {changes} ≤ 100),
  *   status (POST {product_id, status}), events (GET after, limit ≤ 100).
- * Events: catalog/model/checkout/order(.|/)addHistory/before and /after (the admin installs them).
+ * Events: catalog/model/checkout/order(.|/)addHistory/before and /after, and …editOrder/before and
+ * /after (the admin installs them).
  */
 namespace Opencart\Catalog\Controller\Extension\Stockrelay\Module;
 
@@ -16,6 +17,9 @@ class Stockrelay extends \Opencart\System\Engine\Controller {
 
 	/** The order status before addHistory ran, per order id (read in the before-event). */
 	private static array $previous = [];
+
+	/** The status and lines an order had before editOrder ran, per order id. */
+	private static array $editing = [];
 
 	/** The raw request body (its own method, so a test can hand one in). */
 	protected function input(): string {
@@ -240,25 +244,38 @@ class Stockrelay extends \Opencart\System\Engine\Controller {
 		$previous = self::$previous[$order_id];
 		unset(self::$previous[$order_id]);
 
-		$order = $this->db->query("SELECT o.`order_id`, o.`store_id`, o.`order_status_id`, o.`currency_code`, os.`name` AS `status` FROM `" . DB_PREFIX . "order` o LEFT JOIN `" . DB_PREFIX . "order_status` os ON (os.`order_status_id` = o.`order_status_id` AND os.`language_id` = '" . (int)$this->config->get('config_language_id') . "') WHERE o.`order_id` = '" . $order_id . "'");
+		$this->report($order_id, $previous, $this->products($order_id));
+	}
 
-		if (!$order->num_rows) {
+	/**
+	 * Event catalog/model/checkout/order…editOrder/before. editOrder voids the order first by calling
+	 * its own addHistory directly, which fires no event, and then replaces its lines: the status and
+	 * the lines it had are kept here, for the after-event to report the stock that void gave back.
+	 */
+	public function editBefore(string &$route, array &$args): void {
+		$order_id = (int)($args[0] ?? 0);
+
+		$query = $this->db->query("SELECT `order_status_id` FROM `" . DB_PREFIX . "order` WHERE `order_id` = '" . $order_id . "'");
+
+		self::$editing[$order_id] = ['status' => $query->num_rows ? (int)$query->row['order_status_id'] : 0, 'products' => $this->products($order_id)];
+	}
+
+	/** Event …editOrder/after: the lines the void gave back, when it did (the new lines are taken by the addHistory that follows). */
+	public function editAfter(string &$route, array &$args, mixed &$output): void {
+		$order_id = (int)($args[0] ?? 0);
+
+		if (!$this->config->get('module_stockrelay_status') || !array_key_exists($order_id, self::$editing)) {
 			return;
 		}
 
-		// The status addHistory stored (an anti-fraud extension may have chosen another than asked).
-		$status_id = (int)$order->row['order_status_id'];
-		$relay = $this->relay();
-		$was = $relay->holds($previous);
-		$is = $relay->holds($status_id);
-		$stock = !$was && $is ? 'subtracted' : ($was && !$is ? 'restored' : 'none');
+		$before = self::$editing[$order_id];
+		unset(self::$editing[$order_id]);
 
-		if ($stock == 'subtracted') {
-			$this->db->query("INSERT INTO `" . DB_PREFIX . "stockrelay_order` SET `order_id` = '" . $order_id . "', `cycle` = '1' ON DUPLICATE KEY UPDATE `cycle` = `cycle` + 1");
-		}
+		$this->report($order_id, $before['status'], $before['products'], true);
+	}
 
-		$cycle = $this->db->query("SELECT `cycle` FROM `" . DB_PREFIX . "stockrelay_order` WHERE `order_id` = '" . $order_id . "'");
-
+	/** The order's lines now, as the events carry them. */
+	private function products(int $order_id): array {
 		$lines = $this->db->query("SELECT op.`order_product_id`, op.`product_id`, op.`name`, op.`model`, op.`quantity`, p.`sku`, p.`subtract`, p.`master_id` FROM `" . DB_PREFIX . "order_product` op LEFT JOIN `" . DB_PREFIX . "product` p ON (p.`product_id` = op.`product_id`) WHERE op.`order_id` = '" . $order_id . "' ORDER BY op.`order_product_id`");
 
 		$products = [];
@@ -278,6 +295,38 @@ class Stockrelay extends \Opencart\System\Engine\Controller {
 				'options'          => array_map(fn($o) => ['product_option_value_id' => (int)$o['product_option_value_id'], 'name' => (string)$o['name'], 'value' => (string)$o['value']], $options->rows)
 			];
 		}
+
+		return $products;
+	}
+
+	/**
+	 * One order.status event: what moving from $previous to the status the order has now did to
+	 * stock, for these lines. After an edit ($edit) only a give-back is reported: the new lines are
+	 * taken by the addHistory that follows it.
+	 */
+	private function report(int $order_id, int $previous, array $products, bool $edit = false): void {
+		$order = $this->db->query("SELECT o.`order_id`, o.`store_id`, o.`order_status_id`, o.`currency_code`, os.`name` AS `status` FROM `" . DB_PREFIX . "order` o LEFT JOIN `" . DB_PREFIX . "order_status` os ON (os.`order_status_id` = o.`order_status_id` AND os.`language_id` = '" . (int)$this->config->get('config_language_id') . "') WHERE o.`order_id` = '" . $order_id . "'");
+
+		if (!$order->num_rows) {
+			return;
+		}
+
+		// The status addHistory stored (an anti-fraud extension may have chosen another than asked).
+		$status_id = (int)$order->row['order_status_id'];
+		$relay = $this->relay();
+		$was = $relay->holds($previous);
+		$is = $relay->holds($status_id);
+		$stock = !$was && $is ? 'subtracted' : ($was && !$is ? 'restored' : 'none');
+
+		if ($edit && $stock != 'restored') {
+			return;
+		}
+
+		if ($stock == 'subtracted') {
+			$this->db->query("INSERT INTO `" . DB_PREFIX . "stockrelay_order` SET `order_id` = '" . $order_id . "', `cycle` = '1' ON DUPLICATE KEY UPDATE `cycle` = `cycle` + 1");
+		}
+
+		$cycle = $this->db->query("SELECT `cycle` FROM `" . DB_PREFIX . "stockrelay_order` WHERE `order_id` = '" . $order_id . "'");
 
 		$relay->record('order.status', [
 			'order'    => ['order_id' => $order_id, 'store_id' => (int)$order->row['store_id'], 'order_status_id' => $status_id, 'order_status' => (string)$order->row['status'], 'previous_status_id' => $previous, 'currency_code' => (string)$order->row['currency_code']],
