@@ -197,14 +197,14 @@ describe('what the extension’s PHP answers and sends, read by the connector (t
       await emu.setLevel({ sku: 'VASE-3', available: 9 });
       await emu.refund({ orderId, restock: true, quantity: 1 });
       // An order event, a product saved, a return: each as the PHP sends it.
-      expect(emu.events.map((e) => shape(e.body))).toEqual([0, 5, 6].map((i) => shape(JSON.parse(PHP.deliveries[i]!.body))));
+      expect(emu.events.map((e) => shape(e.body))).toEqual([0, 7, 8].map((i) => shape(JSON.parse(PHP.deliveries[i]!.body))));
     } finally {
       await emu.stop();
     }
   });
 
   it('the events the PHP built (a checkout at Pending, its cancellation, a product saved, an unopened return completed twice, an opened one) verify and translate to what OpenCart did', () => {
-    expect(PHP.deliveries.map((d) => d.headers['x-stockrelay-topic'])).toEqual(['order.status', 'order.status', 'order.status', 'order.status', 'order.status', 'product.updated', 'return.status', 'return.status', 'return.status']);
+    expect(PHP.deliveries.map((d) => d.headers['x-stockrelay-topic'])).toEqual([...Array<string>(7).fill('order.status'), 'product.updated', 'return.status', 'return.status', 'return.status']);
     const facts = PHP.deliveries.flatMap((d) => {
       const at = () => new Date(Number(d.headers['x-stockrelay-timestamp']) * 1000);
       const c = createOcConnector({ channelId: 'oc', baseUrl: PHP.storeUrl, settings: {}, credentials: { apiKey: KEY, webhookSecret: PHP.secret }, clock: at });
@@ -227,6 +227,11 @@ describe('what the extension’s PHP answers and sends, read by the connector (t
       ['level_observed', 10],
       ['sale', '1043', [{ ...line, lineId: '322#2', quantity: 1 }]],
       ['level_observed', 9],
+      // Orders 1044 (4.1: voided through the model) and 1045 (4.0: a direct void) deleted: each given back once.
+      ['cancellation', '1044', [{ ...line, lineId: '10440', quantity: 2, restock: true }]],
+      ['level_observed', 10],
+      ['cancellation', '1045', [{ ...line, lineId: '10450', quantity: 2, restock: true }]],
+      ['level_observed', 10],
       ['level_observed', 9],
       // Restocked once: the second completion of the same return puts nothing back.
       ['refund', 'return-5', [{ ...line, lineId: '40', quantity: 1, restock: true }]],
@@ -238,13 +243,15 @@ describe('what the extension’s PHP answers and sends, read by the connector (t
     ]);
   });
 
-  it('the install registers the six events with the trigger syntax of its OpenCart version', () => {
+  it('the install registers the eight events with the trigger syntax of its OpenCart version', () => {
     expect(PHP.installed.version).toBe('4.1.0.4');
     expect(PHP.installed.events.map((e) => [e.code, e.trigger, e.action, e.status])).toEqual([
       ['stockrelay', 'catalog/model/checkout/order.addHistory/before', 'extension/stockrelay/module/stockrelay.orderBefore', 1],
       ['stockrelay', 'catalog/model/checkout/order.addHistory/after', 'extension/stockrelay/module/stockrelay.orderAfter', 1],
-      ['stockrelay', 'catalog/model/checkout/order.editOrder/before', 'extension/stockrelay/module/stockrelay.editBefore', 1],
-      ['stockrelay', 'catalog/model/checkout/order.editOrder/after', 'extension/stockrelay/module/stockrelay.editAfter', 1],
+      ['stockrelay', 'catalog/model/checkout/order.editOrder/before', 'extension/stockrelay/module/stockrelay.watchBefore', 1],
+      ['stockrelay', 'catalog/model/checkout/order.editOrder/after', 'extension/stockrelay/module/stockrelay.watchAfter', 1],
+      ['stockrelay', 'catalog/model/checkout/order.deleteOrder/before', 'extension/stockrelay/module/stockrelay.watchBefore', 1],
+      ['stockrelay', 'catalog/model/checkout/order.deleteOrder/after', 'extension/stockrelay/module/stockrelay.watchAfter', 1],
       ['stockrelay', 'admin/model/catalog/product.editProduct/after', 'extension/stockrelay/module/stockrelay.productAfter', 1],
       ['stockrelay', 'admin/model/sale/returns.addHistory/after', 'extension/stockrelay/module/stockrelay.returnAfter', 1],
     ]);
@@ -313,6 +320,19 @@ describe('stock as OpenCart moves it', () => {
       const facts = shop.events.flatMap((e) => c.translate(String(e.body.topic), e.body, {}));
       expect([version, keysOf(facts)]).toEqual([version, [`sale ${orderId}:${first} 2`, `cancel ${orderId}:${first} 2 true`, `sale ${orderId}:${a}#2 1`, `sale ${orderId}:${b}#2 1`]]);
       expect([shop.level('EDIT-A', 'default'), shop.level('EDIT-B', 'default')]).toEqual([9, 9]);
+    }
+  });
+
+  it('an order deleted in the admin: its stock given back once (4.1 voids it through the model, 4.0 with a direct call)', async () => {
+    for (const version of ['4.1.0.4', '4.0.2.3']) {
+      const shop = new OcEmulator({ apiKey: KEY, webhookSecret: SECRET, version });
+      shop.seed([{ sku: 'DEL-A', title: 'A', levels: { default: 10 } }]);
+      const { orderId } = await shop.sell({ sku: 'DEL-A', quantity: 2 });
+      const line = String(shop.order(orderId)!.lines[0]!.id);
+      await shop.deleteOrder(orderId);
+      const facts = shop.events.flatMap((e) => c.translate(String(e.body.topic), e.body, {}));
+      expect([version, keysOf(facts)]).toEqual([version, [`sale ${orderId}:${line} 2`, `cancel ${orderId}:${line} 2 true`]]);
+      expect(shop.level('DEL-A', 'default')).toBe(10);
     }
   });
 

@@ -206,6 +206,25 @@ export abstract class OcStoreState extends LoopbackEmulator {
     await this.addOrderHistory(orderId, previous);
   }
 
+  /**
+   * An order deleted in the admin (4.x: through the catalog API): deleteOrder voids it first, on 4.1
+   * through the model (an addHistory event), on 4.0 with a direct call the extension's deleteOrder
+   * events report instead; then the order is gone.
+   */
+  async deleteOrder(orderId: string): Promise<void> {
+    const order = this.orders.get(Number(orderId));
+    if (!order) throw new Error(`The emulated OpenCart store has no order ${orderId}.`);
+    if (versionAtLeast(this.version, '4.1.0.0')) {
+      await this.addOrderHistory(orderId, STATUS.voided);
+    } else if (this.holding.has(order.statusId)) {
+      const previous = order.statusId;
+      this.moveStock(order, 1);
+      order.statusId = 0;
+      this.emit('order.status', this.orderData(order, previous, 'restored', order.lines));
+    }
+    this.orders.delete(order.id);
+  }
+
   /** admin/model/sale/returns addHistory, then the extension: an unopened return of an order still holding stock is restocked once, at a restocking status. */
   async addReturnHistory(returnId: number, statusId: number): Promise<void> {
     const ret = this.returns.get(returnId)!;

@@ -272,12 +272,44 @@ namespace {
 	$args = [1043, []];
 	$output = null;
 	$controller = new SmokeController(registry($editDb));
-	$controller->editBefore($route, $args);
+	$controller->watchBefore($route, $args);
 	// Inside editOrder: addHistory(order, config_void_status_id) called directly (stock back), then the new line.
 	[$edited['status'], $edited['stock'], $edited['line']] = [16, 10, ['322', '1']];
-	$controller->editAfter($route, $args, $output);
+	$controller->watchAfter($route, $args, $output);
 
 	$history(2, 9);
+
+	// Orders deleted: on 4.1 deleteOrder voids through the model (an addHistory event), on 4.0 with a
+	// direct call (none); either way the give-back is reported once.
+	foreach ([1044 => true, 1045 => false] as $order_id => $throughModel) {
+		$deleted = ['status' => 2, 'exists' => true, 'stock' => 8];
+		$deleteDb = new FakeDb([
+			['/^SELECT `order_status_id` FROM `oc_order`/', function () use (&$deleted) { return $deleted['exists'] ? [['order_status_id' => (string)$deleted['status']]] : []; }],
+			['/^SELECT o\.`order_id`/', function () use (&$deleted, $order_id) { return $deleted['exists'] ? [['order_id' => (string)$order_id, 'store_id' => '0', 'order_status_id' => (string)$deleted['status'], 'currency_code' => 'EUR', 'status' => $deleted['status'] == 16 ? 'Voided' : 'Processing']] : []; }],
+			['/^SELECT `cycle`/', [['cycle' => '1']]],
+			['/FROM `oc_order_product` op/', function () use (&$deleted, $order_id) { return $deleted['exists'] ? [['order_product_id' => (string)($order_id * 10), 'product_id' => '40', 'name' => 'Vase', 'model' => 'VASE/3', 'quantity' => '2', 'sku' => 'VASE-3', 'subtract' => '1', 'master_id' => '0']] : []; }],
+			['/FROM `oc_order_option`/', []],
+			['/FROM `oc_product` WHERE `product_id` IN \(40\)/', function () use (&$deleted) { return [['product_id' => '40', 'sku' => 'VASE-3', 'model' => 'VASE/3', 'quantity' => (string)$deleted['stock'], 'subtract' => '1']]; }],
+			...eventRules($bodies, $seq)
+		]);
+		$route = 'checkout/order.deleteOrder';
+		$args = [$order_id];
+		$output = null;
+		$controller = new SmokeController(registry($deleteDb));
+		$controller->watchBefore($route, $args);
+
+		if ($throughModel) {
+			$history = [$order_id, 16];
+			$controller->orderBefore($route, $history);
+			[$deleted['status'], $deleted['stock']] = [16, 10];
+			$controller->orderAfter($route, $history, $output);
+		} else {
+			[$deleted['status'], $deleted['stock']] = [0, 10];
+		}
+
+		$deleted['exists'] = false;
+		$controller->watchAfter($route, $args, $output);
+	}
 
 	// The admin: a product saved; an unopened return completed (restocked once, even when completed twice); an opened one.
 	$admin = fn(FakeDb $db) => new \Opencart\Admin\Controller\Extension\Stockrelay\Module\Stockrelay(registry($db));

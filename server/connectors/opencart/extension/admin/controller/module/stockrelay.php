@@ -90,8 +90,10 @@ class Stockrelay extends \Opencart\System\Engine\Controller {
 		$events = [
 			['order_before', 'catalog/model/checkout/order' . $sep . 'addHistory/before', 'orderBefore'],
 			['order_after', 'catalog/model/checkout/order' . $sep . 'addHistory/after', 'orderAfter'],
-			['edit_before', 'catalog/model/checkout/order' . $sep . 'editOrder/before', 'editBefore'],
-			['edit_after', 'catalog/model/checkout/order' . $sep . 'editOrder/after', 'editAfter'],
+			['edit_before', 'catalog/model/checkout/order' . $sep . 'editOrder/before', 'watchBefore'],
+			['edit_after', 'catalog/model/checkout/order' . $sep . 'editOrder/after', 'watchAfter'],
+			['delete_before', 'catalog/model/checkout/order' . $sep . 'deleteOrder/before', 'watchBefore'],
+			['delete_after', 'catalog/model/checkout/order' . $sep . 'deleteOrder/after', 'watchAfter'],
 			['product_after', 'admin/model/catalog/product' . $sep . 'editProduct/after', 'productAfter'],
 			['return_after', 'admin/model/sale/returns' . $sep . 'addHistory/after', 'returnAfter']
 		];

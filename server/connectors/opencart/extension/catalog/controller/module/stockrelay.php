@@ -5,8 +5,8 @@
  * Routes: index.php?route=extension/stockrelay/module/stockrelay.<method>, header X-Stockrelay-Key:
  *   catalog (GET page, limit ≤ 100), levels (POST {items}), set (POST {changes} ≤ 100),
  *   status (POST {product_id, status}), events (GET after, limit ≤ 100).
- * Events: catalog/model/checkout/order(.|/)addHistory/before and /after, and …editOrder/before and
- * /after (the admin installs them).
+ * Events: catalog/model/checkout/order(.|/)addHistory/before and /after, and the same for editOrder
+ * and deleteOrder (the admin installs them).
  */
 namespace Opencart\Catalog\Controller\Extension\Stockrelay\Module;
 
@@ -18,8 +18,8 @@ class Stockrelay extends \Opencart\System\Engine\Controller {
 	/** The order status before addHistory ran, per order id (read in the before-event). */
 	private static array $previous = [];
 
-	/** The status and lines an order had before editOrder ran, per order id. */
-	private static array $editing = [];
+	/** The order, its status and its lines before editOrder or deleteOrder ran, per order id; "reported": an addHistory event came in between. */
+	private static array $watched = [];
 
 	/** The raw request body (its own method, so a test can hand one in). */
 	protected function input(): string {
@@ -244,34 +244,56 @@ class Stockrelay extends \Opencart\System\Engine\Controller {
 		$previous = self::$previous[$order_id];
 		unset(self::$previous[$order_id]);
 
-		$this->report($order_id, $previous, $this->products($order_id));
+		if (isset(self::$watched[$order_id])) {
+			self::$watched[$order_id]['reported'] = true;
+		}
+
+		$this->report($order_id, $previous, $this->products($order_id), $this->order($order_id));
 	}
 
 	/**
-	 * Event catalog/model/checkout/order…editOrder/before. editOrder voids the order first by calling
-	 * its own addHistory directly, which fires no event, and then replaces its lines: the status and
-	 * the lines it had are kept here, for the after-event to report the stock that void gave back.
+	 * Events catalog/model/checkout/order…editOrder/before and …deleteOrder/before. editOrder (4.0
+	 * and 4.1) and deleteOrder (4.0) void the order first by calling their own addHistory directly,
+	 * which fires no event, and then replace or delete its lines. The order, its status and its lines
+	 * are kept here, for the after-event to report the stock that void gave back.
 	 */
-	public function editBefore(string &$route, array &$args): void {
+	public function watchBefore(string &$route, array &$args): void {
 		$order_id = (int)($args[0] ?? 0);
+		$order = $this->order($order_id);
 
-		$query = $this->db->query("SELECT `order_status_id` FROM `" . DB_PREFIX . "order` WHERE `order_id` = '" . $order_id . "'");
-
-		self::$editing[$order_id] = ['status' => $query->num_rows ? (int)$query->row['order_status_id'] : 0, 'products' => $this->products($order_id)];
+		self::$watched[$order_id] = ['order' => $order, 'products' => $this->products($order_id), 'reported' => false];
 	}
 
-	/** Event …editOrder/after: the lines the void gave back, when it did (the new lines are taken by the addHistory that follows). */
-	public function editAfter(string &$route, array &$args, mixed &$output): void {
+	/**
+	 * Events …editOrder/after and …deleteOrder/after: the lines the void gave back, when it did and no
+	 * addHistory event said so already (4.1's deleteOrder voids through the model, which fires one).
+	 * The new lines of an edit are taken by the addHistory that follows it.
+	 */
+	public function watchAfter(string &$route, array &$args, mixed &$output): void {
 		$order_id = (int)($args[0] ?? 0);
 
-		if (!$this->config->get('module_stockrelay_status') || !array_key_exists($order_id, self::$editing)) {
+		if (!$this->config->get('module_stockrelay_status') || !isset(self::$watched[$order_id])) {
 			return;
 		}
 
-		$before = self::$editing[$order_id];
-		unset(self::$editing[$order_id]);
+		$before = self::$watched[$order_id];
+		unset(self::$watched[$order_id]);
 
-		$this->report($order_id, $before['status'], $before['products'], true);
+		if ($before['reported'] || !$before['order']) {
+			return;
+		}
+
+		// A deleted order holds no stock: status 0.
+		$now = $this->order($order_id) ?? ['order_status_id' => 0, 'status' => ''] + $before['order'];
+
+		$this->report($order_id, (int)$before['order']['order_status_id'], $before['products'], $now, true);
+	}
+
+	/** The order row with its status name, or null. */
+	private function order(int $order_id): ?array {
+		$query = $this->db->query("SELECT o.`order_id`, o.`store_id`, o.`order_status_id`, o.`currency_code`, os.`name` AS `status` FROM `" . DB_PREFIX . "order` o LEFT JOIN `" . DB_PREFIX . "order_status` os ON (os.`order_status_id` = o.`order_status_id` AND os.`language_id` = '" . (int)$this->config->get('config_language_id') . "') WHERE o.`order_id` = '" . $order_id . "'");
+
+		return $query->num_rows ? $query->row : null;
 	}
 
 	/** The order's lines now, as the events carry them. */
@@ -300,25 +322,23 @@ class Stockrelay extends \Opencart\System\Engine\Controller {
 	}
 
 	/**
-	 * One order.status event: what moving from $previous to the status the order has now did to
-	 * stock, for these lines. After an edit ($edit) only a give-back is reported: the new lines are
-	 * taken by the addHistory that follows it.
+	 * One order.status event: what moving from $previous to the order's status now ($order) did to
+	 * stock, for these lines. For a void inside editOrder or deleteOrder ($void) only a give-back is
+	 * reported.
 	 */
-	private function report(int $order_id, int $previous, array $products, bool $edit = false): void {
-		$order = $this->db->query("SELECT o.`order_id`, o.`store_id`, o.`order_status_id`, o.`currency_code`, os.`name` AS `status` FROM `" . DB_PREFIX . "order` o LEFT JOIN `" . DB_PREFIX . "order_status` os ON (os.`order_status_id` = o.`order_status_id` AND os.`language_id` = '" . (int)$this->config->get('config_language_id') . "') WHERE o.`order_id` = '" . $order_id . "'");
-
-		if (!$order->num_rows) {
+	private function report(int $order_id, int $previous, array $products, ?array $order, bool $void = false): void {
+		if (!$order) {
 			return;
 		}
 
 		// The status addHistory stored (an anti-fraud extension may have chosen another than asked).
-		$status_id = (int)$order->row['order_status_id'];
+		$status_id = (int)$order['order_status_id'];
 		$relay = $this->relay();
 		$was = $relay->holds($previous);
 		$is = $relay->holds($status_id);
 		$stock = !$was && $is ? 'subtracted' : ($was && !$is ? 'restored' : 'none');
 
-		if ($edit && $stock != 'restored') {
+		if ($void && $stock != 'restored') {
 			return;
 		}
 
@@ -329,12 +349,12 @@ class Stockrelay extends \Opencart\System\Engine\Controller {
 		$cycle = $this->db->query("SELECT `cycle` FROM `" . DB_PREFIX . "stockrelay_order` WHERE `order_id` = '" . $order_id . "'");
 
 		$relay->record('order.status', [
-			'order'    => ['order_id' => $order_id, 'store_id' => (int)$order->row['store_id'], 'order_status_id' => $status_id, 'order_status' => (string)$order->row['status'], 'previous_status_id' => $previous, 'currency_code' => (string)$order->row['currency_code']],
+			'order'    => ['order_id' => $order_id, 'store_id' => (int)$order['store_id'], 'order_status_id' => $status_id, 'order_status' => (string)$order['status'], 'previous_status_id' => $previous, 'currency_code' => (string)$order['currency_code']],
 			'stock'    => $stock,
 			'cycle'    => $cycle->num_rows ? (int)$cycle->row['cycle'] : 1,
 			'refund'   => $stock == 'restored' && in_array($status_id, (array)$this->config->get('module_stockrelay_refund_status')),
 			'products' => $products,
 			'levels'   => $relay->levels(array_column($products, 'product_id'))
-		], (int)$order->row['store_id']);
+		], (int)$order['store_id']);
 	}
 }
