@@ -13,9 +13,11 @@ import { definition as square } from './square';
 import { definition as squarespace } from './squarespace';
 import { definition as wix } from './wix';
 import { definition as woocommerce } from './woocommerce';
+import { definition as opencart } from './opencart';
 import type { ConnectorDefinition, SandboxWiring } from './types';
 
-const definitions: ConnectorDefinition[] = [shopify, square, woocommerce, bigcommerce, prestashop, wix, squarespace, salesforceCommerceCloud];
+
+const definitions: ConnectorDefinition[] = [shopify, square, woocommerce, bigcommerce, prestashop, wix, squarespace, salesforceCommerceCloud, opencart];
 
 export const CONNECTORS: ReadonlyMap<string, ConnectorDefinition> = new Map(definitions.map((d) => [d.platform, d]));
 
