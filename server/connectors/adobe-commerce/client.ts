@@ -18,8 +18,11 @@ import { AdobeHttp, searchCriteria, searchResult } from './http';
 
 type Obj = Record<string, unknown>;
 
-/** Source items per request: Commerce documents no limit; the connector's own figure. */
-export const MAX_BATCH = 100;
+/**
+ * Source items per request: the default of Commerce's web API input limit (20 entities in one list
+ * input, when a store turns the limits on; developer.adobe.com/commerce/webapi/get-started/api-security).
+ */
+export const MAX_BATCH = 20;
 export const DEFAULT_SOURCE = 'default';
 const SKUS_PER_READ = 50;
 
@@ -27,7 +30,7 @@ export type InventoryMode = 'multi-source' | 'single-source';
 
 type Usable = { index: number; target: PushTarget; sku: string };
 
-const key = (sku: string, source: string) => `${sku}\u0000${source}`;
+export const key = (sku: string, source: string) => `${sku}\u0000${source}`;
 
 function chunks<T>(list: T[], size: number): T[][] {
   const out: T[][] = [];
@@ -39,18 +42,28 @@ function unreadable(what: string, why: string): ConnectorError {
   return new ConnectorError(`Adobe Commerce answered ${what} the hub cannot trust: ${why}. Nothing was taken from it; stock updates are held until it answers correctly.`, false, null, null, { channelFault: true });
 }
 
+/** What one source shows for one SKU: what it can still sell (`level`), its own quantity, and its share of the reservations. */
+export interface Shown {
+  level: number;
+  quantity: number;
+  share: number;
+  /** The legacy stock item as read (single-source only), sent back whole when written. */
+  item?: Obj;
+}
+
 export class AdobeClient {
   constructor(
     readonly http: AdobeHttp,
     readonly mode: InventoryMode,
     readonly pageSize: number,
+    readonly stockId: number,
   ) {}
 
   // ---------------------------------------------------------------- read
 
-  /** Source quantities of these SKUs at every source, keyed sku + source. */
-  async readSources(skus: string[], signal?: AbortSignal): Promise<Map<string, number>> {
-    const out = new Map<string, number>();
+  /** Source items of these SKUs at every source, keyed sku + source. */
+  async readSources(skus: string[], signal?: AbortSignal): Promise<Map<string, { quantity: number; inStock: boolean }>> {
+    const out = new Map<string, { quantity: number; inStock: boolean }>();
     const plain = [...new Set(skus)].filter((s) => !s.includes(','));
     const groups = [...chunks(plain, SKUS_PER_READ), ...[...new Set(skus)].filter((s) => s.includes(',')).map((s) => [s])];
     for (const group of groups) {
@@ -65,13 +78,37 @@ export class AdobeClient {
           if (typeof it.sku !== 'string' || !asked.has(it.sku)) throw unreadable('a source item list', `it lists SKU ${JSON.stringify(it.sku)}, which was not asked for (the "sku" filter was ignored)`);
           if (typeof it.source_code !== 'string' || it.source_code === '') throw unreadable('a source item list', `the source item of ${it.sku} names no source_code`);
           if (typeof it.quantity !== 'number' || !Number.isFinite(it.quantity)) throw unreadable('a source item list', `the quantity of ${it.sku} at ${it.source_code} is ${JSON.stringify(it.quantity)}, not a number`);
-          out.set(key(it.sku, it.source_code), Math.floor(it.quantity));
+          out.set(key(it.sku, it.source_code), { quantity: Math.floor(it.quantity), inStock: it.status === 1 });
         }
         if (page * this.pageSize >= total || items.length === 0) break;
         guard.more();
       }
     }
     return out;
+  }
+
+  /** The sources linked to the channel's stock, highest priority first (the order Magento takes goods from them). */
+  async stockSources(signal?: AbortSignal): Promise<string[]> {
+    const data = await this.http.call<unknown>('GET', `inventory/get-sources-assigned-to-stock-ordered-by-priority/${this.stockId}`, `read the sources of stock ${this.stockId}`, {}, signal);
+    if (!Array.isArray(data) || data.some((s) => typeof s !== 'object' || s === null || typeof (s as Obj).source_code !== 'string')) throw unreadable('the sources of a stock', 'it is not a list of sources with source_code');
+    return data.map((s) => (s as Obj).source_code as string);
+  }
+
+  /**
+   * The salable quantity of a SKU on the channel's stock (its sources' quantities less the
+   * reservations of orders not yet shipped or cancelled). Null when Commerce does not answer it:
+   * the item is unknown to the stock, or (single-source) the Inventory modules are off, in which
+   * case Magento's legacy inventory deducts the quantity itself when an order is placed.
+   */
+  async salable(sku: string, signal?: AbortSignal): Promise<number | null> {
+    try {
+      const q = await this.http.call<unknown>('GET', `inventory/get-product-salable-quantity/${encodeURIComponent(sku)}/${this.stockId}`, `read the salable quantity of ${sku}`, {}, signal);
+      if (typeof q !== 'number' || !Number.isFinite(q)) throw unreadable('a salable quantity', `the salable quantity of ${sku} is ${JSON.stringify(q)}, not a number`);
+      return Math.floor(q);
+    } catch (err) {
+      if (err instanceof ConnectorError && err.status === 404 && (!err.channelFault || this.mode === 'single-source')) return null;
+      throw err;
+    }
   }
 
   /** The legacy stock item of the default stock, or null when Commerce has no such product. */
@@ -89,21 +126,57 @@ export class AdobeClient {
     }
   }
 
-  async read(items: { sku: string; ref: ListingRef; locationId: string }[], signal?: AbortSignal): Promise<LevelReading[]> {
-    const out: LevelReading[] = [];
+  /**
+   * What each source of these SKUs can still sell: its quantity less its share of the SKU's
+   * reservations, taken from the stock's sources in priority order as Magento's source selection
+   * takes goods (reserved = the in-stock sources' quantities − the salable quantity). A source
+   * marked out of stock sells nothing. Keyed sku + source.
+   */
+  async levels(skus: string[], signal?: AbortSignal, priority?: string[]): Promise<Map<string, Shown>> {
+    const out = new Map<string, Shown>();
     if (this.mode === 'single-source') {
-      for (const it of items) {
-        if (it.locationId !== DEFAULT_SOURCE || !it.ref.variantId) continue;
-        const item = await this.stockItem(it.ref.variantId, signal);
-        if (item) out.push({ sku: it.sku, ref: it.ref, locationId: DEFAULT_SOURCE, available: Math.floor(item.qty as number) });
+      for (const sku of new Set(skus)) {
+        const item = await this.stockItem(sku, signal);
+        if (!item) continue;
+        const qty = Math.floor(item.qty as number);
+        const inStock = item.is_in_stock !== false;
+        const salable = inStock ? await this.salable(sku, signal) : null;
+        const share = salable === null ? 0 : Math.min(Math.max(0, qty - salable), Math.max(0, qty));
+        out.set(key(sku, DEFAULT_SOURCE), { level: inStock ? qty - share : 0, quantity: qty, share, item });
       }
       return out;
     }
-    const usable = items.filter((it) => it.ref.variantId);
-    const levels = await this.readSources(usable.map((it) => it.ref.variantId), signal);
+    const items = await this.readSources(skus, signal);
+    if (items.size === 0) return out;
+    const order = priority ?? (await this.stockSources(signal));
+    for (const sku of new Set(skus)) {
+      const linked = order.filter((code) => items.get(key(sku, code))?.inStock);
+      const shares = new Map<string, number>();
+      if (linked.length > 0) {
+        const salable = await this.salable(sku, signal);
+        let left = salable === null ? 0 : Math.max(0, linked.reduce((sum, code) => sum + items.get(key(sku, code))!.quantity, 0) - salable);
+        for (const code of linked) {
+          const take = Math.min(left, Math.max(0, items.get(key(sku, code))!.quantity));
+          shares.set(code, take);
+          left -= take;
+        }
+      }
+      for (const [k, it] of items) {
+        if (!k.startsWith(`${sku}\u0000`)) continue;
+        const share = shares.get(k.slice(sku.length + 1)) ?? 0;
+        out.set(k, { level: it.inStock ? it.quantity - share : 0, quantity: it.quantity, share });
+      }
+    }
+    return out;
+  }
+
+  async read(items: { sku: string; ref: ListingRef; locationId: string }[], signal?: AbortSignal): Promise<LevelReading[]> {
+    const usable = items.filter((it) => it.ref.variantId && (this.mode === 'multi-source' || it.locationId === DEFAULT_SOURCE));
+    const shown = await this.levels(usable.map((it) => it.ref.variantId), signal);
+    const out: LevelReading[] = [];
     for (const it of usable) {
-      const q = levels.get(key(it.ref.variantId, it.locationId));
-      if (q !== undefined) out.push({ sku: it.sku, ref: it.ref, locationId: it.locationId, available: q });
+      const s = shown.get(key(it.ref.variantId, it.locationId));
+      if (s) out.push({ sku: it.sku, ref: it.ref, locationId: it.locationId, available: s.level });
     }
     return out;
   }
@@ -137,65 +210,69 @@ export class AdobeClient {
     return null;
   }
 
+  /** The outcome of a written target from what the store shows after the write. */
+  private after(u: Usable, shown: Shown | undefined): PushOutcome {
+    const { sku, locationId, level } = u.target;
+    const now = shown?.level ?? null;
+    return now === level ? { sku, locationId, status: 'applied', level } : { sku, locationId, status: 'stale', observed: now };
+  }
+
   private async pushSources(part: Usable[], outcomes: (PushOutcome | undefined)[], signal?: AbortSignal): Promise<void> {
-    const before = await this.readSources(part.map((u) => u.sku), signal);
-    const write: Usable[] = [];
+    const priority = await this.stockSources(signal);
+    const before = await this.levels(part.map((u) => u.sku), signal, priority);
+    const write: { u: Usable; quantity: number }[] = [];
     for (const u of part) {
-      const now = before.get(key(u.sku, u.target.locationId));
-      if (now === undefined) {
+      const shown = before.get(key(u.sku, u.target.locationId));
+      if (!shown) {
         outcomes[u.index] = { sku: u.target.sku, locationId: u.target.locationId, status: 'failed', message: `Adobe Commerce has no source item for ${u.sku} at source "${u.target.locationId}": assign the product to that source in the Admin (or check the channel's location map), then run catalog discovery again.` };
         continue;
       }
-      const decided = this.decide(u, now);
+      const decided = this.decide(u, shown.level);
+      // The source keeps its share of the reservations on top of the level it should sell.
       if (decided) outcomes[u.index] = decided;
-      else write.push(u);
+      else write.push({ u, quantity: u.target.level + shown.share });
     }
     if (write.length === 0) return;
-    const save = (list: Usable[]) =>
-      this.http.call('POST', 'inventory/source-items', `set the stock of ${list.length === 1 ? list[0]!.target.sku : `${list.length} items`}`, { body: { sourceItems: list.map((u) => ({ sku: u.sku, source_code: u.target.locationId, quantity: u.target.level, status: u.target.level > 0 ? 1 : 0 })) } }, signal);
+    const save = (list: typeof write) =>
+      this.http.call('POST', 'inventory/source-items', `set the stock of ${list.length === 1 ? list[0]!.u.target.sku : `${list.length} items`}`, { body: { sourceItems: list.map((w) => ({ sku: w.u.sku, source_code: w.u.target.locationId, quantity: w.quantity, status: w.quantity > 0 ? 1 : 0 })) } }, signal);
     const written: Usable[] = [];
     try {
       await save(write);
-      written.push(...write);
+      written.push(...write.map((w) => w.u));
     } catch (err) {
       if (!(err instanceof ConnectorError) || err.channelFault) throw err;
       // Commerce validates the whole request: one refused item refuses all. Each alone, to find it.
-      for (const u of write) {
+      for (const w of write) {
         try {
-          if (write.length > 1) await save([u]);
+          if (write.length > 1) await save([w]);
           else throw err;
-          written.push(u);
+          written.push(w.u);
         } catch (one) {
           if (!(one instanceof ConnectorError) || one.channelFault) throw one;
-          outcomes[u.index] = { sku: u.target.sku, locationId: u.target.locationId, status: 'failed', message: one.message };
+          outcomes[w.u.index] = { sku: w.u.target.sku, locationId: w.u.target.locationId, status: 'failed', message: one.message };
         }
       }
     }
     if (written.length === 0) return;
-    const after = await this.readSources(written.map((u) => u.sku), signal);
-    for (const u of written) {
-      const now = after.get(key(u.sku, u.target.locationId)) ?? null;
-      const { sku, locationId, level } = u.target;
-      outcomes[u.index] = now === level ? { sku, locationId, status: 'applied', level } : { sku, locationId, status: 'stale', observed: now };
-    }
+    const after = await this.levels(written.map((u) => u.sku), signal, priority);
+    for (const u of written) outcomes[u.index] = this.after(u, after.get(key(u.sku, u.target.locationId)));
   }
 
   private async pushStockItem(u: Usable, signal?: AbortSignal): Promise<PushOutcome> {
     const { sku, locationId, level } = u.target;
-    const item = await this.stockItem(u.sku, signal);
-    if (!item) return { sku, locationId, status: 'failed', message: `Adobe Commerce has no product with SKU ${u.sku}; run catalog discovery again.` };
-    const decided = this.decide(u, Math.floor(item.qty as number));
+    const shown = (await this.levels([u.sku], signal)).get(key(u.sku, DEFAULT_SOURCE));
+    if (!shown?.item) return { sku, locationId, status: 'failed', message: `Adobe Commerce has no product with SKU ${u.sku}; run catalog discovery again.` };
+    const decided = this.decide(u, shown.level);
     if (decided) return decided;
+    const qty = level + shown.share;
     try {
-      const { extension_attributes: _ext, ...fields } = item;
-      await this.http.call('PUT', `products/${encodeURIComponent(u.sku)}/stockItems/${encodeURIComponent(String(item.item_id))}`, `set the stock of ${sku}`, { body: { stockItem: { ...fields, qty: level, is_in_stock: level > 0 } } }, signal);
+      const { extension_attributes: _ext, ...fields } = shown.item;
+      await this.http.call('PUT', `products/${encodeURIComponent(u.sku)}/stockItems/${encodeURIComponent(String(shown.item.item_id))}`, `set the stock of ${sku}`, { body: { stockItem: { ...fields, qty, is_in_stock: qty > 0 } } }, signal);
     } catch (err) {
       if (!(err instanceof ConnectorError) || err.channelFault) throw err;
       return { sku, locationId, status: 'failed', message: err.message };
     }
-    const after = await this.stockItem(u.sku, signal);
-    const now = after ? Math.floor(after.qty as number) : null;
-    return now === level ? { sku, locationId, status: 'applied', level } : { sku, locationId, status: 'stale', observed: now };
+    return this.after(u, (await this.levels([u.sku], signal)).get(key(u.sku, DEFAULT_SOURCE)));
   }
 
   // ---------------------------------------------------------------- hide / relist

@@ -114,7 +114,7 @@ export class AdobeHttp {
     if (status === 429) {
       e = new ConnectorError(`The Adobe Commerce store's host is rate limiting us (HTTP 429) while trying to ${what}${retryAfter !== null ? `; retry in ${Math.ceil(retryAfter / 1000)} s` : ''}.`, true, retryAfter, 429);
     } else if (status === 401) {
-      e = new ConnectorError(`Adobe Commerce refused the access token (HTTP 401)${quote} while trying to ${what}: check the accessToken credential (System > Extensions > Integrations) and that the integration may use the Catalog, Inventory and Sales resources.`, false, null, 401);
+      e = new ConnectorError(`Adobe Commerce refused the access token (HTTP 401)${quote} while trying to ${what}: check the accessToken credential (System > Extensions > Integrations), that the integration may use the Catalog, Inventory and Sales resources, and that Stores > Configuration > Services > OAuth > Consumer Settings > "Allow OAuth Access Tokens to be used as standalone Bearer tokens" is Yes (off by default since 2.4.4).`, false, null, 401);
     } else if (status === 403) {
       e = new ConnectorError(`Adobe Commerce refused the request (HTTP 403)${quote} while trying to ${what}: a firewall or web application firewall in front of ${this.url} blocks /rest, or the server forbids it.`, false, null, 403);
     } else if (status === 404 && said !== null && said !== ROUTE_MISSING) {

@@ -7,11 +7,11 @@
  * are the hub's locations; a single-source store has the one source `default`. See README.md.
  */
 import { ConnectorError, type Connector, type ConnectorCapabilities, type ConnectorContext, type ConnectorDefinition } from '../types';
-import { AdobeClient, DEFAULT_SOURCE, MAX_BATCH, type InventoryMode } from './client';
+import { AdobeClient, DEFAULT_SOURCE, MAX_BATCH, key, type InventoryMode } from './client';
 import { AdobeEmulator, EMULATOR_PUBLIC_KEY } from './emulator';
 import { AdobeHttp } from './http';
 import { AdobeOrdersFeed } from './orders-feed';
-import { ADOBE_TOPICS, translate } from './translate';
+import { ADOBE_TOPICS, EXPANDED_LEVELS, sourceItemsOf, translate } from './translate';
 import { SIGNATURE_HEADER, TOKEN_HEADER, verifyAdobeHook } from './verify';
 
 export const capabilities: ConnectorCapabilities = {
@@ -35,7 +35,7 @@ export const capabilities: ConnectorCapabilities = {
 
 const MAX_PAGE = 300;
 
-function settingsOf(ctx: ConnectorContext): { mode: InventoryMode; pageSize: number; storeCode: string; baseUrl: string } {
+function settingsOf(ctx: ConnectorContext): { mode: InventoryMode; pageSize: number; storeCode: string; baseUrl: string; stockId: number } {
   const s = ctx.settings;
   const mode = s.inventory ?? 'multi-source';
   if (mode !== 'multi-source' && mode !== 'single-source') throw new ConnectorError('The Adobe Commerce setting inventory must be "multi-source" (MSI sources, the default) or "single-source" (the default stock only).', false);
@@ -43,21 +43,39 @@ function settingsOf(ctx: ConnectorContext): { mode: InventoryMode; pageSize: num
   if (typeof pageSize !== 'number' || !Number.isInteger(pageSize) || pageSize < 1 || pageSize > MAX_PAGE) throw new ConnectorError(`The Adobe Commerce setting pageSize must be a whole number from 1 to ${MAX_PAGE}.`, false);
   const storeCode = s.storeCode ?? 'default';
   if (typeof storeCode !== 'string' || !/^[a-z0-9_]{1,32}$/.test(storeCode)) throw new ConnectorError('The Adobe Commerce setting storeCode must be a store view code such as "default".', false);
+  const stockId = s.stockId ?? 1;
+  if (typeof stockId !== 'number' || !Number.isInteger(stockId) || stockId < 1) throw new ConnectorError('The Adobe Commerce setting stockId must be the id of the stock the channel\'s website sells from (1, the Default Stock, unless Stores > Inventory > Stocks says otherwise).', false);
   const baseUrl = ctx.baseUrl ?? (typeof s.storeUrl === 'string' ? s.storeUrl : null);
   if (!baseUrl) throw new ConnectorError('The Adobe Commerce channel needs its store address: the setting storeUrl (or baseUrl when the API is reached elsewhere).', false);
-  return { mode, pageSize, storeCode, baseUrl };
+  return { mode, pageSize, storeCode, baseUrl, stockId };
 }
 
 export function createAdobeConnector(ctx: ConnectorContext): Connector {
-  const { mode, pageSize, storeCode, baseUrl } = settingsOf(ctx);
+  const { mode, pageSize, storeCode, baseUrl, stockId } = settingsOf(ctx);
   const http = new AdobeHttp(baseUrl, ctx.credentials.accessToken ?? '', storeCode, ctx.fetch ?? fetch);
-  const client = new AdobeClient(http, mode, pageSize);
+  const client = new AdobeClient(http, mode, pageSize, stockId);
   const orders = new AdobeOrdersFeed(http, pageSize);
   const publicKey = typeof ctx.settings.webhookPublicKey === 'string' ? ctx.settings.webhookPublicKey : undefined;
   const storeUrl = typeof ctx.settings.storeUrl === 'string' ? ctx.settings.storeUrl : undefined;
   return {
     capabilities,
     verify: (raw, headers) => verifyAdobeHook(raw, headers, { secret: ctx.credentials.webhookSecret, publicKey, storeUrl }),
+    /**
+     * A source items hook says what a source holds, not what it can still sell: the levels of its
+     * SKUs are read (source items less their share of the reservations, client.ts) and attached as
+     * `stockrelay_levels`, which translate reports instead of the hook's quantities.
+     */
+    async expand(topic, body, signal) {
+      const items = topic === ADOBE_TOPICS[2] ? sourceItemsOf(body) : null;
+      if (!items) return body;
+      const skus = items.map((i) => i.sku);
+      const shown = await client.levels(skus, signal);
+      const levels = items.flatMap((i) => {
+        const s = shown.get(key(i.sku, i.source));
+        return s ? [{ sku: i.sku, source_code: i.source, level: s.level }] : [];
+      });
+      return { ...(body as object), [EXPANDED_LEVELS]: levels };
+    },
     translate: (topic, body) => translate(topic, body),
     push: (targets, signal) => client.push(targets, signal),
     read: (items, signal) => client.read(items, signal),

@@ -5,8 +5,9 @@
  * One poll reads one page of GET /V1/orders with searchCriteria: `updated_at gteq <from>`, sorted by
  * `updated_at ASC`, `pageSize`, `currentPage` (README.md says where each was confirmed). Each order
  * becomes the event the order hook would carry: topic `observer.sales_order_save_after`, body
- * `{data: {order}}` with the order as the REST API answers it, id `order-<entity_id>@<updated_at>`
- * (the same for every re-read of that version, new for every change). The credit memos of the
+ * `{data: {order}}` with the order as the REST API answers it, id `order-<entity_id>@<updated_at>~…`
+ * (translate.ts `orderEventId`: the same for every re-read of that version, new for every change,
+ * also for two changes in one second). The credit memos of the
  * page's orders that have refunds (`total_refunded` > 0) follow their order, read with
  * GET /V1/creditmemos (`order_id in …`), each once: id `creditmemo-<entity_id>`, topic
  * `observer.sales_order_creditmemo_save_after`. A credit memo saves its order, so a refund always
@@ -23,7 +24,7 @@
 import { ConnectorError, type PollResult, type PolledEvent } from '../types';
 import { PageGuard } from '../paging';
 import { searchCriteria, searchResult, type AdobeHttp } from './http';
-import { ADOBE_TOPICS, magentoDate, magentoId, magentoMs } from './translate';
+import { ADOBE_TOPICS, magentoDate, magentoId, magentoMs, orderEventId } from './translate';
 
 export const OVERLAP_MS = 10_000;
 const START_PAGE = 20;
@@ -105,7 +106,7 @@ export class AdobeOrdersFeed {
     const memos = await this.creditmemos(fresh.filter((o) => o.refunded).map((o) => o.id), floorMs, signal);
     const events: PolledEvent[] = [];
     for (const o of fresh) {
-      events.push({ eventId: `order-${o.id}@${String(o.body.updated_at)}`, topic: ADOBE_TOPICS[0], body: { data: { order: o.body } }, occurredAt: new Date(o.updated).toISOString() });
+      events.push({ eventId: orderEventId(o.body)!, topic: ADOBE_TOPICS[0], body: { data: { order: o.body } }, occurredAt: new Date(o.updated).toISOString() });
       for (const m of memos.get(o.id) ?? []) events.push({ eventId: `creditmemo-${String(m.entity_id)}`, topic: ADOBE_TOPICS[1], body: { data: { creditmemo: m } }, occurredAt: new Date(magentoMs(m.created_at) ?? o.updated).toISOString() });
     }
 

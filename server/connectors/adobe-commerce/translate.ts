@@ -17,9 +17,12 @@
  *   memo restocks nothing, and the returned units show as a raised source quantity (README.md).
  * - `plugin.magento.inventory_api.api.source_items_save.execute` — `data.sourceItems`, the source
  *   items saved (MSI SourceItemsSaveInterface::execute: an Admin edit, a shipment's deduction, a
- *   return, our own push): a `level_observed` of each, at its `source_code`.
+ *   return, our own push): a `level_observed` of each, at its `source_code`: the level `expand`
+ *   read (what the source can still sell, reservations counted) when it is there, else the saved
+ *   quantity.
  * Anything else, or a body missing what its topic needs, is a TranslateError: never a guess.
  */
+import { createHash } from 'node:crypto';
 import { toMinor, isCurrencyCode } from '../../shared/money';
 import { readOrUndefined } from '../money';
 import { TranslateError, type ChannelFact, type FactLine } from '../types';
@@ -140,8 +143,16 @@ function refundFacts(memo: unknown): ChannelFact[] {
 }
 
 /** A source item save says no time: `occurredAt` is empty (the hub then takes the time it arrived). */
-function levelFacts(items: unknown): ChannelFact[] {
+function levelFacts(items: unknown, body: Obj): ChannelFact[] {
   if (!Array.isArray(items)) throw new TranslateError('data.sourceItems is not a list of source items.');
+  const read = body[EXPANDED_LEVELS];
+  if (Array.isArray(read)) {
+    // The levels read when the event was prepared (index.ts, expand): what each source can still sell.
+    return read.map((r, i) => {
+      if (!isObj(r) || typeof r.sku !== 'string' || typeof r.source_code !== 'string' || typeof r.level !== 'number' || !Number.isInteger(r.level)) throw new TranslateError(`Read level ${i + 1} is not one the connector wrote.`);
+      return { type: 'level_observed', sku: r.sku, ref: { variantId: r.sku }, locationId: r.source_code, available: r.level, occurredAt: '' };
+    });
+  }
   return items.map((raw, i) => {
     if (!isObj(raw)) throw new TranslateError(`Source item ${i + 1} is not a source item.`);
     const s = sku(raw.sku);
@@ -152,10 +163,36 @@ function levelFacts(items: unknown): ChannelFact[] {
   });
 }
 
+/**
+ * The event id of one version of an order: `order-<entity_id>@<updated_at>~<digest>`. Magento keeps
+ * `updated_at` to the second, so two changes in one second (placed and cancelled, a credit memo
+ * saved with its order) share it; the digest of what stock depends on (state, and per line the
+ * quantities ordered, shipped, cancelled and refunded) keeps them apart. The same version, read
+ * again by a poll or sent by a hook, has the same id.
+ */
+export function orderEventId(order: Obj): string | null {
+  const id = magentoId(order.entity_id);
+  if (!id || typeof order.updated_at !== 'string' || magentoIso(order.updated_at) === null) return null;
+  const items = Array.isArray(order.items) ? order.items.filter(isObj) : [];
+  const what = JSON.stringify([order.state ?? null, items.map((i) => [i.item_id ?? null, i.qty_ordered ?? null, i.qty_shipped ?? null, i.qty_canceled ?? null, i.qty_refunded ?? null])]);
+  return `order-${id}@${order.updated_at}~${createHash('sha256').update(what).digest('hex').slice(0, 12)}`;
+}
+
+/** Where `expand` puts the levels it read for a source items hook. */
+export const EXPANDED_LEVELS = 'stockrelay_levels';
+
+/** The SKUs and sources a source items hook names, or null when the body is not one. */
+export function sourceItemsOf(body: unknown): { sku: string; source: string }[] | null {
+  const items = isObj(body) && isObj(body.data) ? body.data.sourceItems : null;
+  if (!Array.isArray(items)) return null;
+  const out = items.filter(isObj).flatMap((i) => (typeof i.sku === 'string' && i.sku !== '' && typeof i.source_code === 'string' && i.source_code !== '' ? [{ sku: i.sku, source: i.source_code }] : []));
+  return out.length > 0 ? out : null;
+}
+
 /** The facts in one verified Adobe Commerce event. */
 export function translate(topic: string, body: unknown): ChannelFact[] {
   const obj = payload(topic, body);
   if (topic === ADOBE_TOPICS[0]) return orderFacts(obj);
   if (topic === ADOBE_TOPICS[1]) return refundFacts(obj);
-  return levelFacts(obj);
+  return levelFacts(obj, body as Obj);
 }

@@ -10,13 +10,13 @@
  *    `web/secure/base_url`) must be the channel's `storeUrl` (refused as `account` otherwise);
  * 4. the topic is what the signed body is (`data.order`, `data.creditmemo`, `data.sourceItems`):
  *    no topic travels outside the signature.
- * The event id: `order-<entity_id>@<updated_at>` (the same id the orders feed gives that version of
- * the order, so a hook and a poll are stored once), `creditmemo-<entity_id>`, and for source items
- * a digest of the body (Commerce numbers no hook call).
+ * The event id: `order-<entity_id>@<updated_at>~<digest>` (translate.ts `orderEventId`, the same
+ * id the orders feed gives that version of the order, so a hook and a poll are stored once),
+ * `creditmemo-<entity_id>`, and for source items a digest of the body (Commerce numbers no hook call).
  */
 import crypto from 'node:crypto';
 import { headerValue, type Headers, type VerifyResult } from '../types';
-import { ADOBE_TOPICS, DATA_KEY, magentoId, magentoIso, type AdobeTopic } from './translate';
+import { ADOBE_TOPICS, DATA_KEY, magentoId, magentoIso, orderEventId, type AdobeTopic } from './translate';
 
 export const SIGNATURE_HEADER = 'x-adobe-commerce-webhook-signature';
 export const TOKEN_HEADER = 'x-webhook-token';
@@ -72,10 +72,9 @@ export function verifyAdobeHook(raw: Buffer, headers: Headers, opts: { secret: s
     const topic: AdobeTopic = topics[0]!;
     const obj = (data as Record<string, unknown>)[DATA_KEY[topic]] as Record<string, unknown> | null;
     if (topic === ADOBE_TOPICS[0]) {
-      const id = magentoId(obj?.entity_id);
-      const at = magentoIso(obj?.updated_at);
-      if (!id || !at) return { valid: false, reason: 'The order has no entity_id or updated_at.', refusal: 'topic' };
-      return { valid: true, eventId: `order-${id}@${String(obj!.updated_at)}`, topic, occurredAt: at };
+      const eventId = obj ? orderEventId(obj) : null;
+      if (!eventId) return { valid: false, reason: 'The order has no entity_id or updated_at.', refusal: 'topic' };
+      return { valid: true, eventId, topic, occurredAt: magentoIso(obj!.updated_at) };
     }
     if (topic === ADOBE_TOPICS[1]) {
       const id = magentoId(obj?.entity_id);

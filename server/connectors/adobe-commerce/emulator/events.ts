@@ -11,7 +11,7 @@ import { DEFAULT_PRICE, LoopbackEmulator, WebhookSender, unitShare, type ApiFaul
 import type { ListingRef } from '../../types';
 import { ADOBE_TOPICS, type AdobeTopic } from '../translate';
 import { EMULATOR_PRIVATE_KEY } from './keys';
-import { creditmemoBody, orderBody, type AdobeEmulatorOptions, type Creditmemo, type Json, type Order, type Product } from './model';
+import { creditmemoBody, orderBody, reservedShares, type AdobeEmulatorOptions, type Creditmemo, type Json, type Order, type Product } from './model';
 
 export abstract class AdobeStore extends LoopbackEmulator {
   readonly platform = 'adobe-commerce';
@@ -28,6 +28,7 @@ export abstract class AdobeStore extends LoopbackEmulator {
   protected readonly privateKey: string;
   protected readonly webhooks: WebhookSender;
   private nextId = 1;
+  private readonly storeClock: () => number;
 
   constructor(opts: AdobeEmulatorOptions) {
     super();
@@ -38,6 +39,7 @@ export abstract class AdobeStore extends LoopbackEmulator {
     this.sourceCodes = opts.sources && opts.sources.length > 0 ? [...opts.sources] : ['default'];
     this.currency = opts.currency ?? 'USD';
     if (opts.clock) this.clockMs = opts.clock;
+    this.storeClock = opts.storeClock ?? (() => Date.now());
     const random = opts.random ?? Math.random;
     // Adobe Commerce Webhooks calls the hook once, while the operation runs: no retries.
     this.webhooks = new WebhookSender({ url: () => this.webhookUrl, faults: () => this.faults.webhooks, random, attempts: 1 });
@@ -48,7 +50,7 @@ export abstract class AdobeStore extends LoopbackEmulator {
   }
 
   protected now(): Date {
-    return new Date();
+    return new Date(this.storeClock());
   }
 
   locations(): string[] {
@@ -64,7 +66,16 @@ export abstract class AdobeStore extends LoopbackEmulator {
     return p ? { productId: String(p.id), variantId: p.sku } : null;
   }
 
+  /** What the source can still sell: its quantity less its share of the reservations (what the connector reads). */
   level(sku: string, locationId: string): number | null {
+    const p = this.products.get(sku);
+    const s = p?.sources.get(locationId);
+    if (!p || !s) return null;
+    return s.quantity - (reservedShares(p, this.sourceCodes).get(locationId) ?? 0);
+  }
+
+  /** The source's own quantity (MSI source item), reservations not counted. */
+  sourceQuantity(sku: string, locationId: string): number | null {
     return this.products.get(sku)?.sources.get(locationId)?.quantity ?? null;
   }
 
@@ -73,7 +84,7 @@ export abstract class AdobeStore extends LoopbackEmulator {
       let p = this.products.get(sp.sku);
       if (!p) {
         const now = this.now();
-        p = { id: this.id(), sku: sp.sku, name: sp.title, status: 1, visibility: 4, price: sp.price ?? DEFAULT_PRICE, created: now, updated: now, sources: new Map() };
+        p = { id: this.id(), sku: sp.sku, name: sp.title, status: 1, visibility: 4, price: sp.price ?? DEFAULT_PRICE, created: now, updated: now, sources: new Map(), reserved: 0 };
         this.products.set(sp.sku, p);
       }
       for (const [source, q] of Object.entries(sp.levels)) {
@@ -113,7 +124,7 @@ export abstract class AdobeStore extends LoopbackEmulator {
   async sell(sale: { sku: string; quantity: number; locationId?: string; ship?: boolean } & SaleMoney): Promise<{ orderId: string }> {
     const p = this.products.get(sale.sku);
     if (!p) throw new Error(`The Adobe Commerce emulator has no product ${sale.sku}.`);
-    const source = sale.locationId ?? this.sourceCodes[0]!;
+    const source = sale.locationId ?? null;
     const now = this.now();
     const id = this.id();
     const ship = sale.ship !== false;
@@ -124,16 +135,50 @@ export abstract class AdobeStore extends LoopbackEmulator {
       state: ship ? 'processing' : 'new',
       created: now,
       updated: now,
-      items: [{ itemId: this.id(), productId: p.id, sku: p.sku, name: p.name, price, qtyOrdered: sale.quantity, qtyShipped: ship ? sale.quantity : 0, qtyCanceled: 0, qtyRefunded: 0, source }],
+      items: [{ itemId: this.id(), productId: p.id, sku: p.sku, name: p.name, price, qtyOrdered: sale.quantity, qtyShipped: 0, qtyCanceled: 0, qtyRefunded: 0, source }],
       totalRefunded: 0,
     };
     this.orders.set(id, order);
+    // Placing the order reserves the units on the stock; shipping deducts them from the source and
+    // compensates the reservation (Magento MSI).
+    p.reserved += sale.quantity;
     this.orderHook(order);
-    if (ship) {
-      const q = p.sources.get(source)?.quantity ?? 0;
-      this.saveSourceItems([{ sku: p.sku, source, quantity: q - sale.quantity }], false);
-    }
+    if (ship) this.shipItems(order);
     return { orderId: String(id) };
+  }
+
+  /** A shipment of every unshipped unit of an order, from the source each line was sold at. */
+  async ship(orderId: string): Promise<void> {
+    const o = this.orders.get(Number(orderId));
+    if (!o) throw new Error(`The Adobe Commerce emulator has no order ${orderId}.`);
+    this.shipItems(o);
+    o.updated = this.now();
+    this.orderHook(o);
+  }
+
+  /**
+   * Ships what is left of each line: from the source the sale named, else as Magento's default
+   * source selection (priority) does: from the sources in order, each as far as it has the goods.
+   */
+  private shipItems(o: Order): void {
+    const saves: { sku: string; source: string; quantity: number }[] = [];
+    for (const i of o.items) {
+      let qty = i.qtyOrdered - i.qtyShipped - i.qtyCanceled;
+      const p = this.products.get(i.sku);
+      if (qty <= 0 || !p) continue;
+      i.qtyShipped += qty;
+      p.reserved -= qty;
+      const order = i.source ? [i.source] : this.sourceCodes.filter((c) => p.sources.get(c)?.status === 1);
+      order.forEach((code, n) => {
+        const has = p.sources.get(code)?.quantity ?? 0;
+        const take = n === order.length - 1 ? qty : Math.min(qty, Math.max(0, has));
+        if (take <= 0) return;
+        qty -= take;
+        saves.push({ sku: i.sku, source: code, quantity: has - take });
+      });
+    }
+    o.state = 'processing';
+    this.saveSourceItems(saves, false);
   }
 
   /** The Admin's Cancel on an order not shipped yet: state `canceled`, the reserved units released. */
@@ -141,7 +186,12 @@ export abstract class AdobeStore extends LoopbackEmulator {
     const o = this.orders.get(Number(orderId));
     if (!o) throw new Error(`The Adobe Commerce emulator has no order ${orderId}.`);
     if (o.items.some((i) => i.qtyShipped > 0)) throw new Error(`Order ${orderId} is shipped; Magento cancels only what is not shipped or invoiced.`);
-    for (const i of o.items) i.qtyCanceled = i.qtyOrdered - i.qtyRefunded;
+    for (const i of o.items) {
+      i.qtyCanceled = i.qtyOrdered - i.qtyRefunded;
+      // The compensating reservation: the units can be sold again.
+      const p = this.products.get(i.sku);
+      if (p) p.reserved -= i.qtyCanceled;
+    }
     o.state = 'canceled';
     o.updated = this.now();
     this.orderHook(o);
@@ -153,6 +203,7 @@ export abstract class AdobeStore extends LoopbackEmulator {
     if (!o) throw new Error(`The Adobe Commerce emulator has no order ${refund.orderId}.`);
     const item = o.items.find((i) => i.qtyOrdered - i.qtyRefunded - i.qtyCanceled > 0);
     if (!item) throw new Error(`Order ${refund.orderId} has nothing left to refund.`);
+    if (item.qtyShipped < item.qtyOrdered) throw new Error(`Order ${refund.orderId} is not shipped; the emulator refunds shipped orders (cancel an unshipped one).`);
     const qty = Math.min(refund.quantity ?? item.qtyOrdered - item.qtyRefunded, item.qtyOrdered - item.qtyRefunded);
     const amount = unitShare(item.price * item.qtyOrdered, item.qtyOrdered, item.qtyRefunded, qty);
     const memo: Creditmemo = { id: this.id(), orderId: o.id, incrementId: String(100000000 + this.nextId), created: this.now(), items: [{ entityId: this.id(), orderItemId: item.itemId, qty, backToStock: refund.restock }], grandTotal: amount };
@@ -164,8 +215,9 @@ export abstract class AdobeStore extends LoopbackEmulator {
     this.hook(ADOBE_TOPICS[1], { creditmemo: creditmemoBody(memo, o, this.currency, true) });
     this.orderHook(o);
     if (refund.restock && item.qtyShipped > 0) {
-      const q = this.products.get(item.sku)?.sources.get(item.source)?.quantity ?? 0;
-      this.saveSourceItems([{ sku: item.sku, source: item.source, quantity: q + qty }], false);
+      const source = item.source ?? this.sourceCodes[0]!;
+      const q = this.products.get(item.sku)?.sources.get(source)?.quantity ?? 0;
+      this.saveSourceItems([{ sku: item.sku, source, quantity: q + qty }], false);
     }
     return { refundId: String(memo.id) };
   }

@@ -22,7 +22,7 @@ import http from 'node:http';
 import { WindowCounter, commonApiFault, type Emulator } from '../../emulator';
 import { AdobeSpec } from '../spec';
 import { AdobeStore } from './events';
-import { MagentoError, magentoMs, orderBody, creditmemoBody, productBody, stockItemBody, type AdobeEmulatorOptions, type Json } from './model';
+import { MagentoError, magentoMs, orderBody, creditmemoBody, productBody, salableQty, stockItemBody, type AdobeEmulatorOptions, type Json } from './model';
 
 export { ADOBE_HOST_LIMIT, type AdobeEmulatorOptions } from './model';
 export { EMULATOR_PUBLIC_KEY } from './keys';
@@ -79,17 +79,24 @@ function matches(item: Json, f: Criteria['filters'][number]): boolean {
   }
 }
 
+const sourceBody = (code: string): Json => ({ source_code: code, name: code, enabled: true, country_id: 'US', postcode: '10001' });
+
 export class AdobeEmulator extends AdobeStore implements Emulator {
   /** What the emulator found wrong: requests and answers outside the 2.4.8 schema, and its own errors. */
   readonly violations: string[] = [];
-  /** Replaces what GET /V1/orders answers (tests: a forged or malformed page); null: as Magento lists them. */
-  orderListOverride: ((page: Json) => unknown) | null = null;
+  /**
+   * Replaces an answer (tests: a forged or malformed page): called with `METHOD /V1/template` and
+   * what Magento would answer; its result is sent instead (not checked against the schema). Null: as Magento answers.
+   */
+  answerOverride: ((route: string, answer: unknown) => unknown) | null = null;
   private readonly spec = AdobeSpec.load();
   private readonly hostLimit: WindowCounter | null;
+  private readonly inputLimit: number | null;
 
   constructor(opts: AdobeEmulatorOptions) {
     super(opts);
     this.hostLimit = opts.hostLimit ? new WindowCounter(opts.hostLimit) : null;
+    this.inputLimit = opts.inputLimit === undefined ? 20 : opts.inputLimit;
     if (!this.spec) this.violations.push('The Adobe Commerce 2.4.8 schema (../shared/specs/adobe-commerce/admin-schema-2.4.8.yaml) was not found: nothing was checked.');
   }
 
@@ -161,6 +168,12 @@ export class AdobeEmulator extends AdobeStore implements Emulator {
         f.loseWriteAnswerNext--;
         return this.hang(res);
       }
+      if (this.answerOverride) {
+        res.writeHead(200, { 'content-type': 'application/json; charset=utf-8' });
+        const forged = this.answerOverride(`${method} ${checked.match.template}`, out);
+        res.end(typeof forged === 'string' ? forged : JSON.stringify(forged));
+        return;
+      }
       send(200, out);
     } catch (err) {
       if (err instanceof MagentoError) return send(err.status, err.body);
@@ -188,10 +201,10 @@ export class AdobeEmulator extends AdobeStore implements Emulator {
     const total = out.length;
     let page = c.currentPage;
     if (c.pageSize !== null) {
-      // A cache in front of the store that ignores paging answers the first page; Magento itself
-      // answers the last page for a page past the end.
-      const last = Math.max(1, Math.ceil(total / c.pageSize));
-      page = this.faults.api.ignorePaging ? 1 : Math.min(page, last);
+      // A cache in front of the store that ignores paging answers the first page. A page past the
+      // end is an empty list (2.4: magento/magento2#26986; 2.3 and before answered the last page).
+      if (this.inputLimit !== null && c.pageSize > 300) throw new MagentoError(400, 'Maximum page size is %max', { message: 'Maximum page size is %max', parameters: [{ fieldName: 'max', fieldValue: '300' }] });
+      page = this.faults.api.ignorePaging ? 1 : page;
       out = out.slice((page - 1) * c.pageSize, page * c.pageSize);
     }
     const search_criteria: Json = {
@@ -214,7 +227,16 @@ export class AdobeEmulator extends AdobeStore implements Emulator {
       case 'GET /V1/products':
         return this.list(products.map(productBody), query);
       case 'GET /V1/inventory/sources':
-        return this.list(this.sourceCodes.map((code) => ({ source_code: code, name: code, enabled: true, country_id: 'US', postcode: '10001' })), query);
+        return this.list(this.sourceCodes.map(sourceBody), query);
+      case 'GET /V1/inventory/get-sources-assigned-to-stock-ordered-by-priority/{stockId}':
+        // Every source is linked to the default stock (id 1), in the order they were given.
+        return params.stockId === '1' ? this.sourceCodes.map(sourceBody) : [];
+      case 'GET /V1/inventory/get-product-salable-quantity/{sku}/{stockId}': {
+        if (params.stockId !== '1') throw new MagentoError(404, `Stock with id "${params.stockId}" does not exist.`);
+        const p = this.products.get(params.sku!);
+        if (!p) throw new MagentoError(404, "The product that was requested doesn't exist. Verify the product and try again.");
+        return salableQty(p, this.sourceCodes);
+      }
       case 'GET /V1/inventory/source-items':
         return this.list(products.flatMap((p) => [...p.sources].map(([code, s]) => ({ sku: p.sku, source_code: code, quantity: s.quantity, status: s.status }))), query);
       case 'POST /V1/inventory/source-items':
@@ -228,10 +250,8 @@ export class AdobeEmulator extends AdobeStore implements Emulator {
         return this.saveStockItem(params.productSku!, body);
       case 'PUT /V1/products/{sku}':
         return this.saveProduct(params.sku!, body);
-      case 'GET /V1/orders': {
-        const page = this.list([...this.orders.values()].map((o) => orderBody(o, this.currency)), query);
-        return this.orderListOverride ? this.orderListOverride(page) : page;
-      }
+      case 'GET /V1/orders':
+        return this.list([...this.orders.values()].map((o) => orderBody(o, this.currency)), query);
       case 'GET /V1/orders/{id}': {
         const o = this.orders.get(Number(params.id));
         if (!o) throw new MagentoError(404, 'The entity that was requested doesn\'t exist. Verify the entity and try again.');
@@ -248,6 +268,7 @@ export class AdobeEmulator extends AdobeStore implements Emulator {
   private saveFromApi(body: unknown): unknown {
     const list = ((body as Json | null)?.sourceItems ?? null) as Json[] | null;
     if (!Array.isArray(list) || list.length === 0) throw new MagentoError(400, 'Input data is empty');
+    if (this.inputLimit !== null && list.length > this.inputLimit) throw new MagentoError(400, `Maximum items of type "\\Magento\\InventoryApi\\Api\\Data\\SourceItemInterface" is ${this.inputLimit}`);
     const errors: { message: string; parameters: Json[] }[] = [];
     const items: { sku: string; source: string; quantity: number }[] = [];
     for (const it of list) {

@@ -28,6 +28,14 @@ export interface AdobeEmulatorOptions {
   hostLimit?: RequestWindow | null;
   /** The clock the host limit counts with (ms). */
   clock?: () => number;
+  /** The store's own clock (ms), for the dates on orders and credit memos; the wall clock by default. */
+  storeClock?: () => number;
+  /**
+   * Web API input limits (Stores > Configuration > Services > Web Api Limits): at most this many
+   * entities in one list input (Adobe's default when the limits are on: 20); 20 by default here, the
+   * stricter case. null: off (Commerce's own default).
+   */
+  inputLimit?: number | null;
   /** Random source for webhook faults. */
   random?: () => number;
 }
@@ -53,6 +61,36 @@ export interface Product {
   updated: Date;
   /** Quantity per source code (MSI source items); `default` is the single source. */
   sources: Map<string, { quantity: number; status: 0 | 1 }>;
+  /** Units held by reservations on the default stock (orders placed, not yet shipped or cancelled). */
+  reserved: number;
+}
+
+/**
+ * The reserved units of a product, taken from its sources in priority order (Magento's default
+ * source selection takes from the first source that has the goods): what each source can still sell
+ * is its quantity less its share. The connector reads levels the same way (client.ts).
+ */
+export function reservedShares(p: Product, priority: readonly string[]): Map<string, number> {
+  const out = new Map<string, number>();
+  let left = Math.max(0, p.reserved);
+  for (const code of priority) {
+    const s = p.sources.get(code);
+    if (!s || s.status !== 1) continue;
+    const take = Math.min(left, Math.max(0, s.quantity));
+    out.set(code, take);
+    left -= take;
+  }
+  return out;
+}
+
+/** What Magento's GetProductSalableQty answers for the default stock: the in-stock sources' quantities less reservations. */
+export function salableQty(p: Product, priority: readonly string[]): number {
+  let sum = 0;
+  for (const code of priority) {
+    const s = p.sources.get(code);
+    if (s && s.status === 1) sum += s.quantity;
+  }
+  return sum - p.reserved;
 }
 
 export interface OrderItem {
@@ -65,8 +103,8 @@ export interface OrderItem {
   qtyShipped: number;
   qtyCanceled: number;
   qtyRefunded: number;
-  /** The source the item shipped (or will ship) from. */
-  source: string;
+  /** The source the sale named (a pickup point, a store's register); null: Magento's source selection decides at shipment. */
+  source: string | null;
 }
 
 export interface Order {
