@@ -302,6 +302,34 @@ describe('translate', () => {
     ]);
   });
 
+  test('the tutorial order’s money and states for the transaction log, in cents', () => {
+    const [sale] = translate('observer.sales_order_save_after', { data: { order: DOCS_ORDER_3 } });
+    expect(sale?.type === 'sale' && sale.order).toEqual({
+      currency: 'USD',
+      subtotal: 16000,
+      discount: 0,
+      tax: 0,
+      shipping: 500,
+      total: 16500,
+      paymentStatus: 'pending',
+      fulfilmentStatus: 'unfulfilled',
+      customerRef: '3',
+      contact: { name: 'Jane Doe', email: 'jdoe@example.com' },
+      number: '000000003',
+      placedAt: '2017-08-21T22:22:19.000Z',
+      lines: [
+        { lineId: '3', sku: 'WS12-M-Orange', title: 'Radiant Tee-M-Orange', quantity: 1, unitPrice: 2200, discount: 0, tax: 0, total: 2200 },
+        { lineId: '4', sku: '240-LV08', title: 'Advanced Pilates & Yoga (Strength)', quantity: 1, unitPrice: 1800, discount: 0, tax: 0, total: 1800 },
+        { lineId: '6', sku: '24-WG082-blue', title: 'Sprite Stasis Ball 65 cm', quantity: 1, unitPrice: 2700, discount: 0, tax: 0, total: 2700 },
+        { lineId: '7', sku: '24-WG084', title: 'Sprite Foam Yoga Brick', quantity: 1, unitPrice: 500, discount: 0, tax: 0, total: 500 },
+        { lineId: '8', sku: '24-WG086', title: 'Sprite Yoga Strap 8 foot', quantity: 1, unitPrice: 1700, discount: 0, tax: 0, total: 1700 },
+      ],
+    });
+    // Unreadable money leaves the details out, never the sale.
+    const [bare] = translate('observer.sales_order_save_after', { data: { order: { ...DOCS_ORDER_3, order_currency_code: 'dollars' } } });
+    expect(bare?.type === 'sale' && [bare.order, bare.lines.length]).toEqual([undefined, 5]);
+  });
+
   test('a configurable product: its parent line (with the chosen SKU) is the stock line; its child is skipped', () => {
     const order = { ...DOCS_ORDER_3, items: [{ item_id: 10, product_type: 'configurable', sku: 'MH01-XS-Black', qty_ordered: 2 }, { item_id: 11, product_type: 'simple', sku: 'MH01-XS-Black', qty_ordered: 2, parent_item_id: 10 }] };
     const [sale] = translate('observer.sales_order_save_after', { data: { order } });

@@ -24,7 +24,8 @@
  */
 import { createHash } from 'node:crypto';
 import { toMinor, isCurrencyCode } from '../../shared/money';
-import { readOrUndefined } from '../money';
+import { readOrUndefined, withOrder } from '../money';
+import { orderDetails } from './order-details';
 import { TranslateError, type ChannelFact, type FactLine } from '../types';
 
 export const ADOBE_TOPICS = [
@@ -112,10 +113,11 @@ function orderFacts(order: unknown): ChannelFact[] {
     const s = sku(raw.sku);
     lines.push({ lineId, sku: s, ref: { ...(productId ? { productId } : {}), ...(s ? { variantId: s } : {}) }, quantity, locationId: null, canceled: Math.min(canceled, quantity) });
   }
-  const sale: ChannelFact = { type: 'sale', orderId, occurredAt, lines: lines.map(({ canceled: _c, ...l }) => l) };
+  const details = orderDetails(order, lines.map((l) => l.lineId), occurredAt);
+  const sale: ChannelFact = withOrder({ type: 'sale' as const, orderId, occurredAt, lines: lines.map(({ canceled: _c, ...l }) => l) }, details);
   if (state !== 'canceled') return [sale];
   const cancelled = lines.filter((l) => l.canceled > 0).map(({ canceled, ...l }) => ({ ...l, quantity: canceled, restock: true }));
-  return [sale, { type: 'cancellation', orderId, occurredAt: magentoIso(order.updated_at) ?? occurredAt, lines: cancelled }];
+  return [sale, withOrder({ type: 'cancellation' as const, orderId, occurredAt: magentoIso(order.updated_at) ?? occurredAt, lines: cancelled }, details)];
 }
 
 function refundFacts(memo: unknown): ChannelFact[] {
