@@ -164,6 +164,28 @@ describe('a single-source store (inventory: single-source)', () => {
   });
 });
 
+describe('a store with the Inventory (MSI) modules off (inventory: single-source)', () => {
+  test('no salable quantity to ask (404 of the route): the stock item’s qty, which legacy inventory deducts at once, is the level', async () => {
+    const legacy = new AdobeEmulator({ accessToken: TOKEN, webhookSecret: SECRET, msi: false });
+    const url = await legacy.start();
+    try {
+      legacy.seed([{ sku: 'LEG-1', title: 'Legacy', levels: { default: 10 } }]);
+      const c = createAdobeConnector({ channelId: 'legacy', baseUrl: url, settings: { storeUrl: STORE, inventory: 'single-source' }, credentials: { accessToken: TOKEN, webhookSecret: SECRET } });
+      const item = { sku: 'LEG-1', ref: legacy.listing('LEG-1')!, locationId: 'default' };
+      await legacy.sell({ sku: 'LEG-1', quantity: 3, ship: false });
+      expect((await c.read([item])).map((r) => r.available)).toEqual([7]);
+      expect(await c.push([{ ...item, level: 5, expected: 7, idempotencyKey: 'leg' }])).toEqual([{ sku: 'LEG-1', locationId: 'default', status: 'applied', level: 5 }]);
+      expect(legacy.level('LEG-1', 'default')).toBe(5);
+      // The multi-source routes are not there: a fault of the channel that says to check the modules.
+      const multi = createAdobeConnector({ channelId: 'legacy', baseUrl: url, settings: { storeUrl: STORE }, credentials: { accessToken: TOKEN, webhookSecret: SECRET } });
+      await expect(multi.read([item])).rejects.toMatchObject({ status: 404, channelFault: true, message: expect.stringContaining('Inventory (MSI) modules are enabled') });
+      expect(legacy.selfCheck()).toEqual([]);
+    } finally {
+      await legacy.stop();
+    }
+  });
+});
+
 describe('hide and relist', () => {
   test('product status 2 hides, 1 shows again, sent to the all store code; visibility is left alone', async () => {
     emu.seed([{ sku: 'HIDE-1', title: 'Hide me', levels: { 'gallery-src': 0 } }]);

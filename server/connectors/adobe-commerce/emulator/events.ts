@@ -29,6 +29,8 @@ export abstract class AdobeStore extends LoopbackEmulator {
   protected readonly webhooks: WebhookSender;
   private nextId = 1;
   private readonly storeClock: () => number;
+  /** Whether the Inventory (MSI) modules are on; off: legacy inventory, deducted when an order is placed. */
+  readonly msi: boolean;
 
   constructor(opts: AdobeEmulatorOptions) {
     super();
@@ -40,6 +42,7 @@ export abstract class AdobeStore extends LoopbackEmulator {
     this.currency = opts.currency ?? 'USD';
     if (opts.clock) this.clockMs = opts.clock;
     this.storeClock = opts.storeClock ?? (() => Date.now());
+    this.msi = opts.msi ?? true;
     const random = opts.random ?? Math.random;
     // Adobe Commerce Webhooks calls the hook once, while the operation runs: no retries.
     this.webhooks = new WebhookSender({ url: () => this.webhookUrl, faults: () => this.faults.webhooks, random, attempts: 1 });
@@ -102,7 +105,8 @@ export abstract class AdobeStore extends LoopbackEmulator {
     }
     if (items.length === 0) return;
     const sourceItems = items.map((it) => ({ sku: it.sku, source_code: it.source, quantity: it.quantity, status: it.quantity > 0 ? 1 : 0 }));
-    this.hook('plugin.magento.inventory_api.api.source_items_save.execute', { sourceItems });
+    // Without the Inventory modules there is no SourceItemsSaveInterface to hook.
+    if (this.msi) this.hook('plugin.magento.inventory_api.api.source_items_save.execute', { sourceItems });
     if (fromApi) this.stockWritten(items.map((i) => i.sku));
   }
 
@@ -140,9 +144,14 @@ export abstract class AdobeStore extends LoopbackEmulator {
     };
     this.orders.set(id, order);
     // Placing the order reserves the units on the stock; shipping deducts them from the source and
-    // compensates the reservation (Magento MSI).
-    p.reserved += sale.quantity;
+    // compensates the reservation (Magento MSI). Legacy inventory deducts the quantity at once.
     this.orderHook(order);
+    if (!this.msi) {
+      order.items[0]!.qtyShipped = ship ? sale.quantity : 0;
+      this.saveSourceItems([{ sku: p.sku, source: 'default', quantity: (p.sources.get('default')?.quantity ?? 0) - sale.quantity }], false);
+      return { orderId: String(id) };
+    }
+    p.reserved += sale.quantity;
     if (ship) this.shipItems(order);
     return { orderId: String(id) };
   }
@@ -188,9 +197,10 @@ export abstract class AdobeStore extends LoopbackEmulator {
     if (o.items.some((i) => i.qtyShipped > 0)) throw new Error(`Order ${orderId} is shipped; Magento cancels only what is not shipped or invoiced.`);
     for (const i of o.items) {
       i.qtyCanceled = i.qtyOrdered - i.qtyRefunded;
-      // The compensating reservation: the units can be sold again.
+      // The compensating reservation (legacy inventory: the quantity back): the units can be sold again.
       const p = this.products.get(i.sku);
-      if (p) p.reserved -= i.qtyCanceled;
+      if (p && this.msi) p.reserved -= i.qtyCanceled;
+      else if (p) this.saveSourceItems([{ sku: p.sku, source: 'default', quantity: (p.sources.get('default')?.quantity ?? 0) + i.qtyCanceled }], false);
     }
     o.state = 'canceled';
     o.updated = this.now();

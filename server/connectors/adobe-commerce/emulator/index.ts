@@ -162,7 +162,7 @@ export class AdobeEmulator extends AdobeStore implements Emulator {
       return send(500, { message: `Internal Error. Details are available in Magento log file. Report ID: webapi-${Date.now().toString(16)}` });
     }
     try {
-      if (!checked?.match) throw new MagentoError(404, 'Request does not match any route.');
+      if (!checked?.match || (!this.msi && checked.match.template.startsWith('/V1/inventory/'))) throw new MagentoError(404, 'Request does not match any route.');
       const out = this.route(method, checked.match.template, checked.match.pathParams, url.searchParams, body);
       if (this.isStockWrite({ method, path: url.pathname, body }) && f.loseWriteAnswerNext && f.loseWriteAnswerNext > 0) {
         f.loseWriteAnswerNext--;

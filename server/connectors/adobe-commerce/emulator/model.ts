@@ -36,6 +36,12 @@ export interface AdobeEmulatorOptions {
    * stricter case. null: off (Commerce's own default).
    */
   inputLimit?: number | null;
+  /**
+   * Whether the Inventory (MSI) modules are on (the default). Off, the store has only the legacy
+   * stock item of its default source: no /V1/inventory routes, and an order deducts the quantity
+   * when it is placed (no reservations).
+   */
+  msi?: boolean;
   /** Random source for webhook faults. */
   random?: () => number;
 }
