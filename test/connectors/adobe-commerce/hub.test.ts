@@ -99,6 +99,8 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  // Every request the connector sent through the hub, and every answer, within the 2.4.8 schema.
+  expect(emu?.selfCheck()).toEqual([]);
   await hub?.stop(100);
   server?.closeAllConnections();
   await new Promise<void>((res) => (server ? server.close(() => res()) : res()));
