@@ -6,7 +6,7 @@
  * `updated_at ASC`, `pageSize`, `currentPage` (README.md says where each was confirmed). Each order
  * becomes the event the order hook would carry: topic `observer.sales_order_save_after`, body
  * `{data: {order}}` with the order as the REST API answers it, id `order-<entity_id>@<updated_at>~…`
- * (translate.ts `orderEventId`: the same for every re-read of that version, new for every change,
+ * (event-ids.ts `orderEventId`: the same for every re-read of that version, new for every change,
  * also for two changes in one second). The credit memos of the
  * page's orders that have refunds (`total_refunded` > 0) follow their order, read with
  * GET /V1/creditmemos (`order_id in …`), each once: id `creditmemo-<entity_id>`, topic
@@ -24,7 +24,8 @@
 import { ConnectorError, type PollResult, type PolledEvent } from '../types';
 import { PageGuard } from '../paging';
 import { searchCriteria, searchResult, type AdobeHttp } from './http';
-import { ADOBE_TOPICS, magentoDate, magentoId, magentoMs, orderEventId } from './translate';
+import { orderEventId } from './event-ids';
+import { ADOBE_TOPICS, magentoDate, magentoId, magentoMs } from './translate';
 
 export const OVERLAP_MS = 10_000;
 const START_PAGE = 20;

@@ -22,7 +22,6 @@
  *   quantity.
  * Anything else, or a body missing what its topic needs, is a TranslateError: never a guess.
  */
-import { createHash } from 'node:crypto';
 import { toMinor, isCurrencyCode } from '../../shared/money';
 import { readOrUndefined, withOrder } from '../money';
 import { orderDetails } from './order-details';
@@ -163,21 +162,6 @@ function levelFacts(items: unknown, body: Obj): ChannelFact[] {
     if (!s || !source || typeof q !== 'number' || !Number.isFinite(q)) throw new TranslateError(`Source item ${i + 1} lacks sku, source_code or a numeric quantity.`);
     return { type: 'level_observed', sku: s, ref: { variantId: s }, locationId: source, available: Math.floor(q), occurredAt: '' };
   });
-}
-
-/**
- * The event id of one version of an order: `order-<entity_id>@<updated_at>~<digest>`. Magento keeps
- * `updated_at` to the second, so two changes in one second (placed and cancelled, a credit memo
- * saved with its order) share it; the digest of what stock depends on (state, and per line the
- * quantities ordered, shipped, cancelled and refunded) keeps them apart. The same version, read
- * again by a poll or sent by a hook, has the same id.
- */
-export function orderEventId(order: Obj): string | null {
-  const id = magentoId(order.entity_id);
-  if (!id || typeof order.updated_at !== 'string' || magentoIso(order.updated_at) === null) return null;
-  const items = Array.isArray(order.items) ? order.items.filter(isObj) : [];
-  const what = JSON.stringify([order.state ?? null, items.map((i) => [i.item_id ?? null, i.qty_ordered ?? null, i.qty_shipped ?? null, i.qty_canceled ?? null, i.qty_refunded ?? null])]);
-  return `order-${id}@${order.updated_at}~${createHash('sha256').update(what).digest('hex').slice(0, 12)}`;
 }
 
 /** Where `expand` puts the levels it read for a source items hook. */

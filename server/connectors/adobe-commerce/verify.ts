@@ -10,13 +10,14 @@
  *    `web/secure/base_url`) must be the channel's `storeUrl` (refused as `account` otherwise);
  * 4. the topic is what the signed body is (`data.order`, `data.creditmemo`, `data.sourceItems`):
  *    no topic travels outside the signature.
- * The event id: `order-<entity_id>@<updated_at>~<digest>` (translate.ts `orderEventId`, the same
+ * The event id: `order-<entity_id>@<updated_at>~<digest>` (event-ids.ts `orderEventId`, the same
  * id the orders feed gives that version of the order, so a hook and a poll are stored once),
  * `creditmemo-<entity_id>`, and for source items a digest of the body (Commerce numbers no hook call).
  */
 import crypto from 'node:crypto';
 import { headerValue, type Headers, type VerifyResult } from '../types';
-import { ADOBE_TOPICS, DATA_KEY, magentoId, magentoIso, orderEventId, type AdobeTopic } from './translate';
+import { orderEventId } from './event-ids';
+import { ADOBE_TOPICS, DATA_KEY, magentoId, magentoIso, type AdobeTopic } from './translate';
 
 export const SIGNATURE_HEADER = 'x-adobe-commerce-webhook-signature';
 export const TOKEN_HEADER = 'x-webhook-token';
