@@ -8,6 +8,7 @@
 import { definition as bigcommerce } from './bigcommerce';
 import { definition as prestashop } from './prestashop';
 import { definition as salesforceCommerceCloud } from './salesforce-commerce-cloud';
+import { definition as adobeCommerce } from './adobe-commerce';
 import { definition as shopify } from './shopify';
 import { definition as square } from './square';
 import { definition as squarespace } from './squarespace';
@@ -17,7 +18,7 @@ import { definition as opencart } from './opencart';
 import type { ConnectorDefinition, SandboxWiring } from './types';
 
 
-const definitions: ConnectorDefinition[] = [shopify, square, woocommerce, bigcommerce, prestashop, wix, squarespace, salesforceCommerceCloud, opencart];
+const definitions: ConnectorDefinition[] = [shopify, square, woocommerce, bigcommerce, adobeCommerce, prestashop, wix, squarespace, salesforceCommerceCloud, opencart];
 
 export const CONNECTORS: ReadonlyMap<string, ConnectorDefinition> = new Map(definitions.map((d) => [d.platform, d]));
 
