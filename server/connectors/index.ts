@@ -5,12 +5,19 @@
  * config's list of platforms, the sandbox, the log redaction of signature headers, the words in
  * the CLI and the API — is derived from here.
  */
+import { definition as adobeCommerce } from './adobe-commerce';
+import { definition as bigcommerce } from './bigcommerce';
+import { definition as opencart } from './opencart';
+import { definition as prestashop } from './prestashop';
+import { definition as salesforceCommerceCloud } from './salesforce-commerce-cloud';
 import { definition as shopify } from './shopify';
 import { definition as square } from './square';
+import { definition as squarespace } from './squarespace';
+import { definition as wix } from './wix';
 import { definition as woocommerce } from './woocommerce';
 import type { ConnectorDefinition, SandboxWiring } from './types';
 
-const definitions: ConnectorDefinition[] = [shopify, square, woocommerce];
+const definitions: ConnectorDefinition[] = [shopify, square, woocommerce, bigcommerce, adobeCommerce, prestashop, wix, squarespace, salesforceCommerceCloud, opencart];
 
 export const CONNECTORS: ReadonlyMap<string, ConnectorDefinition> = new Map(definitions.map((d) => [d.platform, d]));
 

@@ -35,6 +35,15 @@ export function waitForPlatform(err: ConnectorError, attempts: number): number {
   return Math.max(err.retryAfterMs ?? 0, Math.min(MAX_WAIT_FOR_PLATFORM_MS, 1000 * 2 ** Math.min(20, Math.max(0, attempts - 1))));
 }
 
+/** A stored delivery as the connector reads it: its JSON, or its text when it is not JSON (Wix sends a bare JWT). */
+function bodyOf(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
+}
+
 export class Preparer {
   private running = false;
   /** One loop per channel, so one channel's slow platform never holds another's events. */
@@ -99,7 +108,7 @@ export class Preparer {
     } else {
       const timeout = AbortSignal.timeout(this.timeoutMs);
       try {
-        let body = JSON.parse(entry.body) as unknown;
+        let body = bodyOf(entry.body);
         if (ch.connector.expand) body = await ch.connector.expand(entry.kind, body, AbortSignal.any([this.abort.signal, timeout]));
         prepared = { facts: ch.connector.translate(entry.kind, body, entry.headers) };
       } catch (thrown) {

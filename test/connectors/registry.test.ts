@@ -46,7 +46,7 @@ describe('the config accepts the registered platforms and no other', () => {
   });
 
   test('a planned platform without a connector is refused, naming the platforms the hub connects', () => {
-    const sent = { channels: [{ id: 'bc', name: 'BigCommerce store', platform: 'bigcommerce', locations: {} }] };
+    const sent = { channels: [{ id: 'clover', name: 'Clover register', platform: 'clover', locations: {} }] };
     let message = '';
     try {
       parseConfigFile(JSON.stringify(sent), 'stockrelay.json');
@@ -54,7 +54,7 @@ describe('the config accepts the registered platforms and no other', () => {
       expect(err).toBeInstanceOf(ConfigError);
       message = (err as Error).message;
     }
-    expect(message).toContain('channels.0.platform: "bigcommerce" has no connector in this hub');
+    expect(message).toContain('channels.0.platform: "clover" has no connector in this hub');
     for (const d of definitions) expect(message).toContain(d.platform);
     // One line for the one mistake, not one per platform.
     expect(message.split('\n').filter((l) => l.includes('channels.0.platform'))).toHaveLength(1);
@@ -63,7 +63,7 @@ describe('the config accepts the registered platforms and no other', () => {
   test('the published schema lists exactly the registered platforms', () => {
     const schema = JSON.stringify(JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'docs', 'config.schema.json'), 'utf8')));
     for (const d of definitions) expect(schema).toContain(`"const":"${d.platform}"`);
-    expect(schema).not.toContain('"const":"bigcommerce"');
+    expect(schema).not.toContain('"const":"clover"');
   });
 });
 

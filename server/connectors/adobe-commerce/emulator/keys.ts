@@ -1,0 +1,44 @@
+/**
+ * The emulator's own key pair for signing webhooks (Stores > Configuration > Adobe Services >
+ * Webhooks > "Regenerate key pair" makes one per Commerce instance). It signs the emulator's
+ * deliveries only: the sandbox and the tests give its public key to the channel as
+ * `webhookPublicKey`. Not a secret of anything real; a real store has its own pair.
+ */
+export const EMULATOR_PRIVATE_KEY = `-----BEGIN PRIVATE KEY-----
+MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQCPhMVzQarfWKUN
+0z5JjKYxjty/879bUONoe22cOJx0b0GXBCFW2xxyq7P1CEzXZsWdSq+Lbx+a1dV3
+NyMhoOtWQeh9spyJC5KXYNsDRypd8zogJxpeb7/niKOAoXcgZPXlJ7LKiJ8z1bjo
+8CjIKga0xRwZpgwJsCRq7HT7nbhwDlvYD2Gfd6GZ3eYytFeeodYIFBo4r7oxbOj/
+DjxsZzv80zks8tTw69Pg1XsGu4Shpao3df32k3EYoUjdeLpGQTE0eO46bxoaxunH
+AoN9mZJ+MEHPxHf9TMMu1V+xCBXRjhRTIVu17Mi8N2BwOzW54M+4qs3eBdmm2kgv
+JEzckD4xAgMBAAECggEABAm7XDqBlDSIWtTp6ov5+FidnIs/M+KZDmVUJH5JhSNk
++hq2NS1XreCHwP3/evtH1bzOZv78ubiY36iCDRn76x6yO9im27qDEK4rhVpnDlMH
+zHQrM1Njt/AN0SKB4XwDuOOKvdT1nUHO+MNak2Su0P7fgzd7PNnLUYSXB0YVFJaB
+DDqwuVMo+2rDagM9syCoigsC0OnhC2rFsOmyqL0l+HXcgTIr5bRxSJHr7af1B1DE
+cBc5PRVD0IgKCaAs9OV7g80YP9Rtid+8M1wOhg9TLytwONsyZatU7drU7zat91mc
+ZFOxBv+2irrOr8gF4/TSQQ1Pe8BbPQGQiz3+pifrIQKBgQDD5QDay1NRUHILyEGk
+8j9d+W2OGTGAtpct2Dcl6xO44zQFqJUWqNQaB9916Qo4/z179fvsY5VthzSDd+Jb
+wV/IiX4s4echmLP+rCdTKx18HDo7WAz1BklWzYrtsV1YksiDqiElUuYWU6UtCA0H
+Wux79MTq1xjE+/eo5i1OsAEN0QKBgQC7jceLw4qVHr1Gvt8zkEydQQOaRLmxw4oh
+RcxPRVDzBy4tq18KY1xoHcbKdPBuKEm5QZ6JPZv36r/ubNruyqcYBLYczdjDlFGK
+Cd/HHR2affQhnue2WhCxvqnTuO7SGc4qSbKQaUH0qnxdD97iKbeVnahlZnunw1+Q
+tVPaTuBiYQKBgDN08R+H70/ZwMtlhBDO7WRDA8sixQUZcWbCd+IG+PxE+kJOQTNd
+j7FyxfkUCPJl4YGxYMZ8diD6NgoesKAHkKB9tV4WzP7fPNC16fKHzcvvIkC6ZVTr
+nNInVcoQIAQHMpKbWu+R8gyFVksY5Us8UAhTiHJjpAcCZNDB/b7ArtYxAoGBAIPT
+c55ZIt8NbBx9rIShuDgPqmiURbEcr8oTNTfCkNNBCMQw3+x9SkYkJ8XFy/iheLAt
+3zC3jRkEd0MuX/PXnPrU1OwKA4H0jhtoNVHOtTARt7ap6lPRmkpUqSmXosUqPi6a
+/ldipGlEK4V90jtE9zTCS8p57hBM0q7zxKx9JFoBAoGAHUOnBe5bM5WoAFIkfBjE
+tkGhM531XJqvKCUuajnMFtMWKsS1uBI0szWIJMR0/3i75XrfqKOCcuXv7GC8IGEk
+WfOohDFtKZqH3u6dTtskP2EQTb4LZU+3dp91PKE24OcMnMSeF1aXqi1qXiUdtj2g
+leirQOXrhGaAVFERKeNftl4=
+-----END PRIVATE KEY-----`;
+
+export const EMULATOR_PUBLIC_KEY = `-----BEGIN PUBLIC KEY-----
+MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAj4TFc0Gq31ilDdM+SYym
+MY7cv/O/W1DjaHttnDicdG9BlwQhVtsccquz9QhM12bFnUqvi28fmtXVdzcjIaDr
+VkHofbKciQuSl2DbA0cqXfM6ICcaXm+/54ijgKF3IGT15SeyyoifM9W46PAoyCoG
+tMUcGaYMCbAkaux0+524cA5b2A9hn3ehmd3mMrRXnqHWCBQaOK+6MWzo/w48bGc7
+/NM5LPLU8OvT4NV7BruEoaWqN3X99pNxGKFI3Xi6RkExNHjuOm8aGsbpxwKDfZmS
+fjBBz8R3/UzDLtVfsQgV0Y4UUyFbtezIvDdgcDs1ueDPuKrN3gXZptpILyRM3JA+
+MQIDAQAB
+-----END PUBLIC KEY-----`;
