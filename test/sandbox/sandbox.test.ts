@@ -11,7 +11,8 @@ import { SANDBOX_PLATFORMS } from '../../server/sandbox-platforms';
 import { startStockrelay, type Started } from '../../server/start';
 import { createLogger } from '../../server/log';
 import type { Movement } from '../../server/core/ledger';
-import { ADMIN_TOKEN, settleHub, testConfig } from '../helpers/hub';
+import { settleHub, testConfig } from '../helpers/hub';
+import { callAdmin } from './admin-api';
 import { WebhookSink } from '../connectors/helpers/webhook-sink';
 import type { SquareEmulator } from '../../server/connectors/square/emulator';
 import type { ShopifyEmulator } from '../../server/connectors/shopify/emulator';
@@ -21,15 +22,7 @@ let s: Started;
 let ops: WebhookSink;
 const slackLines = () => ops.received.map((r) => (JSON.parse(r.raw.toString('utf8')) as { text: string }).text);
 
-async function api(method: string, p: string, body?: unknown): Promise<{ status: number; body: any }> {
-  const res = await fetch(s.url + p, {
-    method,
-    headers: { authorization: `Bearer ${ADMIN_TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : null };
-}
+const api = (method: string, p: string, body?: unknown) => callAdmin(s.url, method, p, body);
 
 /** Lets every emulator send what it holds and the hub book and push it, until nothing moves any more. */
 async function quiesce(): Promise<void> {

@@ -10,7 +10,8 @@ import { connectorFor, sandboxCapable } from '../../server/connectors';
 import { startStockrelay, type Started } from '../../server/start';
 import { createLogger } from '../../server/log';
 import type { Movement } from '../../server/core/ledger';
-import { ADMIN_TOKEN, testConfig } from '../helpers/hub';
+import { testConfig } from '../helpers/hub';
+import { callAdmin } from './admin-api';
 
 const PLATFORMS = sandboxCapable()
   .filter((p) => !p.byDefault)
@@ -24,15 +25,7 @@ describe.each(PLATFORMS)('%s in the sandbox beside Shopify', (platform) => {
   let ch = '';
   let shop = '';
 
-  async function api(method: string, p: string, body?: unknown): Promise<{ status: number; body: any }> {
-    const res = await fetch(s.url + p, {
-      method,
-      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    const text = await res.text();
-    return { status: res.status, body: text ? JSON.parse(text) : null };
-  }
+  const api = (method: string, p: string, body?: unknown) => callAdmin(s.url, method, p, body);
 
   async function levels(): Promise<Levels> {
     const body = (await api('GET', `/v1/sandbox/levels/${SKU}`)).body as { hub: { locationId: string; available: number }[]; channels: { channelId: string; levels: { locationId: string; level: number | null }[] }[] };
