@@ -13,7 +13,7 @@
 import type { SheetsConfig } from '../config';
 import type { Movement } from '../core/ledger';
 import type { Logger } from '../log';
-import { DeliveryError, notSentInTime, type EntryResult, type Sink } from '../outbox/dispatcher';
+import { DeliveryError, notSentInTime, type EntryResult, type Sink } from '../outbox/sink';
 import { SpacedWindowLimiter, type Limiter } from '../outbox/rate-limit';
 import { parseRetryAfter } from '../util';
 import type { AlertRecord, OutboxEntry, Store } from '../store/types';
