@@ -8,6 +8,7 @@ import type { Logger } from '../log';
 import type { Metrics } from '../metrics';
 import { Announcer, type AlertInput } from '../announce';
 import type { OutboxEntry, Store } from '../store/types';
+import { idle } from '../util';
 import { DeliveryError, type EntryResult, type Sink } from './sink';
 
 export interface DispatcherOptions {
@@ -363,14 +364,7 @@ export class Dispatcher {
         }
         if (!this.running) break;
         if (this.pendingWake) continue;
-        await new Promise<void>((resolve) => {
-          const t = setTimeout(resolve, this.idleMs);
-          this.wake = () => {
-            clearTimeout(t);
-            resolve();
-          };
-        });
-        this.wake = null;
+        await idle(this.idleMs, (wake) => (this.wake = wake));
       }
     })();
   }
