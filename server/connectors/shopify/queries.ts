@@ -43,22 +43,18 @@ export const PRODUCT_STATUS_MUTATION = `mutation StockrelayProductStatus($produc
   }
 }`;
 
-/** Set the available quantity, compare-and-set, once per `key` (the @idempotent directive). */
-export function setMutation(key: string): string {
-  return `mutation StockrelaySetAvailable($input: InventorySetQuantitiesInput!) {
-  inventorySetQuantities(input: $input) @idempotent(key: ${JSON.stringify(key)}) {
+/** A mutation of the available quantity (`Set` or `Adjust`), applied once per `key` (the @idempotent directive). */
+function quantityMutation(verb: 'Set' | 'Adjust', key: string): string {
+  return `mutation Stockrelay${verb}Available($input: Inventory${verb}QuantitiesInput!) {
+  inventory${verb}Quantities(input: $input) @idempotent(key: ${JSON.stringify(key)}) {
     inventoryAdjustmentGroup { id ${QUANTITY_FIELDS} }
     userErrors { code field message }
   }
 }`;
 }
 
+/** Set the available quantity, compare-and-set, once per `key`. */
+export const setMutation = (key: string): string => quantityMutation('Set', key);
+
 /** Adjust the available quantity by a delta, once per `key`. */
-export function adjustMutation(key: string): string {
-  return `mutation StockrelayAdjustAvailable($input: InventoryAdjustQuantitiesInput!) {
-  inventoryAdjustQuantities(input: $input) @idempotent(key: ${JSON.stringify(key)}) {
-    inventoryAdjustmentGroup { id ${QUANTITY_FIELDS} }
-    userErrors { code field message }
-  }
-}`;
-}
+export const adjustMutation = (key: string): string => quantityMutation('Adjust', key);
