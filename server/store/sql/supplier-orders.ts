@@ -2,16 +2,9 @@
 import { sql, type Selectable } from 'kysely';
 import type { SupplierOrderLineRecord, SupplierOrderRecord, SupplierOrderStatus, SupplierOrdersOps } from '../areas/supplier-orders';
 import type { Database } from '../schema';
-import { rowOf, type Conn } from './conn';
+import { orderLineOf, rowOf, type Conn } from './conn';
 
-const toSupplierLine = (r: Selectable<Database['supplier_order_lines']>): SupplierOrderLineRecord => ({
-  line: r.line,
-  sku: r.sku,
-  locationId: r.location_id,
-  ordered: r.ordered,
-  received: r.received,
-  expectedAt: r.expected_at,
-});
+const toSupplierLine = (r: Selectable<Database['supplier_order_lines']>): SupplierOrderLineRecord => ({ ...orderLineOf(r), received: r.received, expectedAt: r.expected_at });
 
 export class SqlSupplierOrders implements SupplierOrdersOps {
   constructor(private readonly c: Conn) {}
