@@ -11,68 +11,19 @@
  *   credentials       list, create, rotate and revoke the credentials of the sheet and Airtable bases
  *   authorize         connect a channel whose platform uses OAuth (consent once; the hub refreshes)
  *   config-schema     print the JSON Schema of the config file
+ *
+ * The credentials commands are in server/commands/credentials.ts; what every command shares (the
+ * call to the hub, its errors, a table) in server/commands/common.ts.
  */
-import fs from 'node:fs';
-import path from 'node:path';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
 import { ConfigFileSchema } from './config';
-import { CREDENTIAL_SCOPES, SCOPE_HELP } from './credentials';
 import { AuthorizeError, runAuthorize } from './connectors/kit/oauth-authorize';
 import { inWords, sandboxCapable } from './connectors';
+import { registerCredentialCommands } from './commands/credentials';
+import { CliError, call, positive, table, type Globals } from './commands/common';
 
 /** The sandbox's channel ids, as the hub names them (STOCKRELAY_SANDBOX chooses which run). */
 const SANDBOX_CHANNEL_HELP = `sandbox channel: ${inWords(sandboxCapable().filter((p) => p.byDefault).map((p) => p.channelId)).replace(/ and (\S+)$/, ' or $1')} by default; \`GET /v1/sandbox\` lists those running`;
-
-interface Globals {
-  hub: string;
-  token?: string;
-}
-
-class CliError extends Error {}
-
-function adminToken(opts: Globals): string {
-  if (opts.token) return opts.token;
-  if (process.env.STOCKRELAY_ADMIN_TOKEN) return process.env.STOCKRELAY_ADMIN_TOKEN;
-  const file = path.resolve(process.env.STOCKRELAY_DATA_DIR || './data', 'secrets.json');
-  try {
-    return (JSON.parse(fs.readFileSync(file, 'utf8')) as { adminToken: string }).adminToken;
-  } catch {
-    throw new CliError(`No admin token: pass --token, set STOCKRELAY_ADMIN_TOKEN, or run this from the folder where the hub keeps ${path.relative(process.cwd(), file)}.`);
-  }
-}
-
-async function call(opts: Globals, method: string, p: string, body?: unknown): Promise<unknown> {
-  // Outside the try below: a missing token must say so, not that the hub does not answer.
-  const token = adminToken(opts);
-  let res: Response;
-  try {
-    res = await fetch(opts.hub.replace(/\/$/, '') + p, {
-      method,
-      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      body: body === undefined ? null : JSON.stringify(body),
-    });
-  } catch {
-    throw new CliError(`The hub does not answer at ${opts.hub}. Start it with "npm start", or pass --hub <url>.`);
-  }
-  const text = await res.text();
-  let parsed: unknown = text;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    /* keep the text */
-  }
-  const error = (parsed as { error?: { code?: string; message?: string } } | null)?.error;
-  // Outside sandbox mode the hub has no /v1/sandbox routes at all: say why, not just "nothing at this address".
-  if (res.status === 404 && error?.code === 'not_found' && p.startsWith('/v1/sandbox')) throw new CliError('The hub is not in sandbox mode: these calls exist only when no channel is configured.');
-  if (res.status >= 400) throw new CliError(error?.message ?? `The hub answered ${res.status}: ${text}`);
-  return parsed;
-}
-
-const positive = (v: string) => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a whole number of 1 or more.');
-  return n;
-};
 
 interface LevelsView {
   sku: string;
@@ -93,14 +44,6 @@ function levelsTable(before: LevelsView, after?: LevelsView): string {
     }
   }
   return table(rows[0]!, rows.slice(1));
-}
-
-/** A plain-text table: a header, a rule, then the rows, columns padded to fit. */
-function table(header: string[], body: string[][]): string {
-  const rows = [header, ...body];
-  const widths = header.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
-  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].join('\n');
 }
 
 /** Polls until every channel shows what the hub publishes (or the time is up), then returns the levels. */
@@ -276,126 +219,6 @@ function registerAuthorizeCommand(program: Command): void {
         if (err instanceof AuthorizeError) throw new CliError(err.message);
         throw err;
       }
-    });
-}
-
-interface CredentialView {
-  id: number;
-  name: string;
-  scopes: string[];
-  status: 'active' | 'revoked';
-  tokenPrefix: string | null;
-  relaySecretPrefix: string | null;
-  createdAt: string;
-  lastUsedAt: string | null;
-  rotatedAt: string | null;
-  revokedAt: string | null;
-}
-interface Issued {
-  credential: CredentialView;
-  token: string | null;
-  relaySecret: string | null;
-}
-
-/** What to do with a credential's secrets, by scope. */
-function whereToPaste(c: CredentialView): string[] {
-  if (c.scopes.includes('sidebar')) {
-    return ['Next: in the spreadsheet choose stockrelay › Connect to hub, and paste the relay secret and the token when asked.'];
-  }
-  if (c.scopes.includes('relay')) {
-    return ['Next: in the Airtable base, paste the relay secret into the relaySecret input variable of each stockrelay script (docs/airtable.md).'];
-  }
-  return ['Next: send the token as "Authorization: Bearer <token>" with each request.'];
-}
-
-function printIssued(r: Issued, verb: string): void {
-  const c = r.credential;
-  console.log(`${verb} credential ${c.id} "${c.name}" (scope ${c.scopes.join(', ')}).\n`);
-  if (r.token) console.log(`  Token:         ${r.token}`);
-  if (r.relaySecret) console.log(`  Relay secret:  ${r.relaySecret}`);
-  console.log('\nCopy them now: the hub keeps only a fingerprint of each and cannot show them again.');
-  for (const line of whereToPaste(c)) console.log(line);
-}
-
-const short = (iso: string | null) => (iso ? iso.slice(0, 16).replace('T', ' ') : '—');
-
-function registerCredentialCommands(program: Command, globals: () => Globals): void {
-  const scopeList = CREDENTIAL_SCOPES.map((s) => `  ${s.padEnd(8)} ${SCOPE_HELP[s]}`).join('\n');
-  const credentials = program
-    .command('credentials')
-    .description('Give the sheet, each Airtable base and each report its own credential, so the admin token never leaves this machine.')
-    .addHelpText(
-      'after',
-      [
-        '',
-        'Each place that talks to the hub gets a credential of its own, which can do only what that place needs',
-        'and can be revoked without touching the others. Scopes:',
-        scopeList,
-        '',
-        'Examples:',
-        '  npx stockrelay credentials create --name "Shop sheet" --scope sidebar',
-        '  npx stockrelay credentials create --name "Airtable: Gallery base" --scope relay',
-        '  npx stockrelay credentials list',
-        '  npx stockrelay credentials rotate 3     (new secrets; the old ones stop at once)',
-        '  npx stockrelay credentials revoke 3     (stops it at once, for good)',
-        '',
-        'No restart is needed: every change counts from the next request. See docs/security.md.',
-      ].join('\n'),
-    );
-
-  credentials
-    .command('list')
-    .description('Every credential: what it may do, when it was last used, whether it is revoked (never the secrets themselves).')
-    .action(async () => {
-      const r = (await call(globals(), 'GET', '/v1/credentials')) as { credentials: CredentialView[] };
-      if (r.credentials.length === 0) {
-        console.log('No credentials yet. Make one with: npx stockrelay credentials create --name "Shop sheet" --scope sidebar');
-        return;
-      }
-      console.log(
-        table(
-          ['id', 'name', 'scope', 'status', 'token', 'relay secret', 'created', 'last used'],
-          r.credentials.map((c) => [
-            String(c.id),
-            c.name,
-            c.scopes.join(','),
-            c.status === 'revoked' ? `revoked ${short(c.revokedAt)}` : c.rotatedAt ? `active (rotated ${short(c.rotatedAt)})` : 'active',
-            c.tokenPrefix ? `${c.tokenPrefix}…` : '—',
-            c.relaySecretPrefix ? `${c.relaySecretPrefix}…` : '—',
-            short(c.createdAt),
-            short(c.lastUsedAt),
-          ]),
-        ),
-      );
-    });
-
-  credentials
-    .command('create')
-    .description('Make a credential for one place (the sheet, one Airtable base, one report) and print its secrets once.')
-    .requiredOption('--name <name>', 'where it will be used, like "Shop sheet" or "Airtable: Gallery base"')
-    .requiredOption('--scope <scope>', `what it may do: ${CREDENTIAL_SCOPES.join(', ')} (see below)`)
-    .addHelpText('after', `\nScopes:\n${scopeList}`)
-    .action(async (o: { name: string; scope: string }) => {
-      const scopes = o.scope.split(',').map((s) => s.trim()).filter(Boolean);
-      const bad = scopes.filter((s) => !(CREDENTIAL_SCOPES as readonly string[]).includes(s));
-      if (bad.length > 0 || scopes.length === 0) throw new CliError(`--scope must be one of ${CREDENTIAL_SCOPES.join(', ')}${bad.length ? `, not "${bad.join('", "')}"` : ''}. Run "npx stockrelay credentials create --help" to see what each allows.`);
-      printIssued((await call(globals(), 'POST', '/v1/credentials', { name: o.name, scopes })) as Issued, 'Made');
-    });
-
-  credentials
-    .command('rotate')
-    .description('Give a credential a new token and relay secret; the old ones are refused from the next request on.')
-    .argument('<id>', 'the credential’s id (see "credentials list")', positive)
-    .action(async (id: number) => {
-      printIssued((await call(globals(), 'POST', `/v1/credentials/${id}/rotate`)) as Issued, 'Rotated');
-    });
-
-  credentials
-    .command('revoke')
-    .description('Stop a credential for good: its token and relay secret are refused from the next request on.')
-    .argument('<id>', 'the credential’s id (see "credentials list")', positive)
-    .action(async (id: number) => {
-      console.log(((await call(globals(), 'DELETE', `/v1/credentials/${id}`)) as { message: string }).message);
     });
 }
 

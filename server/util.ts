@@ -1,6 +1,7 @@
 /**
  * Small things several parts of the hub need the same way: reading a Retry-After header, and
- * cutting a list into requests of a platform's maximum size, request keys, the nesting of a body.
+ * cutting a list into requests of a platform's maximum size, request keys, the nesting of a body, a
+ * worker loop's idle wait.
  * (Bounded keys and own-property reads are rules of the core: server/core/keys.ts.)
  */
 import crypto from 'node:crypto';
@@ -49,4 +50,20 @@ export function nestsDeeper(text: string, max: number): boolean {
     } else if (c === 0x7d || c === 0x5d) depth--;
   }
   return false;
+}
+
+/**
+ * A worker loop's wait when it found nothing to do: `ms`, or until the wake function it hands to
+ * `setWake` is called (new work arrived); the wake function is taken back (`setWake(null)`) once the
+ * wait is over.
+ */
+export async function idle(ms: number, setWake: (wake: (() => void) | null) => void): Promise<void> {
+  await new Promise<void>((resolve) => {
+    const t = setTimeout(resolve, ms);
+    setWake(() => {
+      clearTimeout(t);
+      resolve();
+    });
+  });
+  setWake(null);
 }

@@ -10,7 +10,7 @@
  */
 import type { Movement } from '../core/ledger';
 import type { Logger } from '../log';
-import { DeliveryError, notSentInTime, type EntryResult, type Sink } from '../outbox/dispatcher';
+import { DeliveryError, notSentInTime, type EntryResult, type Sink } from '../outbox/sink';
 import { SpacedWindowLimiter, type Limiter } from '../outbox/rate-limit';
 import { alertValues, isOrderMovement, movementValues, orderValues, syncNote, type Cell } from '../sheets/rows';
 import type { AlertRecord, OutboxEntry, Store } from '../store/types';

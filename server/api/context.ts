@@ -15,7 +15,7 @@ import type { Emulator } from '../connectors/emulator';
 import type { AirtableWebhooks } from '../airtable/webhooks';
 import type { ReconcileReport } from '../channels/reconcile';
 import type { ChannelHealth } from '../outbox/dispatcher';
-import type { FeedView } from '../channels/poller';
+import type { FeedView } from '../channels/feed-state';
 import { Announcer } from '../announce';
 
 /**

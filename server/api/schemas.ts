@@ -46,6 +46,8 @@ export const Page = <T extends TSchema>(name: string, t: T) =>
 
 export const json = (schema: TSchema, description: string) => ({ description, content: { 'application/json': { schema } } });
 export const err = (description: string) => json(Type.Ref('Error'), description);
+/** A request body of JSON (`schema`, often a `Type.Ref`). */
+export const jsonBody = (schema: unknown, required = true) => ({ required, content: { 'application/json': { schema } } });
 export const limit = { name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 500, default: 50 } };
 export const cursor = { name: 'cursor', in: 'query', required: false, schema: { type: 'string', maxLength: 200 } };
 export const skuParam = { name: 'sku', in: 'path', required: true, schema: { type: 'string', minLength: 1, maxLength: 120 } };

@@ -16,6 +16,7 @@ import { bookingContext, type BookingConfig, type BookingDeps } from './context'
 import { pushEveryListing } from './follow-up';
 import { openEndedWindows } from './handlers/attribution-window';
 import type { BookingObserver } from './observer';
+import { idle } from '../util';
 import { bookEntry } from './route';
 
 export class InboxProcessor {
@@ -239,14 +240,7 @@ export class InboxProcessor {
       this.pendingWake = false;
       if (await this.turn()) continue;
       if (!this.running || this.pendingWake) continue;
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, this.idleMs);
-        this.wake = () => {
-          clearTimeout(t);
-          resolve();
-        };
-      });
-      this.wake = null;
+      await idle(this.idleMs, (wake) => (this.wake = wake));
     }
   }
 

@@ -15,60 +15,23 @@
  *   through the hub's one alert path; the alert is resolved when the channel's feeds read again.
  *
  * Time is the hub's clock; `pollDue()` does one round and is what the simulation and tests call. The
- * worker (`start`) only calls it in a loop.
+ * worker (`start`) only calls it in a loop. A page is checked and turned into inbox events by
+ * poll-page.ts; a feed's backoff, stall and view are in feed-state.ts.
  */
 import { feedSchedule, type FeedSchedule } from '../config';
-import { ConnectorError, type PollResult } from '../connectors/types';
+import { ConnectorError } from '../connectors/types';
 import type { AlertInput } from '../announce';
 import type { Logger } from '../log';
 import type { Metrics } from '../metrics';
-import { FeedMovedError, type FeedStateRecord, type InboxInput, type Store } from '../store/types';
-import { boundedKey } from '../core/keys';
+import { FeedMovedError, type FeedStateRecord, type Store } from '../store/types';
+import { backoffMs, isStalled, viewOf, type FeedView, type PlannedFeed } from './feed-state';
+import { PollDataError, checkPollResult, inboxEvent } from './poll-page';
 import type { ChannelRegistry, ConnectedChannel } from './registry';
 
 /** Pages read in one turn of a feed; the rest comes on the next turn, right after the other feeds. */
 export const MAX_PAGES_PER_TURN = 20;
 /** A feed polled by a process that dies is due again after this long. */
 export const FEED_LEASE_MS = 2 * 60_000;
-/** The longest wait between tries of a failing feed (or its interval, when longer). */
-export const MAX_BACKOFF_MS = 15 * 60_000;
-/** The longest Retry-After honoured. */
-const MAX_RETRY_AFTER_MS = 24 * 60 * 60_000;
-/** Most events one page may carry: a platform answering more is not paging. */
-const MAX_EVENTS_PER_PAGE = 10_000;
-/** A cursor is the connector's own text, kept in one database column. */
-export const MAX_CURSOR_LENGTH = 4000;
-
-/** A page a connector answered that the hub cannot use; nothing of it is stored. */
-export class PollDataError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'PollDataError';
-  }
-}
-
-export type FeedStatus = 'ok' | 'failing' | 'stalled' | 'starting' | 'off';
-
-/** How one feed of one channel is doing (GET /v1/channels, /metrics, the sidebar). */
-export interface FeedView {
-  channelId: string;
-  feed: string;
-  status: FeedStatus;
-  everyMs: number;
-  stallAfterMs: number;
-  lastPollAt: string | null;
-  lastSuccessAt: string | null;
-  cursorAdvancedAt: string | null;
-  nextPollAt: string | null;
-  /** Seconds since the feed was last read to its end without error; null before the first good read. */
-  lagSeconds: number | null;
-  consecutiveErrors: number;
-  lastError: string | null;
-  eventsStored: number;
-  newestEventAt: string | null;
-  /** When the hub first polled the feed. */
-  startedAt: string | null;
-}
 
 /** What one turn of one feed did. */
 export interface FeedTurn {
@@ -102,12 +65,6 @@ export interface PollerOptions {
   sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
 }
 
-interface PlannedFeed {
-  channel: ConnectedChannel;
-  feed: string;
-  schedule: FeedSchedule;
-}
-
 function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     if (signal.aborted) return resolve();
@@ -122,32 +79,6 @@ function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
-
-/**
- * The page a connector answered, checked before anything is stored: a page the hub cannot use is an
- * error with the reason, never a partial page or a cursor moved past what was not stored.
- */
-export function checkPollResult(result: unknown, fromCursor: string | null, where: string): PollResult {
-  const bad = (why: string) => new PollDataError(`${where} answered a page the hub cannot use: ${why}. Nothing of it was stored and the feed stays where it was; the hub tries again later.`);
-  if (typeof result !== 'object' || result === null) throw bad('it is not an object');
-  const r = result as Partial<PollResult>;
-  if (!Array.isArray(r.events)) throw bad('it has no list of events');
-  if (r.events.length > MAX_EVENTS_PER_PAGE) throw bad(`it has ${r.events.length} events, more than the ${MAX_EVENTS_PER_PAGE} a page may carry`);
-  if (typeof r.cursor !== 'string' || r.cursor === '') throw bad('it gives no cursor to ask from next');
-  if (r.cursor.length > MAX_CURSOR_LENGTH) throw bad(`its cursor is ${r.cursor.length} characters long, more than the ${MAX_CURSOR_LENGTH} the hub keeps`);
-  if (typeof r.more !== 'boolean') throw bad('it does not say whether there is more');
-  if (r.more && r.cursor === fromCursor) throw bad('it says there is more but gives the same cursor again, so the next page would be this one');
-  r.events.forEach((e: unknown, i) => {
-    const n = `event ${i + 1}`;
-    if (typeof e !== 'object' || e === null) throw bad(`${n} is not an object`);
-    const ev = e as Record<string, unknown>;
-    if (typeof ev.eventId !== 'string' || ev.eventId.trim() === '') throw bad(`${n} has no eventId`);
-    if (typeof ev.topic !== 'string' || ev.topic === '' || ev.topic.length > 200) throw bad(`${n} has no usable topic`);
-    if (ev.body === undefined) throw bad(`${n} has no body`);
-    if (ev.occurredAt !== null && ev.occurredAt !== undefined && (typeof ev.occurredAt !== 'string' || Number.isNaN(Date.parse(ev.occurredAt)))) throw bad(`${n} has an occurredAt that is not a time`);
-  });
-  return r as PollResult;
-}
 
 export class Poller {
   private readonly o: Required<Omit<PollerOptions, 'defaults' | 'sleep'>> & Pick<PollerOptions, 'defaults'>;
@@ -412,13 +343,6 @@ export class Poller {
   }
 }
 
-/** A polled event as the inbox keeps a verified webhook: only the two `via` headers tell them apart. */
-export function inboxEvent(channelId: string, feed: string, e: PollResult['events'][number]): InboxInput {
-  const headers: Record<string, string> = { 'x-stockrelay-channel': channelId, 'x-stockrelay-via': 'poll', 'x-stockrelay-feed': feed };
-  if (e.occurredAt) headers['x-stockrelay-occurred-at'] = e.occurredAt;
-  return { dedupeKey: boundedKey(`channel:${channelId}:${e.eventId}`), source: 'channel', kind: e.topic, headers, body: JSON.stringify(e.body) };
-}
-
 function newest(times: (string | null)[]): string | null {
   let best: number | null = null;
   for (const t of times) {
@@ -428,48 +352,8 @@ function newest(times: (string | null)[]): string | null {
   return best === null ? null : iso(best);
 }
 
-/** The interval doubled for every failure in a row, up to 15 minutes (or the interval), never under Retry-After. */
-export function backoffMs(failures: number, everyMs: number, retryAfterMs: number | null): number {
-  const cap = Math.max(everyMs, MAX_BACKOFF_MS);
-  const exp = Math.min(cap, everyMs * 2 ** Math.min(Math.max(0, failures - 1), 30));
-  return Math.max(exp, Math.min(Math.max(0, retryAfterMs ?? 0), MAX_RETRY_AFTER_MS));
-}
-
-function isStalled(s: FeedStateRecord, schedule: FeedSchedule, nowMs: number): boolean {
-  return nowMs - Date.parse(s.lastSuccessAt ?? s.createdAt) >= schedule.stallAfterMs;
-}
-
 function errorText(err: unknown): string {
   if (err instanceof ConnectorError || err instanceof PollDataError) return err.message;
   return `unexpected: ${err instanceof Error ? err.message : String(err)}`;
 }
 
-function viewOf(p: PlannedFeed, s: FeedStateRecord | null, nowMs: number): FeedView {
-  const base = { channelId: p.channel.config.id, feed: p.feed, everyMs: p.schedule.everyMs, stallAfterMs: p.schedule.stallAfterMs };
-  if (!s) {
-    return { ...base, status: p.schedule.enabled ? 'starting' : 'off', lastPollAt: null, lastSuccessAt: null, cursorAdvancedAt: null, nextPollAt: null, lagSeconds: null, consecutiveErrors: 0, lastError: null, eventsStored: 0, newestEventAt: null, startedAt: null };
-  }
-  const status: FeedStatus = !p.schedule.enabled
-    ? 'off'
-    : isStalled(s, p.schedule, nowMs)
-      ? 'stalled'
-      : s.consecutiveErrors > 0
-        ? 'failing'
-        : s.lastSuccessAt === null
-          ? 'starting'
-          : 'ok';
-  return {
-    ...base,
-    status,
-    lastPollAt: s.lastPollAt,
-    lastSuccessAt: s.lastSuccessAt,
-    cursorAdvancedAt: s.lastAdvancedAt,
-    nextPollAt: s.nextPollAt,
-    lagSeconds: s.lastSuccessAt ? Math.max(0, Math.round((nowMs - Date.parse(s.lastSuccessAt)) / 1000)) : null,
-    consecutiveErrors: s.consecutiveErrors,
-    lastError: s.lastError,
-    eventsStored: s.eventsTotal,
-    newestEventAt: s.newestEventAt,
-    startedAt: s.createdAt,
-  };
-}

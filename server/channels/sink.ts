@@ -5,7 +5,7 @@
  * when the channel's policy says so.
  */
 import crypto from 'node:crypto';
-import { DeliveryError, type EntryResult, type Sink } from '../outbox/dispatcher';
+import { DeliveryError, type EntryResult, type Sink } from '../outbox/sink';
 import type { Limiter } from '../outbox/rate-limit';
 import type { OutboxEntry, Store } from '../store/types';
 import { ConnectorError, type PushOutcome, type PushTarget } from '../connectors/types';

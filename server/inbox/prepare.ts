@@ -17,6 +17,7 @@ import { ConnectorError, TranslateError, type ChannelFact } from '../connectors/
 import type { ChannelRegistry } from '../channels/registry';
 import type { Logger } from '../log';
 import type { InboxEntry, Store } from '../store/types';
+import { idle } from '../util';
 
 /** How long a platform may take to answer a fetch for a thin event, per try. */
 export const PREPARE_TIMEOUT_MS = 10_000;
@@ -160,14 +161,7 @@ export class Preparer {
             this.log.error({ err, channel: id }, 'preparing inbound events failed (the store did not answer); retrying');
           }
           if (!this.running || loop.pending) continue;
-          await new Promise<void>((resolve) => {
-            const t = setTimeout(resolve, this.idleMs);
-            loop.wake = () => {
-              clearTimeout(t);
-              resolve();
-            };
-          });
-          loop.wake = null;
+          await idle(this.idleMs, (wake) => (loop.wake = wake));
         }
       })();
       this.loops.set(id, loop);

@@ -6,7 +6,7 @@ import { Webhook } from 'standardwebhooks';
 import type { NotifyConfig } from '../config';
 import type { OutboxEntry } from '../store/types';
 import { parseRetryAfter } from '../util';
-import { DeliveryError, type Sink } from './dispatcher';
+import { DeliveryError, type Sink } from './sink';
 
 const SEVERITY_MARK: Record<string, string> = { critical: ':rotating_light:', warning: ':warning:', info: ':information_source:' };
 

@@ -4,28 +4,28 @@
  * write requests, each paced by the sheet's limiter:
  *   1. new conflicts: one `spreadsheets.batchUpdate` that inserts their rows at the top of the
  *      Conflicts tab and tags each with developer metadata `stockrelay.conflict` = its id;
- *   2. Catalog rows and conflict statuses: one `values.batchUpdateByDataFilter`, each row found by
- *      its developer metadata (`stockrelay.sku`, put there by the add-on), never by row number;
+ *   2. Catalog rows, purchase-order lines and conflict statuses: one `values.batchUpdateByDataFilter`,
+ *      each row found by its developer metadata (`stockrelay.sku`, put there by the add-on), never
+ *      by row number (tagged-rows.ts);
  *   3–5. Movements, Orders, Alerts: one `values.append` each.
  * Values are sent RAW: text stays text (a note starting with "=" never becomes a formula).
  */
 import type { SheetsConfig } from '../config';
 import type { Movement } from '../core/ledger';
 import type { Logger } from '../log';
-import { DeliveryError, notSentInTime, type EntryResult, type Sink } from '../outbox/dispatcher';
+import { DeliveryError, notSentInTime, type EntryResult, type Sink } from '../outbox/sink';
 import { SpacedWindowLimiter, type Limiter } from '../outbox/rate-limit';
 import { parseRetryAfter } from '../util';
 import type { AlertRecord, OutboxEntry, Store } from '../store/types';
 import type { AlertInput } from '../announce';
 import { PO_LINE_METADATA_KEY, SKU_METADATA_KEY } from '../shared/sheet-layout';
 import type { SheetsApi } from './client';
+import { RowMissingAlerts, tagged, trimNulls, writeByMetadata, type ByMetadata } from './tagged-rows';
 import { alertValues, catalogRow, conflictStatus, conflictValues, logRow, movementValues, orderStepRows, orderValues, purchaseOrderStatusValues, quoteTab, type Cell } from './rows';
 import type { PurchaseOrderView } from '../purchase-orders/desk';
 
 export const SHEETS_SINK = 'sheets';
 export const CONFLICT_METADATA_KEY = 'stockrelay.conflict';
-/** The alert for a SKU whose Catalog row carries no tag the write-back can find. */
-export const ROW_MISSING_ALERT = 'sheet_row_missing';
 
 const SHEET_TOPICS = ['sheet.row', 'sheet.movement', 'sheet.order', 'sheet.alert', 'sheet.conflict', 'sheet.conflict_status', 'sheet.po'] as const;
 export type SheetTopic = (typeof SHEET_TOPICS)[number];
@@ -91,8 +91,6 @@ export class SheetsSink implements Sink {
   /** Write requests sent (for the tests and the metrics of API economy). */
   writes = 0;
   private layout: Layout | null = null;
-  /** SKUs whose Catalog row could not be found, with their alert open (see `openRowAlerts`). */
-  private rowAlertsOpen: Set<string> | null = null;
   /** Failures about the whole spreadsheet (sign-in, sharing, its id): the rest of a batch would fail the same way. */
   private readonly wholeSheet = new WeakSet<DeliveryError>();
   private throttled = 0;
@@ -100,6 +98,8 @@ export class SheetsSink implements Sink {
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly log: Logger | null;
   private readonly names: Map<string, string>;
+  /** Catalog rows that could not be found, with their alert. */
+  private readonly rowsMissing: RowMissingAlerts;
 
   constructor(
     private readonly cfg: SheetsConfig,
@@ -115,6 +115,7 @@ export class SheetsSink implements Sink {
     this.sleep = opts.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
     this.log = opts.log ?? null;
     this.names = opts.channelNames ?? new Map();
+    this.rowsMissing = new RowMissingAlerts(store, opts.raiseAlert, this.clock);
   }
 
   async deliver(entry: OutboxEntry, signal: AbortSignal): Promise<void> {
@@ -214,13 +215,13 @@ export class SheetsSink implements Sink {
     if (rowKs.length > 0) data.push(...(await this.catalogRows(b, rowKs, now)));
     if (statusKs.length > 0) data.push(...(await this.conflictStatusRows(b, statusKs)));
     if (data.length === 0) return;
-    const missing = await this.writeByMetadata(data, b.write, b.opts);
+    const missing = await writeByMetadata(this.api, this.cfg.spreadsheetId, data, b.write, b.opts);
     // A row the add-on has not tagged yet ("Sync now" tags every row) is written on its next change;
     // a Catalog row is reported with an alert, and the alert resolved once its row is written.
     const catalogMissing = missing.filter((l) => l.metadataKey === SKU_METADATA_KEY).map((l) => l.metadataValue);
     const written = data.map((d) => d.dataFilter.developerMetadataLookup).filter((l) => l.metadataKey === SKU_METADATA_KEY && !catalogMissing.includes(l.metadataValue)).map((l) => l.metadataValue);
     if (missing.length > 0) this.log?.info({ sink: this.id, untagged: missing.slice(0, 20).map((l) => l.metadataValue), count: missing.length }, 'no sheet row carries these ids yet; written on their next change');
-    await this.reportMissingRows(catalogMissing, written);
+    await this.rowsMissing.report(this.cfg.tabs.catalog, catalogMissing, written);
   }
 
   private purchaseOrderRows({ entries, layout }: Batch, poKs: number[]): ByMetadata[] {
@@ -231,7 +232,7 @@ export class SheetsSink implements Sink {
       const po = (entries[k]!.payload as { purchaseOrder: PurchaseOrderView }).purchaseOrder;
       for (const line of po.lines) {
         const row = trimNulls(logRow(headers, purchaseOrderStatusValues(po, line)));
-        if (row.length > 0) data.push({ dataFilter: { developerMetadataLookup: { metadataKey: PO_LINE_METADATA_KEY, metadataValue: `${po.number}#${line.line}`, locationType: 'ROW' } }, majorDimension: 'ROWS', values: [row] });
+        if (row.length > 0) data.push(tagged(PO_LINE_METADATA_KEY, `${po.number}#${line.line}`, row));
       }
     }
     return data;
@@ -248,7 +249,7 @@ export class SheetsSink implements Sink {
       if (!item) continue;
       const row = trimNulls(catalogRow(headers, { item, levels: levels.filter((l) => l.sku === sku), conflicts: open.filter((c) => c.sku === sku), defaultLocation: this.opts.defaultLocation, now }));
       if (row.length === 0) continue;
-      data.push({ dataFilter: { developerMetadataLookup: { metadataKey: SKU_METADATA_KEY, metadataValue: sku, locationType: 'ROW' } }, majorDimension: 'ROWS', values: [row] });
+      data.push(tagged(SKU_METADATA_KEY, sku, row));
     }
     return data;
   }
@@ -261,7 +262,7 @@ export class SheetsSink implements Sink {
       const c = await this.store.conflicts.get((entries[k]!.payload as { conflictId: number }).conflictId);
       if (!c) continue;
       const row = trimNulls(logRow(headers, { Status: conflictStatus(c) }));
-      if (row.length > 0) data.push({ dataFilter: { developerMetadataLookup: { metadataKey: CONFLICT_METADATA_KEY, metadataValue: String(c.id), locationType: 'ROW' } }, majorDimension: 'ROWS', values: [row] });
+      if (row.length > 0) data.push(tagged(CONFLICT_METADATA_KEY, String(c.id), row));
     }
     return data;
   }
@@ -305,74 +306,6 @@ export class SheetsSink implements Sink {
 
   private channelName(id: string | null): string | null {
     return id ? (this.names.get(id) ?? id) : null;
-  }
-
-  /**
-   * Writes rows found by their developer metadata; returns the lookups that no row carries, and
-   * every other row is written whatever the Sheets API does about those. What it answers for a
-   * lookup that matches no row is not documented (docs/sheets.md, "Rows no tag finds"): an entry
-   * without `updatedRange` or no entry at all are read from the answer; a 400 for the whole request
-   * is followed by one `developerMetadata.search` (a read) for the lookups that do match a row, and
-   * those are written again alone. A 400 while every lookup matches is a real refusal, reported.
-   */
-  private async writeByMetadata(data: ByMetadata[], write: <T>(fn: () => Promise<T>) => Promise<T>, opts: { signal: AbortSignal; retry: boolean }): Promise<MetadataLookup[]> {
-    const { spreadsheetId } = this.cfg;
-    const send = async (part: ByMetadata[]): Promise<MetadataLookup[]> => {
-      const res = await write(() => this.api.spreadsheets.values.batchUpdateByDataFilter({ spreadsheetId, requestBody: { valueInputOption: 'RAW', data: part } }, opts));
-      const found = new Set((res.data.responses ?? []).filter((r) => r.updatedRange).map((r) => lookupKey(r.dataFilter?.developerMetadataLookup)));
-      return part.map((d) => d.dataFilter.developerMetadataLookup).filter((l) => !found.has(lookupKey(l)));
-    };
-    try {
-      return await send(data);
-    } catch (err) {
-      if ((err as { response?: { status?: unknown } }).response?.status !== 400) throw err;
-      const lookups = data.map((d) => d.dataFilter.developerMetadataLookup);
-      const res = await this.api.spreadsheets.developerMetadata.search({ spreadsheetId, requestBody: { dataFilters: lookups.map((l) => ({ developerMetadataLookup: l })) } }, opts);
-      const matched = new Set((res.data.matchedDeveloperMetadata ?? []).map((m) => lookupKey(m.developerMetadata)));
-      const missing = lookups.filter((l) => !matched.has(lookupKey(l)));
-      if (missing.length === 0) throw err;
-      const rest = data.filter((d) => matched.has(lookupKey(d.dataFilter.developerMetadataLookup)));
-      return rest.length > 0 ? [...missing, ...(await send(rest))] : missing;
-    }
-  }
-
-  /** An alert for each SKU whose Catalog row cannot be found (once while open); resolved once its row is written. */
-  private async reportMissingRows(missing: string[], written: string[]): Promise<void> {
-    if (missing.length === 0 && written.length === 0) return;
-    const open = await this.openRowAlerts();
-    const now = this.clock().toISOString();
-    const tab = this.cfg.tabs.catalog;
-    for (const sku of missing) {
-      await this.opts.raiseAlert?.({
-        kind: ROW_MISSING_ALERT,
-        severity: 'warning',
-        sku,
-        locationId: null,
-        message: `No row of the ${tab} tab carries SKU ${sku}, so the hub could not write its numbers there (every other row was written). If the sheet has a row for ${sku}, choose stockrelay › Sync now to tag it; if not, add a row with that SKU. The row is filled at the item's next change.`,
-      });
-    }
-    for (const sku of missing) open.add(sku);
-    // Only SKUs with such an alert open are resolved: no query for a row written as usual.
-    for (const sku of written) {
-      if (!open.has(sku)) continue;
-      await this.store.alerts.resolve(sku, null, [ROW_MISSING_ALERT], now);
-      open.delete(sku);
-    }
-  }
-
-  /** The SKUs with a row-missing alert open: read once (alerts an earlier run of the hub left open), then kept here. */
-  private async openRowAlerts(): Promise<Set<string>> {
-    if (this.rowAlertsOpen) return this.rowAlertsOpen;
-    const open = new Set<string>();
-    let cursor: number | undefined;
-    for (;;) {
-      const page = await this.store.alerts.list({ limit: 500, status: 'open', ...(cursor === undefined ? {} : { cursor }) });
-      for (const a of page) if (a.kind === ROW_MISSING_ALERT && a.sku) open.add(a.sku);
-      if (page.length < 500) break;
-      cursor = page[page.length - 1]!.id;
-    }
-    this.rowAlertsOpen = open;
-    return open;
   }
 
   private tab(layout: Layout, name: string): number {
@@ -457,25 +390,6 @@ function retryAfterMs(headers: unknown, nowMs: number): number | null {
 
 function missingTab(tab: string): DeliveryError {
   return new DeliveryError(`The sheet has no “${tab}” tab with its headers: open the sheet and choose stockrelay › Set up sheets.`);
-}
-
-interface MetadataLookup {
-  metadataKey: string;
-  metadataValue: string;
-  locationType: 'ROW';
-}
-/** A row to write, found by its developer metadata (a DataFilterValueRange). */
-interface ByMetadata {
-  dataFilter: { developerMetadataLookup: MetadataLookup };
-  majorDimension: 'ROWS';
-  values: Cell[][];
-}
-const lookupKey = (l: { metadataKey?: string | null; metadataValue?: string | null } | null | undefined) => `${l?.metadataKey ?? ''}\u0000${l?.metadataValue ?? ''}`;
-
-function trimNulls(row: Cell[]): Cell[] {
-  let end = row.length;
-  while (end > 0 && row[end - 1] === null) end--;
-  return row.slice(0, end);
 }
 
 function cellData(v: Cell): { userEnteredValue?: { stringValue: string } | { numberValue: number } } {

@@ -6,7 +6,7 @@
 import { createAirtableApi } from '../../server/airtable/client';
 import { airtableConfig } from '../../server/airtable/config';
 import { AirtableSink, RATE_LIMIT_PAUSE_MS } from '../../server/airtable/sink';
-import { DeliveryError } from '../../server/outbox/dispatcher';
+import { DeliveryError } from '../../server/outbox/sink';
 import type { OutboxEntry, Store } from '../../server/store/types';
 import { AirtableFake } from '../fakes/airtable-fake';
 import { BASE, addGalleryBase } from './base';

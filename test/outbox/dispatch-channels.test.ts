@@ -5,7 +5,8 @@
  * and coalescing (nothing becomes a dead letter), and resumes with the latest levels, resolving the
  * alert; a refusal of one entry in a batch dead-letters that entry only.
  */
-import { DeliveryError, Dispatcher, type EntryResult, type Sink } from '../../server/outbox/dispatcher';
+import { Dispatcher } from '../../server/outbox/dispatcher';
+import { DeliveryError, type EntryResult, type Sink } from '../../server/outbox/sink';
 import { limiterFor, type Limiter } from '../../server/outbox/rate-limit';
 import type { DispatchConfig } from '../../server/config';
 import { createLogger } from '../../server/log';

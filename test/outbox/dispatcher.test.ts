@@ -6,7 +6,8 @@
  * asserts on wall-clock timings.
  */
 import fc from 'fast-check';
-import { DeliveryError, Dispatcher, MAX_RETRY_AFTER_MS, backoffMs, type Sink } from '../../server/outbox/dispatcher';
+import { Dispatcher, MAX_RETRY_AFTER_MS, backoffMs } from '../../server/outbox/dispatcher';
+import { DeliveryError, type Sink } from '../../server/outbox/sink';
 import type { DispatchConfig } from '../../server/config';
 import { createLogger } from '../../server/log';
 import { Metrics } from '../../server/metrics';

@@ -4,7 +4,7 @@
  */
 import { startHub } from '../helpers/hub';
 import type { OutboxEntry } from '../../server/store/types';
-import type { Sink } from '../../server/outbox/dispatcher';
+import type { Sink } from '../../server/outbox/sink';
 
 test('a stop cuts a hanging delivery short after the grace period and leaves its row due again', async () => {
   let started!: () => void;

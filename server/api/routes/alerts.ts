@@ -1,8 +1,7 @@
 /** Alerts the hub raised (low stock, failing channels, stalled feeds, reorder…), newest first. */
 import { Type } from '@sinclair/typebox';
-import { cursorOf, nextCursor, pageLimit } from '../http';
-import type { Resource } from '../route';
-import { Nullable, Page, Timestamp, admin, adminErrors, cursor, json, limit } from '../schemas';
+import { listRoute, type Resource } from '../route';
+import { Nullable, Page, Timestamp, json } from '../schemas';
 
 const AlertView = Type.Object(
   {
@@ -24,21 +23,15 @@ export const alerts: Resource = {
   name: 'alerts',
   schemas: { Alert: AlertView },
   routes: [
-    {
-      method: 'get',
+    listRoute({
       path: '/v1/alerts',
-      doc: {
-        summary: 'Alerts, newest first.',
-        operationId: 'listAlerts',
-        security: admin,
-        parameters: [limit, cursor, { name: 'status', in: 'query', required: false, schema: { type: 'string', enum: ['open', 'resolved'] } }],
-        responses: { '200': json(Page('alerts', Type.Ref('Alert')), 'A page of alerts.'), ...adminErrors },
-      },
-      handle: async (ctx, req, res) => {
-        const n = pageLimit(req);
-        const rows = await ctx.store.alerts.list({ limit: n, cursor: cursorOf(req), status: req.query.status as 'open' | 'resolved' | undefined });
-        res.json({ alerts: rows, nextCursor: nextCursor(rows, n, (a) => a.id) });
-      },
-    },
+      summary: 'Alerts, newest first.',
+      operationId: 'listAlerts',
+      filters: [{ name: 'status', in: 'query', required: false, schema: { type: 'string', enum: ['open', 'resolved'] } }],
+      page: json(Page('alerts', Type.Ref('Alert')), 'A page of alerts.'),
+      name: 'alerts',
+      rows: (ctx, req, page) => ctx.store.alerts.list({ ...page, status: req.query.status as 'open' | 'resolved' | undefined }),
+      key: (a) => a.id,
+    }),
   ],
 };

@@ -4,7 +4,7 @@
  */
 import { Type } from '@sinclair/typebox';
 import type { HubConfig } from '../../config';
-import type { FeedView } from '../../channels/poller';
+import type { FeedView } from '../../channels/feed-state';
 import { ConnectorError } from '../../connectors/types';
 import type { ApiContext } from '../context';
 import { AppError } from '../errors';

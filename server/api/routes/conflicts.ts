@@ -10,9 +10,8 @@ import type { ConflictRecord } from '../../store/types';
 import { waitForOutcome } from '../booking';
 import type { ApiContext } from '../context';
 import { AppError } from '../errors';
-import { cursorOf, nextCursor, pageLimit } from '../http';
-import type { Resource } from '../route';
-import { Nullable, Page, Timestamp, admin, adminErrors, cursor, err, idParam, json, limit } from '../schemas';
+import { getRoute, listRoute, type Resource } from '../route';
+import { Nullable, Page, Timestamp, admin, adminErrors, err, idParam, json, jsonBody } from '../schemas';
 
 const ConflictView = Type.Object(
   {
@@ -100,44 +99,40 @@ const decisionResponses = (done: string, refused: string) => ({
   '503': err('The hub is restarting.'),
   ...adminErrors,
 });
-const decisionBody = { required: false, content: { 'application/json': { schema: Type.Ref('ConflictDecisionRequest') } } };
+const decisionBody = jsonBody(Type.Ref('ConflictDecisionRequest'), false);
 
 export const conflicts: Resource = {
   name: 'conflicts',
   schemas: { Conflict: ConflictView, ConflictDecisionRequest },
   routes: [
-    {
-      method: 'get',
+    listRoute({
       path: '/v1/conflicts',
-      doc: {
-        summary: 'Sheet edits that met a newer change (a sale landed while someone typed): open ones by default, newest first (docs/conflicts.md).',
-        operationId: 'listConflicts',
-        security: admin,
-        parameters: [
-          limit,
-          cursor,
-          { name: 'status', in: 'query', required: false, schema: { type: 'string', enum: ['open', 'accepted', 'rejected', 'all'], default: 'open' } },
-          { name: 'sku', in: 'query', required: false, schema: { type: 'string', minLength: 1, maxLength: 120 } },
-        ],
-        responses: { '200': json(Page('conflicts', Type.Ref('Conflict')), 'A page of conflicts.'), ...adminErrors },
-      },
-      handle: async (ctx, req, res) => {
-        const n = pageLimit(req);
+      summary: 'Sheet edits that met a newer change (a sale landed while someone typed): open ones by default, newest first (docs/conflicts.md).',
+      operationId: 'listConflicts',
+      filters: [
+        { name: 'status', in: 'query', required: false, schema: { type: 'string', enum: ['open', 'accepted', 'rejected', 'all'], default: 'open' } },
+        { name: 'sku', in: 'query', required: false, schema: { type: 'string', minLength: 1, maxLength: 120 } },
+      ],
+      page: json(Page('conflicts', Type.Ref('Conflict')), 'A page of conflicts.'),
+      name: 'conflicts',
+      rows: (ctx, req, page) => {
         const status = (req.query.status as string | undefined) ?? 'open';
-        const rows = await ctx.store.conflicts.list({ limit: n, cursor: cursorOf(req), status: status === 'all' ? undefined : (status as ConflictRecord['status']), sku: req.query.sku as string | undefined });
-        res.json({ conflicts: await conflictViews(ctx, rows), nextCursor: nextCursor(rows, n, (c) => c.id) });
+        return ctx.store.conflicts.list({ ...page, status: status === 'all' ? undefined : (status as ConflictRecord['status']), sku: req.query.sku as string | undefined });
       },
-    },
-    {
-      method: 'get',
+      key: (c) => c.id,
+      show: conflictViews,
+    }),
+    getRoute({
       path: '/v1/conflicts/{id}',
-      doc: { summary: 'One conflict.', operationId: 'getConflict', security: admin, parameters: [idParam], responses: { '200': json(Type.Ref('Conflict'), 'The conflict.'), '404': err('No such conflict.'), ...adminErrors } },
-      handle: async (ctx, req, res) => {
-        const c = await ctx.store.conflicts.get(Number(req.params.id));
-        if (!c) throw new AppError(404, 'unknown_conflict', `There is no conflict ${String(req.params.id)}.`);
-        res.json((await conflictViews(ctx, [c]))[0]);
-      },
-    },
+      summary: 'One conflict.',
+      operationId: 'getConflict',
+      param: idParam,
+      found: json(Type.Ref('Conflict'), 'The conflict.'),
+      missing: 'No such conflict.',
+      get: (ctx, id) => ctx.store.conflicts.get(Number(id)),
+      unknown: (id) => ['unknown_conflict', `There is no conflict ${id}.`],
+      show: async (ctx, c) => (await conflictViews(ctx, [c]))[0],
+    }),
     {
       method: 'post',
       path: '/v1/conflicts/{id}/accept',

@@ -8,7 +8,7 @@ import { callerOf } from '../auth';
 import type { ApiContext } from '../context';
 import { AppError } from '../errors';
 import type { Resource } from '../route';
-import { Nullable, Timestamp, admin, adminErrors, err, idParam, json } from '../schemas';
+import { Nullable, Timestamp, admin, adminErrors, err, idParam, json, jsonBody } from '../schemas';
 
 const Scope = Type.Union(
   CREDENTIAL_SCOPES.map((s) => Type.Literal(s)),
@@ -102,7 +102,7 @@ export const credentials: Resource = {
         description: 'sidebar: a token and a relay secret (paste both into the add-on’s Connect dialog). relay: a relay secret (the Airtable scripts’ relaySecret input). read: a token.',
         operationId: 'createCredential',
         security: admin,
-        requestBody: { required: true, content: { 'application/json': { schema: Type.Ref('CredentialRequest') } } },
+        requestBody: jsonBody(Type.Ref('CredentialRequest')),
         responses: { '201': json(Type.Ref('CredentialIssued'), 'Made.'), ...adminErrors },
       },
       handle: async (ctx, req, res) => {

@@ -1,9 +1,8 @@
 /** Deliveries to the sheet, Airtable, subscribers or channels that failed every retry, and retrying them. */
 import { Type } from '@sinclair/typebox';
 import { AppError } from '../errors';
-import { cursorOf, nextCursor, pageLimit } from '../http';
-import type { Resource } from '../route';
-import { Nullable, Page, Timestamp, admin, adminErrors, cursor, err, idParam, json, limit } from '../schemas';
+import { listRoute, type Resource } from '../route';
+import { Nullable, Page, Timestamp, admin, adminErrors, err, idParam, json } from '../schemas';
 
 const DeadLetterView = Type.Object(
   {
@@ -23,25 +22,16 @@ export const deadLetters: Resource = {
   name: 'dead-letters',
   schemas: { DeadLetter: DeadLetterView },
   routes: [
-    {
-      method: 'get',
+    listRoute({
       path: '/v1/dead-letters',
-      doc: {
-        summary: 'Deliveries that failed every retry.',
-        operationId: 'listDeadLetters',
-        security: admin,
-        parameters: [limit, cursor],
-        responses: { '200': json(Page('deadLetters', Type.Ref('DeadLetter')), 'A page of dead letters.'), ...adminErrors },
-      },
-      handle: async (ctx, req, res) => {
-        const n = pageLimit(req);
-        const rows = await ctx.store.outbox.list({ limit: n, cursor: cursorOf(req), status: 'dead' });
-        res.json({
-          deadLetters: rows.map((r) => ({ id: r.id, sink: r.sink, topic: r.topic, attempts: r.attempts, lastError: r.lastError, payload: r.payload, createdAt: r.createdAt, updatedAt: r.updatedAt })),
-          nextCursor: nextCursor(rows, n, (r) => r.id),
-        });
-      },
-    },
+      summary: 'Deliveries that failed every retry.',
+      operationId: 'listDeadLetters',
+      page: json(Page('deadLetters', Type.Ref('DeadLetter')), 'A page of dead letters.'),
+      name: 'deadLetters',
+      rows: (ctx, _req, page) => ctx.store.outbox.list({ ...page, status: 'dead' }),
+      key: (r) => r.id,
+      show: (_ctx, rows) => rows.map((r) => ({ id: r.id, sink: r.sink, topic: r.topic, attempts: r.attempts, lastError: r.lastError, payload: r.payload, createdAt: r.createdAt, updatedAt: r.updatedAt })),
+    }),
     {
       method: 'post',
       path: '/v1/dead-letters/{id}/retry',

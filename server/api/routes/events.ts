@@ -7,9 +7,8 @@ import type { Outcome } from '../../core/booking';
 import type { InboxEntry } from '../../store/types';
 import { nestsDeeper } from '../../util';
 import { AppError } from '../errors';
-import { cursorOf, nextCursor, pageLimit } from '../http';
-import type { Resource } from '../route';
-import { CommandResult, EventStatus, Nullable, Page, Timestamp, admin, adminErrors, cursor, err, idParam, json, limit } from '../schemas';
+import { getRoute, listRoute, type Resource } from '../route';
+import { CommandResult, EventStatus, Nullable, Page, Timestamp, admin, adminErrors, err, idParam, json } from '../schemas';
 
 const EventView = Type.Object(
   {
@@ -77,32 +76,28 @@ export const events: Resource = {
   name: 'events',
   schemas: { Event: EventView },
   routes: [
-    {
-      method: 'get',
+    listRoute({
       path: '/v1/events',
-      doc: {
-        summary: 'Inbound events (relays, API calls), newest first; filter by status to see what needs attention (unmatched, rejected, conflict, failed).',
-        operationId: 'listEvents',
-        security: admin,
-        parameters: [limit, cursor, { name: 'status', in: 'query', required: false, schema: { type: 'string', enum: ['received', 'processed', 'unmatched', 'rejected', 'conflict', 'failed'] } }],
-        responses: { '200': json(Page('events', Type.Ref('Event')), 'A page of events.'), ...adminErrors },
-      },
-      handle: async (ctx, req, res) => {
-        const n = pageLimit(req);
-        const rows = await ctx.store.inbox.list({ limit: n, cursor: cursorOf(req), status: req.query.status as InboxEntry['status'] | undefined });
-        res.json({ events: rows.map((e) => eventView(e)), nextCursor: nextCursor(rows, n, (e) => e.id) });
-      },
-    },
-    {
-      method: 'get',
+      summary: 'Inbound events (relays, API calls), newest first; filter by status to see what needs attention (unmatched, rejected, conflict, failed).',
+      operationId: 'listEvents',
+      filters: [{ name: 'status', in: 'query', required: false, schema: { type: 'string', enum: ['received', 'processed', 'unmatched', 'rejected', 'conflict', 'failed'] } }],
+      page: json(Page('events', Type.Ref('Event')), 'A page of events.'),
+      name: 'events',
+      rows: (ctx, req, page) => ctx.store.inbox.list({ ...page, status: req.query.status as InboxEntry['status'] | undefined }),
+      key: (e) => e.id,
+      show: (_ctx, rows) => rows.map((e) => eventView(e)),
+    }),
+    getRoute({
       path: '/v1/events/{id}',
-      doc: { summary: 'One inbound event, with its body.', operationId: 'getEvent', security: admin, parameters: [idParam], responses: { '200': json(Type.Ref('Event'), 'The event.'), '404': err('No such event.'), ...adminErrors } },
-      handle: async (ctx, req, res) => {
-        const e = await ctx.store.inbox.get(Number(req.params.id));
-        if (!e) throw new AppError(404, 'unknown_event', `There is no event ${String(req.params.id)}.`);
-        res.json(eventView(e, true));
-      },
-    },
+      summary: 'One inbound event, with its body.',
+      operationId: 'getEvent',
+      param: idParam,
+      found: json(Type.Ref('Event'), 'The event.'),
+      missing: 'No such event.',
+      get: (ctx, id) => ctx.store.inbox.get(Number(id)),
+      unknown: (id) => ['unknown_event', `There is no event ${id}.`],
+      show: (_ctx, e) => eventView(e, true),
+    }),
     {
       method: 'post',
       path: '/v1/events/{id}/retry',

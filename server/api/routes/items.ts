@@ -5,7 +5,7 @@
 import { Type } from '@sinclair/typebox';
 import type { Request } from 'express';
 import { REASONS, SOURCES } from '../../core/ledger';
-import { ADJUSTMENT_REASONS } from '../../shared/relay';
+import { ADJUSTMENT_REASONS, type Relay as RelayBody } from '../../shared/relay';
 import { MAX_QUANTITY, MAX_QUANTITY_TEXT } from '../../shared/quantity';
 import { locationLevelView } from '../../core/views';
 import type { ItemRecord } from '../../store/types';
@@ -13,8 +13,8 @@ import { submit } from '../booking';
 import type { ApiContext } from '../context';
 import { AppError } from '../errors';
 import { cursorOf, nextCursor, pageLimit } from '../http';
-import type { Resource } from '../route';
-import { Accepted, Nullable, Page, Timestamp, admin, adminErrors, err, idempotencyKey, json, cursor, limit, skuParam } from '../schemas';
+import { getRoute, listRoute, type Resource, type Route } from '../route';
+import { Accepted, Nullable, Page, Timestamp, admin, adminErrors, err, idempotencyKey, json, cursor, limit, skuParam, jsonBody } from '../schemas';
 
 const ChannelLevel = Type.Object({
   channelId: Type.String(),
@@ -124,40 +124,50 @@ export async function itemViews(ctx: Pick<ApiContext, 'store' | 'config'>, items
 }
 
 const sku = (req: Request) => String(req.params.sku);
+const unknownSku = (sku: string): [string, string] => ['unknown_sku', `SKU "${sku}" is not in the catalog.`];
 /** A write on an item, booked like a relay: 200 once booked, 202 while it still waits. */
 const booked = (description: string) => ({ '200': json(Accepted, description), '202': json(Accepted, 'Stored; still being booked.') });
 const keyReused = { '409': err('This Idempotency-Key was used for a different request.') };
+
+/**
+ * A write on one item (at /v1/items/{sku} and `below`), its body the named schema: stored and booked
+ * like a relay (`relay` builds it from the SKU, the body and the time now); `responses` as `booked` says.
+ */
+function itemWrite<B>(method: 'put' | 'post', below: string, summary: string, operationId: string, body: string, responses: object, relay: (sku: string, b: B, occurredAt: string) => RelayBody): Route {
+  return {
+    method,
+    path: `/v1/items/{sku}${below}`,
+    doc: { summary, operationId, security: admin, parameters: [skuParam, idempotencyKey], requestBody: jsonBody(Type.Ref(body)), responses: { ...responses, ...adminErrors } },
+    handle: (ctx, req, res) => submit(ctx, req, res, relay(sku(req), req.body as B, ctx.clock().toISOString())),
+  };
+}
 
 export const items: Resource = {
   name: 'items',
   schemas: { Item: ItemView, Movement: MovementView, AdjustmentRequest, CountRequest, ItemUpdate },
   routes: [
-    {
-      method: 'get',
+    listRoute({
       path: '/v1/items',
-      doc: {
-        summary: 'Items with their levels per location and the published level on each channel.',
-        operationId: 'listItems',
-        security: admin,
-        parameters: [limit, cursor, { name: 'status', in: 'query', required: false, schema: { type: 'string', enum: ['active', 'archived'] } }],
-        responses: { '200': json(Page('items', Type.Ref('Item')), 'A page of items, by SKU.'), ...adminErrors },
-      },
-      handle: async (ctx, req, res) => {
-        const n = pageLimit(req);
-        const rows = await ctx.store.items.list({ limit: n, cursor: cursorOf(req), status: req.query.status as 'active' | 'archived' | undefined });
-        res.json({ items: await itemViews(ctx, rows), nextCursor: nextCursor(rows, n, (i) => i.sku) });
-      },
-    },
-    {
-      method: 'get',
+      summary: 'Items with their levels per location and the published level on each channel.',
+      operationId: 'listItems',
+      filters: [{ name: 'status', in: 'query', required: false, schema: { type: 'string', enum: ['active', 'archived'] } }],
+      page: json(Page('items', Type.Ref('Item')), 'A page of items, by SKU.'),
+      name: 'items',
+      rows: (ctx, req, page) => ctx.store.items.list({ ...page, status: req.query.status as 'active' | 'archived' | undefined }),
+      key: (i) => i.sku,
+      show: itemViews,
+    }),
+    getRoute({
       path: '/v1/items/{sku}',
-      doc: { summary: 'One item.', operationId: 'getItem', security: admin, parameters: [skuParam], responses: { '200': json(Type.Ref('Item'), 'The item.'), '404': err('No such SKU.'), ...adminErrors } },
-      handle: async (ctx, req, res) => {
-        const item = await ctx.store.items.get(sku(req));
-        if (!item) throw new AppError(404, 'unknown_sku', `SKU "${sku(req)}" is not in the catalog.`);
-        res.json((await itemViews(ctx, [item]))[0]);
-      },
-    },
+      summary: 'One item.',
+      operationId: 'getItem',
+      param: skuParam,
+      found: json(Type.Ref('Item'), 'The item.'),
+      missing: 'No such SKU.',
+      get: (ctx, sku) => ctx.store.items.get(sku),
+      unknown: unknownSku,
+      show: async (ctx, item) => (await itemViews(ctx, [item]))[0],
+    }),
     {
       method: 'get',
       path: '/v1/items/{sku}/movements',
@@ -169,59 +179,14 @@ export const items: Resource = {
         responses: { '200': json(Page('movements', Type.Ref('Movement')), 'A page of movements.'), '404': err('No such SKU.'), ...adminErrors },
       },
       handle: async (ctx, req, res) => {
-        if (!(await ctx.store.items.get(sku(req)))) throw new AppError(404, 'unknown_sku', `SKU "${sku(req)}" is not in the catalog.`);
+        if (!(await ctx.store.items.get(sku(req)))) throw new AppError(404, ...unknownSku(sku(req)));
         const n = pageLimit(req);
         const rows = await ctx.store.ledger.listMovements(sku(req), { limit: n, cursor: cursorOf(req) });
         res.json({ movements: rows, nextCursor: nextCursor(rows, n, (m) => m.id) });
       },
     },
-    {
-      method: 'put',
-      path: '/v1/items/{sku}',
-      doc: {
-        summary: 'Add an item to the catalog, or change its title or low-stock threshold.',
-        operationId: 'putItem',
-        security: admin,
-        parameters: [skuParam, idempotencyKey],
-        requestBody: { required: true, content: { 'application/json': { schema: Type.Ref('ItemUpdate') } } },
-        responses: { ...booked('Booked.'), ...adminErrors },
-      },
-      handle: async (ctx, req, res) => {
-        const b = req.body as { title?: string; lowStockThreshold?: number };
-        await submit(ctx, req, res, { kind: 'catalog_changed', added: [{ sku: sku(req), ...b }], removed: [], occurredAt: ctx.clock().toISOString() });
-      },
-    },
-    {
-      method: 'post',
-      path: '/v1/items/{sku}/adjustments',
-      doc: {
-        summary: 'Add or remove stock with a reason.',
-        operationId: 'adjust',
-        security: admin,
-        parameters: [skuParam, idempotencyKey],
-        requestBody: { required: true, content: { 'application/json': { schema: Type.Ref('AdjustmentRequest') } } },
-        responses: { ...booked('Processed (see status and results).'), ...keyReused, ...adminErrors },
-      },
-      handle: async (ctx, req, res) => {
-        const b = req.body as { location?: string; quantity: number; reason: (typeof ADJUSTMENT_REASONS)[number]; note?: string; actor?: string };
-        await submit(ctx, req, res, { kind: 'adjustment', sku: sku(req), ...b, occurredAt: ctx.clock().toISOString() });
-      },
-    },
-    {
-      method: 'post',
-      path: '/v1/items/{sku}/counts',
-      doc: {
-        summary: 'Record a stock count; the difference from on-hand is booked.',
-        operationId: 'count',
-        security: admin,
-        parameters: [skuParam, idempotencyKey],
-        requestBody: { required: true, content: { 'application/json': { schema: Type.Ref('CountRequest') } } },
-        responses: { ...booked('Processed (see status and results).'), ...keyReused, ...adminErrors },
-      },
-      handle: async (ctx, req, res) => {
-        const b = req.body as { location?: string; counted: number; note?: string; actor?: string };
-        await submit(ctx, req, res, { kind: 'count', sku: sku(req), ...b, occurredAt: ctx.clock().toISOString() });
-      },
-    },
+    itemWrite('put', '', 'Add an item to the catalog, or change its title or low-stock threshold.', 'putItem', 'ItemUpdate', booked('Booked.'), (sku, b: { title?: string; lowStockThreshold?: number }, occurredAt) => ({ kind: 'catalog_changed', added: [{ sku, ...b }], removed: [], occurredAt })),
+    itemWrite('post', '/adjustments', 'Add or remove stock with a reason.', 'adjust', 'AdjustmentRequest', { ...booked('Processed (see status and results).'), ...keyReused }, (sku, b: { location?: string; quantity: number; reason: (typeof ADJUSTMENT_REASONS)[number]; note?: string; actor?: string }, occurredAt) => ({ kind: 'adjustment', sku, ...b, occurredAt })),
+    itemWrite('post', '/counts', 'Record a stock count; the difference from on-hand is booked.', 'count', 'CountRequest', { ...booked('Processed (see status and results).'), ...keyReused }, (sku, b: { location?: string; counted: number; note?: string; actor?: string }, occurredAt) => ({ kind: 'count', sku, ...b, occurredAt })),
   ],
 };

@@ -67,7 +67,7 @@ export async function submitDesk(ctx: ApiContext, req: Request, kind: string, de
 export const firstProblem = (o: Outcome | null) => o?.results.find((r) => r.result === 'rejected' || r.result === 'unmatched')?.message;
 
 /** Refuses lines with SKUs not in the catalog (or archived), before anything is stored. */
-export async function checkSkus(ctx: ApiContext, skus: string[], nothing: string): Promise<void> {
+async function checkSkus(ctx: ApiContext, skus: string[], nothing: string): Promise<void> {
   const missing: string[] = [];
   for (const sku of new Set(skus)) {
     const item = await ctx.store.items.get(sku);
@@ -77,10 +77,16 @@ export async function checkSkus(ctx: ApiContext, skus: string[], nothing: string
 }
 
 /** Refuses lines at locations the hub does not know, before anything is stored. */
-export function checkLocations(ctx: ApiContext, lines: { location?: string | undefined }[]): void {
+function checkLocations(ctx: ApiContext, lines: { location?: string | undefined }[]): void {
   const known = new Set(ctx.config.locations.map((l) => l.id));
   const bad = [...new Set(lines.map((l) => l.location).filter((l): l is string => l !== undefined && !known.has(l)))];
   if (bad.length > 0) throw new AppError(422, 'unknown_location', `Location${bad.length > 1 ? 's' : ''} ${bad.map((b) => `"${b}"`).join(', ')} ${bad.length > 1 ? 'are' : 'is'} not known to the hub; nothing was stored.`);
+}
+
+/** A new order's lines, checked before anything is stored: their SKUs (`nothing` says what was not done), then their locations. */
+export async function checkLines(ctx: ApiContext, lines: { sku: string; location?: string | undefined }[], nothing: string): Promise<void> {
+  await checkSkus(ctx, lines.map((l) => l.sku), nothing);
+  checkLocations(ctx, lines);
 }
 
 // --- The document -------------------------------------------------------------------------------

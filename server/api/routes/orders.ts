@@ -5,8 +5,8 @@
 import { auditExport, expandOrders, orderPage, transactionExport } from '../../reports/reports';
 import { AppError } from '../errors';
 import { cursorOf, pageLimit } from '../http';
-import type { Resource } from '../route';
-import { admin, adminErrors, cursor, err, limit } from '../schemas';
+import { getRoute, type Resource } from '../route';
+import { admin, adminErrors, cursor, limit } from '../schemas';
 import { csvOrJson, dateQuery, instant, numericCursor, ok, q, stream, until } from './order-desk';
 
 const range = [dateQuery('from', false, 'Start (YYYY-MM-DD or ISO time), included.'), dateQuery('to', false, 'End; a date includes that whole day.')];
@@ -67,22 +67,17 @@ export const orders: Resource = {
         await stream(res, transactionExport(ctx.store, period, format));
       },
     },
-    {
-      method: 'get',
+    getRoute({
       path: '/v1/orders/{id}',
-      doc: {
-        summary: 'One order of the transaction log.',
-        operationId: 'getOrder',
-        security: admin,
-        parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'integer', minimum: 1 } }],
-        responses: { '200': ok('Order', 'The order.'), '404': err('No such order.'), ...adminErrors },
-      },
-      handle: async (ctx, req, res) => {
-        const order = await ctx.store.orders.get(Number(req.params.id));
-        if (!order) throw new AppError(404, 'unknown_order', `There is no order ${String(req.params.id)} in the transaction log.`);
-        res.json((await expandOrders(ctx.store, [order]))[0]);
-      },
-    },
+      summary: 'One order of the transaction log.',
+      operationId: 'getOrder',
+      param: { name: 'id', in: 'path', required: true, schema: { type: 'integer', minimum: 1 } },
+      found: ok('Order', 'The order.'),
+      missing: 'No such order.',
+      get: (ctx, id) => ctx.store.orders.get(Number(id)),
+      unknown: (id) => ['unknown_order', `There is no order ${id} in the transaction log.`],
+      show: async (ctx, order) => (await expandOrders(ctx.store, [order]))[0],
+    }),
     {
       method: 'get',
       path: '/v1/audit',

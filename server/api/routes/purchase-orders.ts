@@ -8,10 +8,9 @@ import { PurchaseOrderFields } from '../../shared/relay';
 import { viewOf } from '../../purchase-orders/desk';
 import type { ApiContext } from '../context';
 import { AppError } from '../errors';
-import { cursorOf, nextCursor, pageLimit } from '../http';
-import type { Resource } from '../route';
-import { admin, adminErrors, cursor, err, idempotencyKey, limit } from '../schemas';
-import { checkLocations, checkSkus, digest, firstProblem, numberParam, numericCursor, ok, q, submitDesk } from './order-desk';
+import { getRoute, listRoute, type Resource } from '../route';
+import { admin, adminErrors, err, idempotencyKey, jsonBody } from '../schemas';
+import { checkLines, digest, firstProblem, numberParam, numericCursor, ok, q, submitDesk } from './order-desk';
 
 const PurchaseOrderRequest = Type.Object(PurchaseOrderFields, { additionalProperties: false, title: 'PurchaseOrderRequest', description: 'A purchase order from a customer.' });
 
@@ -27,8 +26,7 @@ async function submitPurchaseOrder(ctx: ApiContext, req: Request, res: Response)
   if (existing) {
     throw new AppError(409, 'duplicate_po_number', `Purchase order ${b.number} already exists (${existing.status}, from ${existing.customer}); nothing was reserved. Give a new order a new number.`);
   }
-  await checkSkus(ctx, b.lines.map((l) => l.sku), 'nothing was stored or reserved');
-  checkLocations(ctx, b.lines);
+  await checkLines(ctx, b.lines, 'nothing was stored or reserved');
   const { eventId, entry, outcome } = await submitDesk(ctx, req, 'purchase_order', `po:${b.number}:${digest(b)}`, body);
   const po = await poView(ctx, b.number);
   if (!entry) return void res.status(202).json({ eventId, purchaseOrder: po, message: 'Stored; it will be matched against stock in a moment.' });
@@ -76,7 +74,7 @@ export const purchaseOrders: Resource = {
         summary: 'A purchase order from a customer: matched against available stock by your policy (approve and reserve, reject, or waitlist).',
         operationId: 'submitPurchaseOrder',
         security: admin,
-        requestBody: { required: true, content: { 'application/json': { schema: Type.Ref('PurchaseOrderRequest') } } },
+        requestBody: jsonBody(Type.Ref('PurchaseOrderRequest')),
         responses: {
           '201': ok('PurchaseOrderAnswer', 'Stored and matched; see its status.'),
           '202': ok('PurchaseOrderAccepted', 'Stored; matched in a moment.'),
@@ -87,32 +85,27 @@ export const purchaseOrders: Resource = {
       },
       handle: submitPurchaseOrder,
     },
-    {
-      method: 'get',
+    listRoute({
       path: '/v1/purchase-orders',
-      doc: {
-        summary: 'Purchase orders, newest first.',
-        operationId: 'listPurchaseOrders',
-        security: admin,
-        parameters: [limit, cursor, { name: 'status', in: 'query', required: false, schema: { type: 'string', maxLength: 40 } }, { name: 'customer', in: 'query', required: false, schema: { type: 'string', maxLength: 200 } }],
-        responses: { '200': ok('PurchaseOrderPage', 'A page of purchase orders.'), ...adminErrors },
-      },
-      handle: async (ctx, req, res) => {
-        const n = pageLimit(req);
-        const rows = await ctx.store.purchaseOrders.list({ limit: n, cursor: numericCursor(cursorOf(req)), status: q(req, 'status'), customer: q(req, 'customer') });
-        res.json({ purchaseOrders: rows.map(viewOf), nextCursor: nextCursor(rows, n, (r) => r.id) });
-      },
-    },
-    {
-      method: 'get',
+      summary: 'Purchase orders, newest first.',
+      operationId: 'listPurchaseOrders',
+      filters: [{ name: 'status', in: 'query', required: false, schema: { type: 'string', maxLength: 40 } }, { name: 'customer', in: 'query', required: false, schema: { type: 'string', maxLength: 200 } }],
+      page: ok('PurchaseOrderPage', 'A page of purchase orders.'),
+      name: 'purchaseOrders',
+      rows: (ctx, req, page) => ctx.store.purchaseOrders.list({ limit: page.limit, cursor: numericCursor(page.cursor), status: q(req, 'status'), customer: q(req, 'customer') }),
+      key: (r) => r.id,
+      show: (_ctx, rows) => rows.map(viewOf),
+    }),
+    getRoute({
       path: '/v1/purchase-orders/{number}',
-      doc: { summary: 'One purchase order.', operationId: 'getPurchaseOrder', security: admin, parameters: [numberParam], responses: { '200': ok('PurchaseOrder', 'The purchase order.'), '404': err('No such purchase order.'), ...adminErrors } },
-      handle: async (ctx, req, res) => {
-        const po = await poView(ctx, String(req.params.number));
-        if (!po) throw new AppError(404, 'unknown_po', `There is no purchase order ${String(req.params.number)}.`);
-        res.json(po);
-      },
-    },
+      summary: 'One purchase order.',
+      operationId: 'getPurchaseOrder',
+      param: numberParam,
+      found: ok('PurchaseOrder', 'The purchase order.'),
+      missing: 'No such purchase order.',
+      get: poView,
+      unknown: (number) => ['unknown_po', `There is no purchase order ${number}.`],
+    }),
     {
       method: 'post',
       path: '/v1/purchase-orders/{number}/cancel',
@@ -121,7 +114,7 @@ export const purchaseOrders: Resource = {
         operationId: 'cancelPurchaseOrder',
         security: admin,
         parameters: [numberParam],
-        requestBody: { required: false, content: { 'application/json': { schema: Type.Object({ reason: Type.Optional(Type.String({ maxLength: 1000 })), actor: Type.Optional(Type.String({ maxLength: 200 })) }, { additionalProperties: false }) } } },
+        requestBody: jsonBody(Type.Object({ reason: Type.Optional(Type.String({ maxLength: 1000 })), actor: Type.Optional(Type.String({ maxLength: 200 })) }, { additionalProperties: false }), false),
         responses: { '200': ok('PurchaseOrderCancelled', 'Cancelled.'), '202': ok('PurchaseOrderCancelAccepted', 'Stored.'), '404': err('No such purchase order.'), '409': err('Already cancelled, fulfilled or rejected.'), ...adminErrors },
       },
       handle: cancel,
@@ -134,7 +127,7 @@ export const purchaseOrders: Resource = {
         operationId: 'fulfilPurchaseOrder',
         security: admin,
         parameters: [numberParam, idempotencyKey],
-        requestBody: { required: false, content: { 'application/json': { schema: Type.Object({ actor: Type.Optional(Type.String({ maxLength: 200 })) }, { additionalProperties: false }) } } },
+        requestBody: jsonBody(Type.Object({ actor: Type.Optional(Type.String({ maxLength: 200 })) }, { additionalProperties: false }), false),
         responses: { '200': ok('PurchaseOrderShipped', 'Shipped.'), '202': ok('PurchaseOrderShipAccepted', 'Stored.'), '404': err('No such purchase order.'), '409': err('Nothing reserved to ship.'), ...adminErrors },
       },
       handle: fulfil,

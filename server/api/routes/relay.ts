@@ -14,7 +14,7 @@ import type { ApiContext } from '../context';
 import { AppError } from '../errors';
 import { rawBody } from '../http';
 import type { Resource } from '../route';
-import { Accepted, err, json } from '../schemas';
+import { Accepted, err, json, jsonBody } from '../schemas';
 
 const ajv = new Ajv({ allErrors: true, strict: false });
 addFormats(ajv);
@@ -125,7 +125,7 @@ export const relay: Resource = {
           'The signature is checked over the raw body, the relay is stored, and 202 is answered; booking happens right after. The same webhook-id is never accepted twice.',
         operationId: 'relay',
         security: [{ relaySignature: [] }],
-        requestBody: { required: true, content: { 'application/json': { schema: Type.Ref('Relay') } } },
+        requestBody: jsonBody(Type.Ref('Relay')),
         responses: {
           '202': json(Accepted, 'Stored; it will be booked in order.'),
           '400': err('Malformed JSON, a body that does not match the Relay schema, or a quantity that is not a whole number. Nothing was stored.'),

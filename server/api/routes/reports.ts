@@ -4,7 +4,7 @@ import { MAX_QUANTITY } from '../../shared/quantity';
 import { checkReorder, dashboard, reorderReport, salesReport } from '../../reports/reports';
 import { AppError } from '../errors';
 import type { Resource } from '../route';
-import { admin, adminErrors, err } from '../schemas';
+import { admin, adminErrors, err, jsonBody } from '../schemas';
 import { dateQuery, instant, ok, orderConfig, q, until } from './order-desk';
 
 const ReorderSettings = Type.Object(
@@ -73,7 +73,7 @@ export const reports: Resource = {
         operationId: 'setReorderSettings',
         security: admin,
         parameters: [{ name: 'sku', in: 'path', required: true, schema: { type: 'string', minLength: 1, maxLength: 120 } }],
-        requestBody: { required: true, content: { 'application/json': { schema: ReorderSettings } } },
+        requestBody: jsonBody(ReorderSettings),
         responses: { '200': ok('ReorderSettings', 'Saved.'), '404': err('No such item.'), ...adminErrors },
       },
       handle: async (ctx, req, res) => {

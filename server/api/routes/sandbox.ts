@@ -9,7 +9,7 @@ import { ownValue } from '../../core/keys';
 import type { ApiContext, SandboxView } from '../context';
 import { AppError } from '../errors';
 import type { Resource } from '../route';
-import { Nullable, admin, adminErrors, channelParam, err, json, skuParam } from '../schemas';
+import { Nullable, admin, adminErrors, channelParam, err, json, skuParam, jsonBody } from '../schemas';
 import { itemViews } from './items';
 
 /** Mounted only with a sandbox: the context has one. */
@@ -123,7 +123,7 @@ export const sandbox: Resource = {
         operationId: 'sandboxSale',
         security: admin,
         parameters: [channelParam],
-        requestBody: { required: true, content: { 'application/json': { schema: SaleRequest } } },
+        requestBody: jsonBody(SaleRequest),
         responses: { '201': json(Type.Object({ orderId: Type.String() }), 'Sold; the platform sends its webhooks.'), '404': err('Unknown channel or SKU.'), ...adminErrors },
       },
       handle: sell,
@@ -136,7 +136,7 @@ export const sandbox: Resource = {
         operationId: 'sandboxRefund',
         security: admin,
         parameters: [channelParam],
-        requestBody: { required: true, content: { 'application/json': { schema: RefundRequest } } },
+        requestBody: jsonBody(RefundRequest),
         responses: { '201': json(Type.Object({ refundId: Type.String(), orderId: Type.String() }), 'Refunded; the platform sends its webhooks.'), '404': err('Unknown channel or order.'), '409': err('The emulated platform refused the refund (more units than were sold).'), ...adminErrors },
       },
       handle: refund,

@@ -7,10 +7,9 @@ import { Type } from '@sinclair/typebox';
 import type { Request, Response } from 'express';
 import type { ApiContext } from '../context';
 import { AppError } from '../errors';
-import { cursorOf, nextCursor, pageLimit } from '../http';
-import type { Resource } from '../route';
-import { admin, adminErrors, cursor, err, idempotencyKey, limit } from '../schemas';
-import { DateOnly, Location, Sku, Units, checkLocations, checkSkus, digest, firstProblem, numberParam, numericCursor, ok, q, submitDesk } from './order-desk';
+import { getRoute, listRoute, type Resource } from '../route';
+import { admin, adminErrors, err, idempotencyKey, jsonBody } from '../schemas';
+import { DateOnly, Location, Sku, Units, checkLines, digest, firstProblem, numberParam, numericCursor, ok, q, submitDesk } from './order-desk';
 
 const SupplierOrderRequest = Type.Object(
   {
@@ -53,8 +52,7 @@ const supplierOrder = (ctx: ApiContext, number: string) => ctx.store.supplierOrd
 async function create(ctx: ApiContext, req: Request, res: Response): Promise<void> {
   const b = req.body as { number: string; supplier: string; lines: { sku: string; quantity: number; location?: string }[] };
   if (await supplierOrder(ctx, b.number)) throw new AppError(409, 'duplicate_supplier_order', `Supplier order ${b.number} already exists; nothing was added.`);
-  await checkSkus(ctx, b.lines.map((l) => l.sku), 'nothing was stored');
-  checkLocations(ctx, b.lines);
+  await checkLines(ctx, b.lines, 'nothing was stored');
   const { eventId, entry, outcome } = await submitDesk(ctx, req, 'supplier_order', `supplier:${b.number}:${digest(b)}`, b);
   const order = await supplierOrder(ctx, b.number);
   if (!entry) return void res.status(202).json({ eventId, supplierOrder: order, message: 'Stored; it will be added in a moment.' });
@@ -98,37 +96,31 @@ export const supplierOrders: Resource = {
         summary: 'A purchase order you sent a supplier: stock on its way in.',
         operationId: 'createSupplierOrder',
         security: admin,
-        requestBody: { required: true, content: { 'application/json': { schema: Type.Ref('SupplierOrderRequest') } } },
+        requestBody: jsonBody(Type.Ref('SupplierOrderRequest')),
         responses: { '201': ok('SupplierOrderAnswer', 'Added.'), '202': ok('SupplierOrderAccepted', 'Stored.'), '409': err('A supplier order with this number exists.'), '422': err('An unknown SKU or location: nothing stored.'), ...adminErrors },
       },
       handle: create,
     },
-    {
-      method: 'get',
+    listRoute({
       path: '/v1/supplier-orders',
-      doc: {
-        summary: 'Supplier orders, newest first.',
-        operationId: 'listSupplierOrders',
-        security: admin,
-        parameters: [limit, cursor, { name: 'status', in: 'query', required: false, schema: { type: 'string', maxLength: 40 } }],
-        responses: { '200': ok('SupplierOrderPage', 'A page of supplier orders.'), ...adminErrors },
-      },
-      handle: async (ctx, req, res) => {
-        const n = pageLimit(req);
-        const rows = await ctx.store.supplierOrders.list({ limit: n, cursor: numericCursor(cursorOf(req)), status: q(req, 'status') });
-        res.json({ supplierOrders: rows, nextCursor: nextCursor(rows, n, (r) => r.id) });
-      },
-    },
-    {
-      method: 'get',
+      summary: 'Supplier orders, newest first.',
+      operationId: 'listSupplierOrders',
+      filters: [{ name: 'status', in: 'query', required: false, schema: { type: 'string', maxLength: 40 } }],
+      page: ok('SupplierOrderPage', 'A page of supplier orders.'),
+      name: 'supplierOrders',
+      rows: (ctx, req, page) => ctx.store.supplierOrders.list({ limit: page.limit, cursor: numericCursor(page.cursor), status: q(req, 'status') }),
+      key: (r) => r.id,
+    }),
+    getRoute({
       path: '/v1/supplier-orders/{number}',
-      doc: { summary: 'One supplier order.', operationId: 'getSupplierOrder', security: admin, parameters: [numberParam], responses: { '200': ok('SupplierOrder', 'The supplier order.'), '404': err('No such supplier order.'), ...adminErrors } },
-      handle: async (ctx, req, res) => {
-        const order = await supplierOrder(ctx, String(req.params.number));
-        if (!order) throw new AppError(404, 'unknown_supplier_order', `There is no supplier order ${String(req.params.number)}.`);
-        res.json(order);
-      },
-    },
+      summary: 'One supplier order.',
+      operationId: 'getSupplierOrder',
+      param: numberParam,
+      found: ok('SupplierOrder', 'The supplier order.'),
+      missing: 'No such supplier order.',
+      get: supplierOrder,
+      unknown: (number) => ['unknown_supplier_order', `There is no supplier order ${number}.`],
+    }),
     {
       method: 'post',
       path: '/v1/supplier-orders/{number}/receipts',
@@ -137,7 +129,7 @@ export const supplierOrders: Resource = {
         operationId: 'receiveSupplierOrder',
         security: admin,
         parameters: [numberParam],
-        requestBody: { required: true, content: { 'application/json': { schema: Type.Ref('ReceiptRequest') } } },
+        requestBody: jsonBody(Type.Ref('ReceiptRequest')),
         responses: { '200': ok('ReceiptAnswer', 'Received.'), '202': ok('ReceiptAccepted', 'Stored.'), '404': err('No such supplier order.'), '422': err('A line the order does not have.'), ...adminErrors },
       },
       handle: receive,
@@ -150,7 +142,7 @@ export const supplierOrders: Resource = {
         operationId: 'updateSupplierOrder',
         security: admin,
         parameters: [numberParam, idempotencyKey],
-        requestBody: { required: true, content: { 'application/json': { schema: Type.Ref('SupplierStatusRequest') } } },
+        requestBody: jsonBody(Type.Ref('SupplierStatusRequest')),
         responses: { '200': ok('SupplierStatusAnswer', 'Updated.'), '202': ok('SupplierStatusAccepted', 'Stored.'), '404': err('No such supplier order.'), '409': err('Already received or cancelled.'), ...adminErrors },
       },
       handle: updateStatus,

@@ -17,64 +17,11 @@ import {
 import { chunks, parseRetryAfter, requestKey } from '../../util';
 import { inventoryLevelGid } from './ids';
 import { PageGuard } from '../paging';
+import { CATALOG_QUERY, PRODUCT_STATUS_MUTATION, READ_QUERY, RETURN_QUERY, adjustMutation, setMutation } from './queries';
 
 export const DEFAULT_API_VERSION = '2026-04';
 export const MAX_BATCH = 250;
 export type ShopifyPushMode = 'compare_and_set' | 'idempotent_delta';
-
-const QUANTITY_FIELDS = 'changes(quantityNames: ["available"]) { name delta quantityAfterChange item { id } location { id } }';
-
-const READ_QUERY = `query StockrelayReadLevels($ids: [ID!]!) {
-  nodes(ids: $ids) {
-    ... on InventoryLevel { id item { id } location { id } quantities(names: ["available"]) { name quantity } }
-  }
-}`;
-
-const CATALOG_QUERY = `query StockrelayCatalog($first: Int!, $after: String) {
-  productVariants(first: $first, after: $after) {
-    nodes { id sku title product { id title } inventoryItem { id } }
-    pageInfo { hasNextPage endCursor }
-  }
-}`;
-
-/** Page size for a Return's exchange line items; a Return with more is read only up to this many. */
-export const RETURN_EXCHANGE_PAGE = 250;
-
-const RETURN_QUERY = `query StockrelayReturn($id: ID!) {
-  return(id: $id) {
-    id
-    status
-    order { id }
-    exchangeLineItems(first: ${RETURN_EXCHANGE_PAGE}) {
-      nodes { id quantity processedQuantity variantId lineItems { id sku } }
-    }
-  }
-}`;
-
-const PRODUCT_STATUS_MUTATION = `mutation StockrelayProductStatus($product: ProductUpdateInput!) {
-  productUpdate(product: $product) {
-    product { id status }
-    userErrors { field message }
-  }
-}`;
-
-function setMutation(key: string): string {
-  return `mutation StockrelaySetAvailable($input: InventorySetQuantitiesInput!) {
-  inventorySetQuantities(input: $input) @idempotent(key: ${JSON.stringify(key)}) {
-    inventoryAdjustmentGroup { id ${QUANTITY_FIELDS} }
-    userErrors { code field message }
-  }
-}`;
-}
-
-function adjustMutation(key: string): string {
-  return `mutation StockrelayAdjustAvailable($input: InventoryAdjustQuantitiesInput!) {
-  inventoryAdjustQuantities(input: $input) @idempotent(key: ${JSON.stringify(key)}) {
-    inventoryAdjustmentGroup { id ${QUANTITY_FIELDS} }
-    userErrors { code field message }
-  }
-}`;
-}
 
 interface UserError {
   code?: string | null;

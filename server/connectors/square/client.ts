@@ -1,10 +1,10 @@
 /**
  * The Square connector's calls to the Square REST API through the official `square` SDK (v46,
- * `SquareClient`): inventory changes and counts, the catalog list and orders. Every request carries
- * the channel's `Square-Version` (default: the version of the OpenAPI document the emulator checks
- * against) and the call's AbortSignal; the SDK's own retries are off (the hub's dispatcher retries).
- * Every failure becomes a ConnectorError that says whether a retry may help and never contains the
- * access token.
+ * `SquareClient`): inventory changes and counts (planned and shaped in changes.ts), the catalog list
+ * and orders. Every request carries the channel's `Square-Version` (default: the version of the
+ * OpenAPI document the emulator checks against) and the call's AbortSignal; the SDK's own retries
+ * are off (the hub's dispatcher retries). Every failure becomes a ConnectorError that says whether a
+ * retry may help and never contains the access token.
  */
 import { SquareClient, SquareError, serialization } from 'square';
 import {
@@ -19,6 +19,7 @@ import {
 } from '../types';
 import { chunks, requestKey } from '../../util';
 import { PageGuard } from '../paging';
+import { SentAt, changeIndex, planChanges, wireChange, type Planned } from './changes';
 import { squareFailure, squareHttpFailure, type FailureContext, type SquareErrorBody } from './errors';
 
 export const DEFAULT_BASE_URL = 'https://connect.squareup.com';
@@ -30,18 +31,6 @@ export const LOCATION_ID_RETIRED = '2026-07-15';
 export const MAX_BATCH = 100;
 /** Catalog object ids per BatchRetrieveInventoryCounts request (kept well under Square's limits). */
 const READ_CHUNK = 100;
-/** An idempotency key is remembered with its occurred_at this long (Square refuses occurred_at older than 24 h). */
-const MEMO_MS = 20 * 60 * 60 * 1000;
-
-
-interface Planned {
-  index: number;
-  target: PushTarget;
-  variationId: string;
-  /** ADJUSTMENT (a delta, when the hub knows the level it last saw) or PHYSICAL_COUNT (absolute). */
-  kind: 'ADJUSTMENT' | 'PHYSICAL_COUNT';
-  delta: number;
-}
 
 /** `locationIds` as a list (YAML list or "A,B"), or null for every location. */
 function locationList(v: unknown): string[] | null {
@@ -51,12 +40,6 @@ function locationList(v: unknown): string[] | null {
     throw new ConnectorError('The Square setting locationIds must be a list of Square location ids (or one comma-separated string).', false);
   }
   return (list as string[]).map((x) => x.trim());
-}
-
-/** The index of the change a Square error is about (`changes[3].adjustment.quantity` → 3). */
-function changeIndex(field: string | undefined): number | null {
-  const m = field ? /changes\[(\d+)\]/.exec(field) : null;
-  return m ? Number(m[1]) : null;
 }
 
 /**
@@ -95,7 +78,7 @@ export class SquareConnectorClient {
   private readonly timeoutSeconds: number;
   private readonly clock: () => Date;
   /** occurred_at sent with each idempotency key, so a retried request is byte-identical. */
-  private readonly sentAt = new Map<string, { occurredAt: string; at: number }>();
+  private readonly sentAt = new SentAt();
 
   constructor(ctx: ConnectorContext) {
     const token = ctx.credentials.accessToken ?? '';
@@ -297,65 +280,9 @@ export class SquareConnectorClient {
    * request, one idempotency key per request derived from the targets' keys and the exact changes.
    */
   async push(targets: PushTarget[], signal?: AbortSignal): Promise<PushOutcome[]> {
-    const outcomes: (PushOutcome | undefined)[] = new Array(targets.length);
-    const planned: Planned[] = [];
-    targets.forEach((target, index) => {
-      const fail = (message: string) => (outcomes[index] = { sku: target.sku, locationId: target.locationId, status: 'failed', message });
-      const variationId = target.ref.variantId;
-      if (typeof variationId !== 'string' || variationId === '') return fail('This listing has no Square item variation id; run catalog discovery again.');
-      if (!target.locationId) return fail('No Square location id is mapped for this location.');
-      if (!this.locationAllowed(target.locationId)) return fail(`Square location ${target.locationId} is not one of this channel's locationIds.`);
-      if (!Number.isInteger(target.level) || target.level < 0) return fail(`The level ${target.level} is not a whole number of units of 0 or more.`);
-      if (target.expected !== null) {
-        const delta = target.level - target.expected;
-        if (!Number.isInteger(delta)) return fail(`The last seen level ${target.expected} is not a whole number.`);
-        if (delta === 0) {
-          outcomes[index] = { sku: target.sku, locationId: target.locationId, status: 'applied', level: target.level, wrote: false };
-          return;
-        }
-        planned.push({ index, target, variationId, kind: 'ADJUSTMENT', delta });
-      } else {
-        planned.push({ index, target, variationId, kind: 'PHYSICAL_COUNT', delta: 0 });
-      }
-    });
+    const { outcomes, planned } = planChanges(targets, (locationId) => this.locationAllowed(locationId));
     for (const part of chunks(planned, MAX_BATCH)) await this.sendChanges(part, outcomes, signal);
     return outcomes.map((o, i) => o ?? { sku: targets[i]!.sku, locationId: targets[i]!.locationId, status: 'failed', message: 'No answer from Square for this change.' });
-  }
-
-  /** One change in Square's wire shape (snake_case), as the pinned Square-Version reads it. */
-  private change(p: Planned, occurredAt: string): Record<string, unknown> {
-    const reference_id = p.target.idempotencyKey.slice(0, 255);
-    if (p.kind === 'PHYSICAL_COUNT') {
-      return {
-        type: 'PHYSICAL_COUNT',
-        physical_count: { reference_id, catalog_object_id: p.variationId, location_id: p.target.locationId, state: 'IN_STOCK', quantity: String(p.target.level), occurred_at: occurredAt },
-      };
-    }
-    const add = p.delta > 0;
-    return {
-      type: 'ADJUSTMENT',
-      adjustment: {
-        reference_id,
-        catalog_object_id: p.variationId,
-        location_id: p.target.locationId,
-        from_state: add ? 'NONE' : 'IN_STOCK',
-        to_state: add ? 'IN_STOCK' : 'WASTE',
-        quantity: String(Math.abs(p.delta)),
-        occurred_at: occurredAt,
-      },
-    };
-  }
-
-  /** The occurred_at first sent with this key (so a retry is the same request), or now. */
-  private occurredAtFor(key: string): string {
-    const now = this.clock().getTime();
-    for (const [k, v] of this.sentAt) if (now - v.at > MEMO_MS) this.sentAt.delete(k);
-    const seen = this.sentAt.get(key);
-    if (seen) return seen.occurredAt;
-    const occurredAt = new Date(now).toISOString();
-    this.sentAt.set(key, { occurredAt, at: now });
-    if (this.sentAt.size > 10_000) this.sentAt.delete(this.sentAt.keys().next().value as string);
-    return occurredAt;
   }
 
   private async sendChanges(part: Planned[], outcomes: (PushOutcome | undefined)[], signal?: AbortSignal): Promise<void> {
@@ -367,8 +294,8 @@ export class SquareConnectorClient {
         rest.map((p) => p.target.idempotencyKey),
         rest.map((p) => [p.kind, p.variationId, p.target.locationId, p.kind === 'ADJUSTMENT' ? p.delta : p.target.level]),
       ]);
-      const occurredAt = this.occurredAtFor(key);
-      const answer = await this.batchChange({ idempotency_key: key, changes: rest.map((p) => this.change(p, occurredAt)), ignore_unchanged_counts: true }, signal);
+      const occurredAt = this.sentAt.occurredAtFor(key, this.clock().getTime());
+      const answer = await this.batchChange({ idempotency_key: key, changes: rest.map((p) => wireChange(p, occurredAt)), ignore_unchanged_counts: true }, signal);
       if (!answer.ok) {
         if (answer.status !== 400) throw answer.error;
         const errors = answer.errors;

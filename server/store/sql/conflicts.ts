@@ -3,7 +3,7 @@ import type { Selectable } from 'kysely';
 import type { Page } from '../areas/common';
 import type { ConflictInput, ConflictRecord, ConflictsOps } from '../areas/conflicts';
 import type { Database } from '../schema';
-import type { Conn } from './conn';
+import { rowOf, type Conn } from './conn';
 
 const toConflict = (r: Selectable<Database['conflicts']>): ConflictRecord => ({
   id: Number(r.id),
@@ -58,13 +58,11 @@ export class SqlConflicts implements ConflictsOps {
   }
 
   async get(id: number): Promise<ConflictRecord | null> {
-    const r = await this.c.db.selectFrom('conflicts').selectAll().where('id', '=', id).executeTakeFirst();
-    return r ? toConflict(r) : null;
+    return rowOf(this.c.db.selectFrom('conflicts').selectAll().where('id', '=', id), toConflict);
   }
 
   async byKey(key: string): Promise<ConflictRecord | null> {
-    const r = await this.c.db.selectFrom('conflicts').selectAll().where('key', '=', key).executeTakeFirst();
-    return r ? toConflict(r) : null;
+    return rowOf(this.c.db.selectFrom('conflicts').selectAll().where('key', '=', key), toConflict);
   }
 
   async list(page: Page & { status?: ConflictRecord['status'] | undefined; sku?: string | undefined }): Promise<ConflictRecord[]> {

@@ -31,6 +31,15 @@ export class Conn {
   }
 }
 
+/** The one row a query finds, as its record (`map`); null when it finds none. */
+export async function rowOf<R, T>(query: { executeTakeFirst(): Promise<R | undefined> }, map: (r: R) => T | Promise<T>): Promise<T | null> {
+  const r = await query.executeTakeFirst();
+  return r ? map(r) : null;
+}
+
+/** The columns every order line has, a customer's (purchase_order_lines) or a supplier's (supplier_order_lines). */
+export const orderLineOf = (r: { line: number; sku: string; location_id: string; ordered: number }) => ({ line: r.line, sku: r.sku, locationId: r.location_id, ordered: r.ordered });
+
 export const addMs = (iso: string, ms: number) => new Date(Date.parse(iso) + ms).toISOString();
 
 /** A unique index refused a write: PostgreSQL 23505, SQLite SQLITE_CONSTRAINT_UNIQUE. */

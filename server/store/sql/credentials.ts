@@ -2,7 +2,7 @@
 import type { Selectable } from 'kysely';
 import type { CredentialRecord, CredentialSecrets, CredentialsOps } from '../areas/credentials';
 import type { Database } from '../schema';
-import type { Conn } from './conn';
+import { rowOf, type Conn } from './conn';
 
 const toCredential = (r: Selectable<Database['credentials']>): CredentialRecord => ({
   id: Number(r.id),
@@ -44,13 +44,11 @@ export class SqlCredentials implements CredentialsOps {
   }
 
   async get(id: number): Promise<CredentialRecord | null> {
-    const r = await this.c.db.selectFrom('credentials').selectAll().where('id', '=', id).executeTakeFirst();
-    return r ? toCredential(r) : null;
+    return rowOf(this.c.db.selectFrom('credentials').selectAll().where('id', '=', id), toCredential);
   }
 
   async byTokenHash(tokenHash: string): Promise<CredentialRecord | null> {
-    const r = await this.c.db.selectFrom('credentials').selectAll().where('token_hash', '=', tokenHash).executeTakeFirst();
-    return r ? toCredential(r) : null;
+    return rowOf(this.c.db.selectFrom('credentials').selectAll().where('token_hash', '=', tokenHash), toCredential);
   }
 
   async relaying(): Promise<(CredentialRecord & { relayNonce: string })[]> {

@@ -2,7 +2,7 @@
 import { sql, type Selectable } from 'kysely';
 import { FeedMovedError, type FeedStateRecord, type FeedsOps, type PolledPage } from '../areas/feeds';
 import type { Database } from '../schema';
-import type { Conn } from './conn';
+import { rowOf, type Conn } from './conn';
 import { SqlInbox } from './inbox';
 
 const toFeedState = (r: Selectable<Database['channel_feeds']>): FeedStateRecord => ({
@@ -26,8 +26,7 @@ export class SqlFeeds implements FeedsOps {
   constructor(private readonly c: Conn) {}
 
   async get(channelId: string, feed: string): Promise<FeedStateRecord | null> {
-    const r = await this.c.db.selectFrom('channel_feeds').selectAll().where('channel_id', '=', channelId).where('feed', '=', feed).executeTakeFirst();
-    return r ? toFeedState(r) : null;
+    return rowOf(this.c.db.selectFrom('channel_feeds').selectAll().where('channel_id', '=', channelId).where('feed', '=', feed), toFeedState);
   }
 
   async list(channelId?: string): Promise<FeedStateRecord[]> {

@@ -3,7 +3,7 @@ import { sql, type Selectable } from 'kysely';
 import type { Page } from '../areas/common';
 import type { InboxEntry, InboxInput, InboxOps, InboxStatus } from '../areas/inbox';
 import type { Database } from '../schema';
-import type { Conn } from './conn';
+import { rowOf, type Conn } from './conn';
 
 /** Advisory lock class for the inbox ("stoc" as an int4); the second key is the schema, so hubs in different schemas never wait on each other. */
 const INBOX_LOCK_CLASS = 0x73746f63;
@@ -149,13 +149,11 @@ export class SqlInbox implements InboxOps {
   }
 
   async get(id: number): Promise<InboxEntry | null> {
-    const r = await this.c.db.selectFrom('inbox').selectAll().where('id', '=', id).executeTakeFirst();
-    return r ? toInbox(r) : null;
+    return rowOf(this.c.db.selectFrom('inbox').selectAll().where('id', '=', id), toInbox);
   }
 
   async byKey(dedupeKey: string): Promise<InboxEntry | null> {
-    const r = await this.c.db.selectFrom('inbox').selectAll().where('dedupe_key', '=', dedupeKey).executeTakeFirst();
-    return r ? toInbox(r) : null;
+    return rowOf(this.c.db.selectFrom('inbox').selectAll().where('dedupe_key', '=', dedupeKey), toInbox);
   }
 
   async list(page: Page & { status?: InboxStatus | undefined }): Promise<InboxEntry[]> {

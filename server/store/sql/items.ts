@@ -3,7 +3,7 @@ import type { Selectable } from 'kysely';
 import type { Page } from '../areas/common';
 import type { ItemRecord, ItemsOps } from '../areas/items';
 import type { Database } from '../schema';
-import type { Conn } from './conn';
+import { rowOf, type Conn } from './conn';
 
 export const toItem = (r: Selectable<Database['items']>): ItemRecord => ({
   sku: r.sku,
@@ -22,8 +22,7 @@ export class SqlItems implements ItemsOps {
   constructor(private readonly c: Conn) {}
 
   async get(sku: string): Promise<ItemRecord | null> {
-    const r = await this.c.db.selectFrom('items').selectAll().where('sku', '=', sku).executeTakeFirst();
-    return r ? toItem(r) : null;
+    return rowOf(this.c.db.selectFrom('items').selectAll().where('sku', '=', sku), toItem);
   }
 
   async upsert(item: { sku: string; title?: string | null; lowStockThreshold?: number | null; leadTimeDays?: number | null; safetyStock?: number | null }, now: string): Promise<ItemRecord> {

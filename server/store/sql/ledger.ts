@@ -6,7 +6,7 @@ import type { Page } from '../areas/common';
 import type { ItemRecord } from '../areas/items';
 import type { BookResult, CountInput, LedgerOps, LevelRecord } from '../areas/ledger';
 import type { Database } from '../schema';
-import type { Conn } from './conn';
+import { rowOf, type Conn } from './conn';
 import { toItem } from './items';
 
 const toMovement = (r: Selectable<Database['movements']>): Movement => ({
@@ -44,8 +44,7 @@ export class SqlLedger implements LedgerOps {
   }
 
   async getLevel(sku: string, locationId: string): Promise<LevelRecord | null> {
-    const r = await this.c.db.selectFrom('stock_levels').selectAll().where('sku', '=', sku).where('location_id', '=', locationId).executeTakeFirst();
-    return r ? toLevel(r) : null;
+    return rowOf(this.c.db.selectFrom('stock_levels').selectAll().where('sku', '=', sku).where('location_id', '=', locationId), toLevel);
   }
 
   async itemAt(sku: string, locationId: string): Promise<{ item: ItemRecord | null; level: LevelRecord | null }> {
@@ -107,8 +106,7 @@ export class SqlLedger implements LedgerOps {
   }
 
   async movementByKey(key: string): Promise<Movement | null> {
-    const r = await this.c.db.selectFrom('movements').selectAll().where('idempotency_key', '=', key).executeTakeFirst();
-    return r ? toMovement(r) : null;
+    return rowOf(this.c.db.selectFrom('movements').selectAll().where('idempotency_key', '=', key), toMovement);
   }
 
   async listMovements(sku: string, page: Page): Promise<Movement[]> {

@@ -2,7 +2,7 @@
 import type { Selectable } from 'kysely';
 import type { ChannelListingRecord, ListingsOps } from '../areas/listings';
 import type { Database } from '../schema';
-import type { Conn } from './conn';
+import { rowOf, type Conn } from './conn';
 
 const toListing = (r: Selectable<Database['channel_listings']>): ChannelListingRecord => ({
   channelId: r.channel_id,
@@ -45,8 +45,7 @@ export class SqlListings implements ListingsOps {
   }
 
   async forSku(channelId: string, sku: string): Promise<ChannelListingRecord | null> {
-    const r = await this.c.db.selectFrom('channel_listings').selectAll().where('channel_id', '=', channelId).where('sku', '=', sku).executeTakeFirst();
-    return r ? toListing(r) : null;
+    return rowOf(this.c.db.selectFrom('channel_listings').selectAll().where('channel_id', '=', channelId).where('sku', '=', sku), toListing);
   }
 
   async allForSku(sku: string): Promise<ChannelListingRecord[]> {

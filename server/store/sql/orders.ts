@@ -3,7 +3,7 @@ import { sql, type Selectable } from 'kysely';
 import type { Movement } from '../../core/ledger';
 import type { OrderContact, OrderEventKind, OrderEventRecord, OrderLineRecord, OrderPatch, OrderQuery, OrderRecord, OrdersOps } from '../areas/orders';
 import type { Database } from '../schema';
-import { num, type Conn } from './conn';
+import { num, rowOf, type Conn } from './conn';
 
 const flagsOf = (s: string): string[] => (s ? s.split(',').filter(Boolean) : []);
 
@@ -62,13 +62,11 @@ export class SqlOrders implements OrdersOps {
   constructor(private readonly c: Conn) {}
 
   async byExternal(channelId: string, externalId: string): Promise<OrderRecord | null> {
-    const r = await this.c.db.selectFrom('orders').selectAll().where('channel_id', '=', channelId).where('external_id', '=', externalId).executeTakeFirst();
-    return r ? toOrder(r) : null;
+    return rowOf(this.c.db.selectFrom('orders').selectAll().where('channel_id', '=', channelId).where('external_id', '=', externalId), toOrder);
   }
 
   async get(id: number): Promise<OrderRecord | null> {
-    const r = await this.c.db.selectFrom('orders').selectAll().where('id', '=', id).executeTakeFirst();
-    return r ? toOrder(r) : null;
+    return rowOf(this.c.db.selectFrom('orders').selectAll().where('id', '=', id), toOrder);
   }
 
   async insert(o: Omit<OrderRecord, 'id' | 'recordedAt' | 'updatedAt'>, now: string): Promise<OrderRecord> {
@@ -146,8 +144,7 @@ export class SqlOrders implements OrdersOps {
   }
 
   async event(orderId: number, kind: OrderEventKind, externalId: string): Promise<OrderEventRecord | null> {
-    const r = await this.c.db.selectFrom('order_events').selectAll().where('order_id', '=', orderId).where('kind', '=', kind).where('external_id', '=', externalId).executeTakeFirst();
-    return r ? toEvent(r) : null;
+    return rowOf(this.c.db.selectFrom('order_events').selectAll().where('order_id', '=', orderId).where('kind', '=', kind).where('external_id', '=', externalId), toEvent);
   }
 
   /** Records one step of an order; the same step again (same kind and platform id) returns the first. */

@@ -3,7 +3,7 @@ import { sql, type Selectable } from 'kysely';
 import type { Page } from '../areas/common';
 import type { OutboxEntry, OutboxInput, OutboxOps, OutboxStatus } from '../areas/outbox';
 import type { Database } from '../schema';
-import { addMs, isUniqueViolation, type Conn } from './conn';
+import { addMs, isUniqueViolation, rowOf, type Conn } from './conn';
 
 const toOutbox = (r: Selectable<Database['outbox']>): OutboxEntry => ({
   id: Number(r.id),
@@ -137,8 +137,7 @@ export class SqlOutbox implements OutboxOps {
   }
 
   async get(id: number): Promise<OutboxEntry | null> {
-    const r = await this.c.db.selectFrom('outbox').selectAll().where('id', '=', id).executeTakeFirst();
-    return r ? toOutbox(r) : null;
+    return rowOf(this.c.db.selectFrom('outbox').selectAll().where('id', '=', id), toOutbox);
   }
 
   retryDead(id: number, now: string): Promise<boolean> {
@@ -164,8 +163,7 @@ export class SqlOutbox implements OutboxOps {
   }
 
   async latestFor(coalesceKey: string): Promise<OutboxEntry | null> {
-    const r = await this.c.db.selectFrom('outbox').selectAll().where('coalesce_key', '=', coalesceKey).orderBy('id', 'desc').limit(1).executeTakeFirst();
-    return r ? toOutbox(r) : null;
+    return rowOf(this.c.db.selectFrom('outbox').selectAll().where('coalesce_key', '=', coalesceKey).orderBy('id', 'desc').limit(1), toOutbox);
   }
 
   private failOnce(id: number, error: string, retryAt: string | null, now: string, lease: string | null | undefined, opts: { refundAttempt?: boolean }): Promise<OutboxStatus> {

@@ -2,24 +2,15 @@
 import type { Selectable } from 'kysely';
 import type { PurchaseOrderLineRecord, PurchaseOrderRecord, PurchaseOrderStatus, PurchaseOrdersOps } from '../areas/purchase-orders';
 import type { Database } from '../schema';
-import { num, type Conn } from './conn';
+import { num, orderLineOf, rowOf, type Conn } from './conn';
 
-const toPoLine = (r: Selectable<Database['purchase_order_lines']>): PurchaseOrderLineRecord => ({
-  line: r.line,
-  sku: r.sku,
-  locationId: r.location_id,
-  ordered: r.ordered,
-  reserved: r.reserved,
-  dropped: r.dropped,
-  fulfilled: r.fulfilled,
-});
+const toPoLine = (r: Selectable<Database['purchase_order_lines']>): PurchaseOrderLineRecord => ({ ...orderLineOf(r), reserved: r.reserved, dropped: r.dropped, fulfilled: r.fulfilled });
 
 export class SqlPurchaseOrders implements PurchaseOrdersOps {
   constructor(private readonly c: Conn) {}
 
   async get(number: string): Promise<PurchaseOrderRecord | null> {
-    const r = await this.c.db.selectFrom('purchase_orders').selectAll().where('number', '=', number).executeTakeFirst();
-    return r ? (await this.withLines([r]))[0]! : null;
+    return rowOf(this.c.db.selectFrom('purchase_orders').selectAll().where('number', '=', number), async (r) => (await this.withLines([r]))[0]!);
   }
 
   async insert(po: Omit<PurchaseOrderRecord, 'id' | 'updatedAt'>, now: string): Promise<PurchaseOrderRecord> {

@@ -2,23 +2,15 @@
 import { sql, type Selectable } from 'kysely';
 import type { SupplierOrderLineRecord, SupplierOrderRecord, SupplierOrderStatus, SupplierOrdersOps } from '../areas/supplier-orders';
 import type { Database } from '../schema';
-import type { Conn } from './conn';
+import { orderLineOf, rowOf, type Conn } from './conn';
 
-const toSupplierLine = (r: Selectable<Database['supplier_order_lines']>): SupplierOrderLineRecord => ({
-  line: r.line,
-  sku: r.sku,
-  locationId: r.location_id,
-  ordered: r.ordered,
-  received: r.received,
-  expectedAt: r.expected_at,
-});
+const toSupplierLine = (r: Selectable<Database['supplier_order_lines']>): SupplierOrderLineRecord => ({ ...orderLineOf(r), received: r.received, expectedAt: r.expected_at });
 
 export class SqlSupplierOrders implements SupplierOrdersOps {
   constructor(private readonly c: Conn) {}
 
   async get(number: string): Promise<SupplierOrderRecord | null> {
-    const r = await this.c.db.selectFrom('supplier_orders').selectAll().where('number', '=', number).executeTakeFirst();
-    return r ? (await this.withLines([r]))[0]! : null;
+    return rowOf(this.c.db.selectFrom('supplier_orders').selectAll().where('number', '=', number), async (r) => (await this.withLines([r]))[0]!);
   }
 
   async insert(o: Omit<SupplierOrderRecord, 'id' | 'createdAt' | 'updatedAt'>, now: string): Promise<SupplierOrderRecord> {

@@ -167,14 +167,14 @@ export abstract class SquareAccount extends LoopbackEmulator {
     };
   }
 
+  /** What every catalog object of this emulator starts with: its type, id and version, never deleted, at every location. */
+  private catalogObject(type: 'ITEM' | 'ITEM_VARIATION', o: { id: string; updatedAt: string; version: number }): Json {
+    return { type, id: o.id, updated_at: o.updatedAt, version: o.version, is_deleted: false, present_at_all_locations: true };
+  }
+
   protected variationObject(v: Variation): Json {
     return {
-      type: 'ITEM_VARIATION',
-      id: v.id,
-      updated_at: v.updatedAt,
-      version: v.version,
-      is_deleted: false,
-      present_at_all_locations: true,
+      ...this.catalogObject('ITEM_VARIATION', v),
       item_variation_data: {
         item_id: v.itemId,
         name: v.name,
@@ -191,12 +191,7 @@ export abstract class SquareAccount extends LoopbackEmulator {
 
   protected itemObject(item: Item): Json {
     return {
-      type: 'ITEM',
-      id: item.id,
-      updated_at: item.updatedAt,
-      version: item.version,
-      is_deleted: false,
-      present_at_all_locations: true,
+      ...this.catalogObject('ITEM', item),
       item_data: {
         name: item.name,
         product_type: 'REGULAR',
