@@ -18,7 +18,7 @@ import { ConnectorError, type ChannelFact, type Connector } from '../../server/c
 import { createOcConnector, definition } from '../../server/connectors/opencart';
 import { OcEmulator } from '../../server/connectors/opencart/emulator';
 import { STATUS, stockStatuses } from '../../server/connectors/opencart/emulator/model';
-import { signOc } from '../../server/connectors/opencart/protocol';
+import { signOc } from '../../server/connectors/opencart/signing';
 import { startHub, type TestHub } from '../helpers/hub';
 import { WebhookSink, type Received } from './helpers/webhook-sink';
 

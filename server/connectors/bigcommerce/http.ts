@@ -10,21 +10,13 @@
  */
 import { ConnectorError, type ConnectorContext } from '../types';
 import { parseRetryAfter } from '../../util';
+import { int, isObj, type Json } from './events';
+
+export { int, isObj, type Json };
 
 export const DEFAULT_BASE_URL = 'https://api.bigcommerce.com';
 /** The longest the connector waits by itself for the store's quota to be refreshed. */
 const MAX_SELF_WAIT_MS = 30_000;
-
-export type Json = Record<string, unknown>;
-
-export function isObj(v: unknown): v is Json {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-/** A whole number BigCommerce sent as a number (ids, quantities), or null. */
-export function int(v: unknown): number | null {
-  return typeof v === 'number' && Number.isSafeInteger(v) ? v : null;
-}
 
 /** A store hash as BigCommerce prints it: letters and digits, compared in lower case. */
 export function normaliseStoreHash(v: unknown): string | null {

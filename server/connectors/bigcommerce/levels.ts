@@ -12,6 +12,9 @@ import { ConnectorError, type LevelReading, type ListingRef, type PushOutcome, t
 import { chunks } from '../../util';
 import { PageGuard } from '../paging';
 import { int, isObj, type BigCommerceHttp } from './http';
+import type { ItemLevel } from './events';
+
+export type { ItemLevel };
 
 /** BigCommerce takes at most 2,000 items per adjustment request (inventory.v3.yml, "Limits"). */
 export const MAX_ADJUSTMENT_ITEMS = 2000;
@@ -34,15 +37,6 @@ export function identityOf(ref: Partial<ListingRef>): Identity | null {
 
 export function identityKey(i: Identity): string {
   return 'product_id' in i ? `product_id:${i.product_id}` : `variant_id:${i.variant_id}`;
-}
-
-/** One variant's level at one location, as `GET /v3/inventory/items` answers. */
-export interface ItemLevel {
-  productId: number;
-  variantId: number;
-  sku: string | null;
-  locationId: number;
-  onHand: number;
 }
 
 /** The levels of every variant of these products (at these locations, when given), all pages. */

@@ -13,8 +13,7 @@
  */
 import { TranslateError, type ChannelFact, type FactLine, type Headers, type OrderDetails, type OrderLineDetail, type PaymentStatus, type FulfilmentStatus } from '../types';
 import { contactOf, currencyOf, minor, minorOrZero, readOrUndefined, sum } from '../money';
-import { int, isObj, type Json } from './http';
-import { EXPANDED_KEY, ORDER_TOPICS, PRODUCT_INVENTORY_TOPICS, REFUND_TOPIC, SKU_INVENTORY_TOPICS, subjectOf, type Expanded } from './expand';
+import { EXPANDED_KEY, ORDER_TOPICS, PRODUCT_INVENTORY_TOPICS, REFUND_TOPIC, SKU_INVENTORY_TOPICS, int, isObj, subjectOf, type Expanded, type Json } from './events';
 import type { ItemLevel } from './levels';
 
 export const BIGCOMMERCE_TOPICS = [...ORDER_TOPICS, REFUND_TOPIC, ...PRODUCT_INVENTORY_TOPICS, ...SKU_INVENTORY_TOPICS] as const;

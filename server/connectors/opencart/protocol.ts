@@ -13,7 +13,6 @@
  * `created_at`, which are signed inside the body) and `X-Stockrelay-Signature: sha256=<hex>`, the
  * HMAC-SHA256 of the raw body with the shared webhook secret.
  */
-import crypto from 'node:crypto';
 
 /** The route prefix of the extension's catalog controller (OpenCart 4.0.2+ route syntax, `.` before the method). */
 export const ROUTE_PREFIX = 'extension/stockrelay/module/stockrelay';
@@ -129,11 +128,6 @@ export type OcSetResult = { product_id: number; product_option_value_id: number 
   | { result: 'applied' | 'unchanged' | 'stale'; quantity: number }
   | { result: 'not_found' }
 );
-
-/** The signature header's value for a body: `sha256=` + lower-case hex HMAC-SHA256(secret, raw body). */
-export function signOc(raw: Buffer | string, secret: string): string {
-  return `sha256=${crypto.createHmac('sha256', secret).update(raw).digest('hex')}`;
-}
 
 /** The listing SKU of a product: its `sku` when filled in, else its `model` (which OpenCart requires). */
 export function ocSku(p: { sku?: unknown; model?: unknown }): string | null {

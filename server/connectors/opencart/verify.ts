@@ -12,7 +12,8 @@
  */
 import { headerValue, type Headers, type VerifyResult } from '../types';
 import { normaliseStoreAddress } from '../woocommerce/verify';
-import { HEADER, OC_TOPICS, signOc } from './protocol';
+import { HEADER, OC_TOPICS } from './protocol';
+import { signOc } from './signing';
 import crypto from 'node:crypto';
 
 export interface OcVerifyOptions {

@@ -32,7 +32,7 @@
  */
 import { contactOf, currencyOf, minor, minorOrZero, readOrUndefined, sum, withOrder } from '../money';
 import { TranslateError, type ChannelFact, type FactLine, type FulfilmentStatus, type OrderDetails, type PaymentStatus } from '../types';
-import { readOciRecord, skuOf } from './inventory';
+import { readOciRecord, skuOf } from './oci-records';
 
 export const ORDER_TOPIC = 'order.modified';
 export const LEVEL_TOPIC = 'availability.changed';

@@ -24,7 +24,7 @@
 import { TranslateError, type ChannelFact, type FactLine, type OrderDetails, type OrderLineDetail, type PaymentStatus, type FulfilmentStatus } from '../types';
 import { contactOf, currencyOf, minor, minorOrZero, readOrUndefined, sum, withOrder } from '../money';
 import { obj, str, type Obj } from './json';
-import { wixBody, type WixBody } from './verify';
+import { wixBody, type WixBody } from './body';
 
 export const WIX_LOCATION_V1 = 'default';
 export const ORDER_CREATED = 'wix.ecom.v1.order_created';

@@ -15,6 +15,9 @@
  */
 import crypto from 'node:crypto';
 import type { Headers, VerifyResult } from '../types';
+import { obj, parseJson } from './body';
+
+export { wixBody, type WixBody } from './body';
 
 /** What a verified delivery says: the envelope's fields and the event inside it. */
 export interface WixDelivery {
@@ -26,29 +29,10 @@ export interface WixDelivery {
   dataText: string;
 }
 
-/** The body the hub keeps and translates: the envelope with its JSON strings parsed. */
-export interface WixBody {
-  eventType: string;
-  instanceId: string;
-  event: Record<string, unknown>;
-}
-
 const B64URL = /^[A-Za-z0-9_-]*$/;
 
 function b64url(part: string): Buffer | null {
   return B64URL.test(part) ? Buffer.from(part, 'base64url') : null;
-}
-
-function obj(v: unknown): Record<string, unknown> | null {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : null;
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return undefined;
-  }
 }
 
 /** The app's public key from a PEM (or a PEM with its line breaks written as `\n`), or null. */
@@ -113,20 +97,6 @@ export function wixEventTime(d: WixDelivery): string | null {
   const t = d.event ? (d.event.eventTime ?? d.event.updatedDate) : null;
   const ms = typeof t === 'string' ? Date.parse(t) : Number.NaN;
   return Number.isNaN(ms) ? null : new Date(ms).toISOString();
-}
-
-/** The body a verified delivery is translated from: the envelope with its strings parsed. */
-export function wixBody(raw: Buffer): WixBody | null {
-  try {
-    const parts = raw.toString('utf8').trim().split('.');
-    const payload = obj(parseJson(Buffer.from(parts[1] ?? '', 'base64url').toString('utf8')));
-    const envelope = payload && typeof payload.data === 'string' ? obj(parseJson(payload.data)) : null;
-    if (!envelope) return null;
-    const event = obj(parseJson(typeof envelope.data === 'string' ? envelope.data : ''));
-    return { eventType: String(envelope.eventType ?? ''), instanceId: String(envelope.instanceId ?? ''), event: event ?? {} };
-  } catch {
-    return null;
-  }
 }
 
 /**

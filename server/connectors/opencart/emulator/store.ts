@@ -7,7 +7,8 @@
  * index.ts.
  */
 import { DEFAULT_PRICE, LoopbackEmulator, WebhookSender, type ApiFaults, type EmulatorProduct, type SaleMoney, type WebhookFaults } from '../../emulator';
-import { HEADER, OC_LOCATION, signOc, type OcLevel, type OcOrderProduct, type OcTopic } from '../protocol';
+import { HEADER, OC_LOCATION, type OcLevel, type OcOrderProduct, type OcTopic } from '../protocol';
+import { signOc } from '../signing';
 import {
   DEFAULT_COMPLETE,
   DEFAULT_PROCESSING,
