@@ -99,11 +99,14 @@ export async function benchBurst(): Promise<{ results: BurstResult[]; failures: 
   const results: BurstResult[] = [];
   const failures: BurstFailure[] = [];
   for (const p of burstPlatforms()) {
+    const t0 = performance.now();
+    console.error(`burst: ${p.platform} beside ${ALONGSIDE.join(' and ')}…`);
     try {
       results.push(await burstOn(p));
     } catch (err) {
       failures.push({ platform: p.platform, error: (err as Error).message });
     }
+    console.error(`burst: ${p.platform} ${failures.at(-1)?.platform === p.platform ? 'FAILED' : 'done'} in ${round((performance.now() - t0) / 1000)} s`);
   }
   return { results, failures };
 }
@@ -169,8 +172,11 @@ async function burstOn(p: SandboxPlatform): Promise<BurstResult> {
       const refused = channels.map((c) => `${c.id} ${c.emu.rateLimited?.length ?? 0}`).join(', ');
       throw new Error(`${(err as Error).message} [refused for the rate limit over the run: ${refused}] [the hub's last errors: ${hubErrors.slice(-10).join(' || ') || 'none'}]`);
     } finally {
+      // A hub that does not stop within 10 s of SIGTERM (one stuck busy, say) is killed.
       proc.kill('SIGTERM');
+      const killer = setTimeout(() => proc.kill('SIGKILL'), 10_000);
       await exited;
+      clearTimeout(killer);
     }
   } finally {
     await Promise.all(started.map((s) => s.channel.emu.stop()));
