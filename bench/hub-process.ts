@@ -73,7 +73,8 @@ export function startHubProcess(args: string[], opts: { cwd: string; env: NodeJS
 /** Calls to a running hub: the admin API, signed relays, and waiting until every stored event is booked. */
 export function hubClient(url: string, adminToken: string, relaySecret: string) {
   const call = async (method: string, p: string, body?: unknown): Promise<any> => {
-    const res = await fetch(url + p, { method, headers: { authorization: `Bearer ${adminToken}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) }, body: body === undefined ? null : JSON.stringify(body) });
+    // A hub that stops answering fails the call after 30 s rather than holding the benchmark.
+    const res = await fetch(url + p, { method, headers: { authorization: `Bearer ${adminToken}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) }, body: body === undefined ? null : JSON.stringify(body), signal: AbortSignal.timeout(30_000) });
     if (res.status >= 300) throw new Error(`${method} ${p} answered ${res.status}: ${await res.text()}`);
     return res.json();
   };

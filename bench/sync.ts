@@ -17,8 +17,8 @@ import path from 'node:path';
 import { ShopifyEmulator } from '../server/connectors/shopify/emulator';
 import { WooEmulator } from '../server/connectors/woocommerce/emulator';
 import { WOO_LOCATION } from '../server/connectors/woocommerce/translate';
-import type { Emulator } from '../server/connectors/emulator';
 import { hubClient, hubProcessEnv, startHubProcess } from './hub-process';
+import { converged as convergedOn, keepHubErrors, type BenchChannel } from './converge';
 import { cpuMs, peakRssMiB, percentile, realisticLatency, round, sleep } from './measure';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -45,7 +45,7 @@ export async function benchSync(label: string, storeEnv: Record<string, string>)
   const shop = new ShopifyEmulator({ accessToken: creds.SHOP_TOKEN, webhookSecret: creds.SHOP_HOOK, shopDomain: 'bench.myshopify.com', locations: [SHOP_LOC] });
   const woo = new WooEmulator({ consumerKey: creds.WOO_KEY, consumerSecret: creds.WOO_SECRET, webhookSecret: creds.WOO_HOOK });
   const [shopUrl, wooUrl] = await Promise.all([shop.start(), woo.start()]);
-  const channels: { id: string; emu: Emulator; loc: string }[] = [
+  const channels: BenchChannel[] = [
     { id: 'shop', emu: shop, loc: SHOP_LOC },
     { id: 'woo', emu: woo, loc: WOO_LOCATION },
   ];
@@ -67,31 +67,9 @@ export async function benchSync(label: string, storeEnv: Record<string, string>)
     cwd: ROOT,
     env: hubProcessEnv({ dataDir, configFile, relaySecret: secret, adminToken: admin, extra: { ...storeEnv, ...creds } }),
   });
-  // The hub's errors, kept to explain a failed run.
-  const hubErrors: string[] = [];
-  proc.stderr?.on('data', (d: Buffer) => hubErrors.push(d.toString()));
-  proc.stdout?.on('data', (d: Buffer) => {
-    for (const line of d.toString().split('\n')) if (/"level":(50|60)/.test(line)) hubErrors.push(line.slice(0, 500));
-    if (hubErrors.length > 50) hubErrors.splice(0, hubErrors.length - 50);
-  });
+  const hubErrors = keepHubErrors(proc);
   const { call, relay, waitBooked } = hubClient(url, admin, secret);
-  /** Waits until every channel shows `level` for every SKU given (or throws after `ms`). */
-  const converged = async (skus: string[], level: (sku: string) => number, ms: number) => {
-    const until = Date.now() + ms;
-    for (;;) {
-      await Promise.all(channels.map((c) => c.emu.flushWebhooks()));
-      if (skus.every((s) => channels.every((c) => c.emu.level(s, c.loc) === level(s)))) return;
-      if (Date.now() > until) {
-        const off = skus.filter((s) => channels.some((c) => c.emu.level(s, c.loc) !== level(s)));
-        const detail = await Promise.all(off.slice(0, 5).map(async (s) => `${s}: want ${level(s)}, hub ${JSON.stringify((await call('GET', `/v1/items/${s}`)).locations?.[0])}, ${channels.map((c) => `${c.id} ${c.emu.level(s, c.loc)}`).join(', ')}`));
-        // The ledger of the first SKU off, to tell a missed or doubled booking from a push not made.
-        const ledger = off.length > 0 ? ((await call('GET', `/v1/items/${off[0]}/movements?limit=200`)) as { movements: { reason: string; quantity: number; channelId: string | null; note: string | null; eventId: number | null }[] }).movements : [];
-        const odd = ledger.filter((m) => m.reason !== 'sale').map((m) => `${m.reason} ${m.quantity} ${m.channelId ?? ''} event ${m.eventId}: ${(m.note ?? '').slice(0, 120)}`);
-        throw new Error(`the channels did not converge (${off.length} SKUs off): ${detail.join(' | ')} || ${off[0]}: ${ledger.length} movements, ${ledger.filter((m) => m.reason === 'sale').length} sales; the others: ${odd.join(' ; ')}`);
-      }
-      await sleep(20);
-    }
-  };
+  const converged = (skus: string[], level: (sku: string) => number, ms: number) => convergedOn(channels, call, skus, level, ms);
 
   try {
     for (const c of channels) c.emu.subscribe(`${url}/v1/webhooks/${c.id}`);
