@@ -7,9 +7,14 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-/** An HTTP server listening on 127.0.0.1 (`port` 0: any free one). */
+/**
+ * An HTTP server listening on 127.0.0.1 (`port` 0: any free one). It keeps an idle connection open
+ * longer than a client does (Node's fetch: 4 s), as the platforms' front servers do (a minute or
+ * more): with Node's default of 5 s, a connection the server closed just as the client reused it
+ * answered ECONNRESET on a loaded machine (the Squarespace conformance run in CI).
+ */
 export async function listenOnLoopback(handler: http.RequestListener, port = 0): Promise<http.Server> {
-  const server = http.createServer(handler);
+  const server = http.createServer({ keepAliveTimeout: 65_000, headersTimeout: 66_000 }, handler);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, '127.0.0.1', () => resolve());
