@@ -99,7 +99,7 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
   const { airtableBack, airtable, airtableWebhooks } = createAirtable(opts, store, processor, clock);
   const sinks: Sink[] = [
     ...config.notify.map((n) => new WebhookSink(n, clock)),
-    ...channels.all().map((ch) => new ChannelSink(ch, store, clock, config.attributionWindowMs)),
+    ...channels.all().map((ch) => new ChannelSink(ch, store, clock, config.attributionWindowMs, config.polling)),
     ...(sheets ? [sheets] : []),
     ...(airtable ? [airtable] : []),
     ...(opts.sinks ?? []),

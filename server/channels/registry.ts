@@ -73,6 +73,7 @@ export class ChannelRegistry {
         channelId: config.id,
         baseUrl: config.baseUrl,
         settings: config.settings,
+        locations: Object.values(config.locations),
         credentials: config.credentials,
         ...(opts.fetch ? { fetch: opts.fetch } : {}),
         ...(opts.clock ? { clock: opts.clock } : {}),

@@ -11,6 +11,8 @@ import type { OutboxEntry, Store } from '../store/types';
 import { ConnectorError, type PushOutcome, type PushTarget } from '../connectors/types';
 import type { ConnectedChannel } from './registry';
 import { observe, stateOf } from '../core/attribution';
+import { feedSchedule } from '../config/polling';
+import { MAX_BASIS } from '../core/channel-plan';
 
 export interface LevelPush {
   sku: string;
@@ -55,6 +57,11 @@ function answeredMark(known: { observedAt: string | null; pushedAt: string | nul
   return crypto.createHash('sha256').update(`${known?.observedAt ?? ''}|${known?.pushedAt ?? ''}`).digest('hex').slice(0, 8);
 }
 
+
+/** What a push's answer says its level stands on, to keep (PushTarget.basis); nothing when it says nothing usable. */
+function keptBasis(o: PushOutcome): { basis?: string } {
+  return o.status !== 'failed' && typeof o.basis === 'string' && o.basis.length > 0 && o.basis.length <= MAX_BASIS ? { basis: o.basis } : {};
+}
 export class ChannelSink implements Sink {
   readonly id: string;
   readonly maxBatch: number;
@@ -66,6 +73,8 @@ export class ChannelSink implements Sink {
     private readonly store: Store,
     private readonly clock: () => Date = () => new Date(),
     private readonly attributionWindowMs = 15_000,
+    /** The hub's polling defaults (`engine.pollEveryMs`), for a push that waits for a feed. */
+    private readonly pollDefaults: { everyMs?: number | undefined } = {},
   ) {
     this.id = `channel:${connected.config.id}`;
     this.channel = { id: connected.config.id, name: connected.config.name };
@@ -163,6 +172,7 @@ export class ChannelSink implements Sink {
         // since a platform returns the first answer again for a key it has seen: a push refused as
         // stale and sent again under its old key would be refused forever (simulation seed 23058).
         idempotencyKey: `stockrelay-${config.id}-${entry.id}-${expected ?? 'x'}-${answeredMark(known)}`,
+        basis: known?.basis ?? null,
       },
     };
   }
@@ -224,12 +234,14 @@ export class ChannelSink implements Sink {
           await this.store.transaction(async (tx) => {
             const known = await tx.channelLevels.get(config.id, p.push.sku, p.push.location);
             const { state } = observe(stateOf(known), observed, null, now);
-            await tx.channelLevels.update(config.id, p.push.sku, p.push.location, { expected: state.expected, observed: state.observed, observedAt: now, pendingSince: state.pendingSince, pendingUp: state.pendingUp, pendingDown: state.pendingDown, ...p.unanswered });
+            await tx.channelLevels.update(config.id, p.push.sku, p.push.location, { expected: state.expected, observed: state.observed, observedAt: now, pendingSince: state.pendingSince, pendingUp: state.pendingUp, pendingDown: state.pendingDown, ...p.unanswered, ...keptBasis(outcome) });
           });
         } else {
           await this.store.channelLevels.update(config.id, p.push.sku, p.push.location, p.unanswered);
         }
-        results[p.k] = new DeliveryError(`${config.name} changed ${p.push.sku} since we last read it (now ${outcome.observed ?? 'unknown'}); this update waits until that change is explained or booked.`, 50, false, { benign: true });
+        // A change the channel's polled feed has still to report is worth waiting for, not asking about again at once.
+        const waitMs = outcome.untilFeed ? feedSchedule(config, outcome.untilFeed, this.pollDefaults).everyMs : 50;
+        results[p.k] = new DeliveryError(`${config.name} changed ${p.push.sku} since we last read it (now ${outcome.observed ?? 'unknown'}); this update waits until that change is explained or booked.`, waitMs, false, { benign: true });
         continue;
       }
       if (outcome.status === 'failed') {
@@ -238,6 +250,8 @@ export class ChannelSink implements Sink {
         continue;
       }
       await this.store.channelLevels.record(config.id, p.push.sku, p.push.location, 'pushed', outcome.level, now, p.bookedDelta, outcome.wrote !== false);
+      const basis = keptBasis(outcome);
+      if (basis.basis) await this.store.channelLevels.update(config.id, p.push.sku, p.push.location, basis);
       try {
         await this.hideOrRelist(p.push, p.target.ref, p.hidden, signal);
       } catch (err) {

@@ -80,13 +80,23 @@ export interface PushTarget {
   expected: number | null;
   /** Stable for this target, so a retried push is not applied twice. */
   idempotencyKey: string;
+  /**
+   * What the channel's level stood on when the hub last learnt of it, as this connector said
+   * (`level_observed.basis`, or `basis` in a push's answer); null or absent: nothing said.
+   */
+  basis?: string | null;
 }
 
 export type PushOutcome =
   /** `wrote: false`: the channel already showed the level and nothing was written (absent: written). */
-  | { sku: string; locationId: string; status: 'applied'; level: number; wrote?: false }
-  /** Compare-and-set refused: the channel's level moved since we read it; `observed` is what it is now. */
-  | { sku: string; locationId: string; status: 'stale'; observed: number | null }
+  | { sku: string; locationId: string; status: 'applied'; level: number; wrote?: false; basis?: string }
+  /**
+   * Compare-and-set refused: the channel's level moved since we read it; `observed` is what it is now.
+   * `untilFeed`: the move is one that polled feed of the connector has still to report (the level
+   * shows no difference, but the stock behind it changed); the hub tries again once that feed is
+   * next due, not at once. `basis` (applied or stale): what the level now stands on (PushTarget.basis).
+   */
+  | { sku: string; locationId: string; status: 'stale'; observed: number | null; untilFeed?: string; basis?: string }
   | { sku: string; locationId: string; status: 'failed'; message: string };
 
 export interface LevelReading {
@@ -191,6 +201,11 @@ export interface ConnectorContext {
   baseUrl: string | null;
   /** Platform settings from the config file (shop domain, API version, notification URL, …). */
   settings: Record<string, unknown>;
+  /**
+   * The platform's location ids this channel maps to ours (the values of its config's `locations`),
+   * for a connector whose orders name a location only sometimes and must tell one apart.
+   */
+  locations?: readonly string[];
   /** Secrets read from the environment variables the config names. Never logged. */
   credentials: Record<string, string>;
   fetch?: typeof fetch;

@@ -53,13 +53,24 @@ export type ObservationVerdict =
   | 'unexplained';
 
 /** A level the channel reported, at the platform's time `platformAt` (null when it gives none). */
-export function observe(state: AttributionState, level: number, platformAt: string | null, now: string): { verdict: ObservationVerdict; state: AttributionState } {
+export function observe(state: AttributionState, level: number, platformAt: string | null, now: string, changeByChange = false): { verdict: ObservationVerdict; state: AttributionState } {
   if (platformAt && state.observedPlatformAt && Date.parse(platformAt) < Date.parse(state.observedPlatformAt)) {
     return { verdict: 'stale', state };
   }
   const seen = { ...state, observed: level, observedPlatformAt: platformAt ?? state.observedPlatformAt };
   if (state.expected === null) return { verdict: 'adopted', state: { ...seen, expected: level, ...CLOSED } };
-  if (level === state.expected) return { verdict: 'explained', state: { ...seen, ...CLOSED } };
+  if (level === state.expected) {
+    // Reported change by change (`changeByChange`: a stream of the platform's changes, in order), a
+    // fall and a rise that bring the level back to what we expected are two changes, not noise: a
+    // sale whose order has not come and a return put back on the shelf. The discrepancy stays open
+    // with both, so that the order, when it comes, leaves the rise to be booked (docs/attribution.md,
+    // "The same number, other stock").
+    if (changeByChange && state.pendingSince !== null) {
+      const m = moved(state, state.observed ?? state.expected, level);
+      if (m.pendingUp > 0 && m.pendingDown < 0) return { verdict: 'unexplained', state: { ...seen, ...m } };
+    }
+    return { verdict: 'explained', state: { ...seen, ...CLOSED } };
+  }
   // The move since the last report of this discrepancy (or, opening it, since what we expected).
   const from = state.pendingSince === null ? state.expected : (state.observed ?? state.expected);
   const base = state.pendingSince === null ? { ...state, pendingUp: 0, pendingDown: 0 } : state;
@@ -105,6 +116,12 @@ export function bookedOnChannel(state: AttributionState, delta: number, occurred
 export function windowEnded(state: AttributionState, read: number | null, now: string, lastPushed: number | null = null): { book: number | null; repush: boolean; state: AttributionState } {
   if (state.pendingSince === null) return { book: null, repush: false, state };
   const actual = read ?? state.observed;
+  if (read === null && actual !== null && actual === state.expected && state.pendingUp > 0 && state.pendingDown < 0) {
+    // Back where we expected after a fall and a rise that no order explained, reported change by
+    // change (observe): nothing to book net, but both are kept as drift, so that a late order of the
+    // sale in it is recognised as already counted (and the rise stays booked).
+    return { book: null, repush: false, state: { ...state, ...CLOSED, observed: actual, driftDown: state.driftDown + state.pendingDown, driftUp: state.driftUp + state.pendingUp, driftThrough: now } };
+  }
   if (actual === null || state.expected === null || actual === state.expected) {
     return { book: null, repush: false, state: { ...state, ...CLOSED, ...(actual !== null ? { observed: actual } : {}) } };
   }

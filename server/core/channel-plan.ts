@@ -10,6 +10,9 @@ import type { ChannelFact, FactLine } from './facts';
 import { boundedKey } from './keys';
 
 /** A fact line whose SKU and location the hub has resolved (null when it could not). */
+
+/** The longest `basis` a connector may hand the hub to keep (connectors/types.ts, PushTarget.basis). */
+export const MAX_BASIS = 200;
 export interface ResolvedLine {
   sku: string | null;
   location: string | null;
@@ -19,7 +22,7 @@ export type PlannedFact =
   | { kind: 'command'; command: BookingCommand }
   | { kind: 'unresolved'; what: string; line: FactLine }
   | { kind: 'not_booked'; sku: string | null; message: string }
-  | { kind: 'observed'; sku: string | null; location: string | null; available: number; occurredAt: string | null; line: Partial<FactLine> };
+  | { kind: 'observed'; sku: string | null; location: string | null; available: number; occurredAt: string | null; basis: string | null; line: Partial<FactLine> };
 
 export interface PlanContext {
   channelId: string;
@@ -76,7 +79,7 @@ export function planFacts(facts: ChannelFact[], ctx: PlanContext): PlannedFact[]
         break;
       case 'level_observed': {
         const r = ctx.resolve({ sku: f.sku, ref: f.ref, locationId: f.locationId });
-        out.push({ kind: 'observed', sku: r.sku, location: r.location, available: f.available, occurredAt: f.occurredAt || null, line: { sku: f.sku, ref: f.ref, locationId: f.locationId } });
+        out.push({ kind: 'observed', sku: r.sku, location: r.location, available: f.available, occurredAt: f.occurredAt || null, basis: typeof f.basis === 'string' && f.basis.length <= MAX_BASIS ? f.basis : null, line: { sku: f.sku, ref: f.ref, locationId: f.locationId } });
         break;
       }
       case 'listing_changed':

@@ -111,5 +111,9 @@ export type ChannelFact =
    */
   | { type: 'order_updated'; orderId: string; occurredAt: string; change: string; order: OrderDetails }
   /** The platform reports a level (after a sale, a push of ours, or someone's edit on the platform). */
-  | { type: 'level_observed'; sku: string | null; ref: Partial<ListingRef>; locationId: string | null; available: number; occurredAt: string }
+  /**
+   * `basis`: what the level stands on, where two changes can cancel out in it (opaque, the
+   * connector's own); kept and handed back with the next push (PushTarget.basis).
+   */
+  | { type: 'level_observed'; sku: string | null; ref: Partial<ListingRef>; locationId: string | null; available: number; occurredAt: string; basis?: string }
   | { type: 'listing_changed'; listings: PlatformListing[]; occurredAt: string };

@@ -502,6 +502,15 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.alterTable('channel_levels').addColumn('stray_at', 'text').execute();
       },
     },
+    '0020_channel_level_basis': {
+      // What a channel's level stands on where two changes can cancel out in it (Salesforce OCI's
+      // on hand and reserved behind available to fulfil), handed back with the next push so that an
+      // absolute write never replaces stock the hub has not been told of (docs/attribution.md, "The
+      // same number, other stock").
+      async up(db: AnyDb) {
+        await db.schema.alterTable('channel_levels').addColumn('basis', 'text').execute();
+      },
+    },
   };
 }
 

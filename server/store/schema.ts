@@ -118,6 +118,7 @@ export interface Database {
     stray: number | null;
     stray_booked_delta: number | null;
     stray_at: string | null;
+    basis: string | null;
   };
   conflicts: {
     id: Generated<number>;

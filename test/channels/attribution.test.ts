@@ -125,6 +125,25 @@ describe('the rule', () => {
     expect(bookedOnChannel(late.state, 2, T(2)).reverse).toBe(true);
   });
 
+  test('reported change by change (a stream of changes): a fall and a rise back to what we expected stay open; the sale’s order then leaves the rise to book (seed 219)', () => {
+    // A sale reserves one (5 → 4), a return is put back on the shelf (4 → 5): two changes, not noise.
+    const fell = observe(known(5), 4, null, T(1), true).state;
+    const back = observe(fell, 5, null, T(2), true);
+    expect(back).toEqual({ verdict: 'unexplained', state: expect.objectContaining({ observed: 5, expected: 5, pendingSince: T(1), pendingDown: -1, pendingUp: 1 }) });
+    // The same reports as webhooks may be an echo pair: closed, as before.
+    expect(observe(observe(known(5), 4, null, T(1)).state, 5, null, T(2)).verdict).toBe('explained');
+    // The order comes inside the window: it explains the fall, and the rise is booked at its end.
+    const ordered = bookedOnChannel(back.state, -1, T(1)).state;
+    expect(windowEnded(ordered, null, T(20))).toEqual({ book: 1, repush: false, state: expect.objectContaining({ expected: 5, driftUp: 1, driftDown: 0 }) });
+    // The order comes after the window: nothing is booked then, both are kept as drift, and the late
+    // order is recognised as already counted, so the rise stays.
+    const ended = windowEnded(back.state, null, T(20));
+    expect(ended).toEqual({ book: null, repush: false, state: expect.objectContaining({ expected: 5, pendingSince: null, driftDown: -1, driftUp: 1, driftThrough: T(20) }) });
+    expect(bookedOnChannel(ended.state, -1, T(1))).toEqual({ reverse: true, state: expect.objectContaining({ driftDown: 0, driftUp: 1 }) });
+    // A fall alone back up to expected by our own push's echo is no pair: explained.
+    expect(observe(known(5), 5, null, T(1), true).verdict).toBe('explained');
+  });
+
   test('a stale report that the read contradicts books nothing', () => {
     const open = observe(known(5), 6, T(1), T(1)).state;
     expect(windowEnded(open, 5, T(20))).toEqual({ book: null, repush: false, state: expect.objectContaining({ pendingSince: null, expected: 5 }) });

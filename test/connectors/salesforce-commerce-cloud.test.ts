@@ -15,7 +15,9 @@ import { CONNECTORS } from '../../server/connectors';
 import { ConnectorError, TranslateError, type Connector, type PushTarget } from '../../server/connectors/types';
 import { definition } from '../../server/connectors/salesforce-commerce-cloud';
 import { SfccEmulator } from '../../server/connectors/salesforce-commerce-cloud/emulator';
+import { orderJson } from '../../server/connectors/salesforce-commerce-cloud/emulator/routes';
 import { ORDER_TOPIC, LEVEL_TOPIC, translate } from '../../server/connectors/salesforce-commerce-cloud/translate';
+import { onHandMoved, readBasis } from '../../server/connectors/salesforce-commerce-cloud/inventory';
 import { createHub, type Hub } from '../../server/hub';
 import { createLogger } from '../../server/log';
 import { ADMIN_TOKEN, answerOf, testConfig } from '../helpers/hub';
@@ -185,7 +187,7 @@ describe('push: absolute on-hand in Omnichannel Inventory', () => {
     emu.realm.put({ ...emu.realm.record('ART-1', loc)!, safetyStockCount: 2 });
     // Available to fulfil: 10 − 3 reserved − 2 safety = 5.
     expect(emu.level('ART-1', loc)).toBe(5);
-    expect(await connector().push([target('ART-1', 8, 5)])).toEqual([{ sku: 'ART-1', locationId: loc, status: 'applied', level: 8 }]);
+    expect(await connector().push([target('ART-1', 8, 5)])).toEqual([{ sku: 'ART-1', locationId: loc, status: 'applied', level: 8, basis: 'oci:13/3' }]);
     expect(emu.realm.record('ART-1', loc)).toMatchObject({ onHand: 13, reserved: 3, safetyStockCount: 2 });
     const sent = emu.requests.find((r) => r.path.endsWith('/batch-update'))!.body as { records: Record<string, unknown>[] };
     expect(sent.records).toEqual([{ actionRequestId: expect.stringMatching(/^[0-9a-f-]{36}$/), stockKeepingUnit: 'ART-1', locationIdentifier: loc, onHand: 13, effectiveDate: expect.any(String) }]);
@@ -208,7 +210,7 @@ describe('push: absolute on-hand in Omnichannel Inventory', () => {
     const out = await connector().push([target('ART-1', 6, 10), target('ART-2', 2, 4)]);
     expect(out).toEqual([
       { sku: 'ART-1', locationId: loc, status: 'failed', message: expect.stringMatching(/STALE_EFFECTIVE_DATE/) },
-      { sku: 'ART-2', locationId: loc, status: 'applied', level: 2 },
+      { sku: 'ART-2', locationId: loc, status: 'applied', level: 2, basis: 'oci:2/0' },
     ]);
     expect([emu.level('ART-1', loc), emu.level('ART-2', loc)]).toEqual([10, 2]);
   });
@@ -218,6 +220,85 @@ describe('push: absolute on-hand in Omnichannel Inventory', () => {
     const out = await connector().push([{ ...target('ART-1', 2.5, 10) }, { ...target('ART-2', 3, 4), ref: { productId: '', variantId: '' } }]);
     expect(out.map((o) => o.status)).toEqual(['failed', 'failed']);
     expect(emu.requests.length).toBe(before);
+  });
+});
+
+describe('a write never wipes out stock the available figure does not show', () => {
+  // A sale (reserved + 1) and a return put back on the shelf (on hand + 1) leave OCI's available to
+  // fulfil where it was; a write checked on that figure alone would overwrite the return before the
+  // hub heard of it (simulation seeds 29 and 190 with shopify,salesforce-commerce-cloud).
+  test('sent: a push expecting 10, on the basis of on hand 10 and nothing reserved, after a sale and a return; kept: OCI untouched, the push waits for the levels feed', async () => {
+    const c = connector();
+    const { cursor } = await c.poll!('levels', null);
+    const { orderId } = await emu.sell({ sku: 'ART-1', quantity: 1, locationId: loc });
+    await emu.refund({ orderId, restock: true, quantity: 1 });
+    expect(emu.realm.record('ART-1', loc)).toMatchObject({ onHand: 11, reserved: 1 });
+    expect(emu.level('ART-1', loc)).toBe(10);
+    const writes = () => emu.requests.filter((r) => r.path.endsWith('/batch-update')).length;
+    expect(await c.push([{ ...target('ART-1', 9, 10), basis: 'oci:10/0' }])).toEqual([{ sku: 'ART-1', locationId: loc, status: 'stale', observed: null, untilFeed: 'levels' }]);
+    expect(writes()).toBe(0);
+    expect(emu.realm.record('ART-1', loc)).toMatchObject({ onHand: 11, reserved: 1 });
+    // The feed reports both changes, each with its basis; booked, the last one is what the next push carries.
+    const polled = await c.poll!('levels', cursor);
+    const facts = polled.events.flatMap((e) => c.translate(e.topic, e.body, {}));
+    expect(facts.map((f) => (f.type === 'level_observed' ? [f.available, f.basis] : f.type))).toEqual([
+      [9, 'oci:10/1'],
+      [10, 'oci:11/1'],
+    ]);
+    expect(await c.push([{ ...target('ART-1', 10, 10, 'again'), basis: 'oci:11/1' }])).toEqual([{ sku: 'ART-1', locationId: loc, status: 'applied', level: 10, wrote: false }]);
+    expect(await c.push([{ ...target('ART-1', 9, 10, 'after'), basis: 'oci:11/1' }])).toEqual([{ sku: 'ART-1', locationId: loc, status: 'applied', level: 9, basis: 'oci:10/1' }]);
+    expect(emu.realm.record('ART-1', loc)).toMatchObject({ onHand: 10, reserved: 1 });
+  });
+
+  test('a record that moved since its basis (sent: expecting 10 on the basis 10/0; kept: OCI at 11/3 after a return and two sales) is not written, and no folded figure is handed over', async () => {
+    const c = connector();
+    const { orderId } = await emu.sell({ sku: 'ART-1', quantity: 1, locationId: loc });
+    await emu.refund({ orderId, restock: true, quantity: 1 });
+    await emu.sell({ sku: 'ART-1', quantity: 2, locationId: loc });
+    // ATF 8: a return (+1) and three sales (−3) fold into −2, which the hub would take for one change.
+    expect(emu.level('ART-1', loc)).toBe(8);
+    expect(await c.push([{ ...target('ART-1', 12, 10), basis: 'oci:10/0' }])).toEqual([{ sku: 'ART-1', locationId: loc, status: 'stale', observed: null, untilFeed: 'levels' }]);
+    expect(emu.realm.record('ART-1', loc)).toMatchObject({ onHand: 11, reserved: 3 });
+    // Without a basis the hub knows nothing of the stock behind the figure: the figure is compared, as before.
+    expect(await c.push([target('ART-1', 12, 10)])).toEqual([{ sku: 'ART-1', locationId: loc, status: 'stale', observed: 8, basis: 'oci:11/3' }]);
+  });
+
+  test('a shipment (on hand and reserved falling together), a sale alone, or no basis at all does not hold a push back', async () => {
+    const c = connector();
+    await emu.sell({ sku: 'ART-2', quantity: 1, locationId: loc });
+    expect(await c.push([{ ...target('ART-2', 2, 3), basis: 'oci:4/0' }])).toEqual([{ sku: 'ART-2', locationId: loc, status: 'applied', level: 2, basis: 'oci:3/1' }]);
+    const r = emu.realm.record('ART-2', loc)!;
+    emu.realm.put({ ...r, onHand: r.onHand - 1, reserved: r.reserved - 1 });
+    expect(await c.push([{ ...target('ART-2', 1, 2, 'next'), basis: 'oci:3/1' }])).toEqual([{ sku: 'ART-2', locationId: loc, status: 'applied', level: 1, basis: 'oci:1/0' }]);
+    emu.realm.put({ ...emu.realm.record('ART-2', loc)!, onHand: 5 });
+    expect(await c.push([{ ...target('ART-2', 3, 5, 'unknown'), basis: null }])).toEqual([{ sku: 'ART-2', locationId: loc, status: 'applied', level: 3, basis: 'oci:3/0' }]);
+    // A basis another connector wrote, or a damaged one, says nothing: checked on the available figure alone.
+    expect(readBasis('shopify:7')).toBeNull();
+    expect(readBasis('oci:3/x')).toBeNull();
+    expect(readBasis('oci:12.5/2')).toEqual({ onHand: 12.5, reserved: 2 });
+  });
+
+  test('onHandMoved: a restock or a count moves it; a shipment or a sale does not', () => {
+    const rec = (onHand: number, reserved: number) => ({ onHand, reserved });
+    expect(onHandMoved(rec(10, 0), rec(11, 1))).toBe(true);
+    expect(onHandMoved(rec(10, 0), rec(12, 0))).toBe(true);
+    expect(onHandMoved(rec(10, 2), rec(9, 1))).toBe(false);
+    expect(onHandMoved(rec(10, 0), rec(10, 1))).toBe(false);
+    expect(onHandMoved(rec(10, 2), rec(8, 2))).toBe(true);
+  });
+});
+
+describe('where an order takes its stock: the line’s inventoryId', () => {
+  test('a line whose inventoryId is a mapped OCI location is booked there; the site’s location group, or none, names no location', async () => {
+    const { orderId: pickup } = await emu.sell({ sku: 'ART-1', quantity: 1, locationId: loc });
+    const { orderId: web } = await emu.sell({ sku: 'ART-2', quantity: 1 });
+    const order = (no: string) => orderJson(emu.realm, emu.realm.orders.get(no)!);
+    const lineLocations = (no: string, mapped: string[]) => translate(ORDER_TOPIC, order(no), mapped).flatMap((f) => (f.type === 'sale' ? f.lines.map((l) => l.locationId) : []));
+    expect(order(pickup)).toMatchObject({ productItems: [{ inventoryId: loc }] });
+    expect(lineLocations(pickup, [loc, 'other-store'])).toEqual([loc]);
+    expect(lineLocations(pickup, ['other-store'])).toEqual([null]);
+    expect(order(web)).toMatchObject({ productItems: [{ inventoryId: 'sandbox-site-group' }] });
+    expect(lineLocations(web, [loc])).toEqual([null]);
   });
 });
 
@@ -263,7 +344,7 @@ describe('answers the connector cannot read: a clear error, nothing taken', () =
     const err = await rejection(connector({}, {}, { fetch: f }).push([target('ART-2', 1, 4)]));
     expect([(err as ConnectorError).channelFault, err.message]).toEqual([true, expect.stringMatching(/batch update answer has no records list/)]);
     // The write had landed; the next push finds the level already there.
-    expect(await connector().push([target('ART-2', 1, 4)])).toEqual([{ sku: 'ART-2', locationId: loc, status: 'stale', observed: 1 }]);
+    expect(await connector().push([target('ART-2', 1, 4)])).toEqual([{ sku: 'ART-2', locationId: loc, status: 'stale', observed: 1, basis: 'oci:1/0' }]);
   });
 
   test('an order list with an order that has no lastModified: the poll fails and its position does not move', async () => {

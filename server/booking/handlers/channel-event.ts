@@ -63,7 +63,7 @@ async function bookFacts(ctx: BookingContext, ch: ChannelConfig, facts: ChannelF
       if (r.result === 'booked' && p.command.type === 'adjust' && r.location) results.push(...(await attributeBooked(ctx, ch, p.command, r.location)));
     } else if (p.kind === 'unresolved') results.push({ sku: p.line.sku ?? '', result: 'unmatched', message: `${ch.name} reported ${p.what}. Map it (catalog discovery), then retry this event.` });
     else if (p.kind === 'not_booked') results.push({ sku: p.sku ?? '', result: 'unchanged', message: p.message });
-    else if (p.sku && p.location) results.push(await observeLevel(ctx, ch, p.sku, p.location, p.available, p.occurredAt));
+    else if (p.sku && p.location) results.push(await observeLevel(ctx, ch, p.sku, p.location, p.available, p.occurredAt, p.basis));
     else results.push({ sku: p.sku ?? '', result: 'unchanged', message: `${ch.name} reported a level for a listing that is not mapped to our catalog; ignored.` });
   }
   return results;

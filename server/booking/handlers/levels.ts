@@ -11,13 +11,13 @@ import { applyCommand } from '../apply';
 import { attributionWindowMs, type BookingContext } from '../context';
 
 /** A level the channel reports: compared with what we expect it to show. */
-export async function observeLevel(ctx: BookingContext, ch: ChannelConfig, sku: string, location: string, available: number, platformAt: string | null): Promise<CommandResult> {
+export async function observeLevel(ctx: BookingContext, ch: ChannelConfig, sku: string, location: string, available: number, platformAt: string | null, basis: string | null = null): Promise<CommandResult> {
   const { tx, now } = ctx;
   // A report equal to what a push whose answer never came would show is not taken for that push
   // here: it waits like any other, and the window's read decides (simulation seeds 306, 330, 489).
-  const { verdict, state } = observe(stateOf(await tx.channelLevels.get(ch.id, sku, location)), available, platformAt, now);
+  const { verdict, state } = observe(stateOf(await tx.channelLevels.get(ch.id, sku, location)), available, platformAt, now, basis !== null);
   if (verdict !== 'stale') {
-    await tx.channelLevels.update(ch.id, sku, location, { expected: state.expected, observed: state.observed, observedAt: now, observedPlatformAt: state.observedPlatformAt, pendingSince: state.pendingSince, pendingUp: state.pendingUp, pendingDown: state.pendingDown });
+    await tx.channelLevels.update(ch.id, sku, location, { expected: state.expected, observed: state.observed, observedAt: now, observedPlatformAt: state.observedPlatformAt, pendingSince: state.pendingSince, pendingUp: state.pendingUp, pendingDown: state.pendingDown, ...(basis !== null ? { basis } : {}) });
   }
   const message = {
     stale: `${ch.name} reported ${available}, older than a level it reported since; ignored.`,

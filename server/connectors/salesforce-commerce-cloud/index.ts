@@ -42,7 +42,7 @@ export function createSfccConnector(ctx: ConnectorContext): Connector {
     capabilities,
     // No webhooks: nothing that arrives at the webhook door can be this platform's.
     verify: () => ({ valid: false, refusal: 'signature', reason: `${PLATFORM} sends no webhooks; its orders and stock changes are polled. This delivery was not sent by it.` }),
-    translate: (topic, body) => translate(topic, body),
+    translate: (topic, body) => translate(topic, body, ctx.locations ?? []),
     push: (targets, signal) => inventory.push(targets, signal),
     read: (items, signal) => inventory.read(items, signal),
     hide: (ref, signal) => setOnline(client, ref, false, signal),

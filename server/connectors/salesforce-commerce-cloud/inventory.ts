@@ -11,14 +11,27 @@
  *   between is reported `stale`). Each record carries `effectiveDate` (now: OCI orders updates by
  *   it) and an `actionRequestId` derived from the hub's idempotency key, the SKU, the location and
  *   the figure, so a retried write is applied once and a different figure is a different request.
+ * - the same available figure is not always the same stock: a sale (reserved + 1) and a return put
+ *   back on the shelf (on hand + 1) leave `atf` where it was, and a write checked on `atf` alone
+ *   would wipe out the return before the hub heard of it (simulation seeds 29 and 190 with
+ *   shopify,salesforce-commerce-cloud). Each record the hub learns of change by change (a delta of
+ *   the `levels` feed, a level a push found moved, our write read back) carries its basis, on hand
+ *   and reserved (`oci:<onHand>/<reserved>`), which the hub keeps and hands back with the next push.
+ *   A read, or a push that found the level it expected, gives none: a figure equal to the hub's says
+ *   nothing of what cancelled out behind it. While the record has moved since that basis (`atf` off
+ *   what the hub expects, or on hand moved other than by a shipment, on hand and reserved falling
+ *   together), the push answers `stale` with `untilFeed: levels`, writes nothing and hands over no
+ *   level (one figure would fold a return and a sale into their difference: seed 176); the hub
+ *   tries again when that feed is next due, by which time it has reported each change. Without a
+ *   basis (a record the hub never learnt of that way) the write is checked on `atf` alone.
  * The OCI SKU is the B2C Commerce product id (ListingRef.variantId; productId for a plain item).
  */
 import { type LevelReading, type ListingRef, type PushOutcome, type PushTarget } from '../types';
 import { chunks, requestKey } from '../../util';
 import { PLATFORM, type SfccClient } from './client';
-import { isObj, readOciRecord, skuOf, unreadable, type OciLevel } from './oci-records';
+import { basisOf, isObj, onHandMoved, readBasis, readOciRecord, skuOf, unreadable, type OciLevel } from './oci-records';
 
-export { readOciRecord, skuOf, type OciLevel };
+export { basisOf, onHandMoved, readBasis, readOciRecord, skuOf, type OciLevel };
 
 /** Most records one OCI batch update takes, and SKUs one availability request asks for (README.md, "Not confirmed" for the first). */
 export const MAX_BATCH = 100;
@@ -84,8 +97,14 @@ export class OciInventory {
     for (const p of part) {
       const { sku, locationId, level, expected } = p.target;
       const now = before.get(p.sku) ?? null;
-      if (now && now.atf === level && (expected === null || now.atf === expected)) outcomes[p.index] = { sku, locationId, status: 'applied', level, wrote: false };
-      else if (now && expected !== null && now.atf !== expected) outcomes[p.index] = { sku, locationId, status: 'stale', observed: now.atf };
+      const basis = readBasis(p.target.basis);
+      // The record moved since the hub last learnt of it (ATF off what it expects, or on hand moved
+      // behind an unchanged ATF): nothing is written, and the level found is not handed over either
+      // (one figure would fold a return and a sale into their difference, seed 176); the levels feed
+      // reports each change as it came, and the push goes again when that feed is next due.
+      if (now && expected !== null && basis && (now.atf !== expected || onHandMoved(basis, now))) outcomes[p.index] = { sku, locationId, status: 'stale', observed: null, untilFeed: 'levels' };
+      else if (now && now.atf === level && (expected === null || now.atf === expected)) outcomes[p.index] = { sku, locationId, status: 'applied', level, wrote: false };
+      else if (now && expected !== null && now.atf !== expected) outcomes[p.index] = { sku, locationId, status: 'stale', observed: now.atf, basis: basisOf(now) };
       else {
         const onHand = level + (now?.reserved ?? 0) + (now?.safetyStockCount ?? 0);
         write.push({ p, onHand, id: requestKey(['stockrelay-oci', p.target.idempotencyKey, p.sku, location, onHand]) });
@@ -109,9 +128,11 @@ export class OciInventory {
     if (written.length === 0) return;
     const after = await this.levels(location, written.map((p) => p.sku), signal);
     for (const p of written) {
-      const now = after.get(p.sku)?.atf ?? null;
+      const record = after.get(p.sku);
+      const now = record?.atf ?? null;
       const { sku, locationId, level } = p.target;
-      outcomes[p.index] = now === level ? { sku, locationId, status: 'applied', level } : { sku, locationId, status: 'stale', observed: now };
+      const basis = record ? { basis: basisOf(record) } : {};
+      outcomes[p.index] = now === level ? { sku, locationId, status: 'applied', level, ...basis } : { sku, locationId, status: 'stale', observed: now, ...basis };
     }
   }
 }

@@ -38,3 +38,21 @@ export function readOciRecord(r: unknown, where: string): { sku: string; locatio
   if (!Number.isInteger(atf)) throw unreadable(`${where} (${r.sku}) has a fractional atf ${atf}`);
   return { sku: r.sku, location: typeof r.location === 'string' ? r.location : null, level: { onHand, reserved: res, safetyStockCount: safety, atf } };
 }
+
+/** Whether on hand moved between two records other than by a shipment (on hand and reserved falling together). */
+export function onHandMoved(told: Pick<OciLevel, 'onHand' | 'reserved'>, now: Pick<OciLevel, 'onHand' | 'reserved'>): boolean {
+  const dOn = now.onHand - told.onHand;
+  const dRes = now.reserved - told.reserved;
+  return dOn !== 0 && !(dOn < 0 && dOn === dRes);
+}
+
+/** A record's basis as the hub keeps it (PushTarget.basis): its on hand and reserved. */
+export function basisOf(level: OciLevel): string {
+  return `oci:${level.onHand}/${level.reserved}`;
+}
+
+/** A basis this connector wrote, read back; null for anything else (then the write is checked on ATF alone). */
+export function readBasis(basis: string | null | undefined): Pick<OciLevel, 'onHand' | 'reserved'> | null {
+  const m = typeof basis === 'string' ? /^oci:(-?\d{1,15}(?:\.\d{1,6})?)\/(-?\d{1,15}(?:\.\d{1,6})?)$/.exec(basis) : null;
+  return m ? { onHand: Number(m[1]), reserved: Number(m[2]) } : null;
+}

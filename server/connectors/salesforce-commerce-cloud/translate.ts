@@ -7,8 +7,11 @@
  *   `levels` feed read it.
  *
  * Orders. The product id is the SKU (the spec: "ProductId: the id (SKU) of the product"); a line's
- * id is its `itemId`; web orders name no location (OCI picks where to reserve), so lines carry
- * none and the hub books them where the platform would take the stock from.
+ * id is its `itemId`. A line's `inventoryId` is the inventory list it takes stock from: with OCI,
+ * an OCI location's id when the order said where (a store pickup), else the site's location group.
+ * A line whose inventoryId is one of the channel's mapped locations is booked there; any other
+ * (the group, or none) names no location, and the hub books it where the platform would take the
+ * stock from (server/channels/registry.ts, resolveLines).
  * - status `new`, `completed` → a `sale` of every product line (B2C Commerce reserves stock when
  *   the order is created, and `new` is a placed order);
  * - status `cancelled` → the same `sale` and a `cancellation` that restocks every line: cancelling
@@ -32,7 +35,7 @@
  */
 import { contactOf, currencyOf, minor, minorOrZero, readOrUndefined, sum, withOrder } from '../money';
 import { TranslateError, type ChannelFact, type FactLine, type FulfilmentStatus, type OrderDetails, type PaymentStatus } from '../types';
-import { readOciRecord, skuOf } from './oci-records';
+import { basisOf, readOciRecord, skuOf } from './oci-records';
 
 export const ORDER_TOPIC = 'order.modified';
 export const LEVEL_TOPIC = 'availability.changed';
@@ -51,7 +54,7 @@ interface Line {
   fact: FactLine;
 }
 
-function linesOf(order: Json, what: string): Line[] {
+function linesOf(order: Json, what: string, locations: ReadonlySet<string>): Line[] {
   if (!Array.isArray(order.productItems)) throw new TranslateError(`${what} has no productItems list.`);
   return order.productItems.map((raw: unknown, i) => {
     if (!isObj(raw)) throw new TranslateError(`${what}: product item ${i + 1} is not an object.`);
@@ -60,7 +63,8 @@ function linesOf(order: Json, what: string): Line[] {
     const productId = typeof raw.productId === 'string' && raw.productId.trim() !== '' ? raw.productId.trim() : null;
     const q = raw.quantity;
     if (typeof q !== 'number' || !Number.isInteger(q) || q < 0) throw new TranslateError(`${what}: product item ${itemId} has no whole, non-negative quantity (${JSON.stringify(q)}).`);
-    return { raw, fact: { lineId: itemId, sku: productId, ref: productId ? { productId, variantId: productId } : {}, quantity: q, locationId: null } };
+    const locationId = typeof raw.inventoryId === 'string' && locations.has(raw.inventoryId) ? raw.inventoryId : null;
+    return { raw, fact: { lineId: itemId, sku: productId, ref: productId ? { productId, variantId: productId } : {}, quantity: q, locationId } };
   });
 }
 
@@ -118,7 +122,7 @@ export function orderDetailsOf(order: Json, lines: Line[], cancelled: boolean, p
   });
 }
 
-export function orderFacts(order: unknown): ChannelFact[] {
+export function orderFacts(order: unknown, locations: ReadonlySet<string> = new Set()): ChannelFact[] {
   if (!isObj(order)) throw new TranslateError('The B2C Commerce order is not a JSON object.');
   const orderId = typeof order.orderNo === 'string' && order.orderNo.trim() !== '' ? order.orderNo.trim() : null;
   if (!orderId) throw new TranslateError('The B2C Commerce order has no orderNo.');
@@ -130,7 +134,7 @@ export function orderFacts(order: unknown): ChannelFact[] {
   const created = date(order.creationDate);
   const modified = date(order.lastModified) ?? created;
   if (!created || !modified) throw new TranslateError(`${what} says neither when it was created nor when it was modified (creationDate, lastModified).`);
-  const lines = linesOf(order, what);
+  const lines = linesOf(order, what, locations);
   const cancelled = status === 'cancelled';
   const details = orderDetailsOf(order, lines, cancelled, date(order.placeDate) ?? created);
   const facts: ChannelFact[] = [];
@@ -153,11 +157,12 @@ export function levelFacts(body: unknown): ChannelFact[] {
   }
   if (!record.location) throw new TranslateError(`The Omnichannel Inventory change of ${record.sku} names no location.`);
   const ref = { productId: record.sku, variantId: record.sku };
-  return [{ type: 'level_observed', sku: skuOf(ref), ref, locationId: record.location, available: record.level.atf, occurredAt: readAt }];
+  return [{ type: 'level_observed', sku: skuOf(ref), ref, locationId: record.location, available: record.level.atf, occurredAt: readAt, basis: basisOf(record.level) }];
 }
 
-export function translate(topic: string, body: unknown): ChannelFact[] {
-  if (topic === ORDER_TOPIC) return orderFacts(body);
+/** `locations`: the OCI location ids the channel maps to ours (its config's `locations` values). */
+export function translate(topic: string, body: unknown, locations: readonly string[] = []): ChannelFact[] {
+  if (topic === ORDER_TOPIC) return orderFacts(body, new Set(locations));
   if (topic === LEVEL_TOPIC) return levelFacts(body);
   return [];
 }

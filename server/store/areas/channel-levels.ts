@@ -43,6 +43,12 @@ export interface ChannelLevelRecord {
   stray: number | null;
   strayBookedDelta: number | null;
   strayAt: string | null;
+  /**
+   * What the channel's level last stood on, as its connector put it (null: nothing said), from a
+   * level it reported change by change or a push it answered; handed back with the next push
+   * (PushTarget.basis). Opaque to the hub (docs/attribution.md, "The same number, other stock").
+   */
+  basis: string | null;
   /** The time the drift was last booked; only orders made by then can explain it. */
   driftThrough: string | null;
 }

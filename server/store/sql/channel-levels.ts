@@ -27,6 +27,7 @@ const toChannelLevel = (r: Selectable<Database['channel_levels']>): ChannelLevel
   stray: r.stray === null || r.stray === undefined ? null : Number(r.stray),
   strayBookedDelta: r.stray_booked_delta === null || r.stray_booked_delta === undefined ? null : Number(r.stray_booked_delta),
   strayAt: r.stray_at ?? null,
+  basis: r.basis ?? null,
 });
 
 const CHANNEL_LEVEL_COLUMNS = {
@@ -49,6 +50,7 @@ const CHANNEL_LEVEL_COLUMNS = {
   stray: 'stray',
   strayBookedDelta: 'stray_booked_delta',
   strayAt: 'stray_at',
+  basis: 'basis',
 } as const;
 
 export class SqlChannelLevels implements ChannelLevelsOps {

@@ -57,6 +57,7 @@ export function channelMapsConformance(s: Suite): void {
         stray: null,
         strayBookedDelta: null,
         strayAt: null,
+        basis: null,
       });
       expect(await store.channelLevels.list('web', [])).toEqual([]);
       expect(await store.channelLevels.list('web', ['SKU-1'])).toHaveLength(1);
@@ -130,6 +131,15 @@ export function channelMapsConformance(s: Suite): void {
       expect(await store.channelLevels.get('web', 'SKU-3', 'main')).toMatchObject({ pushed: 7, pushing: null, stray: 9, strayBookedDelta: -1, strayAt: at(1) });
       await store.channelLevels.update('web', 'SKU-3', 'main', { stray: null, strayBookedDelta: null, strayAt: null });
       expect(await store.channelLevels.get('web', 'SKU-3', 'main')).toMatchObject({ stray: null, strayBookedDelta: null, strayAt: null });
+    });
+
+    test('what a level stands on (basis) is kept as the connector said it, through a push recorded and a level seen, until said again', async () => {
+      await store.channelLevels.update('oci', 'SKU-4', 'main', { basis: 'oci:11/1' });
+      await store.channelLevels.record('oci', 'SKU-4', 'main', 'pushed', 10, at(1), 0);
+      await store.channelLevels.record('oci', 'SKU-4', 'main', 'observed', 9, at(2));
+      expect(await store.channelLevels.get('oci', 'SKU-4', 'main')).toMatchObject({ pushed: 10, observed: 9, basis: 'oci:11/1' });
+      await store.channelLevels.update('oci', 'SKU-4', 'main', { basis: 'oci:10/1' });
+      expect((await store.channelLevels.list('oci', ['SKU-4']))[0]).toMatchObject({ basis: 'oci:10/1' });
     });
   });
 }

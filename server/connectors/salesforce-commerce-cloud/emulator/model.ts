@@ -14,6 +14,8 @@ export interface SfccEmulatorOptions {
   siteId: string;
   /** OCI location ids (two by default). */
   locations?: string[];
+  /** The site's inventory list id, the OCI location group its web orders reserve from (default `sandbox-site-group`). */
+  inventoryListId?: string;
   /** ISO 4217 currency of the site (AUD by default). */
   currency?: string;
   /** Tax on every sale, in percent ("10"); none by default. */
@@ -75,6 +77,11 @@ export interface OrderLine {
   taxRate: number;
   /** Where the order's reservation of this line was taken. */
   location: string;
+  /**
+   * The line's `inventoryId` as B2C Commerce shows it: the location's id when the order named
+   * where to take the stock from (a store pickup), else the site's inventory list (its OCI location group).
+   */
+  inventoryId: string;
 }
 
 export interface Order {

@@ -99,7 +99,7 @@ export class SfccRealm {
       creationDate: at,
       lastModified: at,
       currency: this.currency,
-      lines: [{ itemId: `pli${n}a`, productId: sale.sku, productName: product.name, quantity: sale.quantity, basePrice: product.price, discount, tax: applyPpm(gross - discount, ppm), taxRate: ppm / 1_000_000, location }],
+      lines: [{ itemId: `pli${n}a`, productId: sale.sku, productName: product.name, quantity: sale.quantity, basePrice: product.price, discount, tax: applyPpm(gross - discount, ppm), taxRate: ppm / 1_000_000, location, inventoryId: sale.locationId ?? this.opts.inventoryListId ?? 'sandbox-site-group' }],
       email: `buyer${n}@example.com`,
       customerName: `Buyer ${n}`,
     };

@@ -94,6 +94,7 @@ export function orderJson(realm: SfccRealm, o: Order): Json {
       itemId: l.itemId,
       productId: l.productId,
       productName: l.productName,
+      inventoryId: l.inventoryId,
       quantity: l.quantity,
       basePrice: decimal(l.basePrice),
       netPrice: decimal(net),
