@@ -29,6 +29,8 @@ const SKUS = Number(process.env.BURST_SKUS ?? 50);
 const TIMEOUT_MS = Number(process.env.BURST_TIMEOUT_MS ?? 300_000);
 const POLL_EVERY_MS = 1000;
 const START_LEVEL = 10_000;
+/** BURST_KEEP=1: keep the hub's data folder (its SQLite store), its log and what each emulator was asked. */
+const KEEP = process.env.BURST_KEEP === '1';
 /** The two platforms every run has beside the one measured. */
 const ALONGSIDE = ['shopify', 'woocommerce'];
 
@@ -166,6 +168,7 @@ async function burstOn(p: SandboxPlatform): Promise<BurstResult> {
     const extra = Object.assign({}, ...started.map((s) => s.env)) as Record<string, string>;
     const { proc, url, exited } = await startHubProcess([path.join(ROOT, 'dist/server/main.js')], { cwd: ROOT, env: hubProcessEnv({ dataDir, configFile, relaySecret: secret, adminToken: admin, extra }) });
     const hubErrors = keepHubErrors(proc);
+    if (KEEP) proc.stdout!.pipe(fs.createWriteStream(path.join(dataDir, 'hub.log')));
     try {
       return await measure(p.platform, channels, hubClient(url, admin, secret), url, skus);
     } catch (err) {
@@ -180,7 +183,11 @@ async function burstOn(p: SandboxPlatform): Promise<BurstResult> {
     }
   } finally {
     await Promise.all(started.map((s) => s.channel.emu.stop()));
-    fs.rmSync(dataDir, { recursive: true, force: true });
+    if (KEEP) {
+      // What each emulator was asked, in order, for tracing a SKU through the run.
+      for (const s of started) fs.writeFileSync(path.join(dataDir, `${s.channel.id}.requests.json`), JSON.stringify(s.channel.emu.requests));
+      console.error(`burst: ${p.platform}: the hub's store, its log and the emulators' requests are kept in ${dataDir}`);
+    } else fs.rmSync(dataDir, { recursive: true, force: true });
   }
 }
 

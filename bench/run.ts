@@ -24,7 +24,7 @@
  * Settings: BENCH_RELAYS (default 5000), BENCH_CONCURRENCY (32), BENCH_SKUS (200), BENCH_LATENCY_SAMPLES (50);
  * SYNC_RATE (20), SYNC_STEADY (200), SYNC_BURST (1000), SYNC_BURST_SKUS (50); INGEST_SALES (2500), INGEST_SKUS (50),
  * INGEST_CONCURRENCY (32); SLOW_SALES (20), SLOW_LATENCY_MS (10000); BURST_SALES (1000), BURST_SKUS (50), BURST_PLATFORMS (the
- * seven web stores), BURST_TIMEOUT_MS (300000); BENCH_ONLY=ingest|relays|sync|slow|burst;
+ * seven web stores), BURST_TIMEOUT_MS (300000), BURST_KEEP=1 (keep the hub's store and log); BENCH_ONLY=ingest|relays|sync|slow|burst;
  * BENCH_SYNC_PG=0 measures the sync engine on SQLite only.
  */
 import crypto from 'node:crypto';

@@ -150,19 +150,45 @@ describe('what the extension’s PHP answers and sends, read by the connector (t
     expect(sent).toEqual([{ method: 'POST', route: route('levels'), get: {}, body: PHP.answers.levels.request.body }]);
   });
 
-  it('set: compare-and-set applied, compare-and-set stale (a quantity below zero), and a product the shop does not have', async () => {
+  it('set: compare-and-set applied, stale (a quantity below zero; the quantity asked for, reached from another than expected), already there, and a product the shop does not have', async () => {
     const { c, sent } = shopAnswering(PHP.answers.set);
-    const outcomes = await c.push([
+    const targets = [
       { sku: 'VASE-3', ref: ref('40'), locationId: 'default', level: 4, expected: 5, idempotencyKey: 'a' },
       { sku: 'MUG-1', ref: ref('41'), locationId: 'default', level: 3, expected: 0, idempotencyKey: 'b' },
       { sku: 'GONE', ref: ref('99'), locationId: 'default', level: 1, expected: null, idempotencyKey: 'c' },
-    ]);
+      { sku: 'CUP-2', ref: ref('42'), locationId: 'default', level: 3, expected: 5, idempotencyKey: 'd' },
+      { sku: 'CUP-3', ref: ref('43'), locationId: 'default', level: 3, expected: 3, idempotencyKey: 'e' },
+    ];
+    const outcomes = await c.push(targets);
     expect(outcomes).toEqual([
       { sku: 'VASE-3', locationId: 'default', status: 'applied', level: 4 },
       { sku: 'MUG-1', locationId: 'default', status: 'stale', observed: -2 },
       { sku: 'GONE', locationId: 'default', status: 'failed', message: expect.stringMatching(/no product 99/) },
+      // At 3 by itself, not from the 5 the hub expected (sales it has not booked yet): not our push.
+      { sku: 'CUP-2', locationId: 'default', status: 'stale', observed: 3 },
+      { sku: 'CUP-3', locationId: 'default', status: 'applied', level: 3, wrote: false },
     ]);
+    expect(PHP.answers.set.json).toMatchObject({ results: [{ result: 'applied' }, { result: 'stale' }, { result: 'not_found' }, { result: 'stale', quantity: 3 }, { result: 'unchanged', quantity: 3 }] });
+    // An extension from before that rule answered "unchanged" for CUP-2: the connector still reads it as stale.
+    const older = JSON.parse(JSON.stringify(PHP.answers.set).replace('"result":"stale","quantity":3', '"result":"unchanged","quantity":3')) as PhpAnswer;
+    expect(older).not.toEqual(PHP.answers.set);
+    expect((await shopAnswering(older).c.push(targets))[3]).toEqual({ sku: 'CUP-2', locationId: 'default', status: 'stale', observed: 3 });
     expect(sent).toEqual([{ method: 'POST', route: route('set'), get: {}, body: PHP.answers.set.request.body }]);
+  });
+
+  it('the emulator answers the PHP’s set request with the PHP’s very answer, on the same quantities', async () => {
+    const emu = new OcEmulator({ apiKey: KEY, webhookSecret: SECRET });
+    const url = await emu.start();
+    try {
+      // The stand-in database of tools/smoke.php: 40 at 5, 41 at -2, 42 and 43 at 3, no 99 (a fresh emulator numbers products from 40).
+      for (const [sku, quantity] of [['VASE-3', 5], ['MUG-1', -2], ['CUP-2', 3], ['CUP-3', 3]] as const) emu.addProduct({ sku, name: sku, quantity });
+      expect(emu.listing('CUP-3')!.productId).toBe('43');
+      const a = PHP.answers.set;
+      const res = await fetch(`${url}/index.php?route=${route('set')}`, { method: 'POST', headers: { 'x-stockrelay-key': KEY, 'content-type': 'application/json' }, body: JSON.stringify(a.request.body) });
+      expect(await res.json()).toEqual(a.json);
+    } finally {
+      await emu.stop();
+    }
   });
 
   it('a request the PHP refuses as malformed: its 400 and its words reach the caller, as a refusal of the item', async () => {
@@ -393,6 +419,24 @@ describe('stock as OpenCart moves it', () => {
     expect(p.quantity).toBe(9);
   });
 
+  it('a compare-and-set that finds the shop at the level asked, but not at the level expected, is stale: the shop got there by itself', async () => {
+    // The burst benchmark: the hub, having booked 3 of the shop's 7 sales, expected 9997 and sent
+    // 9993; the shop showed 9993 by its own 7 sales. Taken for our push, the 4 sales booked after it
+    // left the hub expecting 9989, and the shop's 9993 was then booked as +4 "changed on OpenCart".
+    emu.seed([{ sku: 'CAS-1', title: 'Compare', levels: { default: 20 } }]);
+    for (let i = 0; i < 7; i++) await emu.sell({ sku: 'CAS-1', quantity: 1 });
+    await deliveries();
+    const ref = emu.listing('CAS-1')!;
+    const writes = () => emu.requests.filter((r) => emu.isStockWrite(r)).length;
+    const before = writes();
+    expect(await c.push([{ sku: 'CAS-1', ref, locationId: 'default', level: 13, expected: 17, idempotencyKey: 'cas-1' }])).toEqual([{ sku: 'CAS-1', locationId: 'default', status: 'stale', observed: 13 }]);
+    // Expected and asked for are both what the shop shows: already there, nothing written.
+    expect(await c.push([{ sku: 'CAS-1', ref, locationId: 'default', level: 13, expected: 13, idempotencyKey: 'cas-2' }])).toEqual([{ sku: 'CAS-1', locationId: 'default', status: 'applied', level: 13, wrote: false }]);
+    // An absolute set (no level known) finding it there: applied, read back.
+    expect(await c.push([{ sku: 'CAS-1', ref, locationId: 'default', level: 13, expected: null, idempotencyKey: 'cas-3' }])).toEqual([{ sku: 'CAS-1', locationId: 'default', status: 'applied', level: 13 }]);
+    expect([writes() - before, emu.level('CAS-1', 'default'), await deliveries()]).toEqual([3, 13, []]);
+  });
+
   it('a lost delivery is found in the events feed, with the same event id the webhook had', async () => {
     const start = await c.poll!('events', null);
     expect(start.events).toEqual([]);
@@ -454,7 +498,7 @@ describe('answers the connector cannot read: a clear error, never a level', () =
 });
 
 describe('through the hub’s webhook door', () => {
-  const SKUS = ['ART-1', 'ART-2'];
+  const SKUS = ['ART-1', 'ART-2', 'ART-3'];
   let t: TestHub;
   let emu: OcEmulator;
   let other: OcEmulator;
@@ -551,6 +595,38 @@ describe('through the hub’s webhook door', () => {
     expect((await post(genuine!.raw, h)).body.status).toBe('received');
     await t.settle();
     expect(await onHand('ART-2')).toBe(19);
+  });
+
+  it('sales the hub has not booked yet bring the shop to the very number the hub sends: not taken for our push, nothing booked as a change there', async () => {
+    // The burst benchmark on 32 SKUs of 50: the shop at 9993 by its own sales, the hub sending
+    // 9993 while expecting 9997; taken for our push, the sales' orders then left it expecting 9989
+    // and the shop's 9993 was booked as +4 "changed on OpenCart", stock that does not exist.
+    for (let i = 0; i < 3; i++) await emu.sell({ sku: 'ART-3', quantity: 1 });
+    const sales = await caught(emu);
+    // Meanwhile the hub's own level reaches 17 another way (a count in the sheet) and is pushed.
+    await t.api('POST', '/v1/items/ART-3/counts', { location: 'gallery', counted: 17 });
+    await t.settle();
+    const pid = Number(emu.listing('ART-3')!.productId);
+    const answered = emu.requests.filter((r) => emu.isStockWrite(r) && JSON.stringify(r.body).includes(`"product_id":${pid},`));
+    expect(answered.at(-1)?.body).toEqual({ changes: [{ product_id: pid, product_option_value_id: 0, quantity: 17, expected: 20 }] });
+    // The sales' orders arrive: they explain the shop's 17 (taken for our push, it would have been
+    // left unexplained against 14, and booked as +3 when the window ended), and the hub's 14 goes out.
+    const written = new Promise<void>((resolve) => {
+      emu.afterStockWrite = (sku) => {
+        if (sku === 'ART-3' && emu.level(sku, 'default') === 14) resolve();
+      };
+    });
+    for (const r of sales) expect((await post(r.raw, headersOf(r))).status).toBe(200);
+    await t.settle();
+    const explained = (await t.hub.store.channelLevels.get('oc', 'ART-3', 'gallery'))!;
+    const moves = (await t.api('GET', '/v1/items/ART-3/movements?limit=50')).body.movements as Json[];
+    expect([await onHand('ART-3'), explained.pendingSince]).toEqual([14, null]);
+    expect(moves.map((m) => `${m.reason} ${m.quantity}`).sort()).toEqual(['count -3', 'count 20', 'sale -1', 'sale -1', 'sale -1']);
+    // Nothing left to explain: the push of 14 is sent (at once, or once its retry is due).
+    await written;
+    emu.afterStockWrite = null;
+    await t.settle();
+    expect([emu.level('ART-3', 'default'), (await t.hub.store.channelLevels.get('oc', 'ART-3', 'gallery'))!.expected]).toEqual([14, 14]);
   });
 
   it('a sale of a product the hub does not know is kept, visible as unmatched, and books nothing', async () => {

@@ -124,6 +124,11 @@ export interface OcChange {
   expected?: number;
 }
 
+/**
+ * `unchanged`: the quantity already is the one asked for and, with `expected`, the one expected too;
+ * nothing was written. `stale`: with `expected`, the quantity is another (even the one asked for:
+ * the shop got there by itself); nothing was written.
+ */
 export type OcSetResult = { product_id: number; product_option_value_id: number } & (
   | { result: 'applied' | 'unchanged' | 'stale'; quantity: number }
   | { result: 'not_found' }

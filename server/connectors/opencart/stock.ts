@@ -96,7 +96,12 @@ export class OcStock {
         return;
       }
       if (!isInt(r.quantity) || !['applied', 'unchanged', 'stale'].includes(String(r.result))) throw unreadable('a set of levels', `result ${i + 1} has no known result and whole quantity`);
-      if (r.result === 'stale') outcomes[p.index] = { sku, locationId, status: 'stale', observed: r.quantity };
+      // "Unchanged" under a compare-and-set whose expected level is not the one asked for: the shop
+      // got to our number by itself (sales whose orders have not reached the hub), not by our
+      // write. Taken as applied, those sales would be counted again when their orders arrive; an
+      // extension of protocol 1 from before this rule was enforced may still answer so.
+      const movedByItself = r.result === 'unchanged' && p.target.expected !== null && p.target.expected !== level;
+      if (r.result === 'stale' || movedByItself) outcomes[p.index] = { sku, locationId, status: 'stale', observed: r.quantity };
       else if (r.quantity !== level) throw unreadable('a set of levels', `result ${i + 1} says ${String(r.result)} with quantity ${r.quantity}, not the ${level} sent`);
       else if (p.target.expected === null) readBack.push(p);
       else outcomes[p.index] = { sku, locationId, status: 'applied', level, ...(r.result === 'unchanged' ? { wrote: false as const } : {}) };

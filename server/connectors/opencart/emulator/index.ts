@@ -202,15 +202,19 @@ export class OcEmulator extends OcStoreState implements Emulator {
     return { product_id: p.id, product_option_value_id: pov?.id ?? 0, quantity: pov ? pov.quantity : p.quantity, subtract: pov ? pov.subtract : p.subtract, status: p.status };
   }
 
-  /** One change, as the extension's single UPDATE … WHERE quantity = expected does it. */
+  /**
+   * One change, as the extension's single UPDATE … WHERE quantity = expected does it. Unchanged only
+   * when the quantity is the one asked for and, with `expected`, the one expected too: a quantity
+   * that got to the number asked for from another level moved by itself and is stale.
+   */
   private set(c: OcChange): OcSetResult {
     if (!isInt(c.quantity) || (c.expected !== undefined && !isInt(c.expected))) throw new OcError(400, 'bad_request', 'Each change needs a whole quantity (and expected, when given).');
     const [found] = this.find(c as unknown as Obj);
     const ids = { product_id: c.product_id, product_option_value_id: c.product_option_value_id };
     if (!found) return { ...ids, result: 'not_found' };
     const holder = found.pov ?? found.p;
-    if (holder.quantity === c.quantity) return { ...ids, result: 'unchanged', quantity: holder.quantity };
     if (c.expected !== undefined && holder.quantity !== c.expected) return { ...ids, result: 'stale', quantity: holder.quantity };
+    if (holder.quantity === c.quantity) return { ...ids, result: 'unchanged', quantity: holder.quantity };
     holder.quantity = c.quantity;
     this.afterStockWrite?.(found.p.sku);
     return { ...ids, result: 'applied', quantity: c.quantity };

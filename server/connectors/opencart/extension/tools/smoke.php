@@ -201,18 +201,20 @@ namespace {
 		['/FROM `oc_product` WHERE/', []]
 	]);
 
-	// set: product 40 is at 5 (compare-and-set from 5 to 4 applies), product 41 at -2 (expected 0: stale), 99 does not exist.
+	// set: product 40 is at 5 (compare-and-set from 5 to 4 applies), product 41 at -2 (expected 0: stale), 99 does not exist;
+	// 42 and 43 are at 3, the quantity asked for: 42 expected at 5 (it got to 3 by itself: stale), 43 expected at 3 (unchanged).
 	$setDb = new FakeDb([
 		['/^UPDATE `oc_product` SET `quantity` = \'4\' WHERE `product_id` = \'40\' AND `quantity` = \'5\'/', function ($sql, $db) { $db->affected = 1; return []; }],
 		['/^UPDATE/', function ($sql, $db) { $db->affected = 0; return []; }],
 		['/SELECT `quantity` FROM `oc_product` WHERE `product_id` = \'41\'/', [['quantity' => '-2']]],
+		['/SELECT `quantity` FROM `oc_product` WHERE `product_id` = \'4[23]\'/', [['quantity' => '3']]],
 		['/SELECT `quantity` FROM/', []]
 	]);
 
 	$answers = [
 		'catalog' => route($catalogDb, 'catalog', 'GET', ['page' => '1', 'limit' => '2']),
 		'levels'  => route($levelsDb, 'levels', 'POST', [], ['items' => [['product_id' => 40, 'product_option_value_id' => 0], ['product_id' => 40, 'product_option_value_id' => 7], ['product_id' => 99, 'product_option_value_id' => 0]]]),
-		'set'     => route($setDb, 'set', 'POST', [], ['changes' => [['product_id' => 40, 'product_option_value_id' => 0, 'quantity' => 4, 'expected' => 5], ['product_id' => 41, 'product_option_value_id' => 0, 'quantity' => 3, 'expected' => 0], ['product_id' => 99, 'product_option_value_id' => 0, 'quantity' => 1]]]),
+		'set'     => route($setDb, 'set', 'POST', [], ['changes' => [['product_id' => 40, 'product_option_value_id' => 0, 'quantity' => 4, 'expected' => 5], ['product_id' => 41, 'product_option_value_id' => 0, 'quantity' => 3, 'expected' => 0], ['product_id' => 99, 'product_option_value_id' => 0, 'quantity' => 1], ['product_id' => 42, 'product_option_value_id' => 0, 'quantity' => 3, 'expected' => 5], ['product_id' => 43, 'product_option_value_id' => 0, 'quantity' => 3, 'expected' => 3]]]),
 		'refused' => route($levelsDb, 'levels', 'POST', [], ['items' => [['product_id' => '40']]])
 	];
 

@@ -133,6 +133,12 @@ class Stockrelay {
 	/**
 	 * One quantity, written by a single UPDATE: with "expected" only if the quantity is still that
 	 * (compare-and-set), and never when it already is the quantity asked for.
+	 *
+	 * Nothing written is "unchanged" only when the quantity is the one asked for and, with
+	 * "expected", also the one expected. A quantity that reached the number asked for from another
+	 * than expected moved by itself (orders the hub has not heard of yet) and is "stale": answered
+	 * "unchanged", the hub would take the shop's own sales for its write and count them again when
+	 * their orders arrive.
 	 */
 	public function set(int $product_id, int $product_option_value_id, int $quantity, ?int $expected): array {
 		$ids = ['product_id' => $product_id, 'product_option_value_id' => $product_option_value_id];
@@ -161,6 +167,8 @@ class Stockrelay {
 
 		$now = (int)$query->row['quantity'];
 
-		return $ids + ['result' => $now == $quantity ? 'unchanged' : 'stale', 'quantity' => $now];
+		$unchanged = $now == $quantity && ($expected === null || $expected == $quantity);
+
+		return $ids + ['result' => $unchanged ? 'unchanged' : 'stale', 'quantity' => $now];
 	}
 }
