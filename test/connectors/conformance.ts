@@ -518,6 +518,21 @@ export function connectorConformance<E extends ConformanceEmulator>(subject: Con
             expect(emu.level(sku, loc)).toBe(8);
           }
         });
+
+        test('a platform that got to the level sent by itself (sent: 7 expecting 10; kept: the platform at 7 after sales the hub has not booked) is never answered as our write', async () => {
+          const sku = listingAt(10);
+          await emu.setLevel({ sku, locationId: loc, available: 7 });
+          const [out] = withoutBasis(await pusher().push([target(sku, 7, 10)]));
+          if (mode === 'idempotent_delta' && out?.status === 'applied') {
+            // A delta composes with the sales: 7 + (7 − 10), written, never "already there".
+            expect(out.wrote).not.toBe(false);
+            expect(emu.level(sku, loc)).toBe(4);
+          } else {
+            // "Applied, nothing written" here would count those sales again when their orders come (the OpenCart burst).
+            expect(out).toEqual({ sku, locationId: loc, status: 'stale', observed: 7 });
+            expect(emu.level(sku, loc)).toBe(7);
+          }
+        });
       }
 
       if (mode === 'absolute_set') {

@@ -51,8 +51,16 @@ const SFCC_PINNED: [number, string][] = [
  * (docs/simulation.md, "What it found"): run every time, with the shortest operations `--shrink`
  * found for them.
  */
+/** Every web store of issue #18 beside Shopify (`--channels shopify,bigcommerce,…,opencart`). */
+const WEB_STORES = ['shopify', 'bigcommerce', 'adobe-commerce', 'prestashop', 'wix', 'squarespace', 'salesforce-commerce-cloud', 'opencart'];
+
 const PINNED: { seed: number; bug: string; shrunk?: Op[]; channels?: string[] }[] = [
   ...SFCC_PINNED.map(([seed, bug]) => ({ seed, bug, channels: ['shopify', 'salesforce-commerce-cloud'] })),
+  ...[60004, 60090].map((seed) => ({
+    seed,
+    channels: WEB_STORES,
+    bug: 'Wix and BigCommerce answered a push "already there, nothing written" when the store had sold down to the level sent by itself, so those sales were counted again when their orders came',
+  })),
   {
     seed: 512,
     bug: 'a WooCommerce sale in the same second as our push, then a count typed there bringing it back to that push’s number, taken for our push crossing the sale',

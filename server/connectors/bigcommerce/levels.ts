@@ -172,7 +172,9 @@ export async function pushRelative(http: BigCommerceHttp, targets: PushTarget[],
   for (const t of targets) {
     const now = shown.get(keyOf(t.ref, t.locationId));
     if (now === undefined) out.set(t, { sku: t.sku, locationId: t.locationId, status: 'failed', message: `BigCommerce shows no stock of ${t.sku} at location ${t.locationId}: the product may be gone or not stocked there; run catalog discovery again.` });
-    else if (now === t.level) out.set(t, { sku: t.sku, locationId: t.locationId, status: 'applied', level: t.level, wrote: false });
+    // Already there counts only when it is also what the hub expected (or a retry after a lost
+    // answer, which expects nothing): a store that sold down to our number did so by itself.
+    else if (now === t.level && (t.expected === null || t.expected === now)) out.set(t, { sku: t.sku, locationId: t.locationId, status: 'applied', level: t.level, wrote: false });
     else if (now !== t.expected) out.set(t, { sku: t.sku, locationId: t.locationId, status: 'stale', observed: now });
     else {
       const l = lineOf(t, t.level - now);

@@ -32,7 +32,11 @@ export function planWrites<R extends Reading>(targets: PushTarget[], readingOf: 
     if (!reading) return fail('Wix has no inventory for this variant at this location (deleted, or never stocked there); run catalog discovery again.');
     if (!reading.tracked || reading.quantity === null) return fail('Wix does not track the quantity of this variant ("Track inventory" is off in its product page): turn it on for the hub to set its stock.');
     const current = reading.quantity;
-    if (current === target.level) {
+    // Already at the level: nothing to write — but only when that is also the level the hub
+    // expected (or it expects none: a retry after a lost answer). A site that sold down to our
+    // number by itself has sales whose orders have not reached the hub; taken as our write, they
+    // would be counted again when the orders come (the OpenCart burst, bench/README.md).
+    if (current === target.level && (target.expected === null || target.expected === current)) {
       outcomes[index] = { sku: target.sku, locationId: target.locationId, status: 'applied', level: target.level, wrote: false };
       return;
     }
