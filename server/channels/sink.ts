@@ -50,6 +50,8 @@ interface PendingPush {
   hidden: boolean;
   bookedDelta: number;
   unanswered: Unanswered;
+  /** The last push recorded for this row went without an expected level. */
+  wasBlind: boolean;
 }
 
 /** Eight hex characters that change whenever the channel's last answer or report about a row changes. */
@@ -160,6 +162,7 @@ export class ChannelSink implements Sink {
       push,
       hidden: listing.hidden,
       bookedDelta: known?.bookedDelta ?? 0,
+      wasBlind: known?.pushedBlind ?? false,
       unanswered: { pushing: known?.pushing ?? null, pushingBookedDelta: known?.pushingBookedDelta ?? null },
       target: {
         sku: push.sku,
@@ -250,8 +253,12 @@ export class ChannelSink implements Sink {
         continue;
       }
       await this.store.channelLevels.record(config.id, p.push.sku, p.push.location, 'pushed', outcome.level, now, p.bookedDelta, outcome.wrote !== false);
+      // A push sent without an expected level, that wrote, set the level over whatever the channel
+      // showed, sales not yet booked included: kept, so that our number showing after those sales'
+      // orders is taken for that write crossing them (docs/attribution.md, "Our number still showing").
+      const blind = p.target.expected === null && outcome.wrote !== false;
       const basis = keptBasis(outcome);
-      if (basis.basis) await this.store.channelLevels.update(config.id, p.push.sku, p.push.location, basis);
+      if (basis.basis || blind !== p.wasBlind) await this.store.channelLevels.update(config.id, p.push.sku, p.push.location, { ...basis, pushedBlind: blind });
       try {
         await this.hideOrRelist(p.push, p.target.ref, p.hidden, signal);
       } catch (err) {

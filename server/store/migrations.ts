@@ -511,6 +511,14 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.alterTable('channel_levels').addColumn('basis', 'text').execute();
       },
     },
+    '0021_channel_level_pushed_blind': {
+      // Whether the last push the channel applied went without an expected level (after a lost
+      // answer): then the connector set the level over whatever it found, and our number showing
+      // after sales were booked may be that write crossing them, as for an absolute set.
+      async up(db: AnyDb) {
+        await db.schema.alterTable('channel_levels').addColumn('pushed_blind', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+      },
+    },
   };
 }
 

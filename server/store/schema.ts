@@ -119,6 +119,7 @@ export interface Database {
     stray_booked_delta: number | null;
     stray_at: string | null;
     basis: string | null;
+    pushed_blind: Generated<number>;
   };
   conflicts: {
     id: Generated<number>;

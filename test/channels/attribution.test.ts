@@ -11,9 +11,9 @@ import { ShopifyEmulator } from '../../server/connectors/shopify/emulator';
 import { WooEmulator } from '../../server/connectors/woocommerce/emulator';
 import { WOO_LOCATION } from '../../server/connectors/woocommerce/translate';
 import type { Movement } from '../../server/core/ledger';
-import { startHub, type TestHub } from '../helpers/hub';
+import type { TestHub } from '../helpers/hub';
 import { TOPIC_OF, WebhookSink, type Received } from '../connectors/helpers/webhook-sink';
-import { startWooHub, wooDeliveries } from './helpers/woo-deliveries';
+import { deliveries, startShopifyHub, startWooHub, wooDeliveries } from './helpers/woo-deliveries';
 
 const T = (s: number) => new Date(Date.UTC(2026, 10, 23, 10, 0, s)).toISOString();
 
@@ -160,32 +160,11 @@ describe('through the hub, the Shopify connector and its emulator', () => {
   let t: TestHub;
   let emu: ShopifyEmulator;
   let caught: WebhookSink;
-  let n = 0;
 
   beforeAll(async () => {
     // A Shopify Plus-sized cost bucket, so the 1,000-item test below is not a test of patience.
     emu = new ShopifyEmulator({ accessToken: TOKEN, webhookSecret: SECRET, shopDomain: 'attribution.myshopify.com', locations: [LOC], bucket: { size: 20_000, restorePerSecond: 1_000 } });
-    const base = await emu.start();
-    caught = new WebhookSink();
-    emu.subscribe(await caught.start());
-    t = await startHub('sqlite', {
-      file: {
-        locations: [{ id: 'gallery', name: 'Gallery' }],
-        engine: { attributionWindowMs: WINDOW },
-        channels: [
-          {
-            id: 'shop',
-            name: 'Shopify',
-            platform: 'shopify',
-            baseUrl: base,
-            locations: { gallery: LOC },
-            settings: { shopDomain: 'attribution.myshopify.com' },
-            credentials: { accessToken: 'ATTR_SHOPIFY_TOKEN', webhookSecret: 'ATTR_SHOPIFY_SECRET' },
-          },
-        ],
-      },
-      env: { ATTR_SHOPIFY_TOKEN: TOKEN, ATTR_SHOPIFY_SECRET: SECRET },
-    });
+    ({ t, caught } = await startShopifyHub(emu, { token: TOKEN, secret: SECRET, shopDomain: 'attribution.myshopify.com', loc: LOC }, { engine: { attributionWindowMs: WINDOW } }));
   });
   afterAll(async () => {
     await t?.close();
@@ -193,45 +172,7 @@ describe('through the hub, the Shopify connector and its emulator', () => {
     await emu?.stop();
   });
 
-  /** A fresh item with `stock` in the hub, listed on the emulated shop, pushed and its echo delivered. */
-  async function item(stock: number): Promise<string> {
-    const sku = `ATTR-${++n}`;
-    emu.seed([{ sku, title: sku, levels: { [LOC]: 0 } }]);
-    await t.api('PUT', `/v1/items/${sku}`, { title: sku });
-    expect((await t.api('POST', '/v1/channels/shop/discover')).status).toBe(200);
-    await t.api('POST', `/v1/items/${sku}/counts`, { location: 'gallery', counted: stock });
-    await t.settle();
-    await deliverAll();
-    expect(emu.level(sku, LOC)).toBe(stock);
-    return sku;
-  }
-
-  async function take(): Promise<Received[]> {
-    await emu.flushWebhooks();
-    return caught.received.splice(0);
-  }
-
-  async function deliver(list: Received[]): Promise<void> {
-    for (const r of list) {
-      const headers: Record<string, string> = {};
-      for (const [k, v] of Object.entries(r.headers)) if (k.startsWith('x-') || k === 'content-type') headers[k] = String(v);
-      const res = await fetch(`${t.url}/v1/webhooks/shop`, { method: 'POST', body: r.raw, headers });
-      expect(res.status).toBe(200);
-    }
-    await t.settle();
-  }
-
-  /** Delivers everything the emulator sends until it sends nothing more (echoes of our pushes included). */
-  async function deliverAll(): Promise<number> {
-    let total = 0;
-    for (let i = 0; i < 20; i++) {
-      const got = await take();
-      if (got.length === 0) return total;
-      total += got.length;
-      await deliver(got);
-    }
-    throw new Error('the shop kept sending');
-  }
+  const { take, deliver, deliverAll, item } = deliveries(() => t, () => emu, () => caught, { channelId: 'shop', loc: LOC, skuPrefix: 'ATTR' });
 
   const topic = (r: Received) => String(r.headers['x-shopify-topic']);
   const movements = async (sku: string) => (await t.api('GET', `/v1/items/${sku}/movements?limit=100`)).body.movements as Movement[];

@@ -140,6 +140,7 @@ async function readBack(ctx: BookingContext, ch: ConnectedChannel, w: WindowEven
  * level already held when our push found it there: seed 21585), and that change is booked.
  */
 async function changedSincePush(ctx: BookingContext, ch: ConnectedChannel, w: WindowEvent, record: ChannelLevelRecord): Promise<boolean> {
-  const canCross = ch.connector.capabilities.push.includes('absolute_set') && record.pushedWrote;
+  // A push sent without an expected level (after a lost answer) is an absolute set whatever the platform's write.
+  const canCross = (ch.connector.capabilities.push.includes('absolute_set') || record.pushedBlind) && record.pushedWrote;
   return !canCross || (record.pushedAt !== null && changedOnChannelSince(await ctx.tx.ledger.listMovements(w.sku, { limit: 50 }), w.channelId, w.location, record.pushedAt));
 }

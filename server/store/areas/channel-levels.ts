@@ -49,6 +49,13 @@ export interface ChannelLevelRecord {
    * (PushTarget.basis). Opaque to the hub (docs/attribution.md, "The same number, other stock").
    */
   basis: string | null;
+  /**
+   * The last push the channel applied was sent without an expected level (after a push whose
+   * answer was lost): whatever the platform's write, the connector set the level over what it
+   * found, sales not yet booked included — an absolute set in effect (docs/attribution.md, "Our
+   * number still showing").
+   */
+  pushedBlind: boolean;
   /** The time the drift was last booked; only orders made by then can explain it. */
   driftThrough: string | null;
 }

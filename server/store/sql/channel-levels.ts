@@ -28,6 +28,7 @@ const toChannelLevel = (r: Selectable<Database['channel_levels']>): ChannelLevel
   strayBookedDelta: r.stray_booked_delta === null || r.stray_booked_delta === undefined ? null : Number(r.stray_booked_delta),
   strayAt: r.stray_at ?? null,
   basis: r.basis ?? null,
+  pushedBlind: Number(r.pushed_blind ?? 0) !== 0,
 });
 
 const CHANNEL_LEVEL_COLUMNS = {
@@ -51,6 +52,7 @@ const CHANNEL_LEVEL_COLUMNS = {
   strayBookedDelta: 'stray_booked_delta',
   strayAt: 'stray_at',
   basis: 'basis',
+  pushedBlind: 'pushed_blind',
 } as const;
 
 export class SqlChannelLevels implements ChannelLevelsOps {

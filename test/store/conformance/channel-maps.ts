@@ -58,6 +58,7 @@ export function channelMapsConformance(s: Suite): void {
         strayBookedDelta: null,
         strayAt: null,
         basis: null,
+        pushedBlind: false,
       });
       expect(await store.channelLevels.list('web', [])).toEqual([]);
       expect(await store.channelLevels.list('web', ['SKU-1'])).toHaveLength(1);
@@ -138,8 +139,10 @@ export function channelMapsConformance(s: Suite): void {
       await store.channelLevels.record('oci', 'SKU-4', 'main', 'pushed', 10, at(1), 0);
       await store.channelLevels.record('oci', 'SKU-4', 'main', 'observed', 9, at(2));
       expect(await store.channelLevels.get('oci', 'SKU-4', 'main')).toMatchObject({ pushed: 10, observed: 9, basis: 'oci:11/1' });
-      await store.channelLevels.update('oci', 'SKU-4', 'main', { basis: 'oci:10/1' });
-      expect((await store.channelLevels.list('oci', ['SKU-4']))[0]).toMatchObject({ basis: 'oci:10/1' });
+      await store.channelLevels.update('oci', 'SKU-4', 'main', { basis: 'oci:10/1', pushedBlind: true });
+      expect((await store.channelLevels.list('oci', ['SKU-4']))[0]).toMatchObject({ basis: 'oci:10/1', pushedBlind: true });
+      await store.channelLevels.update('oci', 'SKU-4', 'main', { pushedBlind: false });
+      expect(await store.channelLevels.get('oci', 'SKU-4', 'main')).toMatchObject({ pushedBlind: false });
     });
   });
 }
