@@ -15,7 +15,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { sandboxCapable, type SandboxPlatform } from '../server/connectors';
-import { WindowCounter, type Emulator } from '../server/connectors/emulator';
+import { busiestWindow, WindowCounter, type Emulator } from '../server/connectors/emulator';
 import { BIGCOMMERCE_STANDARD_LIMIT } from '../server/connectors/bigcommerce/emulator';
 import { SQUARESPACE_LIMIT } from '../server/connectors/squarespace/emulator';
 import { WIX_RATE_LIMIT } from '../server/connectors/wix/emulator';
@@ -67,7 +67,20 @@ export interface BurstChannelFigures {
   rateLimited: number;
   /** The same over the whole run, setup included. */
   rateLimitedWholeRun: number;
+  /** The most requests that reached the emulator in any one minute of the burst (when it records arrivals). */
+  peakPerMinute: number | null;
+  /** The burst's requests by method and route, ids replaced by `{id}`. */
+  byRoute: Record<string, number>;
 }
+
+/** A request's route with its ids left out: `GET /1.0/commerce/orders/{id}`. */
+function routeOf(r: { method: string; path: string }): string {
+  return `${r.method} ${r.path
+    .split('/')
+    .map((seg) => (/^(?=.*\d)[0-9a-f-]{8,}(,[0-9a-f-]{8,})*$/i.test(seg) || /^\d+$/.test(seg) ? '{id}' : seg))
+    .join('/')}`;
+}
+
 
 export interface BurstResult {
   platform: string;
@@ -216,7 +229,7 @@ async function setUp(channels: BenchChannel[], hub: Hub, skus: string[], url: st
 async function measure(platform: string, channels: BenchChannel[], hub: Hub, url: string, skus: string[]): Promise<BurstResult> {
   await setUp(channels, hub, skus, url);
   for (const c of channels) realisticLatency(c.emu);
-  const before = channels.map((c) => ({ requests: c.emu.requests.length, refused: c.emu.rateLimited?.length ?? 0 }));
+  const before = channels.map((c) => ({ requests: c.emu.requests.length, refused: c.emu.rateLimited?.length ?? 0, arrivals: c.emu.arrivals?.length ?? 0 }));
   const sold = new Map<string, number>();
   const t0 = performance.now();
   for (let i = 0; i < SALES; i++) {
@@ -232,6 +245,8 @@ async function measure(platform: string, channels: BenchChannel[], hub: Hub, url
   channels.forEach((c, i) => {
     const during = c.emu.requests.slice(before[i]!.requests);
     const writes = during.filter((r) => c.emu.isStockWrite?.(r) ?? false).length;
+    const byRoute: Record<string, number> = {};
+    for (const r of during) byRoute[routeOf(r)] = (byRoute[routeOf(r)] ?? 0) + 1;
     const refused = c.emu.rateLimited?.length ?? 0;
     figures[c.id] = {
       platform: c.emu.platform,
@@ -242,6 +257,8 @@ async function measure(platform: string, channels: BenchChannel[], hub: Hub, url
       stockWritesPerSku: round(writes / SKUS, 2),
       rateLimited: refused - before[i]!.refused,
       rateLimitedWholeRun: refused,
+      peakPerMinute: c.emu.arrivals ? busiestWindow(c.emu.arrivals.slice(before[i]!.arrivals), 60_000) : null,
+      byRoute,
     };
   });
   // The ledger once the hub is quiet: every sale booked once, and every channel still at the hub's level.

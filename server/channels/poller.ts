@@ -8,8 +8,9 @@
  *   short anywhere before the commit is read again from the old cursor; the inbox's dedupe key drops
  *   what was stored before (by webhook, or by the overlap of an earlier poll);
  * - one hub process at a time polls a feed (`feeds.claim`, a lease renewed with every page);
- * - the channel's pushes and polls take their turns from the channel's one limiter, so together they
- *   stay within the platform's rate limit;
+ * - every request of the channel — each page of a poll, its pushes, its order fetches — takes its turn
+ *   from the channel's one pace (connectors/kit/pace.ts), so together they stay within the
+ *   platform's rate limit;
  * - a feed that cannot be read is retried with backoff (the platform's Retry-After honoured) and,
  *   after `stallAfterMs` without a good read, raises one `feed_stalled` alert about the channel
  *   through the hub's one alert path; the alert is resolved when the channel's feeds read again.
@@ -249,7 +250,11 @@ export class Poller {
     }
   }
 
-  /** Waits for the channel's next turn under its rate limit and takes it; false when stopping. */
+  /**
+   * Waits for the channel's next turn under its rate limit and takes it; false when stopping. A
+   * channel of the registry paces each request itself (its limiter here neither waits nor takes);
+   * one built by hand is paced per poll call.
+   */
   private async takeTurn(channel: ConnectedChannel): Promise<boolean> {
     const l = channel.limiter;
     // Looked at again after every wait: the channel's pushes take turns from the same limiter.

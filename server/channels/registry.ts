@@ -7,6 +7,7 @@ import { connectorFor } from '../connectors';
 import { matchCatalog } from '../core/catalog-match';
 import { OAuthTokenSource, usesOAuth, type TokenCipher, type TokenStore } from '../connectors/kit/oauth';
 import { ConnectorError, type Connector, type ConnectorDefinition, type DiscoveryReport, type FactLine } from '../connectors/types';
+import { pacedRequests, RequestPace } from '../connectors/kit/pace';
 import { limiterFor, type Limiter } from '../outbox/rate-limit';
 import type { StoreOps } from '../store/types';
 
@@ -14,11 +15,16 @@ export interface ConnectedChannel {
   config: ChannelConfig;
   connector: Connector;
   /**
-   * The channel's one pace, by its platform's rate-limit model: its pushes (ChannelSink, through the
-   * dispatcher) and its polls (server/channels/poller.ts) take their turns from it, so together they
-   * never exceed the platform's limit (docs/polling.md, "Pacing shared with the pushes").
+   * The channel's one pace, by its platform's rate-limit model, as the dispatcher (ChannelSink) and
+   * the poller (server/channels/poller.ts) see it: they wait on it before a push or a poll, and take a
+   * request's cost from it per call. For a channel of the registry every HTTP request its connector
+   * makes takes its own turn (`pace`), in order, so this is the pace's `callerView()`, which neither
+   * waits nor takes (docs/dispatch.md, "Every request counts"). A channel built by hand with
+   * `limiterFor(…)` is paced per call.
    */
   limiter: Limiter;
+  /** The pace every request of the connector takes its turn from (channels of the registry). */
+  pace?: RequestPace;
 }
 
 /** How a request to a channel outside its pushes went: null when answered, else its error. */
@@ -46,6 +52,8 @@ export class ChannelRegistry {
     opts: {
       fetch?: typeof fetch;
       clock?: () => Date;
+      /** Waits on `clock` while a request waits for its turn (a fake clock's sleep advances it). */
+      sleep?: (ms: number) => Promise<void>;
       definitions?: ConnectorDefinition[];
       /** Where channels using OAuth keep their tokens, and the key they are sealed with (docs/credentials-oauth.md). */
       tokens?: { store: TokenStore; cipher: TokenCipher };
@@ -69,17 +77,28 @@ export class ChannelRegistry {
               ...(opts.clock ? { clock: opts.clock } : {}),
             })
           : null;
+      // Every request the connector makes takes its turn from the channel's one pace: pushes, polls,
+      // reads, order fetches, each page of a listing. The pace is built from the connector's own
+      // rate-limit model (a setting may change it), so it is set once the connector exists; no
+      // request is made while a connector is created. A client that does not send through `fetch`
+      // takes its turns with `requestTurn`. Token requests (above) are not the platform's API.
+      let pace: RequestPace | null = null;
       const connector = def.create({
         channelId: config.id,
         baseUrl: config.baseUrl,
         settings: config.settings,
         locations: Object.values(config.locations),
         credentials: config.credentials,
-        ...(opts.fetch ? { fetch: opts.fetch } : {}),
+        ...pacedRequests(
+          () => pace,
+          () => opts.fetch ?? globalThis.fetch,
+        ),
         ...(opts.clock ? { clock: opts.clock } : {}),
         ...(tokens ? { tokens } : {}),
       });
-      this.channels.set(config.id, { config, connector: this.watch(config.id, connector), limiter: limiterFor(connector.capabilities.rateLimit) });
+      const clock = opts.clock ?? (() => new Date());
+      pace = new RequestPace(limiterFor(connector.capabilities.rateLimit), () => clock().getTime(), opts.sleep);
+      this.channels.set(config.id, { config, connector: this.watch(config.id, connector), limiter: pace.callerView(), pace });
     }
   }
 

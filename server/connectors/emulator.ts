@@ -145,6 +145,20 @@ export class WindowCounter {
   }
 }
 
+/**
+ * The most of `times` (ms, e.g. an emulator's `arrivals`) in any window of `windowMs`, by the same
+ * rule: a time leaves the window `windowMs` after it. For the tests and the benchmark.
+ */
+export function busiestWindow(times: readonly number[], windowMs: number): number {
+  const sorted = [...times].sort((a, b) => a - b);
+  let most = 0;
+  for (let i = 0, j = 0; i < sorted.length; i++) {
+    while (sorted[i]! - sorted[j]! >= windowMs) j++;
+    most = Math.max(most, i - j + 1);
+  }
+  return most;
+}
+
 /** A request an emulator refused for its rate limit: when (on its clock) and the wait it asked for, if any. */
 export interface RateLimitRefusal {
   at: number;

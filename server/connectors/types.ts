@@ -19,7 +19,7 @@ export type PushMode =
   | 'absolute_set';
 
 export type RateLimitModel =
-  /** `requestCost`: points one push request is charged (Shopify: about 10 for an inventory mutation). */
+  /** `requestCost`: points one request is charged (Shopify: about 10 for an inventory mutation); every request the connector makes is charged (docs/dispatch.md). */
   | { kind: 'cost_bucket'; restorePerSecond: number; bucketSize: number; requestCost?: number; description: string }
   | { kind: 'requests_per_window'; requests: number; windowMs: number; description: string }
   | { kind: 'leaky_bucket'; dripPerSecond: number; bucketSize: number; description: string }
@@ -208,7 +208,17 @@ export interface ConnectorContext {
   locations?: readonly string[];
   /** Secrets read from the environment variables the config names. Never logged. */
   credentials: Record<string, string>;
+  /**
+   * How to send a request to the platform. In the hub it is the channel's paced fetch: each request
+   * waits for its turn under the platform's rate limit and is counted (docs/dispatch.md, "Every
+   * request counts"), so a client should send every request through it.
+   */
   fetch?: typeof fetch;
+  /**
+   * Takes one request's turn from the channel's pace, for a client that does not send through
+   * `fetch` (WooCommerce's axios): called right before each request. Absent outside the hub.
+   */
+  requestTurn?: (signal?: AbortSignal) => Promise<void>;
   clock?: () => Date;
   /**
    * The channel's OAuth 2.0 access tokens, when its platform's definition has `oauth` and the channel

@@ -223,9 +223,10 @@ export class Dispatcher {
   private async deliverBatch(sink: Sink, batch: OutboxEntry[]): Promise<void> {
     const now = () => this.clock().toISOString();
     if (sink.limiter) {
-      // Looked at again after every wait: a channel's limiter is shared with its poller
-      // (docs/polling.md), which may have taken the turn meanwhile. The take follows the last look
-      // synchronously, so no other request can slip in between.
+      // Looked at again after every wait: a limiter may be shared (a channel built by hand, with
+      // its poller), and the turn taken meanwhile. The take follows the last look synchronously, so
+      // no other request can slip in between. A channel of the registry paces each of its requests
+      // itself (docs/dispatch.md, "Every request counts"): its limiter here neither waits nor takes.
       for (let wait = sink.limiter.waitMs(sink.limiter.requestCost, this.clock().getTime()); wait > 0; wait = sink.limiter.waitMs(sink.limiter.requestCost, this.clock().getTime())) {
         await this.sleep(wait);
       }

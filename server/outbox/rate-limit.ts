@@ -10,7 +10,7 @@ export interface Limiter {
   waitMs(cost: number, nowMs: number): number;
   /** Records a request of this cost sent now. */
   take(cost: number, nowMs: number): void;
-  /** What one push request costs in this model's unit. */
+  /** What one request to the platform costs in this model's unit (every request counts: docs/dispatch.md). */
   readonly requestCost: number;
   readonly description: string;
 }

@@ -94,8 +94,10 @@ describe('settings', () => {
   test('a channel without storeHash, or with a quota out of range, is refused with what to give', () => {
     expect(() => createBigCommerceConnector({ channelId: 'web', baseUrl, settings: {}, credentials: { accessToken: TOKEN, clientSecret: SECRET } })).toThrow(/needs the setting storeHash\. It is the short code/);
     expect(() => connector({ requestsPer30s: 1 })).toThrow(/requestsPer30s must be a whole number from 2/);
-    expect(connector({ requestsPer30s: 450 }).capabilities.rateLimit).toMatchObject({ kind: 'requests_per_window', requests: 180, windowMs: 30_000 });
-    expect(definition.capabilities.rateLimit).toMatchObject({ requests: 60 });
+    // Every request counted, 80 % of the quota, a few a second.
+    expect(connector({ requestsPer30s: 450 }).capabilities.rateLimit).toMatchObject({ kind: 'requests_per_window', requests: 12, windowMs: 1000 });
+    expect(definition.capabilities.rateLimit).toMatchObject({ requests: 4, windowMs: 1000 });
+    expect(connector({ requestsPer30s: 2 }).capabilities.rateLimit).toMatchObject({ requests: 1, windowMs: 18_750 });
   });
 });
 

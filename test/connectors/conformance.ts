@@ -21,8 +21,9 @@
  *   answer are retried; a 429 carries its Retry-After (or is waited out); a refusal of one item fails
  *   that item only; `expand` turns a refused fetch into a fault of the channel —
  *   and through the real ChannelSink and Dispatcher: a failing channel keeps its rows, is suspended
- *   with an alert and resumes, a refused item is dead-lettered alone, and a burst of pushes paced by
- *   `limiterFor(capabilities.rateLimit)` never meets the emulator's limit (a platform that publishes
+ *   with an alert and resumes, a refused item is dead-lettered alone, and a burst of pushes of levels
+ *   never read, every request of theirs (reads included) paced by `limiterFor(capabilities.rateLimit)`
+ *   as the hub's registry paces it, never meets the emulator's limit (a platform that publishes
  *   none: every 429 is honoured before the next request);
  * - capabilities are true: every declared webhook topic was sent and translated, every polled feed read.
  * A platform that reports levels only through a polled feed (`levelFeed`: Squarespace) has that feed
@@ -55,7 +56,8 @@ import {
 import { createLogger } from '../../server/log';
 import { Metrics } from '../../server/metrics';
 import { Dispatcher } from '../../server/outbox/dispatcher';
-import { limiterFor } from '../../server/outbox/rate-limit';
+import { pacedRequests, RequestPace } from '../../server/connectors/kit/pace';
+import { limiterFor, type Limiter } from '../../server/outbox/rate-limit';
 import { openStore } from '../../server/store/open';
 import type { Store } from '../../server/store/types';
 import { tempDir } from '../helpers/hub';
@@ -929,9 +931,10 @@ export function connectorConformance<E extends ConformanceEmulator>(subject: Con
       });
 
       /** A sink and a dispatcher on a virtual clock (suspended after 3 failures for 30 s). */
-      function hub(config: ChannelConfig, connectorOf: Connector, clock: VirtualClock, over: Partial<DispatchConfig> = {}) {
-        // The channel's pace, as the hub builds it from the connector's rate-limit model.
-        const connected = { config, connector: connectorOf, limiter: limiterFor(connectorOf.capabilities.rateLimit) };
+      function hub(config: ChannelConfig, connectorOf: Connector, clock: VirtualClock, over: Partial<DispatchConfig> = {}, limiter: Limiter = limiterFor(connectorOf.capabilities.rateLimit)) {
+        // The channel's pace, from the connector's rate-limit model: per push call, unless a pace
+        // of every request is given (the registry's).
+        const connected = { config, connector: connectorOf, limiter };
         const channelSink = new ChannelSink(connected, store, clock.date);
         const dispatcher = new Dispatcher(store, [channelSink], { ...cfg, ...over }, silent, new Metrics(), clock.date, () => 0.5, 50, 20, {
           sleep: async (ms) => clock.advance(ms),
@@ -1029,12 +1032,17 @@ export function connectorConformance<E extends ConformanceEmulator>(subject: Con
           const channelId = `${CHANNEL}-burst`;
           await mapListings(channelId, limited, skus, 50);
           const { settings, credentials } = subject.context({ baseUrl: limitedUrl, webhookUrl });
-          const c = def.create({ channelId, baseUrl: limitedUrl, settings, credentials });
-          const h = hub(channelConfig(channelId, limitedUrl, settings, credentials), c, clock);
-          // The hub knows what the channel shows (steady state): each push is one request of the model's
-          // cost. (A push of a level never read reads first, and the pace does not count that read:
-          // right after a start a Shopify burst can meet THROTTLED, which then pauses the channel.)
-          for (const sku of skus) await store.channelLevels.record(channelId, sku, 'gallery', 'observed', 50, clock.date().toISOString(), 0);
+          // Wired as the hub's registry wires it: every request the connector makes takes its turn
+          // from the channel's pace (docs/dispatch.md, "Every request counts"). The levels were never
+          // read, so the first pushes read before they write (and absolute sets read back): each of
+          // those requests is counted too.
+          let pace: RequestPace | null = null;
+          const c = def.create({ channelId, baseUrl: limitedUrl, settings, credentials, ...pacedRequests(() => pace, () => fetch) });
+          pace = new RequestPace(limiterFor(c.capabilities.rateLimit), clock.now, async (ms) => {
+            await new Promise((r) => setImmediate(r));
+            clock.advance(ms);
+          });
+          const h = hub(channelConfig(channelId, limitedUrl, settings, credentials), c, clock, {}, pace.callerView());
           const model = caps.rateLimit;
           const burst =
             model.kind === 'cost_bucket'
@@ -1046,7 +1054,7 @@ export function connectorConformance<E extends ConformanceEmulator>(subject: Con
                   : 40;
           const started = clock.ms;
           const last: Record<string, number> = {};
-          // One level change a round, to each listing in turn: one push request a round, unless paused.
+          // One level change a round, to each listing in turn: one push a round, unless paused.
           for (let round = 0; round < burst; round++) {
             const sku = skus[round % skus.length]!;
             last[sku] = 30 + (round % 17);

@@ -21,17 +21,21 @@ const DEFAULT_QUOTA = 150;
 const MAX_PAGE = 250;
 
 /**
- * The pace of pushes for a store whose quota is `quota` requests per 30 s: a push is at most two
- * requests (a read and an adjustment), and the quota is shared by every app on the store and by
- * the hub's own order and level fetches, so pushes take at most 80 % of it.
+ * The pace of the hub's requests to a store whose quota is `quota` requests per 30 s. Every request
+ * is counted (pushes, their reads, order and level fetches: docs/dispatch.md, "Every request
+ * counts"), and the quota is shared by every app on the store, so the hub takes at most 80 % of it,
+ * spread over the window (a few a second), so that no request waits long for its turn.
  */
 export function rateLimitFor(quota: number): RateLimitModel {
-  const requests = Math.max(1, Math.floor((quota * 0.8) / 2));
+  const share = quota * 0.8;
+  const requests = Math.max(1, Math.floor(share / 30));
+  const windowMs = Math.ceil((requests * 30_000) / share);
+  const pace = windowMs === 1000 ? `${requests} a second` : `${requests} every ${windowMs / 1000} s`;
   return {
     kind: 'requests_per_window',
     requests,
-    windowMs: 30_000,
-    description: `BigCommerce gives each store a quota of ${quota} requests per 30 s (X-Rate-Limit-Requests-Quota), shared by every app on the store; a push is at most two requests, so the hub sends at most ${requests} pushes per 30 s, and waits for X-Rate-Limit-Time-Reset-Ms when a 429 or Requests-Left 0 says the quota is spent.`,
+    windowMs,
+    description: `BigCommerce gives each store a quota of ${quota} requests per 30 s (X-Rate-Limit-Requests-Quota), shared by every app on the store; the hub counts every request it makes and sends at most ${pace} (80 % of the quota), and waits for X-Rate-Limit-Time-Reset-Ms when a 429 or Requests-Left 0 says the quota is spent.`,
   };
 }
 

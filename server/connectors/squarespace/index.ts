@@ -34,9 +34,9 @@ export const capabilities: ConnectorCapabilities = {
   polled: ['orders', 'inventory'],
   rateLimit: {
     kind: 'requests_per_window',
-    requests: 250,
-    windowMs: 60_000,
-    description: 'Squarespace allows 300 requests a minute and answers more with 429 and a one-minute cool-down; the hub paces pushes and polls at 250 a minute, leaving room for the reads before and after absolute sets.',
+    requests: 4,
+    windowMs: 1000,
+    description: 'Squarespace allows 300 requests a minute ("an equivalent bandwidth of five requests per second") and answers more with 429 and a one-minute cool-down; the hub counts every request it makes (pushes, the reads around them, polls, order fetches) and sends at most 4 a second (240 a minute).',
   },
   maxBatch: MAX_OPERATIONS,
 };

@@ -30,9 +30,9 @@ export const capabilities: ConnectorCapabilities = {
   polled: [],
   rateLimit: {
     kind: 'requests_per_window',
-    requests: 60,
-    windowMs: 60_000,
-    description: 'Wix allows an app or API key 200 requests a minute per site; a push reads before it writes (up to three requests), so the hub sends at most 60 pushes a minute and answers a 429 by waiting.',
+    requests: 3,
+    windowMs: 1000,
+    description: 'Wix allows an app or API key 200 requests a minute per site; the hub counts every request it makes (a push reads before it writes) and sends at most 3 a second (180 a minute), and answers a 429 by waiting.',
   },
   maxBatch: MAX_DELTAS,
 };

@@ -84,6 +84,8 @@ export class WooClient {
   /** Items per list page (setting pageSize, 1–100). */
   readonly pageSize: number;
   private readonly timeoutMs: number;
+  /** The channel's pace: axios does not send through `ctx.fetch`, so each request takes its turn here. */
+  private readonly requestTurn: ((signal?: AbortSignal) => Promise<void>) | null;
 
   constructor(ctx: ConnectorContext) {
     const configured = ctx.baseUrl ?? (typeof ctx.settings.storeUrl === 'string' ? ctx.settings.storeUrl : null);
@@ -105,6 +107,7 @@ export class WooClient {
     this.secret = secret;
     this.pageSize = pageSize;
     this.timeoutMs = timeoutMs;
+    this.requestTurn = ctx.requestTurn ?? null;
   }
 
   private scrub(msg: string): string {
@@ -133,6 +136,7 @@ export class WooClient {
   /** One REST call; every failure becomes a ConnectorError saying whether a retry may help. */
   async call<T>(method: Method, endpoint: string, what: string, opts: { data?: unknown; params?: Record<string, string | number> } = {}, signal?: AbortSignal): Promise<Answer<T>> {
     signal?.throwIfAborted();
+    await this.requestTurn?.(signal);
     const api = this.api(signal);
     let res: { status: number; data: unknown; headers: Record<string, unknown> };
     try {
