@@ -10,7 +10,7 @@ import { boundedKey } from '../core/keys';
 /** Most events one page may carry: a platform answering more is not paging. */
 const MAX_EVENTS_PER_PAGE = 10_000;
 /** A cursor is the connector's own text, kept in one database column. */
-export const MAX_CURSOR_LENGTH = 4000;
+export const MAX_CURSOR_LENGTH = 1_000_000;
 
 /** A page a connector answered that the hub cannot use; nothing of it is stored. */
 export class PollDataError extends Error {

@@ -5,9 +5,10 @@ import type { Dialect } from './types';
  * Versioned migrations, one list for both stores. A migration never changes once released: add a
  * new one. Kysely's Migrator records which ran (table `kysely_migration`) and runs them in a lock.
  */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type AnyDb = Kysely<any>;
+
 function migrations(dialect: Dialect): Record<string, Migration> {
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  type AnyDb = Kysely<any>;
   const idColumn = (db: AnyDb, table: string) =>
     dialect === 'postgres'
       ? db.schema.createTable(table).addColumn('id', 'bigint', (c) => c.primaryKey().generatedAlwaysAsIdentity())
@@ -458,25 +459,7 @@ function migrations(dialect: Dialect): Record<string, Migration> {
       // advanced, its errors, and when it is due (also the lease of the one hub process polling it).
       // A cursor is the connector's own text, bounded so a platform cannot grow a row without end.
       async up(db: AnyDb) {
-        const count = dialect === 'postgres' ? 'bigint' : 'integer';
-        await db.schema
-          .createTable('channel_feeds')
-          .addColumn('channel_id', 'text', (c) => c.notNull())
-          .addColumn('feed', 'text', (c) => c.notNull())
-          .addColumn('cursor', 'text', (c) => c.check(sql`cursor is null or length(cursor) <= 4000`))
-          .addColumn('created_at', 'text', (c) => c.notNull())
-          .addColumn('last_poll_at', 'text')
-          .addColumn('last_success_at', 'text')
-          .addColumn('last_advanced_at', 'text')
-          .addColumn('newest_event_at', 'text')
-          .addColumn('consecutive_errors', 'integer', (c) => c.notNull().defaultTo(0))
-          .addColumn('last_error', 'text')
-          .addColumn('next_poll_at', 'text')
-          .addColumn('events_total', count, (c) => c.notNull().defaultTo(0))
-          .addColumn('errors_total', count, (c) => c.notNull().defaultTo(0))
-          .addColumn('updated_at', 'text', (c) => c.notNull())
-          .addPrimaryKeyConstraint('channel_feeds_pk', ['channel_id', 'feed'])
-          .execute();
+        await createChannelFeeds(db, dialect, 'channel_feeds', 4000);
       },
     },
     '0018_channel_level_pending_moves': {
@@ -519,7 +502,47 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.alterTable('channel_levels').addColumn('pushed_blind', 'integer', (c) => c.notNull().defaultTo(0)).execute();
       },
     },
+    '0022_channel_feeds_longer_cursor': {
+      // A cursor that remembers one level per variant (Squarespace's inventory feed: its API has no
+      // change stream) outgrew 4,000 characters at about 90 variants; the bound is now 1,000,000
+      // (poll-page.ts, MAX_CURSOR_LENGTH), still a bound. SQLite cannot change a column's check: the
+      // table is made anew and its rows copied; PostgreSQL swaps the constraint.
+      async up(db: AnyDb) {
+        if (dialect === 'postgres') {
+          await sql`alter table channel_feeds drop constraint if exists channel_feeds_cursor_check`.execute(db);
+          await sql`alter table channel_feeds add constraint channel_feeds_cursor_check check (cursor is null or length(cursor) <= 1000000)`.execute(db);
+          return;
+        }
+        await createChannelFeeds(db, dialect, 'channel_feeds_new', 1_000_000);
+        await sql`insert into channel_feeds_new select * from channel_feeds`.execute(db);
+        await db.schema.dropTable('channel_feeds').execute();
+        await db.schema.alterTable('channel_feeds_new').renameTo('channel_feeds').execute();
+      },
+    },
   };
+}
+
+/** The table where each polled feed stands, with its cursor bounded to `maxCursor` characters. */
+async function createChannelFeeds(db: AnyDb, dialect: Dialect, table: string, maxCursor: number): Promise<void> {
+  const count = dialect === 'postgres' ? 'bigint' : 'integer';
+  await db.schema
+    .createTable(table)
+    .addColumn('channel_id', 'text', (c) => c.notNull())
+    .addColumn('feed', 'text', (c) => c.notNull())
+    .addColumn('cursor', 'text', (c) => c.check(sql`cursor is null or length(cursor) <= ${sql.lit(maxCursor)}`))
+    .addColumn('created_at', 'text', (c) => c.notNull())
+    .addColumn('last_poll_at', 'text')
+    .addColumn('last_success_at', 'text')
+    .addColumn('last_advanced_at', 'text')
+    .addColumn('newest_event_at', 'text')
+    .addColumn('consecutive_errors', 'integer', (c) => c.notNull().defaultTo(0))
+    .addColumn('last_error', 'text')
+    .addColumn('next_poll_at', 'text')
+    .addColumn('events_total', count, (c) => c.notNull().defaultTo(0))
+    .addColumn('errors_total', count, (c) => c.notNull().defaultTo(0))
+    .addColumn('updated_at', 'text', (c) => c.notNull())
+    .addPrimaryKeyConstraint('channel_feeds_pk', ['channel_id', 'feed'])
+    .execute();
 }
 
 export function migrationProvider(dialect: Dialect): MigrationProvider {

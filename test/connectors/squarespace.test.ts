@@ -6,6 +6,7 @@
  * connector cannot read, unlimited stock, a decrement below zero, the emulator's rate limit with its
  * cool-down, and the two polled feeds.
  */
+import { checkPollResult, MAX_CURSOR_LENGTH } from '../../server/channels/poll-page';
 import crypto from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { createSquarespaceConnector } from '../../server/connectors/squarespace';
@@ -234,6 +235,28 @@ describe('the polled feeds', () => {
     expect(JSON.stringify(two.events)).not.toContain(before.orderId);
     await expect(c.poll!('orders', 'not a cursor')).rejects.toThrow(/not one this connector wrote/);
     await emu.setLevel({ sku: 'SQ-1', available: 10 });
+  });
+
+  test('inventory of 300 variants: the position it keeps (one level a variant, over 4,000 characters, which the hub refused before migration 0022) is one the hub keeps whole', async () => {
+    emu.seed(Array.from({ length: 300 }, (_, i) => ({ sku: `SQ-MANY-${i}`, title: `Print ${i}`, levels: { default: i % 7 } })));
+    const c = connector();
+    let cursor: string | null = null;
+    for (let sweeps = 0; sweeps < 2; ) {
+      const r = checkPollResult(await c.poll!('inventory', cursor), cursor, 'Squarespace inventory');
+      cursor = r.cursor;
+      if (!r.more) sweeps++;
+    }
+    expect(cursor!.length).toBeGreaterThan(4000);
+    expect(cursor!.length).toBeLessThan(MAX_CURSOR_LENGTH);
+    await emu.setLevel({ sku: 'SQ-MANY-299', available: 40 });
+    const events: PolledEvent[] = [];
+    for (;;) {
+      const r = checkPollResult(await c.poll!('inventory', cursor), cursor, 'Squarespace inventory');
+      events.push(...r.events);
+      cursor = r.cursor;
+      if (!r.more) break;
+    }
+    expect(events.flatMap((e) => c.translate(e.topic, e.body, {})).map((f) => (f.type === 'level_observed' ? [f.sku, f.available] : f.type))).toEqual([['SQ-MANY-299', 40]]);
   });
 
   test('inventory: a page a call; a changed level is reported, the same level again in a later sweep is reported again, a new variant is remembered only', async () => {

@@ -26,11 +26,7 @@ import { channelConfig, FakeClock } from '../../helpers/pace';
 const KEY = 'sqsp-pace-api-key';
 const SECRET = '00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff';
 const SITE = '5f3c3d55ac435e1a051f77b3';
-/**
- * Two pages of inventory and of products. (Not more: the inventory feed's cursor keeps one level per
- * variant, and past about 90 of Squarespace's 36-character ids it is longer than the 4,000
- * characters the hub keeps.)
- */
+/** Two pages of inventory and of products. */
 const SKUS = Array.from({ length: 80 }, (_, i) => `PACE-${String(i).padStart(3, '0')}`);
 /** Order notifications whose orders are fetched: alone more than Squarespace's minute allows. */
 const ORDERS = 320;
