@@ -38,6 +38,12 @@ export interface HubOptions {
   config: HubConfig;
   log: Logger;
   clock?: () => Date;
+  /**
+   * How a request waiting for its channel's pace waits (docs/dispatch.md, "Every request counts"):
+   * real time by default. The simulation, whose time stands still, passes a wait that only yields:
+   * with the clock not moving the turn is then given, and no seed waits in real time.
+   */
+  paceSleep?: (ms: number) => Promise<void>;
   random?: () => number;
   metrics?: Metrics;
   /** Extra store options (tests pass a PostgreSQL schema of their own). */
@@ -90,7 +96,7 @@ export async function createHub(opts: HubOptions): Promise<Hub> {
   const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, pgSchema: config.pgSchema, ...opts.store });
   await store.locations.ensure(config.locations, clock().toISOString());
 
-  const channels = new ChannelRegistry(config.channels, { clock, tokens: { store, cipher: new TokenCipher(config.credentialKey) }, ...(opts.connectors ? { definitions: opts.connectors } : {}) });
+  const channels = new ChannelRegistry(config.channels, { clock, ...(opts.paceSleep ? { sleep: opts.paceSleep } : {}), tokens: { store, cipher: new TokenCipher(config.credentialKey) }, ...(opts.connectors ? { definitions: opts.connectors } : {}) });
   const processor = new InboxProcessor(store, config, log.child({ part: 'inbox' }), metrics, clock, opts.idleMs ?? 1000, channels);
   const writeBack = config.sheets ? new SheetWriteBack(config) : null;
   // A Catalog row that cannot be found is an alert like any other (`raiseAlert` is set up below).
