@@ -60,8 +60,14 @@ function answeredMark(known: { observedAt: string | null; pushedAt: string | nul
 }
 
 
-/** What a push's answer says its level stands on, to keep (PushTarget.basis); nothing when it says nothing usable. */
-function keptBasis(o: PushOutcome): { basis?: string } {
+/**
+ * What a push's answer says its level stands on, to keep (PushTarget.basis); nothing when it says
+ * nothing usable, or when the basis the hub holds is no longer the one the push was sent with: a
+ * report booked while the push was out is as new as the answer or newer, and putting an older basis
+ * back would make the next push wait for a change its feed has already reported (docs/attribution.md).
+ */
+export function keptBasis(o: PushOutcome, sent: string | null, held: string | null): { basis?: string } {
+  if (held !== sent) return {};
   return o.status !== 'failed' && typeof o.basis === 'string' && o.basis.length > 0 && o.basis.length <= MAX_BASIS ? { basis: o.basis } : {};
 }
 export class ChannelSink implements Sink {
@@ -237,7 +243,7 @@ export class ChannelSink implements Sink {
           await this.store.transaction(async (tx) => {
             const known = await tx.channelLevels.get(config.id, p.push.sku, p.push.location);
             const { state } = observe(stateOf(known), observed, null, now);
-            await tx.channelLevels.update(config.id, p.push.sku, p.push.location, { expected: state.expected, observed: state.observed, observedAt: now, pendingSince: state.pendingSince, pendingUp: state.pendingUp, pendingDown: state.pendingDown, ...p.unanswered, ...keptBasis(outcome) });
+            await tx.channelLevels.update(config.id, p.push.sku, p.push.location, { expected: state.expected, observed: state.observed, observedAt: now, pendingSince: state.pendingSince, pendingUp: state.pendingUp, pendingDown: state.pendingDown, ...p.unanswered, ...keptBasis(outcome, p.target.basis ?? null, known?.basis ?? null) });
           });
         } else {
           await this.store.channelLevels.update(config.id, p.push.sku, p.push.location, p.unanswered);
@@ -257,8 +263,12 @@ export class ChannelSink implements Sink {
       // showed, sales not yet booked included: kept, so that our number showing after those sales'
       // orders is taken for that write crossing them (docs/attribution.md, "Our number still showing").
       const blind = p.target.expected === null && outcome.wrote !== false;
-      const basis = keptBasis(outcome);
-      if (basis.basis || blind !== p.wasBlind) await this.store.channelLevels.update(config.id, p.push.sku, p.push.location, { ...basis, pushedBlind: blind });
+      if (typeof outcome.basis === 'string' || blind !== p.wasBlind) {
+        await this.store.transaction(async (tx) => {
+          const known = await tx.channelLevels.get(config.id, p.push.sku, p.push.location);
+          await tx.channelLevels.update(config.id, p.push.sku, p.push.location, { ...keptBasis(outcome, p.target.basis ?? null, known?.basis ?? null), pushedBlind: blind });
+        });
+      }
       try {
         await this.hideOrRelist(p.push, p.target.ref, p.hidden, signal);
       } catch (err) {

@@ -50,7 +50,8 @@ async function drain(c: Connector, feed: string, cursor: string | null) {
   return { events, cursor: at! };
 }
 
-describe('the PrestaShop webservice as the connector uses it', () => {
+/** A shop on 127.0.0.1 for each test, with two products: ART-001 at 5 and ART-002 at 1. */
+function withTwoPaintings(): void {
   beforeEach(async () => {
     emu = new PsEmulator({ webserviceKey: KEY });
     baseUrl = await emu.start();
@@ -60,6 +61,10 @@ describe('the PrestaShop webservice as the connector uses it', () => {
     ]);
   });
   afterEach(() => emu.stop());
+}
+
+describe('the PrestaShop webservice as the connector uses it', () => {
+  withTwoPaintings();
 
   test('the key travels as the Basic user name, never in the address; every answer is asked for in JSON; a wrong key is a fault of the channel that does not show the key', async () => {
     await connector().read([{ sku: 'ART-001', ref: emu.listing('ART-001')!, locationId: LOC }]);
@@ -75,7 +80,8 @@ describe('the PrestaShop webservice as the connector uses it', () => {
     const row = emu.stockRow('ART-001')!;
     row.outOfStock = 1;
     row.location = 'Rack A-3';
-    expect(await connector().push([target('ART-001', 3, 5)])).toEqual([{ sku: 'ART-001', locationId: LOC, status: 'applied', level: 3 }]);
+    // No movement yet in the shop: the level written stands on movement 0.
+    expect(await connector().push([target('ART-001', 3, 5)])).toEqual([{ sku: 'ART-001', locationId: LOC, status: 'applied', level: 3, basis: 'mvt:0' }]);
     const put = emu.requests.filter((r) => r.method === 'PUT');
     expect(put.map((r) => r.path)).toEqual([`/api/stock_availables/${row.id}`]);
     expect(readXmlResource(String(put[0]!.body))).toEqual({
@@ -83,8 +89,8 @@ describe('the PrestaShop webservice as the connector uses it', () => {
       fields: { id: String(row.id), id_product: String(row.idProduct), id_product_attribute: '0', id_shop: '1', id_shop_group: '0', quantity: '3', depends_on_stock: '0', out_of_stock: '1', location: 'Rack A-3' },
     });
     expect([row.quantity, row.outOfStock, row.location]).toEqual([3, 1, 'Rack A-3']);
-    // Read before, written, read back: three requests.
-    expect(emu.requests.map((r) => r.method)).toEqual(['GET', 'PUT', 'GET']);
+    // The newest movement (the basis), the level before, the write, the level read back.
+    expect(emu.requests.map((r) => `${r.method} ${r.path}`)).toEqual(['GET /api/stock_movements', `GET /api/stock_availables`, `PUT /api/stock_availables/${row.id}`, 'GET /api/stock_availables']);
   });
 
   test('combinations are the listings of a product that has them: discovered by their reference, read and pushed alone', async () => {
@@ -93,7 +99,7 @@ describe('the PrestaShop webservice as the connector uses it', () => {
     expect(listings.map((l) => l.sku)).toEqual(['ART-001', 'ART-002', 'BAG-RED', 'BAG-BLUE']);
     expect(listings[2]!.ref).toEqual(emu.listing('BAG-RED'));
     expect(listings[2]!.ref.variantId).not.toBe('0');
-    expect(await connector().push([target('BAG-RED', 2, 4)])).toEqual([{ sku: 'BAG-RED', locationId: LOC, status: 'applied', level: 2 }]);
+    expect(await connector().push([target('BAG-RED', 2, 4)])).toEqual([{ sku: 'BAG-RED', locationId: LOC, status: 'applied', level: 2, basis: 'mvt:0' }]);
     const read = await connector().read(['BAG-RED', 'BAG-BLUE'].map((sku) => ({ sku, ref: emu.listing(sku)!, locationId: LOC })));
     expect(read.map((r) => [r.sku, r.available])).toEqual([['BAG-RED', 2], ['BAG-BLUE', 6]]);
   });
@@ -198,6 +204,48 @@ describe('the PrestaShop webservice as the connector uses it', () => {
     expect(() => connector({ pageSize: 0 })).toThrow(/pageSize/);
     expect(() => connector({ cancelledStates: ['six'] })).toThrow(/cancelledStates/);
     expect(() => connector({ cancelledStates: '6, 8' })).not.toThrow();
+  });
+});
+
+describe('a write never wipes out an edit the figure does not show', () => {
+  // An edit in the back office (+1) and a sale (−1) bring the quantity back to what the hub expects;
+  // a push checked on the figure alone would write over the edit before the stock_movements feed
+  // reported it (simulation seed 62341 over every web store).
+  withTwoPaintings();
+
+  test('sent: a push of 4 expecting 5 on the basis of movement 0, after an edit to 6 and a sale back to 5; kept: the shop untouched, the push waits for the stock_movements feed', async () => {
+    const c = connector();
+    const { cursor } = await c.poll!('stock_movements', null);
+    expect(await c.push([target('ART-001', 5, 5)])).toEqual([{ sku: 'ART-001', locationId: LOC, status: 'applied', level: 5, wrote: false, basis: 'mvt:0' }]);
+    await emu.setLevel({ sku: 'ART-001', available: 6 });
+    await emu.sell({ sku: 'ART-001', quantity: 1 });
+    expect(emu.level('ART-001', LOC)).toBe(5);
+    const puts = () => emu.requests.filter((r) => r.method === 'PUT').length;
+    expect(await c.push([{ ...target('ART-001', 4, 5), basis: 'mvt:0' }])).toEqual([{ sku: 'ART-001', locationId: LOC, status: 'stale', observed: null, untilFeed: 'stock_movements' }]);
+    expect(puts()).toBe(0);
+    expect(emu.level('ART-001', LOC)).toBe(5);
+    // The feed reports both movements with the level read after them, on the basis of the last one read.
+    const polled = await drain(c, 'stock_movements', cursor);
+    const facts = polled.events.flatMap((e) => c.translate(e.topic, e.body, {}));
+    expect(facts.map((f) => (f.type === 'level_observed' ? [f.available, f.basis] : f.type))).toEqual([
+      [5, 'mvt:2'],
+      [5, 'mvt:2'],
+    ]);
+    // Handed back, that basis lets the push through; a movement of another product does not hold it back.
+    await emu.sell({ sku: 'ART-002', quantity: 1 });
+    expect(await c.push([{ ...target('ART-001', 4, 5), basis: 'mvt:2' }])).toEqual([{ sku: 'ART-001', locationId: LOC, status: 'applied', level: 4, basis: 'mvt:3' }]);
+    expect(emu.level('ART-001', LOC)).toBe(4);
+  });
+
+  test('a level that moved with no basis to go by is compared on the figure, as before, and answered with what it stands on', async () => {
+    await emu.setLevel({ sku: 'ART-001', available: 8 });
+    expect(await connector().push([target('ART-001', 4, 5)])).toEqual([{ sku: 'ART-001', locationId: LOC, status: 'stale', observed: 8, basis: 'mvt:1' }]);
+    expect(emu.level('ART-001', LOC)).toBe(8);
+  });
+
+  test('a basis this connector did not write is not taken for one: the push is checked on the figure alone', async () => {
+    expect(await connector().push([{ ...target('ART-001', 4, 5), basis: 'oci:5/0' }])).toEqual([{ sku: 'ART-001', locationId: LOC, status: 'applied', level: 4, basis: 'mvt:0' }]);
+    expect(emu.level('ART-001', LOC)).toBe(4);
   });
 });
 

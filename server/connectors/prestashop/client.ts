@@ -10,8 +10,11 @@ import { ConnectorError, type ConnectorContext, type LevelReading, type ListingR
 import { chunks } from '../../util';
 import { PageGuard } from '../paging';
 import { PsHttp, type Params } from './http';
-import { PS_LOCATION, psId, psInt, type Row } from './rows';
+import { PS_LOCATION, psBasis, psId, psInt, readPsBasis, type Row } from './rows';
 import { xmlResource } from './xml';
+
+/** The open end of an id interval filter. */
+const ID_MAX = '999999999999';
 
 /** Products named in one stock_availables filter (`filter[id_product]=[1|2|…]`). */
 const PRODUCTS_PER_READ = 50;
@@ -102,25 +105,57 @@ export class PsClient {
     return out;
   }
 
+  /**
+   * The stock movements after the lowest basis of these targets (or, when none has one, the newest
+   * movement only), read before the levels: a movement made between the two reads is then in the
+   * level but after the basis handed back, which can only hold a later push back, never let one
+   * write over a change. `through`: the newest movement id the shop had when read.
+   */
+  private async movementsSince(bases: (number | null)[], signal?: AbortSignal): Promise<{ rows: { id: number; key: string }[]; through: number }> {
+    const known = bases.filter((b): b is number => b !== null);
+    const parse = (rows: Row[]) =>
+      rows.map((r, i) => {
+        const id = psId(r.id);
+        if (id === null) throw new ConnectorError(`PrestaShop answered stock movement ${i + 1} without an id; nothing was written.`, false, null, null, { channelFault: true });
+        return { id: Number(id), key: keyOf(psId(r.id_product) ?? '', psId(r.id_product_attribute) ?? '0') };
+      });
+    if (known.length === 0) {
+      const newest = parse(rowsOf(await this.http.call<unknown>('GET', 'stock_movements', 'read the newest stock movement', { params: { display: 'full', sort: '[id_DESC]', limit: '0,1' } }, signal), 'stock_movements'));
+      return { rows: [], through: newest[0]?.id ?? 0 };
+    }
+    const from = Math.min(...known);
+    const rows = parse(await this.listAll('stock_movements', { display: 'full', 'filter[id]': `[${from + 1},${ID_MAX}]`, sort: '[id_ASC]' }, 'read the stock movements since the levels the hub knows', signal));
+    for (const r of rows) if (r.id <= from) throw new ConnectorError(`PrestaShop answered stock movement ${r.id} to a request for those after ${from}: the shop ignores the id filter. Nothing was written.`, false, null, null, { channelFault: true });
+    return { rows, through: rows.reduce((m, r) => Math.max(m, r.id), from) };
+  }
+
   async push(targets: PushTarget[], signal?: AbortSignal): Promise<PushOutcome[]> {
     const outcomes: PushOutcome[] = new Array(targets.length);
     const fail = (t: PushTarget, message: string): PushOutcome => ({ sku: t.sku, locationId: t.locationId, status: 'failed', message });
     const ids = targets.map((t) => idsOf(t.ref));
+    const bases = targets.map((t) => readPsBasis(t.basis));
+    const moves = await this.movementsSince(bases, signal);
     const before = await this.stockRows(ids.flatMap((x) => (x ? [x.product] : [])), signal);
-    const written: { index: number; key: string }[] = [];
+    const written: { index: number; key: string; basis: string }[] = [];
     for (const [index, t] of targets.entries()) {
       const x = ids[index];
       const row = x ? before.get(keyOf(x.product, x.attribute)) : undefined;
+      const own = bases[index] ?? null;
+      const basis = psBasis(Math.max(own ?? 0, moves.through));
       if (t.locationId !== PS_LOCATION) outcomes[index] = fail(t, `PrestaShop keeps one stock per shop: its location is "${PS_LOCATION}", not "${t.locationId}".`);
       else if (!x || !row) outcomes[index] = fail(t, 'PrestaShop has no stock for this listing (the product or combination is gone); run catalog discovery again.');
       else if (psInt(row.depends_on_stock) === 1) outcomes[index] = fail(t, 'This PrestaShop product takes its quantity from advanced stock management (depends_on_stock), which the webservice cannot set; turn that off for it or manage it in PrestaShop.');
-      else {
+      else if (own !== null && moves.rows.some((m) => m.id > own && m.key === keyOf(x.product, x.attribute))) {
+        // Moved since the level the hub knows, whatever the figure shows now: the feed reports each
+        // movement; until it has, nothing is written and no folded figure is handed over.
+        outcomes[index] = { sku: t.sku, locationId: t.locationId, status: 'stale', observed: null, untilFeed: 'stock_movements' };
+      } else {
         const now = this.quantityOf(row);
         const { sku, locationId, level, expected } = t;
         // Already there, and not moved there by the shop on its own since we last saw it: nothing to write.
-        if (now === level && (expected === null || now === expected)) outcomes[index] = { sku, locationId, status: 'applied', level, wrote: false };
-        else if (expected !== null && now !== expected) outcomes[index] = { sku, locationId, status: 'stale', observed: now };
-        else if (await this.writeQuantity(row, level, t, signal)) written.push({ index, key: keyOf(x.product, x.attribute) });
+        if (now === level && (expected === null || now === expected)) outcomes[index] = { sku, locationId, status: 'applied', level, wrote: false, basis };
+        else if (expected !== null && now !== expected) outcomes[index] = { sku, locationId, status: 'stale', observed: now, basis };
+        else if (await this.writeQuantity(row, level, t, signal)) written.push({ index, key: keyOf(x.product, x.attribute), basis });
         else outcomes[index] = fail(t, 'PrestaShop no longer has this stock row; run catalog discovery again.');
       }
     }
@@ -130,7 +165,7 @@ export class PsClient {
       const t = targets[w.index]!;
       const row = after.get(w.key);
       const now = row ? this.quantityOf(row) : null;
-      outcomes[w.index] = now === t.level ? { sku: t.sku, locationId: t.locationId, status: 'applied', level: t.level } : { sku: t.sku, locationId: t.locationId, status: 'stale', observed: now };
+      outcomes[w.index] = now === t.level ? { sku: t.sku, locationId: t.locationId, status: 'applied', level: t.level, basis: w.basis } : { sku: t.sku, locationId: t.locationId, status: 'stale', observed: now, ...(now !== null ? { basis: w.basis } : {}) };
     }
     return outcomes;
   }

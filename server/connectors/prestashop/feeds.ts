@@ -9,8 +9,9 @@
  *   slip, the order's `order_details` (their `product_quantity_reinjected`: what went back to stock) and
  *   every slip of the same order; id `order_slip-<id>@<date_upd>`;
  * - `stock_movements`: stock movements by id (`filter[id]=[after,…]`, `sort=[id_ASC]`), each as the
- *   event `stock_movement` with the movement and the stock_available of its product or combination as
- *   read now; id `stock_movement-<id>`. That is how an edit in the back office reaches the hub.
+ *   event `stock_movement` with the movement, the stock_available of its product or combination as
+ *   read now (after the page) and `read_through`, the last movement id of the page; id
+ *   `stock_movement-<id>`. That is how an edit in the back office reaches the hub.
  *
  * Dates are the shop's own (`Y-m-d H:i:s`, its time zone): the cursor keeps them as text and never
  * converts them. Each poll asks from OVERLAP_MS before the newest date read, since the filter is to
@@ -201,7 +202,9 @@ export class PsFeeds {
     const levels = products.length === 0 ? [] : await this.client.listAll('stock_availables', { display: 'full', 'filter[id_product]': `[${products.join('|')}]`, sort: '[id_ASC]' }, 'read the levels of moved stock', signal);
     const events: PolledEvent[] = rows.map((r, i) => {
       const stock = levels.find((l) => psId(l.id_product) === psId(r.id_product) && psId(l.id_product_attribute) === (psId(r.id_product_attribute) ?? '0')) ?? null;
-      return { eventId: `stock_movement-${ids[i]!}`, topic: 'stock_movement', body: { stock_movement: r, stock_available: stock }, occurredAt: null };
+      // read_through: the page read every movement up to its last, so the level read after it stands
+      // on at least those (its basis, translate.ts); a movement after them only holds a push back.
+      return { eventId: `stock_movement-${ids[i]!}`, topic: 'stock_movement', body: { stock_movement: r, stock_available: stock, read_through: ids[ids.length - 1]! }, occurredAt: null };
     });
     const more = rows.length >= n;
     const out = JSON.stringify({ v: 1, after: ids.length > 0 ? ids[ids.length - 1] : after });

@@ -19,3 +19,19 @@ export function psInt(v: unknown): number | null {
   if (typeof v === 'string' && /^-?\d{1,15}$/.test(v.trim())) return Number(v.trim());
   return null;
 }
+
+/**
+ * What a level stands on (PushTarget.basis, docs/attribution.md "The same number, other stock"): the
+ * newest stock movement of the shop read with it, `mvt:<id>`. A quantity can come back to the figure
+ * the hub expects after two changes (an edit +1 and a sale −1) that the stock_movements feed has not
+ * yet reported; the figure alone would let a push write over the edit. A movement of the item after
+ * the basis says the record moved behind the figure.
+ */
+export function psBasis(movementId: number): string {
+  return `mvt:${movementId}`;
+}
+/** A basis this connector wrote, read back; null for anything else (then the push is checked on the figure alone). */
+export function readPsBasis(basis: string | null | undefined): number | null {
+  const m = typeof basis === 'string' ? /^mvt:(\d{1,15})$/.exec(basis) : null;
+  return m ? Number(m[1]) : null;
+}

@@ -11,11 +11,12 @@
  *   given to the order's slips in the order they were made, earliest first: this slip restocks what is
  *   left of them after the earlier slips, up to its own quantity;
  * - `stock_movement`: a movement of stock and the level its product or combination shows now: a
- *   level observed (the hub compares it, never books it as it is).
+ *   level observed (the hub compares it, never books it as it is), with its basis `mvt:<read_through>`
+ *   when the body says up to which movement the feed had read (rows.ts, psBasis).
  * A body that does not have what its topic needs is a TranslateError, never read as nothing happened.
  */
 import { TranslateError, type ChannelFact, type FactLine } from '../types';
-import { PS_LOCATION, psId, psInt, type Row } from './rows';
+import { PS_LOCATION, psBasis, psId, psInt, type Row } from './rows';
 
 export const PS_TOPICS = ['order', 'order_slip', 'stock_movement'] as const;
 
@@ -99,7 +100,11 @@ function movementFacts(body: unknown): ChannelFact[] {
   const stock = need(obj(b.stock_available), 'stock movement event has no stock_available');
   const available = psInt(stock.quantity);
   if (available === null) throw new TranslateError(`PrestaShop stock_available ${String(stock.id)} has no whole quantity (${JSON.stringify(stock.quantity)}); no level was taken from it.`);
-  return [{ type: 'level_observed', sku: skuOf(mvt.reference), ref: refOf(stock.id_product, stock.id_product_attribute), locationId: PS_LOCATION, available, occurredAt: when(mvt.date_add) }];
+  // The level stands on every movement the feed had read with it (rows.ts psBasis): kept by the hub
+  // and handed back with the next push, which waits while a later movement of the item is unreported.
+  const through = psId(b.read_through);
+  const basis = through !== null && Number(through) >= (Number(psId(mvt.id)) || 0) ? { basis: psBasis(Number(through)) } : {};
+  return [{ type: 'level_observed', sku: skuOf(mvt.reference), ref: refOf(stock.id_product, stock.id_product_attribute), locationId: PS_LOCATION, available, occurredAt: when(mvt.date_add), ...basis }];
 }
 
 export function makeTranslate(cancelledStates: readonly string[]): (topic: string, body: unknown) => ChannelFact[] {
