@@ -243,6 +243,25 @@ describe('a write never wipes out an edit the figure does not show', () => {
     expect(emu.level('ART-001', LOC)).toBe(8);
   });
 
+  test('a busy shop: the push reads the movements back from the newest, at most ten pages, whatever the age of its basis', async () => {
+    const c = connector({ pageSize: 2 });
+    // An edit and a sale of ART-001 (movements 1 and 2), then 30 movements of ART-002.
+    await emu.setLevel({ sku: 'ART-001', available: 6 });
+    await emu.sell({ sku: 'ART-001', quantity: 1 });
+    for (let i = 0; i < 30; i++) await emu.setLevel({ sku: 'ART-002', available: i % 2 === 0 ? 2 : 1 });
+    const reads = () => emu.requests.filter((r) => r.path === '/api/stock_movements').length;
+    // Sent on the basis of movement 0: ART-001 moved in movements 1 and 2, older than the newest 20
+    // read (ten pages of two): taken as reported long since, and written on the figure.
+    expect(await c.push([{ ...target('ART-001', 4, 5), basis: 'mvt:0' }])).toEqual([{ sku: 'ART-001', locationId: LOC, status: 'applied', level: 4, basis: 'mvt:32' }]);
+    expect(reads()).toBe(10);
+    // An edit and a sale among the newest: found on the first page, and nothing is written.
+    await emu.setLevel({ sku: 'ART-001', available: 5 });
+    await emu.sell({ sku: 'ART-001', quantity: 1 });
+    expect(emu.level('ART-001', LOC)).toBe(4);
+    expect(await c.push([{ ...target('ART-001', 3, 4), basis: 'mvt:0' }])).toEqual([{ sku: 'ART-001', locationId: LOC, status: 'stale', observed: null, untilFeed: 'stock_movements' }]);
+    expect(emu.level('ART-001', LOC)).toBe(4);
+  });
+
   test('a basis this connector did not write is not taken for one: the push is checked on the figure alone', async () => {
     expect(await connector().push([{ ...target('ART-001', 4, 5), basis: 'oci:5/0' }])).toEqual([{ sku: 'ART-001', locationId: LOC, status: 'applied', level: 4, basis: 'mvt:0' }]);
     expect(emu.level('ART-001', LOC)).toBe(4);

@@ -156,7 +156,11 @@ interface RelayRecord {
   expect: { kind: 'delta'; qty: number } | { kind: 'count'; counted: number } | { kind: 'conflict' };
 }
 
-/** Physical stock decreases, by step, for judging oversells. */
+/**
+ * What opens a window in which a channel may show more than is on hand, by step, for judging
+ * oversells: a physical decrease, or a channel's own restock of a return while the item is
+ * oversold (it shows the returned units, on hand stays below zero, until our number reaches it).
+ */
 interface Decrease {
   step: number;
   sku: string;
@@ -668,7 +672,12 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
           const q = op.partial && s.qty - s.refunded > 1 ? 1 : s.qty - s.refunded;
           await emulators[op.channel]!.refund({ orderId: s.orderId, restock: op.restock, quantity: q });
           s.refunded += q;
-          if (op.restock) physical.set(key(s.sku, s.loc), phys(s.sku, s.loc) + q);
+          if (op.restock) {
+            // Oversold before (on hand below zero, the channel at 0): the channel now shows q where
+            // fewer are there, until our number reaches it; a sale there meanwhile is unavoidable.
+            if (phys(s.sku, s.loc) < 0) decreases.push({ step: i, sku: s.sku, loc: s.loc, what: `restock on ${op.channel} while oversold` });
+            physical.set(key(s.sku, s.loc), phys(s.sku, s.loc) + q);
+          }
           stats.refunds++;
           await withCrash(() => settle());
           break;

@@ -16,6 +16,13 @@ import { xmlResource } from './xml';
 /** The open end of an id interval filter. */
 const ID_MAX = '999999999999';
 
+/**
+ * Pages of stock movements a push reads back from the newest: the hub hears of every movement within
+ * a poll of the stock_movements feed, so those that could hide an edit are the newest few; a
+ * movement older than the newest MOVEMENT_PAGES × pageSize is taken as reported (README, Limits).
+ */
+const MOVEMENT_PAGES = 10;
+
 /** Products named in one stock_availables filter (`filter[id_product]=[1|2|…]`). */
 const PRODUCTS_PER_READ = 50;
 
@@ -106,27 +113,35 @@ export class PsClient {
   }
 
   /**
-   * The stock movements after the lowest basis of these targets (or, when none has one, the newest
-   * movement only), read before the levels: a movement made between the two reads is then in the
-   * level but after the basis handed back, which can only hold a later push back, never let one
-   * write over a change. `through`: the newest movement id the shop had when read.
+   * The stock movements after the lowest basis of these targets, newest first, at most
+   * MOVEMENT_PAGES pages (or, when no target has a basis, the newest movement only), read before the
+   * levels: a movement made between the two reads is then in the level but after the basis handed
+   * back, which can only hold a later push back, never let one write over a change. `through`: the
+   * newest movement id the shop had when read.
    */
   private async movementsSince(bases: (number | null)[], signal?: AbortSignal): Promise<{ rows: { id: number; key: string }[]; through: number }> {
     const known = bases.filter((b): b is number => b !== null);
-    const parse = (rows: Row[]) =>
-      rows.map((r, i) => {
-        const id = psId(r.id);
-        if (id === null) throw new ConnectorError(`PrestaShop answered stock movement ${i + 1} without an id; nothing was written.`, false, null, null, { channelFault: true });
-        return { id: Number(id), key: keyOf(psId(r.id_product) ?? '', psId(r.id_product_attribute) ?? '0') };
+    const from = known.length === 0 ? null : Math.min(...known);
+    const n = from === null ? 1 : this.http.pageSize;
+    const rows: { id: number; key: string }[] = [];
+    for (let page = 0; page < (from === null ? 1 : MOVEMENT_PAGES); page++) {
+      const params: Params = { display: 'full', sort: '[id_DESC]', limit: `${page * n},${n}` };
+      if (from !== null) params['filter[id]'] = `[${from + 1},${ID_MAX}]`;
+      const got = rowsOf(await this.http.call<unknown>('GET', 'stock_movements', 'read the stock movements since the levels the hub knows', { params }, signal), 'stock_movements');
+      let fresh = 0;
+      got.forEach((r, i) => {
+        const id = Number(psId(r.id) ?? NaN);
+        if (!Number.isSafeInteger(id)) throw new ConnectorError(`PrestaShop answered stock movement ${i + 1} without an id; nothing was written.`, false, null, null, { channelFault: true });
+        if (from !== null && id <= from) throw new ConnectorError(`PrestaShop answered stock movement ${id} to a request for those after ${from}: the shop ignores the id filter. Nothing was written.`, false, null, null, { channelFault: true });
+        // Newest first: a movement made while the pages are read moves the rest one place on, so a
+        // row already read may come again; it is skipped, and a page with nothing new ends the read.
+        if (rows.length > 0 && id >= rows[rows.length - 1]!.id) return;
+        rows.push({ id, key: keyOf(psId(r.id_product) ?? '', psId(r.id_product_attribute) ?? '0') });
+        fresh++;
       });
-    if (known.length === 0) {
-      const newest = parse(rowsOf(await this.http.call<unknown>('GET', 'stock_movements', 'read the newest stock movement', { params: { display: 'full', sort: '[id_DESC]', limit: '0,1' } }, signal), 'stock_movements'));
-      return { rows: [], through: newest[0]?.id ?? 0 };
+      if (got.length < n || fresh === 0) break;
     }
-    const from = Math.min(...known);
-    const rows = parse(await this.listAll('stock_movements', { display: 'full', 'filter[id]': `[${from + 1},${ID_MAX}]`, sort: '[id_ASC]' }, 'read the stock movements since the levels the hub knows', signal));
-    for (const r of rows) if (r.id <= from) throw new ConnectorError(`PrestaShop answered stock movement ${r.id} to a request for those after ${from}: the shop ignores the id filter. Nothing was written.`, false, null, null, { channelFault: true });
-    return { rows, through: rows.reduce((m, r) => Math.max(m, r.id), from) };
+    return { rows: from === null ? [] : rows, through: Math.max(from ?? 0, rows[0]?.id ?? 0) };
   }
 
   async push(targets: PushTarget[], signal?: AbortSignal): Promise<PushOutcome[]> {
