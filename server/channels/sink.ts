@@ -12,7 +12,7 @@ import { ConnectorError, type PushOutcome, type PushTarget } from '../connectors
 import type { ConnectedChannel } from './registry';
 import { observe, stateOf } from '../core/attribution';
 import { feedSchedule } from '../config/polling';
-import { MAX_BASIS } from '../core/channel-plan';
+import { usableBasis } from '../core/channel-plan';
 
 export interface LevelPush {
   sku: string;
@@ -67,8 +67,8 @@ function answeredMark(known: { observedAt: string | null; pushedAt: string | nul
  * back would make the next push wait for a change its feed has already reported (docs/attribution.md).
  */
 export function keptBasis(o: PushOutcome, sent: string | null, held: string | null): { basis?: string } {
-  if (held !== sent) return {};
-  return o.status !== 'failed' && typeof o.basis === 'string' && o.basis.length > 0 && o.basis.length <= MAX_BASIS ? { basis: o.basis } : {};
+  const basis = o.status === 'failed' ? null : usableBasis(o.basis);
+  return held === sent && basis !== null ? { basis } : {};
 }
 export class ChannelSink implements Sink {
   readonly id: string;

@@ -9,10 +9,15 @@ import type { BookingCommand } from './relay';
 import type { ChannelFact, FactLine } from './facts';
 import { boundedKey } from './keys';
 
-/** A fact line whose SKU and location the hub has resolved (null when it could not). */
-
 /** The longest `basis` a connector may hand the hub to keep (connectors/types.ts, PushTarget.basis). */
 export const MAX_BASIS = 200;
+
+/** A basis the hub keeps: a non-empty string of at most MAX_BASIS characters; anything else is none. */
+export function usableBasis(v: unknown): string | null {
+  return typeof v === 'string' && v.length > 0 && v.length <= MAX_BASIS ? v : null;
+}
+
+/** A fact line whose SKU and location the hub has resolved (null when it could not). */
 export interface ResolvedLine {
   sku: string | null;
   location: string | null;
@@ -79,7 +84,7 @@ export function planFacts(facts: ChannelFact[], ctx: PlanContext): PlannedFact[]
         break;
       case 'level_observed': {
         const r = ctx.resolve({ sku: f.sku, ref: f.ref, locationId: f.locationId });
-        out.push({ kind: 'observed', sku: r.sku, location: r.location, available: f.available, occurredAt: f.occurredAt || null, basis: typeof f.basis === 'string' && f.basis.length <= MAX_BASIS ? f.basis : null, line: { sku: f.sku, ref: f.ref, locationId: f.locationId } });
+        out.push({ kind: 'observed', sku: r.sku, location: r.location, available: f.available, occurredAt: f.occurredAt || null, basis: usableBasis(f.basis), line: { sku: f.sku, ref: f.ref, locationId: f.locationId } });
         break;
       }
       case 'listing_changed':
