@@ -28,7 +28,12 @@ export type RateLimitModel =
 
 export interface ConnectorCapabilities {
   platform: string;
-  /** Push modes this connector uses, safest first; the first one is used when it applies. */
+  /**
+   * Push modes this connector uses, safest first; the first one is used when it applies. A
+   * connector that has `compare_and_set` or `idempotent_delta` writes `absolute_set` only for a
+   * target without an expected level: the hub takes any other write of it for one that cannot have
+   * landed over a sale (booking/handlers/attribution-window.ts, changedSincePush).
+   */
   push: PushMode[];
   /** Whether the platform keeps stock per location. */
   locations: boolean;

@@ -67,6 +67,16 @@ const PINNED: { seed: number; bug: string; shrunk?: Op[]; channels?: string[] }[
     bug: 'a count typed in PrestaShop (+1) and a sale there (−1) brought its quantity back to what the hub expected before the stock_movements feed reported them; the push, checked on the figure alone, wrote over the count',
   },
   {
+    seed: 63065,
+    channels: WEB_STORES,
+    bug: 'the judge of oversells: OpenCart restocked a return (+3) while the item was oversold (on hand −4), and sold one before our 0 reached it through its 429; a propagation window, not an avoidable oversell',
+  },
+  {
+    seed: 63471,
+    channels: WEB_STORES,
+    bug: 'a Squarespace return put back by hand (+2) composed with our delta pushes, and its level then showing our last target was taken for our write crossing a sale: the +2 was sent over and never booked',
+  },
+  {
     seed: 512,
     bug: 'a WooCommerce sale in the same second as our push, then a count typed there bringing it back to that push’s number, taken for our push crossing the sale',
     shrunk: [

@@ -140,7 +140,13 @@ async function readBack(ctx: BookingContext, ch: ConnectedChannel, w: WindowEven
  * level already held when our push found it there: seed 21585), and that change is booked.
  */
 async function changedSincePush(ctx: BookingContext, ch: ConnectedChannel, w: WindowEvent, record: ChannelLevelRecord): Promise<boolean> {
-  // A push sent without an expected level (after a lost answer) is an absolute set whatever the platform's write.
-  const canCross = (ch.connector.capabilities.push.includes('absolute_set') || record.pushedBlind) && record.pushedWrote;
+  // A push sent without an expected level (first, or after a lost answer) is an absolute set whatever
+  // the platform. With an expected level, a connector that can write a delta or a compare-and-set
+  // writes that (connectors/types.ts, ConnectorCapabilities.push); only one that cannot writes
+  // absolutely, and only then can its write have crossed a sale. Squarespace's delta composed with
+  // a return the owner put back, and its level then showing our last target was not our write
+  // landing over a sale (simulation seed 63471 over every web store).
+  const absoluteOnly = !ch.connector.capabilities.push.some((m) => m === 'idempotent_delta' || m === 'compare_and_set');
+  const canCross = (absoluteOnly || record.pushedBlind) && record.pushedWrote;
   return !canCross || (record.pushedAt !== null && changedOnChannelSince(await ctx.tx.ledger.listMovements(w.sku, { limit: 50 }), w.channelId, w.location, record.pushedAt));
 }
