@@ -534,7 +534,11 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
       const times: number[] = [];
       for (const r of await h.store.outbox.list({ limit: 1000, status: 'pending' })) {
         const at = Date.parse(r.nextAttemptAt);
-        times.push(at > now ? at : now + 250);
+        // A row for a channel the dispatcher has paused (a 429's cool-down, a run of outages) is due
+        // when the pause ends, not every 250 ms until then (seed 64138: Squarespace paused 2 minutes).
+        const paused = h.dispatcher.suspendedUntil(r.sink);
+        const due = at > now ? at : now + 250;
+        times.push(paused ? Math.max(due, Date.parse(paused)) : due);
       }
       for (const r of await h.store.outbox.list({ limit: 1000, status: 'working' })) if (r.lockedUntil) times.push(Date.parse(r.lockedUntil));
       // Events waiting for their platform to answer again (a thin event fetched during an outage).

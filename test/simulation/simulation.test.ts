@@ -77,6 +77,11 @@ const PINNED: { seed: number; bug: string; shrunk?: Op[]; channels?: string[] }[
     bug: 'a Squarespace return put back by hand (+2) composed with our delta pushes, and its level then showing our last target was taken for our write crossing a sale: the +2 was sent over and never booked',
   },
   {
+    seed: 64138,
+    channels: WEB_STORES,
+    bug: 'the harness: a push waiting for Squarespace while the dispatcher had paused it (outages in a row: 30 s, then twice as long) was taken as due every 250 ms, and 300 rounds ran out before the pause did',
+  },
+  {
     seed: 512,
     bug: 'a WooCommerce sale in the same second as our push, then a count typed there bringing it back to that push’s number, taken for our push crossing the sale',
     shrunk: [
