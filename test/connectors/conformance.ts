@@ -61,6 +61,7 @@ import { limiterFor, type Limiter } from '../../server/outbox/rate-limit';
 import { openStore } from '../../server/store/open';
 import type { Store } from '../../server/store/types';
 import { tempDir } from '../helpers/hub';
+import { channelConfig, FakeClock } from '../helpers/pace';
 import { WebhookSink, type Received } from './helpers/webhook-sink';
 
 /**
@@ -165,16 +166,6 @@ const CHANNEL = 'conformance';
 const SKUS = ['CONF-1', 'CONF-2', 'CONF-3', 'CONF-4', 'CONF-5'];
 const START_LEVEL = 20;
 const silent = createLogger('silent');
-
-/** A clock the dispatcher, the sink and a rate-limited emulator share: sleeping advances it. */
-class VirtualClock {
-  ms = Date.now();
-  readonly now = (): number => this.ms;
-  readonly date = (): Date => new Date(this.ms);
-  advance(ms: number): void {
-    this.ms += Math.max(0, ms);
-  }
-}
 
 function headersOf(r: Received): Record<string, string> {
   const out: Record<string, string> = {};
@@ -915,23 +906,11 @@ export function connectorConformance<E extends ConformanceEmulator>(subject: Con
         await store?.close();
       });
 
-      const channelConfig = (id: string, url: string, settings: Record<string, unknown>, credentials: Record<string, string>): ChannelConfig => ({
-        id,
-        name: `${platform} conformance channel ${id}`,
-        platform: platform as ChannelConfig['platform'],
-        locations: { gallery: loc },
-        buffer: 0,
-        cap: null,
-        hideAtZero: false,
-        relistOnRestock: false,
-        reconcile: 'flag',
-        baseUrl: url,
-        settings: settings as ChannelConfig['settings'],
-        credentials,
-      });
+      const config = (id: string, url: string, settings: Record<string, unknown>, credentials: Record<string, string>): ChannelConfig =>
+        channelConfig({ id, name: `${platform} conformance channel ${id}`, platform: platform as ChannelConfig['platform'], baseUrl: url, locations: { gallery: loc }, settings: settings as ChannelConfig['settings'], credentials });
 
       /** A sink and a dispatcher on a virtual clock (suspended after 3 failures for 30 s). */
-      function hub(config: ChannelConfig, connectorOf: Connector, clock: VirtualClock, over: Partial<DispatchConfig> = {}, limiter: Limiter = limiterFor(connectorOf.capabilities.rateLimit)) {
+      function hub(config: ChannelConfig, connectorOf: Connector, clock: FakeClock, over: Partial<DispatchConfig> = {}, limiter: Limiter = limiterFor(connectorOf.capabilities.rateLimit)) {
         // The channel's pace, from the connector's rate-limit model: per push call, unless a pace
         // of every request is given (the registry's).
         const connected = { config, connector: connectorOf, limiter };
@@ -985,10 +964,10 @@ export function connectorConformance<E extends ConformanceEmulator>(subject: Con
       ];
 
       test.each(faults)('a channel answering %s: its pushes are kept, it is suspended with an alert, and they land once it answers', async (_name, set, over) => {
-        const clock = new VirtualClock();
+        const clock = new FakeClock();
         const skus = [listingAt(10), listingAt(10)];
         await mapListings(CHANNEL, emu, skus, 10);
-        const h = hub(channelConfig(CHANNEL, baseUrl, context().settings, context().credentials), connector(), clock, over);
+        const h = hub(config(CHANNEL, baseUrl, context().settings, context().credentials), connector(), clock, over);
         await h.push(skus[0]!, 4);
         await h.push(skus[1]!, 5);
         set(emu.faults.api);
@@ -1006,10 +985,10 @@ export function connectorConformance<E extends ConformanceEmulator>(subject: Con
       });
 
       test('a refusal of one item makes that item a dead letter alone; the others land and the channel stays ok', async () => {
-        const clock = new VirtualClock();
+        const clock = new FakeClock();
         const [refused, fine] = [listingAt(10), listingAt(10)];
         await mapListings(CHANNEL, emu, [refused, fine], 10);
-        const h = hub(channelConfig(CHANNEL, baseUrl, context().settings, context().credentials), connector(), clock);
+        const h = hub(config(CHANNEL, baseUrl, context().settings, context().credentials), connector(), clock);
         await h.push(refused, 4);
         await h.push(fine, 5);
         emu.faults.api.refuseSku = refused;
@@ -1025,7 +1004,7 @@ export function connectorConformance<E extends ConformanceEmulator>(subject: Con
       });
 
       test('a burst of pushes paced by the rate-limit model: never a 429 where the limit is published; where it is not, every 429 honoured', async () => {
-        const clock = new VirtualClock();
+        const clock = new FakeClock();
         const { emulator: limited, baseUrl: limitedUrl } = await subject.start({ account: 'ours', rateLimited: true, clock: clock.now });
         try {
           const skus = ['BURST-1', 'BURST-2', 'BURST-3'];
@@ -1038,11 +1017,8 @@ export function connectorConformance<E extends ConformanceEmulator>(subject: Con
           // those requests is counted too.
           let pace: RequestPace | null = null;
           const c = def.create({ channelId, baseUrl: limitedUrl, settings, credentials, ...pacedRequests(() => pace, () => fetch) });
-          pace = new RequestPace(limiterFor(c.capabilities.rateLimit), clock.now, async (ms) => {
-            await new Promise((r) => setImmediate(r));
-            clock.advance(ms);
-          });
-          const h = hub(channelConfig(channelId, limitedUrl, settings, credentials), c, clock, {}, pace.callerView());
+          pace = new RequestPace(limiterFor(c.capabilities.rateLimit), clock.now, clock.sleep);
+          const h = hub(config(channelId, limitedUrl, settings, credentials), c, clock, {}, pace.callerView());
           const model = caps.rateLimit;
           const burst =
             model.kind === 'cost_bucket'

@@ -12,9 +12,13 @@ export class FakeClock {
   constructor(public ms = Date.now()) {}
   readonly now = (): number => this.ms;
   readonly date = (): Date => new Date(this.ms);
+  /** Moves on by `ms` at once. */
+  advance(ms: number): void {
+    this.ms += Math.max(0, ms);
+  }
   readonly sleep = async (ms: number): Promise<void> => {
     await new Promise((r) => setImmediate(r));
-    this.ms += Math.max(0, ms);
+    this.advance(ms);
   };
 }
 

@@ -141,7 +141,7 @@ export class PsClient {
       });
       if (got.length < n || fresh === 0) break;
     }
-    return { rows: from === null ? [] : rows, through: Math.max(from ?? 0, rows[0]?.id ?? 0) };
+    return { rows, through: Math.max(from ?? 0, rows[0]?.id ?? 0) };
   }
 
   async push(targets: PushTarget[], signal?: AbortSignal): Promise<PushOutcome[]> {
