@@ -100,7 +100,9 @@ function registerSimulateCommands(program: Command, globals: () => Globals): voi
       const before = (await call(g, 'GET', `/v1/sandbox/levels/${encodeURIComponent(o.sku)}`)) as LevelsView;
       const { orderId } = (await call(g, 'POST', `/v1/sandbox/channels/${o.channel}/sales`, { sku: o.sku, quantity: o.quantity, ...(o.location ? { location: o.location } : {}) })) as { orderId: string };
       const { view, ms } = await settled(g, o.sku, before, o.wait);
-      console.log(`Sold ${o.quantity} × ${o.sku} on ${o.channel} (order ${orderId}). Every channel followed in ${ms} ms:\n`);
+      // A sale at a location is made at that location's counter, as on the platform's POS (Shopify POS at a Shopify location).
+      const where = o.location ? ` at the ${o.location} counter` : '';
+      console.log(`Sold ${o.quantity} × ${o.sku}${where} on ${o.channel} (order ${orderId}). Every channel followed in ${ms} ms:\n`);
       console.log(levelsTable(before, view));
     });
 

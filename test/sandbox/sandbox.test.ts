@@ -207,6 +207,44 @@ describe('the one-of-a-kind artwork', () => {
   });
 });
 
+describe('the gallery counter on Shopify POS', () => {
+  it('sells the last painting there: a Shopify POS order (source_name "pos", the gallery’s Shopify location) booked at the gallery, gone from every other channel; a return at the counter brings it back', async () => {
+    const shopify = s.sandbox!.channels.find((c) => c.config.platform === 'shopify')!;
+    const sku = 'ART-0001';
+    expect((await levels(sku)).hub.gallery).toBe(1);
+    const sale = await api('POST', `/v1/sandbox/channels/${shopify.config.id}/sales`, { sku, quantity: 1, location: 'gallery' });
+    expect(sale.status).toBe(201);
+    await quiesce();
+
+    // What Shopify sent: an order made at the POS, at the location the channel maps to the gallery.
+    const events = (await api('GET', '/v1/events?limit=50')).body.events as { id: number; source: string }[];
+    const orders: Record<string, unknown>[] = [];
+    for (const e of events) {
+      const body = (await api('GET', `/v1/events/${e.id}`)).body.body as Record<string, unknown> | string;
+      const parsed = (typeof body === 'string' ? JSON.parse(body) : body) as Record<string, unknown>;
+      if (parsed && parsed.admin_graphql_api_id === sale.body.orderId) orders.push(parsed);
+    }
+    expect(orders.length).toBeGreaterThan(0);
+    expect(orders.every((o) => o.source_name === 'pos' && `gid://shopify/Location/${String(o.location_id)}` === shopify.config.locations.gallery)).toBe(true);
+
+    const gone = await levels(sku);
+    expect(gone.hub.gallery).toBe(0);
+    expectChannelsFollow(gone);
+    const sold = (await movements(sku)).filter((m) => m.channelId === shopify.config.id);
+    expect(sold.map((m) => [m.reason, m.quantity, m.locationId])).toEqual([['sale', -1, 'gallery']]);
+
+    await api('POST', `/v1/sandbox/channels/${shopify.config.id}/refunds`, { orderId: sale.body.orderId, restock: true });
+    await quiesce();
+    const back = await levels(sku);
+    expect(back.hub.gallery).toBe(1);
+    expectChannelsFollow(back);
+    expect((await movements(sku)).filter((m) => m.channelId === shopify.config.id).map((m) => [m.reason, m.quantity, m.locationId])).toEqual([
+      ['return', 1, 'gallery'],
+      ['sale', -1, 'gallery'],
+    ]);
+  });
+});
+
 describe('a channel that goes down', () => {
   it('is suspended with an alert while the others carry on, keeps its updates queued, and catches up when it answers again', async () => {
     const sku = 'PNT-0301';

@@ -69,7 +69,10 @@ export const definition: ConnectorDefinition = {
    */
   sandbox: {
     channelId: 'shopify',
-    name: 'Web store (Shopify)',
+    // Shopify POS is a location of the Shopify channel, not a channel of its own: the web store
+    // ships from the warehouse's Shopify location, and the gallery's is the counter running
+    // Shopify POS, whose orders (source_name "pos", location_id) are booked at the gallery.
+    name: 'Web store and gallery POS (Shopify)',
     locations: { warehouse: 'gid://shopify/Location/1001', gallery: 'gid://shopify/Location/1002' },
     hideAtZero: true,
     byDefault: true,
