@@ -17,14 +17,19 @@
  * Then one slow platform (bench/slow-channel.ts): a web sale's propagation with Square answering in
  * 10 s and its thin orders being fetched, against none slow.
  *
- * Last, a burst per platform (bench/burst.ts): each web store without a default sandbox channel beside
+ * Then a burst per platform (bench/burst.ts): each web store without a default sandbox channel beside
  * Shopify and WooCommerce, each enforcing its published rate limit: burst seconds, API calls and stock
  * writes per channel and SKU, 429s, and whether the ledger booked every sale once.
+ *
+ * Last, the gallery counter (bench/counter.ts): for each point of sale beside Shopify, the last unit of
+ * a painting sold at the counter until the web store shows 0 with the listing hidden, and its return
+ * until it is back.
  *
  * Settings: BENCH_RELAYS (default 5000), BENCH_CONCURRENCY (32), BENCH_SKUS (200), BENCH_LATENCY_SAMPLES (50);
  * SYNC_RATE (20), SYNC_STEADY (200), SYNC_BURST (1000), SYNC_BURST_SKUS (50); INGEST_SALES (2500), INGEST_SKUS (50),
  * INGEST_CONCURRENCY (32); SLOW_SALES (20), SLOW_LATENCY_MS (10000); BURST_SALES (1000), BURST_SKUS (50), BURST_PLATFORMS (the
- * seven web stores), BURST_TIMEOUT_MS (300000), BURST_KEEP=1 (keep the hub's store and log); BENCH_ONLY=ingest|relays|sync|slow|burst;
+ * seven web stores), BURST_TIMEOUT_MS (300000), BURST_KEEP=1 (keep the hub's store and log); COUNTER_ROUNDS (5), COUNTER_PLATFORMS (every point of sale);
+ * BENCH_ONLY=ingest|relays|sync|slow|burst|counter;
  * BENCH_SYNC_PG=0 measures the sync engine on SQLite only.
  */
 import crypto from 'node:crypto';
@@ -41,6 +46,7 @@ import { benchSync, type SyncResult } from './sync';
 import { benchIngest, type IngestResult } from './ingest';
 import { benchSlowChannel, type SlowChannelResult } from './slow-channel';
 import { benchBurst, burstRows, type BurstFailure, type BurstResult } from './burst';
+import { benchCounter, type CounterFailure, type CounterResult } from './counter';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const RELAYS = Number(process.env.BENCH_RELAYS ?? 5000);
@@ -206,7 +212,7 @@ async function onPostgres<T>(fn: (env: Record<string, string>) => Promise<T>): P
 }
 
 async function main(): Promise<void> {
-  const only = process.env.BENCH_ONLY; // "ingest", "relays", "sync", "slow" or "burst"
+  const only = process.env.BENCH_ONLY; // "ingest", "relays", "sync", "slow", "burst" or "counter"
   const results: Result[] = [];
   const ingest: IngestResult[] = [];
   if (!only || only === 'ingest') {
@@ -236,6 +242,8 @@ async function main(): Promise<void> {
   // Like the sync engine's, a platform whose channels do not converge is a finding kept in the results.
   let burst: { results: BurstResult[]; failures: BurstFailure[] } = { results: [], failures: [] };
   if (!only || only === 'burst') burst = await benchBurst();
+  let counter: { results: CounterResult[]; failures: CounterFailure[] } = { results: [], failures: [] };
+  if (!only || only === 'counter') counter = await benchCounter();
   if (!process.env.DATABASE_URL) console.log('DATABASE_URL is not set: PostgreSQL is not measured.');
 
   if (ingest.length > 0) {
@@ -300,7 +308,14 @@ async function main(): Promise<void> {
     console.log(`A burst per platform: ${burst.results[0]!.sales} sales over ${burst.results[0]!.skus} SKUs across the platform, Shopify and WooCommerce, every emulator answering in 50–150 ms and enforcing its published rate limit; figures per channel (the platform / Shopify / WooCommerce), during the burst.`);
     console.table(burstRows(burst.results));
   }
+  if (counter.results.length > 0) {
+    console.log(`The gallery counter: the last unit of a painting sold at each point of sale's counter until Shopify shows 0 with the listing hidden, then returned there until it is back; ${counter.results[0]!.rounds} rounds, every emulator answering in 50–150 ms.`);
+    console.table(
+      counter.results.map((r) => ({ 'point of sale': r.platform, 'sold → gone from the web store, p50 ms': r.goneMs.p50, 'max ms': r.goneMs.max, 'returned → back, p50 ms': r.backMs.p50, 'max ms ': r.backMs.max })),
+    );
+  }
   for (const f of syncFailures) console.log(`Sync engine on ${f.store} FAILED: ${f.error}`);
+  for (const f of counter.failures) console.log(`Gallery counter on ${f.platform} FAILED: ${f.error}`);
   for (const f of burst.failures) console.log(`Burst with ${f.platform} FAILED: ${f.error}`);
   const out = {
     at: new Date().toISOString(),
@@ -313,13 +328,15 @@ async function main(): Promise<void> {
     slowChannel: slow,
     burst: burst.results,
     burstFailures: burst.failures,
+    counter: counter.results,
+    counterFailures: counter.failures,
   };
   const dir = path.join(ROOT, 'bench', 'results');
   fs.mkdirSync(dir, { recursive: true });
   fs.writeFileSync(path.join(dir, 'latest.json'), JSON.stringify(out, null, 2) + '\n');
   console.log(`Written to ${path.relative(process.cwd(), path.join(dir, 'latest.json'))}`);
   // The figures are written either way; a run whose channels did not converge still fails.
-  if (syncFailures.length > 0 || burst.failures.length > 0) process.exitCode = 1;
+  if (syncFailures.length > 0 || burst.failures.length > 0 || counter.failures.length > 0) process.exitCode = 1;
 }
 
 main().catch((err: unknown) => {

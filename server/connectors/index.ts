@@ -39,6 +39,11 @@ export function secretHeaderNames(): string[] {
   return [...new Set(definitions.flatMap((d) => d.secretHeaders.map((h) => h.toLowerCase())))];
 }
 
+/** The platforms that sell at a counter (`kind: 'point_of_sale'`), in registry order. */
+export function pointsOfSale(): ConnectorDefinition[] {
+  return definitions.filter((d) => d.kind === 'point_of_sale');
+}
+
 /** A platform the sandbox can run, with what the sandbox needs from its definition. */
 export interface SandboxPlatform extends SandboxWiring {
   platform: string;

@@ -322,6 +322,12 @@ export interface ConnectorDefinition {
   /** The platform's developer documentation this connector was built from. */
   docsUrl: string;
   /**
+   * Where the platform sells: at a counter (`point_of_sale`: Square, Lightspeed, Clover, …) or online
+   * (`web_store`, the default). The gallery scenario (a counter sale leaving the web store) runs for
+   * every point of sale; nothing in the engine depends on it.
+   */
+  kind?: 'point_of_sale' | 'web_store';
+  /**
    * Request headers that carry a signature or secret on this platform's webhooks (lower case); the
    * logs never show their values.
    */

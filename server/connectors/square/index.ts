@@ -110,6 +110,7 @@ export const definition: ConnectorDefinition = {
   platform: 'square',
   displayName: 'Square',
   docsUrl: 'https://developer.squareup.com/reference/square',
+  kind: 'point_of_sale',
   secretHeaders: ['x-square-hmacsha256-signature', 'x-square-signature'],
   /**
    * The gallery's point of sale, with a register at the gallery and one at the warehouse shop.
