@@ -13,19 +13,12 @@
  * Magento's messages carry placeholders (`%1`, `%sku`) filled from `parameters` (an object or a
  * list): they are filled in before the message is shown. The token never appears in a message.
  */
+import { parseRetryAfter } from '../../util';
 import { ConnectorError } from '../types';
 
 type Obj = Record<string, unknown>;
 
 export const ROUTE_MISSING = 'Request does not match any route.';
-
-/** Seconds or an HTTP date → ms, or null. */
-export function parseRetryAfter(v: string | null): number | null {
-  if (v === null || v.trim() === '') return null;
-  if (/^\d+$/.test(v.trim())) return Number(v.trim()) * 1000;
-  const t = Date.parse(v);
-  return Number.isNaN(t) ? null : Math.max(0, t - Date.now());
-}
 
 /** Magento's message with its placeholders filled from `parameters`. */
 export function magentoMessage(body: unknown): string | null {
