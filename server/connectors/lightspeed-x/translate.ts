@@ -29,7 +29,11 @@ type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 const str = (v: unknown): string | null => (typeof v === 'string' && v.trim() !== '' ? v.trim() : typeof v === 'number' && Number.isFinite(v) ? String(v) : null);
 
-/** A time the payload gives, as ISO 8601; X-Series 1.0 writes "2016-07-18 08:04:05" (UTC). */
+/**
+ * A time the payload gives, as ISO 8601 (X-Series 1.0 writes "2016-07-18 08:04:05", UTC), else the
+ * time the hub was given with the event; '' when neither says (an inventory record names no time:
+ * the hub then orders its reports by arrival, docs/attribution.md).
+ */
 function timeOf(body: Obj, headers: Headers): string {
   for (const k of ['updated_at', 'sale_date', 'created_at']) {
     const v = str(body[k]);
@@ -40,8 +44,7 @@ function timeOf(body: Obj, headers: Headers): string {
   }
   const h = headers['x-stockrelay-occurred-at'];
   if (typeof h === 'string' && Number.isFinite(Date.parse(h))) return new Date(Date.parse(h)).toISOString();
-  // No time anywhere (an inventory record says none): the start of time, so it is never taken as newer than a time given.
-  return new Date(0).toISOString();
+  return '';
 }
 
 /** A whole quantity; X-Series writes quantities as numbers or strings ("1", -2.0). */
@@ -74,9 +77,10 @@ export function translateSale(sale: Obj, headers: Headers): ChannelFact[] {
   const lines = linesOf(sale);
   if (!lines) throw new TranslateError(`X-Series sale ${id} has no lines (register_sale_products or line_items); nothing was booked.`);
   if (NOT_YET.has(status)) return [];
+  const occurredAt = timeOf(sale, headers);
+  if (!occurredAt) throw new TranslateError(`X-Series sale ${id} names no time (sale_date, created_at or updated_at); nothing was booked.`);
   const voided = status === 'VOIDED';
   if (!voided && !STOCK_TAKING.has(status)) throw new TranslateError(`X-Series sale ${id} has the status ${status}, which the hub does not know whether it takes stock; nothing was booked.`);
-  const occurredAt = timeOf(sale, headers);
   const outlet = str(sale.outlet_id);
   const out: FactLine[] = [];
   const back: FactLine[] = [];

@@ -100,7 +100,7 @@ export function verifyXsDelivery(raw: Buffer, headers: Headers, o: XsVerifyOptio
     if (prefix !== undefined && prefix.trim().toLowerCase() !== o.domainPrefix) {
       return { valid: false, reason: `The delivery is for the store "${prefix.slice(0, 64)}", not this channel's "${o.domainPrefix}".`, refusal: 'account' };
     }
-    const retailer = typeof payload.retailer_id === 'string' ? payload.retailer_id : null;
+    const retailer = typeof payload.retailer_id === 'string' ? payload.retailer_id.trim().toLowerCase() : null;
     if (retailer !== null && o.retailerId !== null && retailer !== o.retailerId) {
       return { valid: false, reason: `The delivery is for the retailer ${retailer.slice(0, 64)}, not this channel's (settings.retailerId).`, refusal: 'account' };
     }
