@@ -15,6 +15,7 @@ import { translate } from '../../server/connectors/lightspeed-x/translate';
 import { signXs, verifyXsDelivery } from '../../server/connectors/lightspeed-x/verify';
 import { ConnectorError, TranslateError, type ChannelFact, type Connector } from '../../server/connectors/types';
 import { parseRetryAfter } from '../../server/util';
+import { startHub } from '../helpers/hub';
 import { WebhookSink } from './helpers/webhook-sink';
 import { DOCS_INVENTORY_V1, DOCS_RETURN_SALE_V2, DOCS_SALE_V1 } from './lightspeed-x/documented';
 
@@ -305,5 +306,46 @@ describe('settings', () => {
     const c = createLightspeedXConnector({ channelId: 'lsx', baseUrl: null, settings: { domainPrefix: 'Gallery', registers: 3 }, credentials: { accessToken: TOKEN, clientSecret: SECRET } });
     expect(c.capabilities.rateLimit).toMatchObject({ requests: 855 });
     expect(definition.secretHeaders).toEqual(['x-signature']);
+  });
+});
+
+describe('through the hub\'s webhook door', () => {
+  jest.setTimeout(60_000);
+
+  test('unsigned (a webhook added by hand under /setup/api), wrongly keyed or another store\'s: 401 and nothing stored; signed: stored once, the sale booked once', async () => {
+    const store = new XsEmulator({ accessToken: TOKEN, clientSecret: SECRET, domainPrefix: PREFIX });
+    const url = await store.start();
+    const outlet = store.locations()[0]!;
+    store.seed([{ sku: 'HUB-1', title: 'HUB-1', levels: { [outlet]: 10 } }]);
+    const t = await startHub('sqlite', {
+      file: {
+        locations: [{ id: 'gallery', name: 'Gallery' }],
+        channels: [{ id: 'pos', name: 'Gallery POS (X-Series)', platform: 'lightspeed-x', baseUrl: url, locations: { gallery: outlet }, settings: { domainPrefix: PREFIX }, credentials: { accessToken: 'LSX_TOKEN', clientSecret: 'LSX_SECRET' } }],
+      },
+      env: { LSX_TOKEN: TOKEN, LSX_SECRET: SECRET },
+    });
+    try {
+      await t.api('PUT', '/v1/items/HUB-1', { title: 'HUB-1' });
+      await t.api('POST', '/v1/items/HUB-1/counts', { location: 'gallery', counted: 10 });
+      expect((await t.api('POST', '/v1/channels/pos/discover')).body.matched.map((m: { sku: string }) => m.sku)).toEqual(['HUB-1']);
+      const sale = { ...DOCS_SALE_V1, outlet_id: outlet, register_sale_products: [{ ...DOCS_SALE_V1.register_sale_products[0]!, product_id: store.listing('HUB-1')!.productId, sku: 'HUB-1', quantity: 2 }] };
+      const body = form('sale.update', sale);
+      const post = (headers: Record<string, string>, raw = body) => fetch(`${t.url}/v1/webhooks/pos`, { method: 'POST', body: raw, headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers } }).then(async (r) => ({ status: r.status, body: (await r.json()) as { status?: string; error?: { code: string; message: string } } }));
+      const theirs = form('sale.update', sale, { domain_prefix: 'another-store' });
+      for (const [raw, headers] of [[body, {}], [body, signed(body, 'another-secret')], [theirs, signed(theirs)]] as const) {
+        const res = await post(headers, raw);
+        expect([res.status, res.body.error?.code]).toEqual([401, 'invalid_signature']);
+      }
+      const events = async () => ((await t.api('GET', '/v1/events?limit=100')).body.events as { source: string }[]).filter((e) => e.source === 'channel' && (e as { kind?: string }).kind === 'sale.update');
+      expect(await events()).toEqual([]);
+      expect((await post(signed(body))).body.status).toBe('received');
+      expect((await post(signed(body))).body.status).toBe('duplicate');
+      await t.settle();
+      const onHand = ((await t.api('GET', '/v1/items/HUB-1')).body.locations as { locationId: string; onHand: number }[]).find((l) => l.locationId === 'gallery')?.onHand;
+      expect([await events().then((e) => e.length), onHand]).toEqual([1, 8]);
+    } finally {
+      await t.close();
+      await store.stop();
+    }
   });
 });
