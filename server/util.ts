@@ -18,6 +18,16 @@ export function parseRetryAfter(value: string | null | undefined, nowMs: number 
   return Number.isNaN(at) ? null : Math.max(0, at - nowMs);
 }
 
+/** A platform's answer text as JSON; null when it is empty or not JSON. */
+export function jsonOrNull(text: string): unknown {
+  if (text === '') return null;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return null;
+  }
+}
+
 /** `xs` in consecutive pieces of at most `n`. */
 export function chunks<T>(xs: readonly T[], n: number): T[][] {
   const out: T[][] = [];

@@ -10,7 +10,7 @@
  * say whether a retry may help and whether the fault is the shop's as a whole or one item's.
  */
 import { ConnectorError, type ConnectorContext } from '../types';
-import { parseRetryAfter } from '../../util';
+import { jsonOrNull, parseRetryAfter } from '../../util';
 
 export type Params = Record<string, string | number>;
 
@@ -82,12 +82,7 @@ export class PsHttp {
       const why = timeout.aborted ? `no answer within ${this.timeoutMs} ms` : ((err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message ?? 'network error');
       throw new ConnectorError(this.scrub(`PrestaShop could not be reached while trying to ${what} (${why}); it will be retried.`), true);
     }
-    let body: unknown = null;
-    try {
-      body = text === '' ? null : JSON.parse(text);
-    } catch {
-      body = null;
-    }
+    const body = jsonOrNull(text);
     if (res.status >= 200 && res.status < 300) {
       if (body === null && method === 'GET') throw new ConnectorError(`PrestaShop answered without JSON while trying to ${what}: check that the address is the shop's and that nothing rewrites /api/ answers.`, true, null, res.status);
       return body as T;
