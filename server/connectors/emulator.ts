@@ -22,6 +22,20 @@ export async function listenOnLoopback(handler: http.RequestListener, port = 0):
   return server;
 }
 
+/** One request as an emulator reads it: its method, address, raw body, and the body as JSON (or the raw text when it is not JSON; null when empty). */
+export async function readRequest(req: http.IncomingMessage, baseUrl: string): Promise<{ method: string; url: URL; raw: string; body: unknown }> {
+  const chunks: Buffer[] = [];
+  for await (const c of req) chunks.push(c as Buffer);
+  const raw = Buffer.concat(chunks).toString('utf8');
+  let body: unknown = null;
+  try {
+    body = raw ? JSON.parse(raw) : null;
+  } catch {
+    body = raw;
+  }
+  return { method: (req.method ?? 'GET').toUpperCase(), url: new URL(req.url ?? '/', baseUrl), raw, body };
+}
+
 export function loopbackUrl(server: http.Server): string {
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
