@@ -22,25 +22,22 @@ export async function listenOnLoopback(handler: http.RequestListener, port = 0):
   return server;
 }
 
-export function loopbackUrl(server: http.Server): string {
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
-
-/**
- * One request as an emulator reads it: the raw body, the address, the method, and the body as JSON
- * (the raw text when it is not JSON; null when empty).
- */
-export async function readRequest(req: http.IncomingMessage, baseUrl: string): Promise<{ raw: string; url: URL; method: string; body: unknown }> {
+/** One request as an emulator reads it: its method, address, raw body, and the body as JSON (or the raw text when it is not JSON; null when empty). */
+export async function readRequest(req: http.IncomingMessage, baseUrl: string): Promise<{ method: string; url: URL; raw: string; body: unknown }> {
   const chunks: Buffer[] = [];
   for await (const c of req) chunks.push(c as Buffer);
   const raw = Buffer.concat(chunks).toString('utf8');
   let body: unknown = null;
   try {
-    body = raw === '' ? null : (JSON.parse(raw) as unknown);
+    body = raw ? JSON.parse(raw) : null;
   } catch {
     body = raw;
   }
-  return { raw, url: new URL(req.url ?? '/', baseUrl), method: (req.method ?? 'GET').toUpperCase(), body };
+  return { method: (req.method ?? 'GET').toUpperCase(), url: new URL(req.url ?? '/', baseUrl), raw, body };
+}
+
+export function loopbackUrl(server: http.Server): string {
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
 /** Closes a server at once, open keep-alive connections included. */

@@ -7,6 +7,7 @@
  */
 import { definition as adobeCommerce } from './adobe-commerce';
 import { definition as bigcommerce } from './bigcommerce';
+import { definition as clover } from './clover';
 import { definition as lightspeedX } from './lightspeed-x';
 import { definition as opencart } from './opencart';
 import { definition as prestashop } from './prestashop';
@@ -18,7 +19,7 @@ import { definition as wix } from './wix';
 import { definition as woocommerce } from './woocommerce';
 import type { ConnectorDefinition, SandboxWiring } from './types';
 
-const definitions: ConnectorDefinition[] = [shopify, square, woocommerce, bigcommerce, adobeCommerce, prestashop, wix, squarespace, salesforceCommerceCloud, opencart, lightspeedX];
+const definitions: ConnectorDefinition[] = [shopify, square, woocommerce, bigcommerce, adobeCommerce, prestashop, wix, squarespace, salesforceCommerceCloud, opencart, lightspeedX, clover];
 
 export const CONNECTORS: ReadonlyMap<string, ConnectorDefinition> = new Map(definitions.map((d) => [d.platform, d]));
 
@@ -67,7 +68,7 @@ export class SandboxChoiceError extends Error {
 /**
  * Which platforms the sandbox runs, from STOCKRELAY_SANDBOX: unset (or "on"): the default three;
  * "off": none; "all": every platform with an emulator; else a comma-separated list of platform
- * names or sandbox channel ids (`shopify,clover`). An unknown name is an error naming the choices.
+ * names or sandbox channel ids (`shopify,square`). An unknown name is an error naming the choices.
  */
 export function chooseSandbox(choice: string | undefined): SandboxPlatform[] {
   const all = sandboxCapable();

@@ -19,7 +19,7 @@
  * The store's life (sales, credit memos, edits, hooks) is in events.ts; shapes in model.ts.
  */
 import http from 'node:http';
-import { WindowCounter, commonApiFault, type Emulator } from '../../emulator';
+import { WindowCounter, commonApiFault, readRequest, type Emulator } from '../../emulator';
 import { AdobeSpec } from '../spec';
 import { AdobeStore } from './events';
 import { MagentoError, magentoMs, orderBody, creditmemoBody, productBody, salableQty, stockItemBody, type AdobeEmulatorOptions, type Json } from './model';
@@ -110,17 +110,7 @@ export class AdobeEmulator extends AdobeStore implements Emulator {
   }
 
   protected async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const chunks: Buffer[] = [];
-    for await (const c of req) chunks.push(c as Buffer);
-    const raw = Buffer.concat(chunks).toString('utf8');
-    let body: unknown = null;
-    try {
-      body = raw ? JSON.parse(raw) : null;
-    } catch {
-      body = raw;
-    }
-    const url = new URL(req.url ?? '/', this.baseUrl);
-    const method = (req.method ?? 'GET').toUpperCase();
+    const { raw, body, url, method } = await readRequest(req, this.baseUrl);
     this.requests.push({ method, path: url.pathname, body, query: Object.fromEntries(url.searchParams) });
     const checked = this.spec?.validateRequest(method, url.pathname, url.searchParams, body, raw !== '');
     if (checked && checked.errors.length > 0) this.violations.push(...checked.errors.map((e) => `request ${method} ${url.pathname}: ${e}`));

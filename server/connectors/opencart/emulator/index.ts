@@ -11,7 +11,7 @@
  */
 import http from 'node:http';
 import crypto from 'node:crypto';
-import { WindowCounter, type Emulator } from '../../emulator';
+import { WindowCounter, readRequest, type Emulator } from '../../emulator';
 import { OC_MAX_BATCH, OC_MAX_PAGE, ROUTE_PREFIX, type OcCatalogProduct, type OcChange, type OcSetResult } from '../protocol';
 import type { OcEmulatorOptions, Product } from './model';
 import { OcStoreState } from './store';
@@ -67,17 +67,7 @@ export class OcEmulator extends OcStoreState implements Emulator {
   }
 
   protected async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const chunks: Buffer[] = [];
-    for await (const c of req) chunks.push(c as Buffer);
-    const text = Buffer.concat(chunks).toString('utf8');
-    let body: unknown = null;
-    try {
-      body = text ? JSON.parse(text) : null;
-    } catch {
-      body = text;
-    }
-    const url = new URL(req.url ?? '/', this.baseUrl);
-    const method = (req.method ?? 'GET').toUpperCase();
+    const { body, url, method } = await readRequest(req, this.baseUrl);
     const route = url.searchParams.get('route') ?? '';
     this.requests.push({ method, path: `${url.pathname}?route=${route}`, body });
     const html = (status: number, page: string, headers: Record<string, string> = {}) => {

@@ -29,7 +29,7 @@
  */
 import crypto from 'node:crypto';
 import http from 'node:http';
-import { commonApiFault, type Emulator } from '../../emulator';
+import { commonApiFault, readRequest, type Emulator } from '../../emulator';
 import { GraphQLFailure, MAX_INPUT, MAX_QUERY_COST, REASONS, gid, num, type Json, type Product, type ShopifyEmulatorOptions } from './model';
 import { ShopifyShopEvents } from './events';
 
@@ -66,15 +66,7 @@ export class ShopifyEmulator extends ShopifyShopEvents implements Emulator {
   // ------------------------------------------------------------------ HTTP
 
   protected async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const chunks: Buffer[] = [];
-    for await (const c of req) chunks.push(c as Buffer);
-    const raw = Buffer.concat(chunks).toString('utf8');
-    let body: unknown = null;
-    try {
-      body = raw ? JSON.parse(raw) : null;
-    } catch {
-      body = raw;
-    }
+    const { body } = await readRequest(req, this.baseUrl);
     const path = (req.url ?? '/').split('?')[0]!;
     this.requests.push({ method: req.method ?? 'GET', path, body });
     const send = (status: number, payload: unknown, headers: Record<string, string> = {}) => {

@@ -46,7 +46,7 @@ export class SquarespaceEmulator extends SquarespaceSite implements Emulator {
   }
 
   protected async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const { url, method, body } = await readRequest(req, this.baseUrl);
+    const { method, url, body } = await readRequest(req, this.baseUrl);
     this.requests.push({ method, path: url.pathname, body });
     const send = (status: number, payload: Json | null, headers: Record<string, string> = {}) => {
       if (res.destroyed) return;

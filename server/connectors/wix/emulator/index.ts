@@ -16,7 +16,7 @@
  * (model.ts), and so does every write of ours (the echo).
  */
 import http from 'node:http';
-import { WindowCounter, commonApiFault, type Emulator, type SaleMoney } from '../../emulator';
+import { WindowCounter, commonApiFault, readRequest, type Emulator, type SaleMoney } from '../../emulator';
 import { WIX_RATE_LIMIT, WixApiError, WixSite, type Json, type Product, type WixEmulatorOptions } from './model';
 
 export { WIX_RATE_LIMIT, V1_DEFAULT_VARIANT, type WixEmulatorOptions } from './model';
@@ -86,17 +86,7 @@ export class WixEmulator extends WixSite implements Emulator {
   // ------------------------------------------------------------------ HTTP
 
   protected async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const chunks: Buffer[] = [];
-    for await (const c of req) chunks.push(c as Buffer);
-    const raw = Buffer.concat(chunks).toString('utf8');
-    let body: unknown = null;
-    try {
-      body = raw ? JSON.parse(raw) : null;
-    } catch {
-      body = raw;
-    }
-    const url = new URL(req.url ?? '/', this.baseUrl);
-    const method = (req.method ?? 'GET').toUpperCase();
+    const { body, url, method } = await readRequest(req, this.baseUrl);
     this.requests.push({ method, path: url.pathname, body });
     const send = (status: number, payload: Json, headers: Record<string, string> = {}) => {
       res.writeHead(status, { 'content-type': 'application/json', ...headers });

@@ -39,7 +39,7 @@
  */
 import crypto from 'node:crypto';
 import http from 'node:http';
-import { WindowCounter, type Emulator } from '../../emulator';
+import { WindowCounter, readRequest, type Emulator } from '../../emulator';
 import { RestError, phpJson, rfc3986, type Json, type Order, type Product, type WooEmulatorOptions } from './model';
 import { WooStoreEvents } from './events';
 
@@ -82,17 +82,7 @@ export class WooEmulator extends WooStoreEvents implements Emulator {
   // ------------------------------------------------------------------ HTTP
 
   protected async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const chunks: Buffer[] = [];
-    for await (const c of req) chunks.push(c as Buffer);
-    const raw = Buffer.concat(chunks).toString('utf8');
-    let body: unknown = null;
-    try {
-      body = raw ? JSON.parse(raw) : null;
-    } catch {
-      body = raw;
-    }
-    const url = new URL(req.url ?? '/', this.baseUrl);
-    const method = (req.method ?? 'GET').toUpperCase();
+    const { body, url, method } = await readRequest(req, this.baseUrl);
     const query: Record<string, string> = {};
     for (const [k, v] of url.searchParams) query[k] = v;
     const visibleQuery = Object.fromEntries(Object.entries(query).filter(([k]) => !k.startsWith('oauth_') && k !== 'consumer_secret'));
