@@ -80,6 +80,7 @@ export const definition: ConnectorDefinition = {
   platform: 'clover',
   displayName: 'Clover',
   docsUrl: 'https://docs.clover.com/dev/docs/managing-item-availability',
+  kind: 'point_of_sale',
   secretHeaders: [AUTH_HEADER],
   /** The gallery's counter: one Clover merchant (a warehouse would be a second merchant, a second channel). */
   sandbox: {

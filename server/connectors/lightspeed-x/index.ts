@@ -75,6 +75,7 @@ export const definition: ConnectorDefinition = {
   platform: 'lightspeed-x',
   displayName: 'Lightspeed Retail (X-Series)',
   docsUrl: 'https://x-series-api.lightspeedhq.com/docs/introduction',
+  kind: 'point_of_sale',
   secretHeaders: [SIGNATURE_HEADER],
   /** The gallery's till and the warehouse shop's, as two outlets of one X-Series store. */
   sandbox: {
