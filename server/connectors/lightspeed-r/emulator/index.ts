@@ -40,7 +40,7 @@ export interface LsEmulatorOptions {
   /** The bucket reported (not enforced) when `bucket` is absent; default the documented 60, 1 a second. */
   bucketReported?: { size: number; drip: number };
   /** The app registered with the account's OAuth server. */
-  oauth?: { clientId: string; clientSecret: string };
+  oauth?: { clientId: string; clientSecret: string; redirectUris?: string[] };
   clock?: () => number;
 }
 
@@ -66,7 +66,7 @@ export class LsEmulator extends LoopbackEmulator implements Emulator {
     this.shopIds = [...(opts.shops && opts.shops.length > 0 ? opts.shops : ['1', '2'])];
     this.bucketLimit = opts.bucket ?? null;
     this.bucketShape = opts.bucket ?? opts.bucketReported ?? LS_BUCKET;
-    this.oauthServer = opts.oauth ? new OAuthEmulator({ clients: [{ clientId: opts.oauth.clientId, clientSecret: opts.oauth.clientSecret }], paths: OAUTH_PATHS, accessTokenTtlSeconds: 3600, rotateRefreshTokens: true, defaultScope: 'employee:inventory employee:register_read' }) : null;
+    this.oauthServer = opts.oauth ? new OAuthEmulator({ clients: [{ clientId: opts.oauth.clientId, clientSecret: opts.oauth.clientSecret, ...(opts.oauth.redirectUris ? { redirectUris: opts.oauth.redirectUris } : {}) }], paths: OAUTH_PATHS, accessTokenTtlSeconds: 3600, rotateRefreshTokens: true, defaultScope: 'employee:inventory employee:register_read' }) : null;
   }
 
   override async start(port = 0): Promise<string> {
