@@ -116,7 +116,7 @@ describe('Lightspeed Retail (R-Series)', () => {
         const c = registry.get('ls-pos')!.connector;
         const [listing] = await c.listCatalog();
         server.expireAccessTokens();
-        expect(await c.push([{ sku: 'ART-1', ref: listing!.ref, locationId: '1', level: 7, expected: 10, idempotencyKey: 'k1' }])).toEqual([{ sku: 'ART-1', locationId: '1', status: 'applied', level: 7 }]);
+        expect(await c.push([{ sku: 'ART-1', ref: listing!.ref, locationId: '1', level: 7, expected: 10, idempotencyKey: 'k1' }])).toEqual([{ sku: 'ART-1', locationId: '1', status: 'applied', level: 7, basis: expect.stringMatching(/^ts:\d+$/) }]);
         expect(server.count('refresh_token')).toBe(1);
         expect(emu.level('ART-1', '1')).toBe(7);
         // The refresh token rotated: only the newest one works.
@@ -175,7 +175,7 @@ describe('Lightspeed Retail (R-Series)', () => {
     });
 
     test('an ItemShop record is a level observed at its shop; the all-shops summary (shop 0) is none', () => {
-      expect(t('item_shop', DOCS_ITEM_SHOP_EVENT)).toEqual([{ type: 'level_observed', sku: 'DOT-PAINTING-7', ref: { productId: '12', variantId: '12' }, locationId: '1', available: 7, occurredAt: '2026-12-07T14:05:11.000Z' }]);
+      expect(t('item_shop', DOCS_ITEM_SHOP_EVENT)).toEqual([{ type: 'level_observed', sku: 'DOT-PAINTING-7', ref: { productId: '12', variantId: '12' }, locationId: '1', available: 7, occurredAt: '2026-12-07T14:05:11.000Z', basis: `ts:${Date.parse('2026-12-07T14:05:11Z')}` }]);
       expect(t('item_shop', { ItemShop: { ...DOCS_ITEM_SHOP_EVENT.ItemShop, shopID: '0' } })).toEqual([]);
     });
 
@@ -264,6 +264,37 @@ describe('Lightspeed Retail (R-Series)', () => {
       expect(puts).toHaveLength(1);
       expect(puts[0]!.body).toEqual({ ItemShops: { ItemShop: [expect.objectContaining({ shopID: '1', qoh: '3', itemShopID: expect.any(String) }), expect.objectContaining({ shopID: '2', qoh: '5', itemShopID: expect.any(String) })] } });
       expect([emu.level('ART-1', '1'), emu.level('ART-1', '2')]).toEqual([3, 5]);
+    });
+
+    test('a write never wipes out a count the figure does not show: the record moved on since the level the hub knows, so the push waits for the item_shops feed', async () => {
+      await emu.stop();
+      let now = Date.parse('2026-12-08T10:00:00Z');
+      emu = new LsEmulator({ accountId: ACCOUNT, accessToken: TOKEN, clock: () => now });
+      baseUrl = await emu.start();
+      emu.seed([{ sku: 'ART-1', title: 'Dot painting', levels: { '1': 10 } }]);
+      const c = connector();
+      const cursors = await started(c);
+      now += 2000;
+      await emu.setLevel({ sku: 'ART-1', locationId: '1', available: 9 });
+      const [seen] = await pollAll(c, cursors);
+      expect(seen).toMatchObject({ type: 'level_observed', available: 9, basis: expect.stringMatching(/^ts:\d+$/) });
+      const basis = seen!.type === 'level_observed' ? seen!.basis! : '';
+      // A count typed at the counter (+1) and a sale (−1), neither read by the hub yet: the figure is 9 again.
+      now += 2000;
+      await emu.setLevel({ sku: 'ART-1', locationId: '1', available: 10 });
+      await emu.sell({ sku: 'ART-1', quantity: 1, locationId: '1' });
+      const ref = emu.listing('ART-1')!;
+      const out = await c.push([{ sku: 'ART-1', ref, locationId: '1', level: 4, expected: 9, idempotencyKey: 'k', basis }]);
+      expect(out).toEqual([{ sku: 'ART-1', locationId: '1', status: 'stale', observed: null, untilFeed: 'item_shops' }]);
+      // Sent: 4 over an unchanged-looking 9; kept: 9, and nothing written.
+      expect(emu.level('ART-1', '1')).toBe(9);
+      expect(emu.requests.filter((r) => r.method === 'PUT')).toEqual([]);
+      // Once the feed has reported the record, the push with its new basis writes, and says what it stands on.
+      const after = (await pollAll(c, cursors)).filter((f) => f.type === 'level_observed');
+      const newer = after[after.length - 1]!;
+      const again = await c.push([{ sku: 'ART-1', ref, locationId: '1', level: 4, expected: 9, idempotencyKey: 'k2', basis: newer.type === 'level_observed' ? newer.basis! : '' }]);
+      expect(again).toEqual([{ sku: 'ART-1', locationId: '1', status: 'applied', level: 4, basis: expect.stringMatching(/^ts:\d+$/) }]);
+      expect(emu.level('ART-1', '1')).toBe(4);
     });
 
     test('a write the API refuses changes nothing: a qoh that is not a whole number, a record of another item', async () => {

@@ -4,7 +4,8 @@
  *   is the all-shops summary and never a location), read with `Item.json?itemID=IN,[…]` and
  *   `load_relations=["ItemShops"]`, a hundred items a request;
  * - a push is an absolute set: the items are read just before (a level that moved since the hub last
- *   saw it is answered stale, not overwritten), each item's changed shops are written in one
+ *   saw it is answered stale, not overwritten; so is a record whose `timeStamp` moved on since the
+ *   basis the push was sent with, whatever its figure), each item's changed shops are written in one
  *   `PUT Item/{itemID}.json` with `{"ItemShops":{"ItemShop":[{"itemShopID","shopID","qoh"}]}}`, and
  *   the items are read back after;
  * - hide and relist set the item's `publishToEcom` (README, "What it supports": why not `archived`);
@@ -14,7 +15,7 @@ import { ConnectorError, type LevelReading, type ListingRef, type PlatformListin
 import { chunks } from '../../util';
 import { PageGuard } from '../paging';
 import { LsHttp, PLATFORM, type Params } from './http';
-import { listOf, lsId, lsInt, obj, refOfItem, skuOf, SUMMARY_SHOP, type Row, type SkuField } from './rows';
+import { listOf, lsBasis, lsId, lsInt, lsMs, obj, readLsBasis, refOfItem, skuOf, SUMMARY_SHOP, type Row, type SkuField } from './rows';
 
 /** Items named in one `itemID=IN,[…]` read. */
 const ITEMS_PER_READ = 100;
@@ -107,8 +108,15 @@ export class LsClient {
       else {
         const now = this.qohOf(shop);
         const { sku, locationId, level, expected } = t;
-        if (now === level && (expected === null || now === expected)) outcomes[index] = { sku, locationId, status: 'applied', level, wrote: false };
-        else if (expected !== null && now !== expected) outcomes[index] = { sku, locationId, status: 'stale', observed: now };
+        const own = readLsBasis(t.basis);
+        const at = lsMs(shop.timeStamp);
+        const basis = at !== null ? { basis: lsBasis(at) } : {};
+        if (own !== null && at !== null && at > own) {
+          // The record moved since the level the hub knows, whatever the figure shows now (a count and
+          // a sale cancel out in it): the item_shops feed reports it; until then nothing is written.
+          outcomes[index] = { sku, locationId, status: 'stale', observed: null, untilFeed: 'item_shops' };
+        } else if (now === level && (expected === null || now === expected)) outcomes[index] = { sku, locationId, status: 'applied', level, wrote: false, ...basis };
+        else if (expected !== null && now !== expected) outcomes[index] = { sku, locationId, status: 'stale', observed: now, ...basis };
         else writes.set(id, [...(writes.get(id) ?? []), { index, shop }]);
       }
     }
@@ -129,7 +137,9 @@ export class LsClient {
       const t = targets[w.index]!;
       const shop = LsClient.shopOf(after.get(w.id), t.locationId);
       const now = shop ? this.qohOf(shop) : null;
-      outcomes[w.index] = now === t.level ? { sku: t.sku, locationId: t.locationId, status: 'applied', level: t.level } : { sku: t.sku, locationId: t.locationId, status: 'stale', observed: now };
+      const at = shop ? lsMs(shop.timeStamp) : null;
+      const basis = at !== null ? { basis: lsBasis(at) } : {};
+      outcomes[w.index] = now === t.level ? { sku: t.sku, locationId: t.locationId, status: 'applied', level: t.level, ...basis } : { sku: t.sku, locationId: t.locationId, status: 'stale', observed: now, ...(now !== null ? basis : {}) };
     }
     return outcomes;
   }

@@ -60,3 +60,17 @@ export function skuOf(item: Row | null, field: SkuField): string | null {
 
 /** A listing's ids: R-Series keeps stock per item (a matrix's variants are items of their own). */
 export const refOfItem = (itemID: string) => ({ productId: itemID, variantId: itemID });
+
+/**
+ * What a level stands on (docs/attribution.md, "The same number, other stock"): the `timeStamp` of
+ * its ItemShop record, which every change of the record moves (a count, a sale, our own write). A
+ * push sent with it finds a record whose time stamp has moved on as changed behind its figure.
+ */
+export function lsBasis(timeStampMs: number): string {
+  return `ts:${timeStampMs}`;
+}
+/** A basis this connector wrote, read back; null for anything else (then the push is checked on the figure alone). */
+export function readLsBasis(basis: string | null | undefined): number | null {
+  const m = typeof basis === 'string' ? /^ts:(\d{1,15})$/.exec(basis) : null;
+  return m ? Number(m[1]) : null;
+}

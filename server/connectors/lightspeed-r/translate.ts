@@ -11,12 +11,13 @@
  *   `void-<saleID>`): each booked once, whatever order the versions are read in, since the keys come
  *   from the sale and its lines. Lines with no item (`itemID` 0: a fee, a gift card) move no stock;
  * - `item_shop`: one shop's record of an item, `qoh` now: a level observed (the hub compares it, never
- *   books it as it is). The all-shops summary (shopID 0) is never one.
+ *   books it as it is), with its basis `ts:<timeStamp>` (rows.ts, lsBasis). The all-shops summary
+ *   (shopID 0) is never one.
  * A body that does not have what its topic needs is a TranslateError, never read as nothing happened.
  */
 import { TranslateError, type ChannelFact, type FactLine } from '../types';
 import { ITEM_SHOP_TOPIC, SALE_TOPIC } from './feeds';
-import { listOf, lsBool, lsId, lsInt, lsMs, obj, refOfItem, skuOf, SUMMARY_SHOP, type SkuField } from './rows';
+import { listOf, lsBasis, lsBool, lsId, lsInt, lsMs, obj, refOfItem, skuOf, SUMMARY_SHOP, type SkuField } from './rows';
 
 export const LS_TOPICS = [SALE_TOPIC, ITEM_SHOP_TOPIC] as const;
 
@@ -76,7 +77,10 @@ function itemShopFacts(body: unknown, skuField: SkuField): ChannelFact[] {
   if (shopID === SUMMARY_SHOP) return [];
   const available = lsInt(row.qoh);
   if (available === null) throw new TranslateError(`Lightspeed Retail (R-Series) ItemShop ${String(row.itemShopID)} has no whole qoh (${JSON.stringify(row.qoh)}); no level was taken from it.`);
-  return [{ type: 'level_observed', sku: skuOf(obj(row.Item), skuField), ref: refOfItem(itemID), locationId: shopID, available, occurredAt: when(row.timeStamp) }];
+  // The level stands on the record as of its time stamp: kept by the hub and handed back with the
+  // next push, which waits while the record has moved on since (client.ts).
+  const t = lsMs(row.timeStamp);
+  return [{ type: 'level_observed', sku: skuOf(obj(row.Item), skuField), ref: refOfItem(itemID), locationId: shopID, available, occurredAt: when(row.timeStamp), ...(t !== null ? { basis: lsBasis(t) } : {}) }];
 }
 
 export function makeTranslate(skuField: SkuField): (topic: string, body: unknown) => ChannelFact[] {
