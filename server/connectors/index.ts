@@ -8,6 +8,7 @@
 import { definition as adobeCommerce } from './adobe-commerce';
 import { definition as bigcommerce } from './bigcommerce';
 import { definition as clover } from './clover';
+import { definition as lightspeedR } from './lightspeed-r';
 import { definition as lightspeedX } from './lightspeed-x';
 import { definition as opencart } from './opencart';
 import { definition as prestashop } from './prestashop';
@@ -19,7 +20,7 @@ import { definition as wix } from './wix';
 import { definition as woocommerce } from './woocommerce';
 import type { ConnectorDefinition, SandboxWiring } from './types';
 
-const definitions: ConnectorDefinition[] = [shopify, square, woocommerce, bigcommerce, adobeCommerce, prestashop, wix, squarespace, salesforceCommerceCloud, opencart, lightspeedX, clover];
+const definitions: ConnectorDefinition[] = [shopify, square, woocommerce, bigcommerce, adobeCommerce, prestashop, wix, squarespace, salesforceCommerceCloud, opencart, lightspeedR, lightspeedX, clover];
 
 export const CONNECTORS: ReadonlyMap<string, ConnectorDefinition> = new Map(definitions.map((d) => [d.platform, d]));
 

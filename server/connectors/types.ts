@@ -22,7 +22,12 @@ export type RateLimitModel =
   /** `requestCost`: points one request is charged (Shopify: about 10 for an inventory mutation); every request the connector makes is charged (docs/dispatch.md). */
   | { kind: 'cost_bucket'; restorePerSecond: number; bucketSize: number; requestCost?: number; description: string }
   | { kind: 'requests_per_window'; requests: number; windowMs: number; description: string }
-  | { kind: 'leaky_bucket'; dripPerSecond: number; bucketSize: number; description: string }
+  /**
+   * A leaky bucket of `bucketSize` units draining `dripPerSecond` units a second; a read (GET, HEAD)
+   * pours 1 unit, a write (PUT, POST, PATCH, DELETE) `writeCost` units (1 when not given: Lightspeed
+   * Retail R-Series counts 10).
+   */
+  | { kind: 'leaky_bucket'; dripPerSecond: number; bucketSize: number; writeCost?: number; description: string }
   /** The platform publishes no limit: back off on 429 only. */
   | { kind: 'unpublished'; description: string };
 

@@ -12,6 +12,11 @@ export interface Limiter {
   take(cost: number, nowMs: number): void;
   /** What one request to the platform costs in this model's unit (every request counts: docs/dispatch.md). */
   readonly requestCost: number;
+  /**
+   * What one request with this HTTP method costs, where the model charges by method (a leaky bucket
+   * whose writes cost more than reads); absent: `requestCost` for every request.
+   */
+  costOf?(method: string): number;
   readonly description: string;
 }
 
@@ -24,6 +29,8 @@ class BucketLimiter implements Limiter {
     private readonly perSecond: number,
     readonly requestCost: number,
     readonly description: string,
+    /** A request's cost by its method (a leaky bucket whose writes cost more); absent: `requestCost`. */
+    readonly costOf?: (method: string) => number,
   ) {
     this.tokens = size;
   }
@@ -75,12 +82,17 @@ class NoLimiter implements Limiter {
   take(): void {}
 }
 
+/** Methods that read: one unit of a leaky bucket whose writes cost more. */
+const READS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
 export function limiterFor(model: RateLimitModel): Limiter {
   switch (model.kind) {
     case 'cost_bucket':
       return new BucketLimiter(model.bucketSize, model.restorePerSecond, model.requestCost ?? 10, model.description);
-    case 'leaky_bucket':
-      return new BucketLimiter(model.bucketSize, model.dripPerSecond, 1, model.description);
+    case 'leaky_bucket': {
+      const writeCost = model.writeCost ?? 1;
+      return new BucketLimiter(model.bucketSize, model.dripPerSecond, 1, model.description, (method) => (READS.has(method.toUpperCase()) ? 1 : writeCost));
+    }
     case 'requests_per_window':
       return new WindowLimiter(model.requests, model.windowMs, model.description);
     case 'unpublished':

@@ -77,6 +77,26 @@ describe('a channel’s pace', () => {
     await expect(pace.turn(AbortSignal.abort(new Error('already over')))).rejects.toThrow('already over');
   });
 
+  test('a leaky bucket with a write cost: a write pours ten units, a read one, and the bucket never holds more than its size', async () => {
+    const clock = new FakeClock();
+    // Lightspeed Retail R-Series: 60 units, draining 1 a second, a PUT/POST/DELETE 10 units.
+    const model = { kind: 'leaky_bucket' as const, bucketSize: 60, dripPerSecond: 1, writeCost: 10, description: 'R-Series (test)' };
+    const pace = new RequestPace(limiterFor(model), clock.now, clock.sleep);
+    const start = clock.ms;
+    const sent: { method: string; at: number }[] = [];
+    const ask = (method: string) => pace.turn(undefined, method).then(() => sent.push({ method, at: clock.ms - start }));
+    // Six writes fill the bucket at once; the seventh waits ten seconds for ten units to drain, a read then one more.
+    await Promise.all([...Array.from({ length: 7 }, () => ask('PUT')), ask('GET'), ask('get')]);
+    expect(sent.map((s) => `${s.method}@${s.at}`)).toEqual(['PUT@0', 'PUT@0', 'PUT@0', 'PUT@0', 'PUT@0', 'PUT@0', 'PUT@10000', 'GET@11000', 'get@12000']);
+    // Without a method a turn costs one unit (a client announcing its request with requestTurn).
+    const plain = new RequestPace(limiterFor(model), clock.now, clock.sleep);
+    const before = clock.ms;
+    for (let i = 0; i < 60; i++) await plain.turn();
+    expect(clock.ms).toBe(before);
+    await plain.turn();
+    expect(clock.ms - before).toBe(1000);
+  });
+
   test('a clock that stands still holds no request for ever: the turn is given after one wait', async () => {
     const pace = new RequestPace(limiterFor(PER_SECOND), () => 5, async () => undefined);
     for (let i = 0; i < 5; i++) await pace.turn();
@@ -84,6 +104,41 @@ describe('a channel’s pace', () => {
 });
 
 describe('through the channel registry', () => {
+  test('a connector’s fetch is charged by its method where the model says writes cost more', async () => {
+    const clock = new FakeClock();
+    const sent: { method: string; at: number }[] = [];
+    const fetchStub: typeof fetch = async (_input, init) => {
+      sent.push({ method: init?.method ?? 'GET', at: clock.ms });
+      return new Response('{}', { status: 200, headers: { 'content-type': 'application/json' } });
+    };
+    const base = acceptingPlatform('bucketed', 'Bucketed platform');
+    const capabilities = { ...base.capabilities, rateLimit: { kind: 'leaky_bucket' as const, bucketSize: 20, dripPerSecond: 2, writeCost: 10, description: '20 units, 2 a second, writes 10 (test)' } };
+    const def: ConnectorDefinition = {
+      ...base,
+      capabilities,
+      create(ctx) {
+        return {
+          ...base.create(ctx),
+          capabilities,
+          async push(targets, signal) {
+            await ctx.fetch!('http://bucketed.invalid/read', signal ? { signal } : {});
+            await ctx.fetch!('http://bucketed.invalid/write', { method: 'PUT', ...(signal ? { signal } : {}) });
+            return targets.map((t) => ({ sku: t.sku, locationId: t.locationId, status: 'applied' as const, level: t.level }));
+          },
+        };
+      },
+    };
+    const config = channelConfig({ id: 'bucketed', name: 'Bucketed channel', platform: 'bucketed' as ChannelConfig['platform'], baseUrl: null });
+    const registry = new ChannelRegistry([config], { definitions: [def], fetch: fetchStub, clock: clock.date, sleep: clock.sleep });
+    const ch = registry.get('bucketed')!;
+    const start = clock.ms;
+    const target = { sku: 'A', ref: { productId: '1', variantId: '1' }, locationId: 'default', level: 3, expected: null, idempotencyKey: 'k' };
+    await ch.connector.push([target]);
+    await ch.connector.push([target]);
+    // 1 + 10 + 1 units at once; the second write waits until 10 − 8 = 2 more units drained (1 s at 2 a second).
+    expect(sent.map((s) => `${s.method}@${s.at - start}`)).toEqual(['GET@0', 'PUT@0', 'GET@0', 'PUT@1000']);
+  });
+
   test('every request a connector makes takes a turn, by fetch or by requestTurn; the dispatcher and the poller take nothing per call', async () => {
     const clock = new FakeClock();
     const sent: { url: string; at: number }[] = [];

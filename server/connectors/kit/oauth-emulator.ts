@@ -177,6 +177,14 @@ export class OAuthEmulator {
     return `${prefix}${crypto.randomBytes(24).toString('base64url')}`;
   }
 
+  /**
+   * Answers a request that a platform emulator received on one of this server's paths (its API port
+   * serves the OAuth endpoints too, so a channel's `oauthBaseUrl` can be the emulator's address).
+   */
+  answer(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    return this.handle(req, res);
+  }
+
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     try {
       const url = new URL(req.url ?? '/', 'http://127.0.0.1');

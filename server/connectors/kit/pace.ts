@@ -19,6 +19,8 @@ import type { Limiter } from '../../outbox/rate-limit';
 import type { ConnectorContext } from '../types';
 
 interface Waiter {
+  /** What this request costs (the limiter's `costOf` its method, else its `requestCost`). */
+  cost: number;
   grant: () => void;
   onAbort: () => void;
 }
@@ -38,11 +40,17 @@ export class RequestPace {
     private readonly sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
   ) {}
 
-  /** Waits for the next request's turn, in the order asked, and takes it; rejects with the signal's reason when it ends first. */
-  turn(signal?: AbortSignal): Promise<void> {
+  /**
+   * Waits for the next request's turn, in the order asked, and takes it; rejects with the signal's
+   * reason when it ends first. `method`: the request's HTTP method, for a model that charges writes
+   * more than reads (a leaky bucket's `writeCost`); a turn asked without one costs `requestCost`.
+   */
+  turn(signal?: AbortSignal, method?: string): Promise<void> {
+    const cost = method !== undefined && this.limiter.costOf ? this.limiter.costOf(method) : this.limiter.requestCost;
     return new Promise<void>((resolve, reject) => {
       if (signal?.aborted) return reject(signal.reason as Error);
       const w: Waiter = {
+        cost,
         grant: () => {
           signal?.removeEventListener('abort', w.onAbort);
           resolve();
@@ -76,7 +84,7 @@ export class RequestPace {
     this.pumping = true;
     try {
       while (this.queue.length > 0) {
-        const cost = this.limiter.requestCost;
+        const cost = this.queue[0]!.cost;
         const before = this.now();
         const wait = this.limiter.waitMs(cost, before);
         if (wait > 0) {
@@ -107,7 +115,9 @@ export function pacedRequests(pace: () => RequestPace | null, base: () => typeof
   return {
     requestTurn,
     fetch: async (input, init) => {
-      await requestTurn(init?.signal ?? undefined);
+      // The method decides the cost where the model charges writes more (a leaky bucket's writeCost).
+      const method = init?.method ?? (input instanceof Request ? input.method : 'GET');
+      await pace()?.turn(init?.signal ?? undefined, method);
       return base()(input, init);
     },
   };

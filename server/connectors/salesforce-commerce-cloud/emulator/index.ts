@@ -197,7 +197,7 @@ export class SfccEmulator extends LoopbackEmulator implements Emulator {
     // rate limit, not in `arrivals` or `requests`); they are passed to the kit's OAuth emulator.
     if ((req.url ?? '').split('?')[0] === TOKEN_PATH) {
       this.arrivals.pop();
-      return this.toAccountManager(req, res);
+      return this.accountManager.answer(req, res);
     }
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
@@ -234,23 +234,6 @@ export class SfccEmulator extends LoopbackEmulator implements Emulator {
     const answer = await this.answer(req, method, url, json ? body : undefined, requestErrors);
     if (answer === 'hang') return this.hang(res);
     send(answer);
-  }
-
-  private async toAccountManager(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const chunks: Buffer[] = [];
-    for await (const c of req) chunks.push(c as Buffer);
-    const headers: Record<string, string> = {};
-    for (const h of ['authorization', 'content-type', 'accept']) if (typeof req.headers[h] === 'string') headers[h] = req.headers[h];
-    try {
-      const answer = await fetch(`${this.authUrl}${req.url ?? TOKEN_PATH}`, { method: req.method ?? 'POST', headers, body: chunks.length > 0 ? Buffer.concat(chunks) : null });
-      const text = await answer.text();
-      res.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'application/json', ...(answer.headers.get('www-authenticate') ? { 'www-authenticate': answer.headers.get('www-authenticate')! } : {}) });
-      res.end(text);
-    } catch (err) {
-      this.internalErrors.push(`Account Manager emulator: ${err instanceof Error ? err.message : String(err)}`);
-      res.writeHead(503, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ error: 'temporarily_unavailable', error_description: 'Account Manager is not answering.' }));
-    }
   }
 
   private async answer(req: http.IncomingMessage, method: string, url: URL, body: unknown, requestErrors: string[]): Promise<Answer> {
