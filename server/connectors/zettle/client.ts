@@ -14,6 +14,7 @@
  *   Zettle answers after the move (`returnBalanceForLocationUuid`) is compared with the target: any
  *   difference is answered `stale` with that balance, so the hub looks again.
  */
+import { sendJson } from '../json-request';
 import { PageGuard } from '../paging';
 import { DirectTokenSource } from '../kit/oauth';
 import { ConnectorError, TranslateError, type ConnectorContext, type LevelReading, type ListingRef, type OAuthSpec, type PlatformListing, type PollResult, type PushOutcome, type PushTarget, type TokenSource } from '../types';
@@ -98,31 +99,13 @@ export class ZettleClient {
     signal?.throwIfAborted();
     const token = await this.tokens.accessToken(signal);
     const url = /^https?:\/\//.test(path) ? path : `${this.bases[service]}${path}`;
-    const headers: Record<string, string> = { authorization: `Bearer ${token}`, accept: 'application/json' };
-    if (body !== undefined) headers['content-type'] = 'application/json';
-    const timeout = AbortSignal.timeout(this.timeoutMs);
-    let res: Response;
-    let text: string;
-    try {
-      res = await this.fetchImpl(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal: signal ? AbortSignal.any([signal, timeout]) : timeout, redirect: 'error' });
-      text = await res.text();
-    } catch (err) {
-      signal?.throwIfAborted();
-      const why = timeout.aborted ? `no answer within ${Math.round(this.timeoutMs / 1000)} s` : ((err as { cause?: { code?: string } }).cause?.code ?? 'network error');
-      throw new ConnectorError(`${PLATFORM} could not be reached while trying to ${what} (${why}); it will be retried.`, true);
-    }
-    let json: unknown = undefined;
-    try {
-      json = text === '' ? undefined : JSON.parse(text);
-    } catch {
-      json = undefined;
-    }
-    if (res.status >= 200 && res.status < 300) return { json, headers: res.headers };
+    const res = await sendJson(this.fetchImpl, { platform: PLATFORM, method, url, headers: { authorization: `Bearer ${token}` }, body, what, timeoutMs: this.timeoutMs, signal });
+    if (res.status >= 200 && res.status < 300) return res;
     if (res.status === 401) {
       // The token was refused (revoked, or expired early): the next request gets a new one.
       await this.tokens.onUnauthorized(token, signal).catch(() => undefined);
     }
-    throw this.failure(res.status, json, res.headers, what);
+    throw this.failure(res.status, res.json, res.headers, what);
   }
 
   private failure(status: number, body: unknown, headers: Headers, what: string): ConnectorError {
