@@ -32,6 +32,21 @@ export async function closeServer(server: http.Server): Promise<void> {
   await new Promise<void>((resolve) => server.close(() => resolve()));
 }
 
+/**
+ * A request's body as an emulator reads it: the text, and its JSON when it parses (`json` false:
+ * not JSON, `body` then the text; an empty body is null).
+ */
+export async function readJsonBody(req: http.IncomingMessage): Promise<{ raw: string; body: unknown; json: boolean }> {
+  const chunks: Buffer[] = [];
+  for await (const c of req) chunks.push(c as Buffer);
+  const raw = Buffer.concat(chunks).toString('utf8');
+  try {
+    return { raw, body: raw ? (JSON.parse(raw) as unknown) : null, json: true };
+  } catch {
+    return { raw, body: raw, json: false };
+  }
+}
+
 export interface EmulatorProduct {
   sku: string;
   title: string;

@@ -5,20 +5,12 @@
  * it no `TokenSource` (its tests, a tool run outside the hub); inside the hub the stored
  * `OAuthTokenSource` does the same through the store.
  */
-import { ConnectorError, type OAuthSpec, type TokenSource } from '../../types';
+import { ConnectorError, type TokenSource } from '../../types';
 import { OAuthEndpoint, OAuthRefusal, grantParams, readTokenAnswer, withoutConsent } from './endpoint';
+import type { TokenSourceOptions } from './token-source';
 
-export interface DirectTokenOptions {
-  channelId: string;
-  platform: string;
-  spec: OAuthSpec;
-  credentials: Record<string, string>;
-  channelBaseUrl: string | null;
-  settings: Record<string, unknown>;
-  fetch?: typeof fetch;
-  clock?: () => Date;
-  timeoutMs?: number;
-}
+/** What the stored source takes, less the store: nothing is kept. */
+export type DirectTokenOptions = Pick<TokenSourceOptions, 'channelId' | 'platform' | 'spec' | 'credentials' | 'channelBaseUrl' | 'settings' | 'fetch' | 'clock' | 'timeoutMs'>;
 
 export class DirectTokenSource implements TokenSource {
   private readonly endpoint: OAuthEndpoint;
@@ -30,13 +22,7 @@ export class DirectTokenSource implements TokenSource {
 
   constructor(private readonly opts: DirectTokenOptions) {
     if (!withoutConsent(opts.spec)) throw new ConnectorError(`${opts.platform} needs the owner's consent for channel "${opts.channelId}": its tokens cannot be fetched from its credentials alone.`, false);
-    this.endpoint = new OAuthEndpoint(opts.channelId, opts.platform, opts.spec, {
-      credentials: opts.credentials,
-      channelBaseUrl: opts.channelBaseUrl,
-      settings: opts.settings,
-      ...(opts.fetch ? { fetch: opts.fetch } : {}),
-      ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}),
-    });
+    this.endpoint = OAuthEndpoint.of(opts);
     // The assertion or client credentials must be there before any request is made.
     grantParams(opts.spec, opts.credentials, { channelId: opts.channelId, platform: opts.platform });
     this.clock = opts.clock ?? (() => new Date());

@@ -114,6 +114,17 @@ export class OAuthEndpoint {
     this.timeoutMs = opts.timeoutMs ?? 30_000;
   }
 
+  /** The endpoint of a token source's options (the channel, its platform's spec, credentials and settings). */
+  static of(o: { channelId: string; platform: string; spec: OAuthSpec; credentials: Record<string, string>; channelBaseUrl: string | null; settings: Record<string, unknown>; fetch?: typeof fetch | undefined; timeoutMs?: number | undefined }): OAuthEndpoint {
+    return new OAuthEndpoint(o.channelId, o.platform, o.spec, {
+      credentials: o.credentials,
+      channelBaseUrl: o.channelBaseUrl,
+      settings: o.settings,
+      ...(o.fetch ? { fetch: o.fetch } : {}),
+      ...(o.timeoutMs ? { timeoutMs: o.timeoutMs } : {}),
+    });
+  }
+
   /** Hides the app's secret and any token of `params` in a message. */
   private scrub(text: string, params: Record<string, string>): string {
     let out = text;

@@ -87,13 +87,7 @@ export class OAuthTokenSource implements TokenSource {
   requests = 0;
 
   constructor(private readonly opts: TokenSourceOptions) {
-    this.endpoint = new OAuthEndpoint(opts.channelId, opts.platform, opts.spec, {
-      credentials: opts.credentials,
-      channelBaseUrl: opts.channelBaseUrl,
-      settings: opts.settings,
-      ...(opts.fetch ? { fetch: opts.fetch } : {}),
-      ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}),
-    });
+    this.endpoint = OAuthEndpoint.of(opts);
     this.store = opts.store;
     this.cipher = opts.cipher;
     this.clock = opts.clock ?? (() => new Date());

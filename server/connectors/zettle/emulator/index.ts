@@ -27,7 +27,7 @@
  */
 import crypto from 'node:crypto';
 import type http from 'node:http';
-import { commonApiFault, LoopbackEmulator, WebhookSender, WindowCounter, type ApiFaults, type Emulator, type EmulatorProduct, type RequestWindow, type SaleMoney, type WebhookFaults } from '../../emulator';
+import { commonApiFault, LoopbackEmulator, readJsonBody, WebhookSender, WindowCounter, type ApiFaults, type Emulator, type EmulatorProduct, type RequestWindow, type SaleMoney, type WebhookFaults } from '../../emulator';
 import { OAuthEmulator } from '../../kit/oauth-emulator';
 import type { ListingRef } from '../../types';
 import { PATHS, SIGNATURE_HEADER, signPusher } from '../wire';
@@ -256,18 +256,8 @@ export class ZettleEmulator extends LoopbackEmulator implements Emulator {
       this.arrivals.pop();
       return this.oauth.handle(req, res);
     }
-    const chunks: Buffer[] = [];
-    for await (const c of req) chunks.push(c as Buffer);
-    const raw = Buffer.concat(chunks).toString('utf8');
     const method = req.method ?? 'GET';
-    let body: unknown = null;
-    let json = true;
-    try {
-      body = raw ? JSON.parse(raw) : null;
-    } catch {
-      body = raw;
-      json = false;
-    }
+    const { body, json } = await readJsonBody(req);
     this.requests.push({ method, path: url.pathname, body, query: url.search });
     const send = (status: number, payload: unknown, headers: Record<string, string> = {}) => {
       res.writeHead(status, { 'content-type': 'application/json', ...headers });
