@@ -115,15 +115,21 @@ describe('the Pusher signature', () => {
 });
 
 describe('the documented payloads', () => {
-  test('PurchaseCreated: one sale line, the product and variant named, no SKU (the payload carries none)', () => {
-    expect(connector().translate('PurchaseCreated', PURCHASE_CREATED, {})).toEqual([
-      {
-        type: 'sale',
-        orderId: '244f60a0-fb65-11e7-ae57-406959a78d8a',
-        occurredAt: '2018-01-17T09:02:27.754Z',
-        lines: [{ lineId: '0', sku: null, ref: { productId: '24134200-fb65-11e7-8b46-39368d314702', variantId: '24134200-fb65-11e7-8103-e11ba136a59d' }, quantity: 1, locationId: null }],
-      },
-    ]);
+  test('PurchaseCreated: one sale line, the product and variant named, no SKU (the payload carries none), and its money in minor units', () => {
+    const [sale] = connector().translate('PurchaseCreated', PURCHASE_CREATED, {});
+    expect(sale).toMatchObject({
+      type: 'sale',
+      orderId: '244f60a0-fb65-11e7-ae57-406959a78d8a',
+      occurredAt: '2018-01-17T09:02:27.754Z',
+      lines: [{ lineId: '0', sku: null, ref: { productId: '24134200-fb65-11e7-8b46-39368d314702', variantId: '24134200-fb65-11e7-8103-e11ba136a59d' }, quantity: 1, locationId: null }],
+      order: { currency: 'SEK', subtotal: 8300, tax: 21, total: 8300, paymentStatus: 'paid', fulfilmentStatus: 'fulfilled', number: '6', lines: [{ lineId: '0', unitPrice: 8300, quantity: 1, total: 8300 }] },
+    });
+  });
+
+  test('money that cannot be read costs no stock fact', () => {
+    const [sale] = connector().translate('PurchaseCreated', { ...PURCHASE_CREATED, payload: { ...PURCHASE_CREATED.payload, currency: 'kronor' } }, {});
+    expect(sale).toMatchObject({ type: 'sale', lines: [{ quantity: 1 }] });
+    expect(sale && 'order' in sale).toBe(false);
   });
 
   test('InventoryBalanceChanged: balanceAfter is a reported level at its location', () => {
@@ -161,7 +167,7 @@ describe('what happens at the counter', () => {
 
     const back = await emu.refund({ orderId, restock: true, quantity: 1 });
     const restocked = facts(take());
-    expect(restocked.find((f) => f.type === 'refund')).toMatchObject({ type: 'refund', refundId: back.refundId, orderId, lines: [{ lineId: '0', quantity: 1, restock: true, locationId: STORE }] });
+    expect(restocked.find((f) => f.type === 'refund')).toMatchObject({ type: 'refund', refundId: back.refundId, orderId, lines: [{ lineId: '0', quantity: 1, restock: true, locationId: STORE }], money: { currency: 'AUD', amount: 2500 } });
     expect(emu.level('ZT-1', STORE)).toBe(18);
 
     const kept = await emu.refund({ orderId, restock: false, quantity: 1 });

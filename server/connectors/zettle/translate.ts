@@ -12,8 +12,12 @@
  *   exchange: the refund of what came back and the sale of what went out;
  * - lines that are not library products (custom amounts, no variant) move no stock and are skipped.
  * `InventoryBalanceChanged` reports `balanceAfter` as levels: compared by the hub, never booked.
+ * Money: Zettle's amounts are integers of the currency's minor unit (`unitPrice`, `amount`,
+ * `vatAmount`), prices including VAT; a sale carries the purchase's details for the transaction
+ * log, a refund how much went back. Money that cannot be read never costs the stock facts.
  */
-import { TranslateError, type ChannelFact, type FactLine, type Headers } from '../types';
+import { MoneyUnreadable, currencyOf, readOrUndefined, sum, withOrder } from '../money';
+import { TranslateError, type ChannelFact, type FactLine, type Headers, type OrderDetails, type RefundMoney } from '../types';
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -53,6 +57,46 @@ function quantityOf(v: unknown, what: string): number {
   return n;
 }
 
+/** A whole amount in minor units (Zettle's money is never a decimal). */
+function whole(v: unknown, what: string): number {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v)) throw new MoneyUnreadable(what);
+  return v;
+}
+
+/** The details of a purchase's sale lines (a POS sale is paid and handed over at once). */
+function saleDetails(p: Obj, lines: { line: Obj; lineId: string; quantity: number }[], exchange: boolean, placedAt: string): OrderDetails {
+  const currency = currencyOf(p.currency);
+  const details = lines.map(({ line, lineId, quantity }) => {
+    const gross = whole(line.unitPrice, 'A unit price') * quantity;
+    const discount = typeof line.discountValue === 'number' ? whole(line.discountValue, 'A discount') : 0;
+    return { lineId, sku: str(line.sku), title: [str(line.name), str(line.variantName)].filter(Boolean).join(' — ') || null, quantity, unitPrice: whole(line.unitPrice, 'A unit price'), discount, tax: 0, total: gross - discount };
+  });
+  const subtotal = sum(details.map((d) => d.total));
+  return {
+    currency,
+    subtotal,
+    discount: sum(details.map((d) => d.discount)),
+    // VAT is inside Zettle's prices; an exchange's purchase totals both ways, so its own VAT is not this sale's.
+    tax: exchange ? 0 : whole(p.vatAmount ?? 0, 'The VAT amount'),
+    shipping: 0,
+    total: exchange ? subtotal : whole(p.amount, 'The amount'),
+    paymentStatus: 'paid',
+    fulfilmentStatus: 'fulfilled',
+    customerRef: null,
+    contact: null,
+    number: typeof p.purchaseNumber === 'number' ? String(p.purchaseNumber) : null,
+    placedAt,
+    lines: details,
+  };
+}
+
+/** What a refund gave back: the returned lines at their prices (an exchange's purchase also sells). */
+function refundMoney(p: Obj, lines: { line: Obj; quantity: number }[], exchange: boolean): RefundMoney {
+  const currency = currencyOf(p.currency);
+  const amount = exchange ? sum(lines.map(({ line, quantity }) => whole(line.unitPrice, 'A unit price') * quantity)) : Math.abs(whole(p.amount, 'The amount'));
+  return { currency, amount };
+}
+
 /** A purchase (the PurchaseCreated payload, or one of `/purchases/v2`) as facts. */
 export function purchaseFacts(p: Obj, fallbackTime: string | null): ChannelFact[] {
   const id = str(p.purchaseUuid) ?? str(p.purchaseUUID1);
@@ -61,6 +105,8 @@ export function purchaseFacts(p: Obj, fallbackTime: string | null): ChannelFact[
   const occurredAt = isoOf(p.timestamp, p.created) ?? fallbackTime ?? new Date(0).toISOString();
   const sold: FactLine[] = [];
   const back: (FactLine & { restock: boolean })[] = [];
+  const soldLines: { line: Obj; lineId: string; quantity: number }[] = [];
+  const backLines: { line: Obj; quantity: number }[] = [];
   p.products.forEach((line: unknown, i) => {
     if (!isObj(line)) throw new TranslateError(`Line ${i} of Zettle purchase ${id} is not an object.`);
     const productId = str(line.productUuid);
@@ -69,18 +115,23 @@ export function purchaseFacts(p: Obj, fallbackTime: string | null): ChannelFact[
     const q = quantityOf(line.quantity, `Line ${i} of Zettle purchase ${id}`);
     if (q === 0) return;
     const base = { lineId: String(i), sku: str(line.sku), ref: { productId, variantId }, quantity: Math.abs(q) };
-    if (q > 0) sold.push({ ...base, locationId: str(line.fromLocationUuid) });
-    else {
+    if (q > 0) {
+      sold.push({ ...base, locationId: str(line.fromLocationUuid) });
+      soldLines.push({ line, lineId: base.lineId, quantity: q });
+    } else {
       const to = str(line.toLocationUuid);
       back.push({ ...base, locationId: to, restock: to !== null });
+      backLines.push({ line, quantity: -q });
     }
   });
   const facts: ChannelFact[] = [];
+  const exchange = back.length > 0 && sold.length > 0;
   if (back.length > 0) {
     const original = str(p.refundsPurchaseUuid) ?? str(p.refundsPurchaseUUID1) ?? id;
-    facts.push({ type: 'refund', refundId: id, orderId: original, occurredAt, lines: back });
+    const money = readOrUndefined(() => refundMoney(p, backLines, exchange));
+    facts.push({ type: 'refund', refundId: id, orderId: original, occurredAt, lines: back, ...(money ? { money } : {}) });
   }
-  if (sold.length > 0) facts.push({ type: 'sale', orderId: id, occurredAt, lines: sold });
+  if (sold.length > 0) facts.push(withOrder({ type: 'sale' as const, orderId: id, occurredAt, lines: sold }, readOrUndefined(() => saleDetails(p, soldLines, exchange, occurredAt))));
   return facts;
 }
 
