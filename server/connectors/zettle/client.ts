@@ -14,6 +14,7 @@
  *   Zettle answers after the move (`returnBalanceForLocationUuid`) is compared with the target: any
  *   difference is answered `stale` with that balance, so the hub looks again.
  */
+import { parseRetryAfter } from '../../util';
 import { sendJson } from '../json-request';
 import { PageGuard } from '../paging';
 import { DirectTokenSource } from '../kit/oauth';
@@ -113,8 +114,7 @@ export class ZettleClient {
     const said = [str(b.errorType), str(b.developerMessage)].filter(Boolean).join(': ').slice(0, 300);
     const detail = said ? ` (${this.scrub(said)})` : '';
     if (status === 429) {
-      const ra = headers.get('retry-after');
-      const retryAfter = ra && /^\d+$/.test(ra.trim()) ? Number(ra) * 1000 : null;
+      const retryAfter = parseRetryAfter(headers.get('retry-after'), this.clock().getTime());
       return new ConnectorError(`${PLATFORM} asked the hub to slow down (HTTP 429) while trying to ${what}; it will be retried.`, true, retryAfter, 429);
     }
     if (status >= 500) return new ConnectorError(`${PLATFORM} answered HTTP ${status} while trying to ${what}${detail}; it will be retried.`, true, null, status);

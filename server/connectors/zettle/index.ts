@@ -79,6 +79,7 @@ export const definition: ConnectorDefinition = {
   platform: 'zettle',
   displayName: 'Zettle',
   docsUrl: 'https://developer.zettle.com/docs/api',
+  kind: 'point_of_sale',
   secretHeaders: [SIGNATURE_HEADER],
   /**
    * The gallery's card reader and till: Zettle keeps one stock location per organisation, mapped to
