@@ -24,15 +24,7 @@ export async function listenOnLoopback(handler: http.RequestListener, port = 0):
 
 /** One request as an emulator reads it: its method, address, raw body, and the body as JSON (or the raw text when it is not JSON; null when empty). */
 export async function readRequest(req: http.IncomingMessage, baseUrl: string): Promise<{ method: string; url: URL; raw: string; body: unknown }> {
-  const chunks: Buffer[] = [];
-  for await (const c of req) chunks.push(c as Buffer);
-  const raw = Buffer.concat(chunks).toString('utf8');
-  let body: unknown = null;
-  try {
-    body = raw ? JSON.parse(raw) : null;
-  } catch {
-    body = raw;
-  }
+  const { raw, body } = await readJsonBody(req);
   return { method: (req.method ?? 'GET').toUpperCase(), url: new URL(req.url ?? '/', baseUrl), raw, body };
 }
 
@@ -44,6 +36,21 @@ export function loopbackUrl(server: http.Server): string {
 export async function closeServer(server: http.Server): Promise<void> {
   server.closeAllConnections();
   await new Promise<void>((resolve) => server.close(() => resolve()));
+}
+
+/**
+ * A request's body as an emulator reads it: the text, and its JSON when it parses (`json` false:
+ * not JSON, `body` then the text; an empty body is null).
+ */
+export async function readJsonBody(req: http.IncomingMessage): Promise<{ raw: string; body: unknown; json: boolean }> {
+  const chunks: Buffer[] = [];
+  for await (const c of req) chunks.push(c as Buffer);
+  const raw = Buffer.concat(chunks).toString('utf8');
+  try {
+    return { raw, body: raw ? (JSON.parse(raw) as unknown) : null, json: true };
+  } catch {
+    return { raw, body: raw, json: false };
+  }
 }
 
 export interface EmulatorProduct {

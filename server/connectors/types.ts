@@ -260,8 +260,16 @@ export interface TokenSource {
  * maps the credentials `clientId` and (unless `clientAuth` is `none`) `clientSecret`.
  */
 export interface OAuthSpec {
-  /** `authorization_code`: one consent, then refresh tokens; `client_credentials`: the app's id and secret get each token. */
-  grant: 'authorization_code' | 'client_credentials';
+  /**
+   * `authorization_code`: one consent, then refresh tokens; `client_credentials`: the app's id and
+   * secret get each token; `jwt_bearer`: the JWT assertion grant (RFC 7523 §2.1) — an assertion the
+   * account owner issued once (Zettle's API key) gets each token, no consent page, no refresh token.
+   */
+  grant: 'authorization_code' | 'client_credentials' | 'jwt_bearer';
+  /** `jwt_bearer` only: the credential holding the assertion (Zettle: `apiKey`). */
+  assertionCredential?: string;
+  /** The token answer may leave out `token_type` (Zettle's assertion grant answers only access_token and expires_in); it is then read as bearer. */
+  tokenTypeOptional?: boolean;
   /** Where the OAuth endpoints live. A channel's `settings.oauthBaseUrl` overrides it (a platform sandbox, an emulator). */
   baseUrl: string;
   /** The channel's `baseUrl`, when it gives one, is the OAuth base too (Square: sandbox and production differ by host). */

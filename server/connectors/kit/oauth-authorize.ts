@@ -11,8 +11,8 @@ import readline from 'node:readline';
 import { loadConfig } from '../../config';
 import { openStore } from '../../store/open';
 import { connectorFor } from '../index';
-import { ConnectorError, type ConnectorDefinition } from '../types';
-import { OAuthEndpoint, OAuthRefusal, TokenCipher, TokenStoreError, authorizeCommand, pkcePair, readTokenAnswer, usesOAuth, type TokenRecord, type TokenStore } from './oauth';
+import { ConnectorError, type ConnectorDefinition, type OAuthSpec } from '../types';
+import { OAuthEndpoint, OAuthRefusal, TokenCipher, TokenStoreError, authorizeCommand, pkcePair, grantParams, readTokenAnswer, usesOAuth, withoutConsent, type TokenRecord, type TokenStore } from './oauth';
 
 /** How long a printed consent address can be answered (Square's codes last 5 minutes; the owner needs time to log in). */
 export const PENDING_MS = 15 * 60_000;
@@ -48,7 +48,7 @@ interface Pending {
 }
 
 export interface Authorized {
-  grant: 'authorization_code' | 'client_credentials';
+  grant: OAuthSpec['grant'];
   /** Who the tokens act for, when the platform says. */
   account: string | null;
   scope: string | null;
@@ -170,25 +170,26 @@ export async function finishAuthorization(ctx: AuthorizeContext, pasted: string)
   return { grant: 'authorization_code', account: record.account, scope: record.scope, expiresAt: record.expiresAt, refreshToken: record.refreshToken !== null };
 }
 
-/** Gets and keeps a token from the app's own id and secret (client_credentials grant). */
+/** Gets and keeps a token from the app's own id and secret (client_credentials), or from the owner's key (the assertion grant). */
 export async function clientCredentialsAuthorization(ctx: AuthorizeContext): Promise<Authorized> {
   const ep = endpointOf(ctx);
   const spec = ctx.def.oauth!;
-  if (spec.grant !== 'client_credentials') throw new AuthorizeError(`${ctx.def.displayName} needs the shop owner's consent for channel "${ctx.channel.id}": run the command without --client-credentials.`);
+  if (!withoutConsent(spec)) throw new AuthorizeError(`${ctx.def.displayName} needs the shop owner's consent for channel "${ctx.channel.id}": run the command without --client-credentials.`);
   let body: unknown;
   try {
-    body = await ep.request({ grant_type: 'client_credentials', ...(spec.scopes.length > 0 ? { scope: spec.scopes.join(spec.scopeSeparator ?? ' ') } : {}) });
+    body = await ep.request(grantParams(spec, ctx.channel.credentials, { channelId: ctx.channel.id, platform: ctx.def.displayName })!);
   } catch (err) {
-    if (err instanceof OAuthRefusal) throw new AuthorizeError(`${ctx.def.displayName} refused your app's credentials for channel "${ctx.channel.id}" (${err.message}). Check the client id and secret in the environment variables its credentials name. Nothing was saved.`);
+    const check = spec.grant === 'jwt_bearer' ? `the client id and the key (credentials.${spec.assertionCredential ?? 'assertion'})` : 'the client id and secret';
+    if (err instanceof OAuthRefusal) throw new AuthorizeError(`${ctx.def.displayName} refused your app's credentials for channel "${ctx.channel.id}" (${err.message}). Check ${check} in the environment variables its credentials name. Nothing was saved.`);
     if (err instanceof ConnectorError) throw new AuthorizeError(err.message);
     throw err;
   }
   const at = now(ctx);
-  const answer = readTokenAnswer(body, 'client_credentials', at);
+  const answer = readTokenAnswer(body, spec.grant, at, { tokenTypeOptional: spec.tokenTypeOptional ?? false });
   if (answer.problem || !answer.record.accessToken) throw new AuthorizeError(`${ctx.def.displayName} answered with a token the hub cannot use (${answer.problem ?? 'no access token'}). Nothing was saved.`);
   const record: TokenRecord = { ...answer.record, authorisedAt: at.toISOString() };
   await ctx.store.platformTokens.save(ctx.channel.id, ctx.cipher.seal(`platform-tokens:${ctx.channel.id}`, record), 'any', at.toISOString());
-  return { grant: 'client_credentials', account: record.account, scope: record.scope, expiresAt: record.expiresAt, refreshToken: false };
+  return { grant: spec.grant, account: record.account, scope: record.scope, expiresAt: record.expiresAt, refreshToken: false };
 }
 
 /** One line from `input` (the first that is not empty); null when it ends first. */
@@ -265,7 +266,7 @@ export async function runAuthorize(o: AuthorizeOptions, io: AuthorizeIo): Promis
       ...(io.clock ? { clock: io.clock } : {}),
     };
     let result: Authorized;
-    if (o.clientCredentials || def.oauth?.grant === 'client_credentials') {
+    if (o.clientCredentials || (def.oauth && withoutConsent(def.oauth))) {
       result = await clientCredentialsAuthorization(ctx);
     } else if (o.code !== undefined || o.redirect !== undefined) {
       result = await finishAuthorization(ctx, (o.redirect ?? o.code)!);

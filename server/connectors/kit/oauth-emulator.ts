@@ -30,6 +30,8 @@ export interface OAuthClientRegistration {
   clientSecret?: string;
   /** Registered redirect addresses; the first is used when a request gives none. */
   redirectUris?: string[];
+  /** Assertions this client may present with the JWT assertion grant (RFC 7523 §2.1; Zettle: the API keys merchants created for the app). */
+  assertions?: string[];
 }
 
 export interface OAuthEmulatorOptions {
@@ -44,6 +46,8 @@ export interface OAuthEmulatorOptions {
   paths?: { authorize: string; token: string };
   /** Non-secret fields added to every token answer of a consent (Square: merchant_id). */
   answerFields?: Record<string, string>;
+  /** Answers of the assertion grant carry only access_token and expires_in, as Zettle's do (no token_type). */
+  bareAssertionAnswers?: boolean;
   clock?: () => Date;
 }
 
@@ -65,6 +69,8 @@ interface Family {
 
 interface AccessToken {
   clientId: string;
+  /** The assertion it was issued for (the assertion grant). */
+  assertion?: string;
   family: string | null;
   scope: string;
   expiresAt: number;
@@ -137,6 +143,12 @@ export class OAuthEmulator {
     for (const t of this.accessTokens.values()) t.expiresAt = Math.min(t.expiresAt, now);
   }
 
+  /** The account owner revokes a key given to the assertion grant: it and the tokens it got stop working. */
+  revokeAssertion(assertion: string): void {
+    for (const c of this.clients.values()) if (c.assertions) c.assertions = c.assertions.filter((a) => a !== assertion);
+    for (const [token, t] of this.accessTokens) if (t.assertion === assertion) this.accessTokens.delete(token);
+  }
+
   /** Revokes every grant: the owner disconnected the app on the platform. */
   revokeAll(): void {
     for (const f of this.families.values()) this.revokeFamily(f.id);
@@ -178,14 +190,11 @@ export class OAuthEmulator {
   }
 
   /**
-   * Answers a request that a platform emulator received on one of this server's paths (its API port
-   * serves the OAuth endpoints too, so a channel's `oauthBaseUrl` can be the emulator's address).
+   * Answers one request to the authorisation server; a platform emulator whose token endpoint
+   * shares its address (Zettle's, Lightspeed R-Series', Salesforce Commerce Cloud's) hands it the
+   * requests for those paths.
    */
-  answer(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    return this.handle(req, res);
-  }
-
-  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     try {
       const url = new URL(req.url ?? '/', 'http://127.0.0.1');
       const paths = this.opts.paths ?? { authorize: '/authorize', token: '/token' };
@@ -323,6 +332,16 @@ export class OAuthEmulator {
         const scope = p.scope ?? this.opts.defaultScope ?? '';
         this.accessTokens.set(token, { clientId: client.clientId, family: null, scope, expiresAt: now + this.ttl * 1000 });
         return this.send(res, 200, { access_token: token, token_type: 'Bearer', expires_in: this.ttl, ...(scope ? { scope } : {}) });
+      }
+      case 'urn:ietf:params:oauth:grant-type:jwt-bearer': {
+        // RFC 7523 §2.1 and §3.1: the assertion is the grant; an unknown or revoked one is invalid_grant.
+        const assertion = p.assertion;
+        if (!assertion) return fail(400, 'invalid_request', 'assertion is missing');
+        if (!(client.assertions ?? []).includes(assertion)) return fail(400, 'invalid_grant', 'the assertion is not valid or was revoked');
+        const token = this.random('at_');
+        const scope = p.scope ?? this.opts.defaultScope ?? '';
+        this.accessTokens.set(token, { clientId: client.clientId, assertion, family: null, scope, expiresAt: now + this.ttl * 1000 });
+        return this.send(res, 200, this.opts.bareAssertionAnswers ? { access_token: token, expires_in: this.ttl } : { access_token: token, token_type: 'Bearer', expires_in: this.ttl, ...(scope ? { scope } : {}) });
       }
       case undefined:
         return fail(400, 'invalid_request', 'grant_type is missing');

@@ -16,6 +16,7 @@
  * (401) is dropped so the next call asks again. (The kit's stored TokenSource sends a platform's
  * fixed scopes; this grant's tenant scope is the channel's own.)
  */
+import { sendJson } from '../json-request';
 import { OAuthEndpoint, OAuthRefusal, readTokenAnswer } from '../kit/oauth';
 import { ConnectorError, type ConnectorContext, type OAuthSpec } from '../types';
 import { parseRetryAfter } from '../../util';
@@ -136,25 +137,8 @@ export class SfccClient {
   async call(method: 'GET' | 'POST' | 'PATCH', url: string, what: string, body: unknown, signal?: AbortSignal): Promise<Json> {
     signal?.throwIfAborted();
     const token = await this.token(signal);
-    const headers: Record<string, string> = { authorization: `Bearer ${token}`, accept: 'application/json' };
-    if (body !== undefined) headers['content-type'] = 'application/json';
-    const timeout = AbortSignal.timeout(this.timeoutMs);
-    let res: Response;
-    let text: string;
-    try {
-      res = await this.fetchImpl(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal: signal ? AbortSignal.any([signal, timeout]) : timeout, redirect: 'error' });
-      text = await res.text();
-    } catch (err) {
-      signal?.throwIfAborted();
-      const why = timeout.aborted ? `no answer within ${Math.round(this.timeoutMs / 1000)} s` : ((err as { cause?: { code?: string } }).cause?.code ?? 'network error');
-      throw new ConnectorError(`${PLATFORM} could not be reached while trying to ${what} (${why}); it will be retried.`, true);
-    }
-    let json: unknown = undefined;
-    try {
-      json = text === '' ? undefined : JSON.parse(text);
-    } catch {
-      json = undefined;
-    }
+    const res = await sendJson(this.fetchImpl, { platform: PLATFORM, method, url, headers: { authorization: `Bearer ${token}` }, body, what, timeoutMs: this.timeoutMs, signal });
+    const json = res.json;
     if (res.status >= 200 && res.status < 300) {
       if (typeof json !== 'object' || json === null || Array.isArray(json)) {
         throw new ConnectorError(`${PLATFORM} answered ${res.status} without a JSON object while trying to ${what}; nothing was taken from it.`, false, null, res.status, { channelFault: true });

@@ -28,7 +28,7 @@ export interface TokenAnswer {
 const str = (v: unknown): string | null => (typeof v === 'string' && v.trim() !== '' ? v : null);
 
 /** Reads a successful token answer. A refresh token in it is kept even when the rest is unusable. */
-export function readTokenAnswer(body: unknown, grant: OAuthSpec['grant'], now: Date): TokenAnswer {
+export function readTokenAnswer(body: unknown, grant: OAuthSpec['grant'], now: Date, opts: { tokenTypeOptional?: boolean } = {}): TokenAnswer {
   const o = (body !== null && typeof body === 'object' && !Array.isArray(body) ? body : {}) as Record<string, unknown>;
   const refreshToken = str(o.refresh_token);
   const rtExpires = str(o.refresh_token_expires_at);
@@ -49,7 +49,9 @@ export function readTokenAnswer(body: unknown, grant: OAuthSpec['grant'], now: D
   if (!access) problems.push('it has no access_token');
   const type = str(o.token_type);
   // RFC 6749 §7.1: a client must not use a token whose type it does not understand.
-  if (!type) problems.push('it has no token_type');
+  if (!type) {
+    if (!opts.tokenTypeOptional) problems.push('it has no token_type');
+  }
   else if (type.toLowerCase() !== 'bearer') problems.push(`its token_type is "${type.slice(0, 40)}", not bearer`);
   if (o.expires_in !== undefined && o.expires_in !== null) {
     const s = typeof o.expires_in === 'string' && /^\d+$/.test(o.expires_in.trim()) ? Number(o.expires_in) : o.expires_in;
@@ -112,10 +114,21 @@ export class OAuthEndpoint {
     this.timeoutMs = opts.timeoutMs ?? 30_000;
   }
 
+  /** The endpoint of a token source's options (the channel, its platform's spec, credentials and settings). */
+  static of(o: { channelId: string; platform: string; spec: OAuthSpec; credentials: Record<string, string>; channelBaseUrl: string | null; settings: Record<string, unknown>; fetch?: typeof fetch | undefined; timeoutMs?: number | undefined }): OAuthEndpoint {
+    return new OAuthEndpoint(o.channelId, o.platform, o.spec, {
+      credentials: o.credentials,
+      channelBaseUrl: o.channelBaseUrl,
+      settings: o.settings,
+      ...(o.fetch ? { fetch: o.fetch } : {}),
+      ...(o.timeoutMs ? { timeoutMs: o.timeoutMs } : {}),
+    });
+  }
+
   /** Hides the app's secret and any token of `params` in a message. */
   private scrub(text: string, params: Record<string, string>): string {
     let out = text;
-    for (const secret of [this.clientSecret, params.refresh_token, params.code, params.code_verifier]) {
+    for (const secret of [this.clientSecret, params.refresh_token, params.code, params.code_verifier, params.assertion]) {
       if (secret && secret.length >= 4) out = out.split(secret).join('[redacted]');
     }
     return out;
@@ -202,6 +215,28 @@ export class OAuthEndpoint {
     for (const [k, v] of Object.entries(this.spec.authorizeParams ?? {})) q.set(k, v);
     return url.toString();
   }
+}
+
+/** The assertion grant's type (RFC 7523 §2.1). */
+export const JWT_BEARER_GRANT = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
+
+/** Whether a grant gets its tokens without the owner's consent page (nothing to authorise, no refresh token). */
+export function withoutConsent(spec: OAuthSpec): boolean {
+  return spec.grant === 'client_credentials' || spec.grant === 'jwt_bearer';
+}
+
+/**
+ * The token request of a grant without consent: client_credentials with the spec's scopes, or the
+ * assertion grant with the assertion from the channel's credentials. Null for authorization_code.
+ */
+export function grantParams(spec: OAuthSpec, credentials: Record<string, string>, where: { channelId: string; platform: string }): Record<string, string> | null {
+  const scope: Record<string, string> = spec.scopes.length > 0 ? { scope: spec.scopes.join(spec.scopeSeparator ?? ' ') } : {};
+  if (spec.grant === 'client_credentials') return { grant_type: 'client_credentials', ...scope };
+  if (spec.grant !== 'jwt_bearer') return null;
+  const name = spec.assertionCredential ?? 'assertion';
+  const assertion = credentials[name];
+  if (!assertion) throw new ConnectorError(`Channel "${where.channelId}" uses ${where.platform}'s assertion grant: it needs credentials.${name}, the name of the environment variable holding the key the account owner created for your app.`, false);
+  return { grant_type: JWT_BEARER_GRANT, assertion, ...scope };
 }
 
 /** RFC 7636 §4.1-4.2: a verifier of 43 characters and its S256 challenge. */

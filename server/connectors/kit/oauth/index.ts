@@ -11,13 +11,14 @@
  * have to authorise again. `test/connectors/oauth.test.ts` kills a process on both sides of the
  * write to show it.
  *
- * Grants: authorization_code (with PKCE S256, refresh tokens rotated or not), refresh_token and
- * client_credentials (RFC 6749 §4.1, §4.4, §6; RFC 7636). Token answers are read per RFC 6749 §5.1
+ * Grants: authorization_code (with PKCE S256, refresh tokens rotated or not), refresh_token,
+ * client_credentials and the JWT assertion grant (RFC 6749 §4.1, §4.4, §6; RFC 7636; RFC 7523 §2.1). Token answers are read per RFC 6749 §5.1
  *
  * records.ts: what the store keeps, and which channels use OAuth. cipher.ts: the seal. endpoint.ts:
  * the platform's token endpoint. token-source.ts: the `TokenSource` and `authorizedFetch`.
  */
 export { CLIENT_ID, CLIENT_SECRET, requiredCredentials, usesOAuth, type TokenRecord, type TokenStore } from './records';
 export { TokenCipher, TokenStoreError } from './cipher';
-export { OAuthEndpoint, OAuthRefusal, pkcePair, readTokenAnswer, type TokenAnswer } from './endpoint';
+export { JWT_BEARER_GRANT, OAuthEndpoint, OAuthRefusal, grantParams, pkcePair, readTokenAnswer, withoutConsent, type TokenAnswer } from './endpoint';
+export { DirectTokenSource, type DirectTokenOptions } from './direct';
 export { OAuthTokenSource, authorizeCommand, authorizedFetch, type TokenSourceOptions } from './token-source';

@@ -46,5 +46,6 @@ export function requiredCredentials(def: Pick<ConnectorDefinition, 'oauth' | 'cr
   if (!def.oauth || !usesOAuth(def, credentials)) return [...def.credentials];
   const replaced = new Set(def.oauth.replaces ?? []);
   const own = def.credentials.filter((c) => !replaced.has(c));
-  return [...own, CLIENT_ID, ...(def.oauth.clientAuth === 'none' ? [] : [CLIENT_SECRET])];
+  const assertion = def.oauth.grant === 'jwt_bearer' ? [def.oauth.assertionCredential ?? 'assertion'] : [];
+  return [...new Set([...own, CLIENT_ID, ...(def.oauth.clientAuth === 'none' ? [] : [CLIENT_SECRET]), ...assertion])];
 }

@@ -6,7 +6,7 @@
 import crypto from 'node:crypto';
 import { ConnectorError, type OAuthSpec, type TokenSource } from '../../types';
 import { TokenStoreError, type TokenCipher } from './cipher';
-import { OAuthEndpoint, OAuthRefusal, readTokenAnswer, type TokenAnswer } from './endpoint';
+import { OAuthEndpoint, OAuthRefusal, grantParams, readTokenAnswer, withoutConsent, type TokenAnswer } from './endpoint';
 import { CLIENT_ID, CLIENT_SECRET, type TokenRecord, type TokenStore } from './records';
 
 /** What the shop owner runs to connect a channel again. */
@@ -87,13 +87,7 @@ export class OAuthTokenSource implements TokenSource {
   requests = 0;
 
   constructor(private readonly opts: TokenSourceOptions) {
-    this.endpoint = new OAuthEndpoint(opts.channelId, opts.platform, opts.spec, {
-      credentials: opts.credentials,
-      channelBaseUrl: opts.channelBaseUrl,
-      settings: opts.settings,
-      ...(opts.fetch ? { fetch: opts.fetch } : {}),
-      ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}),
-    });
+    this.endpoint = OAuthEndpoint.of(opts);
     this.store = opts.store;
     this.cipher = opts.cipher;
     this.clock = opts.clock ?? (() => new Date());
@@ -180,7 +174,7 @@ export class OAuthTokenSource implements TokenSource {
     for (;;) {
       const row = await this.store.platformTokens.get(this.channelId);
       if (!row) {
-        if (this.opts.spec.grant === 'client_credentials') return this.request(null, null);
+        if (withoutConsent(this.opts.spec)) return this.request(null, null);
         throw this.fault(`Channel "${this.channelId}" is not connected to ${this.opts.platform} yet. Run "${authorizeCommand(this.channelId)}" and follow what it says.`);
       }
       const record = this.open(row.sealed);
@@ -208,13 +202,15 @@ export class OAuthTokenSource implements TokenSource {
 
   /**
    * One token request: a refresh of `previous` (stored at `version`), or, with no previous, the
-   * first client-credentials token. Saves the answer before handing out its access token.
+   * first token of a grant without consent (client credentials, an assertion), which also gets every
+   * later one. Saves the answer before handing out its access token.
    */
   private async request(previous: TokenRecord | null, version: number | null): Promise<string> {
     const spec = this.opts.spec;
     let params: Record<string, string>;
-    if (spec.grant === 'client_credentials') {
-      params = { grant_type: 'client_credentials', ...(spec.scopes.length > 0 ? { scope: spec.scopes.join(spec.scopeSeparator ?? ' ') } : {}) };
+    const direct = grantParams(spec, this.opts.credentials, { channelId: this.channelId, platform: this.opts.platform });
+    if (direct) {
+      params = direct;
     } else if (previous?.refreshToken) {
       params = { grant_type: 'refresh_token', refresh_token: previous.refreshToken };
     } else {
@@ -229,13 +225,21 @@ export class OAuthTokenSource implements TokenSource {
       if (version !== null) await this.store.platformTokens.releaseRefresh(this.channelId, this.owner);
       throw await this.refused(err, version);
     }
-    return this.keep(readTokenAnswer(body, spec.grant, this.clock()), previous, version);
+    return this.keep(readTokenAnswer(body, spec.grant, this.clock(), { tokenTypeOptional: spec.tokenTypeOptional ?? false }), previous, version);
   }
 
   /** A failed token request as the error to raise (after looking whether another process moved on). */
   private async refused(err: unknown, version: number | null): Promise<unknown> {
     if (!(err instanceof OAuthRefusal)) return err;
     const said = `${err.error ?? `HTTP ${err.status}`}${err.description ? `: ${err.description}` : ''}`;
+    if (err.error === 'invalid_grant' && this.opts.spec.grant === 'jwt_bearer') {
+      // The assertion itself is refused: the key was revoked by the account owner, or is not one.
+      const name = this.opts.spec.assertionCredential ?? 'assertion';
+      return this.fault(
+        `${this.opts.platform} no longer accepts the key of channel "${this.channelId}" (${said}): the account owner revoked it, or the environment variable its credentials.${name} names holds another. Ask the owner for a new key, put it in that variable and restart the hub; its stock updates wait until then.`,
+        err.status,
+      );
+    }
     if (err.error === 'invalid_grant' && version !== null) {
       const now = await this.store.platformTokens.get(this.channelId);
       // Another process refreshed with the same token first (its lease ran out on us): use its tokens.

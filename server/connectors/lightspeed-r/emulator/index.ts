@@ -248,7 +248,7 @@ export class LsEmulator extends LoopbackEmulator implements Emulator {
     if (this.oauthServer && (path === OAUTH_PATHS.token || path === OAUTH_PATHS.authorize)) {
       // The OAuth server is another host (cloud.lightspeedapp.com): not the API, not its bucket.
       this.arrivals.pop();
-      return this.oauthServer.answer(req, res);
+      return this.oauthServer.handle(req, res);
     }
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);

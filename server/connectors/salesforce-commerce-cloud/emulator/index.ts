@@ -18,7 +18,7 @@
  * Commerce sends none for orders or inventory, so everything is read by polling.
  */
 import type http from 'node:http';
-import { commonApiFault, LoopbackEmulator, WebhookSender, WindowCounter, type ApiFaults, type Emulator, type EmulatorProduct, type SaleMoney, type WebhookFaults } from '../../emulator';
+import { commonApiFault, LoopbackEmulator, readJsonBody, WebhookSender, WindowCounter, type ApiFaults, type Emulator, type EmulatorProduct, type SaleMoney, type WebhookFaults } from '../../emulator';
 import { OAuthEmulator } from '../../kit/oauth-emulator';
 import { SfccSpec, type MatchedOperation } from '../spec';
 import { ProblemError, type Json, type Product, type SfccEmulatorOptions } from './model';
@@ -197,20 +197,13 @@ export class SfccEmulator extends LoopbackEmulator implements Emulator {
     // rate limit, not in `arrivals` or `requests`); they are passed to the kit's OAuth emulator.
     if ((req.url ?? '').split('?')[0] === TOKEN_PATH) {
       this.arrivals.pop();
-      return this.accountManager.answer(req, res);
+      return this.accountManager.handle(req, res);
     }
-    const chunks: Buffer[] = [];
-    for await (const c of req) chunks.push(c as Buffer);
-    const raw = Buffer.concat(chunks).toString('utf8');
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     const method = req.method ?? 'GET';
-    let body: unknown = null;
-    let json = true;
-    try {
-      body = raw ? JSON.parse(raw) : null;
-    } catch {
-      json = false;
-    }
+    const read = await readJsonBody(req);
+    const { raw, json } = read;
+    const body = json ? read.body : null;
     this.requests.push({ method, path: url.pathname, body, query: url.search });
     let match: MatchedOperation | null = null;
     let requestErrors: string[] = [];
