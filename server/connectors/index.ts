@@ -9,6 +9,7 @@ import { definition as adobeCommerce } from './adobe-commerce';
 import { definition as bigcommerce } from './bigcommerce';
 import { definition as opencart } from './opencart';
 import { definition as prestashop } from './prestashop';
+import { definition as revel } from './revel';
 import { definition as salesforceCommerceCloud } from './salesforce-commerce-cloud';
 import { definition as shopify } from './shopify';
 import { definition as square } from './square';
@@ -17,7 +18,7 @@ import { definition as wix } from './wix';
 import { definition as woocommerce } from './woocommerce';
 import type { ConnectorDefinition, SandboxWiring } from './types';
 
-const definitions: ConnectorDefinition[] = [shopify, square, woocommerce, bigcommerce, adobeCommerce, prestashop, wix, squarespace, salesforceCommerceCloud, opencart];
+const definitions: ConnectorDefinition[] = [shopify, square, woocommerce, bigcommerce, adobeCommerce, prestashop, wix, squarespace, salesforceCommerceCloud, opencart, revel];
 
 export const CONNECTORS: ReadonlyMap<string, ConnectorDefinition> = new Map(definitions.map((d) => [d.platform, d]));
 
