@@ -48,6 +48,7 @@ export function verifyRevel(raw: Buffer, headers: Headers, secret: string, insta
     if (!body) return { valid: false, reason: 'The delivery is signed but its body is not a JSON object.' };
     const claimed = headerValue(headers, EVENT_TYPE_HEADER);
     const topic = claimed ?? (isRow(body.orderInfo) ? ORDER_FINALIZED : typeof body.instock === 'boolean' ? INOUT_STOCK : null);
+    if (topic === 'ping') return { valid: false, reason: 'This is Revel\'s readiness test (ping): it carries no event, and nothing is stored.' };
     if (!topic) return { valid: false, reason: 'The delivery names no event type (X-Revel-Event-Type) and its body is neither an order nor a stock status.', refusal: 'topic' };
     if (!bodyFits(topic, body)) return { valid: false, reason: `The delivery says it is "${topic}", but its signed body is not what Revel sends for that event.`, refusal: 'topic' };
     const digest = crypto.createHash('sha256').update(raw).digest('hex').slice(0, 32);

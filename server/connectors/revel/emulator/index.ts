@@ -76,6 +76,7 @@ interface Item {
   quantity: number;
   price: number;
   returnedToInventory?: boolean;
+  voided?: string;
 }
 
 interface Order {
@@ -234,6 +235,38 @@ export class RevelEmulator extends LoopbackEmulator {
     return { refundId: String(ret.id) };
   }
 
+  /** An exchange at the counter: one order that takes back units of an earlier sale and sells another product. */
+  async exchange(x: { orderId: string; returnQuantity: number; sku: string; quantity: number }): Promise<{ orderId: string }> {
+    const original = this.orders.get(Number(x.orderId));
+    const p = this.productBySku(x.sku);
+    if (!original || !p) throw new Error(`The Revel emulator has no order ${x.orderId} or no product ${x.sku}.`);
+    const back = original.items.find((i) => i.quantity > 0)!;
+    const when = this.stamp();
+    const o: Order = { id: ++this.nextId.order, establishment: original.establishment, created: when, updated: when, originalOrder: original.id, items: [
+      { id: ++this.nextId.item, product: back.product, quantity: -x.returnQuantity, price: back.price, returnedToInventory: true },
+      { id: ++this.nextId.item, product: p.id, quantity: x.quantity, price: p.price },
+    ] };
+    this.orders.set(o.id, o);
+    for (const i of o.items) {
+      const s = this.stockOf(i.product, o.establishment);
+      if (s) this.move(s, s.quantity - i.quantity);
+    }
+    this.send(ORDER_FINALIZED, this.orderBody(o), o.establishment);
+    return { orderId: String(o.id) };
+  }
+
+  /** A manager voids a finalized order's items: their stock goes back and the order's updated_date moves; no webhook is documented for it. */
+  voidOrder(orderId: string): void {
+    const o = this.orders.get(Number(orderId));
+    if (!o) throw new Error(`The Revel emulator has no order ${orderId}.`);
+    o.updated = this.stamp();
+    for (const i of o.items.filter((it) => it.quantity > 0 && !it.voided)) {
+      i.voided = o.updated;
+      const s = this.stockOf(i.product, o.establishment);
+      if (s) this.move(s, s.quantity + i.quantity);
+    }
+  }
+
   /** A count typed in the Management Console (or at the counter): the record changes; only a run-out or restock is announced. */
   async setLevel(change: { sku: string; locationId?: string; available: number }): Promise<void> {
     const p = this.productBySku(change.sku);
@@ -289,7 +322,7 @@ export class RevelEmulator extends LoopbackEmulator {
         product_name_override: this.products.get(i.product)?.name ?? '',
         quantity: i.quantity,
         price: i.price / 100,
-        voided_date: null,
+        voided_date: i.voided ?? null,
         ...(i.quantity < 0 ? { returned_to_inventory: i.returnedToInventory ?? true } : {}),
       })),
       paymentInfo: [],
