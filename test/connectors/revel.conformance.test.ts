@@ -4,7 +4,7 @@
  * delivery names, the hex HMAC-SHA1 signature over the body, the event type in an unsigned header
  * (believed only when the signed body agrees), absolute sets read before and after, the `orders`
  * and `inventory` feeds (a count typed at the counter shows only there), `inout.stock` sent when a
- * product runs out or comes back, and the payloads Revel's webhook documentation shows.
+ * product runs out or comes back, and the payloads documented for its webhooks (test/connectors/revel/documented.ts).
  */
 import { definition } from '../../server/connectors/revel';
 import { REVEL_EMULATED_LIMIT, RevelEmulator } from '../../server/connectors/revel/emulator';
@@ -74,7 +74,7 @@ connectorConformance<RevelEmulator>({
   examples: [
     { name: 'order.finalized (OrderAllInOne, as the emulator and the webhook page shape it)', topic: 'order.finalized', body: DOCUMENTED_ORDER, expect: ['sale'] },
     // The documented stock status carries no count: unexpanded, it cannot be read.
-    { name: 'inout.stock (the webhook page\'s payload)', topic: 'inout.stock', body: DOCUMENTED_INOUT_STOCK, expect: 'unreadable' },
+    { name: 'inout.stock (the AsyncAPI restatement\'s example)', topic: 'inout.stock', body: DOCUMENTED_INOUT_STOCK, expect: 'unreadable' },
     { name: 'ping (readiness test)', topic: 'ping', body: { ping: 'pong' }, expect: [] },
   ],
   checkEmulator(emu) {

@@ -1,9 +1,10 @@
 /**
- * Revel webhook payloads as Revel's documentation shapes them (developer.revelsystems.com
- * "Webhooks"): `inout.stock` carries the product's id, whether it is in stock, its type and barcode;
- * `order.finalized` carries an OrderAllInOne (orderInfo, items, paymentInfo, orderHistory). The
- * page names the fields of the stock status; the order's item fields used here are listed under
- * "Not confirmed" in server/connectors/revel/README.md.
+ * Revel webhook payloads as documented: `order.finalized` carries an OrderAllInOne (orderInfo,
+ * items, payments, history: developer.revelsystems.com "Webhooks"), here with the order fields of
+ * Revel answers shown at docs.spojit.com and the item fields listed under "Not confirmed" in
+ * server/connectors/revel/README.md; `inout.stock` carries the product's id, whether it is in
+ * stock, its type and barcode (the AsyncAPI restatement of the webhook page,
+ * api-evangelist/revel-systems asyncapi/revel-webhooks-asyncapi.yml, its example).
  */
 export const DOCUMENTED_INOUT_STOCK = { id: 1, instock: true, type: 'product', barcode: '0123456789012' };
 
