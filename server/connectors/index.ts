@@ -12,6 +12,7 @@ import { definition as lightspeedR } from './lightspeed-r';
 import { definition as lightspeedX } from './lightspeed-x';
 import { definition as opencart } from './opencart';
 import { definition as prestashop } from './prestashop';
+import { definition as revel } from './revel';
 import { definition as salesforceCommerceCloud } from './salesforce-commerce-cloud';
 import { definition as shopify } from './shopify';
 import { definition as square } from './square';
@@ -21,7 +22,7 @@ import { definition as woocommerce } from './woocommerce';
 import { definition as zettle } from './zettle';
 import type { ConnectorDefinition, SandboxWiring } from './types';
 
-const definitions: ConnectorDefinition[] = [shopify, square, woocommerce, bigcommerce, adobeCommerce, prestashop, wix, squarespace, salesforceCommerceCloud, opencart, lightspeedR, lightspeedX, clover, zettle];
+const definitions: ConnectorDefinition[] = [shopify, square, woocommerce, bigcommerce, adobeCommerce, prestashop, wix, squarespace, salesforceCommerceCloud, opencart, lightspeedR, lightspeedX, clover, zettle, revel];
 
 export const CONNECTORS: ReadonlyMap<string, ConnectorDefinition> = new Map(definitions.map((d) => [d.platform, d]));
 

@@ -20,6 +20,7 @@ import { OcEmulator } from '../../server/connectors/opencart/emulator';
 import { STATUS, stockStatuses } from '../../server/connectors/opencart/emulator/model';
 import { signOc } from '../../server/connectors/opencart/signing';
 import { startHub, type TestHub } from '../helpers/hub';
+import { deliveryHeaders, webhookDoor } from './helpers/door';
 import { WebhookSink, type Received } from './helpers/webhook-sink';
 
 const KEY = 'oc-test-api-key-0123456789abcdef0123';
@@ -43,9 +44,7 @@ function connectorAt(url: string, over: { settings?: Json; clock?: () => Date; f
 }
 
 const topicOf = (r: Received) => String(r.headers['x-stockrelay-topic']);
-/** The delivery's own headers (not the transport's: its length, host and connection). */
-const headersOf = (r: Received): Record<string, string> =>
-  Object.fromEntries(Object.entries(r.headers).filter((e): e is [string, string] => typeof e[1] === 'string' && (e[0].startsWith('x-') || e[0] === 'content-type')));
+const headersOf = deliveryHeaders;
 
 describe('definition', () => {
   it('is registered as opencart, with the key and secret as credentials and both secret headers hidden from logs', () => {
@@ -505,27 +504,12 @@ describe('through the hub’s webhook door', () => {
   let sink: WebhookSink;
   let ocUrl: string;
 
-  const post = async (raw: Buffer, headers: Record<string, string>) => {
-    const res = await fetch(`${t.url}/v1/webhooks/oc`, { method: 'POST', body: raw, headers });
-    return { status: res.status, body: (await res.json()) as Json };
-  };
-  const kept = async () => ({
-    events: (await t.api('GET', '/v1/events?limit=500')).body.events as Json[],
-    items: await Promise.all(SKUS.map(async (sku) => (await t.api('GET', `/v1/items/${sku}/movements?limit=500`)).body.movements as Json[])),
-  });
+  const { post, refused } = webhookDoor(() => t, 'oc', SKUS);
   const onHand = async (sku: string) => (await t.api('GET', `/v1/items/${sku}`)).body.locations[0].onHand as number;
   const caught = async (e: OcEmulator) => {
     await e.flushWebhooks();
     return sink.received.splice(0);
   };
-  async function refused(raw: Buffer, headers: Record<string, string>, reason: RegExp): Promise<void> {
-    const before = await kept();
-    const answer = await post(raw, headers);
-    await t.settle();
-    expect([answer.status, answer.body.error?.message]).toEqual([401, expect.stringMatching(reason)]);
-    expect(answer.body.error.message).toMatch(/Nothing was stored/);
-    expect(await kept()).toEqual(before);
-  }
 
   beforeAll(async () => {
     emu = new OcEmulator({ apiKey: KEY, webhookSecret: SECRET });
