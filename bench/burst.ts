@@ -19,6 +19,10 @@ import { busiestWindow, WindowCounter, type Emulator } from '../server/connector
 import { BIGCOMMERCE_STANDARD_LIMIT } from '../server/connectors/bigcommerce/emulator';
 import { SQUARESPACE_LIMIT } from '../server/connectors/squarespace/emulator';
 import { WIX_RATE_LIMIT } from '../server/connectors/wix/emulator';
+import { CLOVER_LIMIT } from '../server/connectors/clover/emulator/model';
+import { REVEL_EMULATED_LIMIT } from '../server/connectors/revel/emulator';
+import { ZETTLE_LIMIT } from '../server/connectors/zettle/emulator';
+import { SANDBOX_BUCKET as LS_SANDBOX_BUCKET } from '../server/connectors/lightspeed-r';
 import { converged, keepHubErrors, type BenchChannel } from './converge';
 import { hubClient, hubProcessEnv, startHubProcess } from './hub-process';
 import { realisticLatency, round, sleep } from './measure';
@@ -46,7 +50,27 @@ const LIMITS: Record<string, { what: string; enforce: (emu: Emulator) => void }>
   bigcommerce: { what: '150 requests per 30 s window', enforce: (e) => setOption(e, { enforced: true, quota: BIGCOMMERCE_STANDARD_LIMIT }) },
   wix: { what: '200 requests a minute', enforce: (e) => setOption(e, { limit: new WindowCounter(WIX_RATE_LIMIT) }) },
   squarespace: { what: '300 requests a minute, then a one-minute cool-down', enforce: (e) => setOption(e, { limit: new WindowCounter(SQUARESPACE_LIMIT) }) },
+  // The points of sale (issue #19). Clover counts requests a second and requests at once per token.
+  clover: {
+    what: '16 requests a second and 5 at once',
+    enforce: (e) => setOption(e, { window: new WindowCounter(CLOVER_LIMIT.window), opts: { ...(e as unknown as { opts: object }).opts, rateLimit: CLOVER_LIMIT } }),
+  },
+  // 300 requests per register + 50 in 5 minutes, for the registers the sandbox's store says it has.
+  'lightspeed-x': {
+    what: `${300 * xsSandboxRegisters() + 50} requests in 5 minutes (${xsSandboxRegisters()} registers)`,
+    enforce: (e) => setOption(e, { limit: new WindowCounter({ requests: 300 * xsSandboxRegisters() + 50, windowMs: 300_000 }), enforce: true }),
+  },
+  // The sandbox's account declares a larger bucket than the documented default (60 units, 1 a second), as a busy account's is.
+  'lightspeed-r': { what: `leaky bucket of ${LS_SANDBOX_BUCKET.size} units draining ${LS_SANDBOX_BUCKET.drip} a second, a write 10 units`, enforce: (e) => setOption(e, { bucketLimit: LS_SANDBOX_BUCKET }) },
+  zettle: { what: '4 requests a second', enforce: (e) => setOption(e, { limit: new WindowCounter(ZETTLE_LIMIT) }) },
+  // Revel publishes none: the emulator's assumed 6 a second (the connector paces at 4).
+  revel: { what: '6 requests a second (assumed: Revel publishes none)', enforce: (e) => setOption(e, { limiter: new WindowCounter(REVEL_EMULATED_LIMIT) }) },
 };
+
+/** The registers the Lightspeed X-Series sandbox store says it has (its wiring's `registers` setting). */
+function xsSandboxRegisters(): number {
+  return Number(sandboxCapable().find((p) => p.platform === 'lightspeed-x')!.settings({ webhookUrl: '', baseUrl: '' }).registers);
+}
 
 function setOption(emu: Emulator, fields: Record<string, unknown>): void {
   for (const [name, value] of Object.entries(fields)) {

@@ -90,7 +90,7 @@ export function createLightspeedRConnector(ctx: ConnectorContext): Connector {
  * trying it waiting minutes for the first push.
  */
 const SANDBOX_ACCOUNT = '181220';
-const SANDBOX_BUCKET = { size: 300, drip: 10 };
+export const SANDBOX_BUCKET = { size: 300, drip: 10 };
 
 export const definition: ConnectorDefinition = {
   platform: 'lightspeed-r',
