@@ -1,8 +1,8 @@
 /**
  * What happens in the Toast restaurants themselves, and the webhook messages Toast sends: a sale at
  * the register (an order with one check and one selection; a counted item's quantity goes down, and
- * at 0 it is OUT_OF_STOCK: "86ed"), a void (the selection voided and its count given back; voiding
- * part of a selection voids it and rings the rest again), a refund (money back on the payment, no
+ * at 0 it is OUT_OF_STOCK: "86ed"), a void (the selection voided and its count given back; part of
+ * a selection coming back is a refund and a count typed by the manager), a refund (money back on the payment, no
  * stock back), a voided order, and a manager setting an item's stock (Quick Edit, Toast Web).
  * Messages are `{timestamp, eventCategory, eventType, guid, details}`, signed with the subscription's
  * secret over body + timestamp (base64 HMAC-SHA256), with the Toast-* headers.
@@ -59,7 +59,8 @@ export interface Selection {
   unit: number;
   voided: boolean;
   voidDate: string | null;
-  refund: { guid: string; amount: number } | null;
+  /** Money refunded on it so far (Toast keeps one refundDetails a selection: the last refund's transaction, the amounts added up). */
+  refund: { guid: string; amount: number; units: number } | null;
 }
 
 export interface Order {
@@ -204,32 +205,36 @@ export abstract class ToastRestaurants extends LoopbackEmulator {
   }
 
   /**
-   * With `restock`: a void of `quantity` units of the order's first selection (the whole selection is
-   * voided and the rest rung again; the count comes back). Without: a refund of the money of
-   * `quantity` units on the payment; the stock stays sold.
+   * With `restock` of the whole selection: a void (the selection voided, its count back). Toast voids
+   * whole selections only: part of a selection coming back is a refund of its money, and the manager
+   * typing the units back in Toast's stock screen (a stock message). Without `restock`: a refund of
+   * the money of `quantity` units on the payment; the stock stays sold.
    */
   async refund(refund: { orderId: string; restock: boolean; quantity?: number }): Promise<{ refundId: string }> {
     const order = this.mustOrder(refund.orderId);
-    const sel = order.selections.find((s) => !s.voided && !s.refund);
+    const sel = order.selections.find((s) => !s.voided && (s.refund?.units ?? 0) < s.quantity);
     if (!sel) throw new Error(`Toast order ${order.guid} has nothing left to void or refund.`);
-    const quantity = Math.min(refund.quantity ?? sel.quantity, sel.quantity);
+    const quantity = Math.min(refund.quantity ?? sel.quantity - (sel.refund?.units ?? 0), sel.quantity - (sel.refund?.units ?? 0));
     const item = this.item(sel.sku);
     const now = this.stamp();
     order.modifiedDate = now;
-    if (refund.restock) {
+    if (refund.restock && quantity === sel.quantity && !sel.refund) {
       sel.voided = true;
       sel.voidDate = now;
-      if (quantity < sel.quantity) order.selections.push({ ...this.selection(item, order.restaurant, sel.quantity - quantity), itemGuid: sel.itemGuid });
       this.move(item, order.restaurant, quantity);
       this.orderMessage(order);
       return { refundId: `void-${sel.guid}` };
     }
     const amount = sel.unit * quantity;
-    sel.refund = { guid: crypto.randomUUID(), amount };
+    sel.refund = { guid: crypto.randomUUID(), amount: (sel.refund?.amount ?? 0) + amount, units: (sel.refund?.units ?? 0) + quantity };
     order.payment.refunded += amount;
     order.payment.refundGuid = sel.refund.guid;
     order.payment.refundDate = now;
     this.orderMessage(order);
+    if (refund.restock) {
+      const s = item.at.get(order.restaurant)!;
+      if (s.status !== 'IN_STOCK') this.setStock(item, order.restaurant, counted((levelOf(s) ?? 0) + quantity));
+    }
     return { refundId: sel.refund.guid };
   }
 
