@@ -54,6 +54,11 @@ export class ToastEmulator extends ToastRestaurants implements Emulator {
     this.limits = opts.rateLimit ? { global: [new WindowCounter(TOAST_LIMITS.perSecond), new WindowCounter(TOAST_LIMITS.per15Minutes)], ordersBulk: new Map() } : null;
   }
 
+  /** Every access token handed out stops working (Toast's tokens expire; a client's credentials rotated). */
+  revokeTokens(): void {
+    this.tokens.clear();
+  }
+
   isStockWrite(request: { method: string; path: string }): boolean {
     return request.method === 'PUT' && request.path === '/stock/v1/inventory/update';
   }
