@@ -397,3 +397,17 @@ export abstract class LoopbackEmulator {
     for (const sku of new Set(skus)) if (sku !== null) this.afterStockWrite?.(sku);
   }
 }
+
+/** One API request as an emulator reads it: its method, address and body (JSON, or the text when it is not JSON; null when empty). */
+export async function readRequest(req: http.IncomingMessage, baseUrl: string): Promise<{ method: string; url: URL; raw: string; body: unknown }> {
+  const chunks: Buffer[] = [];
+  for await (const c of req) chunks.push(c as Buffer);
+  const raw = Buffer.concat(chunks).toString('utf8');
+  let body: unknown = null;
+  try {
+    body = raw ? JSON.parse(raw) : null;
+  } catch {
+    body = raw;
+  }
+  return { method: (req.method ?? 'GET').toUpperCase(), url: new URL(req.url ?? '/', baseUrl), raw, body };
+}

@@ -14,7 +14,7 @@
  */
 import crypto from 'node:crypto';
 import http from 'node:http';
-import { commonApiFault, WindowCounter, type Emulator } from '../../emulator';
+import { commonApiFault, readRequest, WindowCounter, type Emulator } from '../../emulator';
 import { SquarespaceSite } from './events';
 import { ApiRefusal, COOL_DOWN_MS, errorJson, inventoryJson, orderJson, productJson, type Json, type SquarespaceEmulatorOptions } from './model';
 import { adjust, type AdjustmentsBody } from './adjust';
@@ -46,17 +46,7 @@ export class SquarespaceEmulator extends SquarespaceSite implements Emulator {
   }
 
   protected async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const chunks: Buffer[] = [];
-    for await (const c of req) chunks.push(c as Buffer);
-    const raw = Buffer.concat(chunks).toString('utf8');
-    const url = new URL(req.url ?? '/', this.baseUrl);
-    const method = (req.method ?? 'GET').toUpperCase();
-    let body: unknown = null;
-    try {
-      body = raw ? JSON.parse(raw) : null;
-    } catch {
-      body = raw;
-    }
+    const { method, url, body } = await readRequest(req, this.baseUrl);
     this.requests.push({ method, path: url.pathname, body });
     const send = (status: number, payload: Json | null, headers: Record<string, string> = {}) => {
       if (res.destroyed) return;

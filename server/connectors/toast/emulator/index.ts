@@ -18,7 +18,7 @@
  */
 import crypto from 'node:crypto';
 import http from 'node:http';
-import { commonApiFault, WindowCounter, type Emulator } from '../../emulator';
+import { commonApiFault, readRequest, WindowCounter, type Emulator } from '../../emulator';
 import { LOGIN_PATH } from '../http';
 import { counted, ToastRestaurants, type Item, type Json, type ToastEmulatorOptions } from './restaurants';
 
@@ -68,17 +68,7 @@ export class ToastEmulator extends ToastRestaurants implements Emulator {
   }
 
   protected async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const chunks: Buffer[] = [];
-    for await (const c of req) chunks.push(c as Buffer);
-    const raw = Buffer.concat(chunks).toString('utf8');
-    const url = new URL(req.url ?? '/', this.baseUrl);
-    const method = (req.method ?? 'GET').toUpperCase();
-    let body: unknown = null;
-    try {
-      body = raw ? JSON.parse(raw) : null;
-    } catch {
-      body = raw;
-    }
+    const { method, url, body } = await readRequest(req, this.baseUrl);
     this.requests.push({ method, path: url.pathname, body });
     const send = (status: number, payload: unknown, headers: Record<string, string> = {}) => {
       if (res.destroyed) return;
