@@ -22,6 +22,7 @@ import { WIX_RATE_LIMIT } from '../server/connectors/wix/emulator';
 import { CLOVER_LIMIT } from '../server/connectors/clover/emulator/model';
 import { REVEL_EMULATED_LIMIT } from '../server/connectors/revel/emulator';
 import { ZETTLE_LIMIT } from '../server/connectors/zettle/emulator';
+import { TOAST_LIMITS } from '../server/connectors/toast/emulator';
 import { SANDBOX_BUCKET as LS_SANDBOX_BUCKET } from '../server/connectors/lightspeed-r';
 import { converged, keepHubErrors, type BenchChannel } from './converge';
 import { hubClient, hubProcessEnv, startHubProcess } from './hub-process';
@@ -65,6 +66,10 @@ const LIMITS: Record<string, { what: string; enforce: (emu: Emulator) => void }>
   zettle: { what: '4 requests a second', enforce: (e) => setOption(e, { limit: new WindowCounter(ZETTLE_LIMIT) }) },
   // Revel publishes none: the emulator's assumed 6 a second (the connector paces at 4).
   revel: { what: '6 requests a second (assumed: Revel publishes none)', enforce: (e) => setOption(e, { limiter: new WindowCounter(REVEL_EMULATED_LIMIT) }) },
+  toast: {
+    what: '20 requests a second and 10,000 in 15 minutes, /ordersBulk 5 a second per restaurant',
+    enforce: (e) => setOption(e, { limits: { global: [new WindowCounter(TOAST_LIMITS.perSecond), new WindowCounter(TOAST_LIMITS.per15Minutes)], ordersBulk: new Map() } }),
+  },
 };
 
 /** The registers the Lightspeed X-Series sandbox store says it has (its wiring's `registers` setting). */

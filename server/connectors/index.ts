@@ -17,12 +17,13 @@ import { definition as salesforceCommerceCloud } from './salesforce-commerce-clo
 import { definition as shopify } from './shopify';
 import { definition as square } from './square';
 import { definition as squarespace } from './squarespace';
+import { definition as toast } from './toast';
 import { definition as wix } from './wix';
 import { definition as woocommerce } from './woocommerce';
 import { definition as zettle } from './zettle';
 import type { ConnectorDefinition, SandboxWiring } from './types';
 
-const definitions: ConnectorDefinition[] = [shopify, square, woocommerce, bigcommerce, adobeCommerce, prestashop, wix, squarespace, salesforceCommerceCloud, opencart, lightspeedR, lightspeedX, clover, zettle, revel];
+const definitions: ConnectorDefinition[] = [shopify, square, woocommerce, bigcommerce, adobeCommerce, prestashop, wix, squarespace, salesforceCommerceCloud, opencart, lightspeedR, lightspeedX, clover, zettle, revel, toast];
 
 export const CONNECTORS: ReadonlyMap<string, ConnectorDefinition> = new Map(definitions.map((d) => [d.platform, d]));
 
