@@ -7,6 +7,7 @@
 import { DirectTokenSource, JWT_BEARER_GRANT, OAuthTokenSource, TokenCipher, readTokenAnswer, requiredCredentials, type TokenRecord } from '../../server/connectors/kit/oauth';
 import { clientCredentialsAuthorization } from '../../server/connectors/kit/oauth-authorize';
 import { OAuthEmulator } from '../../server/connectors/kit/oauth-emulator';
+import { closeServer, listenOnLoopback, loopbackUrl } from '../../server/connectors/emulator';
 import { ConnectorError, type ConnectorDefinition, type OAuthSpec } from '../../server/connectors/types';
 import { definition as zettle } from '../../server/connectors/zettle';
 import { openStore } from '../../server/store/open';
@@ -68,6 +69,46 @@ describe('the JWT assertion grant (RFC 7523) in the credentials component', () =
     expect(err.message).toMatch(/credentials\.apiKey/);
     expect(err.message).not.toContain(API_KEY);
     expect(await store.platformTokens.get(CHANNEL)).toBeNull();
+  });
+
+  test('a key revoked after tokens were stored is asked about once per stored version, not on every call', async () => {
+    const tokens = new OAuthTokenSource({ channelId: CHANNEL, platform: 'Zettle', spec: SPEC, credentials: credentials(), channelBaseUrl: null, settings: settings(), store, cipher });
+    const first = await tokens.accessToken();
+    emu.revokeAssertion(API_KEY);
+    emu.expireAccessTokens();
+    const calls = emu.tokenRequests.length;
+    const one = (await tokens.onUnauthorized(first).catch((e: unknown) => e)) as ConnectorError;
+    const two = (await tokens.onUnauthorized(first).catch((e: unknown) => e)) as ConnectorError;
+    expect([one, two].map((e) => [e instanceof ConnectorError, e.channelFault])).toEqual([
+      [true, true],
+      [true, true],
+    ]);
+    expect(two.message).toBe(one.message);
+    // Sent: one assertion, refused. Kept: the refusal, answered from memory to the next caller.
+    expect(emu.tokenRequests.length - calls).toBe(1);
+  });
+
+  test('an in-memory source: a caller that gives up stops waiting at once, and the others still get the token', async () => {
+    // A token endpoint that holds its answer until told: the caller's abort must not wait for it.
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((r) => (release = r));
+    const slow = await listenOnLoopback((_req, res) => {
+      void held.then(() => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ access_token: 'held-token', expires_in: 7200 })));
+    });
+    try {
+      const tokens = new DirectTokenSource({ channelId: CHANNEL, platform: 'Zettle', spec: SPEC, credentials: credentials(), channelBaseUrl: null, settings: { oauthBaseUrl: loopbackUrl(slow) } });
+      const quitting = new AbortController();
+      const first = tokens.accessToken(quitting.signal);
+      const second = tokens.accessToken();
+      quitting.abort(new Error('the caller gave up'));
+      // Rejected while the token request is still unanswered.
+      await expect(first).rejects.toThrow('the caller gave up');
+      release();
+      await expect(second).resolves.toBe('held-token');
+    } finally {
+      release();
+      await closeServer(slow);
+    }
   });
 
   test('a channel without the assertion is told which credential is missing, before any request', () => {

@@ -7,6 +7,7 @@
  */
 import { ConnectorError, type TokenSource } from '../../types';
 import { OAuthEndpoint, OAuthRefusal, grantParams, readTokenAnswer, withoutConsent } from './endpoint';
+import { abortable } from './token-source';
 import type { TokenSourceOptions } from './token-source';
 
 /** What the stored source takes, less the store: nothing is kept. */
@@ -54,9 +55,8 @@ export class DirectTokenSource implements TokenSource {
 
   private async fetchShared(signal?: AbortSignal): Promise<string> {
     this.inflight ??= this.fetchToken().finally(() => (this.inflight = null));
-    const token = await this.inflight;
-    signal?.throwIfAborted();
-    return token;
+    // A caller that gives up stops waiting at once; the shared request goes on for the others.
+    return abortable(this.inflight, signal);
   }
 
   private async fetchToken(): Promise<string> {

@@ -43,7 +43,7 @@ export interface TokenSourceOptions {
 }
 
 /** Waits for `p`, or rejects when `signal` aborts first (the shared work itself goes on for the others). */
-function abortable<T>(p: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+export function abortable<T>(p: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
   if (!signal) return p;
   signal.throwIfAborted();
   return new Promise<T>((resolve, reject) => {
@@ -208,7 +208,14 @@ export class OAuthTokenSource implements TokenSource {
   private async request(previous: TokenRecord | null, version: number | null): Promise<string> {
     const spec = this.opts.spec;
     let params: Record<string, string>;
-    const direct = grantParams(spec, this.opts.credentials, { channelId: this.channelId, platform: this.opts.platform });
+    let direct: Record<string, string> | null;
+    try {
+      direct = grantParams(spec, this.opts.credentials, { channelId: this.channelId, platform: this.opts.platform });
+    } catch (err) {
+      // A missing credential: the lease taken for this request is given back, so other hub processes do not wait it out.
+      if (version !== null) await this.store.platformTokens.releaseRefresh(this.channelId, this.owner);
+      throw err;
+    }
     if (direct) {
       params = direct;
     } else if (previous?.refreshToken) {
@@ -235,10 +242,13 @@ export class OAuthTokenSource implements TokenSource {
     if (err.error === 'invalid_grant' && this.opts.spec.grant === 'jwt_bearer') {
       // The assertion itself is refused: the key was revoked by the account owner, or is not one.
       const name = this.opts.spec.assertionCredential ?? 'assertion';
-      return this.fault(
+      const e = this.fault(
         `${this.opts.platform} no longer accepts the key of channel "${this.channelId}" (${said}): the account owner revoked it, or the environment variable its credentials.${name} names holds another. Ask the owner for a new key, put it in that variable and restart the hub; its stock updates wait until then.`,
         err.status,
       );
+      // Asked once per stored version, as a dead refresh token is: not again on every call.
+      if (version !== null) this.dead = { version, error: e };
+      return e;
     }
     if (err.error === 'invalid_grant' && version !== null) {
       const now = await this.store.platformTokens.get(this.channelId);
