@@ -278,10 +278,18 @@ describe.each<StoreKind>(STORES)('dispatcher on %s', (kind) => {
         let seq = 0;
         let failures = 0;
         const pendingDuring: number[] = [];
-        const book = async (k: number) => {
-          seq++;
-          lastEnqueued.set(keyOf(k), seq);
-          await store.outbox.enqueue({ sink: sid, topic: 'level.changed', coalesceKey: keyOf(k), payload: { seq } }, now());
+        // Bookings happen one at a time, as the hub books (one booking lock): the state a booking
+        // enqueues is the newest when it commits. Two deliveries booking at once without it could
+        // commit the older state last (seq 5 reaching PostgreSQL before seq 4), which no hub does.
+        let booking: Promise<void> = Promise.resolve();
+        const book = (k: number): Promise<void> => {
+          const next = booking.then(async () => {
+            seq++;
+            lastEnqueued.set(keyOf(k), seq);
+            await store.outbox.enqueue({ sink: sid, topic: 'level.changed', coalesceKey: keyOf(k), payload: { seq } }, now());
+          });
+          booking = next.catch(() => undefined);
+          return next;
         };
         const sink: Sink = {
           id: sid,
