@@ -8,7 +8,7 @@
  */
 import { definition } from '../../server/connectors/revel';
 import { REVEL_EMULATED_LIMIT, RevelEmulator } from '../../server/connectors/revel/emulator';
-import { revelSignature } from '../../server/connectors/revel/wire';
+import { revelSignature } from '../../server/connectors/revel/verify';
 import { connectorConformance } from './conformance';
 import { DOCUMENTED_INOUT_STOCK, DOCUMENTED_ORDER } from './revel/documented';
 

@@ -15,7 +15,7 @@ import { ConnectorError, TranslateError, type ChannelFact, type Connector } from
 import { createRevelConnector, definition } from '../../server/connectors/revel';
 import { RevelEmulator } from '../../server/connectors/revel/emulator';
 import { EXPANDED_STOCK_KEY, translateRevel } from '../../server/connectors/revel/translate';
-import { revelSignature } from '../../server/connectors/revel/wire';
+import { revelSignature } from '../../server/connectors/revel/verify';
 import { startHub, type TestHub } from '../helpers/hub';
 import { deliveryHeaders, webhookDoor } from './helpers/door';
 import { WebhookSink, type Received } from './helpers/webhook-sink';

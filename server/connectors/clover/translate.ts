@@ -22,7 +22,7 @@
  */
 import { TranslateError, type ChannelFact, type FactLine, type OrderDetails, type PaymentStatus } from '../types';
 import { currencyOf, readOrUndefined, sum, withOrder } from '../money';
-import { updatesFor } from './verify';
+import { updatesFor } from './message';
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);

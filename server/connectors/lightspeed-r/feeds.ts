@@ -19,14 +19,12 @@ import { ConnectorError, type PollResult, type PolledEvent } from '../types';
 import { PageGuard } from '../paging';
 import { pageOf, type LsClient } from './client';
 import { PLATFORM } from './http';
-import { listOf, lsBool, lsId, lsInt, lsMs, lsTime, obj, SUMMARY_SHOP, type Row } from './rows';
+import { ITEM_SHOP_TOPIC, listOf, lsBool, lsId, lsInt, lsMs, lsTime, obj, type Row, SALE_TOPIC, SUMMARY_SHOP } from './rows';
 
 export const OVERLAP_MS = 5_000;
 /** Records read at the start, to know which share the newest time stamp. */
 const START_ROWS = 100;
 
-export const SALE_TOPIC = 'sale';
-export const ITEM_SHOP_TOPIC = 'item_shop';
 export const LS_FEEDS = ['sales', 'item_shops'] as const;
 
 interface Cursor {

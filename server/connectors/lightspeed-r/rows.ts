@@ -1,3 +1,7 @@
+
+/** The topics of the two polled feeds' events (R-Series sends no webhooks). */
+export const SALE_TOPIC = 'sale';
+export const ITEM_SHOP_TOPIC = 'item_shop';
 /**
  * How Lightspeed Retail (R-Series) API V3 writes its JSON, read in one place:
  * - every value is a string: ids ("12"), quantities ("5"), booleans ("true"/"false");

@@ -16,8 +16,7 @@
  * A body that does not have what its topic needs is a TranslateError, never read as nothing happened.
  */
 import { TranslateError, type ChannelFact, type FactLine } from '../types';
-import { ITEM_SHOP_TOPIC, SALE_TOPIC } from './feeds';
-import { listOf, lsBasis, lsBool, lsId, lsInt, lsMs, obj, refOfItem, skuOf, SUMMARY_SHOP, type SkuField } from './rows';
+import { ITEM_SHOP_TOPIC, listOf, lsBasis, lsBool, lsId, lsInt, lsMs, obj, refOfItem, SALE_TOPIC, skuOf, SUMMARY_SHOP, type SkuField } from './rows';
 
 export const LS_TOPICS = [SALE_TOPIC, ITEM_SHOP_TOPIC] as const;
 

@@ -14,7 +14,13 @@
  */
 import crypto from 'node:crypto';
 import { headerValue, type Headers, type VerifyResult } from '../types';
-import { EVENT_TYPE_HEADER, INOUT_STOCK, INSTANCE_HEADER, isoOf, isRow, ORDER_FINALIZED, PING_BODY, revelSignature, SIGNATURE_HEADER } from './wire';
+import { EVENT_TYPE_HEADER, INOUT_STOCK, INSTANCE_HEADER, isoOf, isRow, ORDER_FINALIZED, PING_BODY, SIGNATURE_HEADER } from './wire';
+
+/** Hex HMAC-SHA1 of the raw body with the shared secret: what `X-Revel-Signature` carries. */
+export function revelSignature(secret: string, raw: Buffer | string): string {
+  return crypto.createHmac('sha1', secret).update(raw).digest('hex');
+}
+
 
 /** What the body of each of our topics must be; another Revel topic is taken as it comes (it books nothing). */
 function bodyFits(topic: string, body: Record<string, unknown>): boolean {

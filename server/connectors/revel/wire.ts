@@ -6,7 +6,6 @@
  * and the webhook signature (hex HMAC-SHA1 of the body with the shared secret Revel hands the
  * partner at webhook setup).
  */
-import crypto from 'node:crypto';
 
 /** The webhook events this connector uses (Revel's event codes, developer.revelsystems.com "Webhooks"). */
 export const ORDER_FINALIZED = 'order.finalized';
@@ -27,11 +26,6 @@ export const ESTABLISHMENT_HEADER = 'x-revel-establishment-id';
 
 /** The body Revel's readiness test posts when a webhook is set up (event type `ping`). */
 export const PING_BODY = { ping: 'pong' };
-
-/** Hex HMAC-SHA1 of the raw body with the shared secret: what `X-Revel-Signature` carries. */
-export function revelSignature(secret: string, raw: Buffer | string): string {
-  return crypto.createHmac('sha1', secret).update(raw).digest('hex');
-}
 
 /**
  * The id in a foreign key: `12`, `"12"`, or a resource URI ending in it (`"/resources/Product/12/"`);

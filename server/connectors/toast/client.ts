@@ -17,6 +17,7 @@ import { ConnectorError, type ConnectorContext, type LevelReading, type ListingR
 import { chunks } from '../../util';
 import { PageGuard } from '../paging';
 import { ToastHttp } from './http';
+import { levelOf } from './level';
 
 /** Most menu items in one stock update or search the connector sends (Toast publishes no limit: see README). */
 export const MAX_ITEMS = 100;
@@ -43,13 +44,6 @@ export function inventoryOf(v: unknown): Inventory | null {
   if (v.itemGuidValidity === 'INVALID') return null;
   const quantity = typeof v.quantity === 'number' && Number.isFinite(v.quantity) ? v.quantity : null;
   return { guid: v.guid, multiLocationId: typeof v.multiLocationId === 'string' ? v.multiLocationId : '', status: v.status as Inventory['status'], quantity };
-}
-
-/** The level the hub reads from an item's stock: a count, 0 when out of stock, null when Toast keeps no count. */
-export function levelOf(inv: { status: string; quantity: number | null }): number | null {
-  if (inv.status === 'OUT_OF_STOCK') return 0;
-  if (inv.status === 'QUANTITY' && inv.quantity !== null) return Math.max(0, Math.floor(inv.quantity));
-  return null;
 }
 
 const mlid = (ref: Partial<ListingRef>): string | null => (typeof ref.variantId === 'string' && ref.variantId !== '' ? ref.variantId : null);

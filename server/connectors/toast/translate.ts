@@ -23,7 +23,7 @@
  */
 import { TranslateError, type ChannelFact, type FactLine, type OrderDetails, type PaymentStatus } from '../types';
 import { currencyOf, minor, readOrUndefined, sum, withOrder } from '../money';
-import { levelOf } from './client';
+import { levelOf } from './level';
 
 export const STOCK_TOPICS = ['in_stock', 'low_quantity', 'out_of_stock'] as const;
 export const ORDER_TOPIC = 'order_updated';

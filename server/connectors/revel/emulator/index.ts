@@ -42,11 +42,11 @@ import {
   PRODUCT_PATH,
   productUri,
   revelDate,
-  revelSignature,
   STOCK_PATH,
   stockUri,
   type Row,
 } from '../wire';
+import { revelSignature } from '../verify';
 
 /** The rate limit the emulator enforces: an assumption, Revel publishes none (the connector paces at 4 a second). */
 export const REVEL_EMULATED_LIMIT: RequestWindow = { requests: 6, windowMs: 1000 };

@@ -11,7 +11,7 @@ import crypto from 'node:crypto';
 import { DEFAULT_PRICE, LoopbackEmulator, WebhookSender, type ApiFaults, type EmulatorProduct, type WebhookFaults } from '../../emulator';
 import type { ListingRef } from '../../types';
 import { signToast } from '../verify';
-import { levelOf } from '../client';
+import { levelOf } from '../level';
 import { toastDate } from '../client';
 
 export interface ToastEmulatorOptions {
