@@ -14,6 +14,7 @@
 import { ConnectorError } from '../types';
 import { parseRetryAfter } from '../../util';
 import { sendJson } from '../json-request';
+import { abortable } from '../kit/oauth';
 
 /** Toast's error object: status, code, message, requestId, … */
 export interface ToastErrorBody {
@@ -50,13 +51,20 @@ export interface Answer {
   headers: globalThis.Headers;
 }
 
+/** The login under way, shared by every caller, and how many of them wait on it. */
+interface Login {
+  token: Promise<string>;
+  controller: AbortController;
+  waiting: number;
+}
+
 export const LOGIN_PATH = '/authentication/v1/authentication/login';
 /** Renew the token this long before Toast says it expires. */
 const RENEW_EARLY_MS = 5 * 60_000;
 
 export class ToastHttp {
   private token: { value: string; until: number } | null = null;
-  private login: Promise<string> | null = null;
+  private login: Login | null = null;
 
   constructor(private readonly opts: HttpOptions) {}
 
@@ -70,18 +78,39 @@ export class ToastHttp {
     return out;
   }
 
-  /** A valid token: the one held, or one fresh from the authentication API (one login shared by every caller). */
+  /**
+   * A valid token: the one held, or one fresh from the authentication API. One login is shared by
+   * every caller; it runs with its own signal (and its own timeout), and each caller waits on it
+   * abortably, so a caller giving up fails no other. When every caller waiting on it has given up,
+   * the login is abandoned (a hung login is not left for the next caller to wait on).
+   */
   private async accessToken(signal?: AbortSignal): Promise<string> {
+    signal?.throwIfAborted();
     if (this.token && this.token.until > this.opts.clock()) return this.token.value;
     if (!this.login) {
-      this.login = this.authenticate(signal).finally(() => {
-        this.login = null;
-      });
+      const controller = new AbortController();
+      const login: Login = {
+        controller,
+        waiting: 0,
+        token: this.authenticate(controller.signal).finally(() => {
+          if (this.login === login) this.login = null;
+        }),
+      };
+      this.login = login;
     }
-    return this.login;
+    const login = this.login;
+    login.waiting++;
+    try {
+      return await abortable(login.token, signal);
+    } finally {
+      if (--login.waiting === 0 && signal?.aborted) {
+        if (this.login === login) this.login = null;
+        login.controller.abort(signal.reason);
+      }
+    }
   }
 
-  private async authenticate(signal?: AbortSignal): Promise<string> {
+  private async authenticate(signal: AbortSignal): Promise<string> {
     const body = { clientId: this.opts.clientId, clientSecret: this.opts.clientSecret, userAccessType: 'TOAST_MACHINE_CLIENT' };
     const { status, data, headers } = await this.exchange('POST', LOGIN_PATH, {}, body, 'get an access token from Toast', signal);
     if (status < 200 || status >= 300) {
