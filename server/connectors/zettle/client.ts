@@ -17,7 +17,7 @@
 import { parseRetryAfter } from '../../util';
 import { sendJson } from '../json-request';
 import { PageGuard } from '../paging';
-import { DirectTokenSource } from '../kit/oauth';
+import { DirectTokenSource, retryUnauthorized } from '../kit/oauth';
 import { wholeSetting } from '../kit/settings';
 import { ConnectorError, TranslateError, type ConnectorContext, type LevelReading, type ListingRef, type OAuthSpec, type PlatformListing, type PollResult, type PushOutcome, type PushTarget, type TokenSource } from '../types';
 import { normaliseOrganization } from './verify';
@@ -94,13 +94,14 @@ export class ZettleClient {
   async call(service: Service, method: 'GET' | 'PUT', path: string, what: string, body?: unknown, signal?: AbortSignal): Promise<{ json: unknown; headers: Headers }> {
     signal?.throwIfAborted();
     const url = /^https?:\/\//.test(path) ? path : `${this.bases[service]}${path}`;
-    const token = await this.tokens.accessToken(signal);
-    const res = await sendJson(this.fetchImpl, { platform: PLATFORM, method, url, headers: { authorization: `Bearer ${token}` }, body, what, timeoutMs: this.timeoutMs, signal });
+    // A token refused (revoked, or expired early): once more with a fresh one; a revoked key's refusal is thrown.
+    const { answer: res } = await retryUnauthorized(
+      this.tokens,
+      await this.tokens.accessToken(signal),
+      (token) => sendJson(this.fetchImpl, { platform: PLATFORM, method, url, headers: { authorization: `Bearer ${token}` }, body, what, timeoutMs: this.timeoutMs, signal }),
+      signal,
+    );
     if (res.status >= 200 && res.status < 300) return res;
-    if (res.status === 401) {
-      // The token was refused (revoked, or expired early): the next request gets a new one.
-      await this.tokens.onUnauthorized(token, signal).catch(() => undefined);
-    }
     throw this.failure(res.status, res.json, res.headers, what);
   }
 
