@@ -164,6 +164,11 @@ export interface ConformanceSubject<E extends ConformanceEmulator> {
   restockReported?: boolean;
   vectors: readonly SignatureVector[];
   examples: readonly DocumentedExample[];
+  /**
+   * True for a connector that, answered 401, gets a fresh token and sends once more (the kit's
+   * TokenSource, `onUnauthorized`): a 401 the platform means then answers the retry too.
+   */
+  renewsTokenOn401?: boolean;
   /** Checks of the emulator itself once the suite ran (Square: no request or answer broke the spec). */
   checkEmulator?(emulator: E): void;
 }
@@ -856,7 +861,7 @@ export function connectorConformance<E extends ConformanceEmulator>(subject: Con
       test.each(([401, 403, 404] as const).flatMap((status) => opNames.map((op) => [status, op] as const)))(
         '%s answering a %s request is a fault of the channel, not retried at once, and says nothing secret',
         async (status, op) => {
-          emu.faults.api.statusNext = { count: 1, status };
+          emu.faults.api.statusNext = { count: status === 401 && subject.renewsTokenOn401 ? 2 : 1, status };
           const err = await rejection(run(op, modeConnector()));
           expect(err).toBeInstanceOf(ConnectorError);
           const e = err as ConnectorError;

@@ -10,6 +10,7 @@ import crypto from 'node:crypto';
 import { planFacts } from '../../server/core/channel-plan';
 import { createToastConnector } from '../../server/connectors/toast';
 import { ToastEmulator } from '../../server/connectors/toast/emulator';
+import { LOGIN_PATH, ToastHttp } from '../../server/connectors/toast/http';
 import { translate } from '../../server/connectors/toast/translate';
 import { signToast, verifyToastDelivery } from '../../server/connectors/toast/verify';
 import { ConnectorError, TranslateError, type ChannelFact, type Connector, type PushTarget } from '../../server/connectors/types';
@@ -251,6 +252,36 @@ describe('the login', () => {
     expect(err).toMatchObject({ status: 401, channelFault: true, retryable: false });
     await c.read([{ sku: 'TO-1', ref: emu.listing('TO-1')!, locationId: GALLERY }]);
     expect(logins() - before).toBe(2);
+  });
+
+  test('a caller that gives up while the shared login is under way fails no other caller', async () => {
+    let logins = 0;
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    const fake: typeof fetch = async (input, init) => {
+      if (new URL(String(input)).pathname === LOGIN_PATH) {
+        logins++;
+        // The login answers once released, or fails when its request is aborted.
+        await new Promise<void>((resolve, reject) => {
+          void released.then(resolve);
+          init?.signal?.addEventListener('abort', () => reject(init.signal!.reason as Error));
+        });
+        return new Response(JSON.stringify({ token: { accessToken: 'shared-token', expiresIn: 3600 }, status: 'SUCCESS' }), { status: 200 });
+      }
+      return new Response(JSON.stringify({ auth: (init?.headers as Record<string, string>).authorization }), { status: 200 });
+    };
+    const http = new ToastHttp({ baseUrl: 'https://toast.test', clientId: CLIENT, clientSecret: CLIENT_SECRET, timeoutMs: 10_000, fetch: fake, clock: () => Date.now() });
+    const call = { method: 'GET' as const, path: '/stock/v1/inventory', restaurant: GALLERY, what: 'read the stock' };
+    const first = new AbortController();
+    const a = http.send(call, first.signal);
+    const b = http.send(call);
+    await new Promise((r) => setImmediate(r));
+    expect(logins).toBe(1);
+    first.abort(new Error('the first caller gave up'));
+    await expect(a).rejects.toThrow('the first caller gave up');
+    release();
+    await expect(b).resolves.toMatchObject({ status: 200, data: { auth: 'Bearer shared-token' } });
+    expect(logins).toBe(1);
   });
 
   test('a wrong client secret is a fault of the channel that says which credentials to check, and never shows the secret', async () => {

@@ -21,6 +21,8 @@ const STORE = '1bfc07a0-fb65-11e7-8d72-68a12b957f8b';
 
 connectorConformance<ZettleEmulator>({
   definition,
+  // A 401 gets one fresh token from the API key and one more try.
+  renewsTokenOn401: true,
   async start({ account, rateLimited, clock }) {
     const emulator = new ZettleEmulator({
       clientId: CLIENT_ID,

@@ -254,6 +254,30 @@ describe('settings and credentials', () => {
     expect(() => connector({ credentials: { apiKey: '' } })).toThrow(/credentials\.apiKey/);
   });
 
+  test('a token refused before its time is replaced once and the request sent again; a key revoked since is said as such', async () => {
+    const other = new ZettleEmulator({ clientId: CLIENT_ID, apiKey: API_KEY, signingKey: SIGNING_KEY, organizationUuid: ORG, storeUuid: STORE });
+    const url = await other.start();
+    try {
+      other.seed([{ sku: 'ZT-9', title: 'Palette knife', levels: { [STORE]: 3 } }]);
+      const c = definition.create({ channelId: 'refused', baseUrl: url, settings: { organizationUuid: ORG, oauthBaseUrl: url }, credentials: { clientId: CLIENT_ID, apiKey: API_KEY, signingKey: SIGNING_KEY } });
+      await c.listCatalog();
+      const tokens = () => other.oauth.count('urn:ietf:params:oauth:grant-type:jwt-bearer');
+      const before = tokens();
+      other.oauth.expireAccessTokens();
+      await expect(c.listCatalog()).resolves.toEqual(expect.arrayContaining([expect.objectContaining({ sku: 'ZT-9' })]));
+      expect(tokens()).toBe(before + 1);
+      other.revokeApiKey();
+      const err = (await c.listCatalog().catch((e: unknown) => e)) as ConnectorError;
+      expect(err).toBeInstanceOf(ConnectorError);
+      expect([err.channelFault, err.retryable]).toEqual([true, false]);
+      expect(err.message).toMatch(/revoked/);
+      expect(err.message).not.toMatch(/refused the channel's access token/);
+      expect(err.message).not.toContain(API_KEY);
+    } finally {
+      await other.stop();
+    }
+  });
+
   test('a revoked API key is a fault of the channel, its message free of secrets', async () => {
     const other = new ZettleEmulator({ clientId: CLIENT_ID, apiKey: API_KEY, signingKey: SIGNING_KEY, organizationUuid: ORG, storeUuid: STORE });
     const url = await other.start();

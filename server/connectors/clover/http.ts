@@ -14,6 +14,7 @@
 import { ConnectorError } from '../types';
 import { parseRetryAfter } from '../../util';
 import { ConcurrencyGate, gatedFetch } from '../kit/concurrency';
+import { sendJson } from '../json-request';
 
 export const CLOVER_API = 'https://api.clover.com';
 export const DEFAULT_USER_AGENT = 'stockrelay/1.0 (inventory sync; +https://github.com/stockrelay)';
@@ -63,27 +64,22 @@ export class CloverHttp {
     signal?.throwIfAborted();
     const url = new URL(`${this.opts.baseUrl}/v3/merchants/${encodeURIComponent(this.opts.merchantId)}${call.path}`);
     for (const [k, v] of call.query ?? []) url.searchParams.append(k, v);
-    const headers: Record<string, string> = { authorization: `Bearer ${this.opts.token}`, 'user-agent': this.opts.userAgent, accept: 'application/json' };
-    if (call.body !== undefined) headers['content-type'] = 'application/json';
-    const timeout = AbortSignal.timeout(this.opts.timeoutMs);
-    const both = signal ? AbortSignal.any([signal, timeout]) : timeout;
-    let res: Response;
-    let text: string;
-    try {
-      ({ res, text } = await this.send1(url, { method: call.method, headers, ...(call.body !== undefined ? { body: JSON.stringify(call.body) } : {}), signal: both }));
-    } catch (err) {
-      signal?.throwIfAborted();
-      const why = timeout.aborted ? `no answer within ${this.opts.timeoutMs} ms` : ((err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message ?? 'network error');
-      throw new ConnectorError(this.scrub(`Clover could not be reached while trying to ${call.what} (${why}); it will be retried.`), true);
-    }
-    let data: unknown = undefined;
-    if (text !== '') {
-      try {
-        data = JSON.parse(text) as unknown;
-      } catch {
-        data = undefined;
-      }
-    }
+    const res = await sendJson(this.opts.fetch, {
+      platform: 'Clover',
+      method: call.method,
+      url,
+      headers: { authorization: `Bearer ${this.opts.token}`, 'user-agent': this.opts.userAgent },
+      body: call.body,
+      what: call.what,
+      timeoutMs: this.opts.timeoutMs,
+      signal,
+      redirect: 'follow',
+      scrub: (m) => this.scrub(m),
+      why: 'detailed',
+      textFetch: this.send1,
+    });
+    // A body that is not JSON (or is empty) is no answer: `null` is a JSON answer like any other.
+    const data = res.isJson ? res.json : undefined;
     if (res.status >= 200 && res.status < 300) {
       if (data === undefined) throw new ConnectorError(`Clover answered without JSON while trying to ${call.what} (HTTP ${res.status}); nothing was taken from it.`, true, null, res.status);
       return data;
@@ -91,7 +87,7 @@ export class CloverHttp {
     throw this.failure(res, data, call);
   }
 
-  private failure(res: Response, body: unknown, call: Call): ConnectorError {
+  private failure(res: { status: number; headers: Headers }, body: unknown, call: Call): ConnectorError {
     const status = res.status;
     const message = typeof body === 'object' && body !== null && typeof (body as { message?: unknown }).message === 'string' ? (body as { message: string }).message : '';
     const said = message ? ` (${message.slice(0, 200)})` : '';

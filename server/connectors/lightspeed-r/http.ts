@@ -14,6 +14,9 @@
  */
 import { ConnectorError, type ConnectorContext, type TokenSource } from '../types';
 import { parseRetryAfter } from '../../util';
+import { sendJson, type JsonAnswer } from '../json-request';
+import { retryUnauthorized } from '../kit/oauth';
+import { wholeSetting } from '../kit/settings';
 
 export type Params = Record<string, string | number>;
 
@@ -24,13 +27,6 @@ export const PLATFORM = 'Lightspeed Retail (R-Series)';
 export const WRITE_COST = 10;
 export const BUCKET_SIZE = 60;
 export const DRIP_PER_SECOND = 1;
-
-/** A whole-number setting within bounds, or the default. */
-export function wholeSetting(ctx: ConnectorContext, name: string, fallback: number, min: number, max: number): number {
-  const v = ctx.settings[name] ?? fallback;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw new ConnectorError(`The ${PLATFORM} setting ${name} must be a whole number from ${min} to ${max}.`, false);
-  return v;
-}
 
 /** The API's own message in an error answer; '' when there is none. */
 function lsMessage(body: unknown): string {
@@ -76,8 +72,8 @@ export class LsHttp {
     if (!this.tokens && !this.staticToken) {
       throw new ConnectorError(`The ${PLATFORM} channel needs its OAuth client (credentials clientId and clientSecret, then \`npm run stockrelay -- authorize --channel <id>\`) or the credential accessToken.`, false);
     }
-    this.pageSize = wholeSetting(ctx, 'pageSize', 100, 1, 100);
-    this.timeoutMs = wholeSetting(ctx, 'timeoutMs', 30_000, 100, 600_000);
+    this.pageSize = wholeSetting(ctx, PLATFORM, 'pageSize', 100, 1, 100);
+    this.timeoutMs = wholeSetting(ctx, PLATFORM, 'timeoutMs', 30_000, 100, 600_000);
     this.doFetch = ctx.fetch ?? fetch;
     const clock = ctx.clock;
     this.now = clock ? () => clock().getTime() : () => Date.now();
@@ -118,39 +114,16 @@ export class LsHttp {
     signal?.throwIfAborted();
     const u = new URL(/^https?:/i.test(target) ? target : this.resourceUrl(target));
     for (const [k, v] of Object.entries(opts.params ?? {})) u.searchParams.set(k, String(v));
-    let token = await this.token(signal);
-    for (let attempt = 0; ; attempt++) {
-      const res = await this.send(method, u, token, what, opts.body, signal);
-      if (res.status === 401 && this.tokens && attempt === 0) {
-        token = await this.tokens.onUnauthorized(token, signal);
-        continue;
-      }
-      let body: unknown = null;
-      try {
-        body = res.text === '' ? null : JSON.parse(res.text);
-      } catch {
-        body = null;
-      }
-      if (res.status >= 200 && res.status < 300) {
-        if (body === null || typeof body !== 'object') throw new ConnectorError(`${PLATFORM} answered without JSON while trying to ${what}; it will be retried.`, true, null, res.status);
-        return body as T;
-      }
-      throw this.failure(method, res, body, what, token, opts.item === true);
+    const { answer: res, token } = await retryUnauthorized(this.tokens, await this.token(signal), (t) => this.send(method, u, t, what, opts.body, signal), signal);
+    if (res.status >= 200 && res.status < 300) {
+      if (res.json === null || typeof res.json !== 'object') throw new ConnectorError(`${PLATFORM} answered without JSON while trying to ${what}; it will be retried.`, true, null, res.status);
+      return res.json as T;
     }
+    throw this.failure(method, res, res.json, what, token, opts.item === true);
   }
 
-  private async send(method: string, u: URL, token: string, what: string, body: unknown, signal?: AbortSignal): Promise<{ status: number; headers: Headers; text: string }> {
-    const headers: Record<string, string> = { authorization: `Bearer ${token}`, accept: 'application/json' };
-    if (body !== undefined) headers['content-type'] = 'application/json';
-    const timeout = AbortSignal.timeout(this.timeoutMs);
-    try {
-      const res = await this.doFetch(u, { method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}), signal: signal ? AbortSignal.any([signal, timeout]) : timeout, redirect: 'manual' });
-      return { status: res.status, headers: res.headers, text: await res.text() };
-    } catch (err) {
-      signal?.throwIfAborted();
-      const why = timeout.aborted ? `no answer within ${this.timeoutMs} ms` : ((err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message ?? 'network error');
-      throw new ConnectorError(this.scrub(`${PLATFORM} could not be reached while trying to ${what} (${why}); it will be retried.`, token), true);
-    }
+  private send(method: string, u: URL, token: string, what: string, body: unknown, signal?: AbortSignal): Promise<JsonAnswer> {
+    return sendJson(this.doFetch, { platform: PLATFORM, method, url: u, headers: { authorization: `Bearer ${token}` }, body, what, timeoutMs: this.timeoutMs, signal, redirect: 'manual', scrub: (m) => this.scrub(m, token), why: 'detailed' });
   }
 
   private failure(method: string, res: { status: number; headers: Headers }, body: unknown, what: string, token: string, item: boolean): ConnectorError {

@@ -10,7 +10,12 @@
  * little.
  */
 import { ConnectorError, type ConnectorContext } from '../types';
-import { jsonOrNull, parseRetryAfter } from '../../util';
+import { parseRetryAfter } from '../../util';
+import { sendJson } from '../json-request';
+import { retryUnauthorized } from '../kit/oauth';
+import { wholeSetting } from '../kit/settings';
+
+const PLATFORM = 'Lightspeed X-Series';
 
 export type Params = Record<string, string | number>;
 
@@ -19,13 +24,6 @@ export const MAX_PAGE_SIZE = 200;
 
 /** Where a domain prefix's store answers: the Lightspeed host, or the older vendhq.com one. */
 export const XS_HOSTS = ['retail.lightspeed.app', 'vendhq.com'] as const;
-
-/** A whole number setting from `min` to `max`, or the default. */
-export function wholeSetting(ctx: ConnectorContext, name: string, fallback: number, min: number, max: number): number {
-  const v = ctx.settings[name] ?? fallback;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw new ConnectorError(`The Lightspeed X-Series setting ${name} must be a whole number from ${min} to ${max}.`, false);
-  return v;
-}
 
 /** The store's domain prefix from the settings: `gallery` of gallery.retail.lightspeed.app. */
 export function domainPrefixOf(ctx: ConnectorContext): string {
@@ -76,8 +74,8 @@ export class XsHttp {
     const host = ctx.settings.host ?? XS_HOSTS[0];
     if (typeof host !== 'string' || !(XS_HOSTS as readonly string[]).includes(host)) throw new ConnectorError(`The Lightspeed X-Series setting host must be one of ${XS_HOSTS.join(', ')} (where https://<domainPrefix>.<host> answers).`, false);
     this.url = (ctx.baseUrl ?? `https://${prefix}.${host}`).trim().replace(/\/+$/, '');
-    this.pageSize = wholeSetting(ctx, 'pageSize', MAX_PAGE_SIZE, 1, MAX_PAGE_SIZE);
-    this.timeoutMs = wholeSetting(ctx, 'timeoutMs', 30_000, 100, 600_000);
+    this.pageSize = wholeSetting(ctx, PLATFORM, 'pageSize', MAX_PAGE_SIZE, 1, MAX_PAGE_SIZE);
+    this.timeoutMs = wholeSetting(ctx, PLATFORM, 'timeoutMs', 30_000, 100, 600_000);
     this.doFetch = ctx.fetch ?? fetch;
     this.token = ctx.credentials.accessToken ?? null;
     if (!ctx.tokens && !this.token) throw new ConnectorError('The Lightspeed X-Series channel needs the credential accessToken (a personal token: Setup → Personal tokens), or an OAuth add-on (clientId and clientSecret).', false);
@@ -94,36 +92,19 @@ export class XsHttp {
     signal?.throwIfAborted();
     const u = new URL(`${this.url}${path}`);
     for (const [k, v] of Object.entries(opts.params ?? {})) u.searchParams.set(k, String(v));
-    let token = this.token ?? (await this.ctx.tokens!.accessToken(signal));
-    for (let attempt = 0; ; attempt++) {
-      const headers: Record<string, string> = { authorization: `Bearer ${token}`, accept: 'application/json', 'user-agent': 'stockrelay (lightspeed-x connector)' };
-      if (opts.json !== undefined) headers['content-type'] = 'application/json';
-      const timeout = AbortSignal.timeout(this.timeoutMs);
-      let res: Response;
-      let text: string;
-      try {
-        res = await this.doFetch(u, { method, headers, ...(opts.json !== undefined ? { body: JSON.stringify(opts.json) } : {}), signal: signal ? AbortSignal.any([signal, timeout]) : timeout, redirect: 'manual' });
-        text = await res.text();
-      } catch (err) {
-        signal?.throwIfAborted();
-        const why = timeout.aborted ? `no answer within ${this.timeoutMs} ms` : ((err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message ?? 'network error');
-        throw new ConnectorError(this.scrub(`Lightspeed X-Series could not be reached while trying to ${what} (${why}); it will be retried.`), true);
-      }
-      // An OAuth token refused: one fresh token, one more try.
-      if (res.status === 401 && this.ctx.tokens && attempt === 0) {
-        token = await this.ctx.tokens.onUnauthorized(token, signal);
-        continue;
-      }
-      const body = jsonOrNull(text);
-      if (res.status >= 200 && res.status < 300) {
-        if (body === null) throw new ConnectorError(`Lightspeed X-Series answered without JSON while trying to ${what}; it will be retried.`, true, null, res.status);
-        return body as T;
-      }
-      throw this.failure(res, body, what);
+    const first = this.token ?? (await this.ctx.tokens!.accessToken(signal));
+    const send = (token: string) => sendJson(this.doFetch, { platform: PLATFORM, method, url: u, headers: { authorization: `Bearer ${token}`, 'user-agent': 'stockrelay (lightspeed-x connector)' }, body: opts.json, what, timeoutMs: this.timeoutMs, signal, redirect: 'manual', scrub: (m) => this.scrub(m), why: 'detailed' });
+    // An OAuth token refused: one fresh token, one more try.
+    const { answer: res } = await retryUnauthorized(this.ctx.tokens, first, send, signal);
+    const body = res.json;
+    if (res.status >= 200 && res.status < 300) {
+      if (body === null) throw new ConnectorError(`${PLATFORM} answered without JSON while trying to ${what}; it will be retried.`, true, null, res.status);
+      return body as T;
     }
+    throw this.failure(res, body, what);
   }
 
-  private failure(res: Response, body: unknown, what: string): ConnectorError {
+  private failure(res: { status: number; headers: Headers }, body: unknown, what: string): ConnectorError {
     const status = res.status;
     const said = xsErrorText(body);
     const with_ = said ? ` (${said})` : '';

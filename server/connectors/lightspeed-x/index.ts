@@ -9,7 +9,8 @@
 import { ConnectorError, type Connector, type ConnectorCapabilities, type ConnectorContext, type ConnectorDefinition, type RateLimitModel } from '../types';
 import { XS_FEEDS, XsClient } from './client';
 import { XsEmulator, XS_SANDBOX } from './emulator';
-import { domainPrefixOf, wholeSetting } from './http';
+import { domainPrefixOf } from './http';
+import { wholeSetting } from '../kit/settings';
 import { XS_TOPICS, translate } from './translate';
 import { SIGNATURE_HEADER, verifyXsDelivery } from './verify';
 
@@ -49,7 +50,7 @@ export const DOMAIN_PREFIX_HELP =
 
 export function createLightspeedXConnector(ctx: ConnectorContext): Connector {
   const domainPrefix = domainPrefixOf(ctx);
-  const registers = wholeSetting(ctx, 'registers', 1, 1, 1000);
+  const registers = wholeSetting(ctx, 'Lightspeed X-Series', 'registers', 1, 1, 1000);
   const retailerId = ctx.settings.retailerId;
   if (retailerId !== undefined && (typeof retailerId !== 'string' || !/^[0-9a-f-]{8,64}$/i.test(retailerId))) {
     throw new ConnectorError('The Lightspeed X-Series setting retailerId must be the store\'s retailer id (a UUID, as in the retailer_id of its products), or left out.', false);

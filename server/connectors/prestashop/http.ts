@@ -11,15 +11,9 @@
  */
 import { ConnectorError, type ConnectorContext } from '../types';
 import { jsonOrNull, parseRetryAfter } from '../../util';
+import { wholeSetting } from '../kit/settings';
 
 export type Params = Record<string, string | number>;
-
-/** A whole number of at least `min`, from the settings, or the default. */
-function wholeSetting(ctx: ConnectorContext, name: string, fallback: number, min: number, max: number): number {
-  const v = ctx.settings[name] ?? fallback;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw new ConnectorError(`The PrestaShop setting ${name} must be a whole number from ${min} to ${max}.`, false);
-  return v;
-}
 
 /** The webservice's own error messages in an answer, joined; '' when there are none. */
 function psErrors(body: unknown): { text: string; codes: number[] } {
@@ -54,8 +48,8 @@ export class PsHttp {
     if (!key) throw new ConnectorError('The PrestaShop channel needs the credential webserviceKey (Advanced Parameters → Webservice → Add new webservice key).', false);
     this.url = configured.trim().replace(/\/+$/, '');
     this.key = key;
-    this.pageSize = wholeSetting(ctx, 'pageSize', 100, 1, 1000);
-    this.timeoutMs = wholeSetting(ctx, 'timeoutMs', 30_000, 100, 600_000);
+    this.pageSize = wholeSetting(ctx, 'PrestaShop', 'pageSize', 100, 1, 1000);
+    this.timeoutMs = wholeSetting(ctx, 'PrestaShop', 'timeoutMs', 30_000, 100, 600_000);
     this.doFetch = ctx.fetch ?? fetch;
   }
 

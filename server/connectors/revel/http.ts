@@ -10,16 +10,11 @@
 import { ConnectorError, type ConnectorContext } from '../types';
 import { PageGuard } from '../paging';
 import { parseRetryAfter } from '../../util';
+import { sendJson } from '../json-request';
+import { wholeSetting } from '../kit/settings';
 import { isRow, type Row } from './wire';
 
 export type Query = Record<string, string | number | boolean | readonly (string | number)[]>;
-
-/** A whole number from the settings, within bounds, or the default. */
-function wholeSetting(ctx: ConnectorContext, name: string, fallback: number, min: number, max: number): number {
-  const v = ctx.settings[name] ?? fallback;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw new ConnectorError(`The Revel setting ${name} must be a whole number from ${min} to ${max}.`, false);
-  return v;
-}
 
 /** The error Revel gave, in its own words: `{"error": …}`, `{"error_message": …}` or `{"detail": …}`. */
 function revelError(body: unknown): string {
@@ -60,8 +55,8 @@ export class RevelHttp {
     this.baseUrl = base.trim().replace(/\/+$/, '');
     this.auth = `${apiKey}:${apiSecret}`;
     this.secrets = [apiKey, apiSecret].filter((s) => s.length >= 4);
-    this.pageSize = wholeSetting(ctx, 'pageSize', 100, 1, 1000);
-    this.timeoutMs = wholeSetting(ctx, 'timeoutMs', 30_000, 100, 600_000);
+    this.pageSize = wholeSetting(ctx, 'Revel', 'pageSize', 100, 1, 1000);
+    this.timeoutMs = wholeSetting(ctx, 'Revel', 'timeoutMs', 30_000, 100, 600_000);
     this.doFetch = ctx.fetch ?? fetch;
   }
 
@@ -80,32 +75,12 @@ export class RevelHttp {
       else u.searchParams.set(k, String(v));
     }
     u.searchParams.set('format', 'json');
-    const headers: Record<string, string> = { 'API-AUTHENTICATION': this.auth, accept: 'application/json' };
-    if (opts.json !== undefined) headers['content-type'] = 'application/json';
-    const timeout = AbortSignal.timeout(this.timeoutMs);
-    let res: Response;
-    let text: string;
-    try {
-      res = await this.doFetch(u, { method, headers, ...(opts.json !== undefined ? { body: JSON.stringify(opts.json) } : {}), signal: signal ? AbortSignal.any([signal, timeout]) : timeout, redirect: 'manual' });
-      text = await res.text();
-    } catch (err) {
-      signal?.throwIfAborted();
-      const why = timeout.aborted ? `no answer within ${this.timeoutMs} ms` : ((err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message ?? 'network error');
-      throw new ConnectorError(this.scrub(`Revel could not be reached while trying to ${what} (${why}); it will be retried.`), true);
-    }
-    let body: unknown = null;
-    let json = false;
-    try {
-      body = text === '' ? null : JSON.parse(text);
-      json = text !== '';
-    } catch {
-      body = null;
-    }
+    const res = await sendJson(this.doFetch, { platform: 'Revel', method, url: u, headers: { 'API-AUTHENTICATION': this.auth }, body: opts.json, what, timeoutMs: this.timeoutMs, signal, redirect: 'manual', scrub: (m) => this.scrub(m), why: 'detailed' });
     if (res.status >= 200 && res.status < 300) {
-      if (method === 'GET' && !json) throw new ConnectorError(`Revel answered without JSON while trying to ${what}: check that baseUrl is your Revel address (https://<subdomain>.revelup.com).`, true, null, res.status);
-      return body as T;
+      if (method === 'GET' && !res.isJson) throw new ConnectorError(`Revel answered without JSON while trying to ${what}: check that baseUrl is your Revel address (https://<subdomain>.revelup.com).`, true, null, res.status);
+      return res.json as T;
     }
-    throw this.failure(res.status, res.headers.get('retry-after'), body, json, what);
+    throw this.failure(res.status, res.headers.get('retry-after'), res.json, res.isJson, what);
   }
 
   private failure(status: number, retryAfterHeader: string | null, body: unknown, json: boolean, what: string): ConnectorError {

@@ -20,6 +20,7 @@ import { sendJson } from '../json-request';
 import { OAuthEndpoint, OAuthRefusal, readTokenAnswer } from '../kit/oauth';
 import { ConnectorError, type ConnectorContext, type OAuthSpec } from '../types';
 import { parseRetryAfter } from '../../util';
+import { wholeSetting } from '../kit/settings';
 
 export const PLATFORM = 'Salesforce Commerce Cloud';
 export const ACCOUNT_MANAGER = 'https://account.demandware.com';
@@ -38,12 +39,6 @@ type Json = Record<string, unknown>;
 function setting(ctx: ConnectorContext, name: string): string | null {
   const v = ctx.settings[name];
   return typeof v === 'string' && v.trim() !== '' ? v.trim() : null;
-}
-
-function wholeSetting(ctx: ConnectorContext, name: string, def: number, min: number, max: number): number {
-  const v = ctx.settings[name] ?? def;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw new ConnectorError(`The ${PLATFORM} setting ${name} must be a whole number from ${min} to ${max}.`, false);
-  return v;
 }
 
 export class SfccClient {
@@ -75,8 +70,8 @@ export class SfccClient {
     this.organizationId = org;
     this.tenantGroupId = group;
     this.siteId = site;
-    this.pageSize = wholeSetting(ctx, 'pageSize', MAX_PAGE, 1, MAX_PAGE);
-    this.timeoutMs = wholeSetting(ctx, 'timeoutMs', 30_000, 100, 600_000);
+    this.pageSize = wholeSetting(ctx, PLATFORM, 'pageSize', MAX_PAGE, 1, MAX_PAGE);
+    this.timeoutMs = wholeSetting(ctx, PLATFORM, 'timeoutMs', 30_000, 100, 600_000);
     this.scope = [`SALESFORCE_COMMERCE_API:${org.replace(/^f_ecom_/, '')}`, ...API_SCOPES].join(' ');
     this.fetchImpl = ctx.fetch ?? fetch;
     this.clock = ctx.clock ?? (() => new Date());

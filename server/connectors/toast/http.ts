@@ -13,6 +13,8 @@
  */
 import { ConnectorError } from '../types';
 import { parseRetryAfter } from '../../util';
+import { sendJson } from '../json-request';
+import { abortable } from '../kit/oauth';
 
 /** Toast's error object: status, code, message, requestId, … */
 export interface ToastErrorBody {
@@ -49,13 +51,20 @@ export interface Answer {
   headers: globalThis.Headers;
 }
 
+/** The login under way, shared by every caller, and how many of them wait on it. */
+interface Login {
+  token: Promise<string>;
+  controller: AbortController;
+  waiting: number;
+}
+
 export const LOGIN_PATH = '/authentication/v1/authentication/login';
 /** Renew the token this long before Toast says it expires. */
 const RENEW_EARLY_MS = 5 * 60_000;
 
 export class ToastHttp {
   private token: { value: string; until: number } | null = null;
-  private login: Promise<string> | null = null;
+  private login: Login | null = null;
 
   constructor(private readonly opts: HttpOptions) {}
 
@@ -69,20 +78,41 @@ export class ToastHttp {
     return out;
   }
 
-  /** A valid token: the one held, or one fresh from the authentication API (one login shared by every caller). */
+  /**
+   * A valid token: the one held, or one fresh from the authentication API. One login is shared by
+   * every caller; it runs with its own signal (and its own timeout), and each caller waits on it
+   * abortably, so a caller giving up fails no other. When every caller waiting on it has given up,
+   * the login is abandoned (a hung login is not left for the next caller to wait on).
+   */
   private async accessToken(signal?: AbortSignal): Promise<string> {
+    signal?.throwIfAborted();
     if (this.token && this.token.until > this.opts.clock()) return this.token.value;
     if (!this.login) {
-      this.login = this.authenticate(signal).finally(() => {
-        this.login = null;
-      });
+      const controller = new AbortController();
+      const login: Login = {
+        controller,
+        waiting: 0,
+        token: this.authenticate(controller.signal).finally(() => {
+          if (this.login === login) this.login = null;
+        }),
+      };
+      this.login = login;
     }
-    return this.login;
+    const login = this.login;
+    login.waiting++;
+    try {
+      return await abortable(login.token, signal);
+    } finally {
+      if (--login.waiting === 0 && signal?.aborted) {
+        if (this.login === login) this.login = null;
+        login.controller.abort(signal.reason);
+      }
+    }
   }
 
-  private async authenticate(signal?: AbortSignal): Promise<string> {
+  private async authenticate(signal: AbortSignal): Promise<string> {
     const body = { clientId: this.opts.clientId, clientSecret: this.opts.clientSecret, userAccessType: 'TOAST_MACHINE_CLIENT' };
-    const { status, data, headers } = await this.exchange('POST', LOGIN_PATH, { 'content-type': 'application/json', accept: 'application/json' }, JSON.stringify(body), 'get an access token from Toast', signal);
+    const { status, data, headers } = await this.exchange('POST', LOGIN_PATH, {}, body, 'get an access token from Toast', signal);
     if (status < 200 || status >= 300) {
       if (status === 401) throw new ConnectorError(this.scrub(`Toast refused the API client's credentials (HTTP 401) while trying to get an access token: check the clientId and clientSecret credentials of this channel (Toast Web → Integrations → Toast API access).`), false, null, 401);
       throw this.failure(status, data, headers, { method: 'POST', path: LOGIN_PATH, restaurant: '', what: 'get an access token from Toast' });
@@ -95,38 +125,19 @@ export class ToastHttp {
     return value;
   }
 
-  private async exchange(method: string, path: string, headers: Record<string, string>, body: string | undefined, what: string, signal?: AbortSignal, query?: Record<string, string>): Promise<Answer> {
-    signal?.throwIfAborted();
+  private async exchange(method: string, path: string, headers: Record<string, string>, body: unknown, what: string, signal?: AbortSignal, query?: Record<string, string>): Promise<Answer> {
     const url = new URL(`${this.opts.baseUrl}${path}`);
     for (const [k, v] of Object.entries(query ?? {})) url.searchParams.set(k, v);
-    const timeout = AbortSignal.timeout(this.opts.timeoutMs);
-    const both = signal ? AbortSignal.any([signal, timeout]) : timeout;
-    let res: Response;
-    let text: string;
-    try {
-      res = await this.opts.fetch(url, { method, headers, ...(body !== undefined ? { body } : {}), signal: both });
-      text = await res.text();
-    } catch (err) {
-      signal?.throwIfAborted();
-      const why = timeout.aborted ? `no answer within ${this.opts.timeoutMs} ms` : ((err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message ?? 'network error');
-      throw new ConnectorError(this.scrub(`Toast could not be reached while trying to ${what} (${why}); it will be retried.`), true);
-    }
-    let data: unknown = null;
-    if (text !== '') {
-      try {
-        data = JSON.parse(text) as unknown;
-      } catch {
-        data = undefined;
-      }
-    }
+    const res = await sendJson(this.opts.fetch, { platform: 'Toast', method, url, headers, body, what, timeoutMs: this.opts.timeoutMs, signal, redirect: 'follow', scrub: (m) => this.scrub(m), why: 'detailed' });
+    // An empty body is null; one that is not JSON is undefined (no answer).
+    const data = res.text === '' ? null : res.isJson ? res.json : undefined;
     return { status: res.status, data, headers: res.headers };
   }
 
   async send(call: Call, signal?: AbortSignal): Promise<Answer> {
     const token = await this.accessToken(signal);
-    const headers: Record<string, string> = { authorization: `Bearer ${token}`, 'toast-restaurant-external-id': call.restaurant, accept: 'application/json' };
-    if (call.body !== undefined) headers['content-type'] = 'application/json';
-    const answer = await this.exchange(call.method, call.path, headers, call.body === undefined ? undefined : JSON.stringify(call.body), call.what, signal, call.query);
+    const headers: Record<string, string> = { authorization: `Bearer ${token}`, 'toast-restaurant-external-id': call.restaurant };
+    const answer = await this.exchange(call.method, call.path, headers, call.body, call.what, signal, call.query);
     if (answer.status >= 200 && answer.status < 300) {
       if (answer.data === undefined) throw new ConnectorError(`Toast answered without JSON while trying to ${call.what} (HTTP ${answer.status}); nothing was taken from it.`, true, null, answer.status);
       return answer;

@@ -17,7 +17,8 @@
 import { parseRetryAfter } from '../../util';
 import { sendJson } from '../json-request';
 import { PageGuard } from '../paging';
-import { DirectTokenSource } from '../kit/oauth';
+import { DirectTokenSource, retryUnauthorized } from '../kit/oauth';
+import { wholeSetting } from '../kit/settings';
 import { ConnectorError, TranslateError, type ConnectorContext, type LevelReading, type ListingRef, type OAuthSpec, type PlatformListing, type PollResult, type PushOutcome, type PushTarget, type TokenSource } from '../types';
 import { normaliseOrganization } from './verify';
 import { HOSTS, PATHS, PURCHASES_FEED, uuidFrom, type LocationType } from './wire';
@@ -75,14 +76,8 @@ export class ZettleClient {
     this.bases = base ? { inventory: base, products: base, purchases: base } : { inventory: HOSTS.inventory, products: HOSTS.products, purchases: HOSTS.purchases };
     this.fetchImpl = ctx.fetch ?? fetch;
     this.clock = ctx.clock ?? (() => new Date());
-    const whole = (name: string, dflt: number, min: number, max: number): number => {
-      const v = ctx.settings[name];
-      if (v === undefined) return dflt;
-      if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw new ConnectorError(`The Zettle setting ${name} must be a whole number from ${min} to ${max}.`, false);
-      return v;
-    };
-    this.timeoutMs = whole('timeoutMs', 30_000, 100, 600_000);
-    this.pageSize = whole('pageSize', 100, 1, 1000);
+    this.timeoutMs = wholeSetting(ctx, PLATFORM, 'timeoutMs', 30_000, 100, 600_000);
+    this.pageSize = wholeSetting(ctx, PLATFORM, 'pageSize', 100, 1, 1000);
     this.tokens =
       ctx.tokens ??
       new DirectTokenSource({ channelId: ctx.channelId, platform: PLATFORM, spec, credentials: ctx.credentials, channelBaseUrl: ctx.baseUrl, settings: ctx.settings, clock: this.clock, timeoutMs: this.timeoutMs });
@@ -98,14 +93,15 @@ export class ZettleClient {
   /** One request; the answer's JSON and headers on 2xx, else a ConnectorError. */
   async call(service: Service, method: 'GET' | 'PUT', path: string, what: string, body?: unknown, signal?: AbortSignal): Promise<{ json: unknown; headers: Headers }> {
     signal?.throwIfAborted();
-    const token = await this.tokens.accessToken(signal);
     const url = /^https?:\/\//.test(path) ? path : `${this.bases[service]}${path}`;
-    const res = await sendJson(this.fetchImpl, { platform: PLATFORM, method, url, headers: { authorization: `Bearer ${token}` }, body, what, timeoutMs: this.timeoutMs, signal });
+    // A token refused (revoked, or expired early): once more with a fresh one; a revoked key's refusal is thrown.
+    const { answer: res } = await retryUnauthorized(
+      this.tokens,
+      await this.tokens.accessToken(signal),
+      (token) => sendJson(this.fetchImpl, { platform: PLATFORM, method, url, headers: { authorization: `Bearer ${token}` }, body, what, timeoutMs: this.timeoutMs, signal }),
+      signal,
+    );
     if (res.status >= 200 && res.status < 300) return res;
-    if (res.status === 401) {
-      // The token was refused (revoked, or expired early): the next request gets a new one.
-      await this.tokens.onUnauthorized(token, signal).catch(() => undefined);
-    }
     throw this.failure(res.status, res.json, res.headers, what);
   }
 

@@ -21,4 +21,4 @@ export { CLIENT_ID, CLIENT_SECRET, requiredCredentials, usesOAuth, type TokenRec
 export { TokenCipher, TokenStoreError } from './cipher';
 export { JWT_BEARER_GRANT, OAuthEndpoint, OAuthRefusal, grantParams, pkcePair, readTokenAnswer, withoutConsent, type TokenAnswer } from './endpoint';
 export { DirectTokenSource, type DirectTokenOptions } from './direct';
-export { OAuthTokenSource, authorizeCommand, authorizedFetch, type TokenSourceOptions } from './token-source';
+export { OAuthTokenSource, abortable, authorizeCommand, authorizedFetch, retryUnauthorized, type TokenSourceOptions } from './token-source';

@@ -298,6 +298,26 @@ export class OAuthTokenSource implements TokenSource {
 }
 
 /**
+ * One request sent with `token` and, when the platform answers 401 (a token revoked or expired
+ * early) and the channel has a token source, once more with a fresh token from it (a 401 on the
+ * retry is the answer; the source's own refusal, a revoked key, is thrown). `discard` lets go of the
+ * refused answer. Gives the answer and the token it was sent with.
+ */
+export async function retryUnauthorized<T extends { status: number }>(
+  tokens: TokenSource | null | undefined,
+  token: string,
+  send: (token: string) => Promise<T>,
+  signal?: AbortSignal,
+  discard?: (refused: T) => Promise<unknown>,
+): Promise<{ answer: T; token: string }> {
+  const answer = await send(token);
+  if (answer.status !== 401 || !tokens) return { answer, token };
+  await discard?.(answer);
+  const fresh = await tokens.onUnauthorized(token, signal);
+  return { answer: await send(fresh), token: fresh };
+}
+
+/**
  * A fetch that sends the channel's access token as a bearer token (RFC 6750 §2.1) and, when the
  * platform answers 401 (a token revoked or expired early), gets a fresh one and tries once more.
  * For REST connectors; a 401 on the retry is the answer.
@@ -310,10 +330,7 @@ export function authorizedFetch(tokens: TokenSource, fetchImpl: typeof fetch = f
       headers.set('authorization', `Bearer ${token}`);
       return fetchImpl(input, { ...init, headers });
     };
-    const token = await tokens.accessToken(signal);
-    const res = await send(token);
-    if (res.status !== 401) return res;
-    await res.arrayBuffer().catch(() => undefined);
-    return send(await tokens.onUnauthorized(token, signal));
+    const { answer } = await retryUnauthorized(tokens, await tokens.accessToken(signal), send, signal, (res) => res.arrayBuffer().catch(() => undefined));
+    return answer;
   };
 }
