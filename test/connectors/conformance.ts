@@ -685,9 +685,8 @@ export function connectorConformance<E extends ConformanceEmulator>(subject: Con
         const c = connector();
         // What the platform genuinely said, in any delivery: a swap may repeat it (the hub books the
         // same keys once), never add to it. A body resent under its own topic repeats it the same way.
+        const said = new Set(genuine.flatMap((g) => [...meaning(g.facts)]));
         for (const g of genuine) {
-          // What this delivery itself said: a tampered copy may say less, never anything else.
-          const said = meaning(g.facts);
           for (const topic of caps.webhooks) {
             if (topic === g.topic) continue;
             const swapped = subject.retopic(g.d, topic);
