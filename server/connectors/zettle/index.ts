@@ -27,8 +27,8 @@ export const capabilities: ConnectorCapabilities = {
   rateLimit: {
     kind: 'requests_per_window',
     requests: 4,
-    windowMs: 1000,
-    description: 'Zettle\'s Inventory API allows 4 requests a second by default, measured as an average over a short period (HTTP 429 beyond it); the hub paces every request of the channel at 4 a second.',
+    windowMs: 1250,
+    description: 'Zettle\'s Inventory API allows 4 requests a second by default, measured as an average over a short period (HTTP 429 beyond it); the hub sends every request of the channel at most 4 in any 1.25 s (3.2 a second), so that requests arriving a little late or early never make 5 in a second as Zettle counts it.',
   },
   maxBatch: MAX_BATCH,
 };
